@@ -1,0 +1,69 @@
+# localize: every install step lives here, so a fresh clone needs only Python 3.11+ and make.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed-dev
+BENCH_STAMP := $(VENV)/.installed-bench
+SAMPLE := src/localize/samples/intro-course
+DEMO   := demo-output
+
+# Prefect stays local, quiet and offline (see ../shared/notes/prefect.md)
+export PREFECT_HOME ?= $(CURDIR)/.prefect
+export PREFECT_SERVER_ANALYTICS_ENABLED := false
+export PREFECT_LOGGING_LEVEL ?= WARNING
+export PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS := 90
+
+.PHONY: help install system-deps test lint typecheck demo bench clean
+
+help:
+	@echo "make demo    run the sample course end to end (output in $(DEMO)/)"
+	@echo "make test    install everything and run lint, types and the whole test suite"
+	@echo "make bench   measure localize beside translate-toolkit on ../shared/corpus/ocw"
+	@echo "make install create $(VENV) with localize and its dev tools"
+
+$(STAMP): pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit("localize needs Python 3.11+, found " + sys.version.split()[0]) if sys.version_info < (3, 11) else None'
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $@
+
+install: $(STAMP)
+
+# GNU gettext (msgfmt, msgen, msgmerge): the tests check our catalogs with it.
+system-deps:
+	@command -v msgfmt >/dev/null 2>&1 || { \
+	  echo "installing GNU gettext (msgfmt) with apt-get"; \
+	  (apt-get update -qq && apt-get install -y -qq gettext >/dev/null) || \
+	  { echo "could not install gettext: install it with your package manager (it provides msgfmt)"; exit 1; }; }
+
+lint: install
+	$(BIN)/ruff check src flows tests benchmarks
+	$(BIN)/ruff format --check src flows tests benchmarks
+
+typecheck: install
+	$(BIN)/mypy
+
+test: install system-deps lint typecheck
+	$(BIN)/python -m pytest
+
+demo: install
+	rm -rf $(DEMO)
+	$(BIN)/localize extract $(SAMPLE) --course intro-course --locales-dir $(DEMO)/locales
+	$(BIN)/localize pseudo --course intro-course --locales-dir $(DEMO)/locales
+	$(BIN)/localize build $(SAMPLE) --course intro-course --locale qps-ploc --locales-dir $(DEMO)/locales --out $(DEMO)/site/qps-ploc
+	$(BIN)/python -m flows.extract_course --source $(SAMPLE) --course intro-course --locales-dir $(DEMO)/flow-locales
+	@echo
+	@echo "Template:            $(DEMO)/locales/templates/intro-course.pot"
+	@echo "Pseudo catalog:      $(DEMO)/locales/qps-ploc/LC_MESSAGES/intro-course.po"
+	@echo "Pseudo-localized site: $(DEMO)/site/qps-ploc/index.html (open it in a browser)"
+
+$(BENCH_STAMP): $(STAMP)
+	$(BIN)/python -m pip install --quiet -e '.[dev,bench]'
+	touch $@
+
+bench: $(BENCH_STAMP) system-deps
+	$(BIN)/python benchmarks/run.py --corpus ../shared/corpus/ocw --write BENCHMARKS.md
+
+clean:
+	rm -rf $(DEMO) .prefect .pytest_cache .mypy_cache .ruff_cache build *.egg-info src/*.egg-info

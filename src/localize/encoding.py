@@ -1,0 +1,92 @@
+"""Decoding pages the way browsers do, and encoding them back without a byte of drift.
+
+The encoding comes from a byte order mark, else from ``<meta charset>`` or
+``<meta http-equiv="Content-Type">`` in the first 1024 bytes, else UTF-8. Pages
+keep their own encoding on output: untouched stretches are re-encoded exactly
+(single-byte encodings round-trip through ``surrogateescape``), and translated
+text that the encoding cannot hold becomes numeric character references.
+"""
+
+from __future__ import annotations
+
+import codecs
+import re
+from dataclasses import dataclass
+
+from localize.errors import PageError
+
+__all__ = ["DecodedPage", "decode_page", "encode_page"]
+
+_BOMS = ((codecs.BOM_UTF8, "utf-8"), (codecs.BOM_UTF16_LE, "utf-16-le"), (codecs.BOM_UTF16_BE, "utf-16-be"))
+_META_CHARSET = re.compile(
+    rb"""<meta[^>]*?charset\s*=\s*["']?\s*([A-Za-z0-9._:-]+)""",
+    re.I,
+)
+# WHATWG: these labels mean windows-1252 in a browser
+_WINDOWS_1252 = {"ascii", "us-ascii", "iso-8859-1", "iso8859-1", "latin1", "latin-1", "l1", "cp819", "iso_8859-1"}
+
+
+@dataclass(frozen=True, slots=True)
+class DecodedPage:
+    text: str
+    encoding: str
+    bom: bytes
+
+
+def _sniff(data: bytes) -> tuple[str, bytes, bool]:
+    for bom, name in _BOMS:
+        if data.startswith(bom):
+            return name, bom, True
+    m = _META_CHARSET.search(data, 0, 1024)
+    if m:
+        label = m.group(1).decode("ascii").lower()
+        if label in _WINDOWS_1252:
+            return "windows-1252", b"", False
+        if label in ("utf-16", "utf-16le", "utf-16be"):
+            return "utf-8", b"", False  # WHATWG: a meta tag can only be read if the page is ASCII-compatible
+        try:
+            return codecs.lookup(label).name, b"", False
+        except LookupError:
+            return "utf-8", b"", False
+    return "utf-8", b"", False
+
+
+def decode_page(data: bytes, path: str) -> DecodedPage:
+    """Decode ``data``; raises :class:`PageError` for binary or undecodable files."""
+    encoding, bom, from_bom = _sniff(data)
+    body = data[len(bom):]
+    if not encoding.startswith("utf-16") and b"\x00" in body[:8192]:
+        raise PageError("binary file (NUL bytes), not an HTML page; remove it or rename it", path=path)
+    if encoding == "utf-8":
+        try:
+            return DecodedPage(body.decode("utf-8"), "utf-8", bom)
+        except UnicodeDecodeError as e:
+            line = body.count(b"\n", 0, e.start) + 1
+            raise PageError(
+                f"not valid UTF-8 at line {line} (byte 0x{body[e.start]:02x}); declare its charset with "
+                "<meta charset=...> or save it as UTF-8",
+                path=path,
+            ) from None
+    try:
+        return DecodedPage(body.decode(encoding, "surrogateescape" if not from_bom else "strict"), encoding, bom)
+    except UnicodeDecodeError as e:
+        raise PageError(f"not valid {encoding} at byte {e.start}: {e.reason}", path=path) from None
+
+
+def _html_errors(err: UnicodeError) -> tuple[bytes, int]:
+    """Encode error handler: escaped source bytes go back as they were, new
+    characters the encoding cannot hold become character references."""
+    assert isinstance(err, UnicodeEncodeError)
+    out = []
+    for ch in err.object[err.start : err.end]:
+        o = ord(ch)
+        out.append(bytes((o - 0xDC00,)) if 0xDC80 <= o <= 0xDCFF else f"&#{o};".encode("ascii"))
+    return b"".join(out), err.end
+
+
+codecs.register_error("localize-html", _html_errors)
+
+
+def encode_page(page: DecodedPage, text: str) -> bytes:
+    """Encode a (rebuilt) page in its own encoding, BOM first."""
+    return page.bom + text.encode(page.encoding, "localize-html")

@@ -1,0 +1,110 @@
+"""The workspace of record: where a course's template and translations live.
+
+Layout (the one Babel's tooling expects)::
+
+    templates/COURSE.pot
+    LL/LC_MESSAGES/COURSE.po
+"""
+
+from __future__ import annotations
+
+import re
+
+from localize.errors import CatalogNotFoundError, ConfigError
+from localize.model import Catalog
+from localize.po import read_po, write_po
+from localize.storage import LocalStorage, Storage
+
+__all__ = ["Workspace", "normalize_locale", "check_course_id"]
+
+_LOCALE = re.compile(r"^[A-Za-z]{2,3}(?:[_-][A-Za-z0-9]{2,8})*$")
+_COURSE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
+
+
+def normalize_locale(code: str) -> str:
+    """'pt-br' -> 'pt_BR', 'sr-Latn' -> 'sr_Latn', 'qps-ploc' stays."""
+    if not _LOCALE.match(code):
+        raise ConfigError(f"invalid locale code {code!r}: use a code such as 'es', 'pt_BR' or 'ar'")
+    if code.lower() == "qps-ploc":
+        return "qps-ploc"
+    parts = re.split(r"[_-]", code)
+    out = [parts[0].lower()]
+    for p in parts[1:]:
+        if len(p) == 2 and p.isalpha():
+            out.append(p.upper())
+        elif len(p) == 4 and p.isalpha():
+            out.append(p.title())
+        else:
+            out.append(p)
+    return "_".join(out)
+
+
+def check_course_id(course: str) -> str:
+    if not _COURSE.match(course):
+        raise ConfigError(
+            f"invalid course id {course!r}: use letters, digits, '.', '_' and '-' (for example '8.05-quantum-physics')"
+        )
+    return course
+
+
+class Workspace:
+    def __init__(self, storage: Storage | str) -> None:
+        self.storage: Storage = LocalStorage(storage) if isinstance(storage, str) else storage
+
+    @staticmethod
+    def template_key(course: str) -> str:
+        return f"templates/{check_course_id(course)}.pot"
+
+    @staticmethod
+    def catalog_key(course: str, locale: str) -> str:
+        return f"{normalize_locale(locale)}/LC_MESSAGES/{check_course_id(course)}.po"
+
+    def describe(self, key: str) -> str:
+        return self.storage.describe(key)
+
+    def read(self, key: str) -> Catalog:
+        try:
+            data = self.storage.read_bytes(key)
+        except FileNotFoundError:
+            raise CatalogNotFoundError("catalog not found", path=self.describe(key)) from None
+        return read_po(data, self.describe(key))
+
+    def read_template(self, course: str) -> Catalog:
+        key = self.template_key(course)
+        try:
+            return self.read(key)
+        except CatalogNotFoundError:
+            raise CatalogNotFoundError(
+                f"no template for course {course!r}; create it with: localize extract SOURCE --course {course}",
+                path=self.describe(key),
+            ) from None
+
+    def read_catalog(self, course: str, locale: str) -> Catalog:
+        key = self.catalog_key(course, locale)
+        try:
+            return self.read(key)
+        except CatalogNotFoundError:
+            raise CatalogNotFoundError(
+                f"no {normalize_locale(locale)} catalog for course {course!r}; create it with: "
+                f"localize init --course {course} --locale {locale} (or localize pseudo for qps-ploc)",
+                path=self.describe(key),
+            ) from None
+
+    def write(self, key: str, catalog: Catalog, *, volatile: tuple[str, ...] = ("POT-Creation-Date", "PO-Revision-Date")) -> bool:
+        """Write ``catalog`` atomically; returns False (and writes nothing) when the
+        file already holds the same catalog apart from the ``volatile`` headers."""
+        data = write_po(catalog).encode("utf-8")
+        try:
+            old = self.storage.read_bytes(key)
+        except FileNotFoundError:
+            old = None
+        if old is not None and _strip_volatile(old, volatile) == _strip_volatile(data, volatile):
+            return False
+        self.storage.write_bytes(key, data)
+        return True
+
+
+def _strip_volatile(data: bytes, names: tuple[str, ...]) -> bytes:
+    lines = data.split(b"\n")
+    prefixes = tuple(f'"{n}:'.encode() for n in names)
+    return b"\n".join(line for line in lines if not line.startswith(prefixes))
