@@ -21,12 +21,12 @@ from localize.errors import LocalizeError
 from localize.extract import PageFailure
 from localize.htmltree import Element, parse
 from localize.model import Catalog, Unit
-from localize.segments import Replacement, escape_attribute, find_units, render
 from localize.parallel import map_pages
+from localize.segments import Replacement, escape_attribute, find_units, render
 from localize.sources import Source, is_page
 from localize.storage import check_key
 
-__all__ = ["BuildResult", "translations_of", "build_page", "build_course", "is_rtl", "html_lang"]
+__all__ = ["BuildResult", "build_course", "build_page", "html_lang", "is_rtl", "translations_of"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,15 +69,18 @@ def _lang_replacements(page: str, root: Element, locale: str) -> list[Replacemen
     direction = "rtl" if is_rtl(locale) else "ltr"
     out: list[Replacement] = []
     attrs = {a.name: a for a in html_el.attributes()}
-    insert_at = html_el.start + 5  # after "<html"
+    inserted = ""
     for name, value in (("lang", lang), ("xml:lang", lang), ("dir", direction)):
         attr = attrs.get(name)
         if attr is None:
             if name == "lang" or (name == "dir" and direction == "rtl"):
-                out.append((insert_at, insert_at, f' {name}="{value}"'))
+                inserted += f' {name}="{value}"'
             continue
         escaped = escape_attribute(value, attr.quote or '"')
         out.append((attr.value_start, attr.value_end, escaped if attr.quote else f'"{escaped}"'))
+    if inserted:
+        at = html_el.start + 5  # right after "<html"
+        out.append((at, at, inserted))
     return out
 
 

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from typing import Iterator, TextIO
+from typing import TextIO
 
 from localize import __version__
 from localize.errors import LocalizeError
@@ -37,16 +37,14 @@ class _Help(argparse.RawDescriptionHelpFormatter):
 def _add_common(p: argparse.ArgumentParser, *, source: bool = True) -> None:
     if source:
         p.add_argument("source", metavar="SOURCE", help="course folder or OCW offline .zip")
-    p.add_argument("--course", required=True, metavar="ID", help="course id, names the catalogs (e.g. 8.05-quantum-physics)")
     p.add_argument(
-        "--locales-dir", default="locales", metavar="DIR", help="catalog workspace (default: %(default)s)"
+        "--course", required=True, metavar="ID", help="course id, names the catalogs (e.g. 8.05-quantum-physics)"
     )
+    p.add_argument("--locales-dir", default="locales", metavar="DIR", help="catalog workspace (default: %(default)s)")
 
 
 def _add_jobs(p: argparse.ArgumentParser) -> None:
-    p.add_argument(
-        "--jobs", "-j", type=int, default=None, metavar="N", help="worker processes (default: one per core)"
-    )
+    p.add_argument("--jobs", "-j", type=int, default=None, metavar="N", help="worker processes (default: one per core)")
     p.add_argument("--quiet", "-q", action="store_true", help="print errors and the summary only")
 
 
@@ -65,7 +63,9 @@ def build_parser() -> argparse.ArgumentParser:
         formatter_class=_Help,
     )
     _add_common(p)
-    p.add_argument("--source-locale", default="en", metavar="LL", help="language of the source pages (default: %(default)s)")
+    p.add_argument(
+        "--source-locale", default="en", metavar="LL", help="language of the source pages (default: %(default)s)"
+    )
     _add_jobs(p)
     p.set_defaults(func=cmd_extract)
 
@@ -86,14 +86,16 @@ def build_parser() -> argparse.ArgumentParser:
         description="Write every file of SOURCE under OUT, pages translated from\n"
         "DIR/LL/LC_MESSAGES/COURSE.po. Untranslated and fuzzy entries keep the source text;\n"
         "everything that is not a translated unit stays byte-for-byte as it was. Sets\n"
-        "<html lang> (and dir=\"rtl\" for right-to-left languages) when LL differs from\n"
+        '<html lang> (and dir="rtl" for right-to-left languages) when LL differs from\n'
         "the source locale. Translations are escaped: they cannot add markup to a page.",
         formatter_class=_Help,
     )
     _add_common(p)
     p.add_argument("--locale", required=True, metavar="LL", help="catalog to build from (e.g. es, pt_BR, ar, qps-ploc)")
     p.add_argument("--out", required=True, metavar="OUT", help="output folder")
-    p.add_argument("--source-locale", default="en", metavar="LL", help="language of the source pages (default: %(default)s)")
+    p.add_argument(
+        "--source-locale", default="en", metavar="LL", help="language of the source pages (default: %(default)s)"
+    )
     _add_jobs(p)
     p.set_defaults(func=cmd_build)
     return parser
@@ -105,9 +107,8 @@ def _progress(label: str, total: int, quiet: bool, stream: TextIO) -> Iterator[C
     if quiet or not stream.isatty() or total < 2:
         yield lambda _path: None
         return
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
-
     from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
     with Progress(
         TextColumn("{task.description}"),
@@ -150,7 +151,11 @@ def cmd_extract(args: argparse.Namespace) -> int:
         f"{workspace.describe(key)} ({state})"
     )
     if result.failures:
-        print(f"{len(result.failures)} of {total} pages failed (listed above)", file=sys.stderr)
+        n = len(result.failures)
+        print(
+            f"{n} file{'s' if n != 1 else ''} could not be extracted (listed above); {result.pages} of {total} pages extracted",
+            file=sys.stderr,
+        )
         return EXIT_PARTIAL
     return EXIT_OK
 

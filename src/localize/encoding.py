@@ -54,7 +54,7 @@ def _sniff(data: bytes) -> tuple[str, bytes, bool]:
 def decode_page(data: bytes, path: str) -> DecodedPage:
     """Decode ``data``; raises :class:`PageError` for binary or undecodable files."""
     encoding, bom, from_bom = _sniff(data)
-    body = data[len(bom):]
+    body = data[len(bom) :]
     if not encoding.startswith("utf-16") and b"\x00" in body[:8192]:
         raise PageError("binary file (NUL bytes), not an HTML page; remove it or rename it", path=path)
     if encoding == "utf-8":

@@ -10,17 +10,17 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from localize import __version__
 from localize.encoding import decode_page
 from localize.errors import LocalizeError
 from localize.model import Catalog, Entry, Unit
-from localize.segments import find_units
 from localize.parallel import map_pages
+from localize.segments import find_units
 from localize.sources import Source, is_page
 
-__all__ = ["PageFailure", "ExtractResult", "extract_page", "extract_course", "template_headers"]
+__all__ = ["ExtractResult", "PageFailure", "extract_course", "extract_page", "template_headers"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,11 +54,18 @@ def _extract_one(source: Source, path: str, _shared: object) -> _Found:
         units = extract_page(source.read(path), path)
     except LocalizeError as e:
         return path, None, str(e)
-    return path, [(u.msgctxt, u.msgid, u.comment) for u in units], None
+    return reference(path), [(u.msgctxt, u.msgid, u.comment) for u in units], None
 
 
-def template_headers(course: str, source_locale: str = "en", *, now: datetime | None = None) -> tuple[tuple[str, str], ...]:
-    stamp = (now or datetime.now(timezone.utc)).strftime("%Y-%m-%d %H:%M%z")
+def reference(path: str) -> str:
+    """A page path as a ``#:`` reference: gettext tools split references at spaces."""
+    return path.replace("%", "%25").replace(" ", "%20").replace("\t", "%09") if (" " in path or "\t" in path) else path
+
+
+def template_headers(
+    course: str, source_locale: str = "en", *, now: datetime | None = None
+) -> tuple[tuple[str, str], ...]:
+    stamp = (now or datetime.now(UTC)).strftime("%Y-%m-%d %H:%M%z")
     return (
         ("Project-Id-Version", course),
         ("Report-Msgid-Bugs-To", ""),
@@ -76,7 +83,7 @@ def template_headers(course: str, source_locale: str = "en", *, now: datetime | 
 
 
 class _Collector:
-    __slots__ = ("order", "refs", "comments")
+    __slots__ = ("comments", "order", "refs")
 
     def __init__(self) -> None:
         self.order: dict[tuple[str | None, str], int] = {}
@@ -134,5 +141,7 @@ def extract_course(
         pages += 1
         units += len(found)
         collector.add(path, found)
-    catalog = Catalog(headers=template_headers(course, source_locale), entries=collector.entries(), header_flags=("fuzzy",))
+    catalog = Catalog(
+        headers=template_headers(course, source_locale), entries=collector.entries(), header_flags=("fuzzy",)
+    )
     return ExtractResult(catalog, pages, units, tuple(failures))

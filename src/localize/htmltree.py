@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import re
 
-__all__ = ["Element", "Text", "Comment", "Stray", "parse", "content", "parse_attributes", "Attribute"]
+__all__ = ["Attribute", "Comment", "Element", "Stray", "Text", "content", "parse", "parse_attributes"]
 
 _WS = "\t\n\f\r "
 
@@ -43,49 +43,173 @@ _ATTRIBUTE = re.compile(
 )
 
 VOID = frozenset(
-    "area base basefont bgsound br col embed frame hr image img input keygen link meta param source track wbr".split()
+    [
+        "area",
+        "base",
+        "basefont",
+        "bgsound",
+        "br",
+        "col",
+        "embed",
+        "frame",
+        "hr",
+        "image",
+        "img",
+        "input",
+        "keygen",
+        "link",
+        "meta",
+        "param",
+        "source",
+        "track",
+        "wbr",
+    ]
 )
 # Elements whose content is not markup: skipped up to their end tag.
-RAW_TEXT = frozenset("script style xmp iframe noembed noframes plaintext textarea title svg math".split())
+RAW_TEXT = frozenset(
+    ["script", "style", "xmp", "iframe", "noembed", "noframes", "plaintext", "textarea", "title", "svg", "math"]
+)
 RCDATA = frozenset(("title", "textarea"))
 
 # Phrasing elements: they may sit inside a sentence and become placeholders.
 INLINE = frozenset(
-    """a abbr acronym b bdi bdo big br cite code data del dfn em font i img ins kbd mark
-    nobr q rp rt ruby s samp small span strike strong sub sup time tt u var wbr
-    script style template svg math iframe noscript""".split()
+    [
+        "a",
+        "abbr",
+        "acronym",
+        "b",
+        "bdi",
+        "bdo",
+        "big",
+        "br",
+        "cite",
+        "code",
+        "data",
+        "del",
+        "dfn",
+        "em",
+        "font",
+        "i",
+        "img",
+        "ins",
+        "kbd",
+        "mark",
+        "nobr",
+        "q",
+        "rp",
+        "rt",
+        "ruby",
+        "s",
+        "samp",
+        "small",
+        "span",
+        "strike",
+        "strong",
+        "sub",
+        "sup",
+        "time",
+        "tt",
+        "u",
+        "var",
+        "wbr",
+        "script",
+        "style",
+        "template",
+        "svg",
+        "math",
+        "iframe",
+        "noscript",
+    ]
 )
 # Elements whose content is never translated.
 OPAQUE = frozenset(
-    "script style template pre code kbd samp xmp iframe noembed noframes plaintext textarea svg math".split()
+    [
+        "script",
+        "style",
+        "template",
+        "pre",
+        "code",
+        "kbd",
+        "samp",
+        "xmp",
+        "iframe",
+        "noembed",
+        "noframes",
+        "plaintext",
+        "textarea",
+        "svg",
+        "math",
+    ]
 )
 # Opaque elements a reader never sees: dropped from the edges of a unit.
 INVISIBLE = frozenset(("script", "style", "template", "noscript"))
 
 _P_CLOSERS = frozenset(
-    """address article aside blockquote center details dialog dir div dl fieldset figcaption
-    figure footer form h1 h2 h3 h4 h5 h6 header hgroup hr main menu nav ol p pre section
-    table ul li dd dt summary""".split()
+    [
+        "address",
+        "article",
+        "aside",
+        "blockquote",
+        "center",
+        "details",
+        "dialog",
+        "dir",
+        "div",
+        "dl",
+        "fieldset",
+        "figcaption",
+        "figure",
+        "footer",
+        "form",
+        "h1",
+        "h2",
+        "h3",
+        "h4",
+        "h5",
+        "h6",
+        "header",
+        "hgroup",
+        "hr",
+        "main",
+        "menu",
+        "nav",
+        "ol",
+        "p",
+        "pre",
+        "section",
+        "table",
+        "ul",
+        "li",
+        "dd",
+        "dt",
+        "summary",
+    ]
 )
-_HEADINGS = frozenset("h1 h2 h3 h4 h5 h6".split())
+_HEADINGS = frozenset(["h1", "h2", "h3", "h4", "h5", "h6"])
 # Where a search for an element to close stops (a simplified "scope").
-_SCOPE = frozenset("html table td th caption marquee object template applet button".split())
-_TABLE_PARTS = frozenset("table tbody thead tfoot tr td th caption colgroup".split())
+_SCOPE = frozenset(["html", "table", "td", "th", "caption", "marquee", "object", "template", "applet", "button"])
+_TABLE_PARTS = frozenset(["table", "tbody", "thead", "tfoot", "tr", "td", "th", "caption", "colgroup"])
 
 _END_PATTERNS: dict[str, re.Pattern[str]] = {
     name: re.compile(r"</" + name + r"[\t\n\f\r />]", re.I) for name in RAW_TEXT
 }
 _TRANSLATE_NO = re.compile(r"""(?:^|[\t\n\f\r /])translate[\t\n\f\r ]*=[\t\n\f\r ]*["']?no\b""", re.I)
 _TRANSLATE_YES = re.compile(r"""(?:^|[\t\n\f\r /])translate[\t\n\f\r ]*=[\t\n\f\r ]*["']?yes\b""", re.I)
-_NOTRANSLATE_CLASS = re.compile(r"""(?:^|[\t\n\f\r /])class[\t\n\f\r ]*=[\t\n\f\r ]*(?:"[^"]*\bnotranslate\b[^"]*"|'[^']*\bnotranslate\b[^']*'|notranslate\b)""", re.I)
+_NOTRANSLATE_CLASS = re.compile(
+    r"""(?:^|[\t\n\f\r /])class[\t\n\f\r ]*=[\t\n\f\r ]*(?:"[^"]*\bnotranslate\b[^"]*"|'[^']*\bnotranslate\b[^']*'|notranslate\b)""",
+    re.I,
+)
 _IGNORE_ATTR = re.compile(r"(?:^|[\t\n\f\r /])data-translate-ignore\b", re.I)
-_CONTEXT_ATTR = re.compile(r"""(?:^|[\t\n\f\r /])data-translate-context[\t\n\f\r ]*=[\t\n\f\r ]*(?:"([^"]*)"|'([^']*)'|([^\t\n\f\r >]+))""", re.I)
+_CONTEXT_ATTR = re.compile(
+    r"""(?:^|[\t\n\f\r /])data-translate-context[\t\n\f\r ]*=[\t\n\f\r ]*(?:"([^"]*)"|'([^']*)'|([^\t\n\f\r >]+))""",
+    re.I,
+)
 
 
 class Text:
     """A run of character data, ``page[start:end]`` (entities not decoded)."""
 
-    __slots__ = ("start", "end")
+    __slots__ = ("end", "start")
 
     def __init__(self, start: int, end: int) -> None:
         self.start = start
@@ -118,8 +242,18 @@ class Element:
     """
 
     __slots__ = (
-        "tag", "start", "tag_end", "end_start", "end", "children", "attrs", "attrs_at",
-        "ignored", "author_ignored", "context", "inline",
+        "attrs",
+        "attrs_at",
+        "author_ignored",
+        "children",
+        "context",
+        "end",
+        "end_start",
+        "ignored",
+        "inline",
+        "start",
+        "tag",
+        "tag_end",
     )
 
     def __init__(self, tag: str, start: int, tag_end: int, attrs: str, attrs_at: int) -> None:
@@ -170,7 +304,7 @@ class Element:
 class Attribute:
     """An attribute of a start tag; ``value_start``/``value_end`` exclude quotes."""
 
-    __slots__ = ("name", "value", "value_start", "value_end", "quote")
+    __slots__ = ("name", "quote", "value", "value_end", "value_start")
 
     def __init__(self, name: str, value: str | None, value_start: int, value_end: int, quote: str) -> None:
         self.name = name
@@ -194,13 +328,34 @@ def parse_attributes(attrs: str, offset: int) -> list[Attribute]:
     return out
 
 
-_TRACKED = frozenset("p li dt dd td th tr tbody thead tfoot option optgroup h1 h2 h3 h4 h5 h6".split())
+_TRACKED = frozenset(
+    [
+        "p",
+        "li",
+        "dt",
+        "dd",
+        "td",
+        "th",
+        "tr",
+        "tbody",
+        "thead",
+        "tfoot",
+        "option",
+        "optgroup",
+        "h1",
+        "h2",
+        "h3",
+        "h4",
+        "h5",
+        "h6",
+    ]
+)
 
 
 class _Stack:
     """Open elements, with a count of the open elements whose end can be implied."""
 
-    __slots__ = ("items", "counts")
+    __slots__ = ("counts", "items")
 
     def __init__(self, root: Element) -> None:
         self.items = [root]

@@ -7,13 +7,13 @@ and task boundaries and be compared, hashed and cached.
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
-from enum import Enum
+from enum import StrEnum
 
 ATTRIBUTE_CONTEXT = "attribute"
 """msgctxt of units taken from attributes (alt, title, meta description...)."""
 
 
-class UnitKind(str, Enum):
+class UnitKind(StrEnum):
     TEXT = "text"
     ATTRIBUTE = "attribute"
 

@@ -14,7 +14,7 @@ from typing import Any, TypeVar
 
 from localize.sources import Source, open_source
 
-__all__ = ["map_pages", "default_jobs"]
+__all__ = ["default_jobs", "map_pages"]
 
 R = TypeVar("R")
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from localize.errors import PoSyntaxError
 from localize.model import Catalog, Entry
 
-__all__ = ["read_po", "write_po", "parse_headers", "format_headers", "WIDTH"]
+__all__ = ["WIDTH", "format_headers", "parse_headers", "read_po", "write_po"]
 
 WIDTH = 79
 
@@ -50,31 +50,33 @@ def _unquote(token: str, path: str, lineno: int) -> str:
 
 
 def _decode(data: bytes, path: str) -> str:
+    """UTF-8 (with or without BOM), else the charset the header declares."""
     if data.startswith(b"\xef\xbb\xbf"):
         data = data[3:]
     try:
         return data.decode("utf-8")
-    except UnicodeDecodeError as e:
-        m = _CHARSET_RE.search(data)
-        charset = m.group(1).decode("ascii") if m else None
-        if charset and charset.lower().replace("-", "") not in ("utf8", "charset"):
-            try:
-                return data.decode(charset)
-            except LookupError:
-                raise PoSyntaxError(
-                    f"unknown charset {charset!r} in the Content-Type header; save the file as UTF-8",
-                    path=path,
-                    line=data.count(b"\n", 0, m.start()) + 1 if m else None,
-                ) from None
-            except UnicodeDecodeError as e2:
-                e = e2
-        line = data.count(b"\n", 0, e.start) + 1
-        raise PoSyntaxError(
-            f"not valid {charset or 'UTF-8'} (byte 0x{data[e.start]:02x}); save the file as UTF-8 "
-            "or declare its charset in the Content-Type header",
-            path=path,
-            line=line,
-        ) from None
+    except UnicodeDecodeError as error:
+        failure = error
+    m = _CHARSET_RE.search(data)
+    charset = m.group(1).decode("ascii") if m else None
+    if charset and charset.lower().replace("-", "") not in ("utf8", "charset"):
+        try:
+            return data.decode(charset)
+        except LookupError:
+            raise PoSyntaxError(
+                f"unknown charset {charset!r} in the Content-Type header; save the file as UTF-8",
+                path=path,
+                line=data.count(b"\n", 0, m.start()) + 1 if m else None,
+            ) from None
+        except UnicodeDecodeError as error:
+            failure = error
+    line = data.count(b"\n", 0, failure.start) + 1
+    raise PoSyntaxError(
+        f"not valid {charset or 'UTF-8'} (byte 0x{data[failure.start]:02x}); save the file as UTF-8 "
+        "or declare its charset in the Content-Type header",
+        path=path,
+        line=line,
+    )
 
 
 @dataclass
@@ -118,7 +120,7 @@ def read_po(data: bytes | str, path: str = "<catalog>", *, allow_duplicates: boo
         if d.msgid is None:
             raise PoSyntaxError("msgctxt without msgid", path=path, line=d.lineno)
         if d.msgstr is None and not d.plurals:
-            raise PoSyntaxError("msgid without msgstr (add msgstr \"\")", path=path, line=d.lineno)
+            raise PoSyntaxError('msgid without msgstr (add msgstr "")', path=path, line=d.lineno)
         if d.msgid_plural is not None and d.msgstr is not None:
             raise PoSyntaxError("an entry with msgid_plural needs msgstr[0], msgstr[1]...", path=path, line=d.lineno)
         if d.msgid_plural is None and d.plurals:
@@ -126,7 +128,9 @@ def read_po(data: bytes | str, path: str = "<catalog>", *, allow_duplicates: boo
         plural: tuple[str, ...] = ()
         if d.plurals:
             if sorted(d.plurals) != list(range(len(d.plurals))):
-                raise PoSyntaxError("plural forms must be numbered msgstr[0], msgstr[1]... without gaps", path=path, line=d.lineno)
+                raise PoSyntaxError(
+                    "plural forms must be numbered msgstr[0], msgstr[1]... without gaps", path=path, line=d.lineno
+                )
             plural = tuple("".join(d.plurals[i]) for i in range(len(d.plurals)))
         entry = Entry(
             msgid="".join(d.msgid),
@@ -145,7 +149,9 @@ def read_po(data: bytes | str, path: str = "<catalog>", *, allow_duplicates: boo
         )
         if entry.msgid == "" and entry.msgctxt is None and not entry.obsolete:
             if header is not None:
-                raise PoSyntaxError(f"a second header entry (the first is at line {header.lineno})", path=path, line=d.lineno)
+                raise PoSyntaxError(
+                    f"a second header entry (the first is at line {header.lineno})", path=path, line=d.lineno
+                )
             header = entry
             return
         if not entry.obsolete:
@@ -179,7 +185,7 @@ def read_po(data: bytes | str, path: str = "<catalog>", *, allow_duplicates: boo
         if line.startswith("#"):
             if line.startswith("#|"):
                 body = line[2:].strip()
-                if draft.msgid is not None and draft.msgstr is not None or draft.plurals:
+                if (draft.msgid is not None and draft.msgstr is not None) or draft.plurals:
                     finish(lineno)
                 if draft.lineno == 0:
                     draft.lineno = lineno

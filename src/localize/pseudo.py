@@ -10,9 +10,9 @@ from __future__ import annotations
 import re
 from dataclasses import replace
 
-from localize.model import Catalog, Entry
+from localize.model import Catalog
 
-__all__ = ["PSEUDO_LOCALE", "pseudo_text", "pseudo_catalog"]
+__all__ = ["PSEUDO_LOCALE", "pseudo_catalog", "pseudo_text"]
 
 PSEUDO_LOCALE = "qps-ploc"
 

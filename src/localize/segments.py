@@ -32,7 +32,7 @@ from collections.abc import Callable, Iterable
 from localize.htmltree import INLINE, INVISIBLE, RAW_TEXT, VOID, Comment, Element, Stray, Text, content, parse
 from localize.model import ATTRIBUTE_CONTEXT, Placeholder, Unit, UnitKind
 
-__all__ = ["find_units", "render", "parse_translation", "TranslationProblem", "escape_text", "escape_attribute"]
+__all__ = ["TranslationProblem", "escape_attribute", "escape_text", "find_units", "parse_translation", "render"]
 
 _WS = "\t\n\f\r "
 _WS_RUN = re.compile(r"[\t\n\f\r ]+")
@@ -209,26 +209,42 @@ class _Walker:
         self.text_unit(items, context)
 
     def link_run(self, items: list[Element | Text]) -> list[Element] | None:
-        """The links of a nav bar or breadcrumb: links with nothing but separators between."""
-        links: list[Element] = []
+        """The parts of a nav bar or breadcrumb, one unit each.
+
+        Links with only whitespace between them, or links and other inline
+        elements separated by symbols such as "/", "›" or "|" (a breadcrumb
+        ending in the current page), but never a sentence: any letter outside
+        the elements keeps the run whole.
+        """
+        parts: list[Element] = []
+        links = 0
+        symbols = False
         page = self.page
         for item in items:
             kind = type(item)
             if kind is Element:
                 assert isinstance(item, Element)
                 if item.tag == "a" or self._wraps_link(item):
-                    links.append(item)
+                    links += 1
+                    parts.append(item)
                 elif item.tag not in INVISIBLE and item.tag not in VOID:
+                    parts.append(item)
+            elif kind is Text:
+                text = _unescape(page[item.start : item.end])
+                if _LETTER.search(text):
                     return None
-            elif kind is Text and _has_letter(page[item.start : item.end]):
-                return None
-        return links if len(links) >= 2 else None
+                symbols = symbols or bool(text.strip())
+        if links >= 2 and links == len(parts):
+            return parts
+        if links >= 1 and len(parts) >= 2 and symbols:
+            return parts
+        return None
 
     def _wraps_link(self, el: Element) -> bool:
         if el.ignored or el.tag in VOID:
             return False
         inner = self.trim(content(el))
-        return len(inner) == 1 and type(inner[0]) is Element and inner[0].tag == "a"  # type: ignore[union-attr]
+        return len(inner) == 1 and isinstance(inner[0], Element) and inner[0].tag == "a"
 
     # -- units -----------------------------------------------------------
     def text_unit(self, items: list[Element | Text], context: str | None) -> None:
@@ -299,7 +315,7 @@ class _Walker:
         comment = ""
         if placeholders:
             legend = []
-            for ph, tag in zip(placeholders, tags):
+            for ph, tag in zip(placeholders, tags, strict=False):
                 shown = f"<{ph.name}/>" if ph.void else f"<{ph.name}>…</{ph.name}>"
                 legend.append(f"{shown} {DESCRIPTIONS.get(tag, tag)}")
             comment = "Placeholders: " + "; ".join(legend)
@@ -313,8 +329,13 @@ class _Walker:
             self.meta(el)
             return
         if not (
-            "alt" in attrs or "title" in attrs or "label" in attrs or "placeholder" in attrs or "value" in attrs
-            or "ALT" in attrs or "TITLE" in attrs
+            "alt" in attrs
+            or "title" in attrs
+            or "label" in attrs
+            or "placeholder" in attrs
+            or "value" in attrs
+            or "ALT" in attrs
+            or "TITLE" in attrs
         ) or not _ATTR_HINT.search(attrs):
             return
         parsed = None
@@ -349,7 +370,16 @@ class _Walker:
             text = _CONTROL.sub("\ufffd", text)
         context = ATTRIBUTE_CONTEXT if el.context is None else f"{el.context}|{ATTRIBUTE_CONTEXT}"
         self.units.append(
-            Unit(UnitKind.ATTRIBUTE, text, context, attr.value_start, attr.value_end, (), f"{hint} on <{el.tag}>", attr.quote)
+            Unit(
+                UnitKind.ATTRIBUTE,
+                text,
+                context,
+                attr.value_start,
+                attr.value_end,
+                (),
+                f"{hint} on <{el.tag}>",
+                attr.quote,
+            )
         )
 
 

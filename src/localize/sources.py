@@ -15,7 +15,7 @@ from typing import Protocol
 
 from localize.errors import SourceError, UnsafeArchiveError
 
-__all__ = ["Source", "FolderSource", "ZipSource", "open_source", "is_page", "PAGE_SUFFIXES"]
+__all__ = ["PAGE_SUFFIXES", "FolderSource", "Source", "ZipSource", "is_page", "open_source"]
 
 PAGE_SUFFIXES = (".html", ".htm")
 MAX_MEMBER_BYTES = 512 * 1024 * 1024
@@ -48,7 +48,9 @@ class FolderSource:
         out: list[str] = []
         root = self.root.resolve()
         for dirpath, dirnames, filenames in os.walk(self.root):
-            dirnames[:] = sorted(d for d in dirnames if not d.startswith(".") and not os.path.islink(os.path.join(dirpath, d)))
+            dirnames[:] = sorted(
+                d for d in dirnames if not d.startswith(".") and not os.path.islink(os.path.join(dirpath, d))
+            )
             for name in filenames:
                 if name.startswith("."):
                     continue
@@ -56,7 +58,9 @@ class FolderSource:
                 if full.is_symlink():
                     target = full.resolve()
                     if not target.is_relative_to(root) or not target.is_file():
-                        self.problems.append(SourceError("symbolic link to outside the course, skipped", path=str(full)))
+                        self.problems.append(
+                            SourceError("symbolic link to outside the course, skipped", path=str(full))
+                        )
                         continue
                 out.append(full.relative_to(self.root).as_posix())
         out.sort()
@@ -98,11 +102,15 @@ class ZipSource:
             name = safe_member_name(info.filename)
             if name is None or stat.S_ISLNK(mode):
                 self.problems.append(
-                    UnsafeArchiveError(f"archive member {info.filename!r} points outside the course; skipped", path=self.location)
+                    UnsafeArchiveError(
+                        f"archive member {info.filename!r} points outside the course; skipped", path=self.location
+                    )
                 )
                 continue
             if info.file_size > MAX_MEMBER_BYTES:
-                self.problems.append(SourceError(f"archive member {info.filename!r} is larger than 512 MiB; skipped", path=self.location))
+                self.problems.append(
+                    SourceError(f"archive member {info.filename!r} is larger than 512 MiB; skipped", path=self.location)
+                )
                 continue
             members[name] = info
         # OCW offline archives hold one top folder: the course
@@ -110,7 +118,7 @@ class ZipSource:
         self.prefix = ""
         if len(tops) == 1 and all("/" in n for n in members):
             self.prefix = tops.pop() + "/"
-        self.members = {n[len(self.prefix):]: info for n, info in members.items()}
+        self.members = {n[len(self.prefix) :]: info for n, info in members.items()}
 
     def paths(self) -> list[str]:
         return sorted(self.members)

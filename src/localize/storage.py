@@ -15,7 +15,7 @@ from typing import Protocol, runtime_checkable
 
 from localize.errors import StorageError
 
-__all__ = ["Storage", "LocalStorage", "check_key"]
+__all__ = ["LocalStorage", "Storage", "check_key"]
 
 
 def check_key(key: str) -> str:
@@ -94,9 +94,7 @@ class LocalStorage:
         if not base.is_dir():
             return iter(())
         keys = sorted(
-            p.relative_to(self.root).as_posix()
-            for p in base.rglob("*")
-            if p.is_file() and not p.name.startswith(".")
+            p.relative_to(self.root).as_posix() for p in base.rglob("*") if p.is_file() and not p.name.startswith(".")
         )
         return iter(keys)
 

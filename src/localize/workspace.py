@@ -15,7 +15,7 @@ from localize.model import Catalog
 from localize.po import read_po, write_po
 from localize.storage import LocalStorage, Storage
 
-__all__ = ["Workspace", "normalize_locale", "check_course_id"]
+__all__ = ["Workspace", "check_course_id", "normalize_locale"]
 
 _LOCALE = re.compile(r"^[A-Za-z]{2,3}(?:[_-][A-Za-z0-9]{2,8})*$")
 _COURSE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
@@ -84,13 +84,17 @@ class Workspace:
         try:
             return self.read(key)
         except CatalogNotFoundError:
+            ll = normalize_locale(locale)
             raise CatalogNotFoundError(
-                f"no {normalize_locale(locale)} catalog for course {course!r}; create it with: "
-                f"localize init --course {course} --locale {locale} (or localize pseudo for qps-ploc)",
+                f"no {ll} catalog for course {course!r}; start one from the template with "
+                f"`msginit -i {self.describe(self.template_key(course))} -l {ll} -o {self.describe(key)}` "
+                f"(for qps-ploc: localize pseudo --course {course})",
                 path=self.describe(key),
             ) from None
 
-    def write(self, key: str, catalog: Catalog, *, volatile: tuple[str, ...] = ("POT-Creation-Date", "PO-Revision-Date")) -> bool:
+    def write(
+        self, key: str, catalog: Catalog, *, volatile: tuple[str, ...] = ("POT-Creation-Date", "PO-Revision-Date")
+    ) -> bool:
         """Write ``catalog`` atomically; returns False (and writes nothing) when the
         file already holds the same catalog apart from the ``volatile`` headers."""
         data = write_po(catalog).encode("utf-8")

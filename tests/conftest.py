@@ -1,0 +1,48 @@
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import tempfile
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+SAMPLE = ROOT / "src" / "localize" / "samples" / "intro-course"
+CORPUS = ROOT.parent / "shared" / "corpus" / "ocw"
+
+# Prefect: local, quiet, offline, and never in ~/.prefect (see ../shared/notes/prefect.md)
+_PREFECT_HOME = tempfile.mkdtemp(prefix="localize-prefect-")
+os.environ["PREFECT_HOME"] = _PREFECT_HOME
+os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
+os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "90")
+
+
+def corpus_courses() -> list[Path]:
+    if not CORPUS.is_dir():
+        return []
+    return sorted(p for p in CORPUS.iterdir() if p.is_dir())
+
+
+@pytest.fixture(scope="session")
+def corpus() -> Path:
+    if not CORPUS.is_dir():
+        pytest.skip(f"real OCW corpus not found at {CORPUS} (it lives in ../shared/corpus/ocw)")
+    return CORPUS
+
+
+def msgfmt_check(path: Path) -> subprocess.CompletedProcess[str]:
+    """GNU msgfmt -c; returns the completed process (check .returncode and .stderr)."""
+    if shutil.which("msgfmt") is None:
+        pytest.fail("GNU msgfmt is missing: `make system-deps` installs gettext")
+    return subprocess.run(["msgfmt", "-c", "-o", os.devnull, str(path)], capture_output=True, text=True)
+
+
+@pytest.fixture(scope="session")
+def prefect_harness():  # type: ignore[no-untyped-def]
+    from prefect.testing.utilities import prefect_test_harness
+
+    with prefect_test_harness(server_startup_timeout=90):
+        yield

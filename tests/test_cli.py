@@ -1,0 +1,184 @@
+"""The command line: exact output, exit codes, bad input that never stops a batch."""
+
+from __future__ import annotations
+
+import zipfile
+from pathlib import Path
+
+import pytest
+from conftest import SAMPLE
+
+from localize.cli import main
+
+
+def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_extract_sample_course_and_rerun_changes_nothing(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    loc = tmp_path / "loc"
+    code, out, err = run(capsys, "extract", str(SAMPLE), "--course", "intro-course", "--locales-dir", str(loc))
+    pot = loc / "templates" / "intro-course.pot"
+    assert (code, err) == (0, "")
+    assert out.startswith("8 pages, ") and out.endswith(f" entries -> {pot} (written)\n")
+    first = pot.read_bytes()
+    code, out, _ = run(capsys, "extract", str(SAMPLE), "--course", "intro-course", "--locales-dir", str(loc), "-j", "1")
+    assert code == 0 and out.endswith("(unchanged)\n")
+    assert pot.read_bytes() == first
+
+
+def test_bad_pages_are_reported_and_the_rest_goes_on(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    course = tmp_path / "course"
+    course.mkdir()
+    (course / "good.html").write_text("<p>Good page</p>")
+    (course / "binary.html").write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR")
+    (course / "latin.html").write_bytes(b"<p>Caf\xe9 cr\xe8me</p>")
+    (course / "nested").mkdir()
+    (course / "nested" / "ok.htm").write_text("<p>Another good page</p>")
+    loc = tmp_path / "loc"
+    code, out, err = run(capsys, "extract", str(course), "--course", "c1", "--locales-dir", str(loc))
+    assert code == 1
+    assert err == (
+        "error: binary.html: binary file (NUL bytes), not an HTML page; remove it or rename it\n"
+        "error: latin.html: not valid UTF-8 at line 1 (byte 0xe9); declare its charset with <meta charset=...> "
+        "or save it as UTF-8\n"
+        "2 files could not be extracted (listed above); 2 of 4 pages extracted\n"
+    )
+    assert out == f"2 pages, 2 units, 2 entries -> {loc}/templates/c1.pot (written)\n"
+    pot = (loc / "templates" / "c1.pot").read_text()
+    assert 'msgid "Good page"' in pot and 'msgid "Another good page"' in pot
+
+
+def test_pseudo_and_build_qps_ploc(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    loc, out_dir = tmp_path / "loc", tmp_path / "site"
+    assert run(capsys, "extract", str(SAMPLE), "--course", "intro-course", "--locales-dir", str(loc))[0] == 0
+    code, out, _ = run(capsys, "pseudo", "--course", "intro-course", "--locales-dir", str(loc))
+    po = loc / "qps-ploc" / "LC_MESSAGES" / "intro-course.po"
+    assert code == 0 and out.endswith(f" entries -> {po} (written)\n")
+    code, out, err = run(
+        capsys,
+        "build",
+        str(SAMPLE),
+        "--course",
+        "intro-course",
+        "--locale",
+        "qps-ploc",
+        "--locales-dir",
+        str(loc),
+        "--out",
+        str(out_dir),
+    )
+    assert (code, err) == (0, "")
+    assert out.startswith("8 pages (8 localized), 3 other files -> ")
+    assert out.endswith(" in the source language\n") and "units: 0 translated" not in out
+    home = (out_dir / "index.html").read_text(encoding="utf-8")
+    assert '<html lang="qps-ploc">' in home
+    assert (out_dir / "static" / "figure1.png").read_bytes() == (SAMPLE / "static" / "figure1.png").read_bytes()
+
+
+def test_build_without_a_catalog_says_how_to_make_one(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    loc = tmp_path / "loc"
+    code, out, err = run(
+        capsys,
+        "build",
+        str(SAMPLE),
+        "--course",
+        "intro-course",
+        "--locale",
+        "es",
+        "--locales-dir",
+        str(loc),
+        "--out",
+        str(tmp_path / "o"),
+    )
+    assert (code, out) == (2, "")
+    assert err == (
+        f"error: {loc}/es/LC_MESSAGES/intro-course.po: no es catalog for course 'intro-course'; start one from the "
+        f"template with `msginit -i {loc}/templates/intro-course.pot -l es -o {loc}/es/LC_MESSAGES/intro-course.po` "
+        "(for qps-ploc: localize pseudo --course intro-course)\n"
+    )
+
+
+def test_build_with_a_broken_catalog_names_file_and_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    po = tmp_path / "loc" / "es" / "LC_MESSAGES" / "c.po"
+    po.parent.mkdir(parents=True)
+    po.write_text('msgid ""\nmsgstr ""\n\nmsgid "Hello"\nmsgstr "Hola\n')
+    code, _, err = run(
+        capsys,
+        "build",
+        str(SAMPLE),
+        "--course",
+        "c",
+        "--locale",
+        "es",
+        "--locales-dir",
+        str(tmp_path / "loc"),
+        "--out",
+        str(tmp_path / "o"),
+    )
+    assert code == 2
+    assert err == f"error: {po}:5: expected a quoted string, found '\"Hola'\n"
+
+
+def test_pseudo_without_a_template(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, err = run(capsys, "pseudo", "--course", "nope", "--locales-dir", str(tmp_path))
+    assert code == 2
+    assert err == (
+        f"error: {tmp_path}/templates/nope.pot: no template for course 'nope'; "
+        "create it with: localize extract SOURCE --course nope\n"
+    )
+
+
+def test_invalid_course_id_and_missing_source(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert run(capsys, "extract", str(SAMPLE), "--course", "../x", "--locales-dir", str(tmp_path))[2] == (
+        "error: invalid course id '../x': use letters, digits, '.', '_' and '-' (for example '8.05-quantum-physics')\n"
+    )
+    assert run(capsys, "extract", str(tmp_path / "missing"), "--course", "c", "--locales-dir", str(tmp_path))[2] == (
+        f"error: {tmp_path}/missing: no such file or folder\n"
+    )
+
+
+def test_ocw_zip_with_a_top_folder_and_an_escaping_member(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    archive = tmp_path / "course.zip"
+    with zipfile.ZipFile(archive, "w") as z:
+        z.writestr("course-8.05/index.html", "<title>Home</title><p>Welcome</p>")
+        z.writestr("course-8.05/pages/syllabus/index.html", "<p>Syllabus text</p>")
+        z.writestr("course-8.05/static/logo.png", b"\x89PNG")
+        z.writestr("../../evil.html", "<p>Escaped</p>")
+    loc = tmp_path / "loc"
+    code, _out, err = run(capsys, "extract", str(archive), "--course", "z", "--locales-dir", str(loc))
+    assert code == 1
+    assert err == (
+        f"error: {archive}: archive member '../../evil.html' points outside the course; skipped\n"
+        "1 file could not be extracted (listed above); 2 of 2 pages extracted\n"
+    )
+    pot = (loc / "templates" / "z.pot").read_text()
+    assert "#: index.html\n" in pot and "#: pages/syllabus/index.html\n" in pot and "Escaped" not in pot
+    run(capsys, "pseudo", "--course", "z", "--locales-dir", str(loc))
+    code, _, _ = run(
+        capsys,
+        "build",
+        str(archive),
+        "--course",
+        "z",
+        "--locale",
+        "qps-ploc",
+        "--locales-dir",
+        str(loc),
+        "--out",
+        str(tmp_path / "out"),
+    )
+    assert code == 1
+    assert sorted(p.relative_to(tmp_path).as_posix() for p in tmp_path.rglob("*.html")) == [
+        "out/index.html",
+        "out/pages/syllabus/index.html",
+    ]
+
+
+def test_help_explains_each_command(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit):
+        main(["build", "--help"])
+    out = capsys.readouterr().out
+    assert "Untranslated and fuzzy entries keep the source text" in out and "--locale LL" in out
