@@ -10,9 +10,9 @@ from pathlib import Path
 
 import polib
 from babel.messages.pofile import read_po as babel_read_po
-from conftest import msgfmt_check
 from lxml import html as lxml_html
 
+from conftest import msgfmt_check
 from localize.build import build_course
 from localize.extract import extract_course
 from localize.model import Catalog

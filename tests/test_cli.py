@@ -6,8 +6,8 @@ import zipfile
 from pathlib import Path
 
 import pytest
-from conftest import SAMPLE
 
+from conftest import SAMPLE
 from localize.cli import main
 
 

@@ -9,9 +9,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+
 from acceptance import build, check_gettext_clients, empty_catalog, extract, identical_tree, msgen, pseudo_checks
 from conftest import corpus_courses
-
 from localize.po import read_po
 from localize.pseudo import pseudo_catalog
 from localize.sources import is_page, open_source

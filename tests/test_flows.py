@@ -5,8 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from conftest import SAMPLE
 
+from conftest import SAMPLE
 from localize.po import read_po
 
 pytestmark = pytest.mark.prefect

@@ -7,8 +7,8 @@ from pathlib import Path
 import polib
 import pytest
 from babel.messages.pofile import read_po as babel_read_po
-from conftest import msgfmt_check
 
+from conftest import msgfmt_check
 from localize.errors import PoSyntaxError
 from localize.model import Catalog, Entry
 from localize.po import read_po, write_po

@@ -6,7 +6,6 @@ from pathlib import Path
 
 from acceptance import build, check_gettext_clients, empty_catalog, extract, identical_tree, msgen, pseudo_checks
 from conftest import SAMPLE
-
 from localize.po import read_po, write_po
 from localize.pseudo import pseudo_catalog
 

@@ -22,6 +22,11 @@ DESCRIPTION = """\
 localize turns open-courseware sites into gettext catalogs and back.
 
   extract   pages -> templates/COURSE.pot (every piece of human-readable text)
+  init      template -> a new LL catalog, filled from the translation memory
+  update    re-extract a changed course and merge it into every catalog
+  merge     merge one .po with a newer .pot (like msgmerge), for scripts
+  stats     translated / fuzzy / untranslated per course and locale
+  tm        export or import a translation memory (compendium .po or TMX)
   pseudo    template -> qps-ploc catalog, to see what would be missed or cut off
   build     pages + LL catalog -> localized pages (untranslated bytes unchanged)
 
@@ -41,6 +46,26 @@ def _add_common(p: argparse.ArgumentParser, *, source: bool = True) -> None:
         "--course", required=True, metavar="ID", help="course id, names the catalogs (e.g. 8.05-quantum-physics)"
     )
     p.add_argument("--locales-dir", default="locales", metavar="DIR", help="catalog workspace (default: %(default)s)")
+
+
+def _similarity(value: str) -> float:
+    try:
+        number = float(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {value!r}") from None
+    if not 0.0 < number <= 1.0:
+        raise argparse.ArgumentTypeError(f"must be between 0 and 1, got {value}")
+    return number
+
+
+def _add_similarity(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--similarity",
+        type=_similarity,
+        default=0.75,
+        metavar="S",
+        help="least similarity (0-1) for a near match to be offered as fuzzy (default: %(default)s)",
+    )
 
 
 def _add_jobs(p: argparse.ArgumentParser) -> None:
@@ -68,6 +93,86 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _add_jobs(p)
     p.set_defaults(func=cmd_extract)
+
+    p = sub.add_parser(
+        "init",
+        help="create a catalog for a new locale from the template",
+        description="Create DIR/LL/LC_MESSAGES/COURSE.po from DIR/templates/COURSE.pot with the\n"
+        "headers gettext tools expect (Language, Plural-Forms from CLDR, UTF-8), then fill\n"
+        "it from the translation memory: every other catalog of LL in the workspace and\n"
+        "any imported memory. Exact matches come in translated, near matches as fuzzy.",
+        formatter_class=_Help,
+    )
+    _add_common(p, source=False)
+    p.add_argument("--locale", required=True, metavar="LL", help="locale code, e.g. es, pt_BR, ar, sw")
+    _add_similarity(p)
+    p.set_defaults(func=cmd_init)
+
+    p = sub.add_parser(
+        "update",
+        help="re-extract a course and merge the new template into its catalogs",
+        description="Re-extract SOURCE into DIR/templates/COURSE.pot and merge it into every\n"
+        "DIR/*/LC_MESSAGES/COURSE.po: unchanged units keep their translations; changed ones\n"
+        "keep the old translation as fuzzy with the previous msgid (#|); vanished ones become\n"
+        "obsolete (#~) and come back if the text returns. Untranslated entries are then\n"
+        "filled from the translation memory. Running it twice changes nothing.",
+        formatter_class=_Help,
+    )
+    _add_common(p)
+    p.add_argument(
+        "--source-locale", default="en", metavar="LL", help="language of the source pages (default: %(default)s)"
+    )
+    _add_similarity(p)
+    _add_jobs(p)
+    p.set_defaults(func=cmd_update)
+
+    p = sub.add_parser(
+        "merge",
+        help="merge a .po file with a newer template (like msgmerge)",
+        description="Merge DEF.po with REF.pot by the rules of `localize update` and write the\n"
+        "result to --output (default: replace DEF.po).",
+        formatter_class=_Help,
+    )
+    p.add_argument("po", metavar="DEF.po", help="the translated catalog")
+    p.add_argument("pot", metavar="REF.pot", help="the new template")
+    p.add_argument("--output", "-o", metavar="FILE", help="where to write (default: DEF.po)")
+    _add_similarity(p)
+    p.set_defaults(func=cmd_merge)
+
+    p = sub.add_parser(
+        "stats",
+        help="translation progress per course and locale",
+        description="Entries, source words, translated / fuzzy / untranslated counts and percentages\n"
+        "for every catalog in the workspace (or one course or locale).",
+        formatter_class=_Help,
+    )
+    p.add_argument("--locales-dir", default="locales", metavar="DIR", help="catalog workspace (default: %(default)s)")
+    p.add_argument("--course", metavar="ID", help="only this course")
+    p.add_argument("--locale", metavar="LL", help="only this locale")
+    p.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    p.set_defaults(func=cmd_stats)
+
+    p = sub.add_parser(
+        "tm",
+        help="export or import a translation memory",
+        description="Translation memory exchange. `tm export` writes every translated entry of a locale\n"
+        "(all courses and imported memories) as a compendium .po or a TMX 1.4 file; `tm import`\n"
+        "adds a partner's .po or .tmx to the workspace memory (DIR/memory/LL.po), which `init`\n"
+        "and `update` use to fill untranslated entries.",
+        formatter_class=_Help,
+    )
+    tm = p.add_subparsers(dest="tm_command", metavar="ACTION", required=True)
+    q = tm.add_parser("export", help="write the memory of a locale to a .po or .tmx file")
+    q.add_argument("--locale", required=True, metavar="LL")
+    q.add_argument("--out", required=True, metavar="FILE", help="FILE.po (compendium) or FILE.tmx")
+    q.add_argument("--locales-dir", default="locales", metavar="DIR", help="catalog workspace (default: %(default)s)")
+    q.add_argument("--source-locale", default="en", metavar="LL", help="source language for TMX (default: %(default)s)")
+    q.set_defaults(func=cmd_tm_export)
+    q = tm.add_parser("import", help="add a .po compendium or .tmx file to the memory of a locale")
+    q.add_argument("file", metavar="FILE", help="a .po or .tmx file")
+    q.add_argument("--locale", required=True, metavar="LL")
+    q.add_argument("--locales-dir", default="locales", metavar="DIR", help="catalog workspace (default: %(default)s)")
+    q.set_defaults(func=cmd_tm_import)
 
     p = sub.add_parser(
         "pseudo",
@@ -157,6 +262,156 @@ def cmd_extract(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return EXIT_PARTIAL
+    return EXIT_OK
+
+
+def cmd_init(args: argparse.Namespace) -> int:
+    from localize.operations import init_locale
+    from localize.workspace import Workspace
+
+    result = init_locale(Workspace(args.locales_dir), args.course, args.locale, similarity=args.similarity)
+    print(
+        f"{result.entries} entries -> {result.path} (from memory: {result.memory.exact} translated, "
+        f"{result.memory.near} fuzzy)"
+    )
+    return EXIT_OK
+
+
+def cmd_update(args: argparse.Namespace) -> int:
+    from localize.operations import update_course
+    from localize.sources import is_page, open_source
+    from localize.workspace import Workspace, check_course_id
+
+    check_course_id(args.course)
+    source = open_source(args.source)
+    workspace = Workspace(args.locales_dir)
+    total = sum(1 for p in source.paths() if is_page(p))
+    with _progress("extracting", total, args.quiet, sys.stderr) as tick:
+        result = update_course(
+            workspace,
+            source,
+            args.course,
+            source_locale=args.source_locale,
+            similarity=args.similarity,
+            jobs=args.jobs,
+            progress=tick,
+        )
+    _report(result.extract.failures, sys.stderr)
+    template_state = "written" if result.template_written else "unchanged"
+    print(
+        f"{result.extract.pages} pages, {len(result.extract.catalog.entries)} entries -> {result.template_path} "
+        f"({template_state})"
+    )
+    for c in result.catalogs:
+        if c.error is not None:
+            print(f"error: {c.error}", file=sys.stderr)
+            continue
+        assert c.merge is not None and c.memory is not None
+        m = c.merge
+        print(
+            f"{c.locale}: {m.kept} kept, {m.fuzzy} fuzzy, {m.revived} revived, {m.new} new, {m.obsoleted} obsolete; "
+            f"from memory {c.memory.exact} translated, {c.memory.near} fuzzy -> {c.path} "
+            f"({'written' if c.written else 'unchanged'})"
+        )
+    if not result.catalogs:
+        print(f"no catalogs yet; start one with: localize init --course {args.course} --locale LL")
+    failures = result.failures
+    if failures:
+        print(f"{len(failures)} problem{'s' if len(failures) != 1 else ''} (listed above)", file=sys.stderr)
+        return EXIT_PARTIAL
+    return EXIT_OK
+
+
+def cmd_merge(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from localize.catalogs import merge
+    from localize.po import read_po, write_po
+    from localize.storage import LocalStorage
+
+    try:
+        old = read_po(Path(args.po).read_bytes(), args.po)
+        template = read_po(Path(args.pot).read_bytes(), args.pot)
+    except FileNotFoundError as e:
+        print(f"error: {e.filename}: no such file", file=sys.stderr)
+        return EXIT_FAILED
+    merged, m = merge(old, template, similarity=args.similarity)
+    target = Path(args.output or args.po)
+    LocalStorage(target.parent).write_bytes(target.name, write_po(merged).encode("utf-8"))
+    print(f"{m.kept} kept, {m.fuzzy} fuzzy, {m.revived} revived, {m.new} new, {m.obsoleted} obsolete -> {target}")
+    return EXIT_OK
+
+
+def cmd_stats(args: argparse.Namespace) -> int:
+    import json
+
+    from localize.operations import workspace_stats
+    from localize.workspace import Workspace
+
+    stats = workspace_stats(Workspace(args.locales_dir), course=args.course, locale=args.locale)
+    if args.json:
+        print(json.dumps([s.as_dict() for s in stats], indent=2))
+        return EXIT_OK
+    if not stats:
+        print(f"no catalogs in {args.locales_dir}")
+        return EXIT_OK
+    width = max(len(s.course) for s in stats)
+    print(
+        f"{'course':<{width}}  {'locale':<8} {'entries':>7} {'words':>7}  {'translated':>16}  {'fuzzy':>13}  {'untranslated':>13}"
+    )
+    for s in stats:
+        print(
+            f"{s.course:<{width}}  {s.locale:<8} {s.entries:>7} {s.words:>7}  "
+            f"{s.translated:>7} ({s.translated_percent:5.1f}%)  {s.fuzzy:>5} ({s.fuzzy_percent:5.1f}%)  "
+            f"{s.untranslated:>5} ({s.untranslated_percent:5.1f}%)"
+        )
+    return EXIT_OK
+
+
+def cmd_tm_export(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from localize.catalogs import check_locale
+    from localize.memory import load_memory, to_po, to_tmx
+    from localize.po import write_po
+    from localize.workspace import Workspace
+
+    locale = check_locale(args.locale)
+    memory = load_memory(Workspace(args.locales_dir), locale)
+    out = Path(args.out)
+    text = (
+        to_tmx(memory, locale, args.source_locale) if out.suffix.lower() == ".tmx" else write_po(to_po(memory, locale))
+    )
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(text, encoding="utf-8")
+    print(f"{len(memory)} translation units -> {out}")
+    return EXIT_OK
+
+
+def cmd_tm_import(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from localize.catalogs import check_locale
+    from localize.errors import CatalogNotFoundError
+    from localize.memory import merge_into_compendium, read_memory_file
+    from localize.workspace import Workspace
+
+    locale = check_locale(args.locale)
+    try:
+        data = Path(args.file).read_bytes()
+    except FileNotFoundError:
+        print(f"error: {args.file}: no such file", file=sys.stderr)
+        return EXIT_FAILED
+    units = read_memory_file(data, args.file, locale)
+    workspace = Workspace(args.locales_dir)
+    key = workspace.memory_key(locale)
+    try:
+        existing = workspace.read(key)
+    except CatalogNotFoundError:
+        existing = None
+    catalog = merge_into_compendium(existing, units, locale)
+    workspace.write(key, catalog)
+    print(f"{len(units)} translation units imported -> {workspace.describe(key)} ({len(catalog.entries)} in all)")
     return EXIT_OK
 
 

@@ -19,6 +19,8 @@ __all__ = ["Workspace", "check_course_id", "normalize_locale"]
 
 _LOCALE = re.compile(r"^[A-Za-z]{2,3}(?:[_-][A-Za-z0-9]{2,8})*$")
 _COURSE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
+_CATALOG_KEY = re.compile(r"^([A-Za-z]{2,3}(?:[_-][A-Za-z0-9]+)*)/LC_MESSAGES/([A-Za-z0-9][A-Za-z0-9._-]*)\.po$")
+_TEMPLATE_KEY = re.compile(r"^templates/([A-Za-z0-9][A-Za-z0-9._-]*)\.pot$")
 
 
 def normalize_locale(code: str) -> str:
@@ -59,8 +61,28 @@ class Workspace:
     def catalog_key(course: str, locale: str) -> str:
         return f"{normalize_locale(locale)}/LC_MESSAGES/{check_course_id(course)}.po"
 
+    @staticmethod
+    def memory_key(locale: str) -> str:
+        return f"memory/{normalize_locale(locale)}.po"
+
     def describe(self, key: str) -> str:
         return self.storage.describe(key)
+
+    def catalogs(self, *, course: str | None = None, locale: str | None = None) -> list[tuple[str, str]]:
+        """(course, locale) of every catalog in the workspace, sorted."""
+        out: list[tuple[str, str]] = []
+        for key in self.storage.list(""):
+            m = _CATALOG_KEY.match(key)
+            if m is None:
+                continue
+            ll, cid = m.group(1), m.group(2)
+            if (course is None or cid == course) and (locale is None or ll == normalize_locale(locale)):
+                out.append((cid, ll))
+        return sorted(out)
+
+    def courses(self) -> list[str]:
+        """Courses that have a template."""
+        return sorted(m.group(1) for key in self.storage.list("templates") if (m := _TEMPLATE_KEY.match(key)))
 
     def read(self, key: str) -> Catalog:
         try:

@@ -1,0 +1,248 @@
+"""Catalog lifecycle: init, merge rules, translation memory, statistics, bad input."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+
+import polib
+import pytest
+
+from conftest import msgfmt_check
+from localize.catalogs import catalog_stats, check_locale, merge, new_catalog, plural_forms
+from localize.errors import ConfigError
+from localize.memory import MemoryUnit, TranslationMemory, read_memory_file, to_po, to_tmx
+from localize.model import Catalog, Entry
+from localize.po import read_po, write_po
+
+
+def template(*entries: Entry) -> Catalog:
+    return Catalog(
+        headers=(("Project-Id-Version", "c"), ("POT-Creation-Date", "2026-11-28 10:00+0000")), entries=entries
+    )
+
+
+def po(*entries: Entry) -> Catalog:
+    return new_catalog(template(), "c", "es").__class__(
+        headers=new_catalog(template(), "c", "es").headers, entries=entries
+    )
+
+
+def by_id(catalog: Catalog) -> dict[str, Entry]:
+    return {e.msgid: e for e in catalog.entries}
+
+
+# -- init ------------------------------------------------------------------------
+
+
+def test_new_catalog_headers_come_from_cldr(tmp_path: Path) -> None:
+    cat = new_catalog(template(Entry("Hello", references=("index.html",))), "8.05", "ar")
+    assert cat.header("Language") == "ar"
+    assert cat.header(
+        "Plural-Forms",
+    ).startswith("nplurals=6; ")  # type: ignore[union-attr]
+    assert cat.header("Content-Type") == "text/plain; charset=UTF-8"
+    assert cat.header("Language-Team") == "Arabic"
+    assert cat.header("Project-Id-Version") == "8.05" and cat.header("X-Localize-Course") == "8.05"
+    path = tmp_path / "ar.po"
+    path.write_text(write_po(cat), encoding="utf-8")
+    result = msgfmt_check(path)
+    assert result.returncode == 0 and result.stderr == ""
+    assert plural_forms("ja") == "nplurals=1; plural=(0);"
+
+
+@pytest.mark.parametrize(
+    ("code", "canonical"),
+    [("es", "es"), ("pt-br", "pt_BR"), ("pt_BR", "pt_BR"), ("sw", "sw"), ("zh_Hant_TW", "zh_Hant_TW")],
+)
+def test_locale_codes_are_canonicalised(code: str, canonical: str) -> None:
+    assert check_locale(code) == canonical
+
+
+def test_unknown_locale_is_refused_with_close_matches() -> None:
+    with pytest.raises(ConfigError) as info:
+        check_locale("spanish")
+    assert str(info.value).startswith("unknown locale code 'spanish'; close matches: es (Spanish)")
+    with pytest.raises(ConfigError) as info:
+        check_locale("en_XY")
+    assert "en_" in str(info.value)
+
+
+# -- merge -----------------------------------------------------------------------
+
+
+def test_unchanged_unit_keeps_translation_flags_and_comments() -> None:
+    old = po(Entry("Hello", "Hola", flags=("c-format",), translator_comments=("ok by Ana",), references=("a.html",)))
+    new, report = merge(old, template(Entry("Hello", references=("b.html",), extracted_comments=("hint",))))
+    assert new.entries == (
+        Entry(
+            "Hello",
+            "Hola",
+            flags=("c-format",),
+            translator_comments=("ok by Ana",),
+            references=("b.html",),
+            extracted_comments=("hint",),
+        ),
+    )
+    assert (report.kept, report.fuzzy, report.new, report.obsoleted) == (1, 0, 0, 0)
+
+
+def test_changed_unit_becomes_fuzzy_with_previous_msgid() -> None:
+    old = po(
+        Entry(
+            "The course meets twice a week.", "El curso se reúne dos veces por semana.", translator_comments=("note",)
+        )
+    )
+    new, report = merge(old, template(Entry("The course meets three times a week.")))
+    [entry, obsolete] = new.entries
+    assert entry == Entry(
+        "The course meets three times a week.",
+        "El curso se reúne dos veces por semana.",
+        flags=("fuzzy",),
+        translator_comments=("note",),
+        previous_msgid="The course meets twice a week.",
+    )
+    assert obsolete.obsolete and obsolete.msgid == "The course meets twice a week."
+    assert (report.fuzzy, report.obsoleted) == (1, 1)
+
+
+def test_fuzzy_matching_never_crosses_msgctxt() -> None:
+    old = po(Entry("Open the syllabus", "Abre el programa", msgctxt="attribute"))
+    new, _ = merge(old, template(Entry("Open the syllabus now")))
+    assert by_id(new)["Open the syllabus now"].msgstr == ""
+
+
+def test_dissimilar_text_is_untranslated() -> None:
+    new, report = merge(po(Entry("Syllabus", "Programa")), template(Entry("Completely different words")))
+    assert by_id(new)["Completely different words"].msgstr == "" and report.new == 1
+
+
+def test_vanished_unit_is_kept_obsolete_and_comes_back() -> None:
+    old = po(Entry("Kept", "Guardado"), Entry("Gone", "Ido", translator_comments=("mine",)), Entry("Empty"))
+    new, report = merge(old, template(Entry("Kept")))
+    assert [(e.msgid, e.obsolete) for e in new.entries] == [("Kept", False), ("Gone", True)]
+    assert report.obsoleted == 1
+    text = write_po(new)
+    assert '#~ msgid "Gone"\n#~ msgstr "Ido"' in text
+    back, report = merge(read_po(text), template(Entry("Kept"), Entry("Gone", references=("x.html",))))
+    assert by_id(back)["Gone"] == Entry("Gone", "Ido", translator_comments=("mine",), references=("x.html",))
+    assert report.revived == 1
+
+
+def test_merging_twice_changes_nothing() -> None:
+    old = po(Entry("A sentence about waves.", "Una frase sobre ondas."), Entry("Old", "Viejo"))
+    tpl = template(Entry("A sentence about sound waves."), Entry("New"))
+    once, _ = merge(old, tpl)
+    twice, report = merge(read_po(write_po(once)), tpl)
+    assert write_po(twice) == write_po(once)
+    assert (report.kept, report.fuzzy, report.new) == (2, 0, 0)
+
+
+# -- translation memory ----------------------------------------------------------
+
+
+def test_memory_fills_exact_as_translated_and_near_as_fuzzy() -> None:
+    memory = TranslationMemory(
+        [
+            MemoryUnit(None, "Lecture Notes", "Apuntes", "8.05"),
+            MemoryUnit(None, "Problem set 1 is due on Friday.", "La tarea 1 vence el viernes.", "8.04"),
+            MemoryUnit("attribute", "Lecture Notes", "Apuntes de clase", "8.05"),
+        ]
+    )
+    cat = po(
+        Entry("Lecture Notes"), Entry("Problem set 2 is due on Friday."), Entry("Unrelated"), Entry("Kept", "Mantener")
+    )
+    filled, report = memory.fill(cat)
+    entries = by_id(filled)
+    assert entries["Lecture Notes"] == Entry(
+        "Lecture Notes", "Apuntes", translator_comments=("localize-tm: exact match from 8.05",)
+    )
+    near = entries["Problem set 2 is due on Friday."]
+    assert near.fuzzy and near.msgstr == "La tarea 1 vence el viernes."
+    assert near.previous_msgid == "Problem set 1 is due on Friday."
+    assert near.translator_comments[0].startswith("localize-tm: 9") and near.translator_comments[0].endswith(
+        "% match from 8.04"
+    )
+    assert entries["Unrelated"].msgstr == "" and entries["Kept"].msgstr == "Mantener"
+    assert (report.exact, report.near) == (1, 1)
+
+
+def test_memory_threshold_is_configurable() -> None:
+    memory = TranslationMemory([MemoryUnit(None, "Problem set 1 is due on Friday.", "x", "a")])
+    cat = po(Entry("Problem set 2 is due on Monday."))
+    assert memory.fill(cat, similarity=0.75)[1].near == 1
+    assert memory.fill(cat, similarity=0.95)[1].near == 0
+
+
+def test_memory_prefers_the_most_common_translation() -> None:
+    memory = TranslationMemory(
+        [
+            MemoryUnit(None, "Home", "Inicio", "a"),
+            MemoryUnit(None, "Home", "Casa", "b"),
+            MemoryUnit(None, "Home", "Inicio", "c"),
+        ]
+    )
+    assert memory.exact[(None, "Home")] == ("Inicio", "a")
+
+
+def test_tmx_and_compendium_round_trip(tmp_path: Path) -> None:
+    memory = TranslationMemory(
+        [
+            MemoryUnit(None, "Read <a1>this</a1> & that", "Lee <a1>esto</a1> y eso", "8.05"),
+            MemoryUnit("attribute", "Photo", "Foto", "8.05"),
+        ]
+    )
+    tmx = to_tmx(memory, "es")
+    assert '<tuv xml:lang="en"><seg>Read &lt;a1&gt;this&lt;/a1&gt; &amp; that</seg></tuv>' in tmx
+    units = read_memory_file(tmx.encode(), "partner.tmx", "es")
+    assert {(u.msgctxt, u.msgid, u.msgstr) for u in units} == {
+        (None, "Read <a1>this</a1> & that", "Lee <a1>esto</a1> y eso"),
+        ("attribute", "Photo", "Foto"),
+    }
+    compendium = write_po(to_po(memory, "es"))
+    (tmp_path / "c.po").write_text(compendium, encoding="utf-8")
+    assert msgfmt_check(tmp_path / "c.po").returncode == 0
+    assert {u.msgstr for u in read_memory_file(compendium.encode(), "c.po", "es")} == {
+        "Lee <a1>esto</a1> y eso",
+        "Foto",
+    }
+
+
+def test_tmx_from_another_tool_with_regional_variants() -> None:
+    tmx = b"""<?xml version="1.0"?><!DOCTYPE tmx SYSTEM "tmx14.dtd"><tmx version="1.4"><header srclang="en-US" datatype="plaintext"/>
+    <body><tu><tuv xml:lang="en-US"><seg>Hello</seg></tuv><tuv xml:lang="es-ES"><seg>Hola</seg></tuv><tuv xml:lang="fr"><seg>Salut</seg></tuv></tu></body></tmx>"""
+    assert read_memory_file(tmx, "x.tmx", "es") == [MemoryUnit(None, "Hello", "Hola", "x.tmx")]
+
+
+# -- statistics ------------------------------------------------------------------
+
+
+def test_stats_count_entries_words_and_states() -> None:
+    cat = po(
+        Entry("Read <a1>the syllabus</a1> first", "Lee"),
+        Entry("Two words", "Dos", flags=("fuzzy",)),
+        Entry("Nothing here yet"),
+        Entry("Gone", "Ido", obsolete=True),
+    )
+    s = catalog_stats(cat, "c", "es")
+    assert (s.entries, s.words, s.translated, s.fuzzy, s.untranslated, s.translated_words) == (3, 9, 1, 1, 1, 4)
+    assert s.as_dict()["translated_percent"] == 33.3
+
+
+def test_stats_agree_with_polib(tmp_path: Path) -> None:
+    cat = po(
+        *(
+            Entry(f"Entry {i}", "x" if i % 3 == 0 else "", flags=("fuzzy",) if i % 3 == 1 and i % 2 else ())
+            for i in range(30)
+        )
+    )
+    cat = replace(cat, entries=tuple(replace(e, msgstr="y") if "fuzzy" in e.flags else e for e in cat.entries))
+    path = tmp_path / "x.po"
+    path.write_text(write_po(cat), encoding="utf-8")
+    p = polib.pofile(str(path))
+    s = catalog_stats(read_po(path.read_bytes()), "c", "es")
+    assert (s.translated, s.fuzzy, s.untranslated) == (
+        len(p.translated_entries()),
+        len(p.fuzzy_entries()),
+        len(p.untranslated_entries()),
+    )
