@@ -46,3 +46,29 @@ def prefect_harness():  # type: ignore[no-untyped-def]
 
     with prefect_test_harness(server_startup_timeout=90):
         yield
+
+
+@pytest.fixture(scope="session")
+def seaweed(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
+    """A real S3 server (SeaweedFS `weed mini`) on loopback ports, for the whole session."""
+    from localize.seaweed import SeaweedFS
+
+    server = SeaweedFS(tmp_path_factory.mktemp("seaweedfs"))
+    server.start()
+    yield server
+    server.stop()
+
+
+_BUCKETS = iter(range(1_000_000))
+
+
+@pytest.fixture
+def s3_env(seaweed, monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
+    """Client environment for the session's SeaweedFS and a fresh bucket name."""
+    from localize.s3 import S3Location, S3Storage
+
+    for key, value in seaweed.env().items():
+        monkeypatch.setenv(key, value)
+    bucket = f"test-{os.getpid()}-{next(_BUCKETS)}"
+    S3Storage(S3Location(bucket, endpoint_url=seaweed.endpoint), client=seaweed.client()).ensure_bucket()
+    return bucket

@@ -52,3 +52,49 @@ def test_identity_and_pseudo_per_course(course_dir: Path, tmp_path: Path) -> Non
     total, plain = pseudo_checks(course_dir, tmp_path / "qps")
     assert total > 1000
     assert plain / total <= 0.01, f"{plain} of {total} letters left in plain ASCII"
+
+
+def test_memory_fills_a_second_course_from_the_first(corpus: Path, tmp_path: Path) -> None:
+    """Extract all courses; translate one into a test locale; init a second course in
+    that locale: the text they share comes out translated, the rest does not."""
+    from dataclasses import replace
+
+    import polib
+
+    from localize.catalogs import catalog_stats
+    from localize.extract import extract_course
+    from localize.operations import init_locale
+    from localize.pseudo import pseudo_text
+    from localize.workspace import Workspace
+
+    workspace = Workspace(str(tmp_path / "ws"))
+    for course_dir in COURSES:
+        workspace.write(
+            workspace.template_key(course_dir.name), extract_course(open_source(course_dir), course_dir.name).catalog
+        )
+    first, second = "8.05-quantum-physics-ii-fall-2013", "8.04-quantum-physics-i-spring-2016"
+    init_locale(workspace, first, "eo")
+    key = workspace.catalog_key(first, "eo")
+    done = workspace.read(key)
+    done = replace(done, entries=tuple(replace(e, msgstr=pseudo_text(e.msgid)) for e in done.entries))
+    workspace.write(key, done)
+    result = init_locale(workspace, second, "eo")
+    translated = done.index()
+    catalog = workspace.read_catalog(second, "eo")
+    shared = [e for e in catalog.entries if e.key in translated]
+    assert len(shared) > 50 and result.memory.exact == len(shared)
+    for e in catalog.entries:
+        if e.key in translated:
+            assert e.translated and e.msgstr == translated[e.key].msgstr, e.msgid
+        else:
+            assert not e.translated, e.msgid
+    for cid in (first, second):
+        path = tmp_path / "ws" / "eo" / "LC_MESSAGES" / f"{cid}.po"
+        check_gettext_clients(path)
+        p = polib.pofile(str(path))
+        s = catalog_stats(workspace.read_catalog(cid, "eo"), cid, "eo")
+        assert (s.translated, s.fuzzy, s.untranslated) == (
+            len(p.translated_entries()),
+            len(p.fuzzy_entries()),
+            len(p.untranslated_entries()),
+        )

@@ -355,15 +355,15 @@ def cmd_stats(args: argparse.Namespace) -> int:
     if not stats:
         print(f"no catalogs in {args.locales_dir}")
         return EXIT_OK
-    width = max(len(s.course) for s in stats)
+    width = max(6, *(len(s.course) for s in stats))
     print(
-        f"{'course':<{width}}  {'locale':<8} {'entries':>7} {'words':>7}  {'translated':>16}  {'fuzzy':>13}  {'untranslated':>13}"
+        f"{'course':<{width}}  {'locale':<8} {'entries':>7} {'words':>7}  {'translated':>16}  {'fuzzy':>14}  {'untranslated':>14}"
     )
     for s in stats:
         print(
             f"{s.course:<{width}}  {s.locale:<8} {s.entries:>7} {s.words:>7}  "
-            f"{s.translated:>7} ({s.translated_percent:5.1f}%)  {s.fuzzy:>5} ({s.fuzzy_percent:5.1f}%)  "
-            f"{s.untranslated:>5} ({s.untranslated_percent:5.1f}%)"
+            f"{s.translated:>7} {f'({s.translated_percent:.1f}%)':>8}  {s.fuzzy:>5} {f'({s.fuzzy_percent:.1f}%)':>8}  "
+            f"{s.untranslated:>5} {f'({s.untranslated_percent:.1f}%)':>8}"
         )
     return EXIT_OK
 

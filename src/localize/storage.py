@@ -100,3 +100,14 @@ class LocalStorage:
 
     def delete(self, key: str) -> None:
         self.path(key).unlink(missing_ok=True)
+
+
+def open_storage(location: str | os.PathLike[str]) -> Storage:
+    """A folder path, or ``s3://bucket/prefix`` (endpoint from AWS_ENDPOINT_URL or
+    ``?endpoint=...``)."""
+    text = str(location)
+    if text.startswith("s3://"):
+        from localize.s3 import S3Storage
+
+        return S3Storage(text)
+    return LocalStorage(location)

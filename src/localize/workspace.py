@@ -13,7 +13,7 @@ import re
 from localize.errors import CatalogNotFoundError, ConfigError
 from localize.model import Catalog
 from localize.po import read_po, write_po
-from localize.storage import LocalStorage, Storage
+from localize.storage import Storage, open_storage
 
 __all__ = ["Workspace", "check_course_id", "normalize_locale"]
 
@@ -51,7 +51,7 @@ def check_course_id(course: str) -> str:
 
 class Workspace:
     def __init__(self, storage: Storage | str) -> None:
-        self.storage: Storage = LocalStorage(storage) if isinstance(storage, str) else storage
+        self.storage: Storage = open_storage(storage) if isinstance(storage, str) else storage
 
     @staticmethod
     def template_key(course: str) -> str:

@@ -1,0 +1,83 @@
+"""The S3 backend against a real S3 server (SeaweedFS)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from conftest import SAMPLE
+from localize.cli import main
+from localize.errors import StorageError
+from localize.s3 import PreconditionFailed, S3Location, S3Storage
+
+
+def test_read_write_list_delete(s3_env: str) -> None:
+    storage = S3Storage(f"s3://{s3_env}/ws")
+    storage.write_bytes("templates/a.pot", b"one")
+    storage.write_bytes("es/LC_MESSAGES/a.po", b"two")
+    assert storage.read_bytes("templates/a.pot") == b"one"
+    assert list(storage.list("")) == ["es/LC_MESSAGES/a.po", "templates/a.pot"]
+    assert list(storage.list("templates")) == ["templates/a.pot"]
+    assert storage.exists("templates/a.pot") and not storage.exists("templates/b.pot")
+    storage.delete("templates/a.pot")
+    with pytest.raises(FileNotFoundError):
+        storage.read_bytes("templates/a.pot")
+    assert storage.describe("x/y") == f"s3://{s3_env}/ws/x/y"
+
+
+def test_conditional_writes(s3_env: str) -> None:
+    storage = S3Storage(f"s3://{s3_env}")
+    etag = storage.put("pointer", b"v1", if_none_match=True)
+    with pytest.raises(PreconditionFailed) as info:
+        storage.put("pointer", b"v1-again", if_none_match=True)
+    assert str(info.value) == f"s3://{s3_env}/pointer: someone else changed this object first"
+    storage.put("pointer", b"v2", if_match=etag)
+    with pytest.raises(PreconditionFailed):
+        storage.put("pointer", b"v3", if_match=etag)
+    assert storage.read_bytes("pointer") == b"v2"
+
+
+def test_keys_cannot_escape_the_prefix(s3_env: str) -> None:
+    storage = S3Storage(f"s3://{s3_env}/ws")
+    with pytest.raises(StorageError, match=r"invalid storage key '\.\./x'"):
+        storage.write_bytes("../x", b"")
+
+
+def test_errors_name_the_object_never_the_credentials(seaweed, s3_env: str, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "wrong-secret-value")
+    with pytest.raises(StorageError) as info:
+        S3Storage(f"s3://{s3_env}/ws").read_bytes("x.po")
+    message = str(info.value)
+    assert message == (
+        f"s3://{s3_env}/ws/x.po: read failed: SignatureDoesNotMatch (HTTP 403): the secret key does not match the access key"
+    )
+    assert "wrong-secret-value" not in message and seaweed.secret_key not in message
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", seaweed.secret_key)
+    with pytest.raises(StorageError) as info:
+        S3Storage(S3Location("no-such-bucket-here")).read_bytes("x")
+    assert (
+        str(info.value) == "s3://no-such-bucket-here/x: read failed: NoSuchBucket (HTTP 404): create the bucket first"
+    )
+
+
+def test_unreachable_endpoint_is_a_clear_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "k")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "s")
+    storage = S3Storage(S3Location("bucket", endpoint_url="http://127.0.0.1:9"))
+    with pytest.raises(StorageError) as info:
+        storage.read_bytes("a")
+    assert str(info.value).startswith("s3://bucket/a: read failed: EndpointConnectionError")
+
+
+def test_the_workspace_commands_work_on_an_s3_prefix(
+    s3_env: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    loc = f"s3://{s3_env}/workspace"
+    assert main(["extract", str(SAMPLE), "--course", "intro-course", "--locales-dir", loc]) == 0
+    assert main(["init", "--course", "intro-course", "--locale", "sw", "--locales-dir", loc]) == 0
+    assert main(["update", str(SAMPLE), "--course", "intro-course", "--locales-dir", loc]) == 0
+    capsys.readouterr()
+    assert main(["stats", "--locales-dir", loc, "--json"]) == 0
+    assert '"locale": "sw"' in capsys.readouterr().out
+    assert list(S3Storage(loc).list("")) == ["sw/LC_MESSAGES/intro-course.po", "templates/intro-course.pot"]
