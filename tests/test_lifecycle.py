@@ -125,8 +125,10 @@ def test_second_course_is_filled_from_the_first(
     fresh = str(tmp_path / "fresh")
     run(capsys, "extract", str(other), "--course", "optics", "--locales-dir", fresh)
     code, out, _ = run(capsys, "tm", "import", str(tmx), "--locale", "es", "--locales-dir", fresh)
+    assert code == 0
     assert out == f"7 translation units imported -> {fresh}/memory/es.po (7 in all)\n"
     code, out, _ = run(capsys, "init", "--course", "optics", "--locale", "es", "--locales-dir", fresh)
+    assert code == 0
     assert out.endswith("(from memory: 2 translated, 1 fuzzy)\n")
 
 
