@@ -30,6 +30,11 @@ localize turns open-courseware sites into gettext catalogs and back.
   pseudo    template -> qps-ploc catalog, to see what would be missed or cut off
   build     pages + LL catalog -> localized pages (untranslated bytes unchanged)
 
+  route     send a translation kit to the partner serving a locale
+  check     check a .po file (the translator's own command)
+  ingest    take returned .po files through the QA gate into the catalogs
+  access    write per-partner S3 access policies (AWS IAM and SeaweedFS)
+
 Catalogs live in a workspace (--locales-dir, default ./locales) laid out as
 templates/COURSE.pot and LL/LC_MESSAGES/COURSE.po.
 """
@@ -46,6 +51,12 @@ def _add_common(p: argparse.ArgumentParser, *, source: bool = True) -> None:
         "--course", required=True, metavar="ID", help="course id, names the catalogs (e.g. 8.05-quantum-physics)"
     )
     p.add_argument("--locales-dir", default="locales", metavar="DIR", help="catalog workspace (default: %(default)s)")
+
+
+def _add_config(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--config", default="localize.toml", metavar="FILE", help="project configuration (default: %(default)s)"
+    )
 
 
 def _similarity(value: str) -> float:
@@ -173,6 +184,62 @@ def build_parser() -> argparse.ArgumentParser:
     q.add_argument("--locale", required=True, metavar="LL")
     q.add_argument("--locales-dir", default="locales", metavar="DIR", help="catalog workspace (default: %(default)s)")
     q.set_defaults(func=cmd_tm_import)
+
+    p = sub.add_parser(
+        "route",
+        help="send a translation kit to the partner serving a locale",
+        description="Bring DIR/LL/LC_MESSAGES/COURSE.po up to date and write a kit (the .po, a README\n"
+        "for translators, kit.json) into the partner's inbox; record the assignment; POST a\n"
+        "signed notice to the partner's webhook. An unchanged catalog is not sent twice.",
+        formatter_class=_Help,
+    )
+    p.add_argument("--course", required=True, metavar="ID")
+    p.add_argument("--locale", required=True, metavar="LL")
+    p.add_argument("--partner", metavar="P", help="partner id (default: the one partner serving LL for the course)")
+    _add_config(p)
+    p.set_defaults(func=cmd_route)
+
+    p = sub.add_parser(
+        "check",
+        help="check a translated .po file",
+        description="Check a .po file as the QA gate will: syntax, Language and Plural-Forms headers,\n"
+        "placeholders, markup, variables, URLs, numbers, whitespace, length. Prints\n"
+        "FILE:LINE: severity: check: message and exits 1 if there is an error.\n"
+        "With --course (and --locales-dir) it also finds msgids edited by hand.",
+        formatter_class=_Help,
+    )
+    p.add_argument("file", metavar="FILE.po")
+    p.add_argument("--locale", metavar="LL", help="the kit's locale (default: the file's X-Localize-Locale header)")
+    p.add_argument("--course", metavar="ID", help="compare with this course's template")
+    p.add_argument("--locales-dir", default="locales", metavar="DIR", help="catalog workspace (default: %(default)s)")
+    p.add_argument("--quiet", "-q", action="store_true", help="errors only")
+    p.set_defaults(func=cmd_check)
+
+    p = sub.add_parser(
+        "ingest",
+        help="take returned .po files through the QA gate into the catalogs",
+        description="Archive each returned file byte for byte, check it, merge every entry that passes\n"
+        "into the catalog of record (three-way against the kit the partner received), write\n"
+        "a QA report (JSON and HTML) into the partner's inbox and update the assignment.\n"
+        "PATH is a returned .po file or an inbox (default: the partner's inbox, returns/).",
+        formatter_class=_Help,
+    )
+    p.add_argument("path", nargs="?", metavar="PATH")
+    p.add_argument("--partner", required=True, metavar="P")
+    _add_config(p)
+    p.set_defaults(func=cmd_ingest)
+
+    p = sub.add_parser(
+        "access",
+        help="write per-partner S3 access policies",
+        description="For every partner with an s3:// inbox, write OUT/iam/PARTNER.json (an AWS IAM policy\n"
+        "allowing only its inbox prefix) and OUT/seaweedfs-identities.json (the same for\n"
+        "SeaweedFS, with freshly generated keys; the file is readable by its owner only).",
+        formatter_class=_Help,
+    )
+    p.add_argument("--out", required=True, metavar="DIR")
+    _add_config(p)
+    p.set_defaults(func=cmd_access)
 
     p = sub.add_parser(
         "pseudo",
@@ -412,6 +479,100 @@ def cmd_tm_import(args: argparse.Namespace) -> int:
     catalog = merge_into_compendium(existing, units, locale)
     workspace.write(key, catalog)
     print(f"{len(units)} translation units imported -> {workspace.describe(key)} ({len(catalog.entries)} in all)")
+    return EXIT_OK
+
+
+def cmd_route(args: argparse.Namespace) -> int:
+    from localize.config import load_config
+    from localize.routing import route
+
+    result = route(load_config(args.config), args.course, args.locale, partner_id=args.partner)
+    a = result.assignment
+    if not result.sent:
+        print(
+            f"unchanged since kit {a.kit} was sent to {a.partner} on {a.sent_at[:10]}; nothing sent ({result.kit_location})"
+        )
+        return EXIT_OK
+    print(
+        f"kit {a.kit} -> {a.partner}: {result.kit_location} (due {a.due}; {a.entries} entries, "
+        f"{a.words_to_translate} words to translate; webhook: {result.webhook})"
+    )
+    return EXIT_OK
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from localize.checks import ERROR, INFO, check_file
+    from localize.workspace import Workspace
+
+    try:
+        data = Path(args.file).read_bytes()
+    except OSError as e:
+        print(f"error: {args.file}: {e.strerror}", file=sys.stderr)
+        return EXIT_FAILED
+    template = Workspace(args.locales_dir).read_template(args.course) if args.course else None
+    _, problems = check_file(data, args.file, locale=args.locale, template=template)
+    for p in problems:
+        if args.quiet and p.severity != ERROR:
+            continue
+        print(p)
+    errors = sum(1 for p in problems if p.severity == ERROR)
+    warnings = sum(1 for p in problems if p.severity not in (ERROR, INFO))
+    if not args.quiet:
+        print(
+            f"{errors} error{'s' if errors != 1 else ''}, {warnings} warning{'s' if warnings != 1 else ''}",
+            file=sys.stderr,
+        )
+    return EXIT_PARTIAL if errors else EXIT_OK
+
+
+def cmd_ingest(args: argparse.Namespace) -> int:
+    from localize.config import load_config
+    from localize.ingest import ingest
+
+    reports = ingest(load_config(args.config), args.partner, args.path)
+    if not reports:
+        print("no returned files waiting")
+    for r in reports:
+        print(r.summary())
+        for p in r.problems:
+            if p.severity == "error":
+                print(f"  {p}", file=sys.stderr)
+        if r.report and not r.already:
+            print(f"  report: {r.report}")
+    bad = [r for r in reports if r.state in ("rejected", "partially accepted")]
+    return EXIT_PARTIAL if bad else EXIT_OK
+
+
+def cmd_access(args: argparse.Namespace) -> int:
+    import json
+    import os
+    from pathlib import Path
+
+    from localize.access import iam_policy, partner_access, seaweed_config
+    from localize.config import load_config
+
+    config = load_config(args.config)
+    out = Path(args.out)
+    accesses = []
+    for partner in config.partners:
+        if not config.resolve(partner.inbox).startswith("s3://"):
+            print(f"{partner.id}: folder inbox, no policy needed")
+            continue
+        access = partner_access(config, partner)
+        accesses.append(access)
+        path = out / "iam" / f"{partner.id}.json"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(iam_policy(access.bucket, access.prefix), indent=2) + "\n")
+        print(f"{partner.id}: s3://{access.bucket}/{access.prefix}/ -> {path}")
+    if accesses:
+        path = out / "seaweedfs-identities.json"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as f:
+            f.write(seaweed_config(accesses))
+        print(f"SeaweedFS identities (with new keys, owner-only file) -> {path}")
     return EXIT_OK
 
 

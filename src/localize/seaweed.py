@@ -68,6 +68,7 @@ class SeaweedFS:
     access_key: str = "localize"
     secret_key: str = "localize-secret"
     identities: tuple[Identity, ...] = ()
+    s3_config: str | None = None  # a complete -s3.config JSON (must include an admin identity)
     buckets: tuple[str, ...] = ()
     ports: dict[str, int] = field(default_factory=dict)
     process: subprocess.Popen[bytes] | None = None
@@ -100,7 +101,11 @@ class SeaweedFS:
             f"-admin.port={p['admin']}", f"-admin.port.grpc={p['admin.grpc']}", f"-debug.port={p['debug']}",
         ]  # fmt: skip
         env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
-        if self.identities:
+        if self.s3_config is not None:
+            config = self.data_dir / "s3-identities.json"
+            config.write_text(self.s3_config)
+            cmd.append(f"-s3.config={config}")
+        elif self.identities:
             config = self.data_dir / "s3-identities.json"
             admin = Identity("admin", self.access_key, self.secret_key, ("Admin", "Read", "Write", "List", "Tagging"))
             config.write_text(json.dumps({"identities": [_identity_json(i) for i in (admin, *self.identities)]}))

@@ -1,0 +1,275 @@
+"""Quality checks on a translated catalog: the QA gate of returned files.
+
+Each problem is reported as ``file:line: severity: check: message``. Errors block
+an entry (or, for file-level checks, the whole file) from being merged; warnings
+and infos are shown to the translator and in the partner's QA report.
+
+File-level checks: syntax, header-language, plural-forms.
+Entry-level checks: edited-source, placeholders, markup, variables, urls,
+newlines (errors); numbers, whitespace, same-as-source, length (warnings).
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections import Counter
+from dataclasses import dataclass
+
+from localize.errors import ConfigError, PoSyntaxError
+from localize.model import Catalog, Entry, Placeholder, Unit, UnitKind
+from localize.po import read_po
+from localize.segments import TranslationProblem, parse_translation
+
+__all__ = ["ERROR", "FILE_LEVEL", "INFO", "WARNING", "Problem", "check_catalog", "check_file", "entry_problems"]
+
+ERROR, WARNING, INFO = "error", "warning", "info"
+FILE_LEVEL = frozenset(("syntax", "header-language", "plural-forms"))
+
+_PLACEHOLDER = re.compile(r"<(/?)([A-Za-z][A-Za-z-]*\d+)(/?)>")
+_TAG_LIKE = re.compile(r"<\s*/?\s*([A-Za-z][A-Za-z0-9:-]*)\b[^<>]*>|<!--|<!\[CDATA\[", re.I)
+_DANGEROUS_TAG = re.compile(
+    r"<\s*/?\s*(script|style|iframe|object|embed|link|meta|base|form|svg|math|frame|applet)\b", re.I
+)
+_HANDLER = re.compile(r"\bon[a-z]+\s*=", re.I)
+_BAD_URL = re.compile(r"(?:java|vb)\s*script\s*:|data\s*:\s*[a-z]+/[a-z0-9.+-]+", re.I)
+_PRINTF = re.compile(r"%(?:\(\w+\))?[-+ #0]*(?:\d+|\*)?(?:\.(?:\d+|\*))?[hlLqjzt]*[diouxXeEfFgGcrsa%]")
+_BRACE = re.compile(r"\{[A-Za-z_][\w.]*\}|\{\d*\}")
+_URL = re.compile(r"https?://[^\s<>\"']+[^\s<>\"'.,;:!?)\]]")
+_EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
+_NUMBER = re.compile(r"\d+(?:[.,\u00a0\u202f ]\d+)*")
+_LETTER = re.compile(r"[^\W\d_]")
+
+
+@dataclass(frozen=True, slots=True)
+class Problem:
+    path: str
+    line: int
+    severity: str
+    check: str
+    message: str
+    key: tuple[str | None, str] | None = None
+
+    def __str__(self) -> str:
+        return f"{self.path}:{self.line}: {self.severity}: {self.check}: {self.message}"
+
+
+def _unit_for(msgid: str) -> Unit:
+    """The placeholders a msgid carries, as a Unit that parse_translation understands."""
+    placeholders: dict[str, Placeholder] = {}
+    for m in _PLACEHOLDER.finditer(msgid):
+        name = m.group(2)
+        if m.group(3):
+            placeholders[name] = Placeholder(name, 0, 0)
+        elif not m.group(1) and name not in placeholders:
+            placeholders[name] = Placeholder(name, 0, 0, 0, 0)
+    return Unit(UnitKind.TEXT, msgid, None, 0, 0, tuple(placeholders.values()))
+
+
+def _ascii_digits(s: str) -> str:
+    return "".join(str(unicodedata.digit(ch)) if ch.isdigit() else ch for ch in s)
+
+
+def _numbers(s: str) -> Counter[str]:
+    return Counter(
+        re.sub(r"\D", "", _ascii_digits(m.group(0))) for m in _NUMBER.finditer(_PLACEHOLDER.sub(" ", _ascii_digits(s)))
+    )
+
+
+def _texts(entry: Entry) -> list[tuple[str, str]]:
+    """(source, translation) pairs of an entry: one, or one per plural form."""
+    if entry.msgid_plural is None:
+        return [(entry.msgid, entry.msgstr)] if entry.msgstr else []
+    return [(entry.msgid if i == 0 else entry.msgid_plural, form) for i, form in enumerate(entry.msgstr_plural) if form]
+
+
+def entry_problems(
+    entry: Entry, path: str, *, qa_max: float = 3.0, qa_min: float = 0.3, same_language: bool = False
+) -> list[Problem]:
+    """Problems of one translated entry (empty translations are not checked)."""
+    out: list[Problem] = []
+
+    def add(severity: str, check: str, message: str) -> None:
+        out.append(Problem(path, entry.lineno, severity, check, message, entry.key))
+
+    for source, translation in _texts(entry):
+        # placeholders: the unit's markup, each exactly once, properly nested
+        unit = _unit_for(source)
+        known = {p.name for p in unit.placeholders}
+        for m in _PLACEHOLDER.finditer(translation):
+            if m.group(2) not in known:
+                add(ERROR, "placeholders", f"placeholder {m.group(0)} is not in the source (extra or renamed)")
+        try:
+            parse_translation(translation, unit)
+        except TranslationProblem as e:
+            add(ERROR, "placeholders", str(e))
+        # markup that is not a placeholder
+        rest = _PLACEHOLDER.sub(" ", translation)
+        dangerous = _DANGEROUS_TAG.search(rest)
+        tag = _TAG_LIKE.search(rest)
+        if dangerous:
+            add(ERROR, "markup", f"<{dangerous.group(1).lower()}> is not allowed in a translation")
+        elif tag and not _TAG_LIKE.search(_PLACEHOLDER.sub(" ", source)):
+            add(ERROR, "markup", f"{tag.group(0)[:40]!r} looks like HTML; only the source's placeholders may be used")
+        if _HANDLER.search(rest) and not _HANDLER.search(source):
+            add(ERROR, "markup", "an event handler attribute (on...=) is not allowed in a translation")
+        if _BAD_URL.search(translation) and not _BAD_URL.search(source):
+            add(ERROR, "markup", "javascript:, vbscript: and data: URLs are not allowed in a translation")
+        # printf and brace variables
+        for pattern, kind in ((_PRINTF, "printf"), (_BRACE, "brace")):
+            want, got = Counter(pattern.findall(source)), Counter(pattern.findall(translation))
+            if want != got:
+                missing = sorted((want - got).elements())
+                extra = sorted((got - want).elements())
+                detail = "; ".join(
+                    x
+                    for x in (
+                        f"missing {' '.join(missing)}" if missing else "",
+                        f"extra {' '.join(extra)}" if extra else "",
+                    )
+                    if x
+                )
+                add(ERROR, "variables", f"{kind} variables differ from the source: {detail}")
+        # URLs and e-mail addresses must survive unchanged
+        for pattern, kind in ((_URL, "URL"), (_EMAIL, "e-mail address")):
+            want_set, got_set = set(pattern.findall(source)), set(pattern.findall(translation))
+            for item in sorted(want_set - got_set):
+                add(ERROR, "urls", f"{kind} {item} is missing or changed")
+            for item in sorted(got_set - want_set):
+                add(ERROR, "urls", f"{kind} {item} is not in the source")
+        # newlines at the ends (msgfmt -c refuses these)
+        if source.startswith("\n") != translation.startswith("\n") or source.endswith("\n") != translation.endswith(
+            "\n"
+        ):
+            add(ERROR, "newlines", "the source and the translation must both begin and end with a newline, or neither")
+        if _numbers(source) != _numbers(translation):
+            add(WARNING, "numbers", "the numbers differ from the source")
+        if (source[:1].isspace() != translation[:1].isspace()) or (source[-1:].isspace() != translation[-1:].isspace()):
+            add(WARNING, "whitespace", "leading or trailing whitespace differs from the source")
+        if translation == source and _LETTER.search(_PLACEHOLDER.sub("", source)) and not same_language:
+            add(WARNING, "same-as-source", "the translation is identical to the source")
+        plain_source, plain_translation = _PLACEHOLDER.sub("", source), _PLACEHOLDER.sub("", translation)
+        if len(plain_source) >= 20:
+            ratio = len(plain_translation) / len(plain_source)
+            if ratio > qa_max or ratio < qa_min:
+                add(WARNING, "length", f"the translation is {ratio:.1f} times as long as the source")
+    return out
+
+
+def check_catalog(
+    catalog: Catalog,
+    path: str,
+    *,
+    locale: str | None = None,
+    template: Catalog | None = None,
+    qa_max: float = 3.0,
+    qa_min: float = 0.3,
+    source_locale: str = "en",
+) -> list[Problem]:
+    """Every problem of a parsed catalog, sorted by line."""
+    from localize.catalogs import check_locale, plural_forms
+
+    problems: list[Problem] = []
+    expected = locale or catalog.header("X-Localize-Locale")
+    language = catalog.header("Language")
+    canonical: str | None = None
+    if not language:
+        problems.append(
+            Problem(path, 1, ERROR, "header-language", "the header has no Language; set it to the kit's locale")
+        )
+    else:
+        try:
+            canonical = check_locale(language)
+        except ConfigError as err:  # an unknown or malformed code
+            problems.append(Problem(path, 1, ERROR, "header-language", err.message))
+        if canonical and expected and canonical != check_locale(expected):
+            problems.append(
+                Problem(
+                    path,
+                    1,
+                    ERROR,
+                    "header-language",
+                    f"Language is {language}, but this kit is for {expected}; set Language: {expected}",
+                )
+            )
+    nplurals: int | None = None
+    target = canonical or (check_locale(expected) if expected else None)
+    if target:
+        want = plural_forms(target)
+        nplurals = int(re.search(r"nplurals\s*=\s*(\d+)", want).group(1))  # type: ignore[union-attr]
+        have = catalog.header("Plural-Forms")
+        found = re.search(r"nplurals\s*=\s*(\d+)", have or "")
+        if any(e.msgid_plural for e in catalog.entries) or have:
+            if not found:
+                problems.append(
+                    Problem(path, 1, ERROR, "plural-forms", f"the header has no valid Plural-Forms; use: {want}")
+                )
+            elif int(found.group(1)) != nplurals:
+                problems.append(
+                    Problem(
+                        path,
+                        1,
+                        ERROR,
+                        "plural-forms",
+                        f"Plural-Forms says nplurals={found.group(1)}, CLDR has {nplurals} for {target}; use: {want}",
+                    )
+                )
+    known = template.index() if template is not None else None
+    same_language = bool(target) and (target or "").split("_")[0] == source_locale.split("_")[0]
+    counts: Counter[str] = Counter()
+    for e in catalog.entries:
+        if e.obsolete:
+            continue
+        counts[
+            "translated"
+            if e.translated
+            else "fuzzy"
+            if e.fuzzy and (e.msgstr or any(e.msgstr_plural))
+            else "untranslated"
+        ] += 1
+        if known is not None and e.key not in known:
+            ctx = "" if e.msgctxt is None else f" (msgctxt {e.msgctxt!r})"
+            problems.append(
+                Problem(
+                    path,
+                    e.lineno,
+                    ERROR,
+                    "edited-source",
+                    f"msgid {e.msgid[:50]!r}{ctx} is not in the template: restore the original msgid",
+                    e.key,
+                )
+            )
+            continue
+        if e.msgid_plural is not None and nplurals is not None and e.msgstr_plural and len(e.msgstr_plural) != nplurals:
+            problems.append(
+                Problem(
+                    path,
+                    e.lineno,
+                    ERROR,
+                    "plural-forms",
+                    f"{len(e.msgstr_plural)} plural forms, {target} needs {nplurals}",
+                    e.key,
+                )
+            )
+        problems.extend(entry_problems(e, path, qa_max=qa_max, qa_min=qa_min, same_language=same_language))
+    problems.append(
+        Problem(
+            path,
+            1,
+            INFO,
+            "progress",
+            f"{counts['translated']} translated, {counts['fuzzy']} fuzzy, {counts['untranslated']} untranslated",
+        )
+    )
+    return sorted(problems, key=lambda p: (p.line, p.severity != ERROR, p.check))
+
+
+def check_file(data: bytes, path: str, **kwargs: object) -> tuple[Catalog | None, list[Problem]]:
+    """Parse and check; a syntax error is the only problem when the file does not parse."""
+    if not data.strip():
+        return None, [Problem(path, 1, ERROR, "syntax", "the file is empty")]
+    try:
+        catalog = read_po(data, path)
+    except PoSyntaxError as e:
+        return None, [Problem(path, e.line or 1, ERROR, "syntax", e.message)]
+    return catalog, check_catalog(catalog, path, **kwargs)  # type: ignore[arg-type]

@@ -1,0 +1,276 @@
+"""The partner round trip: route -> translate -> ingest, on folder and S3 inboxes."""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Iterator
+from dataclasses import replace
+from http.server import BaseHTTPRequestHandler, HTTPServer
+from pathlib import Path
+
+import pytest
+
+from conftest import SAMPLE
+from localize.cli import main
+from localize.config import load_config
+from localize.po import read_po, write_po
+from localize.routing import load_assignments, verify_signature
+from localize.storage import open_storage
+from localize.workspace import Workspace
+
+SECRET = "partner-shared-secret"
+
+
+class Hooks:
+    def __init__(self) -> None:
+        self.received: list[tuple[dict[str, str], bytes]] = []
+        received = self.received
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                body = self.rfile.read(int(self.headers["Content-Length"]))
+                received.append((dict(self.headers), body))
+                self.send_response(204)
+                self.end_headers()
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        self.server = HTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_port}/hook"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def events(self) -> list[str]:
+        return [json.loads(body)["event"] for _, body in self.received]
+
+
+@pytest.fixture
+def hooks() -> Iterator[Hooks]:
+    h = Hooks()
+    yield h
+    h.server.shutdown()
+
+
+def write_config(tmp_path: Path, inbox: str, hook_url: str = "") -> Path:
+    config = tmp_path / "localize.toml"
+    config.write_text(
+        f"""
+[workspace]
+location = "ws"
+
+[[partners]]
+id = "acme"
+name = "Acme University"
+locales = ["es", "ar"]
+courses = ["intro-course"]
+contact = "ana@acme.example.org"
+inbox = "{inbox}"
+turnaround_days = 7
+{f'webhook_url = "{hook_url}"' if hook_url else ""}
+webhook_secret_env = "ACME_SECRET"
+"""
+    )
+    return config
+
+
+def translate(data: bytes, only: set[str] | None = None, prefix: str = "ES ") -> bytes:
+    catalog = read_po(data)
+    entries = tuple(
+        replace(e, msgstr=prefix + e.msgid) if (only is None or e.msgid in only) and not e.obsolete else e
+        for e in catalog.entries
+    )
+    return write_po(replace(catalog, entries=entries)).encode("utf-8")
+
+
+def kit_file(inbox: str, course: str = "intro-course", locale: str = "es") -> tuple[str, bytes]:
+    storage = open_storage(inbox)
+    [key] = [k for k in storage.list(f"kits/{course}/{locale}") if k.endswith(".po")]
+    return key, storage.read_bytes(key)
+
+
+def round_trip(
+    tmp_path: Path, inbox: str, hooks: Hooks, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("ACME_SECRET", SECRET)
+    write_config(tmp_path, inbox, hooks.url)
+    assert main(["extract", str(SAMPLE), "--course", "intro-course", "--locales-dir", "ws"]) == 0
+    assert main(["route", "--course", "intro-course", "--locale", "es"]) == 0
+    out = capsys.readouterr().out
+    assert "-> acme: " in out and "webhook: delivered" in out
+    # the webhook: signed, verifiable, with the kit's details
+    [(headers, body)] = hooks.received
+    assert verify_signature(SECRET, headers, body)
+    assert not verify_signature("another-secret", headers, body)
+    notice = json.loads(body)
+    assert notice["event"] == "kit.sent" and notice["course"] == "intro-course" and notice["locale"] == "es"
+    # the kit: po, readme, manifest
+    key, data = kit_file(inbox)
+    storage = open_storage(inbox)
+    kit_dir = key.rsplit("/", 1)[0]
+    manifest = json.loads(storage.read_bytes(f"{kit_dir}/kit.json"))
+    assert manifest["words_to_translate"] > 100 and manifest["file"] == "intro-course.es.po"
+    assert "localize check intro-course.es.po" in storage.read_bytes(f"{kit_dir}/README.txt").decode()
+    # routing again sends nothing
+    assert main(["route", "--course", "intro-course", "--locale", "es"]) == 0
+    assert capsys.readouterr().out.startswith("unchanged since kit ")
+    assert len(hooks.received) == 1
+    # the translator's work comes back
+    returned = translate(data)
+    storage.write_bytes("returns/intro-course.es.po", returned)
+    code = main(["ingest", "--partner", "acme"])
+    out = capsys.readouterr().out
+    assert code == 0, out
+    assert "intro-course.es.po: accepted (intro-course/es kit " in out
+    catalog = Workspace(str(tmp_path / "ws")).read_catalog("intro-course", "es")
+    assert all(e.msgstr == "ES " + e.msgid for e in catalog.entries if not e.obsolete)
+    [assignment] = load_assignments(Workspace(str(tmp_path / "ws")))
+    assert assignment.state == "accepted" and assignment.returns[0]["accepted"] == len(catalog.entries)
+    archived = Path(assignment.returns[0]["archived"])
+    assert archived.read_bytes() == returned
+    assert hooks.events() == ["kit.sent", "qa.report"]
+    assert [k for k in storage.list("returns")] == ["returns/processed/intro-course.es.po"]
+    assert any(k.endswith(".html") for k in storage.list("reports"))
+    # and the localized site has it
+    assert (
+        main(
+            ["build", str(SAMPLE), "--course", "intro-course", "--locale", "es", "--locales-dir", "ws", "--out", "site"]
+        )
+        == 0
+    )
+    assert "ES Course Description" in (tmp_path / "site" / "index.html").read_text(encoding="utf-8")
+
+
+def test_round_trip_with_a_folder_inbox(
+    tmp_path: Path, hooks: Hooks, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    round_trip(tmp_path, str(tmp_path / "inboxes" / "acme"), hooks, capsys, monkeypatch)
+
+
+def test_round_trip_with_an_s3_inbox(
+    s3_env: str, tmp_path: Path, hooks: Hooks, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    round_trip(tmp_path, f"s3://{s3_env}/inboxes/acme", hooks, capsys, monkeypatch)
+
+
+def test_two_returns_from_one_kit(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    write_config(tmp_path, "inbox")
+    main(["extract", str(SAMPLE), "--course", "intro-course", "--locales-dir", "ws"])
+    main(["route", "--course", "intro-course", "--locale", "es"])
+    _, kit = kit_file(str(tmp_path / "inbox"))
+    first = translate(kit, {"Syllabus", "Calendar"}, "ES ")
+    second = translate(translate(kit, {"Calendar"}, "ES-B "), {"Assignments"}, "ES-B ")
+    Path("first.po").write_bytes(first)
+    Path("second.po").write_bytes(second)
+    assert main(["ingest", "--partner", "acme", "first.po"]) == 0
+    assert main(["ingest", "--partner", "acme", "second.po"]) == 0
+    out = capsys.readouterr().out
+    assert "second.po: accepted (intro-course/es kit " in out and ": 1 accepted, 0 rejected, 1 conflicts" in out
+    catalog = Workspace("ws").read_catalog("intro-course", "es").index()
+    assert catalog[(None, "Syllabus")].msgstr == "ES Syllabus"  # untouched by the second return
+    assert catalog[(None, "Assignments")].msgstr == "ES-B Assignments"  # both returns land
+    calendar = catalog[(None, "Calendar")]
+    assert calendar.fuzzy and calendar.msgstr == "ES-B Calendar"  # the later one, as a suggestion
+    assert calendar.translator_comments == (
+        "conflict: acme returned this after a different translation was accepted: 'ES Calendar'",
+    )
+    # the same file again is recognised
+    assert main(["ingest", "--partner", "acme", "second.po"]) == 0
+    assert "already ingested" in capsys.readouterr().out
+
+
+def test_isolation_between_partner_inboxes(tmp_path: Path) -> None:
+    from localize.access import iam_policy, partner_access, seaweed_config
+    from localize.seaweed import SeaweedFS
+
+    config_file = tmp_path / "localize.toml"
+    config_file.write_text(
+        """
+[[partners]]
+id = "alpha"
+name = "Alpha"
+locales = ["es"]
+inbox = "s3://inboxes/partners/alpha"
+
+[[partners]]
+id = "beta"
+name = "Beta"
+locales = ["ar"]
+inbox = "s3://inboxes/partners/beta"
+"""
+    )
+    config = load_config(config_file)
+    alpha = partner_access(config, config.partner("alpha"), access_key="ALPHAKEY", secret_key="alpha-secret")
+    beta = partner_access(config, config.partner("beta"), access_key="BETAKEY", secret_key="beta-secret")
+    policy = iam_policy(alpha.bucket, alpha.prefix)
+    assert policy["Statement"][1]["Resource"] == ["arn:aws:s3:::inboxes/partners/alpha/*"]
+    assert policy["Statement"][0]["Condition"] == {"StringLike": {"s3:prefix": ["partners/alpha/", "partners/alpha/*"]}}
+    server = SeaweedFS(
+        tmp_path / "sw",
+        s3_config=seaweed_config([alpha, beta], admin=("ADMIN", "admin-secret")),
+        access_key="ADMIN",
+        secret_key="admin-secret",
+        buckets=("inboxes",),
+    )
+    with server:
+        admin = server.client()
+        admin.put_object(Bucket="inboxes", Key="partners/alpha/kits/k.po", Body=b"alpha kit")
+        admin.put_object(Bucket="inboxes", Key="partners/beta/kits/k.po", Body=b"beta kit")
+        a = server.client("ALPHAKEY", "alpha-secret")
+        assert a.get_object(Bucket="inboxes", Key="partners/alpha/kits/k.po")["Body"].read() == b"alpha kit"
+        a.put_object(Bucket="inboxes", Key="partners/alpha/returns/r.po", Body=b"mine")
+        assert [o["Key"] for o in a.list_objects_v2(Bucket="inboxes", Prefix="partners/alpha/")["Contents"]] == [
+            "partners/alpha/kits/k.po",
+            "partners/alpha/returns/r.po",
+        ]
+        from botocore.exceptions import ClientError
+
+        for attempt in (
+            lambda: a.get_object(Bucket="inboxes", Key="partners/beta/kits/k.po"),
+            lambda: a.put_object(Bucket="inboxes", Key="partners/beta/returns/evil.po", Body=b"x"),
+            lambda: a.list_objects_v2(Bucket="inboxes", Prefix="partners/beta/"),
+            lambda: a.put_object(Bucket="inboxes", Key="partners/alphabet/x.po", Body=b"x"),
+        ):
+            with pytest.raises(ClientError) as info:
+                attempt()
+            assert info.value.response["Error"]["Code"] == "AccessDenied"
+        b = server.client("BETAKEY", "beta-secret")
+        with pytest.raises(ClientError):
+            b.get_object(Bucket="inboxes", Key="partners/alpha/returns/r.po")
+        assert "partners/beta/returns/evil.po" not in [
+            o["Key"] for o in admin.list_objects_v2(Bucket="inboxes")["Contents"]
+        ]
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ('[[partners]]\nid = "x"\nname = "X"\nlocales = ["es"]\n', "partners[0].inbox: required setting is missing"),
+        (
+            '[[partners]]\nid = "x"\nname = "X"\nlocales = ["zz"]\ninbox = "i"\n',
+            "partners[0].locales: unknown locale code 'zz'; close matches: ",
+        ),
+        (
+            '[[partners]]\nid = "X Y"\nname = "X"\nlocales = ["es"]\ninbox = "i"\n',
+            "partners[0].id: String should match pattern",
+        ),
+        ('[workspace]\nlocaton = "x"\n', "workspace.locaton: unknown setting (check the spelling)"),
+        (
+            '[[partners]]\nid = "x"\nname = "X"\nlocales = ["es"]\ninbox = "i"\nwebhook_url = "ftp://x"\n',
+            "partners[0].webhook_url: must start with http:// or https://",
+        ),
+        ("[workspace\n", "not valid TOML: "),
+    ],
+)
+def test_configuration_errors_name_the_key(tmp_path: Path, text: str, message: str) -> None:
+    from localize.errors import ConfigError
+
+    path = tmp_path / "localize.toml"
+    path.write_text(text)
+    with pytest.raises(ConfigError) as info:
+        load_config(path)
+    assert str(info.value).startswith(f"{path}: {message}")
