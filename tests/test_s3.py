@@ -80,4 +80,8 @@ def test_the_workspace_commands_work_on_an_s3_prefix(
     capsys.readouterr()
     assert main(["stats", "--locales-dir", loc, "--json"]) == 0
     assert '"locale": "sw"' in capsys.readouterr().out
-    assert list(S3Storage(loc).list("")) == ["sw/LC_MESSAGES/intro-course.po", "templates/intro-course.pot"]
+    assert list(S3Storage(loc).list("")) == [
+        "sources/intro-course.json",
+        "sw/LC_MESSAGES/intro-course.po",
+        "templates/intro-course.pot",
+    ]

@@ -153,7 +153,10 @@ def entry_problems(
             ratio = len(plain_translation) / len(plain_source)
             if ratio > qa_max or ratio < qa_min:
                 add(WARNING, "length", f"the translation is {ratio:.1f} times as long as the source")
-    return out
+    unique: dict[tuple[str, str], Problem] = {}
+    for problem in out:
+        unique.setdefault((problem.check, problem.message), problem)
+    return list(unique.values())
 
 
 def check_catalog(
@@ -170,7 +173,21 @@ def check_catalog(
     from localize.catalogs import check_locale, plural_forms
 
     problems: list[Problem] = []
-    expected = locale or catalog.header("X-Localize-Locale")
+
+    def locale_or_none(code: str | None) -> str | None:
+        if not code:
+            return None
+        try:
+            return check_locale(code)
+        except ConfigError:
+            return None
+
+    expected_raw = locale or catalog.header("X-Localize-Locale")
+    expected = locale_or_none(expected_raw)
+    if expected_raw and expected is None:
+        problems.append(
+            Problem(path, 1, ERROR, "header-language", f"the kit's locale {expected_raw!r} is not a locale code")
+        )
     language = catalog.header("Language")
     canonical: str | None = None
     if not language:
@@ -182,34 +199,48 @@ def check_catalog(
             canonical = check_locale(language)
         except ConfigError as err:  # an unknown or malformed code
             problems.append(Problem(path, 1, ERROR, "header-language", err.message))
-        if canonical and expected and canonical != check_locale(expected):
-            problems.append(
-                Problem(
-                    path,
-                    1,
-                    ERROR,
-                    "header-language",
-                    f"Language is {language}, but this kit is for {expected}; set Language: {expected}",
+        if canonical and expected and canonical != expected:
+            if "_" not in expected and canonical.split("_")[0] == expected:
+                problems.append(
+                    Problem(
+                        path,
+                        1,
+                        WARNING,
+                        "header-language",
+                        f"Language is {language}, more specific than the kit's {expected}; accepted as {expected}",
+                    )
                 )
-            )
+            else:
+                problems.append(
+                    Problem(
+                        path,
+                        1,
+                        ERROR,
+                        "header-language",
+                        f"Language is {language}, but this kit is for {expected}; set Language: {expected}",
+                    )
+                )
     nplurals: int | None = None
-    target = canonical or (check_locale(expected) if expected else None)
+    target = expected or canonical
+    has_plurals = any(e.msgid_plural is not None and not e.obsolete for e in catalog.entries)
     if target:
         want = plural_forms(target)
         nplurals = int(re.search(r"nplurals\s*=\s*(\d+)", want).group(1))  # type: ignore[union-attr]
         have = catalog.header("Plural-Forms")
         found = re.search(r"nplurals\s*=\s*(\d+)", have or "")
-        if any(e.msgid_plural for e in catalog.entries) or have:
+        # a wrong Plural-Forms only matters (and blocks the file) when there are plural entries
+        severity = ERROR if has_plurals else WARNING
+        if has_plurals or have:
             if not found:
                 problems.append(
-                    Problem(path, 1, ERROR, "plural-forms", f"the header has no valid Plural-Forms; use: {want}")
+                    Problem(path, 1, severity, "plural-forms", f"the header has no valid Plural-Forms; use: {want}")
                 )
             elif int(found.group(1)) != nplurals:
                 problems.append(
                     Problem(
                         path,
                         1,
-                        ERROR,
+                        severity,
                         "plural-forms",
                         f"Plural-Forms says nplurals={found.group(1)}, CLDR has {nplurals} for {target}; use: {want}",
                     )

@@ -35,6 +35,11 @@ localize turns open-courseware sites into gettext catalogs and back.
   ingest    take returned .po files through the QA gate into the catalogs
   access    write per-partner S3 access policies (AWS IAM and SeaweedFS)
 
+  publish   build a locale and publish it to its regions (versioned, atomic)
+  versions  list the published versions of a course in a region
+  rollback  point a region back to an earlier version
+  pull      fetch a published course onto a mirror (verified, atomic switch)
+
 Catalogs live in a workspace (--locales-dir, default ./locales) laid out as
 templates/COURSE.pot and LL/LC_MESSAGES/COURSE.po.
 """
@@ -242,6 +247,64 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_access)
 
     p = sub.add_parser(
+        "publish",
+        help="build a locale and publish it to its regions",
+        description="Build COURSE in LL and upload it to every region serving LL (or --region R):\n"
+        "content-addressed objects (only what the region lacks is uploaded), a manifest per\n"
+        "version, then the live pointer, swapped with a conditional write; the region index\n"
+        "lists what is available. An unchanged course uploads nothing.",
+        formatter_class=_Help,
+    )
+    p.add_argument("--course", required=True, metavar="ID")
+    p.add_argument("--locale", required=True, metavar="LL")
+    p.add_argument("--region", metavar="R", help="only this region")
+    p.add_argument("--source", metavar="SOURCE", help="course pages (default: where `extract` read them)")
+    p.add_argument("--dry-run", action="store_true", help="say what would be uploaded, upload nothing")
+    _add_config(p)
+    p.set_defaults(func=cmd_publish)
+
+    p = sub.add_parser("versions", help="list the published versions of a course in a region")
+    p.add_argument("--course", required=True, metavar="ID")
+    p.add_argument("--locale", required=True, metavar="LL")
+    p.add_argument("--region", required=True, metavar="R")
+    _add_config(p)
+    p.set_defaults(func=cmd_versions)
+
+    p = sub.add_parser(
+        "rollback",
+        help="point a region back to an earlier version",
+        description="Move the live pointer of COURSE/LL in region R back to the previous version\n"
+        "(or --to VERSION). Mirrors get it on their next pull.",
+        formatter_class=_Help,
+    )
+    p.add_argument("--course", required=True, metavar="ID")
+    p.add_argument("--locale", required=True, metavar="LL")
+    p.add_argument("--region", required=True, metavar="R")
+    p.add_argument("--to", metavar="VERSION")
+    _add_config(p)
+    p.set_defaults(func=cmd_rollback)
+
+    p = sub.add_parser(
+        "pull",
+        help="fetch a published course onto a mirror",
+        description="Download COURSE/LL from LOCATION (s3://bucket/prefix, or an https:// base URL of a\n"
+        "public bucket or CDN) into DEST: only files that changed, every sha256 verified, staged\n"
+        "beside the live version and switched with one atomic rename (DEST/COURSE/LL is a\n"
+        "symlink). An interrupted pull resumes; a damaged file stops it before anything\n"
+        "switches. --all pulls everything in the region index; --rollback switches back.",
+        formatter_class=_Help,
+    )
+    p.add_argument("--from", dest="location", metavar="LOCATION")
+    p.add_argument("--course", metavar="ID")
+    p.add_argument("--locale", metavar="LL")
+    p.add_argument("--dest", required=True, metavar="DIR")
+    p.add_argument("--all", action="store_true", help="every course and locale in the region index")
+    p.add_argument("--rollback", action="store_true", help="switch DEST back to the previous version it holds")
+    p.add_argument("--endpoint-url", metavar="URL", help="S3 endpoint (default: AWS_ENDPOINT_URL)")
+    p.add_argument("--quiet", "-q", action="store_true")
+    p.set_defaults(func=cmd_pull)
+
+    p = sub.add_parser(
         "pseudo",
         help="write a pseudo-localized (qps-ploc) catalog from the template",
         description="Write DIR/qps-ploc/LC_MESSAGES/COURSE.po: every ASCII letter replaced by an\n"
@@ -317,6 +380,7 @@ def cmd_extract(args: argparse.Namespace) -> int:
     _report(result.failures, sys.stderr)
     key = workspace.template_key(args.course)
     written = workspace.write(key, result.catalog)
+    workspace.record_source(args.course, args.source)
     state = "written" if written else "unchanged"
     print(
         f"{result.pages} pages, {result.units} units, {len(result.catalog.entries)} entries -> "
@@ -574,6 +638,107 @@ def cmd_access(args: argparse.Namespace) -> int:
             f.write(seaweed_config(accesses))
         print(f"SeaweedFS identities (with new keys, owner-only file) -> {path}")
     return EXIT_OK
+
+
+def cmd_publish(args: argparse.Namespace) -> int:
+    from localize.config import load_config
+    from localize.publish import publish
+
+    results = publish(
+        load_config(args.config), args.course, args.locale, region=args.region, source=args.source, dry_run=args.dry_run
+    )
+    for r in results:
+        print(f"{r.region}: {r.message}")
+        for path in r.would_upload:
+            print(f"  would upload {path}")
+    return EXIT_OK
+
+
+def cmd_versions(args: argparse.Namespace) -> int:
+    from localize.catalogs import check_locale
+    from localize.config import load_config
+    from localize.publish import read_manifest, read_pointer, region_storage, versions
+
+    config = load_config(args.config)
+    locale = check_locale(args.locale)
+    storage = region_storage(config.region(args.region), config)
+    pointer, _ = read_pointer(storage, args.course, locale)
+    live = pointer["version"] if pointer else None
+    found = versions(storage, args.course, locale)
+    if not found:
+        print(f"{args.course}/{locale} has no published versions in {args.region}")
+    for v in found:
+        m = read_manifest(storage, args.course, locale, v)
+        mark = "*" if v == live else " "
+        pct = m.stats.get("translated_percent", "?")
+        print(f"{mark} {v}  {m.created}  {len(m.files)} files  {pct}% translated")
+    return EXIT_OK
+
+
+def cmd_rollback(args: argparse.Namespace) -> int:
+    from localize.catalogs import check_locale
+    from localize.config import load_config
+    from localize.publish import region_storage, rollback
+
+    config = load_config(args.config)
+    storage = region_storage(config.region(args.region), config)
+    old, new = rollback(storage, args.region, args.course, check_locale(args.locale), args.to)
+    print(f"{args.region}: {args.course}/{args.locale} live version {old} -> {new}")
+    return EXIT_OK
+
+
+def cmd_pull(args: argparse.Namespace) -> int:
+    from localize.errors import LocalizeError
+    from localize.pull import pull, pull_all, rollback_local
+
+    if args.rollback:
+        if not (args.course and args.locale):
+            print("error: --rollback needs --course and --locale", file=sys.stderr)
+            return EXIT_FAILED
+        old, new = rollback_local(args.dest, args.course, args.locale)
+        print(f"{args.dest}/{args.course}/{args.locale}: {old} -> {new}")
+        return EXIT_OK
+    if not args.location:
+        print("error: --from LOCATION is required", file=sys.stderr)
+        return EXIT_FAILED
+    if args.all:
+        results = pull_all(args.location, args.dest, endpoint_url=args.endpoint_url)
+        failed = 0
+        for r in results:
+            if isinstance(r, LocalizeError):
+                failed += 1
+                print(f"error: {r}", file=sys.stderr)
+            else:
+                print(f"{r.course}/{r.locale}: {r.message}")
+        return EXIT_PARTIAL if failed else EXIT_OK
+    if not (args.course and args.locale):
+        print("error: give --course and --locale, or --all", file=sys.stderr)
+        return EXIT_FAILED
+    with _bytes_progress(f"pulling {args.course}/{args.locale}", args.quiet, sys.stderr) as tick:
+        result = pull(args.location, args.course, args.locale, args.dest, endpoint_url=args.endpoint_url, progress=tick)
+    print(f"{args.course}/{args.locale}: {result.message}")
+    return EXIT_OK
+
+
+@contextmanager
+def _bytes_progress(label: str, quiet: bool, stream: TextIO) -> Iterator[Callable[[str, int], None]]:
+    """Files and bytes moved, on a terminal."""
+    if quiet or not stream.isatty():
+        yield lambda _path, _size: None
+        return
+    from rich.console import Console
+    from rich.progress import DownloadColumn, Progress, SpinnerColumn, TextColumn
+
+    with Progress(
+        SpinnerColumn(),
+        TextColumn("{task.description}"),
+        DownloadColumn(),
+        TextColumn("{task.fields[page]}", style="dim"),
+        console=Console(file=stream),
+        transient=True,
+    ) as bar:
+        task = bar.add_task(label, total=None, page="")
+        yield lambda path, size: bar.update(task, advance=size, page=path[-50:])
 
 
 def cmd_pseudo(args: argparse.Namespace) -> int:

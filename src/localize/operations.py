@@ -97,6 +97,7 @@ def update_course(
     extracted = extract_course(source, course, source_locale=source_locale, jobs=jobs, progress=progress)
     template = extracted.catalog
     template_written = workspace.write(template_key, template)
+    workspace.record_source(course, source.location)
     updates: list[CatalogUpdate] = []
     memories: dict[str, TranslationMemory] = {}
     for _, locale in workspace.catalogs(course=course):

@@ -21,7 +21,7 @@ WIDTH = 79
 _ESCAPES = {"n": "\n", "t": "\t", "r": "\r", '"': '"', "\\": "\\", "a": "\a", "b": "\b", "f": "\f", "v": "\v"}
 _ESCAPE_RE = re.compile(r"\\(?:([ntr\"\\abfv])|([0-7]{1,3})|x([0-9A-Fa-f]{1,2})|(.?))", re.S)
 _CHARSET_RE = re.compile(rb"charset=([A-Za-z0-9._:-]+)")
-_KEYWORD_RE = re.compile(r"(msgctxt|msgid_plural|msgid|msgstr(?:\[(\d+)\])?)\s*(\".*)?$")
+_KEYWORD_RE = re.compile(r"(msgctxt|msgid_plural|msgid|msgstr(?:\[(\d+)\])?)(?:\s+|(?=\")|$)(.*)$")
 
 
 def _unquote(token: str, path: str, lineno: int) -> str:
@@ -166,7 +166,7 @@ def read_po(data: bytes | str, path: str = "<catalog>", *, allow_duplicates: boo
             seen[entry.key] = d.lineno
         entries.append(entry)
 
-    lines = text.split("\n")
+    lines = re.split(r"\r\n|\r|\n", text)
     for lineno, raw in enumerate(lines, 1):
         line = raw.rstrip("\r").strip()
         if not line:
@@ -231,7 +231,7 @@ def read_po(data: bytes | str, path: str = "<catalog>", *, allow_duplicates: boo
                 path=path,
                 line=lineno,
             )
-        if m.group(3) is None:
+        if not m.group(3).startswith('"'):
             raise PoSyntaxError(f"{m.group(1)} needs a quoted string after it", path=path, line=lineno)
         keyword = m.group(1)
         value = [_unquote(m.group(3), path, lineno)]

@@ -16,15 +16,11 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from localize.errors import StorageError
-from localize.storage import check_key
+from localize.storage import PreconditionFailed, check_key
 
 __all__ = ["PreconditionFailed", "S3Location", "S3Storage", "parse_s3_url"]
 
 MAX_ATTEMPTS = 5
-
-
-class PreconditionFailed(StorageError):
-    """A conditional write lost: the object changed (or exists) since it was read."""
 
 
 class S3Location:

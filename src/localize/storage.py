@@ -15,7 +15,11 @@ from typing import Protocol, runtime_checkable
 
 from localize.errors import StorageError
 
-__all__ = ["LocalStorage", "Storage", "check_key"]
+__all__ = ["LocalStorage", "PreconditionFailed", "Storage", "check_key", "open_storage"]
+
+
+class PreconditionFailed(StorageError):
+    """A conditional write lost: the object changed (or exists) since it was read."""
 
 
 def check_key(key: str) -> str:
@@ -39,6 +43,23 @@ class Storage(Protocol):
         ...
 
     def exists(self, key: str) -> bool: ...
+
+    def read_with_etag(self, key: str) -> tuple[bytes, str]:
+        """The object's bytes and an ETag for conditional writes."""
+        ...
+
+    def put(
+        self,
+        key: str,
+        data: bytes,
+        *,
+        content_type: str | None = None,
+        if_none_match: bool = False,
+        if_match: str | None = None,
+    ) -> str:
+        """Write; only if absent (``if_none_match``) or still at ``if_match``.
+        Raises PreconditionFailed otherwise. Returns the new ETag."""
+        ...
 
     def list(self, prefix: str = "") -> Iterator[str]:
         """Keys under ``prefix``, sorted."""
@@ -89,6 +110,35 @@ class LocalStorage:
     def exists(self, key: str) -> bool:
         return self.path(key).is_file()
 
+    def read_with_etag(self, key: str) -> tuple[bytes, str]:
+        data = self.read_bytes(key)
+        return data, _etag(data)
+
+    def put(
+        self,
+        key: str,
+        data: bytes,
+        *,
+        content_type: str | None = None,
+        if_none_match: bool = False,
+        if_match: str | None = None,
+    ) -> str:
+        """Write, optionally only if absent or unchanged (compare-and-swap under a lock)."""
+        import fcntl
+
+        target = self.path(key)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        with open(target.parent / f".{target.name}.lock", "a+b") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            if if_none_match and target.exists():
+                raise PreconditionFailed("someone else changed this object first", path=str(target))
+            if if_match is not None:
+                current = _etag(target.read_bytes()) if target.exists() else None
+                if current != if_match:
+                    raise PreconditionFailed("someone else changed this object first", path=str(target))
+            self.write_bytes(key, data)
+        return _etag(data)
+
     def list(self, prefix: str = "") -> Iterator[str]:
         base = self.root / prefix if prefix else self.root
         if not base.is_dir():
@@ -102,12 +152,18 @@ class LocalStorage:
         self.path(key).unlink(missing_ok=True)
 
 
-def open_storage(location: str | os.PathLike[str]) -> Storage:
-    """A folder path, or ``s3://bucket/prefix`` (endpoint from AWS_ENDPOINT_URL or
-    ``?endpoint=...``)."""
+def _etag(data: bytes) -> str:
+    import hashlib
+
+    return '"' + hashlib.sha256(data).hexdigest() + '"'
+
+
+def open_storage(location: str | os.PathLike[str], endpoint_url: str | None = None) -> Storage:
+    """A folder path, or ``s3://bucket/prefix`` (endpoint from ``endpoint_url``,
+    ``?endpoint=...``, AWS_ENDPOINT_URL_S3 or AWS_ENDPOINT_URL)."""
     text = str(location)
     if text.startswith("s3://"):
-        from localize.s3 import S3Storage
+        from localize.s3 import S3Storage, parse_s3_url
 
-        return S3Storage(text)
+        return S3Storage(parse_s3_url(text, endpoint_url=endpoint_url))
     return LocalStorage(location)

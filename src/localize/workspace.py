@@ -68,6 +68,30 @@ class Workspace:
     def describe(self, key: str) -> str:
         return self.storage.describe(key)
 
+    def record_source(self, course: str, location: str) -> None:
+        """Remember where a course's pages are (for publish and preview)."""
+        import json
+        import os
+
+        if not location.startswith(("s3://", "http://", "https://")):
+            location = os.path.abspath(location)
+        data = (json.dumps({"course": course, "location": location}, indent=2) + "\n").encode("utf-8")
+        key = f"sources/{check_course_id(course)}.json"
+        try:
+            if self.storage.read_bytes(key) == data:
+                return
+        except FileNotFoundError:
+            pass
+        self.storage.write_bytes(key, data)
+
+    def source_of(self, course: str) -> str | None:
+        import json
+
+        try:
+            return str(json.loads(self.storage.read_bytes(f"sources/{check_course_id(course)}.json"))["location"])
+        except FileNotFoundError:
+            return None
+
     def catalogs(self, *, course: str | None = None, locale: str | None = None) -> list[tuple[str, str]]:
         """(course, locale) of every catalog in the workspace, sorted."""
         out: list[tuple[str, str]] = []

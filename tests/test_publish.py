@@ -1,0 +1,369 @@
+"""Publishing to regions and pulling onto mirrors, against a real S3 server."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+from conftest import SAMPLE
+from localize.cli import main
+from localize.config import load_config
+from localize.errors import StorageError
+from localize.po import read_po, write_po
+from localize.publish import publish, read_pointer, region_storage, versions
+from localize.pull import IntegrityError, live_version, pull
+
+COURSE = "intro-course"
+
+
+def setup_workspace(tmp_path: Path, regions: str, capsys: pytest.CaptureFixture[str] | None = None) -> Path:
+    """A course folder we can edit, a workspace with es and ar fully translated, a config."""
+    course = tmp_path / "course"
+    shutil.copytree(SAMPLE, course)
+    config = tmp_path / "localize.toml"
+    config.write_text('[workspace]\nlocation = "ws"\n\n' + regions)
+    ws = str(tmp_path / "ws")
+    assert main(["extract", str(course), "--course", COURSE, "--locales-dir", ws, "-q"]) == 0
+    for locale, prefix in (("es", "ES "), ("ar", "عربي ")):
+        assert main(["init", "--course", COURSE, "--locale", locale, "--locales-dir", ws]) == 0
+        path = tmp_path / "ws" / locale / "LC_MESSAGES" / f"{COURSE}.po"
+        cat = read_po(path.read_bytes())
+        path.write_text(
+            write_po(replace(cat, entries=tuple(replace(e, msgstr=prefix + e.msgid) for e in cat.entries))),
+            encoding="utf-8",
+        )
+    if capsys is not None:
+        capsys.readouterr()
+    return config
+
+
+def regions_toml(bucket_a: str, bucket_b: str, **extra: str) -> str:
+    more = "".join(f"{k} = {v}\n" for k, v in extra.items())
+    return (
+        f'[[regions]]\nname = "latam"\nlocation = "s3://{bucket_a}/mirror"\nlocales = ["es"]\n{more}\n'
+        f'[[regions]]\nname = "mena"\nlocation = "s3://{bucket_b}"\nlocales = ["ar", "es"]\n{more}'
+    )
+
+
+def tree_hashes(root: Path) -> dict[str, str]:
+    return {
+        p.relative_to(root).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(root.rglob("*"))
+        if p.is_file()
+    }
+
+
+def object_count(storage: object) -> int:
+    return len(list(storage.list("objects/sha256")))  # type: ignore[attr-defined]
+
+
+def second_bucket(seaweed: object, name: str) -> str:
+    from localize.s3 import S3Location, S3Storage
+
+    S3Storage(S3Location(name, endpoint_url=seaweed.endpoint), client=seaweed.client()).ensure_bucket()  # type: ignore[attr-defined]
+    return name
+
+
+def test_publish_pull_round_trip_two_locales_two_regions(
+    seaweed, s3_env: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:  # type: ignore[no-untyped-def]
+    other = second_bucket(seaweed, s3_env + "-b")
+    config_path = setup_workspace(tmp_path, regions_toml(s3_env, other), capsys)
+    config = load_config(config_path)
+    results = publish(config, COURSE, "es")
+    assert [(r.region, r.published) for r in results] == [("latam", True), ("mena", True)]
+    [ar] = publish(config, COURSE, "ar")
+    assert ar.region == "mena" and ar.published
+    # the second region shares objects between locales: the images went up once
+    assert ar.uploaded_objects < results[1].uploaded_objects
+    mirror = tmp_path / "mirror"
+    for location, locale in ((f"s3://{s3_env}/mirror", "es"), (f"s3://{other}", "ar"), (f"s3://{other}", "es")):
+        dest = mirror / location.split("//")[1].replace("/", "_")
+        result = pull(location, COURSE, locale, dest)
+        assert result.switched
+        built = tmp_path / "built" / locale
+        assert (
+            main(
+                [
+                    "build",
+                    str(tmp_path / "course"),
+                    "--course",
+                    COURSE,
+                    "--locale",
+                    locale,
+                    "--locales-dir",
+                    str(tmp_path / "ws"),
+                    "--out",
+                    str(built),
+                    "-q",
+                ]
+            )
+            == 0
+        )
+        assert tree_hashes(dest / COURSE / locale) == tree_hashes(built)
+        assert (dest / COURSE / locale).is_symlink()
+    page = (mirror / other / COURSE / "ar" / "index.html").read_text(encoding="utf-8")
+    assert '<html dir="rtl" lang="ar">' in page and "عربي " in page
+    index = json.loads(region_storage(config.region("mena"), config).read_bytes("index.json"))
+    assert sorted(index["courses"][COURSE]) == ["ar", "es"]
+    # nothing changed: nothing uploaded
+    assert [r.message.startswith("unchanged since version") for r in publish(config, COURSE, "es")] == [True, True]
+
+
+def test_one_page_edit_uploads_one_object_a_manifest_and_the_pointer(
+    s3_env: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config_path = setup_workspace(tmp_path, regions_toml(s3_env, s3_env + "x").split('[[regions]]\nname = "mena"')[0])
+    config = load_config(config_path)
+    [cold] = publish(config, COURSE, "es")
+    storage = region_storage(config.region("latam"), config)
+    before = object_count(storage)
+    assert cold.uploaded_objects == before
+    page = tmp_path / "course" / "pages" / "syllabus" / "index.html"
+    page.write_bytes(page.read_bytes().replace(b"</body>", b"<!-- edited --></body>"))
+    [dry] = publish(config, COURSE, "es", dry_run=True)
+    assert dry.dry_run and dry.would_upload == ("pages/syllabus/index.html",)
+    [warm] = publish(config, COURSE, "es")
+    assert (warm.uploaded_objects, warm.metadata_writes, warm.reused_objects) == (1, 3, cold.uploaded_objects - 1)
+    built_page = tmp_path / "one.html"
+    assert (
+        main(
+            [
+                "build",
+                str(tmp_path / "course"),
+                "--course",
+                COURSE,
+                "--locale",
+                "es",
+                "--locales-dir",
+                str(tmp_path / "ws"),
+                "--out",
+                str(tmp_path / "b"),
+                "-q",
+            ]
+        )
+        == 0
+    )
+    shutil.copy(tmp_path / "b" / "pages" / "syllabus" / "index.html", built_page)
+    assert warm.uploaded_bytes == built_page.stat().st_size
+    assert object_count(storage) == before + 1
+    capsys.readouterr()
+    code = main(["versions", "--course", COURSE, "--locale", "es", "--region", "latam", "--config", str(config_path)])
+    lines = capsys.readouterr().out.splitlines()
+    assert code == 0 and len(lines) == 2 and lines[1].startswith(f"* {warm.version}")
+
+
+def test_rollback_and_retention(s3_env: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    config_path = setup_workspace(
+        tmp_path, regions_toml(s3_env, "unused", keep_versions="2").split('[[regions]]\nname = "mena"')[0]
+    )
+    config = load_config(config_path)
+    storage = region_storage(config.region("latam"), config)
+    page = tmp_path / "course" / "index.html"
+    published = []
+    for i in range(4):
+        page.write_bytes(page.read_bytes().replace(b"</body>", f"<!-- v{i} --></body>".encode()))
+        [r] = publish(config, COURSE, "es")
+        published.append(r.version)
+    kept = versions(storage, COURSE, "es")
+    assert kept == published[-2:]
+    # objects only the pruned versions used are gone; every object a kept version uses is there
+    used = {
+        f["sha256"]
+        for v in kept
+        for f in json.loads(storage.read_bytes(f"courses/{COURSE}/es/versions/{v}.json"))["files"]
+    }
+    stored = {key.rsplit("/", 1)[-1] for key in storage.list("objects/sha256")}
+    assert stored == used and len(stored) > 3
+    capsys.readouterr()
+    assert (
+        main(["rollback", "--course", COURSE, "--locale", "es", "--region", "latam", "--config", str(config_path)]) == 0
+    )
+    assert capsys.readouterr().out == f"latam: {COURSE}/es live version {published[3]} -> {published[2]}\n"
+    pointer, _ = read_pointer(storage, COURSE, "es")
+    assert pointer is not None and pointer["version"] == published[2]
+    dest = tmp_path / "mirror"
+    assert pull(f"s3://{s3_env}/mirror", COURSE, "es", dest).version == published[2]
+    assert (
+        main(
+            [
+                "rollback",
+                "--course",
+                COURSE,
+                "--locale",
+                "es",
+                "--region",
+                "latam",
+                "--to",
+                published[0],
+                "--config",
+                str(config_path),
+            ]
+        )
+        == 2
+    )
+    assert "no version" in capsys.readouterr().err
+
+
+def test_policy_thresholds(tmp_path: Path) -> None:
+    regions = (
+        '[[regions]]\nname = "strict"\nlocation = "regions/strict"\nlocales = ["es"]\nmin_translated = 99.5\n\n'
+        '[[regions]]\nname = "pages"\nlocation = "regions/pages"\nlocales = ["es"]\npage_threshold = 50\n\n'
+        '[[regions]]\nname = "omit"\nlocation = "regions/omit"\nlocales = ["es"]\npage_threshold = 50\nbelow_threshold = "omit"\n'
+    )
+    config_path = setup_workspace(tmp_path, regions)
+    # untranslate everything that appears only on the calendar page
+    po = tmp_path / "ws" / "es" / "LC_MESSAGES" / f"{COURSE}.po"
+    cat = read_po(po.read_bytes())
+    cat = replace(
+        cat,
+        entries=tuple(
+            replace(e, msgstr="") if e.references == ("pages/calendar/index.html",) else e for e in cat.entries
+        ),
+    )
+    po.write_text(write_po(cat), encoding="utf-8")
+    strict, pages, omit = publish(load_config(config_path), COURSE, "es")
+    assert (
+        not strict.published
+        and strict.message.startswith("only ")
+        and "region strict publishes from 99.5%" in strict.message
+    )
+    assert pages.published and omit.published
+    calendar = tmp_path / "regions" / "pages"
+    mirror = tmp_path / "mirror"
+    pull(str(calendar), COURSE, "es", mirror)
+    text = (mirror / COURSE / "es" / "pages" / "calendar" / "index.html").read_text(encoding="utf-8")
+    assert (
+        '<div class="localize-notice" role="note" lang="es" dir="ltr"' in text
+        and "todavía no está disponible en español" in text
+    )
+    assert "ES " not in text
+    pull(str(tmp_path / "regions" / "omit"), COURSE, "es", tmp_path / "mirror2")
+    assert not (tmp_path / "mirror2" / COURSE / "es" / "pages" / "calendar" / "index.html").exists()
+    assert (tmp_path / "mirror2" / COURSE / "es" / "index.html").exists()
+
+
+def test_tampered_object_is_detected_and_nothing_switches(seaweed, s3_env: str, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    config_path = setup_workspace(tmp_path, regions_toml(s3_env, "unused").split('[[regions]]\nname = "mena"')[0])
+    config = load_config(config_path)
+    publish(config, COURSE, "es")
+    dest = tmp_path / "mirror"
+    first = pull(f"s3://{s3_env}/mirror", COURSE, "es", dest).version
+    page = tmp_path / "course" / "index.html"
+    page.write_bytes(page.read_bytes().replace(b"</body>", b"<!-- v2 --></body>"))
+    [second] = publish(config, COURSE, "es")
+    storage = region_storage(config.region("latam"), config)
+    manifest = json.loads(storage.read_bytes(f"courses/{COURSE}/es/versions/{second.version}.json"))
+    record = next(f for f in manifest["files"] if f["path"] == "index.html")
+    storage.write_bytes(f"objects/sha256/{record['sha256'][:2]}/{record['sha256']}", b"<script>evil()</script>")
+    with pytest.raises(IntegrityError) as info:
+        pull(f"s3://{s3_env}/mirror", COURSE, "es", dest)
+    assert f"index.html: expected sha256 {record['sha256']}" in str(
+        info.value
+    ) and f"the live version stays {first}" in str(info.value)
+    assert live_version(dest, COURSE, "es") == first
+    assert "evil" not in (dest / COURSE / "es" / "index.html").read_text(encoding="utf-8")
+
+
+def test_interrupted_pull_keeps_the_old_version_and_resumes(s3_env: str, tmp_path: Path) -> None:
+    config_path = setup_workspace(tmp_path, regions_toml(s3_env, "unused").split('[[regions]]\nname = "mena"')[0])
+    config = load_config(config_path)
+    publish(config, COURSE, "es")
+    dest = tmp_path / "mirror"
+    first = pull(f"s3://{s3_env}/mirror", COURSE, "es", dest).version
+    old_index = (dest / COURSE / "es" / "index.html").read_bytes()
+    changed = 0
+    for page in (tmp_path / "course").rglob("*.html"):
+        if b"</body>" in page.read_bytes():
+            page.write_bytes(page.read_bytes().replace(b"</body>", b"<!-- new --></body>"))
+            changed += 1
+    [second] = publish(config, COURSE, "es")
+
+    class Killed(Exception):
+        pass
+
+    seen: list[str] = []
+
+    def die_after_three(path: str) -> None:
+        seen.append(path)
+        if len(seen) == 3:
+            raise Killed
+
+    with pytest.raises(Killed):
+        pull(f"s3://{s3_env}/mirror", COURSE, "es", dest, on_file=die_after_three)
+    assert live_version(dest, COURSE, "es") == first
+    assert (dest / COURSE / "es" / "index.html").read_bytes() == old_index
+    done = pull(f"s3://{s3_env}/mirror", COURSE, "es", dest)
+    assert done.version == second.version and done.switched
+    assert done.downloaded_files == changed - 3  # the three staged pages are not fetched again
+    assert b"<!-- new -->" in (dest / COURSE / "es" / "index.html").read_bytes()
+    # and the mirror can go back
+    assert main(["pull", "--rollback", "--course", COURSE, "--locale", "es", "--dest", str(dest)]) == 0
+    assert live_version(dest, COURSE, "es") == first
+
+
+def test_server_stopped_mid_publish(tmp_path: Path) -> None:
+    from localize.seaweed import SeaweedFS
+
+    server = SeaweedFS(tmp_path / "sw", buckets=("region",))
+    server.start()
+    try:
+        import os
+
+        os.environ.update(server.env())
+        config_path = setup_workspace(
+            tmp_path, '[[regions]]\nname = "r1"\nlocation = "s3://region/site"\nlocales = ["es"]\n'
+        )
+        config = load_config(config_path)
+        [first] = publish(config, COURSE, "es")
+        for page in (tmp_path / "course").rglob("*.html"):
+            page.write_bytes(page.read_bytes().replace(b"</body>", b"<!-- v2 --></body>"))
+        uploads: list[str] = []
+
+        def stop_after_two(path: str, size: int) -> None:
+            uploads.append(path)
+            if len(uploads) == 2:
+                server.stop()
+
+        with pytest.raises(StorageError):
+            publish(config, COURSE, "es", on_upload=stop_after_two)
+        server.start()
+        storage = region_storage(config.region("r1"), config)
+        pointer, _ = read_pointer(storage, COURSE, "es")
+        assert pointer is not None and pointer["version"] == first.version
+        assert pull("s3://region/site", COURSE, "es", tmp_path / "mirror").version == first.version
+        [again] = publish(config, COURSE, "es")
+        assert again.published and again.reused_objects >= 2
+        assert pull("s3://region/site", COURSE, "es", tmp_path / "mirror").version == again.version
+    finally:
+        server.stop()
+        for key in ("AWS_ENDPOINT_URL", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_REGION"):
+            os.environ.pop(key, None)
+
+
+def test_pull_over_plain_https_from_a_public_copy(tmp_path: Path) -> None:
+    import threading
+    from functools import partial
+    from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+
+    config_path = setup_workspace(tmp_path, '[[regions]]\nname = "r1"\nlocation = "public"\nlocales = ["ar"]\n')
+    publish(load_config(config_path), COURSE, "ar")
+
+    class Quiet(SimpleHTTPRequestHandler):
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), partial(Quiet, directory=str(tmp_path / "public")))
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        base = f"http://127.0.0.1:{server.server_port}"
+        assert main(["pull", "--from", base, "--all", "--dest", str(tmp_path / "site"), "-q"]) == 0
+        assert (tmp_path / "site" / COURSE / "ar" / "index.html").read_text(encoding="utf-8").count('dir="rtl"') == 1
+        assert json.loads((tmp_path / "site" / ".localize" / "index.json").read_text())["courses"][COURSE]["ar"]
+    finally:
+        server.shutdown()
