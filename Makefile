@@ -30,12 +30,20 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
-# GNU gettext (msgfmt, msgen, msgmerge): the tests check our catalogs with it.
+# Debian packages the tests use: GNU gettext (msgfmt, msgen, msgmerge) to check our
+# catalogs, Chromium and Noto fonts for the real-browser tests (RTL and other scripts).
+SYSTEM_PACKAGES := gettext chromium fonts-noto-core
 system-deps:
-	@command -v msgfmt >/dev/null 2>&1 || { \
-	  echo "installing GNU gettext (msgfmt) with apt-get"; \
-	  (apt-get update -qq && apt-get install -y -qq gettext >/dev/null) || \
-	  { echo "could not install gettext: install it with your package manager (it provides msgfmt)"; exit 1; }; }
+	@missing=""; \
+	command -v msgfmt >/dev/null 2>&1 || missing="$$missing gettext"; \
+	command -v chromium >/dev/null 2>&1 || missing="$$missing chromium"; \
+	test -d /usr/share/fonts/truetype/noto || missing="$$missing fonts-noto-core"; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing with apt-get:$$missing"; \
+	  if [ "$$(id -u)" = 0 ]; then SUDO=""; else SUDO="sudo"; fi; \
+	  ($$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing >/dev/null) || \
+	  { echo "could not install:$$missing -- install them with your package manager"; exit 1; }; \
+	fi
 
 lint: install
 	$(BIN)/ruff check src flows tests benchmarks

@@ -1,0 +1,53 @@
+"""A pulled Arabic bundle served by a plain static server works in a real browser."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from urllib.parse import urljoin
+
+import pytest
+from browser import browser_page, require_browser, static_server
+from test_publish import COURSE, setup_workspace
+
+from localize.config import load_config
+from localize.publish import publish
+from localize.pull import pull
+
+
+def test_rtl_site_renders_with_working_links_and_images(tmp_path: Path, request: pytest.FixtureRequest) -> None:
+    require_browser()
+    config = setup_workspace(tmp_path, '[[regions]]\nname = "mena"\nlocation = "region"\nlocales = ["ar"]\n')
+    publish(load_config(config), COURSE, "ar")
+    site = tmp_path / "site"
+    pull(str(tmp_path / "region"), COURSE, "ar", site)
+    shots = tmp_path / "screenshots"
+    shots.mkdir()
+    with static_server(site) as base, browser_page() as page:
+        start = f"{base}/{COURSE}/ar/index.html"
+        response = page.goto(start)
+        assert response is not None and response.ok
+        page.wait_for_load_state("load")
+        page.screenshot(path=str(shots / "index-ar.png"), full_page=True)
+        root = page.evaluate(
+            "() => ({lang: document.documentElement.lang, dir: document.documentElement.dir, direction: getComputedStyle(document.body).direction})"
+        )
+        assert root == {"lang": "ar", "dir": "rtl", "direction": "rtl"}
+        assert "عربي" in page.inner_text("h1")
+        images = page.evaluate(
+            "() => Array.from(document.images).map(i => [i.getAttribute('src'), i.complete && i.naturalWidth > 0])"
+        )
+        assert images and all(ok for _, ok in images), images
+        links = page.evaluate(
+            "() => Array.from(document.querySelectorAll('a[href]')).map(a => a.getAttribute('href')).filter(h => !/^(https?:|mailto:|#)/.test(h))"
+        )
+        assert len(links) >= 5
+        for href in sorted(set(links)):
+            target = urljoin(start, href)
+            resp = page.request.get(target)
+            assert resp.ok, f"{href} -> {target}: HTTP {resp.status}"
+        # follow one internal link in the browser itself
+        page.click("nav a[href*='syllabus']")
+        page.wait_for_load_state("load")
+        assert page.url.endswith("/syllabus/index.html") and page.evaluate("document.documentElement.dir") == "rtl"
+        page.screenshot(path=str(shots / "syllabus-ar.png"), full_page=True)
+    assert (shots / "index-ar.png").stat().st_size > 10_000
