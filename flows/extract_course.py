@@ -1,9 +1,7 @@
-"""Flow ``extract-course``: a course's pages -> its gettext template.
+"""Flow ``extract-course``: pull a course, extract it and update its catalogs.
 
-Thin by design: each task is one call into the library (``localize.pipeline``),
-retries sit only on I/O, and only plain data passes between tasks.
-
-Run it locally (Prefect starts a temporary server in-process):
+The source is a folder, an OCW .zip, an s3:// prefix or an http(s):// site
+(crawled within its own prefix, four requests at a time).
 
     python -m flows.extract_course --source src/localize/samples/intro-course --course intro-course
 """
@@ -14,37 +12,31 @@ import argparse
 import json
 from typing import Any
 
-from prefect import flow, get_run_logger, task
+from prefect import flow, get_run_logger
 
-from localize import pipeline
-
-
-@task(name="extract-template")
-def extract_template(source: str, course: str, source_locale: str) -> dict[str, Any]:
-    return pipeline.extract_template(source, course, source_locale)
-
-
-@task(name="save-template", retries=3, retry_delay_seconds=2)
-def save_template(locales_dir: str, course: str, template: str) -> dict[str, Any]:
-    return pipeline.save_template(locales_dir, course, template)
+from flows import tasks
+from flows.artifacts import stats_table
+from flows.params import CourseId
 
 
 @flow(name="extract-course")
-def extract_course(source: str, course: str, locales_dir: str = "locales", source_locale: str = "en") -> dict[str, Any]:
+def extract_course(
+    source: str, course: CourseId, locales_dir: str = "locales", source_locale: str = "en"
+) -> dict[str, Any]:
     """Extract every piece of human-readable text of one course into
-    ``LOCALES_DIR/templates/COURSE.pot``.
+    ``LOCALES_DIR/templates/COURSE.pot`` and merge it into the course's catalogs
+    (changed text becomes fuzzy, vanished text obsolete, memory fills the rest).
 
     Pages that cannot be read are listed in ``failures``; the others are still
     extracted, so one bad page never blocks a course.
     """
     logger = get_run_logger()
-    extracted = extract_template(source, course, source_locale)
-    saved = save_template(locales_dir, course, extracted["template"])
-    for failure in extracted["failures"]:
-        logger.warning("page skipped: %s", failure)
-    summary = {k: v for k, v in extracted.items() if k != "template"} | saved
-    logger.info("%s: %d pages, %d entries -> %s", course, summary["pages"], summary["entries"], summary["path"])
-    return summary
+    result = tasks.update_catalogs(source, course, locales_dir, source_locale)
+    for failure in result["failures"]:
+        logger.warning("%s: %s", course, failure)
+    stats_table(tasks.stats_rows(locales_dir, course), course)
+    logger.info("%s: %d pages, %d entries -> %s", course, result["pages"], result["entries"], result["template"])
+    return result | {"path": result["template"], "written": result["template_written"]}
 
 
 def main() -> None:
@@ -54,8 +46,7 @@ def main() -> None:
     parser.add_argument("--locales-dir", default="locales")
     parser.add_argument("--source-locale", default="en")
     args = parser.parse_args()
-    summary = extract_course(args.source, args.course, args.locales_dir, args.source_locale)
-    print(json.dumps(summary, indent=2))
+    print(json.dumps(extract_course(args.source, args.course, args.locales_dir, args.source_locale), indent=2))
 
 
 if __name__ == "__main__":

@@ -2,19 +2,24 @@
 
 from __future__ import annotations
 
+import json
+import shutil
+import threading
+import time
+from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from conftest import SAMPLE
-from localize.po import read_po
+from localize.po import read_po, write_po
+from localize.workspace import Workspace
 
 pytestmark = pytest.mark.prefect
 
 
 def test_extract_course_flow_writes_the_template(prefect_harness: None, tmp_path: Path) -> None:
-    from prefect.client.orchestration import get_client  # noqa: F401  (imported inside the harness)
-
     from flows.extract_course import extract_course
 
     state = extract_course(str(SAMPLE), "intro-course", str(tmp_path), return_state=True)
@@ -26,7 +31,6 @@ def test_extract_course_flow_writes_the_template(prefect_harness: None, tmp_path
     catalog = read_po(pot.read_bytes(), str(pot))
     assert len(catalog.entries) == summary["entries"]
     assert catalog.header("X-Localize-Course") == "intro-course"
-    # a rerun finds nothing to change
     again = extract_course(str(SAMPLE), "intro-course", str(tmp_path))
     assert again["written"] is False
 
@@ -41,3 +45,151 @@ def test_extract_course_flow_reports_bad_pages(prefect_harness: None, tmp_path: 
     summary = extract_course(str(course), "c", str(tmp_path / "loc"))
     assert summary["pages"] == 1
     assert summary["failures"] == ["b.html: binary file (NUL bytes), not an HTML page; remove it or rename it"]
+
+
+def test_flow_parameters_are_validated(prefect_harness: None, tmp_path: Path) -> None:
+    from prefect.exceptions import ParameterTypeError
+
+    from flows.extract_course import extract_course
+
+    with pytest.raises(ParameterTypeError) as info:
+        extract_course(str(SAMPLE), "../etc", str(tmp_path))
+    assert "course" in str(info.value) and "pattern" in str(info.value)
+
+
+def test_sync_all_skips_unchanged_courses(prefect_harness: None, tmp_path: Path) -> None:
+    from flows.sync_all import sync_all
+
+    listing = tmp_path / "courses"
+    for i in range(3):
+        (listing / f"course-{i}").mkdir(parents=True)
+        (listing / f"course-{i}" / "index.html").write_text(
+            f"<title>Course {i}</title><p>Shared footer</p><p>Unique {i}</p>"
+        )
+    ws = str(tmp_path / "ws")
+    assert [r["state"] for r in sync_all(str(listing), ws)] == ["Completed"] * 3
+    # nothing changed: no extraction work at all
+    assert [r["state"] for r in sync_all(str(listing), ws)] == ["Cached"] * 3
+    (listing / "course-1" / "index.html").write_text("<title>Course 1</title><p>Changed text</p>")
+    rows = sync_all(str(listing), ws)
+    assert [r["state"] for r in rows] == ["Cached", "Completed", "Cached"]
+    assert 'msgid "Changed text"' in (tmp_path / "ws" / "templates" / "course-1.pot").read_text()
+
+
+def write_config(tmp_path: Path, bucket: str, min_translated: int = 50) -> Path:
+    config = tmp_path / "localize.toml"
+    config.write_text(
+        f"""
+[workspace]
+location = "ws"
+
+[[partners]]
+id = "lima"
+name = "Universidad de Lima (sample)"
+locales = ["es"]
+inbox = "inboxes/lima"
+
+[[partners]]
+id = "cairo"
+name = "Cairo University (sample)"
+locales = ["ar"]
+inbox = "inboxes/cairo"
+
+[[regions]]
+name = "latam"
+location = "s3://{bucket}/latam"
+locales = ["es"]
+min_translated = {min_translated}
+
+[[regions]]
+name = "mena"
+location = "s3://{bucket}/mena"
+locales = ["ar"]
+min_translated = {min_translated}
+"""
+    )
+    return config
+
+
+def partners_return(tmp_path: Path) -> None:
+    """The translators' work: every entry translated; one Arabic entry carries a script."""
+    for partner, locale, prefix in (("lima", "es", "ES "), ("cairo", "ar", "عربي ")):
+        [kit] = (tmp_path / "inboxes" / partner / "kits" / "intro-course" / locale).glob("*/*.po")
+        cat = read_po(kit.read_bytes())
+        entries = tuple(replace(e, msgstr=prefix + e.msgid) for e in cat.entries)
+        if locale == "ar":
+            entries = tuple(
+                replace(e, msgstr="<script>alert(1)</script>" + e.msgstr) if e.msgid == "Syllabus" else e
+                for e in entries
+            )
+        returns = tmp_path / "inboxes" / partner / "returns"
+        returns.mkdir(parents=True)
+        (returns / kit.name).write_text(write_po(replace(cat, entries=entries)), encoding="utf-8")
+
+
+def artifacts(keys: list[str]) -> dict[str, Any]:
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.filters import ArtifactCollectionFilter, ArtifactCollectionFilterKey
+
+    with get_client(sync_client=True) as client:
+        found = client.read_latest_artifacts(
+            artifact_filter=ArtifactCollectionFilter(key=ArtifactCollectionFilterKey(any_=keys))
+        )
+    return {a.key: json.loads(a.data) if a.type == "table" and isinstance(a.data, str) else a.data for a in found}
+
+
+def test_localize_course_end_to_end(prefect_harness: None, s3_env: str, tmp_path: Path) -> None:
+    from flows.localize_course import localize_course
+    from localize.pull import pull
+
+    config = str(write_config(tmp_path, s3_env))
+    first = localize_course("intro-course", source=str(SAMPLE), config=config)
+    assert sorted((r["partner"], r["sent"]) for r in first["routed"]) == [("cairo", True), ("lima", True)]
+    assert all(not r["published"] and r["message"].startswith("only 0.0% translated") for r in first["published"])
+    partners_return(tmp_path)
+    second = localize_course("intro-course", config=config)
+    states = {r["partner"]: r["state"] for r in second["ingested"]}
+    assert states == {"cairo": "partially accepted", "lima": "accepted"}
+    [cairo] = [r for r in second["ingested"] if r["partner"] == "cairo"]
+    assert cairo["rejected"] == 1 and any("markup: <script> is not allowed" in e for e in cairo["errors"])
+    assert sorted((r["region"], r["published"]) for r in second["published"]) == [("latam", True), ("mena", True)]
+    assert all(not r["sent"] for r in second["routed"])  # the kits were not sent again
+    site = tmp_path / "site"
+    pull(f"s3://{s3_env}/mena", "intro-course", "ar", site)
+    home = (site / "intro-course" / "ar" / "index.html").read_text(encoding="utf-8")
+    assert 'dir="rtl"' in home and "عربي Course Description" in home and "<script>alert" not in home
+    found = artifacts(["qa-summary", "catalog-stats-intro-course", "published-intro-course"])
+    assert "partially accepted" in found["qa-summary"] and "markup: <script>" in found["qa-summary"]
+    assert {r["locale"] for r in found["catalog-stats-intro-course"]} == {"ar", "es"}
+    assert {r["region"] for r in found["published-intro-course"]} == {"latam", "mena"}
+
+
+def test_a_storage_outage_is_retried_and_the_flow_completes(
+    prefect_harness: None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from flows.publish_course import publish_course
+    from localize.seaweed import SeaweedFS
+
+    server = SeaweedFS(tmp_path / "sw", buckets=("outage",))
+    server.start()
+    try:
+        for key, value in server.env().items():
+            monkeypatch.setenv(key, value)
+        config = write_config(tmp_path, "outage", min_translated=0)
+        monkeypatch.chdir(tmp_path)
+        shutil.copytree(SAMPLE, tmp_path / "course")
+        from localize.cli import main
+
+        assert main(["extract", str(tmp_path / "course"), "--course", "intro-course", "--locales-dir", "ws", "-q"]) == 0
+        assert main(["init", "--course", "intro-course", "--locale", "es", "--locales-dir", "ws"]) == 0
+        server.stop()
+        restarter = threading.Timer(2.0, server.start)
+        restarter.start()
+        started = time.monotonic()
+        rows = publish_course("intro-course", locales=["es"], config=str(config))
+        restarter.join()
+        assert rows[0].get("published") and rows[0]["region"] == "latam", rows
+        assert time.monotonic() - started > 2.0  # it did wait for the server
+        assert Workspace("ws").source_of("intro-course") == str(tmp_path / "course")
+    finally:
+        server.stop()

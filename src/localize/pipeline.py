@@ -1,29 +1,49 @@
 """Plain-data entry points for orchestration (flows/ wraps these, one line a task).
 
 Each takes and returns only strings, numbers, lists and dicts, so results can be
-persisted, cached and sent between processes and machines.
+persisted, cached and sent between processes and machines. Extraction runs in
+one process here (``jobs=1``): flows fan out per course instead.
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
+from dataclasses import asdict
+from pathlib import Path
 from typing import Any
 
+from localize import __version__
+from localize.config import load_config
 from localize.extract import extract_course
 from localize.po import write_po
-from localize.sources import open_source
+from localize.sources import is_page, open_source
 from localize.workspace import Workspace, check_course_id
 
-__all__ = ["extract_template", "list_source_pages", "save_template"]
+__all__ = [
+    "TOOL_VERSION",
+    "configured_locales",
+    "course_revision",
+    "extract_template",
+    "ingest_returns",
+    "list_courses",
+    "list_source_pages",
+    "publish_locales",
+    "route_kits",
+    "save_template",
+    "stats_rows",
+    "update_catalogs",
+]
+
+TOOL_VERSION = __version__
 
 
 def list_source_pages(source: str) -> list[str]:
     """Relative paths of the HTML pages of a course folder or archive."""
-    from localize.sources import is_page
-
     return [p for p in open_source(source).paths() if is_page(p)]
 
 
-def extract_template(source: str, course: str, source_locale: str = "en", jobs: int | None = None) -> dict[str, Any]:
+def extract_template(source: str, course: str, source_locale: str = "en", jobs: int | None = 1) -> dict[str, Any]:
     """Extract a course; returns the template text and what happened."""
     result = extract_course(open_source(source), check_course_id(course), source_locale=source_locale, jobs=jobs)
     return {
@@ -44,3 +64,183 @@ def save_template(locales_dir: str, course: str, template: str) -> dict[str, Any
     key = workspace.template_key(course)
     written = workspace.write(key, read_po(template, key))
     return {"path": workspace.describe(key), "written": written}
+
+
+def course_revision(source: str) -> str:
+    """A hash of every file of a course (paths and bytes): unchanged course, same hash."""
+    src = open_source(source)
+    h = hashlib.sha256()
+    for path in src.paths():
+        h.update(path.encode() + b"\0" + hashlib.sha256(src.read(path)).digest())
+    return h.hexdigest()
+
+
+def update_catalogs(source: str, course: str, locales_dir: str, source_locale: str = "en") -> dict[str, Any]:
+    """Extract the course and merge the new template into each of its catalogs."""
+    from localize.operations import update_course
+
+    result = update_course(
+        Workspace(locales_dir), open_source(source), check_course_id(course), source_locale=source_locale, jobs=1
+    )
+    return {
+        "course": course,
+        "source": source,
+        "pages": result.extract.pages,
+        "entries": len(result.extract.catalog.entries),
+        "template": result.template_path,
+        "template_written": result.template_written,
+        "catalogs": [
+            {
+                "locale": c.locale,
+                "path": c.path,
+                "written": c.written,
+                "error": c.error,
+                "merge": asdict(c.merge) if c.merge else None,
+                "memory": asdict(c.memory) if c.memory else None,
+            }
+            for c in result.catalogs
+        ],
+        "failures": result.failures,
+    }
+
+
+def configured_locales(config_path: str, course: str) -> list[str]:
+    """Every locale some partner translates this course into."""
+    config = load_config(config_path)
+    return sorted({loc for p in config.partners for loc in p.locales if p.serves(course, loc)})
+
+
+def route_kits(config_path: str, course: str, locales: list[str]) -> list[dict[str, Any]]:
+    from localize.errors import LocalizeError, StorageError
+    from localize.routing import route
+
+    config = load_config(config_path)
+    out = []
+    for locale in locales:
+        try:
+            r = route(config, course, locale)
+        except StorageError:
+            raise  # transient: let the orchestrator retry
+        except LocalizeError as e:
+            out.append({"course": course, "locale": locale, "error": str(e)})
+            continue
+        out.append(
+            {
+                "course": course,
+                "locale": locale,
+                "partner": r.assignment.partner,
+                "kit": r.assignment.kit,
+                "sent": r.sent,
+                "location": r.kit_location,
+                "due": r.assignment.due,
+                "words_to_translate": r.assignment.words_to_translate,
+                "webhook": r.webhook,
+            }
+        )
+    return out
+
+
+def ingest_returns(config_path: str, partner: str | None = None) -> list[dict[str, Any]]:
+    """Every returned file waiting in the inboxes (of one partner, or all)."""
+    from localize.ingest import ingest
+
+    config = load_config(config_path)
+    partners = [partner] if partner else [p.id for p in config.partners]
+    out: list[dict[str, Any]] = []
+    for pid in partners:
+        for report in ingest(config, pid):
+            row = {
+                k: v
+                for k, v in report.as_dict().items()
+                if k
+                in (
+                    "partner",
+                    "file",
+                    "kit",
+                    "course",
+                    "locale",
+                    "state",
+                    "accepted",
+                    "rejected",
+                    "conflicts",
+                    "unchanged",
+                    "report",
+                    "archived",
+                    "already",
+                )
+            }
+            row["errors"] = [str(p) for p in report.problems if p.severity == "error"]
+            out.append(row)
+    return out
+
+
+def publish_locales(
+    config_path: str, course: str, locales: list[str], region: str | None = None
+) -> list[dict[str, Any]]:
+    from localize.errors import LocalizeError, StorageError
+    from localize.publish import publish
+
+    config = load_config(config_path)
+    out: list[dict[str, Any]] = []
+    for locale in locales:
+        try:
+            results = publish(config, course, locale, region=region)
+        except StorageError:
+            raise  # transient (or the region is down): let the orchestrator retry
+        except LocalizeError as e:
+            out.append({"course": course, "locale": locale, "error": str(e)})
+            continue
+        for r in results:
+            out.append(
+                {
+                    "course": course,
+                    "locale": locale,
+                    "region": r.region,
+                    "version": r.version,
+                    "published": r.published,
+                    "message": r.message,
+                    "uploaded_objects": r.uploaded_objects,
+                    "uploaded_bytes": r.uploaded_bytes,
+                }
+            )
+    return out
+
+
+def stats_rows(locales_dir: str, course: str | None = None) -> list[dict[str, Any]]:
+    from localize.operations import workspace_stats
+
+    return [s.as_dict() for s in workspace_stats(Workspace(locales_dir), course=course)]
+
+
+def list_courses(listing: str) -> list[dict[str, str]]:
+    """A source listing: a folder whose sub-folders (or .zip files) are courses, a
+    JSON file ``[{"course": ..., "source": ...}]``, or a text file of
+    ``COURSE SOURCE`` lines (relative sources are relative to the file)."""
+    path = Path(listing)
+    if path.is_dir():
+        out = []
+        for child in sorted(path.iterdir()):
+            if child.name.startswith("."):
+                continue
+            if child.is_dir() or child.suffix.lower() == ".zip":
+                out.append({"course": child.stem if child.is_file() else child.name, "source": str(child)})
+        return out
+    text = path.read_text(encoding="utf-8")
+    base = path.parent
+    if path.suffix.lower() == ".json":
+        rows = json.loads(text)
+    else:
+        rows = []
+        for line in text.splitlines():
+            line = line.strip()
+            if line and not line.startswith("#"):
+                course, _, source = line.partition(" ")
+                rows.append({"course": course, "source": source.strip()})
+    for row in rows:
+        check_course_id(row["course"])
+        if (
+            not str(row["source"]).startswith(("s3://", "http://", "https://"))
+            and not Path(row["source"]).is_absolute()
+        ):
+            row["source"] = str(base / row["source"])
+    return [{"course": str(r["course"]), "source": str(r["source"])} for r in rows]

@@ -1,4 +1,5 @@
-"""Where a course's files come from: a folder or an OCW offline .zip.
+"""Where a course's files come from: a folder, an OCW offline .zip, an S3 prefix,
+or a live site over HTTP (crawled within its own prefix into a local cache).
 
 A source lists relative POSIX paths and reads their bytes. Archives are read in
 place and never extracted as given: a member that would land outside the course
@@ -8,6 +9,7 @@ place and never extracted as given: a member that would land outside the course
 from __future__ import annotations
 
 import os
+import re
 import stat
 import zipfile
 from pathlib import Path, PurePosixPath
@@ -131,8 +133,121 @@ class ZipSource:
             raise SourceError(f"cannot read archive member {info.filename!r}: {e}", path=self.location) from e
 
 
-def open_source(location: str | os.PathLike[str]) -> FolderSource | ZipSource:
-    """Open a course folder or .zip archive."""
+class S3Source:
+    """Every object under an S3 prefix."""
+
+    def __init__(self, location: str) -> None:
+        from localize.storage import open_storage
+
+        self.location = location
+        self.problems: list[SourceError] = []
+        self.storage = open_storage(location)
+
+    def paths(self) -> list[str]:
+        return sorted(self.storage.list(""))
+
+    def read(self, path: str) -> bytes:
+        return self.storage.read_bytes(path)
+
+
+_LINK = re.compile(r"""(?:href|src)\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s>"']+))""", re.I)
+
+
+def crawl(base_url: str, dest: Path, *, max_files: int = 5000, concurrency: int = 4, delay: float = 0.05) -> list[str]:
+    """Download a site under ``base_url`` (never above it) into ``dest``.
+
+    Follows href/src links of pages breadth first with at most ``concurrency``
+    requests in flight and a small pause per request; a URL ending in "/" is
+    saved as index.html. Returns the problems met (one line each).
+    """
+    import time
+    from concurrent.futures import ThreadPoolExecutor
+    from html import unescape
+    from urllib.parse import urldefrag, urljoin, urlsplit
+
+    import httpx
+
+    start = base_url
+    last = urlsplit(base_url).path.rsplit("/", 1)[-1]
+    if not base_url.endswith("/"):
+        base_url = base_url.rsplit("/", 1)[0] + "/" if "." in last else base_url + "/"
+    problems: list[str] = []
+    seen: set[str] = {start, base_url}
+    frontier = [start]
+    client = httpx.Client(
+        timeout=30.0, follow_redirects=True, headers={"User-Agent": "localize (course localization; polite crawler)"}
+    )
+
+    def local_path(url: str) -> str | None:
+        rel = url[len(base_url) :].split("?", 1)[0]
+        if rel == "" or rel.endswith("/"):
+            rel += "index.html"
+        return safe_member_name(rel)
+
+    def fetch(url: str) -> tuple[str, bytes | None, str]:
+        time.sleep(delay)
+        try:
+            r = client.get(url)
+        except httpx.HTTPError as e:
+            return url, None, f"{url}: {type(e).__name__}"
+        if r.status_code != 200:
+            return url, None, f"{url}: HTTP {r.status_code}"
+        return url, r.content, r.headers.get("content-type", "")
+
+    with client, ThreadPoolExecutor(max_workers=concurrency) as pool:
+        while frontier and len(seen) <= max_files:
+            batch, frontier = frontier, []
+            for url, data, info in pool.map(fetch, batch):
+                if data is None:
+                    problems.append(info)
+                    continue
+                rel = local_path(url)
+                if rel is None:
+                    continue
+                target = dest / rel
+                target.parent.mkdir(parents=True, exist_ok=True)
+                target.write_bytes(data)
+                if "html" not in info and not rel.endswith(PAGE_SUFFIXES):
+                    continue
+                for m in _LINK.finditer(data.decode("utf-8", "replace")):
+                    link = unescape(m.group(1) or m.group(2) or m.group(3) or "")
+                    absolute = urldefrag(urljoin(url, link))[0]
+                    if absolute.startswith(base_url) and absolute not in seen and len(seen) < max_files:
+                        seen.add(absolute)
+                        frontier.append(absolute)
+    return problems
+
+
+class HttpSource(FolderSource):
+    """A live course site, crawled once into a local cache folder."""
+
+    def __init__(self, url: str, cache: str | os.PathLike[str] | None = None) -> None:
+        import hashlib
+        import tempfile
+
+        root = (
+            Path(cache)
+            if cache is not None
+            else Path(tempfile.gettempdir()) / "localize-crawl" / hashlib.sha256(url.encode()).hexdigest()[:16]
+        )
+        if root.exists():
+            import shutil
+
+            shutil.rmtree(root)
+        root.mkdir(parents=True)
+        problems = crawl(url, root)
+        super().__init__(root)
+        self.url = url
+        self.problems.extend(SourceError(p) for p in problems)
+
+
+def open_source(location: str | os.PathLike[str]) -> FolderSource | ZipSource | S3Source:
+    """Open a course folder, .zip archive, s3:// prefix or http(s):// site."""
+    text = str(location)
+    if text.startswith("s3://"):
+        return S3Source(text)
+    if text.startswith(("http://", "https://")):
+        return HttpSource(text)
     path = Path(location)
     if path.is_file():
         if zipfile.is_zipfile(path):

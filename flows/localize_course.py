@@ -1,0 +1,61 @@
+"""Flow ``localize-course``: the whole chain for one course.
+
+extract + update -> route kits -> ingest returns -> publish, each step a task
+over the library; a coordinator can rerun it any time: unchanged catalogs are
+not routed again and unchanged bundles are not uploaded again.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from prefect import flow, get_run_logger
+
+from flows import tasks
+from flows.artifacts import published_table, qa_summary, stats_table
+from flows.params import ConfigPath, CourseId, Locale
+from localize.config import load_config
+
+
+@flow(name="localize-course")
+def localize_course(
+    course: CourseId,
+    source: str | None = None,
+    locales: list[Locale] | None = None,
+    config: ConfigPath = "localize.toml",
+    publish: bool = True,
+) -> dict[str, Any]:
+    """Extract and update COURSE (from SOURCE, or where it was extracted from
+    before), send kits to the partners serving LOCALES, take in every returned
+    file waiting in their inboxes, and publish to the regions."""
+    logger = get_run_logger()
+    settings = load_config(config)
+    locales_dir = settings.workspace_location
+    if source is None:
+        from localize.workspace import Workspace
+
+        source = Workspace(locales_dir).source_of(course)
+        if source is None:
+            raise ValueError(f"no source for {course!r}: pass source= (a folder, .zip, s3:// or https:// location)")
+    updated = tasks.update_catalogs(source, course, locales_dir, settings.workspace.source_locale)
+    wanted = locales or tasks.configured_locales(config, course)
+    routed = tasks.route_kits(config, course, wanted)
+    ingested = tasks.ingest_returns(config, None)
+    qa_summary(ingested)
+    published = tasks.publish_locales(config, course, wanted, None) if publish else []
+    if publish:
+        published_table(published, course)
+    stats = tasks.stats_rows(locales_dir, course)
+    stats_table(stats, course)
+    problems = updated["failures"] + [e for r in ingested for e in r.get("errors", [])]
+    for p in problems:
+        logger.warning("%s", p)
+    return {
+        "course": course,
+        "updated": updated,
+        "routed": routed,
+        "ingested": ingested,
+        "published": published,
+        "stats": stats,
+        "problems": problems,
+    }

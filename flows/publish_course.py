@@ -1,0 +1,30 @@
+"""Flow ``publish-course``: build a course's locales and publish them to their regions."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from prefect import flow, get_run_logger
+
+from flows import tasks
+from flows.artifacts import published_table
+from flows.params import ConfigPath, CourseId, Locale
+
+
+@flow(name="publish-course")
+def publish_course(
+    course: CourseId,
+    locales: list[Locale] | None = None,
+    region: str | None = None,
+    config: ConfigPath = "localize.toml",
+) -> list[dict[str, Any]]:
+    """Publish each locale (default: every locale a partner serves) to the regions
+    that serve it: only new objects are uploaded, the live pointer is swapped
+    atomically, an unchanged course uploads nothing."""
+    logger = get_run_logger()
+    wanted = locales or tasks.configured_locales(config, course)
+    rows = tasks.publish_locales(config, course, wanted, region)
+    for r in rows:
+        logger.info("%s/%s %s: %s", course, r["locale"], r.get("region", "-"), r.get("message") or r.get("error"))
+    published_table(rows, course)
+    return rows

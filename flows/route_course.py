@@ -1,0 +1,28 @@
+"""Flow ``route-course``: send translation kits for a course to its partners."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from prefect import flow, get_run_logger
+
+from flows import tasks
+from flows.params import ConfigPath, CourseId, Locale
+
+
+@flow(name="route-course")
+def route_course(
+    course: CourseId, locales: list[Locale] | None = None, config: ConfigPath = "localize.toml"
+) -> list[dict[str, Any]]:
+    """Bring each locale's catalog up to date and write a kit into the inbox of the
+    partner serving it (default: every locale some partner serves for the course).
+    An unchanged catalog is not sent twice."""
+    logger = get_run_logger()
+    wanted = locales or tasks.configured_locales(config, course)
+    rows = tasks.route_kits(config, course, wanted)
+    for r in rows:
+        if "error" in r:
+            logger.error("%s/%s: %s", course, r["locale"], r["error"])
+        elif r["sent"]:
+            logger.info("%s/%s: kit %s sent to %s (due %s)", course, r["locale"], r["kit"], r["partner"], r["due"])
+    return rows

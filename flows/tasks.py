@@ -1,0 +1,76 @@
+"""One-line task wrappers over :mod:`localize.pipeline`.
+
+Retries sit only on tasks that touch storage or the network; compute is never
+retried. Only plain data (str, int, list, dict) goes in and out.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from prefect import task
+from prefect.context import TaskRunContext
+
+from localize import pipeline
+
+IO_RETRIES = {"retries": 3, "retry_delay_seconds": [1, 3, 6]}
+
+
+@task(name="course-revision", **IO_RETRIES)
+def course_revision(source: str) -> str:
+    return pipeline.course_revision(source)
+
+
+@task(name="extract-template")
+def extract_template(source: str, course: str, source_locale: str) -> dict[str, Any]:
+    return pipeline.extract_template(source, course, source_locale)
+
+
+@task(name="save-template", **IO_RETRIES)
+def save_template(locales_dir: str, course: str, template: str) -> dict[str, Any]:
+    return pipeline.save_template(locales_dir, course, template)
+
+
+@task(name="update-catalogs", **IO_RETRIES)
+def update_catalogs(source: str, course: str, locales_dir: str, source_locale: str = "en") -> dict[str, Any]:
+    return pipeline.update_catalogs(source, course, locales_dir, source_locale)
+
+
+def _sync_cache_key(context: TaskRunContext, parameters: dict[str, Any]) -> str:
+    """Unchanged course content + same tool version + same workspace = nothing to do."""
+    return f"sync-{parameters['course']}-{parameters['revision']}-{pipeline.TOOL_VERSION}-{parameters['locales_dir']}"
+
+
+@task(name="sync-course", cache_key_fn=_sync_cache_key, persist_result=True, **IO_RETRIES)
+def sync_course(course: str, source: str, locales_dir: str, revision: str) -> dict[str, Any]:
+    return pipeline.update_catalogs(source, course, locales_dir) | {"revision": revision}
+
+
+@task(name="configured-locales")
+def configured_locales(config: str, course: str) -> list[str]:
+    return pipeline.configured_locales(config, course)
+
+
+@task(name="route-kits", **IO_RETRIES)
+def route_kits(config: str, course: str, locales: list[str]) -> list[dict[str, Any]]:
+    return pipeline.route_kits(config, course, locales)
+
+
+@task(name="ingest-returns", **IO_RETRIES)
+def ingest_returns(config: str, partner: str | None) -> list[dict[str, Any]]:
+    return pipeline.ingest_returns(config, partner)
+
+
+@task(name="publish-locales", **IO_RETRIES)
+def publish_locales(config: str, course: str, locales: list[str], region: str | None) -> list[dict[str, Any]]:
+    return pipeline.publish_locales(config, course, locales, region)
+
+
+@task(name="catalog-stats", **IO_RETRIES)
+def stats_rows(locales_dir: str, course: str | None) -> list[dict[str, Any]]:
+    return pipeline.stats_rows(locales_dir, course)
+
+
+@task(name="list-courses", **IO_RETRIES)
+def list_courses(listing: str) -> list[dict[str, str]]:
+    return pipeline.list_courses(listing)
