@@ -115,7 +115,7 @@ def route_kits(config_path: str, course: str, locales: list[str]) -> list[dict[s
     from localize.routing import route
 
     config = load_config(config_path)
-    out = []
+    out: list[dict[str, Any]] = []
     for locale in locales:
         try:
             r = route(config, course, locale)
