@@ -56,15 +56,7 @@ test: install system-deps lint typecheck
 	$(BIN)/python -m pytest
 
 demo: install
-	rm -rf $(DEMO)
-	$(BIN)/localize extract $(SAMPLE) --course intro-course --locales-dir $(DEMO)/locales
-	$(BIN)/localize pseudo --course intro-course --locales-dir $(DEMO)/locales
-	$(BIN)/localize build $(SAMPLE) --course intro-course --locale qps-ploc --locales-dir $(DEMO)/locales --out $(DEMO)/site/qps-ploc
-	$(BIN)/python -m flows.extract_course --source $(SAMPLE) --course intro-course --locales-dir $(DEMO)/flow-locales
-	@echo
-	@echo "Template:            $(DEMO)/locales/templates/intro-course.pot"
-	@echo "Pseudo catalog:      $(DEMO)/locales/qps-ploc/LC_MESSAGES/intro-course.po"
-	@echo "Pseudo-localized site: $(DEMO)/site/qps-ploc/index.html (open it in a browser)"
+	$(BIN)/python -m flows.demo $(DEMO) demo-site
 
 $(BENCH_STAMP): $(STAMP)
 	$(BIN)/python -m pip install --quiet -e '.[dev,bench]'
@@ -74,4 +66,4 @@ bench: $(BENCH_STAMP) system-deps
 	$(BIN)/python benchmarks/run.py --corpus ../shared/corpus/ocw --write BENCHMARKS.md
 
 clean:
-	rm -rf $(DEMO) .prefect .pytest_cache .mypy_cache .ruff_cache build *.egg-info src/*.egg-info
+	rm -rf $(DEMO) demo-site .prefect .pytest_cache .mypy_cache .ruff_cache build *.egg-info src/*.egg-info

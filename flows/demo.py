@@ -1,0 +1,92 @@
+"""``make demo``: the whole pipeline on the sample course, on this machine alone.
+
+Starts a local SeaweedFS (S3) server, runs the ``localize-course`` flow on the
+sample course (Prefect without a server: it starts a temporary one in-process),
+plays the two sample partners returning their translations (Spanish and
+Arabic, each with one deliberately bad entry), runs the flow again to take
+them in and publish to two regions, pulls one region into ``demo-site/`` and
+says where to look. It stops the processes it started.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+import time
+from pathlib import Path
+
+SAMPLES = Path(__file__).resolve().parent.parent / "src" / "localize" / "samples"
+COURSE = "intro-course"
+
+
+def say(text: str) -> None:
+    print(f"\n== {text}", flush=True)
+
+
+def main(out: str = "demo-output", site: str = "demo-site") -> int:
+    from localize.seaweed import SeaweedFS
+
+    root, site_dir = Path(out).resolve(), Path(site).resolve()
+    for path in (root, site_dir):
+        if path.exists():
+            shutil.rmtree(path)
+    root.mkdir(parents=True)
+    config = root / "localize.toml"
+    shutil.copy(SAMPLES / "localize.toml", config)
+    started = time.monotonic()
+    say("starting a local S3 server (SeaweedFS) on 127.0.0.1")
+    with SeaweedFS(root / "s3-data", buckets=("localize-demo",)) as s3:
+        os.environ.update(s3.env())
+        print(f"S3 endpoint {s3.endpoint}")
+        from flows.localize_course import localize_course
+        from localize.pull import pull
+
+        say("run 1 of localize-course: extract, send kits to the partners (Prefect starts in-process)")
+        first = localize_course(COURSE, source=str(SAMPLES / COURSE), config=str(config))
+        for r in first["routed"]:
+            print(
+                f"kit {r.get('kit')} -> {r.get('partner')} ({r['locale']}): {r.get('words_to_translate')} words, due {r.get('due')}"
+            )
+        for r in first["published"]:
+            print(f"publish {r['locale']} -> {r.get('region')}: {r.get('message') or r.get('error')}")
+
+        say("the partners translate and return their files")
+        for partner, locale in (("lima", "es"), ("cairo", "ar")):
+            returns = root / "inboxes" / partner / "returns"
+            returns.mkdir(parents=True, exist_ok=True)
+            shutil.copy(SAMPLES / "returns" / f"{COURSE}.{locale}.po", returns / f"{COURSE}.{locale}.po")
+            print(f"{partner}: returns/{COURSE}.{locale}.po")
+
+        say("run 2 of localize-course: QA gate, merge, publish to two regions")
+        second = localize_course(COURSE, config=str(config))
+        for r in second["ingested"]:
+            print(f"{r['partner']}: {r['file']} {r['state']} ({r['accepted']} accepted, {r['rejected']} rejected)")
+            for error in r["errors"]:
+                print(f"    {error}")
+        for r in second["published"]:
+            print(f"publish {r['locale']} -> {r.get('region')}: {r.get('message') or r.get('error')}")
+
+        say("a regional mirror pulls its courses (region mena: Arabic; region latam: Spanish)")
+        for region, locale in (("mena", "ar"), ("latam", "es")):
+            result = pull(f"s3://localize-demo/regions/{region}", COURSE, locale, site_dir)
+            print(f"{region}: {result.message}")
+
+    reports = sorted(str(p) for p in (root / "inboxes").glob("*/reports/*.html"))
+    say(f"done in {time.monotonic() - started:.0f} s; the S3 server is stopped")
+    print(f"""
+Localized pages (open in a browser):
+  {site_dir}/{COURSE}/ar/index.html      Arabic, right to left
+  {site_dir}/{COURSE}/es/index.html      Spanish
+  serve them: python -m http.server -d {site_dir} 8000  ->  http://127.0.0.1:8000/{COURSE}/ar/
+QA reports sent back to the partners:
+  {chr(10).join("  " + r for r in reports).lstrip()}
+Catalogs of record and assignments:
+  {root}/locales/
+The Prefect runs (flow runs, task states, artifacts): PREFECT_HOME={os.environ.get("PREFECT_HOME", "~/.prefect")} prefect server start
+""")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(*sys.argv[1:]))
