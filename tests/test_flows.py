@@ -193,3 +193,50 @@ def test_a_storage_outage_is_retried_and_the_flow_completes(
         assert Workspace("ws").source_of("intro-course") == str(tmp_path / "course")
     finally:
         server.stop()
+
+
+def test_localize_run_and_status(
+    prefect_harness: None, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from localize.cli import main
+
+    monkeypatch.chdir(tmp_path)
+    config = tmp_path / "localize.toml"
+    config.write_text(
+        '[workspace]\nlocation = "ws"\n\n[[partners]]\nid = "lima"\nname = "Lima"\nlocales = ["es"]\ninbox = "inbox"\nturnaround_days = 1\n'
+    )
+    code = main(
+        [
+            "run",
+            "localize-course",
+            "--param",
+            "course=intro-course",
+            "--param",
+            f"source={SAMPLE}",
+            "--param",
+            "publish=false",
+        ]
+    )
+    out, err = capsys.readouterr()
+    assert code == 0, err
+    result = json.loads(out)
+    assert result["routed"][0]["partner"] == "lima" and result["routed"][0]["sent"] is True
+    assert "localize-course completed in " in err
+    code = main(["status", "--json"])
+    [row] = json.loads(capsys.readouterr().out)
+    assert (row["course"], row["locale"], row["partner"], row["state"], row["overdue"]) == (
+        "intro-course",
+        "es",
+        "lima",
+        "sent",
+        False,
+    )
+    from datetime import date, timedelta
+
+    from localize.config import load_config
+    from localize.status import course_status
+
+    [later] = course_status(load_config(config), today=date.today() + timedelta(days=5))
+    assert later["overdue"] is True
+    assert main(["run", "sync-all", "--param", "nonsense=1"]) == 2
+    assert "sync-all: " in capsys.readouterr().err

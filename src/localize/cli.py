@@ -14,7 +14,7 @@ from contextlib import contextmanager
 from typing import TextIO
 
 from localize import __version__
-from localize.errors import LocalizeError
+from localize.errors import ConfigError, LocalizeError
 
 EXIT_OK, EXIT_PARTIAL, EXIT_FAILED = 0, 1, 2
 
@@ -39,6 +39,9 @@ localize turns open-courseware sites into gettext catalogs and back.
   versions  list the published versions of a course in a region
   rollback  point a region back to an earlier version
   pull      fetch a published course onto a mirror (verified, atomic switch)
+
+  run       run a pipeline flow locally (Prefect in-process), like its deployment
+  status    where every course x locale stands: partner, returns, published versions
 
 Catalogs live in a workspace (--locales-dir, default ./locales) laid out as
 templates/COURSE.pot and LL/LC_MESSAGES/COURSE.po.
@@ -303,6 +306,33 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--endpoint-url", metavar="URL", help="S3 endpoint (default: AWS_ENDPOINT_URL)")
     p.add_argument("--quiet", "-q", action="store_true")
     p.set_defaults(func=cmd_pull)
+
+    p = sub.add_parser(
+        "run",
+        help="run a pipeline flow locally",
+        description="Run one of the Prefect flows on this machine with the same parameters as its\n"
+        "deployment (Prefect starts a temporary server in-process unless PREFECT_API_URL is set).\n"
+        "Values are JSON when they parse as JSON (lists, numbers, true/false), text otherwise.\n\n"
+        "  localize run localize-course --param course=intro-course --param config=localize.toml\n"
+        "  localize run sync-all --param listing=courses/ --param locales_dir=locales\n\n"
+        "Flows: " + ", ".join(FLOWS),
+        formatter_class=_Help,
+    )
+    p.add_argument("flow", metavar="FLOW", choices=sorted(FLOWS))
+    p.add_argument("--param", "-p", action="append", default=[], metavar="KEY=VALUE")
+    p.set_defaults(func=cmd_run)
+
+    p = sub.add_parser(
+        "status",
+        help="where every course x locale stands",
+        description="For every course x locale: translated share, the partner it is assigned to and the\n"
+        "kit's state and due date (overdue ones marked), returns, and the version live in each region.",
+        formatter_class=_Help,
+    )
+    p.add_argument("--course", metavar="ID")
+    p.add_argument("--json", action="store_true")
+    _add_config(p)
+    p.set_defaults(func=cmd_status)
 
     p = sub.add_parser(
         "pseudo",
@@ -739,6 +769,84 @@ def _bytes_progress(label: str, quiet: bool, stream: TextIO) -> Iterator[Callabl
     ) as bar:
         task = bar.add_task(label, total=None, page="")
         yield lambda path, size: bar.update(task, advance=size, page=path[-50:])
+
+
+FLOWS = {
+    "extract-course": "flows.extract_course:extract_course",
+    "route-course": "flows.route_course:route_course",
+    "ingest-returns": "flows.ingest_returns:ingest_returns",
+    "publish-course": "flows.publish_course:publish_course",
+    "localize-course": "flows.localize_course:localize_course",
+    "sync-all": "flows.sync_all:sync_all",
+}
+
+
+def _parse_params(pairs: list[str]) -> dict[str, object]:
+    import json
+
+    params: dict[str, object] = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not key:
+            raise ConfigError(f"--param {pair!r}: write KEY=VALUE")
+        try:
+            params[key.replace("-", "_")] = json.loads(value)
+        except json.JSONDecodeError:
+            params[key.replace("-", "_")] = value
+    return params
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    import importlib
+    import json
+    import os
+    import time
+
+    params = _parse_params(args.param)
+    os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+    os.environ.setdefault("PREFECT_LOGGING_LEVEL", "INFO")
+    module_name, _, attr = FLOWS[args.flow].partition(":")
+    flow = getattr(importlib.import_module(module_name), attr)
+    started = time.monotonic()
+    print(f"running {args.flow} with {json.dumps(params)}", file=sys.stderr)
+    try:
+        state = flow(**params, return_state=True)
+    except TypeError as e:
+        raise ConfigError(f"{args.flow}: {e}") from None
+    elapsed = time.monotonic() - started
+    if not state.is_completed():
+        print(f"error: {args.flow} {state.name.lower()} after {elapsed:.1f} s: {state.message}", file=sys.stderr)
+        return EXIT_FAILED
+    result = state.result()
+    print(json.dumps(result, indent=2, ensure_ascii=False, default=str))
+    print(f"{args.flow} completed in {elapsed:.1f} s", file=sys.stderr)
+    return EXIT_OK
+
+
+def cmd_status(args: argparse.Namespace) -> int:
+    import json
+
+    from localize.config import load_config
+    from localize.status import course_status
+
+    rows = course_status(load_config(args.config), course=args.course)
+    if args.json:
+        print(json.dumps(rows, indent=2))
+        return EXIT_OK
+    if not rows:
+        print("no catalogs or assignments yet")
+        return EXIT_OK
+    print(f"{'course':<22} {'locale':<7} {'done':>6}  {'partner':<10} {'state':<19} {'due':<11} published")
+    for r in rows:
+        done = "-" if r["translated_percent"] is None else f"{r['translated_percent']:.0f}%"
+        due = (r["due"] or "-") + ("!" if r["overdue"] else "")
+        published = ", ".join(f"{k}={v}" for k, v in r["published"].items()) or "-"
+        print(
+            f"{r['course']:<22} {r['locale']:<7} {done:>6}  {r['partner'] or '-':<10} {r['state']:<19} {due:<11} {published}"
+        )
+    if any(r["overdue"] for r in rows):
+        print("! overdue")
+    return EXIT_OK
 
 
 def cmd_pseudo(args: argparse.Namespace) -> int:
