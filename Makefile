@@ -13,12 +13,13 @@ export PREFECT_SERVER_ANALYTICS_ENABLED := false
 export PREFECT_LOGGING_LEVEL ?= WARNING
 export PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS := 90
 
-.PHONY: help install system-deps test lint typecheck demo bench clean
+.PHONY: help install system-deps test lint typecheck demo bench serve clean
 
 help:
 	@echo "make demo    run the sample course end to end (output in $(DEMO)/)"
 	@echo "make test    install everything and run lint, types and the whole test suite"
 	@echo "make bench   measure localize beside translate-toolkit on ../shared/corpus/ocw"
+	@echo "make serve   a local Prefect server, work pool, deployments and a worker"
 	@echo "make install create $(VENV) with localize and its dev tools"
 
 $(STAMP): pyproject.toml
@@ -57,6 +58,10 @@ test: install system-deps lint typecheck
 
 demo: install
 	$(BIN)/python -m flows.demo $(DEMO) demo-site
+
+# A local Prefect server with the localize work pool, every deployment and a worker.
+serve: install
+	infra/serve.sh
 
 $(BENCH_STAMP): $(STAMP)
 	$(BIN)/python -m pip install --quiet -e '.[dev,bench]'

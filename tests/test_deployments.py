@@ -1,0 +1,112 @@
+"""Deployments on a real local Prefect server with a process worker."""
+
+from __future__ import annotations
+
+import importlib
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+import yaml
+
+from conftest import ROOT, SAMPLE
+
+BIN = Path(sys.executable).parent
+
+
+def _port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def test_prefect_yaml_declares_every_flow_with_a_nightly_sync() -> None:
+    config = yaml.safe_load((ROOT / "infra" / "prefect.yaml").read_text())
+    names = set()
+    for d in config["deployments"]:
+        path, _, attr = d["entrypoint"].partition(":")
+        module = importlib.import_module(path.removesuffix(".py").replace("/", "."))
+        flow = getattr(module, attr)
+        assert flow.name == d["name"]
+        assert d["work_pool"]["name"] == "localize"
+        names.add(d["name"])
+    assert names == {
+        "extract-course",
+        "route-course",
+        "ingest-returns",
+        "publish-course",
+        "localize-course",
+        "sync-all",
+    }
+    [nightly] = [d for d in config["deployments"] if d["name"] == "sync-all"]
+    assert nightly["schedules"][0]["cron"] == "0 2 * * *"
+
+
+def test_a_deployment_runs_to_completion_on_a_process_worker(tmp_path: Path) -> None:
+    port = _port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_")}
+    env |= {
+        "PREFECT_HOME": str(tmp_path / "prefect"),
+        "PREFECT_API_URL": f"http://127.0.0.1:{port}/api",
+        "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+        "PREFECT_WORKER_QUERY_SECONDS": "1",
+        "PREFECT_LOGGING_LEVEL": "WARNING",
+        "LOCALIZE_ROOT": str(ROOT),
+    }
+    server = subprocess.Popen(
+        [str(BIN / "prefect"), "server", "start", "--host", "127.0.0.1", "--port", str(port)],
+        env=env, stdout=(tmp_path / "server.log").open("wb"), stderr=subprocess.STDOUT, start_new_session=True,
+    )  # fmt: skip
+    try:
+        deadline = time.monotonic() + 90
+        while time.monotonic() < deadline:
+            try:
+                urllib.request.urlopen(f"http://127.0.0.1:{port}/api/health", timeout=2)
+                break
+            except OSError:
+                time.sleep(0.5)
+        else:
+            pytest.fail("the Prefect server did not start: " + (tmp_path / "server.log").read_text()[-2000:])
+
+        def prefect(*args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
+            return subprocess.run(
+                [str(BIN / "prefect"), *args], env=env, cwd=ROOT, capture_output=True, text=True, timeout=timeout
+            )
+
+        assert prefect("work-pool", "create", "localize", "--type", "process").returncode == 0
+        deployed = prefect("--no-prompt", "deploy", "--prefect-file", "infra/prefect.yaml", "--name", "extract-course")
+        assert deployed.returncode == 0, deployed.stdout + deployed.stderr
+        locales = tmp_path / "locales"
+        run = prefect(
+            "deployment", "run", "extract-course/extract-course",
+            "--param", f"source={SAMPLE}", "--param", "course=intro-course", "--param", f"locales_dir={locales}",
+        )  # fmt: skip
+        assert run.returncode == 0, run.stdout + run.stderr
+        worker = prefect("worker", "start", "--pool", "localize", "--run-once", timeout=240)
+        assert worker.returncode == 0, worker.stdout[-3000:] + worker.stderr[-3000:]
+        inspect = prefect("flow-run", "ls", "--state", "COMPLETED")
+        assert "extract-course" in inspect.stdout or (locales / "templates" / "intro-course.pot").exists()
+        pot = (locales / "templates" / "intro-course.pot").read_text()
+        assert 'msgid "Course Description"' in pot
+        listed = prefect("deployment", "ls")
+        assert "extract-course/extract-course" in listed.stdout
+    finally:
+        server.terminate()
+        try:
+            server.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            server.kill()
+
+
+def test_production_layout_files_parse() -> None:
+    compose = yaml.safe_load((ROOT / "infra" / "compose.yaml").read_text())
+    assert {"postgres", "prefect-server", "worker", "seaweedfs"} <= set(compose["services"])
+    template = json.loads((ROOT / "infra" / "k8s-work-pool-template.json").read_text())
+    assert "job_configuration" in template and "variables" in template
+    assert "{{ image }}" in json.dumps(template["job_configuration"])
