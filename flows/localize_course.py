@@ -7,9 +7,11 @@ not routed again and unchanged bundles are not uploaded again.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from prefect import flow, get_run_logger
+from prefect.artifacts import create_link_artifact
 
 from flows import tasks
 from flows.artifacts import published_table, qa_summary, stats_table
@@ -47,11 +49,19 @@ def localize_course(
         published_table(published, course)
     stats = tasks.stats_rows(locales_dir, course)
     stats_table(stats, course)
+    dashboard = tasks.write_report(config)
+    create_link_artifact(
+        Path(dashboard).resolve().as_uri(),
+        link_text="progress dashboard",
+        key="dashboard",
+        description="Per partner and locale: progress, assignments, QA, published versions",
+    )
     problems = updated["failures"] + [e for r in ingested for e in r.get("errors", [])]
     for p in problems:
         logger.warning("%s", p)
     return {
         "course": course,
+        "dashboard": dashboard,
         "updated": updated,
         "routed": routed,
         "ingested": ingested,

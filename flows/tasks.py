@@ -74,3 +74,8 @@ def stats_rows(locales_dir: str, course: str | None) -> list[dict[str, Any]]:
 @task(name="list-courses", **IO_RETRIES)
 def list_courses(listing: str) -> list[dict[str, str]]:
     return pipeline.list_courses(listing)
+
+
+@task(name="write-dashboard", **IO_RETRIES)
+def write_report(config: str) -> str:
+    return pipeline.write_report(config)

@@ -158,7 +158,12 @@ def test_localize_course_end_to_end(prefect_harness: None, s3_env: str, tmp_path
     pull(f"s3://{s3_env}/mena", "intro-course", "ar", site)
     home = (site / "intro-course" / "ar" / "index.html").read_text(encoding="utf-8")
     assert 'dir="rtl"' in home and "عربي Course Description" in home and "<script>alert" not in home
-    found = artifacts(["qa-summary", "catalog-stats-intro-course", "published-intro-course"])
+    assert Path(second["dashboard"]).read_text(encoding="utf-8").count("intro-course") >= 2
+    from localize.storage import open_storage
+
+    assert b"Localization progress" in open_storage(f"s3://{s3_env}/mena").read_bytes("report.html")
+    found = artifacts(["qa-summary", "catalog-stats-intro-course", "published-intro-course", "dashboard"])
+    assert found["dashboard"].startswith("[progress dashboard](file://")
     assert "partially accepted" in found["qa-summary"] and "markup: <script>" in found["qa-summary"]
     assert {r["locale"] for r in found["catalog-stats-intro-course"]} == {"ar", "es"}
     assert {r["region"] for r in found["published-intro-course"]} == {"latam", "mena"}

@@ -61,7 +61,7 @@ def html_lang(locale: str) -> str:
     return locale.replace("_", "-")
 
 
-def _lang_replacements(page: str, root: Element, locale: str) -> list[Replacement]:
+def lang_replacements(page: str, root: Element, locale: str) -> list[Replacement]:
     html_el = next((c for c in root.children if isinstance(c, Element) and c.tag == "html"), None)
     if html_el is None:
         return []
@@ -105,7 +105,7 @@ def build_page(
         counts[0 if msgstr is not None else 1] += 1
         return msgstr
 
-    extra = _lang_replacements(page, root, locale) if locale != source_locale else []
+    extra = lang_replacements(page, root, locale) if locale != source_locale else []
     rebuilt = render(page, units, lookup, extra, on_problem)
     if rebuilt is None:
         return data, counts[0], counts[1]

@@ -40,6 +40,9 @@ localize turns open-courseware sites into gettext catalogs and back.
   rollback  point a region back to an earlier version
   pull      fetch a published course onto a mirror (verified, atomic switch)
 
+  preview   see a .po file on the course pages (translators; served on 127.0.0.1)
+  report    a self-contained progress dashboard for coordinators (HTML)
+
   run       run a pipeline flow locally (Prefect in-process), like its deployment
   status    where every course x locale stands: partner, returns, published versions
 
@@ -306,6 +309,36 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--endpoint-url", metavar="URL", help="S3 endpoint (default: AWS_ENDPOINT_URL)")
     p.add_argument("--quiet", "-q", action="store_true")
     p.set_defaults(func=cmd_pull)
+
+    p = sub.add_parser(
+        "preview",
+        help="see a .po file on the course's own pages",
+        description="Build the course SOURCE with FILE.po and serve it on 127.0.0.1: every translated\n"
+        "sentence shows its source text and PO line on hover, untranslated ones are highlighted,\n"
+        "and a banner lists what `localize check` says. Edit and save the .po file: the preview\n"
+        "rebuilds; reload the page. Ctrl-C stops it. --out DIR builds once without serving.",
+        formatter_class=_Help,
+    )
+    p.add_argument("file", metavar="FILE.po")
+    p.add_argument("source", metavar="SOURCE", help="course folder or OCW .zip")
+    p.add_argument("--course", required=True, metavar="ID")
+    p.add_argument("--port", type=int, default=0, metavar="N", help="port on 127.0.0.1 (default: any free port)")
+    p.add_argument("--open", action="store_true", help="open it in the web browser")
+    p.add_argument("--out", metavar="DIR", help="build into DIR and exit instead of serving")
+    p.set_defaults(func=cmd_preview)
+
+    p = sub.add_parser(
+        "report",
+        help="write a progress dashboard (one self-contained HTML file)",
+        description="One HTML page with no external assets: per partner and locale a progress bar per\n"
+        "course, assignments with due dates (overdue marked), the last QA results, the version\n"
+        "live in each region, and words translated over time. Readable on a phone.",
+        formatter_class=_Help,
+    )
+    p.add_argument("--locales-dir", metavar="DIR", help="catalog workspace (default: from --config, else ./locales)")
+    p.add_argument("--out", required=True, metavar="FILE.html")
+    p.add_argument("--config", metavar="FILE", help="localize.toml, for partners and regions (optional)")
+    p.set_defaults(func=cmd_report)
 
     p = sub.add_parser(
         "run",
@@ -769,6 +802,50 @@ def _bytes_progress(label: str, quiet: bool, stream: TextIO) -> Iterator[Callabl
     ) as bar:
         task = bar.add_task(label, total=None, page="")
         yield lambda path, size: bar.update(task, advance=size, page=path[-50:])
+
+
+def cmd_preview(args: argparse.Namespace) -> int:
+    from localize.preview import PreviewServer, build_preview
+    from localize.sources import open_source
+
+    if args.out:
+        result = build_preview(args.file, open_source(args.source), args.out)
+        print(
+            f"{result.pages} pages ({result.locale}) -> {args.out}: {result.translated} units translated, {result.untranslated} not"
+        )
+        return EXIT_OK
+
+    def rebuilt(build: object) -> None:
+        print(f"{args.file} changed: rebuilt; reload the page", file=sys.stderr)
+
+    server = PreviewServer(args.file, args.source, port=args.port, on_rebuild=rebuilt).start()
+    b = server.build
+    errors = sum(1 for p in b.problems if p.severity == "error")
+    print(f"preview of {args.file} ({b.locale}, {b.pages} pages, built in {b.seconds:.1f} s; {errors} check errors)")
+    print(f"  {server.url}")
+    print("edit and save the .po file to rebuild; Ctrl-C to stop", file=sys.stderr)
+    if args.open:
+        import webbrowser
+
+        webbrowser.open(server.url)
+    try:
+        import time
+
+        while True:
+            time.sleep(3600)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.stop()
+    return EXIT_OK
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    from localize.report import write_report
+
+    path = write_report(args.out, locales_dir=args.locales_dir, config_path=args.config)
+    print(f"dashboard -> {path}")
+    return EXIT_OK
 
 
 FLOWS = {

@@ -47,6 +47,7 @@ class Unit:
     ``start``/``end`` are character offsets in the decoded page that a
     translation replaces. ``quote`` is set for attribute units: the quote
     character around the value in the source ('"', "'" or "" when unquoted).
+    ``container`` is the tag of the block element a text unit sits in.
     """
 
     kind: UnitKind
@@ -57,6 +58,7 @@ class Unit:
     placeholders: tuple[Placeholder, ...] = ()
     comment: str = ""
     quote: str = '"'
+    container: str = ""
 
     @property
     def key(self) -> tuple[str | None, str]:

@@ -212,6 +212,14 @@ def stats_rows(locales_dir: str, course: str | None = None) -> list[dict[str, An
     return [s.as_dict() for s in workspace_stats(Workspace(locales_dir), course=course)]
 
 
+def write_report(config_path: str, out: str | None = None) -> str:
+    """The dashboard as one HTML file (default: report.html beside localize.toml)."""
+    from localize.report import write_report as write
+
+    target = out or str(Path(config_path).resolve().parent / "report.html")
+    return write(target, config_path=config_path)
+
+
 def list_courses(listing: str) -> list[dict[str, str]]:
     """A source listing: a folder whose sub-folders (or .zip files) are courses, a
     JSON file ``[{"course": ..., "source": ...}]``, or a text file of

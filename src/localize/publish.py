@@ -570,4 +570,14 @@ def publish(
                 on_upload=on_upload,
             )
         )
+        if not dry_run:
+            _publish_dashboard(storage, workspace, config)
     return results
+
+
+def _publish_dashboard(storage: Storage, workspace: Workspace, config: Config) -> None:
+    """The coordinators' dashboard, beside the region index."""
+    from localize.report import collect, render_dashboard
+
+    page = render_dashboard(collect(workspace, config))
+    storage.put("report.html", page.encode("utf-8"), content_type="text/html; charset=utf-8")

@@ -101,6 +101,7 @@ class _Walker:
     def __init__(self, page: str) -> None:
         self.page = page
         self.units: list[Unit] = []
+        self.container = ""
 
     # -- structure -------------------------------------------------------
     def element(self, el: Element) -> None:
@@ -136,7 +137,7 @@ class _Walker:
                     run.append(child)
                     continue
                 if run:
-                    self.flush(run, el.context)
+                    self.flush(run, el)
                     run = []
                 self.element(child)
             elif kind is Stray:
@@ -144,16 +145,18 @@ class _Walker:
                 if child.tag in INLINE:
                     run.append(child)
                 elif run:
-                    self.flush(run, el.context)
+                    self.flush(run, el)
                     run = []
             else:
                 run.append(child)
         if el.end_start > prev and (run or not page[prev : el.end_start].isspace()):
             run.append(Text(prev, el.end_start))
         if run:
-            self.flush(run, el.context)
+            self.flush(run, el)
 
-    def flush(self, run: list[Element | Text], context: str | None) -> None:
+    def flush(self, run: list[Element | Text], block: Element) -> None:
+        self.container = block.tag
+        context = block.context
         for item in run:
             if type(item) is Element:
                 assert isinstance(item, Element)
@@ -319,7 +322,9 @@ class _Walker:
                 shown = f"<{ph.name}/>" if ph.void else f"<{ph.name}>…</{ph.name}>"
                 legend.append(f"{shown} {DESCRIPTIONS.get(tag, tag)}")
             comment = "Placeholders: " + "; ".join(legend)
-        self.units.append(Unit(UnitKind.TEXT, msgid, context, start, end, tuple(placeholders), comment))
+        self.units.append(
+            Unit(UnitKind.TEXT, msgid, context, start, end, tuple(placeholders), comment, container=self.container)
+        )
 
     def attributes(self, el: Element) -> None:
         attrs = el.attrs
@@ -480,6 +485,7 @@ def render(
     lookup: Callable[[Unit], str | None],
     extra: Iterable[Replacement] = (),
     on_problem: Callable[[Unit, str], None] | None = None,
+    annotate: Callable[[Unit, bool], tuple[str, str] | None] | None = None,
 ) -> str | None:
     """``page`` with translations spliced in, or None when nothing changes.
 
@@ -487,11 +493,18 @@ def render(
     ``extra`` are further (start, end, text) replacements outside any text
     unit (the ``<html lang>`` attribute). Translations whose placeholders do not
     match are reported to ``on_problem`` and the source text is kept.
+    ``annotate(unit, translated)`` may return markup to wrap around a text
+    unit's content (the preview marks units that way); None leaves it bare.
     """
     attribute_repl: list[Replacement] = []
     text_units: list[tuple[Unit, str]] = []
+    wrapped: list[tuple[Unit, tuple[str, str]]] = []
     for unit in units:
         msgstr = lookup(unit)
+        if annotate is not None and unit.kind is UnitKind.TEXT:
+            marks = annotate(unit, msgstr is not None)
+            if marks is not None:
+                wrapped.append((unit, marks))
         if msgstr is None or msgstr == unit.msgid:
             continue
         if unit.kind is UnitKind.ATTRIBUTE:
@@ -502,6 +515,8 @@ def render(
             text_units.append((unit, msgstr))
     top: list[Replacement] = list(extra)
     attribute_repl.sort()
+    marks_of = {(u.start, u.end): m for u, m in wrapped}
+    done: set[tuple[int, int]] = set()
     if text_units:
         import bisect
 
@@ -532,11 +547,21 @@ def render(
                         out.append(_splice(page, ph.close_start, ph.close_end, inside(ph.close_start, ph.close_end)))
                     else:
                         out.append(_splice(page, ph.start, ph.end, inside(ph.start, ph.end)))
-            top.append((unit.start, unit.end, "".join(out)))
+            text = "".join(out)
+            marks = marks_of.get((unit.start, unit.end))
+            if marks is not None:
+                text = marks[0] + text + marks[1]
+                done.add((unit.start, unit.end))
+            top.append((unit.start, unit.end, text))
         # attributes not carried by a translated unit's placeholders apply on their own
         top.extend(r for i, r in enumerate(attribute_repl) if i not in used)
     else:
         top.extend(attribute_repl)
+    for unit, (before, after) in wrapped:
+        if (unit.start, unit.end) not in done:
+            inner = [r for r in attribute_repl if unit.start <= r[0] < unit.end]
+            top = [r for r in top if not (unit.start <= r[0] < unit.end and r in inner)]
+            top.append((unit.start, unit.end, before + _splice(page, unit.start, unit.end, inner) + after))
     if not top:
         return None
     top.sort()

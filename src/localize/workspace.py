@@ -151,7 +151,38 @@ class Workspace:
         if old is not None and _strip_volatile(old, volatile) == _strip_volatile(data, volatile):
             return False
         self.storage.write_bytes(key, data)
+        m = _CATALOG_KEY.match(key)
+        if m is not None:
+            self._record_history(m.group(2), m.group(1), catalog)
         return True
+
+    def _record_history(self, course: str, locale: str, catalog: Catalog) -> None:
+        """A small stats snapshot per catalog write: the dashboard's progress over time."""
+        import json
+        from datetime import UTC, datetime
+
+        from localize.catalogs import catalog_stats
+
+        s = catalog_stats(catalog, course, locale)
+        now = datetime.now(UTC)
+        record = {
+            "at": now.isoformat(timespec="seconds"),
+            "course": course,
+            "locale": locale,
+            "words": s.words,
+            "translated_words": s.translated_words,
+            "translated": s.translated,
+            "entries": s.entries,
+        }
+        stamp = now.strftime("%Y%m%dT%H%M%S.%f")
+        self.storage.write_bytes(f"history/{course}/{locale}/{stamp}.json", json.dumps(record).encode())
+
+    def history(self) -> list[dict[str, object]]:
+        """Every stats snapshot, oldest first."""
+        import json
+
+        out = [json.loads(self.storage.read_bytes(k)) for k in self.storage.list("history") if k.endswith(".json")]
+        return sorted(out, key=lambda r: str(r["at"]))
 
 
 def _strip_volatile(data: bytes, names: tuple[str, ...]) -> bytes:

