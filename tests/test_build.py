@@ -146,3 +146,14 @@ def test_bom_and_crlf_survive() -> None:
     data = b"\xef\xbb\xbf<p>Hello\r\nthere</p>\r\n<p>Bye</p>\r\n"
     out, _, _ = build_page(data, "p.html", {(None, "Hello there"): "Hola"}, "en")
     assert out == b"\xef\xbb\xbf<p>Hola</p>\r\n<p>Bye</p>\r\n"
+
+
+def test_untranslatable_inline_content_keeps_its_direction_in_rtl_pages() -> None:
+    page = '<p>Welcome to <span translate="no">6.S01</span>, see <code>f(x)</code> and <br>more.</p>'
+    msgid = "Welcome to <span1/>, see <code2/> and <br3/>more."
+    out = build(page, {(None, msgid): "مرحبا بكم في <span1/>، انظر <code2/> و<br3/>المزيد."}, "ar")
+    assert (
+        out
+        == '<p>مرحبا بكم في <bdi><span translate="no">6.S01</span></bdi>، انظر <bdi><code>f(x)</code></bdi> و<br>المزيد.</p>'
+    )
+    assert build(page, {(None, msgid): "Bienvenidos a <span1/>, ver <code2/> y <br3/>más."}, "es").count("<bdi>") == 0

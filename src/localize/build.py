@@ -106,7 +106,7 @@ def build_page(
         return msgstr
 
     extra = lang_replacements(page, root, locale) if locale != source_locale else []
-    rebuilt = render(page, units, lookup, extra, on_problem)
+    rebuilt = render(page, units, lookup, extra, on_problem, isolate=locale != source_locale and is_rtl(locale))
     if rebuilt is None:
         return data, counts[0], counts[1]
     return encode_page(decoded, rebuilt), counts[0], counts[1]

@@ -20,7 +20,7 @@ from functools import partial
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
-from localize.build import lang_replacements, translations_of
+from localize.build import is_rtl, lang_replacements, translations_of
 from localize.checks import ERROR, INFO, Problem, check_file
 from localize.encoding import decode_page, encode_page
 from localize.errors import LocalizeError
@@ -145,7 +145,7 @@ def build_preview(po_path: str | os.PathLike[str], source: Source, out: str | os
             counter[0 if msgstr is not None else 1] += 1
             return msgstr
 
-        rebuilt = render(page, units, lookup, extra, annotate=annotate)
+        rebuilt = render(page, units, lookup, extra, annotate=annotate, isolate=is_rtl(locale))
         target.write_bytes(encode_page(decoded, rebuilt) if rebuilt is not None else raw)
         pages += 1
         translated += counter[0]

@@ -464,6 +464,11 @@ def parse_translation(msgstr: str, unit: Unit) -> list[str | tuple[str, Placehol
 
 
 Replacement = tuple[int, int, str]
+_NOT_ISOLATED = VOID | INVISIBLE | {"comment"}
+
+
+def _placeholder_tag(name: str) -> str:
+    return name.rstrip("0123456789")
 
 
 def _splice(page: str, start: int, end: int, inner: list[Replacement]) -> str:
@@ -486,6 +491,7 @@ def render(
     extra: Iterable[Replacement] = (),
     on_problem: Callable[[Unit, str], None] | None = None,
     annotate: Callable[[Unit, bool], tuple[str, str] | None] | None = None,
+    isolate: bool = False,
 ) -> str | None:
     """``page`` with translations spliced in, or None when nothing changes.
 
@@ -495,6 +501,9 @@ def render(
     match are reported to ``on_problem`` and the source text is kept.
     ``annotate(unit, translated)`` may return markup to wrap around a text
     unit's content (the preview marks units that way); None leaves it bare.
+    With ``isolate`` (right-to-left targets), untranslatable inline content in a
+    translated sentence (code, formulas, names under translate="no") is wrapped
+    in ``<bdi>`` so its own direction survives ("6.S01" stays "6.S01").
     """
     attribute_repl: list[Replacement] = []
     text_units: list[tuple[Unit, str]] = []
@@ -545,6 +554,8 @@ def render(
                     if kind == "close":
                         assert ph.close_start is not None and ph.close_end is not None
                         out.append(_splice(page, ph.close_start, ph.close_end, inside(ph.close_start, ph.close_end)))
+                    elif isolate and kind == "void" and _placeholder_tag(ph.name) not in _NOT_ISOLATED:
+                        out.append("<bdi>" + _splice(page, ph.start, ph.end, inside(ph.start, ph.end)) + "</bdi>")
                     else:
                         out.append(_splice(page, ph.start, ph.end, inside(ph.start, ph.end)))
             text = "".join(out)
