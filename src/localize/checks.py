@@ -12,7 +12,6 @@ newlines (errors); numbers, whitespace, same-as-source, length (warnings).
 from __future__ import annotations
 
 import re
-import unicodedata
 from collections import Counter
 from dataclasses import dataclass
 
@@ -39,6 +38,7 @@ _URL = re.compile(r"https?://[^\s<>\"']+[^\s<>\"'.,;:!?)\]]")
 _EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
 _NUMBER = re.compile(r"\d+(?:[.,\u00a0\u202f ]\d+)*")
 _LETTER = re.compile(r"[^\W\d_]")
+_DIGIT = re.compile(r"\d")
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,14 +66,15 @@ def _unit_for(msgid: str) -> Unit:
     return Unit(UnitKind.TEXT, msgid, None, 0, 0, tuple(placeholders.values()))
 
 
-def _ascii_digits(s: str) -> str:
-    return "".join(str(unicodedata.digit(ch)) if ch.isdigit() else ch for ch in s)
-
-
 def _numbers(s: str) -> Counter[str]:
-    return Counter(
-        re.sub(r"\D", "", _ascii_digits(m.group(0))) for m in _NUMBER.finditer(_PLACEHOLDER.sub(" ", _ascii_digits(s)))
-    )
+    """The numbers in ``s`` (digits of any script, group separators ignored)."""
+    if _DIGIT.search(s) is None:
+        return Counter()
+    out: Counter[str] = Counter()
+    for m in _NUMBER.finditer(_PLACEHOLDER.sub(" ", s)):
+        digits = "".join(ch for ch in m.group(0) if ch.isdigit())
+        out[str(int(digits))] += 1  # int() reads Arabic-Indic and other digits too
+    return out
 
 
 def _texts(entry: Entry) -> list[tuple[str, str]]:
@@ -103,20 +104,28 @@ def entry_problems(
             parse_translation(translation, unit)
         except TranslationProblem as e:
             add(ERROR, "placeholders", str(e))
-        # markup that is not a placeholder
-        rest = _PLACEHOLDER.sub(" ", translation)
-        dangerous = _DANGEROUS_TAG.search(rest)
-        tag = _TAG_LIKE.search(rest)
-        if dangerous:
-            add(ERROR, "markup", f"<{dangerous.group(1).lower()}> is not allowed in a translation")
-        elif tag and not _TAG_LIKE.search(_PLACEHOLDER.sub(" ", source)):
-            add(ERROR, "markup", f"{tag.group(0)[:40]!r} looks like HTML; only the source's placeholders may be used")
-        if _HANDLER.search(rest) and not _HANDLER.search(source):
+        # markup that is not a placeholder (each check only where its trigger character is present)
+        rest = _PLACEHOLDER.sub(" ", translation) if "<" in translation else translation
+        plain_source_spaced = _PLACEHOLDER.sub(" ", source) if "<" in source else source
+        if "<" in rest:
+            dangerous = _DANGEROUS_TAG.search(rest)
+            tag = _TAG_LIKE.search(rest)
+            if dangerous:
+                add(ERROR, "markup", f"<{dangerous.group(1).lower()}> is not allowed in a translation")
+            elif tag and not _TAG_LIKE.search(plain_source_spaced):
+                add(
+                    ERROR,
+                    "markup",
+                    f"{tag.group(0)[:40]!r} looks like HTML; only the source's placeholders may be used",
+                )
+        if "=" in rest and _HANDLER.search(rest) and not _HANDLER.search(source):
             add(ERROR, "markup", "an event handler attribute (on...=) is not allowed in a translation")
-        if _BAD_URL.search(translation) and not _BAD_URL.search(source):
+        if ":" in translation and _BAD_URL.search(translation) and not _BAD_URL.search(source):
             add(ERROR, "markup", "javascript:, vbscript: and data: URLs are not allowed in a translation")
         # printf and brace variables
-        for pattern, kind in ((_PRINTF, "printf"), (_BRACE, "brace")):
+        for pattern, kind, trigger in ((_PRINTF, "printf", "%"), (_BRACE, "brace", "{")):
+            if trigger not in source and trigger not in translation:
+                continue
             want, got = Counter(pattern.findall(source)), Counter(pattern.findall(translation))
             if want != got:
                 missing = sorted((want - got).elements())
@@ -131,7 +140,9 @@ def entry_problems(
                 )
                 add(ERROR, "variables", f"{kind} variables differ from the source: {detail}")
         # URLs and e-mail addresses must survive unchanged
-        for pattern, kind in ((_URL, "URL"), (_EMAIL, "e-mail address")):
+        for pattern, kind, trigger in ((_URL, "URL", "://"), (_EMAIL, "e-mail address", "@")):
+            if trigger not in source and trigger not in translation:
+                continue
             want_set, got_set = set(pattern.findall(source)), set(pattern.findall(translation))
             for item in sorted(want_set - got_set):
                 add(ERROR, "urls", f"{kind} {item} is missing or changed")
@@ -146,11 +157,11 @@ def entry_problems(
             add(WARNING, "numbers", "the numbers differ from the source")
         if (source[:1].isspace() != translation[:1].isspace()) or (source[-1:].isspace() != translation[-1:].isspace()):
             add(WARNING, "whitespace", "leading or trailing whitespace differs from the source")
-        if translation == source and _LETTER.search(_PLACEHOLDER.sub("", source)) and not same_language:
+        if translation == source and _LETTER.search(plain_source_spaced) and not same_language:
             add(WARNING, "same-as-source", "the translation is identical to the source")
-        plain_source, plain_translation = _PLACEHOLDER.sub("", source), _PLACEHOLDER.sub("", translation)
-        if len(plain_source) >= 20:
-            ratio = len(plain_translation) / len(plain_source)
+        plain_length = len(plain_source_spaced.replace(" ", ""))
+        if plain_length >= 20:
+            ratio = len(rest.replace(" ", "")) / plain_length
             if ratio > qa_max or ratio < qa_min:
                 add(WARNING, "length", f"the translation is {ratio:.1f} times as long as the source")
     unique: dict[tuple[str, str], Problem] = {}

@@ -87,70 +87,90 @@ def _find(el: Element, tag: str) -> Element | None:
     return None
 
 
-def build_preview(po_path: str | os.PathLike[str], source: Source, out: str | os.PathLike[str]) -> PreviewBuild:
-    """Build the whole course into ``out`` with the preview marks."""
-    started = time.monotonic()
-    po = Path(po_path)
-    data = po.read_bytes()
-    catalog, problems = check_file(data, po.name)
-    catalog = catalog or Catalog()
-    locale = (catalog.header("Language") or catalog.header("X-Localize-Locale") or "en").replace("-", "_")
-    translations = translations_of(catalog)
-    index = {e.key: e for e in catalog.entries if not e.obsolete}
-    counts = (
-        sum(1 for e in index.values() if e.translated),
-        sum(1 for e in index.values() if e.fuzzy and e.msgstr),
-        sum(1 for e in index.values() if not e.translated and not (e.fuzzy and e.msgstr)),
-    )
-    banner = _banner(po.name, locale, problems, counts)
-    out_dir = Path(out)
-    pages = translated = untranslated = 0
+@dataclass(frozen=True)
+class _PreviewJob:
+    out: str
+    po_name: str
+    locale: str
+    banner: str
+    translations: dict[tuple[str | None, str], str]
+    lines: dict[tuple[str | None, str], int]
+    fuzzy: frozenset[tuple[str | None, str]]
+
+
+def _preview_page(source: Source, path: str, job: _PreviewJob) -> tuple[bool, int, int]:
+    """Worker: one file of the preview; (is page, translated units, other units)."""
+    target = Path(job.out) / path
+    target.parent.mkdir(parents=True, exist_ok=True)
+    raw = source.read(path)
+    if not is_page(path):
+        target.write_bytes(raw)
+        return False, 0, 0
+    try:
+        decoded = decode_page(raw, path)
+    except LocalizeError:
+        target.write_bytes(raw)
+        return True, 0, 0
+    page = decoded.text
+    root = parse(page)
+    units = find_units(page, root)
+    body = _find(root, "body")
+    at = body.tag_end if body is not None else 0
+    extra = [*lang_replacements(page, root, job.locale), (at, at, job.banner)]
+    counter = [0, 0]
+
+    def lookup(unit: Unit) -> str | None:
+        msgstr = job.translations.get(unit.key)
+        counter[0 if msgstr is not None else 1] += 1
+        return msgstr
 
     def annotate(unit: Unit, is_translated: bool) -> tuple[str, str] | None:
         if unit.container in _NO_MARKUP:
             return None
-        entry = index.get(unit.key)
-        where = f"{po.name}:{entry.lineno}" if entry is not None else "not in this file"
+        line = job.lines.get(unit.key)
+        where = f"{job.po_name}:{line}" if line is not None else "not in this file"
         if is_translated:
             css, label = "lz-t", ""
-        elif entry is not None and entry.fuzzy and entry.msgstr:
+        elif unit.key in job.fuzzy:
             css, label = "lz-f", "fuzzy, not used yet: "
         else:
             css, label = "lz-u", "untranslated: "
         tip = html.escape(f"{label}{unit.msgid}\n({where})", quote=True)
         return f'<span class="{css}" title="{tip}">', "</span>"
 
-    for path in source.paths():
-        target = out_dir / path
-        target.parent.mkdir(parents=True, exist_ok=True)
-        raw = source.read(path)
-        if not is_page(path):
-            target.write_bytes(raw)
-            continue
-        try:
-            decoded = decode_page(raw, path)
-        except LocalizeError:
-            target.write_bytes(raw)
-            continue
-        page = decoded.text
-        root = parse(page)
-        units = find_units(page, root)
-        body = _find(root, "body")
-        at = body.tag_end if body is not None else 0
-        extra = [*lang_replacements(page, root, locale), (at, at, banner)]
-        counter = [0, 0]
+    rebuilt = render(page, units, lookup, extra, annotate=annotate, isolate=is_rtl(job.locale))
+    target.write_bytes(encode_page(decoded, rebuilt) if rebuilt is not None else raw)
+    return True, counter[0], counter[1]
 
-        def lookup(unit: Unit, counter: list[int] = counter) -> str | None:
-            msgstr = translations.get(unit.key)
-            counter[0 if msgstr is not None else 1] += 1
-            return msgstr
 
-        rebuilt = render(page, units, lookup, extra, annotate=annotate, isolate=is_rtl(locale))
-        target.write_bytes(encode_page(decoded, rebuilt) if rebuilt is not None else raw)
-        pages += 1
-        translated += counter[0]
-        untranslated += counter[1]
-    return PreviewBuild(out_dir, locale, pages, tuple(problems), translated, untranslated, time.monotonic() - started)
+def build_preview(
+    po_path: str | os.PathLike[str], source: Source, out: str | os.PathLike[str], *, jobs: int | None = None
+) -> PreviewBuild:
+    """Build the whole course into ``out`` with the preview marks (pages on every core)."""
+    from localize.parallel import map_pages
+
+    started = time.monotonic()
+    po = Path(po_path)
+    catalog, problems = check_file(po.read_bytes(), po.name)
+    catalog = catalog or Catalog()
+    locale = (catalog.header("Language") or catalog.header("X-Localize-Locale") or "en").replace("-", "_")
+    index = {e.key: e for e in catalog.entries if not e.obsolete}
+    fuzzy = frozenset(k for k, e in index.items() if e.fuzzy and e.msgstr)
+    counts = (
+        sum(1 for e in index.values() if e.translated),
+        len(fuzzy),
+        sum(1 for k, e in index.items() if not e.translated and k not in fuzzy),
+    )
+    job = _PreviewJob(
+        str(out), po.name, locale, _banner(po.name, locale, problems, counts), translations_of(catalog),
+        {k: e.lineno for k, e in index.items()}, fuzzy,
+    )  # fmt: skip
+    pages = translated = untranslated = 0
+    for is_a_page, t, u in map_pages(_preview_page, source, source.paths(), jobs, job):
+        pages += is_a_page
+        translated += t
+        untranslated += u
+    return PreviewBuild(Path(out), locale, pages, tuple(problems), translated, untranslated, time.monotonic() - started)
 
 
 class _Quiet(SimpleHTTPRequestHandler):

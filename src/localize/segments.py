@@ -40,6 +40,13 @@ _LETTER = re.compile(r"[^\W\d_]")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0e-\x1f\x7f]")
 _MATH = re.compile(r"\\\(.*?\\\)|\\\[.*?\\\]|\$\$.+?\$\$", re.S)
 _PLACEHOLDER = re.compile(r"<(/?)([A-Za-z][A-Za-z-]*\d+)(/?)>")
+# <span m="1912150">word</span>: per-word timestamps of interactive transcripts. Word order
+# changes in translation, so these spans are transparent: their text joins the unit and a
+# translated unit is written without them (an untranslated page keeps them, byte for byte).
+_TIMING_ONLY = re.compile(
+    r"""(?:[\t\n\f\r ]+(?:m|data-(?:m|t|time|start|begin|end|ts))[\t\n\f\r ]*=[\t\n\f\r ]*(?:"[^"]*"|'[^']*'|[^\s>]+))+[\t\n\f\r /]*""",
+    re.I,
+)
 
 TRANSLATABLE_ATTRIBUTES = {
     "alt": "alternative text of an image",
@@ -246,6 +253,9 @@ class _Walker:
     def _wraps_link(self, el: Element) -> bool:
         if el.ignored or el.tag in VOID:
             return False
+        kids = [c for c in el.children if type(c) is Element]
+        if len(kids) != 1 or kids[0].tag != "a":
+            return False
         inner = self.trim(content(el))
         return len(inner) == 1 and isinstance(inner[0], Element) and inner[0].tag == "a"
 
@@ -285,6 +295,9 @@ class _Walker:
                 elif kind is Element:
                     assert isinstance(node, Element)
                     tag = node.tag
+                    if tag == "span" and node.attrs and _TIMING_ONLY.fullmatch(node.attrs) and not node.ignored:
+                        walk(content(node))  # word timing for transcripts: cannot survive translation
+                        continue
                     if node.ignored or tag in VOID or tag in RAW_TEXT:
                         add_void(tag, node.start, node.end)
                     else:
