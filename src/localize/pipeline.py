@@ -7,7 +7,6 @@ one process here (``jobs=1``): flows fan out per course instead.
 
 from __future__ import annotations
 
-import hashlib
 import json
 from dataclasses import asdict
 from pathlib import Path
@@ -68,11 +67,9 @@ def save_template(locales_dir: str, course: str, template: str) -> dict[str, Any
 
 def course_revision(source: str) -> str:
     """A hash of every file of a course (paths and bytes): unchanged course, same hash."""
-    src = open_source(source)
-    h = hashlib.sha256()
-    for path in src.paths():
-        h.update(path.encode() + b"\0" + hashlib.sha256(src.read(path)).digest())
-    return h.hexdigest()
+    from localize.publish import source_revision
+
+    return source_revision(open_source(source))
 
 
 def update_catalogs(source: str, course: str, locales_dir: str, source_locale: str = "en") -> dict[str, Any]:

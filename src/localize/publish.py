@@ -110,6 +110,7 @@ class Manifest:
     pages_in_source_language: tuple[str, ...] = ()
     omitted: tuple[str, ...] = ()
     previous: str | None = None
+    build_key: str = ""
     schema: int = SCHEMA
 
     def to_bytes(self) -> bytes:
@@ -206,6 +207,22 @@ def _find(el: Element, tag: str) -> Element | None:
     return None
 
 
+def source_revision(source: Source) -> str:
+    """A hash over every file of a course (paths and bytes)."""
+    h = hashlib.sha256()
+    for path in source.paths():
+        h.update(path.encode() + b"\0" + hashlib.sha256(source.read(path)).digest())
+    return h.hexdigest()
+
+
+def build_key(
+    revision: str, catalog_sha: str, locale: str, source_locale: str, page_threshold: float, below: str
+) -> str:
+    """What a bundle is built from: equal keys give byte-identical bundles."""
+    parts = (revision, catalog_sha, locale, source_locale, f"{page_threshold:g}", below, __version__)
+    return hashlib.sha256("\0".join(parts).encode()).hexdigest()
+
+
 def make_bundle(
     source: Source,
     catalog: Catalog,
@@ -300,6 +317,7 @@ def publish_bundle(
     dry_run: bool = False,
     now: datetime | None = None,
     on_upload: Callable[[str, int], None] | None = None,
+    build_key: str = "",
 ) -> PublishResult:
     """Upload what is missing, write the manifest, swap the pointer."""
     now = now or datetime.now(UTC)
@@ -357,6 +375,7 @@ def publish_bundle(
         pages_in_source_language=bundle.pages_in_source_language,
         omitted=bundle.omitted,
         previous=current.version if current else None,
+        build_key=build_key,
     )
     manifest_bytes = manifest.to_bytes()
     # the same version (same second, same content) may be there already: that is fine
@@ -533,6 +552,8 @@ def publish(
     qa = _qa_summary(workspace, course, locale)
     results: list[PublishResult] = []
     bundles: dict[tuple[float, str], Bundle] = {}
+    revision = source_revision(src)
+    catalog_sha = hashlib.sha256(write_po(catalog).encode("utf-8")).hexdigest()
     for r in regions:
         if locale not in r.locales:
             raise ConfigError(f"region {r.name!r} does not serve {locale} (its locales: {', '.join(r.locales)})")
@@ -549,28 +570,45 @@ def publish(
             )
             continue
         key = (r.page_threshold, r.below_threshold)
+        storage = region_storage(r, config)
+        inputs = build_key(revision, catalog_sha, locale, config.workspace.source_locale, *key)
+        pointer, _ = read_pointer(storage, course, locale)
+        if pointer is not None and not dry_run:
+            live = read_manifest(storage, course, locale, pointer["version"])
+            if live.build_key == inputs:
+                # same pages, same catalog, same tool, same policy: nothing to build or upload
+                results.append(
+                    PublishResult(
+                        r.name,
+                        course,
+                        locale,
+                        live.version,
+                        False,
+                        f"unchanged since version {live.version}; nothing uploaded",
+                    )
+                )
+                continue
         if key not in bundles:
             bundles[key] = make_bundle(
                 src, catalog, locale, source_locale=config.workspace.source_locale,
                 page_threshold=r.page_threshold, below_threshold=r.below_threshold,
             )  # fmt: skip
-        storage = region_storage(r, config)
-        results.append(
-            publish_bundle(
-                storage,
-                r.name,
-                course,
-                locale,
-                bundles[key],
-                catalog,
-                stats=stats_dict,
-                qa=qa,
-                keep_versions=r.keep_versions,
-                dry_run=dry_run,
-                on_upload=on_upload,
-            )
+        result = publish_bundle(
+            storage,
+            r.name,
+            course,
+            locale,
+            bundles[key],
+            catalog,
+            stats=stats_dict,
+            qa=qa,
+            keep_versions=r.keep_versions,
+            dry_run=dry_run,
+            on_upload=on_upload,
+            build_key=inputs,
         )
-        if not dry_run:
+        results.append(result)
+        if result.published:
             _publish_dashboard(storage, workspace, config)
     return results
 
