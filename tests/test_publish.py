@@ -160,7 +160,8 @@ def test_one_page_edit_uploads_one_object_a_manifest_and_the_pointer(
 
 def test_rollback_and_retention(s3_env: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     config_path = setup_workspace(
-        tmp_path, regions_toml(s3_env, "unused", keep_versions="2").split('[[regions]]\nname = "mena"')[0]
+        tmp_path,
+        regions_toml(s3_env, "unused", keep_versions="2", gc_grace_seconds="0").split('[[regions]]\nname = "mena"')[0],
     )
     config = load_config(config_path)
     storage = region_storage(config.region("latam"), config)
@@ -367,3 +368,22 @@ def test_pull_over_plain_https_from_a_public_copy(tmp_path: Path) -> None:
         assert json.loads((tmp_path / "site" / ".localize" / "index.json").read_text())["courses"][COURSE]["ar"]
     finally:
         server.shutdown()
+
+
+def test_garbage_collection_spares_young_objects(tmp_path: Path) -> None:
+    """An object no manifest references yet may belong to a publish under way elsewhere."""
+    from localize.publish import FileRecord, Manifest, manifest_key, prune
+    from localize.storage import LocalStorage
+
+    storage = LocalStorage(tmp_path)
+    for i, sha in enumerate(("aa" * 32, "bb" * 32, "cc" * 32)):
+        storage.put(f"objects/sha256/{sha[:2]}/{sha}", b"x")
+        manifest = Manifest(COURSE, "es", f"v{i}", "", "", "", "", (FileRecord("index.html", sha, 1, "text/html"),))
+        storage.put(manifest_key(COURSE, "es", f"v{i}"), manifest.to_bytes())
+    storage.put(f"courses/{COURSE}/es/latest.json", json.dumps({"version": "v2", "previous": "v1"}).encode())
+    pruned, deleted = prune(storage, COURSE, "es", 2)
+    assert pruned == ("v0",) and deleted == 0 and storage.exists("objects/sha256/aa/" + "aa" * 32)
+    # v0 comes back (say, restored by hand) and is pruned again, now without grace
+    storage.put(manifest_key(COURSE, "es", "v0"), Manifest(COURSE, "es", "v0", "", "", "", "", ()).to_bytes())
+    pruned, deleted = prune(storage, COURSE, "es", 2, grace_seconds=0)
+    assert pruned == ("v0",) and deleted == 1 and not storage.exists("objects/sha256/aa/" + "aa" * 32)

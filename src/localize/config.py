@@ -95,6 +95,7 @@ class Region(_Model):
     page_threshold: Annotated[float, Field(ge=0, le=100)] = 0.0
     below_threshold: Literal["source", "omit"] = "source"
     keep_versions: Annotated[int, Field(ge=2)] = 5
+    gc_grace_seconds: Annotated[int, Field(ge=0)] = 3600
     public_url: str | None = None
 
     @field_validator("locales")

@@ -21,6 +21,7 @@ import contextlib
 import hashlib
 import json
 import mimetypes
+import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -318,6 +319,7 @@ def publish_bundle(
     now: datetime | None = None,
     on_upload: Callable[[str, int], None] | None = None,
     build_key: str = "",
+    gc_grace_seconds: float = 3600.0,
 ) -> PublishResult:
     """Upload what is missing, write the manifest, swap the pointer."""
     now = now or datetime.now(UTC)
@@ -396,7 +398,7 @@ def publish_bundle(
     writes = 2 + _update_index(
         storage, region, course, locale, _index_entry(new_pointer, manifest), now.isoformat(timespec="seconds")
     )
-    pruned, deleted = prune(storage, course, locale, keep_versions)
+    pruned, deleted = prune(storage, course, locale, keep_versions, gc_grace_seconds)
     return PublishResult(
         region, course, locale, version, True,
         f"published version {version}: {len(missing)} new objects ({uploaded_bytes} bytes), {len(records) - len(missing)} reused",
@@ -445,9 +447,13 @@ def versions(storage: Storage, course: str, locale: str) -> list[str]:
     return sorted(key.rsplit("/", 1)[-1].removesuffix(".json") for key in storage.list(prefix) if key.endswith(".json"))
 
 
-def prune(storage: Storage, course: str, locale: str, keep: int) -> tuple[tuple[str, ...], int]:
+def prune(
+    storage: Storage, course: str, locale: str, keep: int, grace_seconds: float = 3600.0
+) -> tuple[tuple[str, ...], int]:
     """Drop versions beyond the newest ``keep`` (never the live or previous one),
-    then the objects no kept version of any course in the region uses."""
+    then the objects no kept version of any course in the region uses and that
+    are older than ``grace_seconds`` (younger ones may belong to a publish
+    still under way elsewhere)."""
     pointer, _ = read_pointer(storage, course, locale)
     protected = {pointer.get("version"), pointer.get("previous")} if pointer else set()
     all_versions = versions(storage, course, locale)
@@ -461,8 +467,9 @@ def prune(storage: Storage, course: str, locale: str, keep: int) -> tuple[tuple[
         if "/versions/" in key and key.endswith(".json"):
             used.update(f.sha256 for f in Manifest.from_bytes(storage.read_bytes(key)).files)
     deleted = 0
-    for key in storage.list("objects/sha256"):
-        if key.rsplit("/", 1)[-1] not in used:
+    cutoff = time.time() - grace_seconds
+    for key, modified in storage.list_with_times("objects/sha256"):
+        if key.rsplit("/", 1)[-1] not in used and modified <= cutoff:
             storage.delete(key)
             deleted += 1
     return tuple(doomed), deleted
@@ -606,6 +613,7 @@ def publish(
             dry_run=dry_run,
             on_upload=on_upload,
             build_key=inputs,
+            gc_grace_seconds=r.gc_grace_seconds,
         )
         results.append(result)
         if result.published:

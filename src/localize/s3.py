@@ -164,19 +164,22 @@ class S3Storage:
             raise self._error(e, "check", key) from e
 
     def list(self, prefix: str = "") -> Iterator[str]:
+        return iter([key for key, _ in self.list_with_times(prefix)])
+
+    def list_with_times(self, prefix: str = "") -> Iterator[tuple[str, float]]:
         from botocore.exceptions import BotoCoreError, ClientError
 
         base = self.location.prefix
         full = "/".join(p for p in (base, prefix.strip("/")) if p)
         if full:
             full += "/"
-        keys: list[str] = []
+        keys: list[tuple[str, float]] = []
         try:
             paginator = self.client.get_paginator("list_objects_v2")
             for page in paginator.paginate(Bucket=self.location.bucket, Prefix=full):
                 for obj in page.get("Contents", ()):
                     key = obj["Key"]
-                    keys.append(key[len(base) + 1 :] if base else key)
+                    keys.append((key[len(base) + 1 :] if base else key, obj["LastModified"].timestamp()))
         except (ClientError, BotoCoreError) as e:
             raise self._error(e, "list", prefix) from e
         return iter(sorted(keys))

@@ -65,6 +65,10 @@ class Storage(Protocol):
         """Keys under ``prefix``, sorted."""
         ...
 
+    def list_with_times(self, prefix: str = "") -> Iterator[tuple[str, float]]:
+        """(key, last modified as a POSIX time) under ``prefix``, sorted by key."""
+        ...
+
     def delete(self, key: str) -> None: ...
 
     def describe(self, key: str = "") -> str:
@@ -147,6 +151,10 @@ class LocalStorage:
             p.relative_to(self.root).as_posix() for p in base.rglob("*") if p.is_file() and not p.name.startswith(".")
         )
         return iter(keys)
+
+    def list_with_times(self, prefix: str = "") -> Iterator[tuple[str, float]]:
+        for key in self.list(prefix):
+            yield key, self.path(key).stat().st_mtime
 
     def delete(self, key: str) -> None:
         self.path(key).unlink(missing_ok=True)
