@@ -1,0 +1,65 @@
+"""Course sources beyond folders and zips: an S3 prefix and a live site over HTTP."""
+
+from __future__ import annotations
+
+import threading
+from functools import partial
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import ClassVar
+
+from conftest import SAMPLE
+from localize.extract import extract_course
+from localize.s3 import S3Storage
+from localize.sources import open_source
+
+
+def keys(location: str) -> dict[tuple[str | None, str], tuple[str, ...]]:
+    return {e.key: e.references for e in extract_course(open_source(location), "c", jobs=1).catalog.entries}
+
+
+def test_an_s3_prefix_extracts_like_the_folder(s3_env: str) -> None:
+    storage = S3Storage(f"s3://{s3_env}/courses/intro")
+    for path in sorted(p for p in SAMPLE.rglob("*") if p.is_file()):
+        storage.write_bytes(path.relative_to(SAMPLE).as_posix(), path.read_bytes())
+    assert keys(f"s3://{s3_env}/courses/intro") == keys(str(SAMPLE))
+
+
+class _Logged(SimpleHTTPRequestHandler):
+    requests: ClassVar[list[str]] = []
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+    def do_GET(self) -> None:
+        type(self).requests.append(self.path)
+        super().do_GET()
+
+
+def test_a_live_site_is_crawled_within_its_prefix(tmp_path: Path) -> None:
+    site = tmp_path / "site"
+    (site / "courses").mkdir(parents=True)
+    import shutil
+
+    shutil.copytree(SAMPLE, site / "courses" / "intro")
+    (site / "outside.html").write_text("<p>Not part of the course</p>")
+    (site / "courses" / "intro" / "index.html").write_text(
+        (SAMPLE / "index.html")
+        .read_text(encoding="utf-8-sig")
+        .replace("</body>", '<a href="../../outside.html">out</a></body>'),
+        encoding="utf-8",
+    )
+    server = ThreadingHTTPServer(("127.0.0.1", 0), partial(_Logged, directory=str(site)))
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        url = f"http://127.0.0.1:{server.server_port}/courses/intro/index.html"
+        found = keys(url)
+    finally:
+        server.shutdown()
+    folder = keys(str(SAMPLE))
+    # every linked page is there (the fragment page is linked from nowhere, so a crawler cannot find it)
+    linked = {k for k, refs in folder.items() if any(r != "fragments/snippet.html" for r in refs)}
+    assert linked <= set(found)
+    assert (None, "Not part of the course") not in found
+    assert all(p.startswith("/courses/intro/") for p in _Logged.requests)
+    assert any(p.endswith("static/figure1.png") for p in _Logged.requests)
