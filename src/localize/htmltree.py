@@ -526,6 +526,18 @@ def parse(page: str) -> Element:
     return root
 
 
+def find_element(el: Element, tag: str) -> Element | None:
+    """The first element named ``tag`` under ``el``, depth first (document order)."""
+    for child in el.children:
+        if isinstance(child, Element):
+            if child.tag == tag:
+                return child
+            found = find_element(child, tag)
+            if found is not None:
+                return found
+    return None
+
+
 def content(el: Element) -> list[Element | Text]:
     """The children of ``el`` with the text between them as :class:`Text` nodes."""
     out: list[Element | Text] = []

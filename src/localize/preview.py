@@ -24,7 +24,7 @@ from localize.build import is_rtl, lang_replacements, translations_of
 from localize.checks import ERROR, INFO, Problem, check_file
 from localize.encoding import decode_page, encode_page
 from localize.errors import LocalizeError
-from localize.htmltree import Element, parse
+from localize.htmltree import find_element, parse
 from localize.model import Catalog, Unit
 from localize.segments import find_units, render
 from localize.sources import Source, is_page, open_source
@@ -76,17 +76,6 @@ def _banner(po_name: str, locale: str, problems: list[Problem], counts: tuple[in
     )
 
 
-def _find(el: Element, tag: str) -> Element | None:
-    for child in el.children:
-        if isinstance(child, Element):
-            if child.tag == tag:
-                return child
-            found = _find(child, tag)
-            if found is not None:
-                return found
-    return None
-
-
 @dataclass(frozen=True)
 class _PreviewJob:
     out: str
@@ -114,7 +103,7 @@ def _preview_page(source: Source, path: str, job: _PreviewJob) -> tuple[bool, in
     page = decoded.text
     root = parse(page)
     units = find_units(page, root)
-    body = _find(root, "body")
+    body = find_element(root, "body")
     at = body.tag_end if body is not None else 0
     extra = [*lang_replacements(page, root, job.locale), (at, at, job.banner)]
     counter = [0, 0]

@@ -32,7 +32,7 @@ from localize.build import build_page, is_rtl, translations_of
 from localize.catalogs import catalog_stats
 from localize.config import Config, Region
 from localize.errors import ConfigError, LocalizeError, StorageError
-from localize.htmltree import Element, parse
+from localize.htmltree import find_element, parse
 from localize.model import Catalog
 from localize.po import write_po
 from localize.sources import Source, is_page, open_source
@@ -191,21 +191,10 @@ def _with_notice(data: bytes, path: str, locale: str) -> bytes:
 
     decoded = decode_page(data, path)
     root = parse(decoded.text)
-    body = _find(root, "body")
+    body = find_element(root, "body")
     at = body.tag_end if body is not None else 0
     text = decoded.text[:at] + notice_html(locale) + decoded.text[at:]
     return encode_page(decoded, text)
-
-
-def _find(el: Element, tag: str) -> Element | None:
-    for child in el.children:
-        if isinstance(child, Element):
-            if child.tag == tag:
-                return child
-            found = _find(child, tag)
-            if found is not None:
-                return found
-    return None
 
 
 def source_revision(source: Source) -> str:
@@ -385,15 +374,7 @@ def publish_bundle(
         storage.put(
             manifest_key(course, locale, version), manifest_bytes, content_type="application/json", if_none_match=True
         )
-    new_pointer = {
-        "course": course,
-        "locale": locale,
-        "version": version,
-        "manifest": manifest_key(course, locale, version),
-        "manifest_sha256": hashlib.sha256(manifest_bytes).hexdigest(),
-        "previous": current.version if current else None,
-        "updated": now.isoformat(timespec="seconds"),
-    }
+    new_pointer = _pointer(course, locale, version, manifest_bytes, current.version if current else None, now)
     _swap_pointer(storage, course, locale, new_pointer, etag)
     writes = 2 + _update_index(
         storage, region, course, locale, _index_entry(new_pointer, manifest), now.isoformat(timespec="seconds")
@@ -405,6 +386,21 @@ def publish_bundle(
         uploaded_objects=len(missing), uploaded_bytes=uploaded_bytes, reused_objects=len(records) - len(missing),
         metadata_writes=writes, pruned_versions=pruned, deleted_objects=deleted,
     )  # fmt: skip
+
+
+def _pointer(
+    course: str, locale: str, version: str, manifest_bytes: bytes, previous: str | None, now: datetime
+) -> dict[str, Any]:
+    """The live pointer: which version, its manifest and that manifest's hash (pull checks it)."""
+    return {
+        "course": course,
+        "locale": locale,
+        "version": version,
+        "manifest": manifest_key(course, locale, version),
+        "manifest_sha256": hashlib.sha256(manifest_bytes).hexdigest(),
+        "previous": previous,
+        "updated": now.isoformat(timespec="seconds"),
+    }
 
 
 def _index_entry(pointer: dict[str, Any], manifest: Manifest) -> dict[str, Any]:
@@ -491,18 +487,16 @@ def rollback(storage: Storage, region: str, course: str, locale: str, to: str | 
             f"no version {target!r} of {course}/{locale} in {region!r} (versions: {', '.join(available) or 'none'})"
         )
     manifest_bytes = storage.read_bytes(manifest_key(course, locale, target))
-    now = datetime.now(UTC).isoformat(timespec="seconds")
-    new_pointer = {
-        "course": course,
-        "locale": locale,
-        "version": target,
-        "manifest": manifest_key(course, locale, target),
-        "manifest_sha256": hashlib.sha256(manifest_bytes).hexdigest(),
-        "previous": pointer["version"],
-        "updated": now,
-    }
+    new_pointer = _pointer(course, locale, target, manifest_bytes, pointer["version"], datetime.now(UTC))
     _swap_pointer(storage, course, locale, new_pointer, etag)
-    _update_index(storage, region, course, locale, _index_entry(new_pointer, Manifest.from_bytes(manifest_bytes)), now)
+    _update_index(
+        storage,
+        region,
+        course,
+        locale,
+        _index_entry(new_pointer, Manifest.from_bytes(manifest_bytes)),
+        new_pointer["updated"],
+    )
     return pointer["version"], target
 
 
