@@ -81,6 +81,8 @@ Localized pages (open in a browser):
   serve them: python -m http.server -d {site_dir} 8000  ->  http://127.0.0.1:8000/{COURSE}/ar/
 QA reports sent back to the partners:
   {chr(10).join("  " + r for r in reports).lstrip()}
+Coordinators' dashboard (also published beside each region's index):
+  {root}/report.html
 Catalogs of record and assignments:
   {root}/locales/
 The Prefect runs (flow runs, task states, artifacts): PREFECT_HOME={os.environ.get("PREFECT_HOME", "~/.prefect")} prefect server start
