@@ -101,14 +101,13 @@ class SeaweedFS:
             f"-admin.port={p['admin']}", f"-admin.port.grpc={p['admin.grpc']}", f"-debug.port={p['debug']}",
         ]  # fmt: skip
         env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
-        if self.s3_config is not None:
-            config = self.data_dir / "s3-identities.json"
-            config.write_text(self.s3_config)
-            cmd.append(f"-s3.config={config}")
-        elif self.identities:
-            config = self.data_dir / "s3-identities.json"
+        if self.s3_config is not None or self.identities:
             admin = Identity("admin", self.access_key, self.secret_key, ("Admin", "Read", "Write", "List", "Tagging"))
-            config.write_text(json.dumps({"identities": [_identity_json(i) for i in (admin, *self.identities)]}))
+            text = self.s3_config or json.dumps({"identities": [_identity_json(i) for i in (admin, *self.identities)]})
+            config = self.data_dir / "s3-identities.json"
+            fd = os.open(config, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)  # secrets: owner only
+            with os.fdopen(fd, "w") as f:
+                f.write(text)
             cmd.append(f"-s3.config={config}")
         else:
             env["AWS_ACCESS_KEY_ID"], env["AWS_SECRET_ACCESS_KEY"] = self.access_key, self.secret_key
