@@ -90,8 +90,10 @@ def entry_problems(
     """Problems of one translated entry (empty translations are not checked)."""
     out: list[Problem] = []
 
+    line = entry.msgstr_lineno or entry.lineno  # where the translator has to look
+
     def add(severity: str, check: str, message: str) -> None:
-        out.append(Problem(path, entry.lineno, severity, check, message, entry.key))
+        out.append(Problem(path, line, severity, check, message, entry.key))
 
     for source, translation in _texts(entry):
         # placeholders: the unit's markup, each exactly once, properly nested
@@ -274,7 +276,7 @@ def check_catalog(
             problems.append(
                 Problem(
                     path,
-                    e.lineno,
+                    e.msgid_lineno or e.lineno,
                     ERROR,
                     "edited-source",
                     f"msgid {e.msgid[:50]!r}{ctx} is not in the template: restore the original msgid",
@@ -286,7 +288,7 @@ def check_catalog(
             problems.append(
                 Problem(
                     path,
-                    e.lineno,
+                    e.msgstr_lineno or e.lineno,
                     ERROR,
                     "plural-forms",
                     f"{len(e.msgstr_plural)} plural forms, {target} needs {nplurals}",

@@ -82,6 +82,8 @@ class Entry:
     previous_msgid: str | None = None
     obsolete: bool = False
     lineno: int = field(default=0, compare=False)
+    msgid_lineno: int = field(default=0, compare=False)
+    msgstr_lineno: int = field(default=0, compare=False)
 
     @property
     def key(self) -> tuple[str | None, str]:

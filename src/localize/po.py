@@ -94,6 +94,8 @@ class _Draft:
     prev_ctxt: list[str] | None = None
     prev_id: list[str] | None = None
     obsolete: bool = False
+    msgid_line: int = 0
+    msgstr_line: int = 0
 
     def has_keywords(self) -> bool:
         return self.msgid is not None or self.msgctxt is not None
@@ -146,6 +148,8 @@ def read_po(data: bytes | str, path: str = "<catalog>", *, allow_duplicates: boo
             previous_msgid=None if d.prev_id is None else "".join(d.prev_id),
             obsolete=d.obsolete,
             lineno=d.lineno,
+            msgid_lineno=d.msgid_line,
+            msgstr_lineno=d.msgstr_line,
         )
         if entry.msgid == "" and entry.msgctxt is None and not entry.obsolete:
             if header is not None:
@@ -249,6 +253,7 @@ def read_po(data: bytes | str, path: str = "<catalog>", *, allow_duplicates: boo
             if draft.msgid is not None:
                 raise PoSyntaxError("a second msgid without a msgstr for the first", path=path, line=lineno)
             draft.msgid = value
+            draft.msgid_line = lineno
         elif keyword == "msgid_plural":
             if draft.msgid is None:
                 raise PoSyntaxError("msgid_plural before msgid", path=path, line=lineno)
@@ -260,12 +265,14 @@ def read_po(data: bytes | str, path: str = "<catalog>", *, allow_duplicates: boo
             if index in draft.plurals:
                 raise PoSyntaxError(f"msgstr[{index}] appears twice in one entry", path=path, line=lineno)
             draft.plurals[index] = value
+            draft.msgstr_line = draft.msgstr_line or lineno
         else:
             if draft.msgid is None:
                 raise PoSyntaxError("msgstr before msgid", path=path, line=lineno)
             if draft.msgstr is not None:
                 raise PoSyntaxError("a second msgstr in one entry", path=path, line=lineno)
             draft.msgstr = value
+            draft.msgstr_line = lineno
         current = value
     finish(len(lines))
     headers: tuple[tuple[str, str], ...] = ()
