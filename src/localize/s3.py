@@ -18,7 +18,7 @@ from urllib.parse import urlsplit
 from localize.errors import StorageError
 from localize.storage import PreconditionFailed, check_key
 
-__all__ = ["PreconditionFailed", "S3Location", "S3Storage", "parse_s3_url"]
+__all__ = ["PreconditionFailed", "S3Location", "S3Storage", "client_for", "parse_s3_url"]
 
 MAX_ATTEMPTS = 5
 
@@ -63,6 +63,25 @@ def _client(location: S3Location) -> Any:
     )
     region = location.region or os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or "us-east-1"
     return boto3.session.Session().client("s3", endpoint_url=endpoint, region_name=region, config=config)
+
+
+def client_for(endpoint_url: str, access_key: str, secret_key: str, *, max_attempts: int = 2) -> Any:
+    """A client with explicit credentials for a custom endpoint (local servers, tests)."""
+    import boto3
+    from botocore.config import Config
+
+    return boto3.session.Session().client(
+        "s3",
+        endpoint_url=endpoint_url,
+        aws_access_key_id=access_key,
+        aws_secret_access_key=secret_key,
+        region_name="us-east-1",
+        config=Config(
+            signature_version="s3v4",
+            s3={"addressing_style": "path"},
+            retries={"max_attempts": max_attempts, "mode": "standard"},
+        ),
+    )
 
 
 class S3Storage:

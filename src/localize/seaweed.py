@@ -19,6 +19,7 @@ import urllib.error
 import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from localize.errors import StorageError
 
@@ -148,22 +149,11 @@ class SeaweedFS:
                         raise
                     time.sleep(0.2)
 
-    def client(self, access_key: str | None = None, secret_key: str | None = None) -> object:
-        import boto3
-        from botocore.config import Config
+    def client(self, access_key: str | None = None, secret_key: str | None = None) -> Any:
+        """A boto3 S3 client for this server (admin credentials unless others are given)."""
+        from localize.s3 import client_for
 
-        return boto3.session.Session().client(
-            "s3",
-            endpoint_url=self.endpoint,
-            aws_access_key_id=access_key or self.access_key,
-            aws_secret_access_key=secret_key or self.secret_key,
-            region_name="us-east-1",
-            config=Config(
-                signature_version="s3v4",
-                s3={"addressing_style": "path"},
-                retries={"max_attempts": 2, "mode": "standard"},
-            ),
-        )
+        return client_for(self.endpoint, access_key or self.access_key, secret_key or self.secret_key)
 
     def stop(self) -> None:
         proc = self.process
