@@ -246,3 +246,24 @@ def test_stats_agree_with_polib(tmp_path: Path) -> None:
         len(p.fuzzy_entries()),
         len(p.untranslated_entries()),
     )
+
+
+def test_pseudo_keeps_placeholders_urls_emails_and_variables() -> None:
+    from localize.pseudo import pseudo_text
+
+    text = pseudo_text("See <a1>https://ocw.mit.edu/x</a1> or write to help@mit.edu about %d items, {name}.")
+    assert "<a1>https://ocw.mit.edu/x</a1>" in text and "help@mit.edu" in text and "%d" in text and "{name}" in text
+    assert "See" not in text and "items" not in text
+
+
+def test_percent_signs_in_prose_are_not_printf_variables() -> None:
+    from localize.checks import entry_problems
+
+    entry = Entry(
+        "Grades: 50% homework, 100% chance, 20 % of it", "Notas: 50 % tareas, 100 % seguro, 20 % de eso", lineno=3
+    )
+    assert [p.check for p in entry_problems(entry, "x.po")] == []
+    entry = Entry("%d problem sets", "%s tareas", lineno=3)
+    assert [p.message for p in entry_problems(entry, "x.po")] == [
+        "printf variables differ from the source: missing %d; extra %s"
+    ]

@@ -32,7 +32,9 @@ _DANGEROUS_TAG = re.compile(
 )
 _HANDLER = re.compile(r"\bon[a-z]+\s*=", re.I)
 _BAD_URL = re.compile(r"(?:java|vb)\s*script\s*:|data\s*:\s*[a-z]+/[a-z0-9.+-]+", re.I)
-_PRINTF = re.compile(r"%(?:\(\w+\))?[-+ #0]*(?:\d+|\*)?(?:\.(?:\d+|\*))?[hlLqjzt]*[diouxXeEfFgGcrsa%]")
+# printf conversions; no space flag and no letter right after, so prose such as "100% chance"
+# or "50% of" is not taken for "% c" or "% o"
+_PRINTF = re.compile(r"%(?:\(\w+\))?[-+#0]*(?:\d+|\*)?(?:\.(?:\d+|\*))?[hlLqjzt]*[diouxXeEfFgGcrsa%](?![A-Za-z])")
 _BRACE = re.compile(r"\{[A-Za-z_][\w.]*\}|\{\d*\}")
 _URL = re.compile(r"https?://[^\s<>\"']+[^\s<>\"'.,;:!?)\]]")
 _EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")

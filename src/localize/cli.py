@@ -816,12 +816,12 @@ def cmd_preview(args: argparse.Namespace) -> int:
         return EXIT_OK
 
     def rebuilt(build: object) -> None:
-        print(f"{args.file} changed: rebuilt; reload the page", file=sys.stderr)
+        print(f"{args.file} changed: checked again; reload the page to see it", file=sys.stderr)
 
     server = PreviewServer(args.file, args.source, port=args.port, on_rebuild=rebuilt).start()
     b = server.build
     errors = sum(1 for p in b.problems if p.severity == "error")
-    print(f"preview of {args.file} ({b.locale}, {b.pages} pages, built in {b.seconds:.1f} s; {errors} check errors)")
+    print(f"preview of {args.file} ({b.locale}, {b.pages} pages, ready in {b.seconds:.1f} s; {errors} check errors)")
     print(f"  {server.url}")
     print("edit and save the .po file to rebuild; Ctrl-C to stop", file=sys.stderr)
     if args.open:

@@ -132,13 +132,8 @@ def _preview_page(source: Source, path: str, job: _PreviewJob) -> tuple[bool, in
     return True, counter[0], counter[1]
 
 
-def build_preview(
-    po_path: str | os.PathLike[str], source: Source, out: str | os.PathLike[str], *, jobs: int | None = None
-) -> PreviewBuild:
-    """Build the whole course into ``out`` with the preview marks (pages on every core)."""
-    from localize.parallel import map_pages
-
-    started = time.monotonic()
+def prepare_preview(po_path: str | os.PathLike[str], out: str | os.PathLike[str]) -> tuple[_PreviewJob, list[Problem]]:
+    """Read and check the translator's file; what every page build needs."""
     po = Path(po_path)
     catalog, problems = check_file(po.read_bytes(), po.name)
     catalog = catalog or Catalog()
@@ -152,17 +147,34 @@ def build_preview(
     )
     job = _PreviewJob(
         str(out), po.name, locale, _banner(po.name, locale, problems, counts), translations_of(catalog),
-        {k: e.lineno for k, e in index.items()}, fuzzy,
+        {k: e.msgstr_lineno or e.lineno for k, e in index.items()}, fuzzy,
     )  # fmt: skip
+    return job, problems
+
+
+def build_preview(
+    po_path: str | os.PathLike[str], source: Source, out: str | os.PathLike[str], *, jobs: int | None = None
+) -> PreviewBuild:
+    """Build the whole course into ``out`` with the preview marks (pages on every core)."""
+    from localize.parallel import map_pages
+
+    started = time.monotonic()
+    job, problems = prepare_preview(po_path, out)
     pages = translated = untranslated = 0
     for is_a_page, t, u in map_pages(_preview_page, source, source.paths(), jobs, job):
         pages += is_a_page
         translated += t
         untranslated += u
-    return PreviewBuild(Path(out), locale, pages, tuple(problems), translated, untranslated, time.monotonic() - started)
+    return PreviewBuild(
+        Path(out), job.locale, pages, tuple(problems), translated, untranslated, time.monotonic() - started
+    )
 
 
-class _Quiet(SimpleHTTPRequestHandler):
+class _Handler(SimpleHTTPRequestHandler):
+    """Serves the preview folder, building each file the first time it is asked for."""
+
+    preview: PreviewServer
+
     def log_message(self, *args: object) -> None:
         pass
 
@@ -170,28 +182,55 @@ class _Quiet(SimpleHTTPRequestHandler):
         self.send_header("Cache-Control", "no-store")
         super().end_headers()
 
+    def send_head(self):  # type: ignore[no-untyped-def]
+        from urllib.parse import unquote, urlsplit
+
+        rel = unquote(urlsplit(self.path).path).lstrip("/")
+        if rel == "" or rel.endswith("/"):
+            rel += "index.html"
+        self.preview.ensure(rel)
+        return super().send_head()
+
 
 class PreviewServer:
-    """Serves the preview on 127.0.0.1 and rebuilds it when the .po file changes."""
+    """Serves the preview on 127.0.0.1, building pages on first request (so it starts
+    at once, whatever the course's size) and again after the .po file changes."""
 
     def __init__(
         self, po_path: str, source: str, *, port: int = 0, on_rebuild: Callable[[PreviewBuild], None] | None = None
     ) -> None:
         import tempfile
 
+        started = time.monotonic()
         self.po = Path(po_path)
         self.source = open_source(source)
+        self.paths = set(self.source.paths())
         self.root = Path(tempfile.mkdtemp(prefix="localize-preview-"))
         self.site = self.root / "site"
+        self.site.mkdir()
         self.on_rebuild = on_rebuild
-        self.build = build_preview(self.po, self.source, self.site)
-        self.server = ThreadingHTTPServer(("127.0.0.1", port), partial(_Quiet, directory=str(self.site)))
-        self._stop = threading.Event()
+        self._lock = threading.Lock()
+        self._built: set[str] = set()
         self._mtime = self.po.stat().st_mtime_ns
+        self.job, problems = prepare_preview(self.po, self.site)
+        pages = sum(1 for p in self.paths if is_page(p))
+        self.build = PreviewBuild(self.site, self.job.locale, pages, tuple(problems), 0, 0, time.monotonic() - started)
+        handler = type("PreviewHandler", (_Handler,), {"preview": self})
+        self.server = ThreadingHTTPServer(("127.0.0.1", port), partial(handler, directory=str(self.site)))
+        self._stop = threading.Event()
+
+    def ensure(self, rel: str) -> None:
+        """Build ``rel`` for the current .po file if it is a file of the course."""
+        if rel not in self.paths:
+            return
+        with self._lock:
+            if rel not in self._built:
+                _preview_page(self.source, rel, self.job)
+                self._built.add(rel)
 
     @property
     def url(self) -> str:
-        start = "index.html" if (self.site / "index.html").exists() else ""
+        start = "index.html" if "index.html" in self.paths else ""
         return f"http://127.0.0.1:{self.server.server_port}/{start}"
 
     def _watch(self) -> None:
@@ -202,11 +241,14 @@ class PreviewServer:
                 continue
             if mtime != self._mtime:
                 self._mtime = mtime
-                fresh = self.root / f"site-{mtime}"
-                self.build = build_preview(self.po, self.source, fresh)
-                # swap the served tree: copy over (the handler serves from self.site)
-                shutil.copytree(fresh, self.site, dirs_exist_ok=True)
-                shutil.rmtree(fresh, ignore_errors=True)
+                started = time.monotonic()
+                job, problems = prepare_preview(self.po, self.site)
+                with self._lock:
+                    self.job = job
+                    self._built.clear()  # every page is rebuilt on its next request
+                self.build = PreviewBuild(
+                    self.site, job.locale, self.build.pages, tuple(problems), 0, 0, time.monotonic() - started
+                )
                 if self.on_rebuild is not None:
                     self.on_rebuild(self.build)
 

@@ -19,12 +19,20 @@ PSEUDO_LOCALE = "qps-ploc"
 _PLAIN = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
 _LOOKS = "àƀçđéƒĝĥîĵķļɱñöþǫŕšţûṽŵẋýžÀßÇĐÉƑĜĤÎĴĶĻṀÑÖÞǪŔŠŢÛṼŴẊÝŽ"
 _TABLE = str.maketrans(_PLAIN, _LOOKS)
-_PLACEHOLDER = re.compile(r"</?[A-Za-z][A-Za-z-]*\d+/?>")
+# kept as they are: placeholders, URLs, e-mail addresses, printf and brace variables
+_PLACEHOLDER = re.compile(
+    r"</?[A-Za-z][A-Za-z-]*\d+/?>"
+    r"|https?://[^\s<>\"']+[^\s<>\"'.,;:!?)\]]"
+    r"|[\w.+-]+@[\w-]+(?:\.[\w-]+)+"
+    r"|%(?:\(\w+\))?[-+#0]*\d*(?:\.\d+)?[diouxXeEfFgGcrsa](?![A-Za-z])"
+    r"|\{[A-Za-z_][\w.]*\}|\{\d*\}"
+)
 _PAD = " ·ōņē·ţŵō·ţĥŕēē·ƒōũŕ·ƒīṽē·šīẋ·šēṽēņ·ēīĝĥţ·ņīņē·ţēņ"
 
 
 def pseudo_text(text: str) -> str:
-    """'Read <a1>this</a1>' -> '[Ŕéàđ <a1>ţĥîš</a1> ·ōņē]'."""
+    """'Read <a1>this</a1>' -> '[Ŕéàđ <a1>ţĥîš</a1> ·ōņē]' (placeholders, URLs, e-mail
+    addresses and variables are left as they are)."""
     pieces: list[str] = []
     pos = 0
     visible = 0
