@@ -21,16 +21,6 @@ def course_revision(source: str) -> str:
     return pipeline.course_revision(source)
 
 
-@task(name="extract-template")
-def extract_template(source: str, course: str, source_locale: str) -> dict[str, Any]:
-    return pipeline.extract_template(source, course, source_locale)
-
-
-@task(name="save-template", **IO_RETRIES)
-def save_template(locales_dir: str, course: str, template: str) -> dict[str, Any]:
-    return pipeline.save_template(locales_dir, course, template)
-
-
 @task(name="update-catalogs", **IO_RETRIES)
 def update_catalogs(source: str, course: str, locales_dir: str, source_locale: str = "en") -> dict[str, Any]:
     return pipeline.update_catalogs(source, course, locales_dir, source_locale)

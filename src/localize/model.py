@@ -102,14 +102,6 @@ class Entry:
             return bool(self.msgstr_plural) and all(self.msgstr_plural)
         return self.msgstr != ""
 
-    def with_flag(self, flag: str, on: bool = True) -> Entry:
-        flags = set(self.flags)
-        if on:
-            flags.add(flag)
-        else:
-            flags.discard(flag)
-        return replace(self, flags=tuple(sorted(flags)))
-
 
 @dataclass(frozen=True, slots=True)
 class Catalog:

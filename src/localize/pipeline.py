@@ -14,55 +14,22 @@ from typing import Any
 
 from localize import __version__
 from localize.config import load_config
-from localize.extract import extract_course
-from localize.po import write_po
-from localize.sources import is_page, open_source
+from localize.sources import open_source
 from localize.workspace import Workspace, check_course_id
 
 __all__ = [
     "TOOL_VERSION",
     "configured_locales",
     "course_revision",
-    "extract_template",
     "ingest_returns",
     "list_courses",
-    "list_source_pages",
     "publish_locales",
     "route_kits",
-    "save_template",
     "stats_rows",
     "update_catalogs",
 ]
 
 TOOL_VERSION = __version__
-
-
-def list_source_pages(source: str) -> list[str]:
-    """Relative paths of the HTML pages of a course folder or archive."""
-    return [p for p in open_source(source).paths() if is_page(p)]
-
-
-def extract_template(source: str, course: str, source_locale: str = "en", jobs: int | None = 1) -> dict[str, Any]:
-    """Extract a course; returns the template text and what happened."""
-    result = extract_course(open_source(source), check_course_id(course), source_locale=source_locale, jobs=jobs)
-    return {
-        "course": course,
-        "template": write_po(result.catalog),
-        "pages": result.pages,
-        "units": result.units,
-        "entries": len(result.catalog.entries),
-        "failures": [str(f) for f in result.failures],
-    }
-
-
-def save_template(locales_dir: str, course: str, template: str) -> dict[str, Any]:
-    """Write the template into the workspace (atomically; unchanged files are left alone)."""
-    from localize.po import read_po
-
-    workspace = Workspace(locales_dir)
-    key = workspace.template_key(course)
-    written = workspace.write(key, read_po(template, key))
-    return {"path": workspace.describe(key), "written": written}
 
 
 def course_revision(source: str) -> str:

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from localize.errors import PoSyntaxError
 from localize.model import Catalog, Entry
 
-__all__ = ["WIDTH", "format_headers", "parse_headers", "read_po", "write_po"]
+__all__ = ["WIDTH", "parse_headers", "read_po", "write_po"]
 
 WIDTH = 79
 
@@ -300,10 +300,6 @@ def parse_headers(msgstr: str) -> tuple[tuple[str, str], ...]:
             key, _, value = line.partition(":")
             out.append((key.strip(), value.strip()))
     return tuple(out)
-
-
-def format_headers(headers: tuple[tuple[str, str], ...]) -> str:
-    return "".join(f"{k}: {v}\n" for k, v in headers)
 
 
 # -- writing -----------------------------------------------------------------

@@ -100,10 +100,6 @@ def _unescape(s: str) -> str:
     return html.unescape(s) if "&" in s else s
 
 
-def _has_letter(s: str) -> bool:
-    return _LETTER.search(_unescape(s)) is not None
-
-
 class _Walker:
     def __init__(self, page: str) -> None:
         self.page = page
