@@ -61,5 +61,23 @@ def test_a_live_site_is_crawled_within_its_prefix(tmp_path: Path) -> None:
     linked = {k for k, refs in folder.items() if any(r != "fragments/snippet.html" for r in refs)}
     assert linked <= set(found)
     assert (None, "Not part of the course") not in found
-    assert all(p.startswith("/courses/intro/") for p in _Logged.requests)
+    assert all(p.startswith("/courses/intro/") for p in _Logged.requests if p != "/robots.txt")
     assert any(p.endswith("static/figure1.png") for p in _Logged.requests)
+
+
+def test_robots_txt_is_respected(tmp_path: Path) -> None:
+    import shutil
+
+    site = tmp_path / "site"
+    shutil.copytree(SAMPLE, site / "courses" / "intro")
+    (site / "robots.txt").write_text("User-agent: *\nDisallow: /courses/intro/pages/calendar/\n")
+    _Logged.requests = []
+    server = ThreadingHTTPServer(("127.0.0.1", 0), partial(_Logged, directory=str(site)))
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        source = open_source(f"http://127.0.0.1:{server.server_port}/courses/intro/")
+    finally:
+        server.shutdown()
+    assert not any("calendar" in p for p in _Logged.requests)
+    assert "pages/syllabus/index.html" in source.paths() and "pages/calendar/index.html" not in source.paths()
+    assert any("robots.txt disallows it" in str(p) for p in source.problems)

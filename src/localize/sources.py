@@ -14,6 +14,7 @@ import stat
 import zipfile
 from pathlib import Path, PurePosixPath
 from typing import Protocol
+from urllib.robotparser import RobotFileParser
 
 from localize.errors import SourceError, UnsafeArchiveError
 
@@ -150,6 +151,25 @@ class S3Source:
         return self.storage.read_bytes(path)
 
 
+_USER_AGENT = "localize (course localization; polite crawler)"
+
+
+def _robots(client: object, base_url: str) -> RobotFileParser | None:
+    """The site's robots.txt rules, or None when it has none (or it cannot be read)."""
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(base_url)
+    try:
+        response = client.get(f"{parts.scheme}://{parts.netloc}/robots.txt")  # type: ignore[attr-defined]
+    except Exception:
+        return None
+    if response.status_code != 200:
+        return None
+    rules = RobotFileParser()
+    rules.parse(response.text.splitlines())
+    return rules
+
+
 _LINK = re.compile(r"""(?:href|src)\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s>"']+))""", re.I)
 
 
@@ -195,6 +215,10 @@ def crawl(base_url: str, dest: Path, *, max_files: int = 5000, concurrency: int 
         return url, r.content, r.headers.get("content-type", "")
 
     with client, ThreadPoolExecutor(max_workers=concurrency) as pool:
+        robots = _robots(client, base_url)
+        if robots is not None and not robots.can_fetch(_USER_AGENT, start):
+            problems.append(f"{start}: robots.txt of the site does not allow crawling it")
+            frontier = []
         while frontier and len(seen) <= max_files:
             batch, frontier = frontier, []
             for url, data, info in pool.map(fetch, batch):
@@ -214,6 +238,9 @@ def crawl(base_url: str, dest: Path, *, max_files: int = 5000, concurrency: int 
                     absolute = urldefrag(urljoin(url, link))[0]
                     if absolute.startswith(base_url) and absolute not in seen and len(seen) < max_files:
                         seen.add(absolute)
+                        if robots is not None and not robots.can_fetch(_USER_AGENT, absolute):
+                            problems.append(f"{absolute}: skipped, robots.txt disallows it")
+                            continue
                         frontier.append(absolute)
     return problems
 
