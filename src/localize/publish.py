@@ -221,18 +221,19 @@ def make_bundle(
     source_locale: str = "en",
     page_threshold: float = 0.0,
     below_threshold: str = "source",
+    revision: str | None = None,
 ) -> Bundle:
     """Build every file of the course for ``locale`` in memory, applying the
     per-page threshold (a page with a smaller translated share falls back to the
-    source page with a notice, or is left out)."""
+    source page with a notice, or is left out). ``revision`` is the source's
+    :func:`source_revision` when the caller has it already."""
+    revision = revision if revision is not None else source_revision(source)
     translations = translations_of(catalog)
     files: dict[str, bytes] = {}
-    revision = hashlib.sha256()
     in_source: list[str] = []
     omitted: list[str] = []
     for path in source.paths():
         data = source.read(path)
-        revision.update(path.encode() + b"\0" + hashlib.sha256(data).digest())
         if not is_page(path):
             files[path] = data
             continue
@@ -251,7 +252,7 @@ def make_bundle(
             files[path] = _with_notice(data, path, locale)
         else:
             files[path] = built
-    return Bundle(files, revision.hexdigest(), tuple(in_source), tuple(omitted))
+    return Bundle(files, revision, tuple(in_source), tuple(omitted))
 
 
 def read_pointer(storage: Storage, course: str, locale: str) -> tuple[dict[str, Any] | None, str | None]:
@@ -592,7 +593,7 @@ def publish(
         if key not in bundles:
             bundles[key] = make_bundle(
                 src, catalog, locale, source_locale=config.workspace.source_locale,
-                page_threshold=r.page_threshold, below_threshold=r.below_threshold,
+                page_threshold=r.page_threshold, below_threshold=r.below_threshold, revision=revision,
             )  # fmt: skip
         result = publish_bundle(
             storage,
