@@ -16,9 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from localize.config import Config, load_config
-from localize.errors import LocalizeError
-from localize.operations import workspace_stats
-from localize.routing import Assignment, load_assignments
+from localize.status import course_locales
 from localize.workspace import Workspace
 
 __all__ = ["collect", "render_dashboard", "write_report"]
@@ -28,31 +26,15 @@ COLOURS = ("#2b6cb0", "#c05621", "#2f855a", "#6b46c1", "#b83280", "#2c7a7b", "#9
 
 def collect(workspace: Workspace, config: Config | None = None, *, today: date | None = None) -> dict[str, Any]:
     """Everything the dashboard shows, as plain data."""
-    from localize.publish import read_pointer, region_storage
-
-    today = today or date.today()
-    stats = {(s.course, s.locale): s for s in workspace_stats(workspace)}
-    latest: dict[tuple[str, str], Assignment] = {}
-    for assignment in load_assignments(workspace):
-        latest[(assignment.course, assignment.locale)] = assignment
     partners: dict[str, dict[str, Any]] = {}
     if config is not None:
         for p in config.partners:
             partners[p.id] = {"id": p.id, "name": p.name, "locales": list(p.locales), "rows": []}
     unassigned: dict[str, Any] = {"id": "", "name": "Not assigned to a partner", "locales": [], "rows": []}
-    for key in sorted(set(stats) | set(latest)):
-        course, locale = key
-        s, a = stats.get(key), latest.get(key)
-        published: dict[str, str] = {}
-        if config is not None:
-            for region in config.regions:
-                if locale in region.locales:
-                    try:
-                        pointer, _ = read_pointer(region_storage(region, config), course, locale)
-                        published[region.name] = pointer["version"] if pointer else "not published"
-                    except LocalizeError:
-                        published[region.name] = "unreachable"
-        last_return = a.returns[-1] if a and a.returns else None
+    for c in course_locales(workspace, config, today=today):
+        course, locale, s, a = c.course, c.locale, c.stats, c.assignment
+        published = {region: version or "not published" for region, version in c.published.items()}
+        published |= dict.fromkeys(c.unreachable, "unreachable")
         row = {
             "course": course,
             "locale": locale,
@@ -66,8 +48,8 @@ def collect(workspace: Workspace, config: Config | None = None, *, today: date |
             "kit": a.kit if a else None,
             "state": a.state if a else None,
             "due": a.due if a else None,
-            "overdue": bool(a and a.state == "sent" and date.fromisoformat(a.due) < today),
-            "last_qa": last_return,
+            "overdue": c.overdue,
+            "last_qa": a.returns[-1] if a and a.returns else None,
             "published": published,
         }
         owner = a.partner if a else None

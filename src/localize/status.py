@@ -1,51 +1,78 @@
-"""Where every course x locale stands: assignment, returns, published versions."""
+"""Where every course x locale stands: assignment, returns, published versions.
+
+:func:`course_locales` gathers it once; ``localize status`` and the dashboard
+(:mod:`localize.report`) only format it.
+"""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
+from localize.catalogs import CatalogStats
 from localize.config import Config
 from localize.errors import LocalizeError
 from localize.operations import workspace_stats
 from localize.routing import Assignment, load_assignments
 from localize.workspace import Workspace
 
-__all__ = ["course_status"]
+__all__ = ["CourseLocale", "course_locales", "course_status"]
 
 
-def course_status(config: Config, *, course: str | None = None, today: date | None = None) -> list[dict[str, Any]]:
-    """One row per course x locale that has a catalog or an assignment."""
+@dataclass(frozen=True)
+class CourseLocale:
+    course: str
+    locale: str
+    stats: CatalogStats | None
+    assignment: Assignment | None  # the latest one
+    published: dict[str, str | None]  # region -> live version (None: not published)
+    unreachable: dict[str, str]  # region -> why its pointer could not be read
+    overdue: bool
+
+
+def course_locales(
+    workspace: Workspace, config: Config | None = None, *, course: str | None = None, today: date | None = None
+) -> list[CourseLocale]:
+    """Every course x locale that has a catalog or an assignment, sorted."""
     from localize.publish import read_pointer, region_storage
 
     today = today or date.today()
-    workspace = Workspace(config.workspace_location)
     stats = {(s.course, s.locale): s for s in workspace_stats(workspace, course=course)}
     latest: dict[tuple[str, str], Assignment] = {}
     for assignment in load_assignments(workspace, course=course):
         latest[(assignment.course, assignment.locale)] = assignment  # sorted by time: the last one wins
-    rows: list[dict[str, Any]] = []
-    pointers: dict[tuple[str, str, str], str] = {}
+    out: list[CourseLocale] = []
     for key in sorted(set(stats) | set(latest)):
         cid, locale = key
-        s, a = stats.get(key), latest.get(key)
-        published: dict[str, str] = {}
-        for region in config.regions:
+        a = latest.get(key)
+        published: dict[str, str | None] = {}
+        unreachable: dict[str, str] = {}
+        for region in config.regions if config is not None else ():
             if locale not in region.locales:
                 continue
             try:
                 pointer, _ = read_pointer(region_storage(region, config), cid, locale)
             except LocalizeError as e:
-                published[region.name] = f"unreachable ({e.message})"
+                unreachable[region.name] = e.message
                 continue
-            published[region.name] = pointer["version"] if pointer else "-"
-            if pointer:
-                pointers[(region.name, cid, locale)] = pointer["version"]
+            published[region.name] = pointer["version"] if pointer else None
         overdue = bool(a and a.state == "sent" and date.fromisoformat(a.due) < today)
+        out.append(CourseLocale(cid, locale, stats.get(key), a, published, unreachable, overdue))
+    return out
+
+
+def course_status(config: Config, *, course: str | None = None, today: date | None = None) -> list[dict[str, Any]]:
+    """One row per course x locale, for ``localize status``."""
+    rows: list[dict[str, Any]] = []
+    for c in course_locales(Workspace(config.workspace_location), config, course=course, today=today):
+        s, a = c.stats, c.assignment
+        published = {region: version or "-" for region, version in c.published.items()}
+        published |= {region: f"unreachable ({why})" for region, why in c.unreachable.items()}
         rows.append(
             {
-                "course": cid,
-                "locale": locale,
+                "course": c.course,
+                "locale": c.locale,
                 "translated_percent": round(s.translated_percent, 1) if s else None,
                 "fuzzy": s.fuzzy if s else None,
                 "untranslated": s.untranslated if s else None,
@@ -53,7 +80,7 @@ def course_status(config: Config, *, course: str | None = None, today: date | No
                 "kit": a.kit if a else None,
                 "state": a.state if a else "not assigned",
                 "due": a.due if a else None,
-                "overdue": overdue,
+                "overdue": c.overdue,
                 "returns": len(a.returns) if a else 0,
                 "published": published,
             }
