@@ -90,8 +90,13 @@ def test_a_deployment_runs_to_completion_on_a_process_worker(tmp_path: Path) -> 
         assert run.returncode == 0, run.stdout + run.stderr
         worker = prefect("worker", "start", "--pool", "localize", "--run-once", timeout=240)
         assert worker.returncode == 0, worker.stdout[-3000:] + worker.stderr[-3000:]
-        inspect = prefect("flow-run", "ls", "--state", "COMPLETED")
-        assert "extract-course" in inspect.stdout or (locales / "templates" / "intro-course.pot").exists()
+        request = urllib.request.Request(
+            f"http://127.0.0.1:{port}/api/flow_runs/filter",
+            data=json.dumps({}).encode(),
+            headers={"Content-Type": "application/json"},
+        )
+        runs = json.loads(urllib.request.urlopen(request, timeout=10).read())
+        assert [(r["state_type"], r["parameters"]["course"]) for r in runs] == [("COMPLETED", "intro-course")]
         pot = (locales / "templates" / "intro-course.pot").read_text()
         assert 'msgid "Course Description"' in pot
         listed = prefect("deployment", "ls")
