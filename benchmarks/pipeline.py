@@ -223,7 +223,7 @@ class PublishSetup:
 
 
 def translate_entry(entry: Entry) -> Entry:
-    from localize.pseudo import pseudo_text
+    from localize.engine.pseudo import pseudo_text
 
     if entry.obsolete:
         return entry
@@ -237,7 +237,7 @@ def translate_entry(entry: Entry) -> Entry:
 
 def fill_catalog(ws: Path, course: str) -> int:
     """Translate every entry of the course's es catalog (pseudo text, nothing fuzzy); the number of entries."""
-    from localize.workspace import Workspace
+    from localize.catalogs.workspace import Workspace
 
     workspace = Workspace(str(ws))
     key = Workspace.catalog_key(course, LOCALE)
@@ -325,7 +325,7 @@ PUBLISH_STEPS = (
 
 def publish_round(setup: PublishSetup, rep: int) -> dict[str, Transfer]:
     """One repetition on a fresh SeaweedFS and mirror, from the unedited corpus copy."""
-    from localize.seaweed import SeaweedFS
+    from localize_dev.seaweed import SeaweedFS
 
     setup.page.write_bytes(setup.original)
     steps: dict[str, Transfer] = {}
@@ -700,7 +700,7 @@ def find_tools() -> dict[str, str]:
         if importlib.util.find_spec(module) is None:
             raise BenchError(f"required Python package not found: {module} ({hint})")
     from localize.errors import StorageError
-    from localize.seaweed import find_weed
+    from localize_dev.seaweed import find_weed
 
     try:
         tools["weed"] = find_weed()

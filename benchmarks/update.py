@@ -239,7 +239,7 @@ def make_tools(work: Path, tools: dict[str, str]) -> list[Tool]:
         Tool(
             "localize merge",
             [tools["localize"], "merge", str(old), str(pot), "-o", str(out("localize"))],
-            "localize merge TMP/old.po TMP/new.pot -o TMP/out-localize.po",
+            "localize merge TMP/old.po TMP/new.pot -o TMP/out-localize.catalogs.po",
             out("localize"),
             fresh(out("localize")),
         ),

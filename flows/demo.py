@@ -25,7 +25,7 @@ def say(text: str) -> None:
 
 
 def main(out: str = "demo-output", site: str = "demo-site") -> int:
-    from localize.seaweed import SeaweedFS
+    from localize_dev.seaweed import SeaweedFS
 
     root, site_dir = Path(out).resolve(), Path(site).resolve()
     for path in (root, site_dir):
@@ -40,7 +40,7 @@ def main(out: str = "demo-output", site: str = "demo-site") -> int:
         os.environ.update(s3.env())
         print(f"S3 endpoint {s3.endpoint}")
         from flows.localize_course import localize_course
-        from localize.pull import pull
+        from localize.regions.pull import pull
 
         say("run 1 of localize-course: extract, send kits to the partners (Prefect starts in-process)")
         first = localize_course(COURSE, source=str(SAMPLES / COURSE), config=str(config))

@@ -34,13 +34,13 @@ def localize_course(
     settings = load_config(config)
     locales_dir = settings.workspace_location
     if source is None:
-        from localize.workspace import Workspace
+        from localize.catalogs.workspace import Workspace
 
         source = Workspace(locales_dir).source_of(course)
         if source is None:
             raise ValueError(f"no source for {course!r}: pass source= (a folder, .zip, s3:// or https:// location)")
-    updated = tasks.update_catalogs(source, course, locales_dir, settings.workspace.source_locale)
     wanted = locales or tasks.configured_locales(config, course)
+    updated = tasks.update_catalogs(source, course, locales_dir, settings.workspace.source_locale, wanted)
     routed = tasks.route_kits(config, course, wanted)
     ingested = tasks.ingest_returns(config, None)
     qa_summary(ingested)

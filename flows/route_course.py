@@ -14,7 +14,8 @@ from flows.params import ConfigPath, CourseId, Locale
 def route_course(
     course: CourseId, locales: list[Locale] | None = None, config: ConfigPath = "localize.toml"
 ) -> list[dict[str, Any]]:
-    """Bring each locale's catalog up to date and write a kit into the inbox of the
+    """Write a kit (each locale's catalog brought up to date and filled from memory;
+    the catalog of record is not written) into the inbox of the
     partner serving it (default: every locale some partner serves for the course).
     An unchanged catalog is not sent twice."""
     logger = get_run_logger()

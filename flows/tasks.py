@@ -1,4 +1,4 @@
-"""One-line task wrappers over :mod:`localize.pipeline`.
+"""One-line task wrappers over :mod:`localize.app.orchestration`.
 
 Retries sit only on tasks that touch storage or the network; compute is never
 retried. Only plain data (str, int, list, dict) goes in and out.
@@ -8,12 +8,30 @@ from __future__ import annotations
 
 from typing import Any
 
-from prefect import task
+from prefect import Task, task
+from prefect.client.schemas.objects import TaskRun
 from prefect.context import TaskRunContext
+from prefect.states import State
 
-from localize import pipeline
+from localize.app import orchestration as pipeline
+from localize.errors import is_transient
 
-IO_RETRIES = {"retries": 3, "retry_delay_seconds": [1, 3, 6]}
+
+def retry_transient(task: Task[..., Any], task_run: TaskRun, state: State[Any]) -> bool:
+    """Retry only what may pass (time-outs, dropped connections, 5xx, a lost
+    conditional write); access denied or an invalid key fails at once."""
+    try:
+        state.result()
+    except Exception as e:
+        return is_transient(e)
+    return False
+
+
+IO_RETRIES: dict[str, Any] = {
+    "retries": 3,
+    "retry_delay_seconds": [1, 3, 6],
+    "retry_condition_fn": retry_transient,
+}
 
 
 @task(name="course-revision", **IO_RETRIES)
@@ -22,8 +40,10 @@ def course_revision(source: str) -> str:
 
 
 @task(name="update-catalogs", **IO_RETRIES)
-def update_catalogs(source: str, course: str, locales_dir: str, source_locale: str = "en") -> dict[str, Any]:
-    return pipeline.update_catalogs(source, course, locales_dir, source_locale)
+def update_catalogs(
+    source: str, course: str, locales_dir: str, source_locale: str = "en", new_locales: list[str] | None = None
+) -> dict[str, Any]:
+    return pipeline.update_catalogs(source, course, locales_dir, source_locale, new_locales)
 
 
 def _sync_cache_key(context: TaskRunContext, parameters: dict[str, Any]) -> str:

@@ -13,11 +13,11 @@ from babel.messages.pofile import read_po as babel_read_po
 from lxml import html as lxml_html
 
 from conftest import msgfmt_check
-from localize.build import build_course
-from localize.extract import extract_course
+from localize.catalogs.po import write_po
+from localize.engine.build import build_course
+from localize.engine.extract import extract_course
 from localize.model import Catalog
-from localize.po import write_po
-from localize.sources import is_page, open_source
+from localize.storage.sources import is_page, open_source
 
 RAW_BLOCKS = re.compile(r"<(script|style|pre)\b.*?</\1\s*>", re.S | re.I)
 SKIP = {"script", "style", "pre", "code", "noscript", "template"}

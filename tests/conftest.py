@@ -51,7 +51,7 @@ def prefect_harness():  # type: ignore[no-untyped-def]
 @pytest.fixture(scope="session")
 def seaweed(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
     """A real S3 server (SeaweedFS `weed mini`) on loopback ports, for the whole session."""
-    from localize.seaweed import SeaweedFS
+    from localize_dev.seaweed import SeaweedFS
 
     server = SeaweedFS(tmp_path_factory.mktemp("seaweedfs"))
     server.start()
@@ -65,7 +65,7 @@ _BUCKETS = iter(range(1_000_000))
 @pytest.fixture
 def s3_env(seaweed, monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
     """Client environment for the session's SeaweedFS and a fresh bucket name."""
-    from localize.s3 import S3Location, S3Storage
+    from localize.storage.s3 import S3Location, S3Storage
 
     for key, value in seaweed.env().items():
         monkeypatch.setenv(key, value)

@@ -9,11 +9,13 @@ import polib
 import pytest
 
 from conftest import msgfmt_check
-from localize.catalogs import catalog_stats, check_locale, merge, new_catalog, plural_forms
+from localize.catalogs.lifecycle import merge, new_catalog
+from localize.catalogs.memory import MemoryUnit, TranslationMemory, read_memory_file, to_po, to_tmx
+from localize.catalogs.po import read_po, write_po
+from localize.catalogs.stats import catalog_stats
 from localize.errors import ConfigError
-from localize.memory import MemoryUnit, TranslationMemory, read_memory_file, to_po, to_tmx
+from localize.locales import check_locale, plural_forms
 from localize.model import Catalog, Entry
-from localize.po import read_po, write_po
 
 
 def template(*entries: Entry) -> Catalog:
@@ -249,7 +251,7 @@ def test_stats_agree_with_polib(tmp_path: Path) -> None:
 
 
 def test_pseudo_keeps_placeholders_urls_emails_and_variables() -> None:
-    from localize.pseudo import pseudo_text
+    from localize.engine.pseudo import pseudo_text
 
     text = pseudo_text("See <a1>https://ocw.mit.edu/x</a1> or write to help@mit.edu about %d items, {name}.")
     assert "<a1>https://ocw.mit.edu/x</a1>" in text and "help@mit.edu" in text and "%d" in text and "{name}" in text
@@ -257,7 +259,7 @@ def test_pseudo_keeps_placeholders_urls_emails_and_variables() -> None:
 
 
 def test_percent_signs_in_prose_are_not_printf_variables() -> None:
-    from localize.checks import entry_problems
+    from localize.partners.checks import entry_problems
 
     entry = Entry(
         "Grades: 50% homework, 100% chance, 20 % of it", "Notas: 50 % tareas, 100 % seguro, 20 % de eso", lineno=3

@@ -95,9 +95,8 @@ def test_build_without_a_catalog_says_how_to_make_one(tmp_path: Path, capsys: py
     )
     assert (code, out) == (2, "")
     assert err == (
-        f"error: {loc}/es/LC_MESSAGES/intro-course.po: no es catalog for course 'intro-course'; start one from the "
-        f"template with `msginit -i {loc}/templates/intro-course.pot -l es -o {loc}/es/LC_MESSAGES/intro-course.po` "
-        "(for qps-ploc: localize pseudo --course intro-course)\n"
+        f"error: {loc}/es/LC_MESSAGES/intro-course.po: no es catalog for course 'intro-course'; start one with "
+        "`localize init --course intro-course --locale es`\n"
     )
 
 

@@ -12,9 +12,9 @@ import pytest
 
 from acceptance import build, check_gettext_clients, empty_catalog, extract, identical_tree, msgen, pseudo_checks
 from conftest import corpus_courses
-from localize.po import read_po
-from localize.pseudo import pseudo_catalog
-from localize.sources import is_page, open_source
+from localize.catalogs.po import read_po
+from localize.engine.pseudo import pseudo_catalog
+from localize.storage.sources import is_page, open_source
 
 pytestmark = pytest.mark.corpus
 COURSES = corpus_courses()
@@ -23,7 +23,7 @@ COURSES = corpus_courses()
 def test_every_page_of_the_corpus_extracts(corpus: Path) -> None:
     pages = sum(1 for c in COURSES for p in open_source(c).paths() if is_page(p))
     assert pages == 156
-    from localize.extract import extract_course
+    from localize.engine.extract import extract_course
 
     result = extract_course(open_source(corpus), "corpus")
     assert (result.pages, result.failures) == (156, ())
@@ -44,7 +44,7 @@ def test_identity_and_pseudo_per_course(course_dir: Path, tmp_path: Path) -> Non
     # pseudo: every script/style/pre identical, attributes translated, <= 1 % plain ASCII letters
     pseudo = pseudo_catalog(template, course_dir.name)
     po = tmp_path / "qps.po"
-    from localize.po import write_po
+    from localize.catalogs.po import write_po
 
     po.write_text(write_po(pseudo), encoding="utf-8")
     check_gettext_clients(po)
@@ -61,11 +61,11 @@ def test_memory_fills_a_second_course_from_the_first(corpus: Path, tmp_path: Pat
 
     import polib
 
-    from localize.catalogs import catalog_stats
-    from localize.extract import extract_course
-    from localize.operations import init_locale
-    from localize.pseudo import pseudo_text
-    from localize.workspace import Workspace
+    from localize.app.catalogs import init_locale
+    from localize.catalogs.stats import catalog_stats
+    from localize.catalogs.workspace import Workspace
+    from localize.engine.extract import extract_course
+    from localize.engine.pseudo import pseudo_text
 
     workspace = Workspace(str(tmp_path / "ws"))
     for course_dir in COURSES:

@@ -13,8 +13,8 @@ from typing import Any
 import pytest
 
 from conftest import SAMPLE
-from localize.po import read_po, write_po
-from localize.workspace import Workspace
+from localize.catalogs.po import read_po, write_po
+from localize.catalogs.workspace import Workspace
 
 pytestmark = pytest.mark.prefect
 
@@ -140,7 +140,7 @@ def artifacts(keys: list[str]) -> dict[str, Any]:
 
 def test_localize_course_end_to_end(prefect_harness: None, s3_env: str, tmp_path: Path) -> None:
     from flows.localize_course import localize_course
-    from localize.pull import pull
+    from localize.regions.pull import pull
 
     config = str(write_config(tmp_path, s3_env))
     first = localize_course("intro-course", source=str(SAMPLE), config=config)
@@ -159,7 +159,7 @@ def test_localize_course_end_to_end(prefect_harness: None, s3_env: str, tmp_path
     home = (site / "intro-course" / "ar" / "index.html").read_text(encoding="utf-8")
     assert 'dir="rtl"' in home and "عربي Course Description" in home and "<script>alert" not in home
     assert Path(second["dashboard"]).read_text(encoding="utf-8").count("intro-course") >= 2
-    from localize.storage import open_storage
+    from localize.storage.locations import open_storage
 
     assert b"Localization progress" in open_storage(f"s3://{s3_env}/mena").read_bytes("report.html")
     found = artifacts(["qa-summary", "catalog-stats-intro-course", "published-intro-course", "dashboard"])
@@ -173,7 +173,7 @@ def test_a_storage_outage_is_retried_and_the_flow_completes(
     prefect_harness: None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from flows.publish_course import publish_course
-    from localize.seaweed import SeaweedFS
+    from localize_dev.seaweed import SeaweedFS
 
     server = SeaweedFS(tmp_path / "sw", buckets=("outage",))
     server.start()
@@ -239,9 +239,55 @@ def test_localize_run_and_status(
     from datetime import date, timedelta
 
     from localize.config import load_config
-    from localize.status import course_status
+    from localize.views.status import course_status
 
     [later] = course_status(load_config(config), today=date.today() + timedelta(days=5))
     assert later["overdue"] is True
     assert main(["run", "sync-all", "--param", "nonsense=1"]) == 2
     assert "sync-all: " in capsys.readouterr().err
+
+
+def test_a_permanent_storage_error_is_not_retried(
+    prefect_harness: None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, seaweed, s3_env: str
+) -> None:
+    """Access denied (a wrong secret key) fails the locale at once: no retry, a clear error row."""
+    from flows.publish_course import publish_course
+    from localize.cli import main
+
+    config = write_config(tmp_path, s3_env, min_translated=0)
+    monkeypatch.chdir(tmp_path)
+    shutil.copytree(SAMPLE, tmp_path / "course")
+    assert main(["extract", str(tmp_path / "course"), "--course", "intro-course", "--locales-dir", "ws", "-q"]) == 0
+    assert main(["init", "--course", "intro-course", "--locale", "es", "--locales-dir", "ws"]) == 0
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "not-the-secret")
+    started = time.monotonic()
+    rows = publish_course("intro-course", locales=["es"], config=str(config))
+    assert time.monotonic() - started < 10  # retries would wait 1 + 3 + 6 s
+    assert rows == [{"course": "intro-course", "locale": "es", "error": rows[0]["error"]}]
+    assert "SignatureDoesNotMatch" in rows[0]["error"] or "AccessDenied" in rows[0]["error"], rows
+    assert "not-the-secret" not in rows[0]["error"]
+
+
+def test_transient_and_permanent_storage_errors_are_told_apart() -> None:
+    from botocore.exceptions import ClientError, EndpointConnectionError
+
+    from flows.tasks import retry_transient
+    from localize.errors import PermanentStorageError, PreconditionFailed, TransientStorageError, is_transient
+    from localize.storage.s3 import s3_error
+
+    def client_error(code: str, status: int) -> ClientError:
+        return ClientError({"Error": {"Code": code}, "ResponseMetadata": {"HTTPStatusCode": status}}, "PutObject")
+
+    assert isinstance(s3_error(client_error("AccessDenied", 403), "write", "s3://b/k"), PermanentStorageError)
+    assert isinstance(s3_error(client_error("NoSuchBucket", 404), "write", "s3://b/k"), PermanentStorageError)
+    assert isinstance(s3_error(client_error("SlowDown", 503), "write", "s3://b/k"), TransientStorageError)
+    assert isinstance(s3_error(client_error("InternalError", 500), "write", "s3://b/k"), TransientStorageError)
+    assert isinstance(
+        s3_error(EndpointConnectionError(endpoint_url="http://127.0.0.1:1"), "read", "s3://b/k"), TransientStorageError
+    )
+    assert is_transient(PreconditionFailed("lost the race")) and not is_transient(ValueError("x"))
+    from prefect.states import Completed, Failed
+
+    assert retry_transient(None, None, Failed(data=TransientStorageError("timeout")))  # type: ignore[arg-type]
+    assert not retry_transient(None, None, Failed(data=PermanentStorageError("denied")))  # type: ignore[arg-type]
+    assert not retry_transient(None, None, Completed(data=1))  # type: ignore[arg-type]

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from conftest import SAMPLE, msgfmt_check
+from localize.catalogs.po import read_po, write_po
 from localize.cli import main
-from localize.po import read_po, write_po
 
 
 def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:

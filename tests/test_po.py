@@ -9,9 +9,9 @@ import pytest
 from babel.messages.pofile import read_po as babel_read_po
 
 from conftest import msgfmt_check
+from localize.catalogs.po import read_po, write_po
 from localize.errors import PoSyntaxError
 from localize.model import Catalog, Entry
-from localize.po import read_po, write_po
 
 HEADERS = (
     ("Project-Id-Version", "demo"),

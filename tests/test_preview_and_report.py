@@ -13,9 +13,9 @@ from pathlib import Path
 from browser import browser_page, require_browser, static_server
 
 from conftest import SAMPLE
-from localize.po import read_po, write_po
-from localize.preview import PreviewServer, build_preview
-from localize.sources import open_source
+from localize.catalogs.po import read_po, write_po
+from localize.storage.sources import open_source
+from localize.views.preview import PreviewServer, build_preview
 
 RETURNS = SAMPLE.parent / "returns"
 
@@ -103,7 +103,7 @@ def fixture_workspace(tmp_path: Path) -> Path:
     """Two courses, two partners, known progress; one kit overdue."""
     from localize.cli import main
     from localize.config import load_config
-    from localize.routing import route
+    from localize.partners.routing import route
 
     config = tmp_path / "localize.toml"
     config.write_text(
@@ -167,13 +167,27 @@ def test_dashboard_shows_the_expected_progress(tmp_path: Path) -> None:
             "Array.from(document.querySelectorAll('tbody tr')).map(tr => Array.from(tr.cells).map(td => td.innerText.trim()))"
         )
         by_key = {(r[0], r[1]): r for r in rows}
-        assert by_key[("optics", "es")][2].endswith("100.0% of 2 entries")
-        assert by_key[("waves", "es")][2].endswith("50.0% of 4 entries")
-        assert by_key[("waves", "ar")][2].endswith("25.0% of 4 entries")
+        # both measures, named: entries (what stats and status count) and words (what the publish gate counts)
+        assert re.fullmatch(r"100\.0% of 2 entries; 100\.0% of \d+ words", by_key[("optics", "es")][2])
+        assert re.fullmatch(r"50\.0% of 4 entries; \d+\.\d% of \d+ words", by_key[("waves", "es")][2])
+        assert re.fullmatch(r"25\.0% of 4 entries; \d+\.\d% of \d+ words", by_key[("waves", "ar")][2])
         assert "overdue" in by_key[("waves", "ar")][3]
         widths = page.evaluate("Array.from(document.querySelectorAll('.bar .t')).map(e => e.style.width)")
         assert sorted(widths) == ["100%", "25%", "50%"]
         assert page.locator("svg polyline").count() == 2  # es and ar over time
+        # each line is labelled with its locale, the axis is in days with the range said, the legend comes first
+        labels = page.evaluate("Array.from(document.querySelectorAll('svg text')).map(t => t.textContent)")
+        assert {"es", "ar"} <= set(labels)
+        assert all(
+            re.fullmatch(r"\d\d [A-Z][a-z]{2}", x)
+            for x in labels
+            if not x.replace(",", "").isdigit() and x not in ("es", "ar")
+        )
+        assert page.evaluate(
+            "document.querySelector('.chart .legend').compareDocumentPosition(document.querySelector('.chart svg')) & 4"
+        )
+        assert re.search(r"\d{4}-\d\d-\d\d to \d{4}-\d\d-\d\d \(\d+ days?\)", page.inner_text(".chart"))
+        page.locator(".chart").screenshot(path=str(tmp_path / "dashboard-chart.png"))
         # readable on a phone: no horizontal scrolling
         page.set_viewport_size({"width": 375, "height": 800})
         page.screenshot(path=str(tmp_path / "dashboard-phone.png"), full_page=True)
@@ -181,8 +195,8 @@ def test_dashboard_shows_the_expected_progress(tmp_path: Path) -> None:
 
 
 def test_dashboard_is_valid_html(tmp_path: Path) -> None:
-    from localize.report import collect, render_dashboard
-    from localize.workspace import Workspace
+    from localize.catalogs.workspace import Workspace
+    from localize.views.dashboard import collect, render_dashboard
 
     config = fixture_workspace(tmp_path)
     from localize.config import load_config

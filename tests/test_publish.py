@@ -11,12 +11,13 @@ from pathlib import Path
 import pytest
 
 from conftest import SAMPLE
+from localize.app.regions import publish
+from localize.catalogs.po import read_po, write_po
 from localize.cli import main
 from localize.config import load_config
-from localize.errors import StorageError
-from localize.po import read_po, write_po
-from localize.publish import publish, read_pointer, region_storage, versions
-from localize.pull import IntegrityError, live_version, pull
+from localize.errors import IntegrityError, StorageError
+from localize.regions.layout import read_pointer, region_storage, versions
+from localize.regions.pull import live_version, pull
 
 COURSE = "intro-course"
 
@@ -63,7 +64,7 @@ def object_count(storage: object) -> int:
 
 
 def second_bucket(seaweed: object, name: str) -> str:
-    from localize.s3 import S3Location, S3Storage
+    from localize.storage.s3 import S3Location, S3Storage
 
     S3Storage(S3Location(name, endpoint_url=seaweed.endpoint), client=seaweed.client()).ensure_bucket()  # type: ignore[attr-defined]
     return name
@@ -309,7 +310,7 @@ def test_interrupted_pull_keeps_the_old_version_and_resumes(s3_env: str, tmp_pat
 
 
 def test_server_stopped_mid_publish(tmp_path: Path) -> None:
-    from localize.seaweed import SeaweedFS
+    from localize_dev.seaweed import SeaweedFS
 
     server = SeaweedFS(tmp_path / "sw", buckets=("region",))
     server.start()
@@ -372,8 +373,8 @@ def test_pull_over_plain_https_from_a_public_copy(tmp_path: Path) -> None:
 
 def test_garbage_collection_spares_young_objects(tmp_path: Path) -> None:
     """An object no manifest references yet may belong to a publish under way elsewhere."""
-    from localize.publish import FileRecord, Manifest, manifest_key, prune
-    from localize.storage import LocalStorage
+    from localize.regions.layout import FileRecord, Manifest, manifest_key, prune
+    from localize.storage.base import LocalStorage
 
     storage = LocalStorage(tmp_path)
     for i, sha in enumerate(("aa" * 32, "bb" * 32, "cc" * 32)):

@@ -16,14 +16,15 @@ from pathlib import Path
 import pytest
 from bs4 import BeautifulSoup
 
-from localize.catalogs import new_catalog
+from localize.catalogs.lifecycle import new_catalog
+from localize.catalogs.po import read_po
+from localize.catalogs.workspace import Workspace
 from localize.cli import main
 from localize.config import load_config
-from localize.ingest import ingest_bytes
-from localize.po import read_po
-from localize.routing import route
-from localize.segments import escape_attribute, escape_text
-from localize.workspace import Workspace
+from localize.engine.segments import escape_attribute, escape_text
+from localize.errors import CatalogNotFoundError
+from localize.partners.ingest import ingest_bytes
+from localize.partners.routing import route
 
 RETURNS = Path(__file__).resolve().parent / "fixtures" / "returns"
 COURSE_DIR = RETURNS / "course"
@@ -178,8 +179,13 @@ def test_ingest_takes_exactly_the_clean_entries(name: str, tmp_path: Path, capsy
     assert report.accepted == len(spec["accepted"])
     if spec["rejected"]:
         assert report.accepted == 0 and not report.entries
-    # the catalog of record: the accepted translations, nothing else
-    catalog = Workspace(str(locales)).read_catalog(COURSE, LOCALE)
+    # the catalog of record: the accepted translations, nothing else (route does not write it, so a
+    # file refused as a whole leaves none at all)
+    try:
+        catalog = Workspace(str(locales)).read_catalog(COURSE, LOCALE)
+    except CatalogNotFoundError:
+        assert spec["accepted"] == {} and report.accepted == 0
+        return  # nothing to publish either
     assert {e.msgid: e.msgstr for e in catalog.entries if e.msgstr or e.msgstr_plural} == spec["accepted"]
     assert not any(e.fuzzy or e.obsolete for e in catalog.entries)
     # the QA report, in the partner's inbox, itself free of the partner's markup

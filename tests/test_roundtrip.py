@@ -12,12 +12,13 @@ from pathlib import Path
 import pytest
 
 from conftest import SAMPLE
+from localize.catalogs.po import read_po, write_po
+from localize.catalogs.workspace import Workspace
 from localize.cli import main
 from localize.config import load_config
-from localize.po import read_po, write_po
-from localize.routing import load_assignments, verify_signature
-from localize.storage import open_storage
-from localize.workspace import Workspace
+from localize.partners.routing import load_assignments
+from localize.partners.webhooks import verify_signature
+from localize.storage.locations import open_storage
 
 SECRET = "partner-shared-secret"
 
@@ -184,8 +185,8 @@ def test_two_returns_from_one_kit(
 
 
 def test_isolation_between_partner_inboxes(tmp_path: Path) -> None:
-    from localize.access import iam_policy, partner_access, seaweed_config
-    from localize.seaweed import SeaweedFS
+    from localize.partners.access import iam_policy, partner_access, seaweed_config
+    from localize_dev.seaweed import SeaweedFS
 
     config_file = tmp_path / "localize.toml"
     config_file.write_text(
@@ -274,3 +275,30 @@ def test_configuration_errors_name_the_key(tmp_path: Path, text: str, message: s
     with pytest.raises(ConfigError) as info:
         load_config(path)
     assert str(info.value).startswith(f"{path}: {message}")
+
+
+def test_route_sends_an_up_to_date_kit_without_writing_the_catalog_of_record(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    write_config(tmp_path, "inbox")
+    assert main(["extract", str(SAMPLE), "--course", "intro-course", "--locales-dir", "ws", "-q"]) == 0
+    ws = Workspace("ws")
+    # a new locale: the kit is made from the template, no catalog of record appears
+    assert main(["route", "--course", "intro-course", "--locale", "ar"]) == 0
+    _, kit = kit_file("inbox", locale="ar")
+    assert len(read_po(kit).entries) == len(ws.read_template("intro-course").entries)
+    assert not ws.storage.exists(ws.catalog_key("intro-course", "ar"))
+    # an existing, stale catalog: the kit is merged with the newest template, the record stays byte for byte
+    assert main(["init", "--course", "intro-course", "--locale", "es", "--locales-dir", "ws"]) == 0
+    key = ws.catalog_key("intro-course", "es")
+    stale = read_po(ws.storage.read_bytes(key))
+    stale = replace(stale, entries=stale.entries[:3])
+    ws.storage.write_bytes(key, write_po(stale).encode("utf-8"))
+    before = ws.storage.read_bytes(key)
+    assert main(["route", "--course", "intro-course", "--locale", "es"]) == 0
+    _, kit = kit_file("inbox", locale="es")
+    assert {e.msgid for e in read_po(kit).entries if not e.obsolete} == {
+        e.msgid for e in ws.read_template("intro-course").entries
+    }
+    assert ws.storage.read_bytes(key) == before

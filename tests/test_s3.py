@@ -8,8 +8,8 @@ import pytest
 
 from conftest import SAMPLE
 from localize.cli import main
-from localize.errors import StorageError
-from localize.s3 import PreconditionFailed, S3Location, S3Storage
+from localize.errors import PreconditionFailed, StorageError
+from localize.storage.s3 import S3Location, S3Storage
 
 
 def test_read_write_list_delete(s3_env: str) -> None:

@@ -6,8 +6,8 @@ from pathlib import Path
 
 from acceptance import build, check_gettext_clients, empty_catalog, extract, identical_tree, msgen, pseudo_checks
 from conftest import SAMPLE
-from localize.po import read_po, write_po
-from localize.pseudo import pseudo_catalog
+from localize.catalogs.po import read_po, write_po
+from localize.engine.pseudo import pseudo_catalog
 
 
 def test_sample_course_identity_pseudo_and_clients(tmp_path: Path) -> None:

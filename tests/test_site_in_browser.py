@@ -10,8 +10,8 @@ from browser import browser_page, require_browser, static_server
 from test_publish import COURSE, setup_workspace
 
 from localize.config import load_config
-from localize.publish import publish
-from localize.pull import pull
+from localize.regions.publish import publish
+from localize.regions.pull import pull
 
 
 def test_rtl_site_renders_with_working_links_and_images(tmp_path: Path, request: pytest.FixtureRequest) -> None:

@@ -9,9 +9,9 @@ from pathlib import Path
 from typing import ClassVar
 
 from conftest import SAMPLE
-from localize.extract import extract_course
-from localize.s3 import S3Storage
-from localize.sources import open_source
+from localize.engine.extract import extract_course
+from localize.storage.s3 import S3Storage
+from localize.storage.sources import open_source
 
 
 def keys(location: str) -> dict[tuple[str | None, str], tuple[str, ...]]:

@@ -32,6 +32,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from localize.errors import ConfigError
+from localize.locales import check_locale
 
 __all__ = ["DEFAULT_CONFIG", "Config", "Partner", "QAPolicy", "Region", "WorkspaceSettings", "load_config"]
 
@@ -44,7 +45,6 @@ class _Model(BaseModel):
 
 
 def _locale(value: str) -> str:
-    from localize.catalogs import check_locale
 
     try:
         return check_locale(value)
@@ -63,6 +63,9 @@ class Partner(_Model):
     webhook_url: str | None = None
     webhook_secret: str | None = None
     webhook_secret_env: str | None = None
+    checks: dict[str, Literal["error", "warning", "info", "off"]] = Field(
+        default_factory=dict, description="QA check id -> severity for this partner's returns, or off"
+    )
 
     @field_validator("locales")
     @classmethod
@@ -108,6 +111,8 @@ class QAPolicy(_Model):
     max_length_ratio: Annotated[float, Field(gt=1)] = 3.0
     min_length_ratio: Annotated[float, Field(gt=0, lt=1)] = 0.3
     accept_fuzzy: bool = False
+    max_file_bytes: Annotated[int, Field(ge=1024)] = 20 * 1024 * 1024
+    max_string_chars: Annotated[int, Field(ge=100)] = 100_000
 
 
 class WorkspaceSettings(_Model):

@@ -3,10 +3,38 @@
 Every error a user can cause is a :class:`LocalizeError` whose message says which
 file (and line, where there is one), what is wrong and how to fix it. Third-party
 exceptions are wrapped at the edge with ``raise ... from e`` so callers never need
-to know which library failed.
+to know which library failed::
+
+    LocalizeError
+    ├── SourceError                 a course source cannot be read
+    │   ├── PageError               one page is corrupt; the rest of the course goes on
+    │   └── UnsafeArchiveError      an archive member would land outside its folder
+    ├── CatalogError                a catalog is missing, malformed or misplaced
+    │   ├── PoSyntaxError           does not parse (path and line say where)
+    │   └── CatalogNotFoundError    does not exist yet
+    ├── ConfigError                 a setting or command-line value is invalid
+    ├── IntegrityError              bytes do not match their recorded sha256
+    └── StorageError                reading or writing storage failed
+        ├── TransientStorageError   time-outs, dropped connections, 5xx, throttling:
+        │   └── PreconditionFailed      worth retrying (a concurrent writer won first)
+        └── PermanentStorageError   access denied, no such bucket, invalid key:
+                                    retrying cannot help; fix the cause
+
+Orchestration retries only what :func:`is_transient` says is transient.
 """
 
 from __future__ import annotations
+
+import re
+
+_UNPRINTABLE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+
+
+def printable(text: str) -> str:
+    """``text`` with control characters (terminal escape sequences among them)
+    and bidirectional overrides shown as ``\\xNN``/``\\uNNNN``, so nothing a file
+    or a partner wrote can drive the operator's terminal."""
+    return _UNPRINTABLE.sub(lambda m: repr(m.group(0))[1:-1], text) if _UNPRINTABLE.search(text) else text
 
 
 class LocalizeError(Exception):
@@ -23,7 +51,7 @@ class LocalizeError(Exception):
         if self.path is not None:
             where = self.path if self.line is None else f"{self.path}:{self.line}"
             where += ": "
-        return f"{where}{self.message}"
+        return printable(f"{where}{self.message}")
 
 
 class SourceError(LocalizeError):
@@ -54,5 +82,26 @@ class ConfigError(LocalizeError):
     """A setting or command-line value is invalid."""
 
 
+class IntegrityError(LocalizeError):
+    """Downloaded or stored bytes do not match the sha256 their manifest records."""
+
+
 class StorageError(LocalizeError):
     """Reading or writing the workspace or object storage failed."""
+
+
+class TransientStorageError(StorageError):
+    """A failure that may pass: a time-out, a dropped connection, a 5xx answer, throttling."""
+
+
+class PermanentStorageError(StorageError):
+    """A failure that retrying cannot fix: access denied, no such bucket, an invalid key."""
+
+
+class PreconditionFailed(TransientStorageError):
+    """A conditional write lost to a concurrent writer; read again and retry."""
+
+
+def is_transient(error: BaseException) -> bool:
+    """Whether retrying the operation that raised ``error`` may succeed."""
+    return isinstance(error, TransientStorageError)

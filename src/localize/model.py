@@ -102,6 +102,11 @@ class Entry:
             return bool(self.msgstr_plural) and all(self.msgstr_plural)
         return self.msgstr != ""
 
+    @property
+    def has_translation(self) -> bool:
+        """Some msgstr is filled (translated or fuzzy)."""
+        return bool(self.msgstr) or any(self.msgstr_plural)
+
 
 @dataclass(frozen=True, slots=True)
 class Catalog:

@@ -1,0 +1,254 @@
+"""Catalog operations: what the commands and flows do with catalogs of record.
+
+Each reads and writes through :class:`~localize.catalogs.workspace.Workspace` (so a local
+folder and an S3 prefix behave the same), writes atomically, and reports per
+catalog what happened; a bad catalog is reported and left untouched while the
+others go on.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+from localize.catalogs.lifecycle import DEFAULT_SIMILARITY, MergeReport, merge, validate_catalog
+from localize.catalogs.memory import (
+    FillReport,
+    TranslationMemory,
+    load_memory,
+    merge_into_compendium,
+    read_memory_file,
+    to_po,
+    to_tmx,
+)
+from localize.catalogs.po import read_po, write_po
+from localize.catalogs.refresh import refresh
+from localize.catalogs.workspace import Workspace, check_course_id
+from localize.engine.build import BuildResult, build_course
+from localize.engine.extract import ExtractResult, extract_course
+from localize.engine.pseudo import pseudo_catalog
+from localize.errors import CatalogError, CatalogNotFoundError, ConfigError
+from localize.locales import PSEUDO_LOCALE, check_locale
+from localize.model import Catalog
+from localize.storage.base import LocalStorage
+from localize.storage.sources import Source
+
+__all__ = [
+    "CatalogUpdate",
+    "ExtractOutcome",
+    "InitResult",
+    "MemoryImport",
+    "UpdateResult",
+    "build",
+    "export_memory",
+    "extract_to_workspace",
+    "import_memory",
+    "init_locale",
+    "merge_files",
+    "pseudo_locale",
+    "update_course",
+]
+
+
+@dataclass(frozen=True, slots=True)
+class InitResult:
+    path: str
+    entries: int
+    memory: FillReport
+
+
+def init_locale(
+    workspace: Workspace, course: str, locale: str, *, similarity: float = DEFAULT_SIMILARITY
+) -> InitResult:
+    """Create LL/LC_MESSAGES/COURSE.po from the template, filled from the memory."""
+    check_course_id(course)
+    locale = check_locale(locale)
+    key = workspace.catalog_key(course, locale)
+    if workspace.storage.exists(key):
+        raise ConfigError(
+            f"{workspace.describe(key)} already exists; bring it up to date with: localize update SOURCE --course {course}"
+        )
+    template = workspace.read_template(course)
+    memory = load_memory(workspace, locale, exclude_course=course)
+    fresh = refresh(None, template, course, locale, memory, similarity=similarity)
+    workspace.write(key, fresh.catalog)
+    return InitResult(workspace.describe(key), len(fresh.catalog.entries), fresh.memory)
+
+
+@dataclass(frozen=True, slots=True)
+class CatalogUpdate:
+    locale: str
+    path: str
+    merge: MergeReport | None = None
+    memory: FillReport | None = None
+    written: bool = False
+    error: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class UpdateResult:
+    extract: ExtractResult
+    template_path: str
+    template_written: bool
+    catalogs: tuple[CatalogUpdate, ...]
+
+    @property
+    def failures(self) -> list[str]:
+        return [str(f) for f in self.extract.failures] + [c.error for c in self.catalogs if c.error]
+
+
+def update_course(
+    workspace: Workspace,
+    source: Source,
+    course: str,
+    *,
+    source_locale: str = "en",
+    similarity: float = DEFAULT_SIMILARITY,
+    jobs: int | None = None,
+    progress: Callable[[str], None] | None = None,
+    new_locales: Iterable[str] = (),
+) -> UpdateResult:
+    """Re-extract ``course`` and merge the new template into each of its catalogs;
+    ``new_locales`` that have no catalog yet get one (as ``init`` would)."""
+    check_course_id(course)
+    template_key = workspace.template_key(course)
+    previous: Catalog | None
+    try:
+        previous = workspace.read_template(course)
+    except CatalogNotFoundError:
+        previous = None
+    extracted = extract_course(source, course, source_locale=source_locale, jobs=jobs, progress=progress)
+    template = extracted.catalog
+    template_written = workspace.write(template_key, template)
+    workspace.record_source(course, source.location)
+    updates: list[CatalogUpdate] = []
+    memories: dict[str, TranslationMemory] = {}
+    existing = [locale for _, locale in workspace.catalogs(course=course)]
+    missing = sorted({check_locale(x) for x in new_locales} - set(existing))
+    for locale in existing + missing:
+        key = workspace.catalog_key(course, locale)
+        path = workspace.describe(key)
+        old: Catalog | None = None
+        try:
+            if locale in existing:
+                old = workspace.read(key)
+                validate_catalog(old, path, course=course, locale=locale, template=previous)
+        except CatalogError as e:
+            updates.append(CatalogUpdate(locale, path, error=f"{e} (catalog left unchanged)"))
+            continue
+        if locale not in memories:
+            memories[locale] = load_memory(workspace, locale, exclude_course=course)
+        fresh = refresh(old, template, course, locale, memories[locale], similarity=similarity)
+        written = workspace.write(key, fresh.catalog)
+        updates.append(CatalogUpdate(locale, path, fresh.merge, fresh.memory, written))
+    return UpdateResult(extracted, workspace.describe(template_key), template_written, tuple(updates))
+
+
+@dataclass(frozen=True, slots=True)
+class ExtractOutcome:
+    result: ExtractResult
+    path: str
+    written: bool
+
+
+def extract_to_workspace(
+    workspace: Workspace,
+    source: Source,
+    course: str,
+    *,
+    source_locale: str = "en",
+    jobs: int | None = None,
+    progress: Callable[[str], None] | None = None,
+) -> ExtractOutcome:
+    """Extract ``course`` into its template of record and remember where it came from."""
+    check_course_id(course)
+    result = extract_course(source, course, source_locale=source_locale, jobs=jobs, progress=progress)
+    key = workspace.template_key(course)
+    written = workspace.write(key, result.catalog)
+    workspace.record_source(course, source.location)
+    return ExtractOutcome(result, workspace.describe(key), written)
+
+
+def merge_files(po: str, pot: str, output: str | None, *, similarity: float = DEFAULT_SIMILARITY) -> MergeReport:
+    """``msgmerge``-style: merge the catalog file ``po`` with the template file
+    ``pot`` and write the result to ``output`` (default: ``po`` itself), keeping
+    the target's permissions."""
+    old = _read_po_file(po)
+    template = _read_po_file(pot)
+    merged, report = merge(old, template, similarity=similarity)
+    target = Path(output or po)
+    LocalStorage(target.parent).write_bytes(target.name, write_po(merged).encode("utf-8"))
+    return report
+
+
+def _read_po_file(path: str) -> Catalog:
+    try:
+        data = Path(path).read_bytes()
+    except FileNotFoundError:
+        raise CatalogNotFoundError("no such file", path=path) from None
+    except OSError as e:
+        raise CatalogError(e.strerror or str(e), path=path) from e
+    return read_po(data, path)
+
+
+def export_memory(workspace: Workspace, locale: str, out: str, *, source_locale: str = "en") -> int:
+    """Write the memory of ``locale`` as TMX (``.tmx``) or a compendium .po; returns its size."""
+    locale = check_locale(locale)
+    memory = load_memory(workspace, locale)
+    target = Path(out)
+    text = to_tmx(memory, locale, source_locale) if target.suffix.lower() == ".tmx" else write_po(to_po(memory, locale))
+    target.parent.mkdir(parents=True, exist_ok=True)
+    LocalStorage(target.parent).write_bytes(target.name, text.encode("utf-8"))
+    return len(memory)
+
+
+@dataclass(frozen=True, slots=True)
+class MemoryImport:
+    imported: int
+    total: int
+    path: str
+
+
+def import_memory(workspace: Workspace, file: str, locale: str) -> MemoryImport:
+    """Add the units of a TMX or .po file to the imported memory of ``locale``."""
+    locale = check_locale(locale)
+    try:
+        data = Path(file).read_bytes()
+    except FileNotFoundError:
+        raise CatalogNotFoundError("no such file", path=file) from None
+    units = read_memory_file(data, file, locale)
+    key = workspace.memory_key(locale)
+    try:
+        existing: Catalog | None = workspace.read(key)
+    except CatalogNotFoundError:
+        existing = None
+    catalog = merge_into_compendium(existing, units, locale)
+    workspace.write(key, catalog)
+    return MemoryImport(len(units), len(catalog.entries), workspace.describe(key))
+
+
+def pseudo_locale(workspace: Workspace, course: str) -> tuple[int, str, bool]:
+    """Write the qps-ploc catalog of ``course``: (entries, path, written)."""
+    template = workspace.read_template(course)
+    catalog = pseudo_catalog(template, course)
+    key = workspace.catalog_key(course, PSEUDO_LOCALE)
+    written = workspace.write(key, catalog)
+    return len(catalog.entries), workspace.describe(key), written
+
+
+def build(
+    workspace: Workspace,
+    source: Source,
+    course: str,
+    locale: str,
+    out: str,
+    *,
+    source_locale: str = "en",
+    jobs: int | None = None,
+    progress: Callable[[str], None] | None = None,
+) -> BuildResult:
+    """Build ``course`` in ``locale`` from its catalog of record into the folder ``out``."""
+    locale = check_locale(locale)
+    catalog = workspace.read_catalog(course, locale)
+    return build_course(source, catalog, out, locale, source_locale=source_locale, jobs=jobs, progress=progress)

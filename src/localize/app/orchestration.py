@@ -1,0 +1,226 @@
+"""Plain-data entry points for orchestration (flows/ wraps these, one line a task).
+
+The flows' view of the application layer: each calls the same operation as
+the CLI and returns its result as plain data (:func:`localize.app.plain.to_plain`).
+
+Each takes and returns only strings, numbers, lists and dicts, so results can be
+persisted, cached and sent between processes and machines. Extraction runs in
+one process here (``jobs=1``): flows fan out per course instead.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from localize import __version__
+from localize.app.catalogs import update_course
+from localize.app.plain import to_plain
+from localize.app.regions import publish
+from localize.catalogs.workspace import Workspace, check_course_id, workspace_stats
+from localize.config import load_config
+from localize.errors import LocalizeError, TransientStorageError
+from localize.partners.ingest import ingest
+from localize.partners.routing import route
+from localize.regions.bundle import source_revision
+from localize.storage.sources import open_source
+from localize.views.dashboard import write_report as write
+
+__all__ = [
+    "TOOL_VERSION",
+    "configured_locales",
+    "course_revision",
+    "ingest_returns",
+    "list_courses",
+    "publish_locales",
+    "route_kits",
+    "stats_rows",
+    "update_catalogs",
+]
+
+TOOL_VERSION = __version__
+
+
+def course_revision(source: str) -> str:
+    """A hash of every file of a course (paths and bytes): unchanged course, same hash."""
+
+    return source_revision(open_source(source))
+
+
+def update_catalogs(
+    source: str, course: str, locales_dir: str, source_locale: str = "en", new_locales: list[str] | None = None
+) -> dict[str, Any]:
+    """Extract the course and merge the new template into each of its catalogs
+    (``new_locales`` without a catalog get one)."""
+    result = update_course(
+        Workspace(locales_dir),
+        open_source(source),
+        check_course_id(course),
+        source_locale=source_locale,
+        jobs=1,
+        new_locales=new_locales or (),
+    )
+    return {
+        "course": course,
+        "source": source,
+        "pages": result.extract.pages,
+        "entries": len(result.extract.catalog.entries),
+        "template": result.template_path,
+        "template_written": result.template_written,
+        "catalogs": [
+            {
+                "locale": c.locale,
+                "path": c.path,
+                "written": c.written,
+                "error": c.error,
+                "merge": to_plain(c.merge),
+                "memory": to_plain(c.memory),
+            }
+            for c in result.catalogs
+        ],
+        "failures": result.failures,
+    }
+
+
+def configured_locales(config_path: str, course: str) -> list[str]:
+    """Every locale some partner translates this course into."""
+    config = load_config(config_path)
+    return sorted({loc for p in config.partners for loc in p.locales if p.serves(course, loc)})
+
+
+def route_kits(config_path: str, course: str, locales: list[str]) -> list[dict[str, Any]]:
+
+    config = load_config(config_path)
+    out: list[dict[str, Any]] = []
+    for locale in locales:
+        try:
+            r = route(config, course, locale)
+        except TransientStorageError:
+            raise  # transient: let the orchestrator retry
+        except LocalizeError as e:
+            out.append({"course": course, "locale": locale, "error": str(e)})
+            continue
+        out.append(
+            {
+                "course": course,
+                "locale": locale,
+                "partner": r.assignment.partner,
+                "kit": r.assignment.kit,
+                "sent": r.sent,
+                "location": r.kit_location,
+                "due": r.assignment.due,
+                "words_to_translate": r.assignment.words_to_translate,
+                "webhook": r.webhook,
+            }
+        )
+    return out
+
+
+def ingest_returns(config_path: str, partner: str | None = None) -> list[dict[str, Any]]:
+    """Every returned file waiting in the inboxes (of one partner, or all)."""
+
+    config = load_config(config_path)
+    partners = [partner] if partner else [p.id for p in config.partners]
+    out: list[dict[str, Any]] = []
+    for pid in partners:
+        for report in ingest(config, pid):
+            row = {
+                k: v
+                for k, v in report.as_dict().items()
+                if k
+                in (
+                    "partner",
+                    "file",
+                    "kit",
+                    "course",
+                    "locale",
+                    "state",
+                    "accepted",
+                    "rejected",
+                    "conflicts",
+                    "unchanged",
+                    "report",
+                    "archived",
+                    "already",
+                )
+            }
+            row["errors"] = [str(p) for p in report.problems if p.severity == "error"]
+            out.append(row)
+    return out
+
+
+def publish_locales(
+    config_path: str, course: str, locales: list[str], region: str | None = None
+) -> list[dict[str, Any]]:
+
+    config = load_config(config_path)
+    out: list[dict[str, Any]] = []
+    for locale in locales:
+        try:
+            results = publish(config, course, locale, region=region)
+        except TransientStorageError:
+            raise  # transient (or the region is down): let the orchestrator retry
+        except LocalizeError as e:
+            out.append({"course": course, "locale": locale, "error": str(e)})
+            continue
+        for r in results:
+            out.append(
+                {
+                    "course": course,
+                    "locale": locale,
+                    "region": r.region,
+                    "version": r.version,
+                    "published": r.published,
+                    "message": r.message,
+                    "uploaded_objects": r.uploaded_objects,
+                    "uploaded_bytes": r.uploaded_bytes,
+                }
+            )
+    return out
+
+
+def stats_rows(locales_dir: str, course: str | None = None) -> list[dict[str, Any]]:
+
+    return [to_plain(s) for s in workspace_stats(Workspace(locales_dir), course=course)]
+
+
+def write_report(config_path: str, out: str | None = None) -> str:
+    """The dashboard as one HTML file (default: report.html beside localize.toml)."""
+
+    target = out or str(Path(config_path).resolve().parent / "report.html")
+    return write(target, config_path=config_path)
+
+
+def list_courses(listing: str) -> list[dict[str, str]]:
+    """A source listing: a folder whose sub-folders (or .zip files) are courses, a
+    JSON file ``[{"course": ..., "source": ...}]``, or a text file of
+    ``COURSE SOURCE`` lines (relative sources are relative to the file)."""
+    path = Path(listing)
+    if path.is_dir():
+        out = []
+        for child in sorted(path.iterdir()):
+            if child.name.startswith("."):
+                continue
+            if child.is_dir() or child.suffix.lower() == ".zip":
+                out.append({"course": child.stem if child.is_file() else child.name, "source": str(child)})
+        return out
+    text = path.read_text(encoding="utf-8")
+    base = path.parent
+    if path.suffix.lower() == ".json":
+        rows = json.loads(text)
+    else:
+        rows = []
+        for line in text.splitlines():
+            line = line.strip()
+            if line and not line.startswith("#"):
+                course, _, source = line.partition(" ")
+                rows.append({"course": course, "source": source.strip()})
+    for row in rows:
+        check_course_id(row["course"])
+        if (
+            not str(row["source"]).startswith(("s3://", "http://", "https://"))
+            and not Path(row["source"]).is_absolute()
+        ):
+            row["source"] = str(base / row["source"])
+    return [{"course": str(r["course"]), "source": str(r["source"])} for r in rows]

@@ -1,0 +1,63 @@
+"""Partner operations: routing kits, checking and ingesting returns, access policies."""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from localize.catalogs.workspace import Workspace
+from localize.config import Config
+from localize.errors import CatalogError
+from localize.partners.access import iam_policy, partner_access, seaweed_config
+from localize.partners.checks import Problem
+from localize.partners.qa import check_file
+
+__all__ = ["AccessFile", "check_po_file", "write_access_files"]
+
+
+@dataclass(frozen=True, slots=True)
+class AccessFile:
+    partner: str | None  # None: the SeaweedFS identities of every partner
+    path: str | None  # None: a folder inbox needs no policy
+    location: str = ""
+
+
+def write_access_files(config: Config, out: str) -> list[AccessFile]:
+    """An AWS IAM policy per partner with an S3 inbox, and the SeaweedFS
+    identities of all of them (new keys; the file is owner-only)."""
+    target = Path(out)
+    written: list[AccessFile] = []
+    accesses = []
+    for partner in config.partners:
+        if not config.resolve(partner.inbox).startswith("s3://"):
+            written.append(AccessFile(partner.id, None))
+            continue
+        access = partner_access(config, partner)
+        accesses.append(access)
+        path = target / "iam" / f"{partner.id}.json"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(iam_policy(access.bucket, access.prefix), indent=2) + "\n")
+        written.append(AccessFile(partner.id, str(path), f"s3://{access.bucket}/{access.prefix}/"))
+    if accesses:
+        path = target / "seaweedfs-identities.json"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as f:
+            f.write(seaweed_config(accesses))
+        written.append(AccessFile(None, str(path)))
+    return written
+
+
+def check_po_file(
+    path: str, *, locale: str | None = None, workspace: Workspace | None = None, course: str | None = None
+) -> list[Problem]:
+    """The translator's own check of a .po file (against the course's template when given)."""
+    try:
+        data = Path(path).read_bytes()
+    except OSError as e:
+        raise CatalogError(e.strerror or str(e), path=path) from e
+    template = workspace.read_template(course) if workspace is not None and course else None
+    _, problems = check_file(data, path, locale=locale, template=template)
+    return problems

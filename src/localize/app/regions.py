@@ -1,0 +1,101 @@
+"""Publishing and region housekeeping, as the CLI and the flows do them."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from localize.catalogs.workspace import Workspace
+from localize.config import Config
+from localize.locales import check_locale
+from localize.partners.routing import load_assignments
+from localize.regions import layout
+from localize.regions.publish import PublishResult
+from localize.regions.publish import publish as publish_to_regions
+from localize.storage.base import Storage
+from localize.views.dashboard import collect, render_dashboard
+
+__all__ = ["VersionInfo", "list_versions", "publish", "publish_dashboard", "qa_summary", "rollback"]
+
+
+def qa_summary(workspace: Workspace, course: str, locale: str) -> dict[str, Any]:
+    """What the partners' returns did to this catalog, for the manifest."""
+    assignments = load_assignments(workspace, course=course, locale=locale)
+    if not assignments:
+        return {"assignments": 0}
+    last = assignments[-1]
+    returns = [r for a in assignments for r in a.returns]
+    return {
+        "assignments": len(assignments),
+        "last_kit": last.kit,
+        "last_state": last.state,
+        "returns": len(returns),
+        "accepted": sum(int(r.get("accepted", 0)) for r in returns),
+        "rejected": sum(int(r.get("rejected", 0)) for r in returns),
+        "conflicts": sum(int(r.get("conflicts", 0)) for r in returns),
+    }
+
+
+def publish_dashboard(storage: Storage, workspace: Workspace, config: Config) -> None:
+    """The coordinators' dashboard, beside the region index."""
+    page = render_dashboard(collect(workspace, config))
+    storage.put("report.html", page.encode("utf-8"), content_type="text/html; charset=utf-8")
+
+
+def publish(
+    config: Config,
+    course: str,
+    locale: str,
+    *,
+    region: str | None = None,
+    source: str | None = None,
+    dry_run: bool = False,
+    on_upload: Callable[[str, int], None] | None = None,
+) -> list[PublishResult]:
+    """Publish ``course`` in ``locale`` to its regions, recording the QA summary;
+    the dashboard of each region that received a new version is refreshed."""
+    locale = check_locale(locale)
+    workspace = Workspace(config.workspace_location)
+    results = publish_to_regions(
+        config,
+        course,
+        locale,
+        region=region,
+        source=source,
+        dry_run=dry_run,
+        on_upload=on_upload,
+        qa=qa_summary(workspace, course, locale),
+    )
+    for r in results:
+        if r.published:
+            publish_dashboard(layout.region_storage(config.region(r.region), config), workspace, config)
+    return results
+
+
+@dataclass(frozen=True, slots=True)
+class VersionInfo:
+    version: str
+    live: bool
+    created: str
+    files: int
+    translated_percent: object
+
+
+def list_versions(config: Config, region: str, course: str, locale: str) -> list[VersionInfo]:
+    """Every published version of ``course``/``locale`` in ``region``, oldest first."""
+    locale = check_locale(locale)
+    storage = layout.region_storage(config.region(region), config)
+    pointer, _ = layout.read_pointer(storage, course, locale)
+    live = pointer["version"] if pointer else None
+    out = []
+    for v in layout.versions(storage, course, locale):
+        m = layout.read_manifest(storage, course, locale, v)
+        out.append(VersionInfo(v, v == live, m.created, len(m.files), m.stats.get("translated_percent", "?")))
+    return out
+
+
+def rollback(config: Config, region: str, course: str, locale: str, to: str | None = None) -> tuple[str, str]:
+    """Point ``region`` back to an earlier version; returns (from, to)."""
+    storage = layout.region_storage(config.region(region), config)
+    return layout.rollback(storage, region, course, check_locale(locale), to)

@@ -1,0 +1,183 @@
+"""Catalog lifecycle: new locales, merging a new template into translations, validation.
+
+The merge follows GNU msgmerge: an unchanged unit keeps its translation and
+flags; a changed one keeps the old translation as fuzzy with the previous msgid
+(``#|``), matched by similarity and never across msgctxt; a unit that
+disappeared becomes obsolete (``#~``) and comes back with its translation when
+the text returns. Translators' comments survive. Merging twice changes nothing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
+
+from localize import __version__
+from localize.errors import CatalogError
+from localize.locales import check_locale, language_name, plural_forms
+from localize.model import Catalog, Entry
+
+__all__ = [
+    "DEFAULT_SIMILARITY",
+    "MergeReport",
+    "merge",
+    "new_catalog",
+    "validate_catalog",
+]
+
+DEFAULT_SIMILARITY = 0.75
+
+
+def new_catalog(template: Catalog, course: str, locale: str, *, now: datetime | None = None) -> Catalog:
+    """A fresh, untranslated catalog for ``locale`` with correct headers."""
+    stamp = (now or datetime.now(UTC)).strftime("%Y-%m-%d %H:%M%z")
+    headers = (
+        ("Project-Id-Version", course),
+        ("Report-Msgid-Bugs-To", ""),
+        ("POT-Creation-Date", template.header("POT-Creation-Date") or stamp),
+        ("PO-Revision-Date", stamp),
+        ("Last-Translator", ""),
+        ("Language-Team", language_name(locale)),
+        ("Language", locale),
+        ("MIME-Version", "1.0"),
+        ("Content-Type", "text/plain; charset=UTF-8"),
+        ("Content-Transfer-Encoding", "8bit"),
+        ("Plural-Forms", plural_forms(locale)),
+        ("X-Generator", f"localize {__version__}"),
+        ("X-Localize-Course", course),
+        ("X-Localize-Source-Locale", template.header("X-Localize-Source-Locale") or "en"),
+    )
+    entries = tuple(
+        replace(e, msgstr="", msgstr_plural=(), flags=tuple(f for f in e.flags if f != "fuzzy"))
+        for e in template.entries
+        if not e.obsolete
+    )
+    return Catalog(
+        headers=headers, entries=entries, header_comments=(f"{language_name(locale)} translation of {course}",)
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class MergeReport:
+    kept: int
+    fuzzy: int
+    revived: int
+    new: int
+    obsoleted: int
+
+
+def _keep(new: Entry, old: Entry) -> Entry:
+    return replace(
+        new,
+        msgstr=old.msgstr,
+        msgstr_plural=old.msgstr_plural if new.msgid_plural is not None else (),
+        flags=old.flags,
+        translator_comments=old.translator_comments,
+        previous_msgctxt=old.previous_msgctxt,
+        previous_msgid=old.previous_msgid,
+        obsolete=False,
+    )
+
+
+def merge(old: Catalog, template: Catalog, *, similarity: float = DEFAULT_SIMILARITY) -> tuple[Catalog, MergeReport]:
+    """Bring ``old`` (a translated catalog) up to date with ``template``."""
+    from rapidfuzz import fuzz, process
+
+    live = {e.key: e for e in old.entries if not e.obsolete}
+    obsolete = {e.key: e for e in old.entries if e.obsolete}
+    used: set[tuple[str | None, str]] = set()
+    out: list[Entry] = []
+    pending: list[int] = []
+    kept = revived = 0
+    for t in template.entries:
+        if t.obsolete:
+            continue
+        o: Entry | None = live.get(t.key)
+        if o is not None:
+            kept += 1
+        else:
+            o = obsolete.get(t.key)
+            if o is not None:
+                revived += 1
+        if o is not None:
+            used.add(t.key)
+            out.append(_keep(t, o))
+            continue
+        pending.append(len(out))
+        out.append(t)
+    # changed units: the most similar old translation, within the same msgctxt
+    candidates: dict[str | None, dict[str, Entry]] = {}
+    for e in (*live.values(), *obsolete.values()):
+        if e.key not in used and e.has_translation:
+            candidates.setdefault(e.msgctxt, {})[e.msgid] = e
+    fuzzy = 0
+    cutoff = similarity * 100
+    for i in pending:
+        new = out[i]
+        pool = candidates.get(new.msgctxt)
+        best = process.extractOne(new.msgid, pool.keys(), scorer=fuzz.ratio, score_cutoff=cutoff) if pool else None
+        if pool is None or best is None:
+            out[i] = replace(new, msgstr="", msgstr_plural=(), previous_msgid=None, previous_msgctxt=None)
+            continue
+        o = pool[best[0]]
+        fuzzy += 1
+        out[i] = replace(
+            new,
+            msgstr=o.msgstr,
+            msgstr_plural=o.msgstr_plural if new.msgid_plural is not None else (),
+            flags=tuple(sorted({*o.flags, "fuzzy"})),
+            translator_comments=o.translator_comments,
+            previous_msgctxt=o.msgctxt,
+            previous_msgid=o.msgid,
+        )
+    # disappeared units: kept as obsolete (if they carry any work), in a stable order
+    gone = [
+        replace(e, obsolete=True, references=(), extracted_comments=())
+        for key, e in live.items()
+        if key not in used and (e.has_translation or e.translator_comments)
+    ]
+    still = [e for key, e in obsolete.items() if key not in used]
+    obsoleted = sorted([*still, *gone], key=lambda e: (e.msgctxt or "", e.msgid))
+    entries = (*out, *obsoleted)
+    catalog = replace(old, entries=entries)
+    stamp = template.header("POT-Creation-Date")
+    if stamp:
+        catalog = catalog.with_header("POT-Creation-Date", stamp)
+    report = MergeReport(kept, fuzzy, revived, len(pending) - fuzzy, len(gone))
+    return catalog, report
+
+
+# -- validation ----------------------------------------------------------------
+
+
+def validate_catalog(catalog: Catalog, path: str, *, course: str, locale: str, template: Catalog | None = None) -> None:
+    """Refuse a catalog that belongs elsewhere or was damaged by hand.
+
+    Raises CatalogError naming ``path`` and the line of the first problem.
+    """
+    if not catalog.headers:
+        raise CatalogError('no header entry (msgid "" with Content-Type and Language); restore it', path=path, line=1)
+    content_type = catalog.header("Content-Type")
+    if content_type is None or "charset=" not in content_type:
+        raise CatalogError(
+            'header has no Content-Type with a charset; add "Content-Type: text/plain; charset=UTF-8"',
+            path=path,
+            line=1,
+        )
+    owner = catalog.header("X-Localize-Course") or catalog.header("Project-Id-Version")
+    if owner and owner != course:
+        raise CatalogError(f"this catalog belongs to course {owner!r}, not {course!r}", path=path, line=1)
+    language = catalog.header("Language")
+    if language and check_locale(language) != locale:
+        raise CatalogError(f"header says Language: {language}, but this is the {locale} catalog", path=path, line=1)
+    if template is not None:
+        known = template.index()
+        for e in catalog.entries:
+            if not e.obsolete and e.key not in known:
+                ctx = "" if e.msgctxt is None else f" (msgctxt {e.msgctxt!r})"
+                raise CatalogError(
+                    f"msgid {e.msgid[:60]!r}{ctx} is not in the template: the source text was edited by hand; "
+                    "restore the original msgid (translations go in msgstr)",
+                    path=path,
+                    line=e.lineno,
+                )

@@ -1,0 +1,254 @@
+"""Translation memory: never translate the same sentence twice.
+
+The memory of a locale is every translated, non-fuzzy entry of every catalog of
+that locale in the workspace, plus what partners imported (``memory/LL.po``, a
+compendium). Untranslated entries are filled from it: an exact match (same
+msgid and msgctxt) as translated, with a translator comment saying where it came
+from; a near match (similarity at or above a threshold) as fuzzy, with the
+memory's msgid as the previous msgid so editors show the difference.
+
+Memories travel as compendium PO files or TMX 1.4.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections import Counter, defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
+from xml.sax.saxutils import escape, quoteattr
+
+from localize import __version__
+from localize.catalogs.lifecycle import DEFAULT_SIMILARITY
+from localize.catalogs.po import read_po
+from localize.catalogs.workspace import Workspace
+from localize.errors import CatalogError, CatalogNotFoundError
+from localize.locales import check_locale
+from localize.model import Catalog, Entry
+
+__all__ = [
+    "FillReport",
+    "MemoryUnit",
+    "TranslationMemory",
+    "load_memory",
+    "merge_into_compendium",
+    "read_memory_file",
+    "read_tmx",
+    "to_po",
+    "to_tmx",
+]
+
+COMMENT_PREFIX = "localize-tm:"
+IMPORTED = "imported memory"
+
+
+@dataclass(frozen=True, slots=True)
+class MemoryUnit:
+    msgctxt: str | None
+    msgid: str
+    msgstr: str
+    origin: str
+
+
+@dataclass(frozen=True, slots=True)
+class FillReport:
+    exact: int
+    near: int
+
+
+class TranslationMemory:
+    """Exact and near lookups over memory units."""
+
+    def __init__(self, units: Iterable[MemoryUnit]) -> None:
+        votes: dict[tuple[str | None, str], Counter[tuple[str, str]]] = defaultdict(Counter)
+        for u in units:
+            if u.msgstr:
+                votes[(u.msgctxt, u.msgid)][(u.msgstr, u.origin)] += 1
+        self.exact: dict[tuple[str | None, str], tuple[str, str]] = {}
+        for key, counter in votes.items():
+            # the most common translation wins; ties go to the first origin in sorted order
+            by_text: Counter[str] = Counter()
+            origins: dict[str, str] = {}
+            for (text, origin), n in counter.items():
+                by_text[text] += n
+                origins[text] = min(origins.get(text, origin), origin)
+            best = sorted(by_text.items(), key=lambda kv: (-kv[1], kv[0]))[0][0]
+            self.exact[key] = (best, origins[best])
+        self.by_context: dict[str | None, list[str]] = defaultdict(list)
+        for ctx, msgid in self.exact:
+            self.by_context[ctx].append(msgid)
+
+    def __len__(self) -> int:
+        return len(self.exact)
+
+    def units(self) -> list[MemoryUnit]:
+        return [
+            MemoryUnit(ctx, msgid, text, origin)
+            for (ctx, msgid), (text, origin) in sorted(self.exact.items(), key=lambda kv: (kv[0][0] or "", kv[0][1]))
+        ]
+
+    def fill(self, catalog: Catalog, *, similarity: float = DEFAULT_SIMILARITY) -> tuple[Catalog, FillReport]:
+        """Fill every untranslated entry of ``catalog`` that the memory knows."""
+        from rapidfuzz import fuzz, process
+
+        exact = near = 0
+        cutoff = similarity * 100
+        entries: list[Entry] = []
+        for e in catalog.entries:
+            if e.obsolete or e.msgid_plural is not None or e.msgstr or e.fuzzy:
+                entries.append(e)
+                continue
+            hit = self.exact.get(e.key)
+            if hit is not None:
+                exact += 1
+                entries.append(
+                    replace(
+                        e,
+                        msgstr=hit[0],
+                        translator_comments=(*e.translator_comments, f"{COMMENT_PREFIX} exact match from {hit[1]}"),
+                    )
+                )
+                continue
+            pool = self.by_context.get(e.msgctxt)
+            best = process.extractOne(e.msgid, pool, scorer=fuzz.ratio, score_cutoff=cutoff) if pool else None
+            if best is None:
+                entries.append(e)
+                continue
+            text, origin = self.exact[(e.msgctxt, best[0])]
+            near += 1
+            entries.append(
+                replace(
+                    e,
+                    msgstr=text,
+                    flags=tuple(sorted({*e.flags, "fuzzy"})),
+                    previous_msgctxt=e.msgctxt,
+                    previous_msgid=best[0],
+                    translator_comments=(
+                        *e.translator_comments,
+                        f"{COMMENT_PREFIX} {best[1]:.0f}% match from {origin}",
+                    ),
+                )
+            )
+        return replace(catalog, entries=tuple(entries)), FillReport(exact, near)
+
+
+def _units_of(catalog: Catalog, origin: str) -> Iterable[MemoryUnit]:
+    for e in catalog.entries:
+        if e.translated and e.msgid_plural is None:
+            yield MemoryUnit(e.msgctxt, e.msgid, e.msgstr, origin)
+
+
+def load_memory(workspace: Workspace, locale: str, *, exclude_course: str | None = None) -> TranslationMemory:
+    """The memory of ``locale``: its other catalogs and the imported compendium."""
+    units: list[MemoryUnit] = []
+    for course, ll in workspace.catalogs(locale=locale):
+        if course == exclude_course:
+            continue
+        units.extend(_units_of(workspace.read_catalog(course, ll), course))
+    with contextlib.suppress(CatalogNotFoundError):
+        units.extend(_units_of(workspace.read(workspace.memory_key(locale)), IMPORTED))
+    return TranslationMemory(units)
+
+
+# -- exchange formats ------------------------------------------------------------
+
+
+def to_po(memory: TranslationMemory, locale: str) -> Catalog:
+    """A compendium: one entry per memory unit, its origin as a translator comment."""
+    headers = (
+        ("Project-Id-Version", "localize translation memory"),
+        ("Language", locale),
+        ("MIME-Version", "1.0"),
+        ("Content-Type", "text/plain; charset=UTF-8"),
+        ("Content-Transfer-Encoding", "8bit"),
+        ("X-Generator", f"localize {__version__}"),
+    )
+    entries = tuple(
+        Entry(u.msgid, u.msgstr, u.msgctxt, translator_comments=(f"origin: {u.origin}",)) for u in memory.units()
+    )
+    return Catalog(headers=headers, entries=entries)
+
+
+def to_tmx(memory: TranslationMemory, locale: str, source_locale: str = "en") -> str:
+    created = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+    src, tgt = source_locale.replace("_", "-"), locale.replace("_", "-")
+    out = [
+        '<?xml version="1.0" encoding="UTF-8"?>',
+        '<tmx version="1.4">',
+        f'  <header creationtool="localize" creationtoolversion={quoteattr(__version__)} datatype="plaintext" '
+        f'segtype="sentence" adminlang="en" srclang={quoteattr(src)} o-tmf="gettext" creationdate="{created}"/>',
+        "  <body>",
+    ]
+    for u in memory.units():
+        out.append("    <tu>")
+        if u.msgctxt is not None:
+            out.append(f'      <prop type="x-context">{escape(u.msgctxt)}</prop>')
+        out.append(f'      <prop type="x-origin">{escape(u.origin)}</prop>')
+        out.append(f"      <tuv xml:lang={quoteattr(src)}><seg>{escape(u.msgid)}</seg></tuv>")
+        out.append(f"      <tuv xml:lang={quoteattr(tgt)}><seg>{escape(u.msgstr)}</seg></tuv>")
+        out.append("    </tu>")
+    out += ["  </body>", "</tmx>", ""]
+    return "\n".join(out)
+
+
+def _lang_matches(lang: str, locale: str) -> bool:
+    a, b = lang.replace("-", "_").lower(), locale.lower()
+    return a == b or a.split("_")[0] == b or (a.split("_")[0] == b.split("_")[0] and "_" not in a)
+
+
+def read_tmx(data: bytes, path: str, locale: str, origin: str) -> list[MemoryUnit]:
+    """Memory units for ``locale`` from a TMX file (any version 1.x)."""
+    from lxml import etree
+
+    parser = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=False, load_dtd=False)
+    try:
+        root = etree.fromstring(data, parser)
+    except etree.XMLSyntaxError as e:
+        raise CatalogError(f"not a valid TMX file: {e.msg}", path=path, line=e.lineno) from e
+    if root.tag != "tmx":
+        raise CatalogError(f"not a TMX file (root element <{root.tag}>)", path=path, line=root.sourceline)
+    header = root.find("header")
+    srclang = (header.get("srclang") if header is not None else None) or "en"
+    xml_lang = "{http://www.w3.org/XML/1998/namespace}lang"
+    units: list[MemoryUnit] = []
+    for tu in root.iter("tu"):
+        context = None
+        for prop in tu.findall("prop"):
+            if prop.get("type") == "x-context":
+                context = prop.text or ""
+        source = target = None
+        for tuv in tu.findall("tuv"):
+            lang = tuv.get(xml_lang) or tuv.get("lang") or ""
+            seg = tuv.find("seg")
+            text = "".join(seg.itertext()) if seg is not None else ""
+            if source is None and lang.lower() == srclang.lower():
+                source = text
+            elif target is None and _lang_matches(lang, locale):
+                target = text
+        if source and target:
+            units.append(MemoryUnit(context, source, target, origin))
+    return units
+
+
+def read_memory_file(data: bytes, path: str, locale: str) -> list[MemoryUnit]:
+    """Memory units from a compendium .po or a .tmx file."""
+    locale = check_locale(locale)
+    origin = path.rsplit("/", 1)[-1]
+    if path.lower().endswith(".tmx") or data.lstrip().startswith(b"<"):
+        return read_tmx(data, path, locale, origin)
+    catalog = read_po(data, path, allow_duplicates=True)
+    return list(_units_of(catalog, origin))
+
+
+def merge_into_compendium(existing: Catalog | None, units: list[MemoryUnit], locale: str) -> Catalog:
+    """The imported compendium with ``units`` added (a later import wins on conflicts)."""
+    current = {} if existing is None else {e.key: e for e in existing.entries}
+    for u in units:
+        current[(u.msgctxt, u.msgid)] = Entry(
+            u.msgid, u.msgstr, u.msgctxt, translator_comments=(f"origin: {u.origin}",)
+        )
+    memory = TranslationMemory(MemoryUnit(e.msgctxt, e.msgid, e.msgstr, IMPORTED) for e in current.values())
+    catalog = to_po(memory, locale)
+    entries = tuple(current[(u.msgctxt, u.msgid)] for u in memory.units())
+    return replace(catalog, entries=entries)

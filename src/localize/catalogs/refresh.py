@@ -1,0 +1,43 @@
+"""Bringing a catalog up to date: the one step init, update and route share.
+
+A catalog of record (or none yet) meets the newest template: an existing one is
+merged msgmerge-style, a missing one is created from the template, and then the
+translation memory fills what it can. Nothing is written here; the caller
+decides whether the result becomes the catalog of record (init, update) or only
+goes into a kit (route).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from localize.catalogs.lifecycle import DEFAULT_SIMILARITY, MergeReport, merge, new_catalog
+from localize.catalogs.memory import FillReport, TranslationMemory
+from localize.model import Catalog
+
+__all__ = ["Refreshed", "refresh"]
+
+
+@dataclass(frozen=True, slots=True)
+class Refreshed:
+    catalog: Catalog
+    merge: MergeReport | None  # None: the catalog is new
+    memory: FillReport
+
+
+def refresh(
+    existing: Catalog | None,
+    template: Catalog,
+    course: str,
+    locale: str,
+    memory: TranslationMemory,
+    *,
+    similarity: float = DEFAULT_SIMILARITY,
+) -> Refreshed:
+    """``existing`` (or a new catalog) brought up to date with ``template`` and filled from ``memory``."""
+    if existing is None:
+        catalog, report = new_catalog(template, course, locale), None
+    else:
+        catalog, report = merge(existing, template, similarity=similarity)
+    catalog, filled = memory.fill(catalog, similarity=similarity)
+    return Refreshed(catalog, report, filled)

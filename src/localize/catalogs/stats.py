@@ -1,0 +1,79 @@
+"""Catalog statistics: entries and source words, translated, fuzzy and untranslated.
+
+The one place these tallies are counted; stats, status, the dashboard, the
+preview, routing and the publish gate all read them from here.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+
+from localize.engine.placeholders import strip_placeholders
+from localize.model import Catalog
+
+__all__ = ["CatalogStats", "catalog_stats", "source_words"]
+
+
+def source_words(msgid: str) -> int:
+    return len(strip_placeholders(msgid).split())
+
+
+@dataclass(frozen=True, slots=True)
+class CatalogStats:
+    course: str
+    locale: str
+    entries: int
+    words: int
+    translated: int
+    fuzzy: int
+    untranslated: int
+    translated_words: int
+
+    @property
+    def translated_percent(self) -> float:
+        return 100.0 * self.translated / self.entries if self.entries else 100.0
+
+    @property
+    def fuzzy_percent(self) -> float:
+        return 100.0 * self.fuzzy / self.entries if self.entries else 0.0
+
+    @property
+    def untranslated_percent(self) -> float:
+        return 100.0 * self.untranslated / self.entries if self.entries else 0.0
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "course": self.course,
+            "locale": self.locale,
+            "entries": self.entries,
+            "words": self.words,
+            "translated": self.translated,
+            "fuzzy": self.fuzzy,
+            "untranslated": self.untranslated,
+            "translated_words": self.translated_words,
+            "translated_percent": round(self.translated_percent, 1),
+            "fuzzy_percent": round(self.fuzzy_percent, 1),
+            "untranslated_percent": round(self.untranslated_percent, 1),
+        }
+
+
+def catalog_stats(catalog: Catalog, course: str, locale: str) -> CatalogStats:
+    counts: Counter[str] = Counter()
+    words = translated_words = 0
+    for e in catalog.entries:
+        if e.obsolete:
+            continue
+        n = source_words(e.msgid)
+        words += n
+        if e.translated:
+            counts["translated"] += 1
+            translated_words += n
+        elif e.fuzzy and e.has_translation:
+            counts["fuzzy"] += 1
+        else:
+            counts["untranslated"] += 1
+    total = counts["translated"] + counts["fuzzy"] + counts["untranslated"]
+    return CatalogStats(
+        course, locale, total, words, counts["translated"], counts["fuzzy"], counts["untranslated"], translated_words
+    )

@@ -1,0 +1,188 @@
+"""The workspace of record: where a course's template and translations live.
+
+Layout (the one Babel's tooling expects)::
+
+    templates/COURSE.pot
+    LL/LC_MESSAGES/COURSE.po
+"""
+
+from __future__ import annotations
+
+import re
+
+from localize.catalogs.po import read_po, write_po
+from localize.catalogs.stats import CatalogStats, catalog_stats
+from localize.errors import CatalogNotFoundError, ConfigError
+from localize.locales import PSEUDO_LOCALE, check_locale
+from localize.model import Catalog
+from localize.storage.base import Storage
+from localize.storage.locations import open_storage
+
+__all__ = ["Workspace", "check_course_id", "workspace_stats"]
+
+_COURSE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
+_CATALOG_KEY = re.compile(
+    r"^([A-Za-z]{2,3}(?:[_-][A-Za-z0-9]+)*(?:@[a-z]+)?)/LC_MESSAGES/([A-Za-z0-9][A-Za-z0-9._-]*)\.po$"
+)
+_TEMPLATE_KEY = re.compile(r"^templates/([A-Za-z0-9][A-Za-z0-9._-]*)\.pot$")
+
+
+def check_course_id(course: str) -> str:
+    if not _COURSE.match(course):
+        raise ConfigError(
+            f"invalid course id {course!r}: use letters, digits, '.', '_' and '-' (for example '8.05-quantum-physics')"
+        )
+    return course
+
+
+class Workspace:
+    def __init__(self, storage: Storage | str) -> None:
+        self.storage: Storage = open_storage(storage) if isinstance(storage, str) else storage
+
+    @staticmethod
+    def template_key(course: str) -> str:
+        return f"templates/{check_course_id(course)}.pot"
+
+    @staticmethod
+    def catalog_key(course: str, locale: str) -> str:
+        return f"{check_locale(locale)}/LC_MESSAGES/{check_course_id(course)}.po"
+
+    @staticmethod
+    def memory_key(locale: str) -> str:
+        return f"memory/{check_locale(locale)}.po"
+
+    def describe(self, key: str) -> str:
+        return self.storage.describe(key)
+
+    def record_source(self, course: str, location: str) -> None:
+        """Remember where a course's pages are (for publish and preview)."""
+        import json
+        import os
+
+        if not location.startswith(("s3://", "http://", "https://")):
+            location = os.path.abspath(location)
+        data = (json.dumps({"course": course, "location": location}, indent=2) + "\n").encode("utf-8")
+        key = f"sources/{check_course_id(course)}.json"
+        try:
+            if self.storage.read_bytes(key) == data:
+                return
+        except FileNotFoundError:
+            pass
+        self.storage.write_bytes(key, data)
+
+    def source_of(self, course: str) -> str | None:
+        import json
+
+        try:
+            return str(json.loads(self.storage.read_bytes(f"sources/{check_course_id(course)}.json"))["location"])
+        except FileNotFoundError:
+            return None
+
+    def catalogs(self, *, course: str | None = None, locale: str | None = None) -> list[tuple[str, str]]:
+        """(course, locale) of every catalog in the workspace, sorted."""
+        out: list[tuple[str, str]] = []
+        for key in self.storage.list(""):
+            m = _CATALOG_KEY.match(key)
+            if m is None:
+                continue
+            ll, cid = m.group(1), m.group(2)
+            if (course is None or cid == course) and (locale is None or ll == check_locale(locale)):
+                out.append((cid, ll))
+        return sorted(out)
+
+    def courses(self) -> list[str]:
+        """Courses that have a template."""
+        return sorted(m.group(1) for key in self.storage.list("templates") if (m := _TEMPLATE_KEY.match(key)))
+
+    def read(self, key: str) -> Catalog:
+        try:
+            data = self.storage.read_bytes(key)
+        except FileNotFoundError:
+            raise CatalogNotFoundError("catalog not found", path=self.describe(key)) from None
+        return read_po(data, self.describe(key))
+
+    def read_template(self, course: str) -> Catalog:
+        key = self.template_key(course)
+        try:
+            return self.read(key)
+        except CatalogNotFoundError:
+            raise CatalogNotFoundError(
+                f"no template for course {course!r}; create it with: localize extract SOURCE --course {course}",
+                path=self.describe(key),
+            ) from None
+
+    def read_catalog(self, course: str, locale: str) -> Catalog:
+        key = self.catalog_key(course, locale)
+        try:
+            return self.read(key)
+        except CatalogNotFoundError:
+            ll = check_locale(locale)
+            raise CatalogNotFoundError(
+                f"no {ll} catalog for course {course!r}; start one with "
+                + (
+                    f"`localize pseudo --course {course}`"
+                    if ll == PSEUDO_LOCALE
+                    else f"`localize init --course {course} --locale {ll}`"
+                ),
+                path=self.describe(key),
+            ) from None
+
+    def write(
+        self, key: str, catalog: Catalog, *, volatile: tuple[str, ...] = ("POT-Creation-Date", "PO-Revision-Date")
+    ) -> bool:
+        """Write ``catalog`` atomically; returns False (and writes nothing) when the
+        file already holds the same catalog apart from the ``volatile`` headers."""
+        data = write_po(catalog).encode("utf-8")
+        try:
+            old = self.storage.read_bytes(key)
+        except FileNotFoundError:
+            old = None
+        if old is not None and _strip_volatile(old, volatile) == _strip_volatile(data, volatile):
+            return False
+        self.storage.write_bytes(key, data)
+        m = _CATALOG_KEY.match(key)
+        if m is not None:
+            self._record_history(m.group(2), m.group(1), catalog)
+        return True
+
+    def _record_history(self, course: str, locale: str, catalog: Catalog) -> None:
+        """A small stats snapshot per catalog write: the dashboard's progress over time."""
+        import json
+        from datetime import UTC, datetime
+
+        s = catalog_stats(catalog, course, locale)
+        now = datetime.now(UTC)
+        record = {
+            "at": now.isoformat(timespec="seconds"),
+            "course": course,
+            "locale": locale,
+            "words": s.words,
+            "translated_words": s.translated_words,
+            "translated": s.translated,
+            "entries": s.entries,
+        }
+        stamp = now.strftime("%Y%m%dT%H%M%S.%f")
+        self.storage.write_bytes(f"history/{course}/{locale}/{stamp}.json", json.dumps(record).encode())
+
+    def history(self) -> list[dict[str, object]]:
+        """Every stats snapshot, oldest first."""
+        import json
+
+        out = [json.loads(self.storage.read_bytes(k)) for k in self.storage.list("history") if k.endswith(".json")]
+        return sorted(out, key=lambda r: str(r["at"]))
+
+
+def _strip_volatile(data: bytes, names: tuple[str, ...]) -> bytes:
+    lines = data.split(b"\n")
+    prefixes = tuple(f'"{n}:'.encode() for n in names)
+    return b"\n".join(line for line in lines if not line.startswith(prefixes))
+
+
+def workspace_stats(
+    workspace: Workspace, *, course: str | None = None, locale: str | None = None
+) -> list[CatalogStats]:
+    """Statistics per course x locale, sorted by course then locale."""
+    return [
+        catalog_stats(workspace.read_catalog(cid, ll), cid, ll)
+        for cid, ll in workspace.catalogs(course=course, locale=check_locale(locale) if locale else None)
+    ]

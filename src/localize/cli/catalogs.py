@@ -1,0 +1,309 @@
+"""CLI: catalogs."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+from localize.app.catalogs import (
+    build,
+    export_memory,
+    extract_to_workspace,
+    import_memory,
+    init_locale,
+    merge_files,
+    pseudo_locale,
+    update_course,
+)
+from localize.catalogs.workspace import Workspace, workspace_stats
+from localize.cli.common import (
+    EXIT_FAILED,
+    EXIT_OK,
+    EXIT_PARTIAL,
+    HelpFormatter,
+    add_common,
+    add_jobs,
+    add_similarity,
+    print_failures,
+    progress,
+)
+from localize.locales import check_locale
+from localize.storage.sources import is_page, open_source
+
+
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p = sub.add_parser(
+        "extract",
+        help="extract a course's text into templates/COURSE.pot",
+        description="Extract every piece of human-readable text of a course into DIR/templates/COURSE.pot.\n\n"
+        "Inline markup becomes placeholders such as <a1>...</a1> and <br2/>; the same text\n"
+        "anywhere in the course is one entry listing every page. Pages that cannot be read\n"
+        "are reported and skipped (exit code 1); the others are still extracted.",
+        formatter_class=HelpFormatter,
+    )
+    add_common(p)
+    p.add_argument(
+        "--source-locale", default="en", metavar="LL", help="language of the source pages (default: %(default)s)"
+    )
+    add_jobs(p)
+    p.set_defaults(func=cmd_extract)
+    p = sub.add_parser(
+        "init",
+        help="create a catalog for a new locale from the template",
+        description="Create DIR/LL/LC_MESSAGES/COURSE.po from DIR/templates/COURSE.pot with the\n"
+        "headers gettext tools expect (Language, Plural-Forms from CLDR, UTF-8), then fill\n"
+        "it from the translation memory: every other catalog of LL in the workspace and\n"
+        "any imported memory. Exact matches come in translated, near matches as fuzzy.",
+        formatter_class=HelpFormatter,
+    )
+    add_common(p, source=False)
+    p.add_argument("--locale", required=True, metavar="LL", help="locale code, e.g. es, pt_BR, ar, sw")
+    add_similarity(p)
+    p.set_defaults(func=cmd_init)
+    p = sub.add_parser(
+        "update",
+        help="re-extract a course and merge the new template into its catalogs",
+        description="Re-extract SOURCE into DIR/templates/COURSE.pot and merge it into every\n"
+        "DIR/*/LC_MESSAGES/COURSE.po: unchanged units keep their translations; changed ones\n"
+        "keep the old translation as fuzzy with the previous msgid (#|); vanished ones become\n"
+        "obsolete (#~) and come back if the text returns. Untranslated entries are then\n"
+        "filled from the translation memory. Running it twice changes nothing.",
+        formatter_class=HelpFormatter,
+    )
+    add_common(p)
+    p.add_argument(
+        "--source-locale", default="en", metavar="LL", help="language of the source pages (default: %(default)s)"
+    )
+    add_similarity(p)
+    add_jobs(p)
+    p.set_defaults(func=cmd_update)
+    p = sub.add_parser(
+        "merge",
+        help="merge a .po file with a newer template (like msgmerge)",
+        description="Merge DEF.po with REF.pot by the rules of `localize update` and write the\n"
+        "result to --output (default: replace DEF.po).",
+        formatter_class=HelpFormatter,
+    )
+    p.add_argument("po", metavar="DEF.po", help="the translated catalog")
+    p.add_argument("pot", metavar="REF.pot", help="the new template")
+    p.add_argument("--output", "-o", metavar="FILE", help="where to write (default: DEF.po)")
+    add_similarity(p)
+    p.set_defaults(func=cmd_merge)
+    p = sub.add_parser(
+        "stats",
+        help="translation progress per course and locale",
+        description="Entries, source words, translated / fuzzy / untranslated counts and percentages\n"
+        "for every catalog in the workspace (or one course or locale).",
+        formatter_class=HelpFormatter,
+    )
+    p.add_argument("--locales-dir", default="locales", metavar="DIR", help="catalog workspace (default: %(default)s)")
+    p.add_argument("--course", metavar="ID", help="only this course")
+    p.add_argument("--locale", metavar="LL", help="only this locale")
+    p.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    p.set_defaults(func=cmd_stats)
+    p = sub.add_parser(
+        "tm",
+        help="export or import a translation memory",
+        description="Translation memory exchange. `tm export` writes every translated entry of a locale\n"
+        "(all courses and imported memories) as a compendium .po or a TMX 1.4 file; `tm import`\n"
+        "adds a partner's .po or .tmx to the workspace memory (DIR/memory/LL.po), which `init`\n"
+        "and `update` use to fill untranslated entries.",
+        formatter_class=HelpFormatter,
+    )
+    tm = p.add_subparsers(dest="tm_command", metavar="ACTION", required=True)
+    q = tm.add_parser("export", help="write the memory of a locale to a .po or .tmx file")
+    q.add_argument("--locale", required=True, metavar="LL")
+    q.add_argument("--out", required=True, metavar="FILE", help="FILE.po (compendium) or FILE.tmx")
+    q.add_argument("--locales-dir", default="locales", metavar="DIR", help="catalog workspace (default: %(default)s)")
+    q.add_argument("--source-locale", default="en", metavar="LL", help="source language for TMX (default: %(default)s)")
+    q.set_defaults(func=cmd_tm_export)
+    q = tm.add_parser("import", help="add a .po compendium or .tmx file to the memory of a locale")
+    q.add_argument("file", metavar="FILE", help="a .po or .tmx file")
+    q.add_argument("--locale", required=True, metavar="LL")
+    q.add_argument("--locales-dir", default="locales", metavar="DIR", help="catalog workspace (default: %(default)s)")
+    q.set_defaults(func=cmd_tm_import)
+    p = sub.add_parser(
+        "pseudo",
+        help="write a pseudo-localized (qps-ploc) catalog from the template",
+        description="Write DIR/qps-ploc/LC_MESSAGES/COURSE.po: every ASCII letter replaced by an\n"
+        "accented look-alike, about 30 %% longer and bracketed, placeholders kept. Build\n"
+        "it with --locale qps-ploc to see untranslated or truncated text at a glance.",
+        formatter_class=HelpFormatter,
+    )
+    add_common(p, source=False)
+    p.set_defaults(func=cmd_pseudo)
+    p = sub.add_parser(
+        "build",
+        help="write the course with a catalog's translations spliced in",
+        description="Write every file of SOURCE under OUT, pages translated from\n"
+        "DIR/LL/LC_MESSAGES/COURSE.po. Untranslated and fuzzy entries keep the source text;\n"
+        "everything that is not a translated unit stays byte-for-byte as it was. Sets\n"
+        '<html lang> (and dir="rtl" for right-to-left languages) when LL differs from\n'
+        "the source locale. Translations are escaped: they cannot add markup to a page.",
+        formatter_class=HelpFormatter,
+    )
+    add_common(p)
+    p.add_argument("--locale", required=True, metavar="LL", help="catalog to build from (e.g. es, pt_BR, ar, qps-ploc)")
+    p.add_argument("--out", required=True, metavar="OUT", help="output folder")
+    p.add_argument(
+        "--source-locale", default="en", metavar="LL", help="language of the source pages (default: %(default)s)"
+    )
+    add_jobs(p)
+    p.set_defaults(func=cmd_build)
+
+
+def cmd_extract(args: argparse.Namespace) -> int:
+    source = open_source(args.source)
+    total = sum(1 for p in source.paths() if is_page(p))
+    if total == 0:
+        print(f"error: {args.source}: no .html or .htm pages found", file=sys.stderr)
+        return EXIT_FAILED
+    with progress("extracting", total, args.quiet, sys.stderr) as tick:
+        outcome = extract_to_workspace(
+            Workspace(args.locales_dir),
+            source,
+            args.course,
+            source_locale=args.source_locale,
+            jobs=args.jobs,
+            progress=tick,
+        )
+    result = outcome.result
+    print_failures(result.failures, sys.stderr)
+    print(
+        f"{result.pages} pages, {result.units} units, {len(result.catalog.entries)} entries -> "
+        f"{outcome.path} ({'written' if outcome.written else 'unchanged'})"
+    )
+    if result.failures:
+        n = len(result.failures)
+        print(
+            f"{n} file{'s' if n != 1 else ''} could not be extracted (listed above); {result.pages} of {total} pages extracted",
+            file=sys.stderr,
+        )
+        return EXIT_PARTIAL
+    return EXIT_OK
+
+
+def cmd_init(args: argparse.Namespace) -> int:
+    result = init_locale(Workspace(args.locales_dir), args.course, args.locale, similarity=args.similarity)
+    print(
+        f"{result.entries} entries -> {result.path} (from memory: {result.memory.exact} translated, "
+        f"{result.memory.near} fuzzy)"
+    )
+    return EXIT_OK
+
+
+def cmd_update(args: argparse.Namespace) -> int:
+    source = open_source(args.source)
+    workspace = Workspace(args.locales_dir)
+    total = sum(1 for p in source.paths() if is_page(p))
+    with progress("extracting", total, args.quiet, sys.stderr) as tick:
+        result = update_course(
+            workspace,
+            source,
+            args.course,
+            source_locale=args.source_locale,
+            similarity=args.similarity,
+            jobs=args.jobs,
+            progress=tick,
+        )
+    print_failures(result.extract.failures, sys.stderr)
+    template_state = "written" if result.template_written else "unchanged"
+    print(
+        f"{result.extract.pages} pages, {len(result.extract.catalog.entries)} entries -> {result.template_path} "
+        f"({template_state})"
+    )
+    for c in result.catalogs:
+        if c.error is not None:
+            print(f"error: {c.error}", file=sys.stderr)
+            continue
+        assert c.memory is not None
+        m = c.merge
+        merged = (
+            f"{m.kept} kept, {m.fuzzy} fuzzy, {m.revived} revived, {m.new} new, {m.obsoleted} obsolete"
+            if m is not None
+            else "new catalog"
+        )
+        print(
+            f"{c.locale}: {merged}; "
+            f"from memory {c.memory.exact} translated, {c.memory.near} fuzzy -> {c.path} "
+            f"({'written' if c.written else 'unchanged'})"
+        )
+    if not result.catalogs:
+        print(f"no catalogs yet; start one with: localize init --course {args.course} --locale LL")
+    failures = result.failures
+    if failures:
+        print(f"{len(failures)} problem{'s' if len(failures) != 1 else ''} (listed above)", file=sys.stderr)
+        return EXIT_PARTIAL
+    return EXIT_OK
+
+
+def cmd_merge(args: argparse.Namespace) -> int:
+    m = merge_files(args.po, args.pot, args.output, similarity=args.similarity)
+    print(
+        f"{m.kept} kept, {m.fuzzy} fuzzy, {m.revived} revived, {m.new} new, {m.obsoleted} obsolete -> {args.output or args.po}"
+    )
+    return EXIT_OK
+
+
+def cmd_stats(args: argparse.Namespace) -> int:
+    stats = workspace_stats(Workspace(args.locales_dir), course=args.course, locale=args.locale)
+    if args.json:
+        print(json.dumps([s.as_dict() for s in stats], indent=2))
+        return EXIT_OK
+    if not stats:
+        print(f"no catalogs in {args.locales_dir}")
+        return EXIT_OK
+    width = max(6, *(len(s.course) for s in stats))
+    print(
+        f"{'course':<{width}}  {'locale':<8} {'entries':>7} {'words':>7}  {'translated':>16}  {'fuzzy':>14}  {'untranslated':>14}"
+    )
+    for s in stats:
+        print(
+            f"{s.course:<{width}}  {s.locale:<8} {s.entries:>7} {s.words:>7}  "
+            f"{s.translated:>7} {f'({s.translated_percent:.1f}%)':>8}  {s.fuzzy:>5} {f'({s.fuzzy_percent:.1f}%)':>8}  "
+            f"{s.untranslated:>5} {f'({s.untranslated_percent:.1f}%)':>8}"
+        )
+    return EXIT_OK
+
+
+def cmd_tm_export(args: argparse.Namespace) -> int:
+    n = export_memory(Workspace(args.locales_dir), args.locale, args.out, source_locale=args.source_locale)
+    print(f"{n} translation units -> {args.out}")
+    return EXIT_OK
+
+
+def cmd_tm_import(args: argparse.Namespace) -> int:
+    r = import_memory(Workspace(args.locales_dir), args.file, args.locale)
+    print(f"{r.imported} translation units imported -> {r.path} ({r.total} in all)")
+    return EXIT_OK
+
+
+def cmd_pseudo(args: argparse.Namespace) -> int:
+    entries, path, written = pseudo_locale(Workspace(args.locales_dir), args.course)
+    print(f"{entries} entries -> {path} ({'written' if written else 'unchanged'})")
+    return EXIT_OK
+
+
+def cmd_build(args: argparse.Namespace) -> int:
+    locale = check_locale(args.locale)
+    source = open_source(args.source)
+    total = len(source.paths())
+    with progress(f"building {locale}", total, args.quiet, sys.stderr) as tick:
+        result = build(
+            Workspace(args.locales_dir), source, args.course, locale, args.out,
+            source_locale=args.source_locale, jobs=args.jobs, progress=tick,
+        )  # fmt: skip
+    print_failures(result.failures, sys.stderr)
+    if not args.quiet:
+        print_failures(result.problems, sys.stderr, "warning")
+    print(
+        f"{result.pages} pages ({result.changed_pages} localized), {result.copied} other files -> {args.out}; "
+        f"units: {result.translated} translated, {result.fallback} in the source language"
+    )
+    if result.problems:
+        print(f"{len(result.problems)} translations not used (their placeholders do not match)", file=sys.stderr)
+    if result.failures:
+        print(f"{len(result.failures)} files failed and were copied unchanged (listed above)", file=sys.stderr)
+        return EXIT_PARTIAL
+    return EXIT_OK

@@ -1,0 +1,126 @@
+"""CLI: partners."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from localize.app.partners import check_po_file, write_access_files
+from localize.catalogs.workspace import Workspace
+from localize.cli.common import EXIT_OK, EXIT_PARTIAL, HelpFormatter, add_config
+from localize.config import load_config
+from localize.partners.checks import ERROR, INFO
+from localize.partners.ingest import ingest
+from localize.partners.routing import route
+
+
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p = sub.add_parser(
+        "route",
+        help="send a translation kit to the partner serving a locale",
+        description="Bring DIR/LL/LC_MESSAGES/COURSE.po up to date and write a kit (the .po, a README\n"
+        "for translators, kit.json) into the partner's inbox; record the assignment; POST a\n"
+        "signed notice to the partner's webhook. An unchanged catalog is not sent twice.",
+        formatter_class=HelpFormatter,
+    )
+    p.add_argument("--course", required=True, metavar="ID")
+    p.add_argument("--locale", required=True, metavar="LL")
+    p.add_argument("--partner", metavar="P", help="partner id (default: the one partner serving LL for the course)")
+    add_config(p)
+    p.set_defaults(func=cmd_route)
+    p = sub.add_parser(
+        "check",
+        help="check a translated .po file",
+        description="Check a .po file as the QA gate will: syntax, Language and Plural-Forms headers,\n"
+        "placeholders, markup, variables, URLs, numbers, whitespace, length. Prints\n"
+        "FILE:LINE: severity: check: message and exits 1 if there is an error.\n"
+        "With --course (and --locales-dir) it also finds msgids edited by hand.",
+        formatter_class=HelpFormatter,
+    )
+    p.add_argument("file", metavar="FILE.po")
+    p.add_argument("--locale", metavar="LL", help="the kit's locale (default: the file's X-Localize-Locale header)")
+    p.add_argument("--course", metavar="ID", help="compare with this course's template")
+    p.add_argument("--locales-dir", default="locales", metavar="DIR", help="catalog workspace (default: %(default)s)")
+    p.add_argument("--quiet", "-q", action="store_true", help="errors only")
+    p.set_defaults(func=cmd_check)
+    p = sub.add_parser(
+        "ingest",
+        help="take returned .po files through the QA gate into the catalogs",
+        description="Archive each returned file byte for byte, check it, merge every entry that passes\n"
+        "into the catalog of record (three-way against the kit the partner received), write\n"
+        "a QA report (JSON and HTML) into the partner's inbox and update the assignment.\n"
+        "PATH is a returned .po file or an inbox (default: the partner's inbox, returns/).",
+        formatter_class=HelpFormatter,
+    )
+    p.add_argument("path", nargs="?", metavar="PATH")
+    p.add_argument("--partner", required=True, metavar="P")
+    add_config(p)
+    p.set_defaults(func=cmd_ingest)
+    p = sub.add_parser(
+        "access",
+        help="write per-partner S3 access policies",
+        description="For every partner with an s3:// inbox, write OUT/iam/PARTNER.json (an AWS IAM policy\n"
+        "allowing only its inbox prefix) and OUT/seaweedfs-identities.json (the same for\n"
+        "SeaweedFS, with freshly generated keys; the file is readable by its owner only).",
+        formatter_class=HelpFormatter,
+    )
+    p.add_argument("--out", required=True, metavar="DIR")
+    add_config(p)
+    p.set_defaults(func=cmd_access)
+
+
+def cmd_route(args: argparse.Namespace) -> int:
+    result = route(load_config(args.config), args.course, args.locale, partner_id=args.partner)
+    a = result.assignment
+    if not result.sent:
+        print(
+            f"unchanged since kit {a.kit} was sent to {a.partner} on {a.sent_at[:10]}; nothing sent ({result.kit_location})"
+        )
+        return EXIT_OK
+    print(
+        f"kit {a.kit} -> {a.partner}: {result.kit_location} (due {a.due}; {a.entries} entries, "
+        f"{a.words_to_translate} words to translate; webhook: {result.webhook})"
+    )
+    return EXIT_OK
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    problems = check_po_file(args.file, locale=args.locale, workspace=Workspace(args.locales_dir), course=args.course)
+    for p in problems:
+        if args.quiet and p.severity != ERROR:
+            continue
+        print(p)
+    errors = sum(1 for p in problems if p.severity == ERROR)
+    warnings = sum(1 for p in problems if p.severity not in (ERROR, INFO))
+    if not args.quiet:
+        print(
+            f"{errors} error{'s' if errors != 1 else ''}, {warnings} warning{'s' if warnings != 1 else ''}",
+            file=sys.stderr,
+        )
+    return EXIT_PARTIAL if errors else EXIT_OK
+
+
+def cmd_ingest(args: argparse.Namespace) -> int:
+    reports = ingest(load_config(args.config), args.partner, args.path)
+    if not reports:
+        print("no returned files waiting")
+    for r in reports:
+        print(r.summary())
+        for p in r.problems:
+            if p.severity == "error":
+                print(f"  {p}", file=sys.stderr)
+        if r.report and not r.already:
+            print(f"  report: {r.report}")
+    bad = [r for r in reports if r.state in ("rejected", "partially accepted")]
+    return EXIT_PARTIAL if bad else EXIT_OK
+
+
+def cmd_access(args: argparse.Namespace) -> int:
+    for f in write_access_files(load_config(args.config), args.out):
+        if f.partner is None:
+            print(f"SeaweedFS identities (with new keys, owner-only file) -> {f.path}")
+        elif f.path is None:
+            print(f"{f.partner}: folder inbox, no policy needed")
+        else:
+            print(f"{f.partner}: {f.location} -> {f.path}")
+    return EXIT_OK

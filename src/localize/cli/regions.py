@@ -1,0 +1,125 @@
+"""CLI: regions."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from localize.app.regions import list_versions, publish, rollback
+from localize.cli.common import EXIT_FAILED, EXIT_OK, EXIT_PARTIAL, HelpFormatter, add_config, bytes_progress
+from localize.config import load_config
+from localize.errors import LocalizeError
+from localize.regions.pull import pull, pull_all, rollback_local
+
+
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p = sub.add_parser(
+        "publish",
+        help="build a locale and publish it to its regions",
+        description="Build COURSE in LL and upload it to every region serving LL (or --region R):\n"
+        "content-addressed objects (only what the region lacks is uploaded), a manifest per\n"
+        "version, then the live pointer, swapped with a conditional write; the region index\n"
+        "lists what is available. An unchanged course uploads nothing.",
+        formatter_class=HelpFormatter,
+    )
+    p.add_argument("--course", required=True, metavar="ID")
+    p.add_argument("--locale", required=True, metavar="LL")
+    p.add_argument("--region", metavar="R", help="only this region")
+    p.add_argument("--source", metavar="SOURCE", help="course pages (default: where `extract` read them)")
+    p.add_argument("--dry-run", action="store_true", help="say what would be uploaded, upload nothing")
+    add_config(p)
+    p.set_defaults(func=cmd_publish)
+    p = sub.add_parser("versions", help="list the published versions of a course in a region")
+    p.add_argument("--course", required=True, metavar="ID")
+    p.add_argument("--locale", required=True, metavar="LL")
+    p.add_argument("--region", required=True, metavar="R")
+    add_config(p)
+    p.set_defaults(func=cmd_versions)
+    p = sub.add_parser(
+        "rollback",
+        help="point a region back to an earlier version",
+        description="Move the live pointer of COURSE/LL in region R back to the previous version\n"
+        "(or --to VERSION). Mirrors get it on their next pull.",
+        formatter_class=HelpFormatter,
+    )
+    p.add_argument("--course", required=True, metavar="ID")
+    p.add_argument("--locale", required=True, metavar="LL")
+    p.add_argument("--region", required=True, metavar="R")
+    p.add_argument("--to", metavar="VERSION")
+    add_config(p)
+    p.set_defaults(func=cmd_rollback)
+    p = sub.add_parser(
+        "pull",
+        help="fetch a published course onto a mirror",
+        description="Download COURSE/LL from LOCATION (s3://bucket/prefix, or an https:// base URL of a\n"
+        "public bucket or CDN) into DEST: only files that changed, every sha256 verified, staged\n"
+        "beside the live version and switched with one atomic rename (DEST/COURSE/LL is a\n"
+        "symlink). An interrupted pull resumes; a damaged file stops it before anything\n"
+        "switches. --all pulls everything in the region index; --rollback switches back.",
+        formatter_class=HelpFormatter,
+    )
+    p.add_argument("--from", dest="location", metavar="LOCATION")
+    p.add_argument("--course", metavar="ID")
+    p.add_argument("--locale", metavar="LL")
+    p.add_argument("--dest", required=True, metavar="DIR")
+    p.add_argument("--all", action="store_true", help="every course and locale in the region index")
+    p.add_argument("--rollback", action="store_true", help="switch DEST back to the previous version it holds")
+    p.add_argument("--endpoint-url", metavar="URL", help="S3 endpoint (default: AWS_ENDPOINT_URL)")
+    p.add_argument("--quiet", "-q", action="store_true")
+    p.set_defaults(func=cmd_pull)
+
+
+def cmd_publish(args: argparse.Namespace) -> int:
+    results = publish(
+        load_config(args.config), args.course, args.locale, region=args.region, source=args.source, dry_run=args.dry_run
+    )
+    for r in results:
+        print(f"{r.region}: {r.message}")
+        for path in r.would_upload:
+            print(f"  would upload {path}")
+    return EXIT_OK
+
+
+def cmd_versions(args: argparse.Namespace) -> int:
+    found = list_versions(load_config(args.config), args.region, args.course, args.locale)
+    if not found:
+        print(f"{args.course}/{args.locale} has no published versions in {args.region}")
+    for v in found:
+        print(f"{'*' if v.live else ' '} {v.version}  {v.created}  {v.files} files  {v.translated_percent}% translated")
+    return EXIT_OK
+
+
+def cmd_rollback(args: argparse.Namespace) -> int:
+    old, new = rollback(load_config(args.config), args.region, args.course, args.locale, args.to)
+    print(f"{args.region}: {args.course}/{args.locale} live version {old} -> {new}")
+    return EXIT_OK
+
+
+def cmd_pull(args: argparse.Namespace) -> int:
+    if args.rollback:
+        if not (args.course and args.locale):
+            print("error: --rollback needs --course and --locale", file=sys.stderr)
+            return EXIT_FAILED
+        old, new = rollback_local(args.dest, args.course, args.locale)
+        print(f"{args.dest}/{args.course}/{args.locale}: {old} -> {new}")
+        return EXIT_OK
+    if not args.location:
+        print("error: --from LOCATION is required", file=sys.stderr)
+        return EXIT_FAILED
+    if args.all:
+        results = pull_all(args.location, args.dest, endpoint_url=args.endpoint_url)
+        failed = 0
+        for r in results:
+            if isinstance(r, LocalizeError):
+                failed += 1
+                print(f"error: {r}", file=sys.stderr)
+            else:
+                print(f"{r.course}/{r.locale}: {r.message}")
+        return EXIT_PARTIAL if failed else EXIT_OK
+    if not (args.course and args.locale):
+        print("error: give --course and --locale, or --all", file=sys.stderr)
+        return EXIT_FAILED
+    with bytes_progress(f"pulling {args.course}/{args.locale}", args.quiet, sys.stderr) as tick:
+        result = pull(args.location, args.course, args.locale, args.dest, endpoint_url=args.endpoint_url, progress=tick)
+    print(f"{args.course}/{args.locale}: {result.message}")
+    return EXIT_OK

@@ -1,0 +1,118 @@
+"""CLI: views."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+
+from localize.cli.common import EXIT_OK, HelpFormatter, add_config
+from localize.config import load_config
+from localize.storage.sources import open_source
+from localize.views.dashboard import write_report
+from localize.views.preview import PreviewServer, build_preview
+from localize.views.status import course_status
+
+
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p = sub.add_parser(
+        "preview",
+        help="see a .po file on the course's own pages",
+        description="Build the course SOURCE with FILE.po and serve it on 127.0.0.1: every translated\n"
+        "sentence shows its source text and PO line on hover, untranslated ones are highlighted,\n"
+        "and a banner lists what `localize check` says. Edit and save the .po file: the preview\n"
+        "rebuilds; reload the page. Ctrl-C stops it. --out DIR builds once without serving.",
+        formatter_class=HelpFormatter,
+    )
+    p.add_argument("file", metavar="FILE.po")
+    p.add_argument("source", metavar="SOURCE", help="course folder or OCW .zip")
+    p.add_argument("--course", required=True, metavar="ID")
+    p.add_argument("--port", type=int, default=0, metavar="N", help="port on 127.0.0.1 (default: any free port)")
+    p.add_argument("--open", action="store_true", help="open it in the web browser")
+    p.add_argument("--out", metavar="DIR", help="build into DIR and exit instead of serving")
+    p.set_defaults(func=cmd_preview)
+    p = sub.add_parser(
+        "report",
+        help="write a progress dashboard (one self-contained HTML file)",
+        description="One HTML page with no external assets: per partner and locale a progress bar per\n"
+        "course, assignments with due dates (overdue marked), the last QA results, the version\n"
+        "live in each region, and words translated over time. Readable on a phone.",
+        formatter_class=HelpFormatter,
+    )
+    p.add_argument("--locales-dir", metavar="DIR", help="catalog workspace (default: from --config, else ./locales)")
+    p.add_argument("--out", required=True, metavar="FILE.html")
+    p.add_argument("--config", metavar="FILE", help="localize.toml, for partners and regions (optional)")
+    p.set_defaults(func=cmd_report)
+    p = sub.add_parser(
+        "status",
+        help="where every course x locale stands",
+        description="For every course x locale: translated share, the partner it is assigned to and the\n"
+        "kit's state and due date (overdue ones marked), returns, and the version live in each region.",
+        formatter_class=HelpFormatter,
+    )
+    p.add_argument("--course", metavar="ID")
+    p.add_argument("--json", action="store_true")
+    add_config(p)
+    p.set_defaults(func=cmd_status)
+
+
+def cmd_preview(args: argparse.Namespace) -> int:
+
+    if args.out:
+        result = build_preview(args.file, open_source(args.source), args.out)
+        print(
+            f"{result.pages} pages ({result.locale}) -> {args.out}: {result.translated} units translated, {result.untranslated} not"
+        )
+        return EXIT_OK
+
+    def rebuilt(build: object) -> None:
+        print(f"{args.file} changed: checked again; reload the page to see it", file=sys.stderr)
+
+    server = PreviewServer(args.file, args.source, port=args.port, on_rebuild=rebuilt).start()
+    b = server.build
+    errors = sum(1 for p in b.problems if p.severity == "error")
+    print(f"preview of {args.file} ({b.locale}, {b.pages} pages, ready in {b.seconds:.1f} s; {errors} check errors)")
+    print(f"  {server.url}")
+    print("edit and save the .po file to rebuild; Ctrl-C to stop", file=sys.stderr)
+    if args.open:
+        import webbrowser
+
+        webbrowser.open(server.url)
+    try:
+        while True:
+            time.sleep(3600)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.stop()
+    return EXIT_OK
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+
+    path = write_report(args.out, locales_dir=args.locales_dir, config_path=args.config)
+    print(f"dashboard -> {path}")
+    return EXIT_OK
+
+
+def cmd_status(args: argparse.Namespace) -> int:
+
+    rows = course_status(load_config(args.config), course=args.course)
+    if args.json:
+        print(json.dumps(rows, indent=2))
+        return EXIT_OK
+    if not rows:
+        print("no catalogs or assignments yet")
+        return EXIT_OK
+    print(f"{'course':<22} {'locale':<7} {'done':>6}  {'partner':<10} {'state':<19} {'due':<11} published")
+    for r in rows:
+        done = "-" if r["translated_percent"] is None else f"{r['translated_percent']:.0f}%"
+        due = (r["due"] or "-") + ("!" if r["overdue"] else "")
+        published = ", ".join(f"{k}={v}" for k, v in r["published"].items()) or "-"
+        print(
+            f"{r['course']:<22} {r['locale']:<7} {done:>6}  {r['partner'] or '-':<10} {r['state']:<19} {due:<11} {published}"
+        )
+    if any(r["overdue"] for r in rows):
+        print("! overdue")
+    return EXIT_OK

@@ -1,0 +1,556 @@
+"""A fast, forgiving HTML tree builder that remembers where everything came from.
+
+Every node keeps the character offsets of its start tag, content and end tag in
+the decoded page. Extraction reads text through those offsets and the rebuild
+splices translations into the same offsets, so the two cannot drift and
+everything that is not translated stays exactly as it was.
+
+It follows the parts of the HTML5 parsing rules that decide which text belongs
+to which element (raw-text elements, void elements, implied end tags of p, li,
+td..., stray end tags, unclosed elements at the end of the file) and leaves the
+rest (foster parenting, formatting-element reconstruction) alone: they change
+how a browser renders broken markup, not which text it shows.
+
+One cohesive thing at about 550 lines: the tokenizer, the implied-end-tag rules
+and the tree they build belong together; split apart, each half would need the
+other's tables.
+"""
+
+from __future__ import annotations
+
+import re
+
+__all__ = ["Attribute", "Comment", "Element", "Stray", "Text", "content", "parse", "parse_attributes"]
+
+_WS = "\t\n\f\r "
+
+# One pattern for everything that starts with "<". Possessive quantifiers keep it
+# linear on pathological input (an unclosed tag at the end of a large file).
+_MASTER = re.compile(
+    r"""<(?:
+    (!--.*?(?:--!?>|\Z))                                    # 1 comment
+   |([!?][^>]*+>?)                                          # 2 doctype, CDATA, PI, bogus comment
+   |/([A-Za-z][^\t\n\f\r />]*+)[^>]*+>                      # 3 end tag name
+   |([A-Za-z][^\t\n\f\r />]*+)                              # 4 start tag name
+    ((?:[\t\n\f\r /]*+[^\t\n\f\r />][^\t\n\f\r />=]*+
+        (?:[\t\n\f\r ]*+=[\t\n\f\r ]*+(?:"[^"]*+"|'[^']*+'|[^\t\n\f\r >]++))?+
+    )*+)                                                    # 5 attributes
+    [\t\n\f\r /]*+>)
+    """,
+    re.S | re.X,
+)
+
+_ATTRIBUTE = re.compile(
+    r"""([^\t\n\f\r />][^\t\n\f\r />=]*)
+        (?:[\t\n\f\r ]*=[\t\n\f\r ]*(?:"([^"]*)"|'([^']*)'|([^\t\n\f\r >]+)))?""",
+    re.X,
+)
+
+VOID = frozenset(
+    [
+        "area",
+        "base",
+        "basefont",
+        "bgsound",
+        "br",
+        "col",
+        "embed",
+        "frame",
+        "hr",
+        "image",
+        "img",
+        "input",
+        "keygen",
+        "link",
+        "meta",
+        "param",
+        "source",
+        "track",
+        "wbr",
+    ]
+)
+# Elements whose content is not markup: skipped up to their end tag.
+RAW_TEXT = frozenset(
+    ["script", "style", "xmp", "iframe", "noembed", "noframes", "plaintext", "textarea", "title", "svg", "math"]
+)
+RCDATA = frozenset(("title", "textarea"))
+
+# Phrasing elements: they may sit inside a sentence and become placeholders.
+INLINE = frozenset(
+    [
+        "a",
+        "abbr",
+        "acronym",
+        "b",
+        "bdi",
+        "bdo",
+        "big",
+        "br",
+        "cite",
+        "code",
+        "data",
+        "del",
+        "dfn",
+        "em",
+        "font",
+        "i",
+        "img",
+        "ins",
+        "kbd",
+        "mark",
+        "nobr",
+        "q",
+        "rp",
+        "rt",
+        "ruby",
+        "s",
+        "samp",
+        "small",
+        "span",
+        "strike",
+        "strong",
+        "sub",
+        "sup",
+        "time",
+        "tt",
+        "u",
+        "var",
+        "wbr",
+        "script",
+        "style",
+        "template",
+        "svg",
+        "math",
+        "iframe",
+        "noscript",
+    ]
+)
+# Elements whose content is never translated.
+OPAQUE = frozenset(
+    [
+        "script",
+        "style",
+        "template",
+        "pre",
+        "code",
+        "kbd",
+        "samp",
+        "xmp",
+        "iframe",
+        "noembed",
+        "noframes",
+        "plaintext",
+        "textarea",
+        "svg",
+        "math",
+    ]
+)
+# Opaque elements a reader never sees: dropped from the edges of a unit.
+INVISIBLE = frozenset(("script", "style", "template", "noscript"))
+
+_P_CLOSERS = frozenset(
+    [
+        "address",
+        "article",
+        "aside",
+        "blockquote",
+        "center",
+        "details",
+        "dialog",
+        "dir",
+        "div",
+        "dl",
+        "fieldset",
+        "figcaption",
+        "figure",
+        "footer",
+        "form",
+        "h1",
+        "h2",
+        "h3",
+        "h4",
+        "h5",
+        "h6",
+        "header",
+        "hgroup",
+        "hr",
+        "main",
+        "menu",
+        "nav",
+        "ol",
+        "p",
+        "pre",
+        "section",
+        "table",
+        "ul",
+        "li",
+        "dd",
+        "dt",
+        "summary",
+    ]
+)
+_HEADINGS = frozenset(["h1", "h2", "h3", "h4", "h5", "h6"])
+# Where a search for an element to close stops (a simplified "scope").
+_SCOPE = frozenset(["html", "table", "td", "th", "caption", "marquee", "object", "template", "applet", "button"])
+_TABLE_PARTS = frozenset(["table", "tbody", "thead", "tfoot", "tr", "td", "th", "caption", "colgroup"])
+
+_END_PATTERNS: dict[str, re.Pattern[str]] = {
+    name: re.compile(r"</" + name + r"[\t\n\f\r />]", re.I) for name in RAW_TEXT
+}
+_TRANSLATE_NO = re.compile(r"""(?:^|[\t\n\f\r /])translate[\t\n\f\r ]*=[\t\n\f\r ]*["']?no\b""", re.I)
+_TRANSLATE_YES = re.compile(r"""(?:^|[\t\n\f\r /])translate[\t\n\f\r ]*=[\t\n\f\r ]*["']?yes\b""", re.I)
+_NOTRANSLATE_CLASS = re.compile(
+    r"""(?:^|[\t\n\f\r /])class[\t\n\f\r ]*=[\t\n\f\r ]*(?:"[^"]*\bnotranslate\b[^"]*"|'[^']*\bnotranslate\b[^']*'|notranslate\b)""",
+    re.I,
+)
+_IGNORE_ATTR = re.compile(r"(?:^|[\t\n\f\r /])data-translate-ignore\b", re.I)
+_CONTEXT_ATTR = re.compile(
+    r"""(?:^|[\t\n\f\r /])data-translate-context[\t\n\f\r ]*=[\t\n\f\r ]*(?:"([^"]*)"|'([^']*)'|([^\t\n\f\r >]+))""",
+    re.I,
+)
+
+
+class Text:
+    """A run of character data, ``page[start:end]`` (entities not decoded)."""
+
+    __slots__ = ("end", "start")
+
+    def __init__(self, start: int, end: int) -> None:
+        self.start = start
+        self.end = end
+
+
+class Comment(Text):
+    """A comment, doctype or processing instruction: kept, never translated."""
+
+    __slots__ = ()
+
+
+class Stray(Text):
+    """An end tag that closes nothing (common in real pages): kept as it is."""
+
+    __slots__ = ("tag",)
+
+    def __init__(self, start: int, end: int, tag: str) -> None:
+        super().__init__(start, end)
+        self.tag = tag
+
+
+class Element:
+    """An element with the offsets of its parts.
+
+    ``page[start:tag_end]`` is the start tag, ``page[tag_end:end_start]`` the
+    content and ``page[end_start:end]`` the end tag, empty when the end was
+    implied. ``inline`` is true when the element and all its descendants are
+    phrasing content, so it can become a placeholder inside a sentence.
+    """
+
+    __slots__ = (
+        "attrs",
+        "attrs_at",
+        "author_ignored",
+        "children",
+        "context",
+        "end",
+        "end_start",
+        "ignored",
+        "inline",
+        "start",
+        "tag",
+        "tag_end",
+    )
+
+    def __init__(self, tag: str, start: int, tag_end: int, attrs: str, attrs_at: int) -> None:
+        self.tag = tag
+        self.start = start
+        self.tag_end = tag_end
+        self.end_start = tag_end
+        self.end = tag_end
+        self.children: list[Element | Text] = []  # elements, comments, stray end tags; text is the gaps
+        self.attrs = attrs
+        self.attrs_at = attrs_at
+        self.author_ignored: bool | None = None  # None: "inherit" (translate="yes" sets False)
+        self.context: str | None = None
+        self.ignored = tag in OPAQUE
+        self.inline = tag in INLINE
+        if "translate" in attrs:
+            self._read_translate_attributes(attrs)
+
+    def _read_translate_attributes(self, attrs: str) -> None:
+        if _TRANSLATE_NO.search(attrs) or _NOTRANSLATE_CLASS.search(attrs) or _IGNORE_ATTR.search(attrs):
+            self.author_ignored = True
+            self.ignored = True
+        elif _TRANSLATE_YES.search(attrs):
+            self.author_ignored = False
+        m = _CONTEXT_ATTR.search(attrs)
+        if m:
+            import html
+
+            value = m.group(1) if m.group(1) is not None else m.group(2) if m.group(2) is not None else m.group(3)
+            self.context = html.unescape(value).strip() or None
+
+    def close(self, end_start: int, end: int) -> None:
+        self.end_start = end_start
+        self.end = end
+        if self.inline:
+            for child in self.children:
+                if isinstance(child, Element) and not child.inline:
+                    self.inline = False
+                    break
+
+    def attributes(self) -> list[Attribute]:
+        return parse_attributes(self.attrs, self.attrs_at)
+
+    def __repr__(self) -> str:
+        return f"<Element {self.tag} {self.start}:{self.end}>"
+
+
+class Attribute:
+    """An attribute of a start tag; ``value_start``/``value_end`` exclude quotes."""
+
+    __slots__ = ("name", "quote", "value", "value_end", "value_start")
+
+    def __init__(self, name: str, value: str | None, value_start: int, value_end: int, quote: str) -> None:
+        self.name = name
+        self.value = value
+        self.value_start = value_start
+        self.value_end = value_end
+        self.quote = quote
+
+
+def parse_attributes(attrs: str, offset: int) -> list[Attribute]:
+    """Attributes of a start tag, with offsets in the page (raw values, not unescaped)."""
+    out: list[Attribute] = []
+    for m in _ATTRIBUTE.finditer(attrs):
+        name = m.group(1).lower()
+        for group, quote in ((2, '"'), (3, "'"), (4, "")):
+            if m.group(group) is not None:
+                out.append(Attribute(name, m.group(group), offset + m.start(group), offset + m.end(group), quote))
+                break
+        else:
+            out.append(Attribute(name, None, offset + m.end(1), offset + m.end(1), ""))
+    return out
+
+
+_TRACKED = frozenset(
+    [
+        "p",
+        "li",
+        "dt",
+        "dd",
+        "td",
+        "th",
+        "tr",
+        "tbody",
+        "thead",
+        "tfoot",
+        "option",
+        "optgroup",
+        "h1",
+        "h2",
+        "h3",
+        "h4",
+        "h5",
+        "h6",
+    ]
+)
+
+
+class _Stack:
+    """Open elements, with a count of the open elements whose end can be implied."""
+
+    __slots__ = ("counts", "items")
+
+    def __init__(self, root: Element) -> None:
+        self.items = [root]
+        self.counts = dict.fromkeys(_TRACKED, 0)
+
+    def push(self, el: Element) -> None:
+        self.items.append(el)
+        if el.tag in _TRACKED:
+            self.counts[el.tag] += 1
+
+    def pop_to(self, index: int, at: int, end: int | None = None) -> None:
+        """Close items[index:]; the one at ``index`` ends at ``end`` if given (an
+        explicit end tag), the others have implied ends at ``at``."""
+        items = self.items
+        counts = self.counts
+        for i in range(len(items) - 1, index - 1, -1):
+            el = items[i]
+            if end is not None and i == index:
+                el.close(at, end)
+            else:
+                el.close(at, at)
+            if el.tag in _TRACKED:
+                counts[el.tag] -= 1
+        del items[index:]
+
+    def find(self, names: tuple[str, ...], stop: frozenset[str]) -> int:
+        counts = self.counts
+        if not any(counts[n] for n in names):
+            return 0
+        items = self.items
+        for i in range(len(items) - 1, 0, -1):
+            tag = items[i].tag
+            if tag in names:
+                return i
+            if tag in stop:
+                return 0
+        return 0
+
+
+_LI_STOP = _SCOPE | {"ul", "ol", "menu"}
+_DD_STOP = _SCOPE | {"dl"}
+_ROW_STOP = frozenset(("html", "table", "template"))
+_CELL_STOP = frozenset(("html", "table", "template", "tr"))
+_OPTION_STOP = frozenset(("html", "select", "datalist", "optgroup", "template"))
+_IMPLIED: dict[str, tuple[tuple[str, ...], frozenset[str]]] = {
+    "li": (("li",), _LI_STOP),
+    "dt": (("dt", "dd"), _DD_STOP),
+    "dd": (("dt", "dd"), _DD_STOP),
+    "td": (("td", "th"), _CELL_STOP),
+    "th": (("td", "th"), _CELL_STOP),
+    "tr": (("tr",), _ROW_STOP),
+    "tbody": (("tbody", "thead", "tfoot"), _ROW_STOP),
+    "thead": (("tbody", "thead", "tfoot"), _ROW_STOP),
+    "tfoot": (("tbody", "thead", "tfoot"), _ROW_STOP),
+    "option": (("option",), _OPTION_STOP),
+    "optgroup": (("option", "optgroup"), _OPTION_STOP),
+}
+_HEADING_TUPLE = tuple(sorted(_HEADINGS))
+
+
+def _close_implied(stack: _Stack, name: str, at: int) -> None:
+    """Close what the start tag ``name`` implicitly ends (HTML5 "implied end tags")."""
+    if name in _P_CLOSERS:
+        i = stack.find(("p",), _SCOPE)
+        if i:
+            stack.pop_to(i, at)
+    rule = _IMPLIED.get(name)
+    if rule is not None:
+        i = stack.find(rule[0], rule[1])
+        if i:
+            stack.pop_to(i, at)
+    elif name in _HEADINGS and stack.items[-1].tag in _HEADINGS:
+        stack.pop_to(len(stack.items) - 1, at)
+
+
+_IMPLYING = _P_CLOSERS | set(_IMPLIED)
+
+
+def parse(page: str) -> Element:
+    """Build the tree of ``page``; never raises on malformed markup.
+
+    Text is not stored as nodes: the text of an element is the gaps between
+    its children (see :func:`content`), which halves the work on large pages.
+    """
+    root = Element("#document", 0, 0, "", 0)
+    stack = _Stack(root)
+    items = stack.items
+    counts = stack.counts
+    children = root.children
+    pos = 0
+    n = len(page)
+    search = _MASTER.search
+    tracked = _TRACKED
+    implying = _IMPLYING
+    void = VOID
+    raw_text = RAW_TEXT
+    while True:
+        m = search(page, pos)
+        if m is None:
+            break
+        s = m.start()
+        e = m.end()
+        kind = m.lastindex
+        if kind == 5:
+            name = m.group(4).lower()
+            if name in implying and len(items) > 1:
+                _close_implied(stack, name, s)
+                children = items[-1].children
+            el = Element(name, s, e, m.group(5), m.start(5))
+            parent = items[-1]
+            if parent.ignored and el.author_ignored is None:
+                # descendants of translate="no" stay ignored unless they say translate="yes"
+                el.ignored = True
+                el.author_ignored = parent.author_ignored
+            if el.context is None:
+                el.context = parent.context
+            children.append(el)
+            if name in void:
+                pos = e
+                continue
+            if name in raw_text:
+                end_m = None if name == "plaintext" else _END_PATTERNS[name].search(page, e)
+                if end_m is None:
+                    el.close(n, n)
+                    pos = n
+                else:
+                    gt = page.find(">", end_m.end() - 1)
+                    pos = n if gt < 0 else gt + 1
+                    el.close(end_m.start(), pos)
+                continue
+            items.append(el)
+            if name in tracked:
+                counts[name] += 1
+            children = el.children
+            pos = e
+            continue
+        if kind == 3:
+            end_name = m.group(3).lower()
+            i = 0
+            if items[-1].tag == end_name:
+                i = len(items) - 1
+            else:
+                for j in range(len(items) - 2, 0, -1):
+                    tag = items[j].tag
+                    if tag == end_name:
+                        i = j
+                        break
+                    if tag in _SCOPE or (tag in _TABLE_PARTS and end_name not in _TABLE_PARTS):
+                        break
+            if i:
+                if i == len(items) - 1:
+                    el = items.pop()
+                    el.close(s, e)
+                    if end_name in tracked:
+                        counts[end_name] -= 1
+                else:
+                    stack.pop_to(i, s, e)
+                children = items[-1].children
+            else:
+                children.append(Stray(s, e, end_name))
+            pos = e
+            continue
+        # comment, doctype, processing instruction
+        children.append(Comment(s, e))
+        pos = e
+    stack.pop_to(1, n)
+    root.close(n, n)
+    return root
+
+
+def find_element(el: Element, tag: str) -> Element | None:
+    """The first element named ``tag`` under ``el``, depth first (document order)."""
+    for child in el.children:
+        if isinstance(child, Element):
+            if child.tag == tag:
+                return child
+            found = find_element(child, tag)
+            if found is not None:
+                return found
+    return None
+
+
+def content(el: Element) -> list[Element | Text]:
+    """The children of ``el`` with the text between them as :class:`Text` nodes."""
+    out: list[Element | Text] = []
+    prev = el.tag_end
+    for child in el.children:
+        if child.start > prev:
+            out.append(Text(prev, child.start))
+        out.append(child)
+        prev = child.end
+    if el.end_start > prev:
+        out.append(Text(prev, el.end_start))
+    return out

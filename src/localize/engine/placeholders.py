@@ -1,0 +1,98 @@
+"""The placeholder grammar: how inline markup appears inside a msgid.
+
+A unit's inline markup is shown to translators as short numbered tags: paired
+``<a1>…</a1>``, ``<em2>…</em2>`` and void ``<br3/>``. The name is the HTML tag
+(letters and ``-``) followed by the placeholder's number. This module is the
+only place that grammar is written down; segments (rebuild), the QA checks,
+statistics and pseudo-localization all use it.
+"""
+
+from __future__ import annotations
+
+import re
+
+from localize.model import Placeholder, Unit, UnitKind
+
+__all__ = [
+    "PLACEHOLDER",
+    "PLACEHOLDER_PATTERN",
+    "TranslationProblem",
+    "parse_translation",
+    "strip_placeholders",
+    "unit_for",
+]
+
+PLACEHOLDER_PATTERN = r"<(/?)([A-Za-z][A-Za-z-]*\d+)(/?)>"
+"""Group 1: ``/`` of a closing tag; group 2: the name (``a1``); group 3: ``/`` of a void tag."""
+PLACEHOLDER = re.compile(PLACEHOLDER_PATTERN)
+
+
+def strip_placeholders(text: str) -> str:
+    """``text`` with every placeholder replaced by a space (for words and numbers)."""
+    return PLACEHOLDER.sub(" ", text) if "<" in text else text
+
+
+def unit_for(msgid: str) -> Unit:
+    """The placeholders a msgid carries, as a Unit that :func:`parse_translation` understands."""
+    placeholders: dict[str, Placeholder] = {}
+    for m in PLACEHOLDER.finditer(msgid):
+        name = m.group(2)
+        if m.group(3):
+            placeholders[name] = Placeholder(name, 0, 0)
+        elif not m.group(1) and name not in placeholders:
+            placeholders[name] = Placeholder(name, 0, 0, 0, 0)
+    return Unit(UnitKind.TEXT, msgid, None, 0, 0, tuple(placeholders.values()))
+
+
+class TranslationProblem(ValueError):
+    """A translation cannot be used for its unit (it falls back to the source)."""
+
+
+def parse_translation(msgstr: str, unit: Unit) -> list[str | tuple[str, Placeholder]]:
+    """Split a translation into text and placeholder tokens, checking the placeholders.
+
+    Returns text pieces (still unescaped) and ``("open"|"close"|"void", placeholder)``
+    tuples. Raises :class:`TranslationProblem` when a placeholder of the unit is
+    missing, repeated, misnested or changed from paired to void; anything that
+    looks like markup but is not one of the unit's placeholders is plain text.
+    """
+    by_name = {p.name: p for p in unit.placeholders}
+    tokens: list[str | tuple[str, Placeholder]] = []
+    seen: dict[str, int] = {}
+    stack: list[str] = []
+    pos = 0
+    for m in PLACEHOLDER.finditer(msgstr):
+        ph = by_name.get(m.group(2))
+        if ph is None:
+            continue
+        closing, selfclosing = m.group(1) == "/", m.group(3) == "/"
+        if ph.void:
+            if closing or not selfclosing:
+                raise TranslationProblem(f"placeholder <{ph.name}/> must stay a single <{ph.name}/>")
+            kind = "void"
+        elif selfclosing:
+            raise TranslationProblem(f"placeholder <{ph.name}> needs its closing </{ph.name}>")
+        elif closing:
+            if not stack or stack[-1] != ph.name:
+                raise TranslationProblem(f"</{ph.name}> closes a placeholder that is not open or is misnested")
+            stack.pop()
+            kind = "close"
+        else:
+            stack.append(ph.name)
+            kind = "open"
+        seen[m.group(0)] = seen.get(m.group(0), 0) + 1
+        if seen[m.group(0)] > 1:
+            raise TranslationProblem(f"placeholder {m.group(0)} appears more than once")
+        if m.start() > pos:
+            tokens.append(msgstr[pos : m.start()])
+        tokens.append((kind, ph))
+        pos = m.end()
+    if pos < len(msgstr):
+        tokens.append(msgstr[pos:])
+    if stack:
+        raise TranslationProblem(f"placeholder <{stack[-1]}> is never closed")
+    for ph in unit.placeholders:
+        wanted = f"<{ph.name}/>" if ph.void else f"<{ph.name}>"
+        if wanted not in seen:
+            raise TranslationProblem(f"placeholder {wanted} is missing")
+    return tokens

@@ -1,0 +1,141 @@
+"""Locale codes: one canonical form, accepted in BCP 47 and POSIX spellings.
+
+The canonical form is gettext's (what names ``LL/LC_MESSAGES/`` folders):
+language in lower case, script in title case, region in upper case, joined by
+``_``, with a POSIX ``@modifier`` kept (``sr@latin``). ``pt-br``, ``pt_BR`` and
+``pt-BR`` are all ``pt_BR``; ``zh-TW`` is ``zh_TW`` (not expanded to
+``zh_Hant_TW``); ``sr-Latn`` is ``sr_Latn``. CLDR (through Babel) decides
+whether a code is known, its plural rule and its direction of writing.
+``qps-ploc`` is the pseudo-locale.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from functools import lru_cache
+
+from localize.errors import ConfigError
+
+__all__ = [
+    "PSEUDO_LOCALE",
+    "check_locale",
+    "html_lang",
+    "is_rtl",
+    "language_name",
+    "plural_forms",
+]
+
+PSEUDO_LOCALE = "qps-ploc"
+
+_SYNTAX = re.compile(r"^[A-Za-z]{2,3}(?:[_-][A-Za-z0-9]{2,8})*(?:@[A-Za-z]{2,16})?$")
+_MODIFIER_SCRIPTS = {"latin": "Latn", "cyrillic": "Cyrl", "arabic": "Arab", "devanagari": "Deva"}
+
+
+@lru_cache(maxsize=1)
+def _known_locales() -> dict[str, str]:
+    """Babel's locale identifiers -> English display name."""
+    from babel import Locale
+    from babel.localedata import locale_identifiers
+
+    out: dict[str, str] = {}
+    for ident in locale_identifiers():
+        try:
+            out[ident] = Locale.parse(ident).english_name or ident
+        except (ValueError, LookupError):  # pragma: no cover - Babel data inconsistency
+            continue
+    return out
+
+
+def _canonical_spelling(code: str) -> str:
+    base, _, modifier = code.partition("@")
+    parts = re.split(r"[_-]", base)
+    out = [parts[0].lower()]
+    for p in parts[1:]:
+        if (len(p) == 2 and p.isalpha()) or (len(p) == 3 and p.isdigit()):
+            out.append(p.upper())
+        elif len(p) == 4 and p.isalpha():
+            out.append(p.title())
+        else:
+            out.append(p)
+    return "_".join(out) + (f"@{modifier.lower()}" if modifier else "")
+
+
+def _babel_id(canonical: str) -> str:
+    base, _, modifier = canonical.partition("@")
+    script = _MODIFIER_SCRIPTS.get(modifier)
+    if script:
+        lang, _, rest = base.partition("_")
+        return "_".join(x for x in (lang, script, rest) if x)
+    return base
+
+
+@lru_cache(maxsize=512)
+def check_locale(code: str) -> str:
+    """The canonical form of ``code`` ('pt-br' -> 'pt_BR'), or a ConfigError
+    listing close matches for unknown or malformed codes."""
+    if code.lower() == PSEUDO_LOCALE:
+        return PSEUDO_LOCALE
+    from babel import Locale, UnknownLocaleError
+
+    canonical = _canonical_spelling(code) if _SYNTAX.match(code) else None
+    if canonical is not None:
+        try:
+            Locale.parse(_babel_id(canonical))
+            return canonical
+        except (UnknownLocaleError, ValueError, TypeError):
+            pass
+    known = _known_locales()
+    lowered = {k.lower(): k for k in known}
+    guesses = difflib.get_close_matches(code.replace("-", "_").lower(), list(lowered), n=4, cutoff=0.6)
+    by_name = [k for k, name in known.items() if name.lower().startswith(code.lower()) and "_" not in k][:4]
+    matches = list(dict.fromkeys(by_name + [lowered[g] for g in guesses]))
+    hint = ", ".join(f"{m} ({known[m]})" for m in matches) if matches else "none"
+    shown = code if len(code) <= 40 else code[:40] + "…"
+    raise ConfigError(f"unknown locale code {shown!r}; close matches: {hint}")
+
+
+def plural_forms(locale: str) -> str:
+    """The Plural-Forms header for ``locale`` from CLDR (Babel)."""
+    if locale == PSEUDO_LOCALE:
+        return "nplurals=2; plural=(n != 1);"
+    from babel.messages.plurals import get_plural
+
+    rule = get_plural(_babel_id(locale))
+    expr = rule.plural_expr
+    if not (expr.startswith("(") and expr.endswith(")")):
+        expr = f"({expr})"
+    return f"nplurals={rule.num_plurals}; plural={expr};"
+
+
+def language_name(locale: str) -> str:
+    """English name of the language ('Spanish (Brazil)'), for headers and kits."""
+    if locale == PSEUDO_LOCALE:
+        return "pseudo-localization"
+    from babel import Locale, UnknownLocaleError
+
+    try:
+        return Locale.parse(_babel_id(locale)).english_name or locale
+    except (UnknownLocaleError, ValueError, TypeError):
+        return locale
+
+
+@lru_cache(maxsize=64)
+def is_rtl(locale: str) -> bool:
+    """Right-to-left script, from Babel's CLDR data."""
+    from babel import Locale, UnknownLocaleError
+
+    try:
+        return Locale.parse(_babel_id(_canonical_spelling(locale))).character_order == "right-to-left"
+    except (UnknownLocaleError, ValueError, TypeError):
+        return False
+
+
+def html_lang(locale: str) -> str:
+    """BCP 47 form of a canonical locale: pt_BR -> pt-BR, sr@latin -> sr-Latn."""
+    base, _, modifier = locale.partition("@")
+    script = _MODIFIER_SCRIPTS.get(modifier)
+    if script:
+        lang, _, rest = base.partition("_")
+        return "-".join(x for x in (lang, script, rest.replace("_", "-")) if x)
+    return base.replace("_", "-")

@@ -1,0 +1,262 @@
+"""Routing catalogs to partner translators: kits, assignments, webhooks.
+
+A kit is written into the partner's inbox (a folder or an S3 prefix)::
+
+    kits/COURSE/LL/KIT/COURSE.LL.po    the catalog to translate
+    kits/COURSE/LL/KIT/README.txt      plain-language instructions
+    kits/COURSE/LL/KIT/kit.json        manifest (course, locale, hash, counts, due date)
+
+Partners put their translated files into ``returns/``; QA reports come back in
+``reports/``. The workspace keeps each assignment (``assignments/COURSE/LL/KIT.json``)
+and the exact catalog that was sent (``KIT.po``), the base of the three-way merge
+on return.
+
+Webhook notices are JSON POSTs with these headers:
+
+* ``X-Localize-Event``: ``kit.sent`` (or ``qa.report``)
+* ``X-Localize-Delivery``: a unique id for the delivery
+* ``X-Localize-Timestamp``: seconds since the epoch
+* ``X-Localize-Signature``: ``sha256=`` + hex HMAC-SHA256 of ``TIMESTAMP.BODY``
+  keyed with the partner's secret (reject deliveries older than a few minutes)
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import asdict, dataclass, replace
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+from localize.catalogs.memory import load_memory
+from localize.catalogs.po import write_po
+from localize.catalogs.refresh import refresh
+from localize.catalogs.stats import catalog_stats, source_words
+from localize.catalogs.workspace import Workspace
+from localize.config import Config, Partner
+from localize.errors import CatalogNotFoundError, ConfigError
+from localize.locales import check_locale, language_name
+from localize.model import Catalog
+from localize.partners.webhooks import notify
+from localize.storage.base import Storage, local_error
+from localize.storage.locations import open_storage
+
+__all__ = [
+    "STATES",
+    "Assignment",
+    "RouteResult",
+    "assignment_key",
+    "current_catalog",
+    "load_assignments",
+    "route",
+    "save_assignment",
+]
+
+STATES = ("sent", "returned", "accepted", "partially accepted", "rejected")
+
+
+@dataclass(frozen=True)
+class Assignment:
+    kit: str
+    course: str
+    locale: str
+    partner: str
+    catalog_sha256: str
+    sent_at: str
+    due: str
+    state: str = "sent"
+    entries: int = 0
+    words_to_translate: int = 0
+    returns: tuple[dict[str, Any], ...] = ()
+    webhook: str = ""
+
+    def to_json(self) -> bytes:
+        return (json.dumps(asdict(self), indent=2, ensure_ascii=False) + "\n").encode("utf-8")
+
+    @classmethod
+    def from_json(cls, data: bytes) -> Assignment:
+        raw = json.loads(data)
+        raw["returns"] = tuple(raw.get("returns", ()))
+        return cls(**raw)
+
+
+@dataclass(frozen=True)
+class RouteResult:
+    assignment: Assignment
+    sent: bool
+    kit_location: str
+    webhook: str
+
+
+def assignment_key(course: str, locale: str, kit: str, suffix: str = "json") -> str:
+    return f"assignments/{course}/{locale}/{kit}.{suffix}"
+
+
+def load_assignments(workspace: Workspace, *, course: str | None = None, locale: str | None = None) -> list[Assignment]:
+    prefix = "assignments" if course is None else f"assignments/{course}" + (f"/{locale}" if locale else "")
+    out = []
+    for key in workspace.storage.list(prefix):
+        if key.endswith(".json"):
+            out.append(Assignment.from_json(workspace.storage.read_bytes(key)))
+    return sorted(out, key=lambda a: (a.sent_at, a.kit))
+
+
+def save_assignment(workspace: Workspace, assignment: Assignment) -> None:
+    workspace.storage.write_bytes(
+        assignment_key(assignment.course, assignment.locale, assignment.kit), assignment.to_json()
+    )
+
+
+KIT_README = """\
+Translation kit for {course} ({language})
+{underline}
+
+Hello! This folder holds the text of the course "{course}" for you to
+translate into {language}.
+
+  {po_name}   the file to translate (open it in Poedit, Weblate, or a text editor)
+  kit.json    details of this kit (you do not need to edit it)
+
+Please return your translated file by {due} by saving it into the
+"returns" folder of your inbox ({inbox}).
+
+What you will see in the file
+-----------------------------
+* msgid is the English text; write your translation in msgstr.
+* Short tags such as <a1>...</a1>, <em2>...</em2> or <br3/> stand for
+  formatting and links in the page. Keep every one of them in your
+  translation, each exactly once; you may move them to fit your sentence.
+  The comment above each text (#.) says what each tag is.
+* Do not change the msgid lines, and do not add HTML of your own: it will
+  be rejected.
+* "fuzzy" marks a suggestion (from an earlier version or a similar
+  sentence). Check it, correct it, then remove the fuzzy mark.
+* msgctxt "attribute" marks text that is not shown as page text: picture
+  descriptions for blind readers, tooltips, search engine descriptions.
+
+Check your file before you send it
+----------------------------------
+    localize check {po_name} --locale {locale}
+
+prints any problem as FILE:LINE: severity: check: message. And to see your
+translation on the course pages themselves:
+
+    localize preview {po_name} --course {course} COURSE_FOLDER
+
+Questions: {contact}
+"""
+
+
+def _pick_partner(config: Config, course: str, locale: str, partner_id: str | None) -> Partner:
+    if partner_id is not None:
+        partner = config.partner(partner_id)
+        if locale not in partner.locales:
+            raise ConfigError(
+                f"partner {partner.id!r} does not translate into {locale} (its locales: {', '.join(partner.locales)})"
+            )
+        return partner
+    serving = [p for p in config.partners if p.serves(course, locale)]
+    if not serving:
+        raise ConfigError(
+            f"no partner serves {locale} for course {course!r}; add one to the configuration or name one with --partner"
+        )
+    if len(serving) > 1:
+        raise ConfigError(
+            f"several partners serve {locale} for {course!r} ({', '.join(p.id for p in serving)}); choose one with --partner"
+        )
+    return serving[0]
+
+
+def current_catalog(workspace: Workspace, course: str, locale: str) -> Catalog:
+    """The catalog of record brought up to date with the template and filled from
+    the memory, for a kit: the catalog of record itself is not written."""
+    try:
+        existing: Catalog | None = workspace.read_catalog(course, locale)
+    except CatalogNotFoundError:
+        existing = None
+    memory = load_memory(workspace, locale, exclude_course=course)
+    return refresh(existing, workspace.read_template(course), course, locale, memory).catalog
+
+
+def route(
+    config: Config,
+    course: str,
+    locale: str,
+    *,
+    partner_id: str | None = None,
+    now: datetime | None = None,
+) -> RouteResult:
+    """Send a kit for ``course`` in ``locale`` to the partner that serves it."""
+    locale = check_locale(locale)
+    workspace = Workspace(config.workspace_location)
+    partner = _pick_partner(config, course, locale, partner_id)
+    catalog = current_catalog(workspace, course, locale)
+    data = write_po(catalog).encode("utf-8")
+    digest = hashlib.sha256(data).hexdigest()
+    for existing in load_assignments(workspace, course=course, locale=locale):
+        if existing.partner == partner.id and existing.catalog_sha256 == digest and existing.state == "sent":
+            inbox = open_storage(config.resolve(partner.inbox))
+            return RouteResult(
+                existing, False, inbox.describe(f"kits/{course}/{locale}/{existing.kit}"), "not sent again"
+            )
+    now = now or datetime.now(UTC)
+    kit = f"{now.strftime('%Y%m%d')}-{digest[:10]}"
+    due = (now.date() + timedelta(days=partner.turnaround_days)).isoformat()
+    stats = catalog_stats(catalog, course, locale)
+    words = sum(source_words(e.msgid) for e in catalog.entries if not e.obsolete and not e.translated)
+    kit_catalog = catalog
+    for name, value in (
+        ("X-Localize-Kit", kit),
+        ("X-Localize-Partner", partner.id),
+        ("X-Localize-Locale", locale),
+        ("X-Localize-Due", due),
+    ):
+        kit_catalog = kit_catalog.with_header(name, value)
+    kit_data = write_po(kit_catalog).encode("utf-8")
+    po_name = f"{course}.{locale}.po"
+    inbox = open_storage(config.resolve(partner.inbox))
+    manifest = {
+        "kit": kit,
+        "course": course,
+        "locale": locale,
+        "partner": partner.id,
+        "catalog_sha256": digest,
+        "file": po_name,
+        "entries": stats.entries,
+        "translated": stats.translated,
+        "fuzzy": stats.fuzzy,
+        "untranslated": stats.untranslated,
+        "words_to_translate": words,
+        "due": due,
+        "created": now.isoformat(timespec="seconds"),
+    }
+    language = language_name(locale)
+    readme = KIT_README.format(
+        course=course,
+        language=language,
+        underline="=" * (len(course) + len(language) + 24),
+        po_name=po_name,
+        due=date.fromisoformat(due).strftime("%d %B %Y"),
+        inbox=inbox.describe(),
+        locale=locale,
+        contact=partner.contact or "your coordinator",
+    )
+    base = f"kits/{course}/{locale}/{kit}"
+    _write(inbox, f"{base}/{po_name}", kit_data)
+    _write(inbox, f"{base}/README.txt", readme.encode("utf-8"))
+    _write(inbox, f"{base}/kit.json", (json.dumps(manifest, indent=2, ensure_ascii=False) + "\n").encode("utf-8"))
+    workspace.storage.write_bytes(assignment_key(course, locale, kit, "po"), kit_data)
+    assignment = Assignment(
+        kit, course, locale, partner.id, digest, now.isoformat(timespec="seconds"), due, "sent", stats.entries, words
+    )
+    delivery = notify(partner, "kit.sent", {**manifest, "location": inbox.describe(base)})
+    assignment = replace(assignment, webhook=delivery)
+    save_assignment(workspace, assignment)
+    return RouteResult(assignment, True, inbox.describe(base), delivery)
+
+
+def _write(storage: Storage, key: str, data: bytes) -> None:
+    try:
+        storage.write_bytes(key, data)
+    except OSError as e:
+        raise local_error(e, "cannot write the kit", storage.describe(key)) from e

@@ -1,0 +1,116 @@
+"""Building a bundle: every file of a course for one locale, in memory, with the
+per-page threshold applied (a page translated below it falls back to the source
+page with a notice in the reader's language, or is left out)."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+
+from localize import __version__
+from localize.engine.pages import localize_page, translations_of
+from localize.errors import LocalizeError
+from localize.locales import PSEUDO_LOCALE, html_lang, is_rtl
+from localize.model import Catalog
+from localize.storage.sources import Source, is_page
+from localize.templating import render
+
+
+@dataclass(frozen=True)
+class Bundle:
+    """A built course ready to publish: path -> bytes, plus how it was made."""
+
+    files: dict[str, bytes]
+    source_revision: str
+    pages_in_source_language: tuple[str, ...]
+    omitted: tuple[str, ...]
+
+
+NOTICES = {
+    "en": "This page is not yet available in your language. You are reading the original.",
+    "es": "Esta página todavía no está disponible en español. Está leyendo la versión original.",
+    "ar": "هذه الصفحة غير متوفرة بعد باللغة العربية. أنت تقرأ النص الأصلي.",
+    "fr": "Cette page n’est pas encore disponible en français. Vous lisez la version originale.",
+    "pt": "Esta página ainda não está disponível em português. Você está lendo a versão original.",
+    "sw": "Ukurasa huu bado haupatikani kwa Kiswahili. Unasoma toleo la asili.",
+    "zh": "本页尚无中文版本。您正在阅读原文。",
+    "hi": "यह पृष्ठ अभी हिंदी में उपलब्ध नहीं है। आप मूल पाठ पढ़ रहे हैं।",
+    "ru": "Эта страница пока недоступна на русском языке. Вы читаете оригинал.",
+    "fa": "این صفحه هنوز به فارسی در دسترس نیست. شما متن اصلی را می‌خوانید.",
+    "ur": "یہ صفحہ ابھی اردو میں دستیاب نہیں ہے۔ آپ اصل متن پڑھ رہے ہیں۔",
+    "tr": "Bu sayfa henüz Türkçe olarak mevcut değil. Orijinal metni okuyorsunuz.",
+    "id": "Halaman ini belum tersedia dalam bahasa Indonesia. Anda membaca versi aslinya.",
+    PSEUDO_LOCALE: "[Ţĥîš þàĝé îš ñöţ ýéţ àṽàîļàƀļé îñ ýöûŕ ļàñĝûàĝé.]",
+}
+
+
+def notice_html(locale: str) -> str:
+    text = NOTICES.get(locale) or NOTICES.get(locale.split("_")[0]) or NOTICES["en"]
+    lang = html_lang(locale) if (locale in NOTICES or locale.split("_")[0] in NOTICES) else "en"
+    direction = "rtl" if is_rtl(locale) else "ltr"
+    return render("notice.html", lang=lang, direction=direction, text=text).rstrip("\n")
+
+
+def with_notice(data: bytes, path: str, locale: str, source_locale: str = "en") -> bytes:
+    """The source page as it is, with the notice in the reader's language after ``<body>``."""
+    return localize_page(
+        data, path, {}, source_locale, source_locale=source_locale, after_body=notice_html(locale)
+    ).data
+
+
+def source_revision(source: Source) -> str:
+    """A hash over every file of a course (paths and bytes)."""
+    h = hashlib.sha256()
+    for path in source.paths():
+        h.update(path.encode() + b"\0" + hashlib.sha256(source.read(path)).digest())
+    return h.hexdigest()
+
+
+def build_key(
+    revision: str, catalog_sha: str, locale: str, source_locale: str, page_threshold: float, below: str
+) -> str:
+    """What a bundle is built from: equal keys give byte-identical bundles."""
+    parts = (revision, catalog_sha, locale, source_locale, f"{page_threshold:g}", below, __version__)
+    return hashlib.sha256("\0".join(parts).encode()).hexdigest()
+
+
+def make_bundle(
+    source: Source,
+    catalog: Catalog,
+    locale: str,
+    *,
+    source_locale: str = "en",
+    page_threshold: float = 0.0,
+    below_threshold: str = "source",
+    revision: str | None = None,
+) -> Bundle:
+    """Build every file of the course for ``locale`` in memory, applying the
+    per-page threshold (a page with a smaller translated share falls back to the
+    source page with a notice, or is left out). ``revision`` is the source's
+    :func:`source_revision` when the caller has it already."""
+    revision = revision if revision is not None else source_revision(source)
+    translations = translations_of(catalog)
+    files: dict[str, bytes] = {}
+    in_source: list[str] = []
+    omitted: list[str] = []
+    for path in source.paths():
+        data = source.read(path)
+        if not is_page(path):
+            files[path] = data
+            continue
+        try:
+            built = localize_page(data, path, translations, locale, source_locale=source_locale)
+        except LocalizeError:
+            files[path] = data  # an unreadable page is published as it is
+            continue
+        total = built.translated + built.fallback
+        share = 100.0 * built.translated / total if total else 100.0
+        if share < page_threshold and locale != source_locale:
+            if below_threshold == "omit":
+                omitted.append(path)
+                continue
+            in_source.append(path)
+            files[path] = with_notice(data, path, locale, source_locale)
+        else:
+            files[path] = built.data
+    return Bundle(files, revision, tuple(in_source), tuple(omitted))

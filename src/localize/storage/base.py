@@ -1,0 +1,197 @@
+"""The storage interface: one small protocol, a local-folder backend here and an
+S3 backend beside it (boto3 lives only there).
+
+Keys are POSIX-style relative paths ("templates/course.pot"). Every write is
+atomic: readers see the old object or the new one, never half of one.
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+import stat
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Protocol, runtime_checkable
+
+from localize.errors import (
+    PermanentStorageError,
+    PreconditionFailed,
+    StorageError,
+    TransientStorageError,
+)
+
+__all__ = ["LocalStorage", "PreconditionFailed", "Storage", "check_key", "file_mode", "local_error"]
+
+
+def check_key(key: str) -> str:
+    """Refuse keys that could escape the storage root."""
+    parts = key.replace("\\", "/").split("/")
+    if not key or key.startswith("/") or any(p in ("", ".", "..") for p in parts) or ":" in parts[0]:
+        raise PermanentStorageError(f"invalid storage key {key!r}: use a relative path without '..'")
+    return "/".join(parts)
+
+
+_TRANSIENT_ERRNOS = frozenset((errno.EAGAIN, errno.EBUSY, errno.EINTR, errno.EIO, errno.ETIMEDOUT))
+
+
+def local_error(e: OSError, action: str, path: str) -> StorageError:
+    """An OSError as a storage error, transient only where waiting may help."""
+    kind = TransientStorageError if e.errno in _TRANSIENT_ERRNOS else PermanentStorageError
+    return kind(f"{action}: {e.strerror or e}", path=path)
+
+
+def _umask() -> int:
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+_UMASK = _umask()
+
+
+def file_mode(target: Path) -> int:
+    """The mode a new file gets from the user's umask, or the mode of the file it
+    replaces: only secrets are owner-only, and those are written explicitly."""
+    try:
+        return stat.S_IMODE(target.stat().st_mode)
+    except OSError:
+        return 0o666 & ~_UMASK
+
+
+@runtime_checkable
+class Storage(Protocol):
+    """Where catalogs, kits and bundles live."""
+
+    def read_bytes(self, key: str) -> bytes:
+        """The object's bytes; FileNotFoundError when it does not exist."""
+        ...
+
+    def write_bytes(self, key: str, data: bytes) -> None:
+        """Create or replace the object atomically."""
+        ...
+
+    def exists(self, key: str) -> bool: ...
+
+    def read_with_etag(self, key: str) -> tuple[bytes, str]:
+        """The object's bytes and an ETag for conditional writes."""
+        ...
+
+    def put(
+        self,
+        key: str,
+        data: bytes,
+        *,
+        content_type: str | None = None,
+        if_none_match: bool = False,
+        if_match: str | None = None,
+    ) -> str:
+        """Write; only if absent (``if_none_match``) or still at ``if_match``.
+        Raises PreconditionFailed otherwise. Returns the new ETag."""
+        ...
+
+    def list(self, prefix: str = "") -> Iterator[str]:
+        """Keys under ``prefix``, sorted."""
+        ...
+
+    def list_with_times(self, prefix: str = "") -> Iterator[tuple[str, float]]:
+        """(key, last modified as a POSIX time) under ``prefix``, sorted by key."""
+        ...
+
+    def delete(self, key: str) -> None: ...
+
+    def describe(self, key: str = "") -> str:
+        """Where ``key`` is, for messages (never with credentials)."""
+        ...
+
+
+class LocalStorage:
+    """A folder on the local file system."""
+
+    def __init__(self, root: str | os.PathLike[str]) -> None:
+        self.root = Path(root)
+
+    def path(self, key: str) -> Path:
+        return self.root / check_key(key)
+
+    def describe(self, key: str = "") -> str:
+        return str(self.path(key)) if key else str(self.root)
+
+    def read_bytes(self, key: str) -> bytes:
+        try:
+            return self.path(key).read_bytes()
+        except FileNotFoundError:
+            raise
+        except OSError as e:
+            raise local_error(e, "cannot read", self.describe(key)) from e
+
+    def write_bytes(self, key: str, data: bytes) -> None:
+        target = self.path(key)
+        try:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+            try:
+                with os.fdopen(fd, "wb") as f:
+                    f.write(data)
+                os.chmod(tmp, file_mode(target))
+                os.replace(tmp, target)
+            except BaseException:
+                Path(tmp).unlink(missing_ok=True)
+                raise
+        except OSError as e:
+            raise local_error(e, "cannot write", str(target)) from e
+
+    def exists(self, key: str) -> bool:
+        return self.path(key).is_file()
+
+    def read_with_etag(self, key: str) -> tuple[bytes, str]:
+        data = self.read_bytes(key)
+        return data, _etag(data)
+
+    def put(
+        self,
+        key: str,
+        data: bytes,
+        *,
+        content_type: str | None = None,
+        if_none_match: bool = False,
+        if_match: str | None = None,
+    ) -> str:
+        """Write, optionally only if absent or unchanged (compare-and-swap under a lock)."""
+        import fcntl
+
+        target = self.path(key)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        with open(target.parent / f".{target.name}.lock", "a+b") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            if if_none_match and target.exists():
+                raise PreconditionFailed("someone else changed this object first", path=str(target))
+            if if_match is not None:
+                current = _etag(target.read_bytes()) if target.exists() else None
+                if current != if_match:
+                    raise PreconditionFailed("someone else changed this object first", path=str(target))
+            self.write_bytes(key, data)
+        return _etag(data)
+
+    def list(self, prefix: str = "") -> Iterator[str]:
+        base = self.root / prefix if prefix else self.root
+        if not base.is_dir():
+            return iter(())
+        keys = sorted(
+            p.relative_to(self.root).as_posix() for p in base.rglob("*") if p.is_file() and not p.name.startswith(".")
+        )
+        return iter(keys)
+
+    def list_with_times(self, prefix: str = "") -> Iterator[tuple[str, float]]:
+        for key in self.list(prefix):
+            yield key, self.path(key).stat().st_mtime
+
+    def delete(self, key: str) -> None:
+        self.path(key).unlink(missing_ok=True)
+
+
+def _etag(data: bytes) -> str:
+    import hashlib
+
+    return '"' + hashlib.sha256(data).hexdigest() + '"'

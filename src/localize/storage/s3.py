@@ -1,0 +1,247 @@
+"""The S3 backend of the storage interface (the only module that imports boto3).
+
+Works with AWS S3 and S3-compatible servers (SeaweedFS, MinIO, Ceph): path-style
+addressing and SigV4 for custom endpoints, credentials from the usual AWS
+sources (environment, profile, instance role), the endpoint from the location,
+``AWS_ENDPOINT_URL_S3`` or ``AWS_ENDPOINT_URL``. Throttling, 5xx answers and
+dropped connections are retried with exponential backoff; 4xx answers are not.
+Errors never carry credentials: they name the bucket, key and S3 error code.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from typing import Any
+from urllib.parse import urlsplit
+
+from localize.errors import PermanentStorageError, PreconditionFailed, StorageError, TransientStorageError
+from localize.storage.base import check_key
+
+__all__ = ["PreconditionFailed", "S3Location", "S3Storage", "client_for", "parse_s3_url"]
+
+MAX_ATTEMPTS = 5
+
+
+class S3Location:
+    """``s3://bucket/prefix`` plus the endpoint to reach it."""
+
+    def __init__(
+        self, bucket: str, prefix: str = "", endpoint_url: str | None = None, region: str | None = None
+    ) -> None:
+        if not bucket:
+            raise PermanentStorageError("an S3 location needs a bucket: s3://BUCKET/PREFIX")
+        self.bucket = bucket
+        self.prefix = prefix.strip("/")
+        self.endpoint_url = endpoint_url
+        self.region = region
+
+    def __str__(self) -> str:
+        return f"s3://{self.bucket}/{self.prefix}" if self.prefix else f"s3://{self.bucket}"
+
+
+def parse_s3_url(url: str, *, endpoint_url: str | None = None, region: str | None = None) -> S3Location:
+    """``s3://bucket/prefix``; ``?endpoint=http://host:port`` may name the endpoint."""
+    parts = urlsplit(url)
+    if parts.scheme != "s3":
+        raise PermanentStorageError(f"not an S3 location: {url!r} (expected s3://BUCKET/PREFIX)")
+    query = dict(p.split("=", 1) for p in parts.query.split("&") if "=" in p)
+    return S3Location(parts.netloc, parts.path, query.get("endpoint", endpoint_url), query.get("region", region))
+
+
+def _client(location: S3Location) -> Any:
+    import boto3
+    from botocore.config import Config
+
+    endpoint = location.endpoint_url or os.environ.get("AWS_ENDPOINT_URL_S3") or os.environ.get("AWS_ENDPOINT_URL")
+    config = Config(
+        signature_version="s3v4",
+        s3={"addressing_style": "path" if endpoint else "auto"},
+        retries={"max_attempts": MAX_ATTEMPTS, "mode": "standard"},
+        connect_timeout=5,
+        read_timeout=30,
+    )
+    region = location.region or os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or "us-east-1"
+    return boto3.session.Session().client("s3", endpoint_url=endpoint, region_name=region, config=config)
+
+
+def client_for(endpoint_url: str, access_key: str, secret_key: str, *, max_attempts: int = 2) -> Any:
+    """A client with explicit credentials for a custom endpoint (local servers, tests)."""
+    import boto3
+    from botocore.config import Config
+
+    return boto3.session.Session().client(
+        "s3",
+        endpoint_url=endpoint_url,
+        aws_access_key_id=access_key,
+        aws_secret_access_key=secret_key,
+        region_name="us-east-1",
+        config=Config(
+            signature_version="s3v4",
+            s3={"addressing_style": "path"},
+            retries={"max_attempts": max_attempts, "mode": "standard"},
+        ),
+    )
+
+
+class S3Storage:
+    """Objects under ``s3://bucket/prefix/``."""
+
+    def __init__(self, location: S3Location | str, *, client: Any = None) -> None:
+        self.location = parse_s3_url(location) if isinstance(location, str) else location
+        self.client = client if client is not None else _client(self.location)
+
+    # -- helpers ---------------------------------------------------------------
+    def _key(self, key: str) -> str:
+        key = check_key(key)
+        return f"{self.location.prefix}/{key}" if self.location.prefix else key
+
+    def describe(self, key: str = "") -> str:
+        base = str(self.location)
+        return f"{base.rstrip('/')}/{key}" if key else base
+
+    def _error(self, e: Exception, action: str, key: str) -> StorageError:
+        return s3_error(e, action, self.describe(key))
+
+    # -- the Storage protocol ----------------------------------------------------
+    def read_bytes(self, key: str) -> bytes:
+        return self.read_with_etag(key)[0]
+
+    def read_with_etag(self, key: str) -> tuple[bytes, str]:
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        try:
+            response = self.client.get_object(Bucket=self.location.bucket, Key=self._key(key))
+            return response["Body"].read(), response.get("ETag", "")
+        except ClientError as e:
+            if e.response.get("Error", {}).get("Code") in ("NoSuchKey", "404", "NotFound"):
+                raise FileNotFoundError(self.describe(key)) from None
+            raise self._error(e, "read", key) from e
+        except BotoCoreError as e:
+            raise self._error(e, "read", key) from e
+
+    def write_bytes(self, key: str, data: bytes, *, content_type: str | None = None) -> None:
+        self.put(key, data, content_type=content_type)
+
+    def put(
+        self,
+        key: str,
+        data: bytes,
+        *,
+        content_type: str | None = None,
+        if_none_match: bool = False,
+        if_match: str | None = None,
+    ) -> str:
+        """Write an object; with ``if_none_match`` only if it does not exist, with
+        ``if_match`` only if its ETag is still that one. Returns the new ETag."""
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        args: dict[str, Any] = {"Bucket": self.location.bucket, "Key": self._key(key), "Body": data}
+        if content_type:
+            args["ContentType"] = content_type
+        if if_none_match:
+            args["IfNoneMatch"] = "*"
+        if if_match is not None:
+            args["IfMatch"] = if_match
+        try:
+            return str(self.client.put_object(**args).get("ETag", ""))
+        except ClientError as e:
+            if e.response.get("Error", {}).get("Code") in ("PreconditionFailed", "ConditionalRequestConflict"):
+                raise PreconditionFailed("someone else changed this object first", path=self.describe(key)) from None
+            raise self._error(e, "write", key) from e
+        except BotoCoreError as e:
+            raise self._error(e, "write", key) from e
+
+    def exists(self, key: str) -> bool:
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        try:
+            self.client.head_object(Bucket=self.location.bucket, Key=self._key(key))
+            return True
+        except ClientError as e:
+            if e.response.get("Error", {}).get("Code") in ("NoSuchKey", "404", "NotFound"):
+                return False
+            raise self._error(e, "check", key) from e
+        except BotoCoreError as e:
+            raise self._error(e, "check", key) from e
+
+    def list(self, prefix: str = "") -> Iterator[str]:
+        return iter([key for key, _ in self.list_with_times(prefix)])
+
+    def list_with_times(self, prefix: str = "") -> Iterator[tuple[str, float]]:
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        base = self.location.prefix
+        full = "/".join(p for p in (base, prefix.strip("/")) if p)
+        if full:
+            full += "/"
+        keys: list[tuple[str, float]] = []
+        try:
+            paginator = self.client.get_paginator("list_objects_v2")
+            for page in paginator.paginate(Bucket=self.location.bucket, Prefix=full):
+                for obj in page.get("Contents", ()):
+                    key = obj["Key"]
+                    keys.append((key[len(base) + 1 :] if base else key, obj["LastModified"].timestamp()))
+        except (ClientError, BotoCoreError) as e:
+            raise self._error(e, "list", prefix) from e
+        return iter(sorted(keys))
+
+    def delete(self, key: str) -> None:
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        try:
+            self.client.delete_object(Bucket=self.location.bucket, Key=self._key(key))
+        except (ClientError, BotoCoreError) as e:
+            raise self._error(e, "delete", key) from e
+
+    def ensure_bucket(self) -> None:
+        """Create the bucket if it does not exist (for local servers and tests)."""
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        try:
+            self.client.head_bucket(Bucket=self.location.bucket)
+        except ClientError:
+            try:
+                self.client.create_bucket(Bucket=self.location.bucket)
+            except (ClientError, BotoCoreError) as e:
+                raise self._error(e, "create bucket", "") from e
+        except BotoCoreError as e:
+            raise self._error(e, "reach bucket", "") from e
+
+
+_TRANSIENT_CODES = frozenset(
+    ("SlowDown", "Throttling", "ThrottlingException", "RequestTimeout", "RequestTimeTooSkewed", "InternalError",
+     "ServiceUnavailable", "OperationAborted", "500", "502", "503", "504")
+)  # fmt: skip
+_HINTS = {
+    "AccessDenied": "the credentials in use may not do this here",
+    "InvalidAccessKeyId": "the access key is not known to this server",
+    "SignatureDoesNotMatch": "the secret key does not match the access key",
+    "NoSuchBucket": "create the bucket first",
+}
+
+
+def s3_error(e: Exception, action: str, where: str) -> StorageError:
+    """A boto3 exception as a transient or permanent storage error (credentials never appear)."""
+    from botocore.exceptions import (
+        BotoCoreError,
+        ClientError,
+        ConnectionClosedError,
+        ConnectionError,
+        EndpointConnectionError,
+        ReadTimeoutError,
+    )
+
+    if isinstance(e, ClientError):
+        err = e.response.get("Error", {})
+        code = str(err.get("Code", "?"))
+        status = e.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
+        hint = _HINTS.get(code, err.get("Message", ""))
+        transient = code in _TRANSIENT_CODES or (isinstance(status, int) and status >= 500)
+        kind = TransientStorageError if transient else PermanentStorageError
+        return kind(f"{action} failed: {code} (HTTP {status}){': ' + hint if hint else ''}", path=where)
+    if isinstance(e, EndpointConnectionError | ConnectionError | ConnectionClosedError | ReadTimeoutError):
+        return TransientStorageError(f"{action} failed: {type(e).__name__}: {e}", path=where)
+    if isinstance(e, BotoCoreError):
+        return PermanentStorageError(f"{action} failed: {type(e).__name__}: {e}", path=where)
+    return TransientStorageError(f"{action} failed: {e}", path=where)

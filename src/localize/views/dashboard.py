@@ -1,0 +1,192 @@
+"""The coordinators' dashboard: one self-contained HTML page.
+
+No external assets (inline CSS and SVG, system fonts), works offline, readable on
+a phone. Per partner and locale: a progress bar per course (translated / fuzzy /
+untranslated), the assignment with its due date (overdue marked), the last QA
+result, the version live in each region; and a chart of words translated over
+time from the catalogs' history.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from localize.catalogs.workspace import Workspace
+from localize.config import Config, load_config
+from localize.templating import render
+from localize.views.status import course_locales
+
+__all__ = ["collect", "render_dashboard", "write_report"]
+
+COLOURS = ("#2b6cb0", "#c05621", "#2f855a", "#6b46c1", "#b83280", "#2c7a7b", "#975a16", "#4a5568")
+
+
+def collect(workspace: Workspace, config: Config | None = None, *, today: date | None = None) -> dict[str, Any]:
+    """Everything the dashboard shows, as plain data."""
+    partners: dict[str, dict[str, Any]] = {}
+    if config is not None:
+        for p in config.partners:
+            partners[p.id] = {"id": p.id, "name": p.name, "locales": list(p.locales), "rows": []}
+    unassigned: dict[str, Any] = {"id": "", "name": "Not assigned to a partner", "locales": [], "rows": []}
+    for c in course_locales(workspace, config, today=today):
+        course, locale, s, a = c.course, c.locale, c.stats, c.assignment
+        published = {region: version or "not published" for region, version in c.published.items()}
+        published |= dict.fromkeys(c.unreachable, "unreachable")
+        row = {
+            "course": course,
+            "locale": locale,
+            "entries": s.entries if s else 0,
+            "translated": s.translated if s else 0,
+            "fuzzy": s.fuzzy if s else 0,
+            "untranslated": s.untranslated if s else 0,
+            "translated_percent": round(s.translated_percent, 1) if s else 0.0,
+            "words": s.words if s else 0,
+            "translated_words": s.translated_words if s else 0,
+            "kit": a.kit if a else None,
+            "state": a.state if a else None,
+            "due": a.due if a else None,
+            "overdue": c.overdue,
+            "last_qa": a.returns[-1] if a and a.returns else None,
+            "published": published,
+        }
+        owner = a.partner if a else None
+        if owner is None and config is not None:
+            serving = [p.id for p in config.partners if p.serves(course, locale)]
+            owner = serving[0] if serving else None
+        group = (
+            partners.setdefault(owner, {"id": owner, "name": owner, "locales": [locale], "rows": []})
+            if owner
+            else unassigned
+        )
+        group["rows"].append(row)
+    groups = [g for g in partners.values() if g["rows"]] + ([unassigned] if unassigned["rows"] else [])
+    # words translated over time, per locale (latest snapshot of each course up to each moment)
+    series: dict[str, list[tuple[str, int]]] = defaultdict(list)
+    current: dict[tuple[str, str], int] = {}
+    for record in workspace.history():
+        current[(str(record["course"]), str(record["locale"]))] = int(str(record["translated_words"]))
+        locale = str(record["locale"])
+        total = sum(v for (c, loc), v in current.items() if loc == locale)
+        series[locale].append((str(record["at"]), total))
+    return {
+        "generated": datetime.now(UTC).isoformat(timespec="minutes"),
+        "groups": groups,
+        "series": dict(series),
+        "overdue": sum(1 for g in groups for r in g["rows"] if r["overdue"]),
+    }
+
+
+_DASHES = ("", "7 4", "2 3", "10 3 2 3")
+
+
+def _bar(row: dict[str, Any]) -> list[tuple[str, str]]:
+    total = max(1, row["entries"])
+    return [
+        (css, f"{100.0 * row[key] / total:.2f}")
+        for key, css in (("translated", "t"), ("fuzzy", "f"), ("untranslated", "u"))
+        if row[key]
+    ]
+
+
+def _nice(top: int) -> int:
+    """A round axis maximum at or above ``top``."""
+    for step in (1, 2, 5):
+        for power in range(0, 10):
+            value = step * 10**power
+            if value >= top:
+                return int(value)
+    return top
+
+
+def chart(series: dict[str, list[tuple[str, int]]], *, now: datetime | None = None) -> dict[str, Any] | None:
+    """Geometry of the words-over-time chart: a day axis with its range, one
+    labelled, dashed-differently line per locale, each carried on to the end."""
+    if not series:
+        return None
+    stamps = [datetime.fromisoformat(at) for s in series.values() for at, _ in s]
+    first = min(stamps).astimezone(UTC)
+    last = max([*stamps, now or max(stamps)]).astimezone(UTC)
+    start = datetime(first.year, first.month, first.day, tzinfo=UTC)
+    end = max(datetime(last.year, last.month, last.day, tzinfo=UTC) + timedelta(days=1), start + timedelta(days=1))
+    days = (end - start).days
+    top = _nice(max(1, max(words for s in series.values() for _, words in s)))
+    width, height, left, right, top_y, bottom = 680, 260, 56, 600, 16, 224
+    span = (end - start).total_seconds()
+
+    def x(at: datetime) -> float:
+        return left + (at.astimezone(UTC) - start).total_seconds() / span * (right - left)
+
+    def y(words: int) -> float:
+        return bottom - words / top * (bottom - top_y)
+
+    lines: list[dict[str, Any]] = []
+    for i, (locale, points) in enumerate(sorted(series.items())):
+        coords = [(x(datetime.fromisoformat(at)), y(words)) for at, words in points]
+        coords.append((x(last), coords[-1][1]))  # the latest count holds until now
+        lines.append(
+            {
+                "locale": locale,
+                "colour": COLOURS[i % len(COLOURS)],
+                "dash": _DASHES[i % len(_DASHES)],
+                "points": " ".join(f"{cx:.1f},{cy:.1f}" for cx, cy in coords),
+                "end_x": round(coords[-1][0], 1),
+                "end_y": round(coords[-1][1], 1),
+                "last": points[-1][1],
+            }
+        )
+    # labels at the line ends, pushed apart so that lines ending together stay readable
+    previous = -1e9
+    for line in sorted(lines, key=lambda s: float(s["end_y"])):
+        label_y = round(max(float(line["end_y"]) + 4, previous + 14), 1)
+        line["label_y"] = label_y
+        previous = label_y
+    ticks = min(days, 6)
+    xticks = [
+        (round(left + k / ticks * (right - left), 1), f"{start + (end - start) * k / ticks:%d %b}")
+        for k in range(ticks + 1)
+    ]
+    values = sorted({top * k // 4 for k in range(5)})
+    yticks = [(round(y(v), 1), f"{v:,}") for v in values]
+    return {
+        "width": width, "height": height, "left": left, "right": right, "top": top_y, "bottom": bottom,
+        "series": lines, "xticks": xticks, "yticks": yticks, "days": days,
+        "start": f"{start:%Y-%m-%d}", "end": f"{end - timedelta(days=1):%Y-%m-%d}",
+    }  # fmt: skip
+
+
+def render_dashboard(data: dict[str, Any], title: str = "Localization progress") -> str:
+    groups = []
+    for g in data["groups"]:
+        rows = []
+        for r in g["rows"]:
+            words_pct = round(100.0 * r["translated_words"] / r["words"], 1) if r["words"] else 100.0
+            rows.append(
+                r
+                | {
+                    "bar": _bar(r),
+                    "bar_label": f"{r['translated']} translated, {r['fuzzy']} fuzzy, {r['untranslated']} untranslated",
+                    "translated_words_percent": words_pct,
+                }
+            )
+        groups.append(g | {"rows": rows})
+    return render(
+        "dashboard.html",
+        title=title,
+        generated=data["generated"],
+        overdue=data["overdue"],
+        groups=groups,
+        chart=chart(data["series"]),
+    )
+
+
+def write_report(out: str, *, locales_dir: str | None = None, config_path: str | None = None) -> str:
+    config = load_config(config_path) if config_path else None
+    location = locales_dir or (config.workspace_location if config else "locales")
+    page = render_dashboard(collect(Workspace(location), config))
+    path = Path(out)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(page, encoding="utf-8")
+    return str(path)

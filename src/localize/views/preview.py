@@ -1,0 +1,235 @@
+"""In-context preview for translators: the course built from their own .po file.
+
+Every translated unit carries a tooltip with its source text and the PO line it
+comes from; untranslated units are highlighted (fuzzy ones in another colour);
+a banner at the top lists what ``localize check`` says about the file. Served on
+127.0.0.1 and rebuilt whenever the .po file changes. No workspace needed: the
+kit's .po and the course's pages are enough.
+"""
+
+from __future__ import annotations
+
+import html
+import os
+import shutil
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import partial
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+from localize.engine.pages import localize_page, translations_of
+from localize.errors import LocalizeError
+from localize.model import Catalog, Unit
+from localize.partners.checks import ERROR, INFO, Problem
+from localize.partners.qa import check_file
+from localize.storage.parallel import map_pages
+from localize.storage.sources import Source, is_page, open_source
+from localize.templating import render as render_template
+
+__all__ = ["PreviewBuild", "PreviewServer", "build_preview"]
+
+_NO_MARKUP = frozenset(("title", "option", "textarea", "select", "script", "style"))
+
+
+@dataclass(frozen=True)
+class PreviewBuild:
+    out: Path
+    locale: str
+    pages: int
+    problems: tuple[Problem, ...]
+    translated: int
+    untranslated: int
+    seconds: float
+
+
+def _banner(po_name: str, locale: str, problems: list[Problem], counts: tuple[int, int, int]) -> str:
+    errors = [p for p in problems if p.severity == ERROR]
+    warnings = [p for p in problems if p.severity not in (ERROR, INFO)]
+    translated, fuzzy, untranslated = counts
+    return render_template(
+        "preview_banner.html",
+        po_name=po_name,
+        locale=locale,
+        translated=translated,
+        fuzzy=fuzzy,
+        untranslated=untranslated,
+        errors=len(errors),
+        warnings=len(warnings),
+        shown=[*errors, *warnings][:200],
+    ).rstrip("\n")
+
+
+@dataclass(frozen=True)
+class _PreviewJob:
+    out: str
+    po_name: str
+    locale: str
+    banner: str
+    translations: dict[tuple[str | None, str], str]
+    lines: dict[tuple[str | None, str], int]
+    fuzzy: frozenset[tuple[str | None, str]]
+
+
+def _preview_page(source: Source, path: str, job: _PreviewJob) -> tuple[bool, int, int]:
+    """Worker: one file of the preview; (is page, translated units, other units)."""
+    target = Path(job.out) / path
+    target.parent.mkdir(parents=True, exist_ok=True)
+    raw = source.read(path)
+    if not is_page(path):
+        target.write_bytes(raw)
+        return False, 0, 0
+
+    def annotate(unit: Unit, is_translated: bool) -> tuple[str, str] | None:
+        if unit.container in _NO_MARKUP:
+            return None
+        line = job.lines.get(unit.key)
+        where = f"{job.po_name}:{line}" if line is not None else "not in this file"
+        if is_translated:
+            css, label = "lz-t", ""
+        elif unit.key in job.fuzzy:
+            css, label = "lz-f", "fuzzy, not used yet: "
+        else:
+            css, label = "lz-u", "untranslated: "
+        tip = html.escape(f"{label}{unit.msgid}\n({where})", quote=True)
+        return f'<span class="{css}" title="{tip}">', "</span>"
+
+    try:
+        built = localize_page(raw, path, job.translations, job.locale, after_body=job.banner, annotate=annotate)
+    except LocalizeError:
+        target.write_bytes(raw)
+        return True, 0, 0
+    target.write_bytes(built.data)
+    return True, built.translated, built.fallback
+
+
+def prepare_preview(po_path: str | os.PathLike[str], out: str | os.PathLike[str]) -> tuple[_PreviewJob, list[Problem]]:
+    """Read and check the translator's file; what every page build needs."""
+    po = Path(po_path)
+    catalog, problems = check_file(po.read_bytes(), po.name)
+    catalog = catalog or Catalog()
+    locale = (catalog.header("Language") or catalog.header("X-Localize-Locale") or "en").replace("-", "_")
+    index = {e.key: e for e in catalog.entries if not e.obsolete}
+    fuzzy = frozenset(k for k, e in index.items() if e.fuzzy and e.msgstr)
+    counts = (
+        sum(1 for e in index.values() if e.translated),
+        len(fuzzy),
+        sum(1 for k, e in index.items() if not e.translated and k not in fuzzy),
+    )
+    job = _PreviewJob(
+        str(out), po.name, locale, _banner(po.name, locale, problems, counts), translations_of(catalog),
+        {k: e.msgstr_lineno or e.lineno for k, e in index.items()}, fuzzy,
+    )  # fmt: skip
+    return job, problems
+
+
+def build_preview(
+    po_path: str | os.PathLike[str], source: Source, out: str | os.PathLike[str], *, jobs: int | None = None
+) -> PreviewBuild:
+    """Build the whole course into ``out`` with the preview marks (pages on every core)."""
+
+    started = time.monotonic()
+    job, problems = prepare_preview(po_path, out)
+    pages = translated = untranslated = 0
+    for is_a_page, t, u in map_pages(_preview_page, source, source.paths(), jobs, job):
+        pages += is_a_page
+        translated += t
+        untranslated += u
+    return PreviewBuild(
+        Path(out), job.locale, pages, tuple(problems), translated, untranslated, time.monotonic() - started
+    )
+
+
+class _Handler(SimpleHTTPRequestHandler):
+    """Serves the preview folder, building each file the first time it is asked for."""
+
+    preview: PreviewServer
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+    def end_headers(self) -> None:
+        self.send_header("Cache-Control", "no-store")
+        super().end_headers()
+
+    def send_head(self):  # type: ignore[no-untyped-def]
+        from urllib.parse import unquote, urlsplit
+
+        rel = unquote(urlsplit(self.path).path).lstrip("/")
+        if rel == "" or rel.endswith("/"):
+            rel += "index.html"
+        self.preview.ensure(rel)
+        return super().send_head()
+
+
+class PreviewServer:
+    """Serves the preview on 127.0.0.1, building pages on first request (so it starts
+    at once, whatever the course's size) and again after the .po file changes."""
+
+    def __init__(
+        self, po_path: str, source: str, *, port: int = 0, on_rebuild: Callable[[PreviewBuild], None] | None = None
+    ) -> None:
+        import tempfile
+
+        started = time.monotonic()
+        self.po = Path(po_path)
+        self.source = open_source(source)
+        self.paths = set(self.source.paths())
+        self.root = Path(tempfile.mkdtemp(prefix="localize-preview-"))
+        self.site = self.root / "site"
+        self.site.mkdir()
+        self.on_rebuild = on_rebuild
+        self._lock = threading.Lock()
+        self._built: set[str] = set()
+        self._mtime = self.po.stat().st_mtime_ns
+        self.job, problems = prepare_preview(self.po, self.site)
+        pages = sum(1 for p in self.paths if is_page(p))
+        self.build = PreviewBuild(self.site, self.job.locale, pages, tuple(problems), 0, 0, time.monotonic() - started)
+        handler = type("PreviewHandler", (_Handler,), {"preview": self})
+        self.server = ThreadingHTTPServer(("127.0.0.1", port), partial(handler, directory=str(self.site)))
+        self._stop = threading.Event()
+
+    def ensure(self, rel: str) -> None:
+        """Build ``rel`` for the current .po file if it is a file of the course."""
+        if rel not in self.paths:
+            return
+        with self._lock:
+            if rel not in self._built:
+                _preview_page(self.source, rel, self.job)
+                self._built.add(rel)
+
+    @property
+    def url(self) -> str:
+        start = "index.html" if "index.html" in self.paths else ""
+        return f"http://127.0.0.1:{self.server.server_port}/{start}"
+
+    def _watch(self) -> None:
+        while not self._stop.wait(0.5):
+            try:
+                mtime = self.po.stat().st_mtime_ns
+            except FileNotFoundError:
+                continue
+            if mtime != self._mtime:
+                self._mtime = mtime
+                started = time.monotonic()
+                job, problems = prepare_preview(self.po, self.site)
+                with self._lock:
+                    self.job = job
+                    self._built.clear()  # every page is rebuilt on its next request
+                self.build = PreviewBuild(
+                    self.site, job.locale, self.build.pages, tuple(problems), 0, 0, time.monotonic() - started
+                )
+                if self.on_rebuild is not None:
+                    self.on_rebuild(self.build)
+
+    def start(self) -> PreviewServer:
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        threading.Thread(target=self._watch, daemon=True).start()
+        return self
+
+    def stop(self) -> None:
+        self._stop.set()
+        self.server.shutdown()
+        shutil.rmtree(self.root, ignore_errors=True)

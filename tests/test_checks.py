@@ -1,0 +1,156 @@
+"""The QA gate's check registry: one small function per rule, configurable per partner, linear in its input."""
+
+from __future__ import annotations
+
+import pytest
+
+from localize.errors import ConfigError
+from localize.model import Entry
+from localize.partners.checks import CHECKS, ERROR, INFO, WARNING, Limits, Severity, entry_problems, policy
+from localize.partners.qa import check_catalog, check_file
+
+HEADER = 'msgid ""\nmsgstr ""\n"Content-Type: text/plain; charset=UTF-8\\n"\n"Language: es\\n"\n"Plural-Forms: nplurals=2; plural=(n != 1);\\n"\n\n'
+
+
+def problems_of(msgid: str, msgstr: str, **kwargs: object) -> list[tuple[str, str]]:
+    return [(p.check, p.severity) for p in entry_problems(Entry(msgid, msgstr), "x.po", **kwargs)]  # type: ignore[arg-type]
+
+
+def test_every_check_is_a_small_documented_function_with_an_id_and_a_severity() -> None:
+    ids = [c.id for c in CHECKS]
+    assert len(ids) == len(set(ids))
+    assert {"placeholders", "markup", "variables", "urls", "newlines", "numbers", "length"} <= set(ids)
+    for check in CHECKS:
+        assert isinstance(check.severity, Severity) and check.doc, check.id
+    # severities compare equal to their names, so reports and JSON stay as they were
+    assert ERROR == "error" and WARNING == "warning" and INFO == "info"
+
+
+def test_a_partner_can_switch_a_check_off_or_change_its_severity() -> None:
+    long = "x" * 30
+    assert ("length", "warning") in problems_of(long, long * 5)
+    assert ("length", "warning") not in problems_of(long, long * 5, checks={"length": "off"})
+    assert ("numbers", "error") in problems_of("Chapter 3", "Capítulo 4", checks={"numbers": "error"})
+    catalog_problems = check_catalog(
+        __import__("localize.catalogs.po", fromlist=["read_po"]).read_po(
+            HEADER + 'msgid "Chapter 3"\nmsgstr "Capítulo 4"\n'
+        ),
+        "x.po",
+        checks={"numbers": "error"},
+    )
+    assert [(p.check, p.severity, p.line) for p in catalog_problems if p.check == "numbers"] == [
+        ("numbers", "error", 8)
+    ]
+
+
+def test_unknown_checks_and_severities_are_refused_with_the_known_ones_listed() -> None:
+    with pytest.raises(ConfigError) as info:
+        policy({"lenght": "off"})
+    assert "unknown check 'lenght'" in str(info.value) and "length" in str(info.value)
+    with pytest.raises(ConfigError, match="severity must be error, warning, info or off"):
+        policy({"length": "fatal"})
+
+
+def test_localize_toml_takes_checks_per_partner(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from localize.config import load_config
+
+    config = tmp_path / "localize.toml"
+    config.write_text(
+        '[[partners]]\nid = "lima"\nname = "Lima"\nlocales = ["es"]\ninbox = "in"\nchecks = { length = "off" }\n'
+    )
+    assert load_config(config).partner("lima").checks == {"length": "off"}
+    config.write_text(
+        '[[partners]]\nid = "lima"\nname = "Lima"\nlocales = ["es"]\ninbox = "in"\nchecks = { length = "loud" }\n'
+    )
+    with pytest.raises(ConfigError, match=r"partners\[0\]\.checks"):
+        load_config(config)
+
+
+# Inputs a quadratic pattern could not get through within the suite's time: each is about 1 MB.
+HUGE = 1_000_000
+
+
+@pytest.mark.parametrize(
+    "source,translation",
+    [
+        ("Write to us", "a" * HUGE + "@"),  # e-mail: a long local part with no domain
+        ("Write to us", ("a." * (HUGE // 2)) + "@b"),
+        ("100%", "%" + "0" * HUGE),  # printf: flags and width fighting over zeros
+        ("100%", "%" * HUGE),
+        ("x < y", "<a" + "-a" * (HUGE // 2)),  # tag-like: a name that never ends in >
+        ("x < y", "< " * (HUGE // 2)),
+        ("x", "on" + "n" * HUGE),  # an event handler that never reaches =
+        ("x", "java" + " " * HUGE + "script"),
+        ("See http://a.b", "http://" + "a" * HUGE),
+        ("1", "1" + " 1" * (HUGE // 2)),
+    ],
+    ids=[
+        "email",
+        "email-dots",
+        "printf-zeros",
+        "printf-percents",
+        "tag",
+        "tag-spaces",
+        "handler",
+        "js",
+        "url",
+        "numbers",
+    ],
+)
+def test_every_check_is_linear_on_megabyte_strings(source: str, translation: str) -> None:
+    found = entry_problems(Entry(source, translation), "x.po", limits=Limits(max_string_chars=10 * HUGE))
+    assert all(p.severity in (ERROR, WARNING) for p in found)
+
+
+def test_a_5000_digit_number_and_nplurals_are_problems_not_tracebacks() -> None:
+    digits = "9" * 5000
+    assert ("numbers", "warning") in problems_of(f"{digits} students", f"{digits}8 estudiantes")
+    assert ("numbers", "warning") not in problems_of(f"{digits} students", f"{digits} estudiantes")
+    _, found = check_file(
+        (
+            HEADER.replace("nplurals=2", f"nplurals={digits}")
+            + 'msgid "a"\nmsgid_plural "b"\nmsgstr[0] "x"\nmsgstr[1] "y"\n'
+        ).encode(),
+        "x.po",
+    )
+    header = [p.message for p in found if p.line == 1 and p.severity == ERROR]
+    assert len(header) == 1 and header[0].startswith("the header has no valid Plural-Forms; use: nplurals=")
+
+
+def test_control_characters_are_refused_and_never_printed_raw() -> None:
+    for bad in ("\x00", "\x1b[2J", "\x07", "\x9b"):
+        found = entry_problems(Entry("Hello", f"Hola{bad}"), "x.po")
+        assert (found[0].check, found[0].severity) == ("control-characters", "error")
+        assert "\x1b" not in str(found[0]) and "\x00" not in str(found[0])
+    # tab and newline are ordinary text
+    assert problems_of("a\tb", "c\td") == []
+
+
+def test_strings_and_files_over_the_limits_are_refused_up_front() -> None:
+    found = entry_problems(Entry("Hello", "x" * 200), "x.po", limits=Limits(max_string_chars=100))
+    assert [(p.check, p.severity) for p in found] == [("length-limit", "error")]
+    assert "more than the limit of 100 ([qa] max_string_chars)" in found[0].message
+    catalog, found = check_file(b"x" * 2048, "big.po", limits=Limits(max_file_bytes=1024))
+    assert catalog is None and [(p.check, p.message) for p in found] == [
+        (
+            "size",
+            "the file has 2048 bytes, more than the limit of 1024 ([qa] max_file_bytes); split the work or ask your coordinator",
+        )
+    ]
+
+
+def test_plural_forms_on_a_singular_entry_are_an_error_not_silently_dropped() -> None:
+    from localize.catalogs.po import read_po
+
+    template = read_po(HEADER + 'msgid "cat"\nmsgstr ""\n')
+    _, found = check_file(
+        (HEADER + 'msgid "cat"\nmsgid_plural "cats"\nmsgstr[0] "gato"\nmsgstr[1] "gatos"\n').encode(),
+        "x.po",
+        template=template,
+    )
+    assert [(p.check, p.message) for p in found if p.check == "edited-source"] == [
+        ("edited-source", "msgid_plural was added or changed; the source has no plural form: write one msgstr")
+    ]
+    # msgstr[N] without any msgid_plural does not even parse
+    _, found = check_file((HEADER + 'msgid "cat"\nmsgstr[0] "gato"\n').encode(), "x.po")
+    assert [p.check for p in found] == ["syntax"]
