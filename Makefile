@@ -73,6 +73,7 @@ bench: $(BENCH_STAMP) system-deps
 	$(BIN)/python benchmarks/run.py --corpus ../shared/corpus/ocw --write BENCHMARKS.md
 	$(BIN)/python benchmarks/update.py --corpus ../shared/corpus/ocw --repeat 1 --write BENCHMARKS.md
 	$(BIN)/python benchmarks/pipeline.py --corpus ../shared/corpus/ocw --repeat 1 --write BENCHMARKS.md
+	$(BIN)/python benchmarks/readers.py --corpus ../shared/corpus/ocw --write BENCHMARKS.md
 
 clean:
 	rm -rf $(DEMO) demo-site .prefect .pytest_cache .mypy_cache .ruff_cache build *.egg-info src/*.egg-info
