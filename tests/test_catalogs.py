@@ -269,3 +269,34 @@ def test_percent_signs_in_prose_are_not_printf_variables() -> None:
     assert [p.message for p in entry_problems(entry, "x.po")] == [
         "printf variables differ from the source: missing %d; extra %s"
     ]
+
+
+def test_near_match_index_gives_what_a_full_scan_gives(corpus: Path) -> None:
+    """The length window never drops the best candidate: same msgid and score as rapidfuzz over everything."""
+    import random
+
+    from rapidfuzz import fuzz, process
+
+    from localize.catalogs.memory import NearIndex
+    from localize.engine.extract import extract_course
+    from localize.storage.sources import open_source
+
+    msgids = [e.msgid for e in extract_course(open_source(corpus), "ocw", jobs=1).catalog.entries if e.msgctxt is None]
+    rng = random.Random(7)
+    queries = []
+    for m in rng.sample(msgids, 400):
+        words = m.split()
+        if len(words) > 2:
+            words.insert(rng.randrange(len(words)), "indeed")
+            del words[rng.randrange(len(words))]
+        queries.append(" ".join(words))
+    queries += ["", "x", "Problem Set 1", "Lecture 12: Fourier series and filters"]
+    index = NearIndex(msgids)
+    for cutoff in (60.0, 75.0, 90.0):
+        for q in queries:
+            full = process.extractOne(q, msgids, scorer=fuzz.ratio, score_cutoff=cutoff)
+            expected = (full[0], full[1]) if full is not None else None
+            assert index.best(q, cutoff) == expected, (q, cutoff)
+            assert len(index.window(q, cutoff)) <= len(msgids)
+    # the window is what makes it cheap: a short query looks at a small part of the memory
+    assert len(index.window("Problem Set 1", 75.0)) < len(msgids) / 4

@@ -12,12 +12,16 @@ Memories travel as compendium PO files or TMX 1.4.
 
 from __future__ import annotations
 
+import bisect
 import contextlib
+import math
 from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from xml.sax.saxutils import escape, quoteattr
+
+from rapidfuzz import fuzz, process
 
 from localize import __version__
 from localize.catalogs.lifecycle import DEFAULT_SIMILARITY
@@ -57,6 +61,40 @@ class FillReport:
     near: int
 
 
+class NearIndex:
+    """Near-match lookups that read only the candidates that can reach the cutoff.
+
+    ``fuzz.ratio`` is 2·LCS/(|a|+|b|) and LCS <= min(|a|, |b|), so a candidate of
+    length ``n`` can reach a similarity ``s`` only when
+    ``|a|·s/(2-s) <= n <= |a|·(2-s)/s``: the msgids are kept sorted by length and
+    a lookup scores just that window, in the memory's own order, so the result
+    (best score, first in memory order on a tie) is the one a full scan gives.
+    """
+
+    def __init__(self, msgids: list[str]) -> None:
+        self.msgids = msgids
+        self.order = sorted(range(len(msgids)), key=lambda i: len(msgids[i]))
+        self.lengths = [len(msgids[i]) for i in self.order]
+
+    def window(self, query: str, cutoff: float) -> list[str]:
+        """The msgids whose length allows a ratio of ``cutoff`` (0-100) with ``query``, in memory order."""
+        s = cutoff / 100
+        if s <= 0:
+            return self.msgids
+        n = len(query)
+        lo = bisect.bisect_left(self.lengths, math.floor(n * s / (2 - s)) - 1)
+        hi = bisect.bisect_right(self.lengths, math.ceil(n * (2 - s) / s) + 1)
+        return [self.msgids[i] for i in sorted(self.order[lo:hi])]
+
+    def best(self, query: str, cutoff: float) -> tuple[str, float] | None:
+        """(msgid, score) of the best match at or above ``cutoff``, or None."""
+        pool = self.window(query, cutoff)
+        if not pool:
+            return None
+        found = process.extractOne(query, pool, scorer=fuzz.ratio, score_cutoff=cutoff)
+        return (str(found[0]), float(found[1])) if found is not None else None
+
+
 class TranslationMemory:
     """Exact and near lookups over memory units."""
 
@@ -75,9 +113,10 @@ class TranslationMemory:
                 origins[text] = min(origins.get(text, origin), origin)
             best = sorted(by_text.items(), key=lambda kv: (-kv[1], kv[0]))[0][0]
             self.exact[key] = (best, origins[best])
-        self.by_context: dict[str | None, list[str]] = defaultdict(list)
+        by_context: dict[str | None, list[str]] = defaultdict(list)
         for ctx, msgid in self.exact:
-            self.by_context[ctx].append(msgid)
+            by_context[ctx].append(msgid)
+        self.near: dict[str | None, NearIndex] = {ctx: NearIndex(msgids) for ctx, msgids in by_context.items()}
 
     def __len__(self) -> int:
         return len(self.exact)
@@ -90,8 +129,6 @@ class TranslationMemory:
 
     def fill(self, catalog: Catalog, *, similarity: float = DEFAULT_SIMILARITY) -> tuple[Catalog, FillReport]:
         """Fill every untranslated entry of ``catalog`` that the memory knows."""
-        from rapidfuzz import fuzz, process
-
         exact = near = 0
         cutoff = similarity * 100
         entries: list[Entry] = []
@@ -110,8 +147,8 @@ class TranslationMemory:
                     )
                 )
                 continue
-            pool = self.by_context.get(e.msgctxt)
-            best = process.extractOne(e.msgid, pool, scorer=fuzz.ratio, score_cutoff=cutoff) if pool else None
+            index = self.near.get(e.msgctxt)
+            best = index.best(e.msgid, cutoff) if index is not None else None
             if best is None:
                 entries.append(e)
                 continue
