@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -82,9 +83,11 @@ def test_the_workspace_commands_work_on_an_s3_prefix(
     assert '"locale": "sw"' in capsys.readouterr().out
     keys = list(S3Storage(loc).list(""))
     assert [k for k in keys if not k.startswith("history/")] == [
+        "index/stats/intro-course.json",
         "sources/intro-course.json",
         "sw/LC_MESSAGES/intro-course.po",
         "templates/intro-course.pot",
     ]
-    # the stats snapshot the dashboard draws progress from
-    assert len([k for k in keys if k.startswith("history/intro-course/sw/")]) == 1
+    # the stats snapshot the dashboard draws progress from: one per catalog per day
+    [snapshot] = [k for k in keys if k.startswith("history/intro-course/sw/")]
+    assert re.fullmatch(r"history/intro-course/sw/\d{8}\.json", snapshot)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 
+from localize.catalogs import index
 from localize.catalogs.po import read_po, write_po
 from localize.catalogs.stats import CatalogStats, catalog_stats
 from localize.errors import CatalogNotFoundError, ConfigError
@@ -146,11 +147,16 @@ class Workspace:
         return True
 
     def _record_history(self, course: str, locale: str, catalog: Catalog) -> None:
-        """A small stats snapshot per catalog write: the dashboard's progress over time."""
+        """After a catalog write: its statistics into the index (catalogs/index.py) and
+        the day's progress snapshot (one per catalog per day: the dashboard's history)."""
         import json
         from datetime import UTC, datetime
 
         s = catalog_stats(catalog, course, locale)
+        key = self.catalog_key(course, locale)
+        folder = key.rsplit("/", 1)[0]
+        modified = next((t for k, t in self.storage.list_with_times(folder) if k == key), 0.0)
+        index.record(self.storage, [(s, 0, modified)])
         now = datetime.now(UTC)
         record = {
             "at": now.isoformat(timespec="seconds"),
@@ -161,8 +167,7 @@ class Workspace:
             "translated": s.translated,
             "entries": s.entries,
         }
-        stamp = now.strftime("%Y%m%dT%H%M%S.%f")
-        self.storage.write_bytes(f"history/{course}/{locale}/{stamp}.json", json.dumps(record).encode())
+        self.storage.write_bytes(f"history/{course}/{locale}/{now:%Y%m%d}.json", json.dumps(record).encode())
 
     def history(self) -> list[dict[str, object]]:
         """Every stats snapshot, oldest first."""
@@ -181,8 +186,31 @@ def _strip_volatile(data: bytes, names: tuple[str, ...]) -> bytes:
 def workspace_stats(
     workspace: Workspace, *, course: str | None = None, locale: str | None = None
 ) -> list[CatalogStats]:
-    """Statistics per course x locale, sorted by course then locale."""
-    return [
-        catalog_stats(workspace.read_catalog(cid, ll), cid, ll)
-        for cid, ll in workspace.catalogs(course=course, locale=check_locale(locale) if locale else None)
-    ]
+    """Statistics per course x locale, sorted by course then locale: one listing and one
+    index object per course; only catalogs changed since they were indexed are parsed."""
+    wanted = check_locale(locale) if locale else None
+    listed: dict[str, dict[str, float]] = {}
+    for key, modified in workspace.storage.list_with_times(""):
+        m = _CATALOG_KEY.match(key)
+        if m is None:
+            continue
+        ll, cid = m.group(1), m.group(2)
+        if (course is None or cid == course) and (wanted is None or ll == wanted):
+            listed.setdefault(cid, {})[ll] = modified
+    out: list[CatalogStats] = []
+    for cid in sorted(listed):
+        entries, _ = index.read_index(workspace.storage, cid)
+        stale: list[tuple[CatalogStats, int, float]] = []
+        for ll, modified in sorted(listed[cid].items()):
+            entry = entries.get(ll)
+            s = (
+                index.to_stats(cid, ll, entry)
+                if isinstance(entry, dict) and entry.get("modified") == modified
+                else None
+            )
+            if s is None:
+                s = catalog_stats(workspace.read_catalog(cid, ll), cid, ll)
+                stale.append((s, 0, modified))
+            out.append(s)
+        index.record(workspace.storage, stale)
+    return out

@@ -24,7 +24,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from localize.config import Config, Region
-from localize.errors import ConfigError, PreconditionFailed, TransientStorageError
+from localize.errors import ConfigError, IntegrityError, PreconditionFailed, TransientStorageError
 from localize.storage.base import Storage
 from localize.storage.locations import open_storage
 
@@ -103,6 +103,26 @@ def read_pointer(storage: Storage, course: str, locale: str) -> tuple[dict[str, 
     except FileNotFoundError:
         return None, None
     return json.loads(data), etag
+
+
+def read_live_versions(storage: Storage) -> dict[tuple[str, str], str]:
+    """(course, locale) -> live version, from the region index (one read for the whole region)."""
+    try:
+        data = storage.read_bytes("index.json")
+    except FileNotFoundError:
+        return {}
+    try:
+        courses = json.loads(data).get("courses", {})
+        return {
+            (str(course), str(locale)): str(entry["version"])
+            for course, locales in courses.items()
+            for locale, entry in locales.items()
+            if isinstance(entry, dict) and isinstance(entry.get("version"), str)
+        }
+    except (ValueError, AttributeError, TypeError) as e:
+        raise IntegrityError(
+            f"the region index is not valid JSON of the expected shape ({e})", path=storage.describe("index.json")
+        ) from None
 
 
 def read_manifest(storage: Storage, course: str, locale: str, version: str) -> Manifest:

@@ -15,7 +15,7 @@ from localize.catalogs.workspace import Workspace, workspace_stats
 from localize.config import Config
 from localize.errors import LocalizeError
 from localize.partners.routing import Assignment, load_assignments
-from localize.regions.layout import read_pointer, region_storage
+from localize.regions.layout import read_live_versions, region_storage
 
 __all__ = ["CourseLocale", "course_locales", "course_status"]
 
@@ -41,6 +41,7 @@ def course_locales(
     latest: dict[tuple[str, str], Assignment] = {}
     for assignment in load_assignments(workspace, course=course):
         latest[(assignment.course, assignment.locale)] = assignment  # sorted by time: the last one wins
+    live, unreachable_regions = _live_versions(config)
     out: list[CourseLocale] = []
     for key in sorted(set(stats) | set(latest)):
         cid, locale = key
@@ -50,15 +51,26 @@ def course_locales(
         for region in config.regions if config is not None else ():
             if locale not in region.locales:
                 continue
-            try:
-                pointer, _ = read_pointer(region_storage(region, config), cid, locale)
-            except LocalizeError as e:
-                unreachable[region.name] = e.message
+            if region.name in unreachable_regions:
+                unreachable[region.name] = unreachable_regions[region.name]
                 continue
-            published[region.name] = pointer["version"] if pointer else None
+            published[region.name] = live[region.name].get((cid, locale))
         overdue = bool(a and a.state == "sent" and date.fromisoformat(a.due) < today)
         out.append(CourseLocale(cid, locale, stats.get(key), a, published, unreachable, overdue))
     return out
+
+
+def _live_versions(config: Config | None) -> tuple[dict[str, dict[tuple[str, str], str]], dict[str, str]]:
+    """Every region's live versions from its index (one read and one client per region),
+    and why a region could not be read."""
+    live: dict[str, dict[tuple[str, str], str]] = {}
+    unreachable: dict[str, str] = {}
+    for region in config.regions if config is not None else ():
+        try:
+            live[region.name] = read_live_versions(region_storage(region, config))
+        except LocalizeError as e:
+            unreachable[region.name] = e.message
+    return live, unreachable
 
 
 def course_status(config: Config, *, course: str | None = None, today: date | None = None) -> list[dict[str, Any]]:

@@ -1,0 +1,83 @@
+"""Derived state that answers fleet-wide questions without reading the fleet.
+
+The catalogs stay the record. Each time the workspace writes a catalog it also
+writes that catalog's statistics into ``index/stats/COURSE.json`` (one small
+object per course, all its locales), with the catalog's size and modification
+time. ``localize status``, ``stats`` and the dashboard read one index object per
+course instead of parsing every catalog; an entry whose catalog changed behind
+the tools' back (another size or time in the listing) is recomputed from the
+catalog and written back, so the index heals itself, and :func:`rebuild` makes
+it anew from the files of record. The same objects work on a folder and on an
+S3 workspace shared by several workers: writes are conditional (If-Match on the
+object's ETag), so two writers never lose each other's locales.
+
+Progress history keeps one snapshot per catalog per day (``history/COURSE/LL/DAY.json``).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from dataclasses import asdict
+from datetime import UTC, datetime
+from typing import Any
+
+from localize.catalogs.stats import CatalogStats
+from localize.errors import PreconditionFailed, TransientStorageError
+from localize.storage.base import Storage
+
+__all__ = ["read_index", "record", "stats_key", "to_stats"]
+
+_FIELDS = ("entries", "words", "translated", "fuzzy", "untranslated", "translated_words")
+
+
+def stats_key(course: str) -> str:
+    return f"index/stats/{course}.json"
+
+
+def read_index(storage: Storage, course: str) -> tuple[dict[str, Any], str | None]:
+    """(locale -> entry, etag) of one course; empty when there is none or it is unreadable."""
+    try:
+        data, etag = storage.read_with_etag(stats_key(course))
+    except FileNotFoundError:
+        return {}, None
+    try:
+        raw = json.loads(data)
+    except (ValueError, UnicodeDecodeError):
+        return {}, etag  # damaged derived state: rebuilt from the catalogs (and overwritten)
+    locales = raw.get("locales") if isinstance(raw, dict) else None
+    return (locales if isinstance(locales, dict) else {}), etag
+
+
+def to_stats(course: str, locale: str, entry: Any) -> CatalogStats | None:
+    """The statistics an index entry holds, or None when it is malformed."""
+    if not isinstance(entry, dict) or not all(isinstance(entry.get(f), int) for f in _FIELDS):
+        return None
+    return CatalogStats(course, locale, *(int(entry[f]) for f in _FIELDS))
+
+
+def record(storage: Storage, entries: Iterable[tuple[CatalogStats, int, float]]) -> None:
+    """Write the statistics of catalogs of one course, each with the (size, mtime)
+    of the catalog file they were computed from, under compare-and-swap."""
+    items = list(entries)
+    if not items:
+        return
+    course = items[0][0].course
+    for _ in range(20):
+        locales, etag = read_index(storage, course)
+        for stats, size, modified in items:
+            fields = asdict(stats)
+            locales[stats.locale] = {f: fields[f] for f in _FIELDS} | {"size": size, "modified": modified}
+        body = {"course": course, "updated": datetime.now(UTC).isoformat(timespec="seconds"), "locales": locales}
+        data = (json.dumps(body, indent=1, sort_keys=True) + "\n").encode("utf-8")
+        try:
+            if etag is None:
+                storage.put(stats_key(course), data, content_type="application/json", if_none_match=True)
+            else:
+                storage.put(stats_key(course), data, content_type="application/json", if_match=etag)
+            return
+        except PreconditionFailed:
+            continue
+    raise TransientStorageError(
+        "the statistics index kept changing under us; run again", path=storage.describe(stats_key(course))
+    )

@@ -1,0 +1,124 @@
+"""Fleet-wide questions answered from derived state: the statistics index, region indexes, daily history."""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from pathlib import Path
+
+import pytest
+
+from conftest import SAMPLE
+from localize.catalogs import index
+from localize.catalogs.stats import catalog_stats
+from localize.catalogs.workspace import Workspace, workspace_stats
+from localize.cli import main
+
+
+@pytest.fixture
+def ws(tmp_path: Path) -> Workspace:
+    loc = str(tmp_path / "ws")
+    assert main(["extract", str(SAMPLE), "--course", "intro-course", "--locales-dir", loc, "-q"]) == 0
+    for ll in ("es", "ar", "sw"):
+        assert main(["init", "--course", "intro-course", "--locale", ll, "--locales-dir", loc]) == 0
+    return Workspace(loc)
+
+
+def test_stats_come_from_the_index_without_parsing_a_catalog(ws: Workspace, monkeypatch: pytest.MonkeyPatch) -> None:
+    expected = [catalog_stats(ws.read_catalog("intro-course", ll), "intro-course", ll) for ll in ("ar", "es", "sw")]
+    parsed: list[str] = []
+    original = Workspace.read
+
+    def counting_read(self: Workspace, key: str):  # type: ignore[no-untyped-def]
+        parsed.append(key)
+        return original(self, key)
+
+    monkeypatch.setattr(Workspace, "read", counting_read)
+    assert workspace_stats(ws) == expected
+    assert parsed == []
+
+
+def test_a_catalog_changed_behind_the_tools_back_is_recomputed_and_reindexed(ws: Workspace) -> None:
+    key = ws.catalog_key("intro-course", "es")
+    path = Path(ws.describe(key))
+    text = path.read_text(encoding="utf-8")
+    first_empty = text.index('msgstr ""\n\n', text.index("msgid", text.index("\n\n")))
+    path.write_text(text[:first_empty] + 'msgstr "hecho a mano"\n\n' + text[first_empty + 11 :], encoding="utf-8")
+    later = time.time() + 5
+    os.utime(path, (later, later))
+    [es] = workspace_stats(ws, locale="es")
+    assert es == catalog_stats(ws.read_catalog("intro-course", "es"), "intro-course", "es")
+    assert es.translated == 1
+    entries, _ = index.read_index(ws.storage, "intro-course")
+    assert entries["es"]["translated"] == 1 and entries["es"]["modified"] == later
+
+
+def test_a_damaged_or_missing_index_is_rebuilt_from_the_catalogs(ws: Workspace) -> None:
+    truth = workspace_stats(ws)
+    ws.storage.write_bytes(index.stats_key("intro-course"), b"{not json")
+    assert workspace_stats(ws) == truth
+    ws.storage.delete(index.stats_key("intro-course"))
+    assert workspace_stats(ws) == truth
+    assert set(index.read_index(ws.storage, "intro-course")[0]) == {"ar", "es", "sw"}
+
+
+def test_two_writers_of_one_course_index_keep_each_others_locales(ws: Workspace) -> None:
+    """Conditional writes: a writer that read the index before another wrote retries on the newer one."""
+    storage = ws.storage
+    _, etag = index.read_index(storage, "intro-course")
+    es = catalog_stats(ws.read_catalog("intro-course", "es"), "intro-course", "es")
+    index.record(storage, [(es, 0, 1.0)])  # the other writer wins first
+    original_put = storage.put
+    calls = []
+
+    def put(key, data, **kw):  # type: ignore[no-untyped-def]
+        calls.append(kw.get("if_match"))
+        return original_put(key, data, **kw)
+
+    storage.put = put  # type: ignore[method-assign]
+    ar = catalog_stats(ws.read_catalog("intro-course", "ar"), "intro-course", "ar")
+    index.record(storage, [(ar, 0, 2.0)])
+    entries, _ = index.read_index(storage, "intro-course")
+    assert entries["es"]["modified"] == 1.0 and entries["ar"]["modified"] == 2.0
+    assert etag not in calls  # it never wrote over what it had not read
+
+
+def test_history_keeps_one_snapshot_per_catalog_per_day(ws: Workspace) -> None:
+    for n in range(3):
+        catalog = ws.read_catalog("intro-course", "es")
+        ws.write(ws.catalog_key("intro-course", "es"), catalog.with_header("X-Test", str(n)))
+    keys = [k for k in ws.storage.list("history/intro-course/es")]
+    assert len(keys) == 1 and json.loads(ws.storage.read_bytes(keys[0]))["locale"] == "es"
+
+
+def test_status_reads_each_region_index_once(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from localize.config import load_config
+    from localize.storage.base import LocalStorage
+    from localize.views.status import course_status
+
+    loc = tmp_path / "ws"
+    assert main(["extract", str(SAMPLE), "--course", "intro-course", "--locales-dir", str(loc), "-q"]) == 0
+    for ll in ("es", "ar"):
+        assert main(["init", "--course", "intro-course", "--locale", ll, "--locales-dir", str(loc)]) == 0
+    region = tmp_path / "region"
+    region.mkdir()
+    (region / "index.json").write_text(
+        json.dumps({"region": "r", "courses": {"intro-course": {"es": {"version": "20260101T000000.000Z-abcdef12"}}}})
+    )
+    config = tmp_path / "localize.toml"
+    config.write_text(
+        f'[workspace]\nlocation = "{loc}"\n\n[[regions]]\nname = "r"\nlocation = "{region}"\nlocales = ["es", "ar"]\n'
+    )
+    reads: list[str] = []
+    original = LocalStorage.read_bytes
+
+    def counting(self: LocalStorage, key: str) -> bytes:
+        if str(self.root) == str(region):
+            reads.append(key)
+        return original(self, key)
+
+    monkeypatch.setattr(LocalStorage, "read_bytes", counting)
+    rows = course_status(load_config(config))
+    assert {(r["locale"], r["published"]["r"]) for r in rows} == {("es", "20260101T000000.000Z-abcdef12"), ("ar", "-")}
+    assert reads == ["index.json"]
