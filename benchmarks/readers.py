@@ -22,7 +22,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from run import replace_section  # noqa: E402
+from run import replace_section
 
 SECTION = "readers"
 

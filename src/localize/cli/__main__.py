@@ -1,0 +1,7 @@
+"""``python -m localize.cli``: the same as the ``localize`` command."""
+
+import sys
+
+from localize.cli import main
+
+sys.exit(main())
