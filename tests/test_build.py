@@ -44,8 +44,8 @@ def test_translations_are_spliced_and_everything_else_is_byte_identical() -> Non
         '<meta name="description" content="Ondas y sonido">\n<title>Ondas</title>\n'
         "<script>if (a < b) { go('x') }</script></head>\n"
         "<body>\n  <p class='lead'>Lee el <a href=\"s.html\" data-x='{\"a\": 1}'>programa</a> ahora.</p>\n"
-        '  <img src="w.png" alt="Una &quot;onda&quot;">\n  <pre>keep   this</pre>\n  <p>Untouched &copy; text</p>\n</body>\n</html>\n'
-    )
+        '  <img src="w.png" alt="Una &quot;onda&quot;">\n  <pre>keep   this</pre>\n  <p lang="en">Untouched &copy; text</p>\n</body>\n</html>\n'
+    )  # the one paragraph left in English says so
 
 
 def test_nothing_translated_in_the_source_locale_returns_the_same_bytes() -> None:
@@ -63,7 +63,7 @@ def test_right_to_left_locale_sets_lang_and_dir() -> None:
 
 def test_existing_lang_and_dir_are_replaced() -> None:
     out = build("<html lang='en' dir=ltr xml:lang=\"en\"><p>Hi</p></html>", {}, "pt_BR")
-    assert out == '<html lang=\'pt-BR\' dir="ltr" xml:lang="pt-BR"><p>Hi</p></html>'
+    assert out == '<html lang=\'pt-BR\' dir="ltr" xml:lang="pt-BR"><p lang="en">Hi</p></html>'
 
 
 @pytest.mark.parametrize(
@@ -118,7 +118,7 @@ def test_a_translation_must_keep_its_placeholders(translation: str, problem: str
         "es",
         on_problem=lambda u, m: seen.append(m),
     )
-    assert data.decode() == '<html lang="es">'[:0] + page  # falls back to the source text
+    assert data.decode() == page.replace("<p>", '<p lang="en">')  # falls back to the source text, labelled
     assert seen == [problem]
 
 
@@ -138,7 +138,7 @@ def test_attribute_inside_an_untranslated_sentence_is_still_translated() -> None
         '<p>See <abbr title="Fast Fourier Transform">FFT</abbr> here</p>',
         {("attribute", "Fast Fourier Transform"): "Transformada rápida"},
     )
-    assert out == '<p>See <abbr title="Transformada rápida">FFT</abbr> here</p>'
+    assert out == '<p lang="en">See <abbr title="Transformada rápida">FFT</abbr> here</p>'
 
 
 def test_the_page_keeps_its_own_encoding() -> None:
@@ -160,6 +160,6 @@ def test_untranslatable_inline_content_keeps_its_direction_in_rtl_pages() -> Non
     out = build(page, {(None, msgid): "مرحبا بكم في <span1/>، انظر <code2/> و<br3/>المزيد."}, "ar")
     assert (
         out
-        == '<p>مرحبا بكم في <bdi><span translate="no">6.S01</span></bdi>، انظر <bdi><code>f(x)</code></bdi> و<br>المزيد.</p>'
+        == '<p>مرحبا بكم في <bdi><span translate="no">6.S01</span></bdi>، انظر <bdi><code dir="ltr">f(x)</code></bdi> و<br>المزيد.</p>'
     )
     assert build(page, {(None, msgid): "Bienvenidos a <span1/>, ver <code2/> y <br3/>más."}, "es").count("<bdi>") == 0

@@ -48,6 +48,11 @@ class Unit:
     translation replaces. ``quote`` is set for attribute units: the quote
     character around the value in the source ('"', "'" or "" when unquoted).
     ``container`` is the tag of the block element a text unit sits in.
+    ``lang_at`` says where a text unit's language can be marked: at that offset
+    (right after the tag name of the element whose whole content the unit is),
+    -1 when the unit shares its element (a ``span`` around it carries the mark),
+    -2 when an enclosing element sets its own ``lang``. ``timing`` is the start
+    tag of the first word-timing span of a transcript unit (``<span m="940">``).
     """
 
     kind: UnitKind
@@ -59,6 +64,8 @@ class Unit:
     comment: str = ""
     quote: str = '"'
     container: str = ""
+    lang_at: int = -1
+    timing: tuple[int, int] | None = None
 
     @property
     def key(self) -> tuple[str | None, str]:

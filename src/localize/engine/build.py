@@ -11,11 +11,12 @@ translation cannot add markup, scripts or URLs to a page.
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
 from localize.engine.extract import PageFailure
+from localize.engine.htmltree import ICON_CLASSES
 from localize.engine.pages import Lookup, localize_page, translations_of
 from localize.errors import LocalizeError
 from localize.model import Catalog, Unit
@@ -43,6 +44,7 @@ class _BuildJob:
     translations: Lookup
     locale: str
     source_locale: str
+    icon_classes: frozenset[str]
 
 
 # (path, is page, translated, fallback, changed, failure, problems)
@@ -50,9 +52,9 @@ _Built = tuple[str, bool, int, int, bool, str | None, list[str]]
 
 
 def _build_one(source: Source, path: str, job: _BuildJob) -> _Built:
-    target = Path(job.out_dir) / check_key(path)
     problems: list[str] = []
     try:
+        target = Path(job.out_dir) / check_key(path)  # sources list only paths it keeps as they are
         data = source.read(path)
     except LocalizeError as e:
         return path, False, 0, 0, False, str(e), problems
@@ -66,7 +68,13 @@ def _build_one(source: Source, path: str, job: _BuildJob) -> _Built:
 
     try:
         built = localize_page(
-            data, path, job.translations, job.locale, source_locale=job.source_locale, on_problem=problem
+            data,
+            path,
+            job.translations,
+            job.locale,
+            source_locale=job.source_locale,
+            on_problem=problem,
+            icon_classes=job.icon_classes,
         )
     except LocalizeError as e:
         target.write_bytes(data)  # never leave a hole in the site: the page stays in the source language
@@ -84,13 +92,14 @@ def build_course(
     source_locale: str = "en",
     jobs: int | None = None,
     progress: Callable[[str], None] | None = None,
+    icon_classes: Iterable[str] = ICON_CLASSES,
 ) -> BuildResult:
     """Write every file of ``source`` under ``out_dir``, pages localized.
 
     A page that cannot be read is copied unchanged and reported; translations
     that cannot be used are reported in ``problems`` and fall back to the source.
     """
-    job = _BuildJob(str(out_dir), translations_of(catalog), locale, source_locale)
+    job = _BuildJob(str(out_dir), translations_of(catalog), locale, source_locale, frozenset(icon_classes))
     paths = source.paths()
     failures = [PageFailure(p.path or source.location, str(p)) for p in source.problems]
     problems: list[PageFailure] = []

@@ -5,6 +5,12 @@ The encoding comes from a byte order mark, else from ``<meta charset>`` or
 keep their own encoding on output: untouched stretches are re-encoded exactly
 (single-byte encodings round-trip through ``surrogateescape``), and translated
 text that the encoding cannot hold becomes numeric character references.
+
+windows-1252 (what browsers read for "iso-8859-1", "ascii" and "windows-1252"
+alike) is decoded as the WHATWG Encoding Standard says: the five bytes Python's
+cp1252 leaves undefined (0x81, 0x8D, 0x8F, 0x90, 0x9D) are the C1 control code
+points U+0081... and go back to the same bytes, so decoding never fails and every
+byte 0x00-0xFF round-trips.
 """
 
 from __future__ import annotations
@@ -23,7 +29,20 @@ _META_CHARSET = re.compile(
     re.I,
 )
 # WHATWG: these labels mean windows-1252 in a browser
-_WINDOWS_1252 = {"ascii", "us-ascii", "iso-8859-1", "iso8859-1", "latin1", "latin-1", "l1", "cp819", "iso_8859-1"}
+_WINDOWS_1252 = {
+    "windows-1252",
+    "cp1252",
+    "x-cp1252",
+    "ascii",
+    "us-ascii",
+    "iso-8859-1",
+    "iso8859-1",
+    "latin1",
+    "latin-1",
+    "l1",
+    "cp819",
+    "iso_8859-1",
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,7 +60,7 @@ def _sniff(data: bytes) -> tuple[str, bytes, bool]:
     if m:
         label = m.group(1).decode("ascii").lower()
         if label in _WINDOWS_1252:
-            return "windows-1252", b"", False
+            return "cp1252", b"", False
         if label in ("utf-16", "utf-16le", "utf-16be"):
             return "utf-8", b"", False  # WHATWG: a meta tag can only be read if the page is ASCII-compatible
         try:
@@ -68,25 +87,45 @@ def decode_page(data: bytes, path: str) -> DecodedPage:
                 path=path,
             ) from None
     try:
-        return DecodedPage(body.decode(encoding, "surrogateescape" if not from_bom else "strict"), encoding, bom)
+        errors = "strict" if from_bom else "localize-whatwg" if encoding == "cp1252" else "surrogateescape"
+        return DecodedPage(body.decode(encoding, errors), encoding, bom)
     except UnicodeDecodeError as e:
         raise PageError(f"not valid {encoding} at byte {e.start}: {e.reason}", path=path) from None
 
 
-def _html_errors(err: UnicodeError) -> tuple[bytes, int]:
-    """Encode error handler: escaped source bytes go back as they were, new
-    characters the encoding cannot hold become character references."""
+# bytes cp1252 leaves undefined; WHATWG's windows-1252 maps each to the C1 code point of the same value
+_C1_1252 = frozenset((0x81, 0x8D, 0x8F, 0x90, 0x9D))
+
+
+def _whatwg_errors(err: UnicodeError) -> tuple[str, int]:
+    """Decode error handler for windows-1252: undefined bytes are C1 controls (as in browsers)."""
+    assert isinstance(err, UnicodeDecodeError)
+    data = err.object[err.start : err.end]
+    return "".join(chr(b) if b in _C1_1252 else chr(0xDC00 + b) for b in data), err.end
+
+
+def _html_errors(err: UnicodeError, c1: bool = False) -> tuple[bytes, int]:
+    """Encode error handler: escaped source bytes go back as they were (and, with ``c1``,
+    the C1 controls of a windows-1252 page), new characters the encoding cannot hold
+    become character references."""
     assert isinstance(err, UnicodeEncodeError)
     out = []
     for ch in err.object[err.start : err.end]:
         o = ord(ch)
-        out.append(bytes((o - 0xDC00,)) if 0xDC80 <= o <= 0xDCFF else f"&#{o};".encode("ascii"))
+        if 0xDC80 <= o <= 0xDCFF:
+            out.append(bytes((o - 0xDC00,)))
+        elif c1 and o in _C1_1252:
+            out.append(bytes((o,)))
+        else:
+            out.append(f"&#{o};".encode("ascii"))
     return b"".join(out), err.end
 
 
+codecs.register_error("localize-whatwg", _whatwg_errors)
 codecs.register_error("localize-html", _html_errors)
+codecs.register_error("localize-html-1252", lambda err: _html_errors(err, True))
 
 
 def encode_page(page: DecodedPage, text: str) -> bytes:
     """Encode a (rebuilt) page in its own encoding, BOM first."""
-    return page.bom + text.encode(page.encoding, "localize-html")
+    return page.bom + text.encode(page.encoding, "localize-html-1252" if page.encoding == "cp1252" else "localize-html")

@@ -8,12 +8,13 @@ rerun on the same pages gives the same bytes.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from localize import __version__
 from localize.engine.encoding import decode_page
+from localize.engine.htmltree import ICON_CLASSES, parse
 from localize.engine.segments import find_units
 from localize.errors import LocalizeError
 from localize.model import Catalog, Entry, Unit
@@ -40,18 +41,19 @@ class ExtractResult:
     failures: tuple[PageFailure, ...]
 
 
-def extract_page(data: bytes, path: str) -> list[Unit]:
+def extract_page(data: bytes, path: str, icon_classes: Iterable[str] = ICON_CLASSES) -> list[Unit]:
     """The units of one page; raises PageError for undecodable files."""
-    return find_units(decode_page(data, path).text)
+    text = decode_page(data, path).text
+    return find_units(text, parse(text, icon_classes))
 
 
 _Found = tuple[str, list[tuple[str | None, str, str]] | None, str | None]
 
 
-def _extract_one(source: Source, path: str, _shared: object) -> _Found:
+def _extract_one(source: Source, path: str, icon_classes: frozenset[str]) -> _Found:
     """Worker: (path, [(msgctxt, msgid, comment)], None) or (path, None, error)."""
     try:
-        units = extract_page(source.read(path), path)
+        units = extract_page(source.read(path), path, icon_classes)
     except LocalizeError as e:
         return path, None, str(e)
     return reference(path), [(u.msgctxt, u.msgid, u.comment) for u in units], None
@@ -122,17 +124,19 @@ def extract_course(
     source_locale: str = "en",
     jobs: int | None = None,
     progress: Callable[[str], None] | None = None,
+    icon_classes: Iterable[str] = ICON_CLASSES,
 ) -> ExtractResult:
     """Extract every page of ``source`` into one template catalog.
 
     A page that cannot be read is reported in ``failures`` and the others go on.
     ``jobs`` worker processes share the pages (default: one per core).
+    ``icon_classes``: elements with one of these classes are icons, never translated.
     """
     collector = _Collector()
     paths = [p for p in source.paths() if is_page(p)]
     failures = [PageFailure(p.path or source.location, str(p)) for p in source.problems]
     pages = units = 0
-    for path, found, error in map_pages(_extract_one, source, paths, jobs):
+    for path, found, error in map_pages(_extract_one, source, paths, jobs, frozenset(icon_classes)):
         if progress is not None:
             progress(path)
         if found is None:

@@ -11,7 +11,11 @@ td..., stray end tags, unclosed elements at the end of the file) and leaves the
 rest (foster parenting, formatting-element reconstruction) alone: they change
 how a browser renders broken markup, not which text it shows.
 
-One cohesive thing at about 550 lines: the tokenizer, the implied-end-tag rules
+Building is linear in the size of the page however deep its elements nest: the
+open-element stack keeps, per tag, where that tag is open, so no end tag or
+implied end tag searches the stack.
+
+One cohesive thing at about 600 lines: the tokenizer, the implied-end-tag rules
 and the tree they build belong together; split apart, each half would need the
 other's tables.
 """
@@ -19,8 +23,21 @@ other's tables.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
+from functools import lru_cache
 
-__all__ = ["Attribute", "Comment", "Element", "Stray", "Text", "content", "parse", "parse_attributes"]
+__all__ = [
+    "ICON_CLASSES",
+    "Attribute",
+    "Comment",
+    "Element",
+    "Stray",
+    "Text",
+    "content",
+    "find_element",
+    "parse",
+    "parse_attributes",
+]
 
 _WS = "\t\n\f\r "
 
@@ -122,9 +139,10 @@ INLINE = frozenset(
         "svg",
         "math",
         "iframe",
-        "noscript",
     ]
 )
+# <noscript> is phrasing content in HTML, but its text is a message of its own (shown only
+# without JavaScript): the walker treats it as a block, so text written directly in it is a unit.
 # Elements whose content is never translated.
 OPAQUE = frozenset(
     [
@@ -253,6 +271,7 @@ class Element:
         "context",
         "end",
         "end_start",
+        "icon",
         "ignored",
         "inline",
         "start",
@@ -272,6 +291,7 @@ class Element:
         self.author_ignored: bool | None = None  # None: "inherit" (translate="yes" sets False)
         self.context: str | None = None
         self.ignored = tag in OPAQUE
+        self.icon = False  # an icon-font element (its text is a ligature, never translated)
         self.inline = tag in INLINE
         if "translate" in attrs:
             self._read_translate_attributes(attrs)
@@ -332,71 +352,85 @@ def parse_attributes(attrs: str, offset: int) -> list[Attribute]:
     return out
 
 
-_TRACKED = frozenset(
-    [
-        "p",
-        "li",
-        "dt",
-        "dd",
-        "td",
-        "th",
-        "tr",
-        "tbody",
-        "thead",
-        "tfoot",
-        "option",
-        "optgroup",
-        "h1",
-        "h2",
-        "h3",
-        "h4",
-        "h5",
-        "h6",
-    ]
-)
-
-
 class _Stack:
-    """Open elements, with a count of the open elements whose end can be implied."""
+    """Open elements, and where each tag is open: the stack can be 100,000 deep, so nothing
+    here looks through it; every question (is a ``td`` open in scope? which element does this
+    end tag close?) is answered from the per-tag positions in constant time."""
 
-    __slots__ = ("counts", "items")
+    __slots__ = ("at", "items", "scopes", "tables")
 
     def __init__(self, root: Element) -> None:
         self.items = [root]
-        self.counts = dict.fromkeys(_TRACKED, 0)
+        self.at: dict[str, list[int]] = {}  # tag -> indices of its open elements, ascending
+        self.scopes: list[int] = [0]  # indices of open elements that bound a search (_SCOPE)
+        self.tables: list[int] = [0]  # indices of open table parts
 
     def push(self, el: Element) -> None:
+        i = len(self.items)
         self.items.append(el)
-        if el.tag in _TRACKED:
-            self.counts[el.tag] += 1
+        tag = el.tag
+        at = self.at.get(tag)
+        if at is None:
+            self.at[tag] = [i]
+        else:
+            at.append(i)
+        if tag in _SCOPE:
+            self.scopes.append(i)
+        if tag in _TABLE_PARTS:
+            self.tables.append(i)
 
     def pop_to(self, index: int, at: int, end: int | None = None) -> None:
         """Close items[index:]; the one at ``index`` ends at ``end`` if given (an
         explicit end tag), the others have implied ends at ``at``."""
         items = self.items
-        counts = self.counts
         for i in range(len(items) - 1, index - 1, -1):
             el = items[i]
             if end is not None and i == index:
                 el.close(at, end)
             else:
                 el.close(at, at)
-            if el.tag in _TRACKED:
-                counts[el.tag] -= 1
+            tag = el.tag
+            self.at[tag].pop()
+            if tag in _SCOPE:
+                self.scopes.pop()
+            if tag in _TABLE_PARTS:
+                self.tables.pop()
         del items[index:]
 
+    def top(self, tag: str) -> int:
+        """Index of the innermost open ``tag`` (0: none)."""
+        at = self.at.get(tag)
+        return at[-1] if at else 0
+
     def find(self, names: tuple[str, ...], stop: frozenset[str]) -> int:
-        counts = self.counts
-        if not any(counts[n] for n in names):
+        """Index of the innermost open element named in ``names`` with no ``stop``
+        element inside it (0: none), as a search down the stack would find it."""
+        found = 0
+        for name in names:
+            i = self.top(name)
+            if i > found:
+                found = i
+        if not found:
             return 0
-        items = self.items
-        for i in range(len(items) - 1, 0, -1):
-            tag = items[i].tag
-            if tag in names:
-                return i
-            if tag in stop:
+        for name in stop:
+            if name not in names and self.top(name) > found:
                 return 0
-        return 0
+        return found
+
+    def closed_by(self, end_name: str) -> int:
+        """Index of the element the end tag ``end_name`` closes (0: a stray end tag)."""
+        i = self.top(end_name)
+        if not i:
+            return 0
+        # the search starts below the current element (its own kind never stops it)
+        top = len(self.items) - 1
+        scopes = self.scopes
+        bound = scopes[-1] if scopes[-1] != top else scopes[-2]
+        if end_name not in _TABLE_PARTS:
+            tables = self.tables
+            table = tables[-1] if tables[-1] != top else tables[-2]
+            bound = max(bound, table)
+        return i if i >= bound else 0
 
 
 _LI_STOP = _SCOPE | {"ul", "ol", "menu"}
@@ -438,21 +472,54 @@ def _close_implied(stack: _Stack, name: str, at: int) -> None:
 _IMPLYING = _P_CLOSERS | set(_IMPLIED)
 
 
-def parse(page: str) -> Element:
+ICON_CLASSES = frozenset(
+    [
+        "material-icons",
+        "material-icons-outlined",
+        "material-icons-round",
+        "material-icons-rounded",
+        "material-icons-sharp",
+        "material-icons-two-tone",
+        "material-symbols",
+        "material-symbols-outlined",
+        "material-symbols-rounded",
+        "material-symbols-sharp",
+    ]
+)
+"""Classes of icon fonts that draw a word as an icon (``<i class="material-icons">menu</i>``):
+such elements are never translated, like ``translate="no"``."""
+
+
+@lru_cache(maxsize=64)
+def _icon_needles(classes: frozenset[str]) -> tuple[str, ...]:
+    """The shortest class names: a start tag holding none of them has no icon class."""
+    return tuple(sorted(c for c in classes if not any(o != c and o in c for o in classes)))
+
+
+def _has_class(attrs: str, classes: frozenset[str]) -> bool:
+    for attr in parse_attributes(attrs, 0):
+        if attr.name == "class":
+            return attr.value is not None and not classes.isdisjoint(attr.value.split())
+    return False
+
+
+def parse(page: str, icon_classes: Iterable[str] = ICON_CLASSES) -> Element:
     """Build the tree of ``page``; never raises on malformed markup.
 
     Text is not stored as nodes: the text of an element is the gaps between
     its children (see :func:`content`), which halves the work on large pages.
+    Elements with one of ``icon_classes`` are icons: never translated. Linear in
+    the size of the page, however deep its elements nest.
     """
+    icons = icon_classes if isinstance(icon_classes, frozenset) else frozenset(icon_classes)
+    needles = _icon_needles(icons)
     root = Element("#document", 0, 0, "", 0)
     stack = _Stack(root)
     items = stack.items
-    counts = stack.counts
     children = root.children
     pos = 0
     n = len(page)
     search = _MASTER.search
-    tracked = _TRACKED
     implying = _IMPLYING
     void = VOID
     raw_text = RAW_TEXT
@@ -468,7 +535,10 @@ def parse(page: str) -> Element:
             if name in implying and len(items) > 1:
                 _close_implied(stack, name, s)
                 children = items[-1].children
-            el = Element(name, s, e, m.group(5), m.start(5))
+            attrs = m.group(5)
+            el = Element(name, s, e, attrs, m.start(5))
+            if needles and attrs and any(x in attrs for x in needles) and _has_class(attrs, icons):
+                el.icon = el.ignored = True
             parent = items[-1]
             if parent.ignored and el.author_ignored is None:
                 # descendants of translate="no" stay ignored unless they say translate="yes"
@@ -490,33 +560,15 @@ def parse(page: str) -> Element:
                     pos = n if gt < 0 else gt + 1
                     el.close(end_m.start(), pos)
                 continue
-            items.append(el)
-            if name in tracked:
-                counts[name] += 1
+            stack.push(el)
             children = el.children
             pos = e
             continue
         if kind == 3:
             end_name = m.group(3).lower()
-            i = 0
-            if items[-1].tag == end_name:
-                i = len(items) - 1
-            else:
-                for j in range(len(items) - 2, 0, -1):
-                    tag = items[j].tag
-                    if tag == end_name:
-                        i = j
-                        break
-                    if tag in _SCOPE or (tag in _TABLE_PARTS and end_name not in _TABLE_PARTS):
-                        break
+            i = len(items) - 1 if items[-1].tag == end_name else stack.closed_by(end_name)
             if i:
-                if i == len(items) - 1:
-                    el = items.pop()
-                    el.close(s, e)
-                    if end_name in tracked:
-                        counts[end_name] -= 1
-                else:
-                    stack.pop_to(i, s, e)
+                stack.pop_to(i, s, e)
                 children = items[-1].children
             else:
                 children.append(Stray(s, e, end_name))
@@ -532,13 +584,13 @@ def parse(page: str) -> Element:
 
 def find_element(el: Element, tag: str) -> Element | None:
     """The first element named ``tag`` under ``el``, depth first (document order)."""
-    for child in el.children:
+    todo: list[Element | Text] = list(reversed(el.children))
+    while todo:
+        child = todo.pop()
         if isinstance(child, Element):
             if child.tag == tag:
                 return child
-            found = find_element(child, tag)
-            if found is not None:
-                return found
+            todo.extend(reversed(child.children))
     return None
 
 

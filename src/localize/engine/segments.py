@@ -14,26 +14,34 @@ Rules, in short:
   markup wrapping the whole unit, and invisible or void markup at its edges,
   stays outside it;
 * a run made only of links (a nav bar, a breadcrumb) gives one unit per link;
-* code, kbd, samp, pre, script, style, template, svg, math, MathJax spans and
-  anything marked ``translate="no"``, ``class="notranslate"`` or
-  ``data-translate-ignore`` are never translated; inside a sentence they are
-  void placeholders that carry the original markup through unchanged;
+* code, kbd, samp, pre, script, style, template, svg, math, MathJax spans,
+  icon-font elements (``<i class="material-icons">menu</i>``) and anything marked
+  ``translate="no"``, ``class="notranslate"`` or ``data-translate-ignore`` are
+  never translated; inside a sentence they are void placeholders that carry the
+  original markup through unchanged;
+* ``<noscript>`` is a block of its own: text written directly in it is a unit;
+* word-timing spans of transcripts (``<span m="940">``) are transparent; a
+  translated unit is wrapped in its first one (the timing of its first word);
 * alt, title, placeholder, aria-label, the value of submit buttons and the
   description, keywords and social-card metadata are units of their own, with
   msgctxt ``attribute``.
 
-One cohesive thing at about 550 lines: finding units and splicing them back
+Both walk with explicit stacks, never recursion: a page may nest 100,000 elements.
+
+One cohesive thing at about 650 lines: finding units and splicing them back
 share the walker's rules, and keeping them side by side is what stops
 extraction and rebuild from drifting apart.
 """
 
 from __future__ import annotations
 
+import bisect
 import html
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 
 from localize.engine.htmltree import (
+    ICON_CLASSES,
     INLINE,
     INVISIBLE,
     RAW_TEXT,
@@ -54,8 +62,9 @@ __all__ = ["TranslationProblem", "escape_attribute", "escape_text", "find_units"
 _WS = "\t\n\f\r "
 _WS_RUN = re.compile(r"[\t\n\f\r ]+")
 _LETTER = re.compile(r"[^\W\d_]")
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0e-\x1f\x7f]")
-_MATH = re.compile(r"\\\(.*?\\\)|\\\[.*?\\\]|\$\$.+?\$\$", re.S)
+# control characters, and lone surrogates (undecodable bytes kept for the rebuild): never in a msgid
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0e-\x1f\x7f\ud800-\udfff]")
+MATH = re.compile(r"\\\(.*?\\\)|\\\[.*?\\\]|\$\$.+?\$\$", re.S)
 # <span m="1912150">word</span>: per-word timestamps of interactive transcripts. Word order
 # changes in translation, so these spans are transparent: their text joins the unit and a
 # translated unit is written without them (an untranslated page keeps them, byte for byte).
@@ -109,11 +118,39 @@ DESCRIPTIONS = {
     "mark": "highlight",
     "time": "date or time",
     "var": "variable",
+    "icon": "icon, kept as it is",
 }
 
 
 def _unescape(s: str) -> str:
     return html.unescape(s) if "&" in s else s
+
+
+def _sets_lang(el: Element) -> bool:
+    """Whether ``el`` says which language its content is in (``lang`` or ``xml:lang``);
+    ``<html lang>`` is the page's language, which a build replaces."""
+    attrs = el.attrs
+    if el.tag == "html" or ("lang" not in attrs and "LANG" not in attrs and "Lang" not in attrs):
+        return False
+    return any(a.name in ("lang", "xml:lang") for a in el.attributes())
+
+
+class _Frame:
+    """An element whose children the walker is going through, and the inline run it gathers."""
+
+    __slots__ = ("el", "ignored", "it", "lang", "prev", "run", "split")
+
+    def __init__(self, el: Element, ignored: bool, lang: bool) -> None:
+        self.el = el
+        self.it = iter(el.children)
+        self.ignored = ignored  # under translate="no": only translate="yes" descendants count
+        self.lang = lang  # an enclosing element (or this one) sets its own lang
+        self.prev = el.tag_end
+        self.run: list[Element | Text] = []
+        self.split = False  # block children or block end tags cut the content into several runs
+
+
+_NO_OWNER = frozenset(("#document", "html"))
 
 
 class _Walker:
@@ -123,75 +160,101 @@ class _Walker:
         self.container = ""
 
     # -- structure -------------------------------------------------------
-    def element(self, el: Element) -> None:
-        """A block-level element: its attributes, then its content."""
-        self.attributes(el)
-        if el.ignored:
-            if el.author_ignored:
-                self.ignored(el)
-            return
-        self.block(el)
-
-    def ignored(self, el: Element) -> None:
-        """Inside translate="no": only descendants saying translate="yes" count."""
-        for child in el.children:
-            if type(child) is Element:
-                if child.author_ignored is False and not child.ignored:
-                    self.element(child)
-                else:
-                    self.ignored(child)
-
-    def block(self, el: Element) -> None:
+    def walk(self, top: Element, ignored: bool = False) -> None:
+        """Every block under ``top``, in document order, with an explicit stack: a page
+        may nest elements 100,000 deep."""
         page = self.page
-        run: list[Element | Text] = []
-        prev = el.tag_end
-        for child in el.children:
-            if child.start > prev and (run or not page[prev : child.start].isspace()):
-                run.append(Text(prev, child.start))
-            prev = child.end
-            kind = type(child)
-            if kind is Element:
-                assert isinstance(child, Element)
-                if child.inline:
-                    run.append(child)
-                    continue
-                if run:
-                    self.flush(run, el)
-                    run = []
-                self.element(child)
-            elif kind is Stray:
-                assert isinstance(child, Stray)
-                if child.tag in INLINE:
-                    run.append(child)
-                elif run:
-                    self.flush(run, el)
-                    run = []
+        stack = [_Frame(top, ignored, False)]
+        while stack:
+            f = stack[-1]
+            nested: _Frame | None = None
+            if f.ignored:
+                for child in f.it:
+                    if type(child) is Element:
+                        assert isinstance(child, Element)
+                        if child.author_ignored is False and not child.ignored:
+                            self.attributes(child)
+                            nested = _Frame(child, False, f.lang or _sets_lang(child))
+                        else:
+                            nested = _Frame(child, True, f.lang)
+                        break
+                if nested is None:
+                    stack.pop()
+                else:
+                    stack.append(nested)
+                continue
+            pending: list[Element] = []
+            for child in f.it:
+                if child.start > f.prev and (f.run or not page[f.prev : child.start].isspace()):
+                    f.run.append(Text(f.prev, child.start))
+                f.prev = child.end
+                kind = type(child)
+                if kind is Element:
+                    assert isinstance(child, Element)
+                    if child.inline:
+                        f.run.append(child)
+                        continue
+                    f.split = True
+                    if f.run:
+                        pending = self.flush(f.run, f.el, False, f.lang)
+                        f.run = []
+                    self.attributes(child)
+                    if child.ignored:
+                        if child.author_ignored:
+                            nested = _Frame(child, True, f.lang)
+                            break
+                        if pending:
+                            break
+                        continue
+                    nested = _Frame(child, False, f.lang or _sets_lang(child))
+                    break
+                if kind is Stray:
+                    assert isinstance(child, Stray)
+                    if child.tag in INLINE:
+                        f.run.append(child)
+                    elif f.run:
+                        f.split = True
+                        pending = self.flush(f.run, f.el, False, f.lang)
+                        f.run = []
+                        break
+                else:
+                    f.run.append(child)
             else:
-                run.append(child)
-        if el.end_start > prev and (run or not page[prev : el.end_start].isspace()):
-            run.append(Text(prev, el.end_start))
-        if run:
-            self.flush(run, el)
+                el = f.el
+                if el.end_start > f.prev and (f.run or not page[f.prev : el.end_start].isspace()):
+                    f.run.append(Text(f.prev, el.end_start))
+                if f.run:
+                    pending = self.flush(f.run, el, not f.split, f.lang)
+                    f.run = []
+                stack.pop()
+            if nested is not None:
+                stack.append(nested)
+            # translate="yes" inside translate="no" inside the run just flushed: walked next
+            stack.extend(_Frame(el, True, f.lang) for el in reversed(pending))
 
-    def flush(self, run: list[Element | Text], block: Element) -> None:
+    def flush(self, run: list[Element | Text], block: Element, whole: bool, lang: bool) -> list[Element]:
+        """The unit of a run; returns the translate="no" elements of the run to walk for
+        translate="yes" descendants."""
         self.container = block.tag
-        context = block.context
+        pending: list[Element] = []
         for item in run:
             if type(item) is Element:
                 assert isinstance(item, Element)
-                self.inline_attributes(item)
-        self.unit(run, context)
+                self.inline_attributes(item, pending)
+        owner = block if whole and block.tag not in _NO_OWNER else None
+        self.unit(run, block.context, owner, lang)
+        return pending
 
-    def inline_attributes(self, el: Element) -> None:
-        self.attributes(el)
-        if el.ignored:
-            if el.author_ignored:
-                self.ignored(el)
-            return
-        for child in el.children:
-            if type(child) is Element:
-                assert isinstance(child, Element)
-                self.inline_attributes(child)
+    def inline_attributes(self, top: Element, pending: list[Element]) -> None:
+        todo = [top]
+        while todo:
+            el = todo.pop()
+            self.attributes(el)
+            if el.ignored:
+                if el.author_ignored:
+                    pending.append(el)
+                continue
+            todo.extend(c for c in reversed(el.children) if isinstance(c, Element))
 
     def trim(self, items: list[Element | Text]) -> list[Element | Text]:
         page = self.page
@@ -212,7 +275,7 @@ class _Walker:
             return item.tag in VOID or item.tag in INVISIBLE
         return True  # comments and stray end tags
 
-    def unit(self, run: list[Element | Text], context: str | None) -> None:
+    def unit(self, run: list[Element | Text], context: str | None, owner: Element | None, lang: bool) -> None:
         items = self.trim(run)
         while len(items) == 1 and type(items[0]) is Element:
             el = items[0]
@@ -220,15 +283,17 @@ class _Walker:
             if el.ignored or el.tag in VOID:
                 return
             context = el.context
+            owner = el
+            lang = lang or _sets_lang(el)
             items = self.trim(content(el))
         if not items:
             return
         links = self.link_run(items)
         if links:
             for link in links:
-                self.unit([link], link.context)
+                self.unit([link], link.context, None, lang)
             return
-        self.text_unit(items, context)
+        self.text_unit(items, context, -2 if lang else owner.attrs_at if owner is not None else -1)
 
     def link_run(self, items: list[Element | Text]) -> list[Element] | None:
         """The parts of a nav bar or breadcrumb, one unit each.
@@ -272,60 +337,69 @@ class _Walker:
         return len(inner) == 1 and isinstance(inner[0], Element) and inner[0].tag == "a"
 
     # -- units -----------------------------------------------------------
-    def text_unit(self, items: list[Element | Text], context: str | None) -> None:
+    def text_unit(self, items: list[Element | Text], context: str | None, lang_at: int) -> None:
         page = self.page
         out: list[str] = []
         placeholders: list[Placeholder] = []
         tags: list[str] = []
         letter = False
+        timing: tuple[int, int] | None = None
 
-        def add_void(tag: str, start: int, end: int) -> None:
+        def add_void(tag: str, start: int, end: int, described: str) -> None:
             name = f"{tag}{len(placeholders) + 1}"
             out.append(f"<{name}/>")
             placeholders.append(Placeholder(name, start, end))
-            tags.append(tag)
+            tags.append(described)
 
-        def walk(nodes: Iterable[Element | Text]) -> None:
-            nonlocal letter
-            for node in nodes:
-                kind = type(node)
-                if kind is Text:
-                    s = page[node.start : node.end]
-                    if "\\" in s or "$$" in s:
-                        pos = 0
-                        for m in _MATH.finditer(s):
-                            piece = _unescape(s[pos : m.start()])
-                            letter = letter or _LETTER.search(piece) is not None
-                            out.append(piece)
-                            add_void("math", node.start + m.start(), node.start + m.end())
-                            pos = m.end()
-                        s = s[pos:]
-                    s = _unescape(s)
-                    if not letter and _LETTER.search(s):
-                        letter = True
-                    out.append(s)
-                elif kind is Element:
-                    assert isinstance(node, Element)
-                    tag = node.tag
-                    if tag == "span" and node.attrs and _TIMING_ONLY.fullmatch(node.attrs) and not node.ignored:
-                        walk(content(node))  # word timing for transcripts: cannot survive translation
-                        continue
-                    if node.ignored or tag in VOID or tag in RAW_TEXT:
-                        add_void(tag, node.start, node.end)
-                    else:
-                        name = f"{tag}{len(placeholders) + 1}"
-                        placeholders.append(Placeholder(name, node.start, node.tag_end, node.end_start, node.end))
-                        tags.append(tag)
-                        out.append(f"<{name}>")
-                        walk(content(node))
-                        out.append(f"</{name}>")
-                elif kind is Comment:
-                    add_void("comment", node.start, node.end)
+        # an explicit stack of (children still to see, closing placeholder): no recursion
+        stack: list[tuple[Iterator[Element | Text], str]] = [(iter(items), "")]
+        while stack:
+            it, closing = stack[-1]
+            node = next(it, None)
+            if node is None:
+                stack.pop()
+                if closing:
+                    out.append(closing)
+                continue
+            kind = type(node)
+            if kind is Text:
+                s = page[node.start : node.end]
+                if "\\" in s or "$$" in s:
+                    pos = 0
+                    for m in MATH.finditer(s):
+                        piece = _unescape(s[pos : m.start()])
+                        letter = letter or _LETTER.search(piece) is not None
+                        out.append(piece)
+                        add_void("math", node.start + m.start(), node.start + m.end(), "math")
+                        pos = m.end()
+                    s = s[pos:]
+                s = _unescape(s)
+                if not letter and _LETTER.search(s):
+                    letter = True
+                out.append(s)
+            elif kind is Element:
+                assert isinstance(node, Element)
+                tag = node.tag
+                if tag == "span" and node.attrs and _TIMING_ONLY.fullmatch(node.attrs) and not node.ignored:
+                    # word timing of a transcript: its text joins the unit; the first one is kept
+                    if timing is None:
+                        timing = (node.start, node.tag_end)
+                    stack.append((iter(content(node)), ""))
+                    continue
+                if node.ignored or tag in VOID or tag in RAW_TEXT:
+                    add_void(tag, node.start, node.end, "icon" if node.icon else tag)
                 else:
-                    assert isinstance(node, Stray)
-                    add_void(node.tag, node.start, node.end)
+                    name = f"{tag}{len(placeholders) + 1}"
+                    placeholders.append(Placeholder(name, node.start, node.tag_end, node.end_start, node.end))
+                    tags.append(tag)
+                    out.append(f"<{name}>")
+                    stack.append((iter(content(node)), f"</{name}>"))
+            elif kind is Comment:
+                add_void("comment", node.start, node.end, "comment")
+            else:
+                assert isinstance(node, Stray)
+                add_void(node.tag, node.start, node.end, node.tag)
 
-        walk(items)
         if not letter:
             return
         msgid = _WS_RUN.sub(" ", "".join(out)).strip(" ")
@@ -348,7 +422,18 @@ class _Walker:
                 legend.append(f"{shown} {DESCRIPTIONS.get(tag, tag)}")
             comment = "Placeholders: " + "; ".join(legend)
         self.units.append(
-            Unit(UnitKind.TEXT, msgid, context, start, end, tuple(placeholders), comment, container=self.container)
+            Unit(
+                UnitKind.TEXT,
+                msgid,
+                context,
+                start,
+                end,
+                tuple(placeholders),
+                comment,
+                container=self.container,
+                lang_at=lang_at,
+                timing=timing,
+            )
         )
 
     def attributes(self, el: Element) -> None:
@@ -412,10 +497,11 @@ class _Walker:
         )
 
 
-def find_units(page: str, root: Element | None = None) -> list[Unit]:
-    """Every translatable unit of ``page``, in document order."""
+def find_units(page: str, root: Element | None = None, icon_classes: Iterable[str] = ICON_CLASSES) -> list[Unit]:
+    """Every translatable unit of ``page``, in document order (``icon_classes``: see
+    :func:`~localize.engine.htmltree.parse`; ignored when ``root`` is given)."""
     walker = _Walker(page)
-    walker.block(root if root is not None else parse(page))
+    walker.walk(root if root is not None else parse(page, icon_classes))
     return walker.units
 
 
@@ -462,29 +548,41 @@ def render(
     on_problem: Callable[[Unit, str], None] | None = None,
     annotate: Callable[[Unit, bool], tuple[str, str] | None] | None = None,
     isolate: bool = False,
+    inserts: Iterable[Replacement] = (),
+    fallback_attributes: str = "",
 ) -> str | None:
     """``page`` with translations spliced in, or None when nothing changes.
 
     ``lookup`` gives the translation of a unit, or None to keep the source.
     ``extra`` are further (start, end, text) replacements outside any text
-    unit (the ``<html lang>`` attribute). Translations whose placeholders do not
-    match are reported to ``on_problem`` and the source text is kept.
-    ``annotate(unit, translated)`` may return markup to wrap around a text
-    unit's content (the preview marks units that way); None leaves it bare.
+    unit (the ``<html lang>`` attribute). ``inserts`` are replacements that may
+    fall inside units' markup (``dir="ltr"`` in a ``<code>`` start tag): they
+    travel with the placeholders, like translated attributes. Translations whose
+    placeholders do not match are reported to ``on_problem`` and the source text
+    is kept. ``annotate(unit, translated)`` may return markup to wrap around a
+    text unit's content (the preview marks units that way); None leaves it bare.
     With ``isolate`` (right-to-left targets), untranslatable inline content in a
     translated sentence (code, formulas, names under translate="no") is wrapped
     in ``<bdi>`` so its own direction survives ("6.S01" stays "6.S01").
+    ``fallback_attributes`` (`` lang="en"``) mark a text unit that keeps the
+    source text: on the element it fills, else on a ``span`` around it. A
+    translated unit of a transcript is wrapped in its first word-timing span.
     """
-    attribute_repl: list[Replacement] = []
+    attribute_repl: list[Replacement] = list(inserts)
     text_units: list[tuple[Unit, str]] = []
-    wrapped: list[tuple[Unit, tuple[str, str]]] = []
+    wrapped: dict[tuple[int, int], tuple[Unit, tuple[str, str]]] = {}
+    kept: list[Unit] = []  # text units in the source language
     for unit in units:
         msgstr = lookup(unit)
         if annotate is not None and unit.kind is UnitKind.TEXT:
             marks = annotate(unit, msgstr is not None)
             if marks is not None:
-                wrapped.append((unit, marks))
-        if msgstr is None or msgstr == unit.msgid:
+                wrapped[(unit.start, unit.end)] = (unit, marks)
+        if msgstr is None:
+            if unit.kind is UnitKind.TEXT:
+                kept.append(unit)
+            continue
+        if msgstr == unit.msgid:
             continue
         if unit.kind is UnitKind.ATTRIBUTE:
             quote = unit.quote
@@ -494,55 +592,61 @@ def render(
             text_units.append((unit, msgstr))
     top: list[Replacement] = list(extra)
     attribute_repl.sort()
-    marks_of = {(u.start, u.end): m for u, m in wrapped}
     done: set[tuple[int, int]] = set()
-    if text_units:
-        import bisect
+    starts = [r[0] for r in attribute_repl]
+    used: set[int] = set()
 
-        starts = [r[0] for r in attribute_repl]
-        used: set[int] = set()
+    def inside(a: int, b: int) -> list[Replacement]:
+        lo = bisect.bisect_left(starts, a)
+        hi = bisect.bisect_left(starts, b)
+        used.update(range(lo, hi))
+        return attribute_repl[lo:hi]
 
-        def inside(a: int, b: int) -> list[Replacement]:
-            lo = bisect.bisect_left(starts, a)
-            hi = bisect.bisect_left(starts, b)
-            used.update(range(lo, hi))
-            return attribute_repl[lo:hi]
-
-        for unit, msgstr in text_units:
-            try:
-                tokens = parse_translation(msgstr, unit)
-            except TranslationProblem as e:
-                if on_problem is not None:
-                    on_problem(unit, str(e))
-                continue
-            out: list[str] = []
-            for token in tokens:
-                if isinstance(token, str):
-                    out.append(escape_text(token))
+    for unit, msgstr in text_units:
+        try:
+            tokens = parse_translation(msgstr, unit)
+        except TranslationProblem as e:
+            if on_problem is not None:
+                on_problem(unit, str(e))
+            kept.append(unit)
+            continue
+        out: list[str] = []
+        for token in tokens:
+            if isinstance(token, str):
+                out.append(escape_text(token))
+            else:
+                kind, ph = token
+                if kind == "close":
+                    assert ph.close_start is not None and ph.close_end is not None
+                    out.append(_splice(page, ph.close_start, ph.close_end, inside(ph.close_start, ph.close_end)))
+                elif isolate and kind == "void" and _placeholder_tag(ph.name) not in _NOT_ISOLATED:
+                    out.append("<bdi>" + _splice(page, ph.start, ph.end, inside(ph.start, ph.end)) + "</bdi>")
                 else:
-                    kind, ph = token
-                    if kind == "close":
-                        assert ph.close_start is not None and ph.close_end is not None
-                        out.append(_splice(page, ph.close_start, ph.close_end, inside(ph.close_start, ph.close_end)))
-                    elif isolate and kind == "void" and _placeholder_tag(ph.name) not in _NOT_ISOLATED:
-                        out.append("<bdi>" + _splice(page, ph.start, ph.end, inside(ph.start, ph.end)) + "</bdi>")
-                    else:
-                        out.append(_splice(page, ph.start, ph.end, inside(ph.start, ph.end)))
-            text = "".join(out)
-            marks = marks_of.get((unit.start, unit.end))
-            if marks is not None:
-                text = marks[0] + text + marks[1]
-                done.add((unit.start, unit.end))
-            top.append((unit.start, unit.end, text))
-        # attributes not carried by a translated unit's placeholders apply on their own
-        top.extend(r for i, r in enumerate(attribute_repl) if i not in used)
-    else:
-        top.extend(attribute_repl)
-    for unit, (before, after) in wrapped:
-        if (unit.start, unit.end) not in done:
-            inner = [r for r in attribute_repl if unit.start <= r[0] < unit.end]
-            top = [r for r in top if not (unit.start <= r[0] < unit.end and r in inner)]
+                    out.append(_splice(page, ph.start, ph.end, inside(ph.start, ph.end)))
+        text = "".join(out)
+        if unit.timing is not None:
+            text = page[unit.timing[0] : unit.timing[1]] + text + "</span>"
+        marked = wrapped.get((unit.start, unit.end))
+        if marked is not None:
+            text = marked[1][0] + text + marked[1][1]
+            done.add((unit.start, unit.end))
+        top.append((unit.start, unit.end, text))
+    if fallback_attributes:
+        for unit in kept:
+            if unit.lang_at >= 0:
+                top.append((unit.lang_at, unit.lang_at, fallback_attributes))
+            elif unit.lang_at == -1:
+                span = (f"<span{fallback_attributes}>", "</span>")
+                marked = wrapped.get((unit.start, unit.end))
+                if marked is not None:
+                    span = (marked[1][0] + span[0], span[1] + marked[1][1])
+                wrapped[(unit.start, unit.end)] = (unit, span)
+    for key, (unit, (before, after)) in wrapped.items():
+        if key not in done:
+            inner = inside(unit.start, unit.end)
             top.append((unit.start, unit.end, before + _splice(page, unit.start, unit.end, inner) + after))
+    # attributes not carried by a translated unit's placeholders apply on their own
+    top.extend(r for i, r in enumerate(attribute_repl) if i not in used)
     if not top:
         return None
     top.sort()

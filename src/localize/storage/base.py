@@ -22,15 +22,54 @@ from localize.errors import (
     TransientStorageError,
 )
 
-__all__ = ["LocalStorage", "PreconditionFailed", "Storage", "check_key", "file_mode", "local_error"]
+__all__ = [
+    "LocalStorage",
+    "PreconditionFailed",
+    "Storage",
+    "check_key",
+    "course_path_problem",
+    "file_mode",
+    "local_error",
+]
+
+
+def _key_problem(key: str) -> str | None:
+    parts = key.replace("\\", "/").split("/")
+    if not key or key.startswith("/") or any(p in ("", ".", "..") for p in parts):
+        return "use a relative path without '..'"
+    if ":" in parts[0]:
+        return "':' in the first folder or file name reads as a drive letter or a URL scheme"
+    return None
 
 
 def check_key(key: str) -> str:
     """Refuse keys that could escape the storage root."""
-    parts = key.replace("\\", "/").split("/")
-    if not key or key.startswith("/") or any(p in ("", ".", "..") for p in parts) or ":" in parts[0]:
-        raise PermanentStorageError(f"invalid storage key {key!r}: use a relative path without '..'")
-    return "/".join(parts)
+    problem = _key_problem(key)
+    if problem is not None:
+        raise PermanentStorageError(f"invalid storage key {key!r}: {problem}")
+    return "/".join(key.replace("\\", "/").split("/"))
+
+
+_CONTROL_CHARACTERS = frozenset(map(chr, [*range(0x20), 0x7F]))
+
+
+def course_path_problem(path: str) -> str | None:
+    """Why ``path`` cannot be a file of a course (None: it can).
+
+    The one rule every course source applies when it lists its files, so build,
+    publish and pull see the same set: a course file is built, published and
+    pulled under exactly this path, so it must be a storage key that
+    :func:`check_key` keeps as it is (no backslash) and a name a catalog reference
+    and a manifest can carry (no control characters).
+    """
+    problem = _key_problem(path)
+    if problem is not None:
+        return problem
+    if "\\" in path:
+        return "'\\' is a folder separator on some systems"
+    if not _CONTROL_CHARACTERS.isdisjoint(path):
+        return "control characters in the name"
+    return None
 
 
 _TRANSIENT_ERRNOS = frozenset((errno.EAGAIN, errno.EBUSY, errno.EINTR, errno.EIO, errno.ETIMEDOUT))

@@ -3,7 +3,10 @@ or a live site over HTTP (crawled within its own prefix into a local cache).
 
 A source lists relative POSIX paths and reads their bytes. Archives are read in
 place and never extracted as given: a member that would land outside the course
-(absolute path, '..', a drive letter, a link) is refused and reported.
+(absolute path, '..', a drive letter, a link) is refused and reported. Every
+source lists only the paths :func:`~localize.storage.base.course_path_problem`
+accepts and reports the others in ``problems``, so extract, build, publish and
+pull all see the same files.
 """
 
 from __future__ import annotations
@@ -17,9 +20,10 @@ from typing import Protocol
 from urllib.robotparser import RobotFileParser
 
 from localize.errors import SourceError, UnsafeArchiveError
+from localize.storage.base import course_path_problem
 from localize.storage.locations import open_storage
 
-__all__ = ["PAGE_SUFFIXES", "FolderSource", "Source", "ZipSource", "is_page", "open_source"]
+__all__ = ["PAGE_SUFFIXES", "FolderSource", "Source", "ZipSource", "course_paths", "is_page", "open_source"]
 
 PAGE_SUFFIXES = (".html", ".htm")
 MAX_MEMBER_BYTES = 512 * 1024 * 1024
@@ -27,6 +31,21 @@ MAX_MEMBER_BYTES = 512 * 1024 * 1024
 
 def is_page(path: str) -> bool:
     return path.lower().endswith(PAGE_SUFFIXES)
+
+
+def course_paths(paths: list[str], location: str, problems: list[SourceError]) -> list[str]:
+    """The ``paths`` a course may hold, sorted; each refused one is added to ``problems``."""
+    out: list[str] = []
+    for path in paths:
+        problem = course_path_problem(path)
+        if problem is None:
+            out.append(path)
+            continue
+        message = f"file name {path!r} refused ({problem}): rename it to build and publish it"
+        if not any(str(p) == str(SourceError(message, path=location)) for p in problems):
+            problems.append(SourceError(message, path=location))
+    out.sort()
+    return out
 
 
 class Source(Protocol):
@@ -67,8 +86,7 @@ class FolderSource:
                         )
                         continue
                 out.append(full.relative_to(self.root).as_posix())
-        out.sort()
-        return out
+        return course_paths(out, self.location, self.problems)
 
     def read(self, path: str) -> bytes:
         try:
@@ -125,7 +143,7 @@ class ZipSource:
         self.members = {n[len(self.prefix) :]: info for n, info in members.items()}
 
     def paths(self) -> list[str]:
-        return sorted(self.members)
+        return course_paths(list(self.members), self.location, self.problems)
 
     def read(self, path: str) -> bytes:
         info = self.members[path]
@@ -145,7 +163,7 @@ class S3Source:
         self.storage = open_storage(location)
 
     def paths(self) -> list[str]:
-        return sorted(self.storage.list(""))
+        return course_paths(list(self.storage.list("")), self.location, self.problems)
 
     def read(self, path: str) -> bytes:
         return self.storage.read_bytes(path)
