@@ -81,7 +81,11 @@ def build_fleet(corpus: Path, root: Path, n: int, locales: tuple[str, ...]) -> P
             replace(e, msgid=f"{e.msgid} ({i})") if (j % 7 == i % 7 and len(e.msgid) > 40) else e
             for j, e in enumerate(base.entries)
         )
-        template = replace(base, entries=entries).with_header("Project-Id-Version", course).with_header("X-Localize-Course", course)
+        template = (
+            replace(base, entries=entries)
+            .with_header("Project-Id-Version", course)
+            .with_header("X-Localize-Course", course)
+        )
         ws.write(ws.template_key(course), template)
         for k, ll in enumerate(locales):
             share = (k + i) % 5 / 4  # 0, 25, 50, 75, 100 %
