@@ -205,7 +205,9 @@ def _catalog_of_record(workspace: Workspace, course: str, locale: str, kit: Cata
     known = ours.index() if ours is not None else {}
     if ours is not None and all(e.key in known for e in kit.entries if not e.obsolete):
         return ours
-    return refresh(ours, workspace.read_template(course), course, locale, TranslationMemory([])).catalog
+    template = workspace.read_template(course)
+    workspace.remember_template(course, template)
+    return refresh(ours, template, course, locale, TranslationMemory([])).catalog
 
 
 def sha256_or_none(data: bytes | None) -> str | None:
