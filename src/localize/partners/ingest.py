@@ -40,7 +40,7 @@ from localize.catalogs.faults import kill_point
 from localize.catalogs.po import read_po
 from localize.catalogs.workspace import Workspace
 from localize.config import Config, Partner
-from localize.errors import LocalizeError
+from localize.errors import LocalizeError, printable
 from localize.partners.checks import ERROR, Problem
 from localize.partners.gate import IngestReport, check_return, sha256_or_none
 from localize.partners.inbox import LocalInbox, UnsafeEntryError, open_inbox, read_return, scan_returns
@@ -245,11 +245,11 @@ def _refuse(
     digest = hashlib.sha256(f"refused\0{key}\0{why}".encode("utf-8", "surrogateescape")).hexdigest()
     report = IngestReport(
         partner.id,
-        name,
+        _display_name(name),
         digest,
         "",
         kit="refused",
-        problems=(Problem(name, 1, ERROR, check, why),),
+        problems=(Problem(_display_name(name), 1, ERROR, check, why),),
     )
     report = _write_reports(inbox, report)
     if move and key != "returns" and isinstance(inbox, LocalInbox):
@@ -259,7 +259,7 @@ def _refuse(
         workspace,
         partner,
         "qa.report",
-        {"file": name, "state": report.state, "report": report.report, "kit": None},
+        {"file": report.file, "state": report.state, "report": report.report, "kit": None},
         f"qa-{digest[:32]}",
     )
     return report
@@ -272,8 +272,10 @@ def render_report(report: IngestReport) -> str:
 
 
 def _display_name(name: str) -> str:
-    """A file name as text (undecodable bytes replaced), for reports and records."""
-    return name.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+    """A file name as one line of text for reports, records and terminals: undecodable bytes
+    replaced, control characters (newlines, escape sequences) and bidi overrides shown escaped."""
+    text = name.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+    return printable(text.replace("\n", "\\n").replace("\t", "\\t"))
 
 
 def _delete_if_unchanged(inbox: Storage, key: str, digest: str) -> None:
