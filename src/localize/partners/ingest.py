@@ -74,7 +74,7 @@ def _load_state(workspace: Workspace, key: str) -> dict[str, Any] | None:
 
 def _save_state(workspace: Workspace, key: str, state: dict[str, Any], step: str) -> None:
     state["step"] = step
-    data = (json.dumps(state, indent=2, ensure_ascii=False, sort_keys=True, default=str) + "\n").encode("utf-8")
+    data = (json.dumps(state, indent=2, ensure_ascii=False, default=str) + "\n").encode("utf-8")
     workspace.storage.write_bytes(key, data)
     kill_point(f"ingest:{step}")
 
@@ -152,8 +152,8 @@ def ingest_bytes(
     if state["step"] == "merged":
         report = _finish(workspace, inbox, partner, report, when)
         state["report"] = report.as_dict()
+        workspace.storage.delete(staged_key)  # applied; the merged step is done
         _save_state(workspace, state_key, state, "reported")
-        workspace.storage.delete(staged_key)
     return report
 
 
