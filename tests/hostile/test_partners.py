@@ -11,6 +11,7 @@ import os
 import shutil
 import socket
 import stat
+import subprocess
 import sys
 import threading
 import time
@@ -817,3 +818,69 @@ def test_the_dashboard_escapes_a_qa_state_and_counts_with_markup() -> None:
     for raw in ("<script>alert('state')", "<img src=x", "<b>1</b>", "<svg onload", "Lima <i>"):
         assert raw not in page
     assert "&lt;img src=x onerror=alert(1)&gt;" in page and "&lt;svg onload=x&gt;" in page
+
+
+# -- files keep the user's permissions ---------------------------------------------------------------
+
+UMASK_SCRIPT = """\
+import os, sys
+os.umask(int(sys.argv[1], 8))
+from localize.cli import main
+for argv in sys.argv[2:]:
+    code = main(argv.split("\\x1f"))
+    assert code in (0, 1), (argv, code)
+"""
+
+
+@pytest.mark.parametrize("umask", [0o002, 0o022])
+def test_every_writer_uses_the_users_umask(umask: int, pristine: Path, tmp_path: Path) -> None:
+    root = tmp_path / "p"
+    shutil.copytree(pristine, root, symlinks=True)
+    for path in root.rglob("*"):  # start over: everything the commands below write is new
+        if path.is_file() and "kits" not in path.parts:
+            path.chmod(0o600)
+    shutil.rmtree(root / "inboxes")
+    shutil.rmtree(root / "locales" / "assignments")
+    p = Project(root)
+    cfg = str(p.config)
+    ws = str(p.ws)
+    argv = [
+        ["extract", str(RETURNS / "course"), "--course", COURSE, "--locales-dir", str(tmp_path / "ws2")],
+        ["route", "--course", COURSE, "--locale", "es", "--config", cfg],
+        ["tm", "export", "--locale", "es", "--out", str(tmp_path / "tm.po"), "--locales-dir", ws],
+    ]
+    env = dict(os.environ, PYTHONPATH=f"{ROOT / 'src'}{os.pathsep}{ROOT}")
+    sep = "\x1f"
+    subprocess.run(
+        [sys.executable, "-c", UMASK_SCRIPT, oct(umask), *(sep.join(a) for a in argv)], env=env, check=True, cwd=root
+    )
+    # a return through the whole gate, in the same umask
+    (p.returns).mkdir(parents=True, exist_ok=True)
+    (p.returns / "return.po").write_bytes(p.good())
+    subprocess.run(
+        [sys.executable, "-c", UMASK_SCRIPT, oct(umask), sep.join(["ingest", "--partner", "lima", "--config", cfg])],
+        env=env,
+        check=True,
+        cwd=root,
+    )
+    want = 0o666 & ~umask
+    written = [
+        tmp_path / "ws2" / "templates" / f"{COURSE}.pot",
+        tmp_path / "tm.po",
+        *(p.lima / "kits").rglob("*.*"),
+        *(p.lima / "reports").iterdir(),
+        *(p.ws / "archive" / "returns" / "lima").iterdir(),
+        *(p.ws / "assignments").rglob("*.json"),
+        p.returns / "processed" / "return.po",
+    ]
+    assert len(written) >= 10
+    for path in written:
+        assert stat.S_IMODE(path.stat().st_mode) == want, (path, oct(path.stat().st_mode))
+
+
+def test_merge_keeps_the_mode_of_the_file_it_replaces(project: Project) -> None:
+    po = project.ws / "es" / "LC_MESSAGES" / f"{COURSE}.po"
+    po.chmod(0o664)
+    code, _, err = cli("merge", str(po), str(project.ws / "templates" / f"{COURSE}.pot"))
+    assert code == 0, err
+    assert stat.S_IMODE(po.stat().st_mode) == 0o664
