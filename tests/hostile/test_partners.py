@@ -884,3 +884,55 @@ def test_merge_keeps_the_mode_of_the_file_it_replaces(project: Project) -> None:
     code, _, err = cli("merge", str(po), str(project.ws / "templates" / f"{COURSE}.pot"))
     assert code == 0, err
     assert stat.S_IMODE(po.stat().st_mode) == 0o664
+
+
+# -- tm import of a file in another language says so -----------------------------------------------
+
+TM_FILES = {
+    "po-in-arabic": (
+        "memory.po",
+        b'msgid ""\nmsgstr ""\n"Content-Type: text/plain; charset=UTF-8\\n"\n"Language: ar\\n"\n\n'
+        b'msgid "Hello"\nmsgstr "\xd9\x85\xd8\xb1\xd8\xad\xd8\xa8\xd8\xa7"\n',
+        "memory.po:1: this file is in 'ar' (its Language header), not es: nothing imported; "
+        "import it with --locale set to its language",
+    ),
+    "tmx-in-french": (
+        "memory.tmx",
+        b'<?xml version="1.0"?><tmx version="1.4"><header srclang="en"/><body>'
+        b'<tu><tuv xml:lang="en"><seg>Hello</seg></tuv><tuv xml:lang="fr"><seg>Bonjour</seg></tuv></tu>'
+        b"</body></tmx>",
+        "memory.tmx: this TMX file has no es translations (its languages: fr); "
+        "import it with --locale set to its language",
+    ),
+}
+
+
+@pytest.mark.parametrize("name", sorted(TM_FILES))
+def test_tm_import_of_another_language_says_so(name: str, project: Project, monkeypatch: pytest.MonkeyPatch) -> None:
+    filename, data, message = TM_FILES[name]
+    (project.root / filename).write_bytes(data)
+    monkeypatch.chdir(project.root)
+    code, _out, err = cli("tm", "import", filename, "--locale", "es", "--locales-dir", str(project.ws))
+    assert code == 2 and err == f"error: {message}\n"
+    assert not (project.ws / "memory").exists()
+
+
+# -- counts and listed problems agree, on every fixture return ---------------------------------------
+
+FIXTURES = sorted(p.name for p in (RETURNS / "files").glob("*.po"))
+
+
+@pytest.mark.parametrize("name", FIXTURES)
+def test_the_report_counts_each_rejected_entry_once_and_lists_it(name: str, project: Project) -> None:
+    data = (RETURNS / "files" / name).read_bytes().replace(b"KIT", project.kit().encode()).replace(b"acme", b"lima")
+    project.drop(name, data)
+    ingest(project)
+    [report] = project.reports()
+    rejected = [e for e in report["entries"] if e["status"] == "rejected"]  # type: ignore[union-attr]
+    keys = {tuple(q["key"]) for q in report["problems"] if q["severity"] == "error" and q["key"]}  # type: ignore[union-attr]
+    assert report["rejected"] == len(rejected) == len({(e["msgctxt"], e["msgid"]) for e in rejected})
+    if report["entries"]:
+        assert {(e["msgctxt"], e["msgid"]) for e in rejected} == keys
+    html = next((project.lima / "reports").glob("*.html")).read_text(encoding="utf-8")
+    assert html.count('<li class="rejected">') == report["rejected"]
+    assert f"<li>{report['rejected']} rejected" in html
