@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
+from localize.catalogs.faults import kill_point
 from localize.catalogs.lifecycle import DEFAULT_SIMILARITY, MergeReport, merge, validate_catalog
 from localize.catalogs.memory import (
     FillReport,
@@ -70,6 +71,7 @@ def init_locale(
             f"{workspace.describe(key)} already exists; bring it up to date with: localize update SOURCE --course {course}"
         )
     template = workspace.read_template(course)
+    workspace.remember_template(course, template)
     memory = load_memory(workspace, locale, exclude_course=course)
     fresh = refresh(None, template, course, locale, memory, similarity=similarity)
     workspace.write(key, fresh.catalog)
@@ -118,9 +120,15 @@ def update_course(
         previous = workspace.read_template(course)
     except CatalogNotFoundError:
         previous = None
+    if previous is not None:
+        workspace.remember_template(course, previous)  # catalogs merged from it are validated against it
     extracted = extract_course(source, course, source_locale=source_locale, jobs=jobs, progress=progress)
     template = extracted.catalog
+    # the template first, then each catalog: every catalog names the template it was merged from
+    # (X-Localize-Template), so a run stopped in between leaves catalogs the next run validates
+    # against their own template and brings up to date
     template_written = workspace.write(template_key, template)
+    kill_point("update:template-written")
     workspace.record_source(course, source.location)
     updates: list[CatalogUpdate] = []
     memories: dict[str, TranslationMemory] = {}
@@ -133,7 +141,7 @@ def update_course(
         try:
             if locale in existing:
                 old = workspace.read(key)
-                validate_catalog(old, path, course=course, locale=locale, template=previous)
+                _validate(workspace, old, path, course, locale)
         except CatalogError as e:
             updates.append(CatalogUpdate(locale, path, error=f"{e} (catalog left unchanged)"))
             continue
@@ -141,8 +149,27 @@ def update_course(
             memories[locale] = load_memory(workspace, locale, exclude_course=course)
         fresh = refresh(old, template, course, locale, memories[locale], similarity=similarity)
         written = workspace.write(key, fresh.catalog)
+        kill_point(f"update:catalog-written:{locale}")
         updates.append(CatalogUpdate(locale, path, fresh.merge, fresh.memory, written))
     return UpdateResult(extracted, workspace.describe(template_key), template_written, tuple(updates))
+
+
+def _validate(workspace: Workspace, catalog: Catalog, path: str, course: str, locale: str) -> None:
+    """Refuse a catalog damaged by hand, judged against the template it was merged from
+    (``X-Localize-Template``; for older catalogs, any template the workspace kept)."""
+    templates = workspace.templates_of(catalog, course)
+    if not templates:
+        validate_catalog(catalog, path, course=course, locale=locale)
+        return
+    first: CatalogError | None = None
+    for template in templates:
+        try:
+            validate_catalog(catalog, path, course=course, locale=locale, template=template)
+            return
+        except CatalogError as e:
+            first = first or e
+    assert first is not None
+    raise first
 
 
 @dataclass(frozen=True, slots=True)
@@ -224,7 +251,9 @@ def import_memory(workspace: Workspace, file: str, locale: str) -> MemoryImport:
     except CatalogNotFoundError:
         existing = None
     catalog = merge_into_compendium(existing, units, locale)
-    workspace.write(key, catalog)
+    kill_point("tm-import:before-write")
+    workspace.write(key, catalog)  # atomic: the compendium is the old one or the new one
+    kill_point("tm-import:written")
     return MemoryImport(len(units), len(catalog.entries), workspace.describe(key))
 
 

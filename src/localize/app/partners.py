@@ -10,7 +10,7 @@ from pathlib import Path
 from localize.catalogs.workspace import Workspace
 from localize.config import Config
 from localize.errors import CatalogError
-from localize.partners.access import iam_policy, partner_access, seaweed_config
+from localize.partners.access import check_overlaps, iam_policy, partner_access, seaweed_config
 from localize.partners.checks import Problem
 from localize.partners.qa import check_file
 
@@ -27,6 +27,7 @@ class AccessFile:
 def write_access_files(config: Config, out: str) -> list[AccessFile]:
     """An AWS IAM policy per partner with an S3 inbox, and the SeaweedFS
     identities of all of them (new keys; the file is owner-only)."""
+    check_overlaps(config)
     target = Path(out)
     written: list[AccessFile] = []
     accesses = []

@@ -9,23 +9,35 @@ the text returns. Translators' comments survive. Merging twice changes nothing.
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 
 from localize import __version__
+from localize.catalogs.po import write_po
 from localize.errors import CatalogError
 from localize.locales import check_locale, language_name, plural_forms
 from localize.model import Catalog, Entry
 
 __all__ = [
     "DEFAULT_SIMILARITY",
+    "TEMPLATE_HEADER",
     "MergeReport",
     "merge",
     "new_catalog",
+    "template_digest",
     "validate_catalog",
 ]
 
 DEFAULT_SIMILARITY = 0.75
+# The sha256 of the template a catalog was last merged from (its content, creation date aside):
+# ``update`` validates a catalog against that template, not whatever template is newest on disk.
+TEMPLATE_HEADER = "X-Localize-Template"
+
+
+def template_digest(template: Catalog) -> str:
+    """The template's identity: its entries and headers, ``POT-Creation-Date`` aside."""
+    return hashlib.sha256(write_po(template.with_header("POT-Creation-Date", "")).encode("utf-8")).hexdigest()
 
 
 def new_catalog(template: Catalog, course: str, locale: str, *, now: datetime | None = None) -> Catalog:

@@ -249,6 +249,7 @@ def read_tmx(data: bytes, path: str, locale: str, origin: str) -> list[MemoryUni
     srclang = (header.get("srclang") if header is not None else None) or "en"
     xml_lang = "{http://www.w3.org/XML/1998/namespace}lang"
     units: list[MemoryUnit] = []
+    others: set[str] = set()
     for tu in root.iter("tu"):
         context = None
         for prop in tu.findall("prop"):
@@ -263,8 +264,16 @@ def read_tmx(data: bytes, path: str, locale: str, origin: str) -> list[MemoryUni
                 source = text
             elif target is None and _lang_matches(lang, locale):
                 target = text
+            elif lang.lower() != srclang.lower() and len(others) < 20:
+                others.add(lang[:20])
         if source and target:
             units.append(MemoryUnit(context, source, target, origin))
+    if not units and others:
+        raise CatalogError(
+            f"this TMX file has no {locale} translations (its languages: {', '.join(sorted(others))}); "
+            f"import it with --locale set to its language",
+            path=path,
+        )
     return units
 
 
@@ -275,6 +284,14 @@ def read_memory_file(data: bytes, path: str, locale: str) -> list[MemoryUnit]:
     if path.lower().endswith(".tmx") or data.lstrip().startswith(b"<"):
         return read_tmx(data, path, locale, origin)
     catalog = read_po(data, path, allow_duplicates=True)
+    language = catalog.header("Language")
+    if language and not _lang_matches(language.strip(), locale):
+        raise CatalogError(
+            f"this file is in {language.strip()[:40]!r} (its Language header), not {locale}: "
+            f"nothing imported; import it with --locale set to its language",
+            path=path,
+            line=1,
+        )
     return list(_units_of(catalog, origin))
 
 

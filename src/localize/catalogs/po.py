@@ -62,14 +62,14 @@ def _decode(data: bytes, path: str) -> str:
     if charset and charset.lower().replace("-", "") not in ("utf8", "charset"):
         try:
             return data.decode(charset)
-        except LookupError:
+        except UnicodeDecodeError as error:
+            failure = error
+        except (LookupError, UnicodeError, ValueError):  # no such codec, or "undefined", "rot13"...
             raise PoSyntaxError(
                 f"unknown charset {charset!r} in the Content-Type header; save the file as UTF-8",
                 path=path,
                 line=data.count(b"\n", 0, m.start()) + 1 if m else None,
             ) from None
-        except UnicodeDecodeError as error:
-            failure = error
     line = data.count(b"\n", 0, failure.start) + 1
     raise PoSyntaxError(
         f"not valid {charset or 'UTF-8'} (byte 0x{data[failure.start]:02x}); save the file as UTF-8 "

@@ -4,14 +4,22 @@ A catalog of record (or none yet) meets the newest template: an existing one is
 merged msgmerge-style, a missing one is created from the template, and then the
 translation memory fills what it can. Nothing is written here; the caller
 decides whether the result becomes the catalog of record (init, update) or only
-goes into a kit (route).
+goes into a kit (route). The result records the template it was merged from
+(``X-Localize-Template``), which ``update`` validates it against next time.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from localize.catalogs.lifecycle import DEFAULT_SIMILARITY, MergeReport, merge, new_catalog
+from localize.catalogs.lifecycle import (
+    DEFAULT_SIMILARITY,
+    TEMPLATE_HEADER,
+    MergeReport,
+    merge,
+    new_catalog,
+    template_digest,
+)
 from localize.catalogs.memory import FillReport, TranslationMemory
 from localize.model import Catalog
 
@@ -40,4 +48,5 @@ def refresh(
     else:
         catalog, report = merge(existing, template, similarity=similarity)
     catalog, filled = memory.fill(catalog, similarity=similarity)
+    catalog = catalog.with_header(TEMPLATE_HEADER, template_digest(template))
     return Refreshed(catalog, report, filled)

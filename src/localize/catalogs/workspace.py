@@ -4,13 +4,16 @@ Layout (the one Babel's tooling expects)::
 
     templates/COURSE.pot
     LL/LC_MESSAGES/COURSE.po
+    archive/templates/COURSE/SHA256.pot   every template a catalog was merged from
 """
 
 from __future__ import annotations
 
+import contextlib
 import re
 
 from localize.catalogs import index
+from localize.catalogs.lifecycle import TEMPLATE_HEADER, template_digest
 from localize.catalogs.po import read_po, write_po
 from localize.catalogs.stats import CatalogStats, catalog_stats
 from localize.errors import CatalogNotFoundError, ConfigError
@@ -112,6 +115,31 @@ class Workspace:
                 path=self.describe(key),
             ) from None
 
+    def remember_template(self, course: str, template: Catalog) -> str:
+        """Keep ``template`` by its digest (once); returns the digest."""
+        digest = template_digest(template)
+        key = f"archive/templates/{check_course_id(course)}/{digest}.pot"
+        if not self.storage.exists(key):
+            self.storage.write_bytes(key, write_po(template).encode("utf-8"))
+        return digest
+
+    def templates_of(self, catalog: Catalog, course: str) -> list[Catalog]:
+        """The templates ``catalog`` may have been merged from, most likely first: the one
+        its ``X-Localize-Template`` header names, else every kept one and the live one."""
+        digest = catalog.header(TEMPLATE_HEADER) or ""
+        if re.fullmatch(r"[0-9a-f]{64}", digest):
+            try:
+                return [self.read(f"archive/templates/{check_course_id(course)}/{digest}.pot")]
+            except CatalogNotFoundError:
+                pass
+        out: list[Catalog] = []
+        with contextlib.suppress(CatalogNotFoundError):
+            out.append(self.read_template(course))
+        for key in self.storage.list(f"archive/templates/{check_course_id(course)}"):
+            if key.endswith(".pot"):
+                out.append(self.read(key))
+        return out
+
     def read_catalog(self, course: str, locale: str) -> Catalog:
         key = self.catalog_key(course, locale)
         try:
@@ -134,6 +162,9 @@ class Workspace:
         """Write ``catalog`` atomically; returns False (and writes nothing) when the
         file already holds the same catalog apart from the ``volatile`` headers."""
         data = write_po(catalog).encode("utf-8")
+        template = _TEMPLATE_KEY.match(key)
+        if template is not None:
+            self.remember_template(template.group(1), catalog)
         try:
             old = self.storage.read_bytes(key)
         except FileNotFoundError:

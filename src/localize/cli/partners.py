@@ -9,6 +9,7 @@ from localize.app.partners import check_po_file, write_access_files
 from localize.catalogs.workspace import Workspace
 from localize.cli.common import EXIT_OK, EXIT_PARTIAL, HelpFormatter, add_config
 from localize.config import load_config
+from localize.errors import printable
 from localize.partners.checks import ERROR, INFO
 from localize.partners.ingest import ingest
 from localize.partners.routing import route
@@ -106,6 +107,8 @@ def cmd_ingest(args: argparse.Namespace) -> int:
         print("no returned files waiting")
     for r in reports:
         print(r.summary())
+        if r.owner_note:
+            print(f"  note: {printable(r.owner_note)}", file=sys.stderr)
         for p in r.problems:
             if p.severity == "error":
                 print(f"  {p}", file=sys.stderr)

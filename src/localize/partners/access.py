@@ -8,6 +8,7 @@ configuration (``weed ... -s3.config FILE``; actions scoped as
 from __future__ import annotations
 
 import json
+import os
 import secrets
 from dataclasses import dataclass
 from typing import Any
@@ -16,7 +17,7 @@ from localize.config import Config, Partner
 from localize.errors import ConfigError
 from localize.storage.s3 import parse_s3_url
 
-__all__ = ["PartnerAccess", "iam_policy", "partner_access", "seaweed_config", "seaweed_identity"]
+__all__ = ["PartnerAccess", "check_overlaps", "iam_policy", "partner_access", "seaweed_config", "seaweed_identity"]
 
 
 @dataclass(frozen=True)
@@ -40,6 +41,38 @@ def _inbox(partner: Partner, config: Config) -> tuple[str, str]:
             f"partner {partner.id!r}: give the inbox its own prefix (s3://{parsed.bucket}/inboxes/{partner.id})"
         )
     return parsed.bucket, parsed.prefix
+
+
+def _place(location: str) -> tuple[str, tuple[str, ...]]:
+    """Where a location is, as (bucket or "", path parts) for comparing."""
+    if location.startswith("s3://"):
+        parsed = parse_s3_url(location)
+        return "s3://" + parsed.bucket, tuple(p for p in parsed.prefix.split("/") if p)
+    return "", tuple(p for p in os.path.realpath(location).split(os.sep) if p)
+
+
+def check_overlaps(config: Config) -> None:
+    """Refuse an inbox that is, contains or lies inside the workspace, a region or another
+    partner's inbox: the partner's keys (or folder rights) would reach into it."""
+    places: list[tuple[str, str]] = [(f"partner {p.id!r} inbox", config.resolve(p.inbox)) for p in config.partners]
+    inboxes = len(places)
+    places.append(("the workspace", config.workspace_location))
+    places += [(f"region {r.name!r}", config.resolve(r.location)) for r in config.regions]
+    for i in range(inboxes):
+        what, location = places[i]
+        where = _place(location)
+        for j, (other_what, other_location) in enumerate(places):
+            if j == i or (j < inboxes and j < i):
+                continue
+            other = _place(other_location)
+            if where[0] != other[0]:
+                continue
+            shorter = min(len(where[1]), len(other[1]))
+            if where[1][:shorter] == other[1][:shorter]:
+                raise ConfigError(
+                    f"{what} ({location}) overlaps {other_what} ({other_location}): "
+                    "give every inbox its own prefix, apart from the workspace, the regions and other inboxes"
+                )
 
 
 def iam_policy(bucket: str, prefix: str) -> dict[str, Any]:

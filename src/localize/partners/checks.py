@@ -73,10 +73,10 @@ _HANDLER = re.compile(r"\bon[a-z]{1,32}[ \t\n]{0,16}=", re.I)
 _BAD_URL = re.compile(
     r"(?:java|vb)[ \t\n]{0,16}script[ \t\n]{0,16}:|data[ \t\n]{0,16}:[ \t\n]{0,16}[a-z]{1,32}/[a-z0-9.+-]{1,64}", re.I
 )
-# printf conversions; no space flag and no letter right after, so prose such as "100% chance"
+# printf conversions (%n too: it writes memory in C); no space flag and no letter right after, so prose such as "100% chance"
 # or "50% of" is not taken for "% c" or "% o"
 _PRINTF = re.compile(
-    r"%(?:\(\w{1,64}\))?[-+#0]{0,8}(?:[1-9]\d{0,8}|\*)?(?:\.(?:\d{1,9}|\*))?[hlLqjzt]{0,2}[diouxXeEfFgGcrsa%](?![A-Za-z])"
+    r"%(?:\(\w{1,64}\))?[-+#0]{0,8}(?:[1-9]\d{0,8}|\*)?(?:\.(?:\d{1,9}|\*))?[hlLqjzt]{0,2}[diouxXeEfFgGcrsan%](?![A-Za-z])"
 )
 _BRACE = re.compile(r"\{[A-Za-z_][\w.]{0,63}\}|\{\d{0,9}\}")
 _URL = re.compile(r"https?://[^\s<>\"']{0,2047}[^\s<>\"'.,;:!?)\]]")

@@ -1,10 +1,19 @@
 """Taking returned translations back: archive, QA gate, three-way merge, report.
 
-For each returned file:
+Only regular files are taken from a folder inbox: links (to anything), FIFOs,
+devices and sockets are refused and reported without being opened
+(:mod:`localize.partners.inbox`). For each returned file, a recorded sequence of
+steps, *received → archived → checked → merged → reported*, kept in
+``archive/returns/PARTNER/SHA256.ingest.json`` (written atomically after each
+step): a run that was killed or hit a storage error part-way is continued by the
+next one from the last completed step, and a file counts as "already ingested"
+only once its report exists. Every step may run twice without harm (the merge is
+computed once, at the check, and applied only onto the catalog it was computed
+from).
 
 1. the bytes are archived unchanged in the workspace (``archive/returns/PARTNER/``)
    before anything else, so nothing a partner sends is ever lost;
-2. the file is checked (:mod:`localize.partners.checks`); file-level errors (syntax, wrong
+2. the file is checked (:mod:`localize.partners.gate`, :mod:`localize.partners.checks`); file-level errors (syntax, wrong
    language, plural forms) reject the whole file, entry-level errors reject
    only their entries;
 3. the entries that pass are merged three-way against the kit the partner
@@ -18,167 +27,70 @@ For each returned file:
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import re
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from localize.catalogs.memory import TranslationMemory
+from localize.catalogs.faults import kill_point
 from localize.catalogs.po import read_po
-from localize.catalogs.refresh import refresh
 from localize.catalogs.workspace import Workspace
 from localize.config import Config, Partner
-from localize.errors import CatalogNotFoundError, ConfigError, LocalizeError, PoSyntaxError
-from localize.model import Catalog, Entry
-from localize.partners.checks import ERROR, FILE_LEVEL, Limits, Problem
-from localize.partners.qa import check_catalog
-from localize.partners.routing import Assignment, assignment_key, load_assignments, save_assignment
-from localize.partners.webhooks import notify
+from localize.errors import LocalizeError, printable
+from localize.partners.checks import ERROR, Problem
+from localize.partners.gate import IngestReport, check_return, sha256_or_none
+from localize.partners.inbox import LocalInbox, UnsafeEntryError, open_inbox, read_return, scan_returns
+from localize.partners.routing import load_assignments, save_assignment
+from localize.partners.webhooks import flush_outbox, send_notice
 from localize.storage.base import Storage
-from localize.storage.locations import open_storage
 from localize.templating import render
 
-__all__ = ["IngestReport", "ingest", "ingest_bytes"]
+__all__ = ["STEPS", "IngestReport", "ingest", "ingest_bytes"]
 
-_KIT_HEADER = re.compile(rb"X-Localize-Kit:\s*([A-Za-z0-9._-]+)")
-
-
-@dataclass(frozen=True)
-class IngestReport:
-    partner: str
-    file: str
-    sha256: str
-    archived: str
-    kit: str | None = None
-    course: str | None = None
-    locale: str | None = None
-    state: str = "rejected"
-    accepted: int = 0
-    rejected: int = 0
-    unchanged: int = 0
-    conflicts: int = 0
-    stale: int = 0
-    problems: tuple[Problem, ...] = ()
-    notes: tuple[str, ...] = ()
-    report: str = ""
-    already: bool = False
-    entries: tuple[dict[str, Any], ...] = field(default=(), repr=False)
-
-    def summary(self) -> str:
-        if self.already:
-            return f"{self.file}: already ingested (archived as {self.archived}); nothing to do"
-        where = f"{self.course}/{self.locale} kit {self.kit}" if self.kit else "no kit"
-        return (
-            f"{self.file}: {self.state} ({where}): {self.accepted} accepted, {self.rejected} rejected, "
-            f"{self.conflicts} conflicts, {self.unchanged} unchanged"
-        )
-
-    def as_dict(self) -> dict[str, Any]:
-        out = asdict(self)
-        out["problems"] = [asdict(p) | {"key": list(p.key) if p.key else None} for p in self.problems]
-        out["entries"] = list(self.entries)
-        return out
+STEPS = ("received", "archived", "checked", "merged", "reported")
 
 
-def _find_assignment(workspace: Workspace, partner: Partner, data: bytes, catalog: Catalog | None) -> Assignment | None:
-    m = _KIT_HEADER.search(data)
-    kit = m.group(1).decode("ascii") if m else None
-    assignments = [a for a in load_assignments(workspace) if a.partner == partner.id]
-    if kit:
-        for a in assignments:
-            if a.kit == kit:
-                return a
-    if catalog is not None:
-        course = catalog.header("X-Localize-Course") or catalog.header("Project-Id-Version")
-        locale = catalog.header("X-Localize-Locale") or catalog.header("Language")
-        candidates = [a for a in assignments if a.course == course and a.locale == locale]
-        if candidates:
-            return candidates[-1]
+def _state_key(partner: str, digest: str) -> str:
+    return f"archive/returns/{partner}/{digest}.ingest.json"
+
+
+def _staged_key(partner: str, digest: str) -> str:
+    return f"archive/returns/{partner}/{digest}.merged.po"
+
+
+def _load_state(workspace: Workspace, key: str) -> dict[str, Any] | None:
+    try:
+        raw = json.loads(workspace.storage.read_bytes(key))
+    except FileNotFoundError:
+        return None
+    except ValueError:
+        return None  # a damaged record: start again from the archived bytes (every step is idempotent)
+    return raw if isinstance(raw, dict) and raw.get("step") in STEPS else None
+
+
+def _save_state(workspace: Workspace, key: str, state: dict[str, Any], step: str) -> None:
+    state["step"] = step
+    data = (json.dumps(state, indent=2, ensure_ascii=False, default=str) + "\n").encode("utf-8")
+    workspace.storage.write_bytes(key, data)
+    kill_point(f"ingest:{step}")
+
+
+def _legacy_archive(workspace: Workspace, partner: str, digest: str) -> str | None:
+    """An archive written before returns had a state record (``STAMP-DIGEST16-NAME``)."""
+    for key in workspace.storage.list(f"archive/returns/{partner}"):
+        if f"-{digest[:16]}-" in key.rsplit("/", 1)[-1] and not key.endswith((".ingest.json", ".merged.po")):
+            return key
     return None
 
 
-def _same(a: Entry, b: Entry) -> bool:
-    return a.msgstr == b.msgstr and a.msgstr_plural == b.msgstr_plural and a.fuzzy == b.fuzzy
-
-
-def _three_way(
-    theirs: Catalog,
-    base: Catalog,
-    ours: Catalog,
-    blocked: dict[tuple[str | None, str], list[str]],
-    partner: str,
-    *,
-    accept_fuzzy: bool,
-) -> tuple[Catalog, list[dict[str, Any]]]:
-    base_index, ours_index = base.index(), ours.index()
-    updated: dict[tuple[str | None, str], Entry] = {}
-    outcomes: list[dict[str, Any]] = []
-
-    def record(e: Entry, status: str, reason: str = "") -> None:
-        outcomes.append({"line": e.lineno, "msgctxt": e.msgctxt, "msgid": e.msgid, "status": status, "reason": reason})
-
-    for t in theirs.entries:
-        if t.obsolete:
-            continue
-        b = base_index.get(t.key)
-        if t.key in blocked:
-            record(t, "rejected", "; ".join(blocked[t.key]))
-            continue
-        if b is None:
-            continue  # reported as edited-source
-        if _same(t, b) or not (t.msgstr or any(t.msgstr_plural)):
-            record(t, "unchanged")
-            continue
-        o = ours_index.get(t.key)
-        if o is None:
-            record(t, "stale", "no longer in the course (it changed after the kit was sent); kept in the archive")
-            continue
-        if t.fuzzy and not accept_fuzzy and o.translated:
-            record(t, "unchanged", "marked fuzzy by the translator; the current translation stays")
-            continue
-        flags = tuple(f for f in t.flags if f != "fuzzy" or (t.fuzzy and not accept_fuzzy))
-        if _same(o, b) or not (o.msgstr or any(o.msgstr_plural)):
-            updated[t.key] = replace(
-                o,
-                msgstr=t.msgstr,
-                msgstr_plural=t.msgstr_plural,
-                flags=flags,
-                translator_comments=t.translator_comments or o.translator_comments,
-                previous_msgid=None,
-                previous_msgctxt=None,
-            )
-            record(t, "accepted")
-        elif o.msgstr == t.msgstr and o.msgstr_plural == t.msgstr_plural:
-            record(t, "accepted", "same as the current translation")
-        else:
-            note = f"conflict: {partner} returned this after a different translation was accepted: {o.msgstr!r}"
-            updated[t.key] = replace(
-                o,
-                msgstr=t.msgstr,
-                msgstr_plural=t.msgstr_plural,
-                flags=tuple(sorted({*o.flags, "fuzzy"})),
-                translator_comments=(*o.translator_comments, note),
-            )
-            record(t, "conflict", "kept as a fuzzy suggestion; the translation accepted earlier is in a comment")
-    entries = tuple(updated.get(e.key, e) if not e.obsolete else e for e in ours.entries)
-    return replace(ours, entries=entries), outcomes
-
-
-def _catalog_of_record(workspace: Workspace, course: str, locale: str, kit: Catalog) -> Catalog:
-    """The catalog the return merges into, holding every entry the kit had
-    (route does not write the catalog of record, so a new locale has none yet and
-    a kit may carry entries of a newer template)."""
-    try:
-        ours: Catalog | None = workspace.read_catalog(course, locale)
-    except CatalogNotFoundError:
-        ours = None
-    known = ours.index() if ours is not None else {}
-    if ours is not None and all(e.key in known for e in kit.entries if not e.obsolete):
-        return ours
-    return refresh(ours, workspace.read_template(course), course, locale, TranslationMemory([])).catalog
+def _reported_before(workspace: Workspace, partner: str, digest: str) -> bool:
+    return any(
+        r.get("sha256") == digest for a in load_assignments(workspace) if a.partner == partner for r in a.returns
+    )
 
 
 def ingest_bytes(
@@ -190,100 +102,97 @@ def ingest_bytes(
     inbox: Storage | None = None,
     now: datetime | None = None,
 ) -> IngestReport:
-    """Ingest one returned file (``name`` is how the partner named it)."""
-    now = now or datetime.now(UTC)
+    """Ingest one returned file (``name`` is how the partner named it), continuing an
+    earlier run that stopped part-way (the steps are recorded beside the archive)."""
     workspace = Workspace(config.workspace_location)
-    inbox = inbox or open_storage(config.resolve(partner.inbox))
+    inbox = inbox or open_inbox(config.resolve(partner.inbox))
     digest = hashlib.sha256(data).hexdigest()
-    safe_name = re.sub(r"[^A-Za-z0-9._-]+", "_", Path(name).name) or "returned.po"
-    for key in workspace.storage.list(f"archive/returns/{partner.id}"):
-        if f"-{digest[:16]}-" in key:
-            return IngestReport(partner.id, name, digest, workspace.describe(key), already=True, state="duplicate")
-    archive_key = f"archive/returns/{partner.id}/{now.strftime('%Y%m%dT%H%M%S')}-{digest[:16]}-{safe_name}"
-    workspace.storage.write_bytes(archive_key, data)  # before anything else
-    archived = workspace.describe(archive_key)
-    report = IngestReport(partner.id, name, digest, archived)
-    catalog: Catalog | None = None
-    problems: list[Problem] = []
-    limits = Limits(config.qa.max_file_bytes, config.qa.max_string_chars)
-    if len(data) > limits.max_file_bytes:
-        problems.append(
-            Problem(
-                name,
-                1,
-                ERROR,
-                "size",
-                f"the file has {len(data)} bytes, more than the limit of {limits.max_file_bytes} ([qa] max_file_bytes)",
+    state_key = _state_key(partner.id, digest)
+    state = _load_state(workspace, state_key)
+    if state is None:
+        legacy = _legacy_archive(workspace, partner.id, digest)
+        if legacy is not None and _reported_before(workspace, partner.id, digest):
+            return IngestReport(partner.id, name, digest, workspace.describe(legacy), already=True, state="duplicate")
+        when = now or datetime.now(UTC)
+        safe_name = re.sub(r"[^A-Za-z0-9._-]+", "_", Path(name).name)[:100] or "returned.po"
+        state = {
+            "version": 1,
+            "partner": partner.id,
+            "file": name,
+            "sha256": digest,
+            "at": when.isoformat(),
+            "archive": legacy
+            or f"archive/returns/{partner.id}/{when.strftime('%Y%m%dT%H%M%S')}-{digest[:16]}-{safe_name}",
+        }
+        _save_state(workspace, state_key, state, "received")
+    if state["step"] == "reported":
+        return replace(IngestReport.from_dict(state["report"]), file=name, already=True, state="duplicate", entries=())
+    when = datetime.fromisoformat(state["at"])
+    archive_key = str(state["archive"])
+    if state["step"] == "received":
+        workspace.storage.write_bytes(archive_key, data)  # before anything else
+        _save_state(workspace, state_key, state, "archived")
+    staged_key = _staged_key(partner.id, digest)
+    while state["step"] in ("archived", "checked"):
+        if state["step"] == "archived":
+            report, plan, staged = check_return(
+                config, workspace, partner, str(state["file"]), data, digest, archive_key
             )
-        )
-    elif not data.strip():
-        problems.append(Problem(name, 1, ERROR, "syntax", "the file is empty"))
-    else:
-        try:
-            catalog = read_po(data, name)
-        except PoSyntaxError as e:
-            problems.append(Problem(name, e.line or 1, ERROR, "syntax", e.message))
-    assignment = _find_assignment(workspace, partner, data, catalog)
-    if assignment is None:
-        problems.append(
-            Problem(
-                name,
-                1,
-                ERROR,
-                "kit",
-                "cannot tell which kit this file answers (no X-Localize-Kit header); send the file from the kit you received",
-            )
-        )
-        return _finish(workspace, inbox, partner, replace(report, problems=tuple(problems)), None, now)
-    report = replace(report, kit=assignment.kit, course=assignment.course, locale=assignment.locale)
-    if catalog is None:
-        return _finish(workspace, inbox, partner, replace(report, problems=tuple(problems)), assignment, now)
-    base = read_po(
-        workspace.storage.read_bytes(assignment_key(assignment.course, assignment.locale, assignment.kit, "po")), "kit"
+            if staged is not None:
+                workspace.storage.write_bytes(staged_key, staged)
+            state["report"] = report.as_dict()
+            state["owner_note"] = report.owner_note
+            state["merge"] = plan
+            _save_state(workspace, state_key, state, "checked")
+        if _apply_merge(workspace, state.get("merge"), staged_key):
+            _save_state(workspace, state_key, state, "merged")
+        else:
+            state["step"] = "archived"  # the catalog moved on since the check: check and merge again
+    report = replace(IngestReport.from_dict(state["report"]), owner_note=str(state.get("owner_note") or ""))
+    if state["step"] == "merged":
+        report = _finish(workspace, inbox, partner, report, when)
+        state["report"] = report.as_dict()
+        workspace.storage.delete(staged_key)  # applied; the merged step is done
+        _save_state(workspace, state_key, state, "reported")
+    return report
+
+
+def _apply_merge(workspace: Workspace, plan: dict[str, Any] | None, staged_key: str) -> bool:
+    """Make the catalog of record what the check computed; False when it changed meanwhile."""
+    if plan is None:
+        return True
+    key = str(plan["catalog"])
+    try:
+        current: bytes | None = workspace.storage.read_bytes(key)
+    except FileNotFoundError:
+        current = None
+    now_sha = sha256_or_none(current)
+    if now_sha == plan["after"]:
+        return True
+    if now_sha != plan["before"]:
+        return False
+    try:
+        staged = workspace.storage.read_bytes(staged_key)
+    except FileNotFoundError:
+        return False
+    workspace.write(key, read_po(staged, workspace.describe(staged_key)))
+    kill_point("ingest:catalog-written")
+    return True
+
+
+def _report_stem(report: IngestReport) -> str:
+    return f"{report.kit or 'unknown-kit'}-{report.sha256[:12]}"
+
+
+def _write_reports(inbox: Storage, report: IngestReport) -> IngestReport:
+    stem = _report_stem(report)
+    report = replace(report, report=inbox.describe(f"reports/{stem}.html"))
+    payload = report.as_dict()
+    inbox.write_bytes(
+        f"reports/{stem}.json", (json.dumps(payload, indent=2, ensure_ascii=False, default=str) + "\n").encode("utf-8")
     )
-    problems = check_catalog(
-        catalog,
-        name,
-        locale=assignment.locale,
-        template=base,
-        qa_max=config.qa.max_length_ratio,
-        qa_min=config.qa.min_length_ratio,
-        source_locale=config.workspace.source_locale,
-        checks=partner.checks,
-        limits=limits,
-    )
-    if any(p.severity == ERROR and p.check in FILE_LEVEL for p in problems):
-        return _finish(workspace, inbox, partner, replace(report, problems=tuple(problems)), assignment, now)
-    blocked: dict[tuple[str | None, str], list[str]] = {}
-    for p in problems:
-        if p.severity == ERROR and p.key is not None:
-            blocked.setdefault(p.key, []).append(f"{p.check}: {p.message}")
-    ours = _catalog_of_record(workspace, assignment.course, assignment.locale, base)
-    merged, outcomes = _three_way(catalog, base, ours, blocked, partner.id, accept_fuzzy=config.qa.accept_fuzzy)
-    workspace.write(workspace.catalog_key(assignment.course, assignment.locale), merged)
-    count = {
-        s: sum(1 for o in outcomes if o["status"] == s)
-        for s in ("accepted", "rejected", "unchanged", "conflict", "stale")
-    }
-    rejected = count["rejected"]  # edited msgids are blocked entries: counted once, there
-    if rejected and (count["accepted"] or count["conflict"]):
-        state = "partially accepted"
-    elif rejected:
-        state = "rejected"
-    else:
-        state = "accepted"
-    report = replace(
-        report,
-        state=state,
-        accepted=count["accepted"],
-        rejected=rejected,
-        unchanged=count["unchanged"],
-        conflicts=count["conflict"],
-        stale=count["stale"],
-        problems=tuple(problems),
-        entries=tuple(outcomes),
-    )
-    return _finish(workspace, inbox, partner, report, assignment, now)
+    inbox.write_bytes(f"reports/{stem}.html", render_report(report).encode("utf-8"))
+    return report
 
 
 def _finish(
@@ -291,16 +200,12 @@ def _finish(
     inbox: Storage,
     partner: Partner,
     report: IngestReport,
-    assignment: Assignment | None,
     now: datetime,
 ) -> IngestReport:
-    stem = f"{report.kit or 'unknown-kit'}-{report.sha256[:12]}"
-    report = replace(report, report=inbox.describe(f"reports/{stem}.html"))
-    payload = report.as_dict()
-    inbox.write_bytes(
-        f"reports/{stem}.json", (json.dumps(payload, indent=2, ensure_ascii=False, default=str) + "\n").encode("utf-8")
-    )
-    inbox.write_bytes(f"reports/{stem}.html", render_report(report).encode("utf-8"))
+    """Report to the partner and record the return on its assignment; every part may run twice."""
+    report = _write_reports(inbox, report)
+    kill_point("ingest:report-written")
+    assignment = next((a for a in load_assignments(workspace) if a.partner == partner.id and a.kit == report.kit), None)
     if assignment is not None:
         record = {
             "at": now.isoformat(timespec="seconds"),
@@ -313,9 +218,49 @@ def _finish(
             "conflicts": report.conflicts,
             "report": report.report,
         }
-        save_assignment(workspace, replace(assignment, state=report.state, returns=(*assignment.returns, record)))
-    notify(
-        partner, "qa.report", {"file": report.file, "state": report.state, "report": report.report, "kit": report.kit}
+        others = tuple(r for r in assignment.returns if r.get("sha256") != report.sha256)
+        save_assignment(workspace, replace(assignment, state=report.state, returns=(*others, record)))
+    send_notice(
+        workspace,
+        partner,
+        "qa.report",
+        {"file": report.file, "state": report.state, "report": report.report, "kit": report.kit},
+        f"qa-{report.sha256[:32]}",
+    )
+    return report
+
+
+def _refuse(
+    workspace: Workspace,
+    inbox: Storage,
+    partner: Partner,
+    key: str,
+    why: str,
+    *,
+    check: str = "file-type",
+    move: bool = True,
+) -> IngestReport:
+    """A report for an inbox entry that is not taken at all (nothing of it is read)."""
+    name = key.rsplit("/", 1)[-1]
+    digest = hashlib.sha256(f"refused\0{key}\0{why}".encode("utf-8", "surrogateescape")).hexdigest()
+    report = IngestReport(
+        partner.id,
+        _display_name(name),
+        digest,
+        "",
+        kit="refused",
+        problems=(Problem(_display_name(name), 1, ERROR, check, why),),
+    )
+    report = _write_reports(inbox, report)
+    if move and key != "returns" and isinstance(inbox, LocalInbox):
+        with contextlib.suppress(LocalizeError):  # else reported again next time
+            inbox.rename(key, f"returns/processed/{name}")
+    send_notice(
+        workspace,
+        partner,
+        "qa.report",
+        {"file": report.file, "state": report.state, "report": report.report, "kit": None},
+        f"qa-{digest[:32]}",
     )
     return report
 
@@ -326,25 +271,91 @@ def render_report(report: IngestReport) -> str:
     return render("qa_report.html", report=report, colour=colour)
 
 
+def _display_name(name: str) -> str:
+    """A file name as one line of text for reports, records and terminals: undecodable bytes
+    replaced, control characters (newlines, escape sequences) and bidi overrides shown escaped."""
+    text = name.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+    return printable(text.replace("\n", "\\n").replace("\t", "\\t"))
+
+
+def _delete_if_unchanged(inbox: Storage, key: str, digest: str) -> None:
+    """Remove a processed return unless the partner replaced it meanwhile (then it is ingested next time)."""
+    try:
+        if hashlib.sha256(inbox.read_bytes(key)).hexdigest() != digest:
+            return
+    except (FileNotFoundError, LocalizeError):
+        return
+    inbox.delete(key)
+
+
 def ingest(config: Config, partner_id: str, path: str | None = None) -> list[IngestReport]:
     """Ingest one returned file (a local path) or every file in ``returns/`` of an inbox."""
     partner = config.partner(partner_id)
-    if path is not None and (Path(path).is_file() or (path.lower().endswith(".po") and not path.startswith("s3://"))):
-        try:
-            data = Path(path).read_bytes()
-        except OSError as e:
-            raise ConfigError(f"cannot read {path}: {e.strerror}") from e
-        return [ingest_bytes(config, partner, Path(path).name, data)]
-    inbox = open_storage(config.resolve(path or partner.inbox))
-    reports = []
-    for key in inbox.list("returns"):
-        if not key.lower().endswith(".po") or "/processed/" in key:
+    workspace = Workspace(config.workspace_location)
+    flush_outbox(workspace, [partner])
+    limit = config.qa.max_file_bytes
+    if path is not None and not path.startswith("s3://") and (not Path(path).is_dir() or path.lower().endswith(".po")):
+        folder = LocalInbox(Path(path).parent)
+        data, size = read_return(folder, Path(path).name, limit)
+        if data is None:  # never read: only its size is reported
+            inbox = open_inbox(config.resolve(partner.inbox))
+            return [_oversize(workspace, inbox, partner, Path(path).name, size, limit, move=False)]
+        return [ingest_bytes(config, partner, _display_name(Path(path).name), data)]
+    inbox = open_inbox(config.resolve(path or partner.inbox))
+    files, refused = scan_returns(inbox)
+    reports = [
+        _refuse(
+            workspace,
+            inbox,
+            partner,
+            r.key,
+            f"{_display_name(r.key)} is {r.what}: only regular files are taken from an inbox "
+            "(localize never follows links); save the .po file itself into returns/",
+        )
+        for r in refused
+    ]
+    for key in files:
+        if not key.lower().endswith(".po"):
             continue
-        data = inbox.read_bytes(key)
+        name = key.rsplit("/", 1)[-1]
         try:
-            reports.append(ingest_bytes(config, partner, key.rsplit("/", 1)[-1], data, inbox=inbox))
-        except LocalizeError:
-            raise
-        inbox.write_bytes(f"returns/processed/{key.rsplit('/', 1)[-1]}", data)
-        inbox.delete(key)
+            data, size = read_return(inbox, key, limit)
+        except FileNotFoundError:
+            continue
+        except UnsafeEntryError:
+            reports.append(
+                _refuse(
+                    workspace,
+                    inbox,
+                    partner,
+                    key,
+                    f"{_display_name(key)} was replaced by something that is not a regular file while it was "
+                    "being read; save the .po file itself into returns/",
+                )
+            )
+            continue
+        if data is None:
+            reports.append(_oversize(workspace, inbox, partner, key, size, limit))
+            continue
+        report = ingest_bytes(config, partner, _display_name(name), data, inbox=inbox)
+        reports.append(report)
+        inbox.write_bytes(f"returns/processed/{name}", data)
+        kill_point("ingest:processed-copied")
+        _delete_if_unchanged(inbox, key, report.sha256)
     return reports
+
+
+def _oversize(
+    workspace: Workspace, inbox: Storage, partner: Partner, key: str, size: int, limit: int, *, move: bool = True
+) -> IngestReport:
+    """A file over ``[qa] max_file_bytes`` in a folder inbox: refused unread (moved to returns/processed/)."""
+    return _refuse(
+        workspace,
+        inbox,
+        partner,
+        key,
+        f"the file has {size} bytes, more than the limit of {limit} ([qa] max_file_bytes); it was not read. "
+        "Split the work or ask your coordinator",
+        check="size",
+        move=move,
+    )

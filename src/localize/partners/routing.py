@@ -37,9 +37,9 @@ from localize.config import Config, Partner
 from localize.errors import CatalogNotFoundError, ConfigError
 from localize.locales import check_locale, language_name
 from localize.model import Catalog
-from localize.partners.webhooks import notify
+from localize.partners.inbox import open_inbox
+from localize.partners.webhooks import flush_outbox, send_notice
 from localize.storage.base import Storage, local_error
-from localize.storage.locations import open_storage
 
 __all__ = [
     "STATES",
@@ -190,12 +190,13 @@ def route(
     locale = check_locale(locale)
     workspace = Workspace(config.workspace_location)
     partner = _pick_partner(config, course, locale, partner_id)
+    flush_outbox(workspace, [partner])
     catalog = current_catalog(workspace, course, locale)
     data = write_po(catalog).encode("utf-8")
     digest = hashlib.sha256(data).hexdigest()
     for existing in load_assignments(workspace, course=course, locale=locale):
         if existing.partner == partner.id and existing.catalog_sha256 == digest and existing.state == "sent":
-            inbox = open_storage(config.resolve(partner.inbox))
+            inbox = open_inbox(config.resolve(partner.inbox))
             return RouteResult(
                 existing, False, inbox.describe(f"kits/{course}/{locale}/{existing.kit}"), "not sent again"
             )
@@ -214,7 +215,7 @@ def route(
         kit_catalog = kit_catalog.with_header(name, value)
     kit_data = write_po(kit_catalog).encode("utf-8")
     po_name = f"{course}.{locale}.po"
-    inbox = open_storage(config.resolve(partner.inbox))
+    inbox = open_inbox(config.resolve(partner.inbox))
     manifest = {
         "kit": kit,
         "course": course,
@@ -249,7 +250,7 @@ def route(
     assignment = Assignment(
         kit, course, locale, partner.id, digest, now.isoformat(timespec="seconds"), due, "sent", stats.entries, words
     )
-    delivery = notify(partner, "kit.sent", {**manifest, "location": inbox.describe(base)})
+    delivery = send_notice(workspace, partner, "kit.sent", {**manifest, "location": inbox.describe(base)}, f"kit-{kit}")
     assignment = replace(assignment, webhook=delivery)
     save_assignment(workspace, assignment)
     return RouteResult(assignment, True, inbox.describe(base), delivery)

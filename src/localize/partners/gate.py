@@ -1,0 +1,324 @@
+"""The QA gate of one returned file and the three-way merge it allows, computed but not applied.
+
+:func:`check_return` finds the kit the file answers (only from its parsed header),
+runs the checks of :mod:`localize.partners.qa` and computes the merge of every
+entry that passes three-way against the kit the partner received: an entry the
+partner left as it was never overwrites a newer translation; if the catalog
+changed meanwhile and the partner's translation differs, it is kept as a fuzzy
+suggestion and the conflict is reported. :mod:`localize.partners.ingest` applies
+the result as one recorded step.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import asdict, dataclass, field, replace
+from typing import Any
+
+from localize.catalogs.memory import TranslationMemory
+from localize.catalogs.po import read_po, write_po
+from localize.catalogs.refresh import refresh
+from localize.catalogs.workspace import Workspace
+from localize.config import Config, Partner
+from localize.errors import CatalogNotFoundError, PoSyntaxError, printable
+from localize.model import Catalog, Entry
+from localize.partners.checks import ERROR, FILE_LEVEL, Limits, Problem
+from localize.partners.qa import check_catalog
+from localize.partners.routing import Assignment, assignment_key, load_assignments
+
+__all__ = ["IngestReport", "check_return", "sha256_or_none"]
+
+_KIT_HEADER = re.compile(rb"X-Localize-Kit:\s*([A-Za-z0-9._-]+)")
+_KIT_ID = re.compile(r"^[A-Za-z0-9._-]{1,80}$")
+
+
+@dataclass(frozen=True)
+class IngestReport:
+    partner: str
+    file: str
+    sha256: str
+    archived: str
+    kit: str | None = None
+    course: str | None = None
+    locale: str | None = None
+    state: str = "rejected"
+    accepted: int = 0
+    rejected: int = 0
+    unchanged: int = 0
+    conflicts: int = 0
+    stale: int = 0
+    problems: tuple[Problem, ...] = ()
+    notes: tuple[str, ...] = ()
+    report: str = ""
+    already: bool = False
+    entries: tuple[dict[str, Any], ...] = field(default=(), repr=False)
+    # for the operator only (never in the partner's report): whose kit a misplaced file answers
+    owner_note: str = field(default="", repr=False)
+
+    def summary(self) -> str:
+        if self.already:
+            return printable(f"{self.file}: already ingested (archived as {self.archived}); nothing to do")
+        where = f"{self.course}/{self.locale} kit {self.kit}" if self.course else "no kit"
+        return printable(
+            f"{self.file}: {self.state} ({where}): {self.accepted} accepted, {self.rejected} rejected, "
+            f"{self.conflicts} conflicts, {self.unchanged} unchanged"
+        )
+
+    def as_dict(self) -> dict[str, Any]:
+        out = asdict(self)
+        del out["owner_note"]
+        out["problems"] = [asdict(p) | {"key": list(p.key) if p.key else None} for p in self.problems]
+        out["entries"] = list(self.entries)
+        return out
+
+    @classmethod
+    def from_dict(cls, raw: dict[str, Any]) -> IngestReport:
+        values = dict(raw)
+        values["problems"] = tuple(
+            Problem(**(p | {"key": tuple(p["key"]) if p.get("key") else None})) for p in raw.get("problems", ())
+        )
+        values["entries"] = tuple(raw.get("entries", ()))
+        values["notes"] = tuple(raw.get("notes", ()))
+        return cls(**values)
+
+
+def _find_assignment(
+    workspace: Workspace, partner: Partner, data: bytes, catalog: Catalog | None
+) -> tuple[Assignment | None, str, str]:
+    """(this partner's assignment the file answers, why none was found, a note for the operator)."""
+    if catalog is not None:
+        kit = catalog.header("X-Localize-Kit")  # a parsed header, never text in a msgstr or comment
+    else:
+        m = _KIT_HEADER.search(data[:4096])
+        kit = m.group(1).decode("ascii") if m else None
+    every = load_assignments(workspace)
+    assignments = [a for a in every if a.partner == partner.id]
+    if kit:
+        kit = kit.strip()
+        for a in assignments:
+            if a.kit == kit:
+                return a, "", ""
+        shown = kit if _KIT_ID.match(kit) else repr(kit[:40])
+        owner = next((a for a in every if a.kit == kit), None)
+        if owner is not None:
+            return (
+                None,
+                f"this file answers a kit that was sent to another partner, not to {partner.id}: this inbox is "
+                f"{partner.id}'s; return the file through the inbox of the partner the kit was sent to",
+                f"kit {shown} belongs to partner {owner.partner!r} ({owner.course}/{owner.locale}); "
+                f"it was dropped in the inbox of {partner.id!r}",
+            )
+        return (
+            None,
+            f"no kit {shown} was sent to {partner.id} (X-Localize-Kit header); send the file from a kit you received",
+            "",
+        )
+    if catalog is not None:
+        course = catalog.header("X-Localize-Course") or catalog.header("Project-Id-Version")
+        locale = catalog.header("X-Localize-Locale") or catalog.header("Language")
+        candidates = [a for a in assignments if a.course == course and a.locale == locale]
+        if candidates:
+            return candidates[-1], "", ""
+    return (
+        None,
+        "cannot tell which kit this file answers (no X-Localize-Kit header); send the file from the kit you received",
+        "",
+    )
+
+
+def _same(a: Entry, b: Entry) -> bool:
+    return a.msgstr == b.msgstr and a.msgstr_plural == b.msgstr_plural and a.fuzzy == b.fuzzy
+
+
+def _three_way(
+    theirs: Catalog,
+    base: Catalog,
+    ours: Catalog,
+    blocked: dict[tuple[str | None, str], list[str]],
+    partner: str,
+    *,
+    accept_fuzzy: bool,
+) -> tuple[Catalog, list[dict[str, Any]]]:
+    base_index, ours_index = base.index(), ours.index()
+    updated: dict[tuple[str | None, str], Entry] = {}
+    outcomes: list[dict[str, Any]] = []
+
+    def record(e: Entry, status: str, reason: str = "") -> None:
+        outcomes.append({"line": e.lineno, "msgctxt": e.msgctxt, "msgid": e.msgid, "status": status, "reason": reason})
+
+    for t in theirs.entries:
+        if t.obsolete:
+            continue
+        b = base_index.get(t.key)
+        if t.key in blocked:
+            record(t, "rejected", "; ".join(blocked[t.key]))
+            continue
+        if b is None:
+            continue  # reported as edited-source
+        if _same(t, b) or not (t.msgstr or any(t.msgstr_plural)):
+            record(t, "unchanged")
+            continue
+        o = ours_index.get(t.key)
+        if o is None:
+            record(t, "stale", "no longer in the course (it changed after the kit was sent); kept in the archive")
+            continue
+        if t.fuzzy and not accept_fuzzy and o.translated:
+            record(t, "unchanged", "marked fuzzy by the translator; the current translation stays")
+            continue
+        flags = tuple(f for f in t.flags if f != "fuzzy" or (t.fuzzy and not accept_fuzzy))
+        if _same(o, b) or not (o.msgstr or any(o.msgstr_plural)):
+            updated[t.key] = replace(
+                o,
+                msgstr=t.msgstr,
+                msgstr_plural=t.msgstr_plural,
+                flags=flags,
+                translator_comments=t.translator_comments or o.translator_comments,
+                previous_msgid=None,
+                previous_msgctxt=None,
+            )
+            record(t, "accepted")
+        elif o.msgstr == t.msgstr and o.msgstr_plural == t.msgstr_plural:
+            record(t, "accepted", "same as the current translation")
+        else:
+            note = f"conflict: {partner} returned this after a different translation was accepted: {o.msgstr!r}"
+            updated[t.key] = replace(
+                o,
+                msgstr=t.msgstr,
+                msgstr_plural=t.msgstr_plural,
+                flags=tuple(sorted({*o.flags, "fuzzy"})),
+                translator_comments=(*o.translator_comments, note),
+            )
+            record(t, "conflict", "kept as a fuzzy suggestion; the translation accepted earlier is in a comment")
+    entries = tuple(updated.get(e.key, e) if not e.obsolete else e for e in ours.entries)
+    return replace(ours, entries=entries), outcomes
+
+
+def _catalog_of_record(workspace: Workspace, course: str, locale: str, kit: Catalog) -> Catalog:
+    """The catalog the return merges into, holding every entry the kit had
+    (route does not write the catalog of record, so a new locale has none yet and
+    a kit may carry entries of a newer template)."""
+    try:
+        ours: Catalog | None = workspace.read_catalog(course, locale)
+    except CatalogNotFoundError:
+        ours = None
+    known = ours.index() if ours is not None else {}
+    if ours is not None and all(e.key in known for e in kit.entries if not e.obsolete):
+        return ours
+    template = workspace.read_template(course)
+    workspace.remember_template(course, template)
+    return refresh(ours, template, course, locale, TranslationMemory([])).catalog
+
+
+def sha256_or_none(data: bytes | None) -> str | None:
+    return None if data is None else hashlib.sha256(data).hexdigest()
+
+
+_QUOTING = (
+    (re.compile(r"^expected a quoted string, found .*$", re.S), 'expected a quoted string ("...") here'),
+    (
+        re.compile(r"^unexpected .*: expected msgctxt, msgid, msgid_plural, msgstr or a comment$", re.S),
+        "unexpected text: expected msgctxt, msgid, msgid_plural, msgstr or a comment",
+    ),
+)
+
+
+def _syntax_message(message: str) -> str:
+    """A syntax error for the partner's report: what is wrong and where, never a quote of
+    an arbitrary line (the file may not be a PO file at all)."""
+    for pattern, replacement in _QUOTING:
+        if pattern.match(message):
+            return replacement
+    return message
+
+
+def check_return(
+    config: Config, workspace: Workspace, partner: Partner, name: str, data: bytes, digest: str, archive_key: str
+) -> tuple[IngestReport, dict[str, Any] | None, bytes | None]:
+    """The QA gate and the three-way merge, computed but not applied: (report, merge plan, merged catalog)."""
+    report = IngestReport(partner.id, name, digest, workspace.describe(archive_key))
+    catalog: Catalog | None = None
+    problems: list[Problem] = []
+    limits = Limits(config.qa.max_file_bytes, config.qa.max_string_chars)
+    if len(data) > limits.max_file_bytes:
+        problems.append(
+            Problem(
+                name,
+                1,
+                ERROR,
+                "size",
+                f"the file has {len(data)} bytes, more than the limit of {limits.max_file_bytes} ([qa] max_file_bytes)",
+            )
+        )
+    elif not data.strip():
+        problems.append(Problem(name, 1, ERROR, "syntax", "the file is empty"))
+    else:
+        try:
+            catalog = read_po(data, name)
+        except PoSyntaxError as e:
+            problems.append(Problem(name, e.line or 1, ERROR, "syntax", _syntax_message(e.message)))
+    assignment, kit_problem, owner_note = _find_assignment(workspace, partner, data, catalog)
+    report = replace(report, owner_note=owner_note)
+    if assignment is None:
+        problems.append(Problem(name, 1, ERROR, "kit", kit_problem))
+        return replace(report, problems=tuple(problems)), None, None
+    report = replace(report, kit=assignment.kit, course=assignment.course, locale=assignment.locale)
+    if catalog is None:
+        return replace(report, problems=tuple(problems)), None, None
+    base = read_po(
+        workspace.storage.read_bytes(assignment_key(assignment.course, assignment.locale, assignment.kit, "po")), "kit"
+    )
+    problems = check_catalog(
+        catalog,
+        name,
+        locale=assignment.locale,
+        template=base,
+        qa_max=config.qa.max_length_ratio,
+        qa_min=config.qa.min_length_ratio,
+        source_locale=config.workspace.source_locale,
+        checks=partner.checks,
+        limits=limits,
+    )
+    if any(p.severity == ERROR and p.check in FILE_LEVEL for p in problems):
+        return replace(report, problems=tuple(problems)), None, None
+    blocked: dict[tuple[str | None, str], list[str]] = {}
+    for p in problems:
+        if p.severity == ERROR and p.key is not None:
+            blocked.setdefault(p.key, []).append(f"{p.check}: {p.message}")
+    catalog_key = workspace.catalog_key(assignment.course, assignment.locale)
+    try:
+        before: bytes | None = workspace.storage.read_bytes(catalog_key)
+    except FileNotFoundError:
+        before = None
+    ours = _catalog_of_record(workspace, assignment.course, assignment.locale, base)
+    merged, outcomes = _three_way(catalog, base, ours, blocked, partner.id, accept_fuzzy=config.qa.accept_fuzzy)
+    staged = write_po(merged).encode("utf-8")
+    plan = {
+        "catalog": catalog_key,
+        "before": sha256_or_none(before),
+        # what Workspace.write makes of the staged catalog
+        "after": sha256_or_none(write_po(read_po(staged, "staged")).encode("utf-8")),
+    }
+    count = {
+        s: sum(1 for o in outcomes if o["status"] == s)
+        for s in ("accepted", "rejected", "unchanged", "conflict", "stale")
+    }
+    rejected = count["rejected"]  # edited msgids are blocked entries: counted once, there
+    if rejected and (count["accepted"] or count["conflict"]):
+        state = "partially accepted"
+    elif rejected:
+        state = "rejected"
+    else:
+        state = "accepted"
+    report = replace(
+        report,
+        state=state,
+        accepted=count["accepted"],
+        rejected=rejected,
+        unchanged=count["unchanged"],
+        conflicts=count["conflict"],
+        stale=count["stale"],
+        problems=tuple(problems),
+        entries=tuple(outcomes),
+    )
+    return report, plan, staged

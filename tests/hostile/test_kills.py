@@ -1,0 +1,310 @@
+"""The kill matrix: ingest, update and tm import stopped dead (SIGKILL, no cleanup) at every step
+boundary, or failing on a storage error at every write, and then run again, end exactly where an
+uninterrupted run ends: the same catalog of record bytes, assignment, QA report and archive.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from hostile.test_partners import CONFIG, COURSE, RETURNS, Project, cli
+from localize.errors import TransientStorageError
+from localize.partners.inbox import LocalInbox
+from localize.storage.base import LocalStorage
+
+ROOT = Path(__file__).resolve().parents[2]
+PYTHON = sys.executable
+RUN = "import sys; from localize.cli import main; sys.exit(main(sys.argv[1:]))"
+
+
+def run(p: Project, *argv: str, kill_at: str | None = None, code: str = RUN) -> subprocess.CompletedProcess[str]:
+    env = dict(os.environ, PYTHONPATH=f"{ROOT / 'src'}{os.pathsep}{ROOT}")
+    env.pop("LOCALIZE_TEST_KILL_AT", None)
+    if kill_at is not None:
+        env["LOCALIZE_TEST_KILL_AT"] = kill_at
+    return subprocess.run([PYTHON, "-c", code, *argv], cwd=p.root, env=env, capture_output=True, text=True, timeout=120)
+
+
+@pytest.fixture(scope="module")
+def pristine(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = tmp_path_factory.mktemp("pristine-kills")
+    (root / "localize.toml").write_text(CONFIG.format(lima_hook=""), encoding="utf-8")
+    shutil.copytree(RETURNS / "course", root / "course")
+    ws = str(root / "locales")
+    for argv in (
+        ["extract", str(root / "course"), "--course", COURSE, "--locales-dir", ws],
+        ["init", "--course", COURSE, "--locale", "es", "--locales-dir", ws],
+        ["init", "--course", COURSE, "--locale", "ar", "--locales-dir", ws],
+        ["route", "--course", COURSE, "--locale", "es", "--config", str(root / "localize.toml")],
+    ):
+        code, _, err = cli(*argv)
+        assert code == 0, err
+    return root
+
+
+def fresh(pristine: Path, tmp_path: Path, name: str) -> Project:
+    shutil.copytree(pristine, tmp_path / name, symlinks=True)
+    return Project(tmp_path / name)
+
+
+_STAMP = re.compile(r"\d{8}T\d{6}|\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?(?:\+00:00)?")
+
+
+def state_of(p: Project) -> dict[str, object]:
+    """What an ingest leaves behind, with the run's own time and place taken out."""
+
+    def norm(data: bytes) -> str:
+        return _STAMP.sub("STAMP", data.decode("utf-8").replace(str(p.root), "ROOT"))
+
+    archive = p.ws / "archive" / "returns" / "lima"
+    return {
+        "catalog": p.catalog(),
+        "assignments": sorted(norm(f.read_bytes()) for f in (p.ws / "assignments").rglob("*.json")),
+        "reports": sorted((f.name, norm(f.read_bytes())) for f in (p.lima / "reports").iterdir()),
+        "archive": sorted((_STAMP.sub("STAMP", f.name), f.read_bytes()) for f in archive.glob("*.po")),
+        "records": sorted(json.loads(f.read_bytes())["step"] for f in archive.glob("*.ingest.json")),
+        "inbox": sorted(str(f.relative_to(p.lima)) for f in (p.lima / "returns").rglob("*") if f.is_file()),
+        "outbox": sorted((p.ws / "outbox").rglob("*.json")) if (p.ws / "outbox").exists() else [],
+    }
+
+
+def drop_return(p: Project) -> None:
+    data = p.good().replace(b'msgstr "Ondas y oscilaciones"', b'msgstr "Ondas<script>x</script>"')
+    p.drop("return.po", data)  # one entry rejected, the rest merged: every step has work to do
+
+
+INGEST_KILLS = [
+    "ingest:received",
+    "ingest:archived",
+    "ingest:checked",
+    "ingest:catalog-written",
+    "ingest:merged",
+    "ingest:report-written",
+    "ingest:reported",
+    "ingest:processed-copied",
+]
+
+
+@pytest.fixture(scope="module")
+def ingest_reference(pristine: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[str, object]:
+    p = fresh(pristine, tmp_path_factory.mktemp("reference"), "p")
+    drop_return(p)
+    done = run(p, "ingest", "--partner", "lima", "--config", str(p.config))
+    assert done.returncode == 1 and "return.po: partially accepted" in done.stdout, done.stderr
+    reference = state_of(p)
+    assert reference["records"] == ["reported"] and reference["inbox"] == ["returns/processed/return.po"]
+    return reference
+
+
+@pytest.mark.parametrize("step", INGEST_KILLS)
+def test_ingest_killed_at_every_step_is_finished_by_the_next_run(
+    step: str, pristine: Path, tmp_path: Path, ingest_reference: dict[str, object]
+) -> None:
+    p = fresh(pristine, tmp_path, "p")
+    drop_return(p)
+    killed = run(p, "ingest", "--partner", "lima", "--config", str(p.config), kill_at=step)
+    assert killed.returncode == -signal.SIGKILL, killed.stderr
+
+    again = run(p, "ingest", "--partner", "lima", "--config", str(p.config))
+
+    assert "Traceback" not in again.stderr
+    if step in ("ingest:reported", "ingest:processed-copied"):
+        assert "return.po: already ingested" in again.stdout  # only once the report exists
+    else:
+        assert "return.po: partially accepted (waves/es kit " in again.stdout, again.stdout + again.stderr
+    assert state_of(p) == ingest_reference
+    third = run(p, "ingest", "--partner", "lima", "--config", str(p.config))
+    assert third.stdout == "no returned files waiting\n" and state_of(p) == ingest_reference
+
+
+def _failing_writes(monkeypatch: pytest.MonkeyPatch, fail_at: int) -> list[str]:
+    """Make the ``fail_at``-th write (workspace or inbox) raise a transient storage error."""
+    seen: list[str] = []
+    for cls in (LocalStorage, LocalInbox):
+        original = cls.write_bytes
+
+        def write(self: object, key: str, data: bytes, _original: Callable[..., None] = original) -> None:
+            seen.append(key)
+            if len(seen) == fail_at:
+                raise TransientStorageError("connection reset (injected)", path=key)
+            _original(self, key, data)
+
+        monkeypatch.setattr(cls, "write_bytes", write)
+    return seen
+
+
+def test_ingest_failing_on_a_storage_error_at_every_write_is_finished_by_the_next_run(
+    pristine: Path, tmp_path: Path, ingest_reference: dict[str, object]
+) -> None:
+    with pytest.MonkeyPatch.context() as mp:
+        probe = fresh(pristine, tmp_path, "probe")
+        drop_return(probe)
+        writes = _failing_writes(mp, 0)
+        cli("ingest", "--partner", "lima", "--config", str(probe.config))
+        keys = list(writes)
+    assert len(keys) >= 12, keys  # state records, archive, staged merge, catalog, reports, assignment, processed
+    for n in range(1, len(keys) + 1):
+        p = fresh(pristine, tmp_path, f"fail-{n}")
+        drop_return(p)
+        with pytest.MonkeyPatch.context() as mp:
+            _failing_writes(mp, n)
+            code, _out, err = cli("ingest", "--partner", "lima", "--config", str(p.config))
+        assert code == 2 and "connection reset (injected)" in err and "Traceback" not in err, (n, keys[n - 1])
+        cli("ingest", "--partner", "lima", "--config", str(p.config))
+        assert state_of(p) == ingest_reference, (n, keys[n - 1])
+
+
+# -- update ------------------------------------------------------------------------------------------
+
+
+def change_course(p: Project) -> None:
+    page = p.root / "course" / "index.html"
+    text = page.read_text(encoding="utf-8")
+    assert "before class." in text
+    page.write_text(
+        text.replace("before class.", "before the first class.").replace(
+            "</body>", "<p>A new paragraph about standing waves.</p></body>"
+        ),
+        encoding="utf-8",
+    )
+
+
+def catalogs_of(p: Project) -> dict[str, bytes]:
+    volatile = re.compile(rb'^"(?:POT-Creation-Date|PO-Revision-Date): .*\n', re.M)
+    files = {"template": p.ws / "templates" / f"{COURSE}.pot"}
+    files |= {ll: p.ws / ll / "LC_MESSAGES" / f"{COURSE}.po" for ll in ("ar", "es")}
+    return {k: volatile.sub(b"", f.read_bytes()) for k, f in files.items()}
+
+
+def translate_es(p: Project) -> None:
+    """Some work in the es catalog (that update must carry over, fuzzy where the text changed)."""
+    drop_return(p)
+    assert run(p, "ingest", "--partner", "lima", "--config", str(p.config)).returncode == 1
+
+
+UPDATE_KILLS = ["update:template-written", "update:catalog-written:ar", "update:catalog-written:es"]
+
+
+def update(p: Project, kill_at: str | None = None) -> subprocess.CompletedProcess[str]:
+    return run(p, "update", str(p.root / "course"), "--course", COURSE, "--locales-dir", str(p.ws), kill_at=kill_at)
+
+
+@pytest.fixture(scope="module")
+def update_reference(pristine: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[str, bytes]:
+    p = fresh(pristine, tmp_path_factory.mktemp("update-reference"), "p")
+    translate_es(p)
+    change_course(p)
+    done = update(p)
+    assert done.returncode == 0, done.stdout + done.stderr
+    return catalogs_of(p)
+
+
+@pytest.mark.parametrize("step", UPDATE_KILLS)
+def test_update_killed_at_every_write_never_wedges(
+    step: str, pristine: Path, tmp_path: Path, update_reference: dict[str, bytes]
+) -> None:
+    p = fresh(pristine, tmp_path, "p")
+    translate_es(p)
+    change_course(p)
+    assert update(p, kill_at=step).returncode == -signal.SIGKILL
+    again = update(p)
+    assert again.returncode == 0, again.stdout + again.stderr
+    assert "edited by hand" not in again.stdout + again.stderr
+    assert catalogs_of(p) == update_reference
+
+
+def test_update_after_extract_merges_instead_of_refusing(
+    pristine: Path, tmp_path: Path, update_reference: dict[str, bytes]
+) -> None:
+    """The documented `localize extract` after a course change used to wedge every later update."""
+    p = fresh(pristine, tmp_path, "p")
+    translate_es(p)
+    change_course(p)
+    code, _, err = cli("extract", str(p.root / "course"), "--course", COURSE, "--locales-dir", str(p.ws))
+    assert code == 0, err
+    again = update(p)
+    assert again.returncode == 0 and "edited by hand" not in again.stdout + again.stderr, again.stderr
+    assert catalogs_of(p) == update_reference
+
+
+def test_update_still_refuses_a_msgid_edited_by_hand(pristine: Path, tmp_path: Path) -> None:
+    p = fresh(pristine, tmp_path, "p")
+    path = p.ws / "es" / "LC_MESSAGES" / f"{COURSE}.po"
+    before = path.read_bytes().replace(b'msgid "Waves and Oscillations"', b'msgid "Waves and oscillations!"')
+    path.write_bytes(before)
+    change_course(p)
+    done = update(p)
+    assert done.returncode == 1
+    assert (
+        "'Waves and oscillations!' is not in the template: the source text was edited by hand"
+        in done.stdout + done.stderr
+    )
+    assert path.read_bytes() == before
+
+
+# -- tm import ----------------------------------------------------------------------------------------
+
+MEMORY = b'msgid ""\nmsgstr ""\n"Content-Type: text/plain; charset=UTF-8\\n"\n"Language: es\\n"\n\n' + b"".join(
+    f'msgid "Sentence number {i}"\nmsgstr "Frase n\xc3\xbamero {i}"\n\n'.encode("latin-1") for i in range(400)
+)
+OLD_MEMORY = b'msgid ""\nmsgstr ""\n"Content-Type: text/plain; charset=UTF-8\\n"\n"Language: es\\n"\n\nmsgid "Hello"\nmsgstr "Hola"\n'
+# os.replace is the one moment the compendium changes: dying just before it must leave the old one whole
+DIE_BEFORE_RENAME = (
+    "import os, signal, sys\n"
+    "real = os.replace\n"
+    "def replace(src, dst, *a, **k):\n"
+    "    if str(dst).endswith('memory/es.po'):\n"
+    "        os.kill(os.getpid(), signal.SIGKILL)\n"
+    "    return real(src, dst, *a, **k)\n"
+    "os.replace = replace\n" + RUN
+)
+
+
+@pytest.mark.parametrize("step", ["tm-import:before-write", "rename", "tm-import:written"])
+def test_tm_import_killed_midway_leaves_the_old_or_the_new_compendium(
+    step: str, pristine: Path, tmp_path: Path
+) -> None:
+    reference = fresh(pristine, tmp_path, "reference")
+    for p in (reference,):
+        (p.root / "old.po").write_bytes(OLD_MEMORY)
+        (p.root / "tm.po").write_bytes(MEMORY)
+        assert (
+            run(p, "tm", "import", str(p.root / "old.po"), "--locale", "es", "--locales-dir", str(p.ws)).returncode == 0
+        )
+    old = (reference.ws / "memory" / "es.po").read_bytes()
+    assert (
+        run(
+            reference,
+            "tm",
+            "import",
+            str(reference.root / "tm.po"),
+            "--locale",
+            "es",
+            "--locales-dir",
+            str(reference.ws),
+        ).returncode
+        == 0
+    )
+    new = (reference.ws / "memory" / "es.po").read_bytes()
+
+    p = fresh(pristine, tmp_path, "p")
+    (p.root / "old.po").write_bytes(OLD_MEMORY)
+    (p.root / "tm.po").write_bytes(MEMORY)
+    assert run(p, "tm", "import", str(p.root / "old.po"), "--locale", "es", "--locales-dir", str(p.ws)).returncode == 0
+    argv = ("tm", "import", str(p.root / "tm.po"), "--locale", "es", "--locales-dir", str(p.ws))
+    killed = run(p, *argv, code=DIE_BEFORE_RENAME) if step == "rename" else run(p, *argv, kill_at=step)
+    assert killed.returncode == -signal.SIGKILL
+    compendium = (p.ws / "memory" / "es.po").read_bytes()
+    assert compendium == (new if step == "tm-import:written" else old)  # never half of one
+    assert run(p, *argv).returncode == 0
+    assert (p.ws / "memory" / "es.po").read_bytes() == new
