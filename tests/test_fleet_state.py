@@ -122,3 +122,33 @@ def test_status_reads_each_region_index_once(tmp_path: Path, monkeypatch: pytest
     rows = course_status(load_config(config))
     assert {(r["locale"], r["published"]["r"]) for r in rows} == {("es", "20260101T000000.000Z-abcdef12"), ("ar", "-")}
     assert reads == ["index.json"]
+
+
+def test_latest_assignments_come_from_the_index_and_heal_from_the_files(ws: Workspace) -> None:
+    from localize.partners.routing import (
+        Assignment,
+        assignment_key,
+        latest_assignments,
+        load_assignments,
+        save_assignment,
+    )
+
+    def make(kit: str, locale: str, sent: str, state: str = "sent") -> Assignment:
+        return Assignment(kit, "intro-course", locale, "acme", "0" * 64, sent, "2026-02-01", state)
+
+    save_assignment(ws, make("20260101-a", "es", "2026-01-01T10:00:00+00:00"))
+    save_assignment(ws, make("20260102-b", "es", "2026-01-02T10:00:00+00:00"))
+    save_assignment(ws, make("20260101-a", "es", "2026-01-01T10:00:00+00:00", "accepted"))  # an older kit's return
+    save_assignment(ws, make("20260101-c", "ar", "2026-01-01T09:00:00+00:00"))
+    latest = latest_assignments(ws)
+    assert {k: (a.kit, a.state) for k, a in latest.items()} == {
+        ("intro-course", "es"): ("20260102-b", "sent"),
+        ("intro-course", "ar"): ("20260101-c", "sent"),
+    }
+    # a file the index does not know (written by hand) is read, and the index heals
+    late = make("20260105-d", "ar", "2026-01-05T09:00:00+00:00")
+    ws.storage.write_bytes(assignment_key(late.course, late.locale, late.kit), late.to_json())
+    assert latest_assignments(ws)[("intro-course", "ar")].kit == "20260105-d"
+    assert {k: a.kit for k, a in latest_assignments(ws).items()} == {
+        (a.course, a.locale): a.kit for a in load_assignments(ws)
+    }

@@ -17,7 +17,7 @@ Progress history keeps one snapshot per catalog per day (``history/COURSE/LL/DAY
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import asdict
 from datetime import UTC, datetime
 from typing import Any
@@ -26,7 +26,7 @@ from localize.catalogs.stats import CatalogStats
 from localize.errors import PreconditionFailed, TransientStorageError
 from localize.storage.base import Storage
 
-__all__ = ["read_index", "record", "stats_key", "to_stats"]
+__all__ = ["read_index", "record", "stats_key", "to_stats", "update_json"]
 
 _FIELDS = ("entries", "words", "translated", "fuzzy", "untranslated", "translated_words")
 
@@ -56,6 +56,35 @@ def to_stats(course: str, locale: str, entry: Any) -> CatalogStats | None:
     return CatalogStats(course, locale, *(int(entry[f]) for f in _FIELDS))
 
 
+def update_json(storage: Storage, key: str, mutate: Callable[[dict[str, Any]], None]) -> dict[str, Any]:
+    """Read-modify-write a small JSON object of derived state under compare-and-swap
+    (a damaged object starts again from empty); returns what was written."""
+    for _ in range(20):
+        try:
+            data, etag = storage.read_with_etag(key)
+        except FileNotFoundError:
+            body: dict[str, Any] = {}
+            etag = None
+        else:
+            try:
+                loaded = json.loads(data)
+            except (ValueError, UnicodeDecodeError):
+                loaded = None
+            body = loaded if isinstance(loaded, dict) else {}
+        mutate(body)
+        body["updated"] = datetime.now(UTC).isoformat(timespec="seconds")
+        out = (json.dumps(body, indent=1, sort_keys=True) + "\n").encode("utf-8")
+        try:
+            if etag is None:
+                storage.put(key, out, content_type="application/json", if_none_match=True)
+            else:
+                storage.put(key, out, content_type="application/json", if_match=etag)
+            return body
+        except PreconditionFailed:
+            continue
+    raise TransientStorageError("this index kept changing under us; run again", path=storage.describe(key))
+
+
 def record(storage: Storage, entries: Iterable[tuple[CatalogStats, int, float]]) -> None:
     """Write the statistics of catalogs of one course, each with the (size, mtime)
     of the catalog file they were computed from, under compare-and-swap."""
@@ -63,21 +92,14 @@ def record(storage: Storage, entries: Iterable[tuple[CatalogStats, int, float]])
     if not items:
         return
     course = items[0][0].course
-    for _ in range(20):
-        locales, etag = read_index(storage, course)
+
+    def put_entries(body: dict[str, Any]) -> None:
+        locales = body.get("locales")
+        if not isinstance(locales, dict):
+            locales = body["locales"] = {}
+        body["course"] = course
         for stats, size, modified in items:
             fields = asdict(stats)
             locales[stats.locale] = {f: fields[f] for f in _FIELDS} | {"size": size, "modified": modified}
-        body = {"course": course, "updated": datetime.now(UTC).isoformat(timespec="seconds"), "locales": locales}
-        data = (json.dumps(body, indent=1, sort_keys=True) + "\n").encode("utf-8")
-        try:
-            if etag is None:
-                storage.put(stats_key(course), data, content_type="application/json", if_none_match=True)
-            else:
-                storage.put(stats_key(course), data, content_type="application/json", if_match=etag)
-            return
-        except PreconditionFailed:
-            continue
-    raise TransientStorageError(
-        "the statistics index kept changing under us; run again", path=storage.describe(stats_key(course))
-    )
+
+    update_json(storage, stats_key(course), put_entries)

@@ -28,6 +28,7 @@ from dataclasses import asdict, dataclass, replace
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
+from localize.catalogs import index
 from localize.catalogs.memory import load_memory
 from localize.catalogs.po import write_po
 from localize.catalogs.refresh import refresh
@@ -47,6 +48,7 @@ __all__ = [
     "RouteResult",
     "assignment_key",
     "current_catalog",
+    "latest_assignments",
     "load_assignments",
     "route",
     "save_assignment",
@@ -105,6 +107,73 @@ def save_assignment(workspace: Workspace, assignment: Assignment) -> None:
     workspace.storage.write_bytes(
         assignment_key(assignment.course, assignment.locale, assignment.kit), assignment.to_json()
     )
+    _index_assignments(workspace, assignment.course, [assignment])
+
+
+def _assignments_index_key(course: str) -> str:
+    return f"index/assignments/{course}.json"
+
+
+def _index_assignments(workspace: Workspace, course: str, assignments: list[Assignment]) -> None:
+    """Keep index/assignments/COURSE.json: per locale, the kits known and the latest assignment."""
+
+    def put(body: dict[str, Any]) -> None:
+        locales = body.get("locales")
+        if not isinstance(locales, dict):
+            locales = body["locales"] = {}
+        for a in assignments:
+            entry = locales.get(a.locale)
+            if not isinstance(entry, dict):
+                entry = locales[a.locale] = {"kits": [], "latest": None}
+            entry["kits"] = sorted({*entry.get("kits", []), a.kit})
+            latest = entry.get("latest")
+            if (
+                not isinstance(latest, dict)
+                or latest.get("kit") == a.kit
+                or (a.sent_at, a.kit) > (str(latest.get("sent_at")), str(latest.get("kit")))
+            ):
+                entry["latest"] = json.loads(a.to_json())
+
+    index.update_json(workspace.storage, _assignments_index_key(course), put)
+
+
+def latest_assignments(workspace: Workspace, *, course: str | None = None) -> dict[tuple[str, str], Assignment]:
+    """The latest assignment of every course x locale: one listing of the assignment
+    files and one index object per course; a course x locale whose files the index does
+    not know (written by hand, or before the index existed) is read and re-indexed."""
+    listed: dict[tuple[str, str], set[str]] = {}
+    prefix = "assignments" if course is None else f"assignments/{course}"
+    for key in workspace.storage.list(prefix):
+        parts = key.split("/")
+        if len(parts) == 4 and parts[3].endswith(".json"):
+            listed.setdefault((parts[1], parts[2]), set()).add(parts[3].removesuffix(".json"))
+    out: dict[tuple[str, str], Assignment] = {}
+    for cid in sorted({c for c, _ in listed}):
+        try:
+            raw = json.loads(workspace.storage.read_bytes(_assignments_index_key(cid)))
+        except (FileNotFoundError, ValueError, UnicodeDecodeError):
+            raw = {}
+        locales = raw.get("locales", {}) if isinstance(raw, dict) else {}
+        stale: list[Assignment] = []
+        for (c, ll), kits in sorted(listed.items()):
+            if c != cid:
+                continue
+            entry = locales.get(ll) if isinstance(locales, dict) else None
+            latest = None
+            if isinstance(entry, dict) and set(entry.get("kits", [])) == kits and isinstance(entry.get("latest"), dict):
+                try:
+                    latest = Assignment.from_json(json.dumps(entry["latest"]).encode("utf-8"))
+                except (TypeError, ValueError):
+                    latest = None
+            if latest is None:
+                found = load_assignments(workspace, course=c, locale=ll)
+                stale.extend(found)
+                latest = found[-1] if found else None
+            if latest is not None:
+                out[(c, ll)] = latest
+        if stale:
+            _index_assignments(workspace, cid, stale)
+    return out
 
 
 KIT_README = """\

@@ -14,7 +14,7 @@ from localize.catalogs.stats import CatalogStats
 from localize.catalogs.workspace import Workspace, workspace_stats
 from localize.config import Config
 from localize.errors import LocalizeError
-from localize.partners.routing import Assignment, load_assignments
+from localize.partners.routing import Assignment, latest_assignments
 from localize.regions.layout import read_live_versions, region_storage
 
 __all__ = ["CourseLocale", "course_locales", "course_status"]
@@ -38,9 +38,7 @@ def course_locales(
 
     today = today or date.today()
     stats = {(s.course, s.locale): s for s in workspace_stats(workspace, course=course)}
-    latest: dict[tuple[str, str], Assignment] = {}
-    for assignment in load_assignments(workspace, course=course):
-        latest[(assignment.course, assignment.locale)] = assignment  # sorted by time: the last one wins
+    latest = latest_assignments(workspace, course=course)
     live, unreachable_regions = _live_versions(config)
     out: list[CourseLocale] = []
     for key in sorted(set(stats) | set(latest)):
