@@ -334,3 +334,19 @@ def test_a_closed_pipe_ends_quietly(argv: list[str], tmp_path: Path) -> None:
     done = subprocess.run(["bash", "-c", shell], env=ENV, capture_output=True, text=True, cwd=tmp_path)
     assert done.stdout == "[\n"
     assert done.stderr == "", done.stderr
+
+
+def test_the_kit_readme_says_how_to_get_the_tools_and_the_course_pages(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    _fresh(tmp_path)
+    run(capsys, "extract", str(SAMPLE), "--course", COURSE)
+    assert run(capsys, "route", "--course", COURSE, "--locale", "es")[0] == 0
+    [readme] = (tmp_path / "inbox").rglob("README.txt")
+    text = readme.read_text()
+    assert "python -m pip install PATH-OF-WHAT-YOUR-COORDINATOR-SENT" in text
+    assert "not on the public package index" in text
+    assert f"localize check {COURSE}.es.po --locale es" in text or f"localize check {COURSE}" in text
+    assert f"localize preview {readme.parent.glob('*.po').__next__().name} --course {COURSE} COURSE_PAGES" in text
+    assert "COURSE_PAGES is the course website: its web address (https://...)" in text
