@@ -218,7 +218,9 @@ def main(argv: list[str] | None = None) -> int:
         print("In another shell:\n")
         for key, value in server.env().items():
             print(f"export {key}={value}")
-        print(f"\nthen use s3://{args.bucket}/... locations (workspace, inboxes, regions). Ctrl-C stops it.", flush=True)
+        print(
+            f"\nthen use s3://{args.bucket}/... locations (workspace, inboxes, regions). Ctrl-C stops it.", flush=True
+        )
         while server.process is not None and server.process.poll() is None:
             time.sleep(1)
         print("error: SeaweedFS stopped; see its log in the data folder", file=sys.stderr)
