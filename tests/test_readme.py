@@ -30,7 +30,7 @@ SKIPPED = {
     "make bench": "minutes on the real corpus; writes BENCHMARKS.md",
     "make serve": "a long-running server: tests/test_deployments.py starts it on a fresh Prefect home and stops it",
     "make s3": "a long-running server: tests/test_dev_s3.py starts `python -m localize_dev.seaweed` and stops it",
-    "make demo": "about two minutes (SeaweedFS and two Prefect runs); the demo is its own CI job",
+    "make demo": "about two minutes (SeaweedFS and two Prefect runs): over the one-minute budget for this test",
     "make install": "creates .venv; this test uses the shared interpreter instead",
     "localize access": "a command named in prose (it needs --out and a configuration)",
     "localize run": "a command named in prose (the code block above runs it)",
