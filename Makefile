@@ -13,13 +13,14 @@ export PREFECT_SERVER_ANALYTICS_ENABLED := false
 export PREFECT_LOGGING_LEVEL ?= WARNING
 export PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS := 90
 
-.PHONY: help install system-deps test lint typecheck demo bench serve clean
+.PHONY: help install system-deps test lint typecheck demo bench serve s3 clean
 
 help:
 	@echo "make demo    run the sample course end to end (output in $(DEMO)/)"
 	@echo "make test    install everything and run lint, types and the whole test suite"
 	@echo "make bench   measure localize beside translate-toolkit on ../shared/corpus/ocw"
 	@echo "make serve   a local Prefect server, work pool, deployments and a worker"
+	@echo "make s3      a local S3 server (SeaweedFS) on 127.0.0.1:8333 and the environment to export"
 	@echo "make install create $(VENV) with localize and its dev tools"
 
 $(STAMP): pyproject.toml
@@ -63,6 +64,12 @@ demo: install
 serve: install
 	infra/serve.sh
 
+# A local S3 server for development (SeaweedFS from the dev extra), in the foreground until Ctrl-C;
+# prints AWS_ENDPOINT_URL, the keys and a bucket to export. S3_PORT=0 picks a free port.
+S3_PORT ?= 8333
+s3: install
+	$(BIN)/python -m localize_dev.seaweed --dir .seaweedfs --bucket localize-dev --port $(S3_PORT)
+
 $(BENCH_STAMP): $(STAMP)
 	$(BIN)/python -m pip install --quiet -e '.[dev,bench]'
 	touch $@
@@ -76,4 +83,4 @@ bench: $(BENCH_STAMP) system-deps
 	$(BIN)/python benchmarks/readers.py --corpus ../shared/corpus/ocw --write BENCHMARKS.md
 
 clean:
-	rm -rf $(DEMO) demo-site .prefect .pytest_cache .mypy_cache .ruff_cache build *.egg-info src/*.egg-info
+	rm -rf $(DEMO) demo-site .prefect .seaweedfs .pytest_cache .mypy_cache .ruff_cache build *.egg-info src/*.egg-info

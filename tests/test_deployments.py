@@ -5,6 +5,7 @@ from __future__ import annotations
 import importlib
 import json
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -115,3 +116,46 @@ def test_production_layout_files_parse() -> None:
     template = json.loads((ROOT / "infra" / "k8s-work-pool-template.json").read_text())
     assert "job_configuration" in template and "variables" in template
     assert "{{ image }}" in json.dumps(template["job_configuration"])
+
+
+def test_make_serve_comes_up_on_a_fresh_prefect_home_and_stops(tmp_path: Path) -> None:
+    """infra/serve.sh (`make serve`) on a Prefect home that does not exist yet: server, pool,
+    deployments and worker come up; SIGTERM (as Ctrl-C) stops the worker and the server."""
+    port = _port()
+    home = tmp_path / "fresh" / ".prefect"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_")}
+    env |= {"PREFECT_HOME": str(home), "PREFECT_PORT": str(port), "LOCALIZE_BIN": str(BIN)}
+    log = tmp_path / "serve.log"
+    serve = subprocess.Popen(
+        [str(ROOT / "infra" / "serve.sh")], env=env, stdout=log.open("wb"), stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )  # fmt: skip
+    health = f"http://127.0.0.1:{port}/api/health"
+    try:
+        deadline = time.monotonic() + 240
+        while "Prefect UI:" not in log.read_text() and time.monotonic() < deadline:
+            assert serve.poll() is None, log.read_text()[-3000:]
+            time.sleep(0.5)
+        assert "Prefect UI:" in log.read_text(), log.read_text()[-3000:]
+        assert (home / "server.log").is_file()
+        urllib.request.urlopen(health, timeout=5)
+        request = urllib.request.Request(
+            f"http://127.0.0.1:{port}/api/deployments/filter", data=b"{}", headers={"Content-Type": "application/json"}
+        )
+        names = {d["name"] for d in json.loads(urllib.request.urlopen(request, timeout=10).read())}
+        assert {"extract-course", "localize-course", "sync-all"} <= names
+    finally:
+        os.killpg(serve.pid, signal.SIGTERM)
+        try:
+            serve.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            os.killpg(serve.pid, signal.SIGKILL)
+            raise
+    for _ in range(40):  # the server went with it
+        try:
+            urllib.request.urlopen(health, timeout=1)
+        except OSError:
+            break
+        time.sleep(0.5)
+    else:
+        pytest.fail("the Prefect server is still running after serve.sh stopped")

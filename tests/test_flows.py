@@ -145,7 +145,9 @@ def test_localize_course_end_to_end(prefect_harness: None, s3_env: str, tmp_path
     config = str(write_config(tmp_path, s3_env))
     first = localize_course("intro-course", source=str(SAMPLE), config=config)
     assert sorted((r["partner"], r["sent"]) for r in first["routed"]) == [("cairo", True), ("lima", True)]
-    assert all(not r["published"] and r["message"].startswith("only 0.0% translated") for r in first["published"])
+    assert all(
+        not r["published"] and r["message"].startswith("only 0.0 % of words translated") for r in first["published"]
+    )
     partners_return(tmp_path)
     second = localize_course("intro-course", config=config)
     states = {r["partner"]: r["state"] for r in second["ingested"]}

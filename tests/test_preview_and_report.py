@@ -168,9 +168,9 @@ def test_dashboard_shows_the_expected_progress(tmp_path: Path) -> None:
         )
         by_key = {(r[0], r[1]): r for r in rows}
         # both measures, named: entries (what stats and status count) and words (what the publish gate counts)
-        assert re.fullmatch(r"100\.0% of 2 entries; 100\.0% of \d+ words", by_key[("optics", "es")][2])
-        assert re.fullmatch(r"50\.0% of 4 entries; \d+\.\d% of \d+ words", by_key[("waves", "es")][2])
-        assert re.fullmatch(r"25\.0% of 4 entries; \d+\.\d% of \d+ words", by_key[("waves", "ar")][2])
+        assert re.fullmatch(r"100\.0 % of 2 entries; 100\.0 % of \d+ words", by_key[("optics", "es")][2])
+        assert re.fullmatch(r"50\.0 % of 4 entries; \d+\.\d % of \d+ words", by_key[("waves", "es")][2])
+        assert re.fullmatch(r"25\.0 % of 4 entries; \d+\.\d % of \d+ words", by_key[("waves", "ar")][2])
         assert "overdue" in by_key[("waves", "ar")][3]
         widths = page.evaluate("Array.from(document.querySelectorAll('.bar .t')).map(e => e.style.width)")
         assert sorted(widths) == ["100%", "25%", "50%"]

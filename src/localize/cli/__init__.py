@@ -11,12 +11,13 @@ through one lazy import (:mod:`localize.cli.run`).
 from __future__ import annotations
 
 import argparse
+import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 
 from localize import __version__
 from localize.cli import catalogs, partners, regions, run, views
-from localize.cli.common import EXIT_FAILED, HelpFormatter
+from localize.cli.common import EXIT_FAILED, HelpFormatter, add_standard
 from localize.errors import LocalizeError
 
 __all__ = ["build_parser", "main"]
@@ -46,11 +47,16 @@ localize turns open-courseware sites into gettext catalogs and back.
   preview   see a .po file on the course pages (translators; served on 127.0.0.1)
   report    a self-contained progress dashboard for coordinators (HTML)
 
-  run       run a pipeline flow locally (Prefect in-process), like its deployment
+  run       run a pipeline flow on this machine, like its deployment
   status    where every course x locale stands: partner, returns, published versions
 
-Catalogs live in a workspace (--locales-dir, default ./locales) laid out as
-templates/COURSE.pot and LL/LC_MESSAGES/COURSE.po.
+Catalogs live in a workspace laid out as templates/COURSE.pot and
+LL/LC_MESSAGES/COURSE.po. Every command finds it the same way: --locales-dir,
+else the workspace of --config, else that of ./localize.toml, else ./locales.
+Every command takes --config, --quiet and --endpoint-url (for s3:// locations).
+
+Exit codes: 0 done; 1 done, but some files or entries failed (each is listed);
+2 nothing done (bad arguments, missing catalog, unreadable source).
 """
 
 
@@ -60,14 +66,32 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     for area in (catalogs, partners, regions, views, run):
         area.register(sub)
+    for command in commands(parser):
+        add_standard(command)
     return parser
+
+
+def commands(parser: argparse.ArgumentParser) -> Iterator[argparse.ArgumentParser]:
+    """Every command's parser (``tm export`` and ``tm import`` too), in order."""
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for child in dict.fromkeys(action.choices.values()):
+                nested = list(commands(child))
+                yield from nested or [child]
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)
+    try:
+        args = parser.parse_args(argv)
+    except LocalizeError as e:  # a value the command cannot take (an unknown locale code)
+        print(f"error: {e}", file=sys.stderr)
+        return EXIT_FAILED
+    if getattr(args, "endpoint_url", None):
+        os.environ["AWS_ENDPOINT_URL"] = args.endpoint_url
     try:
         code: int = args.func(args)
+        sys.stdout.flush()
         return code
     except LocalizeError as e:
         print(f"error: {e}", file=sys.stderr)
@@ -75,6 +99,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:
+        # `localize stats --json | head`: the reader has what it wanted; end quietly, like cat.
+        # Python would complain again when it flushes stdout at exit: point stdout at /dev/null.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+        return 141
 
 
 if __name__ == "__main__":  # pragma: no cover

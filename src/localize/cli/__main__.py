@@ -1,4 +1,4 @@
-"""``python -m localize.cli``: the same as the ``localize`` command."""
+"""``python -m localize.cli``: the ``localize`` command without its console script."""
 
 import sys
 

@@ -7,6 +7,7 @@ import json
 import sys
 
 from localize.app.catalogs import (
+    MEMORY_FORMATS,
     build,
     export_memory,
     extract_to_workspace,
@@ -16,6 +17,7 @@ from localize.app.catalogs import (
     pseudo_locale,
     update_course,
 )
+from localize.catalogs.stats import format_share
 from localize.catalogs.workspace import Workspace, workspace_stats
 from localize.cli.common import (
     EXIT_FAILED,
@@ -25,10 +27,13 @@ from localize.cli.common import (
     add_common,
     add_jobs,
     add_similarity,
+    add_workspace,
+    locale_arg,
     print_failures,
     progress,
+    workspace_location,
 )
-from localize.locales import check_locale
+from localize.locales import PSEUDO_LOCALE
 from localize.storage.sources import is_page, open_source
 
 
@@ -44,7 +49,11 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     )
     add_common(p)
     p.add_argument(
-        "--source-locale", default="en", metavar="LL", help="language of the source pages (default: %(default)s)"
+        "--source-locale",
+        default="en",
+        type=locale_arg,
+        metavar="LL",
+        help="language of the source pages (default: %(default)s)",
     )
     add_jobs(p)
     p.set_defaults(func=cmd_extract)
@@ -58,7 +67,13 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         formatter_class=HelpFormatter,
     )
     add_common(p, source=False)
-    p.add_argument("--locale", required=True, metavar="LL", help="locale code, e.g. es, pt_BR, ar, sw")
+    p.add_argument(
+        "--locale",
+        required=True,
+        type=locale_arg,
+        metavar="LL",
+        help="locale code, e.g. es, pt_BR (or pt-BR), ar, sr@latin",
+    )
     add_similarity(p)
     p.set_defaults(func=cmd_init)
     p = sub.add_parser(
@@ -73,7 +88,11 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     )
     add_common(p)
     p.add_argument(
-        "--source-locale", default="en", metavar="LL", help="language of the source pages (default: %(default)s)"
+        "--source-locale",
+        default="en",
+        type=locale_arg,
+        metavar="LL",
+        help="language of the source pages (default: %(default)s)",
     )
     add_similarity(p)
     add_jobs(p)
@@ -81,13 +100,16 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser(
         "merge",
         help="merge a .po file with a newer template (like msgmerge)",
-        description="Merge DEF.po with REF.pot by the rules of `localize update` and write the\n"
-        "result to --output (default: replace DEF.po).",
+        description="Merge DEF.po with REF.pot by the rules of `localize update` and, like msgmerge,\n"
+        "write the result to standard output, to --output FILE, or back into DEF.po with\n"
+        "--update. The summary goes to standard error.",
         formatter_class=HelpFormatter,
     )
     p.add_argument("po", metavar="DEF.po", help="the translated catalog")
     p.add_argument("pot", metavar="REF.pot", help="the new template")
-    p.add_argument("--output", "-o", metavar="FILE", help="where to write (default: DEF.po)")
+    where = p.add_mutually_exclusive_group()
+    where.add_argument("--output", "-o", metavar="FILE", help="write the result to FILE (default: standard output)")
+    where.add_argument("--update", "-U", action="store_true", help="write the result back into DEF.po")
     add_similarity(p)
     p.set_defaults(func=cmd_merge)
     p = sub.add_parser(
@@ -97,9 +119,12 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         "for every catalog in the workspace (or one course or locale).",
         formatter_class=HelpFormatter,
     )
-    p.add_argument("--locales-dir", default="locales", metavar="DIR", help="catalog workspace (default: %(default)s)")
+    add_workspace(p)
     p.add_argument("--course", metavar="ID", help="only this course")
-    p.add_argument("--locale", metavar="LL", help="only this locale")
+    p.add_argument("--locale", type=locale_arg, metavar="LL", help="only this locale")
+    p.add_argument(
+        "--pseudo", action="store_true", help=f"include the pseudo-locale {PSEUDO_LOCALE} (hidden otherwise)"
+    )
     p.add_argument("--json", action="store_true", help="print JSON instead of a table")
     p.set_defaults(func=cmd_stats)
     p = sub.add_parser(
@@ -112,22 +137,40 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         formatter_class=HelpFormatter,
     )
     tm = p.add_subparsers(dest="tm_command", metavar="ACTION", required=True)
-    q = tm.add_parser("export", help="write the memory of a locale to a .po or .tmx file")
-    q.add_argument("--locale", required=True, metavar="LL")
-    q.add_argument("--out", required=True, metavar="FILE", help="FILE.po (compendium) or FILE.tmx")
-    q.add_argument("--locales-dir", default="locales", metavar="DIR", help="catalog workspace (default: %(default)s)")
-    q.add_argument("--source-locale", default="en", metavar="LL", help="source language for TMX (default: %(default)s)")
+    q = tm.add_parser(
+        "export",
+        help="write the memory of a locale to a .po or .tmx file",
+        description="Write every translated entry of LL (all courses and imported memories) to FILE:\n"
+        "a compendium .po or a TMX 1.4 file, chosen by the extension (.po or .tmx).",
+        formatter_class=HelpFormatter,
+    )
+    q.add_argument("--locale", required=True, type=locale_arg, metavar="LL", help="the memory of this locale")
+    q.add_argument("--out", required=True, metavar="FILE", help=f"the file to write: {' or '.join(MEMORY_FORMATS)}")
+    add_workspace(q)
+    q.add_argument(
+        "--source-locale",
+        default="en",
+        type=locale_arg,
+        metavar="LL",
+        help="source language for TMX (default: %(default)s)",
+    )
     q.set_defaults(func=cmd_tm_export)
-    q = tm.add_parser("import", help="add a .po compendium or .tmx file to the memory of a locale")
+    q = tm.add_parser(
+        "import",
+        help="add a .po compendium or .tmx file to the memory of a locale",
+        description="Add the translated units of FILE (a .po compendium or a TMX file) to the workspace\n"
+        "memory of LL (DIR/memory/LL.po), which `init` and `update` use to fill entries.",
+        formatter_class=HelpFormatter,
+    )
     q.add_argument("file", metavar="FILE", help="a .po or .tmx file")
-    q.add_argument("--locale", required=True, metavar="LL")
-    q.add_argument("--locales-dir", default="locales", metavar="DIR", help="catalog workspace (default: %(default)s)")
+    q.add_argument("--locale", required=True, type=locale_arg, metavar="LL", help="the memory to add to")
+    add_workspace(q)
     q.set_defaults(func=cmd_tm_import)
     p = sub.add_parser(
         "pseudo",
         help="write a pseudo-localized (qps-ploc) catalog from the template",
         description="Write DIR/qps-ploc/LC_MESSAGES/COURSE.po: every ASCII letter replaced by an\n"
-        "accented look-alike, about 30 %% longer and bracketed, placeholders kept. Build\n"
+        "accented look-alike, about 30 % longer and bracketed, placeholders kept. Build\n"
         "it with --locale qps-ploc to see untranslated or truncated text at a glance.",
         formatter_class=HelpFormatter,
     )
@@ -140,14 +183,35 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         "DIR/LL/LC_MESSAGES/COURSE.po. Untranslated and fuzzy entries keep the source text;\n"
         "everything that is not a translated unit stays byte-for-byte as it was. Sets\n"
         '<html lang> (and dir="rtl" for right-to-left languages) when LL differs from\n'
-        "the source locale. Translations are escaped: they cannot add markup to a page.",
+        "the source locale. Translations are escaped: they cannot add markup to a page.\n"
+        "OUT is replaced as a whole once the build is complete: an interrupted build leaves\n"
+        "the previous OUT (or none), never half of one.",
         formatter_class=HelpFormatter,
     )
     add_common(p)
-    p.add_argument("--locale", required=True, metavar="LL", help="catalog to build from (e.g. es, pt_BR, ar, qps-ploc)")
-    p.add_argument("--out", required=True, metavar="OUT", help="output folder")
     p.add_argument(
-        "--source-locale", default="en", metavar="LL", help="language of the source pages (default: %(default)s)"
+        "--locale",
+        required=True,
+        type=locale_arg,
+        metavar="LL",
+        help="catalog to build from (e.g. es, pt_BR, ar, qps-ploc)",
+    )
+    p.add_argument(
+        "--out",
+        required=True,
+        metavar="OUT",
+        help="output folder: built beside it and renamed into place; never the source, a folder "
+        "holding it or one inside it",
+    )
+    p.add_argument(
+        "--force", action="store_true", help="write OUT even if it is or holds the source, or holds other files"
+    )
+    p.add_argument(
+        "--source-locale",
+        default="en",
+        type=locale_arg,
+        metavar="LL",
+        help="language of the source pages (default: %(default)s)",
     )
     add_jobs(p)
     p.set_defaults(func=cmd_build)
@@ -161,7 +225,7 @@ def cmd_extract(args: argparse.Namespace) -> int:
         return EXIT_FAILED
     with progress("extracting", total, args.quiet, sys.stderr) as tick:
         outcome = extract_to_workspace(
-            Workspace(args.locales_dir),
+            Workspace(workspace_location(args)),
             source,
             args.course,
             source_locale=args.source_locale,
@@ -185,7 +249,7 @@ def cmd_extract(args: argparse.Namespace) -> int:
 
 
 def cmd_init(args: argparse.Namespace) -> int:
-    result = init_locale(Workspace(args.locales_dir), args.course, args.locale, similarity=args.similarity)
+    result = init_locale(Workspace(workspace_location(args)), args.course, args.locale, similarity=args.similarity)
     print(
         f"{result.entries} entries -> {result.path} (from memory: {result.memory.exact} translated, "
         f"{result.memory.near} fuzzy)"
@@ -195,7 +259,7 @@ def cmd_init(args: argparse.Namespace) -> int:
 
 def cmd_update(args: argparse.Namespace) -> int:
     source = open_source(args.source)
-    workspace = Workspace(args.locales_dir)
+    workspace = Workspace(workspace_location(args))
     total = sum(1 for p in source.paths() if is_page(p))
     with progress("extracting", total, args.quiet, sys.stderr) as tick:
         result = update_course(
@@ -239,60 +303,73 @@ def cmd_update(args: argparse.Namespace) -> int:
 
 
 def cmd_merge(args: argparse.Namespace) -> int:
-    m = merge_files(args.po, args.pot, args.output, similarity=args.similarity)
-    print(
-        f"{m.kept} kept, {m.fuzzy} fuzzy, {m.revived} revived, {m.new} new, {m.obsoleted} obsolete -> {args.output or args.po}"
-    )
+    output = args.po if args.update else args.output
+    m, text = merge_files(args.po, args.pot, output, similarity=args.similarity)
+    if output is None:
+        sys.stdout.write(text)
+    if not args.quiet:
+        print(
+            f"{m.kept} kept, {m.fuzzy} fuzzy, {m.revived} revived, {m.new} new, {m.obsoleted} obsolete -> "
+            f"{output or 'standard output'}",
+            file=sys.stderr,
+        )
     return EXIT_OK
 
 
 def cmd_stats(args: argparse.Namespace) -> int:
-    stats = workspace_stats(Workspace(args.locales_dir), course=args.course, locale=args.locale)
+    location = workspace_location(args)
+    stats = [
+        s
+        for s in workspace_stats(Workspace(location), course=args.course, locale=args.locale)
+        if s.locale != PSEUDO_LOCALE or args.pseudo or args.locale == PSEUDO_LOCALE
+    ]
     if args.json:
         print(json.dumps([s.as_dict() for s in stats], indent=2))
         return EXIT_OK
     if not stats:
-        print(f"no catalogs in {args.locales_dir}")
+        print(f"no catalogs in {location}")
         return EXIT_OK
     width = max(6, *(len(s.course) for s in stats))
     print(
-        f"{'course':<{width}}  {'locale':<8} {'entries':>7} {'words':>7}  {'translated':>16}  {'fuzzy':>14}  {'untranslated':>14}"
+        f"{'course':<{width}}  {'locale':<8} {'entries':>7} {'words':>7}  {'translated entries':>18}  "
+        f"{'translated words':>18}  {'fuzzy':>5}  {'untranslated':>12}"
     )
     for s in stats:
         print(
             f"{s.course:<{width}}  {s.locale:<8} {s.entries:>7} {s.words:>7}  "
-            f"{s.translated:>7} {f'({s.translated_percent:.1f}%)':>8}  {s.fuzzy:>5} {f'({s.fuzzy_percent:.1f}%)':>8}  "
-            f"{s.untranslated:>5} {f'({s.untranslated_percent:.1f}%)':>8}"
+            f"{s.translated:>7} {f'({format_share(s.translated_percent)})':>10}  "
+            f"{s.translated_words:>7} {f'({format_share(s.translated_words_percent)})':>10}  "
+            f"{s.fuzzy:>5}  {s.untranslated:>12}"
         )
     return EXIT_OK
 
 
 def cmd_tm_export(args: argparse.Namespace) -> int:
-    n = export_memory(Workspace(args.locales_dir), args.locale, args.out, source_locale=args.source_locale)
+    n = export_memory(Workspace(workspace_location(args)), args.locale, args.out, source_locale=args.source_locale)
     print(f"{n} translation units -> {args.out}")
     return EXIT_OK
 
 
 def cmd_tm_import(args: argparse.Namespace) -> int:
-    r = import_memory(Workspace(args.locales_dir), args.file, args.locale)
+    r = import_memory(Workspace(workspace_location(args)), args.file, args.locale)
     print(f"{r.imported} translation units imported -> {r.path} ({r.total} in all)")
     return EXIT_OK
 
 
 def cmd_pseudo(args: argparse.Namespace) -> int:
-    entries, path, written = pseudo_locale(Workspace(args.locales_dir), args.course)
+    entries, path, written = pseudo_locale(Workspace(workspace_location(args)), args.course)
     print(f"{entries} entries -> {path} ({'written' if written else 'unchanged'})")
     return EXIT_OK
 
 
 def cmd_build(args: argparse.Namespace) -> int:
-    locale = check_locale(args.locale)
+    locale = args.locale
     source = open_source(args.source)
     total = len(source.paths())
     with progress(f"building {locale}", total, args.quiet, sys.stderr) as tick:
         result = build(
-            Workspace(args.locales_dir), source, args.course, locale, args.out,
-            source_locale=args.source_locale, jobs=args.jobs, progress=tick,
+            Workspace(workspace_location(args)), source, args.course, locale, args.out,
+            source_locale=args.source_locale, jobs=args.jobs, progress=tick, force=args.force,
         )  # fmt: skip
     print_failures(result.failures, sys.stderr)
     if not args.quiet:

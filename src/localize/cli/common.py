@@ -10,43 +10,120 @@ from __future__ import annotations
 import argparse
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
+from pathlib import Path
 from typing import TextIO
+
+from localize.config import DEFAULT_CONFIG, Config, load_config
+from localize.errors import ConfigError
+from localize.locales import check_locale
 
 __all__ = [
     "EXIT_FAILED",
     "EXIT_OK",
     "EXIT_PARTIAL",
+    "SOURCE_HELP",
     "HelpFormatter",
     "add_common",
     "add_config",
     "add_jobs",
     "add_similarity",
+    "add_standard",
+    "add_workspace",
     "bytes_progress",
+    "config_of",
+    "config_with_workspace",
+    "locale_arg",
     "print_failures",
     "progress",
     "similarity",
+    "workspace_location",
 ]
 
 EXIT_OK, EXIT_PARTIAL, EXIT_FAILED = 0, 1, 2
+
+SOURCE_HELP = "the course: a folder, an OCW offline .zip, s3://bucket/prefix or an https:// site"
+WORKSPACE_HELP = (
+    "catalog workspace, a folder or s3://bucket/prefix (default: the workspace of --config, else ./locales)"
+)
+CONFIG_HELP = f"project configuration: partners, regions, workspace (default: ./{DEFAULT_CONFIG} when there is one)"
 
 
 class HelpFormatter(argparse.RawDescriptionHelpFormatter):
     pass
 
 
+def locale_arg(value: str) -> str:
+    """argparse type: a locale code in its canonical form (zh-TW -> zh_TW). An unknown
+    code raises ConfigError (not an argparse error), which ``main`` prints as one line."""
+    return check_locale(value)
+
+
+def add_workspace(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--locales-dir", default=None, metavar="DIR", help=WORKSPACE_HELP)
+
+
 def add_common(p: argparse.ArgumentParser, *, source: bool = True) -> None:
     if source:
-        p.add_argument("source", metavar="SOURCE", help="course folder or OCW offline .zip")
+        p.add_argument("source", metavar="SOURCE", help=SOURCE_HELP)
     p.add_argument(
         "--course", required=True, metavar="ID", help="course id, names the catalogs (e.g. 8.05-quantum-physics)"
     )
-    p.add_argument("--locales-dir", default="locales", metavar="DIR", help="catalog workspace (default: %(default)s)")
+    add_workspace(p)
 
 
 def add_config(p: argparse.ArgumentParser) -> None:
-    p.add_argument(
-        "--config", default="localize.toml", metavar="FILE", help="project configuration (default: %(default)s)"
-    )
+    p.add_argument("--config", default=None, metavar="FILE", help=CONFIG_HELP)
+
+
+def add_standard(p: argparse.ArgumentParser) -> None:
+    """--config, --quiet and --endpoint-url: the options every command takes."""
+    have = {opt for action in p._actions for opt in action.option_strings}
+    if "--config" not in have:
+        add_config(p)
+    if "--quiet" not in have:
+        p.add_argument(
+            "--quiet", "-q", action="store_true", help="no progress or warnings: errors and the summary only"
+        )
+    if "--endpoint-url" not in have:
+        p.add_argument(
+            "--endpoint-url",
+            metavar="URL",
+            help="S3 endpoint for s3:// locations (default: AWS_ENDPOINT_URL, else AWS itself)",
+        )
+
+
+def config_of(args: argparse.Namespace) -> Config:
+    """The configuration of --config, else ./localize.toml (ConfigError when there is none)."""
+    path = getattr(args, "config", None) or DEFAULT_CONFIG
+    if getattr(args, "config", None) is None and not Path(path).is_file():
+        raise ConfigError(
+            f"no {DEFAULT_CONFIG} in {Path.cwd()}; pass --config FILE "
+            "(src/localize/samples/localize.toml is a documented example)"
+        )
+    return load_config(path)
+
+
+def config_with_workspace(args: argparse.Namespace) -> Config:
+    """``config_of`` with the workspace moved to --locales-dir when it is given."""
+    config = config_of(args)
+    if getattr(args, "locales_dir", None):
+        location = args.locales_dir if "://" in args.locales_dir else str(Path(args.locales_dir).resolve())
+        config = config.model_copy(update={"workspace": config.workspace.model_copy(update={"location": location})})
+    return config
+
+
+def workspace_location(args: argparse.Namespace) -> str:
+    """The one rule for where catalogs live: --locales-dir, else --config's workspace,
+    else ./localize.toml's, else ./locales."""
+    explicit = getattr(args, "locales_dir", None)
+    if explicit:
+        return str(explicit)
+    config = getattr(args, "config", None)
+    if config:
+        return load_config(config).workspace_location
+    if Path(DEFAULT_CONFIG).is_file():
+        return load_config(DEFAULT_CONFIG).workspace_location
+    return "locales"
 
 
 def similarity(value: str) -> float:
@@ -71,7 +148,6 @@ def add_similarity(p: argparse.ArgumentParser) -> None:
 
 def add_jobs(p: argparse.ArgumentParser) -> None:
     p.add_argument("--jobs", "-j", type=int, default=None, metavar="N", help="worker processes (default: one per core)")
-    p.add_argument("--quiet", "-q", action="store_true", help="print errors and the summary only")
 
 
 @contextmanager

@@ -7,8 +7,17 @@ import sys
 
 from localize.app.partners import check_po_file, write_access_files
 from localize.catalogs.workspace import Workspace
-from localize.cli.common import EXIT_OK, EXIT_PARTIAL, HelpFormatter, add_config
-from localize.config import load_config
+from localize.cli.common import (
+    EXIT_OK,
+    EXIT_PARTIAL,
+    HelpFormatter,
+    add_config,
+    add_workspace,
+    config_of,
+    config_with_workspace,
+    locale_arg,
+    workspace_location,
+)
 from localize.errors import printable
 from localize.partners.checks import ERROR, INFO
 from localize.partners.ingest import ingest
@@ -24,9 +33,10 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         "signed notice to the partner's webhook. An unchanged catalog is not sent twice.",
         formatter_class=HelpFormatter,
     )
-    p.add_argument("--course", required=True, metavar="ID")
-    p.add_argument("--locale", required=True, metavar="LL")
+    p.add_argument("--course", required=True, metavar="ID", help="the course whose catalog is sent")
+    p.add_argument("--locale", required=True, type=locale_arg, metavar="LL", help="the locale to translate into")
     p.add_argument("--partner", metavar="P", help="partner id (default: the one partner serving LL for the course)")
+    add_workspace(p)
     add_config(p)
     p.set_defaults(func=cmd_route)
     p = sub.add_parser(
@@ -38,11 +48,16 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         "With --course (and --locales-dir) it also finds msgids edited by hand.",
         formatter_class=HelpFormatter,
     )
-    p.add_argument("file", metavar="FILE.po")
-    p.add_argument("--locale", metavar="LL", help="the kit's locale (default: the file's X-Localize-Locale header)")
-    p.add_argument("--course", metavar="ID", help="compare with this course's template")
-    p.add_argument("--locales-dir", default="locales", metavar="DIR", help="catalog workspace (default: %(default)s)")
-    p.add_argument("--quiet", "-q", action="store_true", help="errors only")
+    p.add_argument("file", metavar="FILE.po", help="the translated file")
+    p.add_argument(
+        "--locale",
+        type=locale_arg,
+        metavar="LL",
+        help="the kit's locale (default: the file's X-Localize-Locale header)",
+    )
+    p.add_argument("--course", metavar="ID", help="compare with this course's template (needs the workspace)")
+    add_workspace(p)
+    p.add_argument("--quiet", "-q", action="store_true", help="errors only, no warnings or summary")
     p.set_defaults(func=cmd_check)
     p = sub.add_parser(
         "ingest",
@@ -53,8 +68,9 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         "PATH is a returned .po file or an inbox (default: the partner's inbox, returns/).",
         formatter_class=HelpFormatter,
     )
-    p.add_argument("path", nargs="?", metavar="PATH")
-    p.add_argument("--partner", required=True, metavar="P")
+    p.add_argument("path", nargs="?", metavar="PATH", help="a returned .po file or an inbox (default: the partner's)")
+    p.add_argument("--partner", required=True, metavar="P", help="the partner who returned the files")
+    add_workspace(p)
     add_config(p)
     p.set_defaults(func=cmd_ingest)
     p = sub.add_parser(
@@ -65,13 +81,13 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         "SeaweedFS, with freshly generated keys; the file is readable by its owner only).",
         formatter_class=HelpFormatter,
     )
-    p.add_argument("--out", required=True, metavar="DIR")
+    p.add_argument("--out", required=True, metavar="DIR", help="folder to write the policies into")
     add_config(p)
     p.set_defaults(func=cmd_access)
 
 
 def cmd_route(args: argparse.Namespace) -> int:
-    result = route(load_config(args.config), args.course, args.locale, partner_id=args.partner)
+    result = route(config_with_workspace(args), args.course, args.locale, partner_id=args.partner)
     a = result.assignment
     if not result.sent:
         print(
@@ -86,7 +102,9 @@ def cmd_route(args: argparse.Namespace) -> int:
 
 
 def cmd_check(args: argparse.Namespace) -> int:
-    problems = check_po_file(args.file, locale=args.locale, workspace=Workspace(args.locales_dir), course=args.course)
+    problems = check_po_file(
+        args.file, locale=args.locale, workspace=Workspace(workspace_location(args)), course=args.course
+    )
     for p in problems:
         if args.quiet and p.severity != ERROR:
             continue
@@ -102,7 +120,7 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 
 def cmd_ingest(args: argparse.Namespace) -> int:
-    reports = ingest(load_config(args.config), args.partner, args.path)
+    reports = ingest(config_with_workspace(args), args.partner, args.path)
     if not reports:
         print("no returned files waiting")
     for r in reports:
@@ -119,7 +137,7 @@ def cmd_ingest(args: argparse.Namespace) -> int:
 
 
 def cmd_access(args: argparse.Namespace) -> int:
-    for f in write_access_files(load_config(args.config), args.out):
+    for f in write_access_files(config_of(args), args.out):
         if f.partner is None:
             print(f"SeaweedFS identities (with new keys, owner-only file) -> {f.path}")
         elif f.path is None:

@@ -6,8 +6,20 @@ import argparse
 import sys
 
 from localize.app.regions import list_versions, publish, rollback
-from localize.cli.common import EXIT_FAILED, EXIT_OK, EXIT_PARTIAL, HelpFormatter, add_config, bytes_progress
-from localize.config import load_config
+from localize.catalogs.stats import format_share
+from localize.cli.common import (
+    EXIT_FAILED,
+    EXIT_OK,
+    EXIT_PARTIAL,
+    SOURCE_HELP,
+    HelpFormatter,
+    add_config,
+    add_workspace,
+    bytes_progress,
+    config_of,
+    config_with_workspace,
+    locale_arg,
+)
 from localize.errors import LocalizeError
 from localize.regions.pull import pull, pull_all, rollback_local
 
@@ -22,17 +34,25 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         "lists what is available. An unchanged course uploads nothing.",
         formatter_class=HelpFormatter,
     )
-    p.add_argument("--course", required=True, metavar="ID")
-    p.add_argument("--locale", required=True, metavar="LL")
-    p.add_argument("--region", metavar="R", help="only this region")
-    p.add_argument("--source", metavar="SOURCE", help="course pages (default: where `extract` read them)")
+    p.add_argument("--course", required=True, metavar="ID", help="the course to publish")
+    p.add_argument("--locale", required=True, type=locale_arg, metavar="LL", help="the locale to publish")
+    p.add_argument("--region", metavar="R", help="only this region (default: every region serving LL)")
+    p.add_argument("--source", metavar="SOURCE", help=SOURCE_HELP + " (default: where `extract` read it)")
     p.add_argument("--dry-run", action="store_true", help="say what would be uploaded, upload nothing")
+    add_workspace(p)
     add_config(p)
     p.set_defaults(func=cmd_publish)
-    p = sub.add_parser("versions", help="list the published versions of a course in a region")
-    p.add_argument("--course", required=True, metavar="ID")
-    p.add_argument("--locale", required=True, metavar="LL")
-    p.add_argument("--region", required=True, metavar="R")
+    p = sub.add_parser(
+        "versions",
+        help="list the published versions of a course in a region",
+        description="List the versions of COURSE/LL kept in region R, newest first: the live one is\n"
+        "marked *, with when it was published, its files and how much of it is translated.\n"
+        "`localize rollback --to VERSION` makes an earlier one live again.",
+        formatter_class=HelpFormatter,
+    )
+    p.add_argument("--course", required=True, metavar="ID", help="the course")
+    p.add_argument("--locale", required=True, type=locale_arg, metavar="LL", help="the locale")
+    p.add_argument("--region", required=True, metavar="R", help="the region (as named in the configuration)")
     add_config(p)
     p.set_defaults(func=cmd_versions)
     p = sub.add_parser(
@@ -42,10 +62,10 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         "(or --to VERSION). Mirrors get it on their next pull.",
         formatter_class=HelpFormatter,
     )
-    p.add_argument("--course", required=True, metavar="ID")
-    p.add_argument("--locale", required=True, metavar="LL")
-    p.add_argument("--region", required=True, metavar="R")
-    p.add_argument("--to", metavar="VERSION")
+    p.add_argument("--course", required=True, metavar="ID", help="the course")
+    p.add_argument("--locale", required=True, type=locale_arg, metavar="LL", help="the locale")
+    p.add_argument("--region", required=True, metavar="R", help="the region (as named in the configuration)")
+    p.add_argument("--to", metavar="VERSION", help="the version to make live (default: the previous one)")
     add_config(p)
     p.set_defaults(func=cmd_rollback)
     p = sub.add_parser(
@@ -58,20 +78,28 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         "switches. --all pulls everything in the region index; --rollback switches back.",
         formatter_class=HelpFormatter,
     )
-    p.add_argument("--from", dest="location", metavar="LOCATION")
-    p.add_argument("--course", metavar="ID")
-    p.add_argument("--locale", metavar="LL")
-    p.add_argument("--dest", required=True, metavar="DIR")
+    what = p.add_mutually_exclusive_group(required=True)
+    what.add_argument(
+        "--from", dest="location", metavar="LOCATION", help="the region: s3://bucket/prefix or an https:// base URL"
+    )
+    what.add_argument(
+        "--rollback", action="store_true", help="switch DEST back to the previous version it holds (no download)"
+    )
+    p.add_argument("--course", metavar="ID", help="the course (or --all)")
+    p.add_argument("--locale", type=locale_arg, metavar="LL", help="the locale (or --all)")
+    p.add_argument("--dest", required=True, metavar="DIR", help="the mirror's folder")
     p.add_argument("--all", action="store_true", help="every course and locale in the region index")
-    p.add_argument("--rollback", action="store_true", help="switch DEST back to the previous version it holds")
-    p.add_argument("--endpoint-url", metavar="URL", help="S3 endpoint (default: AWS_ENDPOINT_URL)")
-    p.add_argument("--quiet", "-q", action="store_true")
     p.set_defaults(func=cmd_pull)
 
 
 def cmd_publish(args: argparse.Namespace) -> int:
     results = publish(
-        load_config(args.config), args.course, args.locale, region=args.region, source=args.source, dry_run=args.dry_run
+        config_with_workspace(args),
+        args.course,
+        args.locale,
+        region=args.region,
+        source=args.source,
+        dry_run=args.dry_run,
     )
     for r in results:
         print(f"{r.region}: {r.message}")
@@ -81,16 +109,18 @@ def cmd_publish(args: argparse.Namespace) -> int:
 
 
 def cmd_versions(args: argparse.Namespace) -> int:
-    found = list_versions(load_config(args.config), args.region, args.course, args.locale)
+    found = list_versions(config_of(args), args.region, args.course, args.locale)
     if not found:
         print(f"{args.course}/{args.locale} has no published versions in {args.region}")
     for v in found:
-        print(f"{'*' if v.live else ' '} {v.version}  {v.created}  {v.files} files  {v.translated_percent}% translated")
+        print(
+            f"{'*' if v.live else ' '} {v.version}  {v.created}  {v.files} files  {_shown(v.translated_percent)} of entries translated"
+        )
     return EXIT_OK
 
 
 def cmd_rollback(args: argparse.Namespace) -> int:
-    old, new = rollback(load_config(args.config), args.region, args.course, args.locale, args.to)
+    old, new = rollback(config_of(args), args.region, args.course, args.locale, args.to)
     print(f"{args.region}: {args.course}/{args.locale} live version {old} -> {new}")
     return EXIT_OK
 
@@ -123,3 +153,7 @@ def cmd_pull(args: argparse.Namespace) -> int:
         result = pull(args.location, args.course, args.locale, args.dest, endpoint_url=args.endpoint_url, progress=tick)
     print(f"{args.course}/{args.locale}: {result.message}")
     return EXIT_OK
+
+
+def _shown(percent: object) -> str:
+    return format_share(percent) if isinstance(percent, int | float) else "?"

@@ -6,6 +6,7 @@ import argparse
 import importlib
 import json
 import sys
+from typing import Any
 
 from localize.cli.common import EXIT_FAILED, EXIT_OK, HelpFormatter
 from localize.errors import ConfigError
@@ -14,24 +15,41 @@ from localize.errors import ConfigError
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser(
         "run",
-        help="run a pipeline flow locally",
+        help="run a pipeline flow on this machine",
         description="Run one of the Prefect flows on this machine with the same parameters as its\n"
-        "deployment (Prefect starts a temporary server in-process unless PREFECT_API_URL is set).\n"
+        "deployment. Parameters are checked first (types, course ids, locale codes, that the\n"
+        "configuration and source exist): a mistake is a one-line error and starts nothing.\n"
         "Values are JSON when they parse as JSON (lists, numbers, true/false), text otherwise.\n\n"
+        "Prefect runs against PREFECT_API_URL when it is set (`make serve` starts one);\n"
+        "otherwise the first run starts a local Prefect server in the background (about 10 s,\n"
+        "its data and log under PREFECT_HOME, default ./.prefect) and later runs reuse it.\n"
+        "`localize run --stop-server` stops it.\n\n"
+        "  localize run extract-course --param course=intro-course --param source=COURSE_FOLDER\n"
         "  localize run localize-course --param course=intro-course --param config=localize.toml\n"
         "  localize run sync-all --param listing=courses/ --param locales_dir=locales\n\n"
         "Flows: " + ", ".join(FLOWS),
         formatter_class=HelpFormatter,
     )
-    p.add_argument("flow", metavar="FLOW", choices=sorted(FLOWS))
-    p.add_argument("--param", "-p", action="append", default=[], metavar="KEY=VALUE")
+    p.add_argument("flow", metavar="FLOW", nargs="?", choices=sorted(FLOWS), help="the flow to run (see Flows below)")
+    p.add_argument(
+        "--param", "-p", action="append", default=[], metavar="KEY=VALUE", help="a flow parameter (repeat for each)"
+    )
+    p.add_argument(
+        "--stop-server", action="store_true", help="stop the local Prefect server an earlier run started, and exit"
+    )
     p.set_defaults(func=cmd_run)
 
 
 def cmd_run(args: argparse.Namespace) -> int:
+    if args.stop_server:
+        print(_runner().stop_server())
+        return EXIT_OK
+    if args.flow is None:
+        raise ConfigError(f"name a flow to run: {', '.join(FLOWS)} (or --stop-server)")
     params = _parse_params(args.param)
-    # The one lazy import of flows/ from the library: Prefect loads only for `localize run`.
-    runner = importlib.import_module("flows.cli")
+    # The one lazy import of flows/ from the library: Prefect loads only for `localize run`,
+    # and only after the parameters are known to be right.
+    runner = _runner()
     try:
         completed, result, message = runner.run_flow(args.flow, params)
     except runner.FlowParameterError as e:
@@ -42,6 +60,10 @@ def cmd_run(args: argparse.Namespace) -> int:
     print(json.dumps(result, indent=2, ensure_ascii=False, default=str))
     print(message, file=sys.stderr)
     return EXIT_OK
+
+
+def _runner() -> Any:
+    return importlib.import_module("flows.cli")
 
 
 def _parse_params(pairs: list[str]) -> dict[str, object]:

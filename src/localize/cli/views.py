@@ -6,12 +6,24 @@ import argparse
 import json
 import sys
 import time
+from pathlib import Path
 
-from localize.cli.common import EXIT_OK, HelpFormatter, add_config
-from localize.config import load_config
+from localize.app.views import preview_to_folder
+from localize.catalogs.stats import format_share
+from localize.cli.common import (
+    EXIT_OK,
+    SOURCE_HELP,
+    HelpFormatter,
+    add_config,
+    add_workspace,
+    locale_arg,
+    workspace_location,
+)
+from localize.config import DEFAULT_CONFIG, Config, load_config
+from localize.locales import PSEUDO_LOCALE
 from localize.storage.sources import open_source
 from localize.views.dashboard import write_report
-from localize.views.preview import PreviewServer, build_preview
+from localize.views.preview import PreviewServer
 from localize.views.status import course_status
 
 
@@ -25,12 +37,15 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         "rebuilds; reload the page. Ctrl-C stops it. --out DIR builds once without serving.",
         formatter_class=HelpFormatter,
     )
-    p.add_argument("file", metavar="FILE.po")
-    p.add_argument("source", metavar="SOURCE", help="course folder or OCW .zip")
-    p.add_argument("--course", required=True, metavar="ID")
+    p.add_argument("file", metavar="FILE.po", help="the translated file (the .po of your kit)")
+    p.add_argument("source", metavar="SOURCE", help=SOURCE_HELP)
+    p.add_argument("--course", required=True, metavar="ID", help="the course id (as in the kit's README)")
     p.add_argument("--port", type=int, default=0, metavar="N", help="port on 127.0.0.1 (default: any free port)")
     p.add_argument("--open", action="store_true", help="open it in the web browser")
-    p.add_argument("--out", metavar="DIR", help="build into DIR and exit instead of serving")
+    p.add_argument(
+        "--out", metavar="DIR", help="build into DIR and exit instead of serving (never the source or inside it)"
+    )
+    p.add_argument("--force", action="store_true", help="write --out even if it is or holds the source, or other files")
     p.set_defaults(func=cmd_preview)
     p = sub.add_parser(
         "report",
@@ -40,19 +55,28 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         "live in each region, and words translated over time. Readable on a phone.",
         formatter_class=HelpFormatter,
     )
-    p.add_argument("--locales-dir", metavar="DIR", help="catalog workspace (default: from --config, else ./locales)")
-    p.add_argument("--out", required=True, metavar="FILE.html")
-    p.add_argument("--config", metavar="FILE", help="localize.toml, for partners and regions (optional)")
+    add_workspace(p)
+    p.add_argument("--out", required=True, metavar="FILE.html", help="the HTML file to write")
+    add_config(p)
+    p.add_argument(
+        "--pseudo", action="store_true", help=f"include the pseudo-locale {PSEUDO_LOCALE} (hidden otherwise)"
+    )
     p.set_defaults(func=cmd_report)
     p = sub.add_parser(
         "status",
         help="where every course x locale stands",
-        description="For every course x locale: translated share, the partner it is assigned to and the\n"
+        description="For every course x locale: the share translated (of entries and of source words: a\n"
+        "region's publish threshold counts words), the partner it is assigned to and the\n"
         "kit's state and due date (overdue ones marked), returns, and the version live in each region.",
         formatter_class=HelpFormatter,
     )
-    p.add_argument("--course", metavar="ID")
-    p.add_argument("--json", action="store_true")
+    p.add_argument("--course", metavar="ID", help="only this course")
+    p.add_argument("--locale", type=locale_arg, metavar="LL", help="only this locale")
+    p.add_argument(
+        "--pseudo", action="store_true", help=f"include the pseudo-locale {PSEUDO_LOCALE} (hidden otherwise)"
+    )
+    p.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    add_workspace(p)
     add_config(p)
     p.set_defaults(func=cmd_status)
 
@@ -60,7 +84,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 def cmd_preview(args: argparse.Namespace) -> int:
 
     if args.out:
-        result = build_preview(args.file, open_source(args.source), args.out)
+        result = preview_to_folder(args.file, open_source(args.source), args.out, force=args.force)
         print(
             f"{result.pages} pages ({result.locale}) -> {args.out}: {result.translated} units translated, {result.untranslated} not"
         )
@@ -91,27 +115,35 @@ def cmd_preview(args: argparse.Namespace) -> int:
 
 def cmd_report(args: argparse.Namespace) -> int:
 
-    path = write_report(args.out, locales_dir=args.locales_dir, config_path=args.config)
+    config = args.config or (DEFAULT_CONFIG if Path(DEFAULT_CONFIG).is_file() else None)
+    path = write_report(args.out, locales_dir=workspace_location(args), config_path=config, pseudo=args.pseudo)
     print(f"dashboard -> {path}")
     return EXIT_OK
 
 
 def cmd_status(args: argparse.Namespace) -> int:
 
-    rows = course_status(load_config(args.config), course=args.course)
+    path = args.config or (DEFAULT_CONFIG if Path(DEFAULT_CONFIG).is_file() else None)
+    config = load_config(path) if path else Config()
+    rows = course_status(
+        config, course=args.course, locale=args.locale, pseudo=args.pseudo, workspace=workspace_location(args)
+    )
     if args.json:
         print(json.dumps(rows, indent=2))
         return EXIT_OK
     if not rows:
         print("no catalogs or assignments yet")
         return EXIT_OK
-    print(f"{'course':<22} {'locale':<7} {'done':>6}  {'partner':<10} {'state':<19} {'due':<11} published")
+    print(
+        f"{'course':<22} {'locale':<7} {'entries':>8} {'words':>8}  {'partner':<10} {'state':<19} {'due':<11} published"
+    )
     for r in rows:
-        done = "-" if r["translated_percent"] is None else f"{r['translated_percent']:.0f}%"
+        entries = "-" if r["translated_percent"] is None else format_share(r["translated_percent"])
+        words = "-" if r["translated_words_percent"] is None else format_share(r["translated_words_percent"])
         due = (r["due"] or "-") + ("!" if r["overdue"] else "")
         published = ", ".join(f"{k}={v}" for k, v in r["published"].items()) or "-"
         print(
-            f"{r['course']:<22} {r['locale']:<7} {done:>6}  {r['partner'] or '-':<10} {r['state']:<19} {due:<11} {published}"
+            f"{r['course']:<22} {r['locale']:<7} {entries:>8} {words:>8}  {r['partner'] or '-':<10} {r['state']:<19} {due:<11} {published}"
         )
     if any(r["overdue"] for r in rows):
         print("! overdue")

@@ -205,12 +205,27 @@ What you will see in the file
 
 Check your file before you send it
 ----------------------------------
+Two optional helpers show problems before your coordinator does. They
+come with the `localize` tool, which is not on the public package index:
+ask your coordinator for it (a folder or a .zip/.whl file). With Python
+3.11 or newer installed, one command installs it:
+
+    python -m pip install PATH-OF-WHAT-YOUR-COORDINATOR-SENT
+
+Then, in the folder of this README:
+
     localize check {po_name} --locale {locale}
 
-prints any problem as FILE:LINE: severity: check: message. And to see your
+prints any problem as FILE:LINE: severity: check: message. To see your
 translation on the course pages themselves:
 
-    localize preview {po_name} --course {course} COURSE_FOLDER
+    localize preview {po_name} --course {course} COURSE_PAGES
+
+COURSE_PAGES is the course website: its web address (https://...), or
+the folder or .zip of the course's pages (the offline version of the
+course site; ask your coordinator if you do not have it). The preview
+opens on your own computer only (http://127.0.0.1:...) and rebuilds
+each time you save the .po file; Ctrl-C stops it.
 
 Questions: {contact}
 """

@@ -16,7 +16,7 @@ from typing import Any
 
 from localize import __version__
 from localize.catalogs.po import write_po
-from localize.catalogs.stats import catalog_stats
+from localize.catalogs.stats import catalog_stats, format_share
 from localize.catalogs.workspace import Workspace
 from localize.config import Config
 from localize.errors import ConfigError, PreconditionFailed
@@ -184,8 +184,8 @@ def publish(
         raise ConfigError(f"where are the pages of {course!r}? Extract it first or pass --source")
     src = open_source(location)
     stats = catalog_stats(catalog, course, locale)
-    words_percent = 100.0 * stats.translated_words / stats.words if stats.words else 100.0
-    stats_dict = stats.as_dict() | {"translated_words_percent": round(words_percent, 1)}
+    words_percent = stats.translated_words_percent
+    stats_dict = stats.as_dict()
     qa = qa or {}
     results: list[PublishResult] = []
     bundles: dict[tuple[float, str], Bundle] = {}
@@ -202,7 +202,8 @@ def publish(
                     locale,
                     None,
                     False,
-                    f"only {words_percent:.1f}% translated; region {r.name} publishes from {r.min_translated:g}%",
+                    f"only {format_share(words_percent)} of words translated ({format_share(stats.translated_percent)} "
+                    f"of entries); region {r.name} publishes from {r.min_translated:g} % of words",
                 )
             )
             continue

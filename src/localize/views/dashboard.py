@@ -14,8 +14,10 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from localize.catalogs.stats import share
 from localize.catalogs.workspace import Workspace
 from localize.config import Config, load_config
+from localize.locales import PSEUDO_LOCALE
 from localize.templating import render
 from localize.views.status import course_locales
 
@@ -24,14 +26,16 @@ __all__ = ["collect", "render_dashboard", "write_report"]
 COLOURS = ("#2b6cb0", "#c05621", "#2f855a", "#6b46c1", "#b83280", "#2c7a7b", "#975a16", "#4a5568")
 
 
-def collect(workspace: Workspace, config: Config | None = None, *, today: date | None = None) -> dict[str, Any]:
-    """Everything the dashboard shows, as plain data."""
+def collect(
+    workspace: Workspace, config: Config | None = None, *, pseudo: bool = False, today: date | None = None
+) -> dict[str, Any]:
+    """Everything the dashboard shows, as plain data (the pseudo-locale only when ``pseudo``)."""
     partners: dict[str, dict[str, Any]] = {}
     if config is not None:
         for p in config.partners:
             partners[p.id] = {"id": p.id, "name": p.name, "locales": list(p.locales), "rows": []}
     unassigned: dict[str, Any] = {"id": "", "name": "Not assigned to a partner", "locales": [], "rows": []}
-    for c in course_locales(workspace, config, today=today):
+    for c in course_locales(workspace, config, pseudo=pseudo, today=today):
         course, locale, s, a = c.course, c.locale, c.stats, c.assignment
         published = {region: version or "not published" for region, version in c.published.items()}
         published |= dict.fromkeys(c.unreachable, "unreachable")
@@ -42,7 +46,8 @@ def collect(workspace: Workspace, config: Config | None = None, *, today: date |
             "translated": s.translated if s else 0,
             "fuzzy": s.fuzzy if s else 0,
             "untranslated": s.untranslated if s else 0,
-            "translated_percent": round(s.translated_percent, 1) if s else 0.0,
+            "translated_percent": share(s.translated_percent) if s else 0.0,
+            "translated_words_percent": share(s.translated_words_percent) if s else 0.0,
             "words": s.words if s else 0,
             "translated_words": s.translated_words if s else 0,
             "kit": a.kit if a else None,
@@ -67,6 +72,8 @@ def collect(workspace: Workspace, config: Config | None = None, *, today: date |
     series: dict[str, list[tuple[str, int]]] = defaultdict(list)
     current: dict[tuple[str, str], int] = {}
     for record in workspace.history():
+        if str(record["locale"]) == PSEUDO_LOCALE and not pseudo:
+            continue
         current[(str(record["course"]), str(record["locale"]))] = int(str(record["translated_words"]))
         locale = str(record["locale"])
         total = sum(v for (c, loc), v in current.items() if loc == locale)
@@ -162,13 +169,11 @@ def render_dashboard(data: dict[str, Any], title: str = "Localization progress")
     for g in data["groups"]:
         rows = []
         for r in g["rows"]:
-            words_pct = round(100.0 * r["translated_words"] / r["words"], 1) if r["words"] else 100.0
             rows.append(
                 r
                 | {
                     "bar": _bar(r),
                     "bar_label": f"{r['translated']} translated, {r['fuzzy']} fuzzy, {r['untranslated']} untranslated",
-                    "translated_words_percent": words_pct,
                 }
             )
         groups.append(g | {"rows": rows})
@@ -182,10 +187,12 @@ def render_dashboard(data: dict[str, Any], title: str = "Localization progress")
     )
 
 
-def write_report(out: str, *, locales_dir: str | None = None, config_path: str | None = None) -> str:
+def write_report(
+    out: str, *, locales_dir: str | None = None, config_path: str | None = None, pseudo: bool = False
+) -> str:
     config = load_config(config_path) if config_path else None
     location = locales_dir or (config.workspace_location if config else "locales")
-    page = render_dashboard(collect(Workspace(location), config))
+    page = render_dashboard(collect(Workspace(location), config, pseudo=pseudo))
     path = Path(out)
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(page, encoding="utf-8")

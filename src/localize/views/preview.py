@@ -21,7 +21,7 @@ from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 from localize.engine.pages import localize_page, translations_of
-from localize.errors import LocalizeError
+from localize.errors import CatalogError, CatalogNotFoundError, LocalizeError
 from localize.model import Catalog, Unit
 from localize.partners.checks import ERROR, INFO, Problem
 from localize.partners.qa import check_file
@@ -29,7 +29,7 @@ from localize.storage.parallel import map_pages
 from localize.storage.sources import Source, is_page, open_source
 from localize.templating import render as render_template
 
-__all__ = ["PreviewBuild", "PreviewServer", "build_preview"]
+__all__ = ["PreviewBuild", "PreviewServer", "build_preview", "prepare_preview", "read_po_bytes"]
 
 _NO_MARKUP = frozenset(("title", "option", "textarea", "select", "script", "style"))
 
@@ -105,10 +105,22 @@ def _preview_page(source: Source, path: str, job: _PreviewJob) -> tuple[bool, in
     return True, built.translated, built.fallback
 
 
+def read_po_bytes(po: Path) -> bytes:
+    """The translator's file, or a one-line error naming it."""
+    try:
+        return po.read_bytes()
+    except FileNotFoundError:
+        raise CatalogNotFoundError("no such file; give the .po file of your kit", path=str(po)) from None
+    except IsADirectoryError:
+        raise CatalogError("is a folder; give the .po file of your kit", path=str(po)) from None
+    except OSError as e:
+        raise CatalogError(e.strerror or str(e), path=str(po)) from None
+
+
 def prepare_preview(po_path: str | os.PathLike[str], out: str | os.PathLike[str]) -> tuple[_PreviewJob, list[Problem]]:
     """Read and check the translator's file; what every page build needs."""
     po = Path(po_path)
-    catalog, problems = check_file(po.read_bytes(), po.name)
+    catalog, problems = check_file(read_po_bytes(po), po.name)
     catalog = catalog or Catalog()
     locale = (catalog.header("Language") or catalog.header("X-Localize-Locale") or "en").replace("-", "_")
     index = {e.key: e for e in catalog.entries if not e.obsolete}
@@ -175,20 +187,27 @@ class PreviewServer:
 
         started = time.monotonic()
         self.po = Path(po_path)
+        read_po_bytes(self.po)  # a missing or unreadable file stops here, before anything is created
         self.source = open_source(source)
         self.paths = set(self.source.paths())
-        self.root = Path(tempfile.mkdtemp(prefix="localize-preview-"))
-        self.site = self.root / "site"
-        self.site.mkdir()
         self.on_rebuild = on_rebuild
         self._lock = threading.Lock()
         self._built: set[str] = set()
         self._mtime = self.po.stat().st_mtime_ns
-        self.job, problems = prepare_preview(self.po, self.site)
-        pages = sum(1 for p in self.paths if is_page(p))
-        self.build = PreviewBuild(self.site, self.job.locale, pages, tuple(problems), 0, 0, time.monotonic() - started)
-        handler = type("PreviewHandler", (_Handler,), {"preview": self})
-        self.server = ThreadingHTTPServer(("127.0.0.1", port), partial(handler, directory=str(self.site)))
+        self.root = Path(tempfile.mkdtemp(prefix="localize-preview-"))
+        try:
+            self.site = self.root / "site"
+            self.site.mkdir()
+            self.job, problems = prepare_preview(self.po, self.site)
+            pages = sum(1 for p in self.paths if is_page(p))
+            self.build = PreviewBuild(
+                self.site, self.job.locale, pages, tuple(problems), 0, 0, time.monotonic() - started
+            )
+            handler = type("PreviewHandler", (_Handler,), {"preview": self})
+            self.server = ThreadingHTTPServer(("127.0.0.1", port), partial(handler, directory=str(self.site)))
+        except BaseException:
+            shutil.rmtree(self.root, ignore_errors=True)
+            raise
         self._stop = threading.Event()
 
     def ensure(self, rel: str) -> None:

@@ -10,10 +10,11 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from localize.catalogs.stats import CatalogStats
+from localize.catalogs.stats import CatalogStats, share
 from localize.catalogs.workspace import Workspace, workspace_stats
 from localize.config import Config
 from localize.errors import LocalizeError
+from localize.locales import PSEUDO_LOCALE
 from localize.partners.routing import Assignment, latest_assignments
 from localize.regions.layout import read_live_versions, region_storage
 
@@ -32,29 +33,40 @@ class CourseLocale:
 
 
 def course_locales(
-    workspace: Workspace, config: Config | None = None, *, course: str | None = None, today: date | None = None
+    workspace: Workspace,
+    config: Config | None = None,
+    *,
+    course: str | None = None,
+    locale: str | None = None,
+    pseudo: bool = False,
+    today: date | None = None,
 ) -> list[CourseLocale]:
-    """Every course x locale that has a catalog or an assignment, sorted."""
+    """Every course x locale that has a catalog or an assignment, sorted. The
+    pseudo-locale (qps-ploc) is left out unless ``pseudo`` or asked for by name."""
 
     today = today or date.today()
-    stats = {(s.course, s.locale): s for s in workspace_stats(workspace, course=course)}
-    latest = latest_assignments(workspace, course=course)
+    stats = {(s.course, s.locale): s for s in workspace_stats(workspace, course=course, locale=locale)}
+    latest = {
+        key: a for key, a in latest_assignments(workspace, course=course).items() if locale is None or key[1] == locale
+    }
     live, unreachable_regions = _live_versions(config)
     out: list[CourseLocale] = []
     for key in sorted(set(stats) | set(latest)):
-        cid, locale = key
+        if key[1] == PSEUDO_LOCALE and not pseudo and locale != PSEUDO_LOCALE:
+            continue
+        cid, row_locale = key
         a = latest.get(key)
         published: dict[str, str | None] = {}
         unreachable: dict[str, str] = {}
         for region in config.regions if config is not None else ():
-            if locale not in region.locales:
+            if row_locale not in region.locales:
                 continue
             if region.name in unreachable_regions:
                 unreachable[region.name] = unreachable_regions[region.name]
                 continue
-            published[region.name] = live[region.name].get((cid, locale))
+            published[region.name] = live[region.name].get((cid, row_locale))
         overdue = bool(a and a.state == "sent" and date.fromisoformat(a.due) < today)
-        out.append(CourseLocale(cid, locale, stats.get(key), a, published, unreachable, overdue))
+        out.append(CourseLocale(cid, row_locale, stats.get(key), a, published, unreachable, overdue))
     return out
 
 
@@ -71,10 +83,26 @@ def _live_versions(config: Config | None) -> tuple[dict[str, dict[tuple[str, str
     return live, unreachable
 
 
-def course_status(config: Config, *, course: str | None = None, today: date | None = None) -> list[dict[str, Any]]:
-    """One row per course x locale, for ``localize status``."""
+def course_status(
+    config: Config,
+    *,
+    course: str | None = None,
+    locale: str | None = None,
+    pseudo: bool = False,
+    workspace: str | None = None,
+    today: date | None = None,
+) -> list[dict[str, Any]]:
+    """One row per course x locale, for ``localize status`` (``workspace`` overrides the configuration's)."""
     rows: list[dict[str, Any]] = []
-    for c in course_locales(Workspace(config.workspace_location), config, course=course, today=today):
+    found = course_locales(
+        Workspace(workspace or config.workspace_location),
+        config,
+        course=course,
+        locale=locale,
+        pseudo=pseudo,
+        today=today,
+    )
+    for c in found:
         s, a = c.stats, c.assignment
         published = {region: version or "-" for region, version in c.published.items()}
         published |= {region: f"unreachable ({why})" for region, why in c.unreachable.items()}
@@ -82,7 +110,8 @@ def course_status(config: Config, *, course: str | None = None, today: date | No
             {
                 "course": c.course,
                 "locale": c.locale,
-                "translated_percent": round(s.translated_percent, 1) if s else None,
+                "translated_percent": share(s.translated_percent) if s else None,
+                "translated_words_percent": share(s.translated_words_percent) if s else None,
                 "fuzzy": s.fuzzy if s else None,
                 "untranslated": s.untranslated if s else None,
                 "partner": a.partner if a else None,

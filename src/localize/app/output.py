@@ -1,0 +1,104 @@
+"""Output folders written whole or not at all, and never over the course they come from.
+
+``build`` and ``preview --out`` write every file of a course. They build into a
+staging folder beside the target and rename it into place at the end, so an
+interrupted or failed build leaves the previous output (or nothing), never a
+half-written folder. They refuse an output folder that is, contains or lies
+inside the source, or that holds files the build would not write (both would
+lose files), unless forced.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from localize.errors import ConfigError
+from localize.storage.sources import Source
+
+__all__ = ["check_output", "staged_output"]
+
+
+def _local_root(source: Source) -> Path | None:
+    location = source.location
+    if "://" in location:
+        return None
+    return Path(location).resolve()
+
+
+def check_output(source: Source, out: str | os.PathLike[str], *, force: bool = False) -> Path:
+    """The resolved output folder, or a ConfigError saying why writing there would lose files."""
+    target = Path(out).resolve()
+    if force:
+        return target
+    root = _local_root(source)
+    if root is not None:
+        if target == root:
+            raise ConfigError(
+                "is the source course itself; writing there would overwrite it: choose another folder "
+                "(or --force to replace the source)",
+                path=str(out),
+            )
+        if root.is_relative_to(target):
+            raise ConfigError(
+                f"contains the source course ({source.location}); replacing it would delete the source: "
+                "choose another folder (or --force)",
+                path=str(out),
+            )
+        if target.is_relative_to(root):
+            raise ConfigError(
+                f"is inside the source course ({source.location}); the output would become part of the course: "
+                "choose a folder outside it (or --force)",
+                path=str(out),
+            )
+    if target.is_file():
+        raise ConfigError("is a file; give a folder to write the course into", path=str(out))
+    if target.is_dir():
+        expected = set(source.paths())
+        extra = sorted(
+            p.relative_to(target).as_posix()
+            for p in target.rglob("*")
+            if not p.is_dir() and p.relative_to(target).as_posix() not in expected
+        )
+        if extra:
+            more = f" and {len(extra) - 1} more" if len(extra) > 1 else ""
+            raise ConfigError(
+                f"holds files that are not part of the course (such as {extra[0]}{more}); the build replaces "
+                "the whole folder: choose an empty or new folder (or --force)",
+                path=str(out),
+            )
+    return target
+
+
+@contextmanager
+def staged_output(target: Path) -> Iterator[Path]:
+    """A fresh staging folder beside ``target``; renamed to ``target`` when the block
+    ends normally, removed when it raises (or is interrupted)."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.building-", dir=target.parent))
+    umask = os.umask(0o022)
+    os.umask(umask)
+    staging.chmod(0o777 & ~umask)  # as a folder made with mkdir would be, not mkdtemp's 0700
+    try:
+        yield staging
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    old: Path | None = None
+    if target.exists() or target.is_symlink():
+        old = Path(tempfile.mkdtemp(prefix=f".{target.name}.old-", dir=target.parent))
+        os.rmdir(old)
+        os.rename(target, old)
+    try:
+        os.rename(staging, target)
+    except BaseException:
+        if old is not None:
+            os.rename(old, target)
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    if old is not None:
+        shutil.rmtree(old, ignore_errors=True)

@@ -1,0 +1,352 @@
+"""What every command shares: documented options, one workspace rule, one locale form,
+both measures of progress, and no surprise (tracebacks, wrong formats, broken pipes)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import subprocess
+import sys
+import tempfile
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+from conftest import ROOT, SAMPLE
+from localize.catalogs.po import read_po, write_po
+from localize.catalogs.stats import format_share, share
+from localize.cli import build_parser, commands, main
+from localize.cli.common import workspace_location
+
+COURSE = "intro-course"
+ENV = {**os.environ, "PYTHONPATH": f"{ROOT / 'src'}{os.pathsep}{ROOT}"}
+
+
+def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def _names() -> list[str]:
+    return [c.prog.removeprefix("localize ") for c in commands(build_parser())]
+
+
+# -- --help of every command -------------------------------------------------------------
+
+
+def test_every_command_is_listed() -> None:
+    assert _names() == [
+        "extract", "init", "update", "merge", "stats", "tm export", "tm import", "pseudo", "build",
+        "route", "check", "ingest", "access", "publish", "versions", "rollback", "pull",
+        "preview", "report", "status", "run",
+    ]  # fmt: skip
+
+
+@pytest.mark.parametrize("name", _names())
+def test_help_of_each_command(name: str, capsys: pytest.CaptureFixture[str]) -> None:
+    [parser] = [c for c in commands(build_parser()) if c.prog == f"localize {name}"]
+    with pytest.raises(SystemExit) as exit_:
+        main([*name.split(), "--help"])
+    assert exit_.value.code == 0
+    text = capsys.readouterr().out
+    assert text.startswith(f"usage: localize {name} ")
+    assert "%%" not in text and "%(" not in text
+    assert parser.description, f"{name} has no description"
+    undocumented = [
+        a.option_strings or a.dest
+        for a in parser._actions
+        if not isinstance(a, argparse._HelpAction) and not (a.help and a.help.strip())
+    ]
+    assert not undocumented, f"{name}: options without help: {undocumented}"
+    for option in ("--config", "--quiet", "--endpoint-url"):
+        assert option in text, f"{name} lacks {option}"
+    usage = " ".join(parser.format_usage().split()) + " "
+    for action in parser._actions:  # a required option is shown as required, an optional one in [ ]
+        if action.option_strings and not isinstance(action, argparse._HelpAction):
+            first = action.option_strings[0]
+            if action.required:
+                assert f" {first} " in usage or f"({first} " in usage, f"{name}: {first} shown optional"
+            else:
+                assert f"[{first}" in usage or f"| {first}" in usage or f"({first}" in usage, f"{name}: {first}"
+
+
+def test_usage_lines() -> None:
+    usage = {c.prog.removeprefix("localize "): " ".join(c.format_usage().split()) for c in commands(build_parser())}
+    assert "(--from LOCATION | --rollback)" in usage["pull"]
+    assert "[--output FILE | --update]" in usage["merge"]
+    assert usage["build"].startswith("usage: localize build [-h] --course ID [--locales-dir DIR] --locale LL --out OUT")
+    assert usage["run"].startswith("usage: localize run [-h] [--param KEY=VALUE] [--stop-server]")
+
+
+def test_pseudo_help_shows_a_percent_sign(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit):
+        main(["pseudo", "--help"])
+    assert "about 30 % longer" in capsys.readouterr().out
+
+
+def test_source_help_names_every_kind_of_source(capsys: pytest.CaptureFixture[str]) -> None:
+    for command in ("extract", "build", "update", "preview"):
+        with pytest.raises(SystemExit):
+            main([command, "--help"])
+        text = " ".join(capsys.readouterr().out.split())
+        assert "s3://bucket/prefix" in text and "https://" in text and ".zip" in text
+
+
+# -- one workspace rule --------------------------------------------------------------------
+
+
+def test_the_workspace_rule(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    ns = argparse.Namespace
+    assert workspace_location(ns(locales_dir=None, config=None)) == "locales"
+    (tmp_path / "localize.toml").write_text('[workspace]\nlocation = "here"\n')
+    assert workspace_location(ns(locales_dir=None, config=None)) == str(tmp_path / "here")
+    other = tmp_path / "conf" / "other.toml"
+    other.parent.mkdir()
+    other.write_text('[workspace]\nlocation = "there"\n')
+    assert workspace_location(ns(locales_dir=None, config=str(other))) == str(tmp_path / "conf" / "there")
+    assert workspace_location(ns(locales_dir="explicit", config=str(other))) == "explicit"
+
+
+def test_every_workspace_option_defers_to_the_rule() -> None:
+    for command in commands(build_parser()):
+        for action in command._actions:
+            if "--locales-dir" in action.option_strings:
+                assert action.default is None, command.prog
+                assert "--config" in (action.help or ""), command.prog
+
+
+def _fresh(tmp_path: Path) -> Path:
+    """A project folder whose localize.toml puts the workspace in ws/."""
+    (tmp_path / "localize.toml").write_text(
+        '[workspace]\nlocation = "ws"\n\n[[partners]]\nid = "lima"\nname = "Lima"\nlocales = ["es"]\n'
+        'inbox = "inbox"\nturnaround_days = 3\n'
+    )
+    return tmp_path / "ws"
+
+
+def test_every_command_follows_localize_toml_workspace(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    ws = _fresh(tmp_path)
+    steps = [
+        ["extract", str(SAMPLE), "--course", COURSE],
+        ["update", str(SAMPLE), "--course", COURSE],
+        ["init", "--course", COURSE, "--locale", "es"],
+        ["pseudo", "--course", COURSE],
+        ["stats", "--json"],
+        ["tm", "import", str(SAMPLE.parent / "returns" / f"{COURSE}.es.po"), "--locale", "es"],
+        ["tm", "export", "--locale", "es", "--out", "memory.tmx"],
+        ["build", str(SAMPLE), "--course", COURSE, "--locale", "es", "--out", "site"],
+        ["check", str(ws / "es" / "LC_MESSAGES" / f"{COURSE}.po"), "--course", COURSE],
+        ["route", "--course", COURSE, "--locale", "es"],
+        ["status", "--json"],
+        ["report", "--out", "report.html"],
+    ]
+    for argv in steps:
+        code, _out, err = run(capsys, *argv)
+        assert code == 0, f"{argv}: {err}"
+    assert not (tmp_path / "locales").exists()
+    assert (ws / "templates" / f"{COURSE}.pot").is_file() and (ws / "memory" / "es.po").is_file()
+    assert (ws / "qps-ploc" / "LC_MESSAGES" / f"{COURSE}.po").is_file()
+    assert run(capsys, "stats", "--json")[1].count('"course"') == 1  # es only: qps-ploc is hidden
+    [row] = json.loads(run(capsys, "status", "--json")[1])
+    assert (row["locale"], row["partner"], row["state"]) == ("es", "lima", "sent")
+    # --config elsewhere and --locales-dir win, in that order
+    other = tmp_path / "elsewhere" / "localize.toml"
+    other.parent.mkdir()
+    other.write_text('[workspace]\nlocation = "ws2"\n')
+    assert run(capsys, "extract", str(SAMPLE), "--course", COURSE, "--config", str(other))[0] == 0
+    assert (other.parent / "ws2" / "templates" / f"{COURSE}.pot").is_file()
+    assert run(capsys, "extract", str(SAMPLE), "--course", COURSE, "--config", str(other), "--locales-dir", "x")[0] == 0
+    assert (tmp_path / "x" / "templates" / f"{COURSE}.pot").is_file()
+
+
+def test_a_command_that_needs_a_configuration_says_how_to_give_one(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    code, out, err = run(capsys, "route", "--course", COURSE, "--locale", "es")
+    assert (code, out) == (2, "")
+    assert err.startswith(f"error: no localize.toml in {tmp_path}; pass --config FILE") and err.count("\n") == 1
+
+
+# -- one locale form -------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("spelling", "folder"), [("zh-TW", "zh_TW"), ("sr@latin", "sr@latin"), ("pt-br", "pt_BR")])
+def test_init_then_build_with_any_spelling_of_a_locale(
+    spelling: str, folder: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    loc = str(tmp_path / "loc")
+    assert run(capsys, "extract", str(SAMPLE), "--course", COURSE, "--locales-dir", loc)[0] == 0
+    code, out, err = run(capsys, "init", "--course", COURSE, "--locale", spelling, "--locales-dir", loc)
+    po = tmp_path / "loc" / folder / "LC_MESSAGES" / f"{COURSE}.po"
+    assert code == 0, err
+    assert po.is_file() and f"-> {po}" in out
+    catalog = read_po(po.read_bytes(), str(po))
+    assert catalog.header("Language") == folder
+    translated = [e for e in catalog.entries if e.msgid == "Course Description"]
+    po.write_text(
+        write_po(catalog).replace('msgid "Course Description"\nmsgstr ""', 'msgid "Course Description"\nmsgstr "XX"')
+    )
+    assert translated
+    for other in {spelling, folder}:
+        site = tmp_path / f"site-{other}"
+        code, out, err = run(
+            capsys,
+            "build",
+            str(SAMPLE),
+            "--course",
+            COURSE,
+            "--locale",
+            other,
+            "--locales-dir",
+            loc,
+            "--out",
+            str(site),
+        )
+        assert code == 0, err
+        assert "units: 1 translated" in out
+    for argv in (["stats", "--json"], ["check", str(po)]):
+        code, out, err = run(capsys, *argv, "--locale", spelling, "--locales-dir", loc)
+        assert code == 0, err
+    [row] = json.loads(run(capsys, "stats", "--json", "--locale", spelling, "--locales-dir", loc)[1])
+    assert row["locale"] == folder
+    code, _, err = run(
+        capsys, "tm", "export", "--locale", spelling, "--out", str(tmp_path / "m.tmx"), "--locales-dir", loc
+    )
+    assert code == 0, err
+
+
+def test_an_unknown_locale_is_one_line_with_close_matches(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = run(capsys, "init", "--course", COURSE, "--locale", "spanish")
+    assert (code, out) == (2, "")
+    assert err.startswith("error: unknown locale code 'spanish'; close matches: es (Spanish)") and err.count("\n") == 1
+
+
+# -- progress, measured the same way everywhere ----------------------------------------------
+
+
+def test_a_share_that_is_not_complete_never_shows_as_complete() -> None:
+    assert (share(99.96), share(100.0), share(0.01), share(0.0), share(23.44)) == (99.9, 100.0, 0.1, 0.0, 23.4)
+    assert format_share(99.8) == "99.8 %" and format_share(99.99) == "99.9 %"
+
+
+def test_stats_and_status_name_both_measures_and_hide_the_pseudo_locale(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    ws = _fresh(tmp_path)
+    run(capsys, "extract", str(SAMPLE), "--course", COURSE)
+    run(capsys, "init", "--course", COURSE, "--locale", "es")
+    run(capsys, "pseudo", "--course", COURSE)
+    po = ws / "es" / "LC_MESSAGES" / f"{COURSE}.po"
+    catalog = read_po(po.read_bytes(), str(po))
+    # translate every entry but the longest: more than 99.5 % of entries, well below 100 % of words
+    longest = max(catalog.entries, key=lambda e: len(e.msgid.split()))
+    entries = tuple(e if e is longest else replace(e, msgstr=e.msgid, flags=()) for e in catalog.entries)
+    po.write_text(write_po(replace(catalog, entries=entries)))
+    code, out, _ = run(capsys, "stats")
+    assert code == 0 and "qps-ploc" not in out
+    assert "translated entries" in out and "translated words" in out
+    assert "100.0 %" not in out and re.search(r"\(9\d\.\d %\)", out)
+    assert "qps-ploc" in run(capsys, "stats", "--pseudo")[1]
+    assert "qps-ploc" in run(capsys, "stats", "--locale", "qps-ploc")[1]
+    code, out, _ = run(capsys, "status")
+    assert "qps-ploc" not in out and "entries" in out.splitlines()[0] and "words" in out.splitlines()[0]
+    assert "100.0 %" not in out and "100 %" not in out
+    [row] = json.loads(run(capsys, "status", "--json")[1])
+    assert row["translated_percent"] < 100 and row["translated_words_percent"] < row["translated_percent"]
+    assert "qps-ploc" in run(capsys, "status", "--pseudo")[1]
+    run(capsys, "report", "--out", "r.html")
+    page = (tmp_path / "r.html").read_text()
+    assert "qps-ploc" not in page and " % of " in page
+
+
+# -- formats and files -------------------------------------------------------------------------
+
+
+def test_tm_export_refuses_an_unknown_extension(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    out = tmp_path / "x.xlf"
+    code, _, err = run(capsys, "tm", "export", "--locale", "es", "--out", str(out), "--locales-dir", str(tmp_path))
+    assert code == 2 and not out.exists()
+    assert (
+        err
+        == f"error: {out}: cannot tell the format from '.xlf'; name the file .po or .tmx (compendium .po or TMX 1.4)\n"
+    )
+
+
+def test_merge_writes_to_standard_output_like_msgmerge(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    loc = tmp_path / "loc"
+    run(capsys, "extract", str(SAMPLE), "--course", COURSE, "--locales-dir", str(loc))
+    run(capsys, "init", "--course", COURSE, "--locale", "es", "--locales-dir", str(loc))
+    po, pot = loc / "es" / "LC_MESSAGES" / f"{COURSE}.po", loc / "templates" / f"{COURSE}.pot"
+    before = po.read_bytes()
+    code, out, err = run(capsys, "merge", str(po), str(pot))
+    assert code == 0 and po.read_bytes() == before
+    assert 'msgid ""' in out and err.endswith("-> standard output\n")
+    code, out, err = run(capsys, "merge", str(po), str(pot), "-o", str(tmp_path / "new.po"))
+    assert (code, out) == (0, "") and 'msgid ""' in (tmp_path / "new.po").read_text()
+    code, out, err = run(capsys, "merge", str(po), str(pot), "--update")
+    assert (code, out) == (0, "") and err.endswith(f"-> {po}\n")
+
+
+def test_preview_of_a_missing_po_is_one_line_and_leaves_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("TMPDIR", str(tmp_path))
+    tempfile.tempdir = None
+    try:
+        code, out, err = run(capsys, "preview", str(tmp_path / "missing.po"), str(SAMPLE), "--course", COURSE)
+        assert (code, out) == (2, "")
+        assert err == f"error: {tmp_path}/missing.po: no such file; give the .po file of your kit\n"
+        code, out, err = run(
+            capsys,
+            "preview",
+            str(tmp_path / "missing.po"),
+            str(SAMPLE),
+            "--course",
+            COURSE,
+            "--out",
+            str(tmp_path / "o"),
+        )
+        assert code == 2 and "no such file" in err
+        assert sorted(p.name for p in tmp_path.iterdir()) == []
+    finally:
+        tempfile.tempdir = None
+
+
+@pytest.mark.parametrize("argv", [["stats", "--json"], ["status", "--json"]])
+def test_a_closed_pipe_ends_quietly(argv: list[str], tmp_path: Path) -> None:
+    loc = tmp_path / "loc"
+    po = '# course\nmsgid ""\nmsgstr ""\n"Language: es\\n"\n"Content-Type: text/plain; charset=UTF-8\\n"\n\nmsgid "A"\nmsgstr ""\n'
+    for i in range(400):  # enough rows for the output to outgrow a pipe's buffer
+        path = loc / "es" / "LC_MESSAGES" / f"c{i}.po"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(po)
+    shell = f"{sys.executable} -m localize.cli {' '.join(argv)} --locales-dir {loc} | head -n 1"
+    done = subprocess.run(["bash", "-c", shell], env=ENV, capture_output=True, text=True, cwd=tmp_path)
+    assert done.stdout == "[\n"
+    assert done.stderr == "", done.stderr
+
+
+def test_the_kit_readme_says_how_to_get_the_tools_and_the_course_pages(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    _fresh(tmp_path)
+    run(capsys, "extract", str(SAMPLE), "--course", COURSE)
+    assert run(capsys, "route", "--course", COURSE, "--locale", "es")[0] == 0
+    [readme] = (tmp_path / "inbox").rglob("README.txt")
+    text = readme.read_text()
+    assert "python -m pip install PATH-OF-WHAT-YOUR-COORDINATOR-SENT" in text
+    assert "not on the public package index" in text
+    assert f"localize check {COURSE}.es.po --locale es" in text or f"localize check {COURSE}" in text
+    assert f"localize preview {readme.parent.glob('*.po').__next__().name} --course {COURSE} COURSE_PAGES" in text
+    assert "COURSE_PAGES is the course website: its web address (https://...)" in text
