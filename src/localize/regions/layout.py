@@ -475,6 +475,17 @@ def update_index(
     )
 
 
+def ensure_index(
+    storage: Storage, region: str, course: str, locale: str, pointer: dict[str, Any], manifest: Manifest
+) -> int:
+    """Bring the index entry up to the live pointer if an interrupted publish left it behind; writes done."""
+    index, _ = _read_index(storage, region)
+    entry = index.get("courses", {}).get(course, {}).get(locale)
+    if isinstance(entry, dict) and entry.get("version") == pointer["version"]:
+        return 0
+    return update_index(storage, region, course, locale, index_entry(pointer, manifest), pointer["updated"])
+
+
 def make_pointer(
     course: str, locale: str, version: str, manifest_bytes: bytes, previous: str | None, now: datetime
 ) -> dict[str, Any]:
@@ -542,9 +553,27 @@ def write_lease(storage: Storage, course: str, locale: str, objects: set[str]) -
     collector either sees it (and spares them) or took its lock before it was
     written (and the publisher waits for that collector, see :func:`wait_for_gc`)."""
     key = f"{lease_prefix(course, locale)}/{secrets.token_hex(8)}.json"
-    body = {"created": datetime.now(UTC).isoformat(timespec="seconds"), "objects": sorted(objects)}
+    body = {
+        "created": datetime.now(UTC).isoformat(timespec="seconds"),
+        "host": socket.gethostname(),
+        "pid": os.getpid(),
+        "objects": sorted(objects),
+    }
     storage.put(key, to_json(body), content_type="application/json", if_none_match=True)
     return key
+
+
+def _dead_here(holder: dict[str, Any]) -> bool:
+    """Whether the process that wrote a lock or lease ran on this machine and is gone."""
+    if holder.get("host") != socket.gethostname() or type(holder.get("pid")) is not int or holder["pid"] == os.getpid():
+        return False
+    try:
+        os.kill(holder["pid"], 0)
+    except ProcessLookupError:
+        return True
+    except (PermissionError, OverflowError, ValueError):
+        return False
+    return False
 
 
 def _lock_is_dead(storage: Storage) -> tuple[bool, str | None]:
@@ -556,19 +585,12 @@ def _lock_is_dead(storage: Storage) -> tuple[bool, str | None]:
     try:
         lock = json.loads(data[:MAX_POINTER_BYTES])
         expires = datetime.fromisoformat(str(lock["expires"])).timestamp()
-        host, pid = str(lock["host"]), int(lock["pid"])
-    except (ValueError, KeyError, TypeError, RecursionError):
+    except (ValueError, KeyError, TypeError, RecursionError, OverflowError):
         return True, etag  # not a lock a collector of ours wrote
     if time.time() > expires + 60:  # 60 s of clock skew between machines
         return True, etag
-    if host == socket.gethostname() and pid != os.getpid():
-        try:
-            os.kill(pid, 0)
-        except ProcessLookupError:
-            return True, etag  # the collector died (it deletes nothing any more)
-        except PermissionError:
-            pass
-    return False, etag
+    # a collector that died deletes nothing any more
+    return _dead_here(lock), etag
 
 
 def wait_for_gc(storage: Storage, *, poll: float = 0.2) -> None:
@@ -630,6 +652,9 @@ def _references(storage: Storage, skip: set[str]) -> set[str] | None:
             objects = lease["objects"]
             if not isinstance(objects, list):
                 return None
+            if _dead_here(lease):
+                storage.delete(key)  # its publisher was killed: it will never swap a pointer
+                continue
             used.update(str(o) for o in objects)
         except FileNotFoundError:
             continue  # its publish finished: its manifest (read above or newer) names the objects

@@ -31,6 +31,7 @@ from localize.regions.layout import (
     FileRecord,
     Manifest,
     content_type,
+    ensure_index,
     index_entry,
     make_pointer,
     manifest_key,
@@ -105,6 +106,8 @@ def publish_bundle(
     if pointer is not None:
         current = read_manifest(storage, course, locale, pointer["version"])
         if current.files == records and current.catalog_sha256 == catalog_sha:
+            if not dry_run:
+                ensure_index(storage, region, course, locale, pointer, current)
             pruned, deleted = ((), 0) if dry_run else prune(storage, course, locale, keep_versions, gc_grace_seconds)
             return PublishResult(
                 region, course, locale, current.version, False,
@@ -259,7 +262,8 @@ def publish(
                 live = read_manifest(storage, course, locale, pointer["version"])
                 if live.build_key == inputs:
                     # same pages, same catalog, same tool, same policy: nothing to build or upload
-                    # (but finish a prune an interrupted run may have left)
+                    # (but finish the index update and prune an interrupted run may have left)
+                    ensure_index(storage, r.name, course, locale, pointer, live)
                     pruned, deleted = prune(storage, course, locale, r.keep_versions, r.gc_grace_seconds)
                     results.append(
                         PublishResult(
