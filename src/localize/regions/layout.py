@@ -57,8 +57,8 @@ from localize.storage.base import Storage, TooLarge
 from localize.storage.locations import open_storage
 
 SCHEMA = 1
-VERSION_RE = re.compile(r"^\d{8}T\d{6}\.\d{3}Z-[0-9a-f]{8}$")
-SHA256_RE = re.compile(r"^[0-9a-f]{64}$")
+VERSION_RE = re.compile(r"\d{8}T\d{6}\.\d{3}Z-[0-9a-f]{8}")  # used with fullmatch ($ allows a newline)
+SHA256_RE = re.compile(r"[0-9a-f]{64}")
 MAX_POINTER_BYTES = 64 * 1024
 MAX_MANIFEST_BYTES = 64 * 1024 * 1024
 MAX_INDEX_BYTES = 64 * 1024 * 1024
@@ -115,7 +115,7 @@ def _shown(value: Any) -> str:
 
 
 def is_version(value: Any) -> bool:
-    return isinstance(value, str) and VERSION_RE.match(value) is not None
+    return isinstance(value, str) and VERSION_RE.fullmatch(value) is not None
 
 
 def safe_relative_path(path: Any) -> bool:
@@ -138,7 +138,7 @@ def _str(raw: dict[str, Any], name: str, *, max_chars: int = 1000) -> str:
 
 def _sha(raw: dict[str, Any], name: str) -> str:
     value = raw.get(name)
-    if not isinstance(value, str) or not SHA256_RE.match(value):
+    if not isinstance(value, str) or not SHA256_RE.fullmatch(value):
         raise _Invalid(name, f"must be 64 lowercase hex digits (a sha256), got {_shown(value)}")
     return value
 
@@ -155,7 +155,7 @@ def _version(raw: dict[str, Any], name: str, *, optional: bool = False) -> str |
 def _course(raw: dict[str, Any], name: str = "course") -> str:
     value = raw.get(name)
     try:
-        if not isinstance(value, str) or check_course_id(value) != value:
+        if not isinstance(value, str) or _CONTROL.search(value) or check_course_id(value) != value:
             raise ConfigError("")
     except ConfigError:
         raise _Invalid(name, f"must be a course id (letters, digits, '.', '_', '-'), got {_shown(value)}") from None
