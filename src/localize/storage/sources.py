@@ -277,6 +277,7 @@ def crawl(
 
     import httpx
 
+    dest.mkdir(parents=True, exist_ok=True)
     start = base_url
     last = urlsplit_path(base_url).rsplit("/", 1)[-1]
     if not base_url.endswith("/"):
