@@ -375,7 +375,8 @@ def test_garbage_collection_spares_young_objects(tmp_path: Path) -> None:
     """An object no manifest references yet may belong to a publish under way elsewhere."""
     from datetime import UTC, datetime
 
-    from localize.regions.layout import FileRecord, Manifest, make_pointer, manifest_key, pointer_key, prune, to_json
+    from localize.regions.gc import prune
+    from localize.regions.layout import FileRecord, Manifest, make_pointer, manifest_key, pointer_key, to_json
     from localize.storage.base import LocalStorage
 
     storage = LocalStorage(tmp_path)

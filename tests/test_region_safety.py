@@ -21,7 +21,7 @@ from localize.errors import TransientStorageError
 from localize.model import Catalog
 from localize.regions.bundle import make_bundle
 from localize.regions.checkpoints import KILL_ENV, on_checkpoint
-from localize.regions.layout import _lock_is_dead as lock_is_dead
+from localize.regions.gc import _lock_is_dead as lock_is_dead
 from localize.regions.layout import object_key, read_manifest, read_pointer, versions
 from localize.regions.publish import publish_bundle
 from localize.regions.pull import live_version, pull

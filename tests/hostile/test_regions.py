@@ -342,3 +342,36 @@ def test_a_malformed_manifest_elsewhere_stops_garbage_collection_not_the_publish
     assert set(objects) <= set(storage.list("objects"))  # nothing deleted: a reference could not be read
     pointer, _ = read_pointer(storage, C, L)
     assert pointer is not None
+
+
+def test_a_region_report_shows_its_own_courses_and_no_partner_contacts(tmp_path: Path) -> None:
+    from test_publish import COURSE, setup_workspace
+
+    from localize.app.regions import publish as app_publish
+    from localize.config import load_config
+    from localize.views.dashboard import collect
+
+    regions = (
+        '[[partners]]\nid = "andes"\nname = "Andes Uni"\nlocales = ["es"]\ncontact = "secret-es@andes.example"\n'
+        'inbox = "inbox/andes"\n\n'
+        '[[partners]]\nid = "nile"\nname = "Nile Institute"\nlocales = ["ar"]\ncontact = "secret-ar@nile.example"\n'
+        'inbox = "inbox/nile"\n\n'
+        '[[regions]]\nname = "latam"\nlocation = "latam"\nlocales = ["es"]\n\n'
+        '[[regions]]\nname = "mena"\nlocation = "mena"\nlocales = ["ar"]\n'
+    )
+    config = load_config(setup_workspace(tmp_path, regions))
+    app_publish(config, COURSE, "es")
+    app_publish(config, COURSE, "ar")
+    latam = (tmp_path / "latam" / "report.html").read_text(encoding="utf-8")
+    mena = (tmp_path / "mena" / "report.html").read_text(encoding="utf-8")
+    for page, own, other in ((latam, "es", "ar"), (mena, "ar", "es")):
+        assert f'<td data-h="locale">{own}</td>' in page and f'<td data-h="locale">{other}</td>' not in page
+        for secret in ("secret-es@andes.example", "secret-ar@nile.example", "Andes Uni", "Nile Institute", ".example"):
+            assert secret not in page
+    assert "latam:" in latam and "mena:" not in latam
+    assert_no_leak(tmp_path / "latam", tmp_path / "mena")
+    # the coordinators' own data keeps everything
+    full = collect(
+        __import__("localize.catalogs.workspace", fromlist=["Workspace"]).Workspace(str(tmp_path / "ws")), config
+    )
+    assert {g.get("contact") for g in full["groups"]} >= {"secret-es@andes.example", "secret-ar@nile.example"}

@@ -25,29 +25,23 @@ from localize.locales import check_locale
 from localize.model import Catalog
 from localize.regions.bundle import Bundle, build_key, make_bundle, source_revision
 from localize.regions.checkpoints import checkpoint
+from localize.regions.gc import LEASE_TTL_SECONDS, prune, wait_for_gc, write_lease
 from localize.regions.layout import (
-    LEASE_TTL_SECONDS,
-    MAX_MANIFEST_BYTES,
     FileRecord,
     Manifest,
     content_type,
     ensure_index,
     index_entry,
     make_pointer,
-    manifest_key,
-    object_key,
     pending_version,
-    prune,
-    read_limited,
     read_manifest,
     read_pointer,
     region_storage,
     swap_pointer,
     update_index,
     version_id,
-    wait_for_gc,
-    write_lease,
 )
+from localize.regions.schema import MAX_MANIFEST_BYTES, manifest_key, object_key, read_limited
 from localize.storage.base import Storage
 from localize.storage.sources import open_source
 

@@ -22,18 +22,9 @@ from localize.errors import SourceError, StorageError, UnsafeArchiveError
 from localize.storage.locations import open_storage
 
 __all__ = [
-    "MAX_ARCHIVE_BYTES",
-    "MAX_ARCHIVE_MEMBERS",
-    "MAX_COMPRESSION_RATIO",
-    "MAX_CRAWL_BYTES",
-    "MAX_CRAWL_FILE_BYTES",
-    "PAGE_SUFFIXES",
-    "FolderSource",
-    "Source",
-    "ZipSource",
-    "is_page",
-    "open_source",
-]
+    "MAX_ARCHIVE_BYTES", "MAX_ARCHIVE_MEMBERS", "MAX_COMPRESSION_RATIO", "MAX_CRAWL_BYTES", "MAX_CRAWL_FILE_BYTES",
+    "PAGE_SUFFIXES", "FolderSource", "Source", "ZipSource", "is_page", "open_source",
+]  # fmt: skip
 
 PAGE_SUFFIXES = (".html", ".htm")
 MAX_MEMBER_BYTES = 512 * 1024 * 1024  # a bigger member is skipped (reported)
@@ -273,13 +264,13 @@ def crawl(
     import time
     from concurrent.futures import ThreadPoolExecutor
     from html import unescape
-    from urllib.parse import urldefrag, urljoin
+    from urllib.parse import urldefrag, urljoin, urlsplit
 
     import httpx
 
     dest.mkdir(parents=True, exist_ok=True)
     start = base_url
-    last = urlsplit_path(base_url).rsplit("/", 1)[-1]
+    last = urlsplit(base_url).path.rsplit("/", 1)[-1]
     if not base_url.endswith("/"):
         base_url = base_url.rsplit("/", 1)[0] + "/" if "." in last else base_url + "/"
     problems: list[str] = []
@@ -376,12 +367,6 @@ def crawl(
 
 
 MAX_LINK_SCAN_BYTES = 16 * 1024 * 1024  # links are looked for in the first 16 MiB of a page
-
-
-def urlsplit_path(url: str) -> str:
-    from urllib.parse import urlsplit
-
-    return urlsplit(url).path
 
 
 class HttpSource(FolderSource):
