@@ -22,7 +22,7 @@ __all__ = ["PreconditionFailed", "S3Location", "S3Storage", "client_for", "parse
 
 MAX_ATTEMPTS = 5
 MULTIPART_THRESHOLD = 64 * 1024 * 1024  # larger uploads go in parts of MULTIPART_CHUNK, two at a time
-MULTIPART_CHUNK = 16 * 1024 * 1024
+MULTIPART_CHUNK = 8 * 1024 * 1024  # at most two parts are read into memory at a time
 
 
 class S3Location:
@@ -165,6 +165,7 @@ class S3Storage:
             max_io_queue=4,
             use_threads=True,
         )
+        config.max_in_memory_upload_chunks = 2  # s3transfer reads parts of a stream into memory: 10 by default
         extra = {"ContentType": content_type} if content_type else {}
         try:
             self.client.upload_fileobj(src, self.location.bucket, self._key(key), ExtraArgs=extra, Config=config)
