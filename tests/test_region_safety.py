@@ -67,8 +67,10 @@ def test_prune_between_reuse_check_and_pointer_swap_deletes_nothing_reused(s3_en
     shared = b"\x89PNG shared figure" * 100
     a = course(tmp_path / "a", {"index.html": page("A1"), "figure.png": shared})
     publish_folder(storage, "course-a", a, keep_versions=1, gc_grace_seconds=0)
-    (a / "figure.png").unlink()  # A's next version no longer uses the figure: only A v1 references it
+    (a / "figure.png").unlink()  # A's next versions no longer use the figure: only A v1 references it
     (a / "index.html").write_bytes(page("A2"))
+    publish_folder(storage, "course-a", a, keep_versions=1, gc_grace_seconds=0)  # v1 is now the previous one
+    (a / "index.html").write_bytes(page("A3"))  # publishing A3 makes v1 prunable, and with it the figure
     b = course(tmp_path / "b", {"index.html": page("B1"), "figure.png": shared})
 
     def prune_a_meanwhile(step: str) -> None:
@@ -92,7 +94,7 @@ def test_prune_between_reuse_check_and_pointer_swap_deletes_nothing_reused(s3_en
     for text in ("B2", "B3"):
         (b / "index.html").write_bytes(page(text))
         publish_folder(storage, "course-b", b, keep_versions=1, gc_grace_seconds=0)
-    for text in ("A3", "A4"):
+    for text in ("A4", "A5"):
         (a / "index.html").write_bytes(page(text))
         publish_folder(storage, "course-a", a, keep_versions=1, gc_grace_seconds=0)
     assert not storage.exists(object_key(hashlib.sha256(shared).hexdigest()))
