@@ -52,7 +52,7 @@ def main() -> None:
     from localize.engine.encoding import decode_page
     from localize.engine.extract import extract_course
     from localize.engine.htmltree import parse
-    from localize.storage.sources import open_source
+    from localize.storage.courses import open_source
 
     pages = sorted(p for p in args.corpus.rglob("*") if p.suffix in (".html", ".htm"))
     texts = [decode_page(p.read_bytes(), str(p)).text for p in pages]

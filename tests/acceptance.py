@@ -18,7 +18,8 @@ from localize.engine.build import build_course
 from localize.engine.extract import extract_course
 from localize.engine.htmltree import ICON_CLASSES
 from localize.model import Catalog
-from localize.storage.sources import is_page, open_source
+from localize.storage.courses import open_source
+from localize.storage.sources import is_page
 
 RAW_BLOCKS = re.compile(r"<(script|style|pre)\b.*?</\1\s*>", re.S | re.I)
 SKIP = {"script", "style", "pre", "code", "noscript", "template"}

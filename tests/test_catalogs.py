@@ -279,7 +279,7 @@ def test_near_match_index_gives_what_a_full_scan_gives(corpus: Path) -> None:
 
     from localize.catalogs.memory import NearIndex
     from localize.engine.extract import extract_course
-    from localize.storage.sources import open_source
+    from localize.storage.courses import open_source
 
     msgids = [e.msgid for e in extract_course(open_source(corpus), "ocw", jobs=1).catalog.entries if e.msgctxt is None]
     rng = random.Random(7)

@@ -14,7 +14,8 @@ from acceptance import build, check_gettext_clients, empty_catalog, extract, ide
 from conftest import corpus_courses
 from localize.catalogs.po import read_po
 from localize.engine.pseudo import pseudo_catalog
-from localize.storage.sources import is_page, open_source
+from localize.storage.courses import open_source
+from localize.storage.sources import is_page
 
 pytestmark = pytest.mark.corpus
 COURSES = corpus_courses()

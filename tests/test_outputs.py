@@ -11,7 +11,7 @@ from conftest import SAMPLE
 from localize.app.catalogs import build
 from localize.catalogs.workspace import Workspace
 from localize.cli import main
-from localize.storage.sources import open_source
+from localize.storage.courses import open_source
 
 COURSE = "intro-course"
 KIT_PO = SAMPLE.parent / "returns" / f"{COURSE}.es.po"

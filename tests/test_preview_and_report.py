@@ -14,7 +14,7 @@ from browser import browser_page, require_browser, static_server
 
 from conftest import SAMPLE
 from localize.catalogs.po import read_po, write_po
-from localize.storage.sources import open_source
+from localize.storage.courses import open_source
 from localize.views.preview import PreviewServer, build_preview
 
 RETURNS = SAMPLE.parent / "returns"

@@ -373,18 +373,28 @@ def test_pull_over_plain_https_from_a_public_copy(tmp_path: Path) -> None:
 
 def test_garbage_collection_spares_young_objects(tmp_path: Path) -> None:
     """An object no manifest references yet may belong to a publish under way elsewhere."""
-    from localize.regions.layout import FileRecord, Manifest, manifest_key, prune
+    from datetime import UTC, datetime
+
+    from localize.regions.gc import prune
+    from localize.regions.layout import make_pointer
+    from localize.regions.schema import FileRecord, Manifest, manifest_key, pointer_key, to_json
     from localize.storage.base import LocalStorage
 
     storage = LocalStorage(tmp_path)
-    for i, sha in enumerate(("aa" * 32, "bb" * 32, "cc" * 32)):
+    ids = [f"20240101T00000{i}.000Z-0000000{i}" for i in range(3)]
+    cat = "0" * 64
+
+    def manifest(v: str, files: tuple[FileRecord, ...]) -> bytes:
+        return Manifest(COURSE, "es", v, "", cat, "", "", files).to_bytes()
+
+    for v, sha in zip(ids, ("aa" * 32, "bb" * 32, "cc" * 32), strict=True):
         storage.put(f"objects/sha256/{sha[:2]}/{sha}", b"x")
-        manifest = Manifest(COURSE, "es", f"v{i}", "", "", "", "", (FileRecord("index.html", sha, 1, "text/html"),))
-        storage.put(manifest_key(COURSE, "es", f"v{i}"), manifest.to_bytes())
-    storage.put(f"courses/{COURSE}/es/latest.json", json.dumps({"version": "v2", "previous": "v1"}).encode())
+        storage.put(manifest_key(COURSE, "es", v), manifest(v, (FileRecord("index.html", sha, 1, "text/html"),)))
+    live = make_pointer(COURSE, "es", ids[2], manifest(ids[2], ()), ids[1], datetime.now(UTC))
+    storage.put(pointer_key(COURSE, "es"), to_json(live))
     pruned, deleted = prune(storage, COURSE, "es", 2)
-    assert pruned == ("v0",) and deleted == 0 and storage.exists("objects/sha256/aa/" + "aa" * 32)
+    assert pruned == (ids[0],) and deleted == 0 and storage.exists("objects/sha256/aa/" + "aa" * 32)
     # v0 comes back (say, restored by hand) and is pruned again, now without grace
-    storage.put(manifest_key(COURSE, "es", "v0"), Manifest(COURSE, "es", "v0", "", "", "", "", ()).to_bytes())
+    storage.put(manifest_key(COURSE, "es", ids[0]), manifest(ids[0], ()))
     pruned, deleted = prune(storage, COURSE, "es", 2, grace_seconds=0)
-    assert pruned == ("v0",) and deleted == 1 and not storage.exists("objects/sha256/aa/" + "aa" * 32)
+    assert pruned == (ids[0],) and deleted == 1 and not storage.exists("objects/sha256/aa/" + "aa" * 32)

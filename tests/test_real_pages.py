@@ -24,7 +24,8 @@ from localize.engine.segments import find_units
 from localize.errors import SourceError
 from localize.model import UnitKind
 from localize.storage.base import check_key, course_path_problem
-from localize.storage.sources import FolderSource, ZipSource, is_page, open_source
+from localize.storage.courses import open_source
+from localize.storage.sources import FolderSource, ZipSource, is_page
 
 
 def msgids(page: str, **kwargs: object) -> list[str]:

@@ -10,8 +10,8 @@ from typing import ClassVar
 
 from conftest import SAMPLE
 from localize.engine.extract import extract_course
+from localize.storage.courses import open_source
 from localize.storage.s3 import S3Storage
-from localize.storage.sources import open_source
 
 
 def keys(location: str) -> dict[tuple[str | None, str], tuple[str, ...]]:

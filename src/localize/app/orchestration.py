@@ -24,7 +24,7 @@ from localize.errors import LocalizeError, TransientStorageError
 from localize.partners.ingest import ingest
 from localize.partners.routing import route
 from localize.regions.bundle import source_revision
-from localize.storage.sources import open_source
+from localize.storage.courses import open_source
 from localize.views.dashboard import write_report as write
 
 __all__ = [

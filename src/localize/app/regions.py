@@ -37,9 +37,11 @@ def qa_summary(workspace: Workspace, course: str, locale: str) -> dict[str, Any]
     }
 
 
-def publish_dashboard(storage: Storage, workspace: Workspace, config: Config) -> None:
-    """The coordinators' dashboard, beside the region index."""
-    page = render_dashboard(collect(workspace, config))
+def publish_dashboard(storage: Storage, workspace: Workspace, config: Config, region: str) -> None:
+    """The region's public progress page, beside its index: only the courses and
+    locales it serves, nothing about partners or their contacts (the
+    coordinators' own report, ``localize report``, keeps everything)."""
+    page = render_dashboard(collect(workspace, config, region=region, public=True))
     storage.put("report.html", page.encode("utf-8"), content_type="text/html; charset=utf-8")
 
 
@@ -69,7 +71,7 @@ def publish(
     )
     for r in results:
         if r.published:
-            publish_dashboard(layout.region_storage(config.region(r.region), config), workspace, config)
+            publish_dashboard(layout.region_storage(config.region(r.region), config), workspace, config, r.region)
     return results
 
 

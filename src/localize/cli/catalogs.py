@@ -34,7 +34,8 @@ from localize.cli.common import (
     workspace_location,
 )
 from localize.locales import PSEUDO_LOCALE
-from localize.storage.sources import is_page, open_source
+from localize.storage.courses import open_source
+from localize.storage.sources import is_page
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:

@@ -21,7 +21,7 @@ from localize.cli.common import (
 )
 from localize.config import DEFAULT_CONFIG, Config, load_config
 from localize.locales import PSEUDO_LOCALE
-from localize.storage.sources import open_source
+from localize.storage.courses import open_source
 from localize.views.dashboard import write_report
 from localize.views.preview import PreviewServer
 from localize.views.status import course_status

@@ -23,9 +23,10 @@ from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
+from typing import IO
 
 from localize.errors import PermanentStorageError, PreconditionFailed
-from localize.storage.base import Storage, check_key, local_error
+from localize.storage.base import Storage, TooLarge, check_key, local_error
 from localize.storage.locations import open_storage
 
 __all__ = ["LocalInbox", "Refused", "UnsafeEntryError", "entry_kind", "open_inbox", "read_return", "scan_returns"]
@@ -188,6 +189,18 @@ class LocalInbox:
             raise
         except OSError as e:
             raise local_error(e, "cannot write", self.describe(key)) from e
+
+    def download(self, key: str, dest: IO[bytes], *, max_bytes: int | None = None) -> int:
+        """Stream a file of the inbox into ``dest`` (no link followed); see Storage.download."""
+        data = self.read_bytes(key)
+        if max_bytes is not None and len(data) > max_bytes:
+            raise TooLarge(f"larger than the {max_bytes} bytes allowed here; stopped reading", path=self.describe(key))
+        dest.write(data)
+        return len(data)
+
+    def upload(self, key: str, src: IO[bytes], *, content_type: str | None = None) -> None:
+        """Write a file of the inbox from ``src`` (no link followed); see Storage.upload."""
+        self.write_bytes(key, src.read())
 
     def rename(self, key: str, new_key: str) -> None:
         """Move the entry itself (a link stays a link, its target is never touched)."""

@@ -1,11 +1,17 @@
-"""Building a bundle: every file of a course for one locale, in memory, with the
+"""Building a bundle: every file of a course for one locale, written to a
+temporary folder (one page in memory at a time, other files streamed), with the
 per-page threshold applied (a page translated below it falls back to the source
 page with a notice in the reader's language, or is left out)."""
 
 from __future__ import annotations
 
 import hashlib
+import os
+import shutil
+import tempfile
 from dataclasses import dataclass
+from pathlib import Path
+from typing import IO
 
 from localize import __version__
 from localize.engine.pages import localize_page, translations_of
@@ -15,15 +21,41 @@ from localize.model import Catalog
 from localize.storage.sources import Source, is_page
 from localize.templating import render
 
+MAX_PAGE_BYTES = 32 * 1024 * 1024  # a larger "page" is published as it is, streamed, not parsed
+CHUNK = 1 << 20
+
+
+@dataclass(frozen=True)
+class Built:
+    sha256: str
+    size: int
+
 
 @dataclass(frozen=True)
 class Bundle:
-    """A built course ready to publish: path -> bytes, plus how it was made."""
+    """A built course ready to publish: its files in ``root`` (path -> sha256 and
+    size in ``files``), plus how it was made. :meth:`close` removes the folder."""
 
-    files: dict[str, bytes]
+    root: Path
+    files: dict[str, Built]
     source_revision: str
     pages_in_source_language: tuple[str, ...]
     omitted: tuple[str, ...]
+
+    def open(self, path: str) -> IO[bytes]:
+        return (self.root / path).open("rb")
+
+    def read(self, path: str) -> bytes:
+        return (self.root / path).read_bytes()
+
+    def close(self) -> None:
+        shutil.rmtree(self.root, ignore_errors=True)
+
+    def __enter__(self) -> Bundle:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
 
 
 NOTICES = {
@@ -58,11 +90,24 @@ def with_notice(data: bytes, path: str, locale: str, source_locale: str = "en") 
     ).data
 
 
+def _stream_sha256(stream: IO[bytes], out: IO[bytes] | None = None) -> Built:
+    h = hashlib.sha256()
+    size = 0
+    while block := stream.read(CHUNK):
+        h.update(block)
+        size += len(block)
+        if out is not None:
+            out.write(block)
+    return Built(h.hexdigest(), size)
+
+
 def source_revision(source: Source) -> str:
-    """A hash over every file of a course (paths and bytes)."""
+    """A hash over every file of a course (paths and bytes), streamed."""
     h = hashlib.sha256()
     for path in source.paths():
-        h.update(path.encode() + b"\0" + hashlib.sha256(source.read(path)).digest())
+        with source.open(path) as f:
+            digest = bytes.fromhex(_stream_sha256(f).sha256)
+        h.update(path.encode() + b"\0" + digest)
     return h.hexdigest()
 
 
@@ -83,34 +128,64 @@ def make_bundle(
     page_threshold: float = 0.0,
     below_threshold: str = "source",
     revision: str | None = None,
+    workdir: str | os.PathLike[str] | None = None,
 ) -> Bundle:
-    """Build every file of the course for ``locale`` in memory, applying the
-    per-page threshold (a page with a smaller translated share falls back to the
-    source page with a notice, or is left out). ``revision`` is the source's
+    """Build every file of the course for ``locale`` into a temporary folder (under
+    ``workdir`` if given), applying the per-page threshold (a page with a smaller
+    translated share falls back to the source page with a notice, or is left out).
+    Pages are built one at a time; other files (and pages above MAX_PAGE_BYTES)
+    are streamed through, hashed on the way. ``revision`` is the source's
     :func:`source_revision` when the caller has it already."""
     revision = revision if revision is not None else source_revision(source)
     translations = translations_of(catalog)
-    files: dict[str, bytes] = {}
+    root = Path(tempfile.mkdtemp(prefix="localize-bundle-", dir=workdir))
+    files: dict[str, Built] = {}
     in_source: list[str] = []
     omitted: list[str] = []
-    for path in source.paths():
-        data = source.read(path)
-        if not is_page(path):
-            files[path] = data
-            continue
-        try:
-            built = localize_page(data, path, translations, locale, source_locale=source_locale)
-        except LocalizeError:
-            files[path] = data  # an unreadable page is published as it is
-            continue
-        total = built.translated + built.fallback
-        share = 100.0 * built.translated / total if total else 100.0
-        if share < page_threshold and locale != source_locale:
-            if below_threshold == "omit":
-                omitted.append(path)
+
+    def write(path: str, data: bytes) -> None:
+        target = root / path
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(data)
+        files[path] = Built(hashlib.sha256(data).hexdigest(), len(data))
+
+    try:
+        for path in source.paths():
+            with source.open(path) as stream:
+                head = stream.read(MAX_PAGE_BYTES + 1) if is_page(path) else b""
+                if not is_page(path) or len(head) > MAX_PAGE_BYTES:
+                    target = root / path
+                    target.parent.mkdir(parents=True, exist_ok=True)
+                    with target.open("wb") as out:
+                        out.write(head)
+                        rest = _stream_sha256(stream, out)
+                    if head:
+                        files[path] = Built(_file_sha256(target), len(head) + rest.size)
+                    else:
+                        files[path] = rest
+                    continue
+            data = head
+            try:
+                built = localize_page(data, path, translations, locale, source_locale=source_locale)
+            except LocalizeError:
+                write(path, data)  # an unreadable page is published as it is
                 continue
-            in_source.append(path)
-            files[path] = with_notice(data, path, locale, source_locale)
-        else:
-            files[path] = built.data
-    return Bundle(files, revision, tuple(in_source), tuple(omitted))
+            total = built.translated + built.fallback
+            share = 100.0 * built.translated / total if total else 100.0
+            if share < page_threshold and locale != source_locale:
+                if below_threshold == "omit":
+                    omitted.append(path)
+                    continue
+                in_source.append(path)
+                write(path, with_notice(data, path, locale, source_locale))
+            else:
+                write(path, built.data)
+    except BaseException:
+        shutil.rmtree(root, ignore_errors=True)
+        raise
+    return Bundle(root, files, revision, tuple(in_source), tuple(omitted))
+
+
+def _file_sha256(path: Path) -> str:
+    with path.open("rb") as f:
+        return _stream_sha256(f).sha256

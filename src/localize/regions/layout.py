@@ -6,45 +6,59 @@ Under the region's location (an S3 prefix or a folder)::
     courses/COURSE/LL/versions/V.json    one manifest per published version
     courses/COURSE/LL/latest.json        the pointer: which version is live
     index.json                           every course and locale with its live version
+    leases/COURSE/LL/TOKEN.json          objects a publish under way is about to reference
+    gc/lock.json                         held while garbage collection deletes objects
 
 Publishers and mirrors both read this module (a mirror needs nothing else of
 the publishing stack). Pointers are swapped with conditional writes (If-Match
 on the pointer's ETag, If-None-Match for the first version), so two publishers
 cannot both win and a reader never sees a pointer to an incomplete version.
+
+Everything read back from a region is validated against the schema below before
+use (a bucket is not trusted): a malformed pointer or manifest is an
+:class:`~localize.errors.IntegrityError` naming the key and the field.
+
+Garbage collection is safe against concurrent publishers by construction (see
+:func:`prune`): a publisher writes a lease naming every object of its new
+version *before* it checks which objects the region already has, and then waits
+for any collector holding ``gc/lock.json``; a collector takes that lock *before*
+it reads the manifests and leases, and deletes only what none of them names.
 """
 
 from __future__ import annotations
 
 import hashlib
-import json
 import mimetypes
-import time
-from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from localize.config import Config, Region
-from localize.errors import ConfigError, IntegrityError, PreconditionFailed, TransientStorageError
+from localize.errors import ConfigError, IntegrityError, LocalizeError, PreconditionFailed, TransientStorageError
+from localize.regions.schema import (
+    MAX_INDEX_BYTES,
+    MAX_MANIFEST_BYTES,
+    MAX_POINTER_BYTES,
+    SCHEMA,
+    FileRecord,
+    Manifest,
+    is_version,
+    manifest_key,
+    object_key,
+    parse_json,
+    pointer_key,
+    read_limited,
+    to_json,
+    validate_index,
+    validate_pointer,
+)
 from localize.storage.base import Storage
 from localize.storage.locations import open_storage
 
-SCHEMA = 1
-
-
-def object_key(sha256: str) -> str:
-    return f"objects/sha256/{sha256[:2]}/{sha256}"
-
-
-def pointer_key(course: str, locale: str) -> str:
-    return f"courses/{course}/{locale}/latest.json"
-
-
-def manifest_key(course: str, locale: str, version: str) -> str:
-    return f"courses/{course}/{locale}/versions/{version}.json"
-
-
-def to_json(data: Any) -> bytes:
-    return (json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False) + "\n").encode("utf-8")
+__all__ = [
+    "SCHEMA", "FileRecord", "Manifest", "content_type", "ensure_index", "index_entry", "make_pointer",
+    "manifest_key", "object_key", "pending_version", "pointer_key", "read_manifest", "read_pointer",
+    "region_storage", "rollback", "swap_pointer", "to_json", "update_index", "version_id", "versions",
+]  # fmt: skip
 
 
 def content_type(path: str) -> str:
@@ -56,77 +70,75 @@ def content_type(path: str) -> str:
     )
 
 
-@dataclass(frozen=True)
-class FileRecord:
-    path: str
-    sha256: str
-    size: int
-    content_type: str
-
-
-@dataclass(frozen=True)
-class Manifest:
-    course: str
-    locale: str
-    version: str
-    source_revision: str
-    catalog_sha256: str
-    tool_version: str
-    created: str
-    files: tuple[FileRecord, ...]
-    stats: dict[str, Any] = field(default_factory=dict)
-    qa: dict[str, Any] = field(default_factory=dict)
-    pages_in_source_language: tuple[str, ...] = ()
-    omitted: tuple[str, ...] = ()
-    previous: str | None = None
-    build_key: str = ""
-    schema: int = SCHEMA
-
-    def to_bytes(self) -> bytes:
-        return to_json(asdict(self))
-
-    @classmethod
-    def from_bytes(cls, data: bytes) -> Manifest:
-        raw = json.loads(data)
-        raw["files"] = tuple(FileRecord(**f) for f in raw["files"])
-        raw["pages_in_source_language"] = tuple(raw.get("pages_in_source_language", ()))
-        raw["omitted"] = tuple(raw.get("omitted", ()))
-        return cls(**raw)
-
-    def file_map(self) -> dict[str, FileRecord]:
-        return {f.path: f for f in self.files}
-
-
 def read_pointer(storage: Storage, course: str, locale: str) -> tuple[dict[str, Any] | None, str | None]:
+    key = pointer_key(course, locale)
     try:
-        data, etag = storage.read_with_etag(pointer_key(course, locale))
+        data, etag = storage.read_with_etag(key)
     except FileNotFoundError:
         return None, None
-    return json.loads(data), etag
+    if len(data) > MAX_POINTER_BYTES:
+        raise IntegrityError(
+            f"the pointer is larger than {MAX_POINTER_BYTES} bytes; not using it", path=storage.describe(key)
+        )
+    return validate_pointer(
+        parse_json(data, "pointer", storage.describe(key)), storage.describe(key), course, locale
+    ), etag
 
 
 def read_live_versions(storage: Storage) -> dict[tuple[str, str], str]:
     """(course, locale) -> live version, from the region index (one read for the whole region)."""
     try:
-        data = storage.read_bytes("index.json")
+        data = read_limited(storage, "index.json", MAX_INDEX_BYTES)
     except FileNotFoundError:
         return {}
-    try:
-        courses = json.loads(data).get("courses", {})
-        return {
-            (str(course), str(locale)): str(entry["version"])
-            for course, locales in courses.items()
-            for locale, entry in locales.items()
-            if isinstance(entry, dict) and isinstance(entry.get("version"), str)
-        }
-    except (ValueError, AttributeError, TypeError) as e:
-        raise IntegrityError(
-            f"the region index is not valid JSON of the expected shape ({e})", path=storage.describe("index.json")
-        ) from None
+    index = validate_index(parse_json(data, "region index", storage.describe("index.json")))
+    return {
+        (str(course), str(locale)): str(entry["version"])
+        for course, locales in index.get("courses", {}).items()
+        for locale, entry in locales.items()
+    }
 
 
 def read_manifest(storage: Storage, course: str, locale: str, version: str) -> Manifest:
-    return Manifest.from_bytes(storage.read_bytes(manifest_key(course, locale, version)))
+    key = manifest_key(course, locale, version)
+    return Manifest.from_bytes(
+        read_limited(storage, key, MAX_MANIFEST_BYTES),
+        where=storage.describe(key),
+        course=course,
+        locale=locale,
+        version=version,
+    )
+
+
+def _read_index(storage: Storage, region: str) -> tuple[dict[str, Any], str | None]:
+    try:
+        data, etag = storage.read_with_etag("index.json")
+    except FileNotFoundError:
+        return {"region": region, "courses": {}}, None
+    try:
+        if len(data) > MAX_INDEX_BYTES:
+            raise IntegrityError("the region index is too large")
+        return validate_index(parse_json(data, "region index", storage.describe("index.json"))), etag
+    except IntegrityError:
+        # the index only summarises the pointers: rebuild it from them
+        return rebuild_index(storage, region), etag
+
+
+def rebuild_index(storage: Storage, region: str) -> dict[str, Any]:
+    """The region index from every valid pointer (and its manifest) in the region."""
+    courses: dict[str, dict[str, Any]] = {}
+    for key in storage.list("courses"):
+        parts = key.split("/")
+        if len(parts) != 4 or parts[3] != "latest.json":
+            continue
+        try:
+            pointer, _ = read_pointer(storage, parts[1], parts[2])
+            if pointer is not None:
+                manifest = read_manifest(storage, parts[1], parts[2], pointer["version"])
+                courses.setdefault(parts[1], {})[parts[2]] = index_entry(pointer, manifest)
+        except (LocalizeError, FileNotFoundError):
+            continue
+    return {"region": region, "courses": courses}
 
 
 def update_index(
@@ -134,11 +146,7 @@ def update_index(
 ) -> int:
     """Read-modify-write the region index under compare-and-swap; returns writes done."""
     for _ in range(10):
-        try:
-            data, etag = storage.read_with_etag("index.json")
-            index = json.loads(data)
-        except FileNotFoundError:
-            index, etag = {"region": region, "courses": {}}, None
+        index, etag = _read_index(storage, region)
         courses = index.setdefault("courses", {})
         if entry is None:
             courses.get(course, {}).pop(locale, None)
@@ -156,6 +164,17 @@ def update_index(
     raise TransientStorageError(
         "the region index kept changing under us; publish again", path=storage.describe("index.json")
     )
+
+
+def ensure_index(
+    storage: Storage, region: str, course: str, locale: str, pointer: dict[str, Any], manifest: Manifest
+) -> int:
+    """Bring the index entry up to the live pointer if an interrupted publish left it behind; writes done."""
+    index, _ = _read_index(storage, region)
+    entry = index.get("courses", {}).get(course, {}).get(locale)
+    if isinstance(entry, dict) and entry.get("version") == pointer["version"]:
+        return 0
+    return update_index(storage, region, course, locale, index_entry(pointer, manifest), pointer["updated"])
 
 
 def make_pointer(
@@ -209,36 +228,26 @@ def version_id(now: datetime, listing: str, after: str | None) -> str:
 
 
 def versions(storage: Storage, course: str, locale: str) -> list[str]:
+    """Every version id with a manifest, oldest first (keys that are not version ids are ignored)."""
     prefix = f"courses/{course}/{locale}/versions"
-    return sorted(key.rsplit("/", 1)[-1].removesuffix(".json") for key in storage.list(prefix) if key.endswith(".json"))
+    found = (key.rsplit("/", 1)[-1].removesuffix(".json") for key in storage.list(prefix) if key.endswith(".json"))
+    return sorted(v for v in found if is_version(v))
 
 
-def prune(
-    storage: Storage, course: str, locale: str, keep: int, grace_seconds: float = 3600.0
-) -> tuple[tuple[str, ...], int]:
-    """Drop versions beyond the newest ``keep`` (never the live or previous one),
-    then the objects no kept version of any course in the region uses and that
-    are older than ``grace_seconds`` (younger ones may belong to a publish
-    still under way elsewhere)."""
-    pointer, _ = read_pointer(storage, course, locale)
-    protected = {pointer.get("version"), pointer.get("previous")} if pointer else set()
-    all_versions = versions(storage, course, locale)
-    doomed = [v for v in all_versions[: max(0, len(all_versions) - keep)] if v not in protected]
-    for v in doomed:
-        storage.delete(manifest_key(course, locale, v))
-    if not doomed:
-        return (), 0
-    used: set[str] = set()
-    for key in storage.list("courses"):
-        if "/versions/" in key and key.endswith(".json"):
-            used.update(f.sha256 for f in Manifest.from_bytes(storage.read_bytes(key)).files)
-    deleted = 0
-    cutoff = time.time() - grace_seconds
-    for key, modified in storage.list_with_times("objects/sha256"):
-        if key.rsplit("/", 1)[-1] not in used and modified <= cutoff:
-            storage.delete(key)
-            deleted += 1
-    return tuple(doomed), deleted
+def pending_version(storage: Storage, course: str, locale: str, after: str | None, manifest: Manifest) -> str | None:
+    """A version written by an interrupted publish of exactly this content (newer than
+    the live one, never pointed at): a rerun adopts it instead of making another."""
+    newer = [v for v in versions(storage, course, locale) if after is None or v > after]
+    if not newer:
+        return None
+    try:
+        found = read_manifest(storage, course, locale, newer[-1])
+    except (LocalizeError, FileNotFoundError):
+        return None
+    same = (found.files, found.catalog_sha256, found.build_key, found.previous, found.source_revision) == (
+        manifest.files, manifest.catalog_sha256, manifest.build_key, manifest.previous, manifest.source_revision,
+    )  # fmt: skip
+    return found.version if same else None
 
 
 def rollback(storage: Storage, region: str, course: str, locale: str, to: str | None = None) -> tuple[str, str]:
@@ -256,17 +265,20 @@ def rollback(storage: Storage, region: str, course: str, locale: str, to: str | 
         raise ConfigError(
             f"no version {target!r} of {course}/{locale} in {region!r} (versions: {', '.join(available) or 'none'})"
         )
-    manifest_bytes = storage.read_bytes(manifest_key(course, locale, target))
+    key = manifest_key(course, locale, target)
+    manifest_bytes = read_limited(storage, key, MAX_MANIFEST_BYTES)
+    manifest = Manifest.from_bytes(
+        manifest_bytes, where=storage.describe(key), course=course, locale=locale, version=target
+    )
+    missing = [f.path for f in manifest.files if not storage.exists(object_key(f.sha256))]
+    if missing:
+        raise IntegrityError(
+            f"version {target} lacks {len(missing)} objects (first: {missing[0]}); not rolling back to it",
+            path=storage.describe(key),
+        )
     new_pointer = make_pointer(course, locale, target, manifest_bytes, pointer["version"], datetime.now(UTC))
     swap_pointer(storage, course, locale, new_pointer, etag)
-    update_index(
-        storage,
-        region,
-        course,
-        locale,
-        index_entry(new_pointer, Manifest.from_bytes(manifest_bytes)),
-        new_pointer["updated"],
-    )
+    update_index(storage, region, course, locale, index_entry(new_pointer, manifest), new_pointer["updated"])
     return pointer["version"], target
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -19,19 +20,18 @@ from localize.catalogs.po import write_po
 from localize.catalogs.stats import catalog_stats, format_share
 from localize.catalogs.workspace import Workspace
 from localize.config import Config
-from localize.errors import ConfigError, PreconditionFailed
+from localize.errors import ConfigError, PreconditionFailed, TransientStorageError
 from localize.locales import check_locale
 from localize.model import Catalog
 from localize.regions.bundle import Bundle, build_key, make_bundle, source_revision
+from localize.regions.checkpoints import checkpoint
+from localize.regions.gc import LEASE_TTL_SECONDS, prune, wait_for_gc, write_lease
 from localize.regions.layout import (
-    FileRecord,
-    Manifest,
     content_type,
+    ensure_index,
     index_entry,
     make_pointer,
-    manifest_key,
-    object_key,
-    prune,
+    pending_version,
     read_manifest,
     read_pointer,
     region_storage,
@@ -39,8 +39,9 @@ from localize.regions.layout import (
     update_index,
     version_id,
 )
+from localize.regions.schema import MAX_MANIFEST_BYTES, FileRecord, Manifest, manifest_key, object_key, read_limited
 from localize.storage.base import Storage
-from localize.storage.sources import open_source
+from localize.storage.courses import open_source
 
 __all__ = ["PublishResult", "publish", "publish_bundle"]
 
@@ -80,75 +81,113 @@ def publish_bundle(
     build_key: str = "",
     gc_grace_seconds: float = 3600.0,
 ) -> PublishResult:
-    """Upload what is missing, write the manifest, swap the pointer."""
+    """Upload what is missing, write the manifest, swap the pointer, prune.
+
+    Steps (each ends at a :func:`checkpoint`): write a lease naming every object
+    of the new version, wait for any garbage collector holding the region's
+    lock, list what the region has, stream up what it lacks, write the
+    manifest (or adopt the one an interrupted run of the same content wrote),
+    swap the pointer, update the index, drop the lease, prune."""
     now = now or datetime.now(UTC)
     catalog_sha = hashlib.sha256(write_po(catalog).encode("utf-8")).hexdigest()
     records = tuple(
-        FileRecord(path, hashlib.sha256(data).hexdigest(), len(data), content_type(path))
-        for path, data in sorted(bundle.files.items())
+        FileRecord(path, built.sha256, built.size, content_type(path)) for path, built in sorted(bundle.files.items())
     )
     pointer, etag = read_pointer(storage, course, locale)
     current: Manifest | None = None
     if pointer is not None:
         current = read_manifest(storage, course, locale, pointer["version"])
         if current.files == records and current.catalog_sha256 == catalog_sha:
+            if not dry_run:
+                ensure_index(storage, region, course, locale, pointer, current)
+            pruned, deleted = ((), 0) if dry_run else prune(storage, course, locale, keep_versions, gc_grace_seconds)
             return PublishResult(
-                region,
-                course,
-                locale,
-                current.version,
-                False,
+                region, course, locale, current.version, False,
                 f"unchanged since version {current.version}; nothing uploaded",
-            )
-    existing = {key.rsplit("/", 1)[-1] for key in storage.list("objects/sha256")}
-    missing: dict[str, FileRecord] = {}
-    for r in records:
-        if r.sha256 not in existing:
-            missing.setdefault(r.sha256, r)
-    if dry_run:
-        return PublishResult(
-            region, course, locale, None, False,
-            f"would upload {len(missing)} objects ({sum(r.size for r in missing.values())} bytes), a manifest and the pointer",
-            dry_run=True, would_upload=tuple(sorted(r.path for r in missing.values())),
-            uploaded_bytes=sum(r.size for r in missing.values()), uploaded_objects=len(missing),
-        )  # fmt: skip
-    uploaded_bytes = 0
-    for sha, record in missing.items():
-        storage.put(object_key(sha), bundle.files[record.path], content_type=record.content_type)
-        uploaded_bytes += record.size
-        if on_upload is not None:
-            on_upload(record.path, record.size)
-    listing = hashlib.sha256(
-        "".join(f"{r.path}\0{r.sha256}\n" for r in records).encode() + catalog_sha.encode()
-    ).hexdigest()
-    version = version_id(now, listing, current.version if current else None)
-    manifest = Manifest(
-        course=course,
-        locale=locale,
-        version=version,
-        source_revision=bundle.source_revision,
-        catalog_sha256=catalog_sha,
-        tool_version=__version__,
-        created=now.isoformat(timespec="seconds"),
-        files=records,
-        stats=stats or {},
-        qa=qa or {},
-        pages_in_source_language=bundle.pages_in_source_language,
-        omitted=bundle.omitted,
-        previous=current.version if current else None,
-        build_key=build_key,
-    )
-    manifest_bytes = manifest.to_bytes()
-    # the same version (same second, same content) may be there already: that is fine
-    with contextlib.suppress(PreconditionFailed):
-        storage.put(
-            manifest_key(course, locale, version), manifest_bytes, content_type="application/json", if_none_match=True
+                pruned_versions=pruned, deleted_objects=deleted,
+            )  # fmt: skip
+    started = time.monotonic()
+    lease = None if dry_run else write_lease(storage, course, locale, {r.sha256 for r in records})
+    try:
+        checkpoint("publish:lease-written")
+        if not dry_run:
+            wait_for_gc(storage)
+        existing = {key.rsplit("/", 1)[-1] for key in storage.list("objects/sha256")}
+        missing: dict[str, FileRecord] = {}
+        for r in records:
+            if r.sha256 not in existing:
+                missing.setdefault(r.sha256, r)
+        checkpoint("publish:reuse-checked")
+        if dry_run:
+            return PublishResult(
+                region, course, locale, None, False,
+                f"would upload {len(missing)} objects ({sum(r.size for r in missing.values())} bytes), a manifest and the pointer",
+                dry_run=True, would_upload=tuple(sorted(r.path for r in missing.values())),
+                uploaded_bytes=sum(r.size for r in missing.values()), uploaded_objects=len(missing),
+            )  # fmt: skip
+        uploaded_bytes = 0
+        for sha, record in missing.items():
+            with bundle.open(record.path) as stream:
+                storage.upload(object_key(sha), stream, content_type=record.content_type)
+            uploaded_bytes += record.size
+            checkpoint("publish:object-uploaded")
+            if on_upload is not None:
+                on_upload(record.path, record.size)
+        checkpoint("publish:objects-uploaded")
+        listing = hashlib.sha256(
+            "".join(f"{r.path}\0{r.sha256}\n" for r in records).encode() + catalog_sha.encode()
+        ).hexdigest()
+        version = version_id(now, listing, current.version if current else None)
+        manifest = Manifest(
+            course=course,
+            locale=locale,
+            version=version,
+            source_revision=bundle.source_revision,
+            catalog_sha256=catalog_sha,
+            tool_version=__version__,
+            created=now.isoformat(timespec="seconds"),
+            files=records,
+            stats=stats or {},
+            qa=qa or {},
+            pages_in_source_language=bundle.pages_in_source_language,
+            omitted=bundle.omitted,
+            previous=current.version if current else None,
+            build_key=build_key,
         )
-    new_pointer = make_pointer(course, locale, version, manifest_bytes, current.version if current else None, now)
-    swap_pointer(storage, course, locale, new_pointer, etag)
-    writes = 2 + update_index(
-        storage, region, course, locale, index_entry(new_pointer, manifest), now.isoformat(timespec="seconds")
-    )
+        adopted = pending_version(storage, course, locale, current.version if current else None, manifest)
+        if adopted is not None:
+            # an interrupted run of this very content wrote its manifest: finish that version
+            version = adopted
+            manifest_bytes = read_limited(storage, manifest_key(course, locale, version), MAX_MANIFEST_BYTES)
+            manifest = Manifest.from_bytes(
+                manifest_bytes, where=storage.describe(manifest_key(course, locale, version))
+            )
+        else:
+            manifest_bytes = manifest.to_bytes()
+            # the same version (same millisecond, same content) may be there already: that is fine
+            with contextlib.suppress(PreconditionFailed):
+                storage.put(
+                    manifest_key(course, locale, version),
+                    manifest_bytes,
+                    content_type="application/json",
+                    if_none_match=True,
+                )
+        checkpoint("publish:manifest-written")
+        if time.monotonic() - started > LEASE_TTL_SECONDS / 2:
+            raise TransientStorageError(
+                "this publish took so long that its lease may have expired; nothing was switched, publish again",
+                path=storage.describe(manifest_key(course, locale, version)),
+            )
+        new_pointer = make_pointer(course, locale, version, manifest_bytes, current.version if current else None, now)
+        swap_pointer(storage, course, locale, new_pointer, etag)
+        checkpoint("publish:pointer-swapped")
+        writes = 2 + update_index(
+            storage, region, course, locale, index_entry(new_pointer, manifest), now.isoformat(timespec="seconds")
+        )
+        checkpoint("publish:index-updated")
+    finally:
+        if lease is not None:
+            storage.delete(lease)  # the manifest names the objects from here on (or the publish failed)
     pruned, deleted = prune(storage, course, locale, keep_versions, gc_grace_seconds)
     return PublishResult(
         region, course, locale, version, True,
@@ -191,60 +230,69 @@ def publish(
     bundles: dict[tuple[float, str], Bundle] = {}
     revision = source_revision(src)
     catalog_sha = hashlib.sha256(write_po(catalog).encode("utf-8")).hexdigest()
-    for r in regions:
-        if locale not in r.locales:
-            raise ConfigError(f"region {r.name!r} does not serve {locale} (its locales: {', '.join(r.locales)})")
-        if words_percent < r.min_translated:
-            results.append(
-                PublishResult(
-                    r.name,
-                    course,
-                    locale,
-                    None,
-                    False,
-                    f"only {format_share(words_percent)} of words translated ({format_share(stats.translated_percent)} "
-                    f"of entries); region {r.name} publishes from {r.min_translated:g} % of words",
-                )
-            )
-            continue
-        key = (r.page_threshold, r.below_threshold)
-        storage = region_storage(r, config)
-        inputs = build_key(revision, catalog_sha, locale, config.workspace.source_locale, *key)
-        pointer, _ = read_pointer(storage, course, locale)
-        if pointer is not None and not dry_run:
-            live = read_manifest(storage, course, locale, pointer["version"])
-            if live.build_key == inputs:
-                # same pages, same catalog, same tool, same policy: nothing to build or upload
+    try:
+        for r in regions:
+            if locale not in r.locales:
+                raise ConfigError(f"region {r.name!r} does not serve {locale} (its locales: {', '.join(r.locales)})")
+            if words_percent < r.min_translated:
                 results.append(
                     PublishResult(
                         r.name,
                         course,
                         locale,
-                        live.version,
+                        None,
                         False,
-                        f"unchanged since version {live.version}; nothing uploaded",
+                        f"only {format_share(words_percent)} of words translated ({format_share(stats.translated_percent)} "
+                        f"of entries); region {r.name} publishes from {r.min_translated:g} % of words",
                     )
                 )
                 continue
-        if key not in bundles:
-            bundles[key] = make_bundle(
-                src, catalog, locale, source_locale=config.workspace.source_locale,
-                page_threshold=r.page_threshold, below_threshold=r.below_threshold, revision=revision,
-            )  # fmt: skip
-        result = publish_bundle(
-            storage,
-            r.name,
-            course,
-            locale,
-            bundles[key],
-            catalog,
-            stats=stats_dict,
-            qa=qa,
-            keep_versions=r.keep_versions,
-            dry_run=dry_run,
-            on_upload=on_upload,
-            build_key=inputs,
-            gc_grace_seconds=r.gc_grace_seconds,
-        )
-        results.append(result)
+            key = (r.page_threshold, r.below_threshold)
+            storage = region_storage(r, config)
+            inputs = build_key(revision, catalog_sha, locale, config.workspace.source_locale, *key)
+            pointer, _ = read_pointer(storage, course, locale)
+            if pointer is not None and not dry_run:
+                live = read_manifest(storage, course, locale, pointer["version"])
+                if live.build_key == inputs:
+                    # same pages, same catalog, same tool, same policy: nothing to build or upload
+                    # (but finish the index update and prune an interrupted run may have left)
+                    ensure_index(storage, r.name, course, locale, pointer, live)
+                    pruned, deleted = prune(storage, course, locale, r.keep_versions, r.gc_grace_seconds)
+                    results.append(
+                        PublishResult(
+                            r.name,
+                            course,
+                            locale,
+                            live.version,
+                            False,
+                            f"unchanged since version {live.version}; nothing uploaded",
+                            pruned_versions=pruned,
+                            deleted_objects=deleted,
+                        )
+                    )
+                    continue
+            if key not in bundles:
+                bundles[key] = make_bundle(
+                    src, catalog, locale, source_locale=config.workspace.source_locale,
+                    page_threshold=r.page_threshold, below_threshold=r.below_threshold, revision=revision,
+                )  # fmt: skip
+            result = publish_bundle(
+                storage,
+                r.name,
+                course,
+                locale,
+                bundles[key],
+                catalog,
+                stats=stats_dict,
+                qa=qa,
+                keep_versions=r.keep_versions,
+                dry_run=dry_run,
+                on_upload=on_upload,
+                build_key=inputs,
+                gc_grace_seconds=r.gc_grace_seconds,
+            )
+            results.append(result)
+    finally:
+        for bundle in bundles.values():
+            bundle.close()
     return results

@@ -21,16 +21,28 @@ import hashlib
 import json
 import os
 import shutil
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol
+from typing import IO, Any, cast
 
-from localize.errors import IntegrityError, LocalizeError, PermanentStorageError, TransientStorageError
-from localize.regions.layout import Manifest, object_key, pointer_key
-from localize.storage.base import check_key
-from localize.storage.locations import open_storage
+from localize.errors import IntegrityError, LocalizeError
+from localize.regions.checkpoints import checkpoint
+from localize.regions.remote import Remote, open_remote
+from localize.regions.schema import (
+    MAX_INDEX_BYTES,
+    MAX_MANIFEST_BYTES,
+    MAX_POINTER_BYTES,
+    Manifest,
+    check_names,
+    is_version,
+    object_key,
+    parse_json,
+    pointer_key,
+    validate_index,
+    validate_pointer,
+)
+from localize.storage.base import TooLarge, check_key
 
 __all__ = [
     "IntegrityError",
@@ -44,62 +56,26 @@ __all__ = [
 ]
 
 
-class Remote(Protocol):
-    def read(self, key: str) -> bytes: ...
+class _HashingFile:
+    """A file being written, its sha256 and size computed on the way."""
 
-    def describe(self, key: str = "") -> str: ...
+    def __init__(self, f: IO[bytes]) -> None:
+        self.f = f
+        self.h = hashlib.sha256()
+        self.size = 0
 
+    def write(self, block: bytes) -> int:
+        self.h.update(block)
+        self.size += len(block)
+        return self.f.write(block)
 
-class _StorageRemote:
-    def __init__(self, location: str, endpoint_url: str | None = None) -> None:
-        self.storage = open_storage(location, endpoint_url=endpoint_url)
+    def seek(self, offset: int, whence: int = 0) -> int:
+        return self.f.seek(offset, whence)
 
-    def read(self, key: str) -> bytes:
-        return self.storage.read_bytes(key)
-
-    def describe(self, key: str = "") -> str:
-        return self.storage.describe(key)
-
-
-class _HttpRemote:
-    """A public bucket or CDN: plain HTTPS GETs, retried on 5xx and dropped connections."""
-
-    def __init__(self, base_url: str) -> None:
-        import httpx
-
-        self.base = base_url.rstrip("/")
-        self.client = httpx.Client(timeout=30.0, follow_redirects=True, transport=httpx.HTTPTransport(retries=3))
-
-    def describe(self, key: str = "") -> str:
-        return f"{self.base}/{key}" if key else self.base
-
-    def read(self, key: str) -> bytes:
-        import httpx
-
-        url = self.describe(check_key(key))
-        error = ""
-        for attempt in range(4):
-            try:
-                response = self.client.get(url)
-            except httpx.HTTPError as e:
-                error = type(e).__name__
-            else:
-                if response.status_code == 404:
-                    raise FileNotFoundError(url)
-                if response.status_code < 300:
-                    return response.content
-                error = f"HTTP {response.status_code}"
-                if response.status_code < 500:
-                    break
-            time.sleep(0.3 * 2**attempt)
-        kind = PermanentStorageError if error.startswith("HTTP 4") else TransientStorageError
-        raise kind(f"download failed: {error}", path=url)
-
-
-def open_remote(location: str, endpoint_url: str | None = None) -> Remote:
-    if location.startswith(("http://", "https://")):
-        return _HttpRemote(location)
-    return _StorageRemote(location, endpoint_url)
+    def truncate(self, size: int | None = None) -> int:
+        if size in (None, 0) and self.f.tell() == 0:
+            self.h, self.size = hashlib.sha256(), 0
+        return self.f.truncate(size)
 
 
 @dataclass(frozen=True)
@@ -135,10 +111,14 @@ def _state_dir(dest: Path, course: str, locale: str) -> Path:
 
 
 def _read_state(state_dir: Path) -> dict[str, Any]:
+    """The mirror's record of its live and previous version ({} when absent or unreadable)."""
     try:
-        return dict(json.loads((state_dir / "state.json").read_text()))
-    except FileNotFoundError:
+        state = json.loads((state_dir / "state.json").read_text())
+    except (OSError, ValueError):
         return {}
+    if not isinstance(state, dict):
+        return {}
+    return {k: v for k, v in state.items() if k in ("current", "previous") and is_version(v)}
 
 
 def live_version(dest: str | os.PathLike[str], course: str, locale: str) -> str | None:
@@ -161,6 +141,55 @@ def _switch(dest: Path, course: str, locale: str, version: str) -> None:
     os.replace(tmp, link)
 
 
+def _complete(folder: Path, manifest: Manifest) -> bool:
+    """Whether ``folder`` holds exactly the manifest's files with their sha256."""
+    wanted = {f.path for f in manifest.files}
+    present = {p.relative_to(folder).as_posix() for p in folder.rglob("*") if p.is_file() or p.is_symlink()}
+    if present != wanted:
+        return False
+    return all(
+        not (folder / f.path).is_symlink()
+        and (folder / f.path).stat().st_size == f.size
+        and _sha256_file(folder / f.path) == f.sha256
+        for f in manifest.files
+    )
+
+
+def _read_pointer_and_manifest(remote: Remote, course: str, locale: str) -> tuple[str, bytes, Manifest]:
+    key = pointer_key(course, locale)
+    try:
+        raw = parse_json(remote.read(key, MAX_POINTER_BYTES), "pointer", remote.describe(key))
+    except FileNotFoundError:
+        raise LocalizeError(f"{course}/{locale} is not published at {remote.describe()}") from None
+    except TooLarge:
+        raise IntegrityError(
+            f"the pointer is larger than {MAX_POINTER_BYTES} bytes; not using it", path=remote.describe(key)
+        ) from None
+    pointer = validate_pointer(raw, remote.describe(key), course, locale)
+    version = str(pointer["version"])
+    try:
+        manifest_bytes = remote.read(pointer["manifest"], MAX_MANIFEST_BYTES)
+    except FileNotFoundError:
+        raise IntegrityError(
+            f"the manifest of live version {version} is missing; not switching",
+            path=remote.describe(pointer["manifest"]),
+        ) from None
+    except TooLarge:
+        raise IntegrityError(
+            f"the manifest is larger than {MAX_MANIFEST_BYTES} bytes; not using it",
+            path=remote.describe(pointer["manifest"]),
+        ) from None
+    if hashlib.sha256(manifest_bytes).hexdigest() != pointer["manifest_sha256"]:
+        raise IntegrityError(
+            f"the manifest of version {version} does not match its pointer; not switching",
+            path=remote.describe(pointer["manifest"]),
+        )
+    manifest = Manifest.from_bytes(
+        manifest_bytes, where=remote.describe(pointer["manifest"]), course=course, locale=locale, version=version
+    )
+    return version, manifest_bytes, manifest
+
+
 def pull(
     location: str,
     course: str,
@@ -172,86 +201,49 @@ def pull(
     progress: Callable[[str, int], None] | None = None,
     on_file: Callable[[str], None] | None = None,
 ) -> PullResult:
-    """Bring DIR/COURSE/LL to the region's live version of the course."""
+    """Bring DIR/COURSE/LL to the region's live version of the course.
+
+    Everything the region says is validated first (pointer and manifest
+    schema, the manifest's sha256); objects stream to disk with their sha256
+    computed on the way and no more bytes than the manifest records accepted.
+    Steps end at checkpoints: ``pull:object-downloaded`` (each file),
+    ``pull:staged``, ``pull:switched``, ``pull:local-pruned``."""
+    check_names(course, locale)
     remote = remote or open_remote(location, endpoint_url)
     dest_dir = Path(dest)
     state_dir = _state_dir(dest_dir, course, locale)
-    try:
-        pointer = json.loads(remote.read(pointer_key(course, locale)))
-    except FileNotFoundError:
-        raise LocalizeError(f"{course}/{locale} is not published at {remote.describe()}") from None
-    version = str(pointer["version"])
-    check_key(version)
-    manifest_bytes = remote.read(pointer["manifest"])
-    if hashlib.sha256(manifest_bytes).hexdigest() != pointer.get("manifest_sha256"):
-        raise IntegrityError(
-            f"the manifest of version {version} does not match its pointer; not switching",
-            path=remote.describe(pointer["manifest"]),
-        )
-    manifest = Manifest.from_bytes(manifest_bytes)
+    version, manifest_bytes, manifest = _read_pointer_and_manifest(remote, course, locale)
     state = _read_state(state_dir)
     current = state.get("current")
     link = dest_dir / course / locale
-    if current == version and (state_dir / version).is_dir() and link.is_symlink():
+    final = state_dir / version
+    if current == version and final.is_dir() and link.is_symlink():
+        _prune_local(state_dir, {version, state.get("previous")})
         return PullResult(
             course, locale, version, False, f"already at version {version}", previous=state.get("previous")
         )
-    current_files: dict[str, str] = {}
-    if current and (state_dir / "manifests" / f"{current}.json").is_file():
-        old = Manifest.from_bytes((state_dir / "manifests" / f"{current}.json").read_bytes())
-        current_files = {f.path: f.sha256 for f in old.files}
-    staging = state_dir / f".staging-{version}"
-    staging.mkdir(parents=True, exist_ok=True)
     downloaded = downloaded_bytes = reused = 0
-    for record in manifest.files:
-        target = staging / check_key(record.path)
-        if target.is_file() and target.stat().st_size == record.size and _sha256_file(target) == record.sha256:
-            reused += 1  # already staged by an interrupted pull
-            continue
-        live_copy = state_dir / str(current) / record.path if current else None
-        if live_copy is not None and current_files.get(record.path) == record.sha256 and live_copy.is_file():
-            target.parent.mkdir(parents=True, exist_ok=True)
-            try:
-                if target.exists():
-                    target.unlink()
-                os.link(live_copy, target)
-            except OSError:
-                shutil.copy2(live_copy, target)
-            reused += 1
-            continue
-        data = remote.read(object_key(record.sha256))
-        actual = hashlib.sha256(data).hexdigest()
-        if actual != record.sha256:
-            raise IntegrityError(
-                f"{record.path}: expected sha256 {record.sha256}, got {actual}; the region's copy is damaged or was "
-                f"tampered with; not switching (the live version stays {current or 'none'})",
-                path=remote.describe(object_key(record.sha256)),
-            )
-        _write_atomic(target, data)
-        downloaded += 1
-        downloaded_bytes += len(data)
-        if progress is not None:
-            progress(record.path, len(data))
-        if on_file is not None:
-            on_file(record.path)
-    wanted = {check_key(f.path) for f in manifest.files}
-    for path in sorted(staging.rglob("*"), reverse=True):
-        rel = path.relative_to(staging).as_posix()
-        if path.is_file() and rel not in wanted:
-            path.unlink()
-        elif path.is_dir() and not any(path.iterdir()):
-            path.rmdir()
+    if final.is_dir() and _complete(final, manifest):
+        reused = len(manifest.files)  # an interrupted pull staged (and maybe switched to) it already
+    else:
+        if final.is_dir():
+            if link.is_symlink() and link.resolve() == final.resolve():
+                raise IntegrityError(f"the live folder {final} does not match its manifest; repair it by hand")
+            shutil.rmtree(final)
+        downloaded, downloaded_bytes, reused = _stage(
+            remote, state_dir, version, manifest, current, progress=progress, on_file=on_file
+        )
+        os.replace(state_dir / f".staging-{version}", final)
+    checkpoint("pull:staged")
     _write_atomic(state_dir / "manifests" / f"{version}.json", manifest_bytes)
-    final = state_dir / version
-    if final.exists():
-        shutil.rmtree(final)
-    os.replace(staging, final)
     _switch(dest_dir, course, locale, version)
+    checkpoint("pull:switched")
     previous = current if current != version else state.get("previous")
     _write_atomic(
         state_dir / "state.json", (json.dumps({"current": version, "previous": previous}, indent=2) + "\n").encode()
     )
     _prune_local(state_dir, {version, previous})
+    checkpoint("pull:local-pruned")
     return PullResult(
         course, locale, version, True,
         f"switched to version {version}: {downloaded} files downloaded ({downloaded_bytes} bytes), {reused} reused",
@@ -259,19 +251,114 @@ def pull(
     )  # fmt: skip
 
 
-def _prune_local(state_dir: Path, keep: set[str | None]) -> None:
-    for child in state_dir.iterdir():
+def _stage(
+    remote: Remote,
+    state_dir: Path,
+    version: str,
+    manifest: Manifest,
+    current: str | None,
+    *,
+    progress: Callable[[str, int], None] | None,
+    on_file: Callable[[str], None] | None,
+) -> tuple[int, int, int]:
+    """Fill .staging-VERSION with the manifest's files; (downloaded, bytes, reused)."""
+    current_files: dict[str, str] = {}
+    old_manifest = state_dir / "manifests" / f"{current}.json"
+    if current and old_manifest.is_file():
+        try:
+            old = Manifest.from_bytes(old_manifest.read_bytes(), where=str(old_manifest))
+            current_files = {f.path: f.sha256 for f in old.files}
+        except LocalizeError:
+            current_files = {}  # nothing of the live version is reused then
+    staging = state_dir / f".staging-{version}"
+    staging.mkdir(parents=True, exist_ok=True)
+    downloaded = downloaded_bytes = reused = 0
+    for record in manifest.files:
+        target = staging / record.path
         if (
-            child.is_dir()
-            and child.name not in keep
-            and child.name not in ("manifests",)
-            and not child.name.startswith(".staging-")
+            target.is_file()
+            and not target.is_symlink()
+            and target.stat().st_size == record.size
+            and _sha256_file(target) == record.sha256
         ):
+            reused += 1  # already staged by an interrupted pull
+            continue
+        live_copy = state_dir / str(current) / record.path if current else None
+        if (
+            live_copy is not None
+            and current_files.get(record.path) == record.sha256
+            and live_copy.is_file()
+            and not live_copy.is_symlink()
+        ):
+            target.parent.mkdir(parents=True, exist_ok=True)
+            try:
+                if target.exists() or target.is_symlink():
+                    target.unlink()
+                os.link(live_copy, target)
+            except OSError:
+                shutil.copy2(live_copy, target)
+            reused += 1
+            continue
+        _download_object(remote, record.path, record.sha256, record.size, target, current)
+        downloaded += 1
+        downloaded_bytes += record.size
+        checkpoint("pull:object-downloaded")
+        if progress is not None:
+            progress(record.path, record.size)
+        if on_file is not None:
+            on_file(record.path)
+    wanted = {f.path for f in manifest.files}
+    for path in sorted(staging.rglob("*"), reverse=True):
+        rel = path.relative_to(staging).as_posix()
+        if (path.is_file() or path.is_symlink()) and rel not in wanted:
+            path.unlink()
+        elif path.is_dir() and not path.is_symlink() and not any(path.iterdir()):
+            path.rmdir()
+    return downloaded, downloaded_bytes, reused
+
+
+def _download_object(remote: Remote, path: str, sha256: str, size: int, target: Path, current: str | None) -> None:
+    """Stream one object to ``target`` (via a .part file), checking size and sha256 on the way."""
+    key = object_key(sha256)
+    where = remote.describe(key)
+    stays = f"not switching (the live version stays {current or 'none'})"
+    target.parent.mkdir(parents=True, exist_ok=True)
+    part = target.with_name(f".{target.name}.part")
+    try:
+        with part.open("w+b") as f:
+            writer = _HashingFile(f)
+            try:
+                remote.download(key, cast(IO[bytes], writer), size)
+            except TooLarge:
+                raise IntegrityError(
+                    f"{path}: the region's object is larger than the {size} bytes the manifest records; {stays}",
+                    path=where,
+                ) from None
+            except FileNotFoundError:
+                raise IntegrityError(f"{path}: the region lacks this object; {stays}", path=where) from None
+        actual = writer.h.hexdigest()
+        if writer.size != size or actual != sha256:
+            raise IntegrityError(
+                f"{path}: expected sha256 {sha256}, got {actual}; the region's copy is damaged or was "
+                f"tampered with; {stays}",
+                path=where,
+            )
+        if target.is_symlink() or target.exists():
+            target.unlink()
+        os.replace(part, target)
+    finally:
+        part.unlink(missing_ok=True)
+
+
+def _prune_local(state_dir: Path, keep: set[str | None]) -> None:
+    """Drop version folders and manifests other than ``keep`` (only names that are version ids)."""
+    for child in state_dir.iterdir():
+        if child.is_dir() and not child.is_symlink() and is_version(child.name) and child.name not in keep:
             shutil.rmtree(child)
     manifests = state_dir / "manifests"
     if manifests.is_dir():
         for m in manifests.iterdir():
-            if m.stem not in keep:
+            if m.suffix == ".json" and is_version(m.stem) and m.stem not in keep:
                 m.unlink()
 
 
@@ -296,9 +383,14 @@ def pull_all(
     """Every course and locale in the region index; one failure does not stop the others."""
     remote = open_remote(location, endpoint_url)
     try:
-        index = json.loads(remote.read("index.json"))
+        data = remote.read("index.json", MAX_INDEX_BYTES)
     except FileNotFoundError:
         raise LocalizeError(f"no region index at {remote.describe('index.json')}") from None
+    except TooLarge:
+        raise IntegrityError(
+            f"the region index is larger than {MAX_INDEX_BYTES} bytes; not using it", path=remote.describe("index.json")
+        ) from None
+    index = validate_index(parse_json(data, "region index", remote.describe("index.json")))
     results: list[PullResult | LocalizeError] = []
     for course, locales in sorted(index.get("courses", {}).items()):
         for locale in sorted(locales):

@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import errno
 import os
+import shutil
 import stat
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Protocol, runtime_checkable
+from typing import IO, Protocol, runtime_checkable
 
 from localize.errors import (
     PermanentStorageError,
@@ -23,10 +24,13 @@ from localize.errors import (
 )
 
 __all__ = [
+    "CHUNK",
     "LocalStorage",
     "PreconditionFailed",
     "Storage",
+    "TooLarge",
     "check_key",
+    "copy_limited",
     "course_path_problem",
     "file_mode",
     "local_error",
@@ -40,6 +44,26 @@ def _key_problem(key: str) -> str | None:
     if ":" in parts[0]:
         return "':' in the first folder or file name reads as a drive letter or a URL scheme"
     return None
+
+
+CHUNK = 1 << 20  # streaming reads and writes move at most this much at a time
+
+
+class TooLarge(PermanentStorageError):
+    """An object is larger than the reader allowed (``max_bytes``); nothing more was read."""
+
+
+def copy_limited(src: IO[bytes], dest: IO[bytes], max_bytes: int | None, where: str) -> int:
+    """Copy ``src`` to ``dest`` in chunks; :class:`TooLarge` once more than ``max_bytes`` came."""
+    total = 0
+    while True:
+        block = src.read(CHUNK)
+        if not block:
+            return total
+        total += len(block)
+        if max_bytes is not None and total > max_bytes:
+            raise TooLarge(f"larger than the {max_bytes} bytes allowed here; stopped reading", path=where)
+        dest.write(block)
 
 
 def check_key(key: str) -> str:
@@ -130,6 +154,15 @@ class Storage(Protocol):
         Raises PreconditionFailed otherwise. Returns the new ETag."""
         ...
 
+    def download(self, key: str, dest: IO[bytes], *, max_bytes: int | None = None) -> int:
+        """Stream the object into ``dest`` (at most a chunk in memory); returns its size.
+        FileNotFoundError when it does not exist, :class:`TooLarge` past ``max_bytes``."""
+        ...
+
+    def upload(self, key: str, src: IO[bytes], *, content_type: str | None = None) -> None:
+        """Create or replace the object atomically from ``src``, streamed (multipart when large)."""
+        ...
+
     def list(self, prefix: str = "") -> Iterator[str]:
         """Keys under ``prefix``, sorted."""
         ...
@@ -173,6 +206,31 @@ class LocalStorage:
             try:
                 with os.fdopen(fd, "wb") as f:
                     f.write(data)
+                os.chmod(tmp, file_mode(target))
+                os.replace(tmp, target)
+            except BaseException:
+                Path(tmp).unlink(missing_ok=True)
+                raise
+        except OSError as e:
+            raise local_error(e, "cannot write", str(target)) from e
+
+    def download(self, key: str, dest: IO[bytes], *, max_bytes: int | None = None) -> int:
+        try:
+            with self.path(key).open("rb") as f:
+                return copy_limited(f, dest, max_bytes, self.describe(key))
+        except FileNotFoundError:
+            raise
+        except OSError as e:
+            raise local_error(e, "cannot read", self.describe(key)) from e
+
+    def upload(self, key: str, src: IO[bytes], *, content_type: str | None = None) -> None:
+        target = self.path(key)
+        try:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+            try:
+                with os.fdopen(fd, "wb") as f:
+                    shutil.copyfileobj(src, f, CHUNK)
                 os.chmod(tmp, file_mode(target))
                 os.replace(tmp, target)
             except BaseException:

@@ -12,7 +12,8 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from typing import Any, TypeVar
 
-from localize.storage.sources import Source, open_source
+from localize.storage.courses import open_source
+from localize.storage.sources import Source
 
 __all__ = ["default_jobs", "map_pages"]
 

@@ -12,15 +12,17 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
-from typing import Any
+from typing import IO, Any
 from urllib.parse import urlsplit
 
 from localize.errors import PermanentStorageError, PreconditionFailed, StorageError, TransientStorageError
-from localize.storage.base import check_key
+from localize.storage.base import CHUNK, TooLarge, check_key
 
 __all__ = ["PreconditionFailed", "S3Location", "S3Storage", "client_for", "parse_s3_url"]
 
 MAX_ATTEMPTS = 5
+MULTIPART_THRESHOLD = 64 * 1024 * 1024  # larger uploads go in parts of MULTIPART_CHUNK, two at a time
+MULTIPART_CHUNK = 8 * 1024 * 1024  # at most two parts are read into memory at a time
 
 
 class S3Location:
@@ -119,6 +121,61 @@ class S3Storage:
             raise self._error(e, "read", key) from e
         except BotoCoreError as e:
             raise self._error(e, "read", key) from e
+
+    def download(self, key: str, dest: IO[bytes], *, max_bytes: int | None = None) -> int:
+        """Stream the object into ``dest`` a chunk at a time (never whole in memory)."""
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        try:
+            response = self.client.get_object(Bucket=self.location.bucket, Key=self._key(key))
+            length = response.get("ContentLength")
+            if max_bytes is not None and isinstance(length, int) and length > max_bytes:
+                response["Body"].close()
+                raise TooLarge(
+                    f"larger than the {max_bytes} bytes allowed here ({length} bytes); not read",
+                    path=self.describe(key),
+                )
+            total = 0
+            for block in response["Body"].iter_chunks(CHUNK):
+                total += len(block)
+                if max_bytes is not None and total > max_bytes:
+                    response["Body"].close()
+                    raise TooLarge(
+                        f"larger than the {max_bytes} bytes allowed here; stopped reading", path=self.describe(key)
+                    )
+                dest.write(block)
+            return total
+        except ClientError as e:
+            if e.response.get("Error", {}).get("Code") in ("NoSuchKey", "404", "NotFound"):
+                raise FileNotFoundError(self.describe(key)) from None
+            raise self._error(e, "read", key) from e
+        except BotoCoreError as e:
+            raise self._error(e, "read", key) from e
+
+    def upload(self, key: str, src: IO[bytes], *, content_type: str | None = None) -> None:
+        """Stream ``src`` up: one PUT below MULTIPART_THRESHOLD, a multipart upload above
+        (S3 makes the object visible only when complete)."""
+        from boto3.s3.transfer import TransferConfig
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        config = TransferConfig(
+            multipart_threshold=MULTIPART_THRESHOLD,
+            multipart_chunksize=MULTIPART_CHUNK,
+            max_concurrency=2,
+            max_io_queue=4,
+            use_threads=True,
+        )
+        config.max_in_memory_upload_chunks = 2  # s3transfer reads parts of a stream into memory: 10 by default
+        extra = {"ContentType": content_type} if content_type else {}
+        try:
+            self.client.upload_fileobj(src, self.location.bucket, self._key(key), ExtraArgs=extra, Config=config)
+        except (ClientError, BotoCoreError) as e:
+            raise self._error(e, "write", key) from e
+        except Exception as e:  # boto3's transfer manager wraps failures in its own S3UploadFailedError
+            cause = e.__cause__ or e.__context__
+            if isinstance(cause, ClientError | BotoCoreError):
+                raise self._error(cause, "write", key) from e
+            raise self._error(e, "write", key) from e
 
     def write_bytes(self, key: str, data: bytes, *, content_type: str | None = None) -> None:
         self.put(key, data, content_type=content_type)

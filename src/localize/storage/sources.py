@@ -12,21 +12,27 @@ pull all see the same files.
 from __future__ import annotations
 
 import os
-import re
 import stat
+import tempfile
 import zipfile
 from pathlib import Path, PurePosixPath
-from typing import Protocol
-from urllib.robotparser import RobotFileParser
+from typing import IO, Protocol
 
-from localize.errors import SourceError, UnsafeArchiveError
+from localize.errors import SourceError, StorageError, UnsafeArchiveError
 from localize.storage.base import course_path_problem
 from localize.storage.locations import open_storage
 
-__all__ = ["PAGE_SUFFIXES", "FolderSource", "Source", "ZipSource", "course_paths", "is_page", "open_source"]
+__all__ = [
+    "MAX_ARCHIVE_BYTES", "MAX_ARCHIVE_MEMBERS", "MAX_COMPRESSION_RATIO",
+    "PAGE_SUFFIXES", "FolderSource", "S3Source", "Source", "ZipSource", "course_paths", "is_page",
+]  # fmt: skip
 
 PAGE_SUFFIXES = (".html", ".htm")
-MAX_MEMBER_BYTES = 512 * 1024 * 1024
+MAX_MEMBER_BYTES = 512 * 1024 * 1024  # a bigger member is skipped (reported)
+MAX_ARCHIVE_BYTES = 4 * 1024 * 1024 * 1024  # the members of one archive, uncompressed, together
+MAX_ARCHIVE_MEMBERS = 100_000
+MAX_COMPRESSION_RATIO = 100  # uncompressed / compressed, for members above RATIO_FLOOR bytes
+RATIO_FLOOR = 1024 * 1024
 
 
 def is_page(path: str) -> bool:
@@ -57,6 +63,10 @@ class Source(Protocol):
         ...
 
     def read(self, path: str) -> bytes: ...
+
+    def open(self, path: str) -> IO[bytes]:
+        """The file as a stream (large files never need to fit in memory); close it after use."""
+        ...
 
 
 class FolderSource:
@@ -94,6 +104,12 @@ class FolderSource:
         except OSError as e:
             raise SourceError(f"cannot read: {e.strerror}", path=str(self.root / path)) from e
 
+    def open(self, path: str) -> IO[bytes]:
+        try:
+            return (self.root / path).open("rb")
+        except OSError as e:
+            raise SourceError(f"cannot read: {e.strerror}", path=str(self.root / path)) from e
+
 
 def safe_member_name(name: str) -> str | None:
     """The member's relative path, or None if it could escape the target folder."""
@@ -117,9 +133,24 @@ class ZipSource:
         except (OSError, zipfile.BadZipFile) as e:
             raise SourceError(f"not a readable zip archive ({e})", path=self.location) from e
         members: dict[str, zipfile.ZipInfo] = {}
-        for info in self.zip.infolist():
+        infos = self.zip.infolist()
+        if len(infos) > MAX_ARCHIVE_MEMBERS:
+            raise SourceError(
+                f"the archive has {len(infos)} members, more than the {MAX_ARCHIVE_MEMBERS} a course may have",
+                path=self.location,
+            )
+        total = 0
+        for info in infos:
             if info.is_dir():
                 continue
+            # declared sizes bound what zipfile will inflate (it stops at file_size and checks the CRC)
+            if info.file_size > RATIO_FLOOR and info.file_size > MAX_COMPRESSION_RATIO * max(1, info.compress_size):
+                raise SourceError(
+                    f"archive member {info.filename!r} expands {info.file_size // max(1, info.compress_size)} times "
+                    f"({info.compress_size} bytes to {info.file_size}), more than the {MAX_COMPRESSION_RATIO}x a "
+                    "course file may; refusing the archive (a zip bomb?)",
+                    path=self.location,
+                )
             mode = info.external_attr >> 16
             name = safe_member_name(info.filename)
             if name is None or stat.S_ISLNK(mode):
@@ -134,6 +165,13 @@ class ZipSource:
                     SourceError(f"archive member {info.filename!r} is larger than 512 MiB; skipped", path=self.location)
                 )
                 continue
+            total += info.file_size
+            if total > MAX_ARCHIVE_BYTES:
+                raise SourceError(
+                    f"the archive expands to more than {MAX_ARCHIVE_BYTES} bytes at member {info.filename!r}; "
+                    "refusing it (a zip bomb?)",
+                    path=self.location,
+                )
             members[name] = info
         # OCW offline archives hold one top folder: the course
         tops = {n.split("/", 1)[0] for n in members}
@@ -149,6 +187,13 @@ class ZipSource:
         info = self.members[path]
         try:
             return self.zip.read(info)
+        except (OSError, zipfile.BadZipFile, RuntimeError, EOFError) as e:
+            raise SourceError(f"cannot read archive member {info.filename!r}: {e}", path=self.location) from e
+
+    def open(self, path: str) -> IO[bytes]:
+        info = self.members[path]
+        try:
+            return self.zip.open(info)
         except (OSError, zipfile.BadZipFile, RuntimeError, EOFError) as e:
             raise SourceError(f"cannot read archive member {info.filename!r}: {e}", path=self.location) from e
 
@@ -168,136 +213,13 @@ class S3Source:
     def read(self, path: str) -> bytes:
         return self.storage.read_bytes(path)
 
-
-_USER_AGENT = "localize (course localization; polite crawler)"
-
-
-def _robots(client: object, base_url: str) -> RobotFileParser | None:
-    """The site's robots.txt rules, or None when it has none (or it cannot be read)."""
-    from urllib.parse import urlsplit
-
-    parts = urlsplit(base_url)
-    try:
-        response = client.get(f"{parts.scheme}://{parts.netloc}/robots.txt")  # type: ignore[attr-defined]
-    except Exception:
-        return None
-    if response.status_code != 200:
-        return None
-    rules = RobotFileParser()
-    rules.parse(response.text.splitlines())
-    return rules
-
-
-_LINK = re.compile(r"""(?:href|src)\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s>"']+))""", re.I)
-
-
-def crawl(base_url: str, dest: Path, *, max_files: int = 5000, concurrency: int = 4, delay: float = 0.05) -> list[str]:
-    """Download a site under ``base_url`` (never above it) into ``dest``.
-
-    Follows href/src links of pages breadth first with at most ``concurrency``
-    requests in flight and a small pause per request; a URL ending in "/" is
-    saved as index.html. Returns the problems met (one line each).
-    """
-    import time
-    from concurrent.futures import ThreadPoolExecutor
-    from html import unescape
-    from urllib.parse import urldefrag, urljoin, urlsplit
-
-    import httpx
-
-    start = base_url
-    last = urlsplit(base_url).path.rsplit("/", 1)[-1]
-    if not base_url.endswith("/"):
-        base_url = base_url.rsplit("/", 1)[0] + "/" if "." in last else base_url + "/"
-    problems: list[str] = []
-    seen: set[str] = {start, base_url}
-    frontier = [start]
-    client = httpx.Client(
-        timeout=30.0, follow_redirects=True, headers={"User-Agent": "localize (course localization; polite crawler)"}
-    )
-
-    def local_path(url: str) -> str | None:
-        rel = url[len(base_url) :].split("?", 1)[0]
-        if rel == "" or rel.endswith("/"):
-            rel += "index.html"
-        return safe_member_name(rel)
-
-    def fetch(url: str) -> tuple[str, bytes | None, str]:
-        time.sleep(delay)
+    def open(self, path: str) -> IO[bytes]:
+        """A copy in a temporary file (never the whole object in memory)."""
+        spool = tempfile.TemporaryFile()  # noqa: SIM115 - returned open to the caller
         try:
-            r = client.get(url)
-        except httpx.HTTPError as e:
-            return url, None, f"{url}: {type(e).__name__}"
-        if r.status_code != 200:
-            return url, None, f"{url}: HTTP {r.status_code}"
-        return url, r.content, r.headers.get("content-type", "")
-
-    with client, ThreadPoolExecutor(max_workers=concurrency) as pool:
-        robots = _robots(client, base_url)
-        if robots is not None and not robots.can_fetch(_USER_AGENT, start):
-            problems.append(f"{start}: robots.txt of the site does not allow crawling it")
-            frontier = []
-        while frontier and len(seen) <= max_files:
-            batch, frontier = frontier, []
-            for url, data, info in pool.map(fetch, batch):
-                if data is None:
-                    problems.append(info)
-                    continue
-                rel = local_path(url)
-                if rel is None:
-                    continue
-                target = dest / rel
-                target.parent.mkdir(parents=True, exist_ok=True)
-                target.write_bytes(data)
-                if "html" not in info and not rel.endswith(PAGE_SUFFIXES):
-                    continue
-                for m in _LINK.finditer(data.decode("utf-8", "replace")):
-                    link = unescape(m.group(1) or m.group(2) or m.group(3) or "")
-                    absolute = urldefrag(urljoin(url, link))[0]
-                    if absolute.startswith(base_url) and absolute not in seen and len(seen) < max_files:
-                        seen.add(absolute)
-                        if robots is not None and not robots.can_fetch(_USER_AGENT, absolute):
-                            problems.append(f"{absolute}: skipped, robots.txt disallows it")
-                            continue
-                        frontier.append(absolute)
-    return problems
-
-
-class HttpSource(FolderSource):
-    """A live course site, crawled once into a local cache folder."""
-
-    def __init__(self, url: str, cache: str | os.PathLike[str] | None = None) -> None:
-        import hashlib
-        import tempfile
-
-        root = (
-            Path(cache)
-            if cache is not None
-            else Path(tempfile.gettempdir()) / "localize-crawl" / hashlib.sha256(url.encode()).hexdigest()[:16]
-        )
-        if root.exists():
-            import shutil
-
-            shutil.rmtree(root)
-        root.mkdir(parents=True)
-        problems = crawl(url, root)
-        super().__init__(root)
-        self.url = url
-        self.problems.extend(SourceError(p) for p in problems)
-
-
-def open_source(location: str | os.PathLike[str]) -> FolderSource | ZipSource | S3Source:
-    """Open a course folder, .zip archive, s3:// prefix or http(s):// site."""
-    text = str(location)
-    if text.startswith("s3://"):
-        return S3Source(text)
-    if text.startswith(("http://", "https://")):
-        return HttpSource(text)
-    path = Path(location)
-    if path.is_file():
-        if zipfile.is_zipfile(path):
-            return ZipSource(path)
-        raise SourceError("not a folder or .zip archive", path=str(location))
-    if not path.exists():
-        raise SourceError("no such file or folder", path=str(location))
-    return FolderSource(path)
+            self.storage.download(path, spool)
+        except (StorageError, FileNotFoundError):
+            spool.close()
+            raise
+        spool.seek(0)
+        return spool

@@ -27,18 +27,36 @@ COLOURS = ("#2b6cb0", "#c05621", "#2f855a", "#6b46c1", "#b83280", "#2c7a7b", "#9
 
 
 def collect(
-    workspace: Workspace, config: Config | None = None, *, pseudo: bool = False, today: date | None = None
+    workspace: Workspace,
+    config: Config | None = None,
+    *,
+    pseudo: bool = False,
+    today: date | None = None,
+    region: str | None = None,
+    public: bool = False,
 ) -> dict[str, Any]:
-    """Everything the dashboard shows, as plain data (the pseudo-locale only when ``pseudo``)."""
+    """Everything the dashboard shows, as plain data (the pseudo-locale only when ``pseudo``).
+
+    ``region``: only the courses and locales that region serves, and only its
+    published versions. ``public``: for a page anyone can read (a region's
+    report.html): no partners, contacts, kits, assignments or QA returns, just
+    each course x locale's progress and live version."""
+    if public:
+        return _public(collect(workspace, config, pseudo=pseudo, today=today, region=region))
+    served = config.region(region).locales if config is not None and region is not None else None
     partners: dict[str, dict[str, Any]] = {}
     if config is not None:
         for p in config.partners:
-            partners[p.id] = {"id": p.id, "name": p.name, "locales": list(p.locales), "rows": []}
+            partners[p.id] = {"id": p.id, "name": p.name, "contact": p.contact, "locales": list(p.locales), "rows": []}
     unassigned: dict[str, Any] = {"id": "", "name": "Not assigned to a partner", "locales": [], "rows": []}
     for c in course_locales(workspace, config, pseudo=pseudo, today=today):
         course, locale, s, a = c.course, c.locale, c.stats, c.assignment
-        published = {region: version or "not published" for region, version in c.published.items()}
+        if served is not None and locale not in served:
+            continue
+        published = {name: version or "not published" for name, version in c.published.items()}
         published |= dict.fromkeys(c.unreachable, "unreachable")
+        if region is not None:
+            published = {name: v for name, v in published.items() if name == region}
         row = {
             "course": course,
             "locale": locale,
@@ -74,6 +92,8 @@ def collect(
     for record in workspace.history():
         if str(record["locale"]) == PSEUDO_LOCALE and not pseudo:
             continue
+        if served is not None and str(record["locale"]) not in served:
+            continue
         current[(str(record["course"]), str(record["locale"]))] = int(str(record["translated_words"]))
         locale = str(record["locale"])
         total = sum(v for (c, loc), v in current.items() if loc == locale)
@@ -84,6 +104,27 @@ def collect(
         "series": dict(series),
         "overdue": sum(1 for g in groups for r in g["rows"] if r["overdue"]),
     }
+
+
+_PUBLIC_ROW_KEYS = (
+    "course", "locale", "entries", "translated", "fuzzy", "untranslated", "translated_percent", "words",
+    "translated_words", "published",
+)  # fmt: skip
+
+
+def _public(data: dict[str, Any]) -> dict[str, Any]:
+    """``data`` without anything about partners: one group of progress rows."""
+    rows = [
+        {k: r[k] for k in _PUBLIC_ROW_KEYS}
+        | {"kit": None, "state": None, "due": None, "overdue": False, "last_qa": None}
+        for g in data["groups"]
+        for r in g["rows"]
+    ]
+    rows.sort(key=lambda r: (r["course"], r["locale"]))
+    groups = (
+        [{"id": "", "name": "Courses", "locales": sorted({r["locale"] for r in rows}), "rows": rows}] if rows else []
+    )
+    return {"generated": data["generated"], "groups": groups, "series": data["series"], "overdue": 0}
 
 
 _DASHES = ("", "7 4", "2 3", "10 3 2 3")

@@ -25,8 +25,9 @@ from localize.errors import CatalogError, CatalogNotFoundError, LocalizeError
 from localize.model import Catalog, Unit
 from localize.partners.checks import ERROR, INFO, Problem
 from localize.partners.qa import check_file
+from localize.storage.courses import open_source
 from localize.storage.parallel import map_pages
-from localize.storage.sources import Source, is_page, open_source
+from localize.storage.sources import Source, is_page
 from localize.templating import render as render_template
 
 __all__ = ["PreviewBuild", "PreviewServer", "build_preview", "prepare_preview", "read_po_bytes"]

@@ -1,0 +1,211 @@
+"""Garbage collection of a region's objects, safe against concurrent publishers by construction.
+
+A publisher writes a lease (``leases/COURSE/LL/TOKEN.json``) naming every object
+of its new version *before* it checks which objects the region has, then waits
+while a live collector holds ``gc/lock.json``. A collector takes that lock
+(If-None-Match) *before* it reads manifests and leases, deletes only objects none
+of them names, and releases the lock when it has stopped deleting. Whichever
+comes first, the object a publisher reuses survives (see :func:`prune`).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import socket
+import time
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from localize.errors import LocalizeError, PreconditionFailed, StorageError
+from localize.regions.checkpoints import checkpoint
+from localize.regions.layout import read_pointer, versions
+from localize.regions.schema import (
+    MAX_MANIFEST_BYTES,
+    MAX_POINTER_BYTES,
+    Manifest,
+    lease_prefix,
+    manifest_key,
+    parse_json,
+    read_limited,
+    to_json,
+)
+from localize.storage.base import Storage
+
+__all__ = ["GC_LOCK_KEY", "GC_MAX_SECONDS", "LEASE_TTL_SECONDS", "prune", "wait_for_gc", "write_lease"]
+
+LEASE_TTL_SECONDS = 24 * 3600.0  # a lease older than this is a dead publisher's; a publish must swap before half of it
+GC_MAX_SECONDS = 300.0  # a collector stops deleting this long after taking the lock
+GC_LOCK_KEY = "gc/lock.json"
+
+# -- leases and garbage collection -----------------------------------------------------------------
+
+
+def write_lease(storage: Storage, course: str, locale: str, objects: set[str]) -> str:
+    """Announce the objects a publish is about to reference; returns the lease key.
+
+    Written before the publisher looks at which objects exist, so that a
+    collector either sees it (and spares them) or took its lock before it was
+    written (and the publisher waits for that collector, see :func:`wait_for_gc`)."""
+    key = f"{lease_prefix(course, locale)}/{secrets.token_hex(8)}.json"
+    body = {
+        "created": datetime.now(UTC).isoformat(timespec="seconds"),
+        "host": socket.gethostname(),
+        "pid": os.getpid(),
+        "objects": sorted(objects),
+    }
+    storage.put(key, to_json(body), content_type="application/json", if_none_match=True)
+    return key
+
+
+def _dead_here(holder: dict[str, Any]) -> bool:
+    """Whether the process that wrote a lock or lease ran on this machine and is gone."""
+    if holder.get("host") != socket.gethostname() or type(holder.get("pid")) is not int or holder["pid"] == os.getpid():
+        return False
+    try:
+        os.kill(holder["pid"], 0)
+    except ProcessLookupError:
+        return True
+    except (PermissionError, OverflowError, ValueError):
+        return False
+    return False
+
+
+def _lock_is_dead(storage: Storage) -> tuple[bool, str | None]:
+    """(whether the GC lock is absent or held by nobody alive, its ETag when present)."""
+    try:
+        data, etag = storage.read_with_etag(GC_LOCK_KEY)
+    except FileNotFoundError:
+        return True, None
+    try:
+        lock = json.loads(data[:MAX_POINTER_BYTES])
+        expires = datetime.fromisoformat(str(lock["expires"])).timestamp()
+    except (ValueError, KeyError, TypeError, RecursionError, OverflowError):
+        return True, etag  # not a lock a collector of ours wrote
+    if time.time() > expires + 60:  # 60 s of clock skew between machines
+        return True, etag
+    # a collector that died deletes nothing any more
+    return _dead_here(lock), etag
+
+
+def wait_for_gc(storage: Storage, *, poll: float = 0.2) -> None:
+    """Return once no live collector holds the region's GC lock."""
+    while True:
+        dead, _ = _lock_is_dead(storage)
+        if dead:
+            return
+        time.sleep(poll)
+
+
+def _take_gc_lock(storage: Storage) -> str | None:
+    """The lock's body (to release it) if we got it, None if a live collector has it."""
+    now = datetime.now(UTC)
+    body = to_json(
+        {
+            "host": socket.gethostname(),
+            "pid": os.getpid(),
+            "token": secrets.token_hex(8),
+            "created": now.isoformat(timespec="seconds"),
+            "expires": (now + timedelta(seconds=GC_MAX_SECONDS)).isoformat(timespec="seconds"),
+        }
+    )
+    try:
+        storage.put(GC_LOCK_KEY, body, content_type="application/json", if_none_match=True)
+        return body.decode()
+    except PreconditionFailed:
+        dead, etag = _lock_is_dead(storage)
+        if not dead or etag is None:
+            return None
+        try:
+            storage.put(GC_LOCK_KEY, body, content_type="application/json", if_match=etag)  # take over a dead one
+        except PreconditionFailed:
+            return None
+        return body.decode()
+
+
+def _references(storage: Storage, skip: set[str]) -> set[str] | None:
+    """Every object a manifest (but those in ``skip``) or a live lease names; None when one
+    cannot be read (then nothing may be deleted)."""
+    used: set[str] = set()
+    for key in storage.list("courses"):
+        parts = key.split("/")
+        if len(parts) == 5 and parts[3] == "versions" and key.endswith(".json") and key not in skip:
+            try:
+                data = read_limited(storage, key, MAX_MANIFEST_BYTES)
+                used.update(f.sha256 for f in Manifest.from_bytes(data, where=storage.describe(key)).files)
+            except FileNotFoundError:
+                continue  # pruned meanwhile by another course's collector
+            except LocalizeError:
+                return None
+    cutoff = time.time() - LEASE_TTL_SECONDS
+    for key, modified in storage.list_with_times("leases"):
+        if modified < cutoff:
+            storage.delete(key)  # a publisher that died long ago
+            continue
+        try:
+            lease = parse_json(read_limited(storage, key, MAX_MANIFEST_BYTES), "lease", storage.describe(key))
+            objects = lease["objects"]
+            if not isinstance(objects, list):
+                return None
+            if _dead_here(lease):
+                storage.delete(key)  # its publisher was killed: it will never swap a pointer
+                continue
+            used.update(str(o) for o in objects)
+        except FileNotFoundError:
+            continue  # its publish finished: its manifest (read above or newer) names the objects
+        except (LocalizeError, KeyError, TypeError):
+            return None
+    return used
+
+
+def prune(
+    storage: Storage, course: str, locale: str, keep: int, grace_seconds: float = 3600.0
+) -> tuple[tuple[str, ...], int]:
+    """Drop versions beyond the newest ``keep`` (never the live or previous one) and
+    the objects that no other manifest of the region and no lease names.
+
+    Safe against concurrent publishers by construction: the collector takes
+    ``gc/lock.json`` (If-None-Match) *before* it reads manifests and leases, and
+    a publisher writes its lease *before* it checks which objects exist and then
+    waits while a live collector holds the lock. So for any object a publisher
+    reuses, either the collector read the lease (and spares the object) or the
+    collector's lock was there before the publisher looked, and the publisher
+    checked only after the collector had finished deleting. A collector stops
+    deleting GC_MAX_SECONDS after taking the lock (the lock says so), so a
+    publisher never waits on a dead one longer than that. Objects younger than
+    ``grace_seconds`` are kept too. Object deletion comes before the manifests
+    are removed, so an interrupted prune is finished by the next one."""
+    pointer, _ = read_pointer(storage, course, locale)
+    protected = {pointer.get("version"), pointer.get("previous")} if pointer else set()
+    all_versions = versions(storage, course, locale)
+    doomed = [v for v in all_versions[: max(0, len(all_versions) - keep)] if v not in protected]
+    if not doomed:
+        return (), 0
+    started = time.monotonic()
+    lock = _take_gc_lock(storage)
+    if lock is None:
+        return (), 0  # another collector is at work; the next publish prunes
+    deleted = 0
+    try:
+        doomed_keys = {manifest_key(course, locale, v) for v in doomed}
+        used = _references(storage, doomed_keys)
+        if used is not None:
+            cutoff = time.time() - grace_seconds
+            for key, modified in storage.list_with_times("objects/sha256"):
+                if time.monotonic() - started > GC_MAX_SECONDS * 0.8:
+                    break  # publishers stop waiting for us at GC_MAX_SECONDS: leave the rest for next time
+                if key.rsplit("/", 1)[-1] not in used and modified <= cutoff:
+                    storage.delete(key)
+                    deleted += 1
+                    checkpoint("prune:object-deleted")
+        for key in sorted(doomed_keys):
+            storage.delete(key)
+        checkpoint("prune:done")
+    finally:
+        try:
+            if storage.read_bytes(GC_LOCK_KEY).decode() == lock:
+                storage.delete(GC_LOCK_KEY)
+        except (FileNotFoundError, StorageError):
+            pass
+    return tuple(doomed), deleted

@@ -1,0 +1,104 @@
+"""Where a mirror reads a region from: the storage backends, or plain HTTPS (a public bucket, a CDN).
+
+Every read is streamed and bounded: the caller says how many bytes it accepts,
+and a larger answer stops with :class:`~localize.storage.base.TooLarge` before
+more than that has been read.
+"""
+
+from __future__ import annotations
+
+import io
+import time
+from typing import IO, Protocol
+
+from localize.errors import PermanentStorageError, TransientStorageError
+from localize.storage.base import CHUNK, TooLarge, check_key
+from localize.storage.locations import open_storage
+
+__all__ = ["Remote", "open_remote"]
+
+
+class Remote(Protocol):
+    def read(self, key: str, max_bytes: int) -> bytes:
+        """The object's bytes; FileNotFoundError, or TooLarge past ``max_bytes``."""
+        ...
+
+    def download(self, key: str, dest: IO[bytes], max_bytes: int) -> int:
+        """Stream the object into ``dest`` (seekable: a retry starts it over); returns its size."""
+        ...
+
+    def describe(self, key: str = "") -> str: ...
+
+
+class _StorageRemote:
+    def __init__(self, location: str, endpoint_url: str | None = None) -> None:
+        self.storage = open_storage(location, endpoint_url=endpoint_url)
+
+    def read(self, key: str, max_bytes: int) -> bytes:
+        buffer = io.BytesIO()
+        self.storage.download(key, buffer, max_bytes=max_bytes)
+        return buffer.getvalue()
+
+    def download(self, key: str, dest: IO[bytes], max_bytes: int) -> int:
+        return self.storage.download(key, dest, max_bytes=max_bytes)
+
+    def describe(self, key: str = "") -> str:
+        return self.storage.describe(key)
+
+
+class _HttpRemote:
+    """A public bucket or CDN: plain HTTPS GETs, streamed, retried on 5xx and dropped connections."""
+
+    def __init__(self, base_url: str) -> None:
+        import httpx
+
+        self.base = base_url.rstrip("/")
+        self.client = httpx.Client(timeout=30.0, follow_redirects=True, max_redirects=5)
+
+    def describe(self, key: str = "") -> str:
+        return f"{self.base}/{key}" if key else self.base
+
+    def read(self, key: str, max_bytes: int) -> bytes:
+        buffer = io.BytesIO()
+        self.download(key, buffer, max_bytes)
+        return buffer.getvalue()
+
+    def download(self, key: str, dest: IO[bytes], max_bytes: int) -> int:
+        import httpx
+
+        url = self.describe(check_key(key))
+        error = ""
+        for attempt in range(4):
+            dest.seek(0)
+            dest.truncate()
+            try:
+                with self.client.stream("GET", url) as response:
+                    if response.status_code == 404:
+                        raise FileNotFoundError(url)
+                    if response.status_code < 300:
+                        declared = response.headers.get("content-length", "")
+                        if declared.isdigit() and int(declared) > max_bytes:
+                            raise TooLarge(f"larger than the {max_bytes} bytes allowed here; not read", path=url)
+                        total = 0
+                        for block in response.iter_bytes(CHUNK):
+                            total += len(block)
+                            if total > max_bytes:
+                                raise TooLarge(
+                                    f"larger than the {max_bytes} bytes allowed here; stopped reading", path=url
+                                )
+                            dest.write(block)
+                        return total
+                    error = f"HTTP {response.status_code}"
+                    if response.status_code < 500:
+                        break
+            except httpx.HTTPError as e:
+                error = type(e).__name__
+            time.sleep(0.3 * 2**attempt)
+        kind = PermanentStorageError if error.startswith("HTTP 4") else TransientStorageError
+        raise kind(f"download failed: {error}", path=url)
+
+
+def open_remote(location: str, endpoint_url: str | None = None) -> Remote:
+    if location.startswith(("http://", "https://")):
+        return _HttpRemote(location)
+    return _StorageRemote(location, endpoint_url)

@@ -1,0 +1,212 @@
+"""Live course sites: crawled politely, within the course's own prefix on its own host,
+into a local cache folder that then serves as a folder source.
+
+Limits: redirects only within the course URL on the same host (at most
+:data:`MAX_REDIRECTS`), :data:`MAX_CRAWL_FILE_BYTES` per file and
+:data:`MAX_CRAWL_BYTES` per crawl, robots.txt respected (at most
+:data:`MAX_ROBOTS_BYTES` of it), bodies streamed to disk.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tempfile
+import threading
+from pathlib import Path
+from urllib.robotparser import RobotFileParser
+
+from localize.errors import SourceError
+from localize.storage.sources import PAGE_SUFFIXES, FolderSource, safe_member_name
+
+__all__ = ["MAX_CRAWL_BYTES", "MAX_CRAWL_FILE_BYTES", "HttpSource", "crawl"]
+
+
+MAX_CRAWL_FILE_BYTES = 64 * 1024 * 1024  # one downloaded file
+
+
+MAX_CRAWL_BYTES = 2 * 1024 * 1024 * 1024  # everything one crawl downloads
+
+
+MAX_REDIRECTS = 5
+
+
+MAX_ROBOTS_BYTES = 512 * 1024
+
+
+_USER_AGENT = "localize (course localization; polite crawler)"
+
+
+def _robots(client: object, base_url: str) -> RobotFileParser | None:
+    """The site's robots.txt rules, or None when it has none (or it cannot be read)."""
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(base_url)
+    try:
+        with client.stream("GET", f"{parts.scheme}://{parts.netloc}/robots.txt") as response:  # type: ignore[attr-defined]
+            if response.status_code != 200:
+                return None
+            body = b""
+            for block in response.iter_bytes():
+                body += block
+                if len(body) > MAX_ROBOTS_BYTES:
+                    return None
+    except Exception:
+        return None
+    rules = RobotFileParser()
+    rules.parse(body.decode("utf-8", "replace").splitlines())
+    return rules
+
+
+_LINK = re.compile(r"""(?:href|src)\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s>"']+))""", re.I)
+
+
+def crawl(
+    base_url: str,
+    dest: Path,
+    *,
+    max_files: int = 5000,
+    concurrency: int = 4,
+    delay: float = 0.05,
+    max_file_bytes: int = MAX_CRAWL_FILE_BYTES,
+    max_total_bytes: int = MAX_CRAWL_BYTES,
+) -> list[str]:
+    """Download a site under ``base_url`` (never above it) into ``dest``.
+
+    Follows href/src links of pages breadth first with at most ``concurrency``
+    requests in flight and a small pause per request; a URL ending in "/" is
+    saved as index.html. Redirects are followed only within ``base_url`` on the
+    same scheme, host and port (at most MAX_REDIRECTS); a file larger than
+    ``max_file_bytes`` is skipped and the crawl stops once ``max_total_bytes``
+    have come. Bodies stream to disk, never whole into memory. Returns the
+    problems met (one line each).
+    """
+    import time
+    from concurrent.futures import ThreadPoolExecutor
+    from html import unescape
+    from urllib.parse import urldefrag, urljoin, urlsplit
+
+    import httpx
+
+    dest.mkdir(parents=True, exist_ok=True)
+    start = base_url
+    last = urlsplit(base_url).path.rsplit("/", 1)[-1]
+    if not base_url.endswith("/"):
+        base_url = base_url.rsplit("/", 1)[0] + "/" if "." in last else base_url + "/"
+    problems: list[str] = []
+    seen: set[str] = {start, base_url}
+    frontier = [start]
+    total = [0]
+    over = threading.Event()
+    lock = threading.Lock()
+    client = httpx.Client(timeout=30.0, follow_redirects=False, headers={"User-Agent": _USER_AGENT})
+
+    def local_path(url: str) -> str | None:
+        rel = url[len(base_url) :].split("?", 1)[0]
+        if rel == "" or rel.endswith("/"):
+            rel += "index.html"
+        return safe_member_name(rel)
+
+    def download(response: httpx.Response, url: str) -> tuple[Path | None, str]:
+        declared = response.headers.get("content-length", "")
+        if declared.isdigit() and int(declared) > max_file_bytes:
+            return None, f"{url}: larger than {max_file_bytes} bytes ({declared}); skipped"
+        fd, part = tempfile.mkstemp(prefix=".crawl-", dir=dest)
+        size = 0
+        with os.fdopen(fd, "wb") as out:
+            for block in response.iter_bytes(1 << 16):
+                size += len(block)
+                if size > max_file_bytes:
+                    Path(part).unlink()
+                    return None, f"{url}: larger than {max_file_bytes} bytes; skipped"
+                with lock:
+                    total[0] += len(block)
+                    if total[0] > max_total_bytes:
+                        over.set()
+                if over.is_set():
+                    Path(part).unlink()
+                    return None, f"{url}: the crawl reached its limit of {max_total_bytes} bytes; stopped"
+                out.write(block)
+        return Path(part), response.headers.get("content-type", "")
+
+    def fetch(url: str) -> tuple[str, Path | None, str]:
+        time.sleep(delay)
+        target = url
+        try:
+            for _ in range(MAX_REDIRECTS + 1):
+                if over.is_set():
+                    return url, None, f"{url}: the crawl reached its limit of {max_total_bytes} bytes; stopped"
+                with client.stream("GET", target) as r:
+                    if r.is_redirect:
+                        following = urldefrag(urljoin(target, r.headers.get("location", "")))[0]
+                        if not following.startswith(base_url):
+                            return url, None, f"{url}: redirects to {following[:200]}, outside {base_url}; not followed"
+                        target = following
+                        continue
+                    if r.status_code != 200:
+                        return url, None, f"{url}: HTTP {r.status_code}"
+                    part, info = download(r, url)
+                    return url, part, info
+            return url, None, f"{url}: more than {MAX_REDIRECTS} redirects; skipped"
+        except httpx.HTTPError as e:
+            return url, None, f"{url}: {type(e).__name__}"
+
+    with client, ThreadPoolExecutor(max_workers=concurrency) as pool:
+        robots = _robots(client, base_url)
+        if robots is not None and not robots.can_fetch(_USER_AGENT, start):
+            problems.append(f"{start}: robots.txt of the site does not allow crawling it")
+            frontier = []
+        while frontier and len(seen) <= max_files and not over.is_set():
+            batch, frontier = frontier, []
+            for url, part, info in pool.map(fetch, batch):
+                if part is None:
+                    problems.append(info)
+                    continue
+                rel = local_path(url)
+                if rel is None:
+                    part.unlink()
+                    continue
+                target = dest / rel
+                target.parent.mkdir(parents=True, exist_ok=True)
+                os.replace(part, target)
+                if "html" not in info and not rel.endswith(PAGE_SUFFIXES):
+                    continue
+                text = target.read_bytes()[:MAX_LINK_SCAN_BYTES].decode("utf-8", "replace")
+                for m in _LINK.finditer(text):
+                    link = unescape(m.group(1) or m.group(2) or m.group(3) or "")
+                    absolute = urldefrag(urljoin(url, link))[0]
+                    if absolute.startswith(base_url) and absolute not in seen and len(seen) < max_files:
+                        seen.add(absolute)
+                        if robots is not None and not robots.can_fetch(_USER_AGENT, absolute):
+                            problems.append(f"{absolute}: skipped, robots.txt disallows it")
+                            continue
+                        frontier.append(absolute)
+    for leftover in dest.glob(".crawl-*"):
+        leftover.unlink()
+    return problems
+
+
+MAX_LINK_SCAN_BYTES = 16 * 1024 * 1024  # links are looked for in the first 16 MiB of a page
+
+
+class HttpSource(FolderSource):
+    """A live course site, crawled once into a local cache folder."""
+
+    def __init__(self, url: str, cache: str | os.PathLike[str] | None = None) -> None:
+        import hashlib
+        import tempfile
+
+        root = (
+            Path(cache)
+            if cache is not None
+            else Path(tempfile.gettempdir()) / "localize-crawl" / hashlib.sha256(url.encode()).hexdigest()[:16]
+        )
+        if root.exists():
+            import shutil
+
+            shutil.rmtree(root)
+        root.mkdir(parents=True)
+        problems = crawl(url, root)
+        super().__init__(root)
+        self.url = url
+        self.problems.extend(SourceError(p) for p in problems)

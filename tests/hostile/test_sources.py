@@ -1,0 +1,234 @@
+"""Hostile course sources: zip bombs and ratio bombs, crawls that redirect away or never end."""
+
+from __future__ import annotations
+
+import threading
+import zipfile
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import ClassVar
+
+import pytest
+
+from localize.errors import SourceError
+from localize.storage import sources
+from localize.storage.courses import open_source
+from localize.storage.sites import crawl
+from localize.storage.sources import ZipSource
+
+from .conftest import CANARY, assert_no_leak
+
+
+def make_zip(path: Path, members: dict[str, bytes], method: int = zipfile.ZIP_DEFLATED) -> Path:
+    with zipfile.ZipFile(path, "w", method, compresslevel=9) as z:
+        for name, data in members.items():
+            z.writestr(name, data)
+    return path
+
+
+def test_ratio_bomb_page_is_refused_naming_the_member(tmp_path: Path) -> None:
+    archive = make_zip(
+        tmp_path / "bomb.zip", {"course/index.html": b"<p>hi</p>", "course/big.html": b"\0" * (40 << 20)}
+    )
+    with pytest.raises(SourceError) as info:
+        open_source(archive)
+    assert "archive member 'course/big.html' expands" in str(info.value)
+    assert "more than the 100x a course file may" in str(info.value)
+
+
+def test_many_small_members_over_the_total_cap_are_refused(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(sources, "MAX_ARCHIVE_BYTES", 3 << 20)
+    archive = make_zip(
+        tmp_path / "wide.zip", {f"c/{i}.bin": bytes(range(256)) * 4096 for i in range(4)}, zipfile.ZIP_STORED
+    )
+    with pytest.raises(SourceError) as info:
+        open_source(archive)
+    assert "the archive expands to more than 3145728 bytes at member 'c/3.bin'" in str(info.value)
+
+
+def test_too_many_members_are_refused(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(sources, "MAX_ARCHIVE_MEMBERS", 10)
+    archive = make_zip(tmp_path / "many.zip", {f"c/{i}.html": b"x" for i in range(11)})
+    with pytest.raises(SourceError, match="the archive has 11 members, more than the 10"):
+        open_source(archive)
+
+
+def test_lying_size_header_is_caught_when_read(tmp_path: Path) -> None:
+    """A member whose header claims fewer bytes than it inflates to: zipfile stops at the claim and the CRC fails."""
+    archive = make_zip(tmp_path / "liar.zip", {"c/index.html": b"A" * 200_000})
+    data = bytearray(archive.read_bytes())
+    # shrink the declared size in both the local header and the central directory
+    declared = (200_000).to_bytes(4, "little")
+    data = bytearray(bytes(data).replace(declared, (100).to_bytes(4, "little")))
+    archive.write_bytes(bytes(data))
+    source = ZipSource(archive)
+    with pytest.raises(SourceError, match=r"cannot read archive member 'c/index\.html'"):
+        source.read("index.html")
+
+
+@pytest.mark.parametrize(
+    "name",
+    ["../evil.html", "/etc/evil.html", "C:/evil.html", "c/../../evil.html", "c\\..\\..\\evil.html"],
+)
+def test_traversal_members_are_skipped_and_reported(tmp_path: Path, name: str) -> None:
+    archive = make_zip(tmp_path / "t.zip", {"c/index.html": b"<p>ok</p>", name: b"evil"})
+    source = open_source(archive)
+    assert all("evil" not in p for p in source.paths())
+    assert any("points outside the course" in str(p) for p in source.problems)
+
+
+def test_a_stored_member_at_the_limit_streams_without_loading(tmp_path: Path) -> None:
+    archive = make_zip(tmp_path / "big.zip", {"c/video.bin": b"v" * (3 << 20)}, zipfile.ZIP_STORED)
+    source = open_source(archive)
+    with source.open("video.bin") as f:
+        assert len(f.read(1024)) == 1024
+
+
+# -- the crawler ------------------------------------------------------------------------------------------
+
+
+class Site(BaseHTTPRequestHandler):
+    routes: ClassVar[dict[str, tuple[int, dict[str, str], bytes]]] = {}
+    seen: ClassVar[list[str]] = []
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+    def do_GET(self) -> None:
+        type(self).seen.append(self.path)
+        status, headers, body = self.routes.get(self.path, (404, {}, b"no"))
+        self.send_response(status)
+        for k, v in headers.items():
+            self.send_header(k, v)
+        if "Content-Length" not in headers and not callable(body):
+            self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        if callable(body):
+            for block in body():
+                try:
+                    self.wfile.write(block)
+                except OSError:
+                    return
+        else:
+            self.wfile.write(body)
+
+
+@pytest.fixture
+def site() -> Iterator[tuple[str, str]]:
+    """Two servers on loopback: the course site and an 'other host' (another port)."""
+    Site.routes, Site.seen = {}, []
+    servers = [ThreadingHTTPServer(("127.0.0.1", 0), Site) for _ in range(2)]
+    for s in servers:
+        threading.Thread(target=s.serve_forever, daemon=True).start()
+    try:
+        yield tuple(f"http://127.0.0.1:{s.server_port}" for s in servers)  # type: ignore[misc]
+    finally:
+        for s in servers:
+            s.shutdown()
+
+
+def html(links: str) -> tuple[int, dict[str, str], bytes]:
+    return 200, {"Content-Type": "text/html"}, f"<html><body>{links}</body></html>".encode()
+
+
+@pytest.mark.parametrize(
+    ("location", "why"),
+    [
+        ("{other}/c/secret.html", "outside"),  # another host (port)
+        ("http://169.254.169.254/latest/meta-data/", "outside"),  # cloud metadata
+        ("file:///etc/passwd", "outside"),
+        ("{base}/admin/", "outside"),  # same host, outside the course
+        ("//evil.example/c/x.html", "outside"),  # scheme-relative
+    ],
+)
+def test_redirects_away_are_not_followed(site: tuple[str, str], tmp_path: Path, location: str, why: str) -> None:
+    base, other = site
+    Site.routes = {
+        "/c/index.html": html('<a href="moved.html">m</a>'),
+        "/c/moved.html": (302, {"Location": location.format(base=base, other=other)}, b""),
+    }
+    problems = crawl(f"{base}/c/index.html", tmp_path / "out", delay=0)
+    assert any("moved.html: redirects to" in p and why in p for p in problems), problems
+    assert not (tmp_path / "out" / "moved.html").exists()
+    assert all(not p.startswith("/latest") for p in Site.seen)
+
+
+def test_same_host_redirects_within_the_course_are_followed(site: tuple[str, str], tmp_path: Path) -> None:
+    base, _ = site
+    Site.routes = {
+        "/c/index.html": html('<a href="old.html">o</a>'),
+        "/c/old.html": (301, {"Location": "/c/new.html"}, b""),
+        "/c/new.html": html("<p>new</p>"),
+    }
+    assert crawl(f"{base}/c/index.html", tmp_path / "out", delay=0) == []
+    assert b"new" in (tmp_path / "out" / "old.html").read_bytes()
+
+
+def test_redirect_loops_stop(site: tuple[str, str], tmp_path: Path) -> None:
+    base, _ = site
+    Site.routes = {"/c/index.html": html('<a href="a.html">a</a>'), "/c/a.html": (302, {"Location": "/c/a.html"}, b"")}
+    problems = crawl(f"{base}/c/index.html", tmp_path / "out", delay=0)
+    assert any("more than 5 redirects" in p for p in problems)
+
+
+def test_a_file_over_the_cap_is_skipped_by_its_declared_size(site: tuple[str, str], tmp_path: Path) -> None:
+    base, _ = site
+    Site.routes = {
+        "/c/index.html": html('<a href="big.bin">b</a>'),
+        "/c/big.bin": (200, {"Content-Length": str(1 << 40)}, b""),
+    }
+    problems = crawl(f"{base}/c/index.html", tmp_path / "out", delay=0, max_file_bytes=1 << 20)
+    assert any("big.bin: larger than 1048576 bytes (1099511627776); skipped" in p for p in problems)
+
+
+def test_a_file_over_the_cap_without_a_length_is_cut_off(site: tuple[str, str], tmp_path: Path) -> None:
+    base, _ = site
+
+    def endless() -> Iterator[bytes]:
+        for _ in range(64):
+            yield b"x" * 65536
+
+    Site.routes = {
+        "/c/index.html": html('<a href="stream.bin">s</a>'),
+        "/c/stream.bin": (200, {}, endless),  # type: ignore[dict-item]  # no length: the body ends when it closes
+    }
+    problems = crawl(f"{base}/c/index.html", tmp_path / "out", delay=0, max_file_bytes=1 << 20)
+    assert any("stream.bin: larger than 1048576 bytes; skipped" in p for p in problems), problems
+    assert not (tmp_path / "out" / "stream.bin").exists()
+    assert not list((tmp_path / "out").glob(".crawl-*"))
+
+
+def test_the_crawl_stops_at_its_total_cap(site: tuple[str, str], tmp_path: Path) -> None:
+    base, _ = site
+    links = "".join(f'<a href="f{i}.bin">f</a>' for i in range(20))
+    Site.routes = {"/c/index.html": html(links)} | {f"/c/f{i}.bin": (200, {}, b"z" * 100_000) for i in range(20)}
+    problems = crawl(f"{base}/c/index.html", tmp_path / "out", delay=0, max_total_bytes=500_000)
+    assert any("the crawl reached its limit of 500000 bytes; stopped" in p for p in problems)
+    total = sum(p.stat().st_size for p in (tmp_path / "out").rglob("*") if p.is_file())
+    assert total <= 500_000
+
+
+def test_a_huge_robots_txt_is_ignored(site: tuple[str, str], tmp_path: Path) -> None:
+    base, _ = site
+    Site.routes = {
+        "/robots.txt": (200, {}, b"User-agent: *\nDisallow: /\n" + b"#" * (1 << 20)),
+        "/c/index.html": html("<p>ok</p>"),
+    }
+    assert crawl(f"{base}/c/index.html", tmp_path / "out", delay=0) == []
+    assert (tmp_path / "out" / "index.html").exists()
+
+
+def test_robots_redirect_to_another_host_is_not_followed(site: tuple[str, str], tmp_path: Path) -> None:
+    base, other = site
+    Site.routes = {"/robots.txt": (302, {"Location": f"{other}/robots.txt"}, b""), "/c/index.html": html("<p>ok</p>")}
+    crawl(f"{base}/c/index.html", tmp_path / "out", delay=0)
+    assert Site.seen.count("/robots.txt") == 1
+
+
+def test_crawled_files_do_not_carry_the_environment(site: tuple[str, str], tmp_path: Path) -> None:
+    base, _ = site
+    Site.routes = {"/c/index.html": html('<a href="${LOCALIZE_TEST_CANARY}.html">x</a>')}
+    crawl(f"{base}/c/index.html", tmp_path / "out", delay=0)
+    assert_no_leak(tmp_path / "out")
+    assert CANARY not in " ".join(Site.seen)
