@@ -47,6 +47,8 @@ def localize_course(
     published = tasks.publish_locales(config, course, wanted, None) if publish else []
     if publish:
         published_table(published, course)
+        # the regions' public pages read the whole fleet: once per run, not once per course
+        tasks.publish_dashboards(config, sorted({r["region"] for r in published if r.get("published")}))
     stats = tasks.stats_rows(locales_dir, course)
     stats_table(stats, course)
     dashboard = tasks.write_report(config)

@@ -27,4 +27,6 @@ def publish_course(
     for r in rows:
         logger.info("%s/%s %s: %s", course, r["locale"], r.get("region", "-"), r.get("message") or r.get("error"))
     published_table(rows, course)
+    # the regions' public pages read the whole fleet: once per run, not once per course
+    tasks.publish_dashboards(config, sorted({r["region"] for r in rows if r.get("published")}))
     return rows

@@ -76,6 +76,11 @@ def publish_locales(config: str, course: str, locales: list[str], region: str | 
     return pipeline.publish_locales(config, course, locales, region)
 
 
+@task(name="publish-dashboards", **IO_RETRIES)
+def publish_dashboards(config: str, regions: list[str]) -> list[str]:
+    return pipeline.publish_dashboards(config, regions)
+
+
 @task(name="catalog-stats", **IO_RETRIES)
 def stats_rows(locales_dir: str, course: str | None) -> list[dict[str, Any]]:
     return pipeline.stats_rows(locales_dir, course)

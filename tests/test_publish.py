@@ -398,3 +398,21 @@ def test_garbage_collection_spares_young_objects(tmp_path: Path) -> None:
     storage.put(manifest_key(COURSE, "es", ids[0]), manifest(ids[0], ()))
     pruned, deleted = prune(storage, COURSE, "es", 2, grace_seconds=0)
     assert pruned == (ids[0],) and deleted == 1 and not storage.exists("objects/sha256/aa/" + "aa" * 32)
+
+
+def test_a_run_publishes_each_regions_dashboard_once_at_its_end(tmp_path: Path) -> None:
+    """Publishing several locales through the flows' entry point writes no dashboard per course;
+    publish_dashboards writes each region's page once, public (no partner contacts)."""
+    from localize.app.orchestration import publish_dashboards, publish_locales
+
+    config = setup_workspace(
+        tmp_path,
+        '[[partners]]\nid = "acme"\nname = "Acme"\nlocales = ["es", "ar"]\ninbox = "inbox"\ncontact = "ana@acme.example.org"\n\n'
+        f'[[regions]]\nname = "r1"\nlocation = "{tmp_path}/r1"\nlocales = ["es", "ar"]\n',
+    )
+    rows = publish_locales(str(config), COURSE, ["es", "ar"])
+    assert [(r["locale"], r["published"]) for r in rows] == [("es", True), ("ar", True)]
+    assert not (tmp_path / "r1" / "report.html").exists()
+    [where] = publish_dashboards(str(config), ["r1"])
+    page = (tmp_path / "r1" / "report.html").read_text(encoding="utf-8")
+    assert where.endswith("report.html") and COURSE in page and "ana@acme.example.org" not in page

@@ -18,6 +18,7 @@ from localize import __version__
 from localize.app.catalogs import update_course
 from localize.app.plain import to_plain
 from localize.app.regions import publish
+from localize.app.regions import publish_dashboards as app_publish_dashboards
 from localize.catalogs.workspace import Workspace, check_course_id, workspace_stats
 from localize.config import load_config
 from localize.errors import LocalizeError, TransientStorageError
@@ -158,7 +159,7 @@ def publish_locales(
     out: list[dict[str, Any]] = []
     for locale in locales:
         try:
-            results = publish(config, course, locale, region=region)
+            results = publish(config, course, locale, region=region, dashboard=False)
         except TransientStorageError:
             raise  # transient (or the region is down): let the orchestrator retry
         except LocalizeError as e:
@@ -178,6 +179,11 @@ def publish_locales(
                 }
             )
     return out
+
+
+def publish_dashboards(config_path: str, regions: list[str]) -> list[str]:
+    """Once at the end of a run: the public page of every region that got a new version."""
+    return app_publish_dashboards(load_config(config_path), regions)
 
 
 def stats_rows(locales_dir: str, course: str | None = None) -> list[dict[str, Any]]:

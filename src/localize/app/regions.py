@@ -16,7 +16,15 @@ from localize.regions.publish import publish as publish_to_regions
 from localize.storage.base import Storage
 from localize.views.dashboard import collect, render_dashboard
 
-__all__ = ["VersionInfo", "list_versions", "publish", "publish_dashboard", "qa_summary", "rollback"]
+__all__ = [
+    "VersionInfo",
+    "list_versions",
+    "publish",
+    "publish_dashboard",
+    "publish_dashboards",
+    "qa_summary",
+    "rollback",
+]
 
 
 def qa_summary(workspace: Workspace, course: str, locale: str) -> dict[str, Any]:
@@ -54,9 +62,12 @@ def publish(
     source: str | None = None,
     dry_run: bool = False,
     on_upload: Callable[[str, int], None] | None = None,
+    dashboard: bool = True,
 ) -> list[PublishResult]:
-    """Publish ``course`` in ``locale`` to its regions, recording the QA summary;
-    the dashboard of each region that received a new version is refreshed."""
+    """Publish ``course`` in ``locale`` to its regions, recording the QA summary.
+    With ``dashboard``, the public page of each region that received a new version
+    is refreshed; a run that publishes many courses passes False and calls
+    :func:`publish_dashboards` once at its end (the page reads the whole fleet)."""
     locale = check_locale(locale)
     workspace = Workspace(config.workspace_location)
     results = publish_to_regions(
@@ -69,10 +80,20 @@ def publish(
         on_upload=on_upload,
         qa=qa_summary(workspace, course, locale),
     )
-    for r in results:
-        if r.published:
-            publish_dashboard(layout.region_storage(config.region(r.region), config), workspace, config, r.region)
+    if dashboard:
+        publish_dashboards(config, sorted({r.region for r in results if r.published}))
     return results
+
+
+def publish_dashboards(config: Config, regions: list[str]) -> list[str]:
+    """Refresh the public progress page of each of ``regions``; returns where they are."""
+    workspace = Workspace(config.workspace_location)
+    out = []
+    for name in regions:
+        storage = layout.region_storage(config.region(name), config)
+        publish_dashboard(storage, workspace, config, name)
+        out.append(storage.describe("report.html"))
+    return out
 
 
 @dataclass(frozen=True, slots=True)

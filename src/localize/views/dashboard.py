@@ -108,7 +108,7 @@ def collect(
 
 _PUBLIC_ROW_KEYS = (
     "course", "locale", "entries", "translated", "fuzzy", "untranslated", "translated_percent", "words",
-    "translated_words", "published",
+    "translated_words", "translated_words_percent", "published",
 )  # fmt: skip
 
 
