@@ -69,6 +69,21 @@ _DANGEROUS_TAG = re.compile(
     r"<[ \t\n]{0,16}/?[ \t\n]{0,16}(script|style|iframe|object|embed|link|meta|base|form|svg|math|frame|applet)(?![A-Za-z0-9])",
     re.I,
 )
+_DANGEROUS_NAMES = (
+    "script",
+    "style",
+    "iframe",
+    "object",
+    "embed",
+    "link",
+    "meta",
+    "base",
+    "form",
+    "svg",
+    "math",
+    "frame",
+    "applet",
+)
 _HANDLER = re.compile(r"\bon[a-z]{1,32}[ \t\n]{0,16}=", re.I)
 _BAD_URL = re.compile(
     r"(?:java|vb)[ \t\n]{0,16}script[ \t\n]{0,16}:|data[ \t\n]{0,16}:[ \t\n]{0,16}[a-z]{1,32}/[a-z0-9.+-]{1,64}", re.I
@@ -183,7 +198,8 @@ def _markup(source: str, translation: str, ctx: CheckContext) -> Iterator[str]:
     """No markup but the source's placeholders: no tags, event handlers or script URLs."""
     rest = strip_placeholders(translation)
     if "<" in rest:
-        dangerous = _DANGEROUS_TAG.search(rest)
+        lowered = rest.lower()
+        dangerous = _DANGEROUS_TAG.search(rest) if any(n in lowered for n in _DANGEROUS_NAMES) else None
         tag = _TAG_LIKE.search(rest)
         if dangerous:
             yield f"<{dangerous.group(1).lower()}> is not allowed in a translation"
