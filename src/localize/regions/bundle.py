@@ -8,6 +8,7 @@ import hashlib
 from dataclasses import dataclass
 
 from localize import __version__
+from localize.catalogs.review import reviewed_only
 from localize.engine.pages import localize_page, translations_of
 from localize.errors import LocalizeError
 from localize.locales import PSEUDO_LOCALE, html_lang, is_rtl
@@ -83,13 +84,15 @@ def make_bundle(
     page_threshold: float = 0.0,
     below_threshold: str = "source",
     revision: str | None = None,
+    require_review: bool = False,
 ) -> Bundle:
     """Build every file of the course for ``locale`` in memory, applying the
     per-page threshold (a page with a smaller translated share falls back to the
     source page with a notice, or is left out). ``revision`` is the source's
-    :func:`source_revision` when the caller has it already."""
+    :func:`source_revision` when the caller has it already; ``require_review`` uses only
+    reviewed translations (the rest falls back to the source)."""
     revision = revision if revision is not None else source_revision(source)
-    translations = translations_of(catalog)
+    translations = translations_of(reviewed_only(catalog) if require_review else catalog)
     files: dict[str, bytes] = {}
     in_source: list[str] = []
     omitted: list[str] = []

@@ -16,6 +16,7 @@ from typing import Any
 
 from localize import __version__
 from localize.catalogs.po import write_po
+from localize.catalogs.review import reviewed_only
 from localize.catalogs.stats import catalog_stats, format_share
 from localize.catalogs.workspace import Workspace
 from localize.config import Config
@@ -186,14 +187,21 @@ def publish(
     stats = catalog_stats(catalog, course, locale)
     words_percent = stats.translated_words_percent
     stats_dict = stats.as_dict()
+    full = stats
     qa = qa or {}
     results: list[PublishResult] = []
-    bundles: dict[tuple[float, str], Bundle] = {}
+    bundles: dict[tuple[float, str, bool], Bundle] = {}
     revision = source_revision(src)
     catalog_sha = hashlib.sha256(write_po(catalog).encode("utf-8")).hexdigest()
     for r in regions:
         if locale not in r.locales:
             raise ConfigError(f"region {r.name!r} does not serve {locale} (its locales: {', '.join(r.locales)})")
+        if r.require_review:  # only reviewed translations count and are published
+            reviewed = catalog_stats(reviewed_only(catalog), course, locale)
+            words_percent, stats = reviewed.translated_words_percent, reviewed
+        else:
+            stats = full
+            words_percent = stats.translated_words_percent
         if words_percent < r.min_translated:
             results.append(
                 PublishResult(
@@ -207,9 +215,11 @@ def publish(
                 )
             )
             continue
-        key = (r.page_threshold, r.below_threshold)
+        key = (r.page_threshold, r.below_threshold, r.require_review)
         storage = region_storage(r, config)
-        inputs = build_key(revision, catalog_sha, locale, config.workspace.source_locale, *key)
+        inputs = build_key(revision, catalog_sha, locale, config.workspace.source_locale, *key[:2])
+        if r.require_review:
+            inputs = hashlib.sha256(f"{inputs}\0reviewed-only".encode()).hexdigest()
         pointer, _ = read_pointer(storage, course, locale)
         if pointer is not None and not dry_run:
             live = read_manifest(storage, course, locale, pointer["version"])
@@ -230,6 +240,7 @@ def publish(
             bundles[key] = make_bundle(
                 src, catalog, locale, source_locale=config.workspace.source_locale,
                 page_threshold=r.page_threshold, below_threshold=r.below_threshold, revision=revision,
+                require_review=r.require_review,
             )  # fmt: skip
         result = publish_bundle(
             storage,
