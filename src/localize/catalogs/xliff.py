@@ -23,6 +23,9 @@ repeated, unknown ids, a code changed between paired and void, illegal nesting, 
 code typed as text) is returned as a :class:`UnitProblem` naming the unit, so the QA
 gate rejects that entry only. Entries with msgid_plural and obsolete entries are not
 written (HTML courses have none).
+
+One cohesive module, like ``po.py``: the writer and the reader share the inline-code
+mapping and must change together.
 """
 
 from __future__ import annotations

@@ -23,7 +23,6 @@ Webhook notices are JSON POSTs with these headers:
 from __future__ import annotations
 
 import hashlib
-import html
 import json
 from dataclasses import asdict, dataclass, replace
 from datetime import UTC, date, datetime, timedelta
@@ -33,15 +32,22 @@ from localize.catalogs import index
 from localize.catalogs.memory import load_memory
 from localize.catalogs.po import write_po
 from localize.catalogs.refresh import refresh
-from localize.catalogs.review import is_reviewed, previous_signed_off, without_reviewed
 from localize.catalogs.stats import catalog_stats, source_words
 from localize.catalogs.workspace import Workspace
-from localize.catalogs.xliff import unit_id, write_xliff
+from localize.catalogs.xliff import write_xliff
 from localize.config import Config, Partner
 from localize.errors import CatalogNotFoundError, ConfigError
 from localize.locales import check_locale, language_name
-from localize.model import Catalog, Entry
+from localize.model import Catalog
 from localize.partners.inbox import open_inbox
+from localize.partners.review_kits import (
+    REVIEW_README,
+    XLIFF_README,
+    changes_html,
+    po_review_kit,
+    previous_translations,
+    review_catalog,
+)
 from localize.partners.webhooks import flush_outbox, send_notice
 from localize.storage.base import Storage, local_error
 
@@ -295,7 +301,7 @@ def route(
     flush_outbox(workspace, [partner])
     catalog = current_catalog(workspace, course, locale)
     if review:
-        catalog = _review_catalog(catalog)
+        catalog = review_catalog(catalog)
         if not catalog.entries:
             raise ConfigError(f"nothing to review: every translation of {course} in {locale} is signed off already")
     data = write_po(catalog).encode("utf-8")
@@ -324,7 +330,7 @@ def route(
     if review:
         kit_catalog = kit_catalog.with_header("X-Localize-Kind", "review")
     kit_data = write_po(kit_catalog).encode("utf-8")  # the base of the three-way merge on return
-    previous = _previous_translations(workspace, course, locale, kit_catalog) if review else {}
+    previous = previous_translations(workspace, course, locale, kit_catalog) if review else {}
     if fmt == "xliff":
         po_name = f"{course}.{locale}.xlf"
         sent = write_xliff(
@@ -336,7 +342,7 @@ def route(
         )
     else:
         po_name = f"{course}.{locale}.po"
-        sent = write_po(_po_review_kit(kit_catalog, previous) if review else kit_catalog).encode("utf-8")
+        sent = write_po(po_review_kit(kit_catalog, previous) if review else kit_catalog).encode("utf-8")
     inbox = open_inbox(config.resolve(partner.inbox))
     manifest = {
         "kit": kit,
@@ -371,7 +377,7 @@ def route(
         readme += XLIFF_README
     if review:
         readme += REVIEW_README.format(file=po_name)
-        _write(inbox, f"{base}/changes.html", _changes_html(course, locale, kit_catalog, previous).encode("utf-8"))
+        _write(inbox, f"{base}/changes.html", changes_html(course, locale, kit_catalog, previous).encode("utf-8"))
     _write(inbox, f"{base}/{po_name}", sent)
     _write(inbox, f"{base}/README.txt", readme.encode("utf-8"))
     _write(inbox, f"{base}/kit.json", (json.dumps(manifest, indent=2, ensure_ascii=False) + "\n").encode("utf-8"))
@@ -401,79 +407,3 @@ def _write(storage: Storage, key: str, data: bytes) -> None:
         storage.write_bytes(key, data)
     except OSError as e:
         raise local_error(e, "cannot write the kit", storage.describe(key)) from e
-
-
-XLIFF_README = """
-This kit is in XLIFF 1.2 (the .xlf file)
-----------------------------------------
-Open the .xlf file in your CAT tool (OmegaT, memoQ, Trados, Okapi tools, Poedit).
-Formatting and links are inline codes (tags) of the tool: keep every one of them,
-each once; you may move them to fit your sentence, but do not put a link inside
-another link. Save the translated .xlf file and return it as it is.
-"""
-
-REVIEW_README = """
-This is a review kit
---------------------
-It holds only the translations made since the last review; changes.html lists
-each one beside the translation accepted before (if any). Correct what needs it.
-In the .xlf file, set the state of each translation you approve to
-"signed-off" (memoQ/Trados: confirm as reviewed or approved). In the .po file,
-approved entries are those you leave without the "fuzzy" (needs work) mark:
-every entry arrives marked fuzzy; remove the mark from each one you approve.
-Return {file} as usual.
-"""
-
-
-def _review_catalog(catalog: Catalog) -> Catalog:
-    """The entries translated but not signed off (what a review kit holds)."""
-    return replace(catalog, entries=tuple(e for e in catalog.entries if e.translated and not is_reviewed(e)))
-
-
-def _previous_translations(
-    workspace: Workspace, course: str, locale: str, catalog: Catalog
-) -> dict[tuple[str | None, str], str]:
-    signed = previous_signed_off(workspace, course, locale)
-    out: dict[tuple[str | None, str], str] = {}
-    for e in catalog.entries:
-        before = signed.get(unit_id(e.msgctxt, e.msgid))
-        if before is not None and before != e.msgstr:
-            out[e.key] = before
-    return out
-
-
-def _po_review_kit(catalog: Catalog, previous: dict[tuple[str | None, str], str]) -> Catalog:
-    """A review kit as PO: every entry fuzzy (the reviewer clears the mark to approve) and the
-    previous accepted translation in a translator comment (``#|`` carries only msgctxt and msgid)."""
-    entries: list[Entry] = []
-    for e in catalog.entries:
-        comments = e.translator_comments
-        if e.key in previous:
-            comments = (*comments, "previously accepted: " + previous[e.key].replace("\n", " "))
-        entries.append(
-            replace(e, flags=tuple(sorted({*without_reviewed(e.flags), "fuzzy"})), translator_comments=comments)
-        )
-    return replace(catalog, entries=tuple(entries))
-
-
-def _changes_html(course: str, locale: str, catalog: Catalog, previous: dict[tuple[str | None, str], str]) -> str:
-    rows = []
-    for e in catalog.entries:
-        before = previous.get(e.key)
-        rows.append(
-            "<tr><td>{}</td><td>{}</td><td>{}</td></tr>".format(
-                html.escape(e.msgid),
-                html.escape(before) if before is not None else "<i>(new)</i>",
-                html.escape(e.msgstr),
-            )
-        )
-    return (
-        '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
-        f"<title>Review: {html.escape(course)} ({html.escape(locale)})</title>"
-        "<style>body{font-family:sans-serif}td{border-top:1px solid #ccc;padding:4px;vertical-align:top}</style>"
-        f"</head><body><h1>Translations to review: {html.escape(course)} ({html.escape(locale)})</h1>"
-        f"<p>{len(rows)} translations changed since the last review.</p>"
-        "<table><tr><th>Source</th><th>Accepted before</th><th>New translation</th></tr>"
-        + "".join(rows)
-        + "</table></body></html>\n"
-    )
