@@ -273,12 +273,12 @@ def test_stats_and_status_name_both_measures_and_hide_the_pseudo_locale(
 
 
 def test_tm_export_refuses_an_unknown_extension(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    out = tmp_path / "x.xlf"
+    out = tmp_path / "x.xml"
     code, _, err = run(capsys, "tm", "export", "--locale", "es", "--out", str(out), "--locales-dir", str(tmp_path))
     assert code == 2 and not out.exists()
     assert (
         err
-        == f"error: {out}: cannot tell the format from '.xlf'; name the file .po or .tmx (compendium .po or TMX 1.4)\n"
+        == f"error: {out}: cannot tell the format from '.xml'; name the file .po or .tmx or .xlf (compendium .po, TMX 1.4 or XLIFF 1.2)\n"
     )
 
 

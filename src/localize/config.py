@@ -66,6 +66,8 @@ class Partner(_Model):
     checks: dict[str, Literal["error", "warning", "info", "off"]] = Field(
         default_factory=dict, description="QA check id -> severity for this partner's returns, or off"
     )
+    format: Literal["po", "xliff"] = Field("po", description="the kit's file: gettext .po or XLIFF 1.2 .xlf")
+    reviewer: bool = Field(False, description="may sign off translations (review kits, `localize route --review`)")
 
     @field_validator("locales")
     @classmethod
@@ -100,6 +102,7 @@ class Region(_Model):
     keep_versions: Annotated[int, Field(ge=2)] = 5
     gc_grace_seconds: Annotated[int, Field(ge=0)] = 3600
     public_url: str | None = None
+    require_review: bool = False  # publish only reviewed translations (the rest falls back to the source)
 
     @field_validator("locales")
     @classmethod

@@ -23,6 +23,7 @@ from localize.catalogs.memory import (
     read_memory_file,
     to_po,
     to_tmx,
+    to_xliff,
 )
 from localize.catalogs.po import read_po, write_po
 from localize.catalogs.refresh import refresh
@@ -54,7 +55,7 @@ __all__ = [
 ]
 
 
-MEMORY_FORMATS = (".po", ".tmx")
+MEMORY_FORMATS = (".po", ".tmx", ".xlf")
 """What ``tm export`` writes, by the file's extension."""
 
 
@@ -238,13 +239,16 @@ def export_memory(workspace: Workspace, locale: str, out: str, *, source_locale:
     if kind not in MEMORY_FORMATS:
         raise ConfigError(
             f"cannot tell the format from {kind or 'a name without an extension'!r}; "
-            f"name the file {' or '.join(MEMORY_FORMATS)} (compendium .po or TMX 1.4)",
+            f"name the file {' or '.join(MEMORY_FORMATS)} (compendium .po, TMX 1.4 or XLIFF 1.2)",
             path=out,
         )
     memory = load_memory(workspace, locale)
-    text = to_tmx(memory, locale, source_locale) if kind == ".tmx" else write_po(to_po(memory, locale))
+    if kind == ".xlf":
+        data = to_xliff(memory, locale, source_locale)
+    else:
+        data = (to_tmx(memory, locale, source_locale) if kind == ".tmx" else write_po(to_po(memory, locale))).encode()
     target.parent.mkdir(parents=True, exist_ok=True)
-    LocalStorage(target.parent).write_bytes(target.name, text.encode("utf-8"))
+    LocalStorage(target.parent).write_bytes(target.name, data)
     return len(memory)
 
 

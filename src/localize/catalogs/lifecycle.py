@@ -137,7 +137,7 @@ def merge(old: Catalog, template: Catalog, *, similarity: float = DEFAULT_SIMILA
             new,
             msgstr=o.msgstr,
             msgstr_plural=o.msgstr_plural if new.msgid_plural is not None else (),
-            flags=tuple(sorted({*o.flags, "fuzzy"})),
+            flags=tuple(sorted({*o.flags, "fuzzy"} - {"reviewed"})),  # a changed source needs a new review
             translator_comments=o.translator_comments,
             previous_msgctxt=o.msgctxt,
             previous_msgid=o.msgid,

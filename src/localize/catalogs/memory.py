@@ -27,6 +27,7 @@ from localize import __version__
 from localize.catalogs.lifecycle import DEFAULT_SIMILARITY
 from localize.catalogs.po import read_po
 from localize.catalogs.workspace import Workspace
+from localize.catalogs.xliff import REVIEWED, is_xliff, read_xliff, write_xliff
 from localize.errors import CatalogError, CatalogNotFoundError
 from localize.locales import check_locale
 from localize.model import Catalog, Entry
@@ -41,6 +42,7 @@ __all__ = [
     "read_tmx",
     "to_po",
     "to_tmx",
+    "to_xliff",
 ]
 
 COMMENT_PREFIX = "localize-tm:"
@@ -53,6 +55,7 @@ class MemoryUnit:
     msgid: str
     msgstr: str
     origin: str
+    reviewed: bool = False  # signed off by a reviewer: preferred over unreviewed candidates
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,8 +103,10 @@ class TranslationMemory:
 
     def __init__(self, units: Iterable[MemoryUnit]) -> None:
         votes: dict[tuple[str | None, str], Counter[tuple[str, str]]] = defaultdict(Counter)
-        for u in units:
-            if u.msgstr:
+        all_units = [u for u in units if u.msgstr]
+        reviewed_keys = {(u.msgctxt, u.msgid) for u in all_units if u.reviewed}
+        for u in all_units:
+            if u.reviewed or (u.msgctxt, u.msgid) not in reviewed_keys:  # reviewed candidates win
                 votes[(u.msgctxt, u.msgid)][(u.msgstr, u.origin)] += 1
         self.exact: dict[tuple[str | None, str], tuple[str, str]] = {}
         for key, counter in votes.items():
@@ -173,7 +178,7 @@ class TranslationMemory:
 def _units_of(catalog: Catalog, origin: str) -> Iterable[MemoryUnit]:
     for e in catalog.entries:
         if e.translated and e.msgid_plural is None:
-            yield MemoryUnit(e.msgctxt, e.msgid, e.msgstr, origin)
+            yield MemoryUnit(e.msgctxt, e.msgid, e.msgstr, origin, REVIEWED in e.flags)
 
 
 def load_memory(workspace: Workspace, locale: str, *, exclude_course: str | None = None) -> TranslationMemory:
@@ -229,6 +234,12 @@ def to_tmx(memory: TranslationMemory, locale: str, source_locale: str = "en") ->
     return "\n".join(out)
 
 
+def to_xliff(memory: TranslationMemory, locale: str, source_locale: str = "en") -> bytes:
+    """The memory as XLIFF 1.2: one translated unit per memory unit, its origin as a note."""
+    catalog = to_po(memory, locale)
+    return write_xliff(catalog, original="translation-memory", source_locale=source_locale, target_locale=locale)
+
+
 def _lang_matches(lang: str, locale: str) -> bool:
     a, b = lang.replace("-", "_").lower(), locale.lower()
     return a == b or a.split("_")[0] == b or (a.split("_")[0] == b.split("_")[0] and "_" not in a)
@@ -281,6 +292,20 @@ def read_memory_file(data: bytes, path: str, locale: str) -> list[MemoryUnit]:
     """Memory units from a compendium .po or a .tmx file."""
     locale = check_locale(locale)
     origin = path.rsplit("/", 1)[-1]
+    if path.lower().endswith((".xlf", ".xliff")) or (
+        not path.lower().endswith(".tmx") and is_xliff(path, data) and b"<xliff" in data[:2048]
+    ):
+        parsed = read_xliff(data, path)
+        language = parsed.catalog.language
+        if language and not _lang_matches(language.strip(), locale):
+            raise CatalogError(
+                f"this file is in {language.strip()[:40]!r} (its target-language), not {locale}: "
+                f"nothing imported; import it with --locale set to its language",
+                path=path,
+                line=1,
+            )
+        bad = {u.key for u in parsed.problems}
+        return [u for u in _units_of(parsed.catalog, origin) if (u.msgctxt, u.msgid) not in bad]
     if path.lower().endswith(".tmx") or data.lstrip().startswith(b"<"):
         return read_tmx(data, path, locale, origin)
     catalog = read_po(data, path, allow_duplicates=True)

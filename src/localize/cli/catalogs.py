@@ -142,7 +142,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         "export",
         help="write the memory of a locale to a .po or .tmx file",
         description="Write every translated entry of LL (all courses and imported memories) to FILE:\n"
-        "a compendium .po or a TMX 1.4 file, chosen by the extension (.po or .tmx).",
+        "a compendium .po, a TMX 1.4 or an XLIFF 1.2 file, chosen by the extension (.po, .tmx, .xlf).",
         formatter_class=HelpFormatter,
     )
     q.add_argument("--locale", required=True, type=locale_arg, metavar="LL", help="the memory of this locale")
@@ -158,12 +158,12 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     q.set_defaults(func=cmd_tm_export)
     q = tm.add_parser(
         "import",
-        help="add a .po compendium or .tmx file to the memory of a locale",
-        description="Add the translated units of FILE (a .po compendium or a TMX file) to the workspace\n"
+        help="add a .po compendium, .tmx or .xlf file to the memory of a locale",
+        description="Add the translated units of FILE (a .po compendium, a TMX or an XLIFF file) to the workspace\n"
         "memory of LL (DIR/memory/LL.po), which `init` and `update` use to fill entries.",
         formatter_class=HelpFormatter,
     )
-    q.add_argument("file", metavar="FILE", help="a .po or .tmx file")
+    q.add_argument("file", metavar="FILE", help="a .po, .tmx or .xlf file")
     q.add_argument("--locale", required=True, type=locale_arg, metavar="LL", help="the memory to add to")
     add_workspace(q)
     q.set_defaults(func=cmd_tm_import)

@@ -36,6 +36,16 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument("--course", required=True, metavar="ID", help="the course whose catalog is sent")
     p.add_argument("--locale", required=True, type=locale_arg, metavar="LL", help="the locale to translate into")
     p.add_argument("--partner", metavar="P", help="partner id (default: the one partner serving LL for the course)")
+    p.add_argument(
+        "--format",
+        choices=("po", "xliff"),
+        help="the kit's file: po (gettext) or xliff (XLIFF 1.2 for CAT tools); default: the partner's format",
+    )
+    p.add_argument(
+        "--review",
+        action="store_true",
+        help="send a review kit (the translations not yet signed off) to a partner with reviewer = true",
+    )
     add_workspace(p)
     add_config(p)
     p.set_defaults(func=cmd_route)
@@ -65,7 +75,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         description="Archive each returned file byte for byte, check it, merge every entry that passes\n"
         "into the catalog of record (three-way against the kit the partner received), write\n"
         "a QA report (JSON and HTML) into the partner's inbox and update the assignment.\n"
-        "PATH is a returned .po file or an inbox (default: the partner's inbox, returns/).",
+        "PATH is a returned .po or .xlf file or an inbox (default: the partner's inbox, returns/).",
         formatter_class=HelpFormatter,
     )
     p.add_argument("path", nargs="?", metavar="PATH", help="a returned .po file or an inbox (default: the partner's)")
@@ -87,7 +97,14 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 
 def cmd_route(args: argparse.Namespace) -> int:
-    result = route(config_with_workspace(args), args.course, args.locale, partner_id=args.partner)
+    result = route(
+        config_with_workspace(args),
+        args.course,
+        args.locale,
+        partner_id=args.partner,
+        fmt=args.format,
+        review=args.review,
+    )
     a = result.assignment
     if not result.sent:
         print(

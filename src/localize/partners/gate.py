@@ -19,11 +19,13 @@ from typing import Any
 from localize.catalogs.memory import TranslationMemory
 from localize.catalogs.po import read_po, write_po
 from localize.catalogs.refresh import refresh
+from localize.catalogs.review import REVIEWED, mark_reviewed, without_reviewed
 from localize.catalogs.workspace import Workspace
+from localize.catalogs.xliff import is_xliff, read_xliff
 from localize.config import Config, Partner
 from localize.errors import CatalogNotFoundError, PoSyntaxError, printable
 from localize.model import Catalog, Entry
-from localize.partners.checks import ERROR, FILE_LEVEL, Limits, Problem
+from localize.partners.checks import ERROR, FILE_LEVEL, WARNING, Limits, Problem
 from localize.partners.qa import check_catalog
 from localize.partners.routing import Assignment, assignment_key, load_assignments
 
@@ -48,6 +50,7 @@ class IngestReport:
     unchanged: int = 0
     conflicts: int = 0
     stale: int = 0
+    reviewed: int = 0
     problems: tuple[Problem, ...] = ()
     notes: tuple[str, ...] = ()
     report: str = ""
@@ -139,13 +142,20 @@ def _three_way(
     partner: str,
     *,
     accept_fuzzy: bool,
+    signed_off: frozenset[tuple[str | None, str]] = frozenset(),
 ) -> tuple[Catalog, list[dict[str, Any]]]:
+    """``signed_off``: the entries a reviewer signed off (empty unless the return answers a
+    review kit and comes from a reviewer): they get the reviewed flag if their translation
+    is the one in the catalog."""
     base_index, ours_index = base.index(), ours.index()
     updated: dict[tuple[str | None, str], Entry] = {}
     outcomes: list[dict[str, Any]] = []
 
-    def record(e: Entry, status: str, reason: str = "") -> None:
-        outcomes.append({"line": e.lineno, "msgctxt": e.msgctxt, "msgid": e.msgid, "status": status, "reason": reason})
+    def record(e: Entry, status: str, reason: str = "", reviewed: bool = False) -> None:
+        outcome = {"line": e.lineno, "msgctxt": e.msgctxt, "msgid": e.msgid, "status": status, "reason": reason}
+        if reviewed:
+            outcome["reviewed"] = True
+        outcomes.append(outcome)
 
     for t in theirs.entries:
         if t.obsolete:
@@ -157,7 +167,12 @@ def _three_way(
         if b is None:
             continue  # reported as edited-source
         if _same(t, b) or not (t.msgstr or any(t.msgstr_plural)):
-            record(t, "unchanged")
+            o = ours_index.get(t.key)
+            if t.key in signed_off and o is not None and o.translated and o.msgstr == t.msgstr and t.msgstr:
+                updated[t.key] = mark_reviewed(o)
+                record(t, "unchanged", "signed off", reviewed=True)
+            else:
+                record(t, "unchanged")
             continue
         o = ours_index.get(t.key)
         if o is None:
@@ -166,7 +181,10 @@ def _three_way(
         if t.fuzzy and not accept_fuzzy and o.translated:
             record(t, "unchanged", "marked fuzzy by the translator; the current translation stays")
             continue
-        flags = tuple(f for f in t.flags if f != "fuzzy" or (t.fuzzy and not accept_fuzzy))
+        flags = without_reviewed(f for f in t.flags if f != "fuzzy" or (t.fuzzy and not accept_fuzzy))
+        sign = t.key in signed_off and "fuzzy" not in flags
+        if sign:
+            flags = (*flags, REVIEWED)
         if _same(o, b) or not (o.msgstr or any(o.msgstr_plural)):
             updated[t.key] = replace(
                 o,
@@ -177,16 +195,18 @@ def _three_way(
                 previous_msgid=None,
                 previous_msgctxt=None,
             )
-            record(t, "accepted")
+            record(t, "accepted", reviewed=sign)
         elif o.msgstr == t.msgstr and o.msgstr_plural == t.msgstr_plural:
-            record(t, "accepted", "same as the current translation")
+            if sign and o.translated:
+                updated[t.key] = mark_reviewed(o)
+            record(t, "accepted", "same as the current translation", reviewed=sign and o.translated)
         else:
             note = f"conflict: {partner} returned this after a different translation was accepted: {o.msgstr!r}"
             updated[t.key] = replace(
                 o,
                 msgstr=t.msgstr,
                 msgstr_plural=t.msgstr_plural,
-                flags=tuple(sorted({*o.flags, "fuzzy"})),
+                flags=tuple(sorted({*without_reviewed(o.flags), "fuzzy"})),
                 translator_comments=(*o.translator_comments, note),
             )
             record(t, "conflict", "kept as a fuzzy suggestion; the translation accepted earlier is in a comment")
@@ -239,6 +259,8 @@ def check_return(
     report = IngestReport(partner.id, name, digest, workspace.describe(archive_key))
     catalog: Catalog | None = None
     problems: list[Problem] = []
+    unit_problems: list[Problem] = []
+    claimed: frozenset[tuple[str | None, str]] = frozenset()
     limits = Limits(config.qa.max_file_bytes, config.qa.max_string_chars)
     if len(data) > limits.max_file_bytes:
         problems.append(
@@ -254,7 +276,16 @@ def check_return(
         problems.append(Problem(name, 1, ERROR, "syntax", "the file is empty"))
     else:
         try:
-            catalog = read_po(data, name)
+            if is_xliff(name, data):
+                parsed = read_xliff(data, name)
+                catalog = parsed.catalog
+                claimed = parsed.signed_off
+                unit_problems = [
+                    Problem(name, u.line, ERROR, "inline-codes", u.message, u.key) for u in parsed.problems
+                ]
+            else:
+                catalog = read_po(data, name)
+                claimed = frozenset(e.key for e in catalog.entries if REVIEWED in e.flags and not e.obsolete)
         except PoSyntaxError as e:
             problems.append(Problem(name, e.line or 1, ERROR, "syntax", _syntax_message(e.message)))
     assignment, kit_problem, owner_note = _find_assignment(workspace, partner, data, catalog)
@@ -279,6 +310,25 @@ def check_return(
         checks=partner.checks,
         limits=limits,
     )
+    problems = [*problems, *unit_problems]
+    review = assignment.kind == "review" and partner.reviewer
+    signed_off = claimed
+    if review and not is_xliff(name, data):
+        # a PO review kit arrives all fuzzy: an entry the reviewer returns without the mark is approved
+        signed_off = claimed | frozenset(e.key for e in catalog.entries if e.translated)
+    if not review:
+        if claimed:
+            problems.append(
+                Problem(
+                    name,
+                    1,
+                    WARNING,
+                    "review",
+                    f"{len(claimed)} entries are marked signed off or reviewed; only a reviewer's return of a "
+                    "review kit signs translations off, so they count as translated",
+                )
+            )
+        signed_off = frozenset()
     if any(p.severity == ERROR and p.check in FILE_LEVEL for p in problems):
         return replace(report, problems=tuple(problems)), None, None
     blocked: dict[tuple[str | None, str], list[str]] = {}
@@ -291,7 +341,9 @@ def check_return(
     except FileNotFoundError:
         before = None
     ours = _catalog_of_record(workspace, assignment.course, assignment.locale, base)
-    merged, outcomes = _three_way(catalog, base, ours, blocked, partner.id, accept_fuzzy=config.qa.accept_fuzzy)
+    merged, outcomes = _three_way(
+        catalog, base, ours, blocked, partner.id, accept_fuzzy=config.qa.accept_fuzzy, signed_off=signed_off
+    )
     staged = write_po(merged).encode("utf-8")
     plan = {
         "catalog": catalog_key,
@@ -318,6 +370,7 @@ def check_return(
         unchanged=count["unchanged"],
         conflicts=count["conflict"],
         stale=count["stale"],
+        reviewed=sum(1 for o in outcomes if o.get("reviewed")),
         problems=tuple(problems),
         entries=tuple(outcomes),
     )

@@ -38,6 +38,7 @@ from typing import Any
 
 from localize.catalogs.faults import kill_point
 from localize.catalogs.po import read_po
+from localize.catalogs.review import record_review
 from localize.catalogs.workspace import Workspace
 from localize.config import Config, Partner
 from localize.errors import LocalizeError, printable
@@ -52,6 +53,7 @@ from localize.templating import render
 __all__ = ["STEPS", "IngestReport", "ingest", "ingest_bytes"]
 
 STEPS = ("received", "archived", "checked", "merged", "reported")
+RETURN_SUFFIXES = (".po", ".xlf", ".xliff")
 
 
 def _state_key(partner: str, digest: str) -> str:
@@ -206,6 +208,8 @@ def _finish(
     report = _write_reports(inbox, report)
     kill_point("ingest:report-written")
     assignment = next((a for a in load_assignments(workspace) if a.partner == partner.id and a.kit == report.kit), None)
+    if assignment is not None and report.entries:
+        _record_review(workspace, assignment.course, assignment.locale, partner.id, report, now)
     if assignment is not None:
         record = {
             "at": now.isoformat(timespec="seconds"),
@@ -228,6 +232,29 @@ def _finish(
         f"qa-{report.sha256[:32]}",
     )
     return report
+
+
+def _record_review(
+    workspace: Workspace, course: str, locale: str, partner: str, report: IngestReport, now: datetime
+) -> None:
+    """The review ledger: who signed what off in which kit, and when new translations arrived."""
+    try:
+        current = workspace.read_catalog(course, locale).index()
+    except LocalizeError:
+        return
+    signed, fresh = [], []
+    for o in report.entries:
+        entry = current.get((o.get("msgctxt"), str(o.get("msgid"))))
+        if entry is None:
+            continue
+        if o.get("reviewed"):
+            signed.append(entry)
+        elif o.get("status") == "accepted" and o.get("reason") != "same as the current translation":
+            fresh.append(entry)
+    if signed or fresh:
+        record_review(
+            workspace, course, locale, partner=partner, kit=str(report.kit), at=now, signed_off=signed, translated=fresh
+        )
 
 
 def _refuse(
@@ -294,7 +321,11 @@ def ingest(config: Config, partner_id: str, path: str | None = None) -> list[Ing
     workspace = Workspace(config.workspace_location)
     flush_outbox(workspace, [partner])
     limit = config.qa.max_file_bytes
-    if path is not None and not path.startswith("s3://") and (not Path(path).is_dir() or path.lower().endswith(".po")):
+    if (
+        path is not None
+        and not path.startswith("s3://")
+        and (not Path(path).is_dir() or path.lower().endswith(RETURN_SUFFIXES))
+    ):
         folder = LocalInbox(Path(path).parent)
         data, size = read_return(folder, Path(path).name, limit)
         if data is None:  # never read: only its size is reported
@@ -315,7 +346,7 @@ def ingest(config: Config, partner_id: str, path: str | None = None) -> list[Ing
         for r in refused
     ]
     for key in files:
-        if not key.lower().endswith(".po"):
+        if not key.lower().endswith(RETURN_SUFFIXES):
             continue
         name = key.rsplit("/", 1)[-1]
         try:

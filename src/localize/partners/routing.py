@@ -34,11 +34,20 @@ from localize.catalogs.po import write_po
 from localize.catalogs.refresh import refresh
 from localize.catalogs.stats import catalog_stats, source_words
 from localize.catalogs.workspace import Workspace
+from localize.catalogs.xliff import write_xliff
 from localize.config import Config, Partner
 from localize.errors import CatalogNotFoundError, ConfigError
 from localize.locales import check_locale, language_name
 from localize.model import Catalog
 from localize.partners.inbox import open_inbox
+from localize.partners.review_kits import (
+    REVIEW_README,
+    XLIFF_README,
+    changes_html,
+    po_review_kit,
+    previous_translations,
+    review_catalog,
+)
 from localize.partners.webhooks import flush_outbox, send_notice
 from localize.storage.base import Storage, local_error
 
@@ -71,6 +80,8 @@ class Assignment:
     words_to_translate: int = 0
     returns: tuple[dict[str, Any], ...] = ()
     webhook: str = ""
+    format: str = "po"  # the kit's file: "po" or "xliff"
+    kind: str = "translation"  # or "review" (only a reviewer's return of one can sign entries off)
 
     def to_json(self) -> bytes:
         return (json.dumps(asdict(self), indent=2, ensure_ascii=False) + "\n").encode("utf-8")
@@ -231,15 +242,21 @@ Questions: {contact}
 """
 
 
-def _pick_partner(config: Config, course: str, locale: str, partner_id: str | None) -> Partner:
+def _pick_partner(config: Config, course: str, locale: str, partner_id: str | None, *, review: bool = False) -> Partner:
     if partner_id is not None:
         partner = config.partner(partner_id)
         if locale not in partner.locales:
             raise ConfigError(
                 f"partner {partner.id!r} does not translate into {locale} (its locales: {', '.join(partner.locales)})"
             )
+        if review and not partner.reviewer:
+            raise ConfigError(f"partner {partner.id!r} is not a reviewer (set reviewer = true in the configuration)")
         return partner
-    serving = [p for p in config.partners if p.serves(course, locale)]
+    serving = [p for p in config.partners if p.serves(course, locale) and (p.reviewer or not review)]
+    if review and not serving:
+        raise ConfigError(
+            f"no reviewer serves {locale} for course {course!r}; set reviewer = true on a partner or name one with --partner"
+        )
     if not serving:
         raise ConfigError(
             f"no partner serves {locale} for course {course!r}; add one to the configuration or name one with --partner"
@@ -269,14 +286,27 @@ def route(
     *,
     partner_id: str | None = None,
     now: datetime | None = None,
+    fmt: str | None = None,
+    review: bool = False,
 ) -> RouteResult:
-    """Send a kit for ``course`` in ``locale`` to the partner that serves it."""
+    """Send a kit for ``course`` in ``locale`` to the partner that serves it: a .po or
+    an XLIFF file (``fmt``, default the partner's ``format``). A review kit (``review``)
+    goes to a reviewer and holds only the translations not yet signed off."""
     locale = check_locale(locale)
     workspace = Workspace(config.workspace_location)
-    partner = _pick_partner(config, course, locale, partner_id)
+    partner = _pick_partner(config, course, locale, partner_id, review=review)
+    fmt = fmt or partner.format
+    if fmt not in ("po", "xliff"):
+        raise ConfigError(f"unknown kit format {fmt!r}: use po or xliff")
     flush_outbox(workspace, [partner])
     catalog = current_catalog(workspace, course, locale)
+    if review:
+        catalog = review_catalog(catalog)
+        if not catalog.entries:
+            raise ConfigError(f"nothing to review: every translation of {course} in {locale} is signed off already")
     data = write_po(catalog).encode("utf-8")
+    if fmt != "po" or review:  # another kind of kit of the same catalog is another kit
+        data += f"\n# {fmt} {'review' if review else 'translation'} kit\n".encode()
     digest = hashlib.sha256(data).hexdigest()
     for existing in load_assignments(workspace, course=course, locale=locale):
         if existing.partner == partner.id and existing.catalog_sha256 == digest and existing.state == "sent":
@@ -297,8 +327,22 @@ def route(
         ("X-Localize-Due", due),
     ):
         kit_catalog = kit_catalog.with_header(name, value)
-    kit_data = write_po(kit_catalog).encode("utf-8")
-    po_name = f"{course}.{locale}.po"
+    if review:
+        kit_catalog = kit_catalog.with_header("X-Localize-Kind", "review")
+    kit_data = write_po(kit_catalog).encode("utf-8")  # the base of the three-way merge on return
+    previous = previous_translations(workspace, course, locale, kit_catalog) if review else {}
+    if fmt == "xliff":
+        po_name = f"{course}.{locale}.xlf"
+        sent = write_xliff(
+            kit_catalog,
+            original=f"{course}.{locale}.po",
+            source_locale=config.workspace.source_locale,
+            target_locale=locale,
+            previous=previous,
+        )
+    else:
+        po_name = f"{course}.{locale}.po"
+        sent = write_po(po_review_kit(kit_catalog, previous) if review else kit_catalog).encode("utf-8")
     inbox = open_inbox(config.resolve(partner.inbox))
     manifest = {
         "kit": kit,
@@ -307,6 +351,8 @@ def route(
         "partner": partner.id,
         "catalog_sha256": digest,
         "file": po_name,
+        "format": fmt,
+        "kind": "review" if review else "translation",
         "entries": stats.entries,
         "translated": stats.translated,
         "fuzzy": stats.fuzzy,
@@ -327,12 +373,28 @@ def route(
         contact=partner.contact or "your coordinator",
     )
     base = f"kits/{course}/{locale}/{kit}"
-    _write(inbox, f"{base}/{po_name}", kit_data)
+    if fmt == "xliff":
+        readme += XLIFF_README
+    if review:
+        readme += REVIEW_README.format(file=po_name)
+        _write(inbox, f"{base}/changes.html", changes_html(course, locale, kit_catalog, previous).encode("utf-8"))
+    _write(inbox, f"{base}/{po_name}", sent)
     _write(inbox, f"{base}/README.txt", readme.encode("utf-8"))
     _write(inbox, f"{base}/kit.json", (json.dumps(manifest, indent=2, ensure_ascii=False) + "\n").encode("utf-8"))
     workspace.storage.write_bytes(assignment_key(course, locale, kit, "po"), kit_data)
     assignment = Assignment(
-        kit, course, locale, partner.id, digest, now.isoformat(timespec="seconds"), due, "sent", stats.entries, words
+        kit,
+        course,
+        locale,
+        partner.id,
+        digest,
+        now.isoformat(timespec="seconds"),
+        due,
+        "sent",
+        stats.entries,
+        words,
+        format=fmt,
+        kind="review" if review else "translation",
     )
     delivery = send_notice(workspace, partner, "kit.sent", {**manifest, "location": inbox.describe(base)}, f"kit-{kit}")
     assignment = replace(assignment, webhook=delivery)

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import IO
 
 from localize import __version__
+from localize.catalogs.review import reviewed_only
 from localize.engine.pages import localize_page, translations_of
 from localize.errors import LocalizeError
 from localize.locales import PSEUDO_LOCALE, html_lang, is_rtl
@@ -129,15 +130,17 @@ def make_bundle(
     below_threshold: str = "source",
     revision: str | None = None,
     workdir: str | os.PathLike[str] | None = None,
+    require_review: bool = False,
 ) -> Bundle:
     """Build every file of the course for ``locale`` into a temporary folder (under
     ``workdir`` if given), applying the per-page threshold (a page with a smaller
     translated share falls back to the source page with a notice, or is left out).
     Pages are built one at a time; other files (and pages above MAX_PAGE_BYTES)
     are streamed through, hashed on the way. ``revision`` is the source's
-    :func:`source_revision` when the caller has it already."""
+    :func:`source_revision` when the caller has it already; ``require_review`` uses
+    only reviewed translations (the rest falls back to the source)."""
     revision = revision if revision is not None else source_revision(source)
-    translations = translations_of(catalog)
+    translations = translations_of(reviewed_only(catalog) if require_review else catalog)
     root = Path(tempfile.mkdtemp(prefix="localize-bundle-", dir=workdir))
     files: dict[str, Built] = {}
     in_source: list[str] = []

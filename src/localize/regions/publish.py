@@ -17,6 +17,7 @@ from typing import Any
 
 from localize import __version__
 from localize.catalogs.po import write_po
+from localize.catalogs.review import reviewed_only
 from localize.catalogs.stats import catalog_stats, format_share
 from localize.catalogs.workspace import Workspace
 from localize.config import Config
@@ -225,15 +226,21 @@ def publish(
     stats = catalog_stats(catalog, course, locale)
     words_percent = stats.translated_words_percent
     stats_dict = stats.as_dict()
+    full = stats
     qa = qa or {}
     results: list[PublishResult] = []
-    bundles: dict[tuple[float, str], Bundle] = {}
+    bundles: dict[tuple[float, str, bool], Bundle] = {}
     revision = source_revision(src)
     catalog_sha = hashlib.sha256(write_po(catalog).encode("utf-8")).hexdigest()
     try:
         for r in regions:
             if locale not in r.locales:
                 raise ConfigError(f"region {r.name!r} does not serve {locale} (its locales: {', '.join(r.locales)})")
+            if r.require_review:  # only reviewed translations count and are published
+                stats = catalog_stats(reviewed_only(catalog), course, locale)
+            else:
+                stats = full
+            words_percent = stats.translated_words_percent
             if words_percent < r.min_translated:
                 results.append(
                     PublishResult(
@@ -247,9 +254,11 @@ def publish(
                     )
                 )
                 continue
-            key = (r.page_threshold, r.below_threshold)
+            key = (r.page_threshold, r.below_threshold, r.require_review)
             storage = region_storage(r, config)
-            inputs = build_key(revision, catalog_sha, locale, config.workspace.source_locale, *key)
+            inputs = build_key(revision, catalog_sha, locale, config.workspace.source_locale, *key[:2])
+            if r.require_review:
+                inputs = hashlib.sha256(f"{inputs}\0reviewed-only".encode()).hexdigest()
             pointer, _ = read_pointer(storage, course, locale)
             if pointer is not None and not dry_run:
                 live = read_manifest(storage, course, locale, pointer["version"])
@@ -275,6 +284,7 @@ def publish(
                 bundles[key] = make_bundle(
                     src, catalog, locale, source_locale=config.workspace.source_locale,
                     page_threshold=r.page_threshold, below_threshold=r.below_threshold, revision=revision,
+                    require_review=r.require_review,
                 )  # fmt: skip
             result = publish_bundle(
                 storage,

@@ -1,0 +1,153 @@
+"""The reviewed state: which translations a reviewer signed off, and when.
+
+An entry is *reviewed* when it is translated and carries the ``reviewed`` flag
+(``#, reviewed``: GNU ``msgfmt -c`` accepts unknown flags, and every writer here
+keeps flags). The flag survives ``update`` of an unchanged entry, is dropped when
+the source changes (the entry turns fuzzy) and when a new translation is accepted,
+and is set only by the QA gate for entries a reviewer signed off in a review kit.
+
+The workspace keeps the review ledger ``reviews/COURSE/LL.json``:
+
+* ``signed_off``: per unit id (:func:`localize.catalogs.xliff.unit_id`), the
+  translation last signed off, by which partner, in which kit, when (the previous
+  accepted translation a review kit shows);
+* ``unreviewed_since``: per unit id, when an unreviewed translation was accepted
+  (the age of the oldest unreviewed entry);
+* ``events``: every sign-off (partner, kit, time, number of entries).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass, replace
+from datetime import datetime
+from typing import Any
+
+from localize.catalogs import index
+from localize.catalogs.workspace import Workspace
+from localize.catalogs.xliff import REVIEWED, unit_id
+from localize.model import Catalog, Entry
+
+__all__ = [
+    "REVIEWED",
+    "ReviewState",
+    "is_reviewed",
+    "ledger_key",
+    "mark_reviewed",
+    "previous_signed_off",
+    "record_review",
+    "review_state",
+    "reviewed_only",
+    "without_reviewed",
+]
+
+
+def is_reviewed(entry: Entry) -> bool:
+    return entry.translated and REVIEWED in entry.flags
+
+
+def without_reviewed(flags: Iterable[str]) -> tuple[str, ...]:
+    return tuple(f for f in flags if f != REVIEWED)
+
+
+def mark_reviewed(entry: Entry) -> Entry:
+    return entry if REVIEWED in entry.flags else replace(entry, flags=tuple(sorted({*entry.flags, REVIEWED})))
+
+
+def reviewed_only(catalog: Catalog) -> Catalog:
+    """The catalog with every unreviewed translation emptied (what a region that requires review publishes)."""
+    entries = tuple(
+        e if e.obsolete or is_reviewed(e) else replace(e, msgstr="", msgstr_plural=tuple("" for _ in e.msgstr_plural))
+        for e in catalog.entries
+    )
+    return replace(catalog, entries=entries)
+
+
+def ledger_key(course: str, locale: str) -> str:
+    return f"reviews/{course}/{locale}.json"
+
+
+def _load(workspace: Workspace, course: str, locale: str) -> dict[str, Any]:
+    try:
+        raw = json.loads(workspace.storage.read_bytes(ledger_key(course, locale)))
+    except (FileNotFoundError, ValueError):
+        return {}
+    return raw if isinstance(raw, dict) else {}
+
+
+def previous_signed_off(workspace: Workspace, course: str, locale: str) -> dict[str, str]:
+    """Unit id -> the translation last signed off."""
+    signed = _load(workspace, course, locale).get("signed_off", {})
+    return (
+        {k: str(v.get("msgstr", "")) for k, v in signed.items() if isinstance(v, dict)}
+        if isinstance(signed, dict)
+        else {}
+    )
+
+
+def record_review(
+    workspace: Workspace,
+    course: str,
+    locale: str,
+    *,
+    partner: str,
+    kit: str,
+    at: datetime,
+    signed_off: Iterable[Entry] = (),
+    translated: Iterable[Entry] = (),
+) -> None:
+    """Record sign-offs and newly accepted (unreviewed) translations in the ledger."""
+    signed = list(signed_off)
+    fresh = list(translated)
+    when = at.isoformat(timespec="seconds")
+
+    def put(body: dict[str, Any]) -> None:
+        so = body.setdefault("signed_off", {})
+        since = body.setdefault("unreviewed_since", {})
+        for e in fresh:
+            since.setdefault(unit_id(e.msgctxt, e.msgid), when)
+        for e in signed:
+            uid = unit_id(e.msgctxt, e.msgid)
+            so[uid] = {"msgstr": e.msgstr, "partner": partner, "kit": kit, "at": when}
+            since.pop(uid, None)
+        if signed:
+            events = body.setdefault("events", [])
+            if not any(ev.get("kit") == kit and ev.get("at") == when for ev in events):
+                events.append({"partner": partner, "kit": kit, "at": when, "entries": len(signed)})
+
+    index.update_json(workspace.storage, ledger_key(course, locale), put)
+
+
+@dataclass(frozen=True, slots=True)
+class ReviewState:
+    course: str
+    locale: str
+    reviewed: int
+    unreviewed: int  # translated, not reviewed
+    oldest_unreviewed: str | None  # when the oldest unreviewed translation was accepted (ISO), if known
+
+    def age_days(self, now: datetime) -> float | None:
+        if self.oldest_unreviewed is None:
+            return None
+        return (now - datetime.fromisoformat(self.oldest_unreviewed)).total_seconds() / 86400
+
+    def as_dict(self) -> dict[str, object]:
+        return {"reviewed": self.reviewed, "unreviewed": self.unreviewed, "oldest_unreviewed": self.oldest_unreviewed}
+
+
+def review_state(workspace: Workspace, catalog: Catalog, course: str, locale: str) -> ReviewState:
+    since = _load(workspace, course, locale).get("unreviewed_since", {})
+    reviewed = unreviewed = 0
+    oldest: str | None = None
+    for e in catalog.entries:
+        if not e.translated:
+            continue
+        if is_reviewed(e):
+            reviewed += 1
+            continue
+        unreviewed += 1
+        when = since.get(unit_id(e.msgctxt, e.msgid)) if isinstance(since, dict) else None
+        if isinstance(when, str) and (oldest is None or when < oldest):
+            oldest = when
+    return ReviewState(course, locale, reviewed, unreviewed, oldest)
