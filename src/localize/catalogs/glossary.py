@@ -126,7 +126,7 @@ class Glossary:
         covered: set[int] = set()
         out: list[TermGroup] = []
         for term_stems, group in self._groups:
-            spans = [set(range(i, i + len(term_stems))) for i in find(stems, term_stems)]
+            spans = [set(range(i, j)) for i, j in find(stems, term_stems)]
             free = [s for s in spans if not s <= covered]
             if free:
                 out.append(group)
@@ -154,12 +154,10 @@ class Glossary:
                 continue
             approved_at: set[int] = set()
             for a in group.approved:
-                a_stems = target.stems(a)
-                for i in find(stems, a_stems):
-                    approved_at |= set(range(i, i + len(a_stems)))
+                for i, j in find(stems, target.stems(a), loose=True):
+                    approved_at |= set(range(i, j))
             for f in group.forbidden:
-                f_stems = target.stems(f)
-                if any(not set(range(i, i + len(f_stems))) <= approved_at for i in find(stems, f_stems)):
+                if any(not set(range(i, j)) <= approved_at for i, j in find(stems, target.stems(f))):
                     use = f"; use {' or '.join(repr(a) for a in group.approved)}" if group.approved else ""
                     out.append(
                         TermFinding("forbidden", group.term, f"{f!r} is a forbidden translation of {group.term!r}{use}")

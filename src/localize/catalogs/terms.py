@@ -16,12 +16,18 @@ Python package does it; Snowball's Arabic stemmer keeps ``و`` and attached prep
 before the article): normalised (diacritics and tatweel removed; alef forms, alef
 maqsura and taa marbuta unified), then the conjunction (و ف), an attached preposition
 (ب ل ك) and the article (ال) are removed from the front and up to two common suffixes
-(ها ان ات ون ين يه ه ي) from the end, always leaving at least three letters. Broken
-plurals (قيمة → قيم) are stems of their own and are not joined.
+(ها ان ات ون ين يه ه ي) from the end, always leaving at least three letters.
 
-Two stems also count as the same word when both have at least five letters and they
-differ only in their last letter (Spanish ``matriz``/``matric``-es), which Snowball
-leaves apart.
+Two stems also count as the same word when both have at least five letters and differ
+only in their last one (``matriz``/``matric``-es) and, when looking for an approved
+translation, when one is the other with at most two more letters and the shorter has at
+least four (Snowball leaves Spanish ``examen``/``exam``-enes and ``angular``/``angul``-ares
+apart). For Arabic the stem is the consonant
+skeleton (long vowels ا و ي after the first letter removed), which joins the common
+broken plurals (شرط/شروط, دالة/دوال, مضروب/مضاريب) and duals in construct (مؤثرا).
+An approved translation is looked for loosely (:func:`find`): the prefix rule above, and one
+word may sit inside a multi-word term, as in Arabic ``حالات الطاقة الذاتية`` for *energy
+eigenstates*; source terms and forbidden translations are matched strictly.
 """
 
 from __future__ import annotations
@@ -149,7 +155,8 @@ def _arabic_light(word: str) -> str:
                 break
         else:
             break
-    return word
+    skeleton = word[:1] + "".join(c for c in word[1:] if c not in "اوي")
+    return skeleton if len(skeleton) >= 2 else word
 
 
 def tokens(text: str) -> list[str]:
@@ -157,23 +164,42 @@ def tokens(text: str) -> list[str]:
     return _WORD.findall(strip_placeholders(text))
 
 
-def _same(a: str, b: str) -> bool:
+def _same(a: str, b: str, loose: bool) -> bool:
     if a == b:
         return True
-    return (
-        len(a) >= 5
-        and len(b) >= 5
-        and abs(len(a) - len(b)) <= 1
-        and a[: min(len(a), len(b)) - 1] == b[: min(len(a), len(b)) - 1]
-    )
+    short, long = (a, b) if len(a) <= len(b) else (b, a)
+    if loose and len(short) >= 4 and len(long) - len(short) <= 2 and long.startswith(short):
+        return True
+    n = len(short)
+    return n >= 5 and len(long) == n and short[:-1] == long[:-1]
 
 
-def find(stems: Sequence[str], term: Sequence[str]) -> list[int]:
-    """Token positions where the stems of ``term`` occur consecutively in ``stems``."""
+def find(stems: Sequence[str], term: Sequence[str], *, loose: bool = False) -> list[tuple[int, int]]:
+    """(start, end) token spans where the stems of ``term`` occur in ``stems`` in order.
+
+    ``loose`` (to find an approved translation, where a miss raises a false alarm) also
+    takes a stem that is the other plus up to two letters, and one other word between two
+    words of the term; otherwise (a source term, a forbidden translation: a match raises
+    the alarm) the words must follow each other and differ at most in their last letter."""
     n = len(term)
+    gap = 1 if loose else 0
+    out: list[tuple[int, int]] = []
     if n == 0:
-        return []
-    return [i for i in range(len(stems) - n + 1) if all(_same(stems[i + k], term[k]) for k in range(n))]
+        return out
+    for i in range(len(stems)):
+        if not _same(stems[i], term[0], loose):
+            continue
+        j = i
+        for k in range(1, n):
+            nxt = next(
+                (j + d for d in range(1, gap + 2) if j + d < len(stems) and _same(stems[j + d], term[k], loose)), None
+            )
+            if nxt is None:
+                break
+            j = nxt
+        else:
+            out.append((i, j + 1))
+    return out
 
 
 def contains_tokens(text: str, words: str) -> bool:
