@@ -40,7 +40,14 @@ def main(out: str = "demo-output", site: str = "demo-site") -> int:
         os.environ.update(s3.env())
         print(f"S3 endpoint {s3.endpoint}")
         from flows.localize_course import localize_course
+        from localize.app.glossary import import_glossary
+        from localize.catalogs.workspace import Workspace
         from localize.regions.pull import pull
+
+        say("the coordinator imports the partners' glossaries (TBX of record in locales/glossary/)")
+        for locale in ("es", "ar"):
+            g = import_glossary(Workspace(str(root / "locales")), str(SAMPLES / "glossary" / f"{locale}.csv"), locale)
+            print(f"{locale}: {g.imported} terms -> {g.path}")
 
         say("run 1 of localize-course: extract, send kits to the partners (Prefect starts in-process)")
         first = localize_course(COURSE, source=str(SAMPLES / COURSE), config=str(config))
@@ -64,6 +71,8 @@ def main(out: str = "demo-output", site: str = "demo-site") -> int:
             print(f"{r['partner']}: {r['file']} {r['state']} ({r['accepted']} accepted, {r['rejected']} rejected)")
             for error in r["errors"]:
                 print(f"    {error}")
+            for warning in r.get("terminology", []):
+                print(f"    {warning}")
         for r in second["published"]:
             print(f"publish {r['locale']} -> {r.get('region')}: {r.get('message') or r.get('error')}")
 
@@ -79,6 +88,8 @@ Localized pages (open in a browser):
   {site_dir}/{COURSE}/ar/index.html      Arabic, right to left
   {site_dir}/{COURSE}/es/index.html      Spanish
   serve them: python -m http.server -d {site_dir} 8000  ->  http://127.0.0.1:8000/{COURSE}/ar/
+Kits with the glossary (glossary.tbx, "#. Terms:" comments, word counts by match band in kit.json):
+  {root}/inboxes/lima/kits/{COURSE}/es/
 QA reports sent back to the partners:
   {chr(10).join("  " + r for r in reports).lstrip()}
 Coordinators' dashboard (also published beside each region's index):

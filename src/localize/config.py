@@ -20,6 +20,8 @@ what is expected. Relative paths are relative to the file's folder. Example::
     turnaround_days = 21
     webhook_url = "https://kakuma.example.org/hooks/localize"
     webhook_secret_env = "KAKUMA_WEBHOOK_SECRET"
+    rates = { new = 0.12, fuzzy = 0.06, memory = 0.03, repetition = 0.03 }   # per source word
+    currency = "USD"
 """
 
 from __future__ import annotations
@@ -68,6 +70,10 @@ class Partner(_Model):
     )
     format: Literal["po", "xliff"] = Field("po", description="the kit's file: gettext .po or XLIFF 1.2 .xlf")
     reviewer: bool = Field(False, description="may sign off translations (review kits, `localize route --review`)")
+    rates: dict[Literal["new", "fuzzy", "memory", "repetition"], Annotated[float, Field(ge=0)]] = Field(
+        default_factory=dict, description="price per source word of each match band, for kit estimates"
+    )
+    currency: str = ""
 
     @field_validator("locales")
     @classmethod

@@ -147,6 +147,7 @@ def ingest_returns(config_path: str, partner: str | None = None) -> list[dict[st
                 )
             }
             row["errors"] = [str(p) for p in report.problems if p.severity == "error"]
+            row["terminology"] = [str(p) for p in report.problems if p.check == "terminology"]
             out.append(row)
     return out
 

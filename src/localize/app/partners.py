@@ -7,9 +7,12 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from localize.catalogs.glossary import Glossary
+from localize.catalogs.glossary_files import load_glossary, read_tbx
+from localize.catalogs.po import read_po
 from localize.catalogs.workspace import Workspace
 from localize.config import Config
-from localize.errors import CatalogError
+from localize.errors import CatalogError, LocalizeError
 from localize.partners.access import check_overlaps, iam_policy, partner_access, seaweed_config
 from localize.partners.checks import Problem
 from localize.partners.qa import check_file
@@ -60,5 +63,31 @@ def check_po_file(
     except OSError as e:
         raise CatalogError(e.strerror or str(e), path=path) from e
     template = workspace.read_template(course) if workspace is not None and course else None
-    _, problems = check_file(data, path, locale=locale, template=template)
+    _, problems = check_file(
+        data, path, locale=locale, template=template, glossary=_glossary_for(path, data, locale, workspace, course)
+    )
     return problems
+
+
+def _glossary_for(
+    path: str, data: bytes, locale: str | None, workspace: Workspace | None, course: str | None
+) -> Glossary | None:
+    """The terms for a translator's check: the kit's ``glossary.tbx`` beside the file, else
+    the workspace glossary of the course; None when neither is there or the locale is unknown."""
+    if locale is None:
+        try:
+            catalog = read_po(data, path)
+        except LocalizeError:
+            return None
+        locale = catalog.header("X-Localize-Locale") or catalog.header("Language")
+    if not locale:
+        return None
+    beside = Path(path).parent / "glossary.tbx"
+    try:
+        if beside.is_file():
+            return Glossary(locale, tuple(read_tbx(beside.read_bytes(), str(beside), locale)))
+        if workspace is not None and course:
+            return load_glossary(workspace, locale, course)
+    except LocalizeError:
+        return None
+    return None

@@ -16,7 +16,7 @@ import sys
 from collections.abc import Iterator, Sequence
 
 from localize import __version__
-from localize.cli import catalogs, partners, regions, run, views
+from localize.cli import catalogs, glossary, partners, regions, run, views
 from localize.cli.common import EXIT_FAILED, HelpFormatter, add_standard
 from localize.errors import LocalizeError
 
@@ -31,6 +31,7 @@ localize turns open-courseware sites into gettext catalogs and back.
   merge     merge one .po with a newer .pot (like msgmerge), for scripts
   stats     translated / fuzzy / untranslated per course and locale
   tm        export or import a translation memory (compendium .po or TMX)
+  glossary  import or export a locale's terms (TBX or CSV), carried by kits and checked
   pseudo    template -> qps-ploc catalog, to see what would be missed or cut off
   build     pages + LL catalog -> localized pages (untranslated bytes unchanged)
 
@@ -64,7 +65,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="localize", description=DESCRIPTION, formatter_class=HelpFormatter)
     parser.add_argument("--version", action="version", version=f"localize {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
-    for area in (catalogs, partners, regions, views, run):
+    for area in (catalogs, glossary, partners, regions, views, run):
         area.register(sub)
     for command in commands(parser):
         add_standard(command)

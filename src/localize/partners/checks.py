@@ -26,6 +26,7 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 
+from localize.catalogs.glossary import Glossary
 from localize.engine.placeholders import (
     PLACEHOLDER,
     TranslationProblem,
@@ -131,6 +132,7 @@ class CheckContext:
     qa_min: float = 0.3
     same_language: bool = False
     limits: Limits = field(default_factory=Limits)
+    glossary: Glossary | None = None  # the terms of the kit's locale and course (the gate reads them)
 
 
 EntryCheck = Callable[[str, str, CheckContext], Iterator[str]]
@@ -283,6 +285,15 @@ def _length(source: str, translation: str, ctx: CheckContext) -> Iterator[str]:
             yield f"the translation is {ratio:.1f} times as long as the source"
 
 
+@_check("terminology", WARNING)
+def _terminology(source: str, translation: str, ctx: CheckContext) -> Iterator[str]:
+    """The glossary's terms: a source term's approved translation present (in any inflection),
+    no forbidden translation of it, a do-not-translate term kept as in the source."""
+    if ctx.glossary is not None and len(ctx.glossary):
+        for finding in ctx.glossary.check(source, translation):
+            yield finding.message
+
+
 def _numbers(s: str) -> Counter[str]:
     """The numbers in ``s`` (digits of any script, group separators ignored), as digit strings."""
     if _DIGIT.search(s) is None:
@@ -325,9 +336,10 @@ def entry_problems(
     same_language: bool = False,
     checks: Mapping[str, str] | None = None,
     limits: Limits | None = None,
+    glossary: Glossary | None = None,
 ) -> list[Problem]:
     """Problems of one translated entry (empty translations are not checked)."""
-    ctx = CheckContext(qa_max, qa_min, same_language, limits or Limits())
+    ctx = CheckContext(qa_max, qa_min, same_language, limits or Limits(), glossary)
     severities = policy(checks)
     line = entry.msgstr_lineno or entry.lineno  # where the translator has to look
     unique: dict[tuple[str, str], Problem] = {}

@@ -16,6 +16,7 @@ import re
 from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
+from localize.catalogs.glossary_files import load_glossary
 from localize.catalogs.memory import TranslationMemory
 from localize.catalogs.po import read_po, write_po
 from localize.catalogs.refresh import refresh
@@ -309,6 +310,9 @@ def check_return(
         source_locale=config.workspace.source_locale,
         checks=partner.checks,
         limits=limits,
+        glossary=load_glossary(
+            workspace, assignment.locale, assignment.course, source_locale=config.workspace.source_locale
+        ),
     )
     problems = [*problems, *unit_problems]
     review = assignment.kind == "review" and partner.reviewer

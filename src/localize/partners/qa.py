@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Mapping
 
+from localize.catalogs.glossary import Glossary
 from localize.catalogs.po import read_po
 from localize.errors import ConfigError, PoSyntaxError
 from localize.locales import check_locale, plural_forms
@@ -104,8 +105,10 @@ def check_catalog(
     source_locale: str = "en",
     checks: Mapping[str, str] | None = None,
     limits: Limits | None = None,
+    glossary: Glossary | None = None,
 ) -> list[Problem]:
-    """Every problem of a parsed catalog, sorted by line."""
+    """Every problem of a parsed catalog, sorted by line (``glossary``: the terms of the
+    terminology check)."""
     policy(checks)  # unknown check ids fail before anything is read
     problems, target, nplurals = _file_problems(catalog, path, locale)
     known = template.index() if template is not None else None
@@ -154,7 +157,14 @@ def check_catalog(
             )
         problems.extend(
             entry_problems(
-                e, path, qa_max=qa_max, qa_min=qa_min, same_language=same_language, checks=checks, limits=limits
+                e,
+                path,
+                qa_max=qa_max,
+                qa_min=qa_min,
+                same_language=same_language,
+                checks=checks,
+                limits=limits,
+                glossary=glossary,
             )
         )
     problems.append(

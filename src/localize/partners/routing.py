@@ -4,7 +4,11 @@ A kit is written into the partner's inbox (a folder or an S3 prefix)::
 
     kits/COURSE/LL/KIT/COURSE.LL.po    the catalog to translate
     kits/COURSE/LL/KIT/README.txt      plain-language instructions
-    kits/COURSE/LL/KIT/kit.json        manifest (course, locale, hash, counts, due date)
+    kits/COURSE/LL/KIT/kit.json        manifest (course, locale, hash, counts, due date,
+                                       words by match band, the estimate at the partner's rates)
+    kits/COURSE/LL/KIT/glossary.tbx    the locale's and course's terms (when there are any)
+
+Each entry whose source has glossary terms says so in a ``#. Terms: ...`` comment.
 
 Partners put their translated files into ``returns/``; QA reports come back in
 ``reports/``. The workspace keeps each assignment (``assignments/COURSE/LL/KIT.json``)
@@ -29,6 +33,9 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from localize.catalogs import index
+from localize.catalogs.bands import BANDS, BandCount, estimate, match_bands
+from localize.catalogs.glossary import Glossary, annotate
+from localize.catalogs.glossary_files import load_glossary, to_tbx
 from localize.catalogs.memory import load_memory
 from localize.catalogs.po import write_po
 from localize.catalogs.refresh import refresh
@@ -304,6 +311,8 @@ def route(
         catalog = review_catalog(catalog)
         if not catalog.entries:
             raise ConfigError(f"nothing to review: every translation of {course} in {locale} is signed off already")
+    glossary = load_glossary(workspace, locale, course, source_locale=config.workspace.source_locale)
+    catalog, with_terms = annotate(catalog, glossary)
     data = write_po(catalog).encode("utf-8")
     if fmt != "po" or review:  # another kind of kit of the same catalog is another kit
         data += f"\n# {fmt} {'review' if review else 'translation'} kit\n".encode()
@@ -360,6 +369,7 @@ def route(
         "words_to_translate": words,
         "due": due,
         "created": now.isoformat(timespec="seconds"),
+        **_plan(catalog, partner, glossary, with_terms),
     }
     language = language_name(locale)
     readme = KIT_README.format(
@@ -371,7 +381,7 @@ def route(
         inbox=inbox.describe(),
         locale=locale,
         contact=partner.contact or "your coordinator",
-    )
+    ) + _readme_plan(manifest)
     base = f"kits/{course}/{locale}/{kit}"
     if fmt == "xliff":
         readme += XLIFF_README
@@ -380,6 +390,8 @@ def route(
         _write(inbox, f"{base}/changes.html", changes_html(course, locale, kit_catalog, previous).encode("utf-8"))
     _write(inbox, f"{base}/{po_name}", sent)
     _write(inbox, f"{base}/README.txt", readme.encode("utf-8"))
+    if len(glossary):
+        _write(inbox, f"{base}/glossary.tbx", to_tbx(glossary).encode("utf-8"))
     _write(inbox, f"{base}/kit.json", (json.dumps(manifest, indent=2, ensure_ascii=False) + "\n").encode("utf-8"))
     workspace.storage.write_bytes(assignment_key(course, locale, kit, "po"), kit_data)
     assignment = Assignment(
@@ -400,6 +412,55 @@ def route(
     assignment = replace(assignment, webhook=delivery)
     save_assignment(workspace, assignment)
     return RouteResult(assignment, True, inbox.describe(base), delivery)
+
+
+def _plan(catalog: Catalog, partner: Partner, glossary: Glossary, with_terms: int) -> dict[str, Any]:
+    """kit.json's planning fields: words by match band, the estimate, the glossary."""
+    bands: dict[str, BandCount] = match_bands(catalog)
+    out: dict[str, Any] = {"bands": {b: {"entries": c.entries, "words": c.words} for b, c in bands.items()}}
+    if partner.rates:
+        out["estimate"] = {
+            "total": estimate(bands, partner.rates),
+            "currency": partner.currency,
+            "rates": {b: partner.rates[b] for b in BANDS if b in partner.rates},
+        }
+    if len(glossary):
+        out["glossary"] = {"file": "glossary.tbx", "terms": len(glossary), "entries_with_terms": with_terms}
+    return out
+
+
+_BAND_NAMES = {
+    "new": "new text",
+    "fuzzy": "75-99% matches (check and correct)",
+    "memory": "100% matches from memory (review)",
+    "repetition": "repetitions within this kit",
+}
+
+
+def _readme_plan(manifest: dict[str, Any]) -> str:
+    """The README's section on the work in the kit (and its glossary)."""
+    lines = ["", "The work in this kit", "--------------------"]
+    for band, count in manifest["bands"].items():
+        lines.append(f"  {count['words']:>7} words  {count['entries']:>5} texts  {_BAND_NAMES[band]}")
+    if "estimate" in manifest:
+        est = manifest["estimate"]
+        lines.append(f"  estimate at the agreed rates: {est['total']:.2f} {est['currency']}".rstrip())
+    if "glossary" in manifest:
+        g = manifest["glossary"]
+        lines += [
+            "",
+            "Terms",
+            "-----",
+            f"glossary.tbx holds {g['terms']} agreed terms (TBX: most translation tools import it).",
+            f"{g['entries_with_terms']} texts use some of them; the comment above each says which",
+            "and how to translate them:",
+            "",
+            "    #. Terms: eigenvalue = valor propio (not: autovalor); MATLAB (do not translate)",
+            "",
+            "Please use the agreed translation (in any form your sentence needs); the check",
+            "warns when a term's agreed translation is missing or a forbidden one is used.",
+        ]
+    return "\n".join(lines) + "\n"
 
 
 def _write(storage: Storage, key: str, data: bytes) -> None:

@@ -1,0 +1,79 @@
+"""Glossary operations: import and export TBX or CSV into the workspace's glossary of record."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from localize.catalogs.glossary import Glossary, with_terms
+from localize.catalogs.glossary_files import (
+    glossary_key,
+    load_glossary,
+    read_glossary_file,
+    save_glossary,
+    to_csv,
+    to_tbx,
+)
+from localize.catalogs.workspace import Workspace, check_course_id
+from localize.errors import CatalogError, CatalogNotFoundError, ConfigError
+from localize.locales import check_locale
+from localize.storage.base import LocalStorage
+
+__all__ = ["GLOSSARY_FORMATS", "GlossaryImport", "export_glossary", "import_glossary"]
+
+GLOSSARY_FORMATS = (".tbx", ".csv")
+
+
+@dataclass(frozen=True, slots=True)
+class GlossaryImport:
+    imported: int
+    total: int
+    path: str
+
+
+def import_glossary(
+    workspace: Workspace, file: str, locale: str, *, course: str | None = None, source_locale: str = "en"
+) -> GlossaryImport:
+    """Add the terms of a .tbx or .csv file to the glossary of ``locale`` (or of one course):
+    the file's rows replace every row the glossary had for the same terms."""
+    locale = check_locale(locale)
+    if course is not None:
+        check_course_id(course)
+    try:
+        data = Path(file).read_bytes()
+    except FileNotFoundError:
+        raise CatalogNotFoundError("no such file", path=file) from None
+    except OSError as e:
+        raise CatalogError(e.strerror or str(e), path=file) from e
+    rows = read_glossary_file(data, file, locale)
+    if not rows:
+        raise CatalogError("no terms found: nothing imported", path=file)
+    existing = load_glossary(workspace, locale, course, only_course=course is not None, source_locale=source_locale)
+    glossary = with_terms(existing, rows)
+    path = save_glossary(workspace, glossary, course)
+    return GlossaryImport(len(rows), len(glossary), path)
+
+
+def export_glossary(
+    workspace: Workspace, locale: str, out: str, *, course: str | None = None, source_locale: str = "en"
+) -> int:
+    """Write the glossary of ``locale`` (with ``course``'s terms over it) as TBX or CSV; returns its rows."""
+    locale = check_locale(locale)
+    target = Path(out)
+    kind = target.suffix.lower()
+    if kind not in GLOSSARY_FORMATS:
+        raise ConfigError(
+            f"cannot tell the format from {kind or 'a name without an extension'!r}; "
+            f"name the file {' or '.join(GLOSSARY_FORMATS)}",
+            path=out,
+        )
+    glossary: Glossary = load_glossary(workspace, locale, course, source_locale=source_locale)
+    if not len(glossary):
+        raise CatalogNotFoundError(
+            f"no {locale} glossary; add one with: localize glossary import FILE --locale {locale}",
+            path=workspace.describe(glossary_key(locale, course)),
+        )
+    text = to_tbx(glossary) if kind == ".tbx" else to_csv(glossary)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    LocalStorage(target.parent).write_bytes(target.name, text.encode("utf-8"))
+    return len(glossary)

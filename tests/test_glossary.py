@@ -1,0 +1,276 @@
+"""Glossaries (issue 15): TBX/CSV of record, kits that carry the terms, the terminology
+check of the QA gate, word counts by match band."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from lxml import etree
+
+from conftest import SAMPLE
+from localize.catalogs.bands import match_bands
+from localize.catalogs.glossary import (
+    APPROVED,
+    DO_NOT_TRANSLATE,
+    FORBIDDEN,
+    Glossary,
+    Term,
+    annotate,
+)
+from localize.catalogs.glossary_files import load_glossary, read_csv, read_tbx, to_csv, to_tbx
+from localize.catalogs.po import read_po, write_po
+from localize.catalogs.workspace import Workspace
+from localize.cli import main
+from localize.config import load_config
+from localize.model import Catalog, Entry
+from localize.partners.checks import CHECKS, entry_problems
+from localize.partners.ingest import ingest_bytes
+from localize.partners.routing import route
+
+GLOSSARIES = SAMPLE.parent / "glossary"
+COURSE = "intro-course"
+EIGEN = Glossary(
+    "es",
+    (
+        Term("eigenvalue", "valor propio", APPROVED, "noun", "of an operator"),
+        Term("eigenvalue", "autovalor", FORBIDDEN, "noun"),
+        Term("harmonic oscillator", "oscilador armónico", APPROVED, "noun"),
+        Term("MATLAB", "", DO_NOT_TRANSLATE, "proper noun"),
+    ),
+)
+
+
+def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+# -- 1. the glossary of record: TBX and CSV ----------------------------------------------
+
+
+def test_tbx_round_trip_keeps_every_field() -> None:
+    text = to_tbx(EIGEN)
+    root = etree.fromstring(text.encode())
+    assert root.tag == "{urn:iso:std:iso:30042:ed-2}tbx" and root.get("type") == "TBX-Basic"
+    assert len(root.findall(".//{urn:iso:std:iso:30042:ed-2}conceptEntry")) == 3
+    assert sorted(read_tbx(text.encode(), "g.tbx", "es"), key=repr) == sorted(EIGEN.terms, key=repr)
+
+
+def test_tbx_2_and_weblate_statuses_are_read() -> None:
+    data = b"""<?xml version="1.0"?>
+<martif type="TBX" xml:lang="en"><text><body>
+ <termEntry id="1">
+  <langSet xml:lang="en"><tig><term>eigenvalue</term></tig></langSet>
+  <langSet xml:lang="es-ES"><tig><term>valor propio</term></tig>
+   <tig><term>autovalor</term><termNote type="administrativeStatus">forbidden</termNote></tig></langSet>
+ </termEntry>
+ <termEntry id="2">
+  <langSet xml:lang="en"><tig><term>Python</term></tig></langSet>
+  <langSet xml:lang="es"><tig><term>Python</term><termNote type="translationNote">no</termNote></tig></langSet>
+ </termEntry>
+</body></text></martif>"""
+    assert read_tbx(data, "old.tbx", "es") == [
+        Term("eigenvalue", "valor propio"),
+        Term("eigenvalue", "autovalor", FORBIDDEN),
+        Term("Python", "", DO_NOT_TRANSLATE),
+    ]
+
+
+def test_a_tbx_without_the_locale_names_its_languages() -> None:
+    with pytest.raises(Exception, match=r"no fr terms \(its languages: es\)"):
+        read_tbx(to_tbx(EIGEN).encode(), "g.tbx", "fr")
+
+
+def test_csv_round_trip_and_bad_rows() -> None:
+    assert read_csv(to_csv(EIGEN), "g.csv") == list(EIGEN.terms)
+    with pytest.raises(Exception, match="status must be one of"):
+        read_csv("term,translation,status\neigenvalue,valor propio,preferred\n", "g.csv")
+    with pytest.raises(Exception, match="approved but has no translation"):
+        read_csv("term,translation\neigenvalue,\n", "g.csv")
+
+
+def test_import_and_export_through_the_command(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    ws = tmp_path / "ws"
+    code, out, err = run(
+        capsys, "glossary", "import", str(GLOSSARIES / "es.csv"), "--locale", "es", "--locales-dir", str(ws)
+    )
+    assert code == 0, err
+    assert (ws / "glossary" / "es.tbx").is_file() and "terms imported" in out
+    # a course's own glossary overrides the locale's for its terms
+    course_csv = tmp_path / "course.csv"
+    course_csv.write_text("term,translation,status,note\nsampling,muestreo digital,approved,\n", encoding="utf-8")
+    argv = ["glossary", "import", str(course_csv), "--locale", "es-ES", "--course", COURSE, "--locales-dir", str(ws)]
+    assert run(capsys, *argv)[0] == 0
+    assert (ws / "glossary" / COURSE / "es_ES.tbx").is_file()
+    g = load_glossary(Workspace(str(ws)), "es")
+    assert [t.translation for t in g.terms if t.term == "sampling"] == ["muestreo"]
+    assert (
+        run(
+            capsys, "glossary", "export", "--locale", "es", "--out", str(tmp_path / "out.csv"), "--locales-dir", str(ws)
+        )[0]
+        == 0
+    )
+    rows = read_csv((tmp_path / "out.csv").read_text(encoding="utf-8"), "out.csv")
+    assert Term("problem set", "conjunto de problemas", FORBIDDEN, "noun", "a calque; use lista de problemas") in rows
+    assert (
+        run(
+            capsys, "glossary", "export", "--locale", "es", "--out", str(tmp_path / "out.tbx"), "--locales-dir", str(ws)
+        )[0]
+        == 0
+    )
+    assert read_tbx((tmp_path / "out.tbx").read_bytes(), "out.tbx", "es") == rows
+    code, _, err = run(
+        capsys, "glossary", "export", "--locale", "fr", "--out", str(tmp_path / "x.tbx"), "--locales-dir", str(ws)
+    )
+    assert code == 2 and "localize glossary import FILE --locale fr" in err
+    code, _, err = run(
+        capsys, "glossary", "export", "--locale", "es", "--out", str(tmp_path / "x.txt"), "--locales-dir", str(ws)
+    )
+    assert code == 2 and ".tbx or .csv" in err
+
+
+# -- 4. the terminology check ---------------------------------------------------------------
+
+
+def findings(glossary: Glossary, source: str, translation: str) -> list[tuple[str, str]]:
+    return [(f.kind, f.term) for f in glossary.check(source, translation)]
+
+
+@pytest.mark.parametrize(
+    ("source", "translation", "expected"),
+    [
+        ("Find the <em1>eigenvalues</em1>.", "Halle los <em1>valores propios</em1>.", []),
+        ("The eigenvalue is real.", "El valor propio es real.", []),
+        ("The eigenvalue is real.", "El autovalor es real.", [("forbidden", "eigenvalue"), ("missing", "eigenvalue")]),
+        ("Eigenvalues of the harmonic oscillator", "Valores propios del oscilador armonico", []),
+        ("Harmonic oscillators", "Osciladores armónicos", []),
+        ("Harmonic oscillators", "Osciladores lineales", [("missing", "harmonic oscillator")]),
+        ("Run it in MATLAB.", "Ejecútelo en MATLAB.", []),
+        ("Run it in MATLAB.", "Ejecútelo en el laboratorio de matrices.", [("translated", "MATLAB")]),
+        ("An oscillator", "Un oscilador", []),  # not the term: "harmonic oscillator" is two words
+    ],
+)
+def test_spanish_terms_in_any_inflection(source: str, translation: str, expected: list[tuple[str, str]]) -> None:
+    assert findings(EIGEN, source, translation) == expected
+
+
+def test_arabic_terms_with_article_conjunction_and_plural() -> None:
+    g = Glossary(
+        "ar",
+        (
+            Term("eigenvalue", "قيمة ذاتية"),
+            Term("Fourier series", "متسلسلة فورييه"),
+            Term("Fourier series", "سلسلة فورييه", FORBIDDEN),
+        ),
+    )
+    assert findings(g, "The eigenvalue is real.", "القيمة الذاتيّة حقيقية.") == []
+    assert findings(g, "Eigenvalues and Fourier series", "القيم الذاتية ومتسلسلات فورييه") == []
+    assert findings(g, "The eigenvalue", "القيمة المميزة") == [("missing", "eigenvalue")]
+    assert findings(g, "A Fourier series", "سلسلة فورييه") == [
+        ("forbidden", "Fourier series"),
+        ("missing", "Fourier series"),
+    ]
+
+
+def test_the_check_is_registered_configurable_and_fed_by_the_context() -> None:
+    [check] = [c for c in CHECKS if c.id == "terminology"]
+    assert check.severity == "warning" and "forbidden" in check.doc
+    entry = Entry("The eigenvalue", "El autovalor", lineno=7)
+    assert entry_problems(entry, "f.po") == []  # no glossary, no finding
+    problems = entry_problems(entry, "f.po", glossary=EIGEN)
+    assert {(p.severity, p.check) for p in problems} == {("warning", "terminology")} and len(problems) == 2
+    assert {p.severity for p in entry_problems(entry, "f.po", glossary=EIGEN, checks={"terminology": "error"})} == {
+        "error"
+    }
+    assert entry_problems(entry, "f.po", glossary=EIGEN, checks={"terminology": "off"}) == []
+
+
+# -- 3 and 7. kits carry the glossary and the word counts; the gate uses it -----------------
+
+
+def test_route_ingest_with_a_glossary(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (tmp_path / "localize.toml").write_text(
+        '[workspace]\nlocation = "ws"\n\n[[partners]]\nid = "lima"\nname = "Lima"\nlocales = ["es"]\n'
+        'inbox = "inbox"\nrates = { new = 0.1, fuzzy = 0.05, memory = 0.02 }\ncurrency = "USD"\n'
+        'checks = { terminology = "warning" }\n',
+        encoding="utf-8",
+    )
+    ws = tmp_path / "ws"
+    assert run(capsys, "extract", str(SAMPLE), "--course", COURSE, "--locales-dir", str(ws))[0] == 0
+    assert (
+        run(capsys, "glossary", "import", str(GLOSSARIES / "es.csv"), "--locale", "es", "--locales-dir", str(ws))[0]
+        == 0
+    )
+    config = load_config(tmp_path / "localize.toml")
+    result = route(config, COURSE, "es")
+    kit = tmp_path / "inbox" / "kits" / COURSE / "es" / result.assignment.kit
+    po = read_po((kit / f"{COURSE}.es.po").read_bytes(), "kit")
+    comments = {e.msgid: [c for c in e.extracted_comments if c.startswith("Terms: ")] for e in po.entries}
+    assert comments["Midterm exam"] == ["Terms: midterm exam = examen de mitad de semestre"]
+    assert comments["<a1>Problem sets</a1> with solutions"] == [
+        "Terms: problem set = lista de problemas (not: conjunto de problemas)"
+    ]
+    assert comments["Course Home"] == []
+    assert read_tbx((kit / "glossary.tbx").read_bytes(), "glossary.tbx", "es") == list(
+        load_glossary(Workspace(str(ws)), "es").terms
+    )
+    manifest = json.loads((kit / "kit.json").read_text(encoding="utf-8"))
+    assert manifest["glossary"]["terms"] == 11 and manifest["glossary"]["entries_with_terms"] > 5
+    assert sum(b["words"] for b in manifest["bands"].values()) == manifest["words_to_translate"]
+    assert manifest["estimate"] == {
+        "total": round(manifest["bands"]["new"]["words"] * 0.1, 2),
+        "currency": "USD",
+        "rates": {"new": 0.1, "fuzzy": 0.05, "memory": 0.02},
+    }
+    readme = (kit / "README.txt").read_text(encoding="utf-8")
+    assert "glossary.tbx holds 11 agreed terms" in readme and "estimate at the agreed rates" in readme
+    # the translator's own check uses the kit's glossary.tbx
+    returned = (SAMPLE.parent / "returns" / f"{COURSE}.es.po").read_text(encoding="utf-8")
+    mine = kit / "mine.po"
+    mine.write_text(returned, encoding="utf-8")
+    _, out, _ = run(capsys, "check", str(mine), "--locale", "es")
+    assert "warning: terminology: 'midterm exam' should be translated as 'examen de mitad de semestre'" in out
+    # the gate reports it, and a warning does not block the entry
+    report = ingest_bytes(config, config.partner("lima"), f"{COURSE}.es.po", returned.encode("utf-8"))
+    terms = [p for p in report.problems if p.check == "terminology"]
+    assert [p.message for p in terms] == ["'midterm exam' should be translated as 'examen de mitad de semestre'"]
+    assert terms[0].severity == "warning" and report.rejected == 1  # the sample's one deliberately bad entry
+    # the catalog of record does not keep the kit's Terms comments
+    record = Workspace(str(ws)).read_catalog(COURSE, "es")
+    assert not any(c.startswith("Terms: ") for e in record.entries for c in e.extracted_comments)
+
+
+def test_annotate_replaces_old_terms_comments() -> None:
+    catalog = Catalog(entries=(Entry("The eigenvalues", extracted_comments=("Placeholders: none", "Terms: old")),))
+    annotated, n = annotate(catalog, EIGEN)
+    assert n == 1 and annotated.entries[0].extracted_comments == (
+        "Placeholders: none",
+        "Terms: eigenvalue = valor propio (not: autovalor)",
+    )
+    assert "#. Terms: eigenvalue = valor propio (not: autovalor)" in write_po(annotated)
+
+
+def test_match_bands() -> None:
+    catalog = Catalog(
+        entries=(
+            Entry("one two three"),  # new
+            Entry("One  two three", msgctxt="attribute"),  # repetition of the first
+            Entry("four five", "cuatro cinco", translator_comments=("localize-tm: exact match from c1",)),  # memory
+            Entry(
+                "six seven eight nine", "x", flags=("fuzzy",), translator_comments=("localize-tm: 80% match from c1",)
+            ),
+            Entry("ten", "diez", flags=("fuzzy",), previous_msgid="completely different text"),  # below 75 %: new
+            Entry("done by a person", "hecho"),  # not counted
+            Entry("gone", "ido", obsolete=True),
+        )
+    )
+    bands = match_bands(catalog)
+    assert {b: (c.entries, c.words) for b, c in bands.items()} == {
+        "new": (2, 4),
+        "fuzzy": (1, 4),
+        "memory": (1, 2),
+        "repetition": (1, 3),
+    }
