@@ -56,7 +56,7 @@ def build_fleet(corpus: Path, root: Path, n: int, locales: tuple[str, ...]) -> P
     from localize.catalogs.workspace import Workspace
     from localize.engine.extract import extract_course
     from localize.model import Catalog
-    from localize.partners.routing import Assignment, save_assignment
+    from localize.partners.assignments import Assignment, save_assignment
     from localize.storage.courses import open_source
 
     cache = root.parent / "templates-cache"

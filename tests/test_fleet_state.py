@@ -125,7 +125,7 @@ def test_status_reads_each_region_index_once(tmp_path: Path, monkeypatch: pytest
 
 
 def test_latest_assignments_come_from_the_index_and_heal_from_the_files(ws: Workspace) -> None:
-    from localize.partners.routing import (
+    from localize.partners.assignments import (
         Assignment,
         assignment_key,
         latest_assignments,

@@ -16,7 +16,7 @@ from localize.catalogs.po import read_po, write_po
 from localize.catalogs.workspace import Workspace
 from localize.cli import main
 from localize.config import load_config
-from localize.partners.routing import load_assignments
+from localize.partners.assignments import load_assignments
 from localize.partners.webhooks import verify_signature
 from localize.storage.locations import open_storage
 

@@ -69,7 +69,7 @@ def glossary(lang: str) -> Glossary:
 def corpus_sources(courses: set[str]) -> dict[tuple[str, str], str]:
     """(course, sha256 of msgid) -> msgid for the courses the set refers to."""
     from localize.engine.extract import extract_course
-    from localize.storage.sources import open_source
+    from localize.storage.courses import open_source
 
     out: dict[tuple[str, str], str] = {}
     for course in sorted(courses):

@@ -15,15 +15,15 @@ from lxml import etree
 from conftest import SAMPLE, corpus_courses, msgfmt_check
 from localize.catalogs.memory import TranslationMemory, load_memory, read_memory_file
 from localize.catalogs.po import read_po, write_po
-from localize.catalogs.review import REVIEWED, is_reviewed, review_state, reviewed_only
+from localize.catalogs.review import is_reviewed, review_state, reviewed_only
 from localize.catalogs.workspace import Workspace
-from localize.catalogs.xliff import read_xliff, unit_id, write_xliff
+from localize.catalogs.xliff import REVIEWED, read_xliff, unit_id, write_xliff
 from localize.cli import main
 from localize.config import load_config
 from localize.model import Catalog
 from localize.partners.ingest import ingest_bytes
 from localize.partners.routing import route
-from localize.storage.sources import open_source
+from localize.storage.courses import open_source
 
 DATA = Path(__file__).resolve().parent / "data" / "xliff"
 COURSE, LOCALE = "intro-course", "es"
@@ -335,9 +335,9 @@ def test_region_requiring_review_never_publishes_an_unreviewed_entry(ws: Path) -
     src = open_source(str(SAMPLE))
     strict = make_bundle(src, catalog, "es", require_review=True)
     loose = make_bundle(src, catalog, "es")
-    strict_text = b"".join(strict.files.values())
+    strict_text = b"".join(strict.read(path) for path in strict.files)
     assert reviewed_text.encode() in strict_text and unreviewed_text.encode() not in strict_text
-    assert unreviewed_text.encode() in b"".join(loose.files.values())
+    assert unreviewed_text.encode() in b"".join(loose.read(path) for path in loose.files)
 
 
 # -- 5: the corpus round trip ---------------------------------------------------------------------

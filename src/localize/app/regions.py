@@ -9,7 +9,7 @@ from typing import Any
 from localize.catalogs.workspace import Workspace
 from localize.config import Config
 from localize.locales import check_locale
-from localize.partners.routing import load_assignments
+from localize.partners.assignments import load_assignments
 from localize.regions import layout
 from localize.regions.publish import PublishResult
 from localize.regions.publish import publish as publish_to_regions

@@ -20,15 +20,15 @@ from localize.catalogs.glossary_files import load_glossary
 from localize.catalogs.memory import TranslationMemory
 from localize.catalogs.po import read_po, write_po
 from localize.catalogs.refresh import refresh
-from localize.catalogs.review import REVIEWED, mark_reviewed, without_reviewed
+from localize.catalogs.review import mark_reviewed, without_reviewed
 from localize.catalogs.workspace import Workspace
-from localize.catalogs.xliff import is_xliff, read_xliff
+from localize.catalogs.xliff import REVIEWED, is_xliff, read_xliff
 from localize.config import Config, Partner
 from localize.errors import CatalogNotFoundError, PoSyntaxError, printable
 from localize.model import Catalog, Entry
+from localize.partners.assignments import Assignment, assignment_key, load_assignments
 from localize.partners.checks import ERROR, FILE_LEVEL, WARNING, Limits, Problem
 from localize.partners.qa import check_catalog
-from localize.partners.routing import Assignment, assignment_key, load_assignments
 
 __all__ = ["IngestReport", "check_return", "sha256_or_none"]
 

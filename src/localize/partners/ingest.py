@@ -42,10 +42,10 @@ from localize.catalogs.review import record_review
 from localize.catalogs.workspace import Workspace
 from localize.config import Config, Partner
 from localize.errors import LocalizeError, printable
+from localize.partners.assignments import load_assignments, save_assignment
 from localize.partners.checks import ERROR, Problem
 from localize.partners.gate import IngestReport, check_return, sha256_or_none
 from localize.partners.inbox import LocalInbox, UnsafeEntryError, open_inbox, read_return, scan_returns
-from localize.partners.routing import load_assignments, save_assignment
 from localize.partners.webhooks import flush_outbox, send_notice
 from localize.storage.base import Storage
 from localize.templating import render

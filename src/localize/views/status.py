@@ -15,7 +15,7 @@ from localize.catalogs.workspace import Workspace, workspace_stats
 from localize.config import Config
 from localize.errors import LocalizeError
 from localize.locales import PSEUDO_LOCALE
-from localize.partners.routing import Assignment, latest_assignments
+from localize.partners.assignments import Assignment, latest_assignments
 from localize.regions.layout import read_live_versions, region_storage
 
 __all__ = ["CourseLocale", "course_locales", "course_status"]

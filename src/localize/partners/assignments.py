@@ -1,0 +1,133 @@
+"""Assignments: which kit went to which partner, when it is due, what came back.
+
+One JSON file per kit (``assignments/COURSE/LL/KIT.json``, the record) and an
+index per course (``index/assignments/COURSE.json``: per locale, the kits known
+and the latest assignment) so fleet-wide views need not read every file.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from localize.catalogs import index
+from localize.catalogs.workspace import Workspace
+
+__all__ = ["STATES", "Assignment", "assignment_key", "latest_assignments", "load_assignments", "save_assignment"]
+
+
+STATES = ("sent", "returned", "accepted", "partially accepted", "rejected")
+
+
+@dataclass(frozen=True)
+class Assignment:
+    kit: str
+    course: str
+    locale: str
+    partner: str
+    catalog_sha256: str
+    sent_at: str
+    due: str
+    state: str = "sent"
+    entries: int = 0
+    words_to_translate: int = 0
+    returns: tuple[dict[str, Any], ...] = ()
+    webhook: str = ""
+    format: str = "po"  # the kit's file: "po" or "xliff"
+    kind: str = "translation"  # or "review" (only a reviewer's return of one can sign entries off)
+
+    def to_json(self) -> bytes:
+        return (json.dumps(asdict(self), indent=2, ensure_ascii=False) + "\n").encode("utf-8")
+
+    @classmethod
+    def from_json(cls, data: bytes) -> Assignment:
+        raw = json.loads(data)
+        raw["returns"] = tuple(raw.get("returns", ()))
+        return cls(**raw)
+
+
+def assignment_key(course: str, locale: str, kit: str, suffix: str = "json") -> str:
+    return f"assignments/{course}/{locale}/{kit}.{suffix}"
+
+
+def load_assignments(workspace: Workspace, *, course: str | None = None, locale: str | None = None) -> list[Assignment]:
+    prefix = "assignments" if course is None else f"assignments/{course}" + (f"/{locale}" if locale else "")
+    out = []
+    for key in workspace.storage.list(prefix):
+        if key.endswith(".json"):
+            out.append(Assignment.from_json(workspace.storage.read_bytes(key)))
+    return sorted(out, key=lambda a: (a.sent_at, a.kit))
+
+
+def save_assignment(workspace: Workspace, assignment: Assignment) -> None:
+    workspace.storage.write_bytes(
+        assignment_key(assignment.course, assignment.locale, assignment.kit), assignment.to_json()
+    )
+    _index_assignments(workspace, assignment.course, [assignment])
+
+
+def _assignments_index_key(course: str) -> str:
+    return f"index/assignments/{course}.json"
+
+
+def _index_assignments(workspace: Workspace, course: str, assignments: list[Assignment]) -> None:
+    """Keep index/assignments/COURSE.json: per locale, the kits known and the latest assignment."""
+
+    def put(body: dict[str, Any]) -> None:
+        locales = body.get("locales")
+        if not isinstance(locales, dict):
+            locales = body["locales"] = {}
+        for a in assignments:
+            entry = locales.get(a.locale)
+            if not isinstance(entry, dict):
+                entry = locales[a.locale] = {"kits": [], "latest": None}
+            entry["kits"] = sorted({*entry.get("kits", []), a.kit})
+            latest = entry.get("latest")
+            if (
+                not isinstance(latest, dict)
+                or latest.get("kit") == a.kit
+                or (a.sent_at, a.kit) > (str(latest.get("sent_at")), str(latest.get("kit")))
+            ):
+                entry["latest"] = json.loads(a.to_json())
+
+    index.update_json(workspace.storage, _assignments_index_key(course), put)
+
+
+def latest_assignments(workspace: Workspace, *, course: str | None = None) -> dict[tuple[str, str], Assignment]:
+    """The latest assignment of every course x locale: one listing of the assignment
+    files and one index object per course; a course x locale whose files the index does
+    not know (written by hand, or before the index existed) is read and re-indexed."""
+    listed: dict[tuple[str, str], set[str]] = {}
+    prefix = "assignments" if course is None else f"assignments/{course}"
+    for key in workspace.storage.list(prefix):
+        parts = key.split("/")
+        if len(parts) == 4 and parts[3].endswith(".json"):
+            listed.setdefault((parts[1], parts[2]), set()).add(parts[3].removesuffix(".json"))
+    out: dict[tuple[str, str], Assignment] = {}
+    for cid in sorted({c for c, _ in listed}):
+        try:
+            raw = json.loads(workspace.storage.read_bytes(_assignments_index_key(cid)))
+        except (FileNotFoundError, ValueError, UnicodeDecodeError):
+            raw = {}
+        locales = raw.get("locales", {}) if isinstance(raw, dict) else {}
+        stale: list[Assignment] = []
+        for (c, ll), kits in sorted(listed.items()):
+            if c != cid:
+                continue
+            entry = locales.get(ll) if isinstance(locales, dict) else None
+            latest = None
+            if isinstance(entry, dict) and set(entry.get("kits", [])) == kits and isinstance(entry.get("latest"), dict):
+                try:
+                    latest = Assignment.from_json(json.dumps(entry["latest"]).encode("utf-8"))
+                except (TypeError, ValueError):
+                    latest = None
+            if latest is None:
+                found = load_assignments(workspace, course=c, locale=ll)
+                stale.extend(found)
+                latest = found[-1] if found else None
+            if latest is not None:
+                out[(c, ll)] = latest
+        if stale:
+            _index_assignments(workspace, cid, stale)
+    return out
