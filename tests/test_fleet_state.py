@@ -111,14 +111,20 @@ def test_status_reads_each_region_index_once(tmp_path: Path, monkeypatch: pytest
         f'[workspace]\nlocation = "{loc}"\n\n[[regions]]\nname = "r"\nlocation = "{region}"\nlocales = ["es", "ar"]\n'
     )
     reads: list[str] = []
-    original = LocalStorage.read_bytes
+    original_read, original_download = LocalStorage.read_bytes, LocalStorage.download
 
     def counting(self: LocalStorage, key: str) -> bytes:
         if str(self.root) == str(region):
             reads.append(key)
-        return original(self, key)
+        return original_read(self, key)
+
+    def counting_download(self: LocalStorage, key: str, dest, **kw):  # type: ignore[no-untyped-def]
+        if str(self.root) == str(region):
+            reads.append(key)
+        return original_download(self, key, dest, **kw)
 
     monkeypatch.setattr(LocalStorage, "read_bytes", counting)
+    monkeypatch.setattr(LocalStorage, "download", counting_download)
     rows = course_status(load_config(config))
     assert {(r["locale"], r["published"]["r"]) for r in rows} == {("es", "20260101T000000.000Z-abcdef12"), ("ar", "-")}
     assert reads == ["index.json"]

@@ -33,6 +33,7 @@ SKIPPED = {
     "make demo": "about two minutes (SeaweedFS and two Prefect runs): over the one-minute budget for this test",
     "make install": "creates .venv; this test uses the shared interpreter instead",
     "localize access": "a command named in prose (it needs --out and a configuration)",
+    "localize extract": "a command named in prose (the Guarantees section; the code blocks run it)",
     "localize run": "a command named in prose (the code block above runs it)",
     "python -m flows.extract_course": "a command named in prose (the code block above runs it)",
 }
