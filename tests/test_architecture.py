@@ -29,6 +29,7 @@ LAYERS: dict[str, int] = {
     "localize.model": 0,
     "localize.locales": 0,
     "localize.config": 0,
+    "localize.ids": 0,
     "localize.templating": 0,
     "localize.storage": 1,
     "localize.engine": 2,
@@ -50,6 +51,7 @@ ALLOWED_LAZY = {
 CORE_ORDER = [
     "localize",
     "localize.errors",
+    "localize.ids",
     "localize.model",
     "localize.locales",
     "localize.config",

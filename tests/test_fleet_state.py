@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -158,3 +159,36 @@ def test_latest_assignments_come_from_the_index_and_heal_from_the_files(ws: Work
     assert {k: a.kit for k, a in latest_assignments(ws).items()} == {
         (a.course, a.locale): a.kit for a in load_assignments(ws)
     }
+
+
+def test_an_assignment_changed_behind_the_index_is_read_again(ws: Workspace) -> None:
+    """A run killed between the assignment file and its index (or a hand edit) cannot leave a stale state."""
+    from localize.partners.assignments import Assignment, assignment_key, latest_assignments, save_assignment
+
+    a = Assignment("20260101-a", "intro-course", "es", "acme", "0" * 64, "2026-01-01T10:00:00+00:00", "2026-02-01")
+    save_assignment(ws, a)
+    assert latest_assignments(ws)[("intro-course", "es")].state == "sent"
+    key = assignment_key(a.course, a.locale, a.kit)
+    path = Path(ws.describe(key))
+    path.write_text(path.read_text(encoding="utf-8").replace('"sent"', '"partially accepted"'), encoding="utf-8")
+    later = time.time() + 5
+    os.utime(path, (later, later))
+    assert latest_assignments(ws)[("intro-course", "es")].state == "partially accepted"
+
+
+def test_a_late_writer_never_indexes_statistics_of_a_file_it_no_longer_holds(ws: Workspace) -> None:
+    """Writer A wrote, writer B wrote and indexed, then A indexes: A's numbers must not land on B's file."""
+    from localize.catalogs.po import write_po
+
+    key = ws.catalog_key("intro-course", "es")
+    a_catalog = ws.read_catalog("intro-course", "es")
+    a_data = write_po(a_catalog).encode("utf-8")
+    b_catalog = replace(
+        a_catalog.with_header("X-Writer", "B"),
+        entries=tuple(replace(e, msgstr="B") if not e.obsolete else e for e in a_catalog.entries),
+    )
+    assert ws.write(key, b_catalog)
+    ws._record_history("intro-course", "es", a_catalog, a_data)  # A, late
+    [es] = workspace_stats(ws, locale="es")
+    assert es == catalog_stats(ws.read_catalog("intro-course", "es"), "intro-course", "es")
+    assert es.translated == es.entries

@@ -302,3 +302,25 @@ def test_route_sends_an_up_to_date_kit_without_writing_the_catalog_of_record(
         e.msgid for e in ws.read_template("intro-course").entries
     }
     assert ws.storage.read_bytes(key) == before
+
+
+def test_routing_the_same_catalog_again_never_reuses_a_kit_id(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """After a rejected return the catalog is unchanged: the new kit gets a new id, the old record keeps its history."""
+    from dataclasses import replace as replaced
+
+    from localize.partners.assignments import load_assignments as load_all
+    from localize.partners.assignments import save_assignment
+
+    monkeypatch.chdir(tmp_path)
+    write_config(tmp_path, "inbox")
+    assert main(["extract", str(SAMPLE), "--course", "intro-course", "--locales-dir", "ws", "-q"]) == 0
+    assert main(["route", "--course", "intro-course", "--locale", "es"]) == 0
+    ws = Workspace("ws")
+    [first] = load_all(ws)
+    rejected = replaced(first, state="rejected", returns=({"sha256": "f" * 64, "state": "rejected", "rejected": 3},))
+    save_assignment(ws, rejected)
+    assert main(["route", "--course", "intro-course", "--locale", "es"]) == 0
+    kits = {a.kit: a for a in load_all(ws)}
+    assert set(kits) == {first.kit, f"{first.kit}-2"}
+    assert kits[first.kit].state == "rejected" and kits[first.kit].returns == rejected.returns
+    assert kits[f"{first.kit}-2"].state == "sent"

@@ -2,8 +2,9 @@
 (``localize/templates/``) rendered with autoescaping on, so text from a page, a
 catalog, a partner or a bucket can never become markup by mistake.
 
-Page templates use :func:`render`. Notices that a region's operators may write
-themselves are rendered in Jinja2's sandbox (:func:`render_untrusted`).
+Templates are the package's own (``localize/templates/``); none comes from a bucket or a
+partner, so no sandbox is needed yet (operator-written notice templates, when they come,
+belong in Jinja2's sandbox).
 """
 
 from __future__ import annotations
@@ -12,9 +13,8 @@ from functools import lru_cache
 from typing import Any
 
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
-from jinja2.sandbox import SandboxedEnvironment
 
-__all__ = ["render", "render_untrusted"]
+__all__ = ["render"]
 
 
 @lru_cache(maxsize=1)
@@ -29,16 +29,6 @@ def _environment() -> Environment:
     )
 
 
-@lru_cache(maxsize=1)
-def _sandbox() -> SandboxedEnvironment:
-    return SandboxedEnvironment(autoescape=True, undefined=StrictUndefined)
-
-
 def render(template: str, **context: Any) -> str:
     """Render ``templates/TEMPLATE`` with ``context`` (every value escaped unless marked safe)."""
     return _environment().get_template(template).render(**context)
-
-
-def render_untrusted(source: str, **context: Any) -> str:
-    """Render a template written by an operator, in the sandbox, autoescaped."""
-    return _sandbox().from_string(source).render(**context)

@@ -27,11 +27,12 @@ from localize.catalogs.memory import (
 )
 from localize.catalogs.po import read_po, write_po
 from localize.catalogs.refresh import refresh
-from localize.catalogs.workspace import Workspace, check_course_id
+from localize.catalogs.workspace import Workspace
 from localize.engine.build import BuildResult, build_course
 from localize.engine.extract import ExtractResult, extract_course
 from localize.engine.pseudo import pseudo_catalog
 from localize.errors import CatalogError, CatalogNotFoundError, ConfigError
+from localize.ids import check_course_id
 from localize.locales import PSEUDO_LOCALE, check_locale
 from localize.model import Catalog
 from localize.storage.base import LocalStorage

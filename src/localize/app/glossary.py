@@ -14,8 +14,9 @@ from localize.catalogs.glossary_files import (
     to_csv,
     to_tbx,
 )
-from localize.catalogs.workspace import Workspace, check_course_id
+from localize.catalogs.workspace import Workspace
 from localize.errors import CatalogError, CatalogNotFoundError, ConfigError
+from localize.ids import check_course_id
 from localize.locales import check_locale
 from localize.storage.base import LocalStorage
 

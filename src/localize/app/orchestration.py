@@ -19,9 +19,10 @@ from localize.app.catalogs import update_course
 from localize.app.plain import to_plain
 from localize.app.regions import publish
 from localize.app.regions import publish_dashboards as app_publish_dashboards
-from localize.catalogs.workspace import Workspace, check_course_id, workspace_stats
+from localize.catalogs.workspace import Workspace, workspace_stats
 from localize.config import load_config
 from localize.errors import LocalizeError, TransientStorageError
+from localize.ids import check_course_id
 from localize.partners.ingest import ingest
 from localize.partners.routing import route
 from localize.regions.bundle import source_revision

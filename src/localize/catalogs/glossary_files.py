@@ -24,8 +24,9 @@ import io
 from xml.sax.saxutils import escape, quoteattr
 
 from localize.catalogs.glossary import APPROVED, DO_NOT_TRANSLATE, FORBIDDEN, Glossary, Term
-from localize.catalogs.workspace import Workspace, check_course_id
+from localize.catalogs.workspace import Workspace
 from localize.errors import CatalogError, ConfigError
+from localize.ids import check_course_id
 from localize.locales import check_locale
 
 __all__ = [

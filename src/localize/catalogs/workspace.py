@@ -16,27 +16,19 @@ from localize.catalogs import index
 from localize.catalogs.lifecycle import TEMPLATE_HEADER, template_digest
 from localize.catalogs.po import read_po, write_po
 from localize.catalogs.stats import CatalogStats, catalog_stats
-from localize.errors import CatalogNotFoundError, ConfigError
+from localize.errors import CatalogNotFoundError
+from localize.ids import check_course_id
 from localize.locales import PSEUDO_LOCALE, check_locale
 from localize.model import Catalog
 from localize.storage.base import Storage
 from localize.storage.locations import open_storage
 
-__all__ = ["Workspace", "check_course_id", "workspace_stats"]
+__all__ = ["Workspace", "workspace_stats"]
 
-_COURSE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
 _CATALOG_KEY = re.compile(
     r"^([A-Za-z]{2,3}(?:[_-][A-Za-z0-9]+)*(?:@[a-z]+)?)/LC_MESSAGES/([A-Za-z0-9][A-Za-z0-9._-]*)\.po$"
 )
 _TEMPLATE_KEY = re.compile(r"^templates/([A-Za-z0-9][A-Za-z0-9._-]*)\.pot$")
-
-
-def check_course_id(course: str) -> str:
-    if not _COURSE.match(course):
-        raise ConfigError(
-            f"invalid course id {course!r}: use letters, digits, '.', '_' and '-' (for example '8.05-quantum-physics')"
-        )
-    return course
 
 
 class Workspace:
@@ -174,10 +166,10 @@ class Workspace:
         self.storage.write_bytes(key, data)
         m = _CATALOG_KEY.match(key)
         if m is not None:
-            self._record_history(m.group(2), m.group(1), catalog)
+            self._record_history(m.group(2), m.group(1), catalog, data)
         return True
 
-    def _record_history(self, course: str, locale: str, catalog: Catalog) -> None:
+    def _record_history(self, course: str, locale: str, catalog: Catalog, data: bytes) -> None:
         """After a catalog write: its statistics into the index (catalogs/index.py) and
         the day's progress snapshot (one per catalog per day: the dashboard's history)."""
         import json
@@ -187,7 +179,14 @@ class Workspace:
         key = self.catalog_key(course, locale)
         folder = key.rsplit("/", 1)[0]
         modified = next((t for k, t in self.storage.list_with_times(folder) if k == key), 0.0)
-        index.record(self.storage, [(s, 0, modified)])
+        # Index these statistics only if the file listed at that time is still the one written
+        # here: another writer that got in between records its own (a later write changes the
+        # time, which makes the entry stale and recomputed).
+        try:
+            if self.storage.read_bytes(key) == data:
+                index.record(self.storage, [(s, len(data), modified)])
+        except FileNotFoundError:
+            pass
         now = datetime.now(UTC)
         record = {
             "at": now.isoformat(timespec="seconds"),

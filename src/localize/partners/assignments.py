@@ -61,28 +61,37 @@ def load_assignments(workspace: Workspace, *, course: str | None = None, locale:
 
 
 def save_assignment(workspace: Workspace, assignment: Assignment) -> None:
-    workspace.storage.write_bytes(
-        assignment_key(assignment.course, assignment.locale, assignment.kit), assignment.to_json()
-    )
-    _index_assignments(workspace, assignment.course, [assignment])
+    key = assignment_key(assignment.course, assignment.locale, assignment.kit)
+    data = assignment.to_json()
+    workspace.storage.write_bytes(key, data)
+    folder = key.rsplit("/", 1)[0]
+    modified = next((t for k, t in workspace.storage.list_with_times(folder) if k == key), 0.0)
+    # indexed only if the file listed then is still this one (a concurrent writer indexes its own;
+    # a later write changes the time, which the next reader notices)
+    try:
+        if workspace.storage.read_bytes(key) == data:
+            _index_assignments(workspace, assignment.course, [(assignment, modified)])
+    except FileNotFoundError:
+        pass
 
 
 def _assignments_index_key(course: str) -> str:
     return f"index/assignments/{course}.json"
 
 
-def _index_assignments(workspace: Workspace, course: str, assignments: list[Assignment]) -> None:
-    """Keep index/assignments/COURSE.json: per locale, the kits known and the latest assignment."""
+def _index_assignments(workspace: Workspace, course: str, assignments: list[tuple[Assignment, float]]) -> None:
+    """Keep index/assignments/COURSE.json: per locale, each kit file's modification time
+    and the latest assignment."""
 
     def put(body: dict[str, Any]) -> None:
         locales = body.get("locales")
         if not isinstance(locales, dict):
             locales = body["locales"] = {}
-        for a in assignments:
+        for a, modified in assignments:
             entry = locales.get(a.locale)
-            if not isinstance(entry, dict):
-                entry = locales[a.locale] = {"kits": [], "latest": None}
-            entry["kits"] = sorted({*entry.get("kits", []), a.kit})
+            if not isinstance(entry, dict) or not isinstance(entry.get("kits"), dict):
+                entry = locales[a.locale] = {"kits": {}, "latest": None}
+            entry["kits"][a.kit] = modified
             latest = entry.get("latest")
             if (
                 not isinstance(latest, dict)
@@ -96,14 +105,15 @@ def _index_assignments(workspace: Workspace, course: str, assignments: list[Assi
 
 def latest_assignments(workspace: Workspace, *, course: str | None = None) -> dict[tuple[str, str], Assignment]:
     """The latest assignment of every course x locale: one listing of the assignment
-    files and one index object per course; a course x locale whose files the index does
-    not know (written by hand, or before the index existed) is read and re-indexed."""
-    listed: dict[tuple[str, str], set[str]] = {}
+    files (with their times) and one index object per course; a course x locale whose
+    files the index does not know as they are now (written by hand, changed by a run
+    killed before it indexed, or older than the index) is read and re-indexed."""
+    listed: dict[tuple[str, str], dict[str, float]] = {}
     prefix = "assignments" if course is None else f"assignments/{course}"
-    for key in workspace.storage.list(prefix):
+    for key, modified in workspace.storage.list_with_times(prefix):
         parts = key.split("/")
         if len(parts) == 4 and parts[3].endswith(".json"):
-            listed.setdefault((parts[1], parts[2]), set()).add(parts[3].removesuffix(".json"))
+            listed.setdefault((parts[1], parts[2]), {})[parts[3].removesuffix(".json")] = modified
     out: dict[tuple[str, str], Assignment] = {}
     for cid in sorted({c for c, _ in listed}):
         try:
@@ -111,20 +121,20 @@ def latest_assignments(workspace: Workspace, *, course: str | None = None) -> di
         except (FileNotFoundError, ValueError, UnicodeDecodeError):
             raw = {}
         locales = raw.get("locales", {}) if isinstance(raw, dict) else {}
-        stale: list[Assignment] = []
+        stale: list[tuple[Assignment, float]] = []
         for (c, ll), kits in sorted(listed.items()):
             if c != cid:
                 continue
             entry = locales.get(ll) if isinstance(locales, dict) else None
             latest = None
-            if isinstance(entry, dict) and set(entry.get("kits", [])) == kits and isinstance(entry.get("latest"), dict):
+            if isinstance(entry, dict) and entry.get("kits") == kits and isinstance(entry.get("latest"), dict):
                 try:
                     latest = Assignment.from_json(json.dumps(entry["latest"]).encode("utf-8"))
                 except (TypeError, ValueError):
                     latest = None
             if latest is None:
                 found = load_assignments(workspace, course=c, locale=ll)
-                stale.extend(found)
+                stale.extend((a, kits.get(a.kit, 0.0)) for a in found)
                 latest = found[-1] if found else None
             if latest is not None:
                 out[(c, ll)] = latest

@@ -124,6 +124,20 @@ Questions: {contact}
 """
 
 
+def _new_kit_id(workspace: Workspace, course: str, locale: str, base: str) -> str:
+    """``base``, or ``base-2``, ``base-3``… when a kit of that id was sent already (the same
+    catalog routed again on the same day, after a rejected return): a kit id, its assignment
+    record and its webhook delivery id are never reused."""
+    taken = {
+        key.rsplit("/", 1)[-1].removesuffix(".json") for key in workspace.storage.list(f"assignments/{course}/{locale}")
+    }
+    kit, n = base, 1
+    while kit in taken:
+        n += 1
+        kit = f"{base}-{n}"
+    return kit
+
+
 def _pick_partner(config: Config, course: str, locale: str, partner_id: str | None, *, review: bool = False) -> Partner:
     if partner_id is not None:
         partner = config.partner(partner_id)
@@ -199,7 +213,7 @@ def route(
                 existing, False, inbox.describe(f"kits/{course}/{locale}/{existing.kit}"), "not sent again"
             )
     now = now or datetime.now(UTC)
-    kit = f"{now.strftime('%Y%m%d')}-{digest[:10]}"
+    kit = _new_kit_id(workspace, course, locale, f"{now.strftime('%Y%m%d')}-{digest[:10]}")
     due = (now.date() + timedelta(days=partner.turnaround_days)).isoformat()
     stats = catalog_stats(catalog, course, locale)
     words = sum(source_words(e.msgid) for e in catalog.entries if not e.obsolete and not e.translated)

@@ -16,8 +16,8 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import Any
 
-from localize.catalogs.workspace import check_course_id
 from localize.errors import ConfigError, IntegrityError, printable
+from localize.ids import check_course_id
 from localize.locales import check_locale
 from localize.storage.base import Storage, TooLarge
 
