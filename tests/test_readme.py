@@ -34,6 +34,7 @@ SKIPPED = {
     "make install": "creates .venv; this test uses the shared interpreter instead",
     "localize access": "a command named in prose (it needs --out and a configuration)",
     "localize extract": "a command named in prose (the Guarantees section; the code blocks run it)",
+    "localize report": "a command named in prose (Publishing and mirrors; the table shows it with --out)",
     "localize run": "a command named in prose (the code block above runs it)",
     "python -m flows.extract_course": "a command named in prose (the code block above runs it)",
 }
