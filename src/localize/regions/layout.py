@@ -33,7 +33,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from localize.config import Config, Region
-from localize.errors import ConfigError, IntegrityError, LocalizeError, PreconditionFailed, TransientStorageError
+from localize.errors import IntegrityError, LocalizeError, PreconditionFailed, TransientStorageError
 from localize.regions.schema import (
     MAX_INDEX_BYTES,
     MAX_MANIFEST_BYTES,
@@ -57,7 +57,7 @@ from localize.storage.locations import open_storage
 __all__ = [
     "SCHEMA", "FileRecord", "Manifest", "content_type", "ensure_index", "index_entry", "make_pointer",
     "manifest_key", "object_key", "pending_version", "pointer_key", "read_manifest", "read_pointer",
-    "region_storage", "rollback", "swap_pointer", "to_json", "update_index", "version_id", "versions",
+    "region_storage", "swap_pointer", "to_json", "update_index", "version_id", "versions",
 ]  # fmt: skip
 
 
@@ -248,38 +248,6 @@ def pending_version(storage: Storage, course: str, locale: str, after: str | Non
         manifest.files, manifest.catalog_sha256, manifest.build_key, manifest.previous, manifest.source_revision,
     )  # fmt: skip
     return found.version if same else None
-
-
-def rollback(storage: Storage, region: str, course: str, locale: str, to: str | None = None) -> tuple[str, str]:
-    """Point the live version back (default: the previous one). Returns (from, to)."""
-    pointer, etag = read_pointer(storage, course, locale)
-    if pointer is None:
-        raise ConfigError(f"{course}/{locale} has never been published in region {region!r}")
-    target = to or pointer.get("previous")
-    if not target:
-        raise ConfigError(
-            f"{course}/{locale} in {region!r} has no previous version to roll back to; name one with --to"
-        )
-    available = versions(storage, course, locale)
-    if target not in available:
-        raise ConfigError(
-            f"no version {target!r} of {course}/{locale} in {region!r} (versions: {', '.join(available) or 'none'})"
-        )
-    key = manifest_key(course, locale, target)
-    manifest_bytes = read_limited(storage, key, MAX_MANIFEST_BYTES)
-    manifest = Manifest.from_bytes(
-        manifest_bytes, where=storage.describe(key), course=course, locale=locale, version=target
-    )
-    missing = [f.path for f in manifest.files if not storage.exists(object_key(f.sha256))]
-    if missing:
-        raise IntegrityError(
-            f"version {target} lacks {len(missing)} objects (first: {missing[0]}); not rolling back to it",
-            path=storage.describe(key),
-        )
-    new_pointer = make_pointer(course, locale, target, manifest_bytes, pointer["version"], datetime.now(UTC))
-    swap_pointer(storage, course, locale, new_pointer, etag)
-    update_index(storage, region, course, locale, index_entry(new_pointer, manifest), new_pointer["updated"])
-    return pointer["version"], target
 
 
 def region_storage(region: Region, config: Config | None = None) -> Storage:

@@ -21,7 +21,7 @@ from localize.catalogs.review import reviewed_only
 from localize.catalogs.stats import catalog_stats, format_share
 from localize.catalogs.workspace import Workspace
 from localize.config import Config
-from localize.errors import ConfigError, PreconditionFailed, TransientStorageError
+from localize.errors import ConfigError, IntegrityError, PreconditionFailed, TransientStorageError
 from localize.locales import check_locale
 from localize.model import Catalog
 from localize.regions.bundle import Bundle, build_key, make_bundle, source_revision
@@ -39,12 +39,13 @@ from localize.regions.layout import (
     swap_pointer,
     update_index,
     version_id,
+    versions,
 )
 from localize.regions.schema import MAX_MANIFEST_BYTES, FileRecord, Manifest, manifest_key, object_key, read_limited
 from localize.storage.base import Storage
 from localize.storage.courses import open_source
 
-__all__ = ["PublishResult", "publish", "publish_bundle"]
+__all__ = ["PublishResult", "publish", "publish_bundle", "rollback"]
 
 
 @dataclass(frozen=True)
@@ -306,3 +307,54 @@ def publish(
         for bundle in bundles.values():
             bundle.close()
     return results
+
+
+def rollback(storage: Storage, region: str, course: str, locale: str, to: str | None = None) -> tuple[str, str]:
+    """Point the live version back (default: the previous one). Returns (from, to).
+
+    Follows the publisher's protocol (see :mod:`localize.regions.gc`): a lease
+    naming the target's manifest and objects is written first, then any live
+    collector is waited for, and only then is the target checked to be whole and
+    the pointer swapped. A collector either reads the lease and spares the
+    target, or finished deleting before the check."""
+    pointer, etag = read_pointer(storage, course, locale)
+    if pointer is None:
+        raise ConfigError(f"{course}/{locale} has never been published in region {region!r}")
+    target = to or pointer.get("previous")
+    if not target:
+        raise ConfigError(
+            f"{course}/{locale} in {region!r} has no previous version to roll back to; name one with --to"
+        )
+    available = versions(storage, course, locale)
+    if target not in available:
+        raise ConfigError(
+            f"no version {target!r} of {course}/{locale} in {region!r} (versions: {', '.join(available) or 'none'})"
+        )
+    key = manifest_key(course, locale, target)
+    pruned = ConfigError(f"version {target} of {course}/{locale} was pruned meanwhile; not rolling back")
+    try:
+        manifest = read_manifest(storage, course, locale, target)
+    except FileNotFoundError:
+        raise pruned from None
+    lease = write_lease(storage, course, locale, {f.sha256 for f in manifest.files}, {key})
+    try:
+        wait_for_gc(storage)
+        try:
+            manifest_bytes = read_limited(storage, key, MAX_MANIFEST_BYTES)
+        except FileNotFoundError:
+            raise pruned from None
+        manifest = Manifest.from_bytes(
+            manifest_bytes, where=storage.describe(key), course=course, locale=locale, version=target
+        )
+        missing = [f.path for f in manifest.files if not storage.exists(object_key(f.sha256))]
+        if missing:
+            raise IntegrityError(
+                f"version {target} lacks {len(missing)} objects (first: {missing[0]}); not rolling back to it",
+                path=storage.describe(key),
+            )
+        new_pointer = make_pointer(course, locale, target, manifest_bytes, pointer["version"], datetime.now(UTC))
+        swap_pointer(storage, course, locale, new_pointer, etag)
+        update_index(storage, region, course, locale, index_entry(new_pointer, manifest), new_pointer["updated"])
+    finally:
+        storage.delete(lease)
+    return pointer["version"], target

@@ -1,0 +1,198 @@
+"""Regression tests for the review findings on regions: GC against rollback, hostile indexes,
+per-region publish errors, lock expiry and liveness, the public page, hostile manifests on a
+mirror and overlapping pulls."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import threading
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from localize.errors import TransientStorageError
+from localize.model import Catalog
+from localize.regions import gc
+from localize.regions.bundle import make_bundle
+from localize.regions.layout import make_pointer, read_manifest, read_pointer, swap_pointer, versions
+from localize.regions.publish import publish_bundle, rollback
+from localize.regions.pull import pull
+from localize.regions.schema import manifest_key, object_key
+from localize.storage.base import LocalStorage
+from localize.storage.sources import FolderSource
+
+C, L = "course", "es"
+
+
+def publish_versions(tmp_path: Path, n: int) -> tuple[LocalStorage, list[str]]:
+    """A folder region with ``n`` versions of C/L, each with a page of its own."""
+    storage = LocalStorage(tmp_path / "region")
+    src = tmp_path / "src"
+    src.mkdir()
+    made = []
+    for i in range(n):
+        (src / "index.html").write_text(f"<html><body><p>version {i}</p></body></html>")
+        with make_bundle(FolderSource(src), Catalog(), L) as b:
+            result = publish_bundle(storage, "r", C, L, b, Catalog(), keep_versions=100, gc_grace_seconds=0)
+        made.append(result.version)
+    return storage, made
+
+
+class _OnLock(LocalStorage):
+    """Runs ``hook`` once, right after the collector took the GC lock (after it chose its versions)."""
+
+    def __init__(self, root: Path, hook: Any) -> None:
+        super().__init__(root)
+        self.hook = hook
+
+    def put(self, key: str, data: bytes, **kwargs: Any) -> str:
+        etag = super().put(key, data, **kwargs)
+        if key == gc.GC_LOCK_KEY and self.hook is not None:
+            hook, self.hook = self.hook, None
+            hook()
+        return etag
+
+
+def assert_live_whole(storage: LocalStorage) -> None:
+    pointer, _ = read_pointer(storage, C, L)
+    assert pointer is not None
+    for version in filter(None, (pointer["version"], pointer["previous"])):
+        for f in read_manifest(storage, C, L, version).files:
+            assert storage.exists(object_key(f.sha256)), f.path
+
+
+# -- 1. prune racing a rollback ----------------------------------------------------------------------
+
+
+def test_a_rollback_landing_while_prune_holds_the_lock_keeps_its_target(tmp_path: Path) -> None:
+    _, made = publish_versions(tmp_path, 4)
+    storage = _OnLock(tmp_path / "region", None)
+    done: list[Any] = []
+    thread = threading.Thread(target=lambda: done.append(rollback(LocalStorage(storage.root), "r", C, L, made[0])))
+
+    def roll_back_meanwhile() -> None:
+        thread.start()
+        for _ in range(200):  # until the rollback announced its target (or, unprotected, finished)
+            if done or any(storage.list("leases")):
+                return
+            time.sleep(0.01)
+
+    storage.hook = roll_back_meanwhile
+    pruned, _ = gc.prune(storage, C, L, keep=2, grace_seconds=0)
+    thread.join(10)
+    assert done == [(made[3], made[0])]
+    assert made[0] not in pruned and made[1] in pruned
+    assert versions(storage, C, L) == [made[0], made[2], made[3]]
+    assert_live_whole(storage)
+    pull(str(storage.root), C, L, tmp_path / "mirror")
+    assert not list(storage.list("leases"))
+
+
+def test_prune_rereads_the_pointer_after_taking_the_lock(tmp_path: Path) -> None:
+    """A pointer moved to an old version between the choice and the lock (a client without leases)."""
+    _, made = publish_versions(tmp_path, 4)
+
+    def move_pointer() -> None:
+        plain = LocalStorage(tmp_path / "region")
+        _, etag = read_pointer(plain, C, L)
+        data = plain.read_bytes(manifest_key(C, L, made[0]))
+        swap_pointer(plain, C, L, make_pointer(C, L, made[0], data, made[3], datetime.now(UTC)), etag)
+
+    storage = _OnLock(tmp_path / "region", move_pointer)
+    pruned, _ = gc.prune(storage, C, L, keep=2, grace_seconds=0)
+    assert pruned == (made[1],)
+    assert_live_whole(storage)
+
+
+# -- 4. a file vanishing while a folder region is listed ------------------------------------------
+
+
+def test_list_with_times_skips_a_file_deleted_during_the_listing(tmp_path: Path) -> None:
+    storage = LocalStorage(tmp_path)
+    for name in ("a", "b", "c"):
+        storage.write_bytes(f"leases/{name}.json", b"{}")
+    listing = storage.list_with_times("leases")
+    assert next(listing)[0] == "leases/a.json"
+    storage.delete("leases/b.json")  # its publisher dropped the lease meanwhile
+    assert [key for key, _ in listing] == ["leases/c.json"]
+
+
+# -- 5. a lock that claims too much ---------------------------------------------------------------
+
+
+def put_lock(storage: LocalStorage, created: datetime, expires: datetime, **holder: Any) -> None:
+    body = {"token": "t", "created": created.isoformat(), "expires": expires.isoformat()} | holder
+    storage.put(gc.GC_LOCK_KEY, json.dumps(body).encode())
+
+
+def test_a_lock_counts_as_released_gc_max_seconds_after_it_was_taken_whatever_it_claims(tmp_path: Path) -> None:
+    storage = LocalStorage(tmp_path)
+    now = datetime.now(UTC)
+    put_lock(storage, now - timedelta(seconds=gc.GC_MAX_SECONDS + 120), datetime(9999, 1, 1, tzinfo=UTC))
+    assert gc._lock_is_dead(storage)[0]
+    put_lock(storage, now + timedelta(days=1), now + timedelta(days=1, seconds=60))  # from the future
+    assert gc._lock_is_dead(storage)[0]
+    put_lock(storage, now, datetime(9999, 1, 1, tzinfo=UTC))
+    assert not gc._lock_is_dead(storage)[0]
+
+
+def test_a_publisher_stops_waiting_for_one_lock_after_a_bounded_time(tmp_path: Path) -> None:
+    storage = LocalStorage(tmp_path)
+    now = datetime.now(UTC)
+    put_lock(storage, now, datetime(9999, 1, 1, tzinfo=UTC))
+    assert gc.GC_WAIT_SECONDS == gc.GC_MAX_SECONDS + 60
+    started = time.monotonic()
+    with pytest.raises(TransientStorageError, match="held for over 0 s, longer than any collector"):
+        gc.wait_for_gc(storage, poll=0.01, limit=0.2)
+    assert time.monotonic() - started < 2
+
+
+def test_a_collector_out_of_time_while_reading_references_deletes_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    storage, made = publish_versions(tmp_path, 4)
+    objects = sorted(storage.list("objects"))
+    monkeypatch.setattr(gc, "GC_MAX_SECONDS", 0.0)
+    assert gc.prune(storage, C, L, keep=2, grace_seconds=0) == ((), 0)
+    assert versions(storage, C, L) == made and sorted(storage.list("objects")) == objects
+    assert not storage.exists(gc.GC_LOCK_KEY)
+
+
+def test_a_collector_never_removes_a_successors_lock(tmp_path: Path) -> None:
+    storage, _ = publish_versions(tmp_path, 4)
+    successor = {"token": "successor", "created": datetime.now(UTC).isoformat(), "expires": "9999-01-01T00:00:00+00:00"}
+    from localize.regions.checkpoints import on_checkpoint
+
+    def taken_over(step: str) -> None:
+        if step == "prune:done":
+            storage.write_bytes(gc.GC_LOCK_KEY, json.dumps(successor).encode())
+
+    with on_checkpoint(taken_over):
+        gc.prune(storage, C, L, keep=2, grace_seconds=0)
+    assert json.loads(storage.read_bytes(gc.GC_LOCK_KEY))["token"] == "successor"
+
+
+# -- 6. same-host liveness ------------------------------------------------------------------------
+
+
+def a_dead_pid() -> int:
+    return int(subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True).stdout)
+
+
+@pytest.mark.skipif(not os.path.exists("/proc/sys/kernel/random/boot_id"), reason="needs a boot id")
+def test_a_holder_is_dead_only_on_this_host_boot_and_pid_namespace_with_its_pid_gone() -> None:
+    me = gc.holder_identity()
+    assert me["boot"] and me["pidns"] and len(me["process"]) == 16
+    gone = me | {"pid": a_dead_pid(), "process": "0" * 16}
+    assert gc._dead_here(gone)
+    assert not gc._dead_here(gone | {"boot": "another-boot"})  # same host name, another machine's boot
+    assert not gc._dead_here(gone | {"pidns": "pid:[1]"})  # another container sharing the host name
+    assert not gc._dead_here({k: v for k, v in gone.items() if k not in ("boot", "pidns")})  # an old holder
+    assert not gc._dead_here(me)  # ourselves
+    assert gc._dead_here(me | {"process": "0" * 16})  # our pid, but an earlier process's
