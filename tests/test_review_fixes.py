@@ -16,14 +16,21 @@ from typing import Any
 
 import pytest
 
-from localize.errors import TransientStorageError
+from localize.errors import IntegrityError, TransientStorageError
 from localize.model import Catalog
 from localize.regions import gc
 from localize.regions.bundle import make_bundle
-from localize.regions.layout import make_pointer, read_manifest, read_pointer, swap_pointer, versions
+from localize.regions.layout import (
+    make_pointer,
+    read_live_versions,
+    read_manifest,
+    read_pointer,
+    swap_pointer,
+    versions,
+)
 from localize.regions.publish import publish_bundle, rollback
 from localize.regions.pull import pull
-from localize.regions.schema import manifest_key, object_key
+from localize.regions.schema import manifest_key, object_key, to_json
 from localize.storage.base import LocalStorage
 from localize.storage.sources import FolderSource
 
@@ -196,3 +203,40 @@ def test_a_holder_is_dead_only_on_this_host_boot_and_pid_namespace_with_its_pid_
     assert not gc._dead_here({k: v for k, v in gone.items() if k not in ("boot", "pidns")})  # an old holder
     assert not gc._dead_here(me)  # ourselves
     assert gc._dead_here(me | {"process": "0" * 16})  # our pid, but an earlier process's
+
+
+# -- 2. a malformed index entry --------------------------------------------------------------------
+
+V = "20260101T000000.000Z-abcdef12"
+BAD_INDEXES = {
+    "no-version": ({C: {L: {}}}, "courses['course']['es']: version: is missing"),
+    "number-version": ({C: {L: {"version": 5}}}, "version: must be a version id"),
+    "escape-version": ({C: {L: {"version": "\x1b[2J"}}}, "version: must be a version id"),
+    "unknown-field": ({C: {L: {"version": V, "extra": 1}}}, "'extra': is not a field of this schema"),
+    "bad-manifest": ({C: {L: {"version": V, "manifest": "../x"}}}, "manifest: must be"),
+    "bad-files": ({C: {L: {"version": V, "files": -1}}}, "files: must be a whole number"),
+    "bad-share": ({C: {L: {"version": V, "translated_percent": "all"}}}, "translated_percent: must be a number"),
+    "path-course": ({"a/b": {L: {"version": V}}}, "courses['a/b']: must be a course id"),
+    "newline-course": ({"intro\n": {L: {"version": V}}}, "must be a course id"),
+    "bad-locale": ({C: {"xx_YY\x07": {"version": V}}}, "must be a canonical locale code"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(BAD_INDEXES))
+def test_a_malformed_index_entry_is_an_integrity_error_naming_it(tmp_path: Path, case: str) -> None:
+    storage = LocalStorage(tmp_path)
+    courses, expected = BAD_INDEXES[case]
+    storage.write_bytes("index.json", to_json({"region": "r", "courses": courses}))
+    with pytest.raises(IntegrityError, match="malformed region index") as info:
+        read_live_versions(storage)
+    assert expected in str(info.value) and "\x1b" not in str(info.value)
+
+
+def test_a_publish_rebuilds_an_index_with_a_malformed_entry_from_the_pointers(tmp_path: Path) -> None:
+    storage, _ = publish_versions(tmp_path, 1)
+    storage.write_bytes("index.json", to_json({"region": "r", "courses": {"other": {L: {}}, C: {L: {"version": V}}}}))
+    src = tmp_path / "src"
+    (src / "index.html").write_text("<html><body><p>new</p></body></html>")
+    with make_bundle(FolderSource(src), Catalog(), L) as b:
+        result = publish_bundle(storage, "r", C, L, b, Catalog())
+    assert read_live_versions(storage) == {(C, L): result.version}

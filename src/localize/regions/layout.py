@@ -41,6 +41,7 @@ from localize.regions.schema import (
     SCHEMA,
     FileRecord,
     Manifest,
+    check_names,
     is_version,
     manifest_key,
     object_key,
@@ -91,7 +92,11 @@ def read_live_versions(storage: Storage) -> dict[tuple[str, str], str]:
         data = read_limited(storage, "index.json", MAX_INDEX_BYTES)
     except FileNotFoundError:
         return {}
-    index = validate_index(parse_json(data, "region index", storage.describe("index.json")))
+    where = storage.describe("index.json")
+    try:
+        index = validate_index(parse_json(data, "region index", where))
+    except IntegrityError as e:
+        raise IntegrityError(f"{e.message} (the next publish rebuilds it from the pointers)", path=where) from None
     return {
         (str(course), str(locale)): str(entry["version"])
         for course, locales in index.get("courses", {}).items()
@@ -132,6 +137,7 @@ def rebuild_index(storage: Storage, region: str) -> dict[str, Any]:
         if len(parts) != 4 or parts[3] != "latest.json":
             continue
         try:
+            check_names(parts[1], parts[2])  # a planted courses/../ folder is not a course
             pointer, _ = read_pointer(storage, parts[1], parts[2])
             if pointer is not None:
                 manifest = read_manifest(storage, parts[1], parts[2], pointer["version"])
@@ -193,11 +199,14 @@ def make_pointer(
 
 
 def index_entry(pointer: dict[str, Any], manifest: Manifest) -> dict[str, Any]:
+    share = manifest.stats.get("translated_percent")
+    if not isinstance(share, int | float) or isinstance(share, bool) or not 0 <= share <= 100:
+        share = None  # the index schema takes a share or nothing
     return {
         "version": pointer["version"],
         "manifest": pointer["manifest"],
         "updated": pointer["updated"],
-        "translated_percent": manifest.stats.get("translated_percent"),
+        "translated_percent": share,
         "files": len(manifest.files),
     }
 

@@ -390,7 +390,7 @@ def pull_all(
         raise IntegrityError(
             f"the region index is larger than {MAX_INDEX_BYTES} bytes; not using it", path=remote.describe("index.json")
         ) from None
-    index = validate_index(parse_json(data, "region index", remote.describe("index.json")))
+    index = validate_index(parse_json(data, "region index", remote.describe("index.json")), entries=False)
     results: list[PullResult | LocalizeError] = []
     for course, locales in sorted(index.get("courses", {}).items()):
         for locale in sorted(locales):
