@@ -240,3 +240,33 @@ def test_a_publish_rebuilds_an_index_with_a_malformed_entry_from_the_pointers(tm
     with make_bundle(FolderSource(src), Catalog(), L) as b:
         result = publish_bundle(storage, "r", C, L, b, Catalog())
     assert read_live_versions(storage) == {(C, L): result.version}
+
+
+# -- 3. one bad region -----------------------------------------------------------------------------
+
+
+def test_a_region_with_a_damaged_pointer_does_not_stop_the_others(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from test_publish import COURSE, setup_workspace
+
+    from localize.app.regions import publish
+    from localize.cli import main
+    from localize.config import load_config
+
+    config = setup_workspace(
+        tmp_path,
+        "".join(
+            f'[[regions]]\nname = "{n}"\nlocation = "{tmp_path}/{n}"\nlocales = ["es"]\n\n' for n in ("a", "b", "c")
+        ),
+        capsys,
+    )
+    LocalStorage(tmp_path / "b").write_bytes(f"courses/{COURSE}/es/latest.json", b'{"course": 1}')
+    a, b, c = publish(load_config(config), COURSE, "es")
+    assert a.published and c.published and (b.published, b.version) == (False, None)
+    assert isinstance(b.error, IntegrityError) and b.message.startswith("not published: ")
+    assert "malformed pointer" in b.message and f"b/courses/{COURSE}/es/latest.json" in b.message
+    assert main(["publish", "--course", COURSE, "--locale", "es", "--config", str(config)]) == 1
+    out, err = capsys.readouterr()
+    assert "a: unchanged since version" in out and "c: unchanged since version" in out
+    assert err.startswith("error: b: not published: ") and "malformed pointer" in err
