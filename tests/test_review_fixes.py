@@ -270,3 +270,90 @@ def test_a_region_with_a_damaged_pointer_does_not_stop_the_others(
     out, err = capsys.readouterr()
     assert "a: unchanged since version" in out and "c: unchanged since version" in out
     assert err.startswith("error: b: not published: ") and "malformed pointer" in err
+
+
+# -- 8. a hostile manifest on a mirror -------------------------------------------------------------
+
+
+def plant_version(storage: LocalStorage, files: dict[str, bytes]) -> str:
+    """Make a version of C/L with exactly ``files`` live (objects, manifest, pointer), as a bucket could."""
+    import hashlib
+
+    pointer, etag = read_pointer(storage, C, L)
+    assert pointer is not None
+    version = "29990101T000000.000Z-0badc0de"
+    records = []
+    for path, data in files.items():
+        sha = hashlib.sha256(data).hexdigest()
+        storage.write_bytes(object_key(sha), data)
+        records.append({"path": path, "sha256": sha, "size": len(data), "content_type": "text/html"})
+    manifest = {"course": C, "locale": L, "version": version, "catalog_sha256": "0" * 64, "files": records, "schema": 1}
+    data = to_json(manifest)
+    storage.write_bytes(manifest_key(C, L, version), data)
+    swap_pointer(storage, C, L, make_pointer(C, L, version, data, pointer["version"], datetime.now(UTC)), etag)
+    return version
+
+
+def test_a_manifest_naming_a_download_part_file_cannot_truncate_another_file(tmp_path: Path) -> None:
+    storage, _ = publish_versions(tmp_path, 1)
+    files = {".a.html.part": b"<p>part</p>" * 10, "a.html": b"<p>a</p>"}
+    version = plant_version(storage, files)
+    result = pull(str(storage.root), C, L, tmp_path / "mirror")
+    assert result.version == version and result.switched
+    site = tmp_path / "mirror" / C / L
+    assert {p.name: p.read_bytes() for p in site.iterdir()} == files
+
+
+def test_a_staged_folder_missing_a_file_is_never_switched_to(tmp_path: Path) -> None:
+    from localize.regions.pull import live_version
+
+    storage, made = publish_versions(tmp_path, 1)
+    mirror = tmp_path / "mirror"
+    pull(str(storage.root), C, L, mirror)
+    plant_version(storage, {"a.html": b"<p>a</p>", "b.html": b"<p>b</p>"})
+    staging = mirror / ".localize" / C / L
+
+    def lose_a(path: str) -> None:
+        if path == "b.html":
+            next(staging.glob(".staging-*/a.html")).unlink()  # the disk lost it, or another process did
+
+    with pytest.raises(IntegrityError, match="does not hold exactly its manifest's files; not switching"):
+        pull(str(storage.root), C, L, mirror, on_file=lose_a)
+    assert live_version(mirror, C, L) == made[0]
+    assert (mirror / C / L / "index.html").is_file()
+
+
+# -- 9. overlapping pulls --------------------------------------------------------------------------
+
+
+def test_a_second_pull_of_the_same_course_and_locale_is_refused_while_one_runs(tmp_path: Path) -> None:
+    import fcntl
+
+    from localize.errors import LocalizeError
+
+    storage, made = publish_versions(tmp_path, 1)
+    mirror = tmp_path / "mirror"
+    state = mirror / ".localize" / C / L
+    state.mkdir(parents=True)
+    with (state / ".lock").open("a+b") as held:
+        fcntl.flock(held, fcntl.LOCK_EX)  # the first pull
+        with pytest.raises(LocalizeError, match=f"another pull of {C}/{L} into .* is running"):
+            pull(str(storage.root), C, L, mirror)
+    assert pull(str(storage.root), C, L, mirror).version == made[0]
+    assert sorted(p.name for p in (mirror / C).iterdir()) == [L]  # no temporary link left beside it
+
+
+def test_pull_all_reports_a_local_file_system_error_and_goes_on(tmp_path: Path) -> None:
+    from localize.errors import StorageError
+    from localize.regions.pull import pull_all
+
+    storage, made = publish_versions(tmp_path, 1)
+    src = tmp_path / "src"
+    with make_bundle(FolderSource(src), Catalog(), L) as b:
+        publish_bundle(storage, "r", "another", L, b, Catalog())
+    mirror = tmp_path / "mirror"
+    (mirror / ".localize").mkdir(parents=True)
+    (mirror / ".localize" / "another").write_text("a file where the course's folder goes")
+    failed, done = pull_all(str(storage.root), mirror)
+    assert isinstance(failed, StorageError) and "cannot pull another/es" in str(failed)
+    assert not isinstance(done, StorageError) and (done.course, done.version) == (C, made[0])
