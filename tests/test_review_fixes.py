@@ -357,3 +357,30 @@ def test_pull_all_reports_a_local_file_system_error_and_goes_on(tmp_path: Path) 
     failed, done = pull_all(str(storage.root), mirror)
     assert isinstance(failed, StorageError) and "cannot pull another/es" in str(failed)
     assert not isinstance(done, StorageError) and (done.course, done.version) == (C, made[0])
+
+
+# -- 7. the public page --------------------------------------------------------------------------
+
+
+def test_the_public_region_page_shows_only_course_locales_live_in_that_region(tmp_path: Path) -> None:
+    from test_publish import COURSE, setup_workspace
+
+    from localize.app.regions import publish
+    from localize.catalogs.workspace import Workspace
+    from localize.config import load_config
+    from localize.views.dashboard import collect
+
+    config = load_config(
+        setup_workspace(tmp_path, f'[[regions]]\nname = "r"\nlocation = "{tmp_path}/r"\nlocales = ["es", "ar"]\n')
+    )
+    workspace = Workspace(config.workspace_location)
+    everything = collect(workspace, config, region="r")
+    assert {r["locale"] for g in everything["groups"] for r in g["rows"]} == {"es", "ar"}
+    assert set(everything["series"]) == {"es", "ar"}  # the coordinators see the unreleased locale
+    [result] = publish(config, COURSE, "es")
+    assert result.published
+    public = collect(workspace, config, region="r", public=True)
+    assert [(r["course"], r["locale"]) for g in public["groups"] for r in g["rows"]] == [(COURSE, "es")]
+    assert set(public["series"]) == {"es"}
+    page = (tmp_path / "r" / "report.html").read_text(encoding="utf-8")
+    assert "عربي" not in page and '"ar"' not in page and ">ar<" not in page
