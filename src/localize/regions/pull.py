@@ -17,6 +17,9 @@ only then switches the symlink with one atomic rename. An interrupted pull
 leaves the live version untouched and resumes where it stopped; a file with the
 wrong bytes stops the pull before anything switches. Two pulls of one course
 and locale into one folder do not run at once (the second one is refused).
+
+One cohesive thing: the mirror's whole protocol (lock, read, stage, verify,
+switch, prune locally), kept in one module so its order is read in one place.
 """
 
 from __future__ import annotations
