@@ -384,3 +384,16 @@ def test_the_public_region_page_shows_only_course_locales_live_in_that_region(tm
     assert set(public["series"]) == {"es"}
     page = (tmp_path / "r" / "report.html").read_text(encoding="utf-8")
     assert "عربي" not in page and '"ar"' not in page and ">ar<" not in page
+
+
+# -- 10. course ids read from a region -------------------------------------------------------------
+
+
+@pytest.mark.parametrize("course", ["intro\n", "intro\r", "in\x00tro", "intro\x1b[2J", "../x", ".localize", "a/b", ""])
+def test_a_course_id_from_a_region_must_fullmatch_without_control_characters(course: str) -> None:
+    from localize.regions.schema import check_names
+
+    with pytest.raises(IntegrityError, match="not a course and locale: course: must be a course id") as info:
+        check_names(course, L)
+    assert "\x1b" not in str(info.value) and "\n" not in str(info.value)
+    check_names("8.05-quantum-physics", L)

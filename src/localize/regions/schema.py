@@ -24,6 +24,7 @@ from localize.storage.base import Storage, TooLarge
 SCHEMA = 1
 VERSION_RE = re.compile(r"\d{8}T\d{6}\.\d{3}Z-[0-9a-f]{8}")  # used with fullmatch ($ allows a newline)
 SHA256_RE = re.compile(r"[0-9a-f]{64}")
+COURSE_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")  # used with fullmatch, whatever the workspace's check does
 MAX_POINTER_BYTES = 64 * 1024
 MAX_MANIFEST_BYTES = 64 * 1024 * 1024
 MAX_INDEX_BYTES = 64 * 1024 * 1024
@@ -108,7 +109,12 @@ def _version(raw: dict[str, Any], name: str, *, optional: bool = False) -> str |
 def _course(raw: dict[str, Any], name: str = "course") -> str:
     value = raw.get(name)
     try:
-        if not isinstance(value, str) or _CONTROL.search(value) or check_course_id(value) != value:
+        if (
+            not isinstance(value, str)
+            or _CONTROL.search(value)
+            or not COURSE_RE.fullmatch(value)
+            or check_course_id(value) != value
+        ):
             raise ConfigError("")
     except ConfigError:
         raise _Invalid(name, f"must be a course id (letters, digits, '.', '_', '-'), got {_shown(value)}") from None
