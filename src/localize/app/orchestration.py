@@ -167,19 +167,23 @@ def publish_locales(
         except LocalizeError as e:
             out.append({"course": course, "locale": locale, "error": str(e)})
             continue
+        transient = next((r.error for r in results if isinstance(r.error, TransientStorageError)), None)
+        if transient is not None:
+            raise transient  # let the orchestrator retry (the regions that made it are unchanged then)
         for r in results:
-            out.append(
-                {
-                    "course": course,
-                    "locale": locale,
-                    "region": r.region,
-                    "version": r.version,
-                    "published": r.published,
-                    "message": r.message,
-                    "uploaded_objects": r.uploaded_objects,
-                    "uploaded_bytes": r.uploaded_bytes,
-                }
-            )
+            row = {
+                "course": course,
+                "locale": locale,
+                "region": r.region,
+                "version": r.version,
+                "published": r.published,
+                "message": r.message,
+                "uploaded_objects": r.uploaded_objects,
+                "uploaded_bytes": r.uploaded_bytes,
+            }
+            if r.error is not None:
+                row["error"] = str(r.error)
+            out.append(row)
     return out
 
 

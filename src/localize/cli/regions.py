@@ -101,11 +101,16 @@ def cmd_publish(args: argparse.Namespace) -> int:
         source=args.source,
         dry_run=args.dry_run,
     )
+    failed = 0
     for r in results:
+        if r.error is not None:
+            failed += 1
+            print(f"error: {r.region}: {r.message}", file=sys.stderr)
+            continue
         print(f"{r.region}: {r.message}")
         for path in r.would_upload:
             print(f"  would upload {path}")
-    return EXIT_OK
+    return EXIT_PARTIAL if failed else EXIT_OK
 
 
 def cmd_versions(args: argparse.Namespace) -> int:

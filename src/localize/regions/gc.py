@@ -18,7 +18,7 @@ import time
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from localize.errors import LocalizeError, PreconditionFailed, StorageError
+from localize.errors import LocalizeError, PreconditionFailed, StorageError, TransientStorageError
 from localize.regions.checkpoints import checkpoint
 from localize.regions.layout import read_pointer, versions
 from localize.regions.schema import (
@@ -33,17 +33,59 @@ from localize.regions.schema import (
 )
 from localize.storage.base import Storage
 
-__all__ = ["GC_LOCK_KEY", "GC_MAX_SECONDS", "LEASE_TTL_SECONDS", "prune", "wait_for_gc", "write_lease"]
+__all__ = [
+    "GC_LOCK_KEY", "GC_MAX_SECONDS", "GC_WAIT_SECONDS", "LEASE_TTL_SECONDS", "holder_identity", "prune",
+    "wait_for_gc", "write_lease",
+]  # fmt: skip
 
 LEASE_TTL_SECONDS = 24 * 3600.0  # a lease older than this is a dead publisher's; a publish must swap before half of it
 GC_MAX_SECONDS = 300.0  # a collector stops deleting this long after taking the lock
+GC_WAIT_SECONDS = GC_MAX_SECONDS + 60.0  # the longest a publisher waits for one lock (its ETag), skew included
 GC_LOCK_KEY = "gc/lock.json"
+CLOCK_SKEW_SECONDS = 60.0
+
+# -- who holds a lock or a lease -------------------------------------------------------------------
+
+_TOKEN: tuple[int, str] = (-1, "")
+
+
+def _process_token() -> str:
+    """A random token of this process (a forked child gets its own)."""
+    global _TOKEN
+    if _TOKEN[0] != os.getpid():
+        _TOKEN = (os.getpid(), secrets.token_hex(8))
+    return _TOKEN[1]
+
+
+def _read_id(path: str, *, link: bool = False) -> str | None:
+    try:
+        value = os.readlink(path) if link else open(path, encoding="ascii").read(200).strip()  # noqa: SIM115
+    except (OSError, ValueError):
+        return None
+    return value or None
+
+
+def holder_identity() -> dict[str, Any]:
+    """What a lock or lease records of its writer, so that another process can tell whether
+    it is gone: host name, boot id and pid namespace (containers may share a host name and a
+    kernel, never a pid namespace), pid and a random per-process token."""
+    return {
+        "host": socket.gethostname(),
+        "boot": _read_id("/proc/sys/kernel/random/boot_id"),
+        "pidns": _read_id("/proc/self/ns/pid", link=True),
+        "pid": os.getpid(),
+        "process": _process_token(),
+    }
+
 
 # -- leases and garbage collection -----------------------------------------------------------------
 
 
-def write_lease(storage: Storage, course: str, locale: str, objects: set[str]) -> str:
-    """Announce the objects a publish is about to reference; returns the lease key.
+def write_lease(
+    storage: Storage, course: str, locale: str, objects: set[str], manifests: set[str] | None = None
+) -> str:
+    """Announce the objects (and manifests: a rollback's target) a publish is about to
+    reference; returns the lease key.
 
     Written before the publisher looks at which objects exist, so that a
     collector either sees it (and spares them) or took its lock before it was
@@ -51,18 +93,25 @@ def write_lease(storage: Storage, course: str, locale: str, objects: set[str]) -
     key = f"{lease_prefix(course, locale)}/{secrets.token_hex(8)}.json"
     body = {
         "created": datetime.now(UTC).isoformat(timespec="seconds"),
-        "host": socket.gethostname(),
-        "pid": os.getpid(),
+        **holder_identity(),
         "objects": sorted(objects),
     }
+    if manifests:
+        body["manifests"] = sorted(manifests)
     storage.put(key, to_json(body), content_type="application/json", if_none_match=True)
     return key
 
 
 def _dead_here(holder: dict[str, Any]) -> bool:
-    """Whether the process that wrote a lock or lease ran on this machine and is gone."""
-    if holder.get("host") != socket.gethostname() or type(holder.get("pid")) is not int or holder["pid"] == os.getpid():
+    """Whether the process that wrote a lock or lease ran on this machine (same host name,
+    boot and pid namespace) and is gone. Anything less certain counts as alive (until it expires)."""
+    me = holder_identity()
+    if any(me[k] is None or holder.get(k) != me[k] for k in ("host", "boot", "pidns")):
         return False
+    if type(holder.get("pid")) is not int or not isinstance(holder.get("process"), str):
+        return False
+    if holder["pid"] == me["pid"]:
+        return bool(holder["process"] != me["process"])  # our pid, another process: it is gone
     try:
         os.kill(holder["pid"], 0)
     except ProcessLookupError:
@@ -80,21 +129,38 @@ def _lock_is_dead(storage: Storage) -> tuple[bool, str | None]:
         return True, None
     try:
         lock = json.loads(data[:MAX_POINTER_BYTES])
+        created = datetime.fromisoformat(str(lock["created"])).timestamp()
         expires = datetime.fromisoformat(str(lock["expires"])).timestamp()
     except (ValueError, KeyError, TypeError, RecursionError, OverflowError):
         return True, etag  # not a lock a collector of ours wrote
-    if time.time() > expires + 60:  # 60 s of clock skew between machines
+    now = time.time()
+    if created > now + CLOCK_SKEW_SECONDS:
+        return True, etag  # from the future: not a collector of ours (clocks agree within a minute)
+    # a collector stops deleting GC_MAX_SECONDS after taking the lock, whatever the lock claims
+    if now > min(expires, created + GC_MAX_SECONDS) + CLOCK_SKEW_SECONDS:
         return True, etag
     # a collector that died deletes nothing any more
     return _dead_here(lock), etag
 
 
-def wait_for_gc(storage: Storage, *, poll: float = 0.2) -> None:
-    """Return once no live collector holds the region's GC lock."""
+def wait_for_gc(storage: Storage, *, poll: float = 0.2, limit: float = GC_WAIT_SECONDS) -> None:
+    """Return once no live collector holds the region's GC lock.
+
+    Waits at most ``limit`` seconds for any one lock (its ETag): a lock still there
+    after that is not one a collector of ours would hold (TransientStorageError)."""
+    first_seen: dict[str, float] = {}
     while True:
-        dead, _ = _lock_is_dead(storage)
+        dead, etag = _lock_is_dead(storage)
         if dead:
             return
+        seen = first_seen.setdefault(str(etag), time.monotonic())
+        if time.monotonic() - seen > limit:
+            raise TransientStorageError(
+                f"a garbage collection lock has been held for over {limit:.0f} s, longer than any collector "
+                "of ours holds it; nothing was switched. If no collector is running, delete the lock and "
+                "publish again",
+                path=storage.describe(GC_LOCK_KEY),
+            )
         time.sleep(poll)
 
 
@@ -103,8 +169,7 @@ def _take_gc_lock(storage: Storage) -> str | None:
     now = datetime.now(UTC)
     body = to_json(
         {
-            "host": socket.gethostname(),
-            "pid": os.getpid(),
+            **holder_identity(),
             "token": secrets.token_hex(8),
             "created": now.isoformat(timespec="seconds"),
             "expires": (now + timedelta(seconds=GC_MAX_SECONDS)).isoformat(timespec="seconds"),
@@ -124,11 +189,15 @@ def _take_gc_lock(storage: Storage) -> str | None:
         return body.decode()
 
 
-def _references(storage: Storage, skip: set[str]) -> set[str] | None:
-    """Every object a manifest (but those in ``skip``) or a live lease names; None when one
-    cannot be read (then nothing may be deleted)."""
+def _references(storage: Storage, skip: set[str], deadline: float) -> tuple[set[str], set[str]] | None:
+    """Every object a manifest (but those in ``skip``) or a live lease names, and every
+    manifest a live lease names (a rollback's target); None when one cannot be read or
+    time ran out (then nothing may be deleted)."""
     used: set[str] = set()
+    manifests: set[str] = set()
     for key in storage.list("courses"):
+        if time.monotonic() > deadline:
+            return None
         parts = key.split("/")
         if len(parts) == 5 and parts[3] == "versions" and key.endswith(".json") and key not in skip:
             try:
@@ -140,23 +209,27 @@ def _references(storage: Storage, skip: set[str]) -> set[str] | None:
                 return None
     cutoff = time.time() - LEASE_TTL_SECONDS
     for key, modified in storage.list_with_times("leases"):
+        if time.monotonic() > deadline:
+            return None
         if modified < cutoff:
             storage.delete(key)  # a publisher that died long ago
             continue
         try:
             lease = parse_json(read_limited(storage, key, MAX_MANIFEST_BYTES), "lease", storage.describe(key))
             objects = lease["objects"]
-            if not isinstance(objects, list):
+            named = lease.get("manifests", [])
+            if not isinstance(objects, list) or not isinstance(named, list):
                 return None
             if _dead_here(lease):
                 storage.delete(key)  # its publisher was killed: it will never swap a pointer
                 continue
             used.update(str(o) for o in objects)
+            manifests.update(str(m) for m in named)
         except FileNotFoundError:
             continue  # its publish finished: its manifest (read above or newer) names the objects
         except (LocalizeError, KeyError, TypeError):
             return None
-    return used
+    return used, manifests
 
 
 def prune(
@@ -183,29 +256,49 @@ def prune(
     if not doomed:
         return (), 0
     started = time.monotonic()
+    deadline = started + GC_MAX_SECONDS * 0.8  # publishers stop waiting for us at GC_MAX_SECONDS
     lock = _take_gc_lock(storage)
     if lock is None:
         return (), 0  # another collector is at work; the next publish prunes
     deleted = 0
     try:
+        # a rollback may have landed since the first read: spare whatever the pointer names now
+        pointer, _ = read_pointer(storage, course, locale)
+        if pointer:
+            doomed = [v for v in doomed if v not in (pointer.get("version"), pointer.get("previous"))]
         doomed_keys = {manifest_key(course, locale, v) for v in doomed}
-        used = _references(storage, doomed_keys)
-        if used is not None:
-            cutoff = time.time() - grace_seconds
-            for key, modified in storage.list_with_times("objects/sha256"):
-                if time.monotonic() - started > GC_MAX_SECONDS * 0.8:
-                    break  # publishers stop waiting for us at GC_MAX_SECONDS: leave the rest for next time
-                if key.rsplit("/", 1)[-1] not in used and modified <= cutoff:
-                    storage.delete(key)
-                    deleted += 1
-                    checkpoint("prune:object-deleted")
+        found = _references(storage, doomed_keys, deadline) if doomed else None
+        if found is None:
+            return (), 0  # nothing may be deleted, not even a manifest
+        used, leased = found
+        # a rollback is about to make one of them live: keep its manifest (its lease names its objects)
+        doomed = [v for v in doomed if manifest_key(course, locale, v) not in leased]
+        doomed_keys -= leased
+        cutoff = time.time() - grace_seconds
+        for key, modified in storage.list_with_times("objects/sha256"):
+            if time.monotonic() > deadline:
+                break  # leave the rest for next time
+            if key.rsplit("/", 1)[-1] not in used and modified <= cutoff:
+                storage.delete(key)
+                deleted += 1
+                checkpoint("prune:object-deleted")
+        if time.monotonic() > deadline:
+            return (), deleted  # a rollback may no longer wait for us: its target's manifest stays
         for key in sorted(doomed_keys):
             storage.delete(key)
         checkpoint("prune:done")
     finally:
-        try:
-            if storage.read_bytes(GC_LOCK_KEY).decode() == lock:
-                storage.delete(GC_LOCK_KEY)
-        except (FileNotFoundError, StorageError):
-            pass
+        _release_gc_lock(storage, lock)
     return tuple(doomed), deleted
+
+
+def _release_gc_lock(storage: Storage, lock: str) -> None:
+    """Delete the GC lock if it is still ours: its owner token is re-checked just before
+    the delete, so a successor that took over (after GC_MAX_SECONDS) keeps its lock."""
+    token = json.loads(lock)["token"]
+    try:
+        data = storage.read_bytes(GC_LOCK_KEY)
+        if json.loads(data[:MAX_POINTER_BYTES]).get("token") == token and data.decode() == lock:
+            storage.delete(GC_LOCK_KEY)
+    except (FileNotFoundError, StorageError, ValueError, AttributeError, RecursionError):
+        pass

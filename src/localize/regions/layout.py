@@ -33,7 +33,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from localize.config import Config, Region
-from localize.errors import ConfigError, IntegrityError, LocalizeError, PreconditionFailed, TransientStorageError
+from localize.errors import IntegrityError, LocalizeError, PreconditionFailed, TransientStorageError
 from localize.regions.schema import (
     MAX_INDEX_BYTES,
     MAX_MANIFEST_BYTES,
@@ -41,6 +41,7 @@ from localize.regions.schema import (
     SCHEMA,
     FileRecord,
     Manifest,
+    check_names,
     is_version,
     manifest_key,
     object_key,
@@ -57,7 +58,7 @@ from localize.storage.locations import open_storage
 __all__ = [
     "SCHEMA", "FileRecord", "Manifest", "content_type", "ensure_index", "index_entry", "make_pointer",
     "manifest_key", "object_key", "pending_version", "pointer_key", "read_manifest", "read_pointer",
-    "region_storage", "rollback", "swap_pointer", "to_json", "update_index", "version_id", "versions",
+    "region_storage", "swap_pointer", "to_json", "update_index", "version_id", "versions",
 ]  # fmt: skip
 
 
@@ -91,7 +92,11 @@ def read_live_versions(storage: Storage) -> dict[tuple[str, str], str]:
         data = read_limited(storage, "index.json", MAX_INDEX_BYTES)
     except FileNotFoundError:
         return {}
-    index = validate_index(parse_json(data, "region index", storage.describe("index.json")))
+    where = storage.describe("index.json")
+    try:
+        index = validate_index(parse_json(data, "region index", where))
+    except IntegrityError as e:
+        raise IntegrityError(f"{e.message} (the next publish rebuilds it from the pointers)", path=where) from None
     return {
         (str(course), str(locale)): str(entry["version"])
         for course, locales in index.get("courses", {}).items()
@@ -132,6 +137,7 @@ def rebuild_index(storage: Storage, region: str) -> dict[str, Any]:
         if len(parts) != 4 or parts[3] != "latest.json":
             continue
         try:
+            check_names(parts[1], parts[2])  # a planted courses/../ folder is not a course
             pointer, _ = read_pointer(storage, parts[1], parts[2])
             if pointer is not None:
                 manifest = read_manifest(storage, parts[1], parts[2], pointer["version"])
@@ -193,11 +199,14 @@ def make_pointer(
 
 
 def index_entry(pointer: dict[str, Any], manifest: Manifest) -> dict[str, Any]:
+    share = manifest.stats.get("translated_percent")
+    if not isinstance(share, int | float) or isinstance(share, bool) or not 0 <= share <= 100:
+        share = None  # the index schema takes a share or nothing
     return {
         "version": pointer["version"],
         "manifest": pointer["manifest"],
         "updated": pointer["updated"],
-        "translated_percent": manifest.stats.get("translated_percent"),
+        "translated_percent": share,
         "files": len(manifest.files),
     }
 
@@ -248,38 +257,6 @@ def pending_version(storage: Storage, course: str, locale: str, after: str | Non
         manifest.files, manifest.catalog_sha256, manifest.build_key, manifest.previous, manifest.source_revision,
     )  # fmt: skip
     return found.version if same else None
-
-
-def rollback(storage: Storage, region: str, course: str, locale: str, to: str | None = None) -> tuple[str, str]:
-    """Point the live version back (default: the previous one). Returns (from, to)."""
-    pointer, etag = read_pointer(storage, course, locale)
-    if pointer is None:
-        raise ConfigError(f"{course}/{locale} has never been published in region {region!r}")
-    target = to or pointer.get("previous")
-    if not target:
-        raise ConfigError(
-            f"{course}/{locale} in {region!r} has no previous version to roll back to; name one with --to"
-        )
-    available = versions(storage, course, locale)
-    if target not in available:
-        raise ConfigError(
-            f"no version {target!r} of {course}/{locale} in {region!r} (versions: {', '.join(available) or 'none'})"
-        )
-    key = manifest_key(course, locale, target)
-    manifest_bytes = read_limited(storage, key, MAX_MANIFEST_BYTES)
-    manifest = Manifest.from_bytes(
-        manifest_bytes, where=storage.describe(key), course=course, locale=locale, version=target
-    )
-    missing = [f.path for f in manifest.files if not storage.exists(object_key(f.sha256))]
-    if missing:
-        raise IntegrityError(
-            f"version {target} lacks {len(missing)} objects (first: {missing[0]}); not rolling back to it",
-            path=storage.describe(key),
-        )
-    new_pointer = make_pointer(course, locale, target, manifest_bytes, pointer["version"], datetime.now(UTC))
-    swap_pointer(storage, course, locale, new_pointer, etag)
-    update_index(storage, region, course, locale, index_entry(new_pointer, manifest), new_pointer["updated"])
-    return pointer["version"], target
 
 
 def region_storage(region: Region, config: Config | None = None) -> Storage:

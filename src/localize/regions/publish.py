@@ -21,7 +21,7 @@ from localize.catalogs.review import reviewed_only
 from localize.catalogs.stats import catalog_stats, format_share
 from localize.catalogs.workspace import Workspace
 from localize.config import Config
-from localize.errors import ConfigError, PreconditionFailed, TransientStorageError
+from localize.errors import ConfigError, IntegrityError, LocalizeError, PreconditionFailed, TransientStorageError
 from localize.locales import check_locale
 from localize.model import Catalog
 from localize.regions.bundle import Bundle, build_key, make_bundle, source_revision
@@ -39,12 +39,13 @@ from localize.regions.layout import (
     swap_pointer,
     update_index,
     version_id,
+    versions,
 )
 from localize.regions.schema import MAX_MANIFEST_BYTES, FileRecord, Manifest, manifest_key, object_key, read_limited
 from localize.storage.base import Storage
 from localize.storage.courses import open_source
 
-__all__ = ["PublishResult", "publish", "publish_bundle"]
+__all__ = ["PublishResult", "publish", "publish_bundle", "rollback"]
 
 
 @dataclass(frozen=True)
@@ -63,6 +64,18 @@ class PublishResult:
     deleted_objects: int = 0
     dry_run: bool = False
     would_upload: tuple[str, ...] = ()
+    error: LocalizeError | None = None  # this region failed (the others went on); ``message`` says why
+
+
+def _live_manifest(storage: Storage, course: str, locale: str, version: str) -> Manifest:
+    """The live version's manifest; a missing one is an IntegrityError, not a traceback."""
+    try:
+        return read_manifest(storage, course, locale, version)
+    except FileNotFoundError:
+        raise IntegrityError(
+            f"the manifest of live version {version} is missing; repair the region or roll back",
+            path=storage.describe(manifest_key(course, locale, version)),
+        ) from None
 
 
 def publish_bundle(
@@ -97,7 +110,7 @@ def publish_bundle(
     pointer, etag = read_pointer(storage, course, locale)
     current: Manifest | None = None
     if pointer is not None:
-        current = read_manifest(storage, course, locale, pointer["version"])
+        current = _live_manifest(storage, course, locale, pointer["version"])
         if current.files == records and current.catalog_sha256 == catalog_sha:
             if not dry_run:
                 ensure_index(storage, region, course, locale, pointer, current)
@@ -211,6 +224,9 @@ def publish(
 ) -> list[PublishResult]:
     """Build ``course`` in ``locale`` and publish it to each region serving the locale.
 
+    A region that fails (a damaged pointer, an unreachable bucket) gets a result
+    with ``error`` set and ``published`` False; the other regions are published.
+
     ``qa`` is the QA summary each manifest records (the application layer
     gathers it from the partners' assignments)."""
     locale = check_locale(locale)
@@ -232,10 +248,11 @@ def publish(
     bundles: dict[tuple[float, str, bool], Bundle] = {}
     revision = source_revision(src)
     catalog_sha = hashlib.sha256(write_po(catalog).encode("utf-8")).hexdigest()
+    for r in regions:  # a usage error: refused before any region is published
+        if locale not in r.locales:
+            raise ConfigError(f"region {r.name!r} does not serve {locale} (its locales: {', '.join(r.locales)})")
     try:
         for r in regions:
-            if locale not in r.locales:
-                raise ConfigError(f"region {r.name!r} does not serve {locale} (its locales: {', '.join(r.locales)})")
             if r.require_review:  # only reviewed translations count and are published
                 stats = catalog_stats(reviewed_only(catalog), course, locale)
             else:
@@ -254,55 +271,109 @@ def publish(
                     )
                 )
                 continue
-            key = (r.page_threshold, r.below_threshold, r.require_review)
-            storage = region_storage(r, config)
-            inputs = build_key(revision, catalog_sha, locale, config.workspace.source_locale, *key[:2])
-            if r.require_review:
-                inputs = hashlib.sha256(f"{inputs}\0reviewed-only".encode()).hexdigest()
-            pointer, _ = read_pointer(storage, course, locale)
-            if pointer is not None and not dry_run:
-                live = read_manifest(storage, course, locale, pointer["version"])
-                if live.build_key == inputs:
-                    # same pages, same catalog, same tool, same policy: nothing to build or upload
-                    # (but finish the index update and prune an interrupted run may have left)
-                    ensure_index(storage, r.name, course, locale, pointer, live)
-                    pruned, deleted = prune(storage, course, locale, r.keep_versions, r.gc_grace_seconds)
-                    results.append(
-                        PublishResult(
-                            r.name,
-                            course,
-                            locale,
-                            live.version,
-                            False,
-                            f"unchanged since version {live.version}; nothing uploaded",
-                            pruned_versions=pruned,
-                            deleted_objects=deleted,
+            try:
+                key = (r.page_threshold, r.below_threshold, r.require_review)
+                storage = region_storage(r, config)
+                inputs = build_key(revision, catalog_sha, locale, config.workspace.source_locale, *key[:2])
+                if r.require_review:
+                    inputs = hashlib.sha256(f"{inputs}\0reviewed-only".encode()).hexdigest()
+                pointer, _ = read_pointer(storage, course, locale)
+                if pointer is not None and not dry_run:
+                    live = _live_manifest(storage, course, locale, pointer["version"])
+                    if live.build_key == inputs:
+                        # same pages, same catalog, same tool, same policy: nothing to build or upload
+                        # (but finish the index update and prune an interrupted run may have left)
+                        ensure_index(storage, r.name, course, locale, pointer, live)
+                        pruned, deleted = prune(storage, course, locale, r.keep_versions, r.gc_grace_seconds)
+                        results.append(
+                            PublishResult(
+                                r.name,
+                                course,
+                                locale,
+                                live.version,
+                                False,
+                                f"unchanged since version {live.version}; nothing uploaded",
+                                pruned_versions=pruned,
+                                deleted_objects=deleted,
+                            )
                         )
-                    )
-                    continue
-            if key not in bundles:
-                bundles[key] = make_bundle(
-                    src, catalog, locale, source_locale=config.workspace.source_locale,
-                    page_threshold=r.page_threshold, below_threshold=r.below_threshold, revision=revision,
-                    require_review=r.require_review,
-                )  # fmt: skip
-            result = publish_bundle(
-                storage,
-                r.name,
-                course,
-                locale,
-                bundles[key],
-                catalog,
-                stats=stats_dict,
-                qa=qa,
-                keep_versions=r.keep_versions,
-                dry_run=dry_run,
-                on_upload=on_upload,
-                build_key=inputs,
-                gc_grace_seconds=r.gc_grace_seconds,
-            )
+                        continue
+                if key not in bundles:
+                    bundles[key] = make_bundle(
+                        src, catalog, locale, source_locale=config.workspace.source_locale,
+                        page_threshold=r.page_threshold, below_threshold=r.below_threshold, revision=revision,
+                        require_review=r.require_review,
+                    )  # fmt: skip
+                result = publish_bundle(
+                    storage,
+                    r.name,
+                    course,
+                    locale,
+                    bundles[key],
+                    catalog,
+                    stats=stats_dict,
+                    qa=qa,
+                    keep_versions=r.keep_versions,
+                    dry_run=dry_run,
+                    on_upload=on_upload,
+                    build_key=inputs,
+                    gc_grace_seconds=r.gc_grace_seconds,
+                )
+            except LocalizeError as e:  # this region only: the others are published all the same
+                result = PublishResult(r.name, course, locale, None, False, f"not published: {e}", error=e)
             results.append(result)
     finally:
         for bundle in bundles.values():
             bundle.close()
     return results
+
+
+def rollback(storage: Storage, region: str, course: str, locale: str, to: str | None = None) -> tuple[str, str]:
+    """Point the live version back (default: the previous one). Returns (from, to).
+
+    Follows the publisher's protocol (see :mod:`localize.regions.gc`): a lease
+    naming the target's manifest and objects is written first, then any live
+    collector is waited for, and only then is the target checked to be whole and
+    the pointer swapped. A collector either reads the lease and spares the
+    target, or finished deleting before the check."""
+    pointer, etag = read_pointer(storage, course, locale)
+    if pointer is None:
+        raise ConfigError(f"{course}/{locale} has never been published in region {region!r}")
+    target = to or pointer.get("previous")
+    if not target:
+        raise ConfigError(
+            f"{course}/{locale} in {region!r} has no previous version to roll back to; name one with --to"
+        )
+    available = versions(storage, course, locale)
+    if target not in available:
+        raise ConfigError(
+            f"no version {target!r} of {course}/{locale} in {region!r} (versions: {', '.join(available) or 'none'})"
+        )
+    key = manifest_key(course, locale, target)
+    pruned = ConfigError(f"version {target} of {course}/{locale} was pruned meanwhile; not rolling back")
+    try:
+        manifest = read_manifest(storage, course, locale, target)
+    except FileNotFoundError:
+        raise pruned from None
+    lease = write_lease(storage, course, locale, {f.sha256 for f in manifest.files}, {key})
+    try:
+        wait_for_gc(storage)
+        try:
+            manifest_bytes = read_limited(storage, key, MAX_MANIFEST_BYTES)
+        except FileNotFoundError:
+            raise pruned from None
+        manifest = Manifest.from_bytes(
+            manifest_bytes, where=storage.describe(key), course=course, locale=locale, version=target
+        )
+        missing = [f.path for f in manifest.files if not storage.exists(object_key(f.sha256))]
+        if missing:
+            raise IntegrityError(
+                f"version {target} lacks {len(missing)} objects (first: {missing[0]}); not rolling back to it",
+                path=storage.describe(key),
+            )
+        new_pointer = make_pointer(course, locale, target, manifest_bytes, pointer["version"], datetime.now(UTC))
+        swap_pointer(storage, course, locale, new_pointer, etag)
+        update_index(storage, region, course, locale, index_entry(new_pointer, manifest), new_pointer["updated"])
+    finally:
+        storage.delete(lease)
+    return pointer["version"], target

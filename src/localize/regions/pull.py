@@ -5,23 +5,33 @@ On the mirror (``--dest DIR``)::
     DIR/COURSE/LL -> .localize/COURSE/LL/VERSION     the live site: a symlink
     DIR/.localize/COURSE/LL/VERSION/                 version folders (live and previous)
     DIR/.localize/COURSE/LL/.staging-VERSION/        a download in progress
+    DIR/.localize/COURSE/LL/.downloads/              files being downloaded (outside the staged tree)
+    DIR/.localize/COURSE/LL/.lock                    held (flock) while a pull or rollback runs
     DIR/.localize/COURSE/LL/manifests/VERSION.json   what each version holds
     DIR/.localize/COURSE/LL/state.json               live and previous version
 
 A pull reads the pointer and the manifest, downloads only the files whose hash
 the live version does not already have (the rest are linked from it), verifies
-every sha256, and only then switches the symlink with one atomic rename. An
-interrupted pull leaves the live version untouched and resumes where it
-stopped; a file with the wrong bytes stops the pull before anything switches.
+every sha256, checks the staged folder holds exactly the manifest's files, and
+only then switches the symlink with one atomic rename. An interrupted pull
+leaves the live version untouched and resumes where it stopped; a file with the
+wrong bytes stops the pull before anything switches. Two pulls of one course
+and locale into one folder do not run at once (the second one is refused).
+
+One cohesive thing: the mirror's whole protocol (lock, read, stage, verify,
+switch, prune locally), kept in one module so its order is read in one place.
 """
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import hashlib
 import json
 import os
+import secrets
 import shutil
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any, cast
@@ -42,7 +52,7 @@ from localize.regions.schema import (
     validate_index,
     validate_pointer,
 )
-from localize.storage.base import TooLarge, check_key
+from localize.storage.base import TooLarge, check_key, local_error
 
 __all__ = [
     "IntegrityError",
@@ -99,11 +109,37 @@ def _sha256_file(path: Path) -> str:
     return h.hexdigest()
 
 
+def _unique(path: Path, what: str) -> Path:
+    """A temporary name beside ``path`` that no other process picks."""
+    return path.with_name(f".{path.name}.{what}.{os.getpid()}.{secrets.token_hex(4)}")
+
+
 def _write_atomic(path: Path, data: bytes) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.part")
-    tmp.write_bytes(data)
-    os.replace(tmp, path)
+    tmp = _unique(path, "part")
+    try:
+        tmp.write_bytes(data)
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+@contextlib.contextmanager
+def _pull_lock(state_dir: Path, course: str, locale: str) -> Iterator[None]:
+    """Hold the course x locale's lock on this mirror, or refuse at once if another pull has it."""
+    state_dir.mkdir(parents=True, exist_ok=True)
+    with (state_dir / ".lock").open("a+b") as f:
+        try:
+            fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise LocalizeError(
+                f"another pull of {course}/{locale} into {state_dir.parent.parent.parent} is running; "
+                "try again when it has finished"
+            ) from None
+        try:
+            yield
+        finally:
+            fcntl.flock(f, fcntl.LOCK_UN)
 
 
 def _state_dir(dest: Path, course: str, locale: str) -> Path:
@@ -134,11 +170,13 @@ def _switch(dest: Path, course: str, locale: str, version: str) -> None:
     if link.exists() and not link.is_symlink():
         raise LocalizeError(f"{link} is a real folder, not a link made by localize; move it away first")
     target = os.path.relpath(_state_dir(dest, course, locale) / version, link.parent)
-    tmp = link.with_name(f".{locale}.switch")
-    if tmp.is_symlink() or tmp.exists():
-        tmp.unlink()
-    os.symlink(target, tmp)
-    os.replace(tmp, link)
+    tmp = _unique(link, "switch")
+    try:
+        os.symlink(target, tmp)
+        os.replace(tmp, link)
+    finally:
+        if tmp.is_symlink():
+            tmp.unlink()
 
 
 def _complete(folder: Path, manifest: Manifest) -> bool:
@@ -212,6 +250,24 @@ def pull(
     remote = remote or open_remote(location, endpoint_url)
     dest_dir = Path(dest)
     state_dir = _state_dir(dest_dir, course, locale)
+    with _pull_lock(state_dir, course, locale):
+        try:
+            return _pull_locked(remote, course, locale, dest_dir, state_dir, progress=progress, on_file=on_file)
+        finally:
+            shutil.rmtree(state_dir / ".downloads", ignore_errors=True)  # parts of files not finished
+
+
+def _pull_locked(
+    remote: Remote,
+    course: str,
+    locale: str,
+    dest_dir: Path,
+    state_dir: Path,
+    *,
+    progress: Callable[[str, int], None] | None,
+    on_file: Callable[[str], None] | None,
+) -> PullResult:
+    shutil.rmtree(state_dir / ".downloads", ignore_errors=True)  # parts a killed pull left
     version, manifest_bytes, manifest = _read_pointer_and_manifest(remote, course, locale)
     state = _read_state(state_dir)
     current = state.get("current")
@@ -233,7 +289,14 @@ def pull(
         downloaded, downloaded_bytes, reused = _stage(
             remote, state_dir, version, manifest, current, progress=progress, on_file=on_file
         )
-        os.replace(state_dir / f".staging-{version}", final)
+        staging = state_dir / f".staging-{version}"
+        if not _complete(staging, manifest):
+            raise IntegrityError(
+                f"the staged version {version} does not hold exactly its manifest's files; "
+                f"not switching (the live version stays {current or 'none'})",
+                path=str(staging),
+            )
+        os.replace(staging, final)
     checkpoint("pull:staged")
     _write_atomic(state_dir / "manifests" / f"{version}.json", manifest_bytes)
     _switch(dest_dir, course, locale, version)
@@ -299,7 +362,7 @@ def _stage(
                 shutil.copy2(live_copy, target)
             reused += 1
             continue
-        _download_object(remote, record.path, record.sha256, record.size, target, current)
+        _download_object(remote, record.path, record.sha256, record.size, target, current, state_dir / ".downloads")
         downloaded += 1
         downloaded_bytes += record.size
         checkpoint("pull:object-downloaded")
@@ -317,13 +380,17 @@ def _stage(
     return downloaded, downloaded_bytes, reused
 
 
-def _download_object(remote: Remote, path: str, sha256: str, size: int, target: Path, current: str | None) -> None:
-    """Stream one object to ``target`` (via a .part file), checking size and sha256 on the way."""
+def _download_object(
+    remote: Remote, path: str, sha256: str, size: int, target: Path, current: str | None, parts: Path
+) -> None:
+    """Stream one object to ``target``, checking size and sha256 on the way. The bytes go to a
+    file of their own in ``parts`` first (outside the staged tree: no manifest path can name it)."""
     key = object_key(sha256)
     where = remote.describe(key)
     stays = f"not switching (the live version stays {current or 'none'})"
     target.parent.mkdir(parents=True, exist_ok=True)
-    part = target.with_name(f".{target.name}.part")
+    parts.mkdir(parents=True, exist_ok=True)
+    part = parts / f"{os.getpid()}.{secrets.token_hex(8)}.part"
     try:
         with part.open("w+b") as f:
             writer = _HashingFile(f)
@@ -366,14 +433,15 @@ def rollback_local(dest: str | os.PathLike[str], course: str, locale: str) -> tu
     """Switch DIR/COURSE/LL back to the previous version it holds."""
     dest_dir = Path(dest)
     state_dir = _state_dir(dest_dir, course, locale)
-    state = _read_state(state_dir)
-    current, previous = state.get("current"), state.get("previous")
-    if not previous or not (state_dir / str(previous)).is_dir():
-        raise LocalizeError(f"no previous version of {course}/{locale} is kept in {dest_dir}")
-    _switch(dest_dir, course, locale, str(previous))
-    _write_atomic(
-        state_dir / "state.json", (json.dumps({"current": previous, "previous": current}, indent=2) + "\n").encode()
-    )
+    with _pull_lock(state_dir, course, locale):
+        state = _read_state(state_dir)
+        current, previous = state.get("current"), state.get("previous")
+        if not previous or not (state_dir / str(previous)).is_dir():
+            raise LocalizeError(f"no previous version of {course}/{locale} is kept in {dest_dir}")
+        _switch(dest_dir, course, locale, str(previous))
+        _write_atomic(
+            state_dir / "state.json", (json.dumps({"current": previous, "previous": current}, indent=2) + "\n").encode()
+        )
     return str(current), str(previous)
 
 
@@ -390,7 +458,7 @@ def pull_all(
         raise IntegrityError(
             f"the region index is larger than {MAX_INDEX_BYTES} bytes; not using it", path=remote.describe("index.json")
         ) from None
-    index = validate_index(parse_json(data, "region index", remote.describe("index.json")))
+    index = validate_index(parse_json(data, "region index", remote.describe("index.json")), entries=False)
     results: list[PullResult | LocalizeError] = []
     for course, locales in sorted(index.get("courses", {}).items()):
         for locale in sorted(locales):
@@ -398,6 +466,8 @@ def pull_all(
                 results.append(pull(location, course, locale, dest, remote=remote, **kwargs))
             except LocalizeError as e:
                 results.append(e)
+            except OSError as e:  # the mirror's folder (full disk, a file in the way): this course only
+                results.append(local_error(e, f"cannot pull {course}/{locale}", str(Path(dest))))
     index_path = Path(dest) / ".localize" / "index.json"
     index_path.parent.mkdir(parents=True, exist_ok=True)
     _write_atomic(index_path, json.dumps(index, indent=2, sort_keys=True).encode() + b"\n")

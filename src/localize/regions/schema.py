@@ -24,6 +24,7 @@ from localize.storage.base import Storage, TooLarge
 SCHEMA = 1
 VERSION_RE = re.compile(r"\d{8}T\d{6}\.\d{3}Z-[0-9a-f]{8}")  # used with fullmatch ($ allows a newline)
 SHA256_RE = re.compile(r"[0-9a-f]{64}")
+COURSE_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")  # used with fullmatch, whatever the workspace's check does
 MAX_POINTER_BYTES = 64 * 1024
 MAX_MANIFEST_BYTES = 64 * 1024 * 1024
 MAX_INDEX_BYTES = 64 * 1024 * 1024
@@ -108,7 +109,12 @@ def _version(raw: dict[str, Any], name: str, *, optional: bool = False) -> str |
 def _course(raw: dict[str, Any], name: str = "course") -> str:
     value = raw.get(name)
     try:
-        if not isinstance(value, str) or _CONTROL.search(value) or check_course_id(value) != value:
+        if (
+            not isinstance(value, str)
+            or _CONTROL.search(value)
+            or not COURSE_RE.fullmatch(value)
+            or check_course_id(value) != value
+        ):
             raise ConfigError("")
     except ConfigError:
         raise _Invalid(name, f"must be a course id (letters, digits, '.', '_', '-'), got {_shown(value)}") from None
@@ -336,11 +342,56 @@ def check_names(course: str, locale: str) -> None:
         raise IntegrityError(f"not a course and locale: {e}") from None
 
 
-def validate_index(raw: Any) -> dict[str, Any]:
-    """The region index if it has the expected shape (courses -> locales -> entries); else IntegrityError."""
+_INDEX_FIELDS = {"region", "courses", "updated"}
+_INDEX_ENTRY_FIELDS = {"version", "manifest", "updated", "translated_percent", "files"}
+
+
+def _index_entry(course: str, locale: str, entry: Any) -> None:
+    where = f"courses[{_shown(course)}][{_shown(locale)}]"
+    if not isinstance(entry, dict):
+        raise _Invalid(where, f"must be an object, got {type(entry).__name__}")
+    try:
+        _known_keys(entry, _INDEX_ENTRY_FIELDS, {"version"})
+        version = str(_version(entry, "version"))
+        if "manifest" in entry and entry["manifest"] != manifest_key(course, locale, version):
+            raise _Invalid(
+                "manifest", f"must be {manifest_key(course, locale, version)!r}, got {_shown(entry['manifest'])}"
+            )
+        if "updated" in entry:
+            _str(entry, "updated", max_chars=40)
+        share = entry.get("translated_percent")
+        if share is not None and (type(share) not in (int, float) or not 0 <= share <= 100):
+            raise _Invalid("translated_percent", f"must be a number from 0 to 100, got {_shown(share)}")
+        if "files" in entry:
+            _int(entry["files"], "files", 10**9)
+    except _Invalid as e:
+        raise _Invalid(where, str(e)) from None
+
+
+def validate_index(raw: Any, *, entries: bool = True) -> dict[str, Any]:
+    """The region index if it matches the schema (courses -> locales -> entries, course ids,
+    canonical locales, version ids, known fields only); else IntegrityError.
+
+    ``entries=False`` checks only the shape (a mirror's ``pull --all`` checks each course
+    and locale name itself and reads the pointers, so one bad entry does not stop the rest)."""
     if not isinstance(raw, dict) or not isinstance(raw.get("courses", {}), dict):
         raise IntegrityError("malformed region index: courses must be an object")
     for course, locales in raw.get("courses", {}).items():
         if not isinstance(locales, dict) or not all(isinstance(v, dict) for v in locales.values()):
             raise IntegrityError(f"malformed region index: courses[{_shown(course)}] must map locales to objects")
+    if not entries:
+        return raw
+    try:
+        _known_keys(raw, _INDEX_FIELDS, set())
+        for name in ("region", "updated"):
+            if name in raw:
+                _str(raw, name, max_chars=200)
+        for course, locales in raw.get("courses", {}).items():
+            where = f"courses[{_shown(course)}]"
+            _course({where: course}, where)
+            for locale, entry in locales.items():
+                _locale({f"{where}[{_shown(locale)}]": locale}, f"{where}[{_shown(locale)}]")
+                _index_entry(course, locale, entry)
+    except _Invalid as e:
+        raise IntegrityError(f"malformed region index: {e}") from None
     return raw

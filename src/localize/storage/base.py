@@ -282,7 +282,11 @@ class LocalStorage:
 
     def list_with_times(self, prefix: str = "") -> Iterator[tuple[str, float]]:
         for key in self.list(prefix):
-            yield key, self.path(key).stat().st_mtime
+            try:
+                modified = self.path(key).stat().st_mtime
+            except FileNotFoundError:
+                continue  # deleted since the listing (a lease dropped by its publisher): skip it
+            yield key, modified
 
     def delete(self, key: str) -> None:
         self.path(key).unlink(missing_ok=True)

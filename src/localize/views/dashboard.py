@@ -10,6 +10,7 @@ time from the catalogs' history.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -42,7 +43,7 @@ def collect(
     report.html): no partners, contacts, kits, assignments or QA returns, just
     each course x locale's progress and live version."""
     if public:
-        return _public(collect(workspace, config, pseudo=pseudo, today=today, region=region))
+        return _public(workspace, collect(workspace, config, pseudo=pseudo, today=today, region=region), pseudo)
     served = config.region(region).locales if config is not None and region is not None else None
     partners: dict[str, dict[str, Any]] = {}
     if config is not None:
@@ -86,24 +87,27 @@ def collect(
         )
         group["rows"].append(row)
     groups = [g for g in partners.values() if g["rows"]] + ([unassigned] if unassigned["rows"] else [])
-    # words translated over time, per locale (latest snapshot of each course up to each moment)
-    series: dict[str, list[tuple[str, int]]] = defaultdict(list)
-    current: dict[tuple[str, str], int] = {}
-    for record in workspace.history():
-        if str(record["locale"]) == PSEUDO_LOCALE and not pseudo:
-            continue
-        if served is not None and str(record["locale"]) not in served:
-            continue
-        current[(str(record["course"]), str(record["locale"]))] = int(str(record["translated_words"]))
-        locale = str(record["locale"])
-        total = sum(v for (c, loc), v in current.items() if loc == locale)
-        series[locale].append((str(record["at"]), total))
     return {
         "generated": datetime.now(UTC).isoformat(timespec="minutes"),
         "groups": groups,
-        "series": dict(series),
+        "series": _series(workspace, pseudo, lambda course, locale: served is None or locale in served),
         "overdue": sum(1 for g in groups for r in g["rows"] if r["overdue"]),
     }
+
+
+def _series(workspace: Workspace, pseudo: bool, shown: Callable[[str, str], bool]) -> dict[str, list[tuple[str, int]]]:
+    """Words translated over time, per locale (latest snapshot of each course up to each moment),
+    counting only the course x locale pairs ``shown`` keeps."""
+    series: dict[str, list[tuple[str, int]]] = defaultdict(list)
+    current: dict[tuple[str, str], int] = {}
+    for record in workspace.history():
+        course, locale = str(record["course"]), str(record["locale"])
+        if (locale == PSEUDO_LOCALE and not pseudo) or not shown(course, locale):
+            continue
+        current[(course, locale)] = int(str(record["translated_words"]))
+        total = sum(v for (c, loc), v in current.items() if loc == locale)
+        series[locale].append((str(record["at"]), total))
+    return dict(series)
 
 
 _PUBLIC_ROW_KEYS = (
@@ -112,19 +116,27 @@ _PUBLIC_ROW_KEYS = (
 )  # fmt: skip
 
 
-def _public(data: dict[str, Any]) -> dict[str, Any]:
-    """``data`` without anything about partners: one group of progress rows."""
+_NOT_LIVE = ("not published", "unreachable")
+
+
+def _public(workspace: Workspace, data: dict[str, Any], pseudo: bool) -> dict[str, Any]:
+    """``data`` without anything about partners: one group of progress rows, only of the
+    course x locale pairs with a live version (in the region's index), and the words-over-time
+    history of those pairs only (an unreleased course is not announced)."""
     rows = [
         {k: r[k] for k in _PUBLIC_ROW_KEYS}
         | {"kit": None, "state": None, "due": None, "overdue": False, "last_qa": None}
         for g in data["groups"]
         for r in g["rows"]
+        if any(v not in _NOT_LIVE for v in r["published"].values())
     ]
+    released = {(r["course"], r["locale"]) for r in rows}
     rows.sort(key=lambda r: (r["course"], r["locale"]))
     groups = (
         [{"id": "", "name": "Courses", "locales": sorted({r["locale"] for r in rows}), "rows": rows}] if rows else []
     )
-    return {"generated": data["generated"], "groups": groups, "series": data["series"], "overdue": 0}
+    series = _series(workspace, pseudo, lambda course, locale: (course, locale) in released)
+    return {"generated": data["generated"], "groups": groups, "series": series, "overdue": 0}
 
 
 _DASHES = ("", "7 4", "2 3", "10 3 2 3")
