@@ -150,7 +150,14 @@ class SeaweedFS:
             while True:
                 try:
                     storage.ensure_bucket()
-                    list(storage.list(""))
+                    # ready means serving data, not just listing: a restarted server answers
+                    # lists before its volumes are back, and reads of old objects fail with 500s
+                    storage.write_bytes(".localize-ready", b"ok")
+                    if storage.read_bytes(".localize-ready") != b"ok":
+                        raise StorageError("SeaweedFS returned other bytes than it stored")
+                    storage.delete(".localize-ready")
+                    for key in [k for _, k in zip(range(20), storage.list(""), strict=False)]:
+                        storage.read_bytes(key)
                     break
                 except StorageError:
                     if time.monotonic() > deadline:
