@@ -192,3 +192,37 @@ def test_a_late_writer_never_indexes_statistics_of_a_file_it_no_longer_holds(ws:
     [es] = workspace_stats(ws, locale="es")
     assert es == catalog_stats(ws.read_catalog("intro-course", "es"), "intro-course", "es")
     assert es.translated == es.entries
+
+
+def test_reviewed_counts_and_the_oldest_unreviewed_translation_reach_stats_status_and_dashboard(
+    ws: Workspace, tmp_path: Path
+) -> None:
+    from datetime import UTC, datetime
+
+    from localize.catalogs.review import mark_reviewed, record_review
+    from localize.config import load_config
+    from localize.views.dashboard import collect, render_dashboard
+    from localize.views.status import course_status
+
+    key = ws.catalog_key("intro-course", "es")
+    catalog = ws.read_catalog("intro-course", "es")
+    live = [e for e in catalog.entries if not e.obsolete]
+    done = {e.key: replace(e, msgstr="hecho") for e in live[:3]}
+    done |= {k: mark_reviewed(e) for k, e in list(done.items())[:2]}
+    ws.write(key, replace(catalog, entries=tuple(done.get(e.key, e) for e in catalog.entries)))
+    [es] = workspace_stats(ws, locale="es")
+    assert (es.translated, es.reviewed) == (3, 2)
+    record_review(
+        ws, "intro-course", "es", partner="lima", kit="k1", at=datetime(2026, 11, 20, 9, tzinfo=UTC),
+        translated=[done[live[2].key]],
+    )  # fmt: skip
+    config = tmp_path / "localize.toml"
+    config.write_text(f'[workspace]\nlocation = "{ws.describe("")}"\n')
+    [row] = [r for r in course_status(load_config(config)) if r["locale"] == "es"]
+    assert (row["reviewed"], row["oldest_unreviewed"]) == (2, "2026-11-20T09:00:00+00:00")
+    page = render_dashboard(collect(ws, load_config(config)))
+    assert "2 reviewed; unreviewed since 2026-11-20" in page
+    # a later catalog write keeps the date the review ledger owns
+    ws.write(key, ws.read_catalog("intro-course", "es").with_header("X-Touch", "1"))
+    [row] = [r for r in course_status(load_config(config)) if r["locale"] == "es"]
+    assert row["oldest_unreviewed"] == "2026-11-20T09:00:00+00:00"

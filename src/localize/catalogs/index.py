@@ -26,9 +26,17 @@ from localize.catalogs.stats import CatalogStats
 from localize.errors import PreconditionFailed, TransientStorageError
 from localize.storage.base import Storage
 
-__all__ = ["read_index", "record", "stats_key", "to_stats", "update_json"]
+__all__ = [
+    "oldest_unreviewed",
+    "read_index",
+    "record",
+    "set_oldest_unreviewed",
+    "stats_key",
+    "to_stats",
+    "update_json",
+]
 
-_FIELDS = ("entries", "words", "translated", "fuzzy", "untranslated", "translated_words")
+_FIELDS = ("entries", "words", "translated", "fuzzy", "untranslated", "translated_words", "reviewed")
 
 
 def stats_key(course: str) -> str:
@@ -85,6 +93,36 @@ def update_json(storage: Storage, key: str, mutate: Callable[[dict[str, Any]], N
     raise TransientStorageError("this index kept changing under us; run again", path=storage.describe(key))
 
 
+def set_oldest_unreviewed(storage: Storage, course: str, locale: str, when: str | None) -> None:
+    """Keep, beside a catalog's statistics, when its oldest unreviewed translation was
+    accepted (from the review ledger, which owns it; None: nothing waits for review)."""
+
+    def put(body: dict[str, Any]) -> None:
+        locales = body.get("locales")
+        if not isinstance(locales, dict):
+            locales = body["locales"] = {}
+        entry = locales.get(locale)
+        if not isinstance(entry, dict):
+            entry = locales[locale] = {}  # no statistics yet: the next read computes them
+        if when is None:
+            entry.pop("oldest_unreviewed", None)
+        else:
+            entry["oldest_unreviewed"] = when
+        body["course"] = course
+
+    update_json(storage, stats_key(course), put)
+
+
+def oldest_unreviewed(storage: Storage, course: str) -> dict[str, str]:
+    """locale -> when the oldest translation still waiting for review was accepted."""
+    entries, _ = read_index(storage, course)
+    return {
+        ll: str(e["oldest_unreviewed"])
+        for ll, e in entries.items()
+        if isinstance(e, dict) and isinstance(e.get("oldest_unreviewed"), str)
+    }
+
+
 def record(storage: Storage, entries: Iterable[tuple[CatalogStats, int, float]]) -> None:
     """Write the statistics of catalogs of one course, each with the (size, mtime)
     of the catalog file they were computed from, under compare-and-swap."""
@@ -100,6 +138,12 @@ def record(storage: Storage, entries: Iterable[tuple[CatalogStats, int, float]])
         body["course"] = course
         for stats, size, modified in items:
             fields = asdict(stats)
-            locales[stats.locale] = {f: fields[f] for f in _FIELDS} | {"size": size, "modified": modified}
+            kept = locales.get(stats.locale)
+            extra = (
+                {"oldest_unreviewed": kept["oldest_unreviewed"]}
+                if isinstance(kept, dict) and kept.get("oldest_unreviewed")
+                else {}
+            )
+            locales[stats.locale] = {f: fields[f] for f in _FIELDS} | {"size": size, "modified": modified} | extra
 
     update_json(storage, stats_key(course), put_entries)

@@ -116,7 +116,10 @@ def record_review(
             if not any(ev.get("kit") == kit and ev.get("at") == when for ev in events):
                 events.append({"partner": partner, "kit": kit, "at": when, "entries": len(signed)})
 
-    index.update_json(workspace.storage, ledger_key(course, locale), put)
+    body = index.update_json(workspace.storage, ledger_key(course, locale), put)
+    since = body.get("unreviewed_since", {})
+    waiting = [w for w in since.values() if isinstance(w, str)] if isinstance(since, dict) else []
+    index.set_oldest_unreviewed(workspace.storage, course, locale, min(waiting) if waiting else None)
 
 
 @dataclass(frozen=True, slots=True)

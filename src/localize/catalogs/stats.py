@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass
 
+from localize.catalogs.xliff import REVIEWED
 from localize.engine.placeholders import strip_placeholders
 from localize.model import Catalog
 
@@ -45,6 +46,7 @@ class CatalogStats:
     fuzzy: int
     untranslated: int
     translated_words: int
+    reviewed: int = 0  # translated entries signed off by a reviewer (#, reviewed)
 
     @property
     def translated_percent(self) -> float:
@@ -73,6 +75,7 @@ class CatalogStats:
             "fuzzy": self.fuzzy,
             "untranslated": self.untranslated,
             "translated_words": self.translated_words,
+            "reviewed": self.reviewed,
             "translated_percent": share(self.translated_percent),
             "translated_words_percent": share(self.translated_words_percent),
             "fuzzy_percent": share(self.fuzzy_percent),
@@ -91,11 +94,21 @@ def catalog_stats(catalog: Catalog, course: str, locale: str) -> CatalogStats:
         if e.translated:
             counts["translated"] += 1
             translated_words += n
+            if REVIEWED in e.flags:
+                counts["reviewed"] += 1
         elif e.fuzzy and e.has_translation:
             counts["fuzzy"] += 1
         else:
             counts["untranslated"] += 1
     total = counts["translated"] + counts["fuzzy"] + counts["untranslated"]
     return CatalogStats(
-        course, locale, total, words, counts["translated"], counts["fuzzy"], counts["untranslated"], translated_words
+        course,
+        locale,
+        total,
+        words,
+        counts["translated"],
+        counts["fuzzy"],
+        counts["untranslated"],
+        translated_words,
+        counts["reviewed"],
     )

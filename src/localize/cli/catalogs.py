@@ -333,14 +333,14 @@ def cmd_stats(args: argparse.Namespace) -> int:
     width = max(6, *(len(s.course) for s in stats))
     print(
         f"{'course':<{width}}  {'locale':<8} {'entries':>7} {'words':>7}  {'translated entries':>18}  "
-        f"{'translated words':>18}  {'fuzzy':>5}  {'untranslated':>12}"
+        f"{'translated words':>18}  {'fuzzy':>5}  {'untranslated':>12}  {'reviewed':>8}"
     )
     for s in stats:
         print(
             f"{s.course:<{width}}  {s.locale:<8} {s.entries:>7} {s.words:>7}  "
             f"{s.translated:>7} {f'({format_share(s.translated_percent)})':>10}  "
             f"{s.translated_words:>7} {f'({format_share(s.translated_words_percent)})':>10}  "
-            f"{s.fuzzy:>5}  {s.untranslated:>12}"
+            f"{s.fuzzy:>5}  {s.untranslated:>12}  {s.reviewed:>8}"
         )
     return EXIT_OK
 

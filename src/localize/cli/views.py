@@ -135,15 +135,16 @@ def cmd_status(args: argparse.Namespace) -> int:
         print("no catalogs or assignments yet")
         return EXIT_OK
     print(
-        f"{'course':<22} {'locale':<7} {'entries':>8} {'words':>8}  {'partner':<10} {'state':<19} {'due':<11} published"
+        f"{'course':<22} {'locale':<7} {'entries':>8} {'words':>8} {'reviewed':>8}  {'partner':<10} {'state':<19} {'due':<11} published"
     )
     for r in rows:
         entries = "-" if r["translated_percent"] is None else format_share(r["translated_percent"])
         words = "-" if r["translated_words_percent"] is None else format_share(r["translated_words_percent"])
+        reviewed = "-" if r["reviewed"] is None else str(r["reviewed"])
         due = (r["due"] or "-") + ("!" if r["overdue"] else "")
         published = ", ".join(f"{k}={v}" for k, v in r["published"].items()) or "-"
         print(
-            f"{r['course']:<22} {r['locale']:<7} {entries:>8} {words:>8}  {r['partner'] or '-':<10} {r['state']:<19} {due:<11} {published}"
+            f"{r['course']:<22} {r['locale']:<7} {entries:>8} {words:>8} {reviewed:>8}  {r['partner'] or '-':<10} {r['state']:<19} {due:<11} {published}"
         )
     if any(r["overdue"] for r in rows):
         print("! overdue")

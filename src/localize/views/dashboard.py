@@ -69,6 +69,8 @@ def collect(
             "translated_words_percent": share(s.translated_words_percent) if s else 0.0,
             "words": s.words if s else 0,
             "translated_words": s.translated_words if s else 0,
+            "reviewed": s.reviewed if s else 0,
+            "oldest_unreviewed": (c.oldest_unreviewed or "")[:10] or None,
             "kit": a.kit if a else None,
             "state": a.state if a else None,
             "due": a.due if a else None,
@@ -112,7 +114,7 @@ def _series(workspace: Workspace, pseudo: bool, shown: Callable[[str, str], bool
 
 _PUBLIC_ROW_KEYS = (
     "course", "locale", "entries", "translated", "fuzzy", "untranslated", "translated_percent", "words",
-    "translated_words", "translated_words_percent", "published",
+    "translated_words", "translated_words_percent", "reviewed", "published",
 )  # fmt: skip
 
 

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
+from localize.catalogs import index
 from localize.catalogs.stats import CatalogStats, share
 from localize.catalogs.workspace import Workspace, workspace_stats
 from localize.config import Config
@@ -30,6 +31,7 @@ class CourseLocale:
     published: dict[str, str | None]  # region -> live version (None: not published)
     unreachable: dict[str, str]  # region -> why its pointer could not be read
     overdue: bool
+    oldest_unreviewed: str | None = None  # when the oldest translation waiting for review was accepted
 
 
 def course_locales(
@@ -51,6 +53,7 @@ def course_locales(
     }
     live, unreachable_regions = _live_versions(config)
     out: list[CourseLocale] = []
+    waiting: dict[str, dict[str, str]] = {}  # course -> locale -> oldest unreviewed (one index read per course)
     for key in sorted(set(stats) | set(latest)):
         if key[1] == PSEUDO_LOCALE and not pseudo and locale != PSEUDO_LOCALE:
             continue
@@ -66,7 +69,13 @@ def course_locales(
                 continue
             published[region.name] = live[region.name].get((cid, row_locale))
         overdue = bool(a and a.state == "sent" and date.fromisoformat(a.due) < today)
-        out.append(CourseLocale(cid, row_locale, stats.get(key), a, published, unreachable, overdue))
+        if cid not in waiting:
+            waiting[cid] = index.oldest_unreviewed(workspace.storage, cid)
+        out.append(
+            CourseLocale(
+                cid, row_locale, stats.get(key), a, published, unreachable, overdue, waiting[cid].get(row_locale)
+            )
+        )
     return out
 
 
@@ -114,6 +123,8 @@ def course_status(
                 "translated_words_percent": share(s.translated_words_percent) if s else None,
                 "fuzzy": s.fuzzy if s else None,
                 "untranslated": s.untranslated if s else None,
+                "reviewed": s.reviewed if s else None,
+                "oldest_unreviewed": c.oldest_unreviewed,
                 "partner": a.partner if a else None,
                 "kit": a.kit if a else None,
                 "state": a.state if a else "not assigned",
