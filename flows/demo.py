@@ -24,6 +24,43 @@ def say(text: str) -> None:
     print(f"\n== {text}", flush=True)
 
 
+def translate_xliff_kit(inbox: Path, locale: str) -> str:
+    """What Cairo's CAT tool does: fill the XLIFF kit's targets (the sample translations,
+    inline codes kept) and save the file into returns/."""
+    from localize.catalogs.po import read_po
+    from localize.catalogs.xliff import read_xliff, write_xliff
+
+    [kit] = sorted(inbox.glob(f"kits/{COURSE}/{locale}/*/{COURSE}.{locale}.xlf"))
+    catalog = read_xliff(kit.read_bytes(), str(kit)).catalog
+    done = {e.key: e.msgstr for e in read_po((SAMPLES / "returns" / f"{COURSE}.{locale}.po").read_bytes()).entries}
+    from dataclasses import replace
+
+    filled = replace(catalog, entries=tuple(replace(e, msgstr=done.get(e.key, e.msgstr)) for e in catalog.entries))
+    name = f"{COURSE}.{locale}.xlf"
+    (inbox / "returns").mkdir(parents=True, exist_ok=True)
+    (inbox / "returns" / name).write_bytes(
+        write_xliff(filled, original=f"{COURSE}.{locale}.po", source_locale="en", target_locale=locale)
+    )
+    return name
+
+
+def sign_off_review_kit(inbox: Path, locale: str) -> str:
+    """What the reviewer does in Poedit: read the review kit and approve every translation
+    (clear its fuzzy mark), then save it into returns/."""
+    from dataclasses import replace
+
+    from localize.catalogs.po import read_po, write_po
+
+    [kit] = sorted(inbox.glob(f"kits/{COURSE}/{locale}/*/{COURSE}.{locale}.po"))
+    catalog = read_po(kit.read_bytes(), str(kit))
+    approved = replace(
+        catalog, entries=tuple(replace(e, flags=tuple(f for f in e.flags if f != "fuzzy")) for e in catalog.entries)
+    )
+    (inbox / "returns").mkdir(parents=True, exist_ok=True)
+    (inbox / "returns" / kit.name).write_text(write_po(approved), encoding="utf-8")
+    return kit.name
+
+
 def main(out: str = "demo-output", site: str = "demo-site") -> int:
     from localize_dev.seaweed import SeaweedFS
 
@@ -58,12 +95,12 @@ def main(out: str = "demo-output", site: str = "demo-site") -> int:
         for r in first["published"]:
             print(f"publish {r['locale']} -> {r.get('region')}: {r.get('message') or r.get('error')}")
 
-        say("the partners translate and return their files")
-        for partner, locale in (("lima", "es"), ("cairo", "ar")):
-            returns = root / "inboxes" / partner / "returns"
-            returns.mkdir(parents=True, exist_ok=True)
-            shutil.copy(SAMPLES / "returns" / f"{COURSE}.{locale}.po", returns / f"{COURSE}.{locale}.po")
-            print(f"{partner}: returns/{COURSE}.{locale}.po")
+        say("the partners translate and return their files (Lima in Poedit: .po; Cairo in a CAT tool: XLIFF)")
+        returns = root / "inboxes" / "lima" / "returns"
+        returns.mkdir(parents=True, exist_ok=True)
+        shutil.copy(SAMPLES / "returns" / f"{COURSE}.es.po", returns / f"{COURSE}.es.po")
+        print(f"lima: returns/{COURSE}.es.po")
+        print(f"cairo: returns/{translate_xliff_kit(root / 'inboxes' / 'cairo', 'ar')}")
 
         say("run 2 of localize-course: QA gate, merge, publish to two regions")
         second = localize_course(COURSE, config=str(config))
@@ -75,6 +112,21 @@ def main(out: str = "demo-output", site: str = "demo-site") -> int:
                 print(f"    {warning}")
         for r in second["published"]:
             print(f"publish {r['locale']} -> {r.get('region')}: {r.get('message') or r.get('error')}")
+
+        say("Lima's review board signs the Spanish translations off (latam publishes reviewed work only)")
+        from localize.app.regions import publish
+        from localize.config import load_config
+        from localize.partners.ingest import ingest
+        from localize.partners.routing import route
+
+        settings = load_config(config)
+        kit = route(settings, COURSE, "es", review=True)
+        print(f"review kit {kit.assignment.kit} -> lima-review: {kit.assignment.entries} translations to review")
+        print(f"lima-review: returns/{sign_off_review_kit(root / 'inboxes' / 'lima-review', 'es')}")
+        for report in ingest(settings, "lima-review"):
+            print(report.summary())
+        for result in publish(settings, COURSE, "es"):
+            print(f"publish es -> {result.region}: {result.message}")
 
         say("a regional mirror pulls its courses (region mena: Arabic; region latam: Spanish)")
         for region, locale in (("mena", "ar"), ("latam", "es")):

@@ -64,9 +64,10 @@ class IngestReport:
         if self.already:
             return printable(f"{self.file}: already ingested (archived as {self.archived}); nothing to do")
         where = f"{self.course}/{self.locale} kit {self.kit}" if self.course else "no kit"
+        signed = sum(1 for o in self.entries if o.get("reviewed"))
         return printable(
             f"{self.file}: {self.state} ({where}): {self.accepted} accepted, {self.rejected} rejected, "
-            f"{self.conflicts} conflicts, {self.unchanged} unchanged"
+            f"{self.conflicts} conflicts, {self.unchanged} unchanged" + (f"; {signed} signed off" if signed else "")
         )
 
     def as_dict(self) -> dict[str, Any]:

@@ -149,6 +149,8 @@ def _pick_partner(config: Config, course: str, locale: str, partner_id: str | No
             raise ConfigError(f"partner {partner.id!r} is not a reviewer (set reviewer = true in the configuration)")
         return partner
     serving = [p for p in config.partners if p.serves(course, locale) and (p.reviewer or not review)]
+    if not review and any(not p.reviewer for p in serving):
+        serving = [p for p in serving if not p.reviewer]  # translation kits go to translators first
     if review and not serving:
         raise ConfigError(
             f"no reviewer serves {locale} for course {course!r}; set reviewer = true on a partner or name one with --partner"
