@@ -13,18 +13,22 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from localize.app.output import check_output, staged_output
+from localize.catalogs.consistency import Finding, find_inconsistencies, uses_of
 from localize.catalogs.faults import kill_point
 from localize.catalogs.lifecycle import DEFAULT_SIMILARITY, MergeReport, merge, validate_catalog
 from localize.catalogs.memory import (
     FillReport,
+    MemoryUnit,
     TranslationMemory,
     load_memory,
+    memory_units,
     merge_into_compendium,
     read_memory_file,
     to_po,
     to_tmx,
     to_xliff,
 )
+from localize.catalogs.memory_rules import MemoryRule, add_rule
 from localize.catalogs.po import read_po, write_po
 from localize.catalogs.refresh import refresh
 from localize.catalogs.workspace import Workspace
@@ -46,10 +50,13 @@ __all__ = [
     "MemoryImport",
     "UpdateResult",
     "build",
+    "consistency",
+    "edit_memory",
     "export_memory",
     "extract_to_workspace",
     "import_memory",
     "init_locale",
+    "list_memory",
     "merge_files",
     "pseudo_locale",
     "update_course",
@@ -278,6 +285,37 @@ def import_memory(workspace: Workspace, file: str, locale: str) -> MemoryImport:
     workspace.write(key, catalog)  # atomic: the compendium is the old one or the new one
     kill_point("tm-import:written")
     return MemoryImport(len(units), len(catalog.entries), workspace.describe(key))
+
+
+def list_memory(workspace: Workspace, locale: str, *, search: str | None = None) -> list[MemoryUnit]:
+    """Every unit of the memory of ``locale`` with its provenance (obsolete ones too, deleted
+    ones not), optionally only those whose source or translation contains ``search`` (any case)."""
+    units = memory_units(workspace, check_locale(locale))
+    if search:
+        needle = search.casefold()
+        units = [u for u in units if needle in u.msgid.casefold() or needle in u.msgstr.casefold()]
+    return sorted(units, key=lambda u: (u.msgctxt or "", u.msgid, u.origin, u.msgstr))
+
+
+def edit_memory(
+    workspace: Workspace, locale: str, action: str, msgid: str, *, msgctxt: str | None = None, msgstr: str | None = None
+) -> int:
+    """Delete or obsolete memory units of ``locale`` (``action``: delete, obsolete): the source
+    ``msgid`` in context ``msgctxt``, only the translation ``msgstr`` when given. Kept as a
+    rule in ``memory/LL.rules.json`` (the catalogs of record stay as they are); returns how
+    many units it applies to."""
+    locale = check_locale(locale)
+    return add_rule(workspace, locale, MemoryRule(action, msgctxt, msgid, msgstr), memory_units(workspace, locale))
+
+
+def consistency(workspace: Workspace, locale: str, *, courses: list[str] | None = None) -> list[Finding]:
+    """Inconsistencies of ``locale`` across its courses (or ``courses``): warnings for one source
+    translated differently, information for different sources translated identically; each
+    names the courses, entries and (from the review ledger) partners."""
+    locale = check_locale(locale)
+    for c in courses or ():
+        check_course_id(c)
+    return find_inconsistencies(uses_of(workspace, locale, courses=courses))
 
 
 def pseudo_locale(workspace: Workspace, course: str) -> tuple[int, str, bool]:

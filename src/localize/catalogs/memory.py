@@ -7,7 +7,10 @@ msgid and msgctxt) as translated, with a translator comment saying where it came
 from; a near match (similarity at or above a threshold) as fuzzy, with the
 memory's msgid as the previous msgid so editors show the difference.
 
-Memories travel as compendium PO files or TMX 1.4.
+Units carry their provenance (course; partner, kit, date and review from the review ledger,
+:func:`localize.catalogs.review.provenance`); edits are rules (:mod:`.memory_rules`).
+
+Memories travel as compendium PO files, TMX 1.4 or XLIFF 1.2.
 """
 
 from __future__ import annotations
@@ -15,7 +18,7 @@ from __future__ import annotations
 import bisect
 import contextlib
 import math
-from collections import Counter, defaultdict
+from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
@@ -24,8 +27,12 @@ from xml.sax.saxutils import escape, quoteattr
 from rapidfuzz import fuzz, process
 
 from localize import __version__
+from localize.catalogs.glossary import FORBIDDEN, Glossary
+from localize.catalogs.glossary_files import load_glossary
 from localize.catalogs.lifecycle import DEFAULT_SIMILARITY
+from localize.catalogs.memory_rules import apply_rules, load_rules
 from localize.catalogs.po import read_po
+from localize.catalogs.review import provenance
 from localize.catalogs.workspace import Workspace
 from localize.catalogs.xliff import REVIEWED, is_xliff, read_xliff, write_xliff
 from localize.errors import CatalogError, CatalogNotFoundError
@@ -35,8 +42,10 @@ from localize.model import Catalog, Entry
 __all__ = [
     "FillReport",
     "MemoryUnit",
+    "NearIndex",
     "TranslationMemory",
     "load_memory",
+    "memory_units",
     "merge_into_compendium",
     "read_memory_file",
     "read_tmx",
@@ -54,8 +63,16 @@ class MemoryUnit:
     msgctxt: str | None
     msgid: str
     msgstr: str
-    origin: str
+    origin: str  # the course, or the imported file
     reviewed: bool = False  # signed off by a reviewer: preferred over unreviewed candidates
+    partner: str = ""  # who produced it, when known (see localize.catalogs.review.provenance)
+    kit: str = ""
+    at: str = ""  # when it was accepted (ISO 8601), when known
+    obsolete: bool = False  # kept for the record (``tm obsolete``), never offered
+
+    @property
+    def key(self) -> tuple[str | None, str]:
+        return (self.msgctxt, self.msgid)
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,6 +106,11 @@ class NearIndex:
         hi = bisect.bisect_right(self.lengths, math.ceil(n * (2 - s) / s) + 1)
         return [self.msgids[i] for i in sorted(self.order[lo:hi])]
 
+    def matches(self, query: str, cutoff: float) -> list[tuple[str, float, int]]:
+        """(msgid, score, position in memory order) of every msgid at or above ``cutoff``."""
+        found = process.extract(query, self.window(query, cutoff), scorer=fuzz.ratio, score_cutoff=cutoff, limit=None)
+        return [(str(m), float(score), int(i)) for m, score, i in found]
+
     def best(self, query: str, cutoff: float) -> tuple[str, float] | None:
         """(msgid, score) of the best match at or above ``cutoff``, or None."""
         pool = self.window(query, cutoff)
@@ -99,25 +121,35 @@ class NearIndex:
 
 
 class TranslationMemory:
-    """Exact and near lookups over memory units."""
+    """Exact and near lookups over memory units.
 
-    def __init__(self, units: Iterable[MemoryUnit]) -> None:
-        votes: dict[tuple[str | None, str], Counter[tuple[str, str]]] = defaultdict(Counter)
-        all_units = [u for u in units if u.msgstr]
-        reviewed_keys = {(u.msgctxt, u.msgid) for u in all_units if u.reviewed}
-        for u in all_units:
-            if u.reviewed or (u.msgctxt, u.msgid) not in reviewed_keys:  # reviewed candidates win
-                votes[(u.msgctxt, u.msgid)][(u.msgstr, u.origin)] += 1
+    A source's translations rank reviewed only (when any), then most common, most recent,
+    alphabetical. Near matches rank reviewed, then more similar, more recent, first in memory
+    order. A translation using a forbidden glossary translation of a term of the entry's
+    source is never offered (the next is); obsolete units are listed, never offered.
+    """
+
+    def __init__(self, units: Iterable[MemoryUnit], *, glossary: Glossary | None = None) -> None:
+        self.glossary = glossary if glossary is not None and len(glossary) else None
+        self.listed = [u for u in units if u.msgstr]  # what `tm list` shows, obsolete units too
+        groups: dict[tuple[str | None, str], list[MemoryUnit]] = defaultdict(list)
+        for u in (u for u in self.listed if not u.obsolete):
+            groups[u.key].append(u)
+        self.candidates: dict[tuple[str | None, str], list[MemoryUnit]] = {}
         self.exact: dict[tuple[str | None, str], tuple[str, str]] = {}
-        for key, counter in votes.items():
-            # the most common translation wins; ties go to the first origin in sorted order
-            by_text: Counter[str] = Counter()
-            origins: dict[str, str] = {}
-            for (text, origin), n in counter.items():
-                by_text[text] += n
-                origins[text] = min(origins.get(text, origin), origin)
-            best = sorted(by_text.items(), key=lambda kv: (-kv[1], kv[0]))[0][0]
-            self.exact[key] = (best, origins[best])
+        for key, group in groups.items():
+            pool = [u for u in group if u.reviewed] or group  # reviewed candidates win
+            by_text: dict[str, list[MemoryUnit]] = defaultdict(list)
+            for u in pool:
+                by_text[u.msgstr].append(u)
+            # each text's representative: the latest accepted (the first origin in sorted order on a tie)
+            reps = [(len(us), min(us, key=lambda u: (_newest_first(u.at), u.origin))) for us in by_text.values()]
+            reps.sort(key=lambda nr: nr[1].msgstr)
+            reps.sort(key=lambda nr: nr[1].at, reverse=True)
+            reps.sort(key=lambda nr: nr[0], reverse=True)
+            ranked = [rep for _, rep in reps]
+            self.candidates[key] = ranked
+            self.exact[key] = (ranked[0].msgstr, ranked[0].origin)
         by_context: dict[str | None, list[str]] = defaultdict(list)
         for ctx, msgid in self.exact:
             by_context[ctx].append(msgid)
@@ -127,10 +159,33 @@ class TranslationMemory:
         return len(self.exact)
 
     def units(self) -> list[MemoryUnit]:
-        return [
-            MemoryUnit(ctx, msgid, text, origin)
-            for (ctx, msgid), (text, origin) in sorted(self.exact.items(), key=lambda kv: (kv[0][0] or "", kv[0][1]))
-        ]
+        """The translation offered for every source, in (msgctxt, msgid) order."""
+        return [self.candidates[key][0] for key in sorted(self.exact, key=lambda k: (k[0] or "", k[1]))]
+
+    def allowed(self, source: str, text: str) -> bool:
+        """False when ``text`` uses a forbidden translation of a glossary term of ``source``."""
+        if self.glossary is None:
+            return True
+        return not any(f.kind == FORBIDDEN for f in self.glossary.check(source, text))
+
+    def offer(self, key: tuple[str | None, str], source: str) -> MemoryUnit | None:
+        """The best translation of ``key`` the memory may offer for ``source``."""
+        return next((u for u in self.candidates.get(key, ()) if self.allowed(source, u.msgstr)), None)
+
+    def near_match(self, msgctxt: str | None, msgid: str, cutoff: float) -> tuple[MemoryUnit, float] | None:
+        """The best near match for ``msgid`` at or above ``cutoff`` (0-100), and its score."""
+        index = self.near.get(msgctxt)
+        if index is None:
+            return None
+        best: tuple[tuple[bool, float, str, int], MemoryUnit, float] | None = None
+        for found, score, position in index.matches(msgid, cutoff):
+            unit = self.offer((msgctxt, found), msgid)
+            if unit is None:
+                continue
+            rank = (unit.reviewed, score, unit.at, -position)
+            if best is None or rank > best[0]:
+                best = (rank, unit, score)
+        return None if best is None else (best[1], best[2])
 
     def fill(self, catalog: Catalog, *, similarity: float = DEFAULT_SIMILARITY) -> tuple[Catalog, FillReport]:
         """Fill every untranslated entry of ``catalog`` that the memory knows."""
@@ -141,38 +196,50 @@ class TranslationMemory:
             if e.obsolete or e.msgid_plural is not None or e.msgstr or e.fuzzy:
                 entries.append(e)
                 continue
-            hit = self.exact.get(e.key)
+            hit = self.offer(e.key, e.msgid)
             if hit is not None:
                 exact += 1
                 entries.append(
                     replace(
                         e,
-                        msgstr=hit[0],
-                        translator_comments=(*e.translator_comments, f"{COMMENT_PREFIX} exact match from {hit[1]}"),
+                        msgstr=hit.msgstr,
+                        translator_comments=(
+                            *e.translator_comments,
+                            f"{COMMENT_PREFIX} exact match from {_where(hit)}",
+                        ),
                     )
                 )
                 continue
-            index = self.near.get(e.msgctxt)
-            best = index.best(e.msgid, cutoff) if index is not None else None
-            if best is None:
+            found = self.near_match(e.msgctxt, e.msgid, cutoff)
+            if found is None:
                 entries.append(e)
                 continue
-            text, origin = self.exact[(e.msgctxt, best[0])]
+            unit, score = found
             near += 1
             entries.append(
                 replace(
                     e,
-                    msgstr=text,
+                    msgstr=unit.msgstr,
                     flags=tuple(sorted({*e.flags, "fuzzy"})),
                     previous_msgctxt=e.msgctxt,
-                    previous_msgid=best[0],
+                    previous_msgid=unit.msgid,
                     translator_comments=(
                         *e.translator_comments,
-                        f"{COMMENT_PREFIX} {best[1]:.0f}% match from {origin}",
+                        f"{COMMENT_PREFIX} {score:.0f}% match from {_where(unit)}",
                     ),
                 )
             )
         return replace(catalog, entries=tuple(entries)), FillReport(exact, near)
+
+
+def _newest_first(at: str) -> tuple[int, ...]:
+    return (*(-ord(c) for c in at), 1)  # "" (unknown) sorts last
+
+
+def _where(unit: MemoryUnit) -> str:
+    """``8.05`` or ``8.05 (lima, reviewed)``: the origin, and the partner when known."""
+    extra = [x for x in (unit.partner, "reviewed" if unit.reviewed else "") if x]
+    return unit.origin + (f" ({', '.join(extra)})" if extra else "")
 
 
 def _units_of(catalog: Catalog, origin: str) -> Iterable[MemoryUnit]:
@@ -181,16 +248,35 @@ def _units_of(catalog: Catalog, origin: str) -> Iterable[MemoryUnit]:
             yield MemoryUnit(e.msgctxt, e.msgid, e.msgstr, origin, REVIEWED in e.flags)
 
 
-def load_memory(workspace: Workspace, locale: str, *, exclude_course: str | None = None) -> TranslationMemory:
-    """The memory of ``locale``: its other catalogs and the imported compendium."""
+def memory_units(workspace: Workspace, locale: str, *, exclude_course: str | None = None) -> list[MemoryUnit]:
+    """Every unit of the memory of ``locale``, one per translated entry of each catalog (with
+    its provenance from the review ledger) and of the imported compendium, with the workspace's
+    memory rules applied: deleted units left out, obsolete ones marked."""
     units: list[MemoryUnit] = []
     for course, ll in workspace.catalogs(locale=locale):
         if course == exclude_course:
             continue
-        units.extend(_units_of(workspace.read_catalog(course, ll), course))
+        catalog = workspace.read_catalog(course, ll)
+        made = provenance(workspace, catalog, course, ll)
+        for u in _units_of(catalog, course):
+            p = made.get(u.key)
+            units.append(u if p is None else replace(u, partner=p.partner, kit=p.kit, at=p.at))
     with contextlib.suppress(CatalogNotFoundError):
         units.extend(_units_of(workspace.read(workspace.memory_key(locale)), IMPORTED))
-    return TranslationMemory(units)
+    return apply_rules(units, load_rules(workspace, locale))
+
+
+def load_memory(
+    workspace: Workspace, locale: str, *, exclude_course: str | None = None, glossary: Glossary | None = None
+) -> TranslationMemory:
+    """The memory of ``locale``: its other catalogs and the imported compendium.
+
+    ``exclude_course`` is the course being filled: its own catalog is left out, and the
+    memory never offers a translation its glossary (the locale's terms with the course's
+    own over them, unless ``glossary`` is given) forbids."""
+    if glossary is None:
+        glossary = load_glossary(workspace, locale, exclude_course)
+    return TranslationMemory(memory_units(workspace, locale, exclude_course=exclude_course), glossary=glossary)
 
 
 # -- exchange formats ------------------------------------------------------------

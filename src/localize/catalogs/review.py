@@ -13,7 +13,15 @@ The workspace keeps the review ledger ``reviews/COURSE/LL.json``:
   accepted translation a review kit shows);
 * ``unreviewed_since``: per unit id, when an unreviewed translation was accepted
   (the age of the oldest unreviewed entry);
+* ``accepted``: per unit id, the translation a partner's return last brought in (not a
+  reviewer's sign-off), by which partner, in which kit, when;
 * ``events``: every sign-off (partner, kit, time, number of entries).
+
+The ledger is also where a translation's *provenance* comes from (:func:`provenance`):
+catalogs of record do not say who wrote an entry, and this layer may not read the
+partners' assignments, so the QA gate records it here at merge time, beside the sign-offs
+it already records. A record counts only while the catalog still holds the very
+translation it names: an entry edited by hand or replaced later has no partner.
 """
 
 from __future__ import annotations
@@ -31,11 +39,13 @@ from localize.model import Catalog, Entry
 
 __all__ = [
     "REVIEWED",
+    "Provenance",
     "ReviewState",
     "is_reviewed",
     "ledger_key",
     "mark_reviewed",
     "previous_signed_off",
+    "provenance",
     "record_review",
     "review_state",
     "reviewed_only",
@@ -105,8 +115,10 @@ def record_review(
     def put(body: dict[str, Any]) -> None:
         so = body.setdefault("signed_off", {})
         since = body.setdefault("unreviewed_since", {})
+        accepted = body.setdefault("accepted", {})
         for e in fresh:
             since.setdefault(unit_id(e.msgctxt, e.msgid), when)
+            accepted[unit_id(e.msgctxt, e.msgid)] = {"msgstr": e.msgstr, "partner": partner, "kit": kit, "at": when}
         for e in signed:
             uid = unit_id(e.msgctxt, e.msgid)
             so[uid] = {"msgstr": e.msgstr, "partner": partner, "kit": kit, "at": when}
@@ -154,3 +166,45 @@ def review_state(workspace: Workspace, catalog: Catalog, course: str, locale: st
         if isinstance(when, str) and (oldest is None or when < oldest):
             oldest = when
     return ReviewState(course, locale, reviewed, unreviewed, oldest)
+
+
+@dataclass(frozen=True, slots=True)
+class Provenance:
+    """Who produced a translation of record: partner, kit and when it was accepted (or signed off)."""
+
+    partner: str = ""
+    kit: str = ""
+    at: str = ""  # ISO 8601; "" when unknown
+    reviewed: bool = False
+
+
+def provenance(
+    workspace: Workspace, catalog: Catalog, course: str, locale: str
+) -> dict[tuple[str | None, str], Provenance]:
+    """(msgctxt, msgid) -> provenance of every translated entry of ``catalog`` (the catalog
+    of record of ``course`` in ``locale``). The partner and kit are those of the return that
+    brought the current translation in; failing that, of the reviewer who signed it off
+    (a reviewer may correct a translation); failing both, unknown (written by hand, filled
+    from memory, or older than the record)."""
+    body = _load(workspace, course, locale)
+
+    def table(name: str) -> dict[str, Any]:
+        raw = body.get(name, {})
+        return raw if isinstance(raw, dict) else {}
+
+    accepted, signed, since = table("accepted"), table("signed_off"), table("unreviewed_since")
+    out: dict[tuple[str | None, str], Provenance] = {}
+    for e in catalog.entries:
+        if not e.translated or e.obsolete:
+            continue
+        uid = unit_id(e.msgctxt, e.msgid)
+        reviewed = REVIEWED in e.flags
+        found = Provenance(at=str(since.get(uid, "")), reviewed=reviewed)
+        for record in (accepted.get(uid), signed.get(uid)):
+            if isinstance(record, dict) and record.get("msgstr") == e.msgstr:
+                found = Provenance(
+                    str(record.get("partner", "")), str(record.get("kit", "")), str(record.get("at", "")), reviewed
+                )
+                break
+        out[e.key] = found
+    return out

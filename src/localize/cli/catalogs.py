@@ -7,11 +7,8 @@ import json
 import sys
 
 from localize.app.catalogs import (
-    MEMORY_FORMATS,
     build,
-    export_memory,
     extract_to_workspace,
-    import_memory,
     init_locale,
     merge_files,
     pseudo_locale,
@@ -19,6 +16,7 @@ from localize.app.catalogs import (
 )
 from localize.catalogs.stats import format_share
 from localize.catalogs.workspace import Workspace, workspace_stats
+from localize.cli import memory
 from localize.cli.common import (
     EXIT_FAILED,
     EXIT_OK,
@@ -128,45 +126,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     )
     p.add_argument("--json", action="store_true", help="print JSON instead of a table")
     p.set_defaults(func=cmd_stats)
-    p = sub.add_parser(
-        "tm",
-        help="export or import a translation memory",
-        description="Translation memory exchange. `tm export` writes every translated entry of a locale\n"
-        "(all courses and imported memories) as a compendium .po or a TMX 1.4 file; `tm import`\n"
-        "adds a partner's .po or .tmx to the workspace memory (DIR/memory/LL.po), which `init`\n"
-        "and `update` use to fill untranslated entries.",
-        formatter_class=HelpFormatter,
-    )
-    tm = p.add_subparsers(dest="tm_command", metavar="ACTION", required=True)
-    q = tm.add_parser(
-        "export",
-        help="write the memory of a locale to a .po or .tmx file",
-        description="Write every translated entry of LL (all courses and imported memories) to FILE:\n"
-        "a compendium .po, a TMX 1.4 or an XLIFF 1.2 file, chosen by the extension (.po, .tmx, .xlf).",
-        formatter_class=HelpFormatter,
-    )
-    q.add_argument("--locale", required=True, type=locale_arg, metavar="LL", help="the memory of this locale")
-    q.add_argument("--out", required=True, metavar="FILE", help=f"the file to write: {' or '.join(MEMORY_FORMATS)}")
-    add_workspace(q)
-    q.add_argument(
-        "--source-locale",
-        default="en",
-        type=locale_arg,
-        metavar="LL",
-        help="source language for TMX (default: %(default)s)",
-    )
-    q.set_defaults(func=cmd_tm_export)
-    q = tm.add_parser(
-        "import",
-        help="add a .po compendium, .tmx or .xlf file to the memory of a locale",
-        description="Add the translated units of FILE (a .po compendium, a TMX or an XLIFF file) to the workspace\n"
-        "memory of LL (DIR/memory/LL.po), which `init` and `update` use to fill entries.",
-        formatter_class=HelpFormatter,
-    )
-    q.add_argument("file", metavar="FILE", help="a .po, .tmx or .xlf file")
-    q.add_argument("--locale", required=True, type=locale_arg, metavar="LL", help="the memory to add to")
-    add_workspace(q)
-    q.set_defaults(func=cmd_tm_import)
+    memory.register(sub)
     p = sub.add_parser(
         "pseudo",
         help="write a pseudo-localized (qps-ploc) catalog from the template",
@@ -342,18 +302,6 @@ def cmd_stats(args: argparse.Namespace) -> int:
             f"{s.translated_words:>7} {f'({format_share(s.translated_words_percent)})':>10}  "
             f"{s.fuzzy:>5}  {s.untranslated:>12}  {s.reviewed:>8}"
         )
-    return EXIT_OK
-
-
-def cmd_tm_export(args: argparse.Namespace) -> int:
-    n = export_memory(Workspace(workspace_location(args)), args.locale, args.out, source_locale=args.source_locale)
-    print(f"{n} translation units -> {args.out}")
-    return EXIT_OK
-
-
-def cmd_tm_import(args: argparse.Namespace) -> int:
-    r = import_memory(Workspace(workspace_location(args)), args.file, args.locale)
-    print(f"{r.imported} translation units imported -> {r.path} ({r.total} in all)")
     return EXIT_OK
 
 

@@ -1,0 +1,192 @@
+"""CLI: a locale's translations across courses: the translation memory (``tm``) and ``consistency``."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+from localize.app.catalogs import (
+    MEMORY_FORMATS,
+    consistency,
+    edit_memory,
+    export_memory,
+    import_memory,
+    list_memory,
+)
+from localize.catalogs.consistency import WARNING
+from localize.catalogs.memory import MemoryUnit
+from localize.catalogs.workspace import Workspace
+from localize.cli.common import EXIT_OK, HelpFormatter, add_workspace, locale_arg, workspace_location
+
+
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p = sub.add_parser(
+        "tm",
+        help="export, import, list or edit a translation memory",
+        description="Translation memory exchange. `tm export` writes every translated entry of a locale\n"
+        "(all courses and imported memories) as a compendium .po or a TMX 1.4 file; `tm import`\n"
+        "adds a partner's .po or .tmx to the workspace memory (DIR/memory/LL.po), which `init`\n"
+        "and `update` use to fill untranslated entries. `tm list` shows every unit with where it\n"
+        "came from; `tm delete` and `tm obsolete` edit the memory (DIR/memory/LL.rules.json).",
+        formatter_class=HelpFormatter,
+    )
+    tm = p.add_subparsers(dest="tm_command", metavar="ACTION", required=True)
+    q = tm.add_parser(
+        "export",
+        help="write the memory of a locale to a .po or .tmx file",
+        description="Write every translated entry of LL (all courses and imported memories) to FILE:\n"
+        "a compendium .po, a TMX 1.4 or an XLIFF 1.2 file, chosen by the extension (.po, .tmx, .xlf).",
+        formatter_class=HelpFormatter,
+    )
+    q.add_argument("--locale", required=True, type=locale_arg, metavar="LL", help="the memory of this locale")
+    q.add_argument("--out", required=True, metavar="FILE", help=f"the file to write: {' or '.join(MEMORY_FORMATS)}")
+    add_workspace(q)
+    q.add_argument(
+        "--source-locale",
+        default="en",
+        type=locale_arg,
+        metavar="LL",
+        help="source language for TMX (default: %(default)s)",
+    )
+    q.set_defaults(func=cmd_tm_export)
+    q = tm.add_parser(
+        "import",
+        help="add a .po compendium, .tmx or .xlf file to the memory of a locale",
+        description="Add the translated units of FILE (a .po compendium, a TMX or an XLIFF file) to the workspace\n"
+        "memory of LL (DIR/memory/LL.po), which `init` and `update` use to fill entries.",
+        formatter_class=HelpFormatter,
+    )
+    q.add_argument("file", metavar="FILE", help="a .po, .tmx or .xlf file")
+    q.add_argument("--locale", required=True, type=locale_arg, metavar="LL", help="the memory to add to")
+    add_workspace(q)
+    q.set_defaults(func=cmd_tm_import)
+    q = tm.add_parser(
+        "list",
+        help="list the units of a locale's memory with their provenance",
+        description="List every unit of the memory of LL: source (and context), translation, the course or\n"
+        "imported file it comes from, the partner, kit and date that produced it when known,\n"
+        "and whether it was reviewed or marked obsolete. Deleted units are not shown.",
+        formatter_class=HelpFormatter,
+    )
+    q.add_argument("--locale", required=True, type=locale_arg, metavar="LL", help="the memory of this locale")
+    q.add_argument("--search", metavar="TEXT", help="only units whose source or translation contains TEXT (any case)")
+    q.add_argument("--json", action="store_true", help="print JSON instead of lines")
+    add_workspace(q)
+    q.set_defaults(func=cmd_tm_list)
+    for action, summary, detail in (
+        (
+            "delete",
+            "remove units from a locale's memory",
+            "The matching units are never offered, listed or exported again.",
+        ),
+        (
+            "obsolete",
+            "mark units of a locale's memory obsolete",
+            "The matching units stay listed (marked obsolete) but are never offered again.",
+        ),
+    ):
+        q = tm.add_parser(
+            action,
+            help=summary,
+            description=f"{summary[0].upper()}{summary[1:]}: the source --msgid (in context --msgctxt), only its\n"
+            f"translation --msgstr when given. {detail}\nThe catalogs of record are not changed: the edit is "
+            "kept in DIR/memory/LL.rules.json\nand applied whenever the memory is used.",
+            formatter_class=HelpFormatter,
+        )
+        q.add_argument("--locale", required=True, type=locale_arg, metavar="LL", help="the memory to edit")
+        q.add_argument("--msgid", required=True, metavar="TEXT", help="the source text, exactly")
+        q.add_argument("--msgctxt", metavar="CONTEXT", help="its context (default: none)")
+        q.add_argument("--msgstr", metavar="TEXT", help="only this translation of it (default: every translation)")
+        add_workspace(q)
+        q.set_defaults(func=cmd_tm_edit, tm_action=action)
+    p = sub.add_parser(
+        "consistency",
+        help="find a locale's translations that disagree across courses",
+        description="Compare every catalog of LL. Warnings: the same source (msgid and msgctxt) translated\n"
+        "differently in different courses. Information: different sources translated identically,\n"
+        "where the sources differ in more than case, punctuation, placeholders and stop words.\n"
+        "Each finding names the courses, the entries and, when known, the partners who translated\n"
+        "them. Findings are advice: the exit code is 0 whatever is found.",
+        formatter_class=HelpFormatter,
+    )
+    p.add_argument("--locale", required=True, type=locale_arg, metavar="LL", help="the locale to check")
+    p.add_argument("--course", action="append", metavar="ID", help="only these courses (repeat for more)")
+    p.add_argument("--warnings", action="store_true", help="only warnings (leave out information)")
+    p.add_argument("--json", action="store_true", help="print JSON instead of text")
+    add_workspace(p)
+    p.set_defaults(func=cmd_consistency)
+
+
+def cmd_tm_export(args: argparse.Namespace) -> int:
+    n = export_memory(Workspace(workspace_location(args)), args.locale, args.out, source_locale=args.source_locale)
+    print(f"{n} translation units -> {args.out}")
+    return EXIT_OK
+
+
+def cmd_tm_import(args: argparse.Namespace) -> int:
+    r = import_memory(Workspace(workspace_location(args)), args.file, args.locale)
+    print(f"{r.imported} translation units imported -> {r.path} ({r.total} in all)")
+    return EXIT_OK
+
+
+def cmd_tm_list(args: argparse.Namespace) -> int:
+    units = list_memory(Workspace(workspace_location(args)), args.locale, search=args.search)
+    if args.json:
+        print(json.dumps([_unit_dict(u) for u in units], indent=2, ensure_ascii=False))
+        return EXIT_OK
+    for u in units:
+        made = ", ".join(x for x in (u.partner, u.kit, u.at[:10], "reviewed" if u.reviewed else "") if x)
+        state = " [obsolete]" if u.obsolete else ""
+        context = f"[{u.msgctxt}] " if u.msgctxt is not None else ""
+        print(f"{u.origin}{f' ({made})' if made else ''}{state}: {context}{u.msgid!r} -> {u.msgstr!r}")
+    if not args.quiet:
+        print(f"{len(units)} units", file=sys.stderr)
+    return EXIT_OK
+
+
+def _unit_dict(u: MemoryUnit) -> dict[str, object]:
+    return {
+        "msgctxt": u.msgctxt,
+        "msgid": u.msgid,
+        "msgstr": u.msgstr,
+        "course": u.origin,
+        "partner": u.partner or None,
+        "kit": u.kit or None,
+        "at": u.at or None,
+        "reviewed": u.reviewed,
+        "obsolete": u.obsolete,
+    }
+
+
+def cmd_tm_edit(args: argparse.Namespace) -> int:
+    n = edit_memory(
+        Workspace(workspace_location(args)),
+        args.locale,
+        args.tm_action,
+        args.msgid,
+        msgctxt=args.msgctxt,
+        msgstr=args.msgstr,
+    )
+    done = "deleted" if args.tm_action == "delete" else "marked obsolete"
+    print(f"{n} unit{'s' if n != 1 else ''} {done} in the {args.locale} memory")
+    return EXIT_OK
+
+
+def cmd_consistency(args: argparse.Namespace) -> int:
+    findings = consistency(Workspace(workspace_location(args)), args.locale, courses=args.course)
+    if args.warnings:
+        findings = [f for f in findings if f.severity == WARNING]
+    if args.json:
+        print(json.dumps([f.as_dict() for f in findings], indent=2, ensure_ascii=False))
+        return EXIT_OK
+    for f in findings:
+        print(f"{f.severity}: {f.message()}")
+        for u in f.uses:
+            context = f"[{u.msgctxt}] " if u.msgctxt is not None else ""
+            who = f" (partner {u.partner}{f', kit {u.kit}' if u.kit else ''})" if u.partner else ""
+            print(f"  {u.course}{who}: {context}{u.msgid!r} -> {u.msgstr!r}")
+    warnings = sum(1 for f in findings if f.severity == WARNING)
+    if not args.quiet:
+        print(f"{warnings} warnings, {len(findings) - warnings} information", file=sys.stderr)
+    return EXIT_OK
