@@ -42,7 +42,7 @@ def test_every_command_is_listed() -> None:
     assert _names() == [
         "extract", "init", "update", "merge", "stats", "tm export", "tm import", "pseudo", "build",
         "glossary import", "glossary export",
-        "route", "check", "ingest", "access", "publish", "versions", "rollback", "pull",
+        "route", "check", "ingest", "access", "publish", "versions", "rollback", "pull", "keys generate",
         "preview", "report", "status", "run",
     ]  # fmt: skip
 
