@@ -22,6 +22,15 @@ what is expected. Relative paths are relative to the file's folder. Example::
     webhook_secret_env = "KAKUMA_WEBHOOK_SECRET"
     rates = { new = 0.12, fuzzy = 0.06, memory = 0.03, repetition = 0.03 }   # per source word
     currency = "USD"
+
+    [[regions]]
+    name = "latam"
+    location = "s3://bucket/latam"
+    locales = ["es", "pt_BR"]
+    signing_key = "keys/localize-signing.pem"   # or LOCALIZE_SIGNING_KEY; publish signs
+
+    [mirror]
+    trust = ["keys/localize-signing.pub.pem"]   # pull refuses what these keys did not sign
 """
 
 from __future__ import annotations
@@ -36,7 +45,16 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from localize.errors import ConfigError
 from localize.locales import check_locale
 
-__all__ = ["DEFAULT_CONFIG", "Config", "Partner", "QAPolicy", "Region", "WorkspaceSettings", "load_config"]
+__all__ = [
+    "DEFAULT_CONFIG",
+    "Config",
+    "MirrorSettings",
+    "Partner",
+    "QAPolicy",
+    "Region",
+    "WorkspaceSettings",
+    "load_config",
+]
 
 DEFAULT_CONFIG = "localize.toml"
 _ID = r"^[a-z0-9][a-z0-9_-]*$"
@@ -109,6 +127,9 @@ class Region(_Model):
     gc_grace_seconds: Annotated[int, Field(ge=0)] = 3600
     public_url: str | None = None
     require_review: bool = False  # publish only reviewed translations (the rest falls back to the source)
+    signing_key: str | None = Field(
+        None, description="the coordinators' Ed25519 private key (PEM): publish and rollback sign with it"
+    )
 
     @field_validator("locales")
     @classmethod
@@ -129,8 +150,16 @@ class WorkspaceSettings(_Model):
     source_locale: str = "en"
 
 
+class MirrorSettings(_Model):
+    trust: list[str] = Field(
+        default_factory=list,
+        description="public keys (PEM files) `pull` accepts signatures from; two during a key rotation",
+    )
+
+
 class Config(_Model):
     workspace: WorkspaceSettings = WorkspaceSettings()
+    mirror: MirrorSettings = MirrorSettings()
     qa: QAPolicy = QAPolicy()
     partners: list[Partner] = []
     regions: list[Region] = []

@@ -14,6 +14,7 @@ from localize.regions import layout
 from localize.regions.publish import PublishResult
 from localize.regions.publish import publish as publish_to_regions
 from localize.regions.publish import rollback as rollback_region
+from localize.regions.signing import region_signer
 from localize.storage.base import Storage
 from localize.views.dashboard import collect, render_dashboard
 
@@ -121,5 +122,7 @@ def list_versions(config: Config, region: str, course: str, locale: str) -> list
 
 def rollback(config: Config, region: str, course: str, locale: str, to: str | None = None) -> tuple[str, str]:
     """Point ``region`` back to an earlier version; returns (from, to)."""
-    storage = layout.region_storage(config.region(region), config)
-    return rollback_region(storage, region, course, check_locale(locale), to)
+    settings = config.region(region)
+    storage = layout.region_storage(settings, config)
+    signer = region_signer(settings, config)
+    return rollback_region(storage, region, course, check_locale(locale), to, signer=signer)

@@ -45,6 +45,7 @@ localize turns open-courseware sites into gettext catalogs and back.
   versions  list the published versions of a course in a region
   rollback  point a region back to an earlier version
   pull      fetch a published course onto a mirror (verified, atomic switch)
+  keys      make the coordinators' signing key (signed releases; pull --trust)
 
   preview   see a .po file on the course pages (translators; served on 127.0.0.1)
   report    a self-contained progress dashboard for coordinators (HTML)

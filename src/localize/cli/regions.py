@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 
 from localize.app.regions import list_versions, publish, rollback
 from localize.catalogs.stats import format_share
@@ -20,7 +21,9 @@ from localize.cli.common import (
     config_with_workspace,
     locale_arg,
 )
+from localize.config import DEFAULT_CONFIG, load_config
 from localize.errors import LocalizeError
+from localize.regions.keys import PRIVATE_KEY_FILE, PUBLIC_KEY_FILE, TrustedKeys, generate_keys, show_fingerprint
 from localize.regions.pull import pull, pull_all, rollback_local
 
 
@@ -89,7 +92,33 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument("--locale", type=locale_arg, metavar="LL", help="the locale (or --all)")
     p.add_argument("--dest", required=True, metavar="DIR", help="the mirror's folder")
     p.add_argument("--all", action="store_true", help="every course and locale in the region index")
+    p.add_argument(
+        "--trust",
+        action="append",
+        metavar="FILE",
+        help="a public key (PEM) whose signatures are accepted; repeat it for two keys during a rotation. "
+        "Anything unsigned or signed by another key is refused (default: [mirror] trust in the configuration)",
+    )
     p.set_defaults(func=cmd_pull)
+    p = sub.add_parser(
+        "keys",
+        help="make the coordinators' signing key",
+        description="Signed releases: publish signs every pointer and manifest with the region's\n"
+        "signing_key (or LOCALIZE_SIGNING_KEY); `pull --trust FILE` refuses what that key did not sign.",
+        formatter_class=HelpFormatter,
+    )
+    keys = p.add_subparsers(dest="keys_command", metavar="ACTION", required=True)
+    g = keys.add_parser(
+        "generate",
+        help="write a new Ed25519 key pair and print its fingerprint",
+        description=f"Write DIR/{PRIVATE_KEY_FILE} (the private key, PEM, mode 0600: keep it with the\n"
+        f"coordinators, never in a bucket) and DIR/{PUBLIC_KEY_FILE} (the public key, for mirrors'\n"
+        "--trust), and print the fingerprint: the sha256 of the raw public key, in groups of four.\n"
+        "An existing key is never overwritten.",
+        formatter_class=HelpFormatter,
+    )
+    g.add_argument("--out", required=True, metavar="DIR", help="the folder for the two key files")
+    g.set_defaults(func=cmd_keys_generate)
 
 
 def cmd_publish(args: argparse.Namespace) -> int:
@@ -141,8 +170,9 @@ def cmd_pull(args: argparse.Namespace) -> int:
     if not args.location:
         print("error: --from LOCATION is required", file=sys.stderr)
         return EXIT_FAILED
+    trust = _trust(args)
     if args.all:
-        results = pull_all(args.location, args.dest, endpoint_url=args.endpoint_url)
+        results = pull_all(args.location, args.dest, endpoint_url=args.endpoint_url, trust=trust)
         failed = 0
         for r in results:
             if isinstance(r, LocalizeError):
@@ -155,8 +185,37 @@ def cmd_pull(args: argparse.Namespace) -> int:
         print("error: give --course and --locale, or --all", file=sys.stderr)
         return EXIT_FAILED
     with bytes_progress(f"pulling {args.course}/{args.locale}", args.quiet, sys.stderr) as tick:
-        result = pull(args.location, args.course, args.locale, args.dest, endpoint_url=args.endpoint_url, progress=tick)
+        result = pull(
+            args.location,
+            args.course,
+            args.locale,
+            args.dest,
+            endpoint_url=args.endpoint_url,
+            progress=tick,
+            trust=trust,
+        )
     print(f"{args.course}/{args.locale}: {result.message}")
+    return EXIT_OK
+
+
+def _trust(args: argparse.Namespace) -> TrustedKeys | None:
+    """--trust, else the configuration's [mirror] trust (--config, or ./localize.toml when there is one)."""
+    if args.trust:
+        return TrustedKeys.from_files(args.trust)
+    path = args.config or (DEFAULT_CONFIG if Path(DEFAULT_CONFIG).is_file() else None)
+    if path is None:
+        return None
+    config = load_config(path)
+    if not config.mirror.trust:
+        return None
+    return TrustedKeys.from_files([config.resolve(p) for p in config.mirror.trust])
+
+
+def cmd_keys_generate(args: argparse.Namespace) -> int:
+    made = generate_keys(args.out)
+    print(f"private key: {made.private} (mode 0600; keep it secret: set it as a region's signing_key)")
+    print(f"public key:  {made.public} (give it to mirrors: pull --trust)")
+    print(f"fingerprint: {show_fingerprint(made.fingerprint)}")
     return EXIT_OK
 
 

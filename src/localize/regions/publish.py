@@ -27,6 +27,7 @@ from localize.model import Catalog
 from localize.regions.bundle import Bundle, build_key, make_bundle, source_revision
 from localize.regions.checkpoints import checkpoint
 from localize.regions.gc import LEASE_TTL_SECONDS, prune, wait_for_gc, write_lease
+from localize.regions.keys import Signer, manifest_signature_key, show_fingerprint
 from localize.regions.layout import (
     content_type,
     ensure_index,
@@ -36,12 +37,19 @@ from localize.regions.layout import (
     read_manifest,
     read_pointer,
     region_storage,
-    swap_pointer,
     update_index,
     version_id,
     versions,
 )
-from localize.regions.schema import MAX_MANIFEST_BYTES, FileRecord, Manifest, manifest_key, object_key, read_limited
+from localize.regions.schema import (
+    MAX_MANIFEST_BYTES,
+    FileRecord,
+    Manifest,
+    manifest_key,
+    object_key,
+    read_limited,
+)
+from localize.regions.signing import region_signer, signed_live, signed_manifest, swap_signed
 from localize.storage.base import Storage
 from localize.storage.courses import open_source
 
@@ -94,6 +102,7 @@ def publish_bundle(
     on_upload: Callable[[str, int], None] | None = None,
     build_key: str = "",
     gc_grace_seconds: float = 3600.0,
+    signer: Signer | None = None,
 ) -> PublishResult:
     """Upload what is missing, write the manifest, swap the pointer, prune.
 
@@ -101,7 +110,9 @@ def publish_bundle(
     of the new version, wait for any garbage collector holding the region's
     lock, list what the region has, stream up what it lacks, write the
     manifest (or adopt the one an interrupted run of the same content wrote),
-    swap the pointer, update the index, drop the lease, prune."""
+    swap the pointer, update the index, drop the lease, prune. With ``signer``, the manifest's
+    and the pointer's signatures are written before each of them, and a live version that
+    this key did not sign is published anew rather than reported unchanged."""
     now = now or datetime.now(UTC)
     catalog_sha = hashlib.sha256(write_po(catalog).encode("utf-8")).hexdigest()
     records = tuple(
@@ -111,7 +122,11 @@ def publish_bundle(
     current: Manifest | None = None
     if pointer is not None:
         current = _live_manifest(storage, course, locale, pointer["version"])
-        if current.files == records and current.catalog_sha256 == catalog_sha:
+        if (
+            current.files == records
+            and current.catalog_sha256 == catalog_sha
+            and (signer is None or signed_live(storage, signer, course, locale))
+        ):
             if not dry_run:
                 ensure_index(storage, region, course, locale, pointer, current)
             pruned, deleted = ((), 0) if dry_run else prune(storage, course, locale, keep_versions, gc_grace_seconds)
@@ -169,6 +184,8 @@ def publish_bundle(
             build_key=build_key,
         )
         adopted = pending_version(storage, course, locale, current.version if current else None, manifest)
+        if adopted is not None and signer is not None and not signed_manifest(storage, signer, course, locale, adopted):
+            adopted = None  # not ours to sign: a bucket's bytes are not trusted
         if adopted is not None:
             # an interrupted run of this very content wrote its manifest: finish that version
             version = adopted
@@ -178,6 +195,12 @@ def publish_bundle(
             )
         else:
             manifest_bytes = manifest.to_bytes()
+            if signer is not None:  # before the manifest: a manifest that is there is signed
+                storage.put(
+                    manifest_signature_key(course, locale, version),
+                    signer.sign(manifest_bytes),
+                    content_type="application/json",
+                )
             # the same version (same millisecond, same content) may be there already: that is fine
             with contextlib.suppress(PreconditionFailed):
                 storage.put(
@@ -193,7 +216,7 @@ def publish_bundle(
                 path=storage.describe(manifest_key(course, locale, version)),
             )
         new_pointer = make_pointer(course, locale, version, manifest_bytes, current.version if current else None, now)
-        swap_pointer(storage, course, locale, new_pointer, etag)
+        swap_signed(storage, course, locale, new_pointer, etag, signer)
         checkpoint("publish:pointer-swapped")
         writes = 2 + update_index(
             storage, region, course, locale, index_entry(new_pointer, manifest), now.isoformat(timespec="seconds")
@@ -277,10 +300,11 @@ def publish(
                 inputs = build_key(revision, catalog_sha, locale, config.workspace.source_locale, *key[:2])
                 if r.require_review:
                     inputs = hashlib.sha256(f"{inputs}\0reviewed-only".encode()).hexdigest()
+                signer = region_signer(r, config)
                 pointer, _ = read_pointer(storage, course, locale)
                 if pointer is not None and not dry_run:
                     live = _live_manifest(storage, course, locale, pointer["version"])
-                    if live.build_key == inputs:
+                    if live.build_key == inputs and (signer is None or signed_live(storage, signer, course, locale)):
                         # same pages, same catalog, same tool, same policy: nothing to build or upload
                         # (but finish the index update and prune an interrupted run may have left)
                         ensure_index(storage, r.name, course, locale, pointer, live)
@@ -318,6 +342,7 @@ def publish(
                     on_upload=on_upload,
                     build_key=inputs,
                     gc_grace_seconds=r.gc_grace_seconds,
+                    signer=signer,
                 )
             except LocalizeError as e:  # this region only: the others are published all the same
                 result = PublishResult(r.name, course, locale, None, False, f"not published: {e}", error=e)
@@ -328,14 +353,18 @@ def publish(
     return results
 
 
-def rollback(storage: Storage, region: str, course: str, locale: str, to: str | None = None) -> tuple[str, str]:
+def rollback(
+    storage: Storage, region: str, course: str, locale: str, to: str | None = None, *, signer: Signer | None = None
+) -> tuple[str, str]:
     """Point the live version back (default: the previous one). Returns (from, to).
 
     Follows the publisher's protocol (see :mod:`localize.regions.gc`): a lease
     naming the target's manifest and objects is written first, then any live
     collector is waited for, and only then is the target checked to be whole and
     the pointer swapped. A collector either reads the lease and spares the
-    target, or finished deleting before the check."""
+    target, or finished deleting before the check. With ``signer``, the target's
+    manifest must carry this key's signature (a bucket's bytes are never signed
+    on trust) and the new pointer is signed."""
     pointer, etag = read_pointer(storage, course, locale)
     if pointer is None:
         raise ConfigError(f"{course}/{locale} has never been published in region {region!r}")
@@ -365,6 +394,12 @@ def rollback(storage: Storage, region: str, course: str, locale: str, to: str | 
         manifest = Manifest.from_bytes(
             manifest_bytes, where=storage.describe(key), course=course, locale=locale, version=target
         )
+        if signer is not None and not signed_manifest(storage, signer, course, locale, target):
+            raise IntegrityError(
+                f"version {target} is not signed by this signing key ({show_fingerprint(signer.fingerprint)}); "
+                "not rolling back to it (publish the course again instead)",
+                path=storage.describe(key),
+            )
         missing = [f.path for f in manifest.files if not storage.exists(object_key(f.sha256))]
         if missing:
             raise IntegrityError(
@@ -372,7 +407,7 @@ def rollback(storage: Storage, region: str, course: str, locale: str, to: str | 
                 path=storage.describe(key),
             )
         new_pointer = make_pointer(course, locale, target, manifest_bytes, pointer["version"], datetime.now(UTC))
-        swap_pointer(storage, course, locale, new_pointer, etag)
+        swap_signed(storage, course, locale, new_pointer, etag, signer)
         update_index(storage, region, course, locale, index_entry(new_pointer, manifest), new_pointer["updated"])
     finally:
         storage.delete(lease)

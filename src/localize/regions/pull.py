@@ -38,6 +38,7 @@ from typing import IO, Any, cast
 
 from localize.errors import IntegrityError, LocalizeError
 from localize.regions.checkpoints import checkpoint
+from localize.regions.keys import MAX_SIGNATURE_BYTES, TrustedKeys, manifest_signature_key, pointer_signature_key
 from localize.regions.remote import Remote, open_remote
 from localize.regions.schema import (
     MAX_INDEX_BYTES,
@@ -58,6 +59,7 @@ __all__ = [
     "IntegrityError",
     "PullResult",
     "Remote",
+    "TrustedKeys",
     "live_version",
     "open_remote",
     "pull",
@@ -193,10 +195,34 @@ def _complete(folder: Path, manifest: Manifest) -> bool:
     )
 
 
-def _read_pointer_and_manifest(remote: Remote, course: str, locale: str) -> tuple[str, bytes, Manifest]:
+def _check_signature(remote: Remote, trust: TrustedKeys, data: bytes, what: str, key: str, signature_key: str) -> None:
+    """Refuse ``data`` (read from ``key``) unless a trusted key signed exactly these bytes."""
+    try:
+        signature = remote.read(signature_key, MAX_SIGNATURE_BYTES)
+    except FileNotFoundError:
+        raise IntegrityError(
+            f"the {what} is not signed (no {signature_key}) and keys are trusted; not using it "
+            "(the live version is left as it was)",
+            path=remote.describe(key),
+        ) from None
+    except TooLarge:
+        raise IntegrityError(
+            f"the {what}'s signature is larger than {MAX_SIGNATURE_BYTES} bytes; not using it",
+            path=remote.describe(key),
+        ) from None
+    trust.verify(data, signature, what, remote.describe(key))
+
+
+def _read_pointer_and_manifest(
+    remote: Remote, course: str, locale: str, trust: TrustedKeys | None = None
+) -> tuple[str, bytes, Manifest]:
     key = pointer_key(course, locale)
     try:
-        raw = parse_json(remote.read(key, MAX_POINTER_BYTES), "pointer", remote.describe(key))
+        pointer_bytes = remote.read(key, MAX_POINTER_BYTES)
+        if trust is not None:  # before the bytes are even parsed
+            signature_key = pointer_signature_key(course, locale, pointer_bytes)
+            _check_signature(remote, trust, pointer_bytes, "pointer", key, signature_key)
+        raw = parse_json(pointer_bytes, "pointer", remote.describe(key))
     except FileNotFoundError:
         raise LocalizeError(f"{course}/{locale} is not published at {remote.describe()}") from None
     except TooLarge:
@@ -217,6 +243,9 @@ def _read_pointer_and_manifest(remote: Remote, course: str, locale: str) -> tupl
             f"the manifest is larger than {MAX_MANIFEST_BYTES} bytes; not using it",
             path=remote.describe(pointer["manifest"]),
         ) from None
+    if trust is not None:
+        signature_key = manifest_signature_key(course, locale, version)
+        _check_signature(remote, trust, manifest_bytes, "manifest", pointer["manifest"], signature_key)
     if hashlib.sha256(manifest_bytes).hexdigest() != pointer["manifest_sha256"]:
         raise IntegrityError(
             f"the manifest of version {version} does not match its pointer; not switching",
@@ -238,10 +267,12 @@ def pull(
     remote: Remote | None = None,
     progress: Callable[[str, int], None] | None = None,
     on_file: Callable[[str], None] | None = None,
+    trust: TrustedKeys | None = None,
 ) -> PullResult:
     """Bring DIR/COURSE/LL to the region's live version of the course.
 
-    Everything the region says is validated first (pointer and manifest
+    Everything the region says is validated first (with ``trust``, the pointer's
+    and the manifest's signatures by one of those keys; pointer and manifest
     schema, the manifest's sha256); objects stream to disk with their sha256
     computed on the way and no more bytes than the manifest records accepted.
     Steps end at checkpoints: ``pull:object-downloaded`` (each file),
@@ -252,7 +283,9 @@ def pull(
     state_dir = _state_dir(dest_dir, course, locale)
     with _pull_lock(state_dir, course, locale):
         try:
-            return _pull_locked(remote, course, locale, dest_dir, state_dir, progress=progress, on_file=on_file)
+            return _pull_locked(
+                remote, course, locale, dest_dir, state_dir, progress=progress, on_file=on_file, trust=trust
+            )
         finally:
             shutil.rmtree(state_dir / ".downloads", ignore_errors=True)  # parts of files not finished
 
@@ -266,9 +299,10 @@ def _pull_locked(
     *,
     progress: Callable[[str, int], None] | None,
     on_file: Callable[[str], None] | None,
+    trust: TrustedKeys | None,
 ) -> PullResult:
     shutil.rmtree(state_dir / ".downloads", ignore_errors=True)  # parts a killed pull left
-    version, manifest_bytes, manifest = _read_pointer_and_manifest(remote, course, locale)
+    version, manifest_bytes, manifest = _read_pointer_and_manifest(remote, course, locale, trust)
     state = _read_state(state_dir)
     current = state.get("current")
     link = dest_dir / course / locale
