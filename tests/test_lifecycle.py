@@ -92,13 +92,28 @@ def test_init_update_stats_round(course: Path, tmp_path: Path, capsys: pytest.Ca
         "fuzzy": 1,
         "untranslated": 0,
         "translated_words": 19,
+        "reviewed": 0,
         "translated_percent": 85.7,
         "translated_words_percent": 65.5,
         "fuzzy_percent": 14.3,
         "untranslated_percent": 0.0,
     }
     code, out, _ = run(capsys, "stats", "--locales-dir", loc)
-    assert out.splitlines()[1].split() == ["waves", "es", "7", "29", "6", "(85.7", "%)", "19", "(65.5", "%)", "1", "0"]
+    assert out.splitlines()[1].split() == [
+        "waves",
+        "es",
+        "7",
+        "29",
+        "6",
+        "(85.7",
+        "%)",
+        "19",
+        "(65.5",
+        "%)",
+        "1",
+        "0",
+        "0",
+    ]
 
 
 def test_second_course_is_filled_from_the_first(

@@ -35,6 +35,8 @@ SKIPPED = {
     "localize access": "a command named in prose (it needs --out and a configuration)",
     "localize extract": "a command named in prose (the Guarantees section; the code blocks run it)",
     "localize report": "a command named in prose (Publishing and mirrors; the table shows it with --out)",
+    "localize tm list": "a command named in prose (the Commands table shows it with --locale)",
+    "localize consistency": "a command named in prose (the Commands table shows it with --locale)",
     "localize run": "a command named in prose (the code block above runs it)",
     "python -m flows.extract_course": "a command named in prose (the code block above runs it)",
 }
