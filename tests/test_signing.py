@@ -331,3 +331,25 @@ def test_pull_trust_on_the_command_line_and_from_the_configuration(
     )
     os.remove(tmp_path / "localize.toml")
     assert main([*base, "--dest", "m5"]) == 0  # no trust anywhere: as before
+
+
+def test_prune_removes_the_signatures_of_what_it_prunes_and_keeps_the_live_ones(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from localize.regions import gc
+    from localize.regions.keys import manifest_signature_key
+
+    signer, trust, _ = keypair(tmp_path / "keys")
+    storage = LocalStorage(tmp_path / "region")
+    made = [publish_text(storage, tmp_path / "src", f"text {n}", signer) for n in range(4)]
+    monkeypatch.setattr(gc, "POINTER_SIGNATURE_GRACE", 0.0)
+    pruned, _ = gc.prune(storage, C, L, keep=2, grace_seconds=0)
+    assert set(pruned) == set(made[:2])
+    for version in made[:2]:
+        assert not storage.exists(manifest_signature_key(C, L, version))
+    for version in made[2:]:
+        assert storage.exists(manifest_signature_key(C, L, version))
+    data, _ = live_pointer(storage)
+    signatures = [k for k in storage.list(f"courses/{C}/{L}/signatures") if k.endswith(".sig")]
+    assert signatures == [pointer_signature_key(C, L, data)]
+    assert pull(str(tmp_path / "region"), C, L, tmp_path / "mirror", trust=trust).version == made[-1]

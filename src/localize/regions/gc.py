@@ -20,6 +20,7 @@ from typing import Any
 
 from localize.errors import LocalizeError, PreconditionFailed, StorageError, TransientStorageError
 from localize.regions.checkpoints import checkpoint
+from localize.regions.keys import pointer_signature_key
 from localize.regions.layout import read_pointer, versions
 from localize.regions.schema import (
     MAX_MANIFEST_BYTES,
@@ -28,6 +29,7 @@ from localize.regions.schema import (
     lease_prefix,
     manifest_key,
     parse_json,
+    pointer_key,
     read_limited,
     to_json,
 )
@@ -286,10 +288,32 @@ def prune(
             return (), deleted  # a rollback may no longer wait for us: its target's manifest stays
         for key in sorted(doomed_keys):
             storage.delete(key)
+            storage.delete(key + ".sig")  # the manifest's detached signature, when it was signed
+        _prune_pointer_signatures(storage, course, locale)
         checkpoint("prune:done")
     finally:
         _release_gc_lock(storage, lock)
     return tuple(doomed), deleted
+
+
+POINTER_SIGNATURE_GRACE = 24 * 3600.0
+"""Signatures of pointers that are no longer live are kept this long: a publisher writes its new
+pointer's signature before the swap, and a mirror may still hold a pointer it read a while ago."""
+
+
+def _prune_pointer_signatures(storage: Storage, course: str, locale: str) -> None:
+    """Delete the signatures of earlier pointers of ``course``/``locale`` (never the live one's)."""
+    try:
+        live = pointer_signature_key(
+            course, locale, read_limited(storage, pointer_key(course, locale), MAX_POINTER_BYTES)
+        )
+    except FileNotFoundError:
+        return
+    cutoff = time.time() - POINTER_SIGNATURE_GRACE
+    prefix = live.rsplit("/", 1)[0]
+    for key, modified in storage.list_with_times(prefix):
+        if key != live and key.endswith(".sig") and modified <= cutoff:
+            storage.delete(key)
 
 
 def _release_gc_lock(storage: Storage, lock: str) -> None:
