@@ -14,7 +14,15 @@ from typing import Any
 from localize.catalogs import index
 from localize.catalogs.workspace import Workspace
 
-__all__ = ["STATES", "Assignment", "assignment_key", "latest_assignments", "load_assignments", "save_assignment"]
+__all__ = [
+    "STATES",
+    "Assignment",
+    "assignment_key",
+    "assignments_of_kit",
+    "latest_assignments",
+    "load_assignments",
+    "save_assignment",
+]
 
 
 STATES = ("sent", "returned", "accepted", "partially accepted", "rejected")
@@ -58,6 +66,17 @@ def load_assignments(workspace: Workspace, *, course: str | None = None, locale:
         if key.endswith(".json"):
             out.append(Assignment.from_json(workspace.storage.read_bytes(key)))
     return sorted(out, key=lambda a: (a.sent_at, a.kit))
+
+
+def assignments_of_kit(workspace: Workspace, kit: str) -> list[Assignment]:
+    """The assignment(s) recorded for kit id ``kit``, whatever course or partner: one listing of
+    the assignment keys, and only the matching files read (``kit`` is only ever compared)."""
+    name = f"{kit}.json"
+    return [
+        Assignment.from_json(workspace.storage.read_bytes(key))
+        for key in workspace.storage.list("assignments")
+        if key.rsplit("/", 1)[-1] == name
+    ]
 
 
 def save_assignment(workspace: Workspace, assignment: Assignment) -> None:

@@ -24,9 +24,11 @@ from localize.catalogs.review import mark_reviewed, without_reviewed
 from localize.catalogs.workspace import Workspace
 from localize.catalogs.xliff import REVIEWED, is_xliff, read_xliff
 from localize.config import Config, Partner
-from localize.errors import CatalogNotFoundError, PoSyntaxError, printable
+from localize.errors import CatalogNotFoundError, ConfigError, PoSyntaxError, printable
+from localize.ids import check_course_id
+from localize.locales import check_locale
 from localize.model import Catalog, Entry
-from localize.partners.assignments import Assignment, assignment_key, load_assignments
+from localize.partners.assignments import Assignment, assignment_key, assignments_of_kit, load_assignments
 from localize.partners.checks import ERROR, FILE_LEVEL, WARNING, Limits, Problem
 from localize.partners.qa import check_catalog
 
@@ -97,15 +99,14 @@ def _find_assignment(
     else:
         m = _KIT_HEADER.search(data[:4096])
         kit = m.group(1).decode("ascii") if m else None
-    every = load_assignments(workspace)
-    assignments = [a for a in every if a.partner == partner.id]
     if kit:
         kit = kit.strip()
-        for a in assignments:
-            if a.kit == kit:
+        of_kit = assignments_of_kit(workspace, kit)
+        for a in of_kit:
+            if a.partner == partner.id:
                 return a, "", ""
         shown = kit if _KIT_ID.match(kit) else repr(kit[:40])
-        owner = next((a for a in every if a.kit == kit), None)
+        owner = of_kit[0] if of_kit else None
         if owner is not None:
             return (
                 None,
@@ -122,7 +123,11 @@ def _find_assignment(
     if catalog is not None:
         course = catalog.header("X-Localize-Course") or catalog.header("Project-Id-Version")
         locale = catalog.header("X-Localize-Locale") or catalog.header("Language")
-        candidates = [a for a in assignments if a.course == course and a.locale == locale]
+        candidates = (
+            [a for a in load_assignments(workspace, course=course, locale=locale) if a.partner == partner.id]
+            if _valid_names(course, locale)
+            else []
+        )
         if candidates:
             return candidates[-1], "", ""
     return (
@@ -130,6 +135,16 @@ def _find_assignment(
         "cannot tell which kit this file answers (no X-Localize-Kit header); send the file from the kit you received",
         "",
     )
+
+
+def _valid_names(course: str | None, locale: str | None) -> bool:
+    """Header values a partner wrote, checked before they name any folder."""
+    try:
+        return (
+            bool(course and locale) and check_course_id(str(course)) == course and check_locale(str(locale)) == locale
+        )
+    except ConfigError:
+        return False
 
 
 def _same(a: Entry, b: Entry) -> bool:

@@ -42,7 +42,7 @@ from localize.catalogs.review import record_review
 from localize.catalogs.workspace import Workspace
 from localize.config import Config, Partner
 from localize.errors import LocalizeError, printable
-from localize.partners.assignments import load_assignments, save_assignment
+from localize.partners.assignments import assignments_of_kit, load_assignments, save_assignment
 from localize.partners.checks import ERROR, Problem
 from localize.partners.gate import IngestReport, check_return, sha256_or_none
 from localize.partners.inbox import LocalInbox, UnsafeEntryError, open_inbox, read_return, scan_returns
@@ -207,7 +207,11 @@ def _finish(
     """Report to the partner and record the return on its assignment; every part may run twice."""
     report = _write_reports(inbox, report)
     kill_point("ingest:report-written")
-    assignment = next((a for a in load_assignments(workspace) if a.partner == partner.id and a.kit == report.kit), None)
+    assignment = (
+        next((a for a in assignments_of_kit(workspace, str(report.kit)) if a.partner == partner.id), None)
+        if report.kit
+        else None
+    )
     if assignment is not None and report.entries:
         _record_review(workspace, assignment.course, assignment.locale, partner.id, report, now)
     if assignment is not None:
