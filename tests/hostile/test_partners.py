@@ -801,6 +801,7 @@ def test_the_dashboard_escapes_a_qa_state_and_counts_with_markup() -> None:
         "untranslated": 9,
         "words": 10,
         "translated_words": 1,
+        "translated_words_percent": 50.0,
         "translated_percent": 10.0,
         "state": "<script>alert('state')</script>",
         "due": "",

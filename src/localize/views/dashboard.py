@@ -229,9 +229,6 @@ def render_dashboard(data: dict[str, Any], title: str = "Localization progress")
                 | {
                     "bar": _bar(r),
                     "bar_label": f"{r['translated']} translated, {r['fuzzy']} fuzzy, {r['untranslated']} untranslated",
-                    "translated_words_percent": r.get("translated_words_percent")
-                    if r.get("translated_words_percent") is not None
-                    else share(100.0 * r["translated_words"] / r["words"] if r["words"] else 100.0),
                 }
             )
         groups.append(g | {"rows": rows})
