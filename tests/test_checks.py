@@ -122,6 +122,18 @@ def test_control_characters_are_refused_and_never_printed_raw() -> None:
     assert problems_of("a\tb", "c\td") == []
 
 
+def test_bidi_overrides_and_open_isolates_are_refused_but_marks_and_balanced_isolates_pass() -> None:
+    assert ("bidi-controls", "error") in problems_of("Waves", "\u202eseváW")
+    assert ("bidi-controls", "error") in problems_of("Waves", "\u2067موجات")
+    assert ("bidi-controls", "error") in problems_of("Waves", "موجات\u2069")
+    assert ("bidi-controls", "error") in problems_of("Waves", "\u2066a\u202c")  # closed by the wrong kind
+    # marks and balanced isolates are how right-to-left text is written well
+    assert problems_of("Waves 6.S01", "موجات \u2066 6.S01\u2069\u200f") == []
+    assert problems_of("Waves", "\u202bموجات\u202c") == []
+    # a source that carries the control may keep it
+    assert problems_of("\u202eWaves", "\u202eOndas") == []
+
+
 def test_strings_and_files_over_the_limits_are_refused_up_front() -> None:
     found = entry_problems(Entry("Hello", "x" * 200), "x.po", limits=Limits(max_string_chars=100))
     assert [(p.check, p.severity) for p in found] == [("length-limit", "error")]

@@ -273,6 +273,24 @@ ENTRY_CASES: dict[str, tuple[str, str, str, str]] = {
         "control-characters",
         "control character U+000D is not allowed; remove it",
     ),
+    "bidi-rlo-trojan-source": (
+        TITLE,
+        "Ondas \u202eseyalpsid\u202c y oscilaciones",
+        "bidi-controls",
+        "bidi override U+202E is not allowed (it reverses the text that follows); remove it, or use U+200F RIGHT-TO-LEFT MARK / U+200E LEFT-TO-RIGHT MARK",
+    ),
+    "bidi-isolate-left-open": (
+        TITLE,
+        "Ondas \u2067y oscilaciones",
+        "bidi-controls",
+        "bidi control U+2067 is not balanced (every U+202A/U+202B needs a U+202C, every U+2066-U+2068 a U+2069, in the same string); balance or remove it",
+    ),
+    "bidi-stray-pop": (
+        TITLE,
+        "Ondas\u202c y oscilaciones",
+        "bidi-controls",
+        "bidi control U+202C is not balanced (every U+202A/U+202B needs a U+202C, every U+2066-U+2068 a U+2069, in the same string); balance or remove it",
+    ),
     "form-feed": (TITLE, "Ondas\\f", "control-characters", "control character U+000C is not allowed; remove it"),
     "over-long-msgstr": (
         TITLE,

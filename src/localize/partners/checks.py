@@ -181,6 +181,39 @@ def _control_characters(source: str, translation: str, ctx: CheckContext) -> Ite
         yield f"control character U+{ord(m.group(0)):04X} is not allowed; remove it"
 
 
+_BIDI_OVERRIDE = re.compile("[\u202d\u202e]")
+_BIDI_OPEN = {"\u202a": "\u202c", "\u202b": "\u202c", "\u2066": "\u2069", "\u2067": "\u2069", "\u2068": "\u2069"}
+_BIDI_CLOSE = {"\u202c", "\u2069"}
+
+
+def _bidi_unbalanced(text: str) -> str | None:
+    """The first embedding or isolate control left open (or closed without an opener), if any."""
+    stack: list[str] = []  # the openers still open
+    for ch in text:
+        if ch in _BIDI_OPEN:
+            stack.append(ch)
+        elif ch in _BIDI_CLOSE and (not stack or _BIDI_OPEN[stack.pop()] != ch):
+            return ch
+    return stack[0] if stack else None
+
+
+@_check("bidi-controls", ERROR)
+def _bidi_controls(source: str, translation: str, ctx: CheckContext) -> Iterator[str]:
+    """No bidi overrides (U+202D/U+202E) and no embedding or isolate left open: they reorder the rest of the page."""
+    m = _BIDI_OVERRIDE.search(translation)
+    if m and not _BIDI_OVERRIDE.search(source):
+        yield (
+            f"bidi override U+{ord(m.group(0)):04X} is not allowed (it reverses the text that follows); "
+            "remove it, or use U+200F RIGHT-TO-LEFT MARK / U+200E LEFT-TO-RIGHT MARK"
+        )
+    bad = _bidi_unbalanced(translation)
+    if bad is not None and _bidi_unbalanced(source) is None:
+        yield (
+            f"bidi control U+{ord(bad):04X} is not balanced (every U+202A/U+202B needs a U+202C, "
+            "every U+2066-U+2068 a U+2069, in the same string); balance or remove it"
+        )
+
+
 @_check("placeholders", ERROR)
 def _placeholders(source: str, translation: str, ctx: CheckContext) -> Iterator[str]:
     """The unit's markup placeholders, each exactly once, properly nested, none invented."""
