@@ -239,6 +239,7 @@ def route(
             source_locale=config.workspace.source_locale,
             target_locale=locale,
             previous=previous,
+            glossary="glossary.tbx" if len(glossary) else None,
         )
     else:
         po_name = f"{course}.{locale}.po"
