@@ -13,7 +13,8 @@ import pytest
 from lxml import etree
 
 from conftest import SAMPLE, corpus_courses, msgfmt_check
-from localize.catalogs.memory import TranslationMemory, load_memory, read_memory_file
+from localize.catalogs.memory import TranslationMemory, load_memory
+from localize.catalogs.memory_files import read_memory_file
 from localize.catalogs.po import read_po, write_po
 from localize.catalogs.review import is_reviewed, review_state, reviewed_only
 from localize.catalogs.workspace import Workspace

@@ -22,12 +22,8 @@ from localize.catalogs.memory import (
     TranslationMemory,
     load_memory,
     memory_units,
-    merge_into_compendium,
-    read_memory_file,
-    to_po,
-    to_tmx,
-    to_xliff,
 )
+from localize.catalogs.memory_files import merge_into_compendium, read_memory_file, to_po, to_tmx, to_xliff
 from localize.catalogs.memory_rules import MemoryRule, add_rule
 from localize.catalogs.po import read_po, write_po
 from localize.catalogs.refresh import refresh
@@ -239,8 +235,12 @@ def _read_po_file(path: str) -> Catalog:
     return read_po(data, path)
 
 
-def export_memory(workspace: Workspace, locale: str, out: str, *, source_locale: str = "en") -> int:
-    """Write the memory of ``locale`` as TMX (``.tmx``) or a compendium .po; returns its size."""
+def export_memory(
+    workspace: Workspace, locale: str, out: str, *, source_locale: str = "en", obsolete: bool = False
+) -> int:
+    """Write the memory of ``locale`` as TMX (``.tmx``), a compendium .po or XLIFF, with the
+    provenance of every unit (:mod:`localize.catalogs.memory_files`); ``obsolete`` also writes the
+    units marked obsolete (so as marked: for another localize workspace). Returns its size."""
     locale = check_locale(locale)
     target = Path(out)
     kind = target.suffix.lower()
@@ -254,7 +254,11 @@ def export_memory(workspace: Workspace, locale: str, out: str, *, source_locale:
     if kind == ".xlf":
         data = to_xliff(memory, locale, source_locale)
     else:
-        data = (to_tmx(memory, locale, source_locale) if kind == ".tmx" else write_po(to_po(memory, locale))).encode()
+        data = (
+            to_tmx(memory, locale, source_locale, obsolete=obsolete)
+            if kind == ".tmx"
+            else write_po(to_po(memory, locale, obsolete=obsolete))
+        ).encode()
     target.parent.mkdir(parents=True, exist_ok=True)
     LocalStorage(target.parent).write_bytes(target.name, data)
     return len(memory)
