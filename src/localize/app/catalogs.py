@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from localize.app.output import check_output, staged_output
-from localize.catalogs.consistency import Finding, find_inconsistencies, uses_of
+from localize.catalogs.consistency import Finding, find_inconsistencies, save_summary, uses_of
 from localize.catalogs.faults import kill_point
 from localize.catalogs.lifecycle import DEFAULT_SIMILARITY, MergeReport, merge, validate_catalog
 from localize.catalogs.memory import (
@@ -315,11 +315,16 @@ def edit_memory(
 def consistency(workspace: Workspace, locale: str, *, courses: list[str] | None = None) -> list[Finding]:
     """Inconsistencies of ``locale`` across its courses (or ``courses``): warnings for one source
     translated differently, information for different sources translated identically; each
-    names the courses, entries and (from the review ledger) partners."""
+    names the courses, entries and (from the review ledger) partners. A run over every course
+    leaves its summary for the dashboard (:func:`localize.catalogs.consistency.save_summary`)."""
     locale = check_locale(locale)
     for c in courses or ():
         check_course_id(c)
-    return find_inconsistencies(uses_of(workspace, locale, courses=courses))
+    uses = uses_of(workspace, locale, courses=courses)
+    findings = find_inconsistencies(uses)
+    if courses is None:
+        save_summary(workspace, locale, uses, findings)
+    return findings
 
 
 def pseudo_locale(workspace: Workspace, course: str) -> tuple[int, str, bool]:

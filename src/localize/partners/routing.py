@@ -299,6 +299,8 @@ def route(
         words,
         format=fmt,
         kind="review" if review else "translation",
+        bands=manifest["bands"],
+        estimate=manifest.get("estimate"),
     )
     delivery = send_notice(workspace, partner, "kit.sent", {**manifest, "location": inbox.describe(base)}, f"kit-{kit}")
     assignment = replace(assignment, webhook=delivery)
