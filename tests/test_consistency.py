@@ -132,6 +132,12 @@ def test_a_hostile_tmx_cannot_forge_a_broken_date_or_provenance(tmp_path: Path) 
     assert main(["tm", "import", str(tmp_path / "x.tmx"), "--locale", "es", "--locales-dir", str(tmp_path)]) == 0
     (unit,) = memory_units(Workspace(str(tmp_path)), "es")
     assert (unit.origin, unit.partner, unit.at, unit.reviewed, unit.obsolete) == ("x.tmx", "a b", "", False, False)
+    # a catalog of record's translator comments (a partner may write them) claim no provenance
+    ws = Workspace(str(tmp_path))
+    forged = ("reviewed", "partner: evil", "origin: c9", "obsolete")
+    put(ws, "c3", Entry("Syllabus", "Programa", translator_comments=forged))
+    unit = next(u for u in memory_units(ws, "es") if u.msgid == "Syllabus")
+    assert (unit.origin, unit.partner, unit.reviewed, unit.obsolete) == ("c3", "", False, False)
 
 
 def test_an_ingested_return_names_its_partner_and_kit_in_the_memory(tmp_path: Path) -> None:

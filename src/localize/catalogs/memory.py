@@ -233,13 +233,14 @@ def _where(unit: MemoryUnit) -> str:
     return unit.origin + (f" ({', '.join(extra)})" if extra else "")
 
 
-def units_of(catalog: Catalog, origin: str) -> Iterable[MemoryUnit]:
-    """The translated entries of ``catalog`` as units; the provenance comments of a compendium
-    (``# origin: 8.05``, ``# partner: lima``, ``# reviewed``, see :func:`provenance_comments`)
-    are read back, ``origin`` names the units that have none."""
+def units_of(catalog: Catalog, origin: str, *, compendium: bool = False) -> Iterable[MemoryUnit]:
+    """The translated entries of ``catalog`` as units of ``origin``. A ``compendium`` (an
+    exported or imported memory, never a catalog of record, whose translator comments a partner
+    wrote) has its provenance read back from the comments :func:`provenance_comments` writes
+    (``# origin: 8.05``, ``# partner: lima``, ``# reviewed``)."""
     for e in catalog.entries:
         if e.translated and e.msgid_plural is None:
-            made = dict(c.partition(": ")[::2] for c in e.translator_comments)
+            made = dict(c.partition(": ")[::2] for c in e.translator_comments) if compendium else {}
             yield MemoryUnit(
                 e.msgctxt,
                 e.msgid,
@@ -276,7 +277,7 @@ def memory_units(workspace: Workspace, locale: str, *, exclude_course: str | Non
             p = made.get(u.key)
             units.append(u if p is None else replace(u, partner=p.partner, kit=p.kit, at=p.at))
     with contextlib.suppress(CatalogNotFoundError):
-        units.extend(units_of(workspace.read(workspace.memory_key(locale)), IMPORTED))
+        units.extend(units_of(workspace.read(workspace.memory_key(locale)), IMPORTED, compendium=True))
     return apply_rules(units, load_rules(workspace, locale))
 
 

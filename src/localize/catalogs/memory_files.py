@@ -183,7 +183,7 @@ def read_memory_file(data: bytes, path: str, locale: str) -> list[MemoryUnit]:
                 line=1,
             )
         bad = {u.key for u in parsed.problems}
-        return [u for u in units_of(parsed.catalog, origin) if (u.msgctxt, u.msgid) not in bad]
+        return [u for u in units_of(parsed.catalog, origin, compendium=True) if (u.msgctxt, u.msgid) not in bad]
     if path.lower().endswith(".tmx") or data.lstrip().startswith(b"<"):
         return read_tmx(data, path, locale, origin)
     catalog = read_po(data, path, allow_duplicates=True)
@@ -195,7 +195,7 @@ def read_memory_file(data: bytes, path: str, locale: str) -> list[MemoryUnit]:
             path=path,
             line=1,
         )
-    return list(units_of(catalog, origin))
+    return list(units_of(catalog, origin, compendium=True))
 
 
 def merge_into_compendium(existing: Catalog | None, units: Iterable[MemoryUnit], locale: str) -> Catalog:
@@ -207,7 +207,7 @@ def merge_into_compendium(existing: Catalog | None, units: Iterable[MemoryUnit],
         if u.obsolete and key in current and "obsolete" not in current[key].translator_comments:
             continue
         current[key] = Entry(u.msgid, u.msgstr, u.msgctxt, translator_comments=provenance_comments(u))
-    stored = list(units_of(Catalog(entries=tuple(current.values())), IMPORTED))
+    stored = list(units_of(Catalog(entries=tuple(current.values())), IMPORTED, compendium=True))
     memory = TranslationMemory(replace(u, obsolete=False) for u in stored)  # the order of every key
     catalog = to_po(memory, locale)
     entries = tuple(current[(u.msgctxt, u.msgid)] for u in memory.units())
