@@ -95,6 +95,7 @@ def test_tm_export_and_import_keep_provenance(suffix: str, tmp_path: Path, capsy
     assert before["Calendar"][3:] == ("rev", "k2", "2024-05-01T12:30:05+00:00", True, False)
     out = tmp_path / f"m{suffix}"
     assert main(["tm", "export", "--out", str(out), "--obsolete", *loc]) == 0
+    assert "4 translation units" in capsys.readouterr().out
     data = out.read_text(encoding="utf-8")
     if suffix == ".tmx":
         assert '<tu creationdate="20240501T123005Z" changedate="20240501T123005Z">' in data

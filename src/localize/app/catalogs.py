@@ -252,7 +252,7 @@ def export_memory(
         )
     memory = load_memory(workspace, locale)
     if kind == ".xlf":
-        data = to_xliff(memory, locale, source_locale)
+        data = to_xliff(memory, locale, source_locale, obsolete=obsolete)
     else:
         data = (
             to_tmx(memory, locale, source_locale, obsolete=obsolete)
@@ -261,7 +261,7 @@ def export_memory(
         ).encode()
     target.parent.mkdir(parents=True, exist_ok=True)
     LocalStorage(target.parent).write_bytes(target.name, data)
-    return len(memory)
+    return len(memory) + (sum(1 for u in memory.listed if u.obsolete) if obsolete else 0)
 
 
 @dataclass(frozen=True, slots=True)

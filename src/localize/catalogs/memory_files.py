@@ -98,9 +98,9 @@ def to_tmx(memory: TranslationMemory, locale: str, source_locale: str = "en", *,
     return "\n".join(out)
 
 
-def to_xliff(memory: TranslationMemory, locale: str, source_locale: str = "en") -> bytes:
+def to_xliff(memory: TranslationMemory, locale: str, source_locale: str = "en", *, obsolete: bool = False) -> bytes:
     """The memory as XLIFF 1.2: one translated unit per memory unit, its provenance as notes."""
-    catalog = to_po(memory, locale)
+    catalog = to_po(memory, locale, obsolete=obsolete)
     return write_xliff(catalog, original="translation-memory", source_locale=source_locale, target_locale=locale)
 
 
