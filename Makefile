@@ -82,6 +82,7 @@ bench: $(BENCH_STAMP) system-deps
 	$(BIN)/python benchmarks/pipeline.py --corpus ../shared/corpus/ocw --repeat 1 --write BENCHMARKS.md
 	$(BIN)/python benchmarks/readers.py --corpus ../shared/corpus/ocw --write BENCHMARKS.md
 	$(BIN)/python benchmarks/qa.py --write BENCHMARKS.md
+	$(BIN)/python benchmarks/terms.py --corpus ../shared/corpus/ocw --write BENCHMARKS.md
 	$(BIN)/python benchmarks/large_file.py --size-mb 300 --seaweed
 	$(BIN)/python benchmarks/scale.py --corpus ../shared/corpus/ocw --sizes 25 250 --write BENCHMARKS.md
 

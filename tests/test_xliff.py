@@ -13,7 +13,8 @@ import pytest
 from lxml import etree
 
 from conftest import SAMPLE, corpus_courses, msgfmt_check
-from localize.catalogs.memory import TranslationMemory, load_memory, read_memory_file
+from localize.catalogs.memory import TranslationMemory, load_memory
+from localize.catalogs.memory_files import read_memory_file
 from localize.catalogs.po import read_po, write_po
 from localize.catalogs.review import is_reviewed, review_state, reviewed_only
 from localize.catalogs.workspace import Workspace
@@ -135,6 +136,40 @@ def test_xliff_kit_validates_and_opens_in_translate_toolkit(ws: Path) -> None:
     assert [u.source for u in units] == [strip.sub("", e.msgid) for e in live]
     # ids are stable: the same kit twice gives the same ids
     assert {u.getid().split("\x04")[-1] for u in units} == {unit_id(e.msgctxt, e.msgid) for e in live}
+
+
+def test_xliff_kit_carries_the_glossary_and_still_validates(ws: Path) -> None:
+    glossary = SAMPLE.parent / "glossary" / "es.csv"
+    assert main(["glossary", "import", str(glossary), "--locale", "es", "--locales-dir", str(ws / "locales")]) == 0
+    config = load_config(ws / "localize.toml")
+    result = route(config, COURSE, LOCALE)
+    xlf = kit_file(ws, "inbox", result.kit_location, ".xlf")
+    data = xlf.read_bytes()
+    valid(data)
+    assert (xlf.parent / "glossary.tbx").is_file()
+    root = etree.fromstring(data)
+    ns = {"x": "urn:oasis:names:tc:xliff:document:1.2"}
+    assert root.find("x:file/x:header/x:glossary/x:external-file", ns).get("href") == "glossary.tbx"
+    notes = {
+        tu.get("resname"): [n.text for n in tu.iterfind("x:note", ns) if n.get("from") == "glossary"]
+        for tu in root.iterfind(".//x:trans-unit", ns)
+    }
+    assert notes["Midterm exam"] == ["midterm exam = examen de mitad de semestre"]
+    assert notes["<a1>Problem sets</a1> with solutions"] == [
+        "problem set = lista de problemas (not: conjunto de problemas)"
+    ]
+    assert notes["Course Home"] == []
+    # the developer notes (placeholder legends) stay developer notes; no Terms: prefix leaks into them
+    assert b"Terms: " not in data and b'from="developer">Placeholders:' in data
+    # translate-toolkit still opens it; reading it back keeps no glossary note as a comment
+    from translate.storage import factory
+
+    assert len([u for u in factory.getobject(str(xlf)).units if not u.isheader()]) == len(notes)
+    entries = read_xliff(data).catalog.entries
+    assert not any(c.startswith("Terms: ") or " = " in c for e in entries for c in e.extracted_comments)
+    # a filled return goes through the gate as usual
+    report = _return(ws, fill_with_source(data))
+    assert report.accepted > 0
 
 
 def test_fuzzy_previous_source_is_an_alt_trans_and_states_map_both_ways() -> None:

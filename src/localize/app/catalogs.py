@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from localize.app.output import check_output, staged_output
-from localize.catalogs.consistency import Finding, find_inconsistencies, uses_of
+from localize.catalogs.consistency import Finding, find_inconsistencies, save_summary, uses_of
 from localize.catalogs.faults import kill_point
 from localize.catalogs.lifecycle import DEFAULT_SIMILARITY, MergeReport, merge, validate_catalog
 from localize.catalogs.memory import (
@@ -22,12 +22,8 @@ from localize.catalogs.memory import (
     TranslationMemory,
     load_memory,
     memory_units,
-    merge_into_compendium,
-    read_memory_file,
-    to_po,
-    to_tmx,
-    to_xliff,
 )
+from localize.catalogs.memory_files import merge_into_compendium, read_memory_file, to_po, to_tmx, to_xliff
 from localize.catalogs.memory_rules import MemoryRule, add_rule
 from localize.catalogs.po import read_po, write_po
 from localize.catalogs.refresh import refresh
@@ -239,8 +235,12 @@ def _read_po_file(path: str) -> Catalog:
     return read_po(data, path)
 
 
-def export_memory(workspace: Workspace, locale: str, out: str, *, source_locale: str = "en") -> int:
-    """Write the memory of ``locale`` as TMX (``.tmx``) or a compendium .po; returns its size."""
+def export_memory(
+    workspace: Workspace, locale: str, out: str, *, source_locale: str = "en", obsolete: bool = False
+) -> int:
+    """Write the memory of ``locale`` as TMX (``.tmx``), a compendium .po or XLIFF, with the
+    provenance of every unit (:mod:`localize.catalogs.memory_files`); ``obsolete`` also writes the
+    units marked obsolete (so as marked: for another localize workspace). Returns its size."""
     locale = check_locale(locale)
     target = Path(out)
     kind = target.suffix.lower()
@@ -252,12 +252,16 @@ def export_memory(workspace: Workspace, locale: str, out: str, *, source_locale:
         )
     memory = load_memory(workspace, locale)
     if kind == ".xlf":
-        data = to_xliff(memory, locale, source_locale)
+        data = to_xliff(memory, locale, source_locale, obsolete=obsolete)
     else:
-        data = (to_tmx(memory, locale, source_locale) if kind == ".tmx" else write_po(to_po(memory, locale))).encode()
+        data = (
+            to_tmx(memory, locale, source_locale, obsolete=obsolete)
+            if kind == ".tmx"
+            else write_po(to_po(memory, locale, obsolete=obsolete))
+        ).encode()
     target.parent.mkdir(parents=True, exist_ok=True)
     LocalStorage(target.parent).write_bytes(target.name, data)
-    return len(memory)
+    return len(memory) + (sum(1 for u in memory.listed if u.obsolete) if obsolete else 0)
 
 
 @dataclass(frozen=True, slots=True)
@@ -311,11 +315,16 @@ def edit_memory(
 def consistency(workspace: Workspace, locale: str, *, courses: list[str] | None = None) -> list[Finding]:
     """Inconsistencies of ``locale`` across its courses (or ``courses``): warnings for one source
     translated differently, information for different sources translated identically; each
-    names the courses, entries and (from the review ledger) partners."""
+    names the courses, entries and (from the review ledger) partners. A run over every course
+    leaves its summary for the dashboard (:func:`localize.catalogs.consistency.save_summary`)."""
     locale = check_locale(locale)
     for c in courses or ():
         check_course_id(c)
-    return find_inconsistencies(uses_of(workspace, locale, courses=courses))
+    uses = uses_of(workspace, locale, courses=courses)
+    findings = find_inconsistencies(uses)
+    if courses is None:
+        save_summary(workspace, locale, uses, findings)
+    return findings
 
 
 def pseudo_locale(workspace: Workspace, course: str) -> tuple[int, str, bool]:

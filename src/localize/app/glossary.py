@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from localize.catalogs.glossary import Glossary, with_terms
+from localize.catalogs.glossary import APPROVED, Glossary, Term, with_terms
 from localize.catalogs.glossary_files import (
     glossary_key,
     load_glossary,
@@ -14,13 +14,14 @@ from localize.catalogs.glossary_files import (
     to_csv,
     to_tbx,
 )
+from localize.catalogs.glossary_suggest import Suggestion, suggest_terms
 from localize.catalogs.workspace import Workspace
 from localize.errors import CatalogError, CatalogNotFoundError, ConfigError
 from localize.ids import check_course_id
 from localize.locales import check_locale
 from localize.storage.base import LocalStorage
 
-__all__ = ["GLOSSARY_FORMATS", "GlossaryImport", "export_glossary", "import_glossary"]
+__all__ = ["GLOSSARY_FORMATS", "GlossaryImport", "export_glossary", "import_glossary", "suggest_glossary"]
 
 GLOSSARY_FORMATS = (".tbx", ".csv")
 
@@ -78,3 +79,34 @@ def export_glossary(
     target.parent.mkdir(parents=True, exist_ok=True)
     LocalStorage(target.parent).write_bytes(target.name, text.encode("utf-8"))
     return len(glossary)
+
+
+def suggest_glossary(
+    workspace: Workspace,
+    course: str,
+    *,
+    locale: str | None = None,
+    limit: int = 50,
+    min_entries: int = 2,
+    out: str | None = None,
+    source_locale: str = "en",
+) -> list[Suggestion]:
+    """Candidate terms of ``course``'s template, best first, without the terms the glossary of
+    ``locale`` (and the course's own) already has; ``out`` also writes them as a CSV to fill in
+    and import (translation empty: ``glossary import`` refuses a row until it has one)."""
+    check_course_id(course)
+    if limit < 1 or min_entries < 1:
+        raise ConfigError(f"--limit and --min-entries must be at least 1, not {min(limit, min_entries)}")
+    if source_locale.split("_")[0] != "en":
+        raise ConfigError(f"glossary suggest reads English sources; this workspace's source is {source_locale}")
+    glossary = None if locale is None else load_glossary(workspace, check_locale(locale), course)
+    found = suggest_terms(workspace.read_template(course), glossary=glossary, limit=limit, min_entries=min_entries)
+    if out is not None:
+        target = Path(out)
+        if target.suffix.lower() != ".csv":
+            raise ConfigError("name the file .csv (the columns glossary import reads)", path=out)
+        rows = [Term(s.term, "", APPROVED, "", f"suggested: in {s.entries} entries of {course}") for s in found]
+        target.parent.mkdir(parents=True, exist_ok=True)
+        text = to_csv(Glossary(locale or "und", tuple(rows), source_locale))
+        LocalStorage(target.parent).write_bytes(target.name, text.encode("utf-8"))
+    return found

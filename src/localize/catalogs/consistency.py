@@ -11,22 +11,43 @@ singular entries):
 
 Each finding names every course, entry and, where the review ledger knows it, the partner
 that produced the translation (:func:`localize.catalogs.review.provenance`).
+
+Finding them reads every catalog of the locale, so the dashboard does not: each full run
+(``localize consistency --locale LL``, or ``localize report --consistency``) leaves a small
+summary in ``index/consistency/LL.json`` (counts, when, the first warnings), which the
+dashboard reads, one object per locale.
 """
 
 from __future__ import annotations
 
+import json
 from collections import defaultdict
 from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
 
 from localize.catalogs.review import provenance
 from localize.catalogs.terms import tokens
 from localize.catalogs.workspace import Workspace
 from localize.locales import check_locale
 
-__all__ = ["INFORMATION", "WARNING", "Finding", "Use", "find_inconsistencies", "source_words"]
+__all__ = [
+    "INFORMATION",
+    "WARNING",
+    "Finding",
+    "Use",
+    "find_inconsistencies",
+    "read_summary",
+    "save_summary",
+    "source_words",
+    "summary_key",
+]
 
 WARNING, INFORMATION = "warning", "information"
 SAME_SOURCE, SAME_TRANSLATION = "same source, different translations", "different sources, same translation"
+
+SHOWN = 10  # warnings kept in a summary
+MESSAGE_CHARS = 300
 
 STOP_WORDS = frozenset(
     [
@@ -202,3 +223,60 @@ def find_inconsistencies(uses: list[Use]) -> list[Finding]:
         if len({source_words(u.msgid) for u in group}) > 1:
             findings.append(Finding(SAME_TRANSLATION, INFORMATION, tuple(group)))
     return findings
+
+
+def summary_key(locale: str) -> str:
+    return f"index/consistency/{check_locale(locale)}.json"
+
+
+def save_summary(workspace: Workspace, locale: str, uses: list[Use], findings: list[Finding]) -> dict[str, Any]:
+    """Record what a full run over ``locale`` found, for the dashboard; returns the summary."""
+    warnings = [f for f in findings if f.severity == WARNING]
+    body: dict[str, Any] = {
+        "locale": check_locale(locale),
+        "computed": datetime.now(UTC).isoformat(timespec="seconds"),
+        "courses": len({u.course for u in uses}),
+        "warnings": len(warnings),
+        "information": len(findings) - len(warnings),
+        "shown": [
+            {"message": f.message()[:MESSAGE_CHARS], "courses": f.courses, "partners": f.partners}
+            for f in warnings[:SHOWN]
+        ],
+    }
+    data = (json.dumps(body, indent=1, ensure_ascii=False) + "\n").encode("utf-8")
+    workspace.storage.write_bytes(summary_key(locale), data)
+    return body
+
+
+def read_summary(workspace: Workspace, locale: str) -> dict[str, Any] | None:
+    """The last summary of ``locale``, or None when there is none or it is damaged (derived
+    state: the next full run writes it anew)."""
+    try:
+        raw = json.loads(workspace.storage.read_bytes(summary_key(locale)))
+    except (FileNotFoundError, ValueError, UnicodeDecodeError):
+        return None
+    if not isinstance(raw, dict) or not all(
+        isinstance(raw.get(k), int) for k in ("courses", "warnings", "information")
+    ):
+        return None
+    listed = raw.get("shown")
+    shown: list[Any] = listed if isinstance(listed, list) else []
+    return {
+        "computed": str(raw.get("computed", ""))[:32],
+        "courses": raw["courses"],
+        "warnings": raw["warnings"],
+        "information": raw["information"],
+        "shown": [
+            {
+                "message": str(f.get("message", ""))[:MESSAGE_CHARS],
+                "courses": _strings(f.get("courses")),
+                "partners": _strings(f.get("partners")),
+            }
+            for f in shown[:SHOWN]
+            if isinstance(f, dict)
+        ],
+    }
+
+
+def _strings(value: object) -> list[str]:
+    return [v[:100] for v in value[:50] if isinstance(v, str)] if isinstance(value, list) else []

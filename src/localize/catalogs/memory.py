@@ -10,7 +10,7 @@ memory's msgid as the previous msgid so editors show the difference.
 Units carry their provenance (course; partner, kit, date and review from the review ledger,
 :func:`localize.catalogs.review.provenance`); edits are rules (:mod:`.memory_rules`).
 
-Memories travel as compendium PO files, TMX 1.4 or XLIFF 1.2.
+Memories travel as compendium PO files, TMX 1.4 or XLIFF 1.2 (:mod:`.memory_files`).
 """
 
 from __future__ import annotations
@@ -21,22 +21,17 @@ import math
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime
-from xml.sax.saxutils import escape, quoteattr
 
 from rapidfuzz import fuzz, process
 
-from localize import __version__
 from localize.catalogs.glossary import FORBIDDEN, Glossary
 from localize.catalogs.glossary_files import load_glossary
 from localize.catalogs.lifecycle import DEFAULT_SIMILARITY
 from localize.catalogs.memory_rules import apply_rules, load_rules
-from localize.catalogs.po import read_po
 from localize.catalogs.review import provenance
 from localize.catalogs.workspace import Workspace
-from localize.catalogs.xliff import REVIEWED, is_xliff, read_xliff, write_xliff
-from localize.errors import CatalogError, CatalogNotFoundError
-from localize.locales import check_locale
+from localize.catalogs.xliff import REVIEWED
+from localize.errors import CatalogNotFoundError
 from localize.model import Catalog, Entry
 
 __all__ = [
@@ -46,12 +41,8 @@ __all__ = [
     "TranslationMemory",
     "load_memory",
     "memory_units",
-    "merge_into_compendium",
-    "read_memory_file",
-    "read_tmx",
-    "to_po",
-    "to_tmx",
-    "to_xliff",
+    "provenance_comments",
+    "units_of",
 ]
 
 COMMENT_PREFIX = "localize-tm:"
@@ -242,10 +233,34 @@ def _where(unit: MemoryUnit) -> str:
     return unit.origin + (f" ({', '.join(extra)})" if extra else "")
 
 
-def _units_of(catalog: Catalog, origin: str) -> Iterable[MemoryUnit]:
+def units_of(catalog: Catalog, origin: str, *, compendium: bool = False) -> Iterable[MemoryUnit]:
+    """The translated entries of ``catalog`` as units of ``origin``. A ``compendium`` (an
+    exported or imported memory, never a catalog of record, whose translator comments a partner
+    wrote) has its provenance read back from the comments :func:`provenance_comments` writes
+    (``# origin: 8.05``, ``# partner: lima``, ``# reviewed``)."""
     for e in catalog.entries:
         if e.translated and e.msgid_plural is None:
-            yield MemoryUnit(e.msgctxt, e.msgid, e.msgstr, origin, REVIEWED in e.flags)
+            made = dict(c.partition(": ")[::2] for c in e.translator_comments) if compendium else {}
+            yield MemoryUnit(
+                e.msgctxt,
+                e.msgid,
+                e.msgstr,
+                made.get("origin") or origin,
+                REVIEWED in e.flags or "reviewed" in made,
+                made.get("partner", ""),
+                made.get("kit", ""),
+                made.get("date", ""),
+                "obsolete" in made,
+            )
+
+
+def provenance_comments(unit: MemoryUnit) -> tuple[str, ...]:
+    """A unit's provenance as the translator comments of a compendium entry (read back by
+    :func:`units_of`): ``origin: 8.05``, ``partner: lima``, ``kit: K``, ``date: ISO``,
+    ``reviewed``, ``obsolete``."""
+    fields = (("origin", unit.origin), ("partner", unit.partner), ("kit", unit.kit), ("date", unit.at))
+    out = [f"{name}: {' '.join(value.split())}" for name, value in fields if value.strip()]
+    return (*out, *(["reviewed"] if unit.reviewed else []), *(["obsolete"] if unit.obsolete else []))
 
 
 def memory_units(workspace: Workspace, locale: str, *, exclude_course: str | None = None) -> list[MemoryUnit]:
@@ -258,11 +273,11 @@ def memory_units(workspace: Workspace, locale: str, *, exclude_course: str | Non
             continue
         catalog = workspace.read_catalog(course, ll)
         made = provenance(workspace, catalog, course, ll)
-        for u in _units_of(catalog, course):
+        for u in units_of(catalog, course):
             p = made.get(u.key)
             units.append(u if p is None else replace(u, partner=p.partner, kit=p.kit, at=p.at))
     with contextlib.suppress(CatalogNotFoundError):
-        units.extend(_units_of(workspace.read(workspace.memory_key(locale)), IMPORTED))
+        units.extend(units_of(workspace.read(workspace.memory_key(locale)), IMPORTED, compendium=True))
     return apply_rules(units, load_rules(workspace, locale))
 
 
@@ -277,143 +292,3 @@ def load_memory(
     if glossary is None:
         glossary = load_glossary(workspace, locale, exclude_course)
     return TranslationMemory(memory_units(workspace, locale, exclude_course=exclude_course), glossary=glossary)
-
-
-# -- exchange formats ------------------------------------------------------------
-
-
-def to_po(memory: TranslationMemory, locale: str) -> Catalog:
-    """A compendium: one entry per memory unit, its origin as a translator comment."""
-    headers = (
-        ("Project-Id-Version", "localize translation memory"),
-        ("Language", locale),
-        ("MIME-Version", "1.0"),
-        ("Content-Type", "text/plain; charset=UTF-8"),
-        ("Content-Transfer-Encoding", "8bit"),
-        ("X-Generator", f"localize {__version__}"),
-    )
-    entries = tuple(
-        Entry(u.msgid, u.msgstr, u.msgctxt, translator_comments=(f"origin: {u.origin}",)) for u in memory.units()
-    )
-    return Catalog(headers=headers, entries=entries)
-
-
-def to_tmx(memory: TranslationMemory, locale: str, source_locale: str = "en") -> str:
-    created = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
-    src, tgt = source_locale.replace("_", "-"), locale.replace("_", "-")
-    out = [
-        '<?xml version="1.0" encoding="UTF-8"?>',
-        '<tmx version="1.4">',
-        f'  <header creationtool="localize" creationtoolversion={quoteattr(__version__)} datatype="plaintext" '
-        f'segtype="sentence" adminlang="en" srclang={quoteattr(src)} o-tmf="gettext" creationdate="{created}"/>',
-        "  <body>",
-    ]
-    for u in memory.units():
-        out.append("    <tu>")
-        if u.msgctxt is not None:
-            out.append(f'      <prop type="x-context">{escape(u.msgctxt)}</prop>')
-        out.append(f'      <prop type="x-origin">{escape(u.origin)}</prop>')
-        out.append(f"      <tuv xml:lang={quoteattr(src)}><seg>{escape(u.msgid)}</seg></tuv>")
-        out.append(f"      <tuv xml:lang={quoteattr(tgt)}><seg>{escape(u.msgstr)}</seg></tuv>")
-        out.append("    </tu>")
-    out += ["  </body>", "</tmx>", ""]
-    return "\n".join(out)
-
-
-def to_xliff(memory: TranslationMemory, locale: str, source_locale: str = "en") -> bytes:
-    """The memory as XLIFF 1.2: one translated unit per memory unit, its origin as a note."""
-    catalog = to_po(memory, locale)
-    return write_xliff(catalog, original="translation-memory", source_locale=source_locale, target_locale=locale)
-
-
-def _lang_matches(lang: str, locale: str) -> bool:
-    a, b = lang.replace("-", "_").lower(), locale.lower()
-    return a == b or a.split("_")[0] == b or (a.split("_")[0] == b.split("_")[0] and "_" not in a)
-
-
-def read_tmx(data: bytes, path: str, locale: str, origin: str) -> list[MemoryUnit]:
-    """Memory units for ``locale`` from a TMX file (any version 1.x)."""
-    from lxml import etree
-
-    parser = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=False, load_dtd=False)
-    try:
-        root = etree.fromstring(data, parser)
-    except etree.XMLSyntaxError as e:
-        raise CatalogError(f"not a valid TMX file: {e.msg}", path=path, line=e.lineno) from e
-    if root.tag != "tmx":
-        raise CatalogError(f"not a TMX file (root element <{root.tag}>)", path=path, line=root.sourceline)
-    header = root.find("header")
-    srclang = (header.get("srclang") if header is not None else None) or "en"
-    xml_lang = "{http://www.w3.org/XML/1998/namespace}lang"
-    units: list[MemoryUnit] = []
-    others: set[str] = set()
-    for tu in root.iter("tu"):
-        context = None
-        for prop in tu.findall("prop"):
-            if prop.get("type") == "x-context":
-                context = prop.text or ""
-        source = target = None
-        for tuv in tu.findall("tuv"):
-            lang = tuv.get(xml_lang) or tuv.get("lang") or ""
-            seg = tuv.find("seg")
-            text = "".join(seg.itertext()) if seg is not None else ""
-            if source is None and lang.lower() == srclang.lower():
-                source = text
-            elif target is None and _lang_matches(lang, locale):
-                target = text
-            elif lang.lower() != srclang.lower() and len(others) < 20:
-                others.add(lang[:20])
-        if source and target:
-            units.append(MemoryUnit(context, source, target, origin))
-    if not units and others:
-        raise CatalogError(
-            f"this TMX file has no {locale} translations (its languages: {', '.join(sorted(others))}); "
-            f"import it with --locale set to its language",
-            path=path,
-        )
-    return units
-
-
-def read_memory_file(data: bytes, path: str, locale: str) -> list[MemoryUnit]:
-    """Memory units from a compendium .po or a .tmx file."""
-    locale = check_locale(locale)
-    origin = path.rsplit("/", 1)[-1]
-    if path.lower().endswith((".xlf", ".xliff")) or (
-        not path.lower().endswith(".tmx") and is_xliff(path, data) and b"<xliff" in data[:2048]
-    ):
-        parsed = read_xliff(data, path)
-        language = parsed.catalog.language
-        if language and not _lang_matches(language.strip(), locale):
-            raise CatalogError(
-                f"this file is in {language.strip()[:40]!r} (its target-language), not {locale}: "
-                f"nothing imported; import it with --locale set to its language",
-                path=path,
-                line=1,
-            )
-        bad = {u.key for u in parsed.problems}
-        return [u for u in _units_of(parsed.catalog, origin) if (u.msgctxt, u.msgid) not in bad]
-    if path.lower().endswith(".tmx") or data.lstrip().startswith(b"<"):
-        return read_tmx(data, path, locale, origin)
-    catalog = read_po(data, path, allow_duplicates=True)
-    language = catalog.header("Language")
-    if language and not _lang_matches(language.strip(), locale):
-        raise CatalogError(
-            f"this file is in {language.strip()[:40]!r} (its Language header), not {locale}: "
-            f"nothing imported; import it with --locale set to its language",
-            path=path,
-            line=1,
-        )
-    return list(_units_of(catalog, origin))
-
-
-def merge_into_compendium(existing: Catalog | None, units: list[MemoryUnit], locale: str) -> Catalog:
-    """The imported compendium with ``units`` added (a later import wins on conflicts)."""
-    current = {} if existing is None else {e.key: e for e in existing.entries}
-    for u in units:
-        current[(u.msgctxt, u.msgid)] = Entry(
-            u.msgid, u.msgstr, u.msgctxt, translator_comments=(f"origin: {u.origin}",)
-        )
-    memory = TranslationMemory(MemoryUnit(e.msgctxt, e.msgid, e.msgstr, IMPORTED) for e in current.values())
-    catalog = to_po(memory, locale)
-    entries = tuple(current[(u.msgctxt, u.msgid)] for u in memory.units())
-    return replace(catalog, entries=entries)

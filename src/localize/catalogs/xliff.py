@@ -12,7 +12,9 @@ with one ``<trans-unit>`` per live singular entry:
   the file (a catalog never holds it);
 * msgctxt in a ``<context-group purpose="information">``, references in a
   ``<context-group purpose="location">``, extracted comments (the placeholder legend)
-  as ``<note from="developer">``, translator comments as ``<note from="translator">``;
+  as ``<note from="developer">``, translator comments as ``<note from="translator">``,
+  the glossary terms of the entry as ``<note from="glossary">`` (and the kit's TBX file
+  as the header's ``<glossary>``);
 * the previous source of a fuzzy entry (``#|``), or the previous accepted translation
   of a review kit, as ``<alt-trans alttranstype="previous-version">``;
 * the PO header fields as ``<note from="po-header">Name: value</note>`` in ``<header>``.
@@ -35,6 +37,7 @@ import re
 from dataclasses import dataclass, replace
 
 from localize import __version__
+from localize.catalogs.glossary import TERMS_COMMENT
 from localize.engine.placeholders import PLACEHOLDER, TranslationProblem, parse_translation, unit_for
 from localize.errors import PoSyntaxError
 from localize.model import Catalog, Entry
@@ -147,11 +150,14 @@ def write_xliff(
     source_locale: str,
     target_locale: str,
     previous: dict[tuple[str | None, str], str] | None = None,
+    glossary: str | None = None,
 ) -> bytes:
     """The catalog as an XLIFF 1.2 document (UTF-8 bytes, deterministic).
 
     ``previous`` maps entry keys to an earlier accepted translation, shown as an
-    ``<alt-trans>`` (review kits)."""
+    ``<alt-trans>`` (review kits). ``glossary`` names the kit's TBX file, referred to from
+    the header (``<glossary><external-file href=.../>``); an entry's ``Terms:`` comment
+    (:func:`localize.catalogs.glossary.annotate`) becomes its ``<note from="glossary">``."""
     from lxml import etree
 
     root = etree.Element(_q("xliff"), nsmap={None: NS}, version="1.2")
@@ -170,6 +176,8 @@ def write_xliff(
     etree.SubElement(
         header, _q("tool"), attrib={"tool-id": "localize", "tool-name": "localize", "tool-version": __version__}
     )
+    if glossary is not None:
+        etree.SubElement(etree.SubElement(header, _q("glossary")), _q("external-file"), href=glossary)
     for name, value in catalog.headers:
         note = etree.SubElement(header, _q("note"), attrib={"from": "po-header"})
         note.text = _clean(f"{name}: {value}")
@@ -201,7 +209,9 @@ def write_xliff(
                 ctx = etree.SubElement(group, _q("context"), attrib={"context-type": "sourcefile"})
                 ctx.text = _clean(ref)
         for comment in e.extracted_comments:
-            etree.SubElement(tu, _q("note"), attrib={"from": "developer"}).text = _clean(comment)
+            terms = comment.startswith(TERMS_COMMENT)
+            text = comment.removeprefix(TERMS_COMMENT) if terms else comment
+            etree.SubElement(tu, _q("note"), attrib={"from": "glossary" if terms else "developer"}).text = _clean(text)
         for comment in e.translator_comments:
             etree.SubElement(tu, _q("note"), attrib={"from": "translator"}).text = _clean(comment)
         if e.previous_msgid is not None and e.msgstr:

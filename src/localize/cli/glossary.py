@@ -1,10 +1,10 @@
-"""``localize glossary``: import and export a locale's terms (TBX or CSV)."""
+"""``localize glossary``: import and export a locale's terms (TBX or CSV); suggest a course's."""
 
 from __future__ import annotations
 
 import argparse
 
-from localize.app.glossary import GLOSSARY_FORMATS, export_glossary, import_glossary
+from localize.app.glossary import GLOSSARY_FORMATS, export_glossary, import_glossary, suggest_glossary
 from localize.catalogs.workspace import Workspace
 from localize.cli.common import EXIT_OK, HelpFormatter, add_workspace, locale_arg, workspace_location
 
@@ -14,7 +14,7 @@ __all__ = ["register"]
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser(
         "glossary",
-        help="import or export a locale's glossary (TBX or CSV)",
+        help="import, export or suggest a glossary's terms (TBX or CSV)",
         description="The terms of a locale and their approved, forbidden or do-not-translate translations,\n"
         "kept as TBX in the workspace (DIR/glossary/LL.tbx; one course's own terms in\n"
         "DIR/glossary/COURSE/LL.tbx). Kits carry the terms of each entry and glossary.tbx;\n"
@@ -48,6 +48,26 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     q.add_argument("--course", metavar="ID", help="with this course's own terms")
     add_workspace(q)
     q.set_defaults(func=cmd_export)
+    q = g.add_parser(
+        "suggest",
+        help="propose candidate terms from a course's own text",
+        description="Rank the frequent noun phrases and capitalised multi-word names of the course's\n"
+        "entries (its template; English sources): one to four words between stop words and\n"
+        "punctuation, found in at least --min-entries entries, longer and more frequent first,\n"
+        "a word that mostly occurs inside a longer candidate below it. With --locale, terms the\n"
+        "glossary of LL (and the course's own) already has are left out. --out writes them as a\n"
+        "CSV to fill in (the translation column) and give to `localize glossary import`.",
+        formatter_class=HelpFormatter,
+    )
+    q.add_argument("--course", required=True, metavar="ID", help="the course whose entries to read")
+    q.add_argument("--locale", type=locale_arg, metavar="LL", help="leave out the terms LL's glossary already has")
+    q.add_argument("--limit", type=int, default=50, metavar="N", help="at most N terms (default: %(default)s)")
+    q.add_argument(
+        "--min-entries", type=int, default=2, metavar="N", help="only terms in N entries or more (default: %(default)s)"
+    )
+    q.add_argument("--out", metavar="FILE.csv", help="also write the terms as a glossary CSV to fill in and import")
+    add_workspace(q)
+    q.set_defaults(func=cmd_suggest)
 
 
 def cmd_import(args: argparse.Namespace) -> int:
@@ -59,4 +79,20 @@ def cmd_import(args: argparse.Namespace) -> int:
 def cmd_export(args: argparse.Namespace) -> int:
     n = export_glossary(Workspace(workspace_location(args)), args.locale, args.out, course=args.course)
     print(f"{n} terms -> {args.out}")
+    return EXIT_OK
+
+
+def cmd_suggest(args: argparse.Namespace) -> int:
+    found = suggest_glossary(
+        Workspace(workspace_location(args)),
+        args.course,
+        locale=args.locale,
+        limit=args.limit,
+        min_entries=args.min_entries,
+        out=args.out,
+    )
+    for s in found:
+        print(f"{s.score:8.2f}  {s.entries:4d}  {s.term}{'  (name)' if s.name else ''}")
+    if args.out:
+        print(f"{len(found)} terms -> {args.out}")
     return EXIT_OK

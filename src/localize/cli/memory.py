@@ -36,7 +36,9 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         "export",
         help="write the memory of a locale to a .po or .tmx file",
         description="Write every translated entry of LL (all courses and imported memories) to FILE:\n"
-        "a compendium .po, a TMX 1.4 or an XLIFF 1.2 file, chosen by the extension (.po, .tmx, .xlf).",
+        "a compendium .po, a TMX 1.4 or an XLIFF 1.2 file, chosen by the extension (.po, .tmx, .xlf).\n"
+        'Each unit carries its provenance (course, partner, kit, date, reviewed): TMX <prop type="x-...">\n'
+        "and changedate, PO translator comments; `tm import` of such a file keeps it.",
         formatter_class=HelpFormatter,
     )
     q.add_argument("--locale", required=True, type=locale_arg, metavar="LL", help="the memory of this locale")
@@ -48,6 +50,12 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         type=locale_arg,
         metavar="LL",
         help="source language for TMX (default: %(default)s)",
+    )
+    q.add_argument(
+        "--obsolete",
+        action="store_true",
+        help="also write the units marked obsolete, marked so (for another localize workspace: other tools "
+        "would offer them)",
     )
     q.set_defaults(func=cmd_tm_export)
     q = tm.add_parser(
@@ -119,7 +127,13 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 
 def cmd_tm_export(args: argparse.Namespace) -> int:
-    n = export_memory(Workspace(workspace_location(args)), args.locale, args.out, source_locale=args.source_locale)
+    n = export_memory(
+        Workspace(workspace_location(args)),
+        args.locale,
+        args.out,
+        source_locale=args.source_locale,
+        obsolete=args.obsolete,
+    )
     print(f"{n} translation units -> {args.out}")
     return EXIT_OK
 

@@ -52,7 +52,9 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         help="write a progress dashboard (one self-contained HTML file)",
         description="One HTML page with no external assets: per partner and locale a progress bar per\n"
         "course, assignments with due dates (overdue marked), the last QA results, the version\n"
-        "live in each region, and words translated over time. Readable on a phone.",
+        "live in each region, the open kits' words by match band (and the estimate at the partners'\n"
+        "rates), each locale's consistency across courses as `localize consistency` last found it,\n"
+        "and words translated over time. Readable on a phone.",
         formatter_class=HelpFormatter,
     )
     add_workspace(p)
@@ -60,6 +62,11 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     add_config(p)
     p.add_argument(
         "--pseudo", action="store_true", help=f"include the pseudo-locale {PSEUDO_LOCALE} (hidden otherwise)"
+    )
+    p.add_argument(
+        "--consistency",
+        action="store_true",
+        help="check every locale's consistency across courses first (reads every catalog)",
     )
     p.set_defaults(func=cmd_report)
     p = sub.add_parser(
@@ -116,7 +123,13 @@ def cmd_preview(args: argparse.Namespace) -> int:
 def cmd_report(args: argparse.Namespace) -> int:
 
     config = args.config or (DEFAULT_CONFIG if Path(DEFAULT_CONFIG).is_file() else None)
-    path = write_report(args.out, locales_dir=workspace_location(args), config_path=config, pseudo=args.pseudo)
+    path = write_report(
+        args.out,
+        locales_dir=workspace_location(args),
+        config_path=config,
+        pseudo=args.pseudo,
+        consistency=args.consistency,
+    )
     print(f"dashboard -> {path}")
     return EXIT_OK
 

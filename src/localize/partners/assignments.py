@@ -8,7 +8,7 @@ and the latest assignment) so fleet-wide views need not read every file.
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from localize.catalogs import index
@@ -44,6 +44,8 @@ class Assignment:
     webhook: str = ""
     format: str = "po"  # the kit's file: "po" or "xliff"
     kind: str = "translation"  # or "review" (only a reviewer's return of one can sign entries off)
+    bands: dict[str, Any] = field(default_factory=dict)  # kit.json's words by match band, when sent
+    estimate: dict[str, Any] | None = None  # kit.json's estimate at the partner's rates, if any
 
     def to_json(self) -> bytes:
         return (json.dumps(asdict(self), indent=2, ensure_ascii=False) + "\n").encode("utf-8")

@@ -239,6 +239,7 @@ def route(
             source_locale=config.workspace.source_locale,
             target_locale=locale,
             previous=previous,
+            glossary="glossary.tbx" if len(glossary) else None,
         )
     else:
         po_name = f"{course}.{locale}.po"
@@ -298,6 +299,8 @@ def route(
         words,
         format=fmt,
         kind="review" if review else "translation",
+        bands=manifest["bands"],
+        estimate=manifest.get("estimate"),
     )
     delivery = send_notice(workspace, partner, "kit.sent", {**manifest, "location": inbox.describe(base)}, f"kit-{kit}")
     assignment = replace(assignment, webhook=delivery)

@@ -3,8 +3,11 @@
 No external assets (inline CSS and SVG, system fonts), works offline, readable on
 a phone. Per partner and locale: a progress bar per course (translated / fuzzy /
 untranslated), the assignment with its due date (overdue marked), the last QA
-result, the version live in each region; and a chart of words translated over
-time from the catalogs' history.
+result, the version live in each region; the open kits' words by match band (with the
+estimate at the partner's rates), from the assignment records; each locale's consistency
+across courses as its last full run left it (``index/consistency/LL.json``: finding it
+reads every catalog of a locale, so the page does not, unless built with ``consistency``);
+and a chart of words translated over time from the catalogs' history.
 """
 
 from __future__ import annotations
@@ -15,6 +18,8 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from localize.catalogs.bands import BANDS
+from localize.catalogs.consistency import find_inconsistencies, read_summary, save_summary, uses_of
 from localize.catalogs.stats import share
 from localize.catalogs.workspace import Workspace
 from localize.config import Config, load_config
@@ -22,8 +27,9 @@ from localize.locales import PSEUDO_LOCALE
 from localize.templating import render
 from localize.views.status import course_locales
 
-__all__ = ["collect", "render_dashboard", "write_report"]
+__all__ = ["collect", "refresh_consistency", "render_dashboard", "write_report"]
 
+BAND_NAMES = {"new": "new", "fuzzy": "75-99 %", "memory": "100 % memory", "repetition": "repetitions"}
 COLOURS = ("#2b6cb0", "#c05621", "#2f855a", "#6b46c1", "#b83280", "#2c7a7b", "#975a16", "#4a5568")
 
 
@@ -50,6 +56,7 @@ def collect(
         for p in config.partners:
             partners[p.id] = {"id": p.id, "name": p.name, "contact": p.contact, "locales": list(p.locales), "rows": []}
     unassigned: dict[str, Any] = {"id": "", "name": "Not assigned to a partner", "locales": [], "rows": []}
+    kits: list[dict[str, Any]] = []
     for c in course_locales(workspace, config, pseudo=pseudo, today=today):
         course, locale, s, a = c.course, c.locale, c.stats, c.assignment
         if served is not None and locale not in served:
@@ -88,12 +95,56 @@ def collect(
             else unassigned
         )
         group["rows"].append(row)
+        if a is not None and a.state == "sent" and a.bands:
+            kits.append(_open_kit(row, a.partner, a.bands, a.estimate))
     groups = [g for g in partners.values() if g["rows"]] + ([unassigned] if unassigned["rows"] else [])
+    locales = sorted({r["locale"] for g in groups for r in g["rows"]} - {PSEUDO_LOCALE})
     return {
         "generated": datetime.now(UTC).isoformat(timespec="minutes"),
         "groups": groups,
         "series": _series(workspace, pseudo, lambda course, locale: served is None or locale in served),
         "overdue": sum(1 for g in groups for r in g["rows"] if r["overdue"]),
+        "kits": kits,
+        "kit_totals": _kit_totals(kits),
+        "consistency": [{"locale": ll, "summary": read_summary(workspace, ll)} for ll in locales],
+    }
+
+
+def _words(bands: dict[str, Any], band: str) -> int:
+    count = bands.get(band)
+    words = count.get("words") if isinstance(count, dict) else None
+    return words if isinstance(words, int) and words >= 0 else 0
+
+
+def _open_kit(
+    row: dict[str, Any], partner: str, bands: dict[str, Any], estimate: dict[str, Any] | None
+) -> dict[str, Any]:
+    """One open kit's words by match band and its estimate (when the partner has rates)."""
+    cost = None
+    if isinstance(estimate, dict) and isinstance(estimate.get("total"), int | float):
+        cost = {"total": float(estimate["total"]), "currency": str(estimate.get("currency") or "")[:8]}
+    return {
+        "course": row["course"],
+        "locale": row["locale"],
+        "partner": partner,
+        "kit": row["kit"],
+        "due": row["due"],
+        "overdue": row["overdue"],
+        "bands": {b: _words(bands, b) for b in BANDS},
+        "estimate": cost,
+    }
+
+
+def _kit_totals(kits: list[dict[str, Any]]) -> dict[str, Any]:
+    """Words per band over the open kits, and the estimates summed per currency."""
+    money: dict[str, float] = defaultdict(float)
+    for k in kits:
+        if k["estimate"] is not None:
+            money[k["estimate"]["currency"]] += k["estimate"]["total"]
+    return {
+        "bands": {b: sum(k["bands"][b] for k in kits) for b in BANDS},
+        "estimates": [{"currency": c, "total": round(t, 2)} for c, t in sorted(money.items())],
+        "unpriced": sum(1 for k in kits if k["estimate"] is None),
     }
 
 
@@ -138,7 +189,12 @@ def _public(workspace: Workspace, data: dict[str, Any], pseudo: bool) -> dict[st
         [{"id": "", "name": "Courses", "locales": sorted({r["locale"] for r in rows}), "rows": rows}] if rows else []
     )
     series = _series(workspace, pseudo, lambda course, locale: (course, locale) in released)
-    return {"generated": data["generated"], "groups": groups, "series": series, "overdue": 0}
+    return {
+        "generated": data["generated"],
+        "groups": groups,
+        "series": series,
+        "overdue": 0,
+    }
 
 
 _DASHES = ("", "7 4", "2 3", "10 3 2 3")
@@ -239,15 +295,40 @@ def render_dashboard(data: dict[str, Any], title: str = "Localization progress")
         overdue=data["overdue"],
         groups=groups,
         chart=chart(data["series"]),
+        bands=BANDS,
+        band_names=BAND_NAMES,
+        kits=data.get("kits"),  # None on a public page: no kits section
+        kit_totals=data.get("kit_totals") or _kit_totals([]),
+        consistency=data.get("consistency", []),
     )
 
 
+def refresh_consistency(workspace: Workspace) -> list[str]:
+    """Find the inconsistencies of every locale anew (reading all its catalogs) and save
+    their summaries; returns the locales."""
+    locales = sorted({ll for _, ll in workspace.catalogs()} - {PSEUDO_LOCALE})
+    for ll in locales:
+        uses = uses_of(workspace, ll)
+        save_summary(workspace, ll, uses, find_inconsistencies(uses))
+    return locales
+
+
 def write_report(
-    out: str, *, locales_dir: str | None = None, config_path: str | None = None, pseudo: bool = False
+    out: str,
+    *,
+    locales_dir: str | None = None,
+    config_path: str | None = None,
+    pseudo: bool = False,
+    consistency: bool = False,
 ) -> str:
+    """Write the dashboard to ``out``; ``consistency`` first finds every locale's inconsistencies
+    anew (reads every catalog: on demand only)."""
     config = load_config(config_path) if config_path else None
     location = locales_dir or (config.workspace_location if config else "locales")
-    page = render_dashboard(collect(Workspace(location), config, pseudo=pseudo))
+    workspace = Workspace(location)
+    if consistency:
+        refresh_consistency(workspace)
+    page = render_dashboard(collect(workspace, config, pseudo=pseudo))
     path = Path(out)
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(page, encoding="utf-8")
