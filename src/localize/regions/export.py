@@ -301,7 +301,8 @@ def export_region(
 
 
 def _readme(result: ExportResult, stamp: str) -> str:
-    size = f"{result.carried_bytes / 1e6:.1f} MB"
+    n = result.carried_bytes
+    size = f"{n / 1e6:.1f} MB" if n >= 1e6 else f"{n / 1e3:.1f} kB" if n >= 1e3 else f"{n} bytes"
     lines = [
         f"OpenCourseWare translations for region {result.region}, exported {stamp} (export {result.export_id}).",
         "",
@@ -309,7 +310,7 @@ def _readme(result: ExportResult, stamp: str) -> str:
         "Copy the whole folder as it is; do not change, add or remove files inside it (the mirror",
         "checks every file and refuses anything changed).",
         "",
-        f"It holds {len(result.versions)} course languages and {result.carried} files ({size}):",
+        f"It holds these courses, in {result.carried} files ({size}):",
         *(f"  {course} ({locale}): version {version}" for course, locale, version in result.versions),
         "",
     ]
