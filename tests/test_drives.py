@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 
 from localize.cli import main
-from localize.errors import ConfigError, IntegrityError, LocalizeError
+from localize.errors import ConfigError, IntegrityError, LocalizeError, TransientStorageError
 from localize.model import Catalog
 from localize.regions.bundle import make_bundle
 from localize.regions.checkpoints import KILL_ENV, on_checkpoint
@@ -339,7 +339,7 @@ def test_a_real_kill_of_export_and_import_then_a_rerun_completes(
     assert not (tmp_path / "usb" / "export").exists()
     done = cli(tmp_path, *argv)
     assert done.returncode == 0, done.stderr
-    assert "mena -> usb/export: export " in done.stdout and "(full export), 3 course languages" in done.stdout
+    assert "mena -> usb/export: export " in done.stdout and "(full export), 3 live versions" in done.stdout
     pull_argv = ["pull", "--from", "usb/export", "--all", "--dest", "site", "--trust", str(public), "-q"]
     assert cli(tmp_path, *pull_argv, kill_at=import_kill).returncode == -signal.SIGKILL
     again = cli(tmp_path, *pull_argv)
@@ -418,3 +418,51 @@ def test_status_says_which_version_each_course_is_on_and_whether_it_is_behind(
     out = capsys.readouterr().out.splitlines()
     assert out[1] == f"c1/es: behind (mirror {old}, region {new})"
     assert out[2].startswith("c2/es: not pulled (mirror -, region ")
+
+
+def test_an_export_failing_on_a_storage_error_at_every_call_resumes(
+    region: tuple[LocalStorage, Signer, TrustedKeys, Path], tmp_path: Path
+) -> None:
+    from test_region_safety import Faulty
+
+    storage, signer, _, _ = region
+    reference = tmp_path / "reference"
+    export_region(storage, "mena", reference, signer=signer, now=NOW)
+    probe = Faulty(storage, fail_at=0)
+    export_region(probe, "mena", tmp_path / "probe", signer=signer, now=NOW)  # type: ignore[arg-type]
+    assert probe.calls > 15
+    for n in range(1, probe.calls + 1):
+        drive = tmp_path / f"drive-{n}"
+        with pytest.raises(TransientStorageError):
+            export_region(Faulty(storage, fail_at=n), "mena", drive, signer=signer, now=NOW)  # type: ignore[arg-type]
+        assert not drive.exists()
+        export_region(storage, "mena", drive, signer=signer, now=NOW)
+        assert tree(drive) == tree(reference), n
+
+
+def test_export_on_the_command_line(
+    region: tuple[LocalStorage, Signer, TrustedKeys, Path],
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "localize.toml").write_text(
+        '[[regions]]\nname = "mena"\nlocation = "region"\nlocales = ["ar", "es"]\n'
+        'signing_key = "keys/localize-signing.pem"\n'
+        '[[regions]]\nname = "plain"\nlocation = "region"\nlocales = ["es"]\n'
+    )
+    assert main(["export", "--region", "mena", "--course", "c2", "--to", "usb/a", "-q"]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert out[0].startswith("mena -> usb/a: export ") and out[0].endswith(
+        "(full export), 1 live version, 2 of 2 objects carried (524 bytes)"
+    )
+    assert out[1].startswith("  c2/es: version ") and out[2].startswith("signed by ")
+    assert main(["export", "--region", "mena", "--since", "usb/a", "--to", "usb/b", "-q"]) == 0
+    assert "(delta since export " in capsys.readouterr().out
+    assert main(["export", "--region", "plain", "--to", "usb/c", "-q"]) == 0
+    assert capsys.readouterr().out.endswith(
+        "not signed (the region has no signing_key): mirrors cannot check it with --trust\n"
+    )
+    assert main(["export", "--region", "mena", "--to", "usb/a", "-q"]) == 2
+    assert capsys.readouterr().err == "error: usb/a: the export folder exists and is not empty; choose a new folder\n"

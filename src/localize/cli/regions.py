@@ -278,7 +278,7 @@ def cmd_export(args: argparse.Namespace) -> int:
         )
     kind = f"delta since export {done.since}" if done.since else "full export"
     print(
-        f"{args.region} -> {done.folder}: export {done.export_id} ({kind}), {len(done.versions)} course languages, "
+        f"{args.region} -> {done.folder}: export {done.export_id} ({kind}), {len(done.versions)} live version{'s' if len(done.versions) != 1 else ''}, "
         f"{done.carried} of {done.objects} objects carried ({done.carried_bytes} bytes)"
     )
     for course, locale, version in done.versions:

@@ -29,6 +29,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import shutil
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -134,11 +135,23 @@ class _Live:
 def _read_live(storage: Storage, course: str, locale: str, signer: Signer | None) -> _Live:
     """The live pointer and manifest, as published, with their signatures (checked with ``signer``)."""
     key = pointer_key(course, locale)
-    pointer_bytes = read_limited(storage, key, MAX_POINTER_BYTES)
+    try:
+        pointer_bytes = read_limited(storage, key, MAX_POINTER_BYTES)
+    except FileNotFoundError:
+        raise IntegrityError(
+            f"the region index lists {course}/{locale} but it has no live pointer; publish it again or "
+            "export the other courses (--course)",
+            path=storage.describe(key),
+        ) from None
     pointer = validate_pointer(
         parse_json(pointer_bytes, "pointer", storage.describe(key)), storage.describe(key), course, locale
     )
-    manifest_bytes = read_limited(storage, pointer["manifest"], MAX_MANIFEST_BYTES)
+    try:
+        manifest_bytes = read_limited(storage, pointer["manifest"], MAX_MANIFEST_BYTES)
+    except FileNotFoundError:
+        raise IntegrityError(
+            f"the manifest of live version {pointer['version']} is missing", path=storage.describe(pointer["manifest"])
+        ) from None
     if hashlib.sha256(manifest_bytes).hexdigest() != pointer["manifest_sha256"]:
         raise IntegrityError("the manifest does not match its pointer", path=storage.describe(pointer["manifest"]))
     version = pointer["version"]
@@ -247,6 +260,8 @@ def export_region(
                 progress(sha, sizes[sha])
         checkpoint("export:object-copied")
     checkpoint("export:objects-copied")
+    for stale in ("courses", "signatures"):  # the metadata is written anew: nothing of an earlier run stays
+        shutil.rmtree(staging / stale, ignore_errors=True)
     stamp = (now or datetime.now(UTC)).isoformat(timespec="seconds")
     index: dict[str, Any] = {"region": region, "courses": {}, "updated": stamp}
     for live in lives:
