@@ -277,8 +277,9 @@ def cmd_export(args: argparse.Namespace) -> int:
             progress=lambda _, n: tick("", n),
         )
     kind = f"delta since export {done.since}" if done.since else "full export"
+    count = f"{len(done.versions)} live version{'s' if len(done.versions) != 1 else ''}"
     print(
-        f"{args.region} -> {done.folder}: export {done.export_id} ({kind}), {len(done.versions)} live version{'s' if len(done.versions) != 1 else ''}, "
+        f"{args.region} -> {done.folder}: export {done.export_id} ({kind}), {count}, "
         f"{done.carried} of {done.objects} objects carried ({done.carried_bytes} bytes)"
     )
     for course, locale, version in done.versions:

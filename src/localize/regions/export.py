@@ -260,8 +260,8 @@ def export_region(
                 progress(sha, sizes[sha])
         checkpoint("export:object-copied")
     checkpoint("export:objects-copied")
-    for stale in ("courses", "signatures"):  # the metadata is written anew: nothing of an earlier run stays
-        shutil.rmtree(staging / stale, ignore_errors=True)
+    for folder in ("courses", "signatures"):  # the metadata is written anew: nothing of an earlier run stays
+        shutil.rmtree(staging / folder, ignore_errors=True)
     stamp = (now or datetime.now(UTC)).isoformat(timespec="seconds")
     index: dict[str, Any] = {"region": region, "courses": {}, "updated": stamp}
     for live in lives:
