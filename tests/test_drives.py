@@ -466,3 +466,27 @@ def test_export_on_the_command_line(
     )
     assert main(["export", "--region", "mena", "--to", "usb/a", "-q"]) == 2
     assert capsys.readouterr().err == "error: usb/a: the export folder exists and is not empty; choose a new folder\n"
+
+
+def test_a_hostile_drive_reaches_nothing_outside_and_plants_nothing(
+    region: tuple[LocalStorage, Signer, TrustedKeys, Path], tmp_path: Path
+) -> None:
+    storage, signer, _, _ = region
+    drive = tmp_path / "drive"
+    export_region(storage, "mena", drive, signer=signer)
+    secret = tmp_path / "secret.txt"
+    secret.write_text("CANARY-drive-secret")
+    [obj] = [p for p in (drive / "objects").rglob("*") if p.is_file() and p.stat().st_size == len(IMAGE)]
+    obj.unlink()
+    obj.symlink_to(secret)  # an object that is a link to a file of the mirror's machine
+    index = json.loads((drive / "index.json").read_bytes())
+    index["courses"]["../../escape"] = {"es": index["courses"]["c2"]["es"]}
+    (drive / "index.json").write_text(json.dumps(index))
+    mirror = tmp_path / "mirror"
+    results = pull_all(str(drive), mirror)  # without trust: the hashes alone refuse it
+    errors = [str(r) for r in results if isinstance(r, LocalizeError)]
+    assert any("not a course and locale" in e for e in errors), errors
+    assert any("img/shared.png: expected sha256" in e for e in errors), errors
+    assert not (tmp_path / "escape").exists() and not (tmp_path.parent / "escape").exists()
+    for path in mirror.rglob("*"):
+        assert not path.is_file() or b"CANARY-drive-secret" not in path.read_bytes(), path
