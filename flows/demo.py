@@ -4,8 +4,9 @@ Starts a local SeaweedFS (S3) server, runs the ``localize-course`` flow on the
 sample course (Prefect without a server: it starts a temporary one in-process),
 plays the two sample partners returning their translations (Spanish and
 Arabic, each with one deliberately bad entry), runs the flow again to take
-them in and publish to two regions, pulls one region into ``demo-site/`` and
-says where to look. It stops the processes it started.
+them in and publish to two regions, pulls one region into ``demo-site/``, exports
+the ``mena`` region onto a drive folder (signed) and brings a second mirror up
+from it with ``--trust``, and says where to look. It stops the processes it started.
 """
 
 from __future__ import annotations
@@ -71,6 +72,14 @@ def main(out: str = "demo-output", site: str = "demo-site") -> int:
     root.mkdir(parents=True)
     config = root / "localize.toml"
     shutil.copy(SAMPLES / "localize.toml", config)
+    from localize.regions.keys import generate_keys, show_fingerprint
+
+    keys = generate_keys(root / "keys")  # the coordinators sign what mena publishes
+    text = config.read_text(encoding="utf-8")
+    config.write_text(
+        text.replace('name = "mena"\n', 'name = "mena"\nsigning_key = "keys/localize-signing.pem"\n', 1),
+        encoding="utf-8",
+    )
     started = time.monotonic()
     say("starting a local S3 server (SeaweedFS) on 127.0.0.1")
     with SeaweedFS(root / "s3-data", buckets=("localize-demo",)) as s3:
@@ -133,6 +142,25 @@ def main(out: str = "demo-output", site: str = "demo-site") -> int:
             result = pull(f"s3://localize-demo/regions/{region}", COURSE, locale, site_dir)
             print(f"{region}: {result.message}")
 
+        say("no link where the next mirror is: export mena onto a drive, bring a mirror up from it (--trust)")
+        from localize.app.regions import export
+        from localize.regions.keys import TrustedKeys
+        from localize.regions.mirror_health import mirror_status
+        from localize.regions.pull import pull_all
+
+        drive = root / "drive" / "mena"
+        done = export(settings, "mena", drive)
+        print(
+            f"export {done.export_id} -> {drive}: {done.carried} objects ({done.carried_bytes} bytes), "
+            f"signed by {show_fingerprint(keys.fingerprint)}"
+        )
+        offline = root / "offline-mirror"
+        trust = TrustedKeys.from_files([keys.public])
+        for r in pull_all(str(drive), offline, trust=trust):
+            print(f"offline mirror: {r if isinstance(r, Exception) else f'{r.course}/{r.locale}: {r.message}'}")
+        for row in mirror_status(str(drive), offline, trust=trust):
+            print(f"offline mirror: {row.course}/{row.locale} {row.state} (version {row.mirror})")
+
     reports = sorted(str(p) for p in (root / "inboxes").glob("*/reports/*.html"))
     say(f"done in {time.monotonic() - started:.0f} s; the S3 server is stopped")
     print(f"""
@@ -144,6 +172,10 @@ Kits with the glossary (glossary.tbx, "#. Terms:" comments, word counts by match
   {root}/inboxes/lima/kits/{COURSE}/es/
 QA reports sent back to the partners:
   {chr(10).join("  " + r for r in reports).lstrip()}
+A drive for places without a link (region mena, signed; README.txt for whoever carries it):
+  {drive}/README.txt
+  and the mirror brought up from it: {offline}/{COURSE}/ar/index.html
+  (localize pull --from {drive} --all --dest {offline} --trust {keys.public})
 Coordinators' dashboard (also published beside each region's index):
   {root}/report.html
 Catalogs of record and assignments:

@@ -43,7 +43,7 @@ def test_every_command_is_listed() -> None:
         "extract", "init", "update", "merge", "stats", "tm export", "tm import", "tm list", "tm delete",
         "tm obsolete", "consistency", "pseudo", "build",
         "glossary import", "glossary export", "glossary suggest",
-        "route", "check", "ingest", "access", "publish", "versions", "rollback", "pull", "keys generate",
+        "route", "check", "ingest", "access", "publish", "versions", "rollback", "pull", "export", "keys generate",
         "preview", "report", "status", "run",
     ]  # fmt: skip
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -11,6 +12,7 @@ from localize.config import Config
 from localize.locales import check_locale
 from localize.partners.assignments import load_assignments
 from localize.regions import layout
+from localize.regions.export import ExportResult, export_region
 from localize.regions.publish import PublishResult
 from localize.regions.publish import publish as publish_to_regions
 from localize.regions.publish import rollback as rollback_region
@@ -20,6 +22,7 @@ from localize.views.dashboard import collect, render_dashboard
 
 __all__ = [
     "VersionInfo",
+    "export",
     "list_versions",
     "publish",
     "publish_dashboard",
@@ -126,3 +129,26 @@ def rollback(config: Config, region: str, course: str, locale: str, to: str | No
     storage = layout.region_storage(settings, config)
     signer = region_signer(settings, config)
     return rollback_region(storage, region, course, check_locale(locale), to, signer=signer)
+
+
+def export(
+    config: Config,
+    region: str,
+    to: str | os.PathLike[str],
+    *,
+    courses: list[str] | None = None,
+    since: str | os.PathLike[str] | None = None,
+    progress: Callable[[str, int], None] | None = None,
+) -> ExportResult:
+    """Write ``region``'s live versions (of ``courses``) into ``to`` for a drive, signed with the
+    region's signing key when it has one; ``since``: an earlier export, for a delta."""
+    settings = config.region(region)
+    return export_region(
+        layout.region_storage(settings, config),
+        region,
+        to,
+        courses=courses,
+        since=since,
+        signer=region_signer(settings, config),
+        progress=progress,
+    )

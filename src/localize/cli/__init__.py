@@ -44,7 +44,8 @@ localize turns open-courseware sites into gettext catalogs and back.
   publish   build a locale and publish it to its regions (versioned, atomic)
   versions  list the published versions of a course in a region
   rollback  point a region back to an earlier version
-  pull      fetch a published course onto a mirror (verified, atomic switch)
+  pull      fetch a published course onto a mirror (verified, atomic switch; --verify, --status)
+  export    write a region onto a folder or drive for mirrors without a link (signed; deltas)
   keys      make the coordinators' signing key (signed releases; pull --trust)
 
   preview   see a .po file on the course pages (translators; served on 127.0.0.1)

@@ -6,7 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from localize.app.regions import list_versions, publish, rollback
+from localize.app.regions import export, list_versions, publish, rollback
 from localize.catalogs.stats import format_share
 from localize.cli.common import (
     EXIT_FAILED,
@@ -24,6 +24,7 @@ from localize.cli.common import (
 from localize.config import DEFAULT_CONFIG, load_config
 from localize.errors import LocalizeError
 from localize.regions.keys import PRIVATE_KEY_FILE, PUBLIC_KEY_FILE, TrustedKeys, generate_keys, show_fingerprint
+from localize.regions.mirror_health import Verified, mirror_status, verify_mirror
 from localize.regions.pull import pull, pull_all, rollback_local
 
 
@@ -78,12 +79,19 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         "public bucket or CDN) into DEST: only files that changed, every sha256 verified, staged\n"
         "beside the live version and switched with one atomic rename (DEST/COURSE/LL is a\n"
         "symlink). An interrupted pull resumes; a damaged file stops it before anything\n"
-        "switches. --all pulls everything in the region index; --rollback switches back.",
+        "switches. --all pulls everything in the region index; --rollback switches back.\n"
+        "LOCATION may be a folder or a mounted drive that `localize export` wrote (a delta export\n"
+        "takes what it does not carry from the mirror's own verified copies). --verify re-hashes\n"
+        "the live copy and repairs what differs; --status says which version each course and\n"
+        "locale is on and whether it is behind the region.",
         formatter_class=HelpFormatter,
     )
     what = p.add_mutually_exclusive_group(required=True)
     what.add_argument(
-        "--from", dest="location", metavar="LOCATION", help="the region: s3://bucket/prefix or an https:// base URL"
+        "--from",
+        dest="location",
+        metavar="LOCATION",
+        help="the region: s3://bucket/prefix, an https:// base URL, or a folder (an export on a drive)",
     )
     what.add_argument(
         "--rollback", action="store_true", help="switch DEST back to the previous version it holds (no download)"
@@ -92,6 +100,18 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument("--locale", type=locale_arg, metavar="LL", help="the locale (or --all)")
     p.add_argument("--dest", required=True, metavar="DIR", help="the mirror's folder")
     p.add_argument("--all", action="store_true", help="every course and locale in the region index")
+    check = p.add_mutually_exclusive_group()
+    check.add_argument(
+        "--verify",
+        action="store_true",
+        help="re-hash the live copy of every course the mirror holds (or --course/--locale) and repair "
+        "what differs from LOCATION, saying what was fixed",
+    )
+    check.add_argument(
+        "--status",
+        action="store_true",
+        help="which version each course and locale is on, and whether it is behind the region (one read of its index)",
+    )
     p.add_argument(
         "--trust",
         action="append",
@@ -100,6 +120,25 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         "Anything unsigned or signed by another key is refused (default: [mirror] trust in the configuration)",
     )
     p.set_defaults(func=cmd_pull)
+    p = sub.add_parser(
+        "export",
+        help="write a region onto a folder or drive, for mirrors without a link",
+        description="Write the live versions of region R (or of --course ID) into DIR as a\n"
+        "self-contained snapshot: objects, manifests, pointers, their signatures, a signed\n"
+        "index, README.txt for the person carrying it and export.json listing what it holds.\n"
+        "--since EARLIER writes a delta: only the objects the earlier export lacks. DIR is\n"
+        "staged beside it and appears only when complete; a rerun resumes an interrupted one.\n"
+        "Mirrors import it with `localize pull --from DIR --all --dest SITE --trust KEY`.",
+        formatter_class=HelpFormatter,
+    )
+    p.add_argument("--region", required=True, metavar="R", help="the region (as named in the configuration)")
+    p.add_argument(
+        "--course", action="append", metavar="ID", help="only this course (repeat it for several; default: all)"
+    )
+    p.add_argument("--since", metavar="EARLIER", help="an earlier export of the region: carry only what it lacks")
+    p.add_argument("--to", required=True, metavar="DIR", help="the new export folder (on the drive)")
+    add_config(p)
+    p.set_defaults(func=cmd_export)
     p = sub.add_parser(
         "keys",
         help="make the coordinators' signing key",
@@ -171,6 +210,35 @@ def cmd_pull(args: argparse.Namespace) -> int:
         print("error: --from LOCATION is required", file=sys.stderr)
         return EXIT_FAILED
     trust = _trust(args)
+    if args.status:
+        rows = mirror_status(args.location, args.dest, endpoint_url=args.endpoint_url, trust=trust)
+        for row in rows:
+            print(f"{row.course}/{row.locale}: {row.state} (mirror {row.mirror or '-'}, region {row.region or '-'})")
+        if not rows:
+            print(f"nothing in {args.location} or {args.dest}")
+        return EXIT_OK
+    if args.verify:
+        if bool(args.course) != bool(args.locale):
+            print("error: --verify takes both --course and --locale, or neither (every course)", file=sys.stderr)
+            return EXIT_FAILED
+        checked = verify_mirror(
+            args.location,
+            args.dest,
+            course=args.course,
+            locale=args.locale,
+            endpoint_url=args.endpoint_url,
+            trust=trust,
+        )
+        for v in checked:
+            if not isinstance(v, Verified):
+                print(f"error: {v}", file=sys.stderr)
+                continue
+            print(f"{v.course}/{v.locale}: {v.message}")
+            for path in v.repaired:
+                print(f"  repaired {path}")
+            for path in v.removed:
+                print(f"  removed {path}")
+        return EXIT_PARTIAL if any(not isinstance(v, Verified) for v in checked) else EXIT_OK
     if args.all:
         results = pull_all(args.location, args.dest, endpoint_url=args.endpoint_url, trust=trust)
         failed = 0
@@ -195,6 +263,31 @@ def cmd_pull(args: argparse.Namespace) -> int:
             trust=trust,
         )
     print(f"{args.course}/{args.locale}: {result.message}")
+    return EXIT_OK
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    with bytes_progress(f"exporting {args.region}", args.quiet, sys.stderr) as tick:
+        done = export(
+            config_of(args),
+            args.region,
+            args.to,
+            courses=args.course,
+            since=args.since,
+            progress=lambda _, n: tick("", n),
+        )
+    kind = f"delta since export {done.since}" if done.since else "full export"
+    count = f"{len(done.versions)} live version{'s' if len(done.versions) != 1 else ''}"
+    print(
+        f"{args.region} -> {done.folder}: export {done.export_id} ({kind}), {count}, "
+        f"{done.carried} of {done.objects} objects carried ({done.carried_bytes} bytes)"
+    )
+    for course, locale, version in done.versions:
+        print(f"  {course}/{locale}: version {version}")
+    if done.signed_by:
+        print(f"signed by {show_fingerprint(done.signed_by)}")
+    else:
+        print("not signed (the region has no signing_key): mirrors cannot check it with --trust")
     return EXIT_OK
 
 

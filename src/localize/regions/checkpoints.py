@@ -10,6 +10,8 @@ Publish: ``publish:lease-written``, ``publish:reuse-checked``, ``publish:object-
 ``publish:objects-uploaded``, ``publish:manifest-written``, ``publish:pointer-swapped``,
 ``publish:index-updated``, ``prune:object-deleted``, ``prune:done``.
 Pull: ``pull:object-downloaded``, ``pull:staged``, ``pull:switched``, ``pull:local-pruned``.
+Export: ``export:object-copied``, ``export:objects-copied``, ``export:course-written``,
+``export:index-written``, ``export:manifest-written``, ``export:done``.
 """
 
 from __future__ import annotations

@@ -20,9 +20,10 @@ from typing import Any
 
 from localize.errors import LocalizeError, PreconditionFailed, StorageError, TransientStorageError
 from localize.regions.checkpoints import checkpoint
-from localize.regions.keys import pointer_signature_key
+from localize.regions.keys import index_signature_key, pointer_signature_key
 from localize.regions.layout import read_pointer, versions
 from localize.regions.schema import (
+    MAX_INDEX_BYTES,
     MAX_MANIFEST_BYTES,
     MAX_POINTER_BYTES,
     Manifest,
@@ -290,6 +291,7 @@ def prune(
             storage.delete(key)
             storage.delete(key + ".sig")  # the manifest's detached signature, when it was signed
         _prune_pointer_signatures(storage, course, locale)
+        _prune_index_signatures(storage)
         checkpoint("prune:done")
     finally:
         _release_gc_lock(storage, lock)
@@ -312,6 +314,18 @@ def _prune_pointer_signatures(storage: Storage, course: str, locale: str) -> Non
     cutoff = time.time() - POINTER_SIGNATURE_GRACE
     prefix = live.rsplit("/", 1)[0]
     for key, modified in storage.list_with_times(prefix):
+        if key != live and key.endswith(".sig") and modified <= cutoff:
+            storage.delete(key)
+
+
+def _prune_index_signatures(storage: Storage) -> None:
+    """Delete the signatures of earlier region indexes (never the live index's), after the same grace."""
+    try:
+        live = index_signature_key(read_limited(storage, "index.json", MAX_INDEX_BYTES))
+    except FileNotFoundError:
+        return
+    cutoff = time.time() - POINTER_SIGNATURE_GRACE
+    for key, modified in storage.list_with_times("signatures/index"):
         if key != live and key.endswith(".sig") and modified <= cutoff:
             storage.delete(key)
 

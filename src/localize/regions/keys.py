@@ -1,10 +1,11 @@
-"""Signed releases: Ed25519 keys, signatures over the exact bytes of every pointer and manifest.
+"""Signed releases: Ed25519 keys, signatures over the exact bytes of every pointer, manifest and index.
 
 The coordinators hold a private key; publish and rollback write a detached
 signature object beside each manifest (``versions/V.json.sig``) and, for each
 pointer they write, one named by the pointer's sha256
 (``courses/COURSE/LL/signatures/SHA256.sig``, written *before* the pointer is
-swapped, so a mirror never reads a pointer whose signature is not there yet). A
+swapped, so a mirror never reads a pointer whose signature is not there yet), and
+the region index's the same way (``signatures/index/SHA256.sig``). A
 signature object is JSON: ``{"algorithm": "ed25519", "key": FINGERPRINT,
 "signature": BASE64}``. A mirror that trusts one or more public keys
 (``pull --trust FILE``) refuses a pointer or manifest that is unsigned, signed
@@ -45,6 +46,7 @@ __all__ = [
     "TrustedKeys",
     "fingerprint",
     "generate_keys",
+    "index_signature_key",
     "manifest_signature_key",
     "pointer_signature_key",
     "show_fingerprint",
@@ -60,6 +62,11 @@ _FIELDS = {"algorithm", "key", "signature"}
 def pointer_signature_key(course: str, locale: str, pointer_bytes: bytes) -> str:
     """Where the signature of these exact pointer bytes lives (content-addressed: no race with the swap)."""
     return f"courses/{course}/{locale}/signatures/{hashlib.sha256(pointer_bytes).hexdigest()}.sig"
+
+
+def index_signature_key(index_bytes: bytes) -> str:
+    """Where the signature of these exact region index bytes lives (content-addressed, like a pointer's)."""
+    return f"signatures/index/{hashlib.sha256(index_bytes).hexdigest()}.sig"
 
 
 def manifest_signature_key(course: str, locale: str, version: str) -> str:

@@ -34,6 +34,13 @@ from typing import Any
 
 from localize.config import Config, Region
 from localize.errors import IntegrityError, LocalizeError, PreconditionFailed, TransientStorageError
+from localize.regions.keys import (
+    MAX_SIGNATURE_BYTES,
+    Signer,
+    index_signature_key,
+    manifest_signature_key,
+    pointer_signature_key,
+)
 from localize.regions.schema import (
     MAX_INDEX_BYTES,
     MAX_MANIFEST_BYTES,
@@ -115,22 +122,47 @@ def read_manifest(storage: Storage, course: str, locale: str, version: str) -> M
     )
 
 
-def _read_index(storage: Storage, region: str) -> tuple[dict[str, Any], str | None]:
+def _read_index(storage: Storage, region: str, signer: Signer | None = None) -> tuple[dict[str, Any], str | None, bool]:
+    """The index, its ETag, and whether it is used as read (False: rebuilt from the pointers,
+    because it was malformed or, with ``signer``, not signed by that key)."""
     try:
         data, etag = storage.read_with_etag("index.json")
     except FileNotFoundError:
-        return {"region": region, "courses": {}}, None
+        return {"region": region, "courses": {}}, None, True
     try:
         if len(data) > MAX_INDEX_BYTES:
             raise IntegrityError("the region index is too large")
-        return validate_index(parse_json(data, "region index", storage.describe("index.json"))), etag
+        index = validate_index(parse_json(data, "region index", storage.describe("index.json")))
+        if signer is None or _signed(storage, signer, data, index_signature_key(data)):
+            return index, etag, True
     except IntegrityError:
-        # the index only summarises the pointers: rebuild it from them
-        return rebuild_index(storage, region), etag
+        pass
+    # the index only summarises the pointers: rebuild it from them (nothing unsigned is signed on trust)
+    return rebuild_index(storage, region, signer), etag, False
 
 
-def rebuild_index(storage: Storage, region: str) -> dict[str, Any]:
-    """The region index from every valid pointer (and its manifest) in the region."""
+def _signed(storage: Storage, signer: Signer, data: bytes, signature_key: str) -> bool:
+    try:
+        return signer.signed(data, read_limited(storage, signature_key, MAX_SIGNATURE_BYTES))
+    except (FileNotFoundError, IntegrityError):
+        return False
+
+
+def _signed_live(storage: Storage, signer: Signer, course: str, locale: str, version: str) -> bool:
+    """Whether the live pointer and the manifest of ``version`` carry ``signer``'s signatures."""
+    try:
+        pointer = read_limited(storage, pointer_key(course, locale), MAX_POINTER_BYTES)
+        manifest = read_limited(storage, manifest_key(course, locale, version), MAX_MANIFEST_BYTES)
+    except (FileNotFoundError, IntegrityError):
+        return False
+    return _signed(storage, signer, pointer, pointer_signature_key(course, locale, pointer)) and _signed(
+        storage, signer, manifest, manifest_signature_key(course, locale, version)
+    )
+
+
+def rebuild_index(storage: Storage, region: str, signer: Signer | None = None) -> dict[str, Any]:
+    """The region index from every valid pointer (and its manifest) in the region; with ``signer``,
+    only courses whose live pointer and manifest that key signed."""
     courses: dict[str, dict[str, Any]] = {}
     for key in storage.list("courses"):
         parts = key.split("/")
@@ -140,6 +172,8 @@ def rebuild_index(storage: Storage, region: str) -> dict[str, Any]:
             check_names(parts[1], parts[2])  # a planted courses/../ folder is not a course
             pointer, _ = read_pointer(storage, parts[1], parts[2])
             if pointer is not None:
+                if signer is not None and not _signed_live(storage, signer, parts[1], parts[2], pointer["version"]):
+                    continue
                 manifest = read_manifest(storage, parts[1], parts[2], pointer["version"])
                 courses.setdefault(parts[1], {})[parts[2]] = index_entry(pointer, manifest)
         except (LocalizeError, FileNotFoundError):
@@ -148,22 +182,32 @@ def rebuild_index(storage: Storage, region: str) -> dict[str, Any]:
 
 
 def update_index(
-    storage: Storage, region: str, course: str, locale: str, entry: dict[str, Any] | None, now: str
+    storage: Storage,
+    region: str,
+    course: str,
+    locale: str,
+    entry: dict[str, Any] | None,
+    now: str,
+    signer: Signer | None = None,
 ) -> int:
-    """Read-modify-write the region index under compare-and-swap; returns writes done."""
+    """Read-modify-write the region index under compare-and-swap; returns writes done. With
+    ``signer``, the new index's signature goes up first (named by the index's sha256)."""
     for _ in range(10):
-        index, etag = _read_index(storage, region)
+        index, etag, _ = _read_index(storage, region, signer)
         courses = index.setdefault("courses", {})
         if entry is None:
             courses.get(course, {}).pop(locale, None)
         else:
             courses.setdefault(course, {})[locale] = entry
         index["updated"] = now
+        data = to_json(index)
+        if signer is not None:
+            storage.put(index_signature_key(data), signer.sign(data), content_type="application/json")
         try:
             if etag is None:
-                storage.put("index.json", to_json(index), content_type="application/json", if_none_match=True)
+                storage.put("index.json", data, content_type="application/json", if_none_match=True)
             else:
-                storage.put("index.json", to_json(index), content_type="application/json", if_match=etag)
+                storage.put("index.json", data, content_type="application/json", if_match=etag)
             return 1
         except PreconditionFailed:
             continue
@@ -173,14 +217,22 @@ def update_index(
 
 
 def ensure_index(
-    storage: Storage, region: str, course: str, locale: str, pointer: dict[str, Any], manifest: Manifest
+    storage: Storage,
+    region: str,
+    course: str,
+    locale: str,
+    pointer: dict[str, Any],
+    manifest: Manifest,
+    signer: Signer | None = None,
 ) -> int:
-    """Bring the index entry up to the live pointer if an interrupted publish left it behind; writes done."""
-    index, _ = _read_index(storage, region)
+    """Bring the index entry up to the live pointer if an interrupted publish left it behind
+    (or, with ``signer``, sign an index that key did not sign); writes done."""
+    index, _, as_read = _read_index(storage, region, signer)
     entry = index.get("courses", {}).get(course, {}).get(locale)
-    if isinstance(entry, dict) and entry.get("version") == pointer["version"]:
+    if as_read and isinstance(entry, dict) and entry.get("version") == pointer["version"]:
         return 0
-    return update_index(storage, region, course, locale, index_entry(pointer, manifest), pointer["updated"])
+    entry = index_entry(pointer, manifest)
+    return update_index(storage, region, course, locale, entry, pointer["updated"], signer)
 
 
 def make_pointer(

@@ -128,7 +128,7 @@ def publish_bundle(
             and (signer is None or signed_live(storage, signer, course, locale))
         ):
             if not dry_run:
-                ensure_index(storage, region, course, locale, pointer, current)
+                ensure_index(storage, region, course, locale, pointer, current, signer)
             pruned, deleted = ((), 0) if dry_run else prune(storage, course, locale, keep_versions, gc_grace_seconds)
             return PublishResult(
                 region, course, locale, current.version, False,
@@ -218,9 +218,8 @@ def publish_bundle(
         new_pointer = make_pointer(course, locale, version, manifest_bytes, current.version if current else None, now)
         swap_signed(storage, course, locale, new_pointer, etag, signer)
         checkpoint("publish:pointer-swapped")
-        writes = 2 + update_index(
-            storage, region, course, locale, index_entry(new_pointer, manifest), now.isoformat(timespec="seconds")
-        )
+        entry, stamp = index_entry(new_pointer, manifest), now.isoformat(timespec="seconds")
+        writes = 2 + update_index(storage, region, course, locale, entry, stamp, signer)
         checkpoint("publish:index-updated")
     finally:
         if lease is not None:
@@ -307,7 +306,7 @@ def publish(
                     if live.build_key == inputs and (signer is None or signed_live(storage, signer, course, locale)):
                         # same pages, same catalog, same tool, same policy: nothing to build or upload
                         # (but finish the index update and prune an interrupted run may have left)
-                        ensure_index(storage, r.name, course, locale, pointer, live)
+                        ensure_index(storage, r.name, course, locale, pointer, live, signer)
                         pruned, deleted = prune(storage, course, locale, r.keep_versions, r.gc_grace_seconds)
                         results.append(
                             PublishResult(
@@ -408,7 +407,8 @@ def rollback(
             )
         new_pointer = make_pointer(course, locale, target, manifest_bytes, pointer["version"], datetime.now(UTC))
         swap_signed(storage, course, locale, new_pointer, etag, signer)
-        update_index(storage, region, course, locale, index_entry(new_pointer, manifest), new_pointer["updated"])
+        entry = index_entry(new_pointer, manifest)
+        update_index(storage, region, course, locale, entry, new_pointer["updated"], signer)
     finally:
         storage.delete(lease)
     return pointer["version"], target

@@ -38,7 +38,14 @@ from typing import IO, Any, cast
 
 from localize.errors import IntegrityError, LocalizeError
 from localize.regions.checkpoints import checkpoint
-from localize.regions.keys import MAX_SIGNATURE_BYTES, TrustedKeys, manifest_signature_key, pointer_signature_key
+from localize.regions.keys import (
+    MAX_SIGNATURE_BYTES,
+    TrustedKeys,
+    index_signature_key,
+    manifest_signature_key,
+    pointer_signature_key,
+)
+from localize.regions.mirror_objects import LocalObjects, MissingObject
 from localize.regions.remote import Remote, open_remote
 from localize.regions.schema import (
     MAX_INDEX_BYTES,
@@ -268,13 +275,15 @@ def pull(
     progress: Callable[[str, int], None] | None = None,
     on_file: Callable[[str], None] | None = None,
     trust: TrustedKeys | None = None,
+    local: LocalObjects | None = None,
 ) -> PullResult:
     """Bring DIR/COURSE/LL to the region's live version of the course.
 
     Everything the region says is validated first (with ``trust``, the pointer's
     and the manifest's signatures by one of those keys; pointer and manifest
     schema, the manifest's sha256); objects stream to disk with their sha256
-    computed on the way and no more bytes than the manifest records accepted.
+    computed on the way and no more bytes than the manifest records accepted. An object the
+    region lacks (a delta export) is taken from ``local``, the mirror's own verified copies.
     Steps end at checkpoints: ``pull:object-downloaded`` (each file),
     ``pull:staged``, ``pull:switched``, ``pull:local-pruned``."""
     check_names(course, locale)
@@ -284,8 +293,9 @@ def pull(
     with _pull_lock(state_dir, course, locale):
         try:
             return _pull_locked(
-                remote, course, locale, dest_dir, state_dir, progress=progress, on_file=on_file, trust=trust
-            )
+                remote, course, locale, dest_dir, state_dir, progress=progress, on_file=on_file, trust=trust,
+                local=local or LocalObjects(dest_dir),
+            )  # fmt: skip
         finally:
             shutil.rmtree(state_dir / ".downloads", ignore_errors=True)  # parts of files not finished
 
@@ -300,6 +310,7 @@ def _pull_locked(
     progress: Callable[[str, int], None] | None,
     on_file: Callable[[str], None] | None,
     trust: TrustedKeys | None,
+    local: LocalObjects,
 ) -> PullResult:
     shutil.rmtree(state_dir / ".downloads", ignore_errors=True)  # parts a killed pull left
     version, manifest_bytes, manifest = _read_pointer_and_manifest(remote, course, locale, trust)
@@ -321,7 +332,7 @@ def _pull_locked(
                 raise IntegrityError(f"the live folder {final} does not match its manifest; repair it by hand")
             shutil.rmtree(final)
         downloaded, downloaded_bytes, reused = _stage(
-            remote, state_dir, version, manifest, current, progress=progress, on_file=on_file
+            remote, state_dir, version, manifest, current, progress=progress, on_file=on_file, local=local
         )
         staging = state_dir / f".staging-{version}"
         if not _complete(staging, manifest):
@@ -357,6 +368,7 @@ def _stage(
     *,
     progress: Callable[[str, int], None] | None,
     on_file: Callable[[str], None] | None,
+    local: LocalObjects,
 ) -> tuple[int, int, int]:
     """Fill .staging-VERSION with the manifest's files; (downloaded, bytes, reused)."""
     current_files: dict[str, str] = {}
@@ -396,7 +408,13 @@ def _stage(
                 shutil.copy2(live_copy, target)
             reused += 1
             continue
-        _download_object(remote, record.path, record.sha256, record.size, target, current, state_dir / ".downloads")
+        try:
+            _download_object(remote, record.path, record.sha256, record.size, target, current, state_dir / ".downloads")
+        except MissingObject:
+            if not local.copy_to(record.sha256, record.size, target):
+                raise
+            reused += 1  # a delta export relies on the mirror's copy
+            continue
         downloaded += 1
         downloaded_bytes += record.size
         checkpoint("pull:object-downloaded")
@@ -436,7 +454,11 @@ def _download_object(
                     path=where,
                 ) from None
             except FileNotFoundError:
-                raise IntegrityError(f"{path}: the region lacks this object; {stays}", path=where) from None
+                raise MissingObject(
+                    f"{path}: the region lacks this object and this mirror has no copy of it (from a delta "
+                    f"export: import the export it was made against first); {stays}",
+                    path=where,
+                ) from None
         actual = writer.h.hexdigest()
         if writer.size != size or actual != sha256:
             raise IntegrityError(
@@ -479,11 +501,8 @@ def rollback_local(dest: str | os.PathLike[str], course: str, locale: str) -> tu
     return str(current), str(previous)
 
 
-def pull_all(
-    location: str, dest: str | os.PathLike[str], *, endpoint_url: str | None = None, **kwargs: Any
-) -> list[PullResult | LocalizeError]:
-    """Every course and locale in the region index; one failure does not stop the others."""
-    remote = open_remote(location, endpoint_url)
+def read_index(remote: Remote, trust: TrustedKeys | None) -> bytes:
+    """The region index's bytes; with ``trust``, only when a trusted key signed exactly them."""
     try:
         data = remote.read("index.json", MAX_INDEX_BYTES)
     except FileNotFoundError:
@@ -492,8 +511,20 @@ def pull_all(
         raise IntegrityError(
             f"the region index is larger than {MAX_INDEX_BYTES} bytes; not using it", path=remote.describe("index.json")
         ) from None
+    if trust is not None:
+        _check_signature(remote, trust, data, "region index", "index.json", index_signature_key(data))
+    return data
+
+
+def pull_all(
+    location: str, dest: str | os.PathLike[str], *, endpoint_url: str | None = None, **kwargs: Any
+) -> list[PullResult | LocalizeError]:
+    """Every course and locale in the region index; one failure does not stop the others."""
+    remote = open_remote(location, endpoint_url)
+    data = read_index(remote, kwargs.get("trust"))
     index = validate_index(parse_json(data, "region index", remote.describe("index.json")), entries=False)
     results: list[PullResult | LocalizeError] = []
+    kwargs.setdefault("local", LocalObjects(dest))  # read once for every course
     for course, locales in sorted(index.get("courses", {}).items()):
         for locale in sorted(locales):
             try:
