@@ -239,6 +239,7 @@ def route(
             source_locale=config.workspace.source_locale,
             target_locale=locale,
             previous=previous,
+            copy_source=partner.xliff_targets == "source",
         )
     else:
         po_name = f"{course}.{locale}.po"
