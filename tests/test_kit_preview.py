@@ -17,6 +17,10 @@ from conftest import SAMPLE, corpus_courses
 from localize.catalogs.po import read_po, write_po
 from localize.cli import main
 from localize.config import load_config
+from localize.engine.encoding import decode_page
+from localize.engine.htmltree import parse
+from localize.engine.pagemap import EntryIndex, page_parts
+from localize.engine.segments import find_units
 from localize.partners.routing import route
 
 COURSE = "intro-course"
@@ -38,6 +42,7 @@ inbox = "inbox-ar"
 format = "xliff"
 """
 HOSTILE = "<script>alert(1)</script> y <img src=x onerror=alert(2)>"
+TOOLTIP = 'Un "día de gracia" amplía\tun plazo de entrega en veinticuatro horas, una sola vez por tarea'
 NS = {"x": "urn:oasis:names:tc:xliff:document:1.2"}
 
 
@@ -117,8 +122,16 @@ def test_po_preview_in_chromium_from_disk(tmp_path: Path) -> None:
             "Check the <a1>calendar</a1> first": "Consulte primero el <a2>calendario</a2>",  # renamed placeholder
             "Calendar": "Calendario",
             "Assignments": "",
+            'A "late day" extends one deadline by 24 hours': TOOLTIP,
         },
         fuzzy={"Calendar", "Assignments"},
+    )
+    text = po.read_text(encoding="utf-8")
+    assert '"Un \\"día de gracia\\" amplía\\tun plazo' in text and 'msgstr ""\n"Un' in text  # escaped, wrapped
+    po.write_text(
+        text + '\n#~ msgid "Old text"\n#~ msgstr "Texto viejo"\n\n'
+        'msgid "One file"\nmsgid_plural "%d files"\nmsgstr[0] "Un archivo"\nmsgstr[1] "%d archivos"\n',
+        encoding="utf-8",
     )
     dialogs: list[str] = []
     shots = tmp_path / "screenshots"
@@ -128,6 +141,7 @@ def test_po_preview_in_chromium_from_disk(tmp_path: Path) -> None:
         requests: list[str] = []
         page.on("request", lambda r: requests.append(r.url))
         frame = load(page, folder / "preview.html", po)
+        assert page.inner_text("#lz-status").startswith("filled-intro-course.es.po: 182 texts, 6 translated")
         assert "Descripción del curso" in frame.locator("body").inner_text()
         assert frame.locator(".lz-translated", has_text="Descripción del curso").count() >= 1
         assert frame.locator(".lz-untranslated").count() > 10
@@ -144,6 +158,9 @@ def test_po_preview_in_chromium_from_disk(tmp_path: Path) -> None:
         assert "placeholder <a1> is missing" in problems and "placeholder <a2> is not in the source" in problems
         assert "marked fuzzy but empty" in problems
         page.screenshot(path=str(shots / "kit-preview-es.png"), full_page=True)
+        # a multi-line msgstr with escapes, in an attribute (msgctxt "attribute")
+        frame = choose_page(page, "pages/syllabus/index.html")
+        assert frame.locator("span[title^='Un']").get_attribute("title") == TOOLTIP
         # a placeholder translation on another page keeps the link's own markup
         frame = choose_page(page, "fragments/snippet.html")
         link = frame.locator(".lz-translated a", has_text="programa")
@@ -231,3 +248,23 @@ def test_a_hostile_page_cannot_break_out_of_the_page_map(tmp_path: Path) -> None
         "pages/index.html",
         "pages/pic.png",  # linked; big.png is not linked, the remote picture is not fetched
     ]
+
+
+def _source_text(parts: list[Any]) -> str:
+    """The page again from its parts, every unit as its source (what the preview shows first)."""
+
+    def pieces(p: Any) -> str:
+        return p if isinstance(p, str) else "".join(x if isinstance(x, str) else x["src"] for x in p)
+
+    return "".join(p if isinstance(p, str) else pieces(p["src"]) for p in parts)
+
+
+@pytest.mark.parametrize("course", [SAMPLE, *corpus_courses()[:3]], ids=lambda p: p.name)
+def test_page_map_parts_give_back_each_page_and_every_unit(course: Path) -> None:
+    for path in sorted(course.rglob("*.htm*")):
+        text = decode_page(path.read_bytes(), path.name).text
+        units = find_units(text, parse(text))
+        index = EntryIndex()
+        parts = page_parts(text, units, index)
+        assert _source_text(parts) == text, path
+        assert {(c, m) for c, m in index.entries()} == {(u.msgctxt, u.msgid) for u in units}, path

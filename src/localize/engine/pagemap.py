@@ -8,14 +8,14 @@ a list of *parts*, in order, that concatenate back to the page:
 * a text unit: ``{"e": N, "src": HTML, "ph": {NAME: [OPEN, CLOSE]} or {NAME: [MARKUP]},
   "t": TIMING, "w": WRAP}`` where ``N`` indexes the entry list (msgctxt, msgid), ``src``
   is the unit's original HTML, ``ph`` the original markup of each placeholder (the only
-  markup a translation may bring back), ``t`` the start tag of a transcript unit's first
+  markup a translation may bring back; ``src``, OPEN and MARKUP are lists of strings and
+  attribute units when attribute units sit inside them, as ``title`` in ``<span title>``), ``t`` the start tag of a transcript unit's first
   word-timing span ("" otherwise) and ``w`` whether a ``<span>`` may wrap the unit (not in
   ``title``, ``textarea`` or ``option``, whose content is text only);
 * an attribute unit: ``{"e": N, "src": VALUE, "q": QUOTE}`` (the value as written, and
   its quote character, "" when unquoted).
 
-Attribute units inside a text unit's placeholder markup stay in that markup (the preview
-shows their source). The JavaScript escapes every translated character and inserts only
+The JavaScript escapes every translated character and inserts only
 ``ph`` markup, as :func:`localize.engine.segments.render` does.
 """
 
@@ -43,35 +43,56 @@ class EntryIndex:
         return [[ctx, msgid] for (ctx, msgid) in self._index]
 
 
+def _attribute(page: str, unit: Unit, index: EntryIndex) -> dict[str, Any]:
+    return {"e": index(unit.msgctxt, unit.msgid), "src": page[unit.start : unit.end], "q": unit.quote}
+
+
+def _pieces(page: str, start: int, end: int, inner: list[Unit], index: EntryIndex) -> str | list[Any]:
+    """``page[start:end]``, as a string, or as strings and the attribute units inside it."""
+    inside = [u for u in inner if start <= u.start and u.end <= end]
+    if not inside:
+        return page[start:end]
+    out: list[Any] = []
+    pos = start
+    for u in inside:
+        out += [page[pos : u.start], _attribute(page, u, index)]
+        pos = u.end
+    out.append(page[pos:end])
+    return out
+
+
 def page_parts(page: str, units: list[Unit], index: EntryIndex) -> list[str | dict[str, Any]]:
     """``page`` (decoded text) as preview parts; ``units`` are :func:`find_units`' for it."""
     parts: list[str | dict[str, Any]] = []
+    ordered = sorted(units, key=lambda u: (u.start, -u.end))
     pos = 0
-    for unit in sorted(units, key=lambda u: (u.start, u.end)):
-        if unit.start < pos:  # an attribute inside a text unit's placeholder markup
+    for i, unit in enumerate(ordered):
+        if unit.start < pos:  # an attribute inside a text unit's placeholder markup: placed there
             continue
         if unit.start > pos:
             parts.append(page[pos : unit.start])
-        number = index(unit.msgctxt, unit.msgid)
         if unit.kind is UnitKind.ATTRIBUTE:
-            parts.append({"e": number, "src": page[unit.start : unit.end], "q": unit.quote})
-        else:
-            ph: dict[str, list[str]] = {}
-            for p in unit.placeholders:
-                if p.void:
-                    ph[p.name] = [page[p.start : p.end]]
-                else:
-                    assert p.close_start is not None and p.close_end is not None
-                    ph[p.name] = [page[p.start : p.end], page[p.close_start : p.close_end]]
-            parts.append(
-                {
-                    "e": number,
-                    "src": page[unit.start : unit.end],
-                    "ph": ph,
-                    "t": page[unit.timing[0] : unit.timing[1]] if unit.timing else "",
-                    "w": unit.container.lower() not in _TEXT_ONLY,
-                }
-            )
+            parts.append(_attribute(page, unit, index))
+            pos = unit.end
+            continue
+        inner = [u for u in ordered[i + 1 :] if u.start < unit.end and u.kind is UnitKind.ATTRIBUTE]
+        number = index(unit.msgctxt, unit.msgid)
+        ph: dict[str, list[str | list[Any]]] = {}
+        for p in unit.placeholders:
+            if p.void:
+                ph[p.name] = [_pieces(page, p.start, p.end, inner, index)]
+            else:
+                assert p.close_start is not None and p.close_end is not None
+                ph[p.name] = [_pieces(page, p.start, p.end, inner, index), page[p.close_start : p.close_end]]
+        parts.append(
+            {
+                "e": number,
+                "src": _pieces(page, unit.start, unit.end, inner, index),
+                "ph": ph,
+                "t": page[unit.timing[0] : unit.timing[1]] if unit.timing else "",
+                "w": unit.container.lower() not in _TEXT_ONLY,
+            }
+        )
         pos = unit.end
     if pos < len(page):
         parts.append(page[pos:])

@@ -217,12 +217,25 @@
   }
 
   // -- rendering --------------------------------------------------------------------------
+  // An attribute unit's value: its translation (escaped for its quote), else the source.
+  function attributeHtml(part) {
+    const [ctx, msgid] = MAP.entries[part.e];
+    const t = translations && translations.get(key(ctx, msgid));
+    if (!t || t.msgstr === "" || byKey.has(key(ctx, msgid))) return part.src;
+    return part.q ? esc(t.msgstr) : '"' + esc(t.msgstr) + '"';
+  }
+
+  // Markup as a string, or as strings and attribute units inside it.
+  function pieces(p) {
+    return typeof p === "string" ? p : p.map((x) => (typeof x === "string" ? x : attributeHtml(x))).join("");
+  }
+
   function unitHtml(part, t) {
     const names = new Map(Object.entries(part.ph).map(([n, v]) => [n, v.length === 1 ? "void" : "paired"]));
     const out = [];
     for (const tok of tokens(t.msgstr, names)) {
       if (typeof tok === "string") out.push(esc(tok));
-      else out.push(tok[0] === "close" ? part.ph[tok[1]][1] : part.ph[tok[1]][0]);
+      else out.push(tok[0] === "close" ? part.ph[tok[1]][1] : pieces(part.ph[tok[1]][0]));
     }
     const text = out.join("");
     return part.t ? part.t + text + "</span>" : text;
@@ -236,18 +249,16 @@
       const k = key(ctx, msgid);
       const t = translations && translations.get(k);
       let st = "source";
-      let html = part.src;
+      if ("q" in part) return attributeHtml(part);
+      let html = pieces(part.src);
       if (translations && (!t || t.msgstr === "")) st = "untranslated";
       else if (t) {
         st = t.fuzzy ? "fuzzy" : "translated";
-        if ("q" in part) html = part.q ? esc(t.msgstr) : '"' + esc(t.msgstr) + '"';
-        else {
-          try { html = unitHtml(part, t); } catch (e) { st = "problem"; }
-        }
+        try { html = unitHtml(part, t); } catch (e) { st = "problem"; }
         if (byKey.has(k)) st = "problem";
       }
       if (st in counts) counts[st] += 1;
-      if ("q" in part || !part.w || st === "source") return html;
+      if (!part.w || st === "source") return html;
       const ltr = MAP.dir === "rtl" && (st === "untranslated" || st === "problem") ? ' dir="ltr"' : "";
       return '<span class="lz-' + st + '"' + ltr + ' data-lz-entry="' + part.e + '">' + html + "</span>";
     }).join("");
