@@ -141,7 +141,9 @@ def test_po_preview_in_chromium_from_disk(tmp_path: Path) -> None:
         requests: list[str] = []
         page.on("request", lambda r: requests.append(r.url))
         frame = load(page, folder / "preview.html", po)
-        assert page.inner_text("#lz-status").startswith("filled-intro-course.es.po: 182 texts, 6 translated")
+        assert page.inner_text("#lz-status").startswith(
+            "filled-intro-course.es.po: 182 texts, 6 translated, 5 problems."
+        )
         assert "Descripción del curso" in frame.locator("body").inner_text()
         assert frame.locator(".lz-translated", has_text="Descripción del curso").count() >= 1
         assert frame.locator(".lz-untranslated").count() > 10
@@ -157,6 +159,8 @@ def test_po_preview_in_chromium_from_disk(tmp_path: Path) -> None:
         assert "HTML in the translation will be rejected: <script>" in problems
         assert "placeholder <a1> is missing" in problems and "placeholder <a2> is not in the source" in problems
         assert "marked fuzzy but empty" in problems
+        line = next(i for i, t in enumerate(po.read_text(encoding="utf-8").splitlines(), 1) if t == 'msgid "Syllabus"')
+        assert f"line {line}, Syllabus: HTML in the translation" in problems
         page.screenshot(path=str(shots / "kit-preview-es.png"), full_page=True)
         # a multi-line msgstr with escapes, in an attribute (msgctxt "attribute")
         frame = choose_page(page, "pages/syllabus/index.html")
@@ -194,7 +198,10 @@ def test_xliff_preview_right_to_left(tmp_path: Path) -> None:
         assert frame.locator(".lz-translated", has_text="وصف المقرر").count() >= 1
         assert frame.locator("html").get_attribute("dir") == "rtl"
         assert frame.locator("html").get_attribute("lang") == "ar"
-        assert "placeholder <a1> is missing" in page.inner_text("#lz-problems")
+        assert re.search(
+            r"unit u[0-9a-f]{20}, Check the <a1>calendar</a1> first: placeholder <a1> is missing",
+            page.inner_text("#lz-problems"),
+        )
         page.screenshot(path=str(tmp_path / "kit-preview-ar.png"), full_page=True)
         frame = choose_page(page, "fragments/snippet.html")
         assert frame.locator(".lz-translated a", has_text="المنهج").count() == 1

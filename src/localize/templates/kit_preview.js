@@ -49,7 +49,7 @@
     const units = [];
     let cur = null;
     let field = null;
-    const fresh = () => ({ ctx: null, msgid: null, plural: null, msgstr: [], fuzzy: false, obsolete: false, seenStr: false });
+    const fresh = () => ({ ctx: null, msgid: null, plural: null, msgstr: [], fuzzy: false, obsolete: false, seenStr: false, line: 0 });
     const flush = () => {
       if (cur && cur.msgid !== null && !cur.obsolete) units.push(cur);
       cur = fresh();
@@ -75,7 +75,7 @@
         if ((kw === "msgctxt" || kw === "msgid") && cur.seenStr) flush();
         const value = unquote(m[3], n);
         if (kw === "msgctxt") { cur.ctx = value; field = ["ctx"]; }
-        else if (kw === "msgid") { cur.msgid = value; field = ["msgid"]; }
+        else if (kw === "msgid") { cur.msgid = value; cur.line = n; field = ["msgid"]; }
         else if (kw === "msgid_plural") { cur.plural = value; field = ["plural"]; }
         else {
           const idx = m[2] === undefined ? 0 : parseInt(m[2], 10);
@@ -93,7 +93,7 @@
     flush();
     return units.filter((u) => u.msgid !== "").map((u) => ({
       ctx: u.ctx, msgid: u.msgid, fuzzy: u.fuzzy, plural: u.plural !== null,
-      msgstr: u.msgstr[0] || "", forms: u.msgstr.length,
+      msgstr: u.msgstr[0] || "", forms: u.msgstr.length, where: "line " + u.line,
     }));
   }
 
@@ -131,7 +131,7 @@
       const state = target ? target.getAttribute("state") || "" : "";
       if (state === "needs-translation" && msgstr === msgid) msgstr = "";
       units.push({
-        ctx, msgid, msgstr, plural: false, forms: 1, issues,
+        ctx, msgid, msgstr, plural: false, forms: 1, issues, where: "unit " + (tu.getAttribute("id") || "?"),
         fuzzy: msgstr !== "" && /^needs-(review-)?(translation|l10n|adaptation)$/.test(state) && state !== "needs-translation",
       });
     }
@@ -280,8 +280,8 @@
     };
     frame.srcdoc = html;
     $("lz-counts").textContent = translations
-      ? counts.translated + " translated, " + counts.untranslated + " untranslated, " + counts.fuzzy +
-        " fuzzy, " + counts.problem + " with problems on this page"
+      ? "This page: " + counts.translated + " translated, " + counts.untranslated + " untranslated, " + counts.fuzzy +
+        " fuzzy, " + counts.problem + " with problems."
       : "Showing the source text. Choose your translated file to see it in place.";
   }
 
@@ -296,7 +296,7 @@
       b.textContent = p.severity + ": ";
       const q = document.createElement("q");
       q.textContent = p.msgid.length > 80 ? p.msgid.slice(0, 80) + "…" : p.msgid;
-      li.append(b, q, document.createTextNode(": " + p.message));
+      li.append(b, document.createTextNode(p.where + ", "), q, document.createTextNode(": " + p.message));
       list.append(li);
     }
   }
@@ -316,13 +316,13 @@
       const k = key(u.ctx, u.msgid);
       translations.set(k, u);
       for (const p of check(u)) {
-        problems.push({ key: k, msgid: u.msgid, severity: p.severity, message: p.message });
+        problems.push({ key: k, msgid: u.msgid, where: u.where, severity: p.severity, message: p.message });
         if (p.severity === "error" && !byKey.has(k)) byKey.set(k, p);
       }
     }
     const done = units.filter((u) => u.msgstr !== "" && !u.fuzzy).length;
     $("lz-status").textContent = name + ": " + units.length + " texts, " + done + " translated, " +
-      problems.length + " problems";
+      problems.length + " problems.";
     listProblems();
     show();
   }
