@@ -275,3 +275,14 @@ def test_page_map_parts_give_back_each_page_and_every_unit(course: Path) -> None
         parts = page_parts(text, units, index)
         assert _source_text(parts) == text, path
         assert {(c, m) for c, m in index.entries()} == {(u.msgctxt, u.msgid) for u in units}, path
+
+
+def test_route_source_on_the_command_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    workspace(tmp_path, SAMPLE, COURSE)
+    config = str(tmp_path / "localize.toml")
+    args = ["route", "--course", COURSE, "--locale", "es", "--config", config]
+    assert main([*args, "--source", str(tmp_path / "missing")]) == 2
+    assert "error:" in capsys.readouterr().err and not (tmp_path / "inbox-es").exists()  # nothing written
+    assert main([*args, "--source", str(SAMPLE)]) == 0
+    (folder,) = (tmp_path / "inbox-es" / "kits" / COURSE / "es").iterdir()
+    assert (folder / "preview.html").is_file() and (folder / "pages" / "index.html").is_file()
