@@ -143,7 +143,8 @@ def run_omegat(tmp: Path, kit_file: Path, memory: str) -> Path:
     shutil.copy(kit_file, project / "source" / kit_file.name)
     home = tmp / "home"
     home.mkdir()
-    env = {**os.environ, "HOME": str(home), "JAVA_TOOL_OPTIONS": "-Djava.awt.headless=true"}
+    # Java takes its home from the password file, not $HOME: user.home keeps OmegaT out of the real one
+    env = {**os.environ, "HOME": str(home), "JAVA_TOOL_OPTIONS": f"-Djava.awt.headless=true -Duser.home={home}"}
     # arguments not starting with -- are taken as the project: java flags go in JAVA_TOOL_OPTIONS
     done = subprocess.run(
         [str(OMEGAT), str(project), "--mode=console-translate", f"--config-dir={home / 'omegat-config'}"],
