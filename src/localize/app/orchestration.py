@@ -96,9 +96,10 @@ def route_kits(config_path: str, course: str, locales: list[str], source: str | 
 
     config = load_config(config_path)
     out: list[dict[str, Any]] = []
+    pages = open_source(source) if source is not None else None  # opened (a site crawled) once
     for locale in locales:
         try:
-            r = route(config, course, locale, source=source)
+            r = route(config, course, locale, source=pages)
         except TransientStorageError:
             raise  # transient: let the orchestrator retry
         except LocalizeError as e:

@@ -61,6 +61,7 @@ from localize.partners.review_kits import (
 from localize.partners.webhooks import flush_outbox, send_notice
 from localize.storage.base import Storage, local_error
 from localize.storage.courses import open_source
+from localize.storage.sources import Source
 
 __all__ = ["RouteResult", "current_catalog", "route"]
 
@@ -203,12 +204,13 @@ def route(
     now: datetime | None = None,
     fmt: str | None = None,
     review: bool = False,
-    source: str | None = None,
+    source: str | Source | None = None,
 ) -> RouteResult:
     """Send a kit for ``course`` in ``locale`` to the partner that serves it: a .po or
     an XLIFF file (``fmt``, default the partner's ``format``). A review kit (``review``)
     goes to a reviewer and holds only the translations not yet signed off. Given the
-    course's ``source``, the kit also carries its pages and an offline ``preview.html``."""
+    course's ``source`` (a location, or a source opened once for several locales), the kit
+    also carries its pages and an offline ``preview.html``."""
     locale = check_locale(locale)
     workspace = Workspace(config.workspace_location)
     partner = _pick_partner(config, course, locale, partner_id, review=review)
@@ -265,7 +267,8 @@ def route(
         sent = write_po(po_review_kit(kit_catalog, previous) if review else kit_catalog).encode("utf-8")
     preview: KitPreview | None = None
     if source is not None:
-        preview = kit_preview(open_source(source), kit_catalog, course=course, locale=locale, file=po_name)
+        pages = open_source(source) if isinstance(source, str) else source
+        preview = kit_preview(pages, kit_catalog, course=course, locale=locale, file=po_name)
     inbox = open_inbox(config.resolve(partner.inbox))
     manifest = {
         "kit": kit,
