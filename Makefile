@@ -33,13 +33,15 @@ $(STAMP): pyproject.toml
 install: $(STAMP)
 
 # Debian packages the tests use: GNU gettext (msgfmt, msgen, msgmerge) to check our
-# catalogs, Chromium and Noto fonts for the real-browser tests (RTL and other scripts).
-SYSTEM_PACKAGES := gettext chromium fonts-noto-core
+# catalogs, Chromium and Noto fonts for the real-browser tests (RTL and other scripts),
+# OmegaT for the CAT-tool tests (tests/test_omegat.py).
+SYSTEM_PACKAGES := gettext chromium fonts-noto-core omegat
 system-deps:
 	@missing=""; \
 	command -v msgfmt >/dev/null 2>&1 || missing="$$missing gettext"; \
 	command -v chromium >/dev/null 2>&1 || missing="$$missing chromium"; \
 	test -d /usr/share/fonts/truetype/noto || missing="$$missing fonts-noto-core"; \
+	command -v omegat >/dev/null 2>&1 || missing="$$missing omegat"; \
 	if [ -n "$$missing" ]; then \
 	  echo "installing with apt-get:$$missing"; \
 	  if [ "$$(id -u)" = 0 ]; then SUDO=""; else SUDO="sudo"; fi; \

@@ -168,8 +168,10 @@ Localized pages (open in a browser):
   {site_dir}/{COURSE}/ar/index.html      Arabic, right to left
   {site_dir}/{COURSE}/es/index.html      Spanish
   serve them: python -m http.server -d {site_dir} 8000  ->  http://127.0.0.1:8000/{COURSE}/ar/
-Kits with the glossary (glossary.tbx, "#. Terms:" comments, word counts by match band in kit.json):
+Kits with the glossary (glossary.tbx, "#. Terms:" comments, word counts by match band in kit.json)
+and an offline preview (open preview.html from the kit folder, then choose the returned file):
   {root}/inboxes/lima/kits/{COURSE}/es/
+  {SAMPLES}/returns/{COURSE}.es.po   (Lima's translation, to choose in its preview.html)
 QA reports sent back to the partners:
   {chr(10).join("  " + r for r in reports).lstrip()}
 A drive for places without a link (region mena, signed; README.txt for whoever carries it):

@@ -41,7 +41,7 @@ def localize_course(
             raise ValueError(f"no source for {course!r}: pass source= (a folder, .zip, s3:// or https:// location)")
     wanted = locales or tasks.configured_locales(config, course)
     updated = tasks.update_catalogs(source, course, locales_dir, settings.workspace.source_locale, wanted)
-    routed = tasks.route_kits(config, course, wanted)
+    routed = tasks.route_kits(config, course, wanted, source)  # kits carry the pages and preview.html
     ingested = tasks.ingest_returns(config, None)
     qa_summary(ingested)
     published = tasks.publish_locales(config, course, wanted, None) if publish else []

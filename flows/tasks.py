@@ -62,8 +62,8 @@ def configured_locales(config: str, course: str) -> list[str]:
 
 
 @task(name="route-kits", **IO_RETRIES)
-def route_kits(config: str, course: str, locales: list[str]) -> list[dict[str, Any]]:
-    return pipeline.route_kits(config, course, locales)
+def route_kits(config: str, course: str, locales: list[str], source: str | None = None) -> list[dict[str, Any]]:
+    return pipeline.route_kits(config, course, locales, source)
 
 
 @task(name="ingest-returns", **IO_RETRIES)

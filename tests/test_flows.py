@@ -145,6 +145,8 @@ def test_localize_course_end_to_end(prefect_harness: None, s3_env: str, tmp_path
     config = str(write_config(tmp_path, s3_env))
     first = localize_course("intro-course", source=str(SAMPLE), config=config)
     assert sorted((r["partner"], r["sent"]) for r in first["routed"]) == [("cairo", True), ("lima", True)]
+    for r in first["routed"]:  # the flow passes its source: kits carry the pages and the offline preview
+        assert (Path(r["location"]) / "preview.html").is_file() and (Path(r["location"]) / "pages").is_dir()
     assert all(
         not r["published"] and r["message"].startswith("only 0.0 % of words translated") for r in first["published"]
     )

@@ -476,3 +476,17 @@ def test_translate_toolkit_reads_the_schema_test_data_offline() -> None:
         },
     )
     assert out.returncode == 0, out.stderr
+
+
+def test_copied_source_targets_validate_and_read_back_as_untranslated() -> None:
+    """``xliff_targets = "source"`` (for OmegaT 3.x): untranslated targets hold the source, and
+    a target still equal to its source in state needs-translation is not a translation."""
+    entries = read_po('msgid "See <a1>A</a1><br2/>"\nmsgstr ""\n\nmsgid "Done"\nmsgstr "Hecho"\n').entries
+    data = write_xliff(Catalog(entries=entries), original="c", source_locale="en", target_locale="es", copy_source=True)
+    valid(data)
+    assert b'state="needs-translation">See <g id="a1" ctype="link">A</g><x id="br2" ctype="lb"/></target>' in data
+    back = read_xliff(data)
+    assert not back.problems
+    assert [e.msgstr for e in back.catalog.entries] == ["", "Hecho"]
+    translated = _target(data, "See", 'Vea <g id="a1">A</g><x id="br2"/>', state="needs-translation")
+    assert read_xliff(translated).catalog.entries[0].msgstr == "Vea <a1>A</a1><br2/>"

@@ -87,6 +87,11 @@ class Partner(_Model):
         default_factory=dict, description="QA check id -> severity for this partner's returns, or off"
     )
     format: Literal["po", "xliff"] = Field("po", description="the kit's file: gettext .po or XLIFF 1.2 .xlf")
+    xliff_targets: Literal["empty", "source"] = Field(
+        "empty",
+        description="XLIFF kits: untranslated units get an empty <target> (memoQ, Trados, Okapi) or a copy of "
+        "the source (OmegaT 3.x, whose XLIFF filter translates what <target> holds)",
+    )
     reviewer: bool = Field(False, description="may sign off translations (review kits, `localize route --review`)")
     rates: dict[Literal["new", "fuzzy", "memory", "repetition"], Annotated[float, Field(ge=0)]] = Field(
         default_factory=dict, description="price per source word of each match band, for kit estimates"

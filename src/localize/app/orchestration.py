@@ -91,13 +91,15 @@ def configured_locales(config_path: str, course: str) -> list[str]:
     return sorted({loc for p in config.partners for loc in p.locales if p.serves(course, loc)})
 
 
-def route_kits(config_path: str, course: str, locales: list[str]) -> list[dict[str, Any]]:
+def route_kits(config_path: str, course: str, locales: list[str], source: str | None = None) -> list[dict[str, Any]]:
+    """Send each locale's kit (with the course's pages and preview.html when ``source`` is given)."""
 
     config = load_config(config_path)
     out: list[dict[str, Any]] = []
+    pages = open_source(source) if source is not None else None  # opened (a site crawled) once
     for locale in locales:
         try:
-            r = route(config, course, locale)
+            r = route(config, course, locale, source=pages)
         except TransientStorageError:
             raise  # transient: let the orchestrator retry
         except LocalizeError as e:

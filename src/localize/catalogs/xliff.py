@@ -151,13 +151,18 @@ def write_xliff(
     target_locale: str,
     previous: dict[tuple[str | None, str], str] | None = None,
     glossary: str | None = None,
+    copy_source: bool = False,
 ) -> bytes:
     """The catalog as an XLIFF 1.2 document (UTF-8 bytes, deterministic).
 
     ``previous`` maps entry keys to an earlier accepted translation, shown as an
     ``<alt-trans>`` (review kits). ``glossary`` names the kit's TBX file, referred to from
     the header (``<glossary><external-file href=.../>``); an entry's ``Terms:`` comment
-    (:func:`localize.catalogs.glossary.annotate`) becomes its ``<note from="glossary">``."""
+    (:func:`localize.catalogs.glossary.annotate`) becomes its ``<note from="glossary">``.
+    ``copy_source`` fills the target of an untranslated unit with a copy of its source
+    (state stays needs-translation): OmegaT 3.x's XLIFF filter translates what
+    ``<target>`` holds and skips empty ones; the reader takes such a copy back as
+    untranslated."""
     from lxml import etree
 
     root = etree.Element(_q("xliff"), nsmap={None: NS}, version="1.2")
@@ -199,6 +204,8 @@ def write_xliff(
         target = etree.SubElement(tu, _q("target"), state=state)
         if e.msgstr:
             _fill(target, e.msgstr)
+        elif copy_source:
+            _fill(target, e.msgid)
         if e.msgctxt is not None:
             group = etree.SubElement(tu, _q("context-group"), purpose="information")
             ctx = etree.SubElement(group, _q("context"), attrib={"context-type": "x-gettext-msgctxt"})
@@ -429,6 +436,8 @@ def read_xliff(data: bytes, path: str = "<xliff>") -> XliffCatalog:
             for message in treader.errors:
                 problems.append(UnitProblem(msgstr_line, shown, key, f"unit {shown}: {message}"))
             state = target.get("state") or ""
+            if state == "needs-translation" and msgstr == msgid:
+                msgstr = ""  # a tool's copy of the source (OmegaT, Okapi Rainbow), not a translation
             if msgstr and state in _FUZZY_STATES:
                 flags.append("fuzzy")
             if msgstr and (state == "signed-off" or tu.get("approved") == "yes") and "fuzzy" not in flags:

@@ -46,6 +46,11 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         action="store_true",
         help="send a review kit (the translations not yet signed off) to a partner with reviewer = true",
     )
+    p.add_argument(
+        "--source",
+        metavar="SOURCE",
+        help="the course's pages (folder, .zip, s3:// or https://): the kit then carries them and an offline preview.html",
+    )
     add_workspace(p)
     add_config(p)
     p.set_defaults(func=cmd_route)
@@ -104,6 +109,7 @@ def cmd_route(args: argparse.Namespace) -> int:
         partner_id=args.partner,
         fmt=args.format,
         review=args.review,
+        source=args.source,
     )
     a = result.assignment
     if not result.sent:

@@ -7,6 +7,8 @@ A kit is written into the partner's inbox (a folder or an S3 prefix)::
     kits/COURSE/LL/KIT/kit.json        manifest (course, locale, hash, counts, due date,
                                        words by match band, the estimate at the partner's rates)
     kits/COURSE/LL/KIT/glossary.tbx    the locale's and course's terms (when there are any)
+    kits/COURSE/LL/KIT/preview.html    an offline preview of the pages (given the course's source;
+    kits/COURSE/LL/KIT/pages/...       see :mod:`localize.partners.kit_preview`)
 
 Each entry whose source has glossary terms says so in a ``#. Terms: ...`` comment.
 
@@ -47,6 +49,7 @@ from localize.locales import check_locale, language_name
 from localize.model import Catalog
 from localize.partners.assignments import Assignment, assignment_key, load_assignments, save_assignment
 from localize.partners.inbox import open_inbox
+from localize.partners.kit_preview import KitPreview, kit_preview
 from localize.partners.review_kits import (
     REVIEW_README,
     XLIFF_README,
@@ -57,6 +60,8 @@ from localize.partners.review_kits import (
 )
 from localize.partners.webhooks import flush_outbox, send_notice
 from localize.storage.base import Storage, local_error
+from localize.storage.courses import open_source
+from localize.storage.sources import Source
 
 __all__ = ["RouteResult", "current_catalog", "route"]
 
@@ -124,6 +129,19 @@ Questions: {contact}
 """
 
 
+PREVIEW_README = """
+See your translation in the course pages (no installation needed)
+-----------------------------------------------------------------
+Open preview.html (in this folder) in a web browser, then choose your
+{file} with the button at the top, or drop the file on the page. The
+course pages (from the pages folder) appear with your translations in
+place; texts still to translate are marked yellow, fuzzy ones orange,
+and texts with a problem (a missing or changed tag, HTML of your own)
+red, with the list of problems beside the page. Save your file and
+choose it again to see your latest changes. Nothing leaves your computer.
+"""
+
+
 def _new_kit_id(workspace: Workspace, course: str, locale: str, base: str) -> str:
     """``base``, or ``base-2``, ``base-3``… when a kit of that id was sent already (the same
     catalog routed again on the same day, after a rejected return): a kit id, its assignment
@@ -186,10 +204,13 @@ def route(
     now: datetime | None = None,
     fmt: str | None = None,
     review: bool = False,
+    source: str | Source | None = None,
 ) -> RouteResult:
     """Send a kit for ``course`` in ``locale`` to the partner that serves it: a .po or
     an XLIFF file (``fmt``, default the partner's ``format``). A review kit (``review``)
-    goes to a reviewer and holds only the translations not yet signed off."""
+    goes to a reviewer and holds only the translations not yet signed off. Given the
+    course's ``source`` (a location, or a source opened once for several locales), the kit
+    also carries its pages and an offline ``preview.html``."""
     locale = check_locale(locale)
     workspace = Workspace(config.workspace_location)
     partner = _pick_partner(config, course, locale, partner_id, review=review)
@@ -240,10 +261,15 @@ def route(
             target_locale=locale,
             previous=previous,
             glossary="glossary.tbx" if len(glossary) else None,
+            copy_source=partner.xliff_targets == "source",
         )
     else:
         po_name = f"{course}.{locale}.po"
         sent = write_po(po_review_kit(kit_catalog, previous) if review else kit_catalog).encode("utf-8")
+    preview: KitPreview | None = None
+    if source is not None:
+        pages = open_source(source) if isinstance(source, str) else source
+        preview = kit_preview(pages, kit_catalog, course=course, locale=locale, file=po_name)
     inbox = open_inbox(config.resolve(partner.inbox))
     manifest = {
         "kit": kit,
@@ -263,6 +289,13 @@ def route(
         "created": now.isoformat(timespec="seconds"),
         **_plan(catalog, partner, glossary, with_terms),
     }
+    if preview is not None:
+        manifest["preview"] = {
+            "file": "preview.html",
+            "pages": preview.pages,
+            "assets": preview.assets,
+            "assets_left_out": preview.assets_left_out,
+        }
     language = language_name(locale)
     readme = KIT_README.format(
         course=course,
@@ -277,6 +310,10 @@ def route(
     base = f"kits/{course}/{locale}/{kit}"
     if fmt == "xliff":
         readme += XLIFF_README
+    if preview is not None:
+        readme += PREVIEW_README.format(file=po_name)
+        for name, data in sorted(preview.files.items()):
+            _write(inbox, f"{base}/{name}", data)
     if review:
         readme += REVIEW_README.format(file=po_name)
         _write(inbox, f"{base}/changes.html", changes_html(course, locale, kit_catalog, previous).encode("utf-8"))
