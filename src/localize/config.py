@@ -130,6 +130,7 @@ class Region(_Model):
     signing_key: str | None = Field(
         None, description="the coordinators' Ed25519 private key (PEM): publish and rollback sign with it"
     )
+    compress: bool = Field(True, description="store objects gzip-compressed when that saves bytes (light pulls)")
 
     @field_validator("locales")
     @classmethod

@@ -41,12 +41,12 @@ from localize.regions.layout import (
     version_id,
     versions,
 )
+from localize.regions.objects import plan_records, store_object
 from localize.regions.schema import (
     MAX_MANIFEST_BYTES,
     FileRecord,
     Manifest,
     manifest_key,
-    object_key,
     read_limited,
 )
 from localize.regions.signing import region_signer, signed_live, signed_manifest, swap_signed
@@ -65,7 +65,8 @@ class PublishResult:
     published: bool
     message: str
     uploaded_objects: int = 0
-    uploaded_bytes: int = 0
+    uploaded_bytes: int = 0  # the new objects' file sizes
+    stored_bytes: int = 0  # what went up: the new objects as stored (compressed when that saved bytes)
     reused_objects: int = 0
     metadata_writes: int = 0
     pruned_versions: tuple[str, ...] = ()
@@ -103,6 +104,7 @@ def publish_bundle(
     build_key: str = "",
     gc_grace_seconds: float = 3600.0,
     signer: Signer | None = None,
+    compress: bool = True,
 ) -> PublishResult:
     """Upload what is missing, write the manifest, swap the pointer, prune.
 
@@ -123,7 +125,7 @@ def publish_bundle(
     if pointer is not None:
         current = _live_manifest(storage, course, locale, pointer["version"])
         if (
-            current.files == records
+            [f.content() for f in current.files] == [r.content() for r in records]
             and current.catalog_sha256 == catalog_sha
             and (signer is None or signed_live(storage, signer, course, locale))
         ):
@@ -142,10 +144,8 @@ def publish_bundle(
         if not dry_run:
             wait_for_gc(storage)
         existing = {key.rsplit("/", 1)[-1] for key in storage.list("objects/sha256")}
-        missing: dict[str, FileRecord] = {}
-        for r in records:
-            if r.sha256 not in existing:
-                missing.setdefault(r.sha256, r)
+        known = {f.sha256: f for f in current.files} if current else {}
+        planned, missing = plan_records(records, existing, known, bundle, compress)
         checkpoint("publish:reuse-checked")
         if dry_run:
             return PublishResult(
@@ -154,14 +154,17 @@ def publish_bundle(
                 dry_run=True, would_upload=tuple(sorted(r.path for r in missing.values())),
                 uploaded_bytes=sum(r.size for r in missing.values()), uploaded_objects=len(missing),
             )  # fmt: skip
-        uploaded_bytes = 0
+        uploaded_bytes = stored_bytes = 0
         for sha, record in missing.items():
-            with bundle.open(record.path) as stream:
-                storage.upload(object_key(sha), stream, content_type=record.content_type)
+            stored = store_object(storage, bundle, record, compress, str(bundle.root.parent))
+            missing[sha] = stored
             uploaded_bytes += record.size
+            stored_bytes += stored.wire_size
             checkpoint("publish:object-uploaded")
             if on_upload is not None:
                 on_upload(record.path, record.size)
+        stored_as = {sha: (r.encoding, r.stored_size) for sha, r in missing.items()}
+        records = tuple(FileRecord(*r.content(), *stored_as[r.sha256]) if r.sha256 in stored_as else r for r in planned)
         checkpoint("publish:objects-uploaded")
         listing = hashlib.sha256(
             "".join(f"{r.path}\0{r.sha256}\n" for r in records).encode() + catalog_sha.encode()
@@ -228,8 +231,10 @@ def publish_bundle(
     pruned, deleted = prune(storage, course, locale, keep_versions, gc_grace_seconds)
     return PublishResult(
         region, course, locale, version, True,
-        f"published version {version}: {len(missing)} new objects ({uploaded_bytes} bytes), {len(records) - len(missing)} reused",
+        f"published version {version}: {len(missing)} new objects ({uploaded_bytes} bytes, {stored_bytes} stored), "
+        f"{len(records) - len(missing)} reused",
         uploaded_objects=len(missing), uploaded_bytes=uploaded_bytes, reused_objects=len(records) - len(missing),
+        stored_bytes=stored_bytes,
         metadata_writes=writes, pruned_versions=pruned, deleted_objects=deleted,
     )  # fmt: skip
 
@@ -291,7 +296,7 @@ def publish(
                         False,
                         f"only {format_share(words_percent)} of words translated ({format_share(stats.translated_percent)} "
                         f"of entries); region {r.name} publishes from {r.min_translated:g} % of words",
-                    )
+                    )  # fmt: skip
                 )
                 continue
             try:
@@ -319,7 +324,7 @@ def publish(
                                 f"unchanged since version {live.version}; nothing uploaded",
                                 pruned_versions=pruned,
                                 deleted_objects=deleted,
-                            )
+                            )  # fmt: skip
                         )
                         continue
                 if key not in bundles:
@@ -343,6 +348,7 @@ def publish(
                     build_key=inputs,
                     gc_grace_seconds=r.gc_grace_seconds,
                     signer=signer,
+                    compress=r.compress,
                 )
             except LocalizeError as e:  # this region only: the others are published all the same
                 result = PublishResult(r.name, course, locale, None, False, f"not published: {e}", error=e)
@@ -400,7 +406,7 @@ def rollback(
                 "not rolling back to it (publish the course again instead)",
                 path=storage.describe(key),
             )
-        missing = [f.path for f in manifest.files if not storage.exists(object_key(f.sha256))]
+        missing = [f.path for f in manifest.files if not storage.exists(f.key)]
         if missing:
             raise IntegrityError(
                 f"version {target} lacks {len(missing)} objects (first: {missing[0]}); not rolling back to it",

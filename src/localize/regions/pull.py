@@ -32,22 +32,23 @@ import os
 import secrets
 import shutil
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import IO, Any, cast
 
 from localize.errors import IntegrityError, LocalizeError
 from localize.regions.checkpoints import checkpoint
 from localize.regions.keys import MAX_SIGNATURE_BYTES, TrustedKeys, manifest_signature_key, pointer_signature_key
+from localize.regions.objects import Inflating, Metered, Refused
 from localize.regions.remote import Remote, open_remote
 from localize.regions.schema import (
     MAX_INDEX_BYTES,
     MAX_MANIFEST_BYTES,
     MAX_POINTER_BYTES,
+    FileRecord,
     Manifest,
     check_names,
     is_version,
-    object_key,
     parse_json,
     pointer_key,
     validate_index,
@@ -101,6 +102,7 @@ class PullResult:
     downloaded_bytes: int = 0
     reused_files: int = 0
     previous: str | None = None
+    moved_bytes: int = 0  # what came over the wire: pointer, manifest, signatures, objects as stored
 
 
 def _sha256_file(path: Path) -> str:
@@ -268,23 +270,29 @@ def pull(
     progress: Callable[[str, int], None] | None = None,
     on_file: Callable[[str], None] | None = None,
     trust: TrustedKeys | None = None,
+    max_rate: float | None = None,
 ) -> PullResult:
     """Bring DIR/COURSE/LL to the region's live version of the course.
 
     Everything the region says is validated first (with ``trust``, the pointer's
     and the manifest's signatures by one of those keys; pointer and manifest
     schema, the manifest's sha256); objects stream to disk with their sha256
-    computed on the way and no more bytes than the manifest records accepted.
+    computed on the way and no more bytes than the manifest records accepted (a compressed
+    object is inflated on the way, and refused once it inflates past the file's size).
+    ``max_rate`` caps the bytes read per second; the result says how many bytes moved.
     Steps end at checkpoints: ``pull:object-downloaded`` (each file),
     ``pull:staged``, ``pull:switched``, ``pull:local-pruned``."""
     check_names(course, locale)
-    remote = remote or open_remote(location, endpoint_url)
+    metered = Metered(remote or open_remote(location, endpoint_url), max_rate)
     dest_dir = Path(dest)
     state_dir = _state_dir(dest_dir, course, locale)
     with _pull_lock(state_dir, course, locale):
         try:
-            return _pull_locked(
-                remote, course, locale, dest_dir, state_dir, progress=progress, on_file=on_file, trust=trust
+            result = _pull_locked(
+                metered, course, locale, dest_dir, state_dir, progress=progress, on_file=on_file, trust=trust
+            )
+            return replace(
+                result, moved_bytes=metered.bytes_moved, message=f"{result.message}; {metered.bytes_moved} bytes moved"
             )
         finally:
             shutil.rmtree(state_dir / ".downloads", ignore_errors=True)  # parts of files not finished
@@ -396,7 +404,7 @@ def _stage(
                 shutil.copy2(live_copy, target)
             reused += 1
             continue
-        _download_object(remote, record.path, record.sha256, record.size, target, current, state_dir / ".downloads")
+        _download_object(remote, record, target, current, state_dir / ".downloads")
         downloaded += 1
         downloaded_bytes += record.size
         checkpoint("pull:object-downloaded")
@@ -414,13 +422,12 @@ def _stage(
     return downloaded, downloaded_bytes, reused
 
 
-def _download_object(
-    remote: Remote, path: str, sha256: str, size: int, target: Path, current: str | None, parts: Path
-) -> None:
-    """Stream one object to ``target``, checking size and sha256 on the way. The bytes go to a
-    file of their own in ``parts`` first (outside the staged tree: no manifest path can name it)."""
-    key = object_key(sha256)
-    where = remote.describe(key)
+def _download_object(remote: Remote, record: FileRecord, target: Path, current: str | None, parts: Path) -> None:
+    """Stream one object to ``target`` (inflating a compressed one), checking size and sha256 on
+    the way. The bytes go to a file of their own in ``parts`` first (outside the staged tree: no
+    manifest path can name it)."""
+    path, sha256, size = record.path, record.sha256, record.size
+    where = remote.describe(record.key)
     stays = f"not switching (the live version stays {current or 'none'})"
     target.parent.mkdir(parents=True, exist_ok=True)
     parts.mkdir(parents=True, exist_ok=True)
@@ -428,13 +435,19 @@ def _download_object(
     try:
         with part.open("w+b") as f:
             writer = _HashingFile(f)
+            inflating = Inflating(writer, size) if record.encoding == "gzip" else None
             try:
-                remote.download(key, cast(IO[bytes], writer), size)
+                remote.download(record.key, cast(IO[bytes], inflating or writer), record.wire_size)
+                if inflating is not None:
+                    inflating.finish()
             except TooLarge:
                 raise IntegrityError(
-                    f"{path}: the region's object is larger than the {size} bytes the manifest records; {stays}",
+                    f"{path}: the region's object is larger than the {record.wire_size} bytes the manifest "
+                    f"records; {stays}",
                     path=where,
                 ) from None
+            except Refused as e:
+                raise IntegrityError(f"{path}: the region's compressed object {e}; {stays}", path=where) from None
             except FileNotFoundError:
                 raise IntegrityError(f"{path}: the region lacks this object; {stays}", path=where) from None
         actual = writer.h.hexdigest()
