@@ -12,6 +12,7 @@ from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
+from test_publish import COURSE, setup_workspace, tree_hashes
 
 from localize.app.regions import publish
 from localize.cli import main
@@ -19,7 +20,6 @@ from localize.config import load_config
 from localize.regions.layout import read_manifest, read_pointer, region_storage
 from localize.regions.objects import TokenBucket
 from localize.regions.pull import pull
-from test_publish import COURSE, setup_workspace, tree_hashes
 
 
 def published_files(config_path: Path, region: str, locale: str) -> list[dict[str, object]]:

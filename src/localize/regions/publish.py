@@ -87,6 +87,15 @@ def _live_manifest(storage: Storage, course: str, locale: str, version: str) -> 
         ) from None
 
 
+def _unchanged(
+    region: str, course: str, locale: str, version: str, pruned: tuple[str, ...], deleted: int
+) -> PublishResult:
+    message = f"unchanged since version {version}; nothing uploaded"
+    return PublishResult(
+        region, course, locale, version, False, message, pruned_versions=pruned, deleted_objects=deleted
+    )
+
+
 def publish_bundle(
     storage: Storage,
     region: str,
@@ -132,11 +141,7 @@ def publish_bundle(
             if not dry_run:
                 ensure_index(storage, region, course, locale, pointer, current)
             pruned, deleted = ((), 0) if dry_run else prune(storage, course, locale, keep_versions, gc_grace_seconds)
-            return PublishResult(
-                region, course, locale, current.version, False,
-                f"unchanged since version {current.version}; nothing uploaded",
-                pruned_versions=pruned, deleted_objects=deleted,
-            )  # fmt: skip
+            return _unchanged(region, course, locale, current.version, pruned, deleted)
     started = time.monotonic()
     lease = None if dry_run else write_lease(storage, course, locale, {r.sha256 for r in records})
     try:
@@ -296,7 +301,7 @@ def publish(
                         False,
                         f"only {format_share(words_percent)} of words translated ({format_share(stats.translated_percent)} "
                         f"of entries); region {r.name} publishes from {r.min_translated:g} % of words",
-                    )  # fmt: skip
+                    )
                 )
                 continue
             try:
@@ -314,18 +319,7 @@ def publish(
                         # (but finish the index update and prune an interrupted run may have left)
                         ensure_index(storage, r.name, course, locale, pointer, live)
                         pruned, deleted = prune(storage, course, locale, r.keep_versions, r.gc_grace_seconds)
-                        results.append(
-                            PublishResult(
-                                r.name,
-                                course,
-                                locale,
-                                live.version,
-                                False,
-                                f"unchanged since version {live.version}; nothing uploaded",
-                                pruned_versions=pruned,
-                                deleted_objects=deleted,
-                            )  # fmt: skip
-                        )
+                        results.append(_unchanged(r.name, course, locale, live.version, pruned, deleted))
                         continue
                 if key not in bundles:
                     bundles[key] = make_bundle(
