@@ -143,6 +143,8 @@ def cmd_publish(args: argparse.Namespace) -> int:
             print(f"error: {r.region}: {r.message}", file=sys.stderr)
             continue
         print(f"{r.region}: {r.message}")
+        for warning in r.warnings:
+            print(f"warning: {warning}", file=sys.stderr)
         for path in r.would_upload:
             print(f"  would upload {path}")
     return EXIT_PARTIAL if failed else EXIT_OK

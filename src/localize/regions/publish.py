@@ -11,7 +11,7 @@ import contextlib
 import hashlib
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -24,6 +24,7 @@ from localize.config import Config
 from localize.errors import ConfigError, IntegrityError, LocalizeError, PreconditionFailed, TransientStorageError
 from localize.locales import check_locale
 from localize.model import Catalog
+from localize.regions.attribution import course_credits, region_notice
 from localize.regions.bundle import Bundle, build_key, make_bundle, source_revision
 from localize.regions.checkpoints import checkpoint
 from localize.regions.gc import LEASE_TTL_SECONDS, prune, wait_for_gc, write_lease
@@ -74,6 +75,7 @@ class PublishResult:
     dry_run: bool = False
     would_upload: tuple[str, ...] = ()
     error: LocalizeError | None = None  # this region failed (the others went on); ``message`` says why
+    warnings: tuple[str, ...] = ()  # e.g. no notice template for the locale: the English one is used
 
 
 def _live_manifest(storage: Storage, course: str, locale: str, version: str) -> Manifest:
@@ -278,9 +280,10 @@ def publish(
     full = stats
     qa = qa or {}
     results: list[PublishResult] = []
-    bundles: dict[tuple[float, str, bool], Bundle] = {}
+    bundles: dict[tuple[float, str, bool, str], Bundle] = {}
     revision = source_revision(src)
     catalog_sha = hashlib.sha256(write_po(catalog).encode("utf-8")).hexdigest()
+    credits = course_credits(config, workspace, catalog, course, locale, src)
     for r in regions:  # a usage error: refused before any region is published
         if locale not in r.locales:
             raise ConfigError(f"region {r.name!r} does not serve {locale} (its locales: {', '.join(r.locales)})")
@@ -305,11 +308,13 @@ def publish(
                 )
                 continue
             try:
-                key = (r.page_threshold, r.below_threshold, r.require_review)
+                notice = region_notice(config, r, credits, locale)
+                attribution = notice.fingerprint if notice else ""
+                key = (r.page_threshold, r.below_threshold, r.require_review, attribution)
                 storage = region_storage(r, config)
                 inputs = build_key(revision, catalog_sha, locale, config.workspace.source_locale, *key[:2])
-                if r.require_review:
-                    inputs = hashlib.sha256(f"{inputs}\0reviewed-only".encode()).hexdigest()
+                review = "\0reviewed-only" if r.require_review else ""
+                inputs = hashlib.sha256(f"{inputs}{review}\0{attribution}".encode()).hexdigest()
                 signer = region_signer(r, config)
                 pointer, _ = read_pointer(storage, course, locale)
                 if pointer is not None and not dry_run:
@@ -325,7 +330,7 @@ def publish(
                     bundles[key] = make_bundle(
                         src, catalog, locale, source_locale=config.workspace.source_locale,
                         page_threshold=r.page_threshold, below_threshold=r.below_threshold, revision=revision,
-                        require_review=r.require_review,
+                        require_review=r.require_review, notice=notice,
                     )  # fmt: skip
                 result = publish_bundle(
                     storage,
@@ -344,6 +349,7 @@ def publish(
                     signer=signer,
                     compress=r.compress,
                 )
+                result = replace(result, warnings=notice.warnings if notice else ())
             except LocalizeError as e:  # this region only: the others are published all the same
                 result = PublishResult(r.name, course, locale, None, False, f"not published: {e}", error=e)
             results.append(result)

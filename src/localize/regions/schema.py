@@ -5,6 +5,9 @@ index) goes through this module before use, and anything that does not match
 the schema is an :class:`~localize.errors.IntegrityError` naming the key and the
 field (version ids must be version ids, paths safe relative paths, hashes 64 hex
 digits, sizes whole numbers, the schema number one this localize reads).
+
+One cohesive thing: the whole schema of a region (keys, file records with their storage,
+manifest, pointer, index) and its validation, so what a bucket may say is read in one place.
 """
 
 from __future__ import annotations
