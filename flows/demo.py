@@ -71,6 +71,7 @@ def main(out: str = "demo-output", site: str = "demo-site") -> int:
     root.mkdir(parents=True)
     config = root / "localize.toml"
     shutil.copy(SAMPLES / "localize.toml", config)
+    shutil.copytree(SAMPLES / "notices", root / "notices")  # the regions' attribution notices
     started = time.monotonic()
     say("starting a local S3 server (SeaweedFS) on 127.0.0.1")
     with SeaweedFS(root / "s3-data", buckets=("localize-demo",)) as s3:

@@ -215,8 +215,17 @@ def _check_signature(remote: Remote, trust: TrustedKeys, data: bytes, what: str,
     trust.verify(data, signature, what, remote.describe(key))
 
 
+def _kept_manifest(folder: Path, version: str, sha256: str) -> bytes | None:
+    """The manifest of ``version`` an earlier pull verified and kept, if its bytes are ``sha256``."""
+    try:
+        data = (folder / f"{version}.json").read_bytes()
+    except OSError:
+        return None
+    return data if hashlib.sha256(data).hexdigest() == sha256 else None
+
+
 def _read_pointer_and_manifest(
-    remote: Remote, course: str, locale: str, trust: TrustedKeys | None = None
+    remote: Remote, course: str, locale: str, trust: TrustedKeys | None = None, kept: Path | None = None
 ) -> tuple[str, bytes, Manifest]:
     key = pointer_key(course, locale)
     try:
@@ -233,21 +242,24 @@ def _read_pointer_and_manifest(
         ) from None
     pointer = validate_pointer(raw, remote.describe(key), course, locale)
     version = str(pointer["version"])
-    try:
-        manifest_bytes = remote.read(pointer["manifest"], MAX_MANIFEST_BYTES)
-    except FileNotFoundError:
-        raise IntegrityError(
-            f"the manifest of live version {version} is missing; not switching",
-            path=remote.describe(pointer["manifest"]),
-        ) from None
-    except TooLarge:
-        raise IntegrityError(
-            f"the manifest is larger than {MAX_MANIFEST_BYTES} bytes; not using it",
-            path=remote.describe(pointer["manifest"]),
-        ) from None
-    if trust is not None:
-        signature_key = manifest_signature_key(course, locale, version)
-        _check_signature(remote, trust, manifest_bytes, "manifest", pointer["manifest"], signature_key)
+    # a version this mirror pulled already: its verified manifest is kept, and the pointer pins its hash
+    manifest_bytes = _kept_manifest(kept, version, pointer["manifest_sha256"]) if kept is not None else None
+    if manifest_bytes is None:
+        try:
+            manifest_bytes = remote.read(pointer["manifest"], MAX_MANIFEST_BYTES)
+        except FileNotFoundError:
+            raise IntegrityError(
+                f"the manifest of live version {version} is missing; not switching",
+                path=remote.describe(pointer["manifest"]),
+            ) from None
+        except TooLarge:
+            raise IntegrityError(
+                f"the manifest is larger than {MAX_MANIFEST_BYTES} bytes; not using it",
+                path=remote.describe(pointer["manifest"]),
+            ) from None
+        if trust is not None:
+            signature_key = manifest_signature_key(course, locale, version)
+            _check_signature(remote, trust, manifest_bytes, "manifest", pointer["manifest"], signature_key)
     if hashlib.sha256(manifest_bytes).hexdigest() != pointer["manifest_sha256"]:
         raise IntegrityError(
             f"the manifest of version {version} does not match its pointer; not switching",
@@ -310,7 +322,9 @@ def _pull_locked(
     trust: TrustedKeys | None,
 ) -> PullResult:
     shutil.rmtree(state_dir / ".downloads", ignore_errors=True)  # parts a killed pull left
-    version, manifest_bytes, manifest = _read_pointer_and_manifest(remote, course, locale, trust)
+    version, manifest_bytes, manifest = _read_pointer_and_manifest(
+        remote, course, locale, trust, state_dir / "manifests"
+    )
     state = _read_state(state_dir)
     current = state.get("current")
     link = dest_dir / course / locale
