@@ -119,3 +119,29 @@ def test_token_bucket_paces_to_the_rate() -> None:
     bucket.take(1000)
     bucket.take(1000)
     assert sum(slept) == pytest.approx(1.0)
+
+
+def test_a_compressed_object_shared_by_two_courses_is_reused_with_its_stored_size(tmp_path: Path) -> None:
+    from localize.model import Catalog
+    from localize.regions.bundle import make_bundle
+    from localize.regions.publish import publish_bundle
+    from localize.storage.base import LocalStorage
+    from localize.storage.sources import FolderSource
+
+    shared = "".join(f"body {{ margin: {i}px }}\n" for i in range(200))
+    storage = LocalStorage(tmp_path / "region")
+    for name in ("course-a", "course-b"):
+        src = tmp_path / name
+        src.mkdir()
+        (src / "index.html").write_text(f"<html><body><p>{name}</p></body></html>")
+        (src / "style.css").write_text(shared)
+        with make_bundle(FolderSource(src), Catalog(), "es") as bundle:
+            result = publish_bundle(storage, "r", name, "es", bundle, Catalog())
+        assert result.published
+    assert result.reused_objects == 1 and result.uploaded_objects == 1  # course-b reuses course-a's style
+    manifest = read_manifest(storage, "course-b", "es", result.version or "")
+    [css] = [f for f in manifest.files if f.path == "style.css"]
+    assert css.encoding == "gzip" and css.stored_size == len(storage.read_bytes(css.key))
+    pulled = pull(str(tmp_path / "region"), "course-b", "es", tmp_path / "mirror")
+    assert (tmp_path / "mirror" / "course-b" / "es" / "style.css").read_text() == shared
+    assert pulled.moved_bytes < len(shared)

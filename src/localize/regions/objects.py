@@ -68,14 +68,33 @@ class _Opens(Protocol):
     def open(self, path: str) -> IO[bytes]: ...
 
 
+class _Discard:
+    def write(self, block: bytes) -> int:
+        return len(block)
+
+    def seek(self, offset: int, whence: int = 0) -> int:
+        return 0
+
+    def truncate(self, size: int | None = None) -> int:
+        return 0
+
+
+def _stored_size(storage: Storage, key: str) -> int | None:
+    try:
+        return storage.download(key, cast(IO[bytes], _Discard()))
+    except FileNotFoundError:
+        return None  # gone since the listing: uploaded again
+
+
 def plan_records(
-    records: Iterable[FileRecord], existing: set[str], known: dict[str, FileRecord], bundle: _Opens, compress: bool
+    records: Iterable[FileRecord], existing: set[str], known: dict[str, FileRecord], storage: Storage, compress: bool
 ) -> tuple[list[FileRecord], dict[str, FileRecord]]:
     """Each record with the storage of the object it will use, and the objects to upload
     (sha256 -> record). ``existing`` is the names under ``objects/sha256`` (``SHA`` or
     ``SHA.gz``); ``known`` maps sha256 to a record of the live manifest (whose stored size is
-    known). An existing compressed object that no manifest at hand describes is measured by
-    compressing the file here (the same deterministic bytes)."""
+    known). An existing compressed object that no manifest at hand describes (another course's
+    or locale's) is measured by reading it through once: the region's bytes decide its size,
+    whatever zlib wrote them."""
     out: list[FileRecord] = []
     missing: dict[str, FileRecord] = {}
     for r in records:
@@ -83,8 +102,10 @@ def plan_records(
         if seen is not None and (seen.key.rsplit("/", 1)[-1] in existing):
             out.append(FileRecord(*r.content(), seen.encoding, seen.stored_size))
         elif f"{r.sha256}.gz" in existing and (compress or r.sha256 not in existing):
-            with bundle.open(r.path) as src, tempfile.TemporaryFile() as tmp:
-                out.append(FileRecord(*r.content(), "gzip", gzip_file(src, tmp)))
+            size = _stored_size(storage, FileRecord(*r.content(), "gzip", 0).key)
+            out.append(FileRecord(*r.content(), "gzip", size) if size is not None else r)
+            if size is None:
+                missing.setdefault(r.sha256, r)
         elif r.sha256 in existing:
             out.append(r)
         else:

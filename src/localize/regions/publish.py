@@ -152,7 +152,7 @@ def publish_bundle(
             wait_for_gc(storage)
         existing = {key.rsplit("/", 1)[-1] for key in storage.list("objects/sha256")}
         known = {f.sha256: f for f in current.files} if current else {}
-        planned, missing = plan_records(records, existing, known, bundle, compress)
+        planned, missing = plan_records(records, existing, known, storage, compress)
         checkpoint("publish:reuse-checked")
         if dry_run:
             return PublishResult(
