@@ -87,6 +87,7 @@ bench: $(BENCH_STAMP) system-deps
 	$(BIN)/python benchmarks/terms.py --corpus ../shared/corpus/ocw --write BENCHMARKS.md
 	$(BIN)/python benchmarks/large_file.py --size-mb 300 --seaweed
 	$(BIN)/python benchmarks/scale.py --corpus ../shared/corpus/ocw --sizes 25 250 --write BENCHMARKS.md
+	$(BIN)/python benchmarks/light_pulls.py --corpus ../shared/corpus/ocw --write BENCHMARKS.md
 
 clean:
 	rm -rf $(DEMO) demo-site .prefect .seaweedfs .pytest_cache .mypy_cache .ruff_cache build *.egg-info src/*.egg-info

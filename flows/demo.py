@@ -80,6 +80,7 @@ def main(out: str = "demo-output", site: str = "demo-site") -> int:
         text.replace('name = "mena"\n', 'name = "mena"\nsigning_key = "keys/localize-signing.pem"\n', 1),
         encoding="utf-8",
     )
+    shutil.copytree(SAMPLES / "notices", root / "notices")  # the regions' attribution notices
     started = time.monotonic()
     say("starting a local S3 server (SeaweedFS) on 127.0.0.1")
     with SeaweedFS(root / "s3-data", buckets=("localize-demo",)) as s3:

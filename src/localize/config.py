@@ -135,6 +135,15 @@ class Region(_Model):
     signing_key: str | None = Field(
         None, description="the coordinators' Ed25519 private key (PEM): publish and rollback sign with it"
     )
+    compress: bool = Field(True, description="store objects gzip-compressed when that saves bytes (light pulls)")
+    notice_templates: str | None = Field(
+        None, description="folder of notice.LL.html attribution templates (Jinja2, sandboxed); default: English"
+    )
+    licence: str = Field("CC BY-NC-SA 4.0", description="the licence of the original courses, named in every notice")
+    licence_url: str = "https://creativecommons.org/licenses/by-nc-sa/4.0/"
+    course_url: str = Field(
+        "https://ocw.mit.edu/courses/{course}/", description="the original course's address ({course}: its id)"
+    )
 
     @field_validator("locales")
     @classmethod

@@ -2,9 +2,9 @@
 (``localize/templates/``) rendered with autoescaping on, so text from a page, a
 catalog, a partner or a bucket can never become markup by mistake.
 
-Templates are the package's own (``localize/templates/``); none comes from a bucket or a
-partner, so no sandbox is needed yet (operator-written notice templates, when they come,
-belong in Jinja2's sandbox).
+Templates here are the package's own (``localize/templates/``); none comes from a bucket or a
+partner. The operators' attribution notice templates are rendered in Jinja2's sandbox
+(:mod:`localize.regions.attribution`) and wrapped by ``attribution.html`` here.
 """
 
 from __future__ import annotations

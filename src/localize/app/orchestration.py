@@ -185,6 +185,8 @@ def publish_locales(
             }
             if r.error is not None:
                 row["error"] = str(r.error)
+            if r.warnings:  # e.g. no notice template for the locale (the English notice is used)
+                row["warnings"] = "; ".join(r.warnings)
             out.append(row)
     return out
 

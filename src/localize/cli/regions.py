@@ -119,6 +119,12 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         help="a public key (PEM) whose signatures are accepted; repeat it for two keys during a rotation. "
         "Anything unsigned or signed by another key is refused (default: [mirror] trust in the configuration)",
     )
+    p.add_argument(
+        "--max-rate",
+        type=rate_arg,
+        metavar="RATE",
+        help="cap the download rate, in bytes a second (suffixes k, M, G: 200k, 1.5M); default: no cap",
+    )
     p.set_defaults(func=cmd_pull)
     p = sub.add_parser(
         "export",
@@ -176,6 +182,8 @@ def cmd_publish(args: argparse.Namespace) -> int:
             print(f"error: {r.region}: {r.message}", file=sys.stderr)
             continue
         print(f"{r.region}: {r.message}")
+        for warning in r.warnings:
+            print(f"warning: {warning}", file=sys.stderr)
         for path in r.would_upload:
             print(f"  would upload {path}")
     return EXIT_PARTIAL if failed else EXIT_OK
@@ -196,6 +204,20 @@ def cmd_rollback(args: argparse.Namespace) -> int:
     old, new = rollback(config_of(args), args.region, args.course, args.locale, args.to)
     print(f"{args.region}: {args.course}/{args.locale} live version {old} -> {new}")
     return EXIT_OK
+
+
+def rate_arg(value: str) -> float:
+    """A rate in bytes a second: 500000, 200k, 1.5M, 1G."""
+    text = value.strip()
+    scale = {"k": 1e3, "m": 1e6, "g": 1e9}.get(text[-1:].lower(), 1.0)
+    number = text[:-1] if scale != 1.0 else text
+    try:
+        rate = float(number)
+    except ValueError:
+        rate = 0.0
+    if not rate > 0 or rate == float("inf"):
+        raise argparse.ArgumentTypeError(f"{value!r} is not a rate: give bytes a second, e.g. 500000, 200k or 1.5M")
+    return rate * scale
 
 
 def cmd_pull(args: argparse.Namespace) -> int:
@@ -240,7 +262,9 @@ def cmd_pull(args: argparse.Namespace) -> int:
                 print(f"  removed {path}")
         return EXIT_PARTIAL if any(not isinstance(v, Verified) for v in checked) else EXIT_OK
     if args.all:
-        results = pull_all(args.location, args.dest, endpoint_url=args.endpoint_url, trust=trust)
+        results = pull_all(
+            args.location, args.dest, endpoint_url=args.endpoint_url, trust=trust, max_rate=args.max_rate
+        )
         failed = 0
         for r in results:
             if isinstance(r, LocalizeError):
@@ -248,6 +272,8 @@ def cmd_pull(args: argparse.Namespace) -> int:
                 print(f"error: {r}", file=sys.stderr)
             else:
                 print(f"{r.course}/{r.locale}: {r.message}")
+        moved = sum(r.moved_bytes for r in results if not isinstance(r, LocalizeError))
+        print(f"{moved} bytes moved in all")
         return EXIT_PARTIAL if failed else EXIT_OK
     if not (args.course and args.locale):
         print("error: give --course and --locale, or --all", file=sys.stderr)
@@ -261,6 +287,7 @@ def cmd_pull(args: argparse.Namespace) -> int:
             endpoint_url=args.endpoint_url,
             progress=tick,
             trust=trust,
+            max_rate=args.max_rate,
         )
     print(f"{args.course}/{args.locale}: {result.message}")
     return EXIT_OK

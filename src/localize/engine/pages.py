@@ -157,11 +157,12 @@ def localize_page(
     on_problem: Callable[[Unit, str], None] | None = None,
     annotate: Callable[[Unit, bool], tuple[str, str] | None] | None = None,
     icon_classes: Iterable[str] = ICON_CLASSES,
+    documents_only: bool = False,
 ) -> PageResult:
     """One page in ``locale``: the original bytes with translations spliced in.
 
     ``after_body`` is markup inserted right after ``<body>`` (a notice, the
-    preview banner). A page whose locale is the source locale keeps its ``lang``
+    preview banner); at the start of a fragment without one, unless ``documents_only``. A page whose locale is the source locale keeps its ``lang``
     and every byte it does not translate. In a page in another locale, text kept
     in the source language says so (``lang``, and ``dir`` where the directions
     differ); in a right-to-left page, code, preformatted text and formulas stay
@@ -182,8 +183,8 @@ def localize_page(
     target = locale != source_locale
     rtl = target and is_rtl(locale)
     extra = lang_replacements(page, root, locale) if target else []
-    if after_body:
-        body = find_element(root, "body")
+    body = find_element(root, "body") if after_body else None
+    if after_body and (body is not None or not documents_only):
         at = body.tag_end if body is not None else 0
         extra.append((at, at, after_body))
     rebuilt = render(

@@ -9,6 +9,7 @@ import hashlib
 import os
 import shutil
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
@@ -131,6 +132,7 @@ def make_bundle(
     revision: str | None = None,
     workdir: str | os.PathLike[str] | None = None,
     require_review: bool = False,
+    notice: Callable[[str], str] | None = None,
 ) -> Bundle:
     """Build every file of the course for ``locale`` into a temporary folder (under
     ``workdir`` if given), applying the per-page threshold (a page with a smaller
@@ -138,7 +140,8 @@ def make_bundle(
     Pages are built one at a time; other files (and pages above MAX_PAGE_BYTES)
     are streamed through, hashed on the way. ``revision`` is the source's
     :func:`source_revision` when the caller has it already; ``require_review`` uses
-    only reviewed translations (the rest falls back to the source)."""
+    only reviewed translations (the rest falls back to the source). ``notice`` gives the
+    attribution markup spliced after ``<body>`` of each translated page (by its path)."""
     revision = revision if revision is not None else source_revision(source)
     translations = translations_of(reviewed_only(catalog) if require_review else catalog)
     root = Path(tempfile.mkdtemp(prefix="localize-bundle-", dir=workdir))
@@ -169,7 +172,10 @@ def make_bundle(
                     continue
             data = head
             try:
-                built = localize_page(data, path, translations, locale, source_locale=source_locale)
+                after = notice(path) if notice is not None else ""
+                built = localize_page(
+                    data, path, translations, locale, source_locale=source_locale, after_body=after, documents_only=True
+                )
             except LocalizeError:
                 write(path, data)  # an unreadable page is published as it is
                 continue

@@ -48,13 +48,13 @@ from localize.regions.keys import (
     show_fingerprint,
 )
 from localize.regions.layout import index_entry, read_live_versions
-from localize.regions.mirror_objects import sha256_file
+from localize.regions.objects import Refused, copy_stored
 from localize.regions.schema import (
     MAX_MANIFEST_BYTES,
     MAX_POINTER_BYTES,
     SHA256_RE,
+    FileRecord,
     Manifest,
-    object_key,
     parse_json,
     pointer_key,
     read_limited,
@@ -194,25 +194,16 @@ class _Hashing:
         return self.f.truncate(size)
 
 
-def _copy_object(storage: Storage, sha256: str, size: int, staging: Path) -> bool:
-    """Copy one object into the staging folder; False when a resumed export had it already."""
-    target = staging / object_key(sha256)
-    if target.is_file() and not target.is_symlink() and target.stat().st_size == size and sha256_file(target) == sha256:
-        return False
-    target.parent.mkdir(parents=True, exist_ok=True)
-    part = target.with_name(f".{sha256}.part")
-    with part.open("w+b") as f:
-        writer = _Hashing(f)
-        storage.download(object_key(sha256), writer, max_bytes=size)  # type: ignore[arg-type]
-    h = writer.h
-    if h.hexdigest() != sha256 or part.stat().st_size != size:
-        part.unlink(missing_ok=True)
+def _copy_object(storage: Storage, record: FileRecord, staging: Path) -> bool:
+    """Copy one object, as the region stores it, into the staging folder; False when a resumed
+    export had it already."""
+    try:
+        return copy_stored(storage, record, staging / record.key)
+    except Refused:
         raise IntegrityError(
-            f"the region's object does not match its sha256 {sha256}; not exporting it (publish again)",
-            path=storage.describe(object_key(sha256)),
-        )
-    os.replace(part, target)
-    return True
+            f"the region's object does not match its sha256 {record.sha256}; not exporting it (publish again)",
+            path=storage.describe(record.key),
+        ) from None
 
 
 def export_region(
@@ -247,17 +238,21 @@ def export_region(
         raise ConfigError(f"region {region!r} has nothing published to export")
     lives = [_read_live(storage, course, locale, signer) for course, locale in wanted]
     sizes = {f.sha256: f.size for live in lives for f in live.manifest.files}
+    stored = {f.key: f for live in lives for f in live.manifest.files}  # as the region keeps them
     carried = sorted(set(sizes) - known)
+    carried_keys = sorted(k for k, f in stored.items() if f.sha256 not in known)
     staging.mkdir(parents=True, exist_ok=True)
+    keep = {Path(k).name for k in carried_keys}
     for stale in (staging / "objects").rglob("*") if (staging / "objects").is_dir() else ():
-        if stale.is_file() and stale.name not in carried:  # left by an export of another moment
+        if stale.is_file() and stale.name not in keep:  # left by an export of another moment
             stale.unlink()
     copied_bytes = 0
-    for sha in carried:
-        if _copy_object(storage, sha, sizes[sha], staging):
-            copied_bytes += sizes[sha]
+    for key in carried_keys:
+        record = stored[key]
+        if _copy_object(storage, record, staging):
+            copied_bytes += record.wire_size
             if progress is not None:
-                progress(sha, sizes[sha])
+                progress(record.sha256, record.wire_size)
         checkpoint("export:object-copied")
     checkpoint("export:objects-copied")
     for folder in ("courses", "signatures"):  # the metadata is written anew: nothing of an earlier run stays

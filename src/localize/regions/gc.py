@@ -281,7 +281,7 @@ def prune(
         for key, modified in storage.list_with_times("objects/sha256"):
             if time.monotonic() > deadline:
                 break  # leave the rest for next time
-            if key.rsplit("/", 1)[-1] not in used and modified <= cutoff:
+            if key.rsplit("/", 1)[-1].removesuffix(".gz") not in used and modified <= cutoff:
                 storage.delete(key)
                 deleted += 1
                 checkpoint("prune:object-deleted")

@@ -200,9 +200,7 @@ def _verify_one(
                     if parent.is_file() or parent.is_symlink():
                         parent.unlink()
                 if not local.copy_to(record.sha256, record.size, target):
-                    _download_object(
-                        remote, record.path, record.sha256, record.size, target, str(version), state_dir / ".downloads"
-                    )
+                    _download_object(remote, record, target, str(version), state_dir / ".downloads")
                 repaired.append(record.path)
         finally:
             shutil.rmtree(state_dir / ".downloads", ignore_errors=True)

@@ -11,7 +11,7 @@ import contextlib
 import hashlib
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -24,6 +24,7 @@ from localize.config import Config
 from localize.errors import ConfigError, IntegrityError, LocalizeError, PreconditionFailed, TransientStorageError
 from localize.locales import check_locale
 from localize.model import Catalog
+from localize.regions.attribution import course_credits, region_notice
 from localize.regions.bundle import Bundle, build_key, make_bundle, source_revision
 from localize.regions.checkpoints import checkpoint
 from localize.regions.gc import LEASE_TTL_SECONDS, prune, wait_for_gc, write_lease
@@ -41,12 +42,12 @@ from localize.regions.layout import (
     version_id,
     versions,
 )
+from localize.regions.objects import plan_records, store_object
 from localize.regions.schema import (
     MAX_MANIFEST_BYTES,
     FileRecord,
     Manifest,
     manifest_key,
-    object_key,
     read_limited,
 )
 from localize.regions.signing import region_signer, signed_live, signed_manifest, swap_signed
@@ -65,7 +66,8 @@ class PublishResult:
     published: bool
     message: str
     uploaded_objects: int = 0
-    uploaded_bytes: int = 0
+    uploaded_bytes: int = 0  # the new objects' file sizes
+    stored_bytes: int = 0  # what went up: the new objects as stored (compressed when that saved bytes)
     reused_objects: int = 0
     metadata_writes: int = 0
     pruned_versions: tuple[str, ...] = ()
@@ -73,6 +75,7 @@ class PublishResult:
     dry_run: bool = False
     would_upload: tuple[str, ...] = ()
     error: LocalizeError | None = None  # this region failed (the others went on); ``message`` says why
+    warnings: tuple[str, ...] = ()  # e.g. no notice template for the locale: the English one is used
 
 
 def _live_manifest(storage: Storage, course: str, locale: str, version: str) -> Manifest:
@@ -84,6 +87,15 @@ def _live_manifest(storage: Storage, course: str, locale: str, version: str) -> 
             f"the manifest of live version {version} is missing; repair the region or roll back",
             path=storage.describe(manifest_key(course, locale, version)),
         ) from None
+
+
+def _unchanged(
+    region: str, course: str, locale: str, version: str, pruned: tuple[str, ...], deleted: int
+) -> PublishResult:
+    message = f"unchanged since version {version}; nothing uploaded"
+    return PublishResult(
+        region, course, locale, version, False, message, pruned_versions=pruned, deleted_objects=deleted
+    )
 
 
 def publish_bundle(
@@ -103,6 +115,7 @@ def publish_bundle(
     build_key: str = "",
     gc_grace_seconds: float = 3600.0,
     signer: Signer | None = None,
+    compress: bool = True,
 ) -> PublishResult:
     """Upload what is missing, write the manifest, swap the pointer, prune.
 
@@ -123,18 +136,14 @@ def publish_bundle(
     if pointer is not None:
         current = _live_manifest(storage, course, locale, pointer["version"])
         if (
-            current.files == records
+            [f.content() for f in current.files] == [r.content() for r in records]
             and current.catalog_sha256 == catalog_sha
             and (signer is None or signed_live(storage, signer, course, locale))
         ):
             if not dry_run:
                 ensure_index(storage, region, course, locale, pointer, current, signer)
             pruned, deleted = ((), 0) if dry_run else prune(storage, course, locale, keep_versions, gc_grace_seconds)
-            return PublishResult(
-                region, course, locale, current.version, False,
-                f"unchanged since version {current.version}; nothing uploaded",
-                pruned_versions=pruned, deleted_objects=deleted,
-            )  # fmt: skip
+            return _unchanged(region, course, locale, current.version, pruned, deleted)
     started = time.monotonic()
     lease = None if dry_run else write_lease(storage, course, locale, {r.sha256 for r in records})
     try:
@@ -142,10 +151,8 @@ def publish_bundle(
         if not dry_run:
             wait_for_gc(storage)
         existing = {key.rsplit("/", 1)[-1] for key in storage.list("objects/sha256")}
-        missing: dict[str, FileRecord] = {}
-        for r in records:
-            if r.sha256 not in existing:
-                missing.setdefault(r.sha256, r)
+        known = {f.sha256: f for f in current.files} if current else {}
+        planned, missing = plan_records(records, existing, known, storage, compress)
         checkpoint("publish:reuse-checked")
         if dry_run:
             return PublishResult(
@@ -154,14 +161,17 @@ def publish_bundle(
                 dry_run=True, would_upload=tuple(sorted(r.path for r in missing.values())),
                 uploaded_bytes=sum(r.size for r in missing.values()), uploaded_objects=len(missing),
             )  # fmt: skip
-        uploaded_bytes = 0
+        uploaded_bytes = stored_bytes = 0
         for sha, record in missing.items():
-            with bundle.open(record.path) as stream:
-                storage.upload(object_key(sha), stream, content_type=record.content_type)
+            stored = store_object(storage, bundle, record, compress, str(bundle.root.parent))
+            missing[sha] = stored
             uploaded_bytes += record.size
+            stored_bytes += stored.wire_size
             checkpoint("publish:object-uploaded")
             if on_upload is not None:
                 on_upload(record.path, record.size)
+        stored_as = {sha: (r.encoding, r.stored_size) for sha, r in missing.items()}
+        records = tuple(FileRecord(*r.content(), *stored_as[r.sha256]) if r.sha256 in stored_as else r for r in planned)
         checkpoint("publish:objects-uploaded")
         listing = hashlib.sha256(
             "".join(f"{r.path}\0{r.sha256}\n" for r in records).encode() + catalog_sha.encode()
@@ -227,8 +237,10 @@ def publish_bundle(
     pruned, deleted = prune(storage, course, locale, keep_versions, gc_grace_seconds)
     return PublishResult(
         region, course, locale, version, True,
-        f"published version {version}: {len(missing)} new objects ({uploaded_bytes} bytes), {len(records) - len(missing)} reused",
+        f"published version {version}: {len(missing)} new objects ({uploaded_bytes} bytes, {stored_bytes} stored), "
+        f"{len(records) - len(missing)} reused",
         uploaded_objects=len(missing), uploaded_bytes=uploaded_bytes, reused_objects=len(records) - len(missing),
+        stored_bytes=stored_bytes,
         metadata_writes=writes, pruned_versions=pruned, deleted_objects=deleted,
     )  # fmt: skip
 
@@ -267,9 +279,10 @@ def publish(
     full = stats
     qa = qa or {}
     results: list[PublishResult] = []
-    bundles: dict[tuple[float, str, bool], Bundle] = {}
+    bundles: dict[tuple[float, str, bool, str], Bundle] = {}
     revision = source_revision(src)
     catalog_sha = hashlib.sha256(write_po(catalog).encode("utf-8")).hexdigest()
+    credits = course_credits(config, workspace, catalog, course, locale, src)
     for r in regions:  # a usage error: refused before any region is published
         if locale not in r.locales:
             raise ConfigError(f"region {r.name!r} does not serve {locale} (its locales: {', '.join(r.locales)})")
@@ -294,11 +307,13 @@ def publish(
                 )
                 continue
             try:
-                key = (r.page_threshold, r.below_threshold, r.require_review)
+                notice = region_notice(config, r, credits, locale)
+                attribution = notice.fingerprint if notice else ""
+                key = (r.page_threshold, r.below_threshold, r.require_review, attribution)
                 storage = region_storage(r, config)
                 inputs = build_key(revision, catalog_sha, locale, config.workspace.source_locale, *key[:2])
-                if r.require_review:
-                    inputs = hashlib.sha256(f"{inputs}\0reviewed-only".encode()).hexdigest()
+                review = "\0reviewed-only" if r.require_review else ""
+                inputs = hashlib.sha256(f"{inputs}{review}\0{attribution}".encode()).hexdigest()
                 signer = region_signer(r, config)
                 pointer, _ = read_pointer(storage, course, locale)
                 if pointer is not None and not dry_run:
@@ -308,24 +323,13 @@ def publish(
                         # (but finish the index update and prune an interrupted run may have left)
                         ensure_index(storage, r.name, course, locale, pointer, live, signer)
                         pruned, deleted = prune(storage, course, locale, r.keep_versions, r.gc_grace_seconds)
-                        results.append(
-                            PublishResult(
-                                r.name,
-                                course,
-                                locale,
-                                live.version,
-                                False,
-                                f"unchanged since version {live.version}; nothing uploaded",
-                                pruned_versions=pruned,
-                                deleted_objects=deleted,
-                            )
-                        )
+                        results.append(_unchanged(r.name, course, locale, live.version, pruned, deleted))
                         continue
                 if key not in bundles:
                     bundles[key] = make_bundle(
                         src, catalog, locale, source_locale=config.workspace.source_locale,
                         page_threshold=r.page_threshold, below_threshold=r.below_threshold, revision=revision,
-                        require_review=r.require_review,
+                        require_review=r.require_review, notice=notice,
                     )  # fmt: skip
                 result = publish_bundle(
                     storage,
@@ -342,7 +346,9 @@ def publish(
                     build_key=inputs,
                     gc_grace_seconds=r.gc_grace_seconds,
                     signer=signer,
+                    compress=r.compress,
                 )
+                result = replace(result, warnings=notice.warnings if notice else ())
             except LocalizeError as e:  # this region only: the others are published all the same
                 result = PublishResult(r.name, course, locale, None, False, f"not published: {e}", error=e)
             results.append(result)
@@ -399,7 +405,7 @@ def rollback(
                 "not rolling back to it (publish the course again instead)",
                 path=storage.describe(key),
             )
-        missing = [f.path for f in manifest.files if not storage.exists(object_key(f.sha256))]
+        missing = [f.path for f in manifest.files if not storage.exists(f.key)]
         if missing:
             raise IntegrityError(
                 f"version {target} lacks {len(missing)} objects (first: {missing[0]}); not rolling back to it",

@@ -32,7 +32,7 @@ import os
 import secrets
 import shutil
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import IO, Any, cast
 
@@ -46,15 +46,16 @@ from localize.regions.keys import (
     pointer_signature_key,
 )
 from localize.regions.mirror_objects import LocalObjects, MissingObject
+from localize.regions.objects import Inflating, Metered, Refused
 from localize.regions.remote import Remote, open_remote
 from localize.regions.schema import (
     MAX_INDEX_BYTES,
     MAX_MANIFEST_BYTES,
     MAX_POINTER_BYTES,
+    FileRecord,
     Manifest,
     check_names,
     is_version,
-    object_key,
     parse_json,
     pointer_key,
     validate_index,
@@ -108,6 +109,7 @@ class PullResult:
     downloaded_bytes: int = 0
     reused_files: int = 0
     previous: str | None = None
+    moved_bytes: int = 0  # what came over the wire: pointer, manifest, signatures, objects as stored
 
 
 def _sha256_file(path: Path) -> str:
@@ -220,8 +222,17 @@ def _check_signature(remote: Remote, trust: TrustedKeys, data: bytes, what: str,
     trust.verify(data, signature, what, remote.describe(key))
 
 
+def _kept_manifest(folder: Path, version: str, sha256: str) -> bytes | None:
+    """The manifest of ``version`` an earlier pull verified and kept, if its bytes are ``sha256``."""
+    try:
+        data = (folder / f"{version}.json").read_bytes()
+    except OSError:
+        return None
+    return data if hashlib.sha256(data).hexdigest() == sha256 else None
+
+
 def _read_pointer_and_manifest(
-    remote: Remote, course: str, locale: str, trust: TrustedKeys | None = None
+    remote: Remote, course: str, locale: str, trust: TrustedKeys | None = None, kept: Path | None = None
 ) -> tuple[str, bytes, Manifest]:
     key = pointer_key(course, locale)
     try:
@@ -238,21 +249,24 @@ def _read_pointer_and_manifest(
         ) from None
     pointer = validate_pointer(raw, remote.describe(key), course, locale)
     version = str(pointer["version"])
-    try:
-        manifest_bytes = remote.read(pointer["manifest"], MAX_MANIFEST_BYTES)
-    except FileNotFoundError:
-        raise IntegrityError(
-            f"the manifest of live version {version} is missing; not switching",
-            path=remote.describe(pointer["manifest"]),
-        ) from None
-    except TooLarge:
-        raise IntegrityError(
-            f"the manifest is larger than {MAX_MANIFEST_BYTES} bytes; not using it",
-            path=remote.describe(pointer["manifest"]),
-        ) from None
-    if trust is not None:
-        signature_key = manifest_signature_key(course, locale, version)
-        _check_signature(remote, trust, manifest_bytes, "manifest", pointer["manifest"], signature_key)
+    # a version this mirror pulled already: its verified manifest is kept, and the pointer pins its hash
+    manifest_bytes = _kept_manifest(kept, version, pointer["manifest_sha256"]) if kept is not None else None
+    if manifest_bytes is None:
+        try:
+            manifest_bytes = remote.read(pointer["manifest"], MAX_MANIFEST_BYTES)
+        except FileNotFoundError:
+            raise IntegrityError(
+                f"the manifest of live version {version} is missing; not switching",
+                path=remote.describe(pointer["manifest"]),
+            ) from None
+        except TooLarge:
+            raise IntegrityError(
+                f"the manifest is larger than {MAX_MANIFEST_BYTES} bytes; not using it",
+                path=remote.describe(pointer["manifest"]),
+            ) from None
+        if trust is not None:
+            signature_key = manifest_signature_key(course, locale, version)
+            _check_signature(remote, trust, manifest_bytes, "manifest", pointer["manifest"], signature_key)
     if hashlib.sha256(manifest_bytes).hexdigest() != pointer["manifest_sha256"]:
         raise IntegrityError(
             f"the manifest of version {version} does not match its pointer; not switching",
@@ -276,26 +290,33 @@ def pull(
     on_file: Callable[[str], None] | None = None,
     trust: TrustedKeys | None = None,
     local: LocalObjects | None = None,
+    max_rate: float | None = None,
 ) -> PullResult:
     """Bring DIR/COURSE/LL to the region's live version of the course.
 
     Everything the region says is validated first (with ``trust``, the pointer's
     and the manifest's signatures by one of those keys; pointer and manifest
     schema, the manifest's sha256); objects stream to disk with their sha256
-    computed on the way and no more bytes than the manifest records accepted. An object the
-    region lacks (a delta export) is taken from ``local``, the mirror's own verified copies.
+    computed on the way and no more bytes than the manifest records accepted (a compressed
+    object is inflated on the way, and refused once it inflates past the file's size).
+    An object the region lacks (a delta export) is taken from ``local``, the mirror's own
+    verified copies. ``max_rate`` caps the bytes read per second; the result says how many
+    bytes moved.
     Steps end at checkpoints: ``pull:object-downloaded`` (each file),
     ``pull:staged``, ``pull:switched``, ``pull:local-pruned``."""
     check_names(course, locale)
-    remote = remote or open_remote(location, endpoint_url)
+    metered = Metered(remote or open_remote(location, endpoint_url), max_rate)
     dest_dir = Path(dest)
     state_dir = _state_dir(dest_dir, course, locale)
     with _pull_lock(state_dir, course, locale):
         try:
-            return _pull_locked(
-                remote, course, locale, dest_dir, state_dir, progress=progress, on_file=on_file, trust=trust,
+            result = _pull_locked(
+                metered, course, locale, dest_dir, state_dir, progress=progress, on_file=on_file, trust=trust,
                 local=local or LocalObjects(dest_dir),
             )  # fmt: skip
+            return replace(
+                result, moved_bytes=metered.bytes_moved, message=f"{result.message}; {metered.bytes_moved} bytes moved"
+            )
         finally:
             shutil.rmtree(state_dir / ".downloads", ignore_errors=True)  # parts of files not finished
 
@@ -313,7 +334,9 @@ def _pull_locked(
     local: LocalObjects,
 ) -> PullResult:
     shutil.rmtree(state_dir / ".downloads", ignore_errors=True)  # parts a killed pull left
-    version, manifest_bytes, manifest = _read_pointer_and_manifest(remote, course, locale, trust)
+    version, manifest_bytes, manifest = _read_pointer_and_manifest(
+        remote, course, locale, trust, state_dir / "manifests"
+    )
     state = _read_state(state_dir)
     current = state.get("current")
     link = dest_dir / course / locale
@@ -409,7 +432,7 @@ def _stage(
             reused += 1
             continue
         try:
-            _download_object(remote, record.path, record.sha256, record.size, target, current, state_dir / ".downloads")
+            _download_object(remote, record, target, current, state_dir / ".downloads")
         except MissingObject:
             if not local.copy_to(record.sha256, record.size, target):
                 raise
@@ -432,13 +455,12 @@ def _stage(
     return downloaded, downloaded_bytes, reused
 
 
-def _download_object(
-    remote: Remote, path: str, sha256: str, size: int, target: Path, current: str | None, parts: Path
-) -> None:
-    """Stream one object to ``target``, checking size and sha256 on the way. The bytes go to a
-    file of their own in ``parts`` first (outside the staged tree: no manifest path can name it)."""
-    key = object_key(sha256)
-    where = remote.describe(key)
+def _download_object(remote: Remote, record: FileRecord, target: Path, current: str | None, parts: Path) -> None:
+    """Stream one object to ``target`` (inflating a compressed one), checking size and sha256 on
+    the way. The bytes go to a file of their own in ``parts`` first (outside the staged tree: no
+    manifest path can name it)."""
+    path, sha256, size = record.path, record.sha256, record.size
+    where = remote.describe(record.key)
     stays = f"not switching (the live version stays {current or 'none'})"
     target.parent.mkdir(parents=True, exist_ok=True)
     parts.mkdir(parents=True, exist_ok=True)
@@ -446,13 +468,19 @@ def _download_object(
     try:
         with part.open("w+b") as f:
             writer = _HashingFile(f)
+            inflating = Inflating(writer, size) if record.encoding == "gzip" else None
             try:
-                remote.download(key, cast(IO[bytes], writer), size)
+                remote.download(record.key, cast(IO[bytes], inflating or writer), record.wire_size)
+                if inflating is not None:
+                    inflating.finish()
             except TooLarge:
                 raise IntegrityError(
-                    f"{path}: the region's object is larger than the {size} bytes the manifest records; {stays}",
+                    f"{path}: the region's object is larger than the {record.wire_size} bytes the manifest "
+                    f"records; {stays}",
                     path=where,
                 ) from None
+            except Refused as e:
+                raise IntegrityError(f"{path}: the region's compressed object {e}; {stays}", path=where) from None
             except FileNotFoundError:
                 raise MissingObject(
                     f"{path}: the region lacks this object and this mirror has no copy of it (from a delta "

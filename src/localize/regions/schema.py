@@ -5,6 +5,9 @@ index) goes through this module before use, and anything that does not match
 the schema is an :class:`~localize.errors.IntegrityError` naming the key and the
 field (version ids must be version ids, paths safe relative paths, hashes 64 hex
 digits, sizes whole numbers, the schema number one this localize reads).
+
+One cohesive thing: the whole schema of a region (keys, file records with their storage,
+manifest, pointer, index) and its validation, so what a bucket may say is read in one place.
 """
 
 from __future__ import annotations
@@ -171,12 +174,58 @@ def read_limited(storage: Storage, key: str, max_bytes: int) -> bytes:
     return buffer.getvalue()
 
 
+ENCODINGS = ("identity", "gzip")
+
+
 @dataclass(frozen=True)
 class FileRecord:
+    """One file of a version: its path, the sha256 and size of its bytes, its content type, and
+    how the region stores it (``encoding`` "gzip": the object is ``object_key(sha256) + ".gz"``,
+    ``stored_size`` bytes long; the hash and size are always those of the uncompressed bytes)."""
+
     path: str
     sha256: str
     size: int
     content_type: str
+    encoding: str = "identity"
+    stored_size: int | None = None
+
+    @property
+    def key(self) -> str:
+        """Where the region keeps this file's bytes."""
+        return object_key(self.sha256) + (".gz" if self.encoding == "gzip" else "")
+
+    @property
+    def wire_size(self) -> int:
+        """How many bytes a mirror reads for it (the most it accepts)."""
+        return self.stored_size if self.stored_size is not None else self.size
+
+    def content(self) -> tuple[str, str, int, str]:
+        """What the file is, whatever its storage: (path, sha256, size, content type)."""
+        return (self.path, self.sha256, self.size, self.content_type)
+
+    def as_dict(self) -> dict[str, Any]:
+        """The manifest entry: the storage fields only when the object is compressed (a manifest
+        without compressed objects stays readable by mirrors that predate compression)."""
+        entry: dict[str, Any] = {"path": self.path, "sha256": self.sha256, "size": self.size}
+        entry["content_type"] = self.content_type
+        if self.encoding != "identity":
+            entry.update(encoding=self.encoding, stored_size=self.stored_size)
+        return entry
+
+
+def _storage_fields(entry: dict[str, Any]) -> tuple[str, int | None]:
+    """A record's ``encoding`` and ``stored_size``: both or neither ("identity" needs no size)."""
+    encoding = entry.get("encoding", "identity")
+    if encoding not in ENCODINGS:
+        raise _Invalid("encoding", f"must be one of {', '.join(ENCODINGS)}, got {_shown(encoding)}")
+    if encoding == "identity":
+        if "stored_size" in entry:
+            raise _Invalid("stored_size", "is only for a compressed object")
+        return "identity", None
+    if "stored_size" not in entry:
+        raise _Invalid("stored_size", f"is missing (a {encoding} object needs its stored size)")
+    return str(encoding), _int(entry["stored_size"], "stored_size", MAX_FILE_BYTES)
 
 
 _MANIFEST_FIELDS = {
@@ -185,6 +234,7 @@ _MANIFEST_FIELDS = {
 }  # fmt: skip
 _MANIFEST_REQUIRED = {"course", "locale", "version", "catalog_sha256", "files", "schema"}
 _RECORD_FIELDS = {"path", "sha256", "size", "content_type"}
+_RECORD_OPTIONAL = {"encoding", "stored_size"}
 
 
 @dataclass(frozen=True)
@@ -206,7 +256,7 @@ class Manifest:
     schema: int = SCHEMA
 
     def to_bytes(self) -> bytes:
-        return to_json(asdict(self))
+        return to_json({**asdict(self), "files": [f.as_dict() for f in self.files]})
 
     @classmethod
     def from_bytes(
@@ -247,7 +297,7 @@ class Manifest:
             where = f"files[{i}]"
             if not isinstance(f, dict):
                 raise _Invalid(where, f"must be an object, got {type(f).__name__}")
-            _known_keys(f, _RECORD_FIELDS, _RECORD_FIELDS, where + ".")
+            _known_keys(f, _RECORD_FIELDS | _RECORD_OPTIONAL, _RECORD_FIELDS, where + ".")
             path = f["path"]
             if not safe_relative_path(path):
                 raise _Invalid(where + ".path", f"must be a safe relative path, got {_shown(path)}")
@@ -258,9 +308,10 @@ class Manifest:
                 sha = _sha(f, "sha256")
                 size = _int(f["size"], "size", MAX_FILE_BYTES)
                 ctype = _str(f, "content_type", max_chars=200)
+                encoding, stored = _storage_fields(f)
             except _Invalid as e:
                 raise _Invalid(where, str(e)) from None
-            records.append(FileRecord(path, sha, size, ctype))
+            records.append(FileRecord(path, sha, size, ctype, encoding, stored))
         for path in seen:  # "a" and "a/b" cannot both be files
             parts = path.split("/")
             for n in range(1, len(parts)):

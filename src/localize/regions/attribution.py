@@ -1,0 +1,271 @@
+"""The attribution notice every translated page of a region carries.
+
+OCW material is CC BY-NC-SA: a derivative must credit the original and say that it was changed.
+Each page a region publishes in a locale other than the source one gets, right after
+``<body>``, a notice naming the original course and its URL, its licence, the translating
+partners, that the page was translated and when, and a link to the page in the source language.
+Untranslated fallback pages keep their own notice (:func:`localize.regions.bundle.notice_html`).
+
+The wording is a template per region and locale: ``notice_templates = "DIR"`` names a folder of
+``notice.LL.html`` (or ``notice.LL_CC.html``) files. A template is written by an operator but
+treated as untrusted: it is rendered in Jinja2's sandbox, with autoescaping, no loader (no
+``include``, no file access), and bounded output; a template that does not compile or render is
+a :class:`~localize.errors.ConfigError` naming the file and the line. A locale without a
+template gets the built-in English one, and publishing says so. Every value comes from a
+catalog, a page or the configuration, and is escaped; a URL that is not http(s) is left out.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import html
+import re
+from collections import Counter
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import jinja2
+from jinja2.exceptions import SecurityError
+from jinja2.sandbox import SandboxedEnvironment
+
+from localize.catalogs.review import provenance
+from localize.catalogs.workspace import Workspace
+from localize.config import Config, Region
+from localize.errors import ConfigError
+from localize.locales import html_lang, is_rtl
+from localize.model import Catalog
+from localize.storage.sources import Source
+from localize.templating import render
+
+__all__ = ["Credits", "Notice", "course_credits", "course_title", "region_notice", "safe_url"]
+
+MAX_TEMPLATE_BYTES = 64 * 1024
+MAX_NOTICE_CHARS = 16 * 1024
+MAX_TITLE_CHARS = 200
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+
+
+def safe_url(url: str) -> str:
+    """``url`` if it is an absolute http(s) URL without spaces or controls, else ""."""
+    if not re.fullmatch(r"https?://[^\s\"'<>\\\x00-\x1f\x7f]+", url, re.IGNORECASE) or len(url) > 2000:
+        return ""
+    return url
+
+
+def _clean(text: str, limit: int = MAX_TITLE_CHARS) -> str:
+    text = " ".join(_CONTROL.sub(" ", text).split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def course_title(source: Source, fallback: str) -> str:
+    """The course's title: the ``<title>`` of its index.html up to the first " | " (OCW writes
+    "Quantum Physics I | Physics | MIT OpenCourseWare"), or ``fallback``. Read from a page,
+    so only plain text comes out of it (unescaped here, escaped again where it is shown)."""
+    if "index.html" not in set(source.paths()):
+        return fallback
+    with source.open("index.html") as f:
+        head = f.read(1 << 20).decode("utf-8", "replace")
+    lower = head.lower()
+    start = lower.find("<title")
+    opened = head.find(">", start) if start >= 0 else -1
+    end = lower.find("</title", opened) if opened >= 0 else -1
+    if end < 0:
+        return fallback
+    title = _clean(html.unescape(head[opened + 1 : end]).split(" | ")[0])
+    return title or fallback
+
+
+@dataclass(frozen=True)
+class Credits:
+    """What a course's notices say in a locale, whatever the page or the region."""
+
+    course: str
+    title: str
+    partners: tuple[str, ...]  # display names, most entries first
+    translated_on: str  # YYYY-MM-DD, or "" when unknown
+
+
+def course_credits(
+    config: Config, workspace: Workspace, catalog: Catalog, course: str, locale: str, source: Source
+) -> Credits:
+    """The partners who brought the current translations in (the review ledger's provenance:
+    the return that brought each entry, or the reviewer who signed it off), named as in the
+    configuration, and the latest date one of them was accepted (failing that, the catalog's
+    PO-Revision-Date)."""
+    found = provenance(workspace, catalog, course, locale)
+    names = {p.id: p.name for p in config.partners}
+    counts = Counter(p.partner for p in found.values() if p.partner)
+    partners = tuple(_clean(names.get(pid, pid)) for pid, _ in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])))
+    dates = sorted(p.at[:10] for p in found.values() if re.fullmatch(r"\d{4}-\d{2}-\d{2}", p.at[:10]))
+    revised = (catalog.header("PO-Revision-Date") or "")[:10]
+    when = dates[-1] if dates else (revised if re.fullmatch(r"\d{4}-\d{2}-\d{2}", revised) else "")
+    return Credits(course, course_title(source, course), partners, when)
+
+
+SAFE_FILTERS = (
+    "abs", "capitalize", "count", "d", "default", "e", "escape", "first", "float", "int", "join", "last",
+    "length", "list", "lower", "max", "min", "reverse", "round", "sort", "string", "sum", "title", "trim",
+    "truncate", "unique", "upper", "urlencode", "wordcount",
+)  # fmt: skip
+"""Filters that cannot make their output much larger than their input (no ``center``, ``indent``,
+``replace``, ``wordwrap``, ``format``, ``tojson`` or ``attr``)."""
+MAX_RANGE = 1000
+
+
+class _Sandbox(SandboxedEnvironment):
+    """Jinja2's sandbox (no unsafe attributes, no file access: no loader) with amplification
+    closed: a whitelist of filters, ``range`` up to MAX_RANGE, ``*`` and ``**`` and calls
+    refusing results or arguments past the notice size."""
+
+    intercepted_binops = frozenset({"*", "**"})
+
+    def __init__(self) -> None:
+        super().__init__(autoescape=True, undefined=jinja2.StrictUndefined, loader=None)
+        self.filters = {name: self.filters[name] for name in SAFE_FILTERS}
+        self.tests = dict(self.tests)
+        self.globals = {"range": self._range}
+
+    @staticmethod
+    def _range(*args: int) -> range:
+        r = range(*args)
+        if len(r) > MAX_RANGE:
+            raise SecurityError(f"range of {len(r)} items (at most {MAX_RANGE} in a notice)")
+        return r
+
+    def call_binop(self, context: Any, operator: str, left: Any, right: Any) -> Any:
+        if operator == "**":
+            if isinstance(right, int | float) and abs(right) > 64:
+                raise SecurityError(f"** {right} (too large for a notice)")
+            return left**right
+        for seq, n in ((left, right), (right, left)):
+            if isinstance(seq, str | list | tuple) and isinstance(n, int) and len(seq) * n > MAX_NOTICE_CHARS:
+                raise SecurityError(f"a repetition of {len(seq) * n} items (too large for a notice)")
+        return left * right
+
+    def call(self, __context: Any, __obj: Any, *args: Any, **kwargs: Any) -> Any:
+        if any(isinstance(a, int) and abs(a) > MAX_NOTICE_CHARS for a in (*args, *kwargs.values())):
+            raise SecurityError("a call with a number too large for a notice")
+        return super().call(__context, __obj, *args, **kwargs)
+
+
+def _template_line(error: BaseException, filename: str) -> int | None:
+    """The template line an exception was raised at (Jinja2 rewrites tracebacks to name it)."""
+    line = getattr(error, "lineno", None)
+    tb = error.__traceback__
+    while tb is not None:
+        if tb.tb_frame.f_code.co_filename == filename:
+            line = tb.tb_lineno
+        tb = tb.tb_next
+    return line if isinstance(line, int) else None
+
+
+@dataclass(frozen=True)
+class _Template:
+    source: str
+    filename: str  # shown in errors
+    lang: str  # the language it is written in (html_lang form)
+    rtl: bool
+
+    def render(self, context: dict[str, Any]) -> str:
+        env = _Sandbox()
+
+        def refuse(problem: str, error: BaseException) -> ConfigError:
+            line = _template_line(error, self.filename)
+            at = f"{self.filename}, line {line}" if line else self.filename
+            return ConfigError(f"notice template {at}: {problem}; fix the template (it is rendered in a sandbox)")
+
+        try:
+            code = env.compile(self.source, name=self.filename, filename=self.filename)
+            template = env.template_class.from_code(env, code, env.make_globals(None))
+        except jinja2.TemplateSyntaxError as e:
+            raise refuse(e.message or "syntax error", e) from e
+        parts: list[str] = []
+        size = 0
+        try:
+            for part in template.generate(**context):  # streamed: a template cannot fill memory
+                size += len(part)
+                if size > MAX_NOTICE_CHARS:
+                    raise SecurityError(f"it renders more than {MAX_NOTICE_CHARS} characters")
+                parts.append(part)
+        except (jinja2.TemplateError, ArithmeticError, TypeError, ValueError, LookupError, RecursionError) as e:
+            raise refuse(f"{type(e).__name__}: {e}", e) from e
+        return "".join(parts).strip()
+
+
+def _builtin() -> _Template:
+    text = resources.files("localize").joinpath("templates/attribution.en.html").read_text(encoding="utf-8")
+    return _Template(text, "attribution.en.html (built in)", "en", False)
+
+
+def _find_template(config: Config, region: Region, locale: str) -> _Template | None:
+    if not region.notice_templates:
+        return None
+    folder = Path(config.resolve(region.notice_templates))
+    for name in dict.fromkeys((locale, locale.split("_")[0])):
+        path = folder / f"notice.{name}.html"
+        if path.is_file():
+            data = path.read_bytes()
+            if len(data) > MAX_TEMPLATE_BYTES:
+                raise ConfigError(f"notice template {path}: larger than {MAX_TEMPLATE_BYTES} bytes")
+            try:
+                text = data.decode("utf-8")
+            except UnicodeDecodeError as e:
+                raise ConfigError(f"notice template {path}: not UTF-8 (byte {e.start}); save it as UTF-8") from e
+            return _Template(text, str(path), html_lang(locale), is_rtl(locale))
+    return None
+
+
+def _source_page_url(course_url: str, path: str) -> str:
+    """The page's address on the original site: OCW serves ``pages/x/index.html`` as ``pages/x/``."""
+    if not course_url:
+        return ""
+    base = course_url if course_url.endswith("/") else course_url + "/"
+    page = (
+        "" if path == "index.html" else path.removesuffix("/index.html") + "/" if path.endswith("/index.html") else path
+    )
+    return safe_url(base + page)
+
+
+class Notice:
+    """The notice of one region's pages of a course in a locale: call it with a page's path.
+    ``fingerprint`` changes whenever any page's notice would (it goes into the build key);
+    ``warnings`` says when the English fallback is used."""
+
+    def __init__(self, config: Config, region: Region, credits: Credits, locale: str) -> None:
+        found = _find_template(config, region, locale)
+        self.warnings: tuple[str, ...] = ()
+        if found is None:
+            found = _builtin()
+            if not locale.startswith("en"):
+                where = f"in {config.resolve(region.notice_templates)}" if region.notice_templates else "configured"
+                self.warnings = (
+                    f"region {region.name} has no notice template for {locale} ({where}: no notice.{locale}.html); "
+                    "its pages carry the English notice",
+                )
+        self.template = found
+        self.course_url = safe_url(region.course_url.replace("{course}", credits.course))
+        self.base: dict[str, Any] = {
+            "course": credits.course,
+            "course_title": credits.title,
+            "course_url": self.course_url,
+            "licence": _clean(region.licence),
+            "licence_url": safe_url(region.licence_url),
+            "partners": list(credits.partners),
+            "translated_on": credits.translated_on,
+            "locale": locale,
+        }
+        self.direction = "" if found.rtl == is_rtl(locale) else ("rtl" if found.rtl else "ltr")
+        self("index.html")  # a broken template fails here, before anything is built or uploaded
+        material = repr((found.source, sorted(self.base.items()), self.direction)).encode("utf-8")
+        self.fingerprint = hashlib.sha256(material).hexdigest()
+
+    def __call__(self, path: str) -> str:
+        body = self.template.render({**self.base, "source_url": _source_page_url(self.course_url, path)})
+        return render("attribution.html", lang=self.template.lang, direction=self.direction, body=body).rstrip("\n")
+
+
+def region_notice(config: Config, region: Region, credits: Credits, locale: str) -> Notice | None:
+    """The notice of ``region``'s pages in ``locale`` (None in the source locale: nothing is translated)."""
+    return None if locale == config.workspace.source_locale else Notice(config, region, credits, locale)

@@ -1,0 +1,191 @@
+"""The attribution notice: in every translated page of a pulled region, in the page's language,
+from a sandboxed per-locale template; English fallback with a warning; hostile templates,
+partner names, titles and URLs."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import replace
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from test_publish import COURSE, setup_workspace, without_attribution
+
+from localize.app.regions import publish
+from localize.catalogs.po import read_po, write_po
+from localize.catalogs.review import record_review
+from localize.catalogs.workspace import Workspace
+from localize.cli import main
+from localize.config import load_config
+from localize.errors import ConfigError
+from localize.regions.pull import pull
+
+NOTICE = re.compile(r'<div class="localize-attribution" role="note"([^>]*)>(.*?)</div>', re.S)
+PARTNERS = """
+[[partners]]
+id = "cairo"
+name = "Cairo <b>University</b> & \\"friends\\""
+locales = ["ar"]
+inbox = "inboxes/cairo"
+
+[[partners]]
+id = "lima"
+name = "Universidad de Lima"
+locales = ["es"]
+inbox = "inboxes/lima"
+"""
+TEMPLATES = {
+    "ar": "ترجمة {{ course_title }} ({{ licence }}) بواسطة {{ partners | join('، ') }} في {{ translated_on }}."
+    ' <a href="{{ source_url }}">الصفحة الأصلية</a> <a href="{{ course_url }}">المقرر</a>',
+    "es": "Traducción de «{{ course_title }}» ({{ licence }}) por {{ partners | join(', ') }}, {{ translated_on }}."
+    ' <a href="{{ source_url }}">Página original</a>',
+}
+
+
+def workspace_with_ledger(tmp_path: Path, regions: str, templates: dict[str, str] | None = None) -> Path:
+    config_path = setup_workspace(tmp_path, PARTNERS + regions)
+    folder = tmp_path / "notices"
+    folder.mkdir()
+    for locale, text in (TEMPLATES if templates is None else templates).items():
+        (folder / f"notice.{locale}.html").write_text(text, encoding="utf-8")
+    ws = Workspace(str(tmp_path / "ws"))
+    for locale, partner in (("ar", "cairo"), ("es", "lima")):
+        catalog = read_po((tmp_path / "ws" / locale / "LC_MESSAGES" / f"{COURSE}.po").read_bytes())
+        at = datetime(2026, 3, 14, 9, 30, tzinfo=UTC)
+        record_review(ws, COURSE, locale, partner=partner, kit=f"k-{locale}", at=at, translated=catalog.entries)
+    return config_path
+
+
+def region(name: str, locales: str, **extra: str) -> str:
+    more = "".join(f"{k} = {v}\n" for k, v in extra.items())
+    return f'[[regions]]\nname = "{name}"\nlocation = "{name}"\nlocales = {locales}\n{more}\n'
+
+
+def pages(root: Path) -> dict[str, str]:
+    return {p.relative_to(root).as_posix(): p.read_text(encoding="utf-8") for p in sorted(root.rglob("*.html"))}
+
+
+def test_every_page_of_a_pulled_region_carries_the_notice_in_its_language(tmp_path: Path) -> None:
+    config_path = workspace_with_ledger(
+        tmp_path, region("world", '["ar", "es"]', notice_templates='"notices"', licence='"CC BY-NC-SA 4.0 <i>x</i>"')
+    )
+    config = load_config(config_path)
+    for locale in ("ar", "es"):
+        [result] = publish(config, COURSE, locale)
+        assert result.published and result.warnings == ()
+        pull(str(tmp_path / "world"), COURSE, locale, tmp_path / "mirror")
+    for locale, words in (("ar", "ترجمة"), ("es", "Traducción de")):
+        site = pages(tmp_path / "mirror" / COURSE / locale)
+        documents = {p: t for p, t in site.items() if "<body" in t}
+        assert len(documents) >= 7
+        for path, text in documents.items():
+            [(attributes, body)] = NOTICE.findall(text)
+            page_lang = re.search(r'<html[^>]*\blang="([^"]+)"', text)
+            assert page_lang is not None and f'lang="{page_lang.group(1)}"' in attributes, path
+            assert page_lang.group(1) == locale and "dir=" not in attributes  # inherits the page's direction
+            assert body.startswith(words), body
+            assert "Introduction to Signals and Systems" in body and "2026-03-14" in body
+            assert "CC BY-NC-SA 4.0 &lt;i&gt;x&lt;/i&gt;" in body  # configuration values are escaped too
+            original = "https://ocw.mit.edu/courses/intro-course/" + (
+                "" if path == "index.html" else path.removesuffix("index.html")
+            )
+            assert f'<a href="{original}">' in body, body
+        if locale == "ar":
+            assert "Cairo &lt;b&gt;University&lt;/b&gt; &amp; &#34;friends&#34;" in body
+            assert "<b>" not in body
+        else:
+            assert "Universidad de Lima" in body and "Cairo" not in body
+    # the page itself is byte for byte what it was before the notice (spliced, not re-serialised)
+    fragment = site.get("fragments/snippet.html")
+    assert fragment is not None and "localize-attribution" not in fragment
+    without_attribution((tmp_path / "mirror" / COURSE / "es" / "index.html").read_bytes())
+
+
+def test_fallback_pages_keep_their_notice_and_english_is_the_default(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config_path = workspace_with_ledger(
+        tmp_path,
+        region("strict", '["ar"]', page_threshold="30", notice_templates='"notices"')
+        + region("plain", '["ar"]', course_url='"javascript:alert(1)//{course}"'),
+        templates={},
+    )
+    po = tmp_path / "ws" / "ar" / "LC_MESSAGES" / f"{COURSE}.po"
+    catalog = read_po(po.read_bytes())  # nothing translated: every page of "strict" falls back
+    po.write_text(write_po(replace(catalog, entries=tuple(replace(e, msgstr="") for e in catalog.entries))))
+    capsys.readouterr()
+    assert main(["publish", "--course", COURSE, "--locale", "ar", "--config", str(config_path)]) == 0
+    err = capsys.readouterr().err.splitlines()
+    assert len(err) == 2 and all(line.startswith("warning: region ") for line in err)
+    assert f"(in {tmp_path / 'notices'}: no notice.ar.html); its pages carry the English notice" in err[0]
+    assert "(configured: no notice.ar.html)" in err[1]
+    for name in ("strict", "plain"):
+        pull(str(tmp_path / name), COURSE, "ar", tmp_path / name / "m")
+    strict = pages(tmp_path / "strict" / "m" / COURSE / "ar")
+    assert all("localize-attribution" not in t for t in strict.values())  # untranslated: the fallback notice
+    assert sum("localize-notice" in t for t in strict.values()) >= 7
+    plain = pages(tmp_path / "plain" / "m" / COURSE / "ar")
+    [(attributes, body)] = NOTICE.findall(plain["pages/syllabus/index.html"])
+    assert 'lang="en"' in attributes and 'dir="ltr"' in attributes  # English inside an Arabic page
+    assert body.startswith("This page is a translation of") and "javascript" not in body
+    assert "href" not in body.split("licensed under")[0]  # the course URL was not http(s): no link
+
+
+def test_a_changed_template_republishes(tmp_path: Path) -> None:
+    config_path = workspace_with_ledger(tmp_path, region("r", '["es"]', notice_templates='"notices"'))
+    config = load_config(config_path)
+    [first] = publish(config, COURSE, "es")
+    assert not publish(config, COURSE, "es")[0].published
+    (tmp_path / "notices" / "notice.es.html").write_text("Traducido. {{ licence }}", encoding="utf-8")
+    [second] = publish(config, COURSE, "es")
+    assert second.published and second.version != first.version
+
+
+HOSTILE = {
+    "syntax": ("Hola\n{% if %}\n", "notice.es.html, line 2: Expected an expression"),
+    "undefined": ("Hola\n\n{{ nobody.here }}", "notice.es.html, line 3: UndefinedError"),
+    "dunder": ("{{ ''.__class__.__mro__[1].__subclasses__() }}", "SecurityError"),
+    "globals": ("{{ self._TemplateReference__context }}", "SecurityError: access to attribute"),
+    "include": ("{% include '/etc/passwd' %}", "no loader for this environment"),
+    "import": ("{% import 'x.html' as x %}", "no loader for this environment"),
+    "huge-range": ("{% for i in range(5000) %}x{% endfor %}", "range of 5000 items"),
+    "huge-number": ("{% for i in range(10**9) %}x{% endfor %}", "a number too large"),
+    "nested-output": (
+        "{% for i in range(999) %}{% for j in range(999) %}xx{% endfor %}{% endfor %}",
+        "renders more than",
+    ),
+    "repeat": ("{{ 'x' * 100000000 }}", "a repetition of 100000000 items"),
+    "power": ("{{ 10 ** 100000 }}", "** 100000"),
+    "pad": ("{{ 'x'.ljust(1000000000) }}", "a number too large"),
+    "center": ("{{ 'x' | center(1000000000) }}", "No filter named 'center'"),
+    "format": ("{{ '%s' | format(licence) }}", "No filter named 'format'"),
+    "recursion": ("{% macro f() %}{{ f() }}{% endmacro %}{{ f() }}", "RecursionError"),
+    "not-utf8": (b"\xff\xfe{{ licence }}", "not UTF-8"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(HOSTILE))
+def test_hostile_template_is_a_config_error_naming_the_file(tmp_path: Path, case: str) -> None:
+    text, expected = HOSTILE[case]
+    config_path = workspace_with_ledger(tmp_path, region("r", '["es"]', notice_templates='"notices"'), templates={})
+    target = tmp_path / "notices" / "notice.es.html"
+    target.write_bytes(text if isinstance(text, bytes) else text.encode())
+    [result] = publish(load_config(config_path), COURSE, "es")
+    assert not result.published and isinstance(result.error, ConfigError)
+    assert f"notice template {target}" in result.message and expected in result.message, result.message
+    assert not (tmp_path / "r" / "courses").exists()  # refused before anything went up
+
+
+def test_hostile_title_and_partner_are_text(tmp_path: Path) -> None:
+    config_path = workspace_with_ledger(tmp_path, region("r", '["es"]', notice_templates='"notices"'))
+    index = tmp_path / "course" / "index.html"
+    page = index.read_text(encoding="utf-8")
+    page = re.sub(
+        r"<title>.*?</title>", "<title>&lt;script&gt;alert(1)&lt;/script&gt;\u202e | x</title>", page, count=1
+    )
+    index.write_text(page, encoding="utf-8")
+    publish(load_config(config_path), COURSE, "es")
+    pull(str(tmp_path / "r"), COURSE, "es", tmp_path / "m")
+    [(_, body)] = NOTICE.findall((tmp_path / "m" / COURSE / "es" / "index.html").read_text(encoding="utf-8"))
+    assert "«&lt;script&gt;alert(1)&lt;/script&gt;»" in body and "<script" not in body and "\u202e" not in body

@@ -1,0 +1,147 @@
+"""Light pulls: objects stored compressed when that saves bytes, inflated by mirrors on the way,
+bytes moved reported, the rate capped; over S3 (SeaweedFS), a folder and plain HTTP."""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import json
+import threading
+from functools import partial
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import pytest
+from test_publish import COURSE, setup_workspace, tree_hashes
+
+from localize.app.regions import publish
+from localize.cli import main
+from localize.config import load_config
+from localize.regions.layout import read_manifest, read_pointer, region_storage
+from localize.regions.objects import TokenBucket
+from localize.regions.pull import pull
+
+
+def published_files(config_path: Path, region: str, locale: str) -> list[dict[str, object]]:
+    config = load_config(config_path)
+    storage = region_storage(config.region(region), config)
+    pointer, _ = read_pointer(storage, COURSE, locale)
+    assert pointer is not None
+    return [json.loads(storage.read_bytes(pointer["manifest"]))["files"]][0]  # type: ignore[no-any-return]
+
+
+def test_pages_are_stored_compressed_and_mirrors_get_the_same_files(seaweed, s3_env: str, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    config_path = setup_workspace(
+        tmp_path,
+        f'[[regions]]\nname = "light"\nlocation = "s3://{s3_env}/light"\nlocales = ["ar"]\n\n'
+        '[[regions]]\nname = "plain"\nlocation = "plain"\nlocales = ["ar"]\ncompress = false\n',
+    )
+    config = load_config(config_path)
+    light, plain = publish(config, COURSE, "ar")
+    assert light.published and plain.published
+    assert light.uploaded_bytes == plain.uploaded_bytes == plain.stored_bytes > light.stored_bytes
+    storage = region_storage(config.region("light"), config)
+    pointer, _ = read_pointer(storage, COURSE, "ar")
+    assert pointer is not None
+    manifest = read_manifest(storage, COURSE, "ar", pointer["version"])
+    pages = [f for f in manifest.files if f.path.endswith(".html")]
+    assert pages and all(f.encoding == "gzip" and f.stored_size is not None and f.stored_size < f.size for f in pages)
+    for f in pages:  # the object is the gzip of the file; the manifest's hash is over the file itself
+        assert storage.exists(f.key) and not storage.exists(f.key.removesuffix(".gz"))
+        assert hashlib.sha256(gzip.decompress(storage.read_bytes(f.key))).hexdigest() == f.sha256
+        assert f.content_type.startswith("text/html")
+    images = [f for f in manifest.files if f.path.endswith(".png")]
+    assert images and all(f.encoding == "identity" for f in images)  # compressed already: stored as they are
+    assert all(f.encoding == "identity" for f in read_manifest(
+        region_storage(config.region("plain"), config), COURSE, "ar", plain.version or ""
+    ).files)  # fmt: skip
+    a = pull(f"s3://{s3_env}/light", COURSE, "ar", tmp_path / "m1")
+    b = pull(str(tmp_path / "plain"), COURSE, "ar", tmp_path / "m2")
+    assert tree_hashes(tmp_path / "m1" / COURSE / "ar") == tree_hashes(tmp_path / "m2" / COURSE / "ar")
+    assert a.downloaded_bytes == b.downloaded_bytes and a.moved_bytes < b.moved_bytes
+    assert a.message.endswith(f"; {a.moved_bytes} bytes moved")
+    # a no-change pull moves the pointer and the manifest only
+    again = pull(f"s3://{s3_env}/light", COURSE, "ar", tmp_path / "m1")
+    assert not again.switched and 0 < again.moved_bytes < 64 * 1024
+    # publishing again into the compressed region reuses every object (their stored size is known)
+    [same] = publish(config, COURSE, "ar", region="light")
+    assert not same.published and same.message.startswith("unchanged")
+
+
+def test_pull_over_http_inflates_and_is_capped(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    config_path = setup_workspace(tmp_path, '[[regions]]\nname = "r1"\nlocation = "public"\nlocales = ["ar"]\n')
+    publish(load_config(config_path), COURSE, "ar")
+    assert any(p.name.endswith(".gz") for p in (tmp_path / "public" / "objects").rglob("*"))
+
+    class Quiet(SimpleHTTPRequestHandler):
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), partial(Quiet, directory=str(tmp_path / "public")))
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        base = f"http://127.0.0.1:{server.server_port}"
+        capsys.readouterr()
+        assert main(["pull", "--from", base, "--all", "--dest", str(tmp_path / "site"), "--max-rate", "50M"]) == 0
+        out = capsys.readouterr().out
+        assert "bytes moved" in out.splitlines()[0] and out.splitlines()[-1].endswith("bytes moved in all")
+    finally:
+        server.shutdown()
+    pull(str(tmp_path / "public"), COURSE, "ar", tmp_path / "direct")
+    assert tree_hashes(tmp_path / "site" / COURSE / "ar") == tree_hashes(tmp_path / "direct" / COURSE / "ar")
+    page = (tmp_path / "site" / COURSE / "ar" / "index.html").read_text(encoding="utf-8")
+    assert page.startswith("<!DOCTYPE html>") or "<html" in page[:200]
+
+
+def test_max_rate_is_checked(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    for bad in ("fast", "0", "-5k", "inf", "nan"):
+        with pytest.raises(SystemExit):
+            main(["pull", "--from", "x", "--all", "--dest", str(tmp_path), f"--max-rate={bad}"])
+        assert "is not a rate" in capsys.readouterr().err
+
+
+def test_token_bucket_paces_to_the_rate() -> None:
+    """A fake clock: 1,000 bytes a second, 5,000 bytes taken in 10 blocks sleep about 4 s in all
+    (the first second's worth is a burst)."""
+    now = [0.0]
+    slept: list[float] = []
+
+    def sleep(seconds: float) -> None:
+        slept.append(seconds)
+        now[0] += seconds
+
+    bucket = TokenBucket(1000, clock=lambda: now[0], sleep=sleep)
+    for _ in range(10):
+        bucket.take(500)
+    assert sum(slept) == pytest.approx(4.0)
+    now[0] += 100  # idle: the bucket refills to one second's worth, no more
+    slept.clear()
+    bucket.take(1000)
+    bucket.take(1000)
+    assert sum(slept) == pytest.approx(1.0)
+
+
+def test_a_compressed_object_shared_by_two_courses_is_reused_with_its_stored_size(tmp_path: Path) -> None:
+    from localize.model import Catalog
+    from localize.regions.bundle import make_bundle
+    from localize.regions.publish import publish_bundle
+    from localize.storage.base import LocalStorage
+    from localize.storage.sources import FolderSource
+
+    shared = "".join(f"body {{ margin: {i}px }}\n" for i in range(200))
+    storage = LocalStorage(tmp_path / "region")
+    for name in ("course-a", "course-b"):
+        src = tmp_path / name
+        src.mkdir()
+        (src / "index.html").write_text(f"<html><body><p>{name}</p></body></html>")
+        (src / "style.css").write_text(shared)
+        with make_bundle(FolderSource(src), Catalog(), "es") as bundle:
+            result = publish_bundle(storage, "r", name, "es", bundle, Catalog())
+        assert result.published
+    assert result.reused_objects == 1 and result.uploaded_objects == 1  # course-b reuses course-a's style
+    manifest = read_manifest(storage, "course-b", "es", result.version or "")
+    [css] = [f for f in manifest.files if f.path == "style.css"]
+    assert css.encoding == "gzip" and css.stored_size == len(storage.read_bytes(css.key))
+    pulled = pull(str(tmp_path / "region"), "course-b", "es", tmp_path / "mirror")
+    assert (tmp_path / "mirror" / "course-b" / "es" / "style.css").read_text() == shared
+    assert pulled.moved_bytes < len(shared)
