@@ -50,6 +50,7 @@ from localize.regions.schema import (
     read_limited,
 )
 from localize.regions.signing import region_signer, signed_live, signed_manifest, swap_signed
+from localize.regions.uploads import upload_missing
 from localize.storage.base import Storage
 from localize.storage.courses import open_source
 
@@ -154,14 +155,7 @@ def publish_bundle(
                 dry_run=True, would_upload=tuple(sorted(r.path for r in missing.values())),
                 uploaded_bytes=sum(r.size for r in missing.values()), uploaded_objects=len(missing),
             )  # fmt: skip
-        uploaded_bytes = 0
-        for sha, record in missing.items():
-            with bundle.open(record.path) as stream:
-                storage.upload(object_key(sha), stream, content_type=record.content_type)
-            uploaded_bytes += record.size
-            checkpoint("publish:object-uploaded")
-            if on_upload is not None:
-                on_upload(record.path, record.size)
+        uploaded_bytes = upload_missing(storage, bundle, missing, on_upload)
         checkpoint("publish:objects-uploaded")
         listing = hashlib.sha256(
             "".join(f"{r.path}\0{r.sha256}\n" for r in records).encode() + catalog_sha.encode()
@@ -244,8 +238,10 @@ def publish(
     dry_run: bool = False,
     on_upload: Callable[[str, int], None] | None = None,
     qa: dict[str, Any] | None = None,
+    jobs: int | None = None,
 ) -> list[PublishResult]:
-    """Build ``course`` in ``locale`` and publish it to each region serving the locale.
+    """Build ``course`` in ``locale`` and publish it to each region serving the locale
+    (pages on ``jobs`` worker processes, default one per core, as ``localize build``).
 
     A region that fails (a damaged pointer, an unreachable bucket) gets a result
     with ``error`` set and ``published`` False; the other regions are published.
@@ -326,7 +322,7 @@ def publish(
                     bundles[key] = make_bundle(
                         src, catalog, locale, source_locale=config.workspace.source_locale,
                         page_threshold=r.page_threshold, below_threshold=r.below_threshold, revision=revision,
-                        require_review=r.require_review,
+                        require_review=r.require_review, jobs=jobs,
                     )  # fmt: skip
                 result = publish_bundle(
                     storage,
