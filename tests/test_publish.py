@@ -424,7 +424,7 @@ def test_a_bundle_built_on_the_worker_pool_is_the_serial_one_and_uploads_whole(
     """Pages built by worker processes (forked, or from a fork server when called from a
     thread as in a flow) give the same files, notices and omissions as one process; the
     objects go up several at a time and the pulled site is the bundle."""
-    import threading
+    from concurrent.futures import ThreadPoolExecutor
 
     from localize.regions.bundle import make_bundle
     from localize.storage.courses import open_source
@@ -450,11 +450,8 @@ def test_a_bundle_built_on_the_worker_pool_is_the_serial_one_and_uploads_whole(
         serial = summary(1, below)
         assert serial[1] or serial[2]  # the new headings are untranslated: some pages fall back
         assert summary(2, below) == serial
-        threaded: list[tuple[object, ...]] = []
-        worker = threading.Thread(target=lambda: threaded.append(summary(2, below)))
-        worker.start()
-        worker.join()
-        assert threaded == [serial]
+        with ThreadPoolExecutor(max_workers=1) as thread:
+            assert thread.submit(summary, 2, below).result() == serial
     [result] = publish(load_config(config_path), COURSE, "es", jobs=2)
     files, _, _, tree = summary(1, "source", 0)  # the region's policy
     assert result.published and result.uploaded_objects == len({b.sha256 for b in files.values()})  # type: ignore[attr-defined]
