@@ -566,7 +566,19 @@ def parse(page: str, icon_classes: Iterable[str] = ICON_CLASSES) -> Element:
             continue
         if kind == 3:
             end_name = m.group(3).lower()
-            i = len(items) - 1 if items[-1].tag == end_name else stack.closed_by(end_name)
+            top = items[-1]
+            if top.tag == end_name:  # the common case: the end tag of the current element
+                items.pop()
+                top.close(s, e)
+                stack.at[end_name].pop()
+                if end_name in _SCOPE:
+                    stack.scopes.pop()
+                if end_name in _TABLE_PARTS:
+                    stack.tables.pop()
+                children = items[-1].children
+                pos = e
+                continue
+            i = stack.closed_by(end_name)
             if i:
                 stack.pop_to(i, s, e)
                 children = items[-1].children
