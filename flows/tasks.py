@@ -49,13 +49,6 @@ def course_revision(source: str) -> str:
     return pipeline.course_revision(source)
 
 
-@task(name="update-catalogs", **WRITES)
-def update_catalogs(
-    source: str, course: str, locales_dir: str, source_locale: str = "en", new_locales: list[str] | None = None
-) -> dict[str, Any]:
-    return pipeline.update_catalogs(source, course, locales_dir, source_locale, new_locales)
-
-
 def _extract_cache_key(context: TaskRunContext, parameters: dict[str, Any]) -> str:
     """Unchanged course content + same tool version + same workspace = nothing to do."""
     return f"sync-{parameters['course']}-{parameters['revision']}-{pipeline.TOOL_VERSION}-{parameters['locales_dir']}"
