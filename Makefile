@@ -80,6 +80,7 @@ $(BENCH_STAMP): $(STAMP)
 # takes minutes on the corpus, hence one repeat), publish/pull and the whole pipeline (with Dask).
 bench: $(BENCH_STAMP) system-deps
 	$(BIN)/python benchmarks/run.py --corpus ../shared/corpus/ocw --write BENCHMARKS.md
+	$(BIN)/python benchmarks/percore.py --corpus ../shared/corpus/ocw --write BENCHMARKS.md
 	$(BIN)/python benchmarks/update.py --corpus ../shared/corpus/ocw --repeat 1 --write BENCHMARKS.md
 	$(BIN)/python benchmarks/pipeline.py --corpus ../shared/corpus/ocw --repeat 1 --write BENCHMARKS.md
 	$(BIN)/python benchmarks/readers.py --corpus ../shared/corpus/ocw --write BENCHMARKS.md

@@ -621,7 +621,8 @@ def render_pipeline(report: PipelineReport, context: Mapping[str, str]) -> str:
             "## sync-all pipeline",
             "",
             f"`localize run sync-all` (flows/sync_all.py) over a copy of `{context['corpus']}` as a listing "
-            f"({report.courses} course folders = {report.courses} courses, one cached `sync-course` task each), "
+            f"({report.courses} course folders = {report.courses} courses, one cached `sync-template` task each and "
+            "one cached `sync-locale` task per course x locale), "
             "each run a whole process: wall time from spawn to exit, peak RSS of the largest single process "
             f"({RSS_METHOD}). Completed/Cached count the per-course task states of the flow's JSON result; "
             '"vs cold" is wall time over the series\' cold run. The three runs of a series share one PREFECT_HOME '

@@ -13,13 +13,15 @@ import json
 from typing import Any
 
 from prefect import flow, get_run_logger
+from prefect.task_runners import ThreadPoolTaskRunner
 
 from flows import tasks
 from flows.artifacts import stats_table
+from flows.fanout import outcome
 from flows.params import CourseId
 
 
-@flow(name="extract-course")
+@flow(name="extract-course", task_runner=ThreadPoolTaskRunner(max_workers=4))
 def extract_course(
     source: str, course: CourseId, locales_dir: str = "locales", source_locale: str = "en"
 ) -> dict[str, Any]:
@@ -31,7 +33,14 @@ def extract_course(
     extracted, so one bad page never blocks a course.
     """
     logger = get_run_logger()
-    result = tasks.update_catalogs(source, course, locales_dir, source_locale)
+    result = tasks.extract_template(source, course, locales_dir, source_locale)
+    items = {locale: tasks.update_locale.submit(course, locale, locales_dir) for locale in result["locales"]}
+    result["catalogs"] = []
+    for locale, item in items.items():  # one task per locale: a retry redoes that catalog only
+        _, row, error = outcome(item)
+        result["catalogs"].append(row or {"course": course, "locale": locale, "written": False, "error": error})
+        if error is not None:
+            result["failures"].append(f"{locale}: {error}")
     for failure in result["failures"]:
         logger.warning("%s: %s", course, failure)
     stats_table(tasks.stats_rows(locales_dir, course), course)

@@ -1,8 +1,9 @@
 """Flow ``localize-course``: the whole chain for one course.
 
-extract + update -> route kits -> ingest returns -> publish, each step a task
-over the library; a coordinator can rerun it any time: unchanged catalogs are
-not routed again and unchanged bundles are not uploaded again.
+extract -> update each locale -> route each kit -> ingest returns -> publish each
+locale to each region, each item a task over the library (retried alone); a
+coordinator can rerun it any time: unchanged catalogs are not routed again and
+unchanged bundles are not uploaded again.
 """
 
 from __future__ import annotations
@@ -12,14 +13,16 @@ from typing import Any
 
 from prefect import flow, get_run_logger
 from prefect.artifacts import create_link_artifact
+from prefect.task_runners import ThreadPoolTaskRunner
 
 from flows import tasks
 from flows.artifacts import published_table, qa_summary, stats_table
+from flows.fanout import outcome, publish_each, route_each
 from flows.params import ConfigPath, CourseId, Locale
 from localize.config import load_config
 
 
-@flow(name="localize-course")
+@flow(name="localize-course", task_runner=ThreadPoolTaskRunner(max_workers=4))
 def localize_course(
     course: CourseId,
     source: str | None = None,
@@ -40,11 +43,19 @@ def localize_course(
         if source is None:
             raise ValueError(f"no source for {course!r}: pass source= (a folder, .zip, s3:// or https:// location)")
     wanted = locales or tasks.configured_locales(config, course)
-    updated = tasks.update_catalogs(source, course, locales_dir, settings.workspace.source_locale, wanted)
-    routed = tasks.route_kits(config, course, wanted, source)  # kits carry the pages and preview.html
+    updated = tasks.extract_template(source, course, locales_dir, settings.workspace.source_locale, wanted)
+    items = {locale: tasks.update_locale.submit(course, locale, locales_dir) for locale in updated["locales"]}
+    catalogs = []
+    for locale, item in items.items():
+        _, row, error = outcome(item)
+        catalogs.append(row or {"course": course, "locale": locale, "written": False, "error": error})
+        if error is not None:
+            updated["failures"].append(f"{locale}: {error}")
+    updated["catalogs"] = catalogs
+    routed = route_each(config, course, wanted, source)  # kits carry the pages and preview.html
     ingested = tasks.ingest_returns(config, None)
     qa_summary(ingested)
-    published = tasks.publish_locales(config, course, wanted, None) if publish else []
+    published = publish_each(config, course, wanted, None) if publish else []
     if publish:
         published_table(published, course)
         # the regions' public pages read the whole fleet: once per run, not once per course

@@ -1,17 +1,20 @@
-"""Flow ``publish-course``: build a course's locales and publish them to their regions."""
+"""Flow ``publish-course``: build a course's locales and publish them to their regions,
+one task per locale x region (retried alone)."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from prefect import flow, get_run_logger
+from prefect.task_runners import ThreadPoolTaskRunner
 
 from flows import tasks
 from flows.artifacts import published_table
+from flows.fanout import publish_each
 from flows.params import ConfigPath, CourseId, Locale
 
 
-@flow(name="publish-course")
+@flow(name="publish-course", task_runner=ThreadPoolTaskRunner(max_workers=4))
 def publish_course(
     course: CourseId,
     locales: list[Locale] | None = None,
@@ -23,7 +26,7 @@ def publish_course(
     atomically, an unchanged course uploads nothing."""
     logger = get_run_logger()
     wanted = locales or tasks.configured_locales(config, course)
-    rows = tasks.publish_locales(config, course, wanted, region)
+    rows = publish_each(config, course, wanted, region)
     for r in rows:
         logger.info("%s/%s %s: %s", course, r["locale"], r.get("region", "-"), r.get("message") or r.get("error"))
     published_table(rows, course)

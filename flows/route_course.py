@@ -1,16 +1,18 @@
-"""Flow ``route-course``: send translation kits for a course to its partners."""
+"""Flow ``route-course``: send translation kits for a course to its partners, one task per locale."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from prefect import flow, get_run_logger
+from prefect.task_runners import ThreadPoolTaskRunner
 
 from flows import tasks
+from flows.fanout import route_each
 from flows.params import ConfigPath, CourseId, Locale
 
 
-@flow(name="route-course")
+@flow(name="route-course", task_runner=ThreadPoolTaskRunner(max_workers=4))
 def route_course(
     course: CourseId, locales: list[Locale] | None = None, config: ConfigPath = "localize.toml"
 ) -> list[dict[str, Any]]:
@@ -20,7 +22,7 @@ def route_course(
     An unchanged catalog is not sent twice."""
     logger = get_run_logger()
     wanted = locales or tasks.configured_locales(config, course)
-    rows = tasks.route_kits(config, course, wanted)
+    rows = route_each(config, course, wanted)
     for r in rows:
         if "error" in r:
             logger.error("%s/%s: %s", course, r["locale"], r["error"])

@@ -2,6 +2,12 @@
 
 Retries sit only on tasks that touch storage or the network; compute is never
 retried. Only plain data (str, int, list, dict) goes in and out.
+
+Flows fan out one task per course x locale (x region for publishing), so a retry
+redoes that item alone. Every task that writes to the workspace or a region
+carries the tag ``localize-storage-write``: ``prefect concurrency-limit create
+localize-storage-write 8`` bounds how many run at once across all flow runs and
+workers (no limit is set by default).
 """
 
 from __future__ import annotations
@@ -32,6 +38,10 @@ IO_RETRIES: dict[str, Any] = {
     "retry_delay_seconds": [1, 3, 6],
     "retry_condition_fn": retry_transient,
 }
+STORAGE_WRITE = "localize-storage-write"
+"""The tag of every task that writes to storage: a Prefect tag concurrency limit on it
+bounds concurrent writers across the whole deployment."""
+WRITES: dict[str, Any] = IO_RETRIES | {"tags": [STORAGE_WRITE]}
 
 
 @task(name="course-revision", **IO_RETRIES)
@@ -39,21 +49,39 @@ def course_revision(source: str) -> str:
     return pipeline.course_revision(source)
 
 
-@task(name="update-catalogs", **IO_RETRIES)
-def update_catalogs(
-    source: str, course: str, locales_dir: str, source_locale: str = "en", new_locales: list[str] | None = None
-) -> dict[str, Any]:
-    return pipeline.update_catalogs(source, course, locales_dir, source_locale, new_locales)
-
-
-def _sync_cache_key(context: TaskRunContext, parameters: dict[str, Any]) -> str:
+def _extract_cache_key(context: TaskRunContext, parameters: dict[str, Any]) -> str:
     """Unchanged course content + same tool version + same workspace = nothing to do."""
     return f"sync-{parameters['course']}-{parameters['revision']}-{pipeline.TOOL_VERSION}-{parameters['locales_dir']}"
 
 
-@task(name="sync-course", cache_key_fn=_sync_cache_key, persist_result=True, **IO_RETRIES)
-def sync_course(course: str, source: str, locales_dir: str, revision: str) -> dict[str, Any]:
-    return pipeline.update_catalogs(source, course, locales_dir) | {"revision": revision}
+def _locale_cache_key(context: TaskRunContext, parameters: dict[str, Any]) -> str:
+    """One course x locale of a sync: done once per course content and tool version."""
+    return (
+        f"sync-{parameters['course']}-{parameters['locale']}-{parameters['revision']}-"
+        f"{pipeline.TOOL_VERSION}-{parameters['locales_dir']}"
+    )
+
+
+@task(name="extract-template", **WRITES)
+def extract_template(
+    source: str, course: str, locales_dir: str, source_locale: str = "en", new_locales: list[str] | None = None
+) -> dict[str, Any]:
+    return pipeline.extract_template(source, course, locales_dir, source_locale, new_locales)
+
+
+@task(name="sync-template", cache_key_fn=_extract_cache_key, persist_result=True, **WRITES)
+def sync_template(course: str, source: str, locales_dir: str, revision: str) -> dict[str, Any]:
+    return pipeline.extract_template(source, course, locales_dir) | {"revision": revision}
+
+
+@task(name="update-locale", **WRITES)
+def update_locale(course: str, locale: str, locales_dir: str) -> dict[str, Any]:
+    return pipeline.update_locale(course, locale, locales_dir)
+
+
+@task(name="sync-locale", cache_key_fn=_locale_cache_key, persist_result=True, **WRITES)
+def sync_locale(course: str, locale: str, locales_dir: str, revision: str) -> dict[str, Any]:
+    return pipeline.update_locale(course, locale, locales_dir)
 
 
 @task(name="configured-locales")
@@ -61,22 +89,27 @@ def configured_locales(config: str, course: str) -> list[str]:
     return pipeline.configured_locales(config, course)
 
 
-@task(name="route-kits", **IO_RETRIES)
-def route_kits(config: str, course: str, locales: list[str], source: str | None = None) -> list[dict[str, Any]]:
-    return pipeline.route_kits(config, course, locales, source)
+@task(name="route-kit", **WRITES)
+def route_kit(config: str, course: str, locale: str, source: str | None = None) -> dict[str, Any]:
+    return pipeline.route_kit(config, course, locale, source)
 
 
-@task(name="ingest-returns", **IO_RETRIES)
+@task(name="ingest-returns", **WRITES)
 def ingest_returns(config: str, partner: str | None) -> list[dict[str, Any]]:
     return pipeline.ingest_returns(config, partner)
 
 
-@task(name="publish-locales", **IO_RETRIES)
-def publish_locales(config: str, course: str, locales: list[str], region: str | None) -> list[dict[str, Any]]:
-    return pipeline.publish_locales(config, course, locales, region)
+@task(name="publish-regions")
+def publish_regions(config: str, locale: str, region: str | None) -> list[str]:
+    return pipeline.publish_regions(config, locale, region)
 
 
-@task(name="publish-dashboards", **IO_RETRIES)
+@task(name="publish-region", **WRITES)
+def publish_region(config: str, course: str, locale: str, region: str) -> list[dict[str, Any]]:
+    return pipeline.publish_region(config, course, locale, region)
+
+
+@task(name="publish-dashboards", **WRITES)
 def publish_dashboards(config: str, regions: list[str]) -> list[str]:
     return pipeline.publish_dashboards(config, regions)
 
@@ -91,6 +124,6 @@ def list_courses(listing: str) -> list[dict[str, str]]:
     return pipeline.list_courses(listing)
 
 
-@task(name="write-dashboard", **IO_RETRIES)
+@task(name="write-dashboard", **WRITES)
 def write_report(config: str) -> str:
     return pipeline.write_report(config)

@@ -76,6 +76,100 @@ def test_sync_all_skips_unchanged_courses(prefect_harness: None, tmp_path: Path)
     assert 'msgid "Changed text"' in (tmp_path / "ws" / "templates" / "course-1.pot").read_text()
 
 
+def test_sync_all_retries_one_course_locale_alone(
+    prefect_harness: None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """One task per course x locale: a transient failure of one catalog write is retried
+    for that item only; no other course or locale is extracted or merged again, then or
+    in the next run."""
+    from collections import Counter
+
+    from flows.sync_all import sync_all
+    from localize.app import orchestration
+    from localize.cli import main
+    from localize.errors import TransientStorageError
+
+    listing = tmp_path / "courses"
+    for i in range(2):
+        (listing / f"course-{i}").mkdir(parents=True)
+        (listing / f"course-{i}" / "index.html").write_text(f"<title>Course {i}</title><p>Text {i}</p>")
+    ws = tmp_path / "ws"
+    assert [r["state"] for r in sync_all(str(listing), str(ws))] == ["Completed"] * 2
+    for i in range(2):
+        for locale in ("es", "ar"):
+            assert main(["init", "--course", f"course-{i}", "--locale", locale, "--locales-dir", str(ws)]) == 0
+        (listing / f"course-{i}" / "index.html").write_text(f"<title>Course {i}</title><p>New text {i}</p>")
+
+    calls: Counter[tuple[str, ...]] = Counter()
+    real_extract, real_update = orchestration.extract_template, orchestration.update_locale
+
+    def extract(source: str, course: str, *args: Any) -> dict[str, Any]:
+        calls[("extract", course)] += 1
+        return real_extract(source, course, *args)
+
+    def update(course: str, locale: str, locales_dir: str) -> dict[str, Any]:
+        calls[(course, locale)] += 1
+        return real_update(course, locale, locales_dir)
+
+    real_write = Workspace.write
+
+    def flaky_write(self: Workspace, key: str, catalog: Any) -> bool:
+        if key == "ar/LC_MESSAGES/course-0.po" and calls[("course-0", "ar")] == 1:
+            raise TransientStorageError("connection reset (injected)", path=key)
+        return real_write(self, key, catalog)
+
+    monkeypatch.setattr(orchestration, "extract_template", extract)
+    monkeypatch.setattr(orchestration, "update_locale", update)
+    monkeypatch.setattr(Workspace, "write", flaky_write)
+    rows = sync_all(str(listing), str(ws))
+    assert [(r["state"], r["locales"], r["failures"]) for r in rows] == [
+        ("Completed", {"ar": "Completed", "es": "Completed"}, []),
+    ] * 2
+    assert calls == {
+        ("extract", "course-0"): 1,
+        ("extract", "course-1"): 1,
+        ("course-0", "ar"): 2,  # the failed item, retried alone
+        ("course-0", "es"): 1,
+        ("course-1", "ar"): 1,
+        ("course-1", "es"): 1,
+    }
+    for i in range(2):
+        for locale in ("es", "ar"):
+            assert f'msgid "New text {i}"' in (ws / locale / "LC_MESSAGES" / f"course-{i}.po").read_text()
+    calls.clear()
+    again = sync_all(str(listing), str(ws))
+    assert [(r["state"], r["locales"]) for r in again] == [("Cached", {"ar": "Cached", "es": "Cached"})] * 2
+    assert not calls  # nothing extracted or merged again
+
+
+def test_a_damaged_catalog_fails_its_item_and_the_next_run_tries_it_again(
+    prefect_harness: None, tmp_path: Path
+) -> None:
+    from flows.sync_all import sync_all
+    from localize.cli import main
+
+    listing = tmp_path / "courses"
+    (listing / "c").mkdir(parents=True)
+    (listing / "c" / "index.html").write_text("<title>C</title><p>Text</p>")
+    ws = tmp_path / "ws"
+    sync_all(str(listing), str(ws))
+    for locale in ("es", "ar"):
+        assert main(["init", "--course", "c", "--locale", locale, "--locales-dir", str(ws)]) == 0
+    damaged = ws / "ar" / "LC_MESSAGES" / "c.po"
+    good = damaged.read_bytes()
+    damaged.write_bytes(b'msgid "unterminated\n')
+    (listing / "c" / "index.html").write_text("<title>C</title><p>Other text</p>")
+    [row] = sync_all(str(listing), str(ws))
+    assert row["state"] == "Failed" and row["locales"] == {"ar": "Failed", "es": "Completed"}
+    [failure] = row["failures"]
+    assert failure.startswith("ar: ") and "c.po" in failure and "catalog left unchanged" in failure
+    assert damaged.read_bytes() == b'msgid "unterminated\n'
+    damaged.write_bytes(good)  # repaired: the next run merges it, and only it
+    [row] = sync_all(str(listing), str(ws))
+    assert row["state"] == "Completed" and row["locales"] == {"ar": "Completed", "es": "Cached"}
+    assert 'msgid "Other text"' in damaged.read_text()
+
+
 def write_config(tmp_path: Path, bucket: str, min_translated: int = 50) -> Path:
     config = tmp_path / "localize.toml"
     config.write_text(
@@ -296,3 +390,16 @@ def test_transient_and_permanent_storage_errors_are_told_apart() -> None:
     assert retry_transient(None, None, Failed(data=TransientStorageError("timeout")))  # type: ignore[arg-type]
     assert not retry_transient(None, None, Failed(data=PermanentStorageError("denied")))  # type: ignore[arg-type]
     assert not retry_transient(None, None, Completed(data=1))  # type: ignore[arg-type]
+
+
+def test_every_task_that_writes_storage_carries_the_concurrency_tag() -> None:
+    """`prefect concurrency-limit create localize-storage-write N` bounds them all."""
+    from flows import tasks
+
+    writers = {
+        "extract-template", "sync-template", "update-locale", "sync-locale", "route-kit",
+        "ingest-returns", "publish-region", "publish-dashboards", "write-dashboard",
+    }  # fmt: skip
+    found = {t.name: t for t in vars(tasks).values() if hasattr(t, "fn") and hasattr(t, "tags")}
+    assert writers <= set(found)
+    assert {name for name, t in found.items() if tasks.STORAGE_WRITE in t.tags} == writers

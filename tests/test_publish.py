@@ -447,3 +447,45 @@ def test_a_run_publishes_each_regions_dashboard_once_at_its_end(tmp_path: Path) 
     [where] = publish_dashboards(str(config), ["r1"])
     page = (tmp_path / "r1" / "report.html").read_text(encoding="utf-8")
     assert where.endswith("report.html") and COURSE in page and "ana@acme.example.org" not in page
+
+
+def test_a_bundle_built_on_the_worker_pool_is_the_serial_one_and_uploads_whole(
+    s3_env: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Pages built by worker processes (forked, or from a fork server when called from a
+    thread as in a flow) give the same files, notices and omissions as one process; the
+    objects go up several at a time and the pulled site is the bundle."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from localize.regions.bundle import make_bundle
+    from localize.storage.courses import open_source
+
+    config_path = setup_workspace(tmp_path, f'[[regions]]\nname = "r"\nlocation = "s3://{s3_env}"\nlocales = ["es"]\n')
+    course = tmp_path / "course"
+    pages = sorted(course.rglob("*.html"))
+    for i in range(5):  # enough pages for the pool (12 per worker)
+        for page in pages:
+            copy = course / f"copy{i}" / page.relative_to(course)
+            copy.parent.mkdir(parents=True, exist_ok=True)
+            copy.write_bytes(page.read_bytes().replace(b"</h1>", f" {i}</h1>".encode()))
+    ws = str(tmp_path / "ws")
+    assert main(["update", str(course), "--course", COURSE, "--locales-dir", ws, "-q"]) == 0
+    catalog = read_po((tmp_path / "ws" / "es" / "LC_MESSAGES" / f"{COURSE}.po").read_bytes())
+    source = open_source(str(course))
+
+    def summary(jobs: int, below: str, threshold: float = 99.9) -> tuple[object, ...]:
+        with make_bundle(source, catalog, "es", page_threshold=threshold, below_threshold=below, jobs=jobs) as b:
+            return b.files, b.pages_in_source_language, b.omitted, tree_hashes(b.root)
+
+    for below in ("source", "omit"):
+        serial = summary(1, below)
+        assert serial[1] or serial[2]  # the new headings are untranslated: some pages fall back
+        assert summary(2, below) == serial
+        with ThreadPoolExecutor(max_workers=1) as thread:
+            assert thread.submit(summary, 2, below).result() == serial
+    [result] = publish(load_config(config_path), COURSE, "es", jobs=2)
+    files, _, _, tree = summary(1, "source", 0)  # the region's policy
+    assert result.published and result.uploaded_objects == len({b.sha256 for b in files.values()})  # type: ignore[attr-defined]
+    site = tmp_path / "site"
+    pull(f"s3://{s3_env}", COURSE, "es", site)
+    assert tree_hashes(site / COURSE / "es") == tree

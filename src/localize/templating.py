@@ -10,15 +10,19 @@ partner. The operators' attribution notice templates are rendered in Jinja2's sa
 from __future__ import annotations
 
 from functools import lru_cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
+if TYPE_CHECKING:
+    from jinja2 import Environment
 
 __all__ = ["render"]
 
 
 @lru_cache(maxsize=1)
 def _environment() -> Environment:
+    # imported on first use: a command that renders no page does not pay for Jinja2
+    from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
+
     return Environment(
         loader=PackageLoader("localize", "templates"),
         autoescape=select_autoescape(default=True, default_for_string=True),

@@ -19,7 +19,6 @@ from localize.catalogs.lifecycle import DEFAULT_SIMILARITY, MergeReport, merge, 
 from localize.catalogs.memory import (
     FillReport,
     MemoryUnit,
-    TranslationMemory,
     load_memory,
     memory_units,
 )
@@ -46,6 +45,7 @@ __all__ = [
     "MemoryImport",
     "UpdateResult",
     "build",
+    "catalog_locales",
     "consistency",
     "edit_memory",
     "export_memory",
@@ -55,7 +55,9 @@ __all__ = [
     "list_memory",
     "merge_files",
     "pseudo_locale",
+    "update_catalog",
     "update_course",
+    "update_template",
 ]
 
 
@@ -124,8 +126,30 @@ def update_course(
 ) -> UpdateResult:
     """Re-extract ``course`` and merge the new template into each of its catalogs;
     ``new_locales`` that have no catalog yet get one (as ``init`` would)."""
+    extracted, template_written = update_template(
+        workspace, source, course, source_locale=source_locale, jobs=jobs, progress=progress
+    )
+    template = extracted.catalog
+    updates = [
+        update_catalog(workspace, course, locale, template, similarity=similarity)
+        for locale in catalog_locales(workspace, course, new_locales)
+    ]
+    return UpdateResult(extracted, workspace.describe(workspace.template_key(course)), template_written, tuple(updates))
+
+
+def update_template(
+    workspace: Workspace,
+    source: Source,
+    course: str,
+    *,
+    source_locale: str = "en",
+    jobs: int | None = None,
+    progress: Callable[[str], None] | None = None,
+) -> tuple[ExtractResult, bool]:
+    """The first half of :func:`update_course`: extract ``course`` and write its template
+    of record (the previous one is kept, so catalogs merged from it still validate).
+    Returns the extraction and whether the template changed."""
     check_course_id(course)
-    template_key = workspace.template_key(course)
     previous: Catalog | None
     try:
         previous = workspace.read_template(course)
@@ -134,35 +158,55 @@ def update_course(
     if previous is not None:
         workspace.remember_template(course, previous)  # catalogs merged from it are validated against it
     extracted = extract_course(source, course, source_locale=source_locale, jobs=jobs, progress=progress)
-    template = extracted.catalog
     # the template first, then each catalog: every catalog names the template it was merged from
     # (X-Localize-Template), so a run stopped in between leaves catalogs the next run validates
     # against their own template and brings up to date
-    template_written = workspace.write(template_key, template)
+    template_written = workspace.write(workspace.template_key(course), extracted.catalog)
     kill_point("update:template-written")
     workspace.record_source(course, source.location)
-    updates: list[CatalogUpdate] = []
-    memories: dict[str, TranslationMemory] = {}
-    existing = [locale for _, locale in workspace.catalogs(course=course)]
-    missing = sorted({check_locale(x) for x in new_locales} - set(existing))
-    for locale in existing + missing:
-        key = workspace.catalog_key(course, locale)
-        path = workspace.describe(key)
-        old: Catalog | None = None
+    return extracted, template_written
+
+
+def catalog_locales(workspace: Workspace, course: str, new_locales: Iterable[str] = ()) -> list[str]:
+    """The locales whose catalogs of ``course`` an update touches: every existing one,
+    then each of ``new_locales`` that has none yet."""
+    existing = [locale for _, locale in workspace.catalogs(course=check_course_id(course))]
+    return existing + sorted({check_locale(x) for x in new_locales} - set(existing))
+
+
+def update_catalog(
+    workspace: Workspace,
+    course: str,
+    locale: str,
+    template: Catalog | None = None,
+    *,
+    similarity: float = DEFAULT_SIMILARITY,
+) -> CatalogUpdate:
+    """The second half of :func:`update_course`, for one locale: merge ``template``
+    (default: the template of record) into the catalog, filled from the locale's
+    memory, or create the catalog if there is none. A damaged catalog is reported
+    in ``error`` and left unchanged."""
+    check_course_id(course)
+    locale = check_locale(locale)
+    if template is None:
+        template = workspace.read_template(course)
+    key = workspace.catalog_key(course, locale)
+    path = workspace.describe(key)
+    old: Catalog | None = None
+    try:
         try:
-            if locale in existing:
-                old = workspace.read(key)
-                _validate(workspace, old, path, course, locale)
-        except CatalogError as e:
-            updates.append(CatalogUpdate(locale, path, error=f"{e} (catalog left unchanged)"))
-            continue
-        if locale not in memories:
-            memories[locale] = load_memory(workspace, locale, exclude_course=course)
-        fresh = refresh(old, template, course, locale, memories[locale], similarity=similarity)
-        written = workspace.write(key, fresh.catalog)
-        kill_point(f"update:catalog-written:{locale}")
-        updates.append(CatalogUpdate(locale, path, fresh.merge, fresh.memory, written))
-    return UpdateResult(extracted, workspace.describe(template_key), template_written, tuple(updates))
+            old = workspace.read(key)
+        except CatalogNotFoundError:
+            old = None  # a new locale: created from the template, as ``init`` would
+        if old is not None:
+            _validate(workspace, old, path, course, locale)
+    except CatalogError as e:
+        return CatalogUpdate(locale, path, error=f"{e} (catalog left unchanged)")
+    memory = load_memory(workspace, locale, exclude_course=course)
+    fresh = refresh(old, template, course, locale, memory, similarity=similarity)
+    written = workspace.write(key, fresh.catalog)
+    kill_point(f"update:catalog-written:{locale}")
+    return CatalogUpdate(locale, path, fresh.merge, fresh.memory, written)
 
 
 def _validate(workspace: Workspace, catalog: Catalog, path: str, course: str, locale: str) -> None:

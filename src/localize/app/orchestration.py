@@ -5,7 +5,10 @@ the CLI and returns its result as plain data (:func:`localize.app.plain.to_plain
 
 Each takes and returns only strings, numbers, lists and dicts, so results can be
 persisted, cached and sent between processes and machines. Extraction runs in
-one process here (``jobs=1``): flows fan out per course instead.
+one process here (``jobs=1``): flows fan out per course instead, and per course
+x locale (x region for publishing) so that a retry redoes one item only:
+:func:`extract_template` then :func:`update_locale` for each of its ``locales``;
+:func:`publish_regions` then :func:`publish_region` for each.
 """
 
 from __future__ import annotations
@@ -15,30 +18,37 @@ from pathlib import Path
 from typing import Any
 
 from localize import __version__
-from localize.app.catalogs import update_course
+from localize.app.catalogs import CatalogUpdate, catalog_locales, update_catalog, update_course, update_template
 from localize.app.plain import to_plain
 from localize.app.regions import publish
 from localize.app.regions import publish_dashboards as app_publish_dashboards
 from localize.catalogs.workspace import Workspace, workspace_stats
-from localize.config import load_config
-from localize.errors import LocalizeError, TransientStorageError
+from localize.config import Config, load_config
+from localize.errors import ConfigError, LocalizeError, TransientStorageError
 from localize.ids import check_course_id
+from localize.locales import check_locale
 from localize.partners.ingest import ingest
 from localize.partners.routing import route
 from localize.regions.bundle import source_revision
 from localize.storage.courses import open_source
+from localize.storage.sources import Source
 from localize.views.dashboard import write_report as write
 
 __all__ = [
     "TOOL_VERSION",
     "configured_locales",
     "course_revision",
+    "extract_template",
     "ingest_returns",
     "list_courses",
     "publish_locales",
+    "publish_region",
+    "publish_regions",
+    "route_kit",
     "route_kits",
     "stats_rows",
     "update_catalogs",
+    "update_locale",
 ]
 
 TOOL_VERSION = __version__
@@ -70,19 +80,52 @@ def update_catalogs(
         "entries": len(result.extract.catalog.entries),
         "template": result.template_path,
         "template_written": result.template_written,
-        "catalogs": [
-            {
-                "locale": c.locale,
-                "path": c.path,
-                "written": c.written,
-                "error": c.error,
-                "merge": to_plain(c.merge),
-                "memory": to_plain(c.memory),
-            }
-            for c in result.catalogs
-        ],
+        "catalogs": [_catalog_row(c) for c in result.catalogs],
         "failures": result.failures,
     }
+
+
+def _catalog_row(c: CatalogUpdate) -> dict[str, Any]:
+    return {
+        "locale": c.locale,
+        "path": c.path,
+        "written": c.written,
+        "error": c.error,
+        "merge": to_plain(c.merge),
+        "memory": to_plain(c.memory),
+    }
+
+
+def extract_template(
+    source: str, course: str, locales_dir: str, source_locale: str = "en", new_locales: list[str] | None = None
+) -> dict[str, Any]:
+    """Extract the course into its template of record; ``locales`` lists the catalogs
+    to bring up to date next, one :func:`update_locale` each (every existing one,
+    and each of ``new_locales`` that has none)."""
+    workspace = Workspace(locales_dir)
+    extracted, written = update_template(
+        workspace, open_source(source), check_course_id(course), source_locale=source_locale, jobs=1
+    )
+    return {
+        "course": course,
+        "source": source,
+        "pages": extracted.pages,
+        "entries": len(extracted.catalog.entries),
+        "template": workspace.describe(workspace.template_key(course)),
+        "template_written": written,
+        "failures": [str(f) for f in extracted.failures],
+        "locales": catalog_locales(workspace, course, new_locales or ()),
+    }
+
+
+def update_locale(course: str, locale: str, locales_dir: str) -> dict[str, Any]:
+    """Merge the course's template of record into its ``locale`` catalog (created if
+    missing), filled from memory. A damaged catalog is left unchanged and raises
+    (so that the item fails, is reported and is tried again by the next run)."""
+    row = _catalog_row(update_catalog(Workspace(locales_dir), check_course_id(course), locale))
+    if row["error"]:
+        raise LocalizeError(row["error"])
+    return row | {"course": course}
 
 
 def configured_locales(config_path: str, course: str) -> list[str]:
@@ -92,33 +135,39 @@ def configured_locales(config_path: str, course: str) -> list[str]:
 
 
 def route_kits(config_path: str, course: str, locales: list[str], source: str | None = None) -> list[dict[str, Any]]:
-    """Send each locale's kit (with the course's pages and preview.html when ``source`` is given)."""
-
+    """Send each locale's kit (with the course's pages and preview.html when ``source`` is
+    given: the source is opened, a site crawled, once for all of them)."""
     config = load_config(config_path)
-    out: list[dict[str, Any]] = []
-    pages = open_source(source) if source is not None else None  # opened (a site crawled) once
-    for locale in locales:
-        try:
-            r = route(config, course, locale, source=pages)
-        except TransientStorageError:
-            raise  # transient: let the orchestrator retry
-        except LocalizeError as e:
-            out.append({"course": course, "locale": locale, "error": str(e)})
-            continue
-        out.append(
-            {
-                "course": course,
-                "locale": locale,
-                "partner": r.assignment.partner,
-                "kit": r.assignment.kit,
-                "sent": r.sent,
-                "location": r.kit_location,
-                "due": r.assignment.due,
-                "words_to_translate": r.assignment.words_to_translate,
-                "webhook": r.webhook,
-            }
-        )
-    return out
+    pages = open_source(source) if source is not None else None
+    return [_route_row(config, course, locale, pages) for locale in locales]
+
+
+def route_kit(config_path: str, course: str, locale: str, source: str | None = None) -> dict[str, Any]:
+    """Send the kit of one locale (with the course's pages and preview.html when ``source`` is
+    given; a row with ``error`` for a refusal; a transient storage error raises, for the
+    orchestrator to retry)."""
+    config = load_config(config_path)
+    return _route_row(config, course, locale, open_source(source) if source is not None else None)
+
+
+def _route_row(config: Config, course: str, locale: str, pages: Source | None) -> dict[str, Any]:
+    try:
+        r = route(config, course, locale, source=pages)
+    except TransientStorageError:
+        raise  # transient: let the orchestrator retry
+    except LocalizeError as e:
+        return {"course": course, "locale": locale, "error": str(e)}
+    return {
+        "course": course,
+        "locale": locale,
+        "partner": r.assignment.partner,
+        "kit": r.assignment.kit,
+        "sent": r.sent,
+        "location": r.kit_location,
+        "due": r.assignment.due,
+        "words_to_translate": r.assignment.words_to_translate,
+        "webhook": r.webhook,
+    }
 
 
 def ingest_returns(config_path: str, partner: str | None = None) -> list[dict[str, Any]]:
@@ -158,36 +207,62 @@ def ingest_returns(config_path: str, partner: str | None = None) -> list[dict[st
 def publish_locales(
     config_path: str, course: str, locales: list[str], region: str | None = None
 ) -> list[dict[str, Any]]:
-
-    config = load_config(config_path)
+    """Every locale to every region serving it, one after the other (flows fan
+    out over :func:`publish_regions` and :func:`publish_region` instead)."""
     out: list[dict[str, Any]] = []
     for locale in locales:
         try:
-            results = publish(config, course, locale, region=region, dashboard=False)
-        except TransientStorageError:
-            raise  # transient (or the region is down): let the orchestrator retry
+            regions = publish_regions(config_path, locale, region)
         except LocalizeError as e:
             out.append({"course": course, "locale": locale, "error": str(e)})
             continue
-        transient = next((r.error for r in results if isinstance(r.error, TransientStorageError)), None)
-        if transient is not None:
-            raise transient  # let the orchestrator retry (the regions that made it are unchanged then)
-        for r in results:
-            row = {
-                "course": course,
-                "locale": locale,
-                "region": r.region,
-                "version": r.version,
-                "published": r.published,
-                "message": r.message,
-                "uploaded_objects": r.uploaded_objects,
-                "uploaded_bytes": r.uploaded_bytes,
-            }
-            if r.error is not None:
-                row["error"] = str(r.error)
-            if r.warnings:  # e.g. no notice template for the locale (the English notice is used)
-                row["warnings"] = "; ".join(r.warnings)
-            out.append(row)
+        for name in regions:
+            out.extend(publish_region(config_path, course, locale, name))
+    return out
+
+
+def publish_regions(config_path: str, locale: str, region: str | None = None) -> list[str]:
+    """The regions ``locale`` is published to (``region`` alone if given); a locale
+    no region serves is a ConfigError."""
+    config = load_config(config_path)
+    locale = check_locale(locale)
+    if region is not None:
+        return [config.region(region).name]
+    names = [r.name for r in config.regions if locale in r.locales]
+    if not names:
+        raise ConfigError(f"no region serves {locale}; add one to the configuration or name one with --region")
+    return names
+
+
+def publish_region(config_path: str, course: str, locale: str, region: str) -> list[dict[str, Any]]:
+    """Publish one course x locale to one region: its row (a refusal or a permanent
+    failure is a row with ``error``; a transient failure raises, for a retry)."""
+    config = load_config(config_path)
+    try:
+        results = publish(config, course, locale, region=region, dashboard=False)
+    except TransientStorageError:
+        raise  # transient (or the region is down): let the orchestrator retry
+    except LocalizeError as e:
+        return [{"course": course, "locale": locale, "region": region, "published": False, "error": str(e)}]
+    out: list[dict[str, Any]] = []
+    for r in results:
+        if isinstance(r.error, TransientStorageError):
+            raise r.error  # let the orchestrator retry (nothing was switched in this region)
+        row = {
+            "course": course,
+            "locale": locale,
+            "region": r.region,
+            "version": r.version,
+            "published": r.published,
+            "message": r.message,
+            "uploaded_objects": r.uploaded_objects,
+            "uploaded_bytes": r.uploaded_bytes,
+        }
+        if r.error is not None:
+            row["error"] = str(r.error)
+        if r.warnings:  # e.g. no notice template for the locale (the English notice is used)
+            row["warnings"] = "; ".join(r.warnings)
+        out.append(row)
     return out
 
 

@@ -68,6 +68,7 @@ def publish(
     dry_run: bool = False,
     on_upload: Callable[[str, int], None] | None = None,
     dashboard: bool = True,
+    jobs: int | None = None,
 ) -> list[PublishResult]:
     """Publish ``course`` in ``locale`` to its regions, recording the QA summary.
     With ``dashboard``, the public page of each region that received a new version
@@ -84,6 +85,7 @@ def publish(
         dry_run=dry_run,
         on_upload=on_upload,
         qa=qa_summary(workspace, course, locale),
+        jobs=jobs,
     )
     if dashboard:
         publish_dashboards(config, sorted({r.region for r in results if r.published}))

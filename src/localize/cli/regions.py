@@ -15,6 +15,7 @@ from localize.cli.common import (
     SOURCE_HELP,
     HelpFormatter,
     add_config,
+    add_jobs,
     add_workspace,
     bytes_progress,
     config_of,
@@ -43,6 +44,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument("--region", metavar="R", help="only this region (default: every region serving LL)")
     p.add_argument("--source", metavar="SOURCE", help=SOURCE_HELP + " (default: where `extract` read it)")
     p.add_argument("--dry-run", action="store_true", help="say what would be uploaded, upload nothing")
+    add_jobs(p)
     add_workspace(p)
     add_config(p)
     p.set_defaults(func=cmd_publish)
@@ -174,6 +176,7 @@ def cmd_publish(args: argparse.Namespace) -> int:
         region=args.region,
         source=args.source,
         dry_run=args.dry_run,
+        jobs=args.jobs,
     )
     failed = 0
     for r in results:

@@ -23,7 +23,7 @@ other's tables.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from functools import lru_cache
 
 __all__ = [
@@ -491,9 +491,11 @@ such elements are never translated, like ``translate="no"``."""
 
 
 @lru_cache(maxsize=64)
-def _icon_needles(classes: frozenset[str]) -> tuple[str, ...]:
-    """The shortest class names: a start tag holding none of them has no icon class."""
-    return tuple(sorted(c for c in classes if not any(o != c and o in c for o in classes)))
+def _icon_needles(classes: frozenset[str]) -> Callable[[str], object] | None:
+    """A quick test on a start tag's attributes: false when it holds none of the
+    shortest class names (so it has no icon class); None when there are no classes."""
+    needles = sorted(c for c in classes if not any(o != c and o in c for o in classes))
+    return re.compile("|".join(re.escape(n) for n in needles)).search if needles else None
 
 
 def _has_class(attrs: str, classes: frozenset[str]) -> bool:
@@ -537,7 +539,7 @@ def parse(page: str, icon_classes: Iterable[str] = ICON_CLASSES) -> Element:
                 children = items[-1].children
             attrs = m.group(5)
             el = Element(name, s, e, attrs, m.start(5))
-            if needles and attrs and any(x in attrs for x in needles) and _has_class(attrs, icons):
+            if needles is not None and attrs and needles(attrs) and _has_class(attrs, icons):
                 el.icon = el.ignored = True
             parent = items[-1]
             if parent.ignored and el.author_ignored is None:
@@ -566,7 +568,19 @@ def parse(page: str, icon_classes: Iterable[str] = ICON_CLASSES) -> Element:
             continue
         if kind == 3:
             end_name = m.group(3).lower()
-            i = len(items) - 1 if items[-1].tag == end_name else stack.closed_by(end_name)
+            top = items[-1]
+            if top.tag == end_name:  # the common case: the end tag of the current element
+                items.pop()
+                top.close(s, e)
+                stack.at[end_name].pop()
+                if end_name in _SCOPE:
+                    stack.scopes.pop()
+                if end_name in _TABLE_PARTS:
+                    stack.tables.pop()
+                children = items[-1].children
+                pos = e
+                continue
+            i = stack.closed_by(end_name)
             if i:
                 stack.pop_to(i, s, e)
                 children = items[-1].children

@@ -384,7 +384,18 @@ class _Walker:
                     # word timing of a transcript: its text joins the unit; the first one is kept
                     if timing is None:
                         timing = (node.start, node.tag_end)
-                    stack.append((iter(content(node)), ""))
+                    if node.children or node.end_start <= node.tag_end:
+                        stack.append((iter(content(node)), ""))
+                        continue
+                    # only text inside (a transcript has thousands of these): as a text node would be
+                    s = page[node.tag_end : node.end_start]
+                    if "\\" in s or "$$" in s:
+                        stack.append((iter(content(node)), ""))
+                        continue
+                    s = _unescape(s)
+                    if not letter and _LETTER.search(s):
+                        letter = True
+                    out.append(s)
                     continue
                 if node.ignored or tag in VOID or tag in RAW_TEXT:
                     add_void(tag, node.start, node.end, "icon" if node.icon else tag)

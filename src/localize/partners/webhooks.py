@@ -23,8 +23,6 @@ import uuid
 from collections.abc import Iterable
 from typing import Any
 
-import httpx
-
 from localize.catalogs.workspace import Workspace
 from localize.config import Partner
 from localize.errors import StorageError
@@ -55,6 +53,8 @@ def _post(url: str, body: bytes, headers: dict[str, str], timeout: float) -> str
     """One POST with a hard deadline: it runs in a daemon thread, so a server that
     trickles its answer byte by byte cannot hold the command past ``timeout``."""
     result: list[str] = []
+
+    import httpx  # here, not at the top: every command would pay its import (0.1-0.4 s) for webhooks it never sends
 
     def attempt() -> None:
         try:

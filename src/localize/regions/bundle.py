@@ -1,5 +1,6 @@
 """Building a bundle: every file of a course for one locale, written to a
-temporary folder (one page in memory at a time, other files streamed), with the
+temporary folder (pages on the worker pool of ``localize build``, one page in
+memory per worker; other files streamed), with the
 per-page threshold applied (a page translated below it falls back to the source
 page with a notice in the reader's language, or is left out)."""
 
@@ -16,10 +17,11 @@ from typing import IO
 
 from localize import __version__
 from localize.catalogs.review import reviewed_only
-from localize.engine.pages import localize_page, translations_of
+from localize.engine.pages import Lookup, localize_page, translations_of
 from localize.errors import LocalizeError
 from localize.locales import PSEUDO_LOCALE, html_lang, is_rtl
 from localize.model import Catalog
+from localize.storage.parallel import map_pages
 from localize.storage.sources import Source, is_page
 from localize.templating import render
 
@@ -133,66 +135,86 @@ def make_bundle(
     workdir: str | os.PathLike[str] | None = None,
     require_review: bool = False,
     notice: Callable[[str], str] | None = None,
+    jobs: int | None = None,
 ) -> Bundle:
     """Build every file of the course for ``locale`` into a temporary folder (under
     ``workdir`` if given), applying the per-page threshold (a page with a smaller
     translated share falls back to the source page with a notice, or is left out).
-    Pages are built one at a time; other files (and pages above MAX_PAGE_BYTES)
-    are streamed through, hashed on the way. ``revision`` is the source's
+    Pages are built on the same worker pool as ``localize build`` (``jobs``
+    processes, default every core; one page in memory per worker); other files
+    (and pages above MAX_PAGE_BYTES) are streamed through, hashed on the way. ``revision`` is the source's
     :func:`source_revision` when the caller has it already; ``require_review`` uses
     only reviewed translations (the rest falls back to the source). ``notice`` gives the
     attribution markup spliced after ``<body>`` of each translated page (by its path)."""
     revision = revision if revision is not None else source_revision(source)
     translations = translations_of(reviewed_only(catalog) if require_review else catalog)
     root = Path(tempfile.mkdtemp(prefix="localize-bundle-", dir=workdir))
+    job = _BundleJob(str(root), translations, locale, source_locale, page_threshold, below_threshold, notice)
     files: dict[str, Built] = {}
     in_source: list[str] = []
     omitted: list[str] = []
-
-    def write(path: str, data: bytes) -> None:
-        target = root / path
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_bytes(data)
-        files[path] = Built(hashlib.sha256(data).hexdigest(), len(data))
-
     try:
-        for path in source.paths():
-            with source.open(path) as stream:
-                head = stream.read(MAX_PAGE_BYTES + 1) if is_page(path) else b""
-                if not is_page(path) or len(head) > MAX_PAGE_BYTES:
-                    target = root / path
-                    target.parent.mkdir(parents=True, exist_ok=True)
-                    with target.open("wb") as out:
-                        out.write(head)
-                        rest = _stream_sha256(stream, out)
-                    if head:
-                        files[path] = Built(_file_sha256(target), len(head) + rest.size)
-                    else:
-                        files[path] = rest
-                    continue
-            data = head
-            try:
-                after = notice(path) if notice is not None else ""
-                built = localize_page(
-                    data, path, translations, locale, source_locale=source_locale, after_body=after, documents_only=True
-                )
-            except LocalizeError:
-                write(path, data)  # an unreadable page is published as it is
+        for path, built, kind in map_pages(_bundle_one, source, source.paths(), jobs, job):
+            if kind == "omitted":
+                omitted.append(path)
                 continue
-            total = built.translated + built.fallback
-            share = 100.0 * built.translated / total if total else 100.0
-            if share < page_threshold and locale != source_locale:
-                if below_threshold == "omit":
-                    omitted.append(path)
-                    continue
+            if kind == "notice":
                 in_source.append(path)
-                write(path, with_notice(data, path, locale, source_locale))
-            else:
-                write(path, built.data)
+            assert built is not None
+            files[path] = built
     except BaseException:
         shutil.rmtree(root, ignore_errors=True)
         raise
     return Bundle(root, files, revision, tuple(in_source), tuple(omitted))
+
+
+@dataclass(frozen=True, slots=True)
+class _BundleJob:
+    root: str
+    translations: Lookup
+    locale: str
+    source_locale: str
+    page_threshold: float
+    below_threshold: str
+    notice: Callable[[str], str] | None  # the attribution after <body> (an attribution.Notice: pickles)
+
+
+def _bundle_one(source: Source, path: str, job: _BundleJob) -> tuple[str, Built | None, str]:
+    """Build one file of a bundle into ``job.root`` (in a worker process when there
+    are enough pages): (path, what was written, "file" | "page" | "notice" | "omitted")."""
+    root = Path(job.root)
+
+    def write(data: bytes) -> Built:
+        target = root / path
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(data)
+        return Built(hashlib.sha256(data).hexdigest(), len(data))
+
+    with source.open(path) as stream:
+        head = stream.read(MAX_PAGE_BYTES + 1) if is_page(path) else b""
+        if not is_page(path) or len(head) > MAX_PAGE_BYTES:
+            target = root / path
+            target.parent.mkdir(parents=True, exist_ok=True)
+            with target.open("wb") as out:
+                out.write(head)
+                rest = _stream_sha256(stream, out)
+            return path, (Built(_file_sha256(target), len(head) + rest.size) if head else rest), "file"
+    data = head
+    try:
+        after = job.notice(path) if job.notice is not None else ""
+        built = localize_page(
+            data, path, job.translations, job.locale, source_locale=job.source_locale, after_body=after,
+            documents_only=True,
+        )  # fmt: skip
+    except LocalizeError:
+        return path, write(data), "file"  # an unreadable page is published as it is
+    total = built.translated + built.fallback
+    share = 100.0 * built.translated / total if total else 100.0
+    if share < job.page_threshold and job.locale != job.source_locale:
+        if job.below_threshold == "omit":
+            return path, None, "omitted"
+        return path, write(with_notice(data, path, job.locale, job.source_locale)), "notice"
+    return path, write(built.data), "page"
 
 
 def _file_sha256(path: Path) -> str:

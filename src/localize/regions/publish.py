@@ -42,7 +42,7 @@ from localize.regions.layout import (
     version_id,
     versions,
 )
-from localize.regions.objects import plan_records, store_object
+from localize.regions.objects import plan_records
 from localize.regions.schema import (
     MAX_MANIFEST_BYTES,
     FileRecord,
@@ -51,6 +51,7 @@ from localize.regions.schema import (
     read_limited,
 )
 from localize.regions.signing import region_signer, signed_live, signed_manifest, swap_signed
+from localize.regions.uploads import upload_missing
 from localize.storage.base import Storage
 from localize.storage.courses import open_source
 
@@ -161,15 +162,9 @@ def publish_bundle(
                 dry_run=True, would_upload=tuple(sorted(r.path for r in missing.values())),
                 uploaded_bytes=sum(r.size for r in missing.values()), uploaded_objects=len(missing),
             )  # fmt: skip
-        uploaded_bytes = stored_bytes = 0
-        for sha, record in missing.items():
-            stored = store_object(storage, bundle, record, compress, str(bundle.root.parent))
-            missing[sha] = stored
-            uploaded_bytes += record.size
-            stored_bytes += stored.wire_size
-            checkpoint("publish:object-uploaded")
-            if on_upload is not None:
-                on_upload(record.path, record.size)
+        uploaded_bytes, stored_bytes = upload_missing(
+            storage, bundle, missing, on_upload, compress, str(bundle.root.parent)
+        )
         stored_as = {sha: (r.encoding, r.stored_size) for sha, r in missing.items()}
         records = tuple(FileRecord(*r.content(), *stored_as[r.sha256]) if r.sha256 in stored_as else r for r in planned)
         checkpoint("publish:objects-uploaded")
@@ -255,8 +250,10 @@ def publish(
     dry_run: bool = False,
     on_upload: Callable[[str, int], None] | None = None,
     qa: dict[str, Any] | None = None,
+    jobs: int | None = None,
 ) -> list[PublishResult]:
-    """Build ``course`` in ``locale`` and publish it to each region serving the locale.
+    """Build ``course`` in ``locale`` and publish it to each region serving the locale
+    (pages on ``jobs`` worker processes, default one per core, as ``localize build``).
 
     A region that fails (a damaged pointer, an unreachable bucket) gets a result
     with ``error`` set and ``published`` False; the other regions are published.
@@ -329,7 +326,7 @@ def publish(
                     bundles[key] = make_bundle(
                         src, catalog, locale, source_locale=config.workspace.source_locale,
                         page_threshold=r.page_threshold, below_threshold=r.below_threshold, revision=revision,
-                        require_review=r.require_review, notice=notice,
+                        require_review=r.require_review, notice=notice, jobs=jobs,
                     )  # fmt: skip
                 result = publish_bundle(
                     storage,

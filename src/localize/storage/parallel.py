@@ -2,12 +2,16 @@
 
 Workers open the course source themselves (sources are cheap to open and not
 picklable), so only page paths go out and small plain results come back.
+Workers are forked when the caller has one thread; from a threaded process (a
+Prefect flow runs tasks on threads) they start from a fork server instead, since
+forking a process with other threads running can copy a lock one of them holds.
 """
 
 from __future__ import annotations
 
 import multiprocessing
 import os
+import threading
 from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from typing import Any, TypeVar
@@ -67,7 +71,11 @@ def map_pages(
             yield func(source, path, shared)
         return
     methods = multiprocessing.get_all_start_methods()
-    context = multiprocessing.get_context("fork" if "fork" in methods else "spawn")
+    if "fork" in methods and threading.active_count() == 1:
+        method = "fork"
+    else:
+        method = "forkserver" if "forkserver" in methods else "spawn"
+    context = multiprocessing.get_context(method)
     _SOURCES[source.location] = source
     with ProcessPoolExecutor(max_workers=jobs, mp_context=context, initializer=_init, initargs=(shared,)) as pool:
         chunk = max(1, min(16, len(paths) // (jobs * 4)))

@@ -1,0 +1,167 @@
+"""The engine's speed per core beside translate-toolkit's: one process per course, ``--jobs 1``.
+
+Usage: .venv/bin/python benchmarks/percore.py --corpus ../shared/corpus/ocw [--repeat 2] [--write BENCHMARKS.md]
+
+Each course folder of the corpus is extracted (``localize extract --jobs 1`` / ``html2po -P``) and
+built with nothing translated (``localize build --jobs 1`` / ``po2html``) by its own process, one
+after the other; a row's time is the sum over the courses (process start-up included, as a
+coordinator running one course at a time pays it). The whole-corpus figures are in the
+``engine`` section (benchmarks/run.py).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+from run import BenchError, find_tool, fresh, git_revision, replace_section, run_quiet
+
+SECTION = "percore"
+TARGET = 4.0
+
+
+def load() -> str:
+    one, five, _ = os.getloadavg()
+    return f"{one:.1f} (5 min {five:.1f})"
+
+
+def run_cpu(cmd: list[str], log: Path) -> tuple[float, float]:
+    """(wall seconds, CPU seconds: user + system of the child and what it waited for)."""
+    with open(os.devnull, "wb") as out, log.open("wb") as err:
+        start = time.perf_counter()
+        proc = subprocess.Popen(cmd, stdout=out, stderr=err)
+        _, status, usage = os.wait4(proc.pid, 0)
+        wall = time.perf_counter() - start
+    if os.waitstatus_to_exitcode(status) not in (0, 1):  # 1: some pages failed (reported)
+        raise BenchError(f"command failed: {' '.join(cmd)}\n{log.read_text(errors='replace')[-2000:]}")
+    return wall, usage.ru_utime + usage.ru_stime
+
+
+def courses(corpus: Path) -> list[Path]:
+    return sorted(p for p in corpus.iterdir() if p.is_dir())
+
+
+KEYS = ("extract-l", "extract-tt", "build-l", "build-tt")
+
+
+def run_series(
+    corpus: Path, work: Path, repeat: int, tools: dict[str, str]
+) -> tuple[dict[str, list[float]], dict[str, list[float]]]:
+    """Wall and CPU seconds per run (each summed over the courses) of each of the four steps."""
+    times: dict[str, list[float]] = {k: [] for k in KEYS}
+    cpu: dict[str, list[float]] = {k: [] for k in KEYS}
+    logs = work / "logs"
+    logs.mkdir(parents=True, exist_ok=True)
+    loc = work / "loc"
+    found = courses(corpus)
+    (work / "tt-po").mkdir(parents=True, exist_ok=True)
+    # build setup (untimed): templates, an English catalog of each, translate-toolkit's PO files
+    for course in found:
+        name = course.name
+        run_quiet([tools["localize"], "extract", str(course), "--course", name, "--locales-dir", str(loc), "-q"])
+        pot = loc / "templates" / f"{name}.pot"
+        po = loc / "en" / "LC_MESSAGES" / f"{name}.po"
+        po.parent.mkdir(parents=True, exist_ok=True)
+        run_quiet([tools["msgen"], str(pot), "-o", str(po)])
+        run_quiet([tools["html2po"], "--progress=none", "-i", str(course), "-o", str(fresh(work / "tt-po" / name))])
+    for i in range(repeat):
+        print(f"[{i + 1}/{repeat}] load {load()}", file=sys.stderr)
+        totals = dict.fromkeys(times, 0.0)
+        cpu_totals = dict.fromkeys(times, 0.0)
+        for course in found:
+            name = course.name
+            steps = {
+                "extract-l": [tools["localize"], "extract", str(course), "--course", name, "--locales-dir",
+                              str(fresh(work / "loc-j1")), "-q", "--jobs", "1"],
+                "extract-tt": [tools["html2po"], "--progress=none", "-P", "-i", str(course), "-o",
+                               str(fresh(work / "tt-pot"))],
+                "build-l": [tools["localize"], "build", str(course), "--course", name, "--locale", "en",
+                            "--locales-dir", str(loc), "--out", str(fresh(work / "out-l")), "-q", "--jobs", "1"],
+                "build-tt": [tools["po2html"], "--progress=none", "-t", str(course), "-i",
+                             str(work / "tt-po" / name), "-o", str(fresh(work / "out-tt"))],
+            }  # fmt: skip
+            for key, cmd in steps.items():
+                seconds, used = run_cpu(cmd, logs / f"{key}.log")
+                totals[key] += seconds
+                cpu_totals[key] += used
+        for key in KEYS:
+            times[key].append(totals[key])
+            cpu[key].append(cpu_totals[key])
+    return times, cpu
+
+
+def render(
+    times: dict[str, list[float]], cpu: dict[str, list[float]], corpus: str, revision: str, before: str, after: str
+) -> str:
+    rows = []
+    steps = (("extract", "extract-l", "extract-tt"), ("build, nothing translated", "build-l", "build-tt"))
+    for label, series in (("wall", times), ("CPU", cpu)):
+        for step, l_key, tt_key in steps:
+            ours, theirs = statistics.median(series[l_key]), statistics.median(series[tt_key])
+            ratio = theirs / ours
+            verdict = "PASS" if ratio >= TARGET else "FAIL"
+            runs = ", ".join(f"{a:.2f}/{b:.2f}" for a, b in zip(series[l_key], series[tt_key], strict=True))
+            rows.append(f"| {step} ({label}) | {ours:.2f} | {theirs:.2f} | {ratio:.1f}x | {verdict} | {runs} |")
+    return "\n".join(
+        [
+            "## Per core: one process per course, `--jobs 1`",
+            "",
+            f"Corpus `{corpus}`: each of its course folders extracted and built (nothing translated) by its own "
+            "process, one after the other; time is the sum over the courses, start-up included (median of "
+            f"{len(times['extract-l'])} runs). CPU is user + system time of each process (os.wait4), "
+            "less sensitive than wall time to other work on the machine. Beside the whole-corpus figures of the engine section, which use "
+            f"every core. localize revision: {revision}.",
+            "",
+            "| step | localize --jobs 1 (s) | translate-toolkit (s) | ratio | target >= 4x | runs (localize/tt) |",
+            "|---|---:|---:|---:|---|---|",
+            *rows,
+            "",
+            f"Load average (1 min) of the machine: {before} before, {after} after, on 2 CPUs "
+            "(other work on the machine shows here; compare ratios, not seconds).",
+            "",
+            "Commands per course C: `localize extract C --course ID --locales-dir TMP/loc-j1 -q --jobs 1`, "
+            "`html2po --progress=none -P -i C -o TMP/tt-pot`, `localize build C --course ID --locale en "
+            "--locales-dir TMP/loc --out TMP/out-l -q --jobs 1`, `po2html --progress=none -t C -i TMP/tt-po/ID "
+            "-o TMP/out-tt` (setup, untimed: `localize extract`, `msgen`, `html2po` without -P).",
+        ]
+    )
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--corpus", required=True, type=Path, help="folder of course folders")
+    parser.add_argument("--repeat", type=int, default=2, help="runs; the median is reported (default 2)")
+    parser.add_argument("--write", type=Path, metavar="FILE", help="replace this benchmark's section in FILE")
+    args = parser.parse_args(argv)
+    try:
+        if not args.corpus.is_dir():
+            raise BenchError(f"corpus folder not found: {args.corpus}")
+        tools = {name: find_tool(name) for name in ("localize", "html2po", "po2html", "msgen")}
+        revision = git_revision()
+        before = load()
+        with tempfile.TemporaryDirectory(prefix="localize-percore-") as tmp:
+            times, cpu = run_series(args.corpus.resolve(), Path(tmp), args.repeat, tools)
+        print(json.dumps({"wall": times, "cpu": cpu}), file=sys.stderr)  # the raw figures, whatever follows
+        after = load()
+    except BenchError as exc:
+        print(f"benchmarks: {exc}", file=sys.stderr)
+        return 2
+    section = render(times, cpu, str(args.corpus), revision, before, after)
+    print(section)
+    if args.write:
+        text = args.write.read_text()
+        args.write.write_text(replace_section(text, SECTION, section))
+        print(f"\nwrote section '{SECTION}' of {args.write}", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
