@@ -18,6 +18,7 @@ from localize.catalogs.po import read_po, write_po
 from localize.cli import main
 from localize.config import load_config
 from localize.errors import IntegrityError, StorageError
+from localize.regions.attribution import Credits, region_notice
 from localize.regions.layout import read_manifest, read_pointer, region_storage, versions
 from localize.regions.pull import live_version, pull
 
@@ -473,19 +474,28 @@ def test_a_bundle_built_on_the_worker_pool_is_the_serial_one_and_uploads_whole(
     catalog = read_po((tmp_path / "ws" / "es" / "LC_MESSAGES" / f"{COURSE}.po").read_bytes())
     source = open_source(str(course))
 
-    def summary(jobs: int, below: str, threshold: float = 99.9) -> tuple[object, ...]:
-        with make_bundle(source, catalog, "es", page_threshold=threshold, below_threshold=below, jobs=jobs) as b:
-            return b.files, b.pages_in_source_language, b.omitted, tree_hashes(b.root)
+    config = load_config(config_path)
+    credits = Credits(COURSE, "Intro <course>", ("Acme & co",), "2026-11-30")
+    notice = region_notice(config, config.region("r"), credits, "es")  # pickled to the workers
+
+    def summary(jobs: int, below: str, threshold: float = 99.9, with_notice: bool = True) -> tuple[object, ...]:
+        with make_bundle(
+            source, catalog, "es", page_threshold=threshold, below_threshold=below, jobs=jobs,
+            notice=notice if with_notice else None,
+        ) as b:  # fmt: skip
+            noticed = sum(b"localize-attribution" in p.read_bytes() for p in b.root.rglob("*.html"))
+            return b.files, b.pages_in_source_language, b.omitted, tree_hashes(b.root), noticed
 
     for below in ("source", "omit"):
         serial = summary(1, below)
         assert serial[1] or serial[2]  # the new headings are untranslated: some pages fall back
+        assert serial[4] > 0  # the attribution notice is in the translated pages, built in the workers too
         assert summary(2, below) == serial
         with ThreadPoolExecutor(max_workers=1) as thread:
             assert thread.submit(summary, 2, below).result() == serial
     [result] = publish(load_config(config_path), COURSE, "es", jobs=2)
-    files, _, _, tree = summary(1, "source", 0)  # the region's policy
+    files, _, _, tree, _ = summary(1, "source", 0, with_notice=False)  # the region's policy
     assert result.published and result.uploaded_objects == len({b.sha256 for b in files.values()})  # type: ignore[attr-defined]
     site = tmp_path / "site"
     pull(f"s3://{s3_env}", COURSE, "es", site)
-    assert tree_hashes(site / COURSE / "es") == tree
+    assert published_hashes(site / COURSE / "es") == tree
