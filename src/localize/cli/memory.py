@@ -39,7 +39,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         description="Write every translated entry of LL (all courses and imported memories) to FILE:\n"
         "a compendium .po, a TMX 1.4 or an XLIFF 1.2 file, chosen by the extension (.po, .tmx, .xlf).\n"
         'Each unit carries its provenance (course, partner, kit, date, reviewed): TMX <prop type="x-...">\n'
-        "and changedate, PO translator comments; `tm import` of such a file keeps it.",
+        "and changedate, PO translator comments; `tm import` of such a file keeps it as the file's claims.",
         formatter_class=HelpFormatter,
     )
     q.add_argument("--locale", required=True, type=locale_arg, metavar="LL", help="the memory of this locale")
@@ -86,7 +86,9 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         help="list the units of a locale's memory with their provenance",
         description="List every unit of the memory of LL: source (and context), translation, the course or\n"
         "imported file it comes from, the partner, kit and date that produced it when known,\n"
-        "and whether it was reviewed or marked obsolete. Deleted units are not shown.",
+        "and whether it was reviewed or marked obsolete. An imported unit shows what its file\n"
+        "claims, marked `imported: ... (from FILE on DAY)`, and `claims reviewed` unless it was\n"
+        "imported with --trust-reviewed. Deleted units are not shown.",
         formatter_class=HelpFormatter,
     )
     q.add_argument("--locale", required=True, type=locale_arg, metavar="LL", help="the memory of this locale")
