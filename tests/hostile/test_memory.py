@@ -153,8 +153,9 @@ ESCAPES = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
 HOSTILE_PO = (
     'msgid ""\nmsgstr ""\n"Language: es\\n"\n"Content-Type: text/plain; charset=UTF-8\\n"\n\n'
     "# partner: \x1b[31mRED\x1b]0;title\x07\n# origin: \u202eevil\u202c\n# kit: " + "k" * 5000 + "\n# reviewed\n"
-    'msgid "Home"\nmsgstr "Inicio"\n\n'
     "# date: \x1b[2J2024-01-01\n"
+    'msgid "Home"\nmsgstr "Inicio"\n\n'
+    "# date: 0001-01-01T00:00:00+14:00\n"
     'msgid "Syllabus"\nmsgstr "Programa\x1b[0m"\n'
 )
 HOSTILE_TMX = (

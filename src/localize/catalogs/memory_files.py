@@ -77,9 +77,9 @@ def to_po(memory: TranslationMemory, locale: str, *, obsolete: bool = False) -> 
 def _tmx_date(at: str) -> str | None:
     try:
         when = datetime.fromisoformat(at)
-    except ValueError:
+        return (when if when.tzinfo else when.replace(tzinfo=UTC)).astimezone(UTC).strftime(TMX_DATE)
+    except (ValueError, OverflowError):
         return None
-    return (when if when.tzinfo else when.replace(tzinfo=UTC)).astimezone(UTC).strftime(TMX_DATE)
 
 
 def _iso_date(value: str | None) -> str:

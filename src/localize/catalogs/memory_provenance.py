@@ -52,9 +52,9 @@ def clean_date(value: str, *, latest: datetime | None = None) -> str:
     ``latest`` (nothing is accepted in the future of when it was received)."""
     try:
         when = datetime.fromisoformat(clean_provenance(value))
-    except ValueError:
+        when = (when if when.tzinfo else when.replace(tzinfo=UTC)).astimezone(UTC)
+    except (ValueError, OverflowError):  # not a date; a year 1 or 9999 date that leaves the calendar in UTC
         return ""
-    when = (when if when.tzinfo else when.replace(tzinfo=UTC)).astimezone(UTC)
     if latest is not None and when > latest:
         when = latest.astimezone(UTC)
     return when.isoformat(timespec="seconds")
