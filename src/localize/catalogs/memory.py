@@ -121,8 +121,9 @@ class TranslationMemory:
     before imported ones, then most common (in the catalogs), most recent, alphabetical. Near
     matches rank reviewed, then more similar, then the workspace's own, more recent, first in
     memory order. An imported unit's reviewed and date are what the workspace recorded
-    (:attr:`MemoryUnit.ranked_at`), never what its file claims. A translation using a forbidden glossary translation of a term of the entry's
-    source is never offered (the next is); obsolete units are listed, never offered.
+    (:attr:`MemoryUnit.ranked_at`), never what its file claims. A translation using a forbidden
+    glossary translation of a term of the entry's source is never offered (the next is);
+    obsolete units are listed, never offered.
     """
 
     def __init__(self, units: Iterable[MemoryUnit], *, glossary: Glossary | None = None) -> None:
@@ -153,7 +154,7 @@ class TranslationMemory:
             reps.sort(key=lambda nr: nr[1].home, reverse=True)
             ranked = [rep for _, rep in reps]
             self.candidates[key] = ranked
-            self.exact[key] = (ranked[0].msgstr, ranked[0].origin)
+            self.exact[key] = (ranked[0].msgstr, describe_origin(ranked[0]))
         by_context: dict[str | None, list[str]] = defaultdict(list)
         for ctx, msgid in self.exact:
             by_context[ctx].append(msgid)

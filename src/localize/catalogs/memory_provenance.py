@@ -65,7 +65,7 @@ class MemoryUnit:
     msgctxt: str | None
     msgid: str
     msgstr: str
-    origin: str  # the course, or the imported file
+    origin: str  # the course (for an imported unit: the course its file claims, "" when none)
     reviewed: bool = False  # signed off by a reviewer: preferred over unreviewed candidates
     partner: str = ""  # who produced it, when known (see localize.catalogs.review.provenance)
     kit: str = ""
