@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import replace
+from datetime import UTC, datetime
 from pathlib import Path
 
 import polib
@@ -214,7 +215,10 @@ def test_tmx_and_compendium_round_trip(tmp_path: Path) -> None:
 def test_tmx_from_another_tool_with_regional_variants() -> None:
     tmx = b"""<?xml version="1.0"?><!DOCTYPE tmx SYSTEM "tmx14.dtd"><tmx version="1.4"><header srclang="en-US" datatype="plaintext"/>
     <body><tu><tuv xml:lang="en-US"><seg>Hello</seg></tuv><tuv xml:lang="es-ES"><seg>Hola</seg></tuv><tuv xml:lang="fr"><seg>Salut</seg></tuv></tu></body></tmx>"""
-    assert read_memory_file(tmx, "x.tmx", "es") == [MemoryUnit(None, "Hello", "Hola", "x.tmx")]
+    at = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
+    assert read_memory_file(tmx, "x.tmx", "es", now=at) == [
+        MemoryUnit(None, "Hello", "Hola", "", imported_from="x.tmx", imported_at="2026-01-02T03:04:05+00:00")
+    ]
 
 
 # -- statistics ------------------------------------------------------------------

@@ -108,14 +108,30 @@ def test_tm_export_and_import_keep_provenance(suffix: str, tmp_path: Path, capsy
     else:
         assert "# origin: c1\n# partner: lima\n# kit: k1\n# date: 2024-05-01T12:30:05+00:00\n" in data
         assert "# reviewed\n" in data and "# obsolete\n" in data
-    # imported into another workspace, every unit keeps where it came from
+    # imported into another workspace, every unit keeps where it came from, as the file's claim
     fresh = tmp_path / "b"
     assert main(["tm", "import", str(out), "--locale", "es", "--locales-dir", str(fresh)]) == 0
-    capsys.readouterr()
-    after = _made(memory_units(Workspace(str(fresh)), "es"))
-    assert after == before
-    # the imported obsolete unit is listed, never offered; the reviewed one is still preferred
-    memory = load_memory(Workspace(str(fresh)), "es")
+    assert "1 of them claim to be reviewed: not counted (see --trust-reviewed)" in capsys.readouterr().err
+    units = memory_units(Workspace(str(fresh)), "es")
+    assert {u.imported_from for u in units} == {out.name} and all(u.imported_at for u in units)
+    claimed = {k: (*v[:6], False, v[7]) for k, v in before.items()}  # the review is only claimed
+    assert _made(units) == claimed
+    assert [u.msgid for u in units if u.claims_reviewed] == ["Calendar"]
+    # the operator who trusts the file (another workspace of theirs) counts its reviews
+    trusted = tmp_path / "c"
+    argv = ["tm", "import", str(out), "--locale", "es", "--locales-dir", str(trusted), "--trust-reviewed"]
+    assert main(argv) == 0
+    assert "1 of them claim to be reviewed: counted as reviewed (--trust-reviewed)" in capsys.readouterr().err
+    assert _made(memory_units(Workspace(str(trusted)), "es")) == before
+    # tm list shows them as imported, with what the file claims
+    assert main(["tm", "list", "--locale", "es", "--locales-dir", str(fresh)]) == 0
+    listed = capsys.readouterr().out
+    day = next(iter(units)).imported_at[:10]
+    assert (
+        f"imported: c1 (from {out.name} on {day}) (rev, k2, 2024-05-01, claims reviewed): 'Calendar' -> 'Calendario'"
+    ) in listed
+    # the imported obsolete unit is listed, never offered; the trusted reviewed one is preferred
+    memory = load_memory(Workspace(str(trusted)), "es")
     assert (None, "Readings") not in memory.exact and memory.candidates[(None, "Calendar")][0].reviewed
     # without --obsolete, the obsolete unit stays home
     assert main(["tm", "export", "--out", str(out), *loc]) == 0
@@ -132,7 +148,8 @@ def test_a_hostile_tmx_cannot_forge_a_broken_date_or_provenance(tmp_path: Path) 
     (tmp_path / "x.tmx").write_text(tmx, encoding="utf-8")
     assert main(["tm", "import", str(tmp_path / "x.tmx"), "--locale", "es", "--locales-dir", str(tmp_path)]) == 0
     (unit,) = memory_units(Workspace(str(tmp_path)), "es")
-    assert (unit.origin, unit.partner, unit.at, unit.reviewed, unit.obsolete) == ("x.tmx", "a b", "", False, False)
+    assert (unit.origin, unit.partner, unit.at, unit.reviewed, unit.obsolete) == ("", "a b", "", False, False)
+    assert unit.imported_from == "x.tmx"
     # a catalog of record's translator comments (a partner may write them) claim no provenance
     ws = Workspace(str(tmp_path))
     forged = ("reviewed", "partner: evil", "origin: c9", "obsolete")

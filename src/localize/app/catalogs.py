@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 
 from localize.app.output import check_output, staged_output
@@ -313,16 +314,23 @@ class MemoryImport:
     imported: int
     total: int
     path: str
+    claims_reviewed: int = 0  # units the file says were reviewed
+    trusted: bool = False  # ... and whether they count as reviewed (--trust-reviewed)
 
 
-def import_memory(workspace: Workspace, file: str, locale: str) -> MemoryImport:
-    """Add the units of a TMX or .po file to the imported memory of ``locale``."""
+def import_memory(
+    workspace: Workspace, file: str, locale: str, *, trust_reviewed: bool = False, now: datetime | None = None
+) -> MemoryImport:
+    """Add the units of a TMX, XLIFF or .po file to the imported memory of ``locale``: their
+    provenance kept as the file's claims beside the file's name and the import time (``now``);
+    their claimed review counts only with ``trust_reviewed``
+    (:func:`localize.catalogs.memory_files.as_imported`)."""
     locale = check_locale(locale)
     try:
         data = Path(file).read_bytes()
     except FileNotFoundError:
         raise CatalogNotFoundError("no such file", path=file) from None
-    units = read_memory_file(data, file, locale)
+    units = read_memory_file(data, file, locale, now=now, trust_reviewed=trust_reviewed)
     key = workspace.memory_key(locale)
     try:
         existing: Catalog | None = workspace.read(key)
@@ -332,7 +340,8 @@ def import_memory(workspace: Workspace, file: str, locale: str) -> MemoryImport:
     kill_point("tm-import:before-write")
     workspace.write(key, catalog)  # atomic: the compendium is the old one or the new one
     kill_point("tm-import:written")
-    return MemoryImport(len(units), len(catalog.entries), workspace.describe(key))
+    claims = sum(1 for u in units if u.claims_reviewed)
+    return MemoryImport(len(units), len(catalog.entries), workspace.describe(key), claims, trust_reviewed)
 
 
 def list_memory(workspace: Workspace, locale: str, *, search: str | None = None) -> list[MemoryUnit]:

@@ -10,6 +10,11 @@ memory's msgid as the previous msgid so editors show the difference.
 Units carry their provenance (course; partner, kit, date and review from the review ledger,
 :func:`localize.catalogs.review.provenance`); edits are rules (:mod:`.memory_rules`).
 
+An imported unit's provenance is only what its file claims (:mod:`.memory_provenance`);
+ranking uses only what the workspace recorded: an imported unit counts as reviewed only when
+imported with ``--trust-reviewed``, its recency is its import time, and it never outranks a unit
+of a catalog of record of the same standing.
+
 Memories travel as compendium PO files, TMX 1.4 or XLIFF 1.2 (:mod:`.memory_files`).
 """
 
@@ -27,43 +32,41 @@ from rapidfuzz import fuzz, process
 from localize.catalogs.glossary import FORBIDDEN, Glossary
 from localize.catalogs.glossary_files import load_glossary
 from localize.catalogs.lifecycle import DEFAULT_SIMILARITY
+from localize.catalogs.memory_provenance import (
+    IMPORTED,
+    MemoryUnit,
+    clean_date,
+    clean_provenance,
+    describe_origin,
+    provenance_comments,
+    record_comments,
+    recorded_units,
+    units_of,
+)
 from localize.catalogs.memory_rules import apply_rules, load_rules
 from localize.catalogs.review import provenance
 from localize.catalogs.workspace import Workspace
-from localize.catalogs.xliff import REVIEWED
 from localize.errors import CatalogNotFoundError
 from localize.model import Catalog, Entry
 
 __all__ = [
+    "IMPORTED",
     "FillReport",
     "MemoryUnit",
     "NearIndex",
     "TranslationMemory",
+    "clean_date",
+    "clean_provenance",
+    "describe_origin",
     "load_memory",
     "memory_units",
     "provenance_comments",
+    "record_comments",
+    "recorded_units",
     "units_of",
 ]
 
 COMMENT_PREFIX = "localize-tm:"
-IMPORTED = "imported memory"
-
-
-@dataclass(frozen=True, slots=True)
-class MemoryUnit:
-    msgctxt: str | None
-    msgid: str
-    msgstr: str
-    origin: str  # the course, or the imported file
-    reviewed: bool = False  # signed off by a reviewer: preferred over unreviewed candidates
-    partner: str = ""  # who produced it, when known (see localize.catalogs.review.provenance)
-    kit: str = ""
-    at: str = ""  # when it was accepted (ISO 8601), when known
-    obsolete: bool = False  # kept for the record (``tm obsolete``), never offered
-
-    @property
-    def key(self) -> tuple[str | None, str]:
-        return (self.msgctxt, self.msgid)
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,10 +117,13 @@ class NearIndex:
 class TranslationMemory:
     """Exact and near lookups over memory units.
 
-    A source's translations rank reviewed only (when any), then most common, most recent,
-    alphabetical. Near matches rank reviewed, then more similar, more recent, first in memory
-    order. A translation using a forbidden glossary translation of a term of the entry's
-    source is never offered (the next is); obsolete units are listed, never offered.
+    A source's translations rank reviewed only (when any), then the workspace's own catalogs'
+    before imported ones, then most common (in the catalogs), most recent, alphabetical. Near
+    matches rank reviewed, then more similar, then the workspace's own, more recent, first in
+    memory order. An imported unit's reviewed and date are what the workspace recorded
+    (:attr:`MemoryUnit.ranked_at`), never what its file claims. A translation using a forbidden
+    glossary translation of a term of the entry's source is never offered (the next is);
+    obsolete units are listed, never offered.
     """
 
     def __init__(self, units: Iterable[MemoryUnit], *, glossary: Glossary | None = None) -> None:
@@ -133,14 +139,22 @@ class TranslationMemory:
             by_text: dict[str, list[MemoryUnit]] = defaultdict(list)
             for u in pool:
                 by_text[u.msgstr].append(u)
-            # each text's representative: the latest accepted (the first origin in sorted order on a tie)
-            reps = [(len(us), min(us, key=lambda u: (_newest_first(u.at), u.origin))) for us in by_text.values()]
+            # each text's representative: the workspace's own latest accepted (the first origin on a tie);
+            # how common a text is counts the catalogs' units (an imported file cannot tip it)
+            reps = [
+                (
+                    sum(1 for u in us if u.home) or len(us),
+                    min(us, key=lambda u: (not u.home, _newest_first(u.ranked_at), u.origin)),
+                )
+                for us in by_text.values()
+            ]
             reps.sort(key=lambda nr: nr[1].msgstr)
-            reps.sort(key=lambda nr: nr[1].at, reverse=True)
+            reps.sort(key=lambda nr: nr[1].ranked_at, reverse=True)
             reps.sort(key=lambda nr: nr[0], reverse=True)
+            reps.sort(key=lambda nr: nr[1].home, reverse=True)
             ranked = [rep for _, rep in reps]
             self.candidates[key] = ranked
-            self.exact[key] = (ranked[0].msgstr, ranked[0].origin)
+            self.exact[key] = (ranked[0].msgstr, describe_origin(ranked[0]))
         by_context: dict[str | None, list[str]] = defaultdict(list)
         for ctx, msgid in self.exact:
             by_context[ctx].append(msgid)
@@ -168,12 +182,12 @@ class TranslationMemory:
         index = self.near.get(msgctxt)
         if index is None:
             return None
-        best: tuple[tuple[bool, float, str, int], MemoryUnit, float] | None = None
+        best: tuple[tuple[bool, float, bool, str, int], MemoryUnit, float] | None = None
         for found, score, position in index.matches(msgid, cutoff):
             unit = self.offer((msgctxt, found), msgid)
             if unit is None:
                 continue
-            rank = (unit.reviewed, score, unit.at, -position)
+            rank = (unit.reviewed, score, unit.home, unit.ranked_at, -position)
             if best is None or rank > best[0]:
                 best = (rank, unit, score)
         return None if best is None else (best[1], best[2])
@@ -230,37 +244,7 @@ def _newest_first(at: str) -> tuple[int, ...]:
 def _where(unit: MemoryUnit) -> str:
     """``8.05`` or ``8.05 (lima, reviewed)``: the origin, and the partner when known."""
     extra = [x for x in (unit.partner, "reviewed" if unit.reviewed else "") if x]
-    return unit.origin + (f" ({', '.join(extra)})" if extra else "")
-
-
-def units_of(catalog: Catalog, origin: str, *, compendium: bool = False) -> Iterable[MemoryUnit]:
-    """The translated entries of ``catalog`` as units of ``origin``. A ``compendium`` (an
-    exported or imported memory, never a catalog of record, whose translator comments a partner
-    wrote) has its provenance read back from the comments :func:`provenance_comments` writes
-    (``# origin: 8.05``, ``# partner: lima``, ``# reviewed``)."""
-    for e in catalog.entries:
-        if e.translated and e.msgid_plural is None:
-            made = dict(c.partition(": ")[::2] for c in e.translator_comments) if compendium else {}
-            yield MemoryUnit(
-                e.msgctxt,
-                e.msgid,
-                e.msgstr,
-                made.get("origin") or origin,
-                REVIEWED in e.flags or "reviewed" in made,
-                made.get("partner", ""),
-                made.get("kit", ""),
-                made.get("date", ""),
-                "obsolete" in made,
-            )
-
-
-def provenance_comments(unit: MemoryUnit) -> tuple[str, ...]:
-    """A unit's provenance as the translator comments of a compendium entry (read back by
-    :func:`units_of`): ``origin: 8.05``, ``partner: lima``, ``kit: K``, ``date: ISO``,
-    ``reviewed``, ``obsolete``."""
-    fields = (("origin", unit.origin), ("partner", unit.partner), ("kit", unit.kit), ("date", unit.at))
-    out = [f"{name}: {' '.join(value.split())}" for name, value in fields if value.strip()]
-    return (*out, *(["reviewed"] if unit.reviewed else []), *(["obsolete"] if unit.obsolete else []))
+    return describe_origin(unit) + (f" ({', '.join(extra)})" if extra else "")
 
 
 def memory_units(workspace: Workspace, locale: str, *, exclude_course: str | None = None) -> list[MemoryUnit]:
@@ -277,7 +261,7 @@ def memory_units(workspace: Workspace, locale: str, *, exclude_course: str | Non
             p = made.get(u.key)
             units.append(u if p is None else replace(u, partner=p.partner, kit=p.kit, at=p.at))
     with contextlib.suppress(CatalogNotFoundError):
-        units.extend(units_of(workspace.read(workspace.memory_key(locale)), IMPORTED, compendium=True))
+        units.extend(recorded_units(workspace.read(workspace.memory_key(locale))))
     return apply_rules(units, load_rules(workspace, locale))
 
 

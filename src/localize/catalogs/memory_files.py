@@ -7,30 +7,49 @@ Every unit carries where it came from (course, partner, kit, date, reviewed, obs
 * in TMX, as ``<prop type="x-origin|x-partner|x-kit|x-reviewed|x-obsolete">`` on each ``<tu>``
   and its date as the ``creationdate`` and ``changedate`` attributes (TMX's ``YYYYMMDDThhmmssZ``).
 
-``tm import`` of such a file keeps it all: the imported compendium records it the same way,
-so an imported reviewed unit still ranks first and an imported obsolete one is never offered.
-Other tools ignore the ``x-`` properties and comments they do not know.
+``tm import`` of such a file keeps it all, as the file's claims: the imported compendium records
+them beside the file's name and the import time (:func:`localize.catalogs.memory_provenance.record_comments`),
+dates later than the import are the import time, and a claimed review counts only when the
+operator trusts the file (``--trust-reviewed``). An imported obsolete unit is never offered.
+Provenance values are cleaned (no control characters, one bounded line) when read and written,
+so an export is always valid XML. Other tools ignore the ``x-`` properties and comments they do not know.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import replace
 from datetime import UTC, datetime
 from xml.sax.saxutils import escape, quoteattr
 
 from localize import __version__
-from localize.catalogs.memory import IMPORTED, MemoryUnit, TranslationMemory, provenance_comments, units_of
+from localize.catalogs.memory import TranslationMemory
+from localize.catalogs.memory_provenance import (
+    MemoryUnit,
+    clean_date,
+    clean_provenance,
+    provenance_comments,
+    record_comments,
+    recorded_units,
+    units_of,
+)
 from localize.catalogs.po import read_po
 from localize.catalogs.xliff import is_xliff, read_xliff, write_xliff
 from localize.errors import CatalogError
 from localize.locales import check_locale
 from localize.model import Catalog, Entry
 
-__all__ = ["merge_into_compendium", "read_memory_file", "read_tmx", "to_po", "to_tmx", "to_xliff"]
+__all__ = ["as_imported", "merge_into_compendium", "read_memory_file", "read_tmx", "to_po", "to_tmx", "to_xliff"]
 
 TMX_DATE = "%Y%m%dT%H%M%SZ"
 _YES = ("yes", "true", "1")
+_XML_BAD = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+
+
+def _xml(text: str) -> str:
+    """``text`` escaped as XML 1.0 character data (characters it cannot carry become U+FFFD)."""
+    return escape(_XML_BAD.sub("\ufffd", text))
 
 
 def _exported(memory: TranslationMemory, obsolete: bool) -> list[MemoryUnit]:
@@ -58,9 +77,9 @@ def to_po(memory: TranslationMemory, locale: str, *, obsolete: bool = False) -> 
 def _tmx_date(at: str) -> str | None:
     try:
         when = datetime.fromisoformat(at)
-    except ValueError:
+        return (when if when.tzinfo else when.replace(tzinfo=UTC)).astimezone(UTC).strftime(TMX_DATE)
+    except (ValueError, OverflowError):
         return None
-    return (when if when.tzinfo else when.replace(tzinfo=UTC)).astimezone(UTC).strftime(TMX_DATE)
 
 
 def _iso_date(value: str | None) -> str:
@@ -84,15 +103,15 @@ def to_tmx(memory: TranslationMemory, locale: str, source_locale: str = "en", *,
         when = _tmx_date(u.at) if u.at else None
         out.append(f'    <tu creationdate="{when}" changedate="{when}">' if when else "    <tu>")
         if u.msgctxt is not None:
-            out.append(f'      <prop type="x-context">{escape(u.msgctxt)}</prop>')
-        for name, value in (("origin", u.origin), ("partner", u.partner), ("kit", u.kit)):
-            if value:
-                out.append(f'      <prop type="x-{name}">{escape(value)}</prop>')
+            out.append(f'      <prop type="x-context">{_xml(u.msgctxt)}</prop>')
+        for name, value in (("origin", u.origin or u.imported_from), ("partner", u.partner), ("kit", u.kit)):
+            if clean_provenance(value):
+                out.append(f'      <prop type="x-{name}">{escape(clean_provenance(value))}</prop>')
         for name, flag in (("reviewed", u.reviewed), ("obsolete", u.obsolete)):
             if flag:
                 out.append(f'      <prop type="x-{name}">yes</prop>')
-        out.append(f"      <tuv xml:lang={quoteattr(src)}><seg>{escape(u.msgid)}</seg></tuv>")
-        out.append(f"      <tuv xml:lang={quoteattr(tgt)}><seg>{escape(u.msgstr)}</seg></tuv>")
+        out.append(f"      <tuv xml:lang={quoteattr(src)}><seg>{_xml(u.msgid)}</seg></tuv>")
+        out.append(f"      <tuv xml:lang={quoteattr(tgt)}><seg>{_xml(u.msgstr)}</seg></tuv>")
         out.append("    </tu>")
     out += ["  </body>", "</tmx>", ""]
     return "\n".join(out)
@@ -131,7 +150,7 @@ def read_tmx(data: bytes, path: str, locale: str, origin: str) -> list[MemoryUni
         for prop in tu.findall("prop"):
             kind = prop.get("type") or ""
             if kind.startswith("x-") and kind not in props:
-                props[kind] = " ".join((prop.text or "").split()) if kind != "x-context" else prop.text or ""
+                props[kind] = clean_provenance(prop.text or "") if kind != "x-context" else prop.text or ""
         source = target = None
         for tuv in tu.findall("tuv"):
             lang = tuv.get(xml_lang) or tuv.get("lang") or ""
@@ -166,10 +185,41 @@ def read_tmx(data: bytes, path: str, locale: str, origin: str) -> list[MemoryUni
     return units
 
 
-def read_memory_file(data: bytes, path: str, locale: str) -> list[MemoryUnit]:
-    """Memory units from a compendium .po, a .tmx or an XLIFF file."""
+def read_memory_file(
+    data: bytes, path: str, locale: str, *, now: datetime | None = None, trust_reviewed: bool = False
+) -> list[MemoryUnit]:
+    """Memory units from a compendium .po, a .tmx or an XLIFF file, as imported ``now``
+    (:func:`as_imported`)."""
+    return as_imported(_claims(data, path, locale), path, now=now, trust_reviewed=trust_reviewed)
+
+
+def as_imported(
+    units: Iterable[MemoryUnit], path: str, *, now: datetime | None = None, trust_reviewed: bool = False
+) -> list[MemoryUnit]:
+    """``units`` read from the file ``path`` as the workspace records their import: their
+    provenance kept as the file's claims (origin, partner, kit; a date after ``now`` is ``now``;
+    review in ``claims_reviewed``), beside the file's name and ``now``; reviewed only when
+    ``trust_reviewed`` (the operator vouches for the file's review marks)."""
+    now = (now or datetime.now(UTC)).astimezone(UTC)
+    name = clean_provenance(path.replace("\\", "/").rsplit("/", 1)[-1]) or "an unnamed file"
+    stamp = now.isoformat(timespec="seconds")
+    return [
+        replace(
+            u,
+            at=clean_date(u.at, latest=now),
+            reviewed=u.reviewed and trust_reviewed,
+            imported_from=name,
+            imported_at=stamp,
+            claims_reviewed=u.reviewed,
+        )
+        for u in units
+    ]
+
+
+def _claims(data: bytes, path: str, locale: str) -> list[MemoryUnit]:
+    """The units of a memory file with the provenance it claims (``reviewed`` as claimed, origin "" when none)."""
     locale = check_locale(locale)
-    origin = path.rsplit("/", 1)[-1]
+    origin = ""
     if path.lower().endswith((".xlf", ".xliff")) or (
         not path.lower().endswith(".tmx") and is_xliff(path, data) and b"<xliff" in data[:2048]
     ):
@@ -199,15 +249,16 @@ def read_memory_file(data: bytes, path: str, locale: str) -> list[MemoryUnit]:
 
 
 def merge_into_compendium(existing: Catalog | None, units: Iterable[MemoryUnit], locale: str) -> Catalog:
-    """The imported compendium with ``units`` added, their provenance kept (a later import wins
-    on conflicts, except that a unit marked obsolete never replaces a live one)."""
+    """The imported compendium with ``units`` (from :func:`as_imported`) added, their claims and
+    the workspace's record of their import kept (a later import wins on conflicts, except that a
+    unit marked obsolete never replaces a live one)."""
     current = {} if existing is None else {e.key: e for e in existing.entries}
     for u in units:
         key = (u.msgctxt, u.msgid)
         if u.obsolete and key in current and "obsolete" not in current[key].translator_comments:
             continue
-        current[key] = Entry(u.msgid, u.msgstr, u.msgctxt, translator_comments=provenance_comments(u))
-    stored = list(units_of(Catalog(entries=tuple(current.values())), IMPORTED, compendium=True))
+        current[key] = Entry(u.msgid, u.msgstr, u.msgctxt, translator_comments=record_comments(u))
+    stored = recorded_units(Catalog(entries=tuple(current.values())))
     memory = TranslationMemory(replace(u, obsolete=False) for u in stored)  # the order of every key
     catalog = to_po(memory, locale)
     entries = tuple(current[(u.msgctxt, u.msgid)] for u in memory.units())

@@ -15,9 +15,10 @@ from localize.app.catalogs import (
     list_memory,
 )
 from localize.catalogs.consistency import WARNING
-from localize.catalogs.memory import MemoryUnit
+from localize.catalogs.memory import MemoryUnit, describe_origin
 from localize.catalogs.workspace import Workspace
 from localize.cli.common import EXIT_OK, HelpFormatter, add_workspace, locale_arg, workspace_location
+from localize.errors import printable
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -38,7 +39,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         description="Write every translated entry of LL (all courses and imported memories) to FILE:\n"
         "a compendium .po, a TMX 1.4 or an XLIFF 1.2 file, chosen by the extension (.po, .tmx, .xlf).\n"
         'Each unit carries its provenance (course, partner, kit, date, reviewed): TMX <prop type="x-...">\n'
-        "and changedate, PO translator comments; `tm import` of such a file keeps it.",
+        "and changedate, PO translator comments; `tm import` of such a file keeps it as the file's claims.",
         formatter_class=HelpFormatter,
     )
     q.add_argument("--locale", required=True, type=locale_arg, metavar="LL", help="the memory of this locale")
@@ -62,11 +63,22 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         "import",
         help="add a .po compendium, .tmx or .xlf file to the memory of a locale",
         description="Add the translated units of FILE (a .po compendium, a TMX or an XLIFF file) to the workspace\n"
-        "memory of LL (DIR/memory/LL.po), which `init` and `update` use to fill entries.",
+        "memory of LL (DIR/memory/LL.po), which `init` and `update` use to fill entries.\n"
+        "The provenance FILE gives (course, partner, kit, date, reviewed) is kept as its claim and\n"
+        "listed as such (`imported: c1 (from FILE on DAY)`), with FILE's name and the import time;\n"
+        "a date after the import is the import time. Imported units never outrank the workspace's\n"
+        "own catalogs and rank by their import time; a unit FILE says was reviewed counts as\n"
+        "reviewed only with --trust-reviewed.",
         formatter_class=HelpFormatter,
     )
     q.add_argument("file", metavar="FILE", help="a .po, .tmx or .xlf file")
     q.add_argument("--locale", required=True, type=locale_arg, metavar="LL", help="the memory to add to")
+    q.add_argument(
+        "--trust-reviewed",
+        action="store_true",
+        help="count the units FILE says were reviewed as reviewed (ranked first among imported units and "
+        "over unreviewed ones); only for a file you know, e.g. another localize workspace's export",
+    )
     add_workspace(q)
     q.set_defaults(func=cmd_tm_import)
     q = tm.add_parser(
@@ -74,7 +86,9 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         help="list the units of a locale's memory with their provenance",
         description="List every unit of the memory of LL: source (and context), translation, the course or\n"
         "imported file it comes from, the partner, kit and date that produced it when known,\n"
-        "and whether it was reviewed or marked obsolete. Deleted units are not shown.",
+        "and whether it was reviewed or marked obsolete. An imported unit shows what its file\n"
+        "claims, marked `imported: ... (from FILE on DAY)`, and `claims reviewed` unless it was\n"
+        "imported with --trust-reviewed. Deleted units are not shown.",
         formatter_class=HelpFormatter,
     )
     q.add_argument("--locale", required=True, type=locale_arg, metavar="LL", help="the memory of this locale")
@@ -139,8 +153,11 @@ def cmd_tm_export(args: argparse.Namespace) -> int:
 
 
 def cmd_tm_import(args: argparse.Namespace) -> int:
-    r = import_memory(Workspace(workspace_location(args)), args.file, args.locale)
-    print(f"{r.imported} translation units imported -> {r.path} ({r.total} in all)")
+    r = import_memory(Workspace(workspace_location(args)), args.file, args.locale, trust_reviewed=args.trust_reviewed)
+    print(printable(f"{r.imported} translation units imported -> {r.path} ({r.total} in all)"))
+    if r.claims_reviewed and not args.quiet:
+        counted = "counted as reviewed (--trust-reviewed)" if r.trusted else "not counted (see --trust-reviewed)"
+        print(f"{r.claims_reviewed} of them claim to be reviewed: {counted}", file=sys.stderr)
     return EXIT_OK
 
 
@@ -150,10 +167,12 @@ def cmd_tm_list(args: argparse.Namespace) -> int:
         print(json.dumps([_unit_dict(u) for u in units], indent=2, ensure_ascii=False))
         return EXIT_OK
     for u in units:
-        made = ", ".join(x for x in (u.partner, u.kit, u.at[:10], "reviewed" if u.reviewed else "") if x)
+        review = "reviewed" if u.reviewed else "claims reviewed" if u.claims_reviewed else ""
+        made = ", ".join(x for x in (u.partner, u.kit, u.at[:10], review) if x)
         state = " [obsolete]" if u.obsolete else ""
         context = f"[{u.msgctxt}] " if u.msgctxt is not None else ""
-        print(f"{u.origin}{f' ({made})' if made else ''}{state}: {context}{u.msgid!r} -> {u.msgstr!r}")
+        line = f"{describe_origin(u)}{f' ({made})' if made else ''}{state}: {context}{u.msgid!r} -> {u.msgstr!r}"
+        print(printable(line))
     if not args.quiet:
         print(f"{len(units)} units", file=sys.stderr)
     return EXIT_OK
@@ -170,6 +189,10 @@ def _unit_dict(u: MemoryUnit) -> dict[str, object]:
         "at": u.at or None,
         "reviewed": u.reviewed,
         "obsolete": u.obsolete,
+        # an imported unit: the fields above are its file's claims (reviewed: only if trusted)
+        "imported_from": u.imported_from or None,
+        "imported_at": u.imported_at or None,
+        "claims_reviewed": u.claims_reviewed,
     }
 
 
@@ -195,11 +218,11 @@ def cmd_consistency(args: argparse.Namespace) -> int:
         print(json.dumps([f.as_dict() for f in findings], indent=2, ensure_ascii=False))
         return EXIT_OK
     for f in findings:
-        print(f"{f.severity}: {f.message()}")
+        print(printable(f"{f.severity}: {f.message()}"))
         for u in f.uses:
             context = f"[{u.msgctxt}] " if u.msgctxt is not None else ""
             who = f" (partner {u.partner}{f', kit {u.kit}' if u.kit else ''})" if u.partner else ""
-            print(f"  {u.course}{who}: {context}{u.msgid!r} -> {u.msgstr!r}")
+            print(printable(f"  {u.course}{who}: {context}{u.msgid!r} -> {u.msgstr!r}"))
     warnings = sum(1 for f in findings if f.severity == WARNING)
     if not args.quiet:
         print(f"{warnings} warnings, {len(findings) - warnings} information", file=sys.stderr)
