@@ -10,6 +10,8 @@ import pytest
 from conftest import SAMPLE
 from localize.cli import main
 from localize.errors import PreconditionFailed, StorageError
+from localize.partners.inbox import LocalInbox
+from localize.storage.base import LocalStorage, Storage
 from localize.storage.s3 import S3Location, S3Storage
 
 
@@ -93,3 +95,33 @@ def test_the_workspace_commands_work_on_an_s3_prefix(
     # the stats snapshot the dashboard draws progress from: one per catalog per day
     [snapshot] = [k for k in keys if k.startswith("history/intro-course/sw/")]
     assert re.fullmatch(r"history/intro-course/sw/\d{8}\.json", snapshot)
+
+
+def _folders_and_versions(storage: Storage) -> None:
+    """The same contract on every backend: folders without their contents, a write's version
+    is what the listing shows for that object, and a replacement changes it."""
+    for key in ("es/LC_MESSAGES/a.po", "es/LC_MESSAGES/b.po", "pt_BR/LC_MESSAGES/a.po", "archive/x/y.pot", "top"):
+        storage.write_bytes(key, key.encode())
+    assert list(storage.list_folders("")) == ["archive", "es", "pt_BR"]
+    assert list(storage.list_folders("es")) == ["LC_MESSAGES"]
+    assert list(storage.list_folders("nowhere")) == []
+    mine = storage.write_bytes("es/LC_MESSAGES/a.po", b"mine")
+    listed = dict(storage.list_versions("es/LC_MESSAGES"))
+    assert sorted(listed) == ["es/LC_MESSAGES/a.po", "es/LC_MESSAGES/b.po"]
+    assert listed["es/LC_MESSAGES/a.po"] == mine
+    theirs = storage.write_bytes("es/LC_MESSAGES/a.po", b"theirs, another writer")
+    assert theirs != mine and dict(storage.list_versions("es"))["es/LC_MESSAGES/a.po"] == theirs
+
+
+def test_folders_and_versions_on_s3(s3_env: str) -> None:
+    _folders_and_versions(S3Storage(f"s3://{s3_env}/ws"))
+
+
+def test_folders_and_versions_on_a_folder(tmp_path: Path) -> None:
+    _folders_and_versions(LocalStorage(tmp_path / "ws"))
+    (tmp_path / "ws" / ".hidden").mkdir()
+    assert ".hidden" not in list(LocalStorage(tmp_path / "ws").list_folders(""))
+
+
+def test_folders_and_versions_on_an_inbox(tmp_path: Path) -> None:
+    _folders_and_versions(LocalInbox(tmp_path / "inbox"))
