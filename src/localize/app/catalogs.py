@@ -28,6 +28,7 @@ from localize.catalogs.memory import (
     to_tmx,
     to_xliff,
 )
+from localize.catalogs.memory_index import memory_for, record_catalog, template_sources
 from localize.catalogs.memory_rules import MemoryRule, add_rule
 from localize.catalogs.po import read_po, write_po
 from localize.catalogs.refresh import refresh
@@ -87,9 +88,10 @@ def init_locale(
         )
     template = workspace.read_template(course)
     workspace.remember_template(course, template)
-    memory = load_memory(workspace, locale, exclude_course=course)
+    memory = memory_for(workspace, locale, course, template_sources(template), similarity=similarity)
     fresh = refresh(None, template, course, locale, memory, similarity=similarity)
     workspace.write(key, fresh.catalog)
+    record_catalog(workspace, course, locale, fresh.catalog, workspace.written.get(key))
     return InitResult(workspace.describe(key), len(fresh.catalog.entries), fresh.memory)
 
 
@@ -161,10 +163,12 @@ def update_course(
             updates.append(CatalogUpdate(locale, path, error=f"{e} (catalog left unchanged)"))
             continue
         if locale not in memories:
-            memories[locale] = load_memory(workspace, locale, exclude_course=course)
+            memories[locale] = memory_for(workspace, locale, course, template_sources(template), similarity=similarity)
         fresh = refresh(old, template, course, locale, memories[locale], similarity=similarity)
         written = workspace.write(key, fresh.catalog)
         kill_point(f"update:catalog-written:{locale}")
+        if written:
+            record_catalog(workspace, course, locale, fresh.catalog, workspace.written.get(key))
         updates.append(CatalogUpdate(locale, path, fresh.merge, fresh.memory, written))
     return UpdateResult(extracted, workspace.describe(template_key), template_written, tuple(updates))
 
