@@ -262,3 +262,21 @@ def test_a_catalog_write_never_reads_the_file_back(ws: Workspace, monkeypatch: p
     assert reads.count(key) == 2  # read_catalog, then the comparison before writing
     entries, _ = index.read_index(ws.storage, "intro-course")
     assert entries["es"]["version"] == ws.written[key] == ws.catalog_versions()[("intro-course", "es")]
+
+
+def test_index_rebuild_makes_the_derived_state_anew_from_the_files(
+    ws: Workspace, capsys: pytest.CaptureFixture[str]
+) -> None:
+    truth = workspace_stats(ws)
+    ws.storage.write_bytes(index.stats_key("intro-course"), b"{damaged")
+    ws.storage.write_bytes("index/memory/es/manifest.json", b"{damaged")
+    assert main(["index", "rebuild", "--locales-dir", ws.storage.describe()]) == 0
+    out = capsys.readouterr().out
+    assert "statistics of 3 catalogs indexed" in out and "es: translation memory indexed from 1 files" in out
+    entries, _ = index.read_index(ws.storage, "intro-course")
+    assert {ll: entries[ll]["version"] for ll in entries} == {
+        ll: v for (_, ll), v in ws.catalog_versions().items()
+    }
+    assert workspace_stats(ws) == truth
+    manifest = json.loads(ws.storage.read_bytes("index/memory/es/manifest.json"))
+    assert manifest["courses"] == {"intro-course": ws.catalog_versions()[("intro-course", "es")]}

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from localize.app.output import check_output, staged_output
+from localize.catalogs import index
 from localize.catalogs.consistency import Finding, find_inconsistencies, uses_of
 from localize.catalogs.faults import kill_point
 from localize.catalogs.lifecycle import DEFAULT_SIMILARITY, MergeReport, merge, validate_catalog
@@ -28,10 +29,11 @@ from localize.catalogs.memory import (
     to_tmx,
     to_xliff,
 )
-from localize.catalogs.memory_index import memory_for, record_catalog, template_sources
+from localize.catalogs.memory_index import memory_for, rebuild, record_catalog, template_sources
 from localize.catalogs.memory_rules import MemoryRule, add_rule
 from localize.catalogs.po import read_po, write_po
 from localize.catalogs.refresh import refresh
+from localize.catalogs.stats import catalog_stats
 from localize.catalogs.workspace import Workspace
 from localize.engine.build import BuildResult, build_course
 from localize.engine.extract import ExtractResult, extract_course
@@ -49,6 +51,7 @@ __all__ = [
     "ExtractOutcome",
     "InitResult",
     "MemoryImport",
+    "RebuiltIndexes",
     "UpdateResult",
     "build",
     "consistency",
@@ -60,6 +63,7 @@ __all__ = [
     "list_memory",
     "merge_files",
     "pseudo_locale",
+    "rebuild_indexes",
     "update_course",
 ]
 
@@ -354,3 +358,30 @@ def build(
             source, catalog, str(staging), locale, source_locale=source_locale, jobs=jobs, progress=progress
         )
     return result
+
+
+@dataclass(frozen=True, slots=True)
+class RebuiltIndexes:
+    catalogs: int  # catalogs whose statistics were indexed anew
+    memories: dict[str, int]  # locale -> catalogs (and imported compendium) read into its memory index
+
+
+def rebuild_indexes(workspace: Workspace, *, locale: str | None = None) -> RebuiltIndexes:
+    """Make the derived state anew from the files of record: every catalog's statistics
+    (``index/stats/``), each locale's translation-memory index (``index/memory/LL/``), and
+    the assignments index (dropped: the next read rebuilds it from the kit files)."""
+    wanted = check_locale(locale) if locale else None
+    versions = workspace.catalog_versions(locale=wanted)
+    by_course: dict[str, list[tuple[str, str]]] = {}
+    for (course, ll), version in sorted(versions.items()):
+        by_course.setdefault(course, []).append((ll, version))
+    for course, catalogs in by_course.items():
+        index.record(
+            workspace.storage,
+            [(catalog_stats(workspace.read_catalog(course, ll), course, ll), 0, version) for ll, version in catalogs],
+        )
+    if wanted is None:
+        for key in workspace.storage.list("index/assignments"):
+            workspace.storage.delete(key)
+    locales = [wanted] if wanted else sorted({ll for _, ll in versions})
+    return RebuiltIndexes(len(versions), {ll: rebuild(workspace, ll) for ll in locales})
