@@ -274,9 +274,7 @@ def test_index_rebuild_makes_the_derived_state_anew_from_the_files(
     out = capsys.readouterr().out
     assert "statistics of 3 catalogs indexed" in out and "es: translation memory indexed from 1 files" in out
     entries, _ = index.read_index(ws.storage, "intro-course")
-    assert {ll: entries[ll]["version"] for ll in entries} == {
-        ll: v for (_, ll), v in ws.catalog_versions().items()
-    }
+    assert {ll: entries[ll]["version"] for ll in entries} == {ll: v for (_, ll), v in ws.catalog_versions().items()}
     assert workspace_stats(ws) == truth
     manifest = json.loads(ws.storage.read_bytes("index/memory/es/manifest.json"))
     assert manifest["courses"] == {"intro-course": ws.catalog_versions()[("intro-course", "es")]}

@@ -11,6 +11,7 @@ prefixes so short that they run out.
 
 from __future__ import annotations
 
+import json
 from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -157,3 +158,25 @@ def test_a_late_writer_never_records_a_file_it_no_longer_holds(bases: list[Catal
     record_catalog(ws, "c00", LL, a, a_version)  # A, late
     _assert_same(ws, {"c01": templates["c01"], "new-course": templates["new-course"]})
     assert read_po(ws.storage.read_bytes(key), key) == b
+
+
+@pytest.mark.hostile
+def test_damaged_index_objects_are_rebuilt_never_trusted(bases: list[Catalog], tmp_path: Path) -> None:
+    """Derived state that is not what it should be (any JSON, any shape) is rebuilt from the
+    catalogs, by a lookup and by a write: never a crash, never a different answer."""
+    ws, templates = _workspace(tmp_path, bases, n=3)
+    rebuild(ws, LL)
+    manifest = json.loads(ws.storage.read_bytes(f"index/memory/{LL}/manifest.json"))
+    base = f"index/memory/{LL}/{manifest['generation']}"
+    bands = sorted(k for k in ws.storage.list(f"{base}/band"))
+    ws.storage.write_bytes(bands[0], b'{"keys": {"[null, \\"x\\"]": [[1, 2, "three", null, {}]]}}')
+    ws.storage.write_bytes(bands[1], b'{"keys": [1, 2]}')
+    ws.storage.write_bytes(f"{base}/units/c01.json", b'{"units": [[1]]}')
+    key = ws.catalog_key("c00", LL)
+    catalog = _translated(templates["c00"], 6)
+    assert ws.write(key, catalog)
+    record_catalog(ws, "c00", LL, catalog, ws.written[key])  # meets the damaged band: marks the index broken
+    _assert_same(ws, {"c01": templates["c01"], "new-course": templates["new-course"]})
+    for body in (b"[]", b'{"generation": "g1", "courses": [], "writing": 3}', b"\xff"):
+        ws.storage.write_bytes(f"index/memory/{LL}/manifest.json", body)
+        _assert_same(ws, {"c02": templates["c02"]})

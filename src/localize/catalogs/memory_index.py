@@ -47,7 +47,7 @@ from localize.catalogs.memory_records import Unit, add, band, bands_for, diff, o
 from localize.catalogs.memory_rules import DELETE, OBSOLETE, MemoryRule, load_rules
 from localize.catalogs.review import provenance
 from localize.catalogs.workspace import Workspace
-from localize.errors import CatalogNotFoundError
+from localize.errors import CatalogNotFoundError, TransientStorageError
 from localize.locales import check_locale
 from localize.model import Catalog
 
@@ -98,9 +98,17 @@ def _write_json(workspace: Workspace, key: str, body: dict[str, Any]) -> None:
 
 
 def _units_of_record(body: dict[str, Any] | None) -> list[Unit] | None:
+    """The units of a contribution; None when there is none or it is damaged."""
     if body is None or not isinstance(body.get("units"), list):
         return None
-    return [(u[0], u[1], u[2], bool(u[3]), u[4], u[5], u[6]) for u in body["units"]]
+    out: list[Unit] = []
+    for u in body["units"]:
+        if not (isinstance(u, list) and len(u) == 7 and all(isinstance(x, str) for x in (u[1], u[2], *u[4:]))):
+            return None
+        if u[0] is not None and not isinstance(u[0], str):
+            return None
+        out.append((u[0], u[1], u[2], bool(u[3]), u[4], u[5], u[6]))
+    return out
 
 
 # -- writing --------------------------------------------------------------------------
@@ -116,6 +124,10 @@ def record_catalog(
     _record(workspace, locale, course, units, version)
 
 
+def _broken(body: dict[str, Any]) -> None:
+    body["broken"] = True  # the next lookup rebuilds the locale from the catalogs
+
+
 def _record(workspace: Workspace, locale: str, name: str, units: list[Unit], version: str | None) -> None:
     base, token = _base(locale), secrets.token_hex(8)
     seen: dict[str, Any] = {}
@@ -123,23 +135,34 @@ def _record(workspace: Workspace, locale: str, name: str, units: list[Unit], ver
     def mark(body: dict[str, Any]) -> None:
         seen.clear()
         seen.update(body)
-        mine = body.get("generation") and not body.get("broken")
-        held = body.get("writing", {}).get(name)
-        if mine and (not isinstance(held, dict) or time.time() - float(held.get("since", 0)) > LEASE):
-            body.setdefault("writing", {})[name] = {"since": time.time(), "token": token}
+        writing = body.get("writing")
+        if not isinstance(writing, dict) or not body.get("generation") or body.get("broken"):
+            return
+        held = writing.get(name)
+        if not isinstance(held, dict) or time.time() - float(held.get("since", 0)) > LEASE:
+            writing[name] = {"since": time.time(), "token": token}
             seen["marked"] = True
 
     if not workspace.storage.exists(f"{base}/manifest.json"):
         return
-    update_json(workspace.storage, f"{base}/manifest.json", mark)
-    if not seen.get("marked"):
-        return  # no index yet, or another writer at this course: the next lookup sees the version
+    try:
+        update_json(workspace.storage, f"{base}/manifest.json", mark)
+        if seen.get("marked"):
+            _apply(workspace, base, name, units, version, seen, token)
+        # else: no index yet, or another writer at this course: the next lookup sees the version
+    except (TypeError, ValueError, IndexError, KeyError, AttributeError):
+        update_json(workspace.storage, f"{base}/manifest.json", _broken)  # damaged: rebuilt on the next lookup
+
+
+def _apply(
+    workspace: Workspace, base: str, name: str, units: list[Unit], version: str | None, seen: dict[str, Any], token: str
+) -> None:
     generation = str(seen["generation"])
     key = f"{base}/{generation}/units/{name}.json"
     old = _units_of_record(_read_json(workspace, key))
     known = name in seen.get("courses", {})
     if old is None and known:
-        update_json(workspace.storage, f"{base}/manifest.json", lambda b: b.update(broken=True))
+        update_json(workspace.storage, f"{base}/manifest.json", _broken)
         return
     removed, added = diff(old or [], units)
     origin = IMPORTED if name == _IMPORTED else name
@@ -230,8 +253,8 @@ def rebuild(workspace: Workspace, locale: str) -> int:
 # -- reading -----------------------------------------------------------------------------
 
 
-class _Unknown(Exception):
-    """A record's prefix ran out while members remain: rebuild from the catalogs."""
+class _Unknown(TransientStorageError):
+    """A record's prefix ran out while members remain, or the index is damaged: rebuild."""
 
 
 def _manifest(workspace: Workspace, locale: str) -> dict[str, Any]:
@@ -245,6 +268,7 @@ def _manifest(workspace: Workspace, locale: str) -> dict[str, Any]:
             or body.get("broken")
             or not body.get("generation")
             or not isinstance(writing, dict)
+            or not isinstance(body.get("courses", {}), dict)
             or any(not isinstance(w, dict) or time.time() - float(w.get("since", 0)) > LEASE for w in writing.values())
         ):
             rebuild(workspace, locale)
@@ -262,7 +286,7 @@ def _manifest(workspace: Workspace, locale: str) -> dict[str, Any]:
                 _record(workspace, locale, name, _imported_units(workspace, locale), listed.get(name))
             else:
                 reindex(workspace, name, locale)
-    raise _Unknown("the memory index kept changing")
+    raise _Unknown("the memory index kept changing under us; run again", path=workspace.describe(_base(locale)))
 
 
 def memory_for(
@@ -283,7 +307,12 @@ def memory_for(
         glossary = load_glossary(workspace, locale, course)
     for attempt in range(2):
         try:
-            return _lookup(workspace, locale, course, wanted, similarity, glossary)
+            try:
+                return _lookup(workspace, locale, course, wanted, similarity, glossary)
+            except (TypeError, ValueError, IndexError, KeyError, AttributeError) as e:
+                raise _Unknown(
+                    f"damaged memory index ({type(e).__name__})", path=workspace.describe(_base(locale))
+                ) from e
         except _Unknown:
             if attempt:
                 raise
@@ -305,7 +334,7 @@ def _lookup(
     own = _units_of_record(_read_json(workspace, f"{base}/units/{course}.json"))
     if own is None:
         if course in body.get("courses", {}):
-            raise _Unknown(course)  # its contribution is damaged or gone
+            raise _Unknown(f"the contribution of {course} is damaged or gone")
         own = []
     mine = {(u[0], u[1], u[2], u[3]) for u in own}
     rules = load_rules(workspace, locale)
@@ -314,7 +343,7 @@ def _lookup(
         got = _read_json(workspace, f"{base}/band/{b}.json")
         if got is not None:
             if not isinstance(got.get("keys"), dict):
-                raise _Unknown(f"band {b}")  # damaged: rebuilt from the catalogs
+                raise _Unknown(f"band {b} is damaged")  # rebuilt from the catalogs
             by_key.update(got["keys"])
     memory = TranslationMemory((), glossary=glossary)
     positions: dict[tuple[str | None, str], tuple[tuple[int, str], int]] = {}
@@ -330,7 +359,7 @@ def _lookup(
             if count <= 0:
                 continue
             if not reps or not pos:
-                raise _Unknown(k)
+                raise _Unknown(f"the members of {k} ran out")
             kept.append((msgstr, bool(reviewed), count, reps[0], pos[0]))
         if not kept:
             continue
