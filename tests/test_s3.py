@@ -86,7 +86,8 @@ def test_the_workspace_commands_work_on_an_s3_prefix(
     keys = list(S3Storage(loc).list(""))
     templates_kept = [k for k in keys if k.startswith("archive/templates/intro-course/")]
     assert len(templates_kept) == 1 and templates_kept[0].endswith(".pot")  # the template each catalog names
-    assert [k for k in keys if not k.startswith(("history/", "archive/templates/"))] == [
+    assert "index/memory/sw/manifest.json" in keys  # the memory index, built by init on S3
+    assert [k for k in keys if not k.startswith(("history/", "archive/templates/", "index/memory/"))] == [
         "index/stats/intro-course.json",
         "sources/intro-course.json",
         "sw/LC_MESSAGES/intro-course.po",
@@ -125,3 +126,37 @@ def test_folders_and_versions_on_a_folder(tmp_path: Path) -> None:
 
 def test_folders_and_versions_on_an_inbox(tmp_path: Path) -> None:
     _folders_and_versions(LocalInbox(tmp_path / "inbox"))
+
+
+def test_the_memory_index_on_s3_answers_as_a_full_scan(s3_env: str) -> None:
+    """Built, written under conditional writes and read back on a real S3 server."""
+    from dataclasses import replace
+
+    from localize.app.catalogs import init_locale
+    from localize.catalogs.lifecycle import new_catalog
+    from localize.catalogs.memory import load_memory
+    from localize.catalogs.memory_index import memory_for, record_catalog, template_sources
+    from localize.catalogs.workspace import Workspace
+
+    ws = Workspace(f"s3://{s3_env}/ws")
+    assert main(["extract", str(SAMPLE), "--course", "intro-course", "--locales-dir", ws.storage.describe()]) == 0
+    template = ws.read_template("intro-course")
+    for n, course in enumerate(("a", "b", "c")):
+        ws.write(ws.template_key(course), template)
+        init_locale(ws, course, "es")
+        key = ws.catalog_key(course, "es")
+        catalog = ws.read(key)
+        done = replace(
+            catalog,
+            entries=tuple(
+                replace(e, msgstr=f"[{n % 2}] {e.msgid}") if i % (n + 2) and not e.msgid_plural else e
+                for i, e in enumerate(catalog.entries)
+            ),
+        )
+        assert ws.write(key, done)
+        record_catalog(ws, course, "es", done, ws.written[key])
+    for course in ("a", "intro-course"):
+        empty = new_catalog(template, course, "es")
+        got = memory_for(ws, "es", course, template_sources(template)).fill(empty)
+        assert got == load_memory(ws, "es", exclude_course=course).fill(empty)
+        assert got[1].exact > 0
