@@ -65,9 +65,12 @@ def to_stats(course: str, locale: str, entry: Any) -> CatalogStats | None:
     return CatalogStats(course, locale, *(int(entry[f]) for f in _FIELDS))
 
 
-def update_json(storage: Storage, key: str, mutate: Callable[[dict[str, Any]], None]) -> dict[str, Any]:
+def update_json(
+    storage: Storage, key: str, mutate: Callable[[dict[str, Any]], None], *, compact: bool = False
+) -> dict[str, Any]:
     """Read-modify-write a small JSON object of derived state under compare-and-swap
-    (a damaged object starts again from empty); returns what was written."""
+    (a damaged object starts again from empty); returns what was written. ``compact``
+    objects (large, machine-read) are written without indentation: json's C encoder."""
     for _ in range(20):
         try:
             data, etag = storage.read_with_etag(key)
@@ -82,7 +85,8 @@ def update_json(storage: Storage, key: str, mutate: Callable[[dict[str, Any]], N
             body = loaded if isinstance(loaded, dict) else {}
         mutate(body)
         body["updated"] = datetime.now(UTC).isoformat(timespec="seconds")
-        out = (json.dumps(body, indent=1, sort_keys=True) + "\n").encode("utf-8")
+        text = json.dumps(body, sort_keys=True, ensure_ascii=False, separators=(",", ":")) if compact else None
+        out = ((text or json.dumps(body, indent=1, sort_keys=True)) + "\n").encode("utf-8")
         try:
             if etag is None:
                 storage.put(key, out, content_type="application/json", if_none_match=True)

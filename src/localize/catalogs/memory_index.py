@@ -146,12 +146,14 @@ def _record(workspace: Workspace, locale: str, name: str, units: list[Unit], ver
     if not workspace.storage.exists(f"{base}/manifest.json"):
         return
     try:
-        update_json(workspace.storage, f"{base}/manifest.json", mark)
+        update_json(workspace.storage, f"{base}/manifest.json", mark, compact=True)
         if seen.get("marked"):
             _apply(workspace, base, name, units, version, seen, token)
         # else: no index yet, or another writer at this course: the next lookup sees the version
     except (TypeError, ValueError, IndexError, KeyError, AttributeError):
-        update_json(workspace.storage, f"{base}/manifest.json", _broken)  # damaged: rebuilt on the next lookup
+        update_json(
+            workspace.storage, f"{base}/manifest.json", _broken, compact=True
+        )  # damaged: rebuilt on the next lookup
 
 
 def _apply(
@@ -162,7 +164,7 @@ def _apply(
     old = _units_of_record(_read_json(workspace, key))
     known = name in seen.get("courses", {})
     if old is None and known:
-        update_json(workspace.storage, f"{base}/manifest.json", _broken)
+        update_json(workspace.storage, f"{base}/manifest.json", _broken, compact=True)
         return
     removed, added = diff(old or [], units)
     origin = IMPORTED if name == _IMPORTED else name
@@ -177,7 +179,7 @@ def _apply(
             for is_added, i, u in sorted(changes, key=lambda c: c[0]):  # removals first
                 (add(records, origin, i, u) if is_added else remove(records, origin, u))
 
-        update_json(workspace.storage, f"{base}/{generation}/band/{b}.json", apply)
+        update_json(workspace.storage, f"{base}/{generation}/band/{b}.json", apply, compact=True)
     _write_json(workspace, key, {"units": [list(u) for u in units]})
 
     def done(body: dict[str, Any]) -> None:
@@ -189,7 +191,7 @@ def _apply(
                 if version is None:
                     body["courses"].pop(name)
 
-    update_json(workspace.storage, f"{base}/manifest.json", done)
+    update_json(workspace.storage, f"{base}/manifest.json", done, compact=True)
 
 
 def reindex(workspace: Workspace, course: str, locale: str) -> None:
@@ -243,7 +245,7 @@ def rebuild(workspace: Workspace, locale: str) -> int:
         body.clear()
         body.update(generation=generation, courses=listed, writing={})
 
-    update_json(workspace.storage, f"{base}/manifest.json", switch)
+    update_json(workspace.storage, f"{base}/manifest.json", switch, compact=True)
     for old in {p for p in previous if p and p != generation}:
         for k in workspace.storage.list(f"{base}/{old}"):
             workspace.storage.delete(k)
