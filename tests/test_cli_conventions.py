@@ -40,7 +40,7 @@ def _names() -> list[str]:
 
 def test_every_command_is_listed() -> None:
     assert _names() == [
-        "extract", "init", "update", "merge", "stats", "tm export", "tm import", "tm list", "tm delete",
+        "extract", "init", "update", "merge", "stats", "index rebuild", "tm export", "tm import", "tm list", "tm delete",
         "tm obsolete", "consistency", "pseudo", "build",
         "glossary import", "glossary export", "glossary suggest",
         "route", "check", "ingest", "access", "publish", "versions", "rollback", "pull", "export", "keys generate",

@@ -52,7 +52,8 @@ def test_a_catalog_changed_behind_the_tools_back_is_recomputed_and_reindexed(ws:
     assert es == catalog_stats(ws.read_catalog("intro-course", "es"), "intro-course", "es")
     assert es.translated == 1
     entries, _ = index.read_index(ws.storage, "intro-course")
-    assert entries["es"]["translated"] == 1 and entries["es"]["modified"] == later
+    assert entries["es"]["translated"] == 1
+    assert entries["es"]["version"] == ws.catalog_versions(locale="es")[("intro-course", "es")]
 
 
 def test_a_damaged_or_missing_index_is_rebuilt_from_the_catalogs(ws: Workspace) -> None:
@@ -69,7 +70,7 @@ def test_two_writers_of_one_course_index_keep_each_others_locales(ws: Workspace)
     storage = ws.storage
     _, etag = index.read_index(storage, "intro-course")
     es = catalog_stats(ws.read_catalog("intro-course", "es"), "intro-course", "es")
-    index.record(storage, [(es, 0, 1.0)])  # the other writer wins first
+    index.record(storage, [(es, 0, "v1")])  # the other writer wins first
     original_put = storage.put
     calls = []
 
@@ -79,9 +80,9 @@ def test_two_writers_of_one_course_index_keep_each_others_locales(ws: Workspace)
 
     storage.put = put  # type: ignore[method-assign]
     ar = catalog_stats(ws.read_catalog("intro-course", "ar"), "intro-course", "ar")
-    index.record(storage, [(ar, 0, 2.0)])
+    index.record(storage, [(ar, 0, "v2")])
     entries, _ = index.read_index(storage, "intro-course")
-    assert entries["es"]["modified"] == 1.0 and entries["ar"]["modified"] == 2.0
+    assert entries["es"]["version"] == "v1" and entries["ar"]["version"] == "v2"
     assert etag not in calls  # it never wrote over what it had not read
 
 
@@ -187,8 +188,9 @@ def test_a_late_writer_never_indexes_statistics_of_a_file_it_no_longer_holds(ws:
         a_catalog.with_header("X-Writer", "B"),
         entries=tuple(replace(e, msgstr="B") if not e.obsolete else e for e in a_catalog.entries),
     )
-    assert ws.write(key, b_catalog)
-    ws._record_history("intro-course", "es", a_catalog, a_data)  # A, late
+    a_version = ws.storage.write_bytes(key, a_data)  # A wrote
+    assert ws.write(key, b_catalog)  # B wrote and indexed
+    ws._record_history("intro-course", "es", a_catalog, a_data, a_version)  # A indexes, late
     [es] = workspace_stats(ws, locale="es")
     assert es == catalog_stats(ws.read_catalog("intro-course", "es"), "intro-course", "es")
     assert es.translated == es.entries
@@ -226,3 +228,53 @@ def test_reviewed_counts_and_the_oldest_unreviewed_translation_reach_stats_statu
     ws.write(key, ws.read_catalog("intro-course", "es").with_header("X-Touch", "1"))
     [row] = [r for r in course_status(load_config(config)) if r["locale"] == "es"]
     assert row["oldest_unreviewed"] == "2026-11-20T09:00:00+00:00"
+
+
+def test_finding_catalogs_lists_only_the_locale_folders(ws: Workspace, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Not the archive, history or index: one folder listing, then each LL/LC_MESSAGES/."""
+    listed: list[str] = []
+    for name in ("list", "list_with_times", "list_versions"):
+        original = getattr(ws.storage, name)
+
+        def spy(prefix: str = "", _original=original):  # type: ignore[no-untyped-def]
+            listed.append(prefix)
+            return _original(prefix)
+
+        monkeypatch.setattr(ws.storage, name, spy)
+    assert ws.catalogs() == [("intro-course", ll) for ll in ("ar", "es", "sw")]
+    assert [s.locale for s in workspace_stats(ws)] == ["ar", "es", "sw"]
+    assert set(listed) == {"ar/LC_MESSAGES", "es/LC_MESSAGES", "sw/LC_MESSAGES"}
+
+
+def test_a_catalog_write_never_reads_the_file_back(ws: Workspace, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The version the write returns is what the index records: the only read is the one
+    before the write (is it the same catalog?)."""
+    key = ws.catalog_key("intro-course", "es")
+    reads: list[str] = []
+    original = ws.storage.read_bytes
+
+    def spy(k: str) -> bytes:
+        reads.append(k)
+        return original(k)
+
+    monkeypatch.setattr(ws.storage, "read_bytes", spy)
+    assert ws.write(key, ws.read_catalog("intro-course", "es").with_header("X-Test", "1"))
+    assert reads.count(key) == 2  # read_catalog, then the comparison before writing
+    entries, _ = index.read_index(ws.storage, "intro-course")
+    assert entries["es"]["version"] == ws.written[key] == ws.catalog_versions()[("intro-course", "es")]
+
+
+def test_index_rebuild_makes_the_derived_state_anew_from_the_files(
+    ws: Workspace, capsys: pytest.CaptureFixture[str]
+) -> None:
+    truth = workspace_stats(ws)
+    ws.storage.write_bytes(index.stats_key("intro-course"), b"{damaged")
+    ws.storage.write_bytes("index/memory/es/manifest.json", b"{damaged")
+    assert main(["index", "rebuild", "--locales-dir", ws.storage.describe()]) == 0
+    out = capsys.readouterr().out
+    assert "statistics of 3 catalogs indexed" in out and "es: translation memory indexed from 1 files" in out
+    entries, _ = index.read_index(ws.storage, "intro-course")
+    assert {ll: entries[ll]["version"] for ll in entries} == {ll: v for (_, ll), v in ws.catalog_versions().items()}
+    assert workspace_stats(ws) == truth
+    manifest = json.loads(ws.storage.read_bytes("index/memory/es/manifest.json"))
+    assert manifest["courses"] == {"intro-course": ws.catalog_versions()[("intro-course", "es")]}

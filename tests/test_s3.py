@@ -10,6 +10,8 @@ import pytest
 from conftest import SAMPLE
 from localize.cli import main
 from localize.errors import PreconditionFailed, StorageError
+from localize.partners.inbox import LocalInbox
+from localize.storage.base import LocalStorage, Storage
 from localize.storage.s3 import S3Location, S3Storage
 
 
@@ -84,7 +86,8 @@ def test_the_workspace_commands_work_on_an_s3_prefix(
     keys = list(S3Storage(loc).list(""))
     templates_kept = [k for k in keys if k.startswith("archive/templates/intro-course/")]
     assert len(templates_kept) == 1 and templates_kept[0].endswith(".pot")  # the template each catalog names
-    assert [k for k in keys if not k.startswith(("history/", "archive/templates/"))] == [
+    assert "index/memory/sw/manifest.json" in keys  # the memory index, built by init on S3
+    assert [k for k in keys if not k.startswith(("history/", "archive/templates/", "index/memory/"))] == [
         "index/stats/intro-course.json",
         "sources/intro-course.json",
         "sw/LC_MESSAGES/intro-course.po",
@@ -93,3 +96,67 @@ def test_the_workspace_commands_work_on_an_s3_prefix(
     # the stats snapshot the dashboard draws progress from: one per catalog per day
     [snapshot] = [k for k in keys if k.startswith("history/intro-course/sw/")]
     assert re.fullmatch(r"history/intro-course/sw/\d{8}\.json", snapshot)
+
+
+def _folders_and_versions(storage: Storage) -> None:
+    """The same contract on every backend: folders without their contents, a write's version
+    is what the listing shows for that object, and a replacement changes it."""
+    for key in ("es/LC_MESSAGES/a.po", "es/LC_MESSAGES/b.po", "pt_BR/LC_MESSAGES/a.po", "archive/x/y.pot", "top"):
+        storage.write_bytes(key, key.encode())
+    assert list(storage.list_folders("")) == ["archive", "es", "pt_BR"]
+    assert list(storage.list_folders("es")) == ["LC_MESSAGES"]
+    assert list(storage.list_folders("nowhere")) == []
+    mine = storage.write_bytes("es/LC_MESSAGES/a.po", b"mine")
+    listed = dict(storage.list_versions("es/LC_MESSAGES"))
+    assert sorted(listed) == ["es/LC_MESSAGES/a.po", "es/LC_MESSAGES/b.po"]
+    assert listed["es/LC_MESSAGES/a.po"] == mine
+    theirs = storage.write_bytes("es/LC_MESSAGES/a.po", b"theirs, another writer")
+    assert theirs != mine and dict(storage.list_versions("es"))["es/LC_MESSAGES/a.po"] == theirs
+
+
+def test_folders_and_versions_on_s3(s3_env: str) -> None:
+    _folders_and_versions(S3Storage(f"s3://{s3_env}/ws"))
+
+
+def test_folders_and_versions_on_a_folder(tmp_path: Path) -> None:
+    _folders_and_versions(LocalStorage(tmp_path / "ws"))
+    (tmp_path / "ws" / ".hidden").mkdir()
+    assert ".hidden" not in list(LocalStorage(tmp_path / "ws").list_folders(""))
+
+
+def test_folders_and_versions_on_an_inbox(tmp_path: Path) -> None:
+    _folders_and_versions(LocalInbox(tmp_path / "inbox"))
+
+
+def test_the_memory_index_on_s3_answers_as_a_full_scan(s3_env: str) -> None:
+    """Built, written under conditional writes and read back on a real S3 server."""
+    from dataclasses import replace
+
+    from localize.app.catalogs import init_locale
+    from localize.catalogs.lifecycle import new_catalog
+    from localize.catalogs.memory import load_memory
+    from localize.catalogs.memory_index import memory_for, record_catalog, template_sources
+    from localize.catalogs.workspace import Workspace
+
+    ws = Workspace(f"s3://{s3_env}/ws")
+    assert main(["extract", str(SAMPLE), "--course", "intro-course", "--locales-dir", ws.storage.describe()]) == 0
+    template = ws.read_template("intro-course")
+    for n, course in enumerate(("a", "b", "c")):
+        ws.write(ws.template_key(course), template)
+        init_locale(ws, course, "es")
+        key = ws.catalog_key(course, "es")
+        catalog = ws.read(key)
+        done = replace(
+            catalog,
+            entries=tuple(
+                replace(e, msgstr=f"[{n % 2}] {e.msgid}") if i % (n + 2) and not e.msgid_plural else e
+                for i, e in enumerate(catalog.entries)
+            ),
+        )
+        assert ws.write(key, done)
+        record_catalog(ws, course, "es", done, ws.written[key])
+    for course in ("a", "intro-course"):
+        empty = new_catalog(template, course, "es")
+        got = memory_for(ws, "es", course, template_sources(template)).fill(empty)
+        assert got == load_memory(ws, "es", exclude_course=course).fill(empty)
+        assert got[1].exact > 0

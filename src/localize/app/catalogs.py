@@ -14,6 +14,7 @@ from datetime import datetime
 from pathlib import Path
 
 from localize.app.output import check_output, staged_output
+from localize.catalogs import index
 from localize.catalogs.consistency import Finding, find_inconsistencies, save_summary, uses_of
 from localize.catalogs.faults import kill_point
 from localize.catalogs.lifecycle import DEFAULT_SIMILARITY, MergeReport, merge, validate_catalog
@@ -24,9 +25,11 @@ from localize.catalogs.memory import (
     memory_units,
 )
 from localize.catalogs.memory_files import merge_into_compendium, read_memory_file, to_po, to_tmx, to_xliff
+from localize.catalogs.memory_index import memory_for, rebuild, record_catalog, template_sources
 from localize.catalogs.memory_rules import MemoryRule, add_rule
 from localize.catalogs.po import read_po, write_po
 from localize.catalogs.refresh import refresh
+from localize.catalogs.stats import catalog_stats
 from localize.catalogs.workspace import Workspace
 from localize.engine.build import BuildResult, build_course
 from localize.engine.extract import ExtractResult, extract_course
@@ -44,6 +47,7 @@ __all__ = [
     "ExtractOutcome",
     "InitResult",
     "MemoryImport",
+    "RebuiltIndexes",
     "UpdateResult",
     "build",
     "catalog_locales",
@@ -56,6 +60,7 @@ __all__ = [
     "list_memory",
     "merge_files",
     "pseudo_locale",
+    "rebuild_indexes",
     "update_catalog",
     "update_course",
     "update_template",
@@ -86,9 +91,10 @@ def init_locale(
         )
     template = workspace.read_template(course)
     workspace.remember_template(course, template)
-    memory = load_memory(workspace, locale, exclude_course=course)
+    memory = memory_for(workspace, locale, course, template_sources(template), similarity=similarity)
     fresh = refresh(None, template, course, locale, memory, similarity=similarity)
     workspace.write(key, fresh.catalog)
+    record_catalog(workspace, course, locale, fresh.catalog, workspace.written.get(key))
     return InitResult(workspace.describe(key), len(fresh.catalog.entries), fresh.memory)
 
 
@@ -203,10 +209,12 @@ def update_catalog(
             _validate(workspace, old, path, course, locale)
     except CatalogError as e:
         return CatalogUpdate(locale, path, error=f"{e} (catalog left unchanged)")
-    memory = load_memory(workspace, locale, exclude_course=course)
+    memory = memory_for(workspace, locale, course, template_sources(template), similarity=similarity)
     fresh = refresh(old, template, course, locale, memory, similarity=similarity)
     written = workspace.write(key, fresh.catalog)
     kill_point(f"update:catalog-written:{locale}")
+    if written:
+        record_catalog(workspace, course, locale, fresh.catalog, workspace.written.get(key))
     return CatalogUpdate(locale, path, fresh.merge, fresh.memory, written)
 
 
@@ -412,3 +420,30 @@ def build(
             source, catalog, str(staging), locale, source_locale=source_locale, jobs=jobs, progress=progress
         )
     return result
+
+
+@dataclass(frozen=True, slots=True)
+class RebuiltIndexes:
+    catalogs: int  # catalogs whose statistics were indexed anew
+    memories: dict[str, int]  # locale -> catalogs (and imported compendium) read into its memory index
+
+
+def rebuild_indexes(workspace: Workspace, *, locale: str | None = None) -> RebuiltIndexes:
+    """Make the derived state anew from the files of record: every catalog's statistics
+    (``index/stats/``), each locale's translation-memory index (``index/memory/LL/``), and
+    the assignments index (dropped: the next read rebuilds it from the kit files)."""
+    wanted = check_locale(locale) if locale else None
+    versions = workspace.catalog_versions(locale=wanted)
+    by_course: dict[str, list[tuple[str, str]]] = {}
+    for (course, ll), version in sorted(versions.items()):
+        by_course.setdefault(course, []).append((ll, version))
+    for course, catalogs in by_course.items():
+        index.record(
+            workspace.storage,
+            [(catalog_stats(workspace.read_catalog(course, ll), course, ll), 0, version) for ll, version in catalogs],
+        )
+    if wanted is None:
+        for key in workspace.storage.list("index/assignments"):
+            workspace.storage.delete(key)
+    locales = [wanted] if wanted else sorted({ll for _, ll in versions})
+    return RebuiltIndexes(len(versions), {ll: rebuild(workspace, ll) for ll in locales})

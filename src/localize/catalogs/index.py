@@ -2,10 +2,11 @@
 
 The catalogs stay the record. Each time the workspace writes a catalog it also
 writes that catalog's statistics into ``index/stats/COURSE.json`` (one small
-object per course, all its locales), with the catalog's size and modification
-time. ``localize status``, ``stats`` and the dashboard read one index object per
+object per course, all its locales), with the catalog's size and version (what
+the storage's listing shows for that file: inode, time and size, or the ETag).
+``localize status``, ``stats`` and the dashboard read one index object per
 course instead of parsing every catalog; an entry whose catalog changed behind
-the tools' back (another size or time in the listing) is recomputed from the
+the tools' back (another version in the listing) is recomputed from the
 catalog and written back, so the index heals itself, and :func:`rebuild` makes
 it anew from the files of record. The same objects work on a folder and on an
 S3 workspace shared by several workers: writes are conditional (If-Match on the
@@ -64,9 +65,12 @@ def to_stats(course: str, locale: str, entry: Any) -> CatalogStats | None:
     return CatalogStats(course, locale, *(int(entry[f]) for f in _FIELDS))
 
 
-def update_json(storage: Storage, key: str, mutate: Callable[[dict[str, Any]], None]) -> dict[str, Any]:
+def update_json(
+    storage: Storage, key: str, mutate: Callable[[dict[str, Any]], None], *, compact: bool = False
+) -> dict[str, Any]:
     """Read-modify-write a small JSON object of derived state under compare-and-swap
-    (a damaged object starts again from empty); returns what was written."""
+    (a damaged object starts again from empty); returns what was written. ``compact``
+    objects (large, machine-read) are written without indentation: json's C encoder."""
     for _ in range(20):
         try:
             data, etag = storage.read_with_etag(key)
@@ -81,7 +85,8 @@ def update_json(storage: Storage, key: str, mutate: Callable[[dict[str, Any]], N
             body = loaded if isinstance(loaded, dict) else {}
         mutate(body)
         body["updated"] = datetime.now(UTC).isoformat(timespec="seconds")
-        out = (json.dumps(body, indent=1, sort_keys=True) + "\n").encode("utf-8")
+        text = json.dumps(body, sort_keys=True, ensure_ascii=False, separators=(",", ":")) if compact else None
+        out = ((text or json.dumps(body, indent=1, sort_keys=True)) + "\n").encode("utf-8")
         try:
             if etag is None:
                 storage.put(key, out, content_type="application/json", if_none_match=True)
@@ -123,8 +128,8 @@ def oldest_unreviewed(storage: Storage, course: str) -> dict[str, str]:
     }
 
 
-def record(storage: Storage, entries: Iterable[tuple[CatalogStats, int, float]]) -> None:
-    """Write the statistics of catalogs of one course, each with the (size, mtime)
+def record(storage: Storage, entries: Iterable[tuple[CatalogStats, int, str]]) -> None:
+    """Write the statistics of catalogs of one course, each with the (size, version)
     of the catalog file they were computed from, under compare-and-swap."""
     items = list(entries)
     if not items:
@@ -136,7 +141,7 @@ def record(storage: Storage, entries: Iterable[tuple[CatalogStats, int, float]])
         if not isinstance(locales, dict):
             locales = body["locales"] = {}
         body["course"] = course
-        for stats, size, modified in items:
+        for stats, size, version in items:
             fields = asdict(stats)
             kept = locales.get(stats.locale)
             extra = (
@@ -144,6 +149,6 @@ def record(storage: Storage, entries: Iterable[tuple[CatalogStats, int, float]])
                 if isinstance(kept, dict) and kept.get("oldest_unreviewed")
                 else {}
             )
-            locales[stats.locale] = {f: fields[f] for f in _FIELDS} | {"size": size, "modified": modified} | extra
+            locales[stats.locale] = {f: fields[f] for f in _FIELDS} | {"size": size, "version": version} | extra
 
     update_json(storage, stats_key(course), put_entries)

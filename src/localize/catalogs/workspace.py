@@ -31,9 +31,13 @@ _CATALOG_KEY = re.compile(
 _TEMPLATE_KEY = re.compile(r"^templates/([A-Za-z0-9][A-Za-z0-9._-]*)\.pot$")
 
 
+_LOCALE_FOLDER = re.compile(r"^[A-Za-z]{2,3}(?:[_-][A-Za-z0-9]+)*(?:@[a-z]+)?$")
+
+
 class Workspace:
     def __init__(self, storage: Storage | str) -> None:
         self.storage: Storage = open_storage(storage) if isinstance(storage, str) else storage
+        self.written: dict[str, str] = {}  # key -> the version this object last wrote there
 
     @staticmethod
     def template_key(course: str) -> str:
@@ -76,15 +80,21 @@ class Workspace:
 
     def catalogs(self, *, course: str | None = None, locale: str | None = None) -> list[tuple[str, str]]:
         """(course, locale) of every catalog in the workspace, sorted."""
-        out: list[tuple[str, str]] = []
-        for key in self.storage.list(""):
-            m = _CATALOG_KEY.match(key)
-            if m is None:
-                continue
-            ll, cid = m.group(1), m.group(2)
-            if (course is None or cid == course) and (locale is None or ll == check_locale(locale)):
-                out.append((cid, ll))
-        return sorted(out)
+        return sorted(k for k in self.catalog_versions(course=course, locale=locale))
+
+    def catalog_versions(self, *, course: str | None = None, locale: str | None = None) -> dict[tuple[str, str], str]:
+        """(course, locale) -> version of every catalog file: one folder listing of the
+        workspace's top level, then one listing of each ``LL/LC_MESSAGES/`` (never the
+        archive, history or index)."""
+        wanted = check_locale(locale) if locale else None
+        folders = [wanted] if wanted else [f for f in self.storage.list_folders("") if _LOCALE_FOLDER.match(f)]
+        out: dict[tuple[str, str], str] = {}
+        for folder in folders:
+            for key, version in self.storage.list_versions(f"{folder}/LC_MESSAGES"):
+                m = _CATALOG_KEY.match(key)
+                if m is not None and (course is None or m.group(2) == course) and m.group(1) == folder:
+                    out[(m.group(2), m.group(1))] = version
+        return out
 
     def courses(self) -> list[str]:
         """Courses that have a template."""
@@ -163,30 +173,24 @@ class Workspace:
             old = None
         if old is not None and _strip_volatile(old, volatile) == _strip_volatile(data, volatile):
             return False
-        self.storage.write_bytes(key, data)
+        version = self.storage.write_bytes(key, data)
+        self.written[key] = version
         m = _CATALOG_KEY.match(key)
         if m is not None:
-            self._record_history(m.group(2), m.group(1), catalog, data)
+            self._record_history(m.group(2), m.group(1), catalog, data, version)
         return True
 
-    def _record_history(self, course: str, locale: str, catalog: Catalog, data: bytes) -> None:
+    def _record_history(self, course: str, locale: str, catalog: Catalog, data: bytes, version: str) -> None:
         """After a catalog write: its statistics into the index (catalogs/index.py) and
         the day's progress snapshot (one per catalog per day: the dashboard's history)."""
         import json
         from datetime import UTC, datetime
 
         s = catalog_stats(catalog, course, locale)
-        key = self.catalog_key(course, locale)
-        folder = key.rsplit("/", 1)[0]
-        modified = next((t for k, t in self.storage.list_with_times(folder) if k == key), 0.0)
-        # Index these statistics only if the file listed at that time is still the one written
-        # here: another writer that got in between records its own (a later write changes the
-        # time, which makes the entry stale and recomputed).
-        try:
-            if self.storage.read_bytes(key) == data:
-                index.record(self.storage, [(s, len(data), modified)])
-        except FileNotFoundError:
-            pass
+        # The statistics are indexed under the version the write returned (our own file's):
+        # if another writer replaced the file since, the listing shows its version, not this
+        # one, so the entry is stale and recomputed from the file (no read-back needed).
+        index.record(self.storage, [(s, len(data), version)])
         now = datetime.now(UTC)
         record = {
             "at": now.isoformat(timespec="seconds"),
@@ -216,31 +220,22 @@ def _strip_volatile(data: bytes, names: tuple[str, ...]) -> bytes:
 def workspace_stats(
     workspace: Workspace, *, course: str | None = None, locale: str | None = None
 ) -> list[CatalogStats]:
-    """Statistics per course x locale, sorted by course then locale: one listing and one
-    index object per course; only catalogs changed since they were indexed are parsed."""
-    wanted = check_locale(locale) if locale else None
-    listed: dict[str, dict[str, float]] = {}
-    for key, modified in workspace.storage.list_with_times(""):
-        m = _CATALOG_KEY.match(key)
-        if m is None:
-            continue
-        ll, cid = m.group(1), m.group(2)
-        if (course is None or cid == course) and (wanted is None or ll == wanted):
-            listed.setdefault(cid, {})[ll] = modified
+    """Statistics per course x locale, sorted by course then locale: one listing per
+    locale folder and one index object per course; only catalogs changed since they were
+    indexed are parsed."""
+    listed: dict[str, dict[str, str]] = {}
+    for (cid, ll), version in workspace.catalog_versions(course=course, locale=locale).items():
+        listed.setdefault(cid, {})[ll] = version
     out: list[CatalogStats] = []
     for cid in sorted(listed):
         entries, _ = index.read_index(workspace.storage, cid)
-        stale: list[tuple[CatalogStats, int, float]] = []
-        for ll, modified in sorted(listed[cid].items()):
+        stale: list[tuple[CatalogStats, int, str]] = []
+        for ll, version in sorted(listed[cid].items()):
             entry = entries.get(ll)
-            s = (
-                index.to_stats(cid, ll, entry)
-                if isinstance(entry, dict) and entry.get("modified") == modified
-                else None
-            )
+            s = index.to_stats(cid, ll, entry) if isinstance(entry, dict) and entry.get("version") == version else None
             if s is None:
                 s = catalog_stats(workspace.read_catalog(cid, ll), cid, ll)
-                stale.append((s, 0, modified))
+                stale.append((s, 0, version))  # the version listed before the read: a later write is seen
             out.append(s)
         index.record(workspace.storage, stale)
     return out

@@ -12,6 +12,7 @@ from localize.app.catalogs import (
     init_locale,
     merge_files,
     pseudo_locale,
+    rebuild_indexes,
     update_course,
 )
 from localize.catalogs.stats import format_share
@@ -126,6 +127,25 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     )
     p.add_argument("--json", action="store_true", help="print JSON instead of a table")
     p.set_defaults(func=cmd_stats)
+    p = sub.add_parser(
+        "index",
+        help="rebuild the derived state (statistics, memory index) from the files of record",
+        description="The workspace keeps derived state beside the catalogs (DIR/index/): statistics per\n"
+        "catalog, each locale's translation-memory index and the latest assignments. Each heals\n"
+        "itself when a file changes behind it; `index rebuild` makes it all anew from the files.",
+        formatter_class=HelpFormatter,
+    )
+    actions = p.add_subparsers(dest="index_command", metavar="ACTION", required=True)
+    q = actions.add_parser(
+        "rebuild",
+        help="make the derived state anew from the catalogs, kits and ledgers",
+        description="Read every catalog (of LL, with --locale) and write its statistics and its locale's\n"
+        "translation-memory index anew; the assignments index is dropped and rebuilt when next read.",
+        formatter_class=HelpFormatter,
+    )
+    add_workspace(q)
+    q.add_argument("--locale", type=locale_arg, metavar="LL", help="only this locale")
+    q.set_defaults(func=cmd_index_rebuild)
     memory.register(sub)
     p = sub.add_parser(
         "pseudo",
@@ -302,6 +322,14 @@ def cmd_stats(args: argparse.Namespace) -> int:
             f"{s.translated_words:>7} {f'({format_share(s.translated_words_percent)})':>10}  "
             f"{s.fuzzy:>5}  {s.untranslated:>12}  {s.reviewed:>8}"
         )
+    return EXIT_OK
+
+
+def cmd_index_rebuild(args: argparse.Namespace) -> int:
+    done = rebuild_indexes(Workspace(workspace_location(args)), locale=args.locale)
+    print(f"statistics of {done.catalogs} catalogs indexed")
+    for ll, n in done.memories.items():
+        print(f"{ll}: translation memory indexed from {n} files")
     return EXIT_OK
 
 

@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import IO
 
 from localize.errors import PermanentStorageError, PreconditionFailed
-from localize.storage.base import Storage, TooLarge, check_key, local_error
+from localize.storage.base import Storage, TooLarge, check_key, file_version, local_error
 from localize.storage.locations import open_storage
 
 __all__ = ["LocalInbox", "Refused", "UnsafeEntryError", "entry_kind", "open_inbox", "read_return", "scan_returns"]
@@ -163,7 +163,7 @@ class LocalInbox:
         except OSError as e:
             raise local_error(e, "cannot read", self.describe(key)) from e
 
-    def write_bytes(self, key: str, data: bytes) -> None:
+    def write_bytes(self, key: str, data: bytes) -> str:
         parents, name = self._split(key)
         try:
             with self._dir(parents, create=True) as dfd:
@@ -180,6 +180,8 @@ class LocalInbox:
                     with os.fdopen(fd, "wb") as f:
                         f.write(data)
                         os.fchmod(f.fileno(), mode)
+                        f.flush()
+                        written = os.fstat(f.fileno())
                     os.rename(tmp, name, src_dir_fd=dfd, dst_dir_fd=dfd)
                 except BaseException:
                     with suppress(OSError):
@@ -189,6 +191,7 @@ class LocalInbox:
             raise
         except OSError as e:
             raise local_error(e, "cannot write", self.describe(key)) from e
+        return file_version(written)
 
     def download(self, key: str, dest: IO[bytes], *, max_bytes: int | None = None) -> int:
         """Stream a file of the inbox into ``dest`` (no link followed); see Storage.download."""
@@ -298,6 +301,21 @@ class LocalInbox:
             parents, name = self._split(key)
             with self._dir(parents, create=False) as fd:
                 yield key, os.stat(name, dir_fd=fd, follow_symlinks=False).st_mtime
+
+    def list_versions(self, prefix: str = "") -> Iterator[tuple[str, str]]:
+        for key in self.list(prefix):
+            parents, name = self._split(key)
+            with self._dir(parents, create=False) as fd:
+                yield key, file_version(os.stat(name, dir_fd=fd, follow_symlinks=False))
+
+    def list_folders(self, prefix: str = "") -> Iterator[str]:
+        """Sub-folders directly under ``prefix`` (links are not folders here)."""
+        try:
+            with self._dir(check_key(prefix).split("/") if prefix else [], create=False) as fd, os.scandir(fd) as it:
+                names = [e.name for e in it if e.is_dir(follow_symlinks=False) and not e.name.startswith(".")]
+        except (FileNotFoundError, UnsafeEntryError):
+            return iter(())
+        return iter(sorted(names))
 
     def delete(self, key: str) -> None:
         parents, name = self._split(key)

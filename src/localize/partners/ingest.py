@@ -37,6 +37,7 @@ from pathlib import Path
 from typing import Any
 
 from localize.catalogs.faults import kill_point
+from localize.catalogs.memory_index import reindex
 from localize.catalogs.po import read_po
 from localize.catalogs.review import record_review
 from localize.catalogs.workspace import Workspace
@@ -214,6 +215,8 @@ def _finish(
     )
     if assignment is not None and report.entries:
         _record_review(workspace, assignment.course, assignment.locale, partner.id, report, now)
+    if assignment is not None:
+        reindex(workspace, assignment.course, assignment.locale)  # the memory: the catalog and its provenance
     if assignment is not None:
         record = {
             "at": now.isoformat(timespec="seconds"),

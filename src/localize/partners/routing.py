@@ -37,7 +37,7 @@ from typing import Any
 from localize.catalogs.bands import BANDS, BandCount, estimate, match_bands
 from localize.catalogs.glossary import Glossary, annotate
 from localize.catalogs.glossary_files import load_glossary, to_tbx
-from localize.catalogs.memory import load_memory
+from localize.catalogs.memory_index import memory_for, template_sources
 from localize.catalogs.po import write_po
 from localize.catalogs.refresh import refresh
 from localize.catalogs.stats import catalog_stats, source_words
@@ -191,8 +191,9 @@ def current_catalog(workspace: Workspace, course: str, locale: str) -> Catalog:
         existing: Catalog | None = workspace.read_catalog(course, locale)
     except CatalogNotFoundError:
         existing = None
-    memory = load_memory(workspace, locale, exclude_course=course)
-    return refresh(existing, workspace.read_template(course), course, locale, memory).catalog
+    template = workspace.read_template(course)
+    memory = memory_for(workspace, locale, course, template_sources(template))
+    return refresh(existing, template, course, locale, memory).catalog
 
 
 def route(

@@ -33,6 +33,7 @@ __all__ = [
     "copy_limited",
     "course_path_problem",
     "file_mode",
+    "file_version",
     "local_error",
 ]
 
@@ -131,8 +132,9 @@ class Storage(Protocol):
         """The object's bytes; FileNotFoundError when it does not exist."""
         ...
 
-    def write_bytes(self, key: str, data: bytes) -> None:
-        """Create or replace the object atomically."""
+    def write_bytes(self, key: str, data: bytes) -> str:
+        """Create or replace the object atomically; returns the version written (what
+        :meth:`list_versions` lists for this very object, until someone replaces it)."""
         ...
 
     def exists(self, key: str) -> bool: ...
@@ -171,6 +173,16 @@ class Storage(Protocol):
         """(key, last modified as a POSIX time) under ``prefix``, sorted by key."""
         ...
 
+    def list_versions(self, prefix: str = "") -> Iterator[tuple[str, str]]:
+        """(key, version) under ``prefix``, sorted by key: a version changes whenever the
+        object is replaced (a folder: inode, mtime in ns and size; S3: the ETag)."""
+        ...
+
+    def list_folders(self, prefix: str = "") -> Iterator[str]:
+        """The names of the folders directly under ``prefix`` (S3: common prefixes of a
+        delimiter listing), sorted: without listing what is inside them."""
+        ...
+
     def delete(self, key: str) -> None: ...
 
     def describe(self, key: str = "") -> str:
@@ -198,7 +210,7 @@ class LocalStorage:
         except OSError as e:
             raise local_error(e, "cannot read", self.describe(key)) from e
 
-    def write_bytes(self, key: str, data: bytes) -> None:
+    def write_bytes(self, key: str, data: bytes) -> str:
         target = self.path(key)
         try:
             target.parent.mkdir(parents=True, exist_ok=True)
@@ -207,12 +219,14 @@ class LocalStorage:
                 with os.fdopen(fd, "wb") as f:
                     f.write(data)
                 os.chmod(tmp, file_mode(target))
+                written = os.stat(tmp)  # our own file: the rename keeps its inode and time
                 os.replace(tmp, target)
             except BaseException:
                 Path(tmp).unlink(missing_ok=True)
                 raise
         except OSError as e:
             raise local_error(e, "cannot write", str(target)) from e
+        return file_version(written)
 
     def download(self, key: str, dest: IO[bytes], *, max_bytes: int | None = None) -> int:
         try:
@@ -288,8 +302,31 @@ class LocalStorage:
                 continue  # deleted since the listing (a lease dropped by its publisher): skip it
             yield key, modified
 
+    def list_versions(self, prefix: str = "") -> Iterator[tuple[str, str]]:
+        for key in self.list(prefix):
+            try:
+                version = file_version(self.path(key).stat())
+            except FileNotFoundError:
+                continue
+            yield key, version
+
+    def list_folders(self, prefix: str = "") -> Iterator[str]:
+        base = self.root / prefix if prefix else self.root
+        try:
+            names = sorted(p.name for p in base.iterdir() if p.is_dir() and not p.name.startswith("."))
+        except (FileNotFoundError, NotADirectoryError):
+            names = []
+        except OSError as e:
+            raise local_error(e, "cannot list", str(base)) from e
+        return iter(names)
+
     def delete(self, key: str) -> None:
         self.path(key).unlink(missing_ok=True)
+
+
+def file_version(st: os.stat_result) -> str:
+    """A file's version: it changes whenever the file is replaced (another inode) or rewritten."""
+    return f"{st.st_ino:x}-{st.st_mtime_ns:x}-{st.st_size:x}"
 
 
 def _etag(data: bytes) -> str:

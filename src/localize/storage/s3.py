@@ -177,8 +177,8 @@ class S3Storage:
                 raise self._error(cause, "write", key) from e
             raise self._error(e, "write", key) from e
 
-    def write_bytes(self, key: str, data: bytes, *, content_type: str | None = None) -> None:
-        self.put(key, data, content_type=content_type)
+    def write_bytes(self, key: str, data: bytes, *, content_type: str | None = None) -> str:
+        return self.put(key, data, content_type=content_type)
 
     def put(
         self,
@@ -226,22 +226,44 @@ class S3Storage:
         return iter([key for key, _ in self.list_with_times(prefix)])
 
     def list_with_times(self, prefix: str = "") -> Iterator[tuple[str, float]]:
-        from botocore.exceptions import BotoCoreError, ClientError
+        return iter([(key, obj["LastModified"].timestamp()) for key, obj in self._listing(prefix)])
 
+    def list_versions(self, prefix: str = "") -> Iterator[tuple[str, str]]:
+        return iter([(key, str(obj.get("ETag", ""))) for key, obj in self._listing(prefix)])
+
+    def list_folders(self, prefix: str = "") -> Iterator[str]:
+        """One delimiter listing: the common prefixes directly under ``prefix``."""
+        _, full = self._prefix(prefix)
+        names: list[str] = []
+        for page in self._pages(prefix, Prefix=full, Delimiter="/"):
+            for common in page.get("CommonPrefixes", ()):
+                name = str(common["Prefix"])[len(full) :].rstrip("/")
+                if name:
+                    names.append(name)
+        return iter(sorted(names))
+
+    def _prefix(self, prefix: str) -> tuple[str, str]:
         base = self.location.prefix
         full = "/".join(p for p in (base, prefix.strip("/")) if p)
-        if full:
-            full += "/"
-        keys: list[tuple[str, float]] = []
+        return base, (full + "/" if full else "")
+
+    def _pages(self, prefix: str, **args: str) -> tuple[dict[str, Any], ...]:
+        from botocore.exceptions import BotoCoreError, ClientError
+
         try:
             paginator = self.client.get_paginator("list_objects_v2")
-            for page in paginator.paginate(Bucket=self.location.bucket, Prefix=full):
-                for obj in page.get("Contents", ()):
-                    key = obj["Key"]
-                    keys.append((key[len(base) + 1 :] if base else key, obj["LastModified"].timestamp()))
+            return tuple(paginator.paginate(Bucket=self.location.bucket, **args))
         except (ClientError, BotoCoreError) as e:
             raise self._error(e, "list", prefix) from e
-        return iter(sorted(keys))
+
+    def _listing(self, prefix: str) -> tuple[tuple[str, dict[str, Any]], ...]:
+        base, full = self._prefix(prefix)
+        keys = [
+            (obj["Key"][len(base) + 1 :] if base else obj["Key"], obj)
+            for page in self._pages(prefix, Prefix=full)
+            for obj in page.get("Contents", ())
+        ]
+        return tuple(sorted(keys, key=lambda ko: str(ko[0])))
 
     def delete(self, key: str) -> None:
         from botocore.exceptions import BotoCoreError, ClientError

@@ -1,0 +1,396 @@
+"""The translation memory of a locale, indexed: one-course operations read a bounded number of objects.
+
+:func:`localize.catalogs.memory.load_memory` reads every catalog of the locale. ``init``,
+``update`` and ``route`` need only the memory's answers for one course's sources, so they
+use :func:`memory_for`, which reads (whatever the size of the fleet)
+``index/memory/LL/manifest.json``, the memory edits, the course's own contribution and at
+most one shard per length band its sources can reach (:func:`band`; a near match of
+similarity ``s`` lies within the lossless length window of :class:`~.memory.NearIndex`):
+
+    index/memory/LL/manifest.json           generation, catalog version per course, writers at work
+    index/memory/LL/GEN/units/COURSE.json   what COURSE contributes: its units with provenance
+    index/memory/LL/GEN/band/B.json         per source of length band B: one record per
+                                            (translation, reviewed): count, the first few
+                                            representatives and memory positions
+
+A record keeps the count and a *prefix* of its members in ranking order (newest first,
+then origin) and in memory order: the answer for a course is the record less that course's
+own unit (known from its contribution), which needs only the first member left. Writes keep
+each prefix a true prefix; when one runs out while members remain, the lookup rebuilds the
+locale from the catalogs. The answers equal a full scan's under the same ranking (a corpus
+test checks it), with the memory edits applied at lookup.
+
+The catalogs stay the record. A catalog write records its course (:func:`record_catalog`)
+under compare-and-swap: mark the course in the manifest, update the touched bands, write
+the contribution, then the catalog's version (the one its write returned). A lookup lists
+the locale's catalogs and records those whose version differs (written behind the index's
+back, or by a writer that stopped); a writer marked longer than :data:`LEASE` ago, a damaged
+manifest, or many stale catalogs rebuild the locale (:func:`rebuild`, also ``localize index
+rebuild``) into a new generation, switched to in one conditional write of the manifest.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+import time
+from collections import defaultdict
+from collections.abc import Iterable
+from typing import Any
+
+from localize.catalogs.glossary import Glossary
+from localize.catalogs.glossary_files import load_glossary
+from localize.catalogs.index import update_json
+from localize.catalogs.lifecycle import DEFAULT_SIMILARITY
+from localize.catalogs.memory import IMPORTED, MemoryUnit, NearIndex, TranslationMemory, load_memory, units_of
+from localize.catalogs.memory_records import Unit, add, band, bands_for, diff, origin_rank, pos_order, remove
+from localize.catalogs.memory_rules import DELETE, OBSOLETE, MemoryRule, load_rules
+from localize.catalogs.review import provenance
+from localize.catalogs.workspace import Workspace
+from localize.errors import CatalogNotFoundError, TransientStorageError
+from localize.locales import check_locale
+from localize.model import Catalog
+
+__all__ = ["LEASE", "contribution", "memory_for", "rebuild", "record_catalog", "reindex", "template_sources"]
+
+LEASE = 600.0  # seconds a writer may hold a course's mark before the locale is rebuilt
+_IMPORTED = "@imported"  # the imported compendium's name in the manifest (never a course id)
+
+
+def _base(locale: str) -> str:
+    return f"index/memory/{check_locale(locale)}"
+
+
+# -- what one catalog contributes --------------------------------------------------
+
+
+def contribution(workspace: Workspace, course: str, locale: str, catalog: Catalog) -> list[Unit]:
+    """The units ``catalog`` gives the memory, in catalog order, with their provenance."""
+    made = provenance(workspace, catalog, course, locale)
+    out: list[Unit] = []
+    for u in units_of(catalog, course):
+        p = made.get(u.key)
+        at, partner, kit = (p.at, p.partner, p.kit) if p is not None else ("", "", "")
+        out.append((u.msgctxt, u.msgid, u.msgstr, u.reviewed, at, partner, kit))
+    return out
+
+
+def _imported_units(workspace: Workspace, locale: str) -> list[Unit]:
+    """None: the index holds the catalogs of record only. An imported compendium's units rank by
+    what the workspace recorded at import (see :class:`~.memory.TranslationMemory`), which the
+    index's records do not carry; :func:`memory_for` answers from the full memory then."""
+    return []
+
+
+def _read_json(workspace: Workspace, key: str) -> dict[str, Any] | None:
+    try:
+        raw = json.loads(workspace.storage.read_bytes(key))
+    except FileNotFoundError:
+        return None
+    except (ValueError, UnicodeDecodeError):
+        return {"damaged": True}
+    return raw if isinstance(raw, dict) else {"damaged": True}
+
+
+def _write_json(workspace: Workspace, key: str, body: dict[str, Any]) -> None:
+    workspace.storage.write_bytes(key, json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode("utf-8"))
+
+
+def _units_of_record(body: dict[str, Any] | None) -> list[Unit] | None:
+    """The units of a contribution; None when there is none or it is damaged."""
+    if body is None or not isinstance(body.get("units"), list):
+        return None
+    out: list[Unit] = []
+    for u in body["units"]:
+        if not (isinstance(u, list) and len(u) == 7 and all(isinstance(x, str) for x in (u[1], u[2], *u[4:]))):
+            return None
+        if u[0] is not None and not isinstance(u[0], str):
+            return None
+        out.append((u[0], u[1], u[2], bool(u[3]), u[4], u[5], u[6]))
+    return out
+
+
+# -- writing --------------------------------------------------------------------------
+
+
+def record_catalog(
+    workspace: Workspace, course: str, locale: str, catalog: Catalog | None, version: str | None
+) -> None:
+    """After a catalog write (``catalog`` None: removed): its units into the memory index
+    of ``locale``, and ``version`` (what the write returned) as the one indexed. Nothing
+    happens when the locale has no index yet: the first lookup builds it."""
+    units = [] if catalog is None else contribution(workspace, course, locale, catalog)
+    _record(workspace, locale, course, units, version)
+
+
+def _broken(body: dict[str, Any]) -> None:
+    body["broken"] = True  # the next lookup rebuilds the locale from the catalogs
+
+
+def _record(workspace: Workspace, locale: str, name: str, units: list[Unit], version: str | None) -> None:
+    base, token = _base(locale), secrets.token_hex(8)
+    seen: dict[str, Any] = {}
+
+    def mark(body: dict[str, Any]) -> None:
+        seen.clear()
+        seen.update(body)
+        writing = body.get("writing")
+        if not isinstance(writing, dict) or not body.get("generation") or body.get("broken"):
+            return
+        held = writing.get(name)
+        if not isinstance(held, dict) or time.time() - float(held.get("since", 0)) > LEASE:
+            writing[name] = {"since": time.time(), "token": token}
+            seen["marked"] = True
+
+    if not workspace.storage.exists(f"{base}/manifest.json"):
+        return
+    try:
+        update_json(workspace.storage, f"{base}/manifest.json", mark, compact=True)
+        if seen.get("marked"):
+            _apply(workspace, base, name, units, version, seen, token)
+        # else: no index yet, or another writer at this course: the next lookup sees the version
+    except (TypeError, ValueError, IndexError, KeyError, AttributeError):
+        update_json(
+            workspace.storage, f"{base}/manifest.json", _broken, compact=True
+        )  # damaged: rebuilt on the next lookup
+
+
+def _apply(
+    workspace: Workspace, base: str, name: str, units: list[Unit], version: str | None, seen: dict[str, Any], token: str
+) -> None:
+    generation = str(seen["generation"])
+    key = f"{base}/{generation}/units/{name}.json"
+    old = _units_of_record(_read_json(workspace, key))
+    known = name in seen.get("courses", {})
+    if old is None and known:
+        update_json(workspace.storage, f"{base}/manifest.json", _broken, compact=True)
+        return
+    removed, added = diff(old or [], units)
+    origin = IMPORTED if name == _IMPORTED else name
+    by_band: dict[int, list[tuple[bool, int, Unit]]] = defaultdict(list)
+    for change, items in ((False, removed), (True, added)):
+        for i, u in items:
+            by_band[band(len(u[1]))].append((change, i, u))
+    for b, changes in sorted(by_band.items()):
+
+        def apply(body: dict[str, Any], changes: list[tuple[bool, int, Unit]] = changes) -> None:
+            records = body.setdefault("keys", {})
+            for is_added, i, u in sorted(changes, key=lambda c: c[0]):  # removals first
+                (add(records, origin, i, u) if is_added else remove(records, origin, u))
+
+        update_json(workspace.storage, f"{base}/{generation}/band/{b}.json", apply, compact=True)
+    _write_json(workspace, key, {"units": [list(u) for u in units]})
+
+    def done(body: dict[str, Any]) -> None:
+        held = body.get("writing", {}).get(name)
+        if isinstance(held, dict) and held.get("token") == token:
+            del body["writing"][name]
+            if body.get("generation") == generation:
+                body.setdefault("courses", {})[name] = version
+                if version is None:
+                    body["courses"].pop(name)
+
+    update_json(workspace.storage, f"{base}/manifest.json", done, compact=True)
+
+
+def reindex(workspace: Workspace, course: str, locale: str) -> None:
+    """Record ``course``'s catalog of ``locale`` as it is now (after its review ledger changed)."""
+    key = workspace.catalog_key(course, locale)
+    version = workspace.catalog_versions(course=course, locale=locale).get((course, check_locale(locale)))
+    try:
+        catalog: Catalog | None = workspace.read(key) if version is not None else None
+    except CatalogNotFoundError:
+        catalog = None
+    record_catalog(workspace, course, locale, catalog, version)
+
+
+def _listed(workspace: Workspace, locale: str) -> dict[str, str]:
+    """name -> version of everything the memory of ``locale`` is made of (listings only)."""
+    out = {cid: v for (cid, _), v in workspace.catalog_versions(locale=locale).items()}
+    key = workspace.memory_key(locale)
+    for k, v in workspace.storage.list_versions("memory"):
+        if k == key:
+            out[_IMPORTED] = v
+    return out
+
+
+def rebuild(workspace: Workspace, locale: str) -> int:
+    """Index the memory of ``locale`` anew from the catalogs of record (a new generation,
+    switched to in one conditional write); returns how many catalogs were read."""
+    locale = check_locale(locale)
+    base = _base(locale)
+    listed = _listed(workspace, locale)  # versions listed before the files are read
+    generation = f"g{time.time_ns():x}{secrets.token_hex(3)}"
+    bands: dict[int, dict[str, list[list[Any]]]] = defaultdict(dict)
+    for name in sorted(listed, key=lambda n: origin_rank(IMPORTED if n == _IMPORTED else n)):
+        if name == _IMPORTED:
+            units, origin = _imported_units(workspace, locale), IMPORTED
+        else:
+            try:
+                catalog = workspace.read_catalog(name, locale)
+            except CatalogNotFoundError:
+                listed.pop(name)
+                continue
+            units, origin = contribution(workspace, name, locale, catalog), name
+        for i, u in enumerate(units):
+            add(bands[band(len(u[1]))], origin, i, u)
+        _write_json(workspace, f"{base}/{generation}/units/{name}.json", {"units": [list(u) for u in units]})
+    for b, records in bands.items():
+        _write_json(workspace, f"{base}/{generation}/band/{b}.json", {"keys": records})
+    previous: list[str] = []
+
+    def switch(body: dict[str, Any]) -> None:
+        previous.append(str(body.get("generation") or ""))
+        body.clear()
+        body.update(generation=generation, courses=listed, writing={})
+
+    update_json(workspace.storage, f"{base}/manifest.json", switch, compact=True)
+    for old in {p for p in previous if p and p != generation}:
+        for k in workspace.storage.list(f"{base}/{old}"):
+            workspace.storage.delete(k)
+    return len(listed)
+
+
+# -- reading -----------------------------------------------------------------------------
+
+
+class _Unknown(TransientStorageError):
+    """A record's prefix ran out while members remain, or the index is damaged: rebuild."""
+
+
+def _manifest(workspace: Workspace, locale: str) -> dict[str, Any]:
+    """The manifest of a current index: built, healed or rebuilt as needed."""
+    for _ in range(3):
+        body = _read_json(workspace, f"{_base(locale)}/manifest.json")
+        writing = body.get("writing", {}) if body else {}
+        if (
+            body is None
+            or body.get("damaged")
+            or body.get("broken")
+            or not body.get("generation")
+            or not isinstance(writing, dict)
+            or not isinstance(body.get("courses", {}), dict)
+            or any(not isinstance(w, dict) or time.time() - float(w.get("since", 0)) > LEASE for w in writing.values())
+        ):
+            rebuild(workspace, locale)
+            continue
+        indexed = body.get("courses", {})
+        listed = _listed(workspace, locale)
+        stale = [n for n in sorted({*indexed, *listed}) if indexed.get(n) != listed.get(n) and n not in writing]
+        if not stale:
+            return body
+        if len(stale) > max(16, len(listed) // 4):
+            rebuild(workspace, locale)
+            continue
+        for name in stale:
+            if name == _IMPORTED:
+                _record(workspace, locale, name, _imported_units(workspace, locale), listed.get(name))
+            else:
+                reindex(workspace, name, locale)
+    raise _Unknown("the memory index kept changing under us; run again", path=workspace.describe(_base(locale)))
+
+
+def memory_for(
+    workspace: Workspace,
+    locale: str,
+    course: str,
+    sources: Iterable[tuple[str | None, str]],
+    *,
+    similarity: float = DEFAULT_SIMILARITY,
+    glossary: Glossary | None = None,
+) -> TranslationMemory:
+    """The memory of ``locale`` less ``course``'s own catalog, as :func:`~.memory.load_memory`
+    would give it, for filling entries with these (msgctxt, msgid) ``sources`` (a course's
+    template) at ``similarity``: reads a bounded number of objects, however large the fleet."""
+    locale = check_locale(locale)
+    wanted = list(sources)
+    if glossary is None:
+        glossary = load_glossary(workspace, locale, course)
+    if workspace.storage.exists(workspace.memory_key(locale)):
+        # an imported compendium: its units rank by the import's record, not kept in the index
+        return load_memory(workspace, locale, exclude_course=course, glossary=glossary)
+    for attempt in range(2):
+        try:
+            try:
+                return _lookup(workspace, locale, course, wanted, similarity, glossary)
+            except (TypeError, ValueError, IndexError, KeyError, AttributeError) as e:
+                raise _Unknown(
+                    f"damaged memory index ({type(e).__name__})", path=workspace.describe(_base(locale))
+                ) from e
+        except _Unknown:
+            if attempt:
+                raise
+            rebuild(workspace, locale)
+    raise AssertionError("unreachable")
+
+
+def _lookup(
+    workspace: Workspace,
+    locale: str,
+    course: str,
+    sources: list[tuple[str | None, str]],
+    similarity: float,
+    glossary: Glossary,
+) -> TranslationMemory:
+    body = _manifest(workspace, locale)
+    generation = str(body["generation"])
+    base = f"{_base(locale)}/{generation}"
+    own = _units_of_record(_read_json(workspace, f"{base}/units/{course}.json"))
+    if own is None:
+        if course in body.get("courses", {}):
+            raise _Unknown(f"the contribution of {course} is damaged or gone")
+        own = []
+    mine = {(u[0], u[1], u[2], u[3]) for u in own}
+    rules = load_rules(workspace, locale)
+    by_key: dict[str, list[list[Any]]] = {}
+    for b in sorted(bands_for((msgid for _, msgid in sources), similarity)):
+        got = _read_json(workspace, f"{base}/band/{b}.json")
+        if got is not None:
+            if not isinstance(got.get("keys"), dict):
+                raise _Unknown(f"band {b} is damaged")  # rebuilt from the catalogs
+            by_key.update(got["keys"])
+    memory = TranslationMemory((), glossary=glossary)
+    positions: dict[tuple[str | None, str], tuple[tuple[int, str], int]] = {}
+    for k, entry in by_key.items():
+        msgctxt, msgid = json.loads(k)
+        live = [r for r in entry if not _ruled(rules, msgctxt, msgid, str(r[0]))]
+        kept: list[tuple[str, bool, int, list[Any], list[Any]]] = []
+        for msgstr, reviewed, count, reps, pos in live:
+            if (msgctxt, msgid, msgstr, bool(reviewed)) in mine:
+                count -= 1
+                reps = [m for m in reps if m[1] != course]
+                pos = [m for m in pos if m[0] != course]
+            if count <= 0:
+                continue
+            if not reps or not pos:
+                raise _Unknown(f"the members of {k} ran out")
+            kept.append((msgstr, bool(reviewed), count, reps[0], pos[0]))
+        if not kept:
+            continue
+        pool = [r for r in kept if r[1]] or kept
+        ranked = [
+            (count, MemoryUnit(msgctxt, msgid, msgstr, str(rep[1]), reviewed, str(rep[2]), str(rep[3]), str(rep[0])))
+            for msgstr, reviewed, count, rep, _ in pool
+        ]
+        ranked.sort(key=lambda nr: nr[1].msgstr)
+        ranked.sort(key=lambda nr: nr[1].at, reverse=True)
+        ranked.sort(key=lambda nr: nr[0], reverse=True)
+        memory.candidates[(msgctxt, msgid)] = [u for _, u in ranked]
+        memory.exact[(msgctxt, msgid)] = (ranked[0][1].msgstr, ranked[0][1].origin)
+        positions[(msgctxt, msgid)] = min(pos_order(r[4]) for r in kept)
+    by_context: dict[str | None, list[str]] = defaultdict(list)
+    for ctx, msgid in sorted(positions, key=lambda key: positions[key]):
+        by_context[ctx].append(msgid)
+    memory.near = {ctx: NearIndex(msgids) for ctx, msgids in by_context.items()}
+    return memory
+
+
+def _ruled(rules: list[MemoryRule], msgctxt: str | None, msgid: str, msgstr: str) -> bool:
+    """True when a delete or obsolete edit takes this translation out of what is offered."""
+    probe = MemoryUnit(msgctxt, msgid, msgstr, "")
+    return any(r.action in (DELETE, OBSOLETE) and r.matches(probe) for r in rules)
+
+
+def template_sources(template: Catalog) -> list[tuple[str | None, str]]:
+    """The sources a fill from ``template`` may look up."""
+    return [(e.msgctxt, e.msgid) for e in template.entries if not e.obsolete and e.msgid_plural is None]

@@ -1,0 +1,182 @@
+"""The indexed translation memory answers exactly as a full scan of the catalogs does.
+
+Built on the real corpus (skipped without it): courses made from corpus templates with
+texts that repeat across courses and vary by course, several translations of one source,
+reviewed entries, provenance from the review ledger, an imported compendium and memory
+edits. For every course, and for a course not yet in the workspace, filling its template
+from :func:`memory_for` gives the very catalog :func:`load_memory` gives, before and after
+incremental writes, a catalog changed behind the index's back, a removed catalog, and with
+prefixes so short that they run out.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import replace
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from conftest import corpus_courses
+from localize.app.catalogs import import_memory
+from localize.catalogs import memory_records
+from localize.catalogs.lifecycle import new_catalog
+from localize.catalogs.memory import load_memory
+from localize.catalogs.memory_index import memory_for, rebuild, record_catalog, template_sources
+from localize.catalogs.memory_rules import DELETE, OBSOLETE, MemoryRule, add_rule
+from localize.catalogs.po import read_po, write_po
+from localize.catalogs.review import record_review
+from localize.catalogs.workspace import Workspace
+from localize.engine.extract import extract_course
+from localize.model import Catalog, Entry
+from localize.storage.courses import open_source
+
+pytestmark = pytest.mark.corpus
+LL = "es"
+
+
+def _template(base: Catalog, k: int) -> Catalog:
+    """Corpus texts, a share varied by course ``k`` (near matches of each other)."""
+    entries = tuple(
+        replace(e, msgid=f"{e.msgid} ({k})") if j % 5 == k % 5 and len(e.msgid) > 30 else e
+        for j, e in enumerate(base.entries)
+    )
+    return replace(base, entries=entries)
+
+
+def _translated(template: Catalog, k: int) -> Catalog:
+    out = []
+    for j, e in enumerate(template.entries):
+        if e.msgid_plural is not None or (j + k) % 4 == 0:
+            out.append(e)
+            continue
+        text = f"[{LL}] {e.msgid}" if (j * k) % 3 else f"[{LL} v{k % 2}] {e.msgid}"
+        flags = ("reviewed",) if (j + k) % 11 == 0 else ()
+        out.append(replace(e, msgstr=text, flags=flags))
+    return replace(new_catalog(template, "x", LL), entries=tuple(out))
+
+
+@pytest.fixture(scope="module")
+def bases(tmp_path_factory: pytest.TempPathFactory) -> list[Catalog]:
+    courses = corpus_courses()
+    if not courses:
+        pytest.skip("real OCW corpus not found (it lives in ../shared/corpus/ocw)")
+    return [extract_course(open_source(c), c.name, jobs=1).catalog for c in courses[:3]]
+
+
+def _workspace(root: Path, bases: list[Catalog], n: int = 7) -> tuple[Workspace, dict[str, Catalog]]:
+    ws = Workspace(str(root / "ws"))
+    templates: dict[str, Catalog] = {}
+    for k in range(n):
+        course = f"c{k:02d}"
+        templates[course] = _template(bases[k % len(bases)], k)
+        ws.write(ws.template_key(course), templates[course])
+        ws.write(ws.catalog_key(course, LL), _translated(templates[course], k))
+    some = [e for e in ws.read_catalog("c01", LL).entries if e.translated][:40]
+    at = datetime(2026, 3, 1, tzinfo=UTC)
+    record_review(ws, "c01", LL, partner="lima", kit="k1", at=at, translated=some[:20], signed_off=some[20:])
+    compendium = root / "imported.po"
+    imported = [
+        Entry(e.msgid, "[imp] " + e.msgid, e.msgctxt) for e in bases[0].entries[5:60:3] if e.msgid_plural is None
+    ]
+    compendium.write_bytes(write_po(Catalog(headers=(("Language", LL),), entries=tuple(imported))).encode())
+    import_memory(ws, str(compendium), LL)
+    units = load_memory(ws, LL).listed
+    add_rule(ws, LL, MemoryRule(OBSOLETE, units[3].msgctxt, units[3].msgid, units[3].msgstr), units)
+    add_rule(ws, LL, MemoryRule(DELETE, units[50].msgctxt, units[50].msgid), units)
+    templates["new-course"] = _template(bases[1], 9)
+    return ws, templates
+
+
+def _assert_same(ws: Workspace, templates: dict[str, Catalog], similarity: float = 0.75) -> None:
+    for course, template in templates.items():
+        empty = new_catalog(template, course, LL)
+        indexed = memory_for(ws, LL, course, template_sources(template), similarity=similarity)
+        scanned = load_memory(ws, LL, exclude_course=course)
+        got, want = indexed.fill(empty, similarity=similarity), scanned.fill(empty, similarity=similarity)
+        assert got[1] == want[1], course
+        assert got[0] == want[0], course
+        assert want[1].exact > 10 and want[1].near > 5, course  # the corpus gives both kinds
+
+
+def test_indexed_fills_equal_a_full_scan(bases: list[Catalog], tmp_path: Path) -> None:
+    ws, templates = _workspace(tmp_path, bases)
+    _assert_same(ws, templates)
+    _assert_same(ws, {c: templates[c] for c in ("c02", "new-course")}, similarity=0.5)
+
+
+def test_incremental_writes_keep_the_index_equal_to_a_full_scan(
+    bases: list[Catalog], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(memory_records, "KEEP", 2)  # prefixes that run out: the lookup must notice and rebuild
+    ws, templates = _workspace(tmp_path, bases)
+    memory_for(ws, LL, "c00", template_sources(templates["c00"]))  # builds the index
+    for course, k in (("c00", 5), ("c03", 8), ("c04", 2)):  # other translations, other entries, other flags
+        key = ws.catalog_key(course, LL)
+        catalog = _translated(templates[course], k)
+        assert ws.write(key, catalog)
+        record_catalog(ws, course, LL, catalog, ws.written[key])
+    _assert_same(ws, templates)
+    key = ws.catalog_key("c05", LL)  # behind the index's back
+    ws.storage.write_bytes(key, ws.storage.read_bytes(ws.catalog_key("c06", LL)))
+    ws.storage.delete(ws.catalog_key("c02", LL))  # removed
+    _assert_same(ws, templates)
+
+
+def test_a_one_course_lookup_reads_no_catalog_and_a_bounded_number_of_objects(
+    bases: list[Catalog], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ws, templates = _workspace(tmp_path, bases)
+    rebuild(ws, LL)
+    reads: list[str] = []
+    original = ws.storage.read_bytes
+
+    def spy(key: str) -> bytes:
+        reads.append(key)
+        return original(key)
+
+    monkeypatch.setattr(ws.storage, "read_bytes", spy)
+    memory_for(ws, LL, "new-course", template_sources(templates["new-course"]))
+    assert not [k for k in reads if k.startswith(f"{LL}/")]
+    bands = [k for k in reads if "/band/" in k]
+    assert len(bands) == len(set(bands)) <= memory_records.band(10**6)
+    assert len(reads) - len(bands) <= 6  # manifest, own contribution, edits, glossaries
+
+
+def test_a_late_writer_never_records_a_file_it_no_longer_holds(bases: list[Catalog], tmp_path: Path) -> None:
+    """Writer A wrote, B wrote and recorded, then A records: the lookup sees A's version is not the
+    file's and records the file as it is."""
+    ws, templates = _workspace(tmp_path, bases, n=3)
+    rebuild(ws, LL)
+    key = ws.catalog_key("c00", LL)
+    a = _translated(templates["c00"], 7)
+    a_version = ws.storage.write_bytes(key, write_po(a).encode("utf-8"))
+    b = _translated(templates["c00"], 4)
+    assert ws.write(key, b)
+    record_catalog(ws, "c00", LL, b, ws.written[key])
+    record_catalog(ws, "c00", LL, a, a_version)  # A, late
+    _assert_same(ws, {"c01": templates["c01"], "new-course": templates["new-course"]})
+    assert read_po(ws.storage.read_bytes(key), key) == b
+
+
+@pytest.mark.hostile
+def test_damaged_index_objects_are_rebuilt_never_trusted(bases: list[Catalog], tmp_path: Path) -> None:
+    """Derived state that is not what it should be (any JSON, any shape) is rebuilt from the
+    catalogs, by a lookup and by a write: never a crash, never a different answer."""
+    ws, templates = _workspace(tmp_path, bases, n=3)
+    rebuild(ws, LL)
+    manifest = json.loads(ws.storage.read_bytes(f"index/memory/{LL}/manifest.json"))
+    base = f"index/memory/{LL}/{manifest['generation']}"
+    bands = sorted(k for k in ws.storage.list(f"{base}/band"))
+    ws.storage.write_bytes(bands[0], b'{"keys": {"[null, \\"x\\"]": [[1, 2, "three", null, {}]]}}')
+    ws.storage.write_bytes(bands[1], b'{"keys": [1, 2]}')
+    ws.storage.write_bytes(f"{base}/units/c01.json", b'{"units": [[1]]}')
+    key = ws.catalog_key("c00", LL)
+    catalog = _translated(templates["c00"], 6)
+    assert ws.write(key, catalog)
+    record_catalog(ws, "c00", LL, catalog, ws.written[key])  # meets the damaged band: marks the index broken
+    _assert_same(ws, {"c01": templates["c01"], "new-course": templates["new-course"]})
+    for body in (b"[]", b'{"generation": "g1", "courses": [], "writing": 3}', b"\xff"):
+        ws.storage.write_bytes(f"index/memory/{LL}/manifest.json", body)
+        _assert_same(ws, {"c02": templates["c02"]})
