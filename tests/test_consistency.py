@@ -11,7 +11,8 @@ from pathlib import Path
 import pytest
 
 from conftest import SAMPLE
-from localize.app.catalogs import consistency, edit_memory, list_memory
+from localize.app.catalogs import consistency
+from localize.app.memory import edit_memory, list_memory
 from localize.catalogs.consistency import INFORMATION, WARNING, source_words
 from localize.catalogs.glossary import FORBIDDEN, Glossary, Term
 from localize.catalogs.memory import MemoryUnit, TranslationMemory, load_memory, memory_units

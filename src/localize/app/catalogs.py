@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from datetime import datetime
 from pathlib import Path
 
 from localize.app.output import check_output, staged_output
@@ -20,13 +19,8 @@ from localize.catalogs.faults import kill_point
 from localize.catalogs.lifecycle import DEFAULT_SIMILARITY, MergeReport, merge, validate_catalog
 from localize.catalogs.memory import (
     FillReport,
-    MemoryUnit,
-    load_memory,
-    memory_units,
 )
-from localize.catalogs.memory_files import merge_into_compendium, read_memory_file, to_po, to_tmx, to_xliff
 from localize.catalogs.memory_index import memory_for, rebuild, record_catalog, template_sources
-from localize.catalogs.memory_rules import MemoryRule, add_rule
 from localize.catalogs.po import read_po, write_po
 from localize.catalogs.refresh import refresh
 from localize.catalogs.stats import catalog_stats
@@ -42,22 +36,16 @@ from localize.storage.base import LocalStorage
 from localize.storage.sources import Source
 
 __all__ = [
-    "MEMORY_FORMATS",
     "CatalogUpdate",
     "ExtractOutcome",
     "InitResult",
-    "MemoryImport",
     "RebuiltIndexes",
     "UpdateResult",
     "build",
     "catalog_locales",
     "consistency",
-    "edit_memory",
-    "export_memory",
     "extract_to_workspace",
-    "import_memory",
     "init_locale",
-    "list_memory",
     "merge_files",
     "pseudo_locale",
     "rebuild_indexes",
@@ -65,10 +53,6 @@ __all__ = [
     "update_course",
     "update_template",
 ]
-
-
-MEMORY_FORMATS = (".po", ".tmx", ".xlf")
-"""What ``tm export`` writes, by the file's extension."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -286,91 +270,6 @@ def _read_po_file(path: str) -> Catalog:
     except OSError as e:
         raise CatalogError(e.strerror or str(e), path=path) from e
     return read_po(data, path)
-
-
-def export_memory(
-    workspace: Workspace, locale: str, out: str, *, source_locale: str = "en", obsolete: bool = False
-) -> int:
-    """Write the memory of ``locale`` as TMX (``.tmx``), a compendium .po or XLIFF, with the
-    provenance of every unit (:mod:`localize.catalogs.memory_files`); ``obsolete`` also writes the
-    units marked obsolete (so as marked: for another localize workspace). Returns its size."""
-    locale = check_locale(locale)
-    target = Path(out)
-    kind = target.suffix.lower()
-    if kind not in MEMORY_FORMATS:
-        raise ConfigError(
-            f"cannot tell the format from {kind or 'a name without an extension'!r}; "
-            f"name the file {' or '.join(MEMORY_FORMATS)} (compendium .po, TMX 1.4 or XLIFF 1.2)",
-            path=out,
-        )
-    memory = load_memory(workspace, locale)
-    if kind == ".xlf":
-        data = to_xliff(memory, locale, source_locale, obsolete=obsolete)
-    else:
-        data = (
-            to_tmx(memory, locale, source_locale, obsolete=obsolete)
-            if kind == ".tmx"
-            else write_po(to_po(memory, locale, obsolete=obsolete))
-        ).encode()
-    target.parent.mkdir(parents=True, exist_ok=True)
-    LocalStorage(target.parent).write_bytes(target.name, data)
-    return len(memory) + (sum(1 for u in memory.listed if u.obsolete) if obsolete else 0)
-
-
-@dataclass(frozen=True, slots=True)
-class MemoryImport:
-    imported: int
-    total: int
-    path: str
-    claims_reviewed: int = 0  # units the file says were reviewed
-    trusted: bool = False  # ... and whether they count as reviewed (--trust-reviewed)
-
-
-def import_memory(
-    workspace: Workspace, file: str, locale: str, *, trust_reviewed: bool = False, now: datetime | None = None
-) -> MemoryImport:
-    """Add the units of a TMX, XLIFF or .po file to the imported memory of ``locale``: their
-    provenance kept as the file's claims beside the file's name and the import time (``now``);
-    their claimed review counts only with ``trust_reviewed``
-    (:func:`localize.catalogs.memory_files.as_imported`)."""
-    locale = check_locale(locale)
-    try:
-        data = Path(file).read_bytes()
-    except FileNotFoundError:
-        raise CatalogNotFoundError("no such file", path=file) from None
-    units = read_memory_file(data, file, locale, now=now, trust_reviewed=trust_reviewed)
-    key = workspace.memory_key(locale)
-    try:
-        existing: Catalog | None = workspace.read(key)
-    except CatalogNotFoundError:
-        existing = None
-    catalog = merge_into_compendium(existing, units, locale)
-    kill_point("tm-import:before-write")
-    workspace.write(key, catalog)  # atomic: the compendium is the old one or the new one
-    kill_point("tm-import:written")
-    claims = sum(1 for u in units if u.claims_reviewed)
-    return MemoryImport(len(units), len(catalog.entries), workspace.describe(key), claims, trust_reviewed)
-
-
-def list_memory(workspace: Workspace, locale: str, *, search: str | None = None) -> list[MemoryUnit]:
-    """Every unit of the memory of ``locale`` with its provenance (obsolete ones too, deleted
-    ones not), optionally only those whose source or translation contains ``search`` (any case)."""
-    units = memory_units(workspace, check_locale(locale))
-    if search:
-        needle = search.casefold()
-        units = [u for u in units if needle in u.msgid.casefold() or needle in u.msgstr.casefold()]
-    return sorted(units, key=lambda u: (u.msgctxt or "", u.msgid, u.origin, u.msgstr))
-
-
-def edit_memory(
-    workspace: Workspace, locale: str, action: str, msgid: str, *, msgctxt: str | None = None, msgstr: str | None = None
-) -> int:
-    """Delete or obsolete memory units of ``locale`` (``action``: delete, obsolete): the source
-    ``msgid`` in context ``msgctxt``, only the translation ``msgstr`` when given. Kept as a
-    rule in ``memory/LL.rules.json`` (the catalogs of record stay as they are); returns how
-    many units it applies to."""
-    locale = check_locale(locale)
-    return add_rule(workspace, locale, MemoryRule(action, msgctxt, msgid, msgstr), memory_units(workspace, locale))
 
 
 def consistency(workspace: Workspace, locale: str, *, courses: list[str] | None = None) -> list[Finding]:

@@ -6,14 +6,8 @@ import argparse
 import json
 import sys
 
-from localize.app.catalogs import (
-    MEMORY_FORMATS,
-    consistency,
-    edit_memory,
-    export_memory,
-    import_memory,
-    list_memory,
-)
+from localize.app.catalogs import consistency
+from localize.app.memory import MEMORY_FORMATS, edit_memory, export_memory, import_memory, list_memory
 from localize.catalogs.consistency import WARNING
 from localize.catalogs.memory import MemoryUnit, describe_origin
 from localize.catalogs.workspace import Workspace
