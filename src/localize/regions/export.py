@@ -49,6 +49,7 @@ from localize.regions.keys import (
 )
 from localize.regions.layout import index_entry, read_live_versions
 from localize.regions.mirror_objects import sha256_file
+from localize.regions.safe_files import check_real_folders, create_new, links_under, read_regular
 from localize.regions.schema import (
     MAX_MANIFEST_BYTES,
     MAX_POINTER_BYTES,
@@ -87,7 +88,7 @@ def read_export(folder: str | os.PathLike[str]) -> dict[str, Any]:
     """An export's manifest (``export.json``), checked enough to build a delta on it."""
     path = Path(folder) / EXPORT_FILE
     try:
-        data = path.read_bytes()[: MAX_EXPORT_BYTES + 1]
+        data = read_regular(path, MAX_EXPORT_BYTES)
     except OSError as e:
         raise ConfigError(
             f"not a finished localize export (no readable {EXPORT_FILE}: {e.strerror or type(e).__name__})",
@@ -110,7 +111,8 @@ def read_export(folder: str | os.PathLike[str]) -> dict[str, Any]:
 def _write(path: Path, data: bytes) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.part")
-    tmp.write_bytes(data)
+    tmp.unlink(missing_ok=True)
+    create_new(tmp, data)
     os.replace(tmp, path)
 
 
@@ -201,7 +203,9 @@ def _copy_object(storage: Storage, sha256: str, size: int, staging: Path) -> boo
         return False
     target.parent.mkdir(parents=True, exist_ok=True)
     part = target.with_name(f".{sha256}.part")
-    with part.open("w+b") as f:
+    part.unlink(missing_ok=True)
+    fd = os.open(part, os.O_RDWR | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC, 0o666)
+    with os.fdopen(fd, "w+b") as f:
         writer = _Hashing(f)
         storage.download(object_key(sha256), writer, max_bytes=size)  # type: ignore[arg-type]
     h = writer.h
@@ -213,6 +217,20 @@ def _copy_object(storage: Storage, sha256: str, size: int, staging: Path) -> boo
         )
     os.replace(part, target)
     return True
+
+
+def _check_staging(staging: Path) -> None:
+    """Refuse to resume a staging folder holding links or special files (or that is one): an
+    export writes only into real folders it made, never through a link planted on the drive."""
+    check_real_folders(staging)
+    odd = links_under(staging) if staging.is_dir() else []
+    if odd:
+        raise IntegrityError(
+            f"the unfinished export holds {len(odd)} entries that are links or special files "
+            f"({', '.join(odd[:3])}{', …' if len(odd) > 3 else ''}), which localize never writes; "
+            "not resuming it: delete the folder (after looking at what it points to) and export again",
+            path=str(staging),
+        )
 
 
 def export_region(
@@ -248,9 +266,11 @@ def export_region(
     lives = [_read_live(storage, course, locale, signer) for course, locale in wanted]
     sizes = {f.sha256: f.size for live in lives for f in live.manifest.files}
     carried = sorted(set(sizes) - known)
+    _check_staging(staging)
     staging.mkdir(parents=True, exist_ok=True)
+    keep = set(carried)
     for stale in (staging / "objects").rglob("*") if (staging / "objects").is_dir() else ():
-        if stale.is_file() and stale.name not in carried:  # left by an export of another moment
+        if stale.is_file() and stale.name not in keep:  # left by an export of another moment
             stale.unlink()
     copied_bytes = 0
     for sha in carried:
@@ -336,9 +356,11 @@ def _readme(result: ExportResult, stamp: str) -> str:
             "",
         ]
     lines += [
-        "On the mirror, import it with (the mirror's site folder as --dest):",
+        "On the mirror, import it with (the mirror's site folder as --dest, and the coordinators'",
+        "public key the mirror already has: its [mirror] trust setting, or the key file the",
+        "coordinators gave you; never a key file found on a drive):",
         "",
-        "  localize pull --from THIS_FOLDER --all --dest SITE_FOLDER --trust localize-signing.pub.pem",
+        "  localize pull --from THIS_FOLDER --all --dest SITE_FOLDER --trust /path/on/the/mirror/key.pub.pem",
         "",
         "Only what the mirror lacks is copied; every file's sha256 and every signature is checked",
         "before the site switches, all at once. If the copy stops (the drive was pulled out), run the",
@@ -347,8 +369,10 @@ def _readme(result: ExportResult, stamp: str) -> str:
     if result.signed_by:
         lines += [
             "",
-            "Signed by the coordinators' key with fingerprint (compare it with the one they gave you):",
+            "Signed by the key with this fingerprint. Compare it with the fingerprint the coordinators",
+            "gave you by another way (phone, letter, their web site), not with anything on this drive:",
             f"  {show_fingerprint(result.signed_by)}",
+            "This folder carries no key to trust: a key that came with the drive proves nothing.",
         ]
     else:
         lines += ["", "This export is not signed: `--trust` refuses it (the region has no signing key)."]

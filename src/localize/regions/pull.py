@@ -38,6 +38,7 @@ from typing import IO, Any, cast
 
 from localize.errors import IntegrityError, LocalizeError
 from localize.regions.checkpoints import checkpoint
+from localize.regions.freshness import check_not_older
 from localize.regions.keys import (
     MAX_SIGNATURE_BYTES,
     TrustedKeys,
@@ -163,7 +164,10 @@ def _read_state(state_dir: Path) -> dict[str, Any]:
         return {}
     if not isinstance(state, dict):
         return {}
-    return {k: v for k, v in state.items() if k in ("current", "previous") and is_version(v)}
+    kept = {k: v for k, v in state.items() if k in ("current", "previous") and is_version(v)}
+    if isinstance(state.get("updated"), str) and len(state["updated"]) <= 40:
+        kept["updated"] = state["updated"]  # the live pointer's signed time (see .freshness)
+    return kept
 
 
 def live_version(dest: str | os.PathLike[str], course: str, locale: str) -> str | None:
@@ -222,7 +226,7 @@ def _check_signature(remote: Remote, trust: TrustedKeys, data: bytes, what: str,
 
 def _read_pointer_and_manifest(
     remote: Remote, course: str, locale: str, trust: TrustedKeys | None = None
-) -> tuple[str, bytes, Manifest]:
+) -> tuple[str, bytes, Manifest, str]:
     key = pointer_key(course, locale)
     try:
         pointer_bytes = remote.read(key, MAX_POINTER_BYTES)
@@ -261,7 +265,7 @@ def _read_pointer_and_manifest(
     manifest = Manifest.from_bytes(
         manifest_bytes, where=remote.describe(pointer["manifest"]), course=course, locale=locale, version=version
     )
-    return version, manifest_bytes, manifest
+    return version, manifest_bytes, manifest, str(pointer["updated"])
 
 
 def pull(
@@ -276,12 +280,14 @@ def pull(
     on_file: Callable[[str], None] | None = None,
     trust: TrustedKeys | None = None,
     local: LocalObjects | None = None,
+    allow_older: bool = False,
 ) -> PullResult:
     """Bring DIR/COURSE/LL to the region's live version of the course.
 
     Everything the region says is validated first (with ``trust``, the pointer's
     and the manifest's signatures by one of those keys; pointer and manifest
-    schema, the manifest's sha256); objects stream to disk with their sha256
+    schema, the manifest's sha256; a pointer older than the live one is refused unless
+    ``allow_older``, see :mod:`.freshness`); objects stream to disk with their sha256
     computed on the way and no more bytes than the manifest records accepted. An object the
     region lacks (a delta export) is taken from ``local``, the mirror's own verified copies.
     Steps end at checkpoints: ``pull:object-downloaded`` (each file),
@@ -294,7 +300,7 @@ def pull(
         try:
             return _pull_locked(
                 remote, course, locale, dest_dir, state_dir, progress=progress, on_file=on_file, trust=trust,
-                local=local or LocalObjects(dest_dir),
+                local=local or LocalObjects(dest_dir), allow_older=allow_older,
             )  # fmt: skip
         finally:
             shutil.rmtree(state_dir / ".downloads", ignore_errors=True)  # parts of files not finished
@@ -311,11 +317,14 @@ def _pull_locked(
     on_file: Callable[[str], None] | None,
     trust: TrustedKeys | None,
     local: LocalObjects,
+    allow_older: bool = False,
 ) -> PullResult:
     shutil.rmtree(state_dir / ".downloads", ignore_errors=True)  # parts a killed pull left
-    version, manifest_bytes, manifest = _read_pointer_and_manifest(remote, course, locale, trust)
+    version, manifest_bytes, manifest, updated = _read_pointer_and_manifest(remote, course, locale, trust)
     state = _read_state(state_dir)
     current = state.get("current")
+    if not allow_older:
+        check_not_older(course, locale, version, updated, state.get("updated"), current, remote.describe())
     link = dest_dir / course / locale
     final = state_dir / version
     if current == version and final.is_dir() and link.is_symlink():
@@ -344,11 +353,15 @@ def _pull_locked(
         os.replace(staging, final)
     checkpoint("pull:staged")
     _write_atomic(state_dir / "manifests" / f"{version}.json", manifest_bytes)
+    if trust is not None:  # kept for `pull --verify --trust` once the region no longer has this version
+        signature = remote.read(manifest_signature_key(course, locale, version), MAX_SIGNATURE_BYTES)
+        _write_atomic(state_dir / "manifests" / f"{version}.json.sig", signature)
     _switch(dest_dir, course, locale, version)
     checkpoint("pull:switched")
     previous = current if current != version else state.get("previous")
     _write_atomic(
-        state_dir / "state.json", (json.dumps({"current": version, "previous": previous}, indent=2) + "\n").encode()
+        state_dir / "state.json",
+        (json.dumps({"current": version, "previous": previous, "updated": updated}, indent=2) + "\n").encode(),
     )
     _prune_local(state_dir, {version, previous})
     checkpoint("pull:local-pruned")
@@ -398,6 +411,8 @@ def _stage(
             and current_files.get(record.path) == record.sha256
             and live_copy.is_file()
             and not live_copy.is_symlink()
+            and live_copy.stat().st_size == record.size
+            and _sha256_file(live_copy) == record.sha256  # a live file edited in place is never spread
         ):
             target.parent.mkdir(parents=True, exist_ok=True)
             try:
@@ -455,8 +470,10 @@ def _download_object(
                 ) from None
             except FileNotFoundError:
                 raise MissingObject(
-                    f"{path}: the region lacks this object and this mirror has no copy of it (from a delta "
-                    f"export: import the export it was made against first); {stays}",
+                    f"{path}: the region lacks this object and this mirror has no intact copy of it (from a delta "
+                    "export: import the export it was made against first; if the mirror had it, its copy was "
+                    "changed: `localize pull --verify` against a region or drive holding it repairs it); "
+                    f"{stays}",
                     path=where,
                 ) from None
         actual = writer.h.hexdigest()
@@ -481,7 +498,8 @@ def _prune_local(state_dir: Path, keep: set[str | None]) -> None:
     manifests = state_dir / "manifests"
     if manifests.is_dir():
         for m in manifests.iterdir():
-            if m.suffix == ".json" and is_version(m.stem) and m.stem not in keep:
+            version = m.name.removesuffix(".sig").removesuffix(".json")
+            if m.name in (f"{version}.json", f"{version}.json.sig") and is_version(version) and version not in keep:
                 m.unlink()
 
 
@@ -496,7 +514,8 @@ def rollback_local(dest: str | os.PathLike[str], course: str, locale: str) -> tu
             raise LocalizeError(f"no previous version of {course}/{locale} is kept in {dest_dir}")
         _switch(dest_dir, course, locale, str(previous))
         _write_atomic(
-            state_dir / "state.json", (json.dumps({"current": previous, "previous": current}, indent=2) + "\n").encode()
+            state_dir / "state.json",
+            (json.dumps({"current": previous, "previous": current, "updated": state.get("updated")}) + "\n").encode(),
         )
     return str(current), str(previous)
 
