@@ -48,6 +48,7 @@ from localize.regions.keys import (
 )
 from localize.regions.mirror_objects import LocalObjects, MissingObject
 from localize.regions.remote import Remote, open_remote
+from localize.regions.safe_files import check_real_folders
 from localize.regions.schema import (
     MAX_INDEX_BYTES,
     MAX_MANIFEST_BYTES,
@@ -296,6 +297,7 @@ def pull(
     remote = remote or open_remote(location, endpoint_url)
     dest_dir = Path(dest)
     state_dir = _state_dir(dest_dir, course, locale)
+    check_real_folders(dest_dir / ".localize", state_dir.parent, state_dir)  # never written through a link
     with _pull_lock(state_dir, course, locale):
         try:
             return _pull_locked(
