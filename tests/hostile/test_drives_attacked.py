@@ -71,6 +71,8 @@ def test_verify_rebuilds_a_version_folder_replaced_by_a_link_and_touches_nothing
     folder.symlink_to(home)  # a defaced web folder: the version folder now links elsewhere
     results = verify_mirror(str(storage.root), mirror, trust=trust)
     assert all(not isinstance(r, LocalizeError) for r in results), results
+    [c1es] = [r for r in results if not isinstance(r, LocalizeError) and r.locale == "es" and r.course == "c1"]
+    assert c1es.removed == ("(a symbolic link in place of the version folder)",) and len(c1es.repaired) == 3
     assert untouched(home, before) and not (home / "index.html").exists()
     assert folder.is_dir() and not folder.is_symlink() and site(mirror) == good
 

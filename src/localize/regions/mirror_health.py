@@ -225,7 +225,7 @@ def _verify_one(
         removed: list[str] = []
         if folder.is_symlink() or (folder.exists() and not folder.is_dir()):
             folder.unlink()  # a link planted in place of the version folder: never followed, rebuilt
-            removed.append(".")
+            removed.append("(a symbolic link in place of the version folder)")
         folder.mkdir(parents=True, exist_ok=True)
         removed += _remove_strays(folder, {f.path for f in manifest.files})
         repaired: list[str] = []

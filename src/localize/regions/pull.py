@@ -48,7 +48,7 @@ from localize.regions.keys import (
 )
 from localize.regions.mirror_objects import LocalObjects, MissingObject
 from localize.regions.remote import Remote, open_remote
-from localize.regions.safe_files import check_real_folders
+from localize.regions.safe_files import check_real_folders, read_regular
 from localize.regions.schema import (
     MAX_INDEX_BYTES,
     MAX_MANIFEST_BYTES,
@@ -160,8 +160,8 @@ def _state_dir(dest: Path, course: str, locale: str) -> Path:
 def _read_state(state_dir: Path) -> dict[str, Any]:
     """The mirror's record of its live and previous version ({} when absent or unreadable)."""
     try:
-        state = json.loads((state_dir / "state.json").read_text())
-    except (OSError, ValueError):
+        state = json.loads(read_regular(state_dir / "state.json", 65536))  # never a link or a pipe
+    except (OSError, ValueError, RecursionError):
         return {}
     if not isinstance(state, dict):
         return {}
