@@ -223,6 +223,8 @@ def _check_staging(staging: Path) -> None:
     """Refuse to resume a staging folder holding links or special files (or that is one): an
     export writes only into real folders it made, never through a link planted on the drive."""
     check_real_folders(staging)
+    if staging.exists() and not staging.is_dir():
+        raise IntegrityError("a file where the export's staging folder goes; move it away", path=str(staging))
     odd = links_under(staging) if staging.is_dir() else []
     if odd:
         raise IntegrityError(

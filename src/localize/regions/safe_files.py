@@ -44,15 +44,15 @@ def create_new(path: Path, data: bytes) -> None:
 
 
 def check_real_folders(*folders: Path) -> None:
-    """Refuse when any of ``folders`` that exists is a symbolic link or not a folder."""
+    """Refuse when any of ``folders`` is a symbolic link (a file in the way fails later, as such)."""
     for folder in folders:
         try:
             mode = os.lstat(folder).st_mode
         except FileNotFoundError:
             continue
-        if stat.S_ISLNK(mode) or not stat.S_ISDIR(mode):
+        if stat.S_ISLNK(mode):
             raise IntegrityError(
-                "is a symbolic link or a file where localize keeps a folder; not following it (someone changed "
+                "is a symbolic link where localize keeps a folder; not following it (someone changed "
                 "the mirror's folders: look at what it points to, remove the link, and pull again)",
                 path=str(folder),
             )
