@@ -23,10 +23,11 @@ from localize.cli.common import (
     locale_arg,
 )
 from localize.config import DEFAULT_CONFIG, load_config
-from localize.errors import LocalizeError
+from localize.errors import LocalizeError, printable
 from localize.regions.keys import PRIVATE_KEY_FILE, PUBLIC_KEY_FILE, TrustedKeys, generate_keys, show_fingerprint
 from localize.regions.mirror_health import Verified, mirror_status, verify_mirror
 from localize.regions.pull import pull, pull_all, rollback_local
+from localize.regions.safe_files import refuse_trust_inside
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -113,6 +114,12 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         "--status",
         action="store_true",
         help="which version each course and locale is on, and whether it is behind the region (one read of its index)",
+    )
+    p.add_argument(
+        "--allow-older",
+        action="store_true",
+        help="take a pointer older than the one the mirror is on (a deliberate rollback from an old drive); "
+        "without it an older pointer is refused and nothing changes",
     )
     p.add_argument(
         "--trust",
@@ -238,7 +245,11 @@ def cmd_pull(args: argparse.Namespace) -> int:
     if args.status:
         rows = mirror_status(args.location, args.dest, endpoint_url=args.endpoint_url, trust=trust)
         for row in rows:
-            print(f"{row.course}/{row.locale}: {row.state} (mirror {row.mirror or '-'}, region {row.region or '-'})")
+            print(
+                printable(
+                    f"{row.course}/{row.locale}: {row.state} (mirror {row.mirror or '-'}, region {row.region or '-'})"
+                )
+            )
         if not rows:
             print(f"nothing in {args.location} or {args.dest}")
         return EXIT_OK
@@ -266,7 +277,12 @@ def cmd_pull(args: argparse.Namespace) -> int:
         return EXIT_PARTIAL if any(not isinstance(v, Verified) for v in checked) else EXIT_OK
     if args.all:
         results = pull_all(
-            args.location, args.dest, endpoint_url=args.endpoint_url, trust=trust, max_rate=args.max_rate
+            args.location,
+            args.dest,
+            endpoint_url=args.endpoint_url,
+            trust=trust,
+            max_rate=args.max_rate,
+            allow_older=args.allow_older,
         )
         failed = 0
         for r in results:
@@ -291,6 +307,7 @@ def cmd_pull(args: argparse.Namespace) -> int:
             progress=tick,
             trust=trust,
             max_rate=args.max_rate,
+            allow_older=args.allow_older,
         )
     print(f"{args.course}/{args.locale}: {result.message}")
     return EXIT_OK
@@ -324,14 +341,18 @@ def cmd_export(args: argparse.Namespace) -> int:
 def _trust(args: argparse.Namespace) -> TrustedKeys | None:
     """--trust, else the configuration's [mirror] trust (--config, or ./localize.toml when there is one)."""
     if args.trust:
+        refuse_trust_inside(args.location, [Path(p) for p in args.trust])
         return TrustedKeys.from_files(args.trust)
     path = args.config or (DEFAULT_CONFIG if Path(DEFAULT_CONFIG).is_file() else None)
     if path is None:
         return None
+    refuse_trust_inside(args.location, [Path(path)])
     config = load_config(path)
     if not config.mirror.trust:
         return None
-    return TrustedKeys.from_files([config.resolve(p) for p in config.mirror.trust])
+    keys = [config.resolve(p) for p in config.mirror.trust]
+    refuse_trust_inside(args.location, [Path(k) for k in keys])
+    return TrustedKeys.from_files(keys)
 
 
 def cmd_keys_generate(args: argparse.Namespace) -> int:

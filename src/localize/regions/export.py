@@ -49,6 +49,7 @@ from localize.regions.keys import (
 )
 from localize.regions.layout import index_entry, read_live_versions
 from localize.regions.objects import Refused, copy_stored
+from localize.regions.safe_files import check_real_folders, create_new, links_under, read_regular
 from localize.regions.schema import (
     MAX_MANIFEST_BYTES,
     MAX_POINTER_BYTES,
@@ -87,7 +88,7 @@ def read_export(folder: str | os.PathLike[str]) -> dict[str, Any]:
     """An export's manifest (``export.json``), checked enough to build a delta on it."""
     path = Path(folder) / EXPORT_FILE
     try:
-        data = path.read_bytes()[: MAX_EXPORT_BYTES + 1]
+        data = read_regular(path, MAX_EXPORT_BYTES)
     except OSError as e:
         raise ConfigError(
             f"not a finished localize export (no readable {EXPORT_FILE}: {e.strerror or type(e).__name__})",
@@ -110,7 +111,8 @@ def read_export(folder: str | os.PathLike[str]) -> dict[str, Any]:
 def _write(path: Path, data: bytes) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.part")
-    tmp.write_bytes(data)
+    tmp.unlink(missing_ok=True)
+    create_new(tmp, data)
     os.replace(tmp, path)
 
 
@@ -206,6 +208,22 @@ def _copy_object(storage: Storage, record: FileRecord, staging: Path) -> bool:
         ) from None
 
 
+def _check_staging(staging: Path) -> None:
+    """Refuse to resume a staging folder holding links or special files (or that is one): an
+    export writes only into real folders it made, never through a link planted on the drive."""
+    check_real_folders(staging)
+    if staging.exists() and not staging.is_dir():
+        raise IntegrityError("a file where the export's staging folder goes; move it away", path=str(staging))
+    odd = links_under(staging) if staging.is_dir() else []
+    if odd:
+        raise IntegrityError(
+            f"the unfinished export holds {len(odd)} entries that are links or special files "
+            f"({', '.join(odd[:3])}{', …' if len(odd) > 3 else ''}), which localize never writes; "
+            "not resuming it: delete the folder (after looking at what it points to) and export again",
+            path=str(staging),
+        )
+
+
 def export_region(
     storage: Storage,
     region: str,
@@ -241,6 +259,7 @@ def export_region(
     stored = {f.key: f for live in lives for f in live.manifest.files}  # as the region keeps them
     carried = sorted(set(sizes) - known)
     carried_keys = sorted(k for k, f in stored.items() if f.sha256 not in known)
+    _check_staging(staging)
     staging.mkdir(parents=True, exist_ok=True)
     keep = {Path(k).name for k in carried_keys}
     for stale in (staging / "objects").rglob("*") if (staging / "objects").is_dir() else ():
@@ -331,9 +350,11 @@ def _readme(result: ExportResult, stamp: str) -> str:
             "",
         ]
     lines += [
-        "On the mirror, import it with (the mirror's site folder as --dest):",
+        "On the mirror, import it with (the mirror's site folder as --dest, and the coordinators'",
+        "public key the mirror already has: its [mirror] trust setting, or the key file the",
+        "coordinators gave you; never a key file found on a drive):",
         "",
-        "  localize pull --from THIS_FOLDER --all --dest SITE_FOLDER --trust localize-signing.pub.pem",
+        "  localize pull --from THIS_FOLDER --all --dest SITE_FOLDER --trust /path/on/the/mirror/key.pub.pem",
         "",
         "Only what the mirror lacks is copied; every file's sha256 and every signature is checked",
         "before the site switches, all at once. If the copy stops (the drive was pulled out), run the",
@@ -342,8 +363,10 @@ def _readme(result: ExportResult, stamp: str) -> str:
     if result.signed_by:
         lines += [
             "",
-            "Signed by the coordinators' key with fingerprint (compare it with the one they gave you):",
+            "Signed by the key with this fingerprint. Compare it with the fingerprint the coordinators",
+            "gave you by another way (phone, letter, their web site), not with anything on this drive:",
             f"  {show_fingerprint(result.signed_by)}",
+            "This folder carries no key to trust: a key that came with the drive proves nothing.",
         ]
     else:
         lines += ["", "This export is not signed: `--trust` refuses it (the region has no signing key)."]

@@ -28,6 +28,7 @@ it reads the manifests and leases, and deletes only what none of them names.
 from __future__ import annotations
 
 import hashlib
+import json
 import mimetypes
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -148,21 +149,34 @@ def _signed(storage: Storage, signer: Signer, data: bytes, signature_key: str) -
         return False
 
 
+def _ed25519_signature(storage: Storage, signature_key: str) -> bool:
+    """Whether ``signature_key`` holds a well-formed Ed25519 signature object (by whatever key)."""
+    try:
+        raw = json.loads(read_limited(storage, signature_key, MAX_SIGNATURE_BYTES))
+    except (FileNotFoundError, IntegrityError, ValueError, RecursionError):
+        return False
+    return isinstance(raw, dict) and raw.get("algorithm") == "ed25519" and isinstance(raw.get("key"), str)
+
+
 def _signed_live(storage: Storage, signer: Signer, course: str, locale: str, version: str) -> bool:
-    """Whether the live pointer and the manifest of ``version`` carry ``signer``'s signatures."""
+    """Whether the live pointer and the manifest of ``version`` carry ``signer``'s signatures, or
+    signatures by another key (the previous one, during a rotation: a course not yet published
+    again with the new key stays listed; every mirror checks each pointer's signature itself)."""
     try:
         pointer = read_limited(storage, pointer_key(course, locale), MAX_POINTER_BYTES)
         manifest = read_limited(storage, manifest_key(course, locale, version), MAX_MANIFEST_BYTES)
     except (FileNotFoundError, IntegrityError):
         return False
-    return _signed(storage, signer, pointer, pointer_signature_key(course, locale, pointer)) and _signed(
-        storage, signer, manifest, manifest_signature_key(course, locale, version)
-    )
+    keys = (pointer_signature_key(course, locale, pointer), manifest_signature_key(course, locale, version))
+    if _signed(storage, signer, pointer, keys[0]) and _signed(storage, signer, manifest, keys[1]):
+        return True
+    return all(_ed25519_signature(storage, k) for k in keys)
 
 
 def rebuild_index(storage: Storage, region: str, signer: Signer | None = None) -> dict[str, Any]:
     """The region index from every valid pointer (and its manifest) in the region; with ``signer``,
-    only courses whose live pointer and manifest that key signed."""
+    only courses whose live pointer and manifest are signed (by that key or, during a rotation,
+    another); unsigned ones are left out."""
     courses: dict[str, dict[str, Any]] = {}
     for key in storage.list("courses"):
         parts = key.split("/")
@@ -246,7 +260,7 @@ def make_pointer(
         "manifest": manifest_key(course, locale, version),
         "manifest_sha256": hashlib.sha256(manifest_bytes).hexdigest(),
         "previous": previous,
-        "updated": now.isoformat(timespec="seconds"),
+        "updated": now.isoformat(timespec="milliseconds"),
     }
 
 

@@ -17,11 +17,12 @@ from __future__ import annotations
 
 import os
 import shutil
+import stat
 from dataclasses import dataclass
 from pathlib import Path
 
 from localize.errors import IntegrityError, LocalizeError
-from localize.regions.keys import TrustedKeys, manifest_signature_key
+from localize.regions.keys import MAX_SIGNATURE_BYTES, TrustedKeys, manifest_signature_key
 from localize.regions.mirror_objects import LocalObjects, sha256_file
 from localize.regions.pull import (
     _check_signature,
@@ -34,6 +35,7 @@ from localize.regions.pull import (
     read_index,
 )
 from localize.regions.remote import Remote, open_remote
+from localize.regions.safe_files import check_real_folders, read_regular
 from localize.regions.schema import (
     MAX_MANIFEST_BYTES,
     Manifest,
@@ -118,6 +120,10 @@ def mirror_status(
     for course, locales in index.get("courses", {}).items():
         for locale, entry in locales.items():
             if isinstance(course, str) and isinstance(locale, str) and is_version(entry.get("version")):
+                try:
+                    check_names(course, locale)  # an index (unsigned without trust) names nothing else
+                except LocalizeError:
+                    continue
                 region[(course, locale)] = str(entry["version"])
     mirror = mirror_courses(dest)
     return [
@@ -132,16 +138,28 @@ def _manifest_for(
     anew when the mirror's copy differs; the mirror's record when the region no longer has it."""
     key = manifest_key(course, locale, version)
     record = state_dir / "manifests" / f"{version}.json"
+    signature_record = record.with_name(record.name + ".sig")
     try:
         data = remote.read(key, MAX_MANIFEST_BYTES)
     except FileNotFoundError:
         try:
-            data = record.read_bytes()
+            data = read_regular(record, MAX_MANIFEST_BYTES)
         except OSError:
             raise IntegrityError(
                 f"neither the region nor this mirror has the manifest of version {version}; pull {course}/{locale} again",
                 path=remote.describe(key),
             ) from None
+        if trust is not None:  # the mirror's own record is no more trusted than the region
+            try:
+                signature = read_regular(signature_record, MAX_SIGNATURE_BYTES)
+            except OSError:
+                raise IntegrityError(
+                    f"unverifiable: the region no longer has the manifest of version {version} and this mirror "
+                    "kept no signature for its own record; verify against a region (or drive) that still holds "
+                    f"that version, or pull {course}/{locale} again",
+                    path=str(record),
+                ) from None
+            trust.verify(data, signature, "manifest recorded by this mirror", str(record))
         return Manifest.from_bytes(data, where=str(record), course=course, locale=locale, version=version)
     except TooLarge:
         raise IntegrityError(
@@ -156,6 +174,10 @@ def _manifest_for(
         same = False
     if not same:
         _write_atomic(record, data)
+    if trust is not None:
+        _write_atomic(
+            signature_record, remote.read(manifest_signature_key(course, locale, version), MAX_SIGNATURE_BYTES)
+        )
     return manifest
 
 
@@ -166,26 +188,46 @@ def _intact(path: Path, size: int, sha256: str) -> bool:
         return False
 
 
+def _remove_strays(folder: Path, wanted: set[str]) -> list[str]:
+    """Remove from ``folder`` every link, special file and file the manifest does not name, and
+    empty folders it does not need, deepest first; links are removed, never followed."""
+    removed: list[str] = []
+    for dirpath, dirnames, filenames in os.walk(folder, topdown=False, followlinks=False):
+        here = Path(dirpath)
+        for name in filenames + dirnames:
+            path = here / name
+            rel = path.relative_to(folder).as_posix()
+            try:
+                mode = os.lstat(path).st_mode
+            except FileNotFoundError:
+                continue
+            if stat.S_ISDIR(mode):
+                if not any(path.iterdir()) and not any(w.startswith(rel + "/") for w in wanted):
+                    path.rmdir()
+            elif not stat.S_ISREG(mode) or rel not in wanted:
+                path.unlink()
+                removed.append(rel)
+    return removed
+
+
 def _verify_one(
     remote: Remote, dest: Path, course: str, locale: str, trust: TrustedKeys | None, local: LocalObjects
 ) -> Verified:
     state_dir = _state_dir(dest, course, locale)
+    check_real_folders(dest / ".localize", state_dir.parent, state_dir, dest / course)  # before the lock
     with _pull_lock(state_dir, course, locale):
+        check_real_folders(dest / ".localize", state_dir.parent, state_dir)
         version = _read_state(state_dir).get("current")
         if not version:
             raise LocalizeError(f"{course}/{locale} has not been pulled into {dest}")
         manifest = _manifest_for(remote, trust, state_dir, course, locale, str(version))
         folder = state_dir / str(version)
-        folder.mkdir(parents=True, exist_ok=True)
-        wanted = {f.path for f in manifest.files}
         removed: list[str] = []
-        for path in sorted(folder.rglob("*"), reverse=True):  # deepest first: planted files, then empty folders
-            rel = path.relative_to(folder).as_posix()
-            if path.is_symlink() or (path.is_file() and rel not in wanted):
-                path.unlink()
-                removed.append(rel)
-            elif path.is_dir() and not any(path.iterdir()) and not any(w.startswith(rel + "/") for w in wanted):
-                path.rmdir()
+        if folder.is_symlink() or (folder.exists() and not folder.is_dir()):
+            folder.unlink()  # a link planted in place of the version folder: never followed, rebuilt
+            removed.append("(a symbolic link in place of the version folder)")
+        folder.mkdir(parents=True, exist_ok=True)
+        removed += _remove_strays(folder, {f.path for f in manifest.files})
         repaired: list[str] = []
         try:
             for record in manifest.files:
@@ -231,6 +273,11 @@ def verify_mirror(
     pairs = sorted(k for k in held if (course is None or k[0] == course) and (locale is None or k[1] == locale))
     if course is not None and locale is not None and not pairs:
         raise LocalizeError(f"{course}/{locale} has not been pulled into {dest_dir}")
+    if not pairs:
+        raise LocalizeError(
+            f"nothing pulled into {dest_dir}{f' for course {course}' if course else ''}: nothing to verify "
+            "(is --dest the mirror's site folder? pull first)"
+        )
     local = LocalObjects(dest_dir)
     results: list[Verified | LocalizeError] = []
     for c, ll in pairs:

@@ -338,8 +338,10 @@ def copy_stored(storage: Storage, record: FileRecord, target: Path) -> bool:
         return False
     target.parent.mkdir(parents=True, exist_ok=True)
     part = target.with_name(f".{target.name}.part")
+    part.unlink(missing_ok=True)
+    fd = os.open(part, os.O_RDWR | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC, 0o666)  # never through a link
     try:
-        with part.open("w+b") as f:
+        with os.fdopen(fd, "w+b") as f:
             tee = _Tee(f, record.size, record.encoding == "gzip")
             storage.download(record.key, cast(IO[bytes], tee), max_bytes=record.wire_size)
             tee.finish()

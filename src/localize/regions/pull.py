@@ -38,6 +38,7 @@ from typing import IO, Any, cast
 
 from localize.errors import IntegrityError, LocalizeError
 from localize.regions.checkpoints import checkpoint
+from localize.regions.freshness import check_not_older
 from localize.regions.keys import (
     MAX_SIGNATURE_BYTES,
     TrustedKeys,
@@ -48,6 +49,7 @@ from localize.regions.keys import (
 from localize.regions.mirror_objects import LocalObjects, MissingObject
 from localize.regions.objects import Inflating, Metered, Refused
 from localize.regions.remote import Remote, open_remote
+from localize.regions.safe_files import check_real_folders, read_regular
 from localize.regions.schema import (
     MAX_INDEX_BYTES,
     MAX_MANIFEST_BYTES,
@@ -160,12 +162,15 @@ def _state_dir(dest: Path, course: str, locale: str) -> Path:
 def _read_state(state_dir: Path) -> dict[str, Any]:
     """The mirror's record of its live and previous version ({} when absent or unreadable)."""
     try:
-        state = json.loads((state_dir / "state.json").read_text())
-    except (OSError, ValueError):
+        state = json.loads(read_regular(state_dir / "state.json", 65536))  # never a link or a pipe
+    except (OSError, ValueError, RecursionError):
         return {}
     if not isinstance(state, dict):
         return {}
-    return {k: v for k, v in state.items() if k in ("current", "previous") and is_version(v)}
+    kept = {k: v for k, v in state.items() if k in ("current", "previous") and is_version(v)}
+    if isinstance(state.get("updated"), str) and len(state["updated"]) <= 40:
+        kept["updated"] = state["updated"]  # the live pointer's signed time (see .freshness)
+    return kept
 
 
 def live_version(dest: str | os.PathLike[str], course: str, locale: str) -> str | None:
@@ -233,7 +238,7 @@ def _kept_manifest(folder: Path, version: str, sha256: str) -> bytes | None:
 
 def _read_pointer_and_manifest(
     remote: Remote, course: str, locale: str, trust: TrustedKeys | None = None, kept: Path | None = None
-) -> tuple[str, bytes, Manifest]:
+) -> tuple[str, bytes, Manifest, str]:
     key = pointer_key(course, locale)
     try:
         pointer_bytes = remote.read(key, MAX_POINTER_BYTES)
@@ -275,7 +280,7 @@ def _read_pointer_and_manifest(
     manifest = Manifest.from_bytes(
         manifest_bytes, where=remote.describe(pointer["manifest"]), course=course, locale=locale, version=version
     )
-    return version, manifest_bytes, manifest
+    return version, manifest_bytes, manifest, str(pointer["updated"])
 
 
 def pull(
@@ -291,12 +296,14 @@ def pull(
     trust: TrustedKeys | None = None,
     local: LocalObjects | None = None,
     max_rate: float | None = None,
+    allow_older: bool = False,
 ) -> PullResult:
     """Bring DIR/COURSE/LL to the region's live version of the course.
 
     Everything the region says is validated first (with ``trust``, the pointer's
     and the manifest's signatures by one of those keys; pointer and manifest
-    schema, the manifest's sha256); objects stream to disk with their sha256
+    schema, the manifest's sha256; a pointer older than the live one is refused unless
+    ``allow_older``, see :mod:`.freshness`); objects stream to disk with their sha256
     computed on the way and no more bytes than the manifest records accepted (a compressed
     object is inflated on the way, and refused once it inflates past the file's size).
     An object the region lacks (a delta export) is taken from ``local``, the mirror's own
@@ -308,11 +315,12 @@ def pull(
     metered = Metered(remote or open_remote(location, endpoint_url), max_rate)
     dest_dir = Path(dest)
     state_dir = _state_dir(dest_dir, course, locale)
+    check_real_folders(dest_dir / ".localize", state_dir.parent, state_dir)  # never written through a link
     with _pull_lock(state_dir, course, locale):
         try:
             result = _pull_locked(
                 metered, course, locale, dest_dir, state_dir, progress=progress, on_file=on_file, trust=trust,
-                local=local or LocalObjects(dest_dir),
+                local=local or LocalObjects(dest_dir), allow_older=allow_older,
             )  # fmt: skip
             return replace(
                 result, moved_bytes=metered.bytes_moved, message=f"{result.message}; {metered.bytes_moved} bytes moved"
@@ -332,13 +340,16 @@ def _pull_locked(
     on_file: Callable[[str], None] | None,
     trust: TrustedKeys | None,
     local: LocalObjects,
+    allow_older: bool = False,
 ) -> PullResult:
     shutil.rmtree(state_dir / ".downloads", ignore_errors=True)  # parts a killed pull left
-    version, manifest_bytes, manifest = _read_pointer_and_manifest(
+    version, manifest_bytes, manifest, updated = _read_pointer_and_manifest(
         remote, course, locale, trust, state_dir / "manifests"
     )
     state = _read_state(state_dir)
     current = state.get("current")
+    if not allow_older:
+        check_not_older(course, locale, version, updated, state.get("updated"), current, remote.describe())
     link = dest_dir / course / locale
     final = state_dir / version
     if current == version and final.is_dir() and link.is_symlink():
@@ -367,11 +378,15 @@ def _pull_locked(
         os.replace(staging, final)
     checkpoint("pull:staged")
     _write_atomic(state_dir / "manifests" / f"{version}.json", manifest_bytes)
+    if trust is not None:  # kept for `pull --verify --trust` once the region no longer has this version
+        signature = remote.read(manifest_signature_key(course, locale, version), MAX_SIGNATURE_BYTES)
+        _write_atomic(state_dir / "manifests" / f"{version}.json.sig", signature)
     _switch(dest_dir, course, locale, version)
     checkpoint("pull:switched")
     previous = current if current != version else state.get("previous")
     _write_atomic(
-        state_dir / "state.json", (json.dumps({"current": version, "previous": previous}, indent=2) + "\n").encode()
+        state_dir / "state.json",
+        (json.dumps({"current": version, "previous": previous, "updated": updated}, indent=2) + "\n").encode(),
     )
     _prune_local(state_dir, {version, previous})
     checkpoint("pull:local-pruned")
@@ -421,6 +436,8 @@ def _stage(
             and current_files.get(record.path) == record.sha256
             and live_copy.is_file()
             and not live_copy.is_symlink()
+            and live_copy.stat().st_size == record.size
+            and _sha256_file(live_copy) == record.sha256  # a live file edited in place is never spread
         ):
             target.parent.mkdir(parents=True, exist_ok=True)
             try:
@@ -483,8 +500,10 @@ def _download_object(remote: Remote, record: FileRecord, target: Path, current: 
                 raise IntegrityError(f"{path}: the region's compressed object {e}; {stays}", path=where) from None
             except FileNotFoundError:
                 raise MissingObject(
-                    f"{path}: the region lacks this object and this mirror has no copy of it (from a delta "
-                    f"export: import the export it was made against first); {stays}",
+                    f"{path}: the region lacks this object and this mirror has no intact copy of it (from a delta "
+                    "export: import the export it was made against first; if the mirror had it, its copy was "
+                    "changed: `localize pull --verify` against a region or drive holding it repairs it); "
+                    f"{stays}",
                     path=where,
                 ) from None
         actual = writer.h.hexdigest()
@@ -509,7 +528,8 @@ def _prune_local(state_dir: Path, keep: set[str | None]) -> None:
     manifests = state_dir / "manifests"
     if manifests.is_dir():
         for m in manifests.iterdir():
-            if m.suffix == ".json" and is_version(m.stem) and m.stem not in keep:
+            version = m.name.removesuffix(".sig").removesuffix(".json")
+            if m.name in (f"{version}.json", f"{version}.json.sig") and is_version(version) and version not in keep:
                 m.unlink()
 
 
@@ -524,7 +544,8 @@ def rollback_local(dest: str | os.PathLike[str], course: str, locale: str) -> tu
             raise LocalizeError(f"no previous version of {course}/{locale} is kept in {dest_dir}")
         _switch(dest_dir, course, locale, str(previous))
         _write_atomic(
-            state_dir / "state.json", (json.dumps({"current": previous, "previous": current}, indent=2) + "\n").encode()
+            state_dir / "state.json",
+            (json.dumps({"current": previous, "previous": current, "updated": state.get("updated")}) + "\n").encode(),
         )
     return str(current), str(previous)
 

@@ -202,9 +202,29 @@ class LocalStorage:
     def describe(self, key: str = "") -> str:
         return str(self.path(key)) if key else str(self.root)
 
+    def _open(self, key: str) -> IO[bytes]:
+        """The file of ``key`` for reading, only when it is a regular file: a link, a pipe or a
+        device planted in the folder (a drive) is refused instead of followed or waited on."""
+        path = self.path(key)
+        try:
+            fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC)
+        except OSError as e:
+            if e.errno == errno.ELOOP:
+                raise PermanentStorageError(
+                    "a symbolic link, not a file; not reading it (replace it with the file itself)", path=str(path)
+                ) from None
+            raise
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            os.close(fd)
+            raise PermanentStorageError(
+                "not a regular file (a pipe, a device or a folder); not reading it", path=str(path)
+            )
+        return os.fdopen(fd, "rb")
+
     def read_bytes(self, key: str) -> bytes:
         try:
-            return self.path(key).read_bytes()
+            with self._open(key) as f:
+                return f.read()
         except FileNotFoundError:
             raise
         except OSError as e:
@@ -230,7 +250,7 @@ class LocalStorage:
 
     def download(self, key: str, dest: IO[bytes], *, max_bytes: int | None = None) -> int:
         try:
-            with self.path(key).open("rb") as f:
+            with self._open(key) as f:
                 return copy_limited(f, dest, max_bytes, self.describe(key))
         except FileNotFoundError:
             raise

@@ -1,0 +1,328 @@
+"""Drives, exports and a mirror's own health, attacked (issue 16, attacker review): links planted in a
+mirror's folders or an export's staging folder, an old signed drive, a forged manifest record, a key
+carried on the drive, a rotation, escapes in an index, a pipe on a drive, a huge export manifest, an
+empty mirror, a live file edited in place."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+from test_drives import IMAGE, PAIRS, first_release, page, publish, second_release, site
+
+from localize.cli import main
+from localize.errors import ConfigError, IntegrityError, LocalizeError
+from localize.regions.export import export_region, read_export
+from localize.regions.keys import Signer, TrustedKeys, generate_keys
+from localize.regions.layout import read_pointer
+from localize.regions.mirror_health import verify_mirror
+from localize.regions.publish import rollback
+from localize.regions.pull import PullResult, live_version, pull, pull_all
+from localize.storage.base import LocalStorage
+
+Region = tuple[LocalStorage, Signer, TrustedKeys, Path]
+
+
+@pytest.fixture
+def region(tmp_path: Path) -> Region:
+    made = generate_keys(tmp_path / "keys")
+    signer = Signer.from_file(made.private)
+    storage = LocalStorage(tmp_path / "region")
+    first_release(storage, tmp_path, signer)
+    return storage, signer, TrustedKeys.from_files([made.public]), made.public
+
+
+def victim(tmp_path: Path) -> tuple[Path, dict[str, bytes]]:
+    """A folder of the operator's that nothing may touch."""
+    home = tmp_path / "operator-home"
+    (home / "docs").mkdir(parents=True)
+    (home / "docs" / "thesis.tex").write_bytes(b"precious")
+    (home / ".bashrc").write_bytes(b"rc")
+    return home, {p.relative_to(home).as_posix(): p.read_bytes() for p in home.rglob("*") if p.is_file()}
+
+
+def untouched(home: Path, before: dict[str, bytes]) -> bool:
+    return {p.relative_to(home).as_posix(): p.read_bytes() for p in home.rglob("*") if p.is_file()} == before
+
+
+def ok(results: list[PullResult | LocalizeError]) -> list[PullResult]:
+    errors = [r for r in results if isinstance(r, LocalizeError)]
+    assert not errors, errors
+    return [r for r in results if isinstance(r, PullResult)]
+
+
+# -- 1. pull --verify never follows a link planted in the mirror's folders ----------------------
+
+
+def test_verify_rebuilds_a_version_folder_replaced_by_a_link_and_touches_nothing_it_points_to(
+    region: Region, tmp_path: Path
+) -> None:
+    storage, _, trust, _ = region
+    mirror = tmp_path / "mirror"
+    ok(pull_all(str(storage.root), mirror, trust=trust))
+    good = site(mirror)
+    home, before = victim(tmp_path)
+    folder = mirror / ".localize" / "c1" / "es" / str(live_version(mirror, "c1", "es"))
+    shutil.rmtree(folder)
+    folder.symlink_to(home)  # a defaced web folder: the version folder now links elsewhere
+    results = verify_mirror(str(storage.root), mirror, trust=trust)
+    assert all(not isinstance(r, LocalizeError) for r in results), results
+    [c1es] = [r for r in results if not isinstance(r, LocalizeError) and r.locale == "es" and r.course == "c1"]
+    assert c1es.removed == ("(a symbolic link in place of the version folder)",) and len(c1es.repaired) == 3
+    assert untouched(home, before) and not (home / "index.html").exists()
+    assert folder.is_dir() and not folder.is_symlink() and site(mirror) == good
+
+
+@pytest.mark.parametrize("level", [".localize", ".localize/c1", ".localize/c1/es"])
+def test_verify_refuses_a_state_folder_that_is_a_link(region: Region, tmp_path: Path, level: str) -> None:
+    storage, _, trust, _ = region
+    mirror = tmp_path / "mirror"
+    ok(pull_all(str(storage.root), mirror, trust=trust))
+    home, _ = victim(tmp_path)
+    real = mirror / level
+    shutil.copytree(real, home / "copy", symlinks=True)
+    shutil.rmtree(real)
+    real.symlink_to(home / "copy")
+    (home / "copy" / "planted").write_bytes(b"mine")  # a file verify would remove were it followed
+    results = verify_mirror(str(storage.root), mirror, course="c1", locale="es", trust=trust)
+    [error] = results
+    assert isinstance(error, IntegrityError) and "symbolic link" in str(error)
+    assert (home / "copy" / "planted").read_bytes() == b"mine"
+
+
+# -- 2. export never writes through a link planted in a leftover staging folder -----------------
+
+
+def test_export_refuses_to_resume_a_staging_folder_holding_links(region: Region, tmp_path: Path) -> None:
+    storage, signer, _, _ = region
+    usb = tmp_path / "usb"
+    staging = usb / ".mena-2.partial"
+    (staging / "objects" / "sha256").mkdir(parents=True)
+    outside = tmp_path / "exporter-home"
+    outside.mkdir()
+    (staging / "courses").symlink_to(outside)
+    for i in range(256):
+        (staging / "objects" / "sha256" / f"{i:02x}").symlink_to(outside)
+    with pytest.raises(IntegrityError, match="links or special files"):
+        export_region(storage, "mena", usb / "mena-2", signer=signer)
+    assert list(outside.iterdir()) == [] and not (usb / "mena-2").exists()
+    shutil.rmtree(staging)
+    export_region(storage, "mena", usb / "mena-2", signer=signer)  # a clean folder exports
+    assert not [p for p in (usb / "mena-2").rglob("*") if p.is_symlink()]
+
+
+def test_export_refuses_a_staging_folder_that_is_itself_a_link(region: Region, tmp_path: Path) -> None:
+    storage, signer, _, _ = region
+    outside = tmp_path / "exporter-home"
+    outside.mkdir()
+    (tmp_path / "usb").mkdir()
+    (tmp_path / "usb" / ".mena.partial").symlink_to(outside)
+    with pytest.raises(IntegrityError, match="symbolic link"):
+        export_region(storage, "mena", tmp_path / "usb" / "mena", signer=signer)
+    assert list(outside.iterdir()) == []
+
+
+# -- 3. an old signed drive does not roll a mirror back ----------------------------------------
+
+
+def test_an_old_signed_drive_is_refused_unless_allowed_and_a_region_rollback_passes(
+    region: Region, tmp_path: Path
+) -> None:
+    storage, signer, trust, public = region
+    old = tmp_path / "old-drive"
+    export_region(storage, "mena", old, signer=signer)
+    second_release(storage, tmp_path, signer)
+    mirror = tmp_path / "mirror"
+    ok(pull_all(str(storage.root), mirror, trust=trust))
+    newer = site(mirror)
+    results = pull_all(str(old), mirror, trust=trust)
+    refused = [r for r in results if isinstance(r, LocalizeError)]
+    assert sorted(str(r).split("/es: ")[0].rsplit(" ", 1)[-1] for r in refused) == ["c1", "c2"]  # named
+    assert len(refused) == 2 and all(isinstance(r, IntegrityError) and "--allow-older" in str(r) for r in refused)
+    assert site(mirror) == newer
+    code = main(["pull", "--from", str(old), "--all", "--dest", str(mirror), "--trust", str(public), "-q"])
+    assert code != 0 and site(mirror) == newer
+    # deliberately: --allow-older takes it
+    code = main(["pull", "--from", str(old), "--course", "c1", "--locale", "es", "--dest", str(mirror),
+                 "--trust", str(public), "--allow-older", "-q"])  # fmt: skip
+    assert code == 0 and b"c1 es one" in (mirror / "c1" / "es" / "index.html").read_bytes()
+    ok(pull_all(str(storage.root), mirror, trust=trust))  # forward again
+    # the coordinators roll c2/es back in the region: a newer signed pointer, so mirrors follow it
+    before = read_pointer(storage, "c2", "es")[0]
+    assert before is not None
+    rollback(storage, "mena", "c2", "es", signer=signer)
+    [c2] = [r for r in ok(pull_all(str(storage.root), mirror, trust=trust)) if r.course == "c2"]
+    assert c2.switched and c2.version == before["previous"]
+
+
+# -- 4. pull --verify --trust never relies on the mirror's own unsigned record ------------------
+
+
+def _mirror_then_newer_drive(region: Region, tmp_path: Path) -> tuple[Path, Path, str]:
+    storage, signer, trust, _ = region
+    mirror = tmp_path / "mirror"
+    ok(pull_all(str(storage.root), mirror, trust=trust))
+    second_release(storage, tmp_path, signer)
+    drive = tmp_path / "newer-drive"  # does not hold the mirror's live c1/es
+    export_region(storage, "mena", drive, signer=signer)
+    return mirror, drive, str(live_version(mirror, "c1", "es"))
+
+
+def test_verify_with_trust_refuses_a_forged_record_of_the_mirror(region: Region, tmp_path: Path) -> None:
+    _, _, trust, _ = region
+    mirror, drive, version = _mirror_then_newer_drive(region, tmp_path)
+    evil = b"<html><body>DEFACED</body></html>"
+    (mirror / "c1" / "es" / "index.html").write_bytes(evil)
+    record = mirror / ".localize" / "c1" / "es" / "manifests" / f"{version}.json"
+    manifest = json.loads(record.read_bytes())
+    for f in manifest["files"]:
+        if f["path"] == "index.html":
+            f["sha256"], f["size"] = hashlib.sha256(evil).hexdigest(), len(evil)
+    record.write_text(json.dumps(manifest))
+    [error] = verify_mirror(str(drive), mirror, course="c1", locale="es", trust=trust)
+    assert isinstance(error, IntegrityError) and "does not match its signature" in str(error)
+
+
+def test_verify_with_trust_says_unverifiable_without_a_kept_signature(region: Region, tmp_path: Path) -> None:
+    _, _, trust, public = region
+    mirror, drive, version = _mirror_then_newer_drive(region, tmp_path)
+    [fine] = verify_mirror(str(drive), mirror, course="c1", locale="es", trust=trust)  # the kept signature
+    assert not isinstance(fine, LocalizeError) and fine.repaired == ()
+    (mirror / ".localize" / "c1" / "es" / "manifests" / f"{version}.json.sig").unlink()
+    [error] = verify_mirror(str(drive), mirror, course="c1", locale="es", trust=trust)
+    assert isinstance(error, IntegrityError) and "unverifiable" in str(error)
+    code = main(["pull", "--from", str(drive), "--verify", "--course", "c1", "--locale", "es",
+                 "--dest", str(mirror), "--trust", str(public), "-q"])  # fmt: skip
+    assert code != 0
+
+
+# -- 5. a drive cannot supply the key that vouches for it ---------------------------------------
+
+
+def test_a_drive_carries_no_key_and_a_key_or_config_on_it_is_refused(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    evil = generate_keys(tmp_path / "evil")
+    evil_region = LocalStorage(tmp_path / "evil-region")
+    publish(
+        evil_region, tmp_path / "esrc", "c1", "es", {"index.html": page("ATTACKER")}, Signer.from_file(evil.private)
+    )
+    drive = tmp_path / "drive"
+    export_region(evil_region, "mena", drive, signer=Signer.from_file(evil.private))
+    readme = (drive / "README.txt").read_text()
+    assert "--trust localize-signing.pub.pem" not in readme and "never a key file found on a drive" in readme
+    assert not list(drive.rglob("*.pem"))
+    shutil.copy(evil.public, drive / "localize-signing.pub.pem")
+    monkeypatch.chdir(drive)
+    site_dir = tmp_path / "site"
+    code = main(["pull", "--from", ".", "--all", "--dest", str(site_dir), "--trust", "localize-signing.pub.pem"])
+    assert code != 0 and "a drive cannot vouch for itself" in capsys.readouterr().err
+    (drive / "localize.toml").write_text('[mirror]\ntrust = ["localize-signing.pub.pem"]\n')
+    code = main(["pull", "--from", str(drive), "--all", "--dest", str(site_dir)])  # ./localize.toml on the drive
+    assert code != 0 and "a drive cannot vouch for itself" in capsys.readouterr().err
+    assert not site_dir.exists() or site(site_dir) == {}
+
+
+# -- 7. rotating the key keeps the courses not yet published again -------------------------------
+
+
+def test_a_key_rotation_keeps_every_course_in_the_index(region: Region, tmp_path: Path) -> None:
+    storage, _, _, public = region
+    made = generate_keys(tmp_path / "keys2")
+    publish(storage, tmp_path / "src", "c1", "es", {"index.html": page("rotated")}, Signer.from_file(made.private))
+    index = json.loads(storage.read_bytes("index.json"))
+    assert sorted((c, ll) for c, ls in index["courses"].items() for ll in ls) == PAIRS
+    both = TrustedKeys.from_files([public, made.public])
+    assert sorted((r.course, r.locale) for r in ok(pull_all(str(storage.root), tmp_path / "m", trust=both))) == PAIRS
+
+
+# -- 9. pull --status prints nothing an index controls raw ---------------------------------------
+
+
+def test_status_skips_names_that_are_not_course_ids_and_prints_no_escapes(
+    region: Region, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    storage, signer, _, _ = region
+    drive = tmp_path / "drive"
+    export_region(storage, "mena", drive, signer=signer)
+    index = json.loads((drive / "index.json").read_bytes())
+    index["courses"]["\x1b[31mEVIL\x1b]0;pwned\x07"] = {"es\x1b[2K": {"version": "20990101T000000.000Z-deadbeef"}}
+    (drive / "index.json").write_text(json.dumps(index))
+    assert main(["pull", "--from", str(drive), "--status", "--dest", str(tmp_path / "m")]) == 0
+    out = capsys.readouterr().out
+    assert "\x1b" not in out and "EVIL" not in out and out.count("not pulled") == 3
+
+
+# -- 10, 11. a pipe or a huge file on a drive ----------------------------------------------------
+
+
+def test_a_pipe_on_a_drive_is_refused_instead_of_waited_on(region: Region, tmp_path: Path) -> None:
+    storage, signer, trust, _ = region
+    drive = tmp_path / "drive"
+    export_region(storage, "mena", drive, signer=signer)
+    [obj] = [p for p in (drive / "objects").rglob("*") if p.is_file() and p.stat().st_size == len(IMAGE)]
+    obj.unlink()
+    os.mkfifo(obj)
+    (drive / "courses" / "c1" / "ar" / "latest.json").unlink()
+    os.mkfifo(drive / "courses" / "c1" / "ar" / "latest.json")
+    results = pull_all(str(drive), tmp_path / "m", trust=trust)
+    assert all(isinstance(r, LocalizeError) and "not a regular file" in str(r) for r in results), results
+
+
+@pytest.mark.parametrize("plant", ["zero", "fifo"])
+def test_read_export_reads_a_bounded_regular_file(tmp_path: Path, plant: str) -> None:
+    folder = tmp_path / "earlier"
+    folder.mkdir()
+    if plant == "zero":
+        (folder / "export.json").symlink_to("/dev/zero")
+    else:
+        os.mkfifo(folder / "export.json")
+    with pytest.raises(ConfigError, match="not a finished localize export"):
+        read_export(folder)
+
+
+# -- 12. pull --verify with nothing to verify ----------------------------------------------------
+
+
+def test_verify_on_an_empty_mirror_says_so_and_fails(
+    region: Region, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    storage, _, _, _ = region
+    code = main(["pull", "--from", str(storage.root), "--verify", "--dest", str(tmp_path / "empty")])
+    assert code != 0 and "nothing pulled into" in capsys.readouterr().err
+
+
+# -- 13. a live file edited in place is not spread into the next version -------------------------
+
+
+def test_a_live_file_edited_in_place_is_downloaded_again_not_linked(region: Region, tmp_path: Path) -> None:
+    storage, signer, trust, _ = region
+    mirror = tmp_path / "mirror"
+    ok(pull_all(str(storage.root), mirror, trust=trust))
+    (mirror / "c1" / "es" / "notes" / "a.html").write_bytes(b"<script>tampered</script>")  # in place
+    second_release(storage, tmp_path, signer)  # c1/es keeps notes/a.html with the same bytes
+    result = pull(str(storage.root), "c1", "es", mirror, trust=trust)
+    assert result.switched and b"tampered" not in (mirror / "c1" / "es" / "notes" / "a.html").read_bytes()
+
+
+def test_a_delta_needing_an_edited_copy_says_to_verify_and_verify_then_lets_it_apply(
+    region: Region, tmp_path: Path
+) -> None:
+    storage, signer, trust, _ = region
+    first = tmp_path / "e0"
+    export_region(storage, "mena", first, signer=signer)
+    mirror = tmp_path / "mirror"
+    ok(pull_all(str(first), mirror, trust=trust))
+    second_release(storage, tmp_path, signer)
+    delta = tmp_path / "d1"
+    export_region(storage, "mena", delta, signer=signer, since=first)
+    (mirror / "c1" / "es" / "notes" / "a.html").write_bytes(b"<script>tampered</script>")
+    errors = [r for r in pull_all(str(delta), mirror, trust=trust) if isinstance(r, LocalizeError)]
+    assert errors and all("pull --verify" in str(e) for e in errors)
+    assert all(not isinstance(v, LocalizeError) for v in verify_mirror(str(first), mirror, trust=trust))
+    ok(pull_all(str(delta), mirror, trust=trust))
+    assert b"tampered" not in (mirror / "c2" / "es" / "copied.html").read_bytes()
