@@ -278,3 +278,33 @@ def test_index_rebuild_makes_the_derived_state_anew_from_the_files(
     assert workspace_stats(ws) == truth
     manifest = json.loads(ws.storage.read_bytes("index/memory/es/manifest.json"))
     assert manifest["courses"] == {"intro-course": ws.catalog_versions()[("intro-course", "es")]}
+
+
+def test_a_damaged_catalog_is_a_row_that_says_so_and_the_fleet_view_goes_on(
+    ws: Workspace, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = Path(ws.describe(ws.catalog_key("intro-course", "es")))
+    path.write_bytes(b'msgid "x"\nmsgstr "\x1b[2J unterminated\n')  # damaged, with a terminal escape in it
+    later = time.time() + 5
+    os.utime(path, (later, later))
+    rows = {s.locale: s for s in workspace_stats(ws)}
+    assert set(rows) == {"ar", "es", "sw"}
+    assert rows["es"].error.startswith(str(path)) and rows["es"].entries == 0
+    assert rows["ar"].error == "" and rows["ar"].entries > 0
+    loc = ws.describe("")
+    assert main(["stats", "--locales-dir", loc]) == 1  # partial: the others are listed
+    out = capsys.readouterr().out
+    assert "ar " in out and "sw " in out and "es       damaged: " in out and "\x1b" not in out
+    assert main(["status", "--locales-dir", loc, "--json"]) == 1
+    status = {r["locale"]: r for r in json.loads(capsys.readouterr().out)}
+    assert status["es"]["error"].startswith(str(path)) and status["es"]["translated_percent"] is None
+    assert "error" not in status["ar"]
+    assert main(["status", "--locales-dir", loc]) == 1
+    out = capsys.readouterr().out
+    assert "! damaged catalog: " in out and "\x1b" not in out
+    # not indexed: once repaired, the catalog is read again
+    assert (
+        "es" not in index.read_index(ws.storage, "intro-course")[0]
+        or index.read_index(ws.storage, "intro-course")[0]["es"].get("version")
+        != ws.catalog_versions(locale="es")[("intro-course", "es")]
+    )

@@ -62,7 +62,8 @@ def to_stats(course: str, locale: str, entry: Any) -> CatalogStats | None:
     """The statistics an index entry holds, or None when it is malformed."""
     if not isinstance(entry, dict) or not all(isinstance(entry.get(f), int) for f in _FIELDS):
         return None
-    return CatalogStats(course, locale, *(int(entry[f]) for f in _FIELDS))
+    e, w, t, f, u, tw, r = (int(entry[name]) for name in _FIELDS)
+    return CatalogStats(course, locale, e, w, t, f, u, tw, r)
 
 
 def update_json(

@@ -47,6 +47,7 @@ class CatalogStats:
     untranslated: int
     translated_words: int
     reviewed: int = 0  # translated entries signed off by a reviewer (#, reviewed)
+    error: str = ""  # the catalog could not be read (counts are 0): what is wrong and where
 
     @property
     def translated_percent(self) -> float:
@@ -80,7 +81,7 @@ class CatalogStats:
             "translated_words_percent": share(self.translated_words_percent),
             "fuzzy_percent": share(self.fuzzy_percent),
             "untranslated_percent": share(self.untranslated_percent),
-        }
+        } | ({"error": self.error} if self.error else {})
 
 
 def catalog_stats(catalog: Catalog, course: str, locale: str) -> CatalogStats:

@@ -16,7 +16,7 @@ from localize.catalogs import index
 from localize.catalogs.lifecycle import TEMPLATE_HEADER, template_digest
 from localize.catalogs.po import read_po, write_po
 from localize.catalogs.stats import CatalogStats, catalog_stats
-from localize.errors import CatalogNotFoundError
+from localize.errors import CatalogError, CatalogNotFoundError
 from localize.ids import check_course_id
 from localize.locales import PSEUDO_LOCALE, check_locale
 from localize.model import Catalog
@@ -234,7 +234,11 @@ def workspace_stats(
             entry = entries.get(ll)
             s = index.to_stats(cid, ll, entry) if isinstance(entry, dict) and entry.get("version") == version else None
             if s is None:
-                s = catalog_stats(workspace.read_catalog(cid, ll), cid, ll)
+                try:
+                    s = catalog_stats(workspace.read_catalog(cid, ll), cid, ll)
+                except CatalogError as e:  # one damaged catalog: its row says so, the others go on
+                    out.append(CatalogStats(cid, ll, 0, 0, 0, 0, 0, 0, error=str(e)))
+                    continue
                 stale.append((s, 0, version))  # the version listed before the read: a later write is seen
             out.append(s)
         index.record(workspace.storage, stale)

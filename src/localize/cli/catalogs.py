@@ -32,6 +32,7 @@ from localize.cli.common import (
     progress,
     workspace_location,
 )
+from localize.errors import printable
 from localize.locales import PSEUDO_LOCALE
 from localize.storage.courses import open_source
 from localize.storage.sources import is_page
@@ -306,7 +307,7 @@ def cmd_stats(args: argparse.Namespace) -> int:
     ]
     if args.json:
         print(json.dumps([s.as_dict() for s in stats], indent=2))
-        return EXIT_OK
+        return EXIT_PARTIAL if any(s.error for s in stats) else EXIT_OK
     if not stats:
         print(f"no catalogs in {location}")
         return EXIT_OK
@@ -316,13 +317,16 @@ def cmd_stats(args: argparse.Namespace) -> int:
         f"{'translated words':>18}  {'fuzzy':>5}  {'untranslated':>12}  {'reviewed':>8}"
     )
     for s in stats:
+        if s.error:
+            print(printable(f"{s.course:<{width}}  {s.locale:<8} damaged: {s.error}"))
+            continue
         print(
             f"{s.course:<{width}}  {s.locale:<8} {s.entries:>7} {s.words:>7}  "
             f"{s.translated:>7} {f'({format_share(s.translated_percent)})':>10}  "
             f"{s.translated_words:>7} {f'({format_share(s.translated_words_percent)})':>10}  "
             f"{s.fuzzy:>5}  {s.untranslated:>12}  {s.reviewed:>8}"
         )
-    return EXIT_OK
+    return EXIT_PARTIAL if any(s.error for s in stats) else EXIT_OK
 
 
 def cmd_index_rebuild(args: argparse.Namespace) -> int:

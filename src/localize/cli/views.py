@@ -12,6 +12,7 @@ from localize.app.views import preview_to_folder
 from localize.catalogs.stats import format_share
 from localize.cli.common import (
     EXIT_OK,
+    EXIT_PARTIAL,
     SOURCE_HELP,
     HelpFormatter,
     add_config,
@@ -20,6 +21,7 @@ from localize.cli.common import (
     workspace_location,
 )
 from localize.config import DEFAULT_CONFIG, Config, load_config
+from localize.errors import printable
 from localize.locales import PSEUDO_LOCALE
 from localize.storage.courses import open_source
 from localize.views.dashboard import write_report
@@ -143,7 +145,7 @@ def cmd_status(args: argparse.Namespace) -> int:
     )
     if args.json:
         print(json.dumps(rows, indent=2))
-        return EXIT_OK
+        return EXIT_PARTIAL if any(r.get("error") for r in rows) else EXIT_OK
     if not rows:
         print("no catalogs or assignments yet")
         return EXIT_OK
@@ -159,6 +161,8 @@ def cmd_status(args: argparse.Namespace) -> int:
         print(
             f"{r['course']:<22} {r['locale']:<7} {entries:>8} {words:>8} {reviewed:>8}  {r['partner'] or '-':<10} {r['state']:<19} {due:<11} {published}"
         )
+        if r.get("error"):
+            print(printable(f"  ! damaged catalog: {r['error']}"))
     if any(r["overdue"] for r in rows):
         print("! overdue")
-    return EXIT_OK
+    return EXIT_PARTIAL if any(r.get("error") for r in rows) else EXIT_OK

@@ -32,6 +32,7 @@ class CourseLocale:
     unreachable: dict[str, str]  # region -> why its pointer could not be read
     overdue: bool
     oldest_unreviewed: str | None = None  # when the oldest translation waiting for review was accepted
+    error: str | None = None  # the catalog is damaged (``stats`` is None then)
 
 
 def course_locales(
@@ -71,9 +72,19 @@ def course_locales(
         overdue = bool(a and a.state == "sent" and date.fromisoformat(a.due) < today)
         if cid not in waiting:
             waiting[cid] = index.oldest_unreviewed(workspace.storage, cid)
+        s = stats.get(key)
+        error = s.error if s is not None and s.error else None
         out.append(
             CourseLocale(
-                cid, row_locale, stats.get(key), a, published, unreachable, overdue, waiting[cid].get(row_locale)
+                cid,
+                row_locale,
+                None if error else s,
+                a,
+                published,
+                unreachable,
+                overdue,
+                waiting[cid].get(row_locale),
+                error,
             )
         )
     return out
@@ -133,5 +144,6 @@ def course_status(
                 "returns": len(a.returns) if a else 0,
                 "published": published,
             }
+            | ({"error": c.error} if c.error else {})
         )
     return rows
