@@ -183,3 +183,38 @@ def test_damaged_index_objects_are_rebuilt_never_trusted(bases: list[Catalog], t
     for body in (b"[]", b'{"generation": "g1", "courses": [], "writing": 3}', b"\xff"):
         ws.storage.write_bytes(f"index/memory/{LL}/manifest.json", body)
         _assert_same(ws, {"c02": templates["c02"]})
+
+
+@pytest.mark.hostile
+def test_index_objects_nested_too_deep_typed_wrong_or_marked_forever_are_rebuilt(
+    bases: list[Catalog], tmp_path: Path
+) -> None:
+    """A band or manifest nested 200,000 deep, a translation that is a number, a source key that
+    is an object, and a writer's mark no clock could have written (NaN, far ahead) are damage:
+    rebuilt from the catalogs, never a traceback, never a different answer, never held forever."""
+    ws, templates = _workspace(tmp_path, bases, n=3)
+    deep = b"[" * 200_000 + b"]" * 200_000
+    for body in (
+        deep,
+        b'{"keys": {"[null, \\"Calendar\\"]": [[12345, false, 1, [["", "c01", "", ""]], [["c01", 0]]]]}}',
+        b'{"keys": {"{\\"a\\": 1, \\"b\\": 2}": [["x", false, 1, [["", "c01", "", ""]], [["c01", 0]]]]}}',
+    ):
+        rebuild(ws, LL)
+        manifest = json.loads(ws.storage.read_bytes(f"index/memory/{LL}/manifest.json"))
+        base = f"index/memory/{LL}/{manifest['generation']}"
+        for band_key in ws.storage.list(f"{base}/band"):
+            ws.storage.write_bytes(band_key, body)
+        _assert_same(ws, {"c01": templates["c01"], "new-course": templates["new-course"]})
+    ws.storage.write_bytes(f"index/memory/{LL}/manifest.json", deep)
+    key = ws.catalog_key("c00", LL)
+    catalog = _translated(templates["c00"], 4)
+    assert ws.write(key, catalog)
+    record_catalog(ws, "c00", LL, catalog, ws.written[key])  # the write path meets it too
+    _assert_same(ws, {"c02": templates["c02"]})
+    for since in ("NaN", "1e300"):
+        manifest = json.loads(ws.storage.read_bytes(f"index/memory/{LL}/manifest.json"))
+        manifest["writing"] = {"c00": {"since": float(since), "token": "stuck"}}
+        ws.storage.write_bytes(f"index/memory/{LL}/manifest.json", json.dumps(manifest).encode())
+        catalog = _translated(templates["c00"], 7 if since == "NaN" else 3)  # changed behind the stuck mark
+        assert ws.write(key, catalog)
+        _assert_same(ws, {"c02": templates["c02"], "new-course": templates["new-course"]})

@@ -154,3 +154,68 @@ def test_gzip_without_stored_size_is_refused(region: tuple[LocalStorage, Path, s
 
     plant_manifest(storage, plant)
     refused(storage, mirror, first, "stored_size: is missing (a gzip object needs its stored size)")
+
+
+def test_one_block_of_a_bomb_inflates_a_chunk_at_a_time() -> None:
+    """Deflate expands about 1000:1: one megabyte read from the bucket must never become one
+    gigabyte in memory, whatever size the manifest allows."""
+    from localize.regions.objects import Inflating
+    from localize.storage.base import CHUNK
+
+    class Pieces:
+        largest = 0
+        total = 0
+
+        def write(self, block: bytes) -> int:
+            self.largest = max(self.largest, len(block))
+            self.total += len(block)
+            return len(block)
+
+        def seek(self, offset: int, whence: int = 0) -> int:
+            return 0
+
+        def truncate(self, size: int | None = None) -> int:
+            return 0
+
+    z = zlib.compressobj(9, zlib.DEFLATED, 31)
+    bomb = z.compress(b"\0" * (256 << 20)) + z.flush()  # 256 MiB of zeros in about 250 KiB
+    sink = Pieces()
+    Inflating(sink, 1 << 40).write(bomb)
+    assert sink.total == 256 << 20 and sink.largest <= CHUNK
+
+
+def test_an_https_region_is_read_as_stored_never_inflated_by_the_client(tmp_path: Path) -> None:
+    """The client asks for identity; a response compressed anyway (a pointer, a manifest) is
+    refused before it is inflated, while a .gz object labelled gzip by a CDN is read raw, as
+    the region stores it."""
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    from localize.errors import PermanentStorageError
+    from localize.regions.remote import open_remote
+
+    body = gzip.compress(b"[" * 1000 + b"]" * 1000, mtime=0)
+    seen: list[str] = []
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            seen.append(self.headers.get("Accept-Encoding", ""))
+            self.send_response(200)
+            self.send_header("Content-Encoding", "gzip")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        remote = open_remote(f"http://127.0.0.1:{server.server_port}/region")
+        with pytest.raises(PermanentStorageError, match=r"Content-Encoding: gzip\) though asked for identity"):
+            remote.read("index.json", 1 << 16)
+        assert remote.read("objects/sha256/ab/" + "ab" * 32 + ".gz", 1 << 16) == body  # raw, as stored
+        assert seen and all(a == "identity" for a in seen)
+    finally:
+        server.shutdown()

@@ -52,7 +52,7 @@ def read_index(storage: Storage, course: str) -> tuple[dict[str, Any], str | Non
         return {}, None
     try:
         raw = json.loads(data)
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, UnicodeDecodeError, RecursionError):
         return {}, etag  # damaged derived state: rebuilt from the catalogs (and overwritten)
     locales = raw.get("locales") if isinstance(raw, dict) else None
     return (locales if isinstance(locales, dict) else {}), etag
@@ -81,7 +81,7 @@ def update_json(
         else:
             try:
                 loaded = json.loads(data)
-            except (ValueError, UnicodeDecodeError):
+            except (ValueError, UnicodeDecodeError, RecursionError):
                 loaded = None
             body = loaded if isinstance(loaded, dict) else {}
         mutate(body)

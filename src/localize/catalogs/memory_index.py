@@ -32,6 +32,7 @@ rebuild``) into a new generation, switched to in one conditional write of the ma
 from __future__ import annotations
 
 import json
+import math
 import secrets
 import time
 from collections import defaultdict
@@ -87,7 +88,7 @@ def _read_json(workspace: Workspace, key: str) -> dict[str, Any] | None:
         raw = json.loads(workspace.storage.read_bytes(key))
     except FileNotFoundError:
         return None
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, UnicodeDecodeError, RecursionError):
         return {"damaged": True}
     return raw if isinstance(raw, dict) else {"damaged": True}
 
@@ -127,6 +128,14 @@ def _broken(body: dict[str, Any]) -> None:
     body["broken"] = True  # the next lookup rebuilds the locale from the catalogs
 
 
+def _expired(mark: dict[str, Any]) -> bool:
+    """A writer's mark older than LEASE, or one no clock could have written (not a finite time,
+    or ahead of ours by more than a minute): taken over."""
+    since = float(mark.get("since", 0))
+    now = time.time()
+    return not math.isfinite(since) or since > now + 60 or now - since > LEASE
+
+
 def _record(workspace: Workspace, locale: str, name: str, units: list[Unit], version: str | None) -> None:
     base, token = _base(locale), secrets.token_hex(8)
     seen: dict[str, Any] = {}
@@ -138,7 +147,7 @@ def _record(workspace: Workspace, locale: str, name: str, units: list[Unit], ver
         if not isinstance(writing, dict) or not body.get("generation") or body.get("broken"):
             return
         held = writing.get(name)
-        if not isinstance(held, dict) or time.time() - float(held.get("since", 0)) > LEASE:
+        if not isinstance(held, dict) or _expired(held):
             writing[name] = {"since": time.time(), "token": token}
             seen["marked"] = True
 
@@ -149,7 +158,7 @@ def _record(workspace: Workspace, locale: str, name: str, units: list[Unit], ver
         if seen.get("marked"):
             _apply(workspace, base, name, units, version, seen, token)
         # else: no index yet, or another writer at this course: the next lookup sees the version
-    except (TypeError, ValueError, IndexError, KeyError, AttributeError):
+    except (TypeError, ValueError, IndexError, KeyError, AttributeError, RecursionError):
         update_json(
             workspace.storage, f"{base}/manifest.json", _broken, compact=True
         )  # damaged: rebuilt on the next lookup
@@ -270,7 +279,7 @@ def _manifest(workspace: Workspace, locale: str) -> dict[str, Any]:
             or not body.get("generation")
             or not isinstance(writing, dict)
             or not isinstance(body.get("courses", {}), dict)
-            or any(not isinstance(w, dict) or time.time() - float(w.get("since", 0)) > LEASE for w in writing.values())
+            or any(not isinstance(w, dict) or _expired(w) for w in writing.values())
         ):
             rebuild(workspace, locale)
             continue
@@ -313,7 +322,7 @@ def memory_for(
         try:
             try:
                 return _lookup(workspace, locale, course, wanted, similarity, glossary)
-            except (TypeError, ValueError, IndexError, KeyError, AttributeError) as e:
+            except (TypeError, ValueError, IndexError, KeyError, AttributeError, RecursionError) as e:
                 raise _Unknown(
                     f"damaged memory index ({type(e).__name__})", path=workspace.describe(_base(locale))
                 ) from e
@@ -352,7 +361,14 @@ def _lookup(
     memory = TranslationMemory((), glossary=glossary)
     positions: dict[tuple[str | None, str], tuple[tuple[int, str], int]] = {}
     for k, entry in by_key.items():
-        msgctxt, msgid = json.loads(k)
+        pair = json.loads(k)
+        if not isinstance(pair, list) or len(pair) != 2:
+            raise _Unknown(f"a source of the index is not a [context, source] pair: {k[:80]!r}")
+        msgctxt, msgid = pair
+        if not isinstance(msgid, str) or not (msgctxt is None or isinstance(msgctxt, str)):
+            raise _Unknown(f"a source of the index is not text: {k[:80]!r}")
+        if any(not isinstance(r[0], str) for r in entry):
+            raise _Unknown(f"a translation of {k[:80]!r} in the index is not text")
         live = [r for r in entry if not _ruled(rules, msgctxt, msgid, str(r[0]))]
         kept: list[tuple[str, bool, int, list[Any], list[Any]]] = []
         for msgstr, reviewed, count, reps, pos in live:

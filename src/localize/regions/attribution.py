@@ -27,8 +27,9 @@ from pathlib import Path
 from typing import Any
 
 import jinja2
+from jinja2 import nodes
 from jinja2.exceptions import SecurityError
-from jinja2.sandbox import SandboxedEnvironment
+from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 from localize.catalogs.review import provenance
 from localize.catalogs.workspace import Workspace
@@ -114,12 +115,59 @@ SAFE_FILTERS = (
 MAX_RANGE = 1000
 
 
-class _Sandbox(SandboxedEnvironment):
-    """Jinja2's sandbox (no unsafe attributes, no file access: no loader) with amplification
-    closed: a whitelist of filters, ``range`` up to MAX_RANGE, ``*`` and ``**`` and calls
-    refusing results or arguments past the notice size."""
+_REFUSED_NODES: dict[type[nodes.Node], str] = {
+    nodes.Concat: "the ~ operator (write {{ a }}{{ b }} instead)",
+    nodes.Macro: "macros",
+    nodes.CallBlock: "call blocks",
+    nodes.EvalContextModifier: "autoescape blocks (values are always escaped)",
+    nodes.ScopedEvalContextModifier: "autoescape blocks (values are always escaped)",
+}
+"""Template constructs whose results are built in memory outside the output limit (or that turn
+escaping off): a notice needs none of them."""
+_AMPLIFYING_METHODS = frozenset(
+    {"format", "format_map", "replace", "join", "ljust", "rjust", "center", "zfill", "expandtabs", "split"}
+)
+MAX_LOOP_NESTING = 2  # range(1000) twice: a million steps at most
 
-    intercepted_binops = frozenset({"*", "**"})
+
+def check_template(env: jinja2.Environment, source: str) -> None:
+    """Refuse what the sandbox cannot bound (:data:`_REFUSED_NODES`, loops nested deeper than
+    MAX_LOOP_NESTING)."""
+    tree = env.parse(source)
+    for node in tree.find_all(tuple(_REFUSED_NODES)):
+        raise SecurityError(f"{_REFUSED_NODES[type(node)]} are not allowed in a notice (line {node.lineno})")
+
+    def depth(node: nodes.Node, level: int) -> None:
+        for child in node.iter_child_nodes():
+            inner = level + isinstance(child, nodes.For)
+            if inner > MAX_LOOP_NESTING:
+                raise SecurityError(f"loops nested {inner} deep (at most {MAX_LOOP_NESTING} in a notice)")
+            depth(child, inner)
+
+    depth(tree, 0)
+
+
+def _size(value: Any, budget: int = MAX_NOTICE_CHARS + 1) -> int:
+    """How many characters ``value`` stands for (a list: its items'), counted up to ``budget``."""
+    if isinstance(value, str):
+        return len(value)
+    if isinstance(value, list | tuple):
+        total = len(value)
+        for item in value:
+            if total > budget:
+                break
+            total += _size(item, budget - total)
+        return total
+    return 1
+
+
+class _Sandbox(ImmutableSandboxedEnvironment):
+    """Jinja2's immutable sandbox (no unsafe attributes, no mutating methods, no file access: no
+    loader) with amplification closed: a whitelist of filters, ``range`` up to MAX_RANGE, ``*``,
+    ``**``, ``+`` and ``%`` refusing results past the notice size, no amplifying string
+    methods, and calls refusing numbers past the notice size (see also :func:`check_template`)."""
+
+    intercepted_binops = frozenset({"*", "**", "+", "%"})
 
     def __init__(self) -> None:
         super().__init__(autoescape=True, undefined=jinja2.StrictUndefined, loader=None)
@@ -135,16 +183,28 @@ class _Sandbox(SandboxedEnvironment):
         return r
 
     def call_binop(self, context: Any, operator: str, left: Any, right: Any) -> Any:
+        if operator == "+":
+            if _size(left) + _size(right) > MAX_NOTICE_CHARS:
+                raise SecurityError("a sum too large for a notice")
+            return left + right
+        if operator == "%":
+            if isinstance(left, str):
+                raise SecurityError("string formatting with % is not allowed in a notice")
+            return left % right
         if operator == "**":
             if isinstance(right, int | float) and abs(right) > 64:
                 raise SecurityError(f"** {right} (too large for a notice)")
             return left**right
         for seq, n in ((left, right), (right, left)):
-            if isinstance(seq, str | list | tuple) and isinstance(n, int) and len(seq) * n > MAX_NOTICE_CHARS:
-                raise SecurityError(f"a repetition of {len(seq) * n} items (too large for a notice)")
+            if isinstance(seq, str | list | tuple) and isinstance(n, int) and _size(seq) * n > MAX_NOTICE_CHARS:
+                raise SecurityError(f"a repetition of {_size(seq) * n} items (too large for a notice)")
         return left * right
 
     def call(self, __context: Any, __obj: Any, *args: Any, **kwargs: Any) -> Any:
+        wrapped = getattr(__obj, "__wrapped__", None)  # the sandbox wraps str.format
+        owner = getattr(__obj, "__self__", None) or getattr(wrapped, "__self__", None)
+        if isinstance(owner, str | list | tuple) and getattr(__obj, "__name__", "") in _AMPLIFYING_METHODS:
+            raise SecurityError(f".{__obj.__name__}() is not allowed in a notice")
         if any(isinstance(a, int) and abs(a) > MAX_NOTICE_CHARS for a in (*args, *kwargs.values())):
             raise SecurityError("a call with a number too large for a notice")
         return super().call(__context, __obj, *args, **kwargs)
@@ -181,6 +241,10 @@ class _Template:
             template = env.template_class.from_code(env, code, env.make_globals(None))
         except jinja2.TemplateSyntaxError as e:
             raise refuse(e.message or "syntax error", e) from e
+        try:
+            check_template(env, self.source)
+        except SecurityError as e:
+            raise refuse(str(e), e) from e
         parts: list[str] = []
         size = 0
         try:
@@ -189,7 +253,10 @@ class _Template:
                 if size > MAX_NOTICE_CHARS:
                     raise SecurityError(f"it renders more than {MAX_NOTICE_CHARS} characters")
                 parts.append(part)
-        except (jinja2.TemplateError, ArithmeticError, TypeError, ValueError, LookupError, RecursionError) as e:
+        except (
+            jinja2.TemplateError, ArithmeticError, TypeError, ValueError, LookupError, RecursionError,
+            AssertionError, MemoryError,
+        ) as e:  # fmt: skip
             raise refuse(f"{type(e).__name__}: {e}", e) from e
         return "".join(parts).strip()
 

@@ -170,7 +170,7 @@ class Inflating:
         data = block
         while data:
             try:
-                piece = self.d.decompress(data, self.limit - self.produced + 1)
+                piece = self.d.decompress(data, min(CHUNK, self.limit - self.produced + 1))  # bounded memory
             except zlib.error as e:
                 raise Refused(f"not valid gzip ({e})") from None
             self.produced += len(piece)

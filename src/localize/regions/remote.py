@@ -53,7 +53,11 @@ class _HttpRemote:
         import httpx
 
         self.base = base_url.rstrip("/")
-        self.client = httpx.Client(timeout=30.0, follow_redirects=True, max_redirects=5)
+        # identity: a response is read as the bytes it holds (never inflated by the client, outside
+        # the limits); a .gz object labelled Content-Encoding: gzip by a CDN is read raw, as stored
+        self.client = httpx.Client(
+            timeout=30.0, follow_redirects=True, max_redirects=5, headers={"Accept-Encoding": "identity"}
+        )
 
     def describe(self, key: str = "") -> str:
         return f"{self.base}/{key}" if key else self.base
@@ -79,8 +83,15 @@ class _HttpRemote:
                         declared = response.headers.get("content-length", "")
                         if declared.isdigit() and int(declared) > max_bytes:
                             raise TooLarge(f"larger than the {max_bytes} bytes allowed here; not read", path=url)
+                        encoding = response.headers.get("content-encoding", "identity").strip().lower()
+                        if encoding not in ("", "identity") and not key.endswith(".gz"):
+                            raise PermanentStorageError(
+                                f"the server sent it compressed (Content-Encoding: {encoding}) though asked for "
+                                "identity; serve the region's files as they are (turn off compression for it)",
+                                path=url,
+                            )
                         total = 0
-                        for block in response.iter_bytes(CHUNK):
+                        for block in response.iter_raw(CHUNK):
                             total += len(block)
                             if total > max_bytes:
                                 raise TooLarge(
