@@ -46,7 +46,7 @@ from localize.regions.keys import (
     manifest_signature_key,
     pointer_signature_key,
 )
-from localize.regions.mirror_objects import LocalObjects, MissingObject
+from localize.regions.mirror_objects import LocalObjects, MissingObject, sha256_file
 from localize.regions.objects import Inflating, Metered, Refused
 from localize.regions.remote import Remote, open_remote
 from localize.regions.safe_files import check_real_folders, read_regular
@@ -112,14 +112,6 @@ class PullResult:
     reused_files: int = 0
     previous: str | None = None
     moved_bytes: int = 0  # what came over the wire: pointer, manifest, signatures, objects as stored
-
-
-def _sha256_file(path: Path) -> str:
-    h = hashlib.sha256()
-    with path.open("rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
 
 
 def _unique(path: Path, what: str) -> Path:
@@ -204,7 +196,7 @@ def _complete(folder: Path, manifest: Manifest) -> bool:
     return all(
         not (folder / f.path).is_symlink()
         and (folder / f.path).stat().st_size == f.size
-        and _sha256_file(folder / f.path) == f.sha256
+        and sha256_file(folder / f.path) == f.sha256
         for f in manifest.files
     )
 
@@ -426,7 +418,7 @@ def _stage(
             target.is_file()
             and not target.is_symlink()
             and target.stat().st_size == record.size
-            and _sha256_file(target) == record.sha256
+            and sha256_file(target) == record.sha256
         ):
             reused += 1  # already staged by an interrupted pull
             continue
@@ -437,7 +429,7 @@ def _stage(
             and live_copy.is_file()
             and not live_copy.is_symlink()
             and live_copy.stat().st_size == record.size
-            and _sha256_file(live_copy) == record.sha256  # a live file edited in place is never spread
+            and sha256_file(live_copy) == record.sha256  # a live file edited in place is never spread
         ):
             target.parent.mkdir(parents=True, exist_ok=True)
             try:
