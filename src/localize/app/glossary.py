@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from localize.app.output import file_kind
 from localize.catalogs.glossary import APPROVED, Glossary, Term, with_terms
 from localize.catalogs.glossary_files import (
     glossary_key,
@@ -62,13 +63,7 @@ def export_glossary(
     """Write the glossary of ``locale`` (with ``course``'s terms over it) as TBX or CSV; returns its rows."""
     locale = check_locale(locale)
     target = Path(out)
-    kind = target.suffix.lower()
-    if kind not in GLOSSARY_FORMATS:
-        raise ConfigError(
-            f"cannot tell the format from {kind or 'a name without an extension'!r}; "
-            f"name the file {' or '.join(GLOSSARY_FORMATS)}",
-            path=out,
-        )
+    kind = file_kind(out, GLOSSARY_FORMATS)
     glossary: Glossary = load_glossary(workspace, locale, course, source_locale=source_locale)
     if not len(glossary):
         raise CatalogNotFoundError(

@@ -7,13 +7,14 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
+from localize.app.output import file_kind
 from localize.catalogs.faults import kill_point
 from localize.catalogs.memory import MemoryUnit, load_memory, memory_units
 from localize.catalogs.memory_files import merge_into_compendium, read_memory_file, to_po, to_tmx, to_xliff
 from localize.catalogs.memory_rules import MemoryRule, add_rule
 from localize.catalogs.po import write_po
 from localize.catalogs.workspace import Workspace
-from localize.errors import CatalogNotFoundError, ConfigError
+from localize.errors import CatalogNotFoundError
 from localize.locales import check_locale
 from localize.model import Catalog
 from localize.storage.base import LocalStorage
@@ -32,13 +33,7 @@ def export_memory(
     units marked obsolete (so as marked: for another localize workspace). Returns its size."""
     locale = check_locale(locale)
     target = Path(out)
-    kind = target.suffix.lower()
-    if kind not in MEMORY_FORMATS:
-        raise ConfigError(
-            f"cannot tell the format from {kind or 'a name without an extension'!r}; "
-            f"name the file {' or '.join(MEMORY_FORMATS)} (compendium .po, TMX 1.4 or XLIFF 1.2)",
-            path=out,
-        )
+    kind = file_kind(out, MEMORY_FORMATS, "compendium .po, TMX 1.4 or XLIFF 1.2")
     memory = load_memory(workspace, locale)
     if kind == ".xlf":
         data = to_xliff(memory, locale, source_locale, obsolete=obsolete)

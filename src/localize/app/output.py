@@ -20,7 +20,7 @@ from pathlib import Path
 from localize.errors import ConfigError
 from localize.storage.sources import Source
 
-__all__ = ["check_output", "staged_output"]
+__all__ = ["check_output", "file_kind", "staged_output"]
 
 
 def _local_root(source: Source) -> Path | None:
@@ -102,3 +102,16 @@ def staged_output(target: Path) -> Iterator[Path]:
         raise
     if old is not None:
         shutil.rmtree(old, ignore_errors=True)
+
+
+def file_kind(out: str, formats: tuple[str, ...], described: str = "") -> str:
+    """The extension of ``out`` (lower case) when it is one of ``formats``; a ConfigError
+    saying how to name the file otherwise (``described`` names the formats in words)."""
+    kind = Path(out).suffix.lower()
+    if kind not in formats:
+        raise ConfigError(
+            f"cannot tell the format from {kind or 'a name without an extension'!r}; "
+            f"name the file {' or '.join(formats)}" + (f" ({described})" if described else ""),
+            path=out,
+        )
+    return kind
