@@ -17,6 +17,7 @@ catalog, a page or the configuration, and is escaped; a URL that is not http(s) 
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import html
 import re
@@ -221,6 +222,16 @@ def _template_line(error: BaseException, filename: str) -> int | None:
     return line if isinstance(line, int) else None
 
 
+@functools.lru_cache(maxsize=64)
+def _compiled(source: str, filename: str) -> jinja2.Template:
+    """The template compiled in the sandbox and checked (:func:`check_template`), once per
+    process: a notice is rendered for every page of a course."""
+    env = _Sandbox()
+    code = env.compile(source, name=filename, filename=filename)
+    check_template(env, source)
+    return env.template_class.from_code(env, code, env.make_globals(None))
+
+
 @dataclass(frozen=True)
 class _Template:
     source: str
@@ -229,20 +240,15 @@ class _Template:
     rtl: bool
 
     def render(self, context: dict[str, Any]) -> str:
-        env = _Sandbox()
-
         def refuse(problem: str, error: BaseException) -> ConfigError:
             line = _template_line(error, self.filename)
             at = f"{self.filename}, line {line}" if line else self.filename
             return ConfigError(f"notice template {at}: {problem}; fix the template (it is rendered in a sandbox)")
 
         try:
-            code = env.compile(self.source, name=self.filename, filename=self.filename)
-            template = env.template_class.from_code(env, code, env.make_globals(None))
+            template = _compiled(self.source, self.filename)
         except jinja2.TemplateSyntaxError as e:
             raise refuse(e.message or "syntax error", e) from e
-        try:
-            check_template(env, self.source)
         except SecurityError as e:
             raise refuse(str(e), e) from e
         parts: list[str] = []
