@@ -302,9 +302,12 @@ def test_a_damaged_catalog_is_a_row_that_says_so_and_the_fleet_view_goes_on(
     assert main(["status", "--locales-dir", loc]) == 1
     out = capsys.readouterr().out
     assert "! damaged catalog: " in out and "\x1b" not in out
-    # not indexed: once repaired, the catalog is read again
-    assert (
-        "es" not in index.read_index(ws.storage, "intro-course")[0]
-        or index.read_index(ws.storage, "intro-course")[0]["es"].get("version")
-        != ws.catalog_versions(locale="es")[("intro-course", "es")]
+    # never indexed: once repaired, the catalog is read again and counted
+    entries, _ = index.read_index(ws.storage, "intro-course")
+    assert entries.get("es", {}).get("version") != ws.catalog_versions(locale="es")[("intro-course", "es")]
+    path.write_bytes(
+        b'msgid ""\nmsgstr ""\n"Content-Type: text/plain; charset=UTF-8\\n"\n\nmsgid "Hello"\nmsgstr "Hola"\n'
     )
+    os.utime(path, (later + 5, later + 5))
+    repaired = {s.locale: s for s in workspace_stats(ws)}["es"]
+    assert repaired.error == "" and repaired.translated == 1
