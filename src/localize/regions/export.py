@@ -34,7 +34,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
 from localize import __version__
 from localize.errors import ConfigError, IntegrityError, LocalizeError
@@ -176,24 +176,6 @@ def _read_live(storage: Storage, course: str, locale: str, signer: Signer | None
             path=storage.describe(key),
         )
     return live
-
-
-class _Hashing:
-    """A file being written, its sha256 computed on the way (a retried download seeks back to 0)."""
-
-    def __init__(self, f: IO[bytes]) -> None:
-        self.f, self.h = f, hashlib.sha256()
-
-    def write(self, block: bytes) -> int:
-        self.h.update(block)
-        return self.f.write(block)
-
-    def seek(self, offset: int, whence: int = 0) -> int:
-        self.h = hashlib.sha256()
-        return self.f.seek(offset, whence)
-
-    def truncate(self, size: int | None = None) -> int:
-        return self.f.truncate(size)
 
 
 def _copy_object(storage: Storage, record: FileRecord, staging: Path) -> bool:
