@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from localize import __version__
-from localize.app.catalogs import CatalogUpdate, catalog_locales, update_catalog, update_course, update_template
+from localize.app.catalogs import CatalogUpdate, catalog_locales, update_catalog, update_template
 from localize.app.plain import to_plain
 from localize.app.regions import publish
 from localize.app.regions import publish_dashboards as app_publish_dashboards
@@ -45,9 +45,7 @@ __all__ = [
     "publish_region",
     "publish_regions",
     "route_kit",
-    "route_kits",
     "stats_rows",
-    "update_catalogs",
     "update_locale",
 ]
 
@@ -58,31 +56,6 @@ def course_revision(source: str) -> str:
     """A hash of every file of a course (paths and bytes): unchanged course, same hash."""
 
     return source_revision(open_source(source))
-
-
-def update_catalogs(
-    source: str, course: str, locales_dir: str, source_locale: str = "en", new_locales: list[str] | None = None
-) -> dict[str, Any]:
-    """Extract the course and merge the new template into each of its catalogs
-    (``new_locales`` without a catalog get one)."""
-    result = update_course(
-        Workspace(locales_dir),
-        open_source(source),
-        check_course_id(course),
-        source_locale=source_locale,
-        jobs=1,
-        new_locales=new_locales or (),
-    )
-    return {
-        "course": course,
-        "source": source,
-        "pages": result.extract.pages,
-        "entries": len(result.extract.catalog.entries),
-        "template": result.template_path,
-        "template_written": result.template_written,
-        "catalogs": [_catalog_row(c) for c in result.catalogs],
-        "failures": result.failures,
-    }
 
 
 def _catalog_row(c: CatalogUpdate) -> dict[str, Any]:
@@ -132,14 +105,6 @@ def configured_locales(config_path: str, course: str) -> list[str]:
     """Every locale some partner translates this course into."""
     config = load_config(config_path)
     return sorted({loc for p in config.partners for loc in p.locales if p.serves(course, loc)})
-
-
-def route_kits(config_path: str, course: str, locales: list[str], source: str | None = None) -> list[dict[str, Any]]:
-    """Send each locale's kit (with the course's pages and preview.html when ``source`` is
-    given: the source is opened, a site crawled, once for all of them)."""
-    config = load_config(config_path)
-    pages = open_source(source) if source is not None else None
-    return [_route_row(config, course, locale, pages) for locale in locales]
 
 
 def route_kit(config_path: str, course: str, locale: str, source: str | None = None) -> dict[str, Any]:
