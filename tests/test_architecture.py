@@ -45,6 +45,7 @@ LAYERS: dict[str, int] = {
 # Lazy imports allowed by name: (importing module, imported module, why).
 ALLOWED_LAZY = {
     ("localize.storage.locations", "localize.storage.s3"): "boto3 loads only when an s3:// location is opened",
+    ("localize.cli.common", "localize.config"): "pydantic loads only when a command reads a configuration",
     ("localize.cli.run", "flows.cli"): "`localize run` is the one way from the library into flows/ (Prefect)",
 }
 # Within the core layer the order matters too (config reads locales, which reads errors).

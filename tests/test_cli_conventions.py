@@ -18,7 +18,7 @@ import pytest
 from conftest import ROOT, SAMPLE
 from localize.catalogs.po import read_po, write_po
 from localize.catalogs.stats import format_share, share
-from localize.cli import build_parser, commands, main
+from localize.cli import AREAS, build_parser, commands, main
 from localize.cli.common import workspace_location
 
 COURSE = "intro-course"
@@ -35,13 +35,39 @@ def _names() -> list[str]:
     return [c.prog.removeprefix("localize ") for c in commands(build_parser())]
 
 
+def test_each_area_registers_the_commands_the_dispatcher_expects_of_it() -> None:
+    """`localize COMMAND` imports only the area AREAS names for it: a command registered by
+    another area would be "invalid choice" when run, so the table must be exact."""
+    for area, expected in AREAS.items():
+        parser = build_parser([area])
+        [sub] = [a for a in parser._actions if isinstance(a, argparse._SubParsersAction)]
+        assert tuple(dict.fromkeys(sub.choices)) == expected, area
+
+
+def test_a_command_imports_only_its_own_area(tmp_path: Path) -> None:
+    """One process per course pays start-up every time: `extract` must not load the other
+    areas, the memory, pydantic, Prefect, boto3, Jinja2 or httpx (a fresh interpreter runs it)."""
+    check = (
+        "import sys\n"
+        "from localize.cli import main\n"
+        f"code = main(['extract', {str(SAMPLE)!r}, '--course', 'c', '--locales-dir', {str(tmp_path)!r}, '-q'])\n"
+        "loaded = [m for m in sys.modules if m.split('.')[0] in ('pydantic', 'prefect', 'boto3', 'rapidfuzz', "
+        "'jinja2', 'httpx', 'lxml', 'cryptography') or m.startswith(('localize.cli.', 'localize.catalogs.memory', "
+        "'localize.regions', 'localize.partners', 'localize.views', 'localize.config'))]\n"
+        "print(code, *sorted(loaded))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", check], capture_output=True, text=True, check=True, env=ENV)
+    assert out.stdout.splitlines()[-1].split() == ["0", "localize.cli.common", "localize.cli.pages"], out.stderr
+    assert (tmp_path / "templates" / "c.pot").is_file()
+
+
 # -- --help of every command -------------------------------------------------------------
 
 
 def test_every_command_is_listed() -> None:
     assert _names() == [
-        "extract", "init", "update", "merge", "stats", "index rebuild", "tm export", "tm import", "tm list", "tm delete",
-        "tm obsolete", "consistency", "pseudo", "build",
+        "extract", "build", "init", "update", "merge", "stats", "index rebuild", "pseudo", "tm export", "tm import",
+        "tm list", "tm delete", "tm obsolete", "consistency",
         "glossary import", "glossary export", "glossary suggest",
         "route", "check", "ingest", "access", "publish", "versions", "rollback", "pull", "export", "keys generate",
         "preview", "report", "status", "run",

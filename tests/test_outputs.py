@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from conftest import SAMPLE
-from localize.app.catalogs import build
+from localize.app.pages import build
 from localize.catalogs.workspace import Workspace
 from localize.cli import main
 from localize.storage.courses import open_source

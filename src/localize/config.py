@@ -42,6 +42,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from localize import DEFAULT_CONFIG
 from localize.errors import ConfigError
 from localize.locales import check_locale
 
@@ -56,7 +57,6 @@ __all__ = [
     "load_config",
 ]
 
-DEFAULT_CONFIG = "localize.toml"
 _ID = r"^[a-z0-9][a-z0-9_-]*$"
 
 

@@ -10,6 +10,8 @@ from dataclasses import dataclass, field, replace
 from enum import StrEnum
 
 ATTRIBUTE_CONTEXT = "attribute"
+REVIEWED = "reviewed"
+"""The flag of an entry a reviewer signed off (``#, reviewed``; msgfmt -c accepts unknown flags)."""
 """msgctxt of units taken from attributes (alt, title, meta description...)."""
 
 

@@ -12,7 +12,6 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from localize.app.output import check_output, staged_output
 from localize.catalogs import index
 from localize.catalogs.consistency import Finding, find_inconsistencies, save_summary, uses_of
 from localize.catalogs.faults import kill_point
@@ -25,7 +24,6 @@ from localize.catalogs.po import read_po, write_po
 from localize.catalogs.refresh import refresh
 from localize.catalogs.stats import catalog_stats
 from localize.catalogs.workspace import Workspace
-from localize.engine.build import BuildResult, build_course
 from localize.engine.extract import ExtractResult, extract_course
 from localize.engine.pseudo import pseudo_catalog
 from localize.errors import CatalogError, CatalogNotFoundError, ConfigError
@@ -37,14 +35,11 @@ from localize.storage.sources import Source
 
 __all__ = [
     "CatalogUpdate",
-    "ExtractOutcome",
     "InitResult",
     "RebuiltIndexes",
     "UpdateResult",
-    "build",
     "catalog_locales",
     "consistency",
-    "extract_to_workspace",
     "init_locale",
     "merge_files",
     "pseudo_locale",
@@ -220,31 +215,6 @@ def _validate(workspace: Workspace, catalog: Catalog, path: str, course: str, lo
     raise first
 
 
-@dataclass(frozen=True, slots=True)
-class ExtractOutcome:
-    result: ExtractResult
-    path: str
-    written: bool
-
-
-def extract_to_workspace(
-    workspace: Workspace,
-    source: Source,
-    course: str,
-    *,
-    source_locale: str = "en",
-    jobs: int | None = None,
-    progress: Callable[[str], None] | None = None,
-) -> ExtractOutcome:
-    """Extract ``course`` into its template of record and remember where it came from."""
-    check_course_id(course)
-    result = extract_course(source, course, source_locale=source_locale, jobs=jobs, progress=progress)
-    key = workspace.template_key(course)
-    written = workspace.write(key, result.catalog)
-    workspace.record_source(course, source.location)
-    return ExtractOutcome(result, workspace.describe(key), written)
-
-
 def merge_files(
     po: str, pot: str, output: str | None, *, similarity: float = DEFAULT_SIMILARITY
 ) -> tuple[MergeReport, str]:
@@ -294,31 +264,6 @@ def pseudo_locale(workspace: Workspace, course: str) -> tuple[int, str, bool]:
     key = workspace.catalog_key(course, PSEUDO_LOCALE)
     written = workspace.write(key, catalog)
     return len(catalog.entries), workspace.describe(key), written
-
-
-def build(
-    workspace: Workspace,
-    source: Source,
-    course: str,
-    locale: str,
-    out: str,
-    *,
-    source_locale: str = "en",
-    jobs: int | None = None,
-    progress: Callable[[str], None] | None = None,
-    force: bool = False,
-) -> BuildResult:
-    """Build ``course`` in ``locale`` from its catalog of record into the folder ``out``:
-    staged beside it and renamed into place, so ``out`` is never left half-written;
-    refuses an ``out`` that is, holds or lies inside the source unless ``force``."""
-    locale = check_locale(locale)
-    target = check_output(source, out, force=force)
-    catalog = workspace.read_catalog(course, locale)
-    with staged_output(target) as staging:
-        result = build_course(
-            source, catalog, str(staging), locale, source_locale=source_locale, jobs=jobs, progress=progress
-        )
-    return result
 
 
 @dataclass(frozen=True, slots=True)

@@ -9,9 +9,8 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass
 
-from localize.catalogs.xliff import REVIEWED
 from localize.engine.placeholders import strip_placeholders
-from localize.model import Catalog
+from localize.model import REVIEWED, Catalog
 
 __all__ = ["CatalogStats", "catalog_stats", "format_share", "share", "source_words"]
 

@@ -40,7 +40,7 @@ from localize import __version__
 from localize.catalogs.glossary import TERMS_COMMENT
 from localize.engine.placeholders import PLACEHOLDER, TranslationProblem, parse_translation, unit_for
 from localize.errors import PoSyntaxError
-from localize.model import Catalog, Entry
+from localize.model import REVIEWED, Catalog, Entry
 
 __all__ = [
     "NS",
@@ -55,8 +55,6 @@ __all__ = [
 
 NS = "urn:oasis:names:tc:xliff:document:1.2"
 _XML_NS = "http://www.w3.org/XML/1998/namespace"
-REVIEWED = "reviewed"
-"""The flag of an entry a reviewer signed off (``#, reviewed``; msgfmt -c accepts unknown flags)."""
 
 _PAIRED_CTYPE = {"a": "link", "b": "bold", "strong": "bold", "i": "italic", "em": "italic", "u": "underlined"}
 _VOID_CTYPE = {"br": "lb", "img": "image"}

@@ -1,26 +1,42 @@
 """The ``localize`` command: thin adapters over :mod:`localize.app`.
 
-One module per area (catalogs, partners, regions, views, run), each registering
-its subcommands and formatting the application layer's typed results. Exit
-codes are in :mod:`localize.cli.common`.
+One module per area (pages, catalogs, memory, glossary, partners, regions, views,
+run), each registering its subcommands and formatting the application layer's typed
+results. Exit codes are in :mod:`localize.cli.common`.
 
-May import every package of the library. ``localize run`` reaches ``flows/``
-through one lazy import (:mod:`localize.cli.run`).
+A command imports only its own area (:data:`AREAS` says which area registers which
+command): ``localize extract`` loads the engine and the workspace, not Prefect, boto3,
+pydantic or the memory, which matters when a coordinator runs one process per course
+(start-up was most of a small course's time). ``localize --help`` loads every area.
+``localize run`` reaches ``flows/`` through one lazy import (:mod:`localize.cli.run`).
 """
 
 from __future__ import annotations
 
 import argparse
+import importlib
 import os
 import sys
 from collections.abc import Iterator, Sequence
 
 from localize import __version__
-from localize.cli import catalogs, glossary, partners, regions, run, views
 from localize.cli.common import EXIT_FAILED, HelpFormatter, add_standard
 from localize.errors import LocalizeError
 
-__all__ = ["build_parser", "main"]
+__all__ = ["AREAS", "build_parser", "main"]
+
+# area module (localize.cli.NAME) -> the commands it registers, in the order of `--help`
+AREAS: dict[str, tuple[str, ...]] = {
+    "pages": ("extract", "build"),
+    "catalogs": ("init", "update", "merge", "stats", "index", "pseudo"),
+    "memory": ("tm", "consistency"),
+    "glossary": ("glossary",),
+    "partners": ("route", "check", "ingest", "access"),
+    "regions": ("publish", "versions", "rollback", "pull", "export", "keys"),
+    "views": ("preview", "report", "status"),
+    "run": ("run",),
+}
+_AREA_OF = {command: area for area, commands in AREAS.items() for command in commands}
 
 DESCRIPTION = """\
 localize turns open-courseware sites into gettext catalogs and back.
@@ -65,12 +81,13 @@ Exit codes: 0 done; 1 done, but some files or entries failed (each is listed);
 """
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(areas: Sequence[str] = tuple(AREAS)) -> argparse.ArgumentParser:
+    """The parser of every command, or only of those ``areas`` register (their modules only are imported)."""
     parser = argparse.ArgumentParser(prog="localize", description=DESCRIPTION, formatter_class=HelpFormatter)
     parser.add_argument("--version", action="version", version=f"localize {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
-    for area in (catalogs, glossary, partners, regions, views, run):
-        area.register(sub)
+    for area in areas:
+        importlib.import_module(f"{__name__}.{area}").register(sub)
     for command in commands(parser):
         add_standard(command)
     return parser
@@ -85,8 +102,22 @@ def commands(parser: argparse.ArgumentParser) -> Iterator[argparse.ArgumentParse
                 yield from nested or [child]
 
 
+def areas_for(argv: Sequence[str]) -> tuple[str, ...]:
+    """The area whose command ``argv`` runs; every area for anything else (``--help``, a
+    mistyped command: argparse then lists them all). Options before the command are only
+    ``-h`` and ``--version``, so the first word that is not an option is the command."""
+    for arg in argv:
+        if not arg.startswith("-"):
+            area = _AREA_OF.get(arg)
+            return (area,) if area else tuple(AREAS)
+        break
+    return tuple(AREAS)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
+    if argv is None:
+        argv = sys.argv[1:]
+    parser = build_parser(areas_for(argv))
     try:
         args = parser.parse_args(argv)
     except LocalizeError as e:  # a value the command cannot take (an unknown locale code)

@@ -7,8 +7,6 @@ import json
 import sys
 
 from localize.app.catalogs import (
-    build,
-    extract_to_workspace,
     init_locale,
     merge_files,
     pseudo_locale,
@@ -17,9 +15,7 @@ from localize.app.catalogs import (
 )
 from localize.catalogs.stats import format_share
 from localize.catalogs.workspace import Workspace, workspace_stats
-from localize.cli import memory
 from localize.cli.common import (
-    EXIT_FAILED,
     EXIT_OK,
     EXIT_PARTIAL,
     HelpFormatter,
@@ -39,25 +35,6 @@ from localize.storage.sources import is_page
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    p = sub.add_parser(
-        "extract",
-        help="extract a course's text into templates/COURSE.pot",
-        description="Extract every piece of human-readable text of a course into DIR/templates/COURSE.pot.\n\n"
-        "Inline markup becomes placeholders such as <a1>...</a1> and <br2/>; the same text\n"
-        "anywhere in the course is one entry listing every page. Pages that cannot be read\n"
-        "are reported and skipped (exit code 1); the others are still extracted.",
-        formatter_class=HelpFormatter,
-    )
-    add_common(p)
-    p.add_argument(
-        "--source-locale",
-        default="en",
-        type=locale_arg,
-        metavar="LL",
-        help="language of the source pages (default: %(default)s)",
-    )
-    add_jobs(p)
-    p.set_defaults(func=cmd_extract)
     p = sub.add_parser(
         "init",
         help="create a catalog for a new locale from the template",
@@ -147,7 +124,6 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     add_workspace(q)
     q.add_argument("--locale", type=locale_arg, metavar="LL", help="only this locale")
     q.set_defaults(func=cmd_index_rebuild)
-    memory.register(sub)
     p = sub.add_parser(
         "pseudo",
         help="write a pseudo-localized (qps-ploc) catalog from the template",
@@ -158,76 +134,6 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     )
     add_common(p, source=False)
     p.set_defaults(func=cmd_pseudo)
-    p = sub.add_parser(
-        "build",
-        help="write the course with a catalog's translations spliced in",
-        description="Write every file of SOURCE under OUT, pages translated from\n"
-        "DIR/LL/LC_MESSAGES/COURSE.po. Untranslated and fuzzy entries keep the source text;\n"
-        "everything that is not a translated unit stays byte-for-byte as it was. Sets\n"
-        '<html lang> (and dir="rtl" for right-to-left languages) when LL differs from\n'
-        "the source locale. Translations are escaped: they cannot add markup to a page.\n"
-        "OUT is replaced as a whole once the build is complete: an interrupted build leaves\n"
-        "the previous OUT (or none), never half of one.",
-        formatter_class=HelpFormatter,
-    )
-    add_common(p)
-    p.add_argument(
-        "--locale",
-        required=True,
-        type=locale_arg,
-        metavar="LL",
-        help="catalog to build from (e.g. es, pt_BR, ar, qps-ploc)",
-    )
-    p.add_argument(
-        "--out",
-        required=True,
-        metavar="OUT",
-        help="output folder: built beside it and renamed into place; never the source, a folder "
-        "holding it or one inside it",
-    )
-    p.add_argument(
-        "--force", action="store_true", help="write OUT even if it is or holds the source, or holds other files"
-    )
-    p.add_argument(
-        "--source-locale",
-        default="en",
-        type=locale_arg,
-        metavar="LL",
-        help="language of the source pages (default: %(default)s)",
-    )
-    add_jobs(p)
-    p.set_defaults(func=cmd_build)
-
-
-def cmd_extract(args: argparse.Namespace) -> int:
-    source = open_source(args.source)
-    total = sum(1 for p in source.paths() if is_page(p))
-    if total == 0:
-        print(f"error: {args.source}: no .html or .htm pages found", file=sys.stderr)
-        return EXIT_FAILED
-    with progress("extracting", total, args.quiet, sys.stderr) as tick:
-        outcome = extract_to_workspace(
-            Workspace(workspace_location(args)),
-            source,
-            args.course,
-            source_locale=args.source_locale,
-            jobs=args.jobs,
-            progress=tick,
-        )
-    result = outcome.result
-    print_failures(result.failures, sys.stderr)
-    print(
-        f"{result.pages} pages, {result.units} units, {len(result.catalog.entries)} entries -> "
-        f"{outcome.path} ({'written' if outcome.written else 'unchanged'})"
-    )
-    if result.failures:
-        n = len(result.failures)
-        print(
-            f"{n} file{'s' if n != 1 else ''} could not be extracted (listed above); {result.pages} of {total} pages extracted",
-            file=sys.stderr,
-        )
-        return EXIT_PARTIAL
-    return EXIT_OK
 
 
 def cmd_init(args: argparse.Namespace) -> int:
@@ -340,28 +246,4 @@ def cmd_index_rebuild(args: argparse.Namespace) -> int:
 def cmd_pseudo(args: argparse.Namespace) -> int:
     entries, path, written = pseudo_locale(Workspace(workspace_location(args)), args.course)
     print(f"{entries} entries -> {path} ({'written' if written else 'unchanged'})")
-    return EXIT_OK
-
-
-def cmd_build(args: argparse.Namespace) -> int:
-    locale = args.locale
-    source = open_source(args.source)
-    total = len(source.paths())
-    with progress(f"building {locale}", total, args.quiet, sys.stderr) as tick:
-        result = build(
-            Workspace(workspace_location(args)), source, args.course, locale, args.out,
-            source_locale=args.source_locale, jobs=args.jobs, progress=tick, force=args.force,
-        )  # fmt: skip
-    print_failures(result.failures, sys.stderr)
-    if not args.quiet:
-        print_failures(result.problems, sys.stderr, "warning")
-    print(
-        f"{result.pages} pages ({result.changed_pages} localized), {result.copied} other files -> {args.out}; "
-        f"units: {result.translated} translated, {result.fallback} in the source language"
-    )
-    if result.problems:
-        print(f"{len(result.problems)} translations not used (their placeholders do not match)", file=sys.stderr)
-    if result.failures:
-        print(f"{len(result.failures)} files failed and were copied unchanged (listed above)", file=sys.stderr)
-        return EXIT_PARTIAL
     return EXIT_OK

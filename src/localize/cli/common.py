@@ -11,11 +11,14 @@ import argparse
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
-from localize.config import DEFAULT_CONFIG, Config, load_config
+from localize import DEFAULT_CONFIG
 from localize.errors import ConfigError
 from localize.locales import check_locale
+
+if TYPE_CHECKING:
+    from localize.config import Config
 
 __all__ = [
     "EXIT_FAILED",
@@ -90,6 +93,14 @@ def add_standard(p: argparse.ArgumentParser) -> None:
             metavar="URL",
             help="S3 endpoint for s3:// locations (default: AWS_ENDPOINT_URL, else AWS itself)",
         )
+
+
+def load_config(path: str) -> Config:
+    """:func:`localize.config.load_config`, imported when a command reads a configuration:
+    pydantic and the models cost a tenth of a second, and ``extract --locales-dir`` needs neither."""
+    from localize.config import load_config as load
+
+    return load(path)
 
 
 def config_of(args: argparse.Namespace) -> Config:

@@ -9,11 +9,9 @@ forking a process with other threads running can copy a lock one of them holds.
 
 from __future__ import annotations
 
-import multiprocessing
 import os
 import threading
 from collections.abc import Callable, Iterator
-from concurrent.futures import ProcessPoolExecutor
 from typing import Any, TypeVar
 
 from localize.storage.courses import open_source
@@ -70,6 +68,10 @@ def map_pages(
         for path in paths:
             yield func(source, path, shared)
         return
+    # imported here: a one-process run (most one-course commands) never pays for them
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
     methods = multiprocessing.get_all_start_methods()
     if "fork" in methods and threading.active_count() == 1:
         method = "fork"

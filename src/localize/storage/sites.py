@@ -14,10 +14,13 @@ import re
 import tempfile
 import threading
 from pathlib import Path
-from urllib.robotparser import RobotFileParser
+from typing import TYPE_CHECKING
 
 from localize.errors import SourceError
 from localize.storage.sources import PAGE_SUFFIXES, FolderSource, safe_member_name
+
+if TYPE_CHECKING:
+    from urllib.robotparser import RobotFileParser
 
 __all__ = ["MAX_CRAWL_BYTES", "MAX_CRAWL_FILE_BYTES", "HttpSource", "crawl"]
 
@@ -40,6 +43,7 @@ _USER_AGENT = "localize (course localization; polite crawler)"
 def _robots(client: object, base_url: str) -> RobotFileParser | None:
     """The site's robots.txt rules, or None when it has none (or it cannot be read)."""
     from urllib.parse import urlsplit
+    from urllib.robotparser import RobotFileParser  # here: it loads http.client and ssl
 
     parts = urlsplit(base_url)
     try:

@@ -1,0 +1,70 @@
+"""Page operations: extract a course into its template of record, build it in a locale.
+
+Apart from :mod:`localize.app.catalogs` so that the commands that only read and write pages
+load the engine and the workspace, not the memory, the merge and the consistency checks.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from localize.app.output import check_output, staged_output
+from localize.catalogs.workspace import Workspace
+from localize.engine.build import BuildResult, build_course
+from localize.engine.extract import ExtractResult, extract_course
+from localize.ids import check_course_id
+from localize.locales import check_locale
+from localize.storage.sources import Source
+
+__all__ = ["ExtractOutcome", "build", "extract_to_workspace"]
+
+
+@dataclass(frozen=True, slots=True)
+class ExtractOutcome:
+    result: ExtractResult
+    path: str
+    written: bool
+
+
+def extract_to_workspace(
+    workspace: Workspace,
+    source: Source,
+    course: str,
+    *,
+    source_locale: str = "en",
+    jobs: int | None = None,
+    progress: Callable[[str], None] | None = None,
+) -> ExtractOutcome:
+    """Extract ``course`` into its template of record and remember where it came from."""
+    check_course_id(course)
+    result = extract_course(source, course, source_locale=source_locale, jobs=jobs, progress=progress)
+    key = workspace.template_key(course)
+    written = workspace.write(key, result.catalog)
+    workspace.record_source(course, source.location)
+    return ExtractOutcome(result, workspace.describe(key), written)
+
+
+def build(
+    workspace: Workspace,
+    source: Source,
+    course: str,
+    locale: str,
+    out: str,
+    *,
+    source_locale: str = "en",
+    jobs: int | None = None,
+    progress: Callable[[str], None] | None = None,
+    force: bool = False,
+) -> BuildResult:
+    """Build ``course`` in ``locale`` from its catalog of record into the folder ``out``:
+    staged beside it and renamed into place, so ``out`` is never left half-written;
+    refuses an ``out`` that is, holds or lies inside the source unless ``force``."""
+    locale = check_locale(locale)
+    target = check_output(source, out, force=force)
+    catalog = workspace.read_catalog(course, locale)
+    with staged_output(target) as staging:
+        result = build_course(
+            source, catalog, str(staging), locale, source_locale=source_locale, jobs=jobs, progress=progress
+        )
+    return result
