@@ -365,20 +365,6 @@ class _Stack:
         self.scopes: list[int] = [0]  # indices of open elements that bound a search (_SCOPE)
         self.tables: list[int] = [0]  # indices of open table parts
 
-    def push(self, el: Element) -> None:
-        i = len(self.items)
-        self.items.append(el)
-        tag = el.tag
-        at = self.at.get(tag)
-        if at is None:
-            self.at[tag] = [i]
-        else:
-            at.append(i)
-        if tag in _SCOPE:
-            self.scopes.append(i)
-        if tag in _TABLE_PARTS:
-            self.tables.append(i)
-
     def pop_to(self, index: int, at: int, end: int | None = None) -> None:
         """Close items[index:]; the one at ``index`` ends at ``end`` if given (an
         explicit end tag), the others have implied ends at ``at``."""
@@ -525,6 +511,9 @@ def parse(page: str, icon_classes: Iterable[str] = ICON_CLASSES) -> Element:
     implying = _IMPLYING
     void = VOID
     raw_text = RAW_TEXT
+    open_at = stack.at
+    scope = _SCOPE
+    table_parts = _TABLE_PARTS
     while True:
         m = search(page, pos)
         if m is None:
@@ -533,11 +522,11 @@ def parse(page: str, icon_classes: Iterable[str] = ICON_CLASSES) -> Element:
         e = m.end()
         kind = m.lastindex
         if kind == 5:
-            name = m.group(4).lower()
+            name, attrs = m.group(4, 5)
+            name = name.lower()
             if name in implying and len(items) > 1:
                 _close_implied(stack, name, s)
                 children = items[-1].children
-            attrs = m.group(5)
             el = Element(name, s, e, attrs, m.start(5))
             if needles is not None and attrs and needles(attrs) and _has_class(attrs, icons):
                 el.icon = el.ignored = True
@@ -562,7 +551,17 @@ def parse(page: str, icon_classes: Iterable[str] = ICON_CLASSES) -> Element:
                     pos = n if gt < 0 else gt + 1
                     el.close(end_m.start(), pos)
                 continue
-            stack.push(el)
+            # stack.push(el), inlined: this runs for every element of the page
+            at = open_at.get(name)
+            if at is None:
+                open_at[name] = [len(items)]
+            else:
+                at.append(len(items))
+            if name in scope:
+                stack.scopes.append(len(items))
+            if name in table_parts:
+                stack.tables.append(len(items))
+            items.append(el)
             children = el.children
             pos = e
             continue
@@ -572,10 +571,10 @@ def parse(page: str, icon_classes: Iterable[str] = ICON_CLASSES) -> Element:
             if top.tag == end_name:  # the common case: the end tag of the current element
                 items.pop()
                 top.close(s, e)
-                stack.at[end_name].pop()
-                if end_name in _SCOPE:
+                open_at[end_name].pop()
+                if end_name in scope:
                     stack.scopes.pop()
-                if end_name in _TABLE_PARTS:
+                if end_name in table_parts:
                     stack.tables.pop()
                 children = items[-1].children
                 pos = e

@@ -151,6 +151,16 @@ class _Frame:
 
 
 _NO_OWNER = frozenset(("#document", "html"))
+_DROPPABLE = VOID | INVISIBLE
+
+
+def _edge_droppable(item: Element | Text, page: str) -> bool:
+    """Whitespace, void and invisible elements, comments and stray end tags: dropped from a unit's edges."""
+    if isinstance(item, Element):
+        return item.tag in _DROPPABLE
+    if type(item) is Text:
+        return not page[item.start : item.end].strip(_WS)
+    return True  # comments and stray end tags
 
 
 class _Walker:
@@ -170,8 +180,7 @@ class _Walker:
             nested: _Frame | None = None
             if f.ignored:
                 for child in f.it:
-                    if type(child) is Element:
-                        assert isinstance(child, Element)
+                    if isinstance(child, Element):
                         if child.author_ignored is False and not child.ignored:
                             self.attributes(child)
                             nested = _Frame(child, False, f.lang or _sets_lang(child))
@@ -184,20 +193,20 @@ class _Walker:
                     stack.append(nested)
                 continue
             pending: list[Element] = []
+            run, prev = f.run, f.prev  # locals in the hot loop, stored back below
             for child in f.it:
-                if child.start > f.prev and (f.run or not page[f.prev : child.start].isspace()):
-                    f.run.append(Text(f.prev, child.start))
-                f.prev = child.end
-                kind = type(child)
-                if kind is Element:
-                    assert isinstance(child, Element)
+                start = child.start
+                if start > prev and (run or not page[prev:start].isspace()):
+                    run.append(Text(prev, start))
+                prev = child.end
+                if isinstance(child, Element):
                     if child.inline:
-                        f.run.append(child)
+                        run.append(child)
                         continue
                     f.split = True
-                    if f.run:
-                        pending = self.flush(f.run, f.el, False, f.lang)
-                        f.run = []
+                    if run:
+                        pending = self.flush(run, f.el, False, f.lang)
+                        run = []
                     self.attributes(child)
                     if child.ignored:
                         if child.author_ignored:
@@ -208,29 +217,29 @@ class _Walker:
                         continue
                     nested = _Frame(child, False, f.lang or _sets_lang(child))
                     break
-                if kind is Stray:
-                    assert isinstance(child, Stray)
+                if isinstance(child, Stray):
                     if child.tag in INLINE:
-                        f.run.append(child)
-                    elif f.run:
+                        run.append(child)
+                    elif run:
                         f.split = True
-                        pending = self.flush(f.run, f.el, False, f.lang)
-                        f.run = []
+                        pending = self.flush(run, f.el, False, f.lang)
+                        run = []
                         break
                 else:
-                    f.run.append(child)
+                    run.append(child)
             else:
                 el = f.el
-                if el.end_start > f.prev and (f.run or not page[f.prev : el.end_start].isspace()):
-                    f.run.append(Text(f.prev, el.end_start))
-                if f.run:
-                    pending = self.flush(f.run, el, not f.split, f.lang)
-                    f.run = []
+                if el.end_start > prev and (run or not page[prev : el.end_start].isspace()):
+                    run.append(Text(prev, el.end_start))
+                if run:
+                    pending = self.flush(run, el, not f.split, f.lang)
+                    run = []
                 stack.pop()
+            f.run, f.prev = run, prev
             if nested is not None:
                 stack.append(nested)
-            # translate="yes" inside translate="no" inside the run just flushed: walked next
-            stack.extend(_Frame(el, True, f.lang) for el in reversed(pending))
+            if pending:  # translate="yes" inside translate="no" inside the run just flushed: walked next
+                stack.extend(_Frame(el, True, f.lang) for el in reversed(pending))
 
     def flush(self, run: list[Element | Text], block: Element, whole: bool, lang: bool) -> list[Element]:
         """The unit of a run; returns the translate="no" elements of the run to walk for
@@ -238,8 +247,7 @@ class _Walker:
         self.container = block.tag
         pending: list[Element] = []
         for item in run:
-            if type(item) is Element:
-                assert isinstance(item, Element)
+            if isinstance(item, Element):
                 self.inline_attributes(item, pending)
         owner = block if whole and block.tag not in _NO_OWNER else None
         self.unit(run, block.context, owner, lang)
@@ -254,32 +262,21 @@ class _Walker:
                 if el.author_ignored:
                     pending.append(el)
                 continue
-            todo.extend(c for c in reversed(el.children) if isinstance(c, Element))
+            if el.children:
+                todo.extend([c for c in reversed(el.children) if isinstance(c, Element)])
 
     def trim(self, items: list[Element | Text]) -> list[Element | Text]:
         page = self.page
         lo, hi = 0, len(items)
-        while lo < hi and self._edge_droppable(items[lo], page):
+        while lo < hi and _edge_droppable(items[lo], page):
             lo += 1
-        while hi > lo and self._edge_droppable(items[hi - 1], page):
+        while hi > lo and _edge_droppable(items[hi - 1], page):
             hi -= 1
-        return items[lo:hi]
-
-    @staticmethod
-    def _edge_droppable(item: Element | Text, page: str) -> bool:
-        kind = type(item)
-        if kind is Text:
-            return not page[item.start : item.end].strip(_WS)
-        if kind is Element:
-            assert isinstance(item, Element)
-            return item.tag in VOID or item.tag in INVISIBLE
-        return True  # comments and stray end tags
+        return items if lo == 0 and hi == len(items) else items[lo:hi]
 
     def unit(self, run: list[Element | Text], context: str | None, owner: Element | None, lang: bool) -> None:
         items = self.trim(run)
-        while len(items) == 1 and type(items[0]) is Element:
-            el = items[0]
-            assert isinstance(el, Element)
+        while len(items) == 1 and isinstance(el := items[0], Element):
             if el.ignored or el.tag in VOID:
                 return
             context = el.context
@@ -308,15 +305,13 @@ class _Walker:
         symbols = False
         page = self.page
         for item in items:
-            kind = type(item)
-            if kind is Element:
-                assert isinstance(item, Element)
+            if isinstance(item, Element):
                 if item.tag == "a" or self._wraps_link(item):
                     links += 1
                     parts.append(item)
                 elif item.tag not in INVISIBLE and item.tag not in VOID:
                     parts.append(item)
-            elif kind is Text:
+            elif type(item) is Text:
                 text = _unescape(page[item.start : item.end])
                 if _LETTER.search(text):
                     return None
