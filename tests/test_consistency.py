@@ -393,3 +393,34 @@ def test_consistency_on_the_corpus_finds_exactly_the_planted_inconsistency(corpu
     assert warning.courses == [first, second]
     assert {(u.course, u.msgid) for u in warning.uses} == {(first, planted[1]), (second, planted[1])}
     assert not [f for f in findings if f.severity == INFORMATION]
+
+
+def test_an_imported_memory_cannot_carry_what_the_gate_refuses_into_published_pages(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A partner's TMX fills catalogs that are built without another return: a bidi override
+    (Trojan Source), a control character or placeholders that do not match the source are
+    refused at import, each listed, and the rest is imported (exit 1, nothing lost)."""
+    units = [
+        ("Home", "Inicio"),  # fine
+        ("Syllabus", "Pro\u202egrama"),  # a bidi override reverses the rest of the page
+        ("Readings", "Lec\x07turas"),  # a control character
+        ("See <a1>the notes</a1>.", "Vea las notas."),  # the link's placeholder is gone
+        ("Exams", "Exámenes <a1>x</a1>"),  # a placeholder the source does not have
+    ]
+    tmx = tmp_path / "partner.po"  # a compendium .po: unlike XML, it can carry any control character
+    tmx.write_text(write_po(catalog(*(Entry(source, target) for source, target in units))), encoding="utf-8")
+    ws = tmp_path / "ws"
+    code = main(["tm", "import", str(tmx), "--locale", "es", "--locales-dir", str(ws)])
+    out, err = capsys.readouterr()
+    assert code == 1
+    assert out == f"1 translation units imported -> {ws}/memory/es.po (1 in all)\n"
+    assert "'Syllabus': bidi-controls: bidi override U+202E is not allowed" in err
+    assert "'Readings': control-characters: control character U+0007 is not allowed; remove it" in err
+    assert "'See <a1>the notes</a1>.': placeholders:" in err
+    assert "'Exams': placeholders:" in err
+    assert err.endswith(
+        "4 units not imported, as the QA gate would refuse them in a return (listed above); the others were imported\n"
+    )
+    assert [(u.msgid, u.msgstr) for u in memory_units(Workspace(str(ws)), "es")] == [("Home", "Inicio")]
+    assert "\x07" not in err and "\u202e" not in err  # the terminal sees them escaped

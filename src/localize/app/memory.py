@@ -3,7 +3,7 @@ rules (``tm delete``, ``tm obsolete``), over the workspace's catalogs and import
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
@@ -16,7 +16,8 @@ from localize.catalogs.po import write_po
 from localize.catalogs.workspace import Workspace
 from localize.errors import CatalogNotFoundError
 from localize.locales import check_locale
-from localize.model import Catalog
+from localize.model import Catalog, Entry
+from localize.partners.checks import ERROR, Problem, entry_problems
 from localize.storage.base import LocalStorage
 
 __all__ = ["MEMORY_FORMATS", "MemoryImport", "edit_memory", "export_memory", "import_memory", "list_memory"]
@@ -55,6 +56,23 @@ class MemoryImport:
     path: str
     claims_reviewed: int = 0  # units the file says were reviewed
     trusted: bool = False  # ... and whether they count as reviewed (--trust-reviewed)
+    refused: tuple[Problem, ...] = field(default=())  # units left out: the QA gate's errors, one per unit
+
+
+def _gate(units: list[MemoryUnit], file: str) -> tuple[list[MemoryUnit], tuple[Problem, ...]]:
+    """The units a returned kit's gate would accept: an imported unit fills catalogs that are
+    published without another return, so a control character, a bidi override or placeholders
+    that do not match the source are refused here, with the problem (the others are imported)."""
+    kept: list[MemoryUnit] = []
+    refused: list[Problem] = []
+    for unit in units:
+        entry = Entry(unit.msgid, unit.msgstr, unit.msgctxt)
+        errors = [p for p in entry_problems(entry, file) if p.severity == ERROR]
+        if errors:
+            refused.append(errors[0])
+        else:
+            kept.append(unit)
+    return kept, tuple(refused)
 
 
 def import_memory(
@@ -69,7 +87,7 @@ def import_memory(
         data = Path(file).read_bytes()
     except FileNotFoundError:
         raise CatalogNotFoundError("no such file", path=file) from None
-    units = read_memory_file(data, file, locale, now=now, trust_reviewed=trust_reviewed)
+    units, refused = _gate(read_memory_file(data, file, locale, now=now, trust_reviewed=trust_reviewed), file)
     key = workspace.memory_key(locale)
     try:
         existing: Catalog | None = workspace.read(key)
@@ -80,7 +98,7 @@ def import_memory(
     workspace.write(key, catalog)  # atomic: the compendium is the old one or the new one
     kill_point("tm-import:written")
     claims = sum(1 for u in units if u.claims_reviewed)
-    return MemoryImport(len(units), len(catalog.entries), workspace.describe(key), claims, trust_reviewed)
+    return MemoryImport(len(units), len(catalog.entries), workspace.describe(key), claims, trust_reviewed, refused)
 
 
 def list_memory(workspace: Workspace, locale: str, *, search: str | None = None) -> list[MemoryUnit]:

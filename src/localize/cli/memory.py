@@ -11,7 +11,7 @@ from localize.app.memory import MEMORY_FORMATS, edit_memory, export_memory, impo
 from localize.catalogs.consistency import WARNING
 from localize.catalogs.memory import MemoryUnit, describe_origin
 from localize.catalogs.workspace import Workspace
-from localize.cli.common import EXIT_OK, HelpFormatter, add_workspace, locale_arg, workspace_location
+from localize.cli.common import EXIT_OK, EXIT_PARTIAL, HelpFormatter, add_workspace, locale_arg, workspace_location
 from localize.errors import printable
 
 
@@ -152,6 +152,18 @@ def cmd_tm_import(args: argparse.Namespace) -> int:
     if r.claims_reviewed and not args.quiet:
         counted = "counted as reviewed (--trust-reviewed)" if r.trusted else "not counted (see --trust-reviewed)"
         print(f"{r.claims_reviewed} of them claim to be reviewed: {counted}", file=sys.stderr)
+    if r.refused:
+        for problem in r.refused:
+            source = problem.key[1] if problem.key else ""
+            shown = source if len(source) <= 60 else source[:57] + "..."
+            print(printable(f"{problem.path}: {shown!r}: {problem.check}: {problem.message}"), file=sys.stderr)
+        n = len(r.refused)
+        print(
+            f"{n} unit{'s' if n != 1 else ''} not imported, as the QA gate would refuse them in a return "
+            "(listed above); the others were imported",
+            file=sys.stderr,
+        )
+        return EXIT_PARTIAL
     return EXIT_OK
 
 
