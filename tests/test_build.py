@@ -163,3 +163,30 @@ def test_untranslatable_inline_content_keeps_its_direction_in_rtl_pages() -> Non
         == '<p>مرحبا بكم في <bdi><span translate="no">6.S01</span></bdi>، انظر <bdi><code dir="ltr">f(x)</code></bdi> و<br>المزيد.</p>'
     )
     assert build(page, {(None, msgid): "Bienvenidos a <span1/>, ver <code2/> y <br3/>más."}, "es").count("<bdi>") == 0
+
+
+@pytest.mark.parametrize(
+    "decoy",
+    [
+        "<noscript><body data-decoy></noscript>",
+        "<template><body data-decoy></template>",
+        "<noscript><p><body data-decoy></p></noscript>",
+    ],
+)
+def test_a_body_tag_hidden_in_the_head_cannot_take_the_notice(decoy: str) -> None:
+    """What a build puts after <body> (a region's attribution notice) goes after the body a
+    browser shows, not after a <body> tag a page hides in noscript or template in its head."""
+    page = f"<!doctype html><html><head><title>T</title>{decoy}</head><body class=real><p>Hello</p></body></html>"
+    result = localize_page(
+        page.encode(), "index.html", {}, "es", after_body="<aside>NOTICE</aside>", documents_only=True
+    )
+    out = result.data.decode()
+    assert out.count("NOTICE") == 1
+    assert "<body class=real><aside>NOTICE</aside><p " in out
+    assert decoy in out  # the decoy is left as it was
+
+
+def test_a_page_whose_only_body_tag_is_hidden_still_gets_the_notice() -> None:
+    page = "<html><head><noscript><body></noscript></head><p>Hello</p></html>"
+    out = localize_page(page.encode(), "a.html", {}, "es", after_body="<aside>N</aside>", documents_only=True).data
+    assert out.decode().count("<aside>N</aside>") == 1

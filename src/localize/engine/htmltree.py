@@ -34,6 +34,7 @@ __all__ = [
     "Stray",
     "Text",
     "content",
+    "document_body",
     "find_element",
     "parse",
     "parse_attributes",
@@ -595,16 +596,29 @@ def parse(page: str, icon_classes: Iterable[str] = ICON_CLASSES) -> Element:
     return root
 
 
-def find_element(el: Element, tag: str) -> Element | None:
-    """The first element named ``tag`` under ``el``, depth first (document order)."""
+def find_element(el: Element, tag: str, *, skip: frozenset[str] = frozenset()) -> Element | None:
+    """The first element named ``tag`` under ``el``, depth first (document order), not
+    looking inside elements named in ``skip``."""
     todo: list[Element | Text] = list(reversed(el.children))
     while todo:
         child = todo.pop()
         if isinstance(child, Element):
             if child.tag == tag:
                 return child
-            todo.extend(reversed(child.children))
+            if child.tag not in skip:
+                todo.extend(reversed(child.children))
     return None
+
+
+# where a <body> start tag is not the document's body: a browser ignores it there (or keeps it
+# inert), so a page (hostile or broken) cannot hide what a build puts after <body> inside them
+_NOT_THE_BODY = frozenset(["head", "noscript", "template", "noembed", "noframes", "object", "select", "table"])
+
+
+def document_body(root: Element) -> Element | None:
+    """The page's ``<body>``: the first one outside head, noscript, template and the like
+    (:data:`_NOT_THE_BODY`), else the first one anywhere; None for a fragment without one."""
+    return find_element(root, "body", skip=_NOT_THE_BODY) or find_element(root, "body")
 
 
 def content(el: Element) -> list[Element | Text]:
