@@ -95,7 +95,13 @@ def choose_page(page: Any, path: str) -> Any:
 def test_kit_carries_pages_assets_and_a_self_contained_preview(tmp_path: Path) -> None:
     folder = kit(tmp_path, SAMPLE, COURSE, "es")
     manifest = json.loads((folder / "kit.json").read_text(encoding="utf-8"))
-    assert manifest["preview"] == {"file": "preview.html", "pages": 8, "assets": 3, "assets_left_out": 0}
+    assert manifest["preview"] == {
+        "file": "preview.html",
+        "pages": 8,
+        "assets": 3,
+        "assets_left_out": 0,
+        "pages_left_out": 0,
+    }
     for page in SAMPLE.rglob("*.html"):
         rel = page.relative_to(SAMPLE).as_posix()
         assert (folder / "pages" / rel).read_bytes() == page.read_bytes()
@@ -255,6 +261,24 @@ def test_a_hostile_page_cannot_break_out_of_the_page_map(tmp_path: Path) -> None
         "pages/index.html",
         "pages/pic.png",  # linked; big.png is not linked, the remote picture is not fetched
     ]
+
+
+def test_a_huge_page_is_left_out_of_the_kit_and_counted(tmp_path: Path) -> None:
+    """A page the source makes huge is in the kit twice (bytes and preview.html): over 5 MB it
+    is left out of pages/ and the preview, counted in kit.json, and the kit is still made."""
+    course = tmp_path / "big"
+    course.mkdir()
+    (course / "index.html").write_text("<html><body><p>Hello there</p></body></html>", encoding="utf-8")
+    filler = "<p>Hello there</p>" + "<!--" + "x" * (5 * 1024 * 1024) + "-->"
+    (course / "huge.html").write_text(f"<html><body>{filler}</body></html>", encoding="utf-8")
+    (tmp_path / "localize.toml").write_text(CONFIG, encoding="utf-8")
+    assert main(["extract", str(course), "--course", "big", "--locales-dir", str(tmp_path / "locales"), "-q"]) == 0
+    result = route(load_config(tmp_path / "localize.toml"), "big", "es", source=str(course))
+    folder = Path(result.kit_location)
+    manifest = json.loads((folder / "kit.json").read_text(encoding="utf-8"))
+    assert manifest["preview"]["pages"] == 1 and manifest["preview"]["pages_left_out"] == 1
+    assert sorted(p.name for p in (folder / "pages").iterdir()) == ["index.html"]
+    assert (folder / "preview.html").stat().st_size < 1024 * 1024
 
 
 def _source_text(parts: list[Any]) -> str:

@@ -34,11 +34,23 @@ from localize.model import Catalog
 from localize.storage.sources import Source, is_page
 from localize.templating import render
 
-__all__ = ["ASSET_SUFFIXES", "MAX_ASSETS_BYTES", "MAX_ASSET_BYTES", "KitPreview", "kit_preview"]
+__all__ = [
+    "ASSET_SUFFIXES",
+    "MAX_ASSETS_BYTES",
+    "MAX_ASSET_BYTES",
+    "MAX_PAGES_BYTES",
+    "MAX_PAGE_BYTES",
+    "KitPreview",
+    "kit_preview",
+]
 
 ASSET_SUFFIXES = (".css", ".png", ".jpg", ".jpeg", ".gif", ".svg", ".webp", ".ico", ".woff", ".woff2", ".ttf", ".otf")
 MAX_ASSET_BYTES = 2 * 1024 * 1024
 MAX_ASSETS_BYTES = 20 * 1024 * 1024
+# a page is in the kit twice (its bytes, and its texts in preview.html): a page the source makes
+# huge must not make the kit huge
+MAX_PAGE_BYTES = 5 * 1024 * 1024
+MAX_PAGES_BYTES = 50 * 1024 * 1024
 _LINK = re.compile(r"""(?:src|href)\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s>"']+))|url\(\s*['"]?([^'")]+)""", re.I)
 _TITLE = re.compile(r"<title[^>]*>(.*?)</title", re.I | re.S)
 
@@ -49,6 +61,7 @@ class KitPreview:
     pages: int
     assets: int
     assets_left_out: int
+    pages_left_out: int = 0  # pages with texts of the kit over MAX_PAGE_BYTES, or past MAX_PAGES_BYTES in all
 
 
 def _links(text: str, path: str) -> list[str]:
@@ -65,10 +78,10 @@ def _links(text: str, path: str) -> list[str]:
     return out
 
 
-def _read_limited(source: Source, path: str) -> bytes | None:
+def _read_limited(source: Source, path: str, limit: int = MAX_ASSET_BYTES) -> bytes | None:
     with source.open(path) as f:
-        data = f.read(MAX_ASSET_BYTES + 1)
-    return data if len(data) <= MAX_ASSET_BYTES else None
+        data = f.read(limit + 1)
+    return data if len(data) <= limit else None
 
 
 def _script() -> str:
@@ -95,9 +108,14 @@ def kit_preview(source: Source, catalog: Catalog, *, course: str, locale: str, f
     files: dict[str, bytes] = {}
     linked: list[str] = []
     all_paths = set(source.paths())
+    pages_total = pages_left_out = 0
     for path in sorted((p for p in all_paths if is_page(p)), key=lambda p: (p != "index.html", p)):
         try:
-            data = source.read(path)
+            page_or_none = _read_limited(source, path, MAX_PAGE_BYTES)
+            if page_or_none is None or pages_total + len(page_or_none) > MAX_PAGES_BYTES:
+                pages_left_out += 1  # counted whether or not it holds texts of the kit: not parsed
+                continue
+            data = page_or_none
             text = decode_page(data, path).text
             units = find_units(text, parse(text))
         except (LocalizeError, OSError):
@@ -113,6 +131,7 @@ def kit_preview(source: Source, catalog: Catalog, *, course: str, locale: str, f
             }
         )
         files[f"pages/{path}"] = data
+        pages_total += len(data)
         linked += _links(text, path)
     total, left_out, seen = 0, 0, set(files)
     queue = sorted(set(linked))
@@ -143,4 +162,4 @@ def kit_preview(source: Source, catalog: Catalog, *, course: str, locale: str, f
         page_map=_json_for_script(page_map),
         script=_script(),
     ).encode("utf-8")
-    return KitPreview(files, len(pages), len(files) - len(pages) - 1, left_out)
+    return KitPreview(files, len(pages), len(files) - len(pages) - 1, left_out, pages_left_out)

@@ -296,6 +296,7 @@ def route(
             "pages": preview.pages,
             "assets": preview.assets,
             "assets_left_out": preview.assets_left_out,
+            "pages_left_out": preview.pages_left_out,
         }
     language = language_name(locale)
     readme = KIT_README.format(
