@@ -145,3 +145,43 @@ def test_a_compressed_object_shared_by_two_courses_is_reused_with_its_stored_siz
     pulled = pull(str(tmp_path / "region"), "course-b", "es", tmp_path / "mirror")
     assert (tmp_path / "mirror" / "course-b" / "es" / "style.css").read_text() == shared
     assert pulled.moved_bytes < len(shared)
+
+
+@pytest.mark.parametrize("where", ["folder", "seaweedfs"])
+def test_a_compressed_object_another_publisher_stored_first_keeps_its_bytes_and_size(
+    where: str, tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
+    """Two publishers racing on one file, the other with another zlib (other bytes, another
+    size): whoever is second keeps the region's object and records the size the region holds,
+    so mirrors verify the version instead of refusing it."""
+    from localize.regions.objects import store_object
+    from localize.regions.schema import FileRecord
+    from localize.storage.base import LocalStorage, Storage
+    from localize.storage.sources import FolderSource
+
+    text = "".join(f"<p>line {i}</p>\n" for i in range(400)).encode()
+    (tmp_path / "src").mkdir()
+    (tmp_path / "src" / "page.html").write_bytes(text)
+    storage: Storage
+    if where == "folder":
+        storage = LocalStorage(tmp_path / "region")
+    else:
+        from localize.storage.s3 import S3Location, S3Storage
+
+        seaweed = request.getfixturevalue("seaweed")
+        bucket = request.getfixturevalue("s3_env")
+        storage = S3Storage(S3Location(bucket, endpoint_url=seaweed.endpoint), client=seaweed.client())
+    record = FileRecord("page.html", hashlib.sha256(text).hexdigest(), len(text), "text/html")
+    other = gzip.compress(text, compresslevel=1, mtime=0) + b""  # "another zlib": other bytes
+    other_record = FileRecord(*record.content(), "gzip", len(other))
+    storage.put(other_record.key, other, if_none_match=True)
+    stored = store_object(storage, FolderSource(tmp_path / "src"), record, True)
+    assert (stored.encoding, stored.stored_size) == ("gzip", len(other))
+    assert storage.read_bytes(stored.key) == other  # not overwritten
+    # alone, it writes its own
+    storage.delete(other_record.key)
+    mine = store_object(storage, FolderSource(tmp_path / "src"), record, True)
+    assert (
+        mine.stored_size == len(storage.read_bytes(mine.key)) and gzip.decompress(storage.read_bytes(mine.key)) == text
+    )
+    assert mine.stored_size != len(other)  # the two "builds" did write different objects

@@ -25,6 +25,7 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import IO, Protocol, cast
 
+from localize.errors import PreconditionFailed
 from localize.regions.schema import FileRecord, object_key
 from localize.storage.base import CHUNK, Storage
 
@@ -55,6 +56,8 @@ COMPRESSIBLE = (
 """Content types worth trying to compress; images, video, archives and fonts packed as woff
 are compressed already (trying them would cost time for nothing)."""
 GZIP_LEVEL = 6
+# a compressed object up to this size is written only if absent (one conditional put, in memory)
+MAX_CONDITIONAL_BYTES = 32 * 1024 * 1024
 
 
 def compressible(content_type: str) -> bool:
@@ -129,7 +132,20 @@ def store_object(
             if stored < record.size:
                 tmp.seek(0)
                 gz = FileRecord(*record.content(), "gzip", stored)
-                storage.upload(gz.key, tmp, content_type="application/gzip")
+                if stored > MAX_CONDITIONAL_BYTES:
+                    storage.upload(gz.key, tmp, content_type="application/gzip")
+                    return gz
+                # Only if absent: another publisher may have stored the same file first, with
+                # another zlib (other bytes, another size). Its object stays, and the record
+                # gets the size the region holds, which is what mirrors check.
+                try:
+                    storage.put(gz.key, tmp.read(), content_type="application/gzip", if_none_match=True)
+                except PreconditionFailed:
+                    size = _stored_size(storage, gz.key)
+                    if size is not None:
+                        return FileRecord(*record.content(), "gzip", size)
+                    tmp.seek(0)  # deleted since (garbage collection): ours, then
+                    storage.upload(gz.key, tmp, content_type="application/gzip")
                 return gz
     with bundle.open(record.path) as src:
         storage.upload(object_key(record.sha256), src, content_type=record.content_type)
