@@ -178,6 +178,9 @@ def test_every_command_follows_localize_toml_workspace(
     ]
     for argv in steps:
         code, _out, err = run(capsys, *argv)
+        if argv[:2] == ["tm", "import"]:  # the sample return has one entry the gate refuses: left out, listed
+            assert code == 1 and "1 unit not imported" in err, f"{argv}: {err}"
+            continue
         assert code == 0, f"{argv}: {err}"
     assert not (tmp_path / "locales").exists()
     assert (ws / "templates" / f"{COURSE}.pot").is_file() and (ws / "memory" / "es.po").is_file()

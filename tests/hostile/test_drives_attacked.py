@@ -159,6 +159,28 @@ def test_an_old_signed_drive_is_refused_unless_allowed_and_a_region_rollback_pas
     assert c2.switched and c2.version == before["previous"]
 
 
+def test_a_rolled_back_version_cannot_come_back_from_a_drive_made_before_the_rollback(
+    region: Region, tmp_path: Path
+) -> None:
+    """The coordinators roll c1/es back (say, a bad translation) while the mirror is already on
+    the version they go back to: the pull changes no file, but the mirror records the newer
+    pointer, so a drive exported before the rollback cannot bring the bad version back."""
+    storage, signer, trust, public = region
+    mirror = tmp_path / "mirror"
+    ok(pull_all(str(storage.root), mirror, trust=trust))  # on the first release
+    good = live_version(mirror, "c1", "es")
+    second_release(storage, tmp_path, signer)
+    before_rollback = tmp_path / "drive-before-rollback"
+    export_region(storage, "mena", before_rollback, signer=signer)  # c1/es at the bad version
+    rollback(storage, "mena", "c1", "es", signer=signer)
+    assert read_pointer(storage, "c1", "es")[0]["version"] == good  # type: ignore[index]
+    [c1] = [r for r in ok(pull_all(str(storage.root), mirror, trust=trust)) if r.course == "c1" and r.locale == "es"]
+    assert not c1.switched and c1.version == good  # already there: nothing downloaded
+    code = main(["pull", "--from", str(before_rollback), "--course", "c1", "--locale", "es", "--dest", str(mirror),
+                 "--trust", str(public), "-q"])  # fmt: skip
+    assert code != 0 and live_version(mirror, "c1", "es") == good
+
+
 # -- 4. pull --verify --trust never relies on the mirror's own unsigned record ------------------
 
 

@@ -38,7 +38,7 @@ from typing import IO, Any, cast
 
 from localize.errors import IntegrityError, LocalizeError
 from localize.regions.checkpoints import checkpoint
-from localize.regions.freshness import check_not_older
+from localize.regions.freshness import check_not_older, parse_updated
 from localize.regions.keys import (
     MAX_SIGNATURE_BYTES,
     TrustedKeys,
@@ -345,6 +345,15 @@ def _pull_locked(
     link = dest_dir / course / locale
     final = state_dir / version
     if current == version and final.is_dir() and link.is_symlink():
+        # the same version, perhaps under a newer pointer (re-signed, or back after a rollback):
+        # remember the newer time, so an older pointer replayed later is refused, and the signature
+        signature_file = state_dir / "manifests" / f"{version}.json.sig"
+        if trust is not None and not signature_file.is_file():
+            signature = remote.read(manifest_signature_key(course, locale, version), MAX_SIGNATURE_BYTES)
+            _write_atomic(signature_file, signature)
+        newer, recorded = parse_updated(updated), parse_updated(state.get("updated"))
+        if newer is not None and (recorded is None or newer > recorded):
+            _write_state(state_dir, version, state.get("previous"), updated)
         _prune_local(state_dir, {version, state.get("previous")})
         return PullResult(
             course, locale, version, False, f"already at version {version}", previous=state.get("previous")
@@ -376,10 +385,7 @@ def _pull_locked(
     _switch(dest_dir, course, locale, version)
     checkpoint("pull:switched")
     previous = current if current != version else state.get("previous")
-    _write_atomic(
-        state_dir / "state.json",
-        (json.dumps({"current": version, "previous": previous, "updated": updated}, indent=2) + "\n").encode(),
-    )
+    _write_state(state_dir, version, previous, updated)
     _prune_local(state_dir, {version, previous})
     checkpoint("pull:local-pruned")
     return PullResult(
@@ -387,6 +393,11 @@ def _pull_locked(
         f"switched to version {version}: {downloaded} files downloaded ({downloaded_bytes} bytes), {reused} reused",
         downloaded, downloaded_bytes, reused, previous,
     )  # fmt: skip
+
+
+def _write_state(state_dir: Path, current: str, previous: str | None, updated: str | None) -> None:
+    body = {"current": current, "previous": previous, "updated": updated}
+    _write_atomic(state_dir / "state.json", (json.dumps(body, indent=2) + "\n").encode())
 
 
 def _stage(
