@@ -305,3 +305,40 @@ def test_near_match_index_gives_what_a_full_scan_gives(corpus: Path) -> None:
             assert len(index.window(q, cutoff)) <= len(msgids)
     # the window is what makes it cheap: a short query looks at a small part of the memory
     assert len(index.window("Problem Set 1", 75.0)) < len(msgids) / 4
+
+
+def _slow_digest(template: Catalog) -> str:
+    import hashlib
+
+    return hashlib.sha256(write_po(template.with_header("POT-Creation-Date", "")).encode("utf-8")).hexdigest()
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [
+        (("Project-Id-Version", "c"), ("POT-Creation-Date", "2026-12-01 10:00+0000")),
+        (("POT-Creation-Date", "2026-12-01 10:00+0000"), ("X-Note", "POT-Creation-Date: 1999")),
+        (("Project-Id-Version", "c"),),  # no date: the header is added, as before
+        (("POT-Creation-Date", "a"), ("POT-Creation-Date", "b")),  # twice: the slow way
+        (("POT-Creation-Date", 'x"y\\z'),),  # escapes in the value: the slow way
+        (("Project-Id-Version", "p" * 300), ("POT-Creation-Date", "2026-12-01 " + "d" * 200)),  # wrapped lines
+    ],
+)
+def test_the_template_digest_from_the_written_text_is_the_digest(headers: tuple[tuple[str, str], ...]) -> None:
+    """Extract writes a template once and takes its digest from that text; the digest (which
+    catalogs name in X-Localize-Template) must be exactly the one of the template itself."""
+    from localize.catalogs.lifecycle import template_digest
+
+    template = Catalog(headers=headers, entries=(Entry("Home", references=("index.html",)), Entry("A\n\nB")))
+    assert template_digest(template, write_po(template)) == template_digest(template) == _slow_digest(template)
+
+
+def test_the_template_digest_from_text_on_real_templates(tmp_path: Path) -> None:
+    from conftest import SAMPLE, corpus_courses
+    from localize.catalogs.lifecycle import template_digest
+    from localize.engine.extract import extract_course
+    from localize.storage.courses import open_source
+
+    for course in [SAMPLE, *corpus_courses()]:
+        template = extract_course(open_source(str(course)), course.name, jobs=1).catalog
+        assert template_digest(template, write_po(template)) == _slow_digest(template), course.name

@@ -10,6 +10,7 @@ the text returns. Translators' comments survive. Merging twice changes nothing.
 from __future__ import annotations
 
 import hashlib
+import re
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 
@@ -35,8 +36,20 @@ DEFAULT_SIMILARITY = 0.75
 TEMPLATE_HEADER = "X-Localize-Template"
 
 
-def template_digest(template: Catalog) -> str:
-    """The template's identity: its entries and headers, ``POT-Creation-Date`` aside."""
+_POT_DATE_LINE = re.compile(r'^"POT-Creation-Date: [^"\\\n]*\\n"$', re.M)
+
+
+def template_digest(template: Catalog, text: str | None = None) -> str:
+    """The template's identity: its entries and headers, ``POT-Creation-Date`` aside.
+
+    ``text`` is ``write_po(template)`` when the caller has it: the date's line is blanked in
+    it instead of serializing the template again (the same digest; checked by the tests)."""
+    if text is not None and template.header("POT-Creation-Date") is not None:
+        head_end = text.find("\n\n")
+        head = text if head_end < 0 else text[:head_end]
+        if len(_POT_DATE_LINE.findall(head)) == 1:
+            blanked = _POT_DATE_LINE.sub(lambda _: '"POT-Creation-Date: \\n"', head, count=1)
+            return hashlib.sha256((blanked + text[len(head) :]).encode("utf-8")).hexdigest()
     return hashlib.sha256(write_po(template.with_header("POT-Creation-Date", "")).encode("utf-8")).hexdigest()
 
 

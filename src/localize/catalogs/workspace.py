@@ -117,12 +117,13 @@ class Workspace:
                 path=self.describe(key),
             ) from None
 
-    def remember_template(self, course: str, template: Catalog) -> str:
-        """Keep ``template`` by its digest (once); returns the digest."""
-        digest = template_digest(template)
+    def remember_template(self, course: str, template: Catalog, text: str | None = None) -> str:
+        """Keep ``template`` by its digest (once); returns the digest. ``text``: the template
+        as written (``write_po``), when the caller has it."""
+        digest = template_digest(template, text)
         key = f"archive/templates/{check_course_id(course)}/{digest}.pot"
         if not self.storage.exists(key):
-            self.storage.write_bytes(key, write_po(template).encode("utf-8"))
+            self.storage.write_bytes(key, (write_po(template) if text is None else text).encode("utf-8"))
         return digest
 
     def templates_of(self, catalog: Catalog, course: str) -> list[Catalog]:
@@ -163,10 +164,11 @@ class Workspace:
     ) -> bool:
         """Write ``catalog`` atomically; returns False (and writes nothing) when the
         file already holds the same catalog apart from the ``volatile`` headers."""
-        data = write_po(catalog).encode("utf-8")
+        text = write_po(catalog)
+        data = text.encode("utf-8")
         template = _TEMPLATE_KEY.match(key)
         if template is not None:
-            self.remember_template(template.group(1), catalog)
+            self.remember_template(template.group(1), catalog, text)
         try:
             old = self.storage.read_bytes(key)
         except FileNotFoundError:
