@@ -499,3 +499,42 @@ def test_a_bundle_built_on_the_worker_pool_is_the_serial_one_and_uploads_whole(
     site = tmp_path / "site"
     pull(f"s3://{s3_env}", COURSE, "es", site)
     assert published_hashes(site / COURSE / "es") == tree
+
+
+def test_publishing_one_course_reads_as_much_in_a_large_fleet_as_in_a_small_one(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Publish costs what the course needs, not what the fleet holds: the same workspace files
+    are read with 1 other course as with 6 (the public dashboard, which reads the whole fleet,
+    is refreshed only when asked)."""
+    from localize.app.regions import publish as app_publish
+    from localize.config import load_config
+    from localize.storage.base import LocalStorage
+
+    reads: list[str] = []
+    original = LocalStorage.read_bytes
+
+    def counting(self: LocalStorage, key: str) -> bytes:
+        reads.append(key)
+        return original(self, key)
+
+    counts = []
+    for others in (1, 6):
+        work = tmp_path / f"fleet-{others}"
+        work.mkdir()
+        config = load_config(setup_workspace(work, '[[regions]]\nname = "r"\nlocation = "r"\nlocales = ["es"]\n'))
+        ws = work / "ws"
+        for i in range(others):  # other courses of the fleet, translated and published already
+            for name in (f"templates/{COURSE}.pot", f"es/LC_MESSAGES/{COURSE}.po"):
+                target = ws / name.replace(COURSE, f"other-{i}")
+                target.write_bytes((ws / name).read_bytes().replace(COURSE.encode(), f"other-{i}".encode()))
+            app_publish(config, f"other-{i}", "es", source=str(work / "course"))
+        monkeypatch.setattr(LocalStorage, "read_bytes", counting)
+        reads.clear()
+        [result] = app_publish(config, COURSE, "es")
+        monkeypatch.setattr(LocalStorage, "read_bytes", original)
+        assert result.published
+        assert not any("other-" in key for key in reads), reads
+        counts.append(len(reads))
+    assert counts[0] == counts[1], counts
+    assert not (tmp_path / "fleet-6" / "r" / "report.html").exists()

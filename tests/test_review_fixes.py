@@ -377,7 +377,7 @@ def test_the_public_region_page_shows_only_course_locales_live_in_that_region(tm
     everything = collect(workspace, config, region="r")
     assert {r["locale"] for g in everything["groups"] for r in g["rows"]} == {"es", "ar"}
     assert set(everything["series"]) == {"es", "ar"}  # the coordinators see the unreleased locale
-    [result] = publish(config, COURSE, "es")
+    [result] = publish(config, COURSE, "es", dashboard=True)
     assert result.published
     public = collect(workspace, config, region="r", public=True)
     assert [(r["course"], r["locale"]) for g in public["groups"] for r in g["rows"]] == [(COURSE, "es")]

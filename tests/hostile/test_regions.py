@@ -361,8 +361,8 @@ def test_a_region_report_shows_its_own_courses_and_no_partner_contacts(tmp_path:
         '[[regions]]\nname = "mena"\nlocation = "mena"\nlocales = ["ar"]\n'
     )
     config = load_config(setup_workspace(tmp_path, regions))
-    app_publish(config, COURSE, "es")
-    app_publish(config, COURSE, "ar")
+    app_publish(config, COURSE, "es", dashboard=True)
+    app_publish(config, COURSE, "ar", dashboard=True)
     latam = (tmp_path / "latam" / "report.html").read_text(encoding="utf-8")
     mena = (tmp_path / "mena" / "report.html").read_text(encoding="utf-8")
     for page, own, other in ((latam, "es", "ar"), (mena, "ar", "es")):

@@ -67,13 +67,14 @@ def publish(
     source: str | None = None,
     dry_run: bool = False,
     on_upload: Callable[[str, int], None] | None = None,
-    dashboard: bool = True,
+    dashboard: bool = False,
     jobs: int | None = None,
 ) -> list[PublishResult]:
-    """Publish ``course`` in ``locale`` to its regions, recording the QA summary.
-    With ``dashboard``, the public page of each region that received a new version
-    is refreshed; a run that publishes many courses passes False and calls
-    :func:`publish_dashboards` once at its end (the page reads the whole fleet)."""
+    """Publish ``course`` in ``locale`` to its regions, recording the QA summary: reads and
+    writes only what this course and locale need, whatever the size of the fleet.
+    With ``dashboard``, the public page of each region that received a new version is
+    refreshed too, which reads the whole fleet; a run that publishes many courses calls
+    :func:`publish_dashboards` once at its end instead."""
     locale = check_locale(locale)
     workspace = Workspace(config.workspace_location)
     results = publish_to_regions(

@@ -37,7 +37,10 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         description="Build COURSE in LL and upload it to every region serving LL (or --region R):\n"
         "content-addressed objects (only what the region lacks is uploaded), a manifest per\n"
         "version, then the live pointer, swapped with a conditional write; the region index\n"
-        "lists what is available. An unchanged course uploads nothing.",
+        "lists what is available. An unchanged course uploads nothing.\n\n"
+        "The region's public progress page (report.html beside its index) covers the whole\n"
+        "fleet, so reading it costs as much as the fleet: --dashboard refreshes it after this\n"
+        "course (do it once after a batch); the flows refresh it once at the end of their run.",
         formatter_class=HelpFormatter,
     )
     p.add_argument("--course", required=True, metavar="ID", help="the course to publish")
@@ -45,6 +48,11 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument("--region", metavar="R", help="only this region (default: every region serving LL)")
     p.add_argument("--source", metavar="SOURCE", help=SOURCE_HELP + " (default: where `extract` read it)")
     p.add_argument("--dry-run", action="store_true", help="say what would be uploaded, upload nothing")
+    p.add_argument(
+        "--dashboard",
+        action="store_true",
+        help="also refresh the public progress page of each region that got a new version (reads the whole fleet)",
+    )
     add_jobs(p)
     add_workspace(p)
     add_config(p)
@@ -184,6 +192,7 @@ def cmd_publish(args: argparse.Namespace) -> int:
         source=args.source,
         dry_run=args.dry_run,
         jobs=args.jobs,
+        dashboard=args.dashboard,
     )
     failed = 0
     for r in results:
