@@ -311,3 +311,87 @@ def test_a_damaged_catalog_is_a_row_that_says_so_and_the_fleet_view_goes_on(
     os.utime(path, (later + 5, later + 5))
     repaired = {s.locale: s for s in workspace_stats(ws)}["es"]
     assert repaired.error == "" and repaired.translated == 1
+
+
+def _old_series(records: list[tuple[str, str, str, int]]) -> dict[str, list[tuple[str, int]]]:
+    """The chart's series as the dashboard computed it before (a sum over every pair per
+    snapshot), collapsed to a point a day: the reference for the running totals."""
+    series: dict[str, list[tuple[str, int]]] = {}
+    current: dict[tuple[str, str], int] = {}
+    for at, course, locale, words in sorted(records):
+        current[(course, locale)] = words
+        total = sum(v for (_, loc), v in current.items() if loc == locale)
+        points = series.setdefault(locale, [])
+        if points and points[-1][0][:10] == at[:10]:
+            points[-1] = (at, total)
+        else:
+            points.append((at, total))
+    return series
+
+
+def test_the_chart_reads_one_object_per_course_however_many_days_and_rebuilds_from_the_snapshots(
+    ws: Workspace, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Progress points live beside the statistics (one a day per catalog): the dashboard reads
+    one index object per course, never the snapshot files (one per catalog per day), and its
+    running totals equal the sum the dashboard made before; `index rebuild` puts them back."""
+    from localize.app.catalogs import rebuild_indexes
+    from localize.views.dashboard import _series
+
+    base = catalog_stats(ws.read_catalog("intro-course", "es"), "intro-course", "es")
+    records = []
+    for day in range(1, 31):  # a month of daily progress in three courses and two locales
+        for course in ("intro-course", "c2", "c3"):
+            for ll in ("es", "ar"):
+                words = day * 10 + len(course) + len(ll)
+                at = f"2026-11-{day:02d}T12:{len(course):02d}:00+00:00"
+                stats = replace(base, course=course, locale=ll, translated_words=words)
+                index.record(ws.storage, [(stats, 1, "v")], at=at)
+                ws.storage.write_bytes(
+                    f"history/{course}/{ll}/202611{day:02d}.json",
+                    json.dumps({"at": at, "course": course, "locale": ll, "translated_words": words}).encode(),
+                )
+                records.append((at, course, ll, words))
+    read: list[str] = []
+    original = type(ws.storage).read_bytes
+
+    def counting(self, key: str) -> bytes:  # type: ignore[no-untyped-def]
+        read.append(key)
+        return original(self, key)
+
+    monkeypatch.setattr(type(ws.storage), "read_bytes", counting)
+    series = _series(ws, False, lambda course, locale: True)
+    monkeypatch.setattr(type(ws.storage), "read_bytes", original)
+    assert sorted(read) == ["index/stats/c2.json", "index/stats/c3.json", "index/stats/intro-course.json"]
+    old = _old_series(records)
+    november = {ll: [pt for pt in series[ll] if pt[0].startswith("2026-11")] for ll in ("es", "ar")}
+    assert november == old and len(november["es"]) == 30  # (the fixture's own catalogs add today's point)
+    # the index lost: rebuilt from the snapshots, the same chart
+    for key in list(ws.storage.list("index/stats")):
+        ws.storage.delete(key)
+    for course in ("c2", "c3"):  # courses need a catalog for `index rebuild` to know them
+        for ll in ("es", "ar"):
+            ws.write(ws.catalog_key(course, ll), ws.read_catalog("intro-course", "es"))
+    rebuild_indexes(ws)
+    rebuilt = _series(ws, False, lambda course, locale: True)
+    assert {ll: [pt for pt in rebuilt[ll] if pt[0].startswith("2026-11")] for ll in ("es", "ar")} == old
+
+
+@pytest.mark.parametrize(
+    "history",
+    [
+        "not a dict",
+        {"es": "not a list"},
+        {"es": [["2026-11-01T00:00:00+00:00", -5], [None, 3], ["not a date", 4], ["x" * 100, 1], [True, True]]},
+        {"es": [["2026-11-01T00:00:00+00:00", 7, "extra"], ["2026-11-02T00:00:00+00:00", 9]]},
+    ],
+)
+def test_hostile_history_points_are_skipped(ws: Workspace, history: object) -> None:
+    body = json.loads(ws.storage.read_bytes(index.stats_key("intro-course")))
+    body["history"] = history
+    ws.storage.write_bytes(index.stats_key("intro-course"), json.dumps(body).encode())
+    points = ws.history()
+    assert all(isinstance(words, int) and words >= 0 for _, _, _, words in points)
+    assert [(at, words) for at, _, ll, words in points if ll == "es" and at.startswith("2026-11")] == (
+        [("2026-11-02T00:00:00+00:00", 9)] if isinstance(history, dict) and "extra" in str(history) else []
+    )

@@ -274,7 +274,7 @@ class RebuiltIndexes:
 
 def rebuild_indexes(workspace: Workspace, *, locale: str | None = None) -> RebuiltIndexes:
     """Make the derived state anew from the files of record: every catalog's statistics
-    (``index/stats/``), each locale's translation-memory index (``index/memory/LL/``), and
+    (``index/stats/``) and progress history (from ``history/``), each locale's translation-memory index (``index/memory/LL/``), and
     the assignments index (dropped: the next read rebuilds it from the kit files)."""
     wanted = check_locale(locale) if locale else None
     versions = workspace.catalog_versions(locale=wanted)
@@ -286,6 +286,8 @@ def rebuild_indexes(workspace: Workspace, *, locale: str | None = None) -> Rebui
             workspace.storage,
             [(catalog_stats(workspace.read_catalog(course, ll), course, ll), 0, version) for ll, version in catalogs],
         )
+        if wanted is None:  # the chart's points, from the daily snapshots (the record)
+            index.set_history(workspace.storage, course, workspace.snapshot_history(course))
     if wanted is None:
         for key in workspace.storage.list("index/assignments"):
             workspace.storage.delete(key)

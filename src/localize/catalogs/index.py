@@ -12,11 +12,16 @@ it anew from the files of record. The same objects work on a folder and on an
 S3 workspace shared by several workers: writes are conditional (If-Match on the
 object's ETag), so two writers never lose each other's locales.
 
-Progress history keeps one snapshot per catalog per day (``history/COURSE/LL/DAY.json``).
+Progress history keeps one snapshot per catalog per day (``history/COURSE/LL/DAY.json``,
+the record), and the same points beside the statistics in the course's index object
+(``history``: locale -> [[at, translated words], ...], one a day, at most
+:data:`MAX_HISTORY_POINTS`), so the dashboard's chart reads one object per course, not one
+file per catalog per day; :func:`set_history` puts them back from the snapshots (``index rebuild``).
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 from collections.abc import Callable, Iterable
 from dataclasses import asdict
@@ -28,9 +33,12 @@ from localize.errors import PreconditionFailed, TransientStorageError
 from localize.storage.base import Storage
 
 __all__ = [
+    "MAX_HISTORY_POINTS",
+    "history_points",
     "oldest_unreviewed",
     "read_index",
     "record",
+    "set_history",
     "set_oldest_unreviewed",
     "stats_key",
     "to_stats",
@@ -38,6 +46,7 @@ __all__ = [
 ]
 
 _FIELDS = ("entries", "words", "translated", "fuzzy", "untranslated", "translated_words", "reviewed")
+MAX_HISTORY_POINTS = 1000  # per catalog: one a day, about three years
 
 
 def stats_key(course: str) -> str:
@@ -129,9 +138,66 @@ def oldest_unreviewed(storage: Storage, course: str) -> dict[str, str]:
     }
 
 
-def record(storage: Storage, entries: Iterable[tuple[CatalogStats, int, str]]) -> None:
+def _history(body: dict[str, Any]) -> dict[str, Any]:
+    history = body.get("history")
+    if not isinstance(history, dict):
+        history = body["history"] = {}
+    return history
+
+
+def _add_point(history: dict[str, Any], locale: str, at: str, words: int) -> None:
+    """The day's point of ``locale``: replaces an earlier one of the same day."""
+    points = history.get(locale)
+    if not isinstance(points, list):
+        points = history[locale] = []
+    last = points[-1] if points else None
+    if isinstance(last, list) and last and isinstance(last[0], str) and last[0][:10] == at[:10]:
+        points[-1] = [at, words]
+    else:
+        points.append([at, words])
+    del points[:-MAX_HISTORY_POINTS]
+
+
+def history_points(body: Any) -> list[tuple[str, str, int]]:
+    """(locale, at, translated words) of an index object's history; malformed points skipped."""
+    history = body.get("history") if isinstance(body, dict) else None
+    out: list[tuple[str, str, int]] = []
+    for locale, points in history.items() if isinstance(history, dict) else ():
+        for point in points if isinstance(points, list) else ():
+            if (
+                isinstance(point, list)
+                and len(point) == 2
+                and isinstance(point[0], str)
+                and len(point[0]) <= 40
+                and isinstance(point[1], int)
+                and not isinstance(point[1], bool)
+                and point[1] >= 0
+            ):
+                with contextlib.suppress(ValueError):
+                    datetime.fromisoformat(point[0])
+                    out.append((str(locale), point[0], point[1]))
+    return out
+
+
+def set_history(storage: Storage, course: str, points: dict[str, list[tuple[str, int]]]) -> None:
+    """Replace the history points of ``course`` (locale -> [(at, words)], oldest first)."""
+
+    def put(body: dict[str, Any]) -> None:
+        history: dict[str, Any] = {}
+        for locale, series in sorted(points.items()):
+            for at, words in series:
+                _add_point(history, locale, at, words)
+        body["history"] = history
+        body["course"] = course
+
+    update_json(storage, stats_key(course), put)
+
+
+def record(storage: Storage, entries: Iterable[tuple[CatalogStats, int, str]], *, at: str | None = None) -> None:
     """Write the statistics of catalogs of one course, each with the (size, version)
-    of the catalog file they were computed from, under compare-and-swap."""
+    of the catalog file they were computed from, under compare-and-swap. ``at``: the
+    catalogs were written then (their progress is a point of the history); None when the
+    statistics are only recomputed (the history stays as it is)."""
     items = list(entries)
     if not items:
         return
@@ -142,6 +208,10 @@ def record(storage: Storage, entries: Iterable[tuple[CatalogStats, int, str]]) -
         if not isinstance(locales, dict):
             locales = body["locales"] = {}
         body["course"] = course
+        if at is not None:
+            history = _history(body)
+            for stats, _, _ in items:
+                _add_point(history, stats.locale, at, stats.translated_words)
         for stats, size, version in items:
             fields = asdict(stats)
             kept = locales.get(stats.locale)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import re
+from collections.abc import Iterable
 
 from localize.catalogs import index
 from localize.catalogs.lifecycle import TEMPLATE_HEADER, template_digest
@@ -189,11 +190,11 @@ class Workspace:
         from datetime import UTC, datetime
 
         s = catalog_stats(catalog, course, locale)
+        now = datetime.now(UTC)
         # The statistics are indexed under the version the write returned (our own file's):
         # if another writer replaced the file since, the listing shows its version, not this
         # one, so the entry is stale and recomputed from the file (no read-back needed).
-        index.record(self.storage, [(s, len(data), version)])
-        now = datetime.now(UTC)
+        index.record(self.storage, [(s, len(data), version)], at=now.isoformat(timespec="seconds"))
         record = {
             "at": now.isoformat(timespec="seconds"),
             "course": course,
@@ -205,12 +206,42 @@ class Workspace:
         }
         self.storage.write_bytes(f"history/{course}/{locale}/{now:%Y%m%d}.json", json.dumps(record).encode())
 
-    def history(self) -> list[dict[str, object]]:
-        """Every stats snapshot, oldest first."""
+    def history(self, courses: Iterable[str] | None = None) -> list[tuple[str, str, str, int]]:
+        """Every progress point (at, course, locale, translated words), oldest first: one object
+        per course (its index object), not one file per catalog per day. ``courses``: only these."""
         import json
 
-        out = [json.loads(self.storage.read_bytes(k)) for k in self.storage.list("history") if k.endswith(".json")]
-        return sorted(out, key=lambda r: str(r["at"]))
+        if courses is None:
+            keys = [k for k in self.storage.list("index/stats") if k.endswith(".json")]
+        else:
+            keys = [index.stats_key(c) for c in courses]
+        out: list[tuple[str, str, str, int]] = []
+        for key in keys:
+            course = key.rsplit("/", 1)[-1].removesuffix(".json")
+            try:
+                body = json.loads(self.storage.read_bytes(key))
+            except FileNotFoundError:
+                continue
+            except (ValueError, UnicodeDecodeError, RecursionError):
+                continue  # damaged derived state: `localize index rebuild` makes it anew
+            out += [(at, course, locale, words) for locale, at, words in index.history_points(body)]
+        return sorted(out)
+
+    def snapshot_history(self, course: str) -> dict[str, list[tuple[str, int]]]:
+        """The history of ``course`` from its daily snapshot files (the record; reads them all)."""
+        import json
+
+        points: dict[str, list[tuple[str, int]]] = {}
+        for key in sorted(self.storage.list(f"history/{check_course_id(course)}")):
+            if not key.endswith(".json"):
+                continue
+            try:
+                record = json.loads(self.storage.read_bytes(key))
+                at, locale, words = str(record["at"]), str(record["locale"]), int(record["translated_words"])
+            except (ValueError, TypeError, KeyError, UnicodeDecodeError, RecursionError, FileNotFoundError):
+                continue
+            points.setdefault(locale, []).append((at, words))
+        return {ll: sorted(series) for ll, series in points.items()}
 
 
 def _strip_volatile(data: bytes, names: tuple[str, ...]) -> bytes:

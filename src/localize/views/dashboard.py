@@ -150,16 +150,21 @@ def _kit_totals(kits: list[dict[str, Any]]) -> dict[str, Any]:
 
 def _series(workspace: Workspace, pseudo: bool, shown: Callable[[str, str], bool]) -> dict[str, list[tuple[str, int]]]:
     """Words translated over time, per locale (latest snapshot of each course up to each moment),
-    counting only the course x locale pairs ``shown`` keeps."""
+    counting only the course x locale pairs ``shown`` keeps; one point a day per locale (its
+    last). Linear in the number of snapshots: a running total per locale."""
     series: dict[str, list[tuple[str, int]]] = defaultdict(list)
     current: dict[tuple[str, str], int] = {}
-    for record in workspace.history():
-        course, locale = str(record["course"]), str(record["locale"])
+    totals: dict[str, int] = defaultdict(int)
+    for at, course, locale, words in workspace.history():
         if (locale == PSEUDO_LOCALE and not pseudo) or not shown(course, locale):
             continue
-        current[(course, locale)] = int(str(record["translated_words"]))
-        total = sum(v for (c, loc), v in current.items() if loc == locale)
-        series[locale].append((str(record["at"]), total))
+        totals[locale] += words - current.get((course, locale), 0)
+        current[(course, locale)] = words
+        points = series[locale]
+        if points and points[-1][0][:10] == at[:10]:
+            points[-1] = (at, totals[locale])
+        else:
+            points.append((at, totals[locale]))
     return dict(series)
 
 
