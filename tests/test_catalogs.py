@@ -322,6 +322,12 @@ def _slow_digest(template: Catalog) -> str:
         (("POT-Creation-Date", "a"), ("POT-Creation-Date", "b")),  # twice: the slow way
         (("POT-Creation-Date", 'x"y\\z'),),  # escapes in the value: the slow way
         (("Project-Id-Version", "p" * 300), ("POT-Creation-Date", "2026-12-01 " + "d" * 200)),  # wrapped lines
+        (("POT-Creation-Date", "2026-01-01"), ("pot-creation-date", "2025-01-01")),  # another case
+        (("pot-creation-date", "2025-01-01"), ("POT-Creation-Date", "2026-01-01")),
+        (("POT-Creation-Date", "2026"), ("POT-Creation-Date", 'x "y"')),
+        (("POT-Creation-Date", '"now"'), ("POT-Creation-Date", "x: y")),  # a decoy key
+        (("X-Note", "a\nPOT-Creation-Date: 2026"), ("POT-Creation-Date", "2026")),  # a header spanning lines
+        (("POT-Creation-Date: a", "b"), ("POT-Creation-Date", "a: b")),  # another line written the same
     ],
 )
 def test_the_template_digest_from_the_written_text_is_the_digest(headers: tuple[tuple[str, str], ...]) -> None:
@@ -335,10 +341,11 @@ def test_the_template_digest_from_the_written_text_is_the_digest(headers: tuple[
 
 def test_the_template_digest_from_text_on_real_templates(tmp_path: Path) -> None:
     from conftest import SAMPLE, corpus_courses
-    from localize.catalogs.lifecycle import template_digest
+    from localize.catalogs.lifecycle import _digest_from_text, template_digest
     from localize.engine.extract import extract_course
     from localize.storage.courses import open_source
 
     for course in [SAMPLE, *corpus_courses()]:
         template = extract_course(open_source(str(course)), course.name, jobs=1).catalog
         assert template_digest(template, write_po(template)) == _slow_digest(template), course.name
+        assert _digest_from_text(template, write_po(template)) is not None  # the shortcut is taken
