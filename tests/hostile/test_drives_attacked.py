@@ -181,6 +181,33 @@ def test_a_rolled_back_version_cannot_come_back_from_a_drive_made_before_the_rol
     assert code != 0 and live_version(mirror, "c1", "es") == good
 
 
+@pytest.mark.parametrize("damage", ["garbage", "missing"])
+def test_a_mirror_already_on_the_version_checks_the_signature_it_keeps(
+    region: Region, tmp_path: Path, damage: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A mirror pulled before it trusted keys, pulling again with --trust while already on the
+    version: the region's manifest signature is checked before it is kept as the mirror's record
+    (a garbage one refused, a missing one said so), never stored unverified or crashing."""
+    from localize.regions.keys import manifest_signature_key
+
+    storage, _, trust, public = region
+    mirror = tmp_path / "mirror"
+    pull(str(storage.root), "c1", "es", mirror)  # no keys trusted yet
+    version = str(live_version(mirror, "c1", "es"))
+    signature = storage.root / manifest_signature_key("c1", "es", version)
+    if damage == "garbage":
+        signature.write_bytes(b"garbage, not a signature")
+    else:
+        signature.unlink()
+    with pytest.raises(IntegrityError, match="malformed" if damage == "garbage" else "not signed"):
+        pull(str(storage.root), "c1", "es", mirror, trust=trust)
+    assert not (mirror / ".localize" / "c1" / "es" / "manifests" / f"{version}.json.sig").exists()
+    code = main(["pull", "--from", str(storage.root), "--course", "c1", "--locale", "es", "--dest", str(mirror),
+                 "--trust", str(public), "-q"])  # fmt: skip
+    assert code == 2 and "Traceback" not in capsys.readouterr().err
+    assert live_version(mirror, "c1", "es") == version
+
+
 # -- 4. pull --verify --trust never relies on the mirror's own unsigned record ------------------
 
 

@@ -58,6 +58,7 @@ from localize.regions.schema import (
     Manifest,
     check_names,
     is_version,
+    manifest_key,
     parse_json,
     pointer_key,
     validate_index,
@@ -201,8 +202,9 @@ def _complete(folder: Path, manifest: Manifest) -> bool:
     )
 
 
-def _check_signature(remote: Remote, trust: TrustedKeys, data: bytes, what: str, key: str, signature_key: str) -> None:
-    """Refuse ``data`` (read from ``key``) unless a trusted key signed exactly these bytes."""
+def _check_signature(remote: Remote, trust: TrustedKeys, data: bytes, what: str, key: str, signature_key: str) -> bytes:
+    """Refuse ``data`` (read from ``key``) unless a trusted key signed exactly these bytes;
+    returns the signature (verified)."""
     try:
         signature = remote.read(signature_key, MAX_SIGNATURE_BYTES)
     except FileNotFoundError:
@@ -217,6 +219,7 @@ def _check_signature(remote: Remote, trust: TrustedKeys, data: bytes, what: str,
             path=remote.describe(key),
         ) from None
     trust.verify(data, signature, what, remote.describe(key))
+    return signature
 
 
 def _kept_manifest(folder: Path, version: str, sha256: str) -> bytes | None:
@@ -349,7 +352,10 @@ def _pull_locked(
         # remember the newer time, so an older pointer replayed later is refused, and the signature
         signature_file = state_dir / "manifests" / f"{version}.json.sig"
         if trust is not None and not signature_file.is_file():
-            signature = remote.read(manifest_signature_key(course, locale, version), MAX_SIGNATURE_BYTES)
+            signature = _check_signature(
+                remote, trust, manifest_bytes, "manifest", manifest_key(course, locale, version),
+                manifest_signature_key(course, locale, version),
+            )  # fmt: skip
             _write_atomic(signature_file, signature)
         newer, recorded = parse_updated(updated), parse_updated(state.get("updated"))
         if newer is not None and (recorded is None or newer > recorded):
@@ -380,7 +386,10 @@ def _pull_locked(
     checkpoint("pull:staged")
     _write_atomic(state_dir / "manifests" / f"{version}.json", manifest_bytes)
     if trust is not None:  # kept for `pull --verify --trust` once the region no longer has this version
-        signature = remote.read(manifest_signature_key(course, locale, version), MAX_SIGNATURE_BYTES)
+        signature = _check_signature(
+            remote, trust, manifest_bytes, "manifest", manifest_key(course, locale, version),
+            manifest_signature_key(course, locale, version),
+        )  # fmt: skip
         _write_atomic(state_dir / "manifests" / f"{version}.json.sig", signature)
     _switch(dest_dir, course, locale, version)
     checkpoint("pull:switched")
