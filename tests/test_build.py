@@ -186,6 +186,23 @@ def test_a_body_tag_hidden_in_the_head_cannot_take_the_notice(decoy: str) -> Non
     assert decoy in out  # the decoy is left as it was
 
 
+@pytest.mark.parametrize(
+    "page",
+    [
+        "<html><head></head><div hidden><body></div><body class=x><p>Hello</p></body></html>",
+        '<html><head><title>T</title></head><div style="display:none"><body><p>Hello</p></div></html>',
+        "<html><head><title>T</title><div hidden><body></div></head><p>Hello</p></html>",  # head left open
+    ],
+)
+def test_a_body_tag_inside_a_hidden_element_cannot_take_the_notice(page: str) -> None:
+    """A browser starts the body at the first element only a body can hold and ignores later
+    <body> tags: the notice goes before that element, not inside it."""
+    out = localize_page(page.encode(), "a.html", {}, "es", after_body="<aside>N</aside>", documents_only=True).data
+    text = out.decode()
+    assert text.count("<aside>N</aside>") == 1
+    assert "<aside>N</aside><div" in text
+
+
 def test_a_page_whose_only_body_tag_is_hidden_still_gets_the_notice() -> None:
     page = "<html><head><noscript><body></noscript></head><p>Hello</p></html>"
     out = localize_page(page.encode(), "a.html", {}, "es", after_body="<aside>N</aside>", documents_only=True).data

@@ -33,8 +33,8 @@ __all__ = [
     "Element",
     "Stray",
     "Text",
+    "body_start",
     "content",
-    "document_body",
     "find_element",
     "parse",
     "parse_attributes",
@@ -596,29 +596,42 @@ def parse(page: str, icon_classes: Iterable[str] = ICON_CLASSES) -> Element:
     return root
 
 
-def find_element(el: Element, tag: str, *, skip: frozenset[str] = frozenset()) -> Element | None:
-    """The first element named ``tag`` under ``el``, depth first (document order), not
-    looking inside elements named in ``skip``."""
+def find_element(el: Element, tag: str) -> Element | None:
+    """The first element named ``tag`` under ``el``, depth first (document order)."""
     todo: list[Element | Text] = list(reversed(el.children))
     while todo:
         child = todo.pop()
         if isinstance(child, Element):
             if child.tag == tag:
                 return child
-            if child.tag not in skip:
-                todo.extend(reversed(child.children))
+            todo.extend(reversed(child.children))
     return None
 
 
-# where a <body> start tag is not the document's body: a browser ignores it there (or keeps it
-# inert), so a page (hostile or broken) cannot hide what a build puts after <body> inside them
-_NOT_THE_BODY = frozenset(["head", "noscript", "template", "noembed", "noframes", "object", "select", "table"])
+# what a page's head may hold; any other element before <body> starts the body in a browser
+_HEAD_CONTENT = frozenset(["title", "meta", "link", "style", "script", "base", "noscript", "template", "object"])
 
 
-def document_body(root: Element) -> Element | None:
-    """The page's ``<body>``: the first one outside head, noscript, template and the like
-    (:data:`_NOT_THE_BODY`), else the first one anywhere; None for a fragment without one."""
-    return find_element(root, "body", skip=_NOT_THE_BODY) or find_element(root, "body")
+def body_start(root: Element) -> int | None:
+    """Where the content a browser shows begins: right after the page's ``<body>`` tag, or, when
+    an element that only a body can hold comes before it (a hidden ``div`` with a decoy
+    ``<body>`` inside, say), right before that element, as a browser starts the body there and
+    ignores later ``<body>`` tags. None for a fragment (no ``<body>`` tag anywhere)."""
+    if find_element(root, "body") is None:
+        return None
+    todo: list[Element | Text] = list(reversed(root.children))
+    while todo:
+        child = todo.pop()
+        if not isinstance(child, Element):
+            continue
+        if child.tag == "body":
+            return child.tag_end
+        if child.tag in ("html", "head"):
+            todo.extend(reversed(child.children))
+        elif child.tag not in _HEAD_CONTENT:
+            return child.start
+    first = find_element(root, "body")
+    return first.tag_end if first is not None else None
 
 
 def content(el: Element) -> list[Element | Text]:

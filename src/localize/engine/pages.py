@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from localize.engine.encoding import decode_page, encode_page
-from localize.engine.htmltree import ICON_CLASSES, Element, Text, content, document_body, parse
+from localize.engine.htmltree import ICON_CLASSES, Element, Text, body_start, content, parse
 from localize.engine.segments import MATH, Replacement, escape_attribute, find_units, render
 from localize.locales import html_lang, is_rtl
 from localize.model import Catalog, Unit, UnitKind
@@ -183,9 +183,9 @@ def localize_page(
     target = locale != source_locale
     rtl = target and is_rtl(locale)
     extra = lang_replacements(page, root, locale) if target else []
-    body = document_body(root) if after_body else None
+    body = body_start(root) if after_body else None
     if after_body and (body is not None or not documents_only):
-        at = body.tag_end if body is not None else 0
+        at = body if body is not None else 0
         extra.append((at, at, after_body))
     rebuilt = render(
         page,
