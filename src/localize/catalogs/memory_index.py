@@ -43,9 +43,10 @@ from localize.catalogs.glossary import Glossary
 from localize.catalogs.glossary_files import load_glossary
 from localize.catalogs.index import update_json
 from localize.catalogs.lifecycle import DEFAULT_SIMILARITY
-from localize.catalogs.memory import IMPORTED, MemoryUnit, NearIndex, TranslationMemory, load_memory, units_of
-from localize.catalogs.memory_records import Unit, add, band, bands_for, diff, origin_rank, pos_order, remove
-from localize.catalogs.memory_rules import DELETE, OBSOLETE, MemoryRule, load_rules
+from localize.catalogs.memory import IMPORTED, TranslationMemory, load_memory, units_of
+from localize.catalogs.memory_lookup import IndexedMemory, check_records, parse_keys
+from localize.catalogs.memory_records import Unit, add, band, bands_for, diff, origin_rank, remove
+from localize.catalogs.memory_rules import load_rules
 from localize.catalogs.review import provenance
 from localize.catalogs.workspace import Workspace
 from localize.errors import CatalogNotFoundError, TransientStorageError
@@ -358,53 +359,8 @@ def _lookup(
             if not isinstance(got.get("keys"), dict):
                 raise _Unknown(f"band {b} is damaged")  # rebuilt from the catalogs
             by_key.update(got["keys"])
-    memory = TranslationMemory((), glossary=glossary)
-    positions: dict[tuple[str | None, str], tuple[tuple[int, str], int]] = {}
-    for k, entry in by_key.items():
-        pair = json.loads(k)
-        if not isinstance(pair, list) or len(pair) != 2:
-            raise _Unknown(f"a source of the index is not a [context, source] pair: {k[:80]!r}")
-        msgctxt, msgid = pair
-        if not isinstance(msgid, str) or not (msgctxt is None or isinstance(msgctxt, str)):
-            raise _Unknown(f"a source of the index is not text: {k[:80]!r}")
-        if any(not isinstance(r[0], str) for r in entry):
-            raise _Unknown(f"a translation of {k[:80]!r} in the index is not text")
-        live = [r for r in entry if not _ruled(rules, msgctxt, msgid, str(r[0]))]
-        kept: list[tuple[str, bool, int, list[Any], list[Any]]] = []
-        for msgstr, reviewed, count, reps, pos in live:
-            if (msgctxt, msgid, msgstr, bool(reviewed)) in mine:
-                count -= 1
-                reps = [m for m in reps if m[1] != course]
-                pos = [m for m in pos if m[0] != course]
-            if count <= 0:
-                continue
-            if not reps or not pos:
-                raise _Unknown(f"the members of {k} ran out")
-            kept.append((msgstr, bool(reviewed), count, reps[0], pos[0]))
-        if not kept:
-            continue
-        pool = [r for r in kept if r[1]] or kept
-        ranked = [
-            (count, MemoryUnit(msgctxt, msgid, msgstr, str(rep[1]), reviewed, str(rep[2]), str(rep[3]), str(rep[0])))
-            for msgstr, reviewed, count, rep, _ in pool
-        ]
-        ranked.sort(key=lambda nr: nr[1].msgstr)
-        ranked.sort(key=lambda nr: nr[1].at, reverse=True)
-        ranked.sort(key=lambda nr: nr[0], reverse=True)
-        memory.candidates[(msgctxt, msgid)] = [u for _, u in ranked]
-        memory.exact[(msgctxt, msgid)] = (ranked[0][1].msgstr, ranked[0][1].origin)
-        positions[(msgctxt, msgid)] = min(pos_order(r[4]) for r in kept)
-    by_context: dict[str | None, list[str]] = defaultdict(list)
-    for ctx, msgid in sorted(positions, key=lambda key: positions[key]):
-        by_context[ctx].append(msgid)
-    memory.near = {ctx: NearIndex(msgids) for ctx, msgids in by_context.items()}
-    return memory
-
-
-def _ruled(rules: list[MemoryRule], msgctxt: str | None, msgid: str, msgstr: str) -> bool:
-    """True when a delete or obsolete edit takes this translation out of what is offered."""
-    probe = MemoryUnit(msgctxt, msgid, msgstr, "")
-    return any(r.action in (DELETE, OBSOLETE) and r.matches(probe) for r in rules)
+    check_records(by_key)
+    return IndexedMemory(by_key, parse_keys(by_key), course, mine, rules, glossary=glossary)
 
 
 def template_sources(template: Catalog) -> list[tuple[str | None, str]]:
