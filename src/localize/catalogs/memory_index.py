@@ -34,6 +34,7 @@ from __future__ import annotations
 import json
 import math
 import secrets
+import threading
 import time
 from collections import defaultdict
 from collections.abc import Iterable
@@ -45,7 +46,7 @@ from localize.catalogs.index import update_json
 from localize.catalogs.lifecycle import DEFAULT_SIMILARITY
 from localize.catalogs.memory import IMPORTED, TranslationMemory, load_memory, units_of
 from localize.catalogs.memory_lookup import IndexedMemory, check_records, parse_keys
-from localize.catalogs.memory_records import Unit, add, band, bands_for, diff, origin_rank, remove
+from localize.catalogs.memory_records import Unit, add, band, bands_for, diff, key_of, origin_rank, remove
 from localize.catalogs.memory_rules import load_rules
 from localize.catalogs.review import provenance
 from localize.catalogs.workspace import Workspace
@@ -57,6 +58,10 @@ __all__ = ["LEASE", "contribution", "memory_for", "rebuild", "record_catalog", "
 
 LEASE = 600.0  # seconds a writer may hold a course's mark before the locale is rebuilt
 _IMPORTED = "@imported"  # the imported compendium's name in the manifest (never a course id)
+# the band objects this thread's last lookup read and parsed, with their ETags (by the key's
+# description: a path or URL): the write that follows it (init, update) starts from them,
+# under the same compare-and-swap, instead of reading and parsing each band again
+_read_bands = threading.local()
 
 
 def _base(locale: str) -> str:
@@ -181,14 +186,21 @@ def _apply(
     for change, items in ((False, removed), (True, added)):
         for i, u in items:
             by_band[band(len(u[1]))].append((change, i, u))
+    read: dict[str, tuple[dict[str, Any], str]] = getattr(_read_bands, "bands", {})
+    _read_bands.bands = {}
     for b, changes in sorted(by_band.items()):
 
         def apply(body: dict[str, Any], changes: list[tuple[bool, int, Unit]] = changes) -> None:
             records = body.setdefault("keys", {})
+            for k in {key_of(u[0], u[1]) for _, _, u in changes} & records.keys():
+                # copied before they change: a memory from the lookup may still hold the lists
+                records[k] = [[*r[:3], list(r[3]), list(r[4])] for r in records[k]]
             for is_added, i, u in sorted(changes, key=lambda c: c[0]):  # removals first
                 (add(records, origin, i, u) if is_added else remove(records, origin, u))
 
-        update_json(workspace.storage, f"{base}/{generation}/band/{b}.json", apply, compact=True)
+        band_key = f"{base}/{generation}/band/{b}.json"
+        parsed = read.get(workspace.describe(band_key))
+        update_json(workspace.storage, band_key, apply, compact=True, known=parsed)
     _write_json(workspace, key, {"units": [list(u) for u in units]})
 
     def done(body: dict[str, Any]) -> None:
@@ -353,12 +365,22 @@ def _lookup(
     mine = {(u[0], u[1], u[2], u[3]) for u in own}
     rules = load_rules(workspace, locale)
     by_key: dict[str, list[list[Any]]] = {}
+    read: dict[str, tuple[dict[str, Any], str]] = {}
+    _read_bands.bands = read
     for b in sorted(bands_for((msgid for _, msgid in sources), similarity)):
-        got = _read_json(workspace, f"{base}/band/{b}.json")
-        if got is not None:
-            if not isinstance(got.get("keys"), dict):
-                raise _Unknown(f"band {b} is damaged")  # rebuilt from the catalogs
-            by_key.update(got["keys"])
+        key = f"{base}/band/{b}.json"
+        try:
+            data, etag = workspace.storage.read_with_etag(key)
+        except FileNotFoundError:
+            continue
+        try:
+            got = json.loads(data)
+        except (UnicodeDecodeError, RecursionError) as e:
+            raise ValueError(f"band {b} is not JSON") from e
+        if not isinstance(got, dict) or not isinstance(got.get("keys"), dict):
+            raise _Unknown(f"band {b} is damaged")  # rebuilt from the catalogs
+        by_key.update(got["keys"])
+        read[workspace.describe(key)] = (got, etag)
     check_records(by_key)
     return IndexedMemory(by_key, parse_keys(by_key), course, mine, rules, glossary=glossary)
 

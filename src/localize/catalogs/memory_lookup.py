@@ -49,35 +49,35 @@ class Damaged(ValueError):
 
 def parse_keys(records: dict[str, Any]) -> list[Key]:
     """The (msgctxt, msgid) of every key of ``records``, in order: one JSON parse for all of
-    them, then each key checked to be exactly what :func:`~.memory_records.key_of` writes for
-    its pair (so a key that is not, or that would shift its neighbours, is damage)."""
+    them, and the keys together checked to be exactly what :func:`~.memory_records.key_of`
+    writes for those pairs (one encoding of the whole list). A key is only ever reached
+    through ``key_of`` of its pair, so a key that is not canonical is damage, never a
+    record attributed to another source."""
     keys = list(records)
     if not keys:
         return []
+    joined = "[" + ", ".join(keys) + "]"
     try:
-        pairs = json.loads("[" + ", ".join(keys) + "]")
+        pairs = json.loads(joined)
     except (ValueError, RecursionError) as e:
         raise Damaged(f"a source key of the index is not JSON ({type(e).__name__})") from e
     if not isinstance(pairs, list) or len(pairs) != len(keys):
         raise Damaged("the source keys of the index do not parse one pair each")
-    out: list[Key] = []
-    for k, p in zip(keys, pairs, strict=True):
-        if (
-            type(p) is not list
-            or len(p) != 2
-            or type(p[1]) is not str
-            or not (p[0] is None or type(p[0]) is str)
-            or _ENCODE(p) != k
-        ):
-            raise Damaged(f"a source of the index is not a [context, source] pair: {k[:80]!r}")
-        out.append((p[0], p[1]))
-    return out
+    for p in pairs:
+        if type(p) is not list or len(p) != 2 or type(p[1]) is not str or not (p[0] is None or type(p[0]) is str):
+            raise Damaged(f"a source of the index is not a [context, source] pair: {str(p)[:80]!r}")
+    if _ENCODE(pairs) != joined:
+        raise Damaged("a source key of the index is not written as the index writes it")
+    return [(p[0], p[1]) for p in pairs]
 
 
 def check_records(records: dict[str, Any]) -> None:
     """Every record has the shape :func:`~.memory_records.add` writes: [translation, reviewed,
     count, [[at, origin, partner, kit]...], [[origin, position]...]], with members while the
-    count is positive. Raises :class:`Damaged` otherwise."""
+    count is positive. Raises :class:`Damaged` otherwise. Of the members, only the first of
+    each list is checked: a source not of the course being filled is answered from its first
+    members; one of that course (whose own members are left out, so any member may come
+    first) is ranked by :class:`IndexedMemory` when built, where any damage raises too."""
     for k, entry in records.items():
         if type(entry) is not list:
             raise Damaged(f"the records of {k[:80]!r} are not a list")
@@ -91,14 +91,27 @@ def check_records(records: dict[str, Any]) -> None:
                 or type(r[4]) is not list
             ):
                 raise Damaged(f"a translation of {k[:80]!r} in the index is not a record")
-            if r[2] > 0 and (not r[3] or not r[4]):
-                raise Damaged(f"a translation of {k[:80]!r} has a count and no members")
-            for m in r[3]:
-                if type(m) is not list or len(m) != 4 or any(type(x) is not str for x in m):
+            if r[3]:
+                m = r[3][0]
+                if type(m) is not list or len(m) != 4 or not all(type(x) is str for x in m):
                     raise Damaged(f"a member of {k[:80]!r} in the index is not [at, origin, partner, kit]")
-            for m in r[4]:
+            elif r[2] > 0:
+                raise Damaged(f"a translation of {k[:80]!r} has a count and no members")
+            if r[4]:
+                m = r[4][0]
                 if type(m) is not list or len(m) != 2 or type(m[0]) is not str or type(m[1]) is not int:
                     raise Damaged(f"a position of {k[:80]!r} in the index is not [origin, position]")
+            elif r[2] > 0:
+                raise Damaged(f"a translation of {k[:80]!r} has a count and no positions")
+
+
+def _check_first(key: Key, reps: list[Any], pos: list[Any]) -> None:
+    """The members a source is answered from are what the index writes (see :func:`check_records`)."""
+    rep, first = reps[0], pos[0]
+    if type(rep) is not list or len(rep) != 4 or not all(type(x) is str for x in rep):
+        raise Damaged(f"a member of {key_of(*key)[:80]!r} in the index is not [at, origin, partner, kit]")
+    if type(first) is not list or len(first) != 2 or type(first[0]) is not str or type(first[1]) is not int:
+        raise Damaged(f"a position of {key_of(*key)[:80]!r} in the index is not [origin, position]")
 
 
 class LengthIndex:
@@ -241,6 +254,7 @@ class IndexedMemory(TranslationMemory):
                 continue
             if not reps or not pos:
                 raise Damaged(f"the members of {key_of(*key)[:80]!r} ran out")  # the locale is rebuilt
+            _check_first(key, reps, pos)
             kept.append((msgstr, bool(reviewed), count, reps[0], pos[0]))
         if not kept:
             self._absent.add(key)
