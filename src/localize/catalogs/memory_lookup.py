@@ -40,7 +40,7 @@ __all__ = ["NEAR_SCORES", "Damaged", "IndexedMemory", "LengthIndex", "NearScores
 Key = tuple[str | None, str]
 Position = tuple[tuple[int, str], int]
 
-_ENCODE = json.JSONEncoder(ensure_ascii=False).encode  # what key_of writes: json.dumps' separators
+_ENCODE_LINES = json.JSONEncoder(ensure_ascii=False, separators=("\n", ": ")).encode
 
 
 class Damaged(ValueError):
@@ -49,10 +49,8 @@ class Damaged(ValueError):
 
 def parse_keys(records: dict[str, Any]) -> list[Key]:
     """The (msgctxt, msgid) of every key of ``records``, in order: one JSON parse for all of
-    them, and the keys together checked to be exactly what :func:`~.memory_records.key_of`
-    writes for those pairs (one encoding of the whole list). A key is only ever reached
-    through ``key_of`` of its pair, so a key that is not canonical is damage, never a
-    record attributed to another source."""
+    them, then each key checked to be exactly what :func:`~.memory_records.key_of` writes for
+    its pair (so a key that is not, or that would shift its neighbours, is damage)."""
     keys = list(records)
     if not keys:
         return []
@@ -66,7 +64,10 @@ def parse_keys(records: dict[str, Any]) -> list[Key]:
     for p in pairs:
         if type(p) is not list or len(p) != 2 or type(p[1]) is not str or not (p[0] is None or type(p[0]) is str):
             raise Damaged(f"a source of the index is not a [context, source] pair: {str(p)[:80]!r}")
-    if _ENCODE(pairs) != joined:
+    # each pair as the index writes it, from one encoding of the list: items separated by a
+    # newline (never raw inside an encoded string) instead of ", ", so the pairs split apart
+    segments = _ENCODE_LINES(pairs)[2:-2].split("]\n[")
+    if ["[" + s.replace("\n", ", ") + "]" for s in segments] != keys:
         raise Damaged("a source key of the index is not written as the index writes it")
     return [(p[0], p[1]) for p in pairs]
 
