@@ -18,7 +18,10 @@ then origin) and in memory order: the answer for a course is the record less tha
 own unit (known from its contribution), which needs only the first member left. Writes keep
 each prefix a true prefix; when one runs out while members remain, the lookup rebuilds the
 locale from the catalogs. The answers equal a full scan's under the same ranking (a corpus
-test checks it), with the memory edits applied at lookup.
+test checks it), with the memory edits applied at lookup. The bands hold every distinct
+source of their lengths, so they grow with the fleet; a lookup checks their shape and ranks
+a source only when a fill asks for it (:mod:`.memory_lookup`), and the write that follows a
+lookup starts from the bands it parsed (same compare-and-swap) instead of reading them again.
 
 The catalogs stay the record. A catalog write records its course (:func:`record_catalog`)
 under compare-and-swap: mark the course in the manifest, update the touched bands, write
