@@ -76,23 +76,35 @@ def to_stats(course: str, locale: str, entry: Any) -> CatalogStats | None:
 
 
 def update_json(
-    storage: Storage, key: str, mutate: Callable[[dict[str, Any]], None], *, compact: bool = False
+    storage: Storage,
+    key: str,
+    mutate: Callable[[dict[str, Any]], None],
+    *,
+    compact: bool = False,
+    known: tuple[dict[str, Any], str] | None = None,
 ) -> dict[str, Any]:
     """Read-modify-write a small JSON object of derived state under compare-and-swap
     (a damaged object starts again from empty); returns what was written. ``compact``
-    objects (large, machine-read) are written without indentation: json's C encoder."""
-    for _ in range(20):
-        try:
-            data, etag = storage.read_with_etag(key)
-        except FileNotFoundError:
-            body: dict[str, Any] = {}
-            etag = None
+    objects (large, machine-read) are written without indentation: json's C encoder.
+    ``known`` is the object as already read and parsed, with its ETag: the first attempt
+    starts from it (mutated in place) instead of reading it again."""
+    body: dict[str, Any]
+    etag: str | None
+    for attempt in range(20):
+        if attempt == 0 and known is not None:
+            body, etag = known
         else:
             try:
-                loaded = json.loads(data)
-            except (ValueError, UnicodeDecodeError, RecursionError):
-                loaded = None
-            body = loaded if isinstance(loaded, dict) else {}
+                data, etag = storage.read_with_etag(key)
+            except FileNotFoundError:
+                body = {}
+                etag = None
+            else:
+                try:
+                    loaded = json.loads(data)
+                except (ValueError, UnicodeDecodeError, RecursionError):
+                    loaded = None
+                body = loaded if isinstance(loaded, dict) else {}
         mutate(body)
         body["updated"] = datetime.now(UTC).isoformat(timespec="seconds")
         text = json.dumps(body, sort_keys=True, ensure_ascii=False, separators=(",", ":")) if compact else None

@@ -18,7 +18,10 @@ then origin) and in memory order: the answer for a course is the record less tha
 own unit (known from its contribution), which needs only the first member left. Writes keep
 each prefix a true prefix; when one runs out while members remain, the lookup rebuilds the
 locale from the catalogs. The answers equal a full scan's under the same ranking (a corpus
-test checks it), with the memory edits applied at lookup.
+test checks it), with the memory edits applied at lookup. The bands hold every distinct
+source of their lengths, so they grow with the fleet; a lookup checks their shape and ranks
+a source only when a fill asks for it (:mod:`.memory_lookup`), and the write that follows a
+lookup starts from the bands it parsed (same compare-and-swap) instead of reading them again.
 
 The catalogs stay the record. A catalog write records its course (:func:`record_catalog`)
 under compare-and-swap: mark the course in the manifest, update the touched bands, write
@@ -34,6 +37,7 @@ from __future__ import annotations
 import json
 import math
 import secrets
+import threading
 import time
 from collections import defaultdict
 from collections.abc import Iterable
@@ -43,9 +47,10 @@ from localize.catalogs.glossary import Glossary
 from localize.catalogs.glossary_files import load_glossary
 from localize.catalogs.index import update_json
 from localize.catalogs.lifecycle import DEFAULT_SIMILARITY
-from localize.catalogs.memory import IMPORTED, MemoryUnit, NearIndex, TranslationMemory, load_memory, units_of
-from localize.catalogs.memory_records import Unit, add, band, bands_for, diff, origin_rank, pos_order, remove
-from localize.catalogs.memory_rules import DELETE, OBSOLETE, MemoryRule, load_rules
+from localize.catalogs.memory import IMPORTED, TranslationMemory, load_memory, units_of
+from localize.catalogs.memory_lookup import IndexedMemory, check_records, parse_keys
+from localize.catalogs.memory_records import Unit, add, band, bands_for, diff, key_of, origin_rank, remove
+from localize.catalogs.memory_rules import load_rules
 from localize.catalogs.review import provenance
 from localize.catalogs.workspace import Workspace
 from localize.errors import CatalogNotFoundError, TransientStorageError
@@ -56,6 +61,10 @@ __all__ = ["LEASE", "contribution", "memory_for", "rebuild", "record_catalog", "
 
 LEASE = 600.0  # seconds a writer may hold a course's mark before the locale is rebuilt
 _IMPORTED = "@imported"  # the imported compendium's name in the manifest (never a course id)
+# the band objects this thread's last lookup read and parsed, with their ETags (by the key's
+# description: a path or URL): the write that follows it (init, update) starts from them,
+# under the same compare-and-swap, instead of reading and parsing each band again
+_read_bands = threading.local()
 
 
 def _base(locale: str) -> str:
@@ -180,14 +189,21 @@ def _apply(
     for change, items in ((False, removed), (True, added)):
         for i, u in items:
             by_band[band(len(u[1]))].append((change, i, u))
+    read: dict[str, tuple[dict[str, Any], str]] = getattr(_read_bands, "bands", {})
+    _read_bands.bands = {}
     for b, changes in sorted(by_band.items()):
 
         def apply(body: dict[str, Any], changes: list[tuple[bool, int, Unit]] = changes) -> None:
             records = body.setdefault("keys", {})
+            for k in {key_of(u[0], u[1]) for _, _, u in changes} & records.keys():
+                # copied before they change: a memory from the lookup may still hold the lists
+                records[k] = [[*r[:3], list(r[3]), list(r[4])] for r in records[k]]
             for is_added, i, u in sorted(changes, key=lambda c: c[0]):  # removals first
                 (add(records, origin, i, u) if is_added else remove(records, origin, u))
 
-        update_json(workspace.storage, f"{base}/{generation}/band/{b}.json", apply, compact=True)
+        band_key = f"{base}/{generation}/band/{b}.json"
+        parsed = read.get(workspace.describe(band_key))
+        update_json(workspace.storage, band_key, apply, compact=True, known=parsed)
     _write_json(workspace, key, {"units": [list(u) for u in units]})
 
     def done(body: dict[str, Any]) -> None:
@@ -352,59 +368,24 @@ def _lookup(
     mine = {(u[0], u[1], u[2], u[3]) for u in own}
     rules = load_rules(workspace, locale)
     by_key: dict[str, list[list[Any]]] = {}
+    read: dict[str, tuple[dict[str, Any], str]] = {}
+    _read_bands.bands = read
     for b in sorted(bands_for((msgid for _, msgid in sources), similarity)):
-        got = _read_json(workspace, f"{base}/band/{b}.json")
-        if got is not None:
-            if not isinstance(got.get("keys"), dict):
-                raise _Unknown(f"band {b} is damaged")  # rebuilt from the catalogs
-            by_key.update(got["keys"])
-    memory = TranslationMemory((), glossary=glossary)
-    positions: dict[tuple[str | None, str], tuple[tuple[int, str], int]] = {}
-    for k, entry in by_key.items():
-        pair = json.loads(k)
-        if not isinstance(pair, list) or len(pair) != 2:
-            raise _Unknown(f"a source of the index is not a [context, source] pair: {k[:80]!r}")
-        msgctxt, msgid = pair
-        if not isinstance(msgid, str) or not (msgctxt is None or isinstance(msgctxt, str)):
-            raise _Unknown(f"a source of the index is not text: {k[:80]!r}")
-        if any(not isinstance(r[0], str) for r in entry):
-            raise _Unknown(f"a translation of {k[:80]!r} in the index is not text")
-        live = [r for r in entry if not _ruled(rules, msgctxt, msgid, str(r[0]))]
-        kept: list[tuple[str, bool, int, list[Any], list[Any]]] = []
-        for msgstr, reviewed, count, reps, pos in live:
-            if (msgctxt, msgid, msgstr, bool(reviewed)) in mine:
-                count -= 1
-                reps = [m for m in reps if m[1] != course]
-                pos = [m for m in pos if m[0] != course]
-            if count <= 0:
-                continue
-            if not reps or not pos:
-                raise _Unknown(f"the members of {k} ran out")
-            kept.append((msgstr, bool(reviewed), count, reps[0], pos[0]))
-        if not kept:
+        key = f"{base}/band/{b}.json"
+        try:
+            data, etag = workspace.storage.read_with_etag(key)
+        except FileNotFoundError:
             continue
-        pool = [r for r in kept if r[1]] or kept
-        ranked = [
-            (count, MemoryUnit(msgctxt, msgid, msgstr, str(rep[1]), reviewed, str(rep[2]), str(rep[3]), str(rep[0])))
-            for msgstr, reviewed, count, rep, _ in pool
-        ]
-        ranked.sort(key=lambda nr: nr[1].msgstr)
-        ranked.sort(key=lambda nr: nr[1].at, reverse=True)
-        ranked.sort(key=lambda nr: nr[0], reverse=True)
-        memory.candidates[(msgctxt, msgid)] = [u for _, u in ranked]
-        memory.exact[(msgctxt, msgid)] = (ranked[0][1].msgstr, ranked[0][1].origin)
-        positions[(msgctxt, msgid)] = min(pos_order(r[4]) for r in kept)
-    by_context: dict[str | None, list[str]] = defaultdict(list)
-    for ctx, msgid in sorted(positions, key=lambda key: positions[key]):
-        by_context[ctx].append(msgid)
-    memory.near = {ctx: NearIndex(msgids) for ctx, msgids in by_context.items()}
-    return memory
-
-
-def _ruled(rules: list[MemoryRule], msgctxt: str | None, msgid: str, msgstr: str) -> bool:
-    """True when a delete or obsolete edit takes this translation out of what is offered."""
-    probe = MemoryUnit(msgctxt, msgid, msgstr, "")
-    return any(r.action in (DELETE, OBSOLETE) and r.matches(probe) for r in rules)
+        try:
+            got = json.loads(data)
+        except (UnicodeDecodeError, RecursionError) as e:
+            raise ValueError(f"band {b} is not JSON") from e
+        if not isinstance(got, dict) or not isinstance(got.get("keys"), dict):
+            raise _Unknown(f"band {b} is damaged")  # rebuilt from the catalogs
+        by_key.update(got["keys"])
+        read[workspace.describe(key)] = (got, etag)
+    check_records(by_key)
+    return IndexedMemory(by_key, parse_keys(by_key), course, mine, rules, glossary=glossary)
 
 
 def template_sources(template: Catalog) -> list[tuple[str | None, str]]:

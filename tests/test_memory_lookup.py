@@ -1,0 +1,253 @@
+"""The indexed memory's lazy answers and shared near-match scores equal a full scan.
+
+No corpus needed: small workspaces of hand-made catalogs in two locales, with the sources a
+length window and a fuzzy scorer find awkward (empty, one character, very long, all
+punctuation, Arabic, Chinese, emoji, quotes and ``", "`` inside the text, contexts), filled
+through :func:`memory_for` (which ranks a source only when asked, and shares scores between
+lookups of one process) and through :func:`load_memory` (a full scan). Damaged or hostile
+band objects are rebuilt from the catalogs, never trusted and never a traceback.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+from rapidfuzz import fuzz
+
+from localize.catalogs import memory_lookup
+from localize.catalogs.lifecycle import new_catalog
+from localize.catalogs.memory import load_memory
+from localize.catalogs.memory_index import memory_for, rebuild, record_catalog, template_sources
+from localize.catalogs.memory_lookup import Damaged, LengthIndex, NearScores, check_records, parse_keys
+from localize.catalogs.memory_records import key_of
+from localize.catalogs.workspace import Workspace
+from localize.model import Catalog, Entry
+
+LOCALES = ("es", "ar")
+LONG = "The quick brown fox jumps over the lazy dog near the riverbank. " * 80  # 5,120 characters
+SOURCES = [
+    "Home",
+    "Homes",
+    "A",
+    "!!!",
+    "!?!?!...",
+    "«»—…",
+    "Lecture Notes",
+    "Lecture notes",
+    "Lecture Notes (1)",
+    "Problem set 3: due Friday, 5 pm",
+    "Problem set 4: due Friday, 5 pm",
+    "Problem set 4: due Monday, 9 am",
+    'She said "hello", then left.',
+    'She said "hello",  then left!',
+    "Back\\slash and tab\tin text",
+    "محاضرات الفيزياء الكلاسيكية",
+    "محاضرات الفيزياء الحديثة",
+    "量子力学导论第一讲",
+    "量子力学导论第二讲",
+    "📚 Reading list 📚",
+    "📚 Reading lists 📚",
+    LONG,
+    LONG[:-1] + "!",
+    LONG.replace("fox", "cat"),
+    "x" * 300,
+    "x" * 299 + "y",
+]
+
+
+def _template(course: str, k: int) -> Catalog:
+    entries = []
+    for j, s in enumerate(SOURCES):
+        if (j + k) % 4 == 0:
+            s = f"{s} ({k})"  # varies by course: near matches of the others
+        entries.append(Entry(s, "", "menu" if j % 5 == 0 else None))
+    entries.append(Entry("Only in course", "", None))
+    return Catalog(headers=(("Project-Id-Version", course),), entries=tuple(entries))
+
+
+def _translated(template: Catalog, course: str, ll: str, k: int) -> Catalog:
+    out = []
+    for j, e in enumerate(template.entries):
+        if (j * 3 + k) % 5 == 0:
+            out.append(e)  # left untranslated: the memory fills it
+            continue
+        flags = ("reviewed",) if (j + k) % 7 == 0 else ()
+        out.append(replace(e, msgstr=f"[{ll} v{(j + k) % 2}] {e.msgid}", flags=flags))
+    return replace(new_catalog(template, course, ll), entries=tuple(out))
+
+
+def _workspace(root: Path, n: int = 6) -> tuple[Workspace, dict[str, Catalog]]:
+    ws = Workspace(str(root / "ws"))
+    templates: dict[str, Catalog] = {}
+    for k in range(n):
+        course = f"c{k:02d}"
+        templates[course] = _template(course, k)
+        ws.write(ws.template_key(course), templates[course])
+        for ll in LOCALES[: 1 + k % 2] if k else LOCALES:
+            ws.write(ws.catalog_key(course, ll), _translated(templates[course], course, ll, k))
+    templates["new-course"] = _template("new-course", 11)
+    return ws, templates
+
+
+def _assert_same(ws: Workspace, templates: dict[str, Catalog], similarity: float = 0.75) -> None:
+    for ll in LOCALES:
+        for course, template in templates.items():
+            empty = new_catalog(template, course, ll)
+            indexed = memory_for(ws, ll, course, template_sources(template), similarity=similarity)
+            scanned = load_memory(ws, ll, exclude_course=course)
+            got, want = indexed.fill(empty, similarity=similarity), scanned.fill(empty, similarity=similarity)
+            assert got == want, (ll, course)
+
+
+@pytest.mark.parametrize("similarity", [0.75, 0.5, 0.95, 1.0])
+def test_lazy_indexed_fills_equal_a_full_scan_in_two_locales(tmp_path: Path, similarity: float) -> None:
+    ws, templates = _workspace(tmp_path)
+    _assert_same(ws, templates, similarity)
+    empty = new_catalog(templates["new-course"], "new-course", "es")
+    _, report = load_memory(ws, "es", exclude_course="new-course").fill(empty, similarity=similarity)
+    assert report.exact > 5 and (report.near > 0 or similarity == 1.0)  # the data gives both kinds
+
+
+def test_a_write_after_a_lookup_keeps_the_index_equal_to_a_full_scan(tmp_path: Path) -> None:
+    """The write starts from the bands the lookup parsed (and copies what it changes)."""
+    ws, templates = _workspace(tmp_path)
+    for ll, course, k in (("es", "c01", 7), ("ar", "c00", 3), ("es", "c01", 2)):
+        memory = memory_for(ws, ll, course, template_sources(templates[course]))
+        before = memory.fill(new_catalog(templates[course], course, ll))
+        catalog = _translated(templates[course], course, ll, k)
+        key = ws.catalog_key(course, ll)
+        assert ws.write(key, catalog)
+        record_catalog(ws, course, ll, catalog, ws.written[key])
+        # the memory from before the write still answers as it did: nothing it holds was changed
+        assert memory.fill(new_catalog(templates[course], course, ll)) == before
+        _assert_same(ws, templates)
+
+
+def test_shared_scores_stay_exact_when_the_cache_is_dropped(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A cache so small that every lookup drops it: the answers do not change."""
+    monkeypatch.setattr(memory_lookup, "NEAR_SCORES", NearScores(limit=5))
+    ws, templates = _workspace(tmp_path)
+    _assert_same(ws, templates)
+
+
+def _brute(query: str, pool: list[str], cutoff: float) -> set[tuple[str, float]]:
+    return {(m, float(fuzz.ratio(query, m))) for m in pool if fuzz.ratio(query, m) >= cutoff}
+
+
+@pytest.mark.parametrize("cutoff", [0.0, 50.0, 75.0, 99.0, 100.0])
+def test_length_windows_and_shared_scores_find_what_a_full_scan_finds(cutoff: float) -> None:
+    rng = random.Random(7)
+    alphabet = 'ab cdé!?—«»محاض量子📚\t"\\'
+    pool = sorted({*SOURCES, "", " ", *("".join(rng.choices(alphabet, k=rng.randint(0, 60))) for _ in range(300))})
+    halves = (pool[::2], pool[1::2], pool)  # three "locales": two disjoint memories and their union
+    scores = NearScores(limit=10_000)
+    generations = [scores.add(None, half) for half in halves]
+    for query in [*SOURCES[:8], "", LONG[:200], *rng.sample(pool, 40)]:
+        assert set(LengthIndex(pool).matches(query, cutoff)) == _brute(query, pool, cutoff)
+        for half, generation in zip(halves, generations, strict=True):
+            found = scores.matches(None, query, cutoff, generation)
+            assert found is not None
+            members = set(half)
+            assert {(m, score) for m, score in found if m in members} == _brute(query, half, cutoff)
+    assert scores.matches("other context", "Home", cutoff, generations[0]) == []
+    scores.add(None, ["x"] * 20_000)  # past the limit: dropped, a new generation
+    assert scores.matches(None, "Home", cutoff, generations[0]) is None
+
+
+# -- hostile records and keys --------------------------------------------------------
+
+
+def _record(msgstr: str = "t", count: int = 1) -> list[object]:
+    return [msgstr, False, count, [["", "c01", "", ""]], [["c01", 0]]]
+
+
+def test_keys_parse_exactly_as_written() -> None:
+    pairs = [
+        (None, ""),
+        ("menu", "Home"),
+        (None, 'a", "b'),
+        (None, "محاضرات"),
+        (None, "📚\\\t"),
+        (None, LONG),
+        ("", "!"),
+    ]
+    records = {key_of(*p): [_record()] for p in pairs}
+    assert parse_keys(records) == pairs
+    assert parse_keys({}) == []
+    check_records(records)
+
+
+@pytest.mark.hostile
+@pytest.mark.parametrize(
+    "keys",
+    [
+        ['[null,"x"]'],  # valid JSON, not as the index writes it
+        ['[null, "a"], [null, "b', 'c"]'],  # two keys that parse as two other pairs
+        ['{"a": 1, "b": 2}'],
+        ['[1, "x"]'],
+        ['[null, "x", "y"]'],
+        ["not json"],
+        ["[" * 100_000 + "]" * 100_000],
+        ['[null, "x"]]', '[[null, "y"]'],
+    ],
+)
+def test_keys_not_written_by_the_index_are_damage(keys: list[str]) -> None:
+    with pytest.raises(Damaged):
+        parse_keys({k: [_record()] for k in keys})
+
+
+@pytest.mark.hostile
+@pytest.mark.parametrize(
+    "entry",
+    [
+        {"a": 1},
+        [None],
+        [[1, False, 1, [["", "c01", "", ""]], [["c01", 0]]]],
+        [["t", False, "1", [["", "c01", "", ""]], [["c01", 0]]]],
+        [["t", False, 1, [], [["c01", 0]]]],
+        [["t", False, 1, [["", "c01", "", ""]], []]],
+        [["t", False, 1, [["", 3, "", ""]], [["c01", 0]]]],
+        [["t", False, 1, [["", "c01", ""]], [["c01", 0]]]],
+        [["t", False, 1, [["", "c01", "", ""]], [["c01", "0"]]]],
+        [["t", False, 1, [["", "c01", "", ""]], [[None, 0]]]],
+        [["t", False, 1, [["", "c01", "", ""]]]],
+    ],
+)
+def test_records_not_written_by_the_index_are_damage(entry: object) -> None:
+    with pytest.raises(Damaged):
+        check_records({key_of(None, "x"): entry})
+
+
+@pytest.mark.hostile
+def test_hostile_band_objects_are_rebuilt_and_answer_as_a_full_scan(tmp_path: Path) -> None:
+    ws, templates = _workspace(tmp_path, n=4)
+    some = {"c01": templates["c01"], "new-course": templates["new-course"]}
+    bodies = [
+        {"keys": {'[null,"Home"]': [_record()]}},
+        {"keys": {'[null, "a"], [null, "b': [_record()], 'c"]': [_record()]}},
+        {"keys": {key_of(None, "Home"): [["t", False, 5, [], []]]}},
+        {"keys": {key_of(None, "Home"): [["t", False, 1, [["", 1, "", ""]], [["c01", 0]]]]}},
+        {"keys": {key_of(None, "Home"): [["t", False, 1, [["", "c01", "", ""]], [["c01", 1e300]]]]}},
+    ]
+    for body in bodies:
+        for ll in LOCALES:
+            rebuild(ws, ll)
+            manifest = json.loads(ws.storage.read_bytes(f"index/memory/{ll}/manifest.json"))
+            for band_key in ws.storage.list(f"index/memory/{ll}/{manifest['generation']}/band"):
+                ws.storage.write_bytes(band_key, json.dumps(body).encode())
+        _assert_same(ws, some)
+    # a band damaged between a lookup and the write that follows it: the write's compare-and-swap
+    # sees another object, reads it, finds it damaged and marks the index for a rebuild
+    memory_for(ws, "es", "c01", template_sources(templates["c01"]))
+    manifest = json.loads(ws.storage.read_bytes("index/memory/es/manifest.json"))
+    for band_key in ws.storage.list(f"index/memory/es/{manifest['generation']}/band"):
+        ws.storage.write_bytes(band_key, b'{"keys": [1, 2]}')
+    catalog = _translated(templates["c01"], "c01", "es", 5)
+    key = ws.catalog_key("c01", "es")
+    assert ws.write(key, catalog)
+    record_catalog(ws, "c01", "es", catalog, ws.written[key])
+    _assert_same(ws, some)
