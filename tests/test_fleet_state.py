@@ -395,3 +395,36 @@ def test_hostile_history_points_are_skipped(ws: Workspace, history: object) -> N
     assert [(at, words) for at, _, ll, words in points if ll == "es" and at.startswith("2026-11")] == (
         [("2026-11-02T00:00:00+00:00", 9)] if isinstance(history, dict) and "extra" in str(history) else []
     )
+
+
+def _old_workspace(ws: Workspace) -> None:
+    """As a workspace indexed before the points moved beside the statistics: snapshots of two
+    November days, index objects without a history."""
+    for key in list(ws.storage.list("index/stats")):
+        body = json.loads(ws.storage.read_bytes(key))
+        body.pop("history", None)
+        ws.storage.write_bytes(key, json.dumps(body).encode())
+    for day, words in ((3, 2), (4, 5)):
+        at = f"2026-11-0{day}T10:00:00+00:00"
+        record = {"at": at, "course": "intro-course", "locale": "es", "translated_words": words}
+        ws.storage.write_bytes(f"history/intro-course/es/2026110{day}.json", json.dumps(record).encode())
+
+
+def test_an_upgraded_workspace_keeps_its_chart_on_read_and_on_the_next_write(ws: Workspace) -> None:
+    _old_workspace(ws)
+    es = [(at[:10], words) for at, _, ll, words in ws.history() if ll == "es"]
+    assert es[:2] == [("2026-11-03", 2), ("2026-11-04", 5)]  # from the snapshots, on first read
+    assert "history" in json.loads(ws.storage.read_bytes(index.stats_key("intro-course")))  # migrated once
+    _old_workspace(ws)
+    ws.write(ws.catalog_key("intro-course", "es"), ws.read_catalog("intro-course", "es").with_header("X-T", "1"))
+    es = [(at[:10], words) for at, _, ll, words in ws.history() if ll == "es"]
+    assert es[:2] == [("2026-11-03", 2), ("2026-11-04", 5)] and len(es) == 3  # and today's point
+
+
+def test_index_rebuild_keeps_a_point_written_while_it_read_the_snapshots(ws: Workspace) -> None:
+    snapshots = ws.snapshot_history("intro-course")  # what a rebuild read...
+    base = catalog_stats(ws.read_catalog("intro-course", "es"), "intro-course", "es")
+    later = "2099-01-01T00:00:00+00:00"  # ...then a catalog write landed
+    index.record(ws.storage, [(replace(base, translated_words=42), 1, "v")], at=later)
+    index.set_history(ws.storage, "intro-course", snapshots)
+    assert (later, "intro-course", "es", 42) in ws.history()

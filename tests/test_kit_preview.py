@@ -281,6 +281,28 @@ def test_a_huge_page_is_left_out_of_the_kit_and_counted(tmp_path: Path) -> None:
     assert (folder / "preview.html").stat().st_size < 1024 * 1024
 
 
+def test_markup_heavy_pages_cannot_make_the_preview_huge(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Pages of <b></b> grow about four-fold as escaped JSON in preview.html: the cap counts the
+    page's bytes and its part of the preview, so the kit stays within it (smaller caps here)."""
+    from localize.partners import kit_preview
+
+    monkeypatch.setattr(kit_preview, "MAX_PAGES_BYTES", 400_000)
+    course = tmp_path / "bold"
+    course.mkdir()
+    for i in range(10):
+        body = f"<p>Hello {i}</p>" + "<b></b>" * 3_000
+        (course / f"p{i}.html").write_text(f"<html><body>{body}</body></html>", encoding="utf-8")
+    (tmp_path / "localize.toml").write_text(CONFIG, encoding="utf-8")
+    assert main(["extract", str(course), "--course", "bold", "--locales-dir", str(tmp_path / "locales"), "-q"]) == 0
+    result = route(load_config(tmp_path / "localize.toml"), "bold", "es", source=str(course))
+    folder = Path(result.kit_location)
+    manifest = json.loads((folder / "kit.json").read_text(encoding="utf-8"))
+    kept = manifest["preview"]["pages"]
+    assert 0 < kept < 10 and manifest["preview"]["pages_left_out"] == 10 - kept
+    size = sum(p.stat().st_size for p in (folder / "pages").iterdir()) + (folder / "preview.html").stat().st_size
+    assert size < 400_000 + 200_000  # the cap, and the preview's own page and script
+
+
 def _source_text(parts: list[Any]) -> str:
     """The page again from its parts, every unit as its source (what the preview shows first)."""
 

@@ -191,29 +191,56 @@ def history_points(body: Any) -> list[tuple[str, str, int]]:
     return out
 
 
+def _merged(points: dict[str, list[tuple[str, int]]], kept: Any) -> dict[str, Any]:
+    """``points`` (from the snapshots), and the points of ``kept`` (an index object's history)
+    later than a locale's last snapshot: a write that landed while the snapshots were read."""
+    later: dict[str, list[tuple[str, int]]] = {}
+    for locale, at, words in history_points({"history": kept}):
+        last = points[locale][-1][0] if points.get(locale) else ""
+        if at > last:
+            later.setdefault(locale, []).append((at, words))
+    history: dict[str, Any] = {}
+    for locale in sorted({*points, *later}):
+        for at, words in sorted([*points.get(locale, []), *later.get(locale, [])]):
+            _add_point(history, locale, at, words)
+    return history
+
+
 def set_history(storage: Storage, course: str, points: dict[str, list[tuple[str, int]]]) -> None:
-    """Replace the history points of ``course`` (locale -> [(at, words)], oldest first)."""
+    """Put the history points of ``course`` back from its snapshots (locale -> [(at, words)]),
+    keeping any point written since those were read."""
 
     def put(body: dict[str, Any]) -> None:
-        history: dict[str, Any] = {}
-        for locale, series in sorted(points.items()):
-            for at, words in series:
-                _add_point(history, locale, at, words)
-        body["history"] = history
+        body["history"] = _merged(points, body.get("history"))
         body["course"] = course
 
     update_json(storage, stats_key(course), put)
 
 
-def record(storage: Storage, entries: Iterable[tuple[CatalogStats, int, str]], *, at: str | None = None) -> None:
+def record(
+    storage: Storage,
+    entries: Iterable[tuple[CatalogStats, int, str]],
+    *,
+    at: str | None = None,
+    backfill: Callable[[], dict[str, list[tuple[str, int]]]] | None = None,
+) -> None:
     """Write the statistics of catalogs of one course, each with the (size, version)
     of the catalog file they were computed from, under compare-and-swap. ``at``: the
     catalogs were written then (their progress is a point of the history); None when the
-    statistics are only recomputed (the history stays as it is)."""
+    statistics are only recomputed (the history stays as it is). ``backfill`` gives the
+    course's earlier points (from its snapshots) for an object that has no history yet
+    (a workspace indexed before the history moved here): read once, then kept here."""
     items = list(entries)
     if not items:
         return
     course = items[0][0].course
+    earlier: list[dict[str, list[tuple[str, int]]]] = []
+
+    def seed(body: dict[str, Any]) -> None:
+        if "history" not in body and backfill is not None:
+            if not earlier:
+                earlier.append(backfill())
+            body["history"] = _merged(earlier[0], None)
 
     def put_entries(body: dict[str, Any]) -> None:
         locales = body.get("locales")
@@ -221,6 +248,7 @@ def record(storage: Storage, entries: Iterable[tuple[CatalogStats, int, str]], *
             locales = body["locales"] = {}
         body["course"] = course
         if at is not None:
+            seed(body)
             history = _history(body)
             for stats, _, _ in items:
                 _add_point(history, stats.locale, at, stats.translated_words)

@@ -17,7 +17,7 @@ from localize.catalogs import index
 from localize.catalogs.lifecycle import TEMPLATE_HEADER, template_digest
 from localize.catalogs.po import read_po, write_po
 from localize.catalogs.stats import CatalogStats, catalog_stats
-from localize.errors import CatalogError, CatalogNotFoundError
+from localize.errors import CatalogError, CatalogNotFoundError, ConfigError
 from localize.ids import check_course_id
 from localize.locales import PSEUDO_LOCALE, check_locale
 from localize.model import Catalog
@@ -194,7 +194,12 @@ class Workspace:
         # The statistics are indexed under the version the write returned (our own file's):
         # if another writer replaced the file since, the listing shows its version, not this
         # one, so the entry is stale and recomputed from the file (no read-back needed).
-        index.record(self.storage, [(s, len(data), version)], at=now.isoformat(timespec="seconds"))
+        index.record(
+            self.storage,
+            [(s, len(data), version)],
+            at=now.isoformat(timespec="seconds"),
+            backfill=lambda: self.snapshot_history(course),
+        )
         record = {
             "at": now.isoformat(timespec="seconds"),
             "course": course,
@@ -224,6 +229,12 @@ class Workspace:
                 continue
             except (ValueError, UnicodeDecodeError, RecursionError):
                 continue  # damaged derived state: `localize index rebuild` makes it anew
+            if isinstance(body, dict) and "history" not in body:
+                # indexed before the history moved beside the statistics: from the snapshots, once
+                with contextlib.suppress(ConfigError):  # a key that is not a course id: no snapshots
+                    snapshots = self.snapshot_history(course)
+                    index.set_history(self.storage, course, snapshots)
+                    body = {"history": {ll: [list(p) for p in series] for ll, series in snapshots.items()}}
             out += [(at, course, locale, words) for locale, at, words in index.history_points(body)]
         return sorted(out)
 

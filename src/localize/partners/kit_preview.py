@@ -48,7 +48,7 @@ ASSET_SUFFIXES = (".css", ".png", ".jpg", ".jpeg", ".gif", ".svg", ".webp", ".ic
 MAX_ASSET_BYTES = 2 * 1024 * 1024
 MAX_ASSETS_BYTES = 20 * 1024 * 1024
 # a page is in the kit twice (its bytes, and its texts in preview.html): a page the source makes
-# huge must not make the kit huge
+# huge must not make the kit huge (MAX_PAGES_BYTES counts both)
 MAX_PAGE_BYTES = 5 * 1024 * 1024
 MAX_PAGES_BYTES = 50 * 1024 * 1024
 _LINK = re.compile(r"""(?:src|href)\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s>"']+))|url\(\s*['"]?([^'")]+)""", re.I)
@@ -123,15 +123,16 @@ def kit_preview(source: Source, catalog: Catalog, *, course: str, locale: str, f
         if not any((u.msgctxt, u.msgid) in wanted for u in units):
             continue
         title = _TITLE.search(text)
-        pages.append(
-            {
-                "path": path,
-                "title": " ".join(title.group(1).split())[:120] if title else "",
-                "parts": page_parts(text, units, index),
-            }
-        )
+        parts = page_parts(text, units, index)
+        # the page is in the kit twice: its bytes and its parts in preview.html (escaped for a
+        # <script>: markup-heavy text grows up to six-fold there), both count toward the cap
+        cost = len(data) + len(_json_for_script(parts))
+        if pages_total + cost > MAX_PAGES_BYTES:
+            pages_left_out += 1
+            continue
+        pages.append({"path": path, "title": " ".join(title.group(1).split())[:120] if title else "", "parts": parts})
         files[f"pages/{path}"] = data
-        pages_total += len(data)
+        pages_total += cost
         linked += _links(text, path)
     total, left_out, seen = 0, 0, set(files)
     queue = sorted(set(linked))

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import gzip
 import hashlib
+import io
 import os
 import shutil
 import tempfile
@@ -138,14 +139,19 @@ def store_object(
                 # Only if absent: another publisher may have stored the same file first, with
                 # another zlib (other bytes, another size). Its object stays, and the record
                 # gets the size the region holds, which is what mirrors check.
-                try:
-                    storage.put(gz.key, tmp.read(), content_type="application/gzip", if_none_match=True)
-                except PreconditionFailed:
-                    size = _stored_size(storage, gz.key)
-                    if size is not None:
-                        return FileRecord(*record.content(), "gzip", size)
-                    tmp.seek(0)  # deleted since (garbage collection): ours, then
-                    storage.upload(gz.key, tmp, content_type="application/gzip")
+                body = tmp.read()
+                for attempt in range(4):
+                    try:
+                        storage.put(gz.key, body, content_type="application/gzip", if_none_match=True)
+                        return gz
+                    except PreconditionFailed:
+                        size = _stored_size(storage, gz.key)
+                        if size is not None:
+                            return FileRecord(*record.content(), "gzip", size)
+                        # not there: another conditional write still in progress (S3's 409), or
+                        # deleted since by garbage collection; ask again, conditionally
+                        time.sleep(0.2 * (attempt + 1))
+                storage.upload(gz.key, io.BytesIO(body), content_type="application/gzip")
                 return gz
     with bundle.open(record.path) as src:
         storage.upload(object_key(record.sha256), src, content_type=record.content_type)
