@@ -166,6 +166,8 @@ def test_a_rolled_back_version_cannot_come_back_from_a_drive_made_before_the_rol
     the version they go back to: the pull changes no file, but the mirror records the newer
     pointer, so a drive exported before the rollback cannot bring the bad version back."""
     storage, signer, trust, public = region
+    oldest = tmp_path / "drive-oldest"
+    export_region(storage, "mena", oldest, signer=signer)  # the first release, before everything
     mirror = tmp_path / "mirror"
     ok(pull_all(str(storage.root), mirror, trust=trust))  # on the first release
     good = live_version(mirror, "c1", "es")
@@ -176,6 +178,14 @@ def test_a_rolled_back_version_cannot_come_back_from_a_drive_made_before_the_rol
     assert read_pointer(storage, "c1", "es")[0]["version"] == good  # type: ignore[index]
     [c1] = [r for r in ok(pull_all(str(storage.root), mirror, trust=trust)) if r.course == "c1" and r.locale == "es"]
     assert not c1.switched and c1.version == good  # already there: nothing downloaded
+    code = main(["pull", "--from", str(before_rollback), "--course", "c1", "--locale", "es", "--dest", str(mirror),
+                 "--trust", str(public), "-q"])  # fmt: skip
+    assert code != 0 and live_version(mirror, "c1", "es") == good
+    # the live folder lost, then repaired from the oldest drive (same version, older pointer):
+    # the mirror keeps the newer time it recorded, so the bad version still cannot come back
+    shutil.rmtree(mirror / ".localize" / "c1" / "es" / str(good))
+    repaired = pull(str(oldest), "c1", "es", mirror, trust=trust)
+    assert repaired.switched and repaired.version == good
     code = main(["pull", "--from", str(before_rollback), "--course", "c1", "--locale", "es", "--dest", str(mirror),
                  "--trust", str(public), "-q"])  # fmt: skip
     assert code != 0 and live_version(mirror, "c1", "es") == good

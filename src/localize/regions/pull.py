@@ -394,6 +394,9 @@ def _pull_locked(
     _switch(dest_dir, course, locale, version)
     checkpoint("pull:switched")
     previous = current if current != version else state.get("previous")
+    recorded, pointed = parse_updated(state.get("updated")), parse_updated(updated)
+    if current == version and recorded is not None and (pointed is None or pointed < recorded):
+        updated = str(state.get("updated"))  # the same version again (repaired): never an older time
     _write_state(state_dir, version, previous, updated)
     _prune_local(state_dir, {version, previous})
     checkpoint("pull:local-pruned")
