@@ -428,3 +428,32 @@ def test_index_rebuild_keeps_a_point_written_while_it_read_the_snapshots(ws: Wor
     index.record(ws.storage, [(replace(base, translated_words=42), 1, "v")], at=later)
     index.set_history(ws.storage, "intro-course", snapshots)
     assert (later, "intro-course", "es", 42) in ws.history()
+
+
+def test_a_return_finds_its_kit_without_listing_every_assignment(
+    ws: Workspace, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Ingest looks its kit up in the kit index (one object), not in a listing of every
+    assignment of the fleet; a kit id that is not a plain id is only compared (listing)."""
+    from localize.partners.assignments import Assignment, assignments_of_kit, save_assignment
+
+    for i in range(5):
+        a = Assignment(f"k{i}", "intro-course", "es", "lima", "0" * 64, f"t{i}", "2027-01-01")
+        save_assignment(ws, a)
+    listed: list[str] = []
+    original = type(ws.storage).list
+
+    def spy(self, prefix: str = ""):  # type: ignore[no-untyped-def]
+        listed.append(prefix)
+        return original(self, prefix)
+
+    monkeypatch.setattr(type(ws.storage), "list", spy)
+    [found] = assignments_of_kit(ws, "k3")
+    assert (found.kit, found.sent_at) == ("k3", "t3") and listed == []
+    assert assignments_of_kit(ws, "../../index/kits/k3") == [] and listed == ["assignments"]
+    # a kit index naming another kit's file is not believed
+    ws.storage.write_bytes(
+        "index/kits/k4.json", json.dumps({"files": ["assignments/intro-course/es/k1.json"]}).encode()
+    )
+    [found] = assignments_of_kit(ws, "k4")
+    assert found.kit == "k4"

@@ -8,6 +8,7 @@ and the latest assignment) so fleet-wide views need not read every file.
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -70,10 +71,37 @@ def load_assignments(workspace: Workspace, *, course: str | None = None, locale:
     return sorted(out, key=lambda a: (a.sent_at, a.kit))
 
 
+_KIT_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,79}")
+
+
+def _kit_index_key(kit: str) -> str:
+    return f"index/kits/{kit}.json"
+
+
 def assignments_of_kit(workspace: Workspace, kit: str) -> list[Assignment]:
-    """The assignment(s) recorded for kit id ``kit``, whatever course or partner: one listing of
-    the assignment keys, and only the matching files read (``kit`` is only ever compared)."""
+    """The assignment(s) recorded for kit id ``kit``, whatever course or partner: from the kit
+    index (``index/kits/KIT.json``: the assignment files of the kit, written with them), else one
+    listing of the assignment keys and only the matching files read. ``kit`` comes from a
+    returned file: it names an index object only when it is a plain kit id, else it is only
+    compared."""
     name = f"{kit}.json"
+    if _KIT_NAME.fullmatch(kit):
+        try:
+            keys = json.loads(workspace.storage.read_bytes(_kit_index_key(kit))).get("files")
+        except (FileNotFoundError, ValueError, UnicodeDecodeError, AttributeError, RecursionError):
+            keys = None
+        if isinstance(keys, list) and keys and all(isinstance(k, str) for k in keys):
+            found = []
+            for key in keys:
+                parts = key.split("/")
+                if len(parts) != 4 or parts[0] != "assignments" or parts[3] != name:
+                    break  # not what this index writes: ask the listing
+                try:
+                    found.append(Assignment.from_json(workspace.storage.read_bytes(key)))
+                except FileNotFoundError:
+                    break
+            else:
+                return [a for a in found if a.kit == kit]
     return [
         Assignment.from_json(workspace.storage.read_bytes(key))
         for key in workspace.storage.list("assignments")
@@ -85,6 +113,14 @@ def save_assignment(workspace: Workspace, assignment: Assignment) -> None:
     key = assignment_key(assignment.course, assignment.locale, assignment.kit)
     data = assignment.to_json()
     workspace.storage.write_bytes(key, data)
+    if _KIT_NAME.fullmatch(assignment.kit):
+
+        def add(body: dict[str, Any]) -> None:
+            files = body.get("files")
+            files = [f for f in files if isinstance(f, str)] if isinstance(files, list) else []
+            body["files"] = sorted({*files, key})
+
+        index.update_json(workspace.storage, _kit_index_key(assignment.kit), add)
     folder = key.rsplit("/", 1)[0]
     modified = next((t for k, t in workspace.storage.list_with_times(folder) if k == key), 0.0)
     # indexed only if the file listed then is still this one (a concurrent writer indexes its own;
@@ -129,23 +165,22 @@ def latest_assignments(workspace: Workspace, *, course: str | None = None) -> di
     files (with their times) and one index object per course; a course x locale whose
     files the index does not know as they are now (written by hand, changed by a run
     killed before it indexed, or older than the index) is read and re-indexed."""
-    listed: dict[tuple[str, str], dict[str, float]] = {}
+    listed: dict[str, dict[str, dict[str, float]]] = {}  # course -> locale -> kit -> time
     prefix = "assignments" if course is None else f"assignments/{course}"
     for key, modified in workspace.storage.list_with_times(prefix):
         parts = key.split("/")
         if len(parts) == 4 and parts[3].endswith(".json"):
-            listed.setdefault((parts[1], parts[2]), {})[parts[3].removesuffix(".json")] = modified
+            listed.setdefault(parts[1], {}).setdefault(parts[2], {})[parts[3].removesuffix(".json")] = modified
     out: dict[tuple[str, str], Assignment] = {}
-    for cid in sorted({c for c, _ in listed}):
+    for cid in sorted(listed):
         try:
             raw = json.loads(workspace.storage.read_bytes(_assignments_index_key(cid)))
         except (FileNotFoundError, ValueError, UnicodeDecodeError):
             raw = {}
         locales = raw.get("locales", {}) if isinstance(raw, dict) else {}
         stale: list[tuple[Assignment, float]] = []
-        for (c, ll), kits in sorted(listed.items()):
-            if c != cid:
-                continue
+        for ll, kits in sorted(listed[cid].items()):
+            c = cid
             entry = locales.get(ll) if isinstance(locales, dict) else None
             latest = None
             if isinstance(entry, dict) and entry.get("kits") == kits and isinstance(entry.get("latest"), dict):
