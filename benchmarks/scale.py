@@ -1,271 +1,228 @@
 """How cost grows with the fleet: a synthetic OpenCourseWare of N courses x 12 locales x 3 regions.
 
-Usage: .venv/bin/python benchmarks/scale.py --corpus ../shared/corpus/ocw [--sizes 25 250] [--quick] [--write BENCHMARKS.md]
+Usage: .venv/bin/python benchmarks/scale.py --corpus ../shared/corpus/ocw [--sizes 25 250] [--quick | --full]
+[--write BENCHMARKS.md]
 
-The synthetic site is made from the real corpus catalogs: course i takes the template of corpus course
-i mod 10, with a deterministic share of its texts varied by the course number (the shared theme,
-navigation and footer stay identical across courses, as on the real site). Twelve locales at stages
-from 0 % to 100 % translated, one assignment per course x locale, and three regions whose indexes list
-every course x locale as published (folder regions: what is measured here is the fleet-wide reading,
-not uploads). Each operation runs as its own `localize` process, cold (a new process, no caches), and
-is timed with its peak RSS and the number of workspace files it opened (strace-free: counted by a
-sitecustomize hook that wraps LocalStorage reads).
+The synthetic site (benchmarks/scale_fleet.py) is made from the real corpus catalogs: course i takes
+the template of corpus course i mod 10, with a deterministic share of its texts varied by the course
+number. Twelve locales at stages from 0 % to 100 % translated, one assignment per course x locale,
+and three regions on a local SeaweedFS (`weed mini`, loopback) whose indexes list every course x
+locale as published. Each operation runs as its own process, cold (a new process, no caches), and is
+timed with its CPU time, peak RSS, the workspace files it read and the S3 objects it read (counted by
+a sitecustomize hook on the storage backends' reads).
 
-Operations: status, report (the dashboard), stats, `index rebuild` (the derived state anew from every
-catalog: reads the fleet by design, made once after the fleet is generated), init of a new course in one
-locale from the full memory of that locale, update of one course (all its locales). Targets (printed PASS/FAIL): status and report at most 2 ms per
-course x locale row; one-course operations at the largest N at most 1.5x their time at the smallest.
---quick uses N = 10 and 40 with fewer locales.
+Operations: status, report (the dashboard), stats (fleet-wide views: at most 2 ms per course x
+locale row); `index rebuild` and extract all (read or write the whole fleet by design: extract all
+is one process extracting every course's pages with --jobs 1, the per-core figure); and the
+one-course operations, which must take at the largest N at most 1.5x their time at the smallest and
+read the same number of files and objects: init of a new course and of a new locale of a course from
+the full memory, update of one course (all its locales), route (one course x locale kit), ingest
+(the translator's .po for that kit through the QA gate), publish of one course x locale to the three
+regions (--jobs 1) and again with no change, pull of it with no change.
+
+--quick uses N = 10 and 40 with six locales. --full uses N = 25 and 2,500 with only the first three
+pages of each course in the fleet's catalogs (the source pages that update, extract and publish read
+stay whole), builds the memory index while generating (instead of measuring `index rebuild`); a run
+made by hand, recorded in its own section of BENCHMARKS.md (scale-full).
 """
 
 from __future__ import annotations
 
 import argparse
-import json
 import os
-import random
 import shutil
-import subprocess
+import signal
 import sys
 import tempfile
 import time
-from dataclasses import replace
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from run import replace_section
-
-from localize.model import Catalog
+from scale_fleet import (
+    EXTRACT_ALL,
+    LOCALES,
+    REGIONS,
+    Measure,
+    build_fleet,
+    corpus_courses,
+    first_pages,
+    load_templates,
+    measure,
+    share,
+    write_return,
+)
 
 SECTION = "scale"
-LOCALES = ("es", "ar", "pt_BR", "fr", "sw", "zh_CN", "hi", "ru", "fa", "tr", "id", "ur")
-REGIONS = ("latam", "mena", "africa")
-
-COUNTER = """
-import atexit, json, os
-from localize.storage import base
-_reads = [0]
-_orig = base.LocalStorage.read_bytes
-def _counting(self, key):
-    _reads[0] += 1
-    return _orig(self, key)
-base.LocalStorage.read_bytes = _counting
-atexit.register(lambda: open(os.environ["LOCALIZE_BENCH_READS"], "w").write(json.dumps(_reads[0])))
-"""
+VIEWS = ("status", "report", "stats")
+FLEET = ("index rebuild", "extract all")
+ROUTED = 3  # the course routed, returned, published and pulled
 
 
-def course_template(templates: list[Catalog], i: int, course: str) -> Catalog:
-    """Course ``i``: the template of corpus course i mod 10, a seventh of its longer texts varied by ``i``."""
-    base = templates[i % len(templates)]
-    entries = tuple(
-        replace(e, msgid=f"{e.msgid} ({i})") if (j % 7 == i % 7 and len(e.msgid) > 40) else e
-        for j, e in enumerate(base.entries)
-    )
-    return (
-        replace(base, entries=entries)
-        .with_header("Project-Id-Version", course)
-        .with_header("X-Localize-Course", course)
-    )
+def operations(
+    n: int, root: Path, config: Path, corpus: list[Path], locales: tuple[str, ...], bucket: str, full: bool
+) -> dict[str, Measure]:
+    """Every operation on the fleet at ``root``, in order (some leave what the next one needs)."""
+    env = {"LOCALIZE_BENCH": "1"}
+    cfg = ["--config", str(config)]
+    ws = ["--locales-dir", str(root / "ws")]
+    route_ll = next(ll for k, ll in enumerate(locales) if 0 < share(ROUTED, k) < 1)
+    publish_ll = next(ll for k, ll in enumerate(locales) if share(ROUTED, k) == 1)
+    course = f"course-{ROUTED:05d}"
+    source = str(corpus[ROUTED % len(corpus)])
+    partner = f"p{locales.index(route_ll)}"
+    out: dict[str, Measure] = {}
 
-
-def build_fleet(corpus: Path, root: Path, n: int, locales: tuple[str, ...]) -> Path:
-    from localize.catalogs.workspace import Workspace
-    from localize.engine.extract import extract_course
-    from localize.partners.assignments import Assignment, save_assignment
-    from localize.storage.courses import open_source
-
-    cache = root.parent / "templates-cache"
-    cache.mkdir(exist_ok=True)
-    courses = sorted(p for p in corpus.iterdir() if p.is_dir())
-    templates: list[Catalog] = []
-    for c in courses:
-        cached = cache / f"{c.name}.pot"
-        if not cached.exists():
-            from localize.catalogs.po import write_po
-
-            cached.write_text(write_po(extract_course(open_source(c), c.name, jobs=1).catalog), encoding="utf-8")
-        from localize.catalogs.po import read_po
-
-        templates.append(read_po(cached.read_bytes(), str(cached)))
-    ws = Workspace(str(root / "ws"))
-    rng = random.Random(n)
-    for i in range(n):
-        course = f"course-{i:05d}"
-        template = course_template(templates, i, course)
-        entries = template.entries
-        ws.write(ws.template_key(course), template)
-        for k, ll in enumerate(locales):
-            share = (k + i) % 5 / 4  # 0, 25, 50, 75, 100 %
-            cut = int(len(entries) * share)
-            cat = replace(
-                template,
-                headers=(*template.headers, ("Language", ll)),
-                entries=tuple(replace(e, msgstr=f"[{ll}] {e.msgid}") if j < cut else e for j, e in enumerate(entries)),
-            )
-            ws.write(ws.catalog_key(course, ll), cat)
-            save_assignment(
-                ws,
-                Assignment(
-                    f"20260101-{i:05d}{k:02d}",
-                    course,
-                    ll,
-                    f"p{k}",
-                    "0" * 64,
-                    "2026-01-01T00:00:00+00:00",
-                    "2026-01-15",
-                    rng.choice(("sent", "accepted")),
-                ),
-            )
-    for r in REGIONS:
-        region = root / "regions" / r
-        region.mkdir(parents=True)
-        index = {
-            "region": r,
-            "courses": {
-                f"course-{i:05d}": {ll: {"version": "20260101T000000.000Z-00000000"} for ll in locales}
-                for i in range(n)
-            },
-        }
-        (region / "index.json").write_text(json.dumps(index))
-    partners = "\n".join(
-        f'[[partners]]\nid = "p{k}"\nname = "Partner {k}"\nlocales = ["{ll}"]\ninbox = "inboxes/p{k}"\n'
-        for k, ll in enumerate(locales)
-    )
-    regions = "\n".join(
-        f'[[regions]]\nname = "{r}"\nlocation = "regions/{r}"\nlocales = {json.dumps(list(locales))}\n' for r in REGIONS
-    )
-    # a course with a template and no catalog yet: `init` fills it from the whole memory of a locale
-    ws.write(ws.template_key("course-new"), course_template(templates, n, "course-new"))
-    config = root / "localize.toml"
-    config.write_text(f'[workspace]\nlocation = "ws"\n\n{partners}\n{regions}')
-    return config
-
-
-def run(args: list[str], cwd: Path) -> tuple[float, float, int, int]:
-    """(seconds, CPU seconds, peak RSS KiB, workspace files read) of one `localize` process.
-    CPU time (user + system) is what the process itself spent: unlike the wall clock, it
-    hardly moves when other work shares the machine."""
-    with tempfile.TemporaryDirectory() as hook:
-        Path(hook, "sitecustomize.py").write_text(COUNTER)
-        reads = Path(hook, "reads.json")
-        env = os.environ | {
-            "PYTHONPATH": hook + os.pathsep + os.environ.get("PYTHONPATH", ""),
-            "LOCALIZE_BENCH_READS": str(reads),
-        }
-        started = time.perf_counter()
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "localize.cli", *args],
-            cwd=cwd,
-            env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE,
+    def record(name: str, m: Measure) -> None:
+        out[name] = m  # printed at once: a run stopped midway still says what it measured
+        print(
+            f"N={n} {name}: {m.seconds:.2f} s, CPU {m.cpu:.2f} s, {m.rss_kib / 1024:.0f} MB, "
+            f"{m.files} files, {m.objects} objects read, {m.lists} listings",
+            file=sys.stderr,
+            flush=True,
         )
-        _, status, usage = os.wait4(proc.pid, 0)
-        seconds = time.perf_counter() - started
-        if os.waitstatus_to_exitcode(status) != 0:
-            raise SystemExit(f"{' '.join(args)} failed: {proc.stderr.read().decode() if proc.stderr else ''}")
-        cpu = usage.ru_utime + usage.ru_stime
-        return seconds, cpu, usage.ru_maxrss, int(json.loads(reads.read_text())) if reads.exists() else -1
+
+    def cli(name: str, *args: str) -> None:
+        record(name, measure(["-m", "localize.cli", *args], root, env))
+
+    if not full:  # (--full builds the memory index while generating the fleet)
+        cli("index rebuild", "index", "rebuild", *ws)
+        # `index rebuild` drops the assignments index and its next reader rebuilds it from every
+        # kit file: done here, so that no measured operation below pays for it
+        measure(["-m", "localize.cli", "status", *cfg, "--json"], root, env)
+    cli("status", "status", *cfg, "--json")
+    cli("report", "report", *cfg, "--out", str(root / "report.html"))
+    cli("stats", "stats", *ws, "--json")
+    record("extract all", measure(["-c", EXTRACT_ALL, str(root / "extract-ws"), str(n), *map(str, corpus)], root, env))
+    shutil.rmtree(root / "extract-ws", ignore_errors=True)
+    cli("init one new course", "init", "--course", "course-new", "--locale", locales[0], *ws)
+    cli("init one new locale", "init", "--course", "course-00000", "--locale", locales[-1], *ws)
+    cli("update one course", "update", str(corpus[0]), "--course", "course-00001", *ws, "-q", "--jobs", "1")
+    cli("route", "route", "--course", course, "--locale", route_ll, *cfg)
+    kit = next((root / "inboxes" / partner / "kits" / course / route_ll).glob(f"*/{course}.{route_ll}.po"))
+    write_return(kit, root / "inboxes" / partner / "returns" / kit.name, route_ll)
+    cli(
+        "ingest one return",
+        "ingest",
+        "--partner",
+        partner,
+        *cfg,
+        str(root / "inboxes" / partner / "returns" / kit.name),
+    )
+    publish = ("publish", "--course", course, "--locale", publish_ll, "--source", source, "--jobs", "1", *cfg)
+    cli("publish one course", *publish)
+    cli("publish, no change", *publish)
+    pull = ("pull", "--from", f"s3://{bucket}/regions/{REGIONS[0]}", "--course", course, "--locale", publish_ll)
+    measure(["-m", "localize.cli", *pull, "--dest", str(root / "mirror")], root, env)  # the first pull
+    cli("pull, no change", *pull, "--dest", str(root / "mirror"))
+    return out
+
+
+def target(name: str, sizes: list[int], results: dict[int, dict[str, Measure]], rows: int) -> str:
+    first, last = results[sizes[0]][name], results[sizes[-1]][name]
+    if name in VIEWS:
+        per_row = last.seconds / rows * 1000
+        return f"{'PASS' if per_row <= 2.0 else 'FAIL'} ({per_row:.2f} ms/row, CPU {last.cpu / rows * 1000:.2f}; <= 2)"
+    if name in FLEET:
+        return f"(the whole fleet by design: {last.seconds / sizes[-1] * 1000:.0f} ms a course)"
+    growth = last.seconds / first.seconds if first.seconds else float("inf")
+    cpu = last.cpu / first.cpu if first.cpu else float("inf")
+    same = last.files <= first.files and last.objects <= first.objects
+    verdict = "PASS" if growth <= 1.5 and same else "FAIL"
+    return f"{verdict} (<= 1.5x, same reads); CPU {'PASS' if cpu <= 1.5 else 'FAIL'}"
+
+
+def table(sizes: list[int], results: dict[int, dict[str, Measure]], locales: tuple[str, ...]) -> list[str]:
+    def per_n(f: str) -> str:
+        return " | ".join(f"{f} N={n:,}" for n in sizes)
+
+    lines = [
+        f"| operation | {per_n('s')} | {per_n('CPU s')} | {per_n('MB')} | files read | objects read | "
+        "growth (wall / CPU) | target |",
+        "|---|" + "---:|" * (3 * len(sizes)) + "---:|---:|---:|---|",
+    ]
+    for name in results[sizes[0]]:
+        ms = [results[n][name] for n in sizes]
+        growth = ms[-1].seconds / ms[0].seconds if ms[0].seconds else float("inf")
+        cpu = ms[-1].cpu / ms[0].cpu if ms[0].cpu else float("inf")
+        lines.append(
+            f"| {name} | "
+            + " | ".join(f"{m.seconds:.2f}" for m in ms)
+            + " | "
+            + " | ".join(f"{m.cpu:.2f}" for m in ms)
+            + " | "
+            + " | ".join(f"{m.rss_kib / 1024:.0f}" for m in ms)
+            + f" | {' / '.join(f'{m.files:,}' for m in ms)} | {' / '.join(f'{m.objects:,}' for m in ms)}"
+            + f" | {growth:.1f}x / {cpu:.1f}x | {target(name, sizes, results, sizes[-1] * len(locales))} |"
+        )
+    return lines
 
 
 def main() -> None:
+    from localize_dev.seaweed import SeaweedFS
+
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--corpus", type=Path, required=True)
     parser.add_argument("--sizes", type=int, nargs="+", default=[25, 250])
-    parser.add_argument("--quick", action="store_true", help="N = 10 and 40, six locales")
+    mode = parser.add_mutually_exclusive_group()
+    mode.add_argument("--quick", action="store_true", help="N = 10 and 40, six locales")
+    mode.add_argument("--full", action="store_true", help="N = 25 and 2,500, three pages a course (by hand)")
+    parser.add_argument("--pages", type=int, help="pages a course keeps in the fleet (default: all; --full: 3)")
     parser.add_argument("--write", type=Path)
     args = parser.parse_args()
-    sizes = [10, 40] if args.quick else args.sizes
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # SeaweedFS stops with the run
+    sizes = [10, 40] if args.quick else [25, 2500] if args.full else args.sizes
+    pages = args.pages or (3 if args.full else None)
     locales = LOCALES[:6] if args.quick else LOCALES
-    source_course = sorted(p for p in args.corpus.resolve().iterdir() if p.is_dir())[0]
-    results: dict[int, dict[str, tuple[float, float, int, int]]] = {}
-    with tempfile.TemporaryDirectory() as tmp:
+    corpus = corpus_courses(args.corpus.resolve())
+    results: dict[int, dict[str, Measure]] = {}
+    notes: list[str] = []
+    with tempfile.TemporaryDirectory() as tmp, SeaweedFS(Path(tmp) / "seaweed") as seaweed:
+        os.environ.update(seaweed.env())
+        client = seaweed.client()
+        templates = load_templates(args.corpus.resolve(), Path(tmp) / "templates-cache")
+        if pages:
+            templates = [first_pages(t, pages) for t in templates]
         for n in sizes:
             root = Path(tmp) / f"n{n}"
             root.mkdir()
-            config = build_fleet(args.corpus, root, n, locales)
-            rows = n * len(locales)
-            ops = {
-                "status": ["status", "--config", str(config), "--json"],
-                "report": ["report", "--config", str(config), "--out", str(root / "report.html")],
-                "stats": ["stats", "--locales-dir", str(root / "ws"), "--json"],
-                "index rebuild": ["index", "rebuild", "--locales-dir", str(root / "ws")],
-                "init one new course": [
-                    "init",
-                    "--course",
-                    "course-new",
-                    "--locale",
-                    "es",
-                    "--locales-dir",
-                    str(root / "ws"),
-                ],
-                "update one course": [
-                    "update",
-                    str(source_course),
-                    "--course",
-                    "course-00001",
-                    "--locales-dir",
-                    str(root / "ws"),
-                    "-q",
-                    "--jobs",
-                    "1",
-                ],
-            }
-            results[n] = {name: run(argv, root) for name, argv in ops.items()}
-            for name, (s, cpu, rss, reads) in results[n].items():
-                print(
-                    f"N={n} ({rows} rows) {name}: {s:.2f} s, CPU {cpu:.2f} s, {rss / 1024:.0f} MB, {reads} files read",
-                    file=sys.stderr,
-                )
+            bucket = f"scale-n{n}"
+            client.create_bucket(Bucket=bucket)
+            load = os.getloadavg()[0]
+            started, cpu0 = time.perf_counter(), time.process_time()
+            config = build_fleet(
+                templates, root, n, locales, bucket=bucket, endpoint=seaweed.endpoint, client=client,
+                index_memory=args.full,
+            )  # fmt: skip
+            made = (time.perf_counter() - started, time.process_time() - cpu0)
+            print(f"N={n}: fleet generated in {made[0]:.0f} s ({made[1]:.0f} s CPU)", file=sys.stderr, flush=True)
+            results[n] = operations(n, root, config, corpus, locales, bucket, args.full)
+            notes.append(
+                f"N={n:,}: fleet generated in {made[0]:.0f} s ({made[1]:.0f} s CPU"
+                f"{', memory index included' if args.full else ''}); load average {load:.1f} at the start, "
+                f"{os.getloadavg()[0]:.1f} at the end"
+            )
             shutil.rmtree(root, ignore_errors=True)
-    small, large = sizes[0], sizes[-1]
+    flag = " --quick" if args.quick else " --full" if args.full else f" --sizes {' '.join(map(str, sizes))}"
     lines = [
         "## Scale: cost as the fleet grows",
         "",
         f"Synthetic OCW made from the corpus catalogs: N courses x {len(locales)} locales x {len(REGIONS)} regions "
-        f"(folder workspace and regions; each operation a cold `localize` process). `benchmarks/scale.py{' --quick' if args.quick else ''}`.",
+        "(folder workspace; regions on a local SeaweedFS; each operation a cold process). "
+        f"`benchmarks/scale.py{flag}`"
+        + (f"; the fleet's catalogs hold only the first {pages} pages of each course" if pages else "")
+        + ".",
         "",
-        "| operation | "
-        + " | ".join(f"N={n} s" for n in sizes)
-        + " | "
-        + " | ".join(f"CPU N={n} s" for n in sizes)
-        + " | files read ("
-        + " / ".join(f"N={n}" for n in sizes)
-        + ") | per row (N="
-        + str(large)
-        + ") | growth (wall / CPU) | target |",
-        "|---|" + "---:|" * (2 * len(sizes)) + "---:|---:|---:|---|",
+        *table(sizes, results, locales),
+        "",
+        *(f"- {note}" for note in notes),
     ]
-    for name in results[small]:
-        times = [results[n][name][0] for n in sizes]
-        cpus = [results[n][name][1] for n in sizes]
-        reads = [results[n][name][3] for n in sizes]
-        growth = times[-1] / times[0] if times[0] else float("inf")
-        cpu_growth = cpus[-1] / cpus[0] if cpus[0] else float("inf")
-        per_row = times[-1] / (large * len(locales)) * 1000
-        if name in ("status", "report", "stats"):
-            target = f"{'PASS' if per_row <= 2.0 else 'FAIL'} (<= 2 ms/row)"
-        elif name == "index rebuild":
-            target = "(reads the fleet by design)"
-        else:
-            same = reads[-1] <= reads[0]
-            target = (
-                f"{'PASS' if growth <= 1.5 and same else 'FAIL'} (<= 1.5x, same files read); "
-                f"CPU {'PASS' if cpu_growth <= 1.5 else 'FAIL'}"
-            )
-        lines.append(
-            f"| {name} | "
-            + " | ".join(f"{t:.2f}" for t in times)
-            + " | "
-            + " | ".join(f"{t:.2f}" for t in cpus)
-            + f" | {' / '.join(str(r) for r in reads)} | {per_row:.2f} ms | {growth:.1f}x / {cpu_growth:.1f}x | {target} |"
-        )
     body = "\n".join(lines)
     print(body)
     if args.write:
         text = args.write.read_text() if args.write.exists() else ""
-        args.write.write_text(replace_section(text, SECTION, body))
+        args.write.write_text(replace_section(text, SECTION + ("-full" if args.full else ""), body))
 
 
 if __name__ == "__main__":
