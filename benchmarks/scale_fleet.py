@@ -237,7 +237,7 @@ def write_return(kit_po: Path, returned: Path, locale: str) -> int:
 
 EXTRACT_ALL = """
 import sys
-from localize.app.catalogs import extract_to_workspace
+from localize.app.pages import extract_to_workspace
 from localize.catalogs.workspace import Workspace
 from localize.storage.courses import open_source
 ws = Workspace(sys.argv[1])
