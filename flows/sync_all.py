@@ -1,11 +1,18 @@
-"""Flow ``sync-all``: extract and update every course of a listing, one task per
-course and one per course x locale.
+"""Flows ``sync-all`` and ``sync-shard``: extract and update every course of a listing,
+one task per course and one per course x locale.
 
 Items fan out on a bounded thread pool. Each course's extraction and each of its
-catalog updates is cached on the course's content hash and the tool version (with
+catalog updates is cached on the course's content revision and the tool version (with
 persisted results): a rerun over unchanged courses does no extraction work, a
 changed course reruns alone, and a course x locale that failed (after its own
-retries) is the only thing a rerun does again.
+retries) is the only thing a rerun does again. The revision itself is computed from
+file versions (stat, ETag) and remembered hashes, so an unchanged course is not read.
+
+With ``shards`` > 1 the listing is split by course id (:mod:`localize.app.shards`) and
+each shard is a ``sync-shard`` flow run: of the deployment ``shard_deployment`` (so
+that every worker of its pool takes shards), or, without one, in this process one
+after the other. The shards' rows are combined; a shard that failed as a whole is
+reported course by course.
 """
 
 from __future__ import annotations
@@ -20,23 +27,22 @@ from pydantic import Field
 from flows import tasks
 from flows.artifacts import stats_table
 from flows.fanout import combined, outcome
+from flows.shards import run_shards
+from localize.app import orchestration as pipeline
 
 
-@flow(name="sync-all", task_runner=ThreadPoolTaskRunner(max_workers=4))
-def sync_all(
-    listing: str, locales_dir: str = "locales", max_courses: Annotated[int, Field(ge=1)] = 10_000
-) -> list[dict[str, Any]]:
-    """LISTING is a folder of course folders (or .zip files), a JSON list of
-    {"course", "source"} or a text file of `COURSE SOURCE` lines. Returns, per
-    course, its state ("Completed"; "Cached" when nothing changed; "Failed" when the
-    extraction or a locale failed, named in ``failures``) and each locale's state."""
+def sync_courses(courses: list[dict[str, str]], locales_dir: str) -> list[dict[str, Any]]:
+    """The tasks of one sync over ``courses``: a row per course (see :func:`sync_all`)."""
     logger = get_run_logger()
-    courses = tasks.list_courses(listing)[:max_courses]
-    revisions = {c["course"]: tasks.course_revision.submit(c["source"]) for c in courses}
-    templates = {
-        c["course"]: tasks.sync_template.submit(c["course"], c["source"], locales_dir, revisions[c["course"]])
-        for c in courses
-    }
+    prints = {c["course"]: tasks.course_fingerprint.submit(c["source"], c["course"], locales_dir) for c in courses}
+    source = {c["course"]: c["source"] for c in courses}
+    course_of = {future.task_run_id: course for course, future in prints.items()}
+    templates: dict[str, PrefectFuture[dict[str, Any]]] = {}
+    for future in as_completed(list(prints.values())):
+        course = course_of[future.task_run_id]
+        _, found, _ = outcome(future)
+        if found is not None:
+            templates[course] = tasks.sync_template.submit(course, source[course], locales_dir, found["revision"])
     course_of = {future.task_run_id: course for course, future in templates.items()}
     locales: dict[str, dict[str, PrefectFuture[dict[str, Any]]]] = {}
     for future in as_completed(list(templates.values())):
@@ -48,9 +54,16 @@ def sync_all(
                 for locale in result["locales"]
             }
     rows: list[dict[str, Any]] = []
-    for course, future in templates.items():
-        state, result, error = outcome(future)
-        row: dict[str, Any] = {"course": course, "state": state}
+    for course in source:
+        _, found, error = outcome(prints[course])
+        row: dict[str, Any] = {"course": course, "state": "Failed", "hashed": found["hashed"] if found else 0}
+        if course not in templates:
+            row["error"] = f"cannot read the course: {error}"
+            logger.error("%s: %s", course, row["error"])
+            rows.append(row)
+            continue
+        state, result, error = outcome(templates[course])
+        row["state"] = state
         if result is None:
             row["error"] = error
             logger.error("%s: %s", course, error)
@@ -66,11 +79,52 @@ def sync_all(
         row |= {
             "state": combined([state, *states.values()]),
             "pages": result["pages"],
+            "parsed": 0 if state == "Cached" else result["pages"],
             "entries": result["entries"],
             "locales": states,
             "failures": failures,
         }
         rows.append(row)
+    return rows
+
+
+@flow(name="sync-shard", task_runner=ThreadPoolTaskRunner(max_workers=4), persist_result=True)
+def sync_shard(courses: list[dict[str, str]], locales_dir: str = "locales") -> list[dict[str, Any]]:
+    """One shard of a ``sync-all``: COURSES is a list of {"course", "source"}. Returns a row
+    per course, as ``sync-all`` does."""
+    return sync_courses(courses, locales_dir)
+
+
+@flow(name="sync-all", task_runner=ThreadPoolTaskRunner(max_workers=4))
+def sync_all(
+    listing: str,
+    locales_dir: str = "locales",
+    max_courses: Annotated[int, Field(ge=1)] = 10_000,
+    shards: Annotated[int, Field(ge=1, le=1024)] = 1,
+    shard_deployment: str | None = None,
+) -> list[dict[str, Any]]:
+    """LISTING is a folder of course folders (or .zip files), a JSON list of
+    {"course", "source"} or a text file of `COURSE SOURCE` lines. Returns, per
+    course, its state ("Completed"; "Cached" when nothing changed; "Failed" when the
+    extraction or a locale failed, named in ``failures``), each locale's state, the
+    pages parsed and files read in this run (``parsed``, ``hashed``), and with
+    SHARDS > 1 its ``shard``. SHARD_DEPLOYMENT ("sync-shard/sync-shard") runs the
+    shards on that deployment's work pool, side by side; without it they run here."""
+    logger = get_run_logger()
+    courses = tasks.list_courses(listing)[:max_courses]
+    if shards == 1:
+        rows = sync_courses(courses, locales_dir)
+    else:
+        plan = pipeline.shard_plan(courses, shards)
+        outcomes = run_shards(sync_shard, plan, locales_dir, shard_deployment)
+        rows = pipeline.combine_shards(courses, outcomes)
+    summary = pipeline.sync_summary(rows)
+    logger.info(
+        "%d courses %s, %d pages parsed, %d files read",
+        summary["courses"], summary["states"], summary["pages_parsed"], summary["files_hashed"],
+    )  # fmt: skip
+    for failed in summary["failed"]:
+        logger.error("failed: %s", failed)
     _, stats, error = outcome(tasks.stats_rows.submit(locales_dir, None))
     if stats is not None:
         stats_table(stats, None)

@@ -44,9 +44,9 @@ bounds concurrent writers across the whole deployment."""
 WRITES: dict[str, Any] = IO_RETRIES | {"tags": [STORAGE_WRITE]}
 
 
-@task(name="course-revision", **IO_RETRIES)
-def course_revision(source: str) -> str:
-    return pipeline.course_revision(source)
+@task(name="course-fingerprint", **WRITES)
+def course_fingerprint(source: str, course: str, locales_dir: str) -> dict[str, Any]:
+    return pipeline.course_fingerprint(source, course, locales_dir)
 
 
 def _extract_cache_key(context: TaskRunContext, parameters: dict[str, Any]) -> str:

@@ -18,7 +18,9 @@ from pathlib import Path
 from typing import Any
 
 from localize import __version__
+from localize.app import shards
 from localize.app.catalogs import CatalogUpdate, catalog_locales, update_catalog, update_template
+from localize.app.fingerprints import course_fingerprint as fingerprint
 from localize.app.plain import to_plain
 from localize.app.regions import publish
 from localize.app.regions import publish_dashboards as app_publish_dashboards
@@ -36,7 +38,9 @@ from localize.views.dashboard import write_report as write
 
 __all__ = [
     "TOOL_VERSION",
+    "combine_shards",
     "configured_locales",
+    "course_fingerprint",
     "course_revision",
     "extract_template",
     "ingest_returns",
@@ -45,7 +49,9 @@ __all__ = [
     "publish_region",
     "publish_regions",
     "route_kit",
+    "shard_plan",
     "stats_rows",
+    "sync_summary",
     "update_locale",
 ]
 
@@ -56,6 +62,30 @@ def course_revision(source: str) -> str:
     """A hash of every file of a course (paths and bytes): unchanged course, same hash."""
 
     return source_revision(open_source(source))
+
+
+def course_fingerprint(source: str, course: str, locales_dir: str) -> dict[str, Any]:
+    """The course's :func:`course_revision`, reading only the files changed since the last
+    call (their hashes are kept in the workspace): ``revision``, ``files`` and ``hashed``
+    (how many files were read; 0 when nothing changed)."""
+    found = fingerprint(source, check_course_id(course), locales_dir)
+    return {"revision": found.revision, "files": found.files, "hashed": found.hashed}
+
+
+def shard_plan(courses: list[dict[str, str]], count: int) -> list[list[dict[str, str]]]:
+    """The listing split into ``count`` shards by course id (each in listing order)."""
+    return shards.split_shards(courses, count)
+
+
+def combine_shards(courses: list[dict[str, str]], outcomes: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """One row per course of the listing from each shard's outcome (``state``, ``rows``
+    or None, ``error``, ``run``): a course whose shard failed is a Failed row saying so."""
+    return shards.combine_shards(courses, [shards.ShardOutcome(**o) for o in outcomes])
+
+
+def sync_summary(rows: list[dict[str, Any]]) -> dict[str, Any]:
+    """Courses by state, pages parsed, files read and the failed courses of a sync."""
+    return shards.summarize(rows)
 
 
 def _catalog_row(c: CatalogUpdate) -> dict[str, Any]:
