@@ -44,6 +44,7 @@ def test_prefect_yaml_declares_every_flow_with_a_nightly_sync() -> None:
         "publish-course",
         "localize-course",
         "sync-all",
+        "sync-shard",
     }
     [nightly] = [d for d in config["deployments"] if d["name"] == "sync-all"]
     assert nightly["schedules"][0]["cron"] == "0 2 * * *"
