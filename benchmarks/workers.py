@@ -54,6 +54,8 @@ def build_listing(corpus: Path, root: Path, n: int, pages: int) -> tuple[Path, i
     for page in corpus_pages(corpus):
         by_course.setdefault(page.parts[0], []).append(page)
     bases = sorted(by_course)
+    if not bases:
+        raise SystemExit(f"no .html/.htm pages under {corpus}; give the corpus with --corpus DIR")
     base = root / "base"
     for course in bases:  # one copy on this file system, hard-linked by every course made from it
         for page in by_course[course][:pages]:
