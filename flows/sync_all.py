@@ -32,17 +32,22 @@ from localize.app import orchestration as pipeline
 
 
 def sync_courses(courses: list[dict[str, str]], locales_dir: str) -> list[dict[str, Any]]:
-    """The tasks of one sync over ``courses``: a row per course (see :func:`sync_all`)."""
+    """The tasks of one sync over ``courses``: a row per course (see :func:`sync_all`).
+    One task fingerprints every course; a course fully synced at its current revision
+    runs nothing more (a ``Cached`` row from its last result); the others run their
+    cached extraction and catalog tasks, and those that end fully synced are recorded."""
     logger = get_run_logger()
-    prints = {c["course"]: tasks.course_fingerprint.submit(c["source"], c["course"], locales_dir) for c in courses}
-    source = {c["course"]: c["source"] for c in courses}
-    course_of = {future.task_run_id: course for course, future in prints.items()}
-    templates: dict[str, PrefectFuture[dict[str, Any]]] = {}
-    for future in as_completed(list(prints.values())):
-        course = course_of[future.task_run_id]
-        _, found, _ = outcome(future)
-        if found is not None:
-            templates[course] = tasks.sync_template.submit(course, source[course], locales_dir, found["revision"])
+    state = tasks.course_fingerprints(courses, locales_dir, return_state=True)
+    if not state.is_completed():
+        error = f"cannot fingerprint the courses: {state.message or state.name}"
+        logger.error(error)
+        return [{"course": c["course"], "state": "Failed", "error": error} for c in courses]
+    prints: list[dict[str, Any]] = state.result()
+    templates: dict[str, PrefectFuture[dict[str, Any]]] = {
+        f["course"]: tasks.sync_template.submit(f["course"], f["source"], locales_dir, f["revision"])
+        for f in prints
+        if "error" not in f and f["synced"] is None
+    }
     course_of = {future.task_run_id: course for course, future in templates.items()}
     locales: dict[str, dict[str, PrefectFuture[dict[str, Any]]]] = {}
     for future in as_completed(list(templates.values())):
@@ -54,38 +59,52 @@ def sync_courses(courses: list[dict[str, str]], locales_dir: str) -> list[dict[s
                 for locale in result["locales"]
             }
     rows: list[dict[str, Any]] = []
-    for course in source:
-        _, found, error = outcome(prints[course])
-        row: dict[str, Any] = {"course": course, "state": "Failed", "hashed": found["hashed"] if found else 0}
-        if course not in templates:
-            row["error"] = f"cannot read the course: {error}"
+    done: list[dict[str, Any]] = []
+    for found in prints:
+        course = found["course"]
+        row: dict[str, Any] = {"course": course, "state": "Failed", "hashed": found.get("hashed", 0)}
+        if "error" in found:
+            row["error"] = f"cannot read the course: {found['error']}"
             logger.error("%s: %s", course, row["error"])
             rows.append(row)
             continue
-        state, result, error = outcome(templates[course])
-        row["state"] = state
+        if found["synced"] is not None:
+            result = found["synced"]
+            states = dict.fromkeys(result["locales"], "Cached")
+            rows.append(row | _course_row("Cached", result, states, list(result["failures"])))
+            continue
+        state_name, result, error = outcome(templates[course])
         if result is None:
-            row["error"] = error
+            rows.append(row | {"state": state_name, "error": error})
             logger.error("%s: %s", course, error)
-            rows.append(row)
             continue
         failures = list(result["failures"])
-        states: dict[str, str] = {}
+        states = {}
         for locale, item in locales.get(course, {}).items():
             states[locale], _, error = outcome(item)
             if error is not None:
                 failures.append(f"{locale}: {error}")
                 logger.error("%s/%s: %s", course, locale, error)
-        row |= {
-            "state": combined([state, *states.values()]),
-            "pages": result["pages"],
-            "parsed": 0 if state == "Cached" else result["pages"],
-            "entries": result["entries"],
-            "locales": states,
-            "failures": failures,
-        }
+        row |= _course_row(state_name, result, states, failures)
         rows.append(row)
+        if row["state"] != "Failed":
+            done.append({"course": course, "source": found["source"], "revision": found["revision"], "result": result})
+    if done:
+        _, _, error = outcome(tasks.mark_synced.submit(locales_dir, done))
+        if error is not None:  # the next run checks these courses' cached tasks again: slower, not wrong
+            logger.warning("could not record the synced courses: %s", error)
     return rows
+
+
+def _course_row(state: str, result: dict[str, Any], states: dict[str, str], failures: list[str]) -> dict[str, Any]:
+    return {
+        "state": combined([state, *states.values()]),
+        "pages": result["pages"],
+        "parsed": 0 if state == "Cached" else result["pages"],
+        "entries": result["entries"],
+        "locales": states,
+        "failures": failures,
+    }
 
 
 @flow(name="sync-shard", task_runner=ThreadPoolTaskRunner(max_workers=4), persist_result=True)

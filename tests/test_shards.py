@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from localize.app.fingerprints import RACY_SECONDS, course_fingerprint, fingerprint_key
+from localize.app.fingerprints import RACY_SECONDS, course_fingerprint, fingerprint_key, mark_synced
 from localize.app.shards import ShardOutcome, combine_shards, shard_of, split_shards, summarize
 from localize.errors import ConfigError
 from localize.regions.bundle import source_revision
@@ -143,6 +143,21 @@ def test_a_zip_course_is_read_only_when_the_archive_changes(tmp_path: Path) -> N
     first = course_fingerprint(str(archive), "zipped", ws)
     assert first.revision == source_revision(open_source(archive)) and first.hashed == 2
     assert course_fingerprint(str(archive), "zipped", ws).hashed == 0
+
+
+def test_a_synced_course_is_trusted_only_at_the_same_revision_and_tool_version(tmp_path: Path) -> None:
+    course = _listing(tmp_path, 1) / "course-00"
+    ws = str(tmp_path / "ws")
+    first = course_fingerprint(str(course), "course-00", ws, "1.0")
+    assert first.synced is None
+    result = {"pages": 2, "locales": ["es"], "failures": []}
+    assert mark_synced(str(course), "course-00", ws, first.revision, "1.0", result)
+    assert course_fingerprint(str(course), "course-00", ws, "1.0").synced == result
+    assert course_fingerprint(str(course), "course-00", ws, "1.1").synced is None  # another tool version
+    assert not mark_synced(str(course), "course-00", ws, "0" * 64, "1.0", result)  # not the current revision
+    (course / "index.html").write_text("<title>Changed</title>")
+    changed = course_fingerprint(str(course), "course-00", ws, "1.0")
+    assert changed.synced is None and changed.revision != first.revision
 
 
 # -- on the real Prefect harness ---------------------------------------------------------

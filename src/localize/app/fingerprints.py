@@ -14,6 +14,11 @@ hash was recorded is not trusted next time (its mtime could hide a same-size
 rewrite within the file system's timestamp granularity): it is read again until its
 version is old enough. The record is a cache: a damaged, foreign or missing one is
 ignored and rewritten, and a live site (http) is always read whole.
+
+The record also keeps the outcome of the last sync that brought the course and all its
+catalogs up to date (:func:`mark_synced`), with the revision and tool version it was
+made from: a course whose revision has not changed since is reported as it was without
+running anything for it (:attr:`Fingerprint.synced`).
 """
 
 from __future__ import annotations
@@ -32,7 +37,7 @@ from localize.storage.courses import open_source
 from localize.storage.locations import open_storage
 from localize.storage.sources import FolderSource, S3Source, Source, ZipSource
 
-__all__ = ["RACY_SECONDS", "Fingerprint", "course_fingerprint", "fingerprint_key"]
+__all__ = ["RACY_SECONDS", "Fingerprint", "course_fingerprint", "fingerprint_key", "mark_synced"]
 
 RACY_SECONDS = 2.0
 _FORMAT = 1
@@ -45,6 +50,8 @@ class Fingerprint:
     files: int
     hashed: int
     """How many files were read to compute it (0 when nothing changed)."""
+    synced: dict[str, Any] | None = None
+    """The last complete sync's result, when it was made from this revision by this tool version."""
 
 
 def fingerprint_key(course: str) -> str:
@@ -78,7 +85,8 @@ def _versions(source: Source) -> dict[str, str] | None:
     return None
 
 
-def _load(storage: Storage, course: str, location: str) -> dict[str, list[str]]:
+def _load(storage: Storage, course: str, location: str) -> dict[str, Any]:
+    """The course's record, or {} when there is none or it cannot be trusted."""
     try:
         record: Any = json.loads(storage.read_bytes(fingerprint_key(course)))
     except (FileNotFoundError, ValueError):
@@ -88,19 +96,43 @@ def _load(storage: Storage, course: str, location: str) -> dict[str, list[str]]:
     files = record.get("files")
     if not isinstance(files, dict):
         return {}
-    return {
+    record["files"] = {
         p: v for p, v in files.items() if isinstance(v, list) and len(v) == 2 and all(isinstance(x, str) for x in v)
     }
+    return record
 
 
-def course_fingerprint(location: str, course: str, locales_dir: str | Storage) -> Fingerprint:
+def _where(location: str) -> str:
+    return location if location.startswith(("s3://", "http://", "https://")) else str(Path(location).resolve())
+
+
+def _write(storage: Storage, course: str, record: dict[str, Any]) -> None:
+    storage.write_bytes(fingerprint_key(course), (json.dumps(record, sort_keys=True) + "\n").encode("utf-8"))
+
+
+def mark_synced(
+    location: str, course: str, locales_dir: str | Storage, revision: str, tool: str, result: dict[str, Any]
+) -> bool:
+    """Remember that ``course`` at ``revision`` is fully synced by ``tool``, with its ``result``
+    (False when the record no longer describes that revision: the course changed meanwhile)."""
+    storage = open_storage(locales_dir) if isinstance(locales_dir, str) else locales_dir
+    record = _load(storage, course, _where(location))
+    if record.get("revision") != revision:
+        return False
+    record["synced"] = {"revision": revision, "tool": tool, "result": result}
+    _write(storage, course, record)
+    return True
+
+
+def course_fingerprint(location: str, course: str, locales_dir: str | Storage, tool: str = "") -> Fingerprint:
     """The revision of the course at ``location``, reading only the files whose version
     changed since the last call (recorded in the workspace ``locales_dir``)."""
     source = open_source(location)
     storage = open_storage(locales_dir) if isinstance(locales_dir, str) else locales_dir
-    where = location if location.startswith(("s3://", "http://", "https://")) else str(Path(location).resolve())
+    where = _where(location)
     versions = _versions(source)
-    known = _load(storage, course, where) if versions is not None else {}
+    record = _load(storage, course, where) if versions is not None else {}
+    known: dict[str, list[str]] = record.get("files", {})
     h = hashlib.sha256()
     files: dict[str, list[str]] = {}
     hashed = 0
@@ -117,7 +149,14 @@ def course_fingerprint(location: str, course: str, locales_dir: str | Storage) -
         if version is not None:
             files[path] = [version, digest]
         h.update(path.encode() + b"\0" + bytes.fromhex(digest))
-    if versions is not None and files != known:
-        record = {"format": _FORMAT, "course": course, "location": where, "files": files}
-        storage.write_bytes(fingerprint_key(course), (json.dumps(record, sort_keys=True) + "\n").encode("utf-8"))
-    return Fingerprint(revision=h.hexdigest(), files=len(paths), hashed=hashed)
+    revision = h.hexdigest()
+    synced = record.get("synced")
+    if not (isinstance(synced, dict) and synced.get("revision") == revision and synced.get("tool") == tool):
+        synced = None
+    if versions is not None and (files != known or record.get("revision") != revision):
+        fresh = {"format": _FORMAT, "course": course, "location": where, "revision": revision, "files": files}
+        _write(storage, course, fresh | ({"synced": synced} if synced else {}))
+    result = synced.get("result") if synced else None
+    return Fingerprint(
+        revision=revision, files=len(paths), hashed=hashed, synced=result if isinstance(result, dict) else None
+    )
