@@ -37,12 +37,10 @@ def sync_courses(courses: list[dict[str, str]], locales_dir: str) -> list[dict[s
     runs nothing more (a ``Cached`` row from its last result); the others run their
     cached extraction and catalog tasks, and those that end fully synced are recorded."""
     logger = get_run_logger()
-    state = tasks.course_fingerprints(courses, locales_dir, return_state=True)
-    if not state.is_completed():
-        error = f"cannot fingerprint the courses: {state.message or state.name}"
-        logger.error(error)
-        return [{"course": c["course"], "state": "Failed", "error": error} for c in courses]
-    prints: list[dict[str, Any]] = state.result()
+    _, prints, error = outcome(tasks.course_fingerprints.submit(courses, locales_dir))
+    if prints is None:
+        logger.error("cannot fingerprint the courses: %s", error)
+        return [{"course": c["course"], "state": "Failed", "error": f"cannot fingerprint: {error}"} for c in courses]
     templates: dict[str, PrefectFuture[dict[str, Any]]] = {
         f["course"]: tasks.sync_template.submit(f["course"], f["source"], locales_dir, f["revision"])
         for f in prints

@@ -160,6 +160,22 @@ def test_a_synced_course_is_trusted_only_at_the_same_revision_and_tool_version(t
     assert changed.synced is None and changed.revision != first.revision
 
 
+def test_an_item_the_orchestrator_cannot_start_is_a_crashed_row_not_a_crashed_shard() -> None:
+    """Seen at 2,500 courses on a SQLite-backed server: the API answered 503 to a task's
+    concurrency slot; that item fails, the shard's other items are kept."""
+    from flows.fanout import outcome
+
+    class Refused:
+        def wait(self) -> None:
+            raise RuntimeError("Unable to acquire concurrency slots: 503 Service Unavailable")
+
+    assert outcome(Refused()) == (  # type: ignore[arg-type]
+        "Crashed",
+        None,
+        "RuntimeError: Unable to acquire concurrency slots: 503 Service Unavailable",
+    )
+
+
 # -- on the real Prefect harness ---------------------------------------------------------
 
 
