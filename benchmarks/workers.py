@@ -182,12 +182,14 @@ def timed_sync(env: dict[str, str], listing: Path, ws: Path, shards: int) -> dic
     }
 
 
-def render(results: list[tuple[int, str, dict[str, Any]]], context: dict[str, Any]) -> str:
+def render(results: list[tuple[int, int, str, dict[str, Any]]], context: dict[str, Any]) -> str:
+    """results: (series, workers, run, measures); "vs 1 worker" compares within a series."""
     lines = [
         "## workers: sharded sync-all on a process work pool, one worker against two",
         "",
         f"`python benchmarks/workers.py --courses {context['n']} --pages {context['pages']} "
-        f"--shards {context['shards']}` (run by hand; too slow for `make bench`). "
+        f"--shards {context['shards']} --repeat {context['repeat']}` (run by hand; too slow for `make bench`; "
+        "every other series runs the worker counts in reverse order, against drift in the machine's load). "
         f"A synthetic listing of {context['n']} course folders made from `{context['corpus']}`: course i takes up to "
         f"{context['pages']} pages of corpus course i mod 10 ({context['total_pages']} pages in all, fewer per course "
         "than on the real site), hard links of one copy, except its first page, a copy with a paragraph of its own; "
@@ -203,18 +205,18 @@ def render(results: list[tuple[int, str, dict[str, Any]]], context: dict[str, An
         f"{os.cpu_count()} cores shared with other work while this ran (load average, 1 min, before and after each "
         f"run): compare the ratios, not the seconds. localize revision {context['revision']}, {context['date']}.",
         "",
-        "| workers | run | wall | vs 1 worker | courses (states) | pages parsed | files read | load before → after |",
-        "|---:|---|---:|---:|---|---:|---:|---|",
+        "| series | workers | run | wall | vs 1 worker | courses (states) | pages parsed | files read | load before → after |",
+        "|---:|---:|---|---:|---:|---|---:|---:|---|",
     ]
-    one = {run: r["wall"] for w, run, r in results if w == 1}
-    for workers, run, r in results:
+    one = {(series, run): r["wall"] for series, w, run, r in results if w == 1}
+    for series, workers, run, r in results:
         states = ", ".join(f"{v} {k}" for k, v in sorted(r["states"].items()))
-        ratio = f"{r['wall'] / one[run]:.2f}×" if run in one else ""
+        ratio = f"{r['wall'] / one[series, run]:.2f}×" if (series, run) in one else ""
         lines.append(
-            f"| {workers} | {run} | {r['wall']:.1f} s | {ratio} | {r['courses']} ({states}) | {r['parsed']} | "
+            f"| {series} | {workers} | {run} | {r['wall']:.1f} s | {ratio} | {r['courses']} ({states}) | {r['parsed']} | "
             f"{r['hashed']} | {r['load_before']:.1f} → {r['load_after']:.1f} |"
         )
-    nochange = [r for _, run, r in results if run == "no change"]
+    nochange = [r for _, _, run, r in results if run == "no change"]
     if nochange:
         worst = max(r["wall"] for r in nochange)
         ok = worst <= 300 and all(r["parsed"] == 0 for r in nochange)
@@ -233,6 +235,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--pages", type=int, default=4, help="pages per course, at most")
     parser.add_argument("--shards", type=int, default=4, help="shards of sync-all")
     parser.add_argument("--workers", type=int, nargs="+", default=[1, 2], help="worker counts to compare")
+    parser.add_argument(
+        "--repeat", type=int, default=1, help="series; every other one takes the worker counts reversed"
+    )
     parser.add_argument("--keep", type=Path, help="work in this folder and keep it")
     parser.add_argument("--write", type=Path, help="write the section into this markdown file")
     args = parser.parse_args(argv)
@@ -255,21 +260,22 @@ def main(argv: Sequence[str] | None = None) -> int:
     }
     server = start_server(env, home)
     workers: list[subprocess.Popen[bytes]] = []
-    results: list[tuple[int, str, dict[str, Any]]] = []
+    results: list[tuple[int, int, str, dict[str, Any]]] = []
     try:
         prefect(env, "work-pool", "create", "localize", "--type", "process", "--overwrite")
         prefect(env, "--no-prompt", "deploy", "--prefect-file", "infra/prefect.yaml", "--name", "sync-shard")
-        for count in args.workers:
-            workers = start_workers(env, home, count)
-            ws = work / f"ws-{count}"
-            for run in ("cold", "no change"):
-                print(f"{count} worker(s), {run} ...", flush=True)
-                r = timed_sync(env, listing, ws, args.shards)
-                print(json.dumps(r), flush=True)
-                results.append((count, run, r))
-            for w in workers:
-                stop(w)
-            workers = []
+        for series in range(1, args.repeat + 1):
+            for count in args.workers if series % 2 else args.workers[::-1]:
+                workers = start_workers(env, home, count)
+                ws = work / f"ws-{series}-{count}"
+                for run in ("cold", "no change"):
+                    print(f"series {series}: {count} worker(s), {run} ...", flush=True)
+                    r = timed_sync(env, listing, ws, args.shards)
+                    print(json.dumps(r), flush=True)
+                    results.append((series, count, run, r))
+                for w in workers:
+                    stop(w)
+                workers = []
     finally:
         for w in workers:
             stop(w)
@@ -278,6 +284,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "n": args.courses,
         "pages": args.pages,
         "shards": args.shards,
+        "repeat": args.repeat,
         "total_pages": total_pages,
         "corpus": "../shared/corpus/ocw",
         "revision": os.environ.get("LOCALIZE_REVISION") or git_revision(),
