@@ -6,7 +6,9 @@ catalog updates is cached on the course's content revision and the tool version 
 persisted results): a rerun over unchanged courses does no extraction work, a
 changed course reruns alone, and a course x locale that failed (after its own
 retries) is the only thing a rerun does again. The revision itself is computed from
-file versions (stat, ETag) and remembered hashes, so an unchanged course is not read.
+file versions (stat, ETag) and remembered hashes, so an unchanged course is not read;
+one whose last sync completed at that revision runs no task at all
+(:mod:`localize.app.fingerprints`).
 
 With ``shards`` > 1 the listing is split by course id (:mod:`localize.app.shards`) and
 each shard is a ``sync-shard`` flow run: of the deployment ``shard_deployment`` (so
