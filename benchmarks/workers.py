@@ -216,14 +216,19 @@ def render(results: list[tuple[int, int, str, dict[str, Any]]], context: dict[st
             f"| {series} | {workers} | {run} | {r['wall']:.1f} s | {ratio} | {r['courses']} ({states}) | {r['parsed']} | "
             f"{r['hashed']} | {r['load_before']:.1f} → {r['load_after']:.1f} |"
         )
-    nochange = [r for _, _, run, r in results if run == "no change"]
+    # a rerun after a cold run that left failed courses redoes those: not a no-change run
+    clean = {(series, w) for series, w, run, r in results if run == "cold" and not r["failed"]}
+    nochange = [r for series, w, run, r in results if run == "no change" and (series, w) in clean]
+    redone = sum(1 for series, w, run, _ in results if run == "no change" and (series, w) not in clean)
     if nochange:
         worst = max(r["wall"] for r in nochange)
         ok = worst <= 300 and all(r["parsed"] == 0 for r in nochange)
         lines += [
             "",
             f"Target (no-change `sync-all` over {context['n']} courses on a real server: at most 5 minutes, zero pages "
-            f"parsed): **{'PASS' if ok else 'FAIL'}** (slowest {worst:.1f} s).",
+            f"parsed): **{'PASS' if ok else 'FAIL'}** (slowest {worst:.1f} s over {len(nochange)} no-change runs"
+            + (f"; {redone} rerun(s) after a cold run with failed courses left out" if redone else "")
+            + ").",
         ]
     return "\n".join(lines)
 
