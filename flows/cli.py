@@ -75,6 +75,8 @@ PARAMETERS: dict[str, dict[str, tuple[Any, Any]]] = {
         "listing": (str, _REQUIRED),
         "locales_dir": (str, "locales"),
         "max_courses": (Annotated[int, Field(ge=1)], 10_000),
+        "shards": (Annotated[int, Field(ge=1, le=1024)], 1),
+        "shard_deployment": (str | None, None),
     },
 }
 """Each flow's parameters: name -> (type, default; ``...`` when required), as in its signature."""

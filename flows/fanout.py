@@ -12,9 +12,13 @@ from flows import tasks
 def outcome(future: PrefectFuture[Any]) -> tuple[str, Any, str | None]:
     """(final state name, result or None, error message or None) of one item,
     after its retries: a failed item is reported, never raised, so the others'
-    results are kept."""
-    future.wait()
-    state = future.state
+    results are kept. An item the orchestrator could not even start (the API refused
+    its concurrency slot, say) is ``Crashed``, and the next run tries it again."""
+    try:
+        future.wait()
+        state = future.state
+    except Exception as e:
+        return "Crashed", None, f"{type(e).__name__}: {e}"
     if state.is_completed():
         return state.name or "Completed", future.result(), None
     return state.name or "Failed", None, str(state.message or state.name)

@@ -1,11 +1,20 @@
-"""Flow ``sync-all``: extract and update every course of a listing, one task per
-course and one per course x locale.
+"""Flows ``sync-all`` and ``sync-shard``: extract and update every course of a listing,
+one task per course and one per course x locale.
 
 Items fan out on a bounded thread pool. Each course's extraction and each of its
-catalog updates is cached on the course's content hash and the tool version (with
+catalog updates is cached on the course's content revision and the tool version (with
 persisted results): a rerun over unchanged courses does no extraction work, a
 changed course reruns alone, and a course x locale that failed (after its own
-retries) is the only thing a rerun does again.
+retries) is the only thing a rerun does again. The revision itself is computed from
+file versions (stat, ETag) and remembered hashes, so an unchanged course is not read;
+one whose last sync completed at that revision runs no task at all
+(:mod:`localize.app.fingerprints`).
+
+With ``shards`` > 1 the listing is split by course id (:mod:`localize.app.shards`) and
+each shard is a ``sync-shard`` flow run: of the deployment ``shard_deployment`` (so
+that every worker of its pool takes shards), or, without one, in this process one
+after the other. The shards' rows are combined; a shard that failed as a whole is
+reported course by course.
 """
 
 from __future__ import annotations
@@ -20,22 +29,24 @@ from pydantic import Field
 from flows import tasks
 from flows.artifacts import stats_table
 from flows.fanout import combined, outcome
+from flows.shards import run_shards
+from localize.app import orchestration as pipeline
 
 
-@flow(name="sync-all", task_runner=ThreadPoolTaskRunner(max_workers=4))
-def sync_all(
-    listing: str, locales_dir: str = "locales", max_courses: Annotated[int, Field(ge=1)] = 10_000
-) -> list[dict[str, Any]]:
-    """LISTING is a folder of course folders (or .zip files), a JSON list of
-    {"course", "source"} or a text file of `COURSE SOURCE` lines. Returns, per
-    course, its state ("Completed"; "Cached" when nothing changed; "Failed" when the
-    extraction or a locale failed, named in ``failures``) and each locale's state."""
+def sync_courses(courses: list[dict[str, str]], locales_dir: str) -> list[dict[str, Any]]:
+    """The tasks of one sync over ``courses``: a row per course (see :func:`sync_all`).
+    One task fingerprints every course; a course fully synced at its current revision
+    runs nothing more (a ``Cached`` row from its last result); the others run their
+    cached extraction and catalog tasks, and those that end fully synced are recorded."""
     logger = get_run_logger()
-    courses = tasks.list_courses(listing)[:max_courses]
-    revisions = {c["course"]: tasks.course_revision.submit(c["source"]) for c in courses}
-    templates = {
-        c["course"]: tasks.sync_template.submit(c["course"], c["source"], locales_dir, revisions[c["course"]])
-        for c in courses
+    _, prints, error = outcome(tasks.course_fingerprints.submit(courses, locales_dir))
+    if prints is None:
+        logger.error("cannot fingerprint the courses: %s", error)
+        return [{"course": c["course"], "state": "Failed", "error": f"cannot fingerprint: {error}"} for c in courses]
+    templates: dict[str, PrefectFuture[dict[str, Any]]] = {
+        f["course"]: tasks.sync_template.submit(f["course"], f["source"], locales_dir, f["revision"])
+        for f in prints
+        if "error" not in f and f["synced"] is None
     }
     course_of = {future.task_run_id: course for course, future in templates.items()}
     locales: dict[str, dict[str, PrefectFuture[dict[str, Any]]]] = {}
@@ -48,29 +59,91 @@ def sync_all(
                 for locale in result["locales"]
             }
     rows: list[dict[str, Any]] = []
-    for course, future in templates.items():
-        state, result, error = outcome(future)
-        row: dict[str, Any] = {"course": course, "state": state}
-        if result is None:
-            row["error"] = error
-            logger.error("%s: %s", course, error)
+    done: list[dict[str, Any]] = []
+    for found in prints:
+        course = found["course"]
+        row: dict[str, Any] = {"course": course, "state": "Failed", "hashed": found.get("hashed", 0)}
+        if "error" in found:
+            row["error"] = f"cannot read the course: {found['error']}"
+            logger.error("%s: %s", course, row["error"])
             rows.append(row)
             continue
+        if found["synced"] is not None:
+            result = found["synced"]
+            states = dict.fromkeys(result["locales"], "Cached")
+            rows.append(row | _course_row("Cached", result, states, list(result["failures"])))
+            continue
+        state_name, result, error = outcome(templates[course])
+        if result is None:
+            rows.append(row | {"state": state_name, "error": error})
+            logger.error("%s: %s", course, error)
+            continue
         failures = list(result["failures"])
-        states: dict[str, str] = {}
+        states = {}
         for locale, item in locales.get(course, {}).items():
             states[locale], _, error = outcome(item)
             if error is not None:
                 failures.append(f"{locale}: {error}")
                 logger.error("%s/%s: %s", course, locale, error)
-        row |= {
-            "state": combined([state, *states.values()]),
-            "pages": result["pages"],
-            "entries": result["entries"],
-            "locales": states,
-            "failures": failures,
-        }
+        row |= _course_row(state_name, result, states, failures)
         rows.append(row)
+        if row["state"] != "Failed":
+            done.append({"course": course, "source": found["source"], "revision": found["revision"], "result": result})
+    if done:
+        _, _, error = outcome(tasks.mark_synced.submit(locales_dir, done))
+        if error is not None:  # the next run checks these courses' cached tasks again: slower, not wrong
+            logger.warning("could not record the synced courses: %s", error)
+    return rows
+
+
+def _course_row(state: str, result: dict[str, Any], states: dict[str, str], failures: list[str]) -> dict[str, Any]:
+    return {
+        "state": combined([state, *states.values()]),
+        "pages": result["pages"],
+        "parsed": 0 if state == "Cached" else result["pages"],
+        "entries": result["entries"],
+        "locales": states,
+        "failures": failures,
+    }
+
+
+@flow(name="sync-shard", task_runner=ThreadPoolTaskRunner(max_workers=4), persist_result=True)
+def sync_shard(courses: list[dict[str, str]], locales_dir: str = "locales") -> list[dict[str, Any]]:
+    """One shard of a ``sync-all``: COURSES is a list of {"course", "source"}. Returns a row
+    per course, as ``sync-all`` does."""
+    return sync_courses(courses, locales_dir)
+
+
+@flow(name="sync-all", task_runner=ThreadPoolTaskRunner(max_workers=4))
+def sync_all(
+    listing: str,
+    locales_dir: str = "locales",
+    max_courses: Annotated[int, Field(ge=1)] = 10_000,
+    shards: Annotated[int, Field(ge=1, le=1024)] = 1,
+    shard_deployment: str | None = None,
+) -> list[dict[str, Any]]:
+    """LISTING is a folder of course folders (or .zip files), a JSON list of
+    {"course", "source"} or a text file of `COURSE SOURCE` lines. Returns, per
+    course, its state ("Completed"; "Cached" when nothing changed; "Failed" when the
+    extraction or a locale failed, named in ``failures``), each locale's state, the
+    pages parsed and files read in this run (``parsed``, ``hashed``), and with
+    SHARDS > 1 its ``shard``. SHARD_DEPLOYMENT ("sync-shard/sync-shard") runs the
+    shards on that deployment's work pool, side by side; without it they run here."""
+    logger = get_run_logger()
+    courses = tasks.list_courses(listing)[:max_courses]
+    if shards == 1:
+        rows = sync_courses(courses, locales_dir)
+    else:
+        plan = pipeline.shard_plan(courses, shards)
+        outcomes = run_shards(sync_shard, plan, locales_dir, shard_deployment)
+        rows = pipeline.combine_shards(courses, outcomes)
+    summary = pipeline.sync_summary(rows)
+    logger.info(
+        "%d courses %s, %d pages parsed, %d files read",
+        summary["courses"], summary["states"], summary["pages_parsed"], summary["files_hashed"],
+    )  # fmt: skip
+    for failed in summary["failed"]:
+        logger.error("failed: %s", failed)
     _, stats, error = outcome(tasks.stats_rows.submit(locales_dir, None))
     if stats is not None:
         stats_table(stats, None)

@@ -44,9 +44,14 @@ bounds concurrent writers across the whole deployment."""
 WRITES: dict[str, Any] = IO_RETRIES | {"tags": [STORAGE_WRITE]}
 
 
-@task(name="course-revision", **IO_RETRIES)
-def course_revision(source: str) -> str:
-    return pipeline.course_revision(source)
+@task(name="course-fingerprints", **WRITES)
+def course_fingerprints(courses: list[dict[str, str]], locales_dir: str) -> list[dict[str, Any]]:
+    return pipeline.course_fingerprints(courses, locales_dir)
+
+
+@task(name="mark-synced", **WRITES)
+def mark_synced(locales_dir: str, done: list[dict[str, Any]]) -> int:
+    return pipeline.mark_synced(locales_dir, done)
 
 
 def _extract_cache_key(context: TaskRunContext, parameters: dict[str, Any]) -> str:

@@ -397,8 +397,8 @@ def test_every_task_that_writes_storage_carries_the_concurrency_tag() -> None:
     from flows import tasks
 
     writers = {
-        "extract-template", "sync-template", "update-locale", "sync-locale", "route-kit",
-        "ingest-returns", "publish-region", "publish-dashboards", "write-dashboard",
+        "course-fingerprints", "mark-synced", "extract-template", "sync-template", "update-locale", "sync-locale",
+        "route-kit", "ingest-returns", "publish-region", "publish-dashboards", "write-dashboard",
     }  # fmt: skip
     found = {t.name: t for t in vars(tasks).values() if hasattr(t, "fn") and hasattr(t, "tags")}
     assert writers <= set(found)

@@ -18,7 +18,10 @@ from pathlib import Path
 from typing import Any
 
 from localize import __version__
+from localize.app import shards
 from localize.app.catalogs import CatalogUpdate, catalog_locales, update_catalog, update_template
+from localize.app.fingerprints import course_fingerprint as fingerprint
+from localize.app.fingerprints import mark_synced as synced
 from localize.app.plain import to_plain
 from localize.app.regions import publish
 from localize.app.regions import publish_dashboards as app_publish_dashboards
@@ -36,16 +39,21 @@ from localize.views.dashboard import write_report as write
 
 __all__ = [
     "TOOL_VERSION",
+    "combine_shards",
     "configured_locales",
+    "course_fingerprints",
     "course_revision",
     "extract_template",
     "ingest_returns",
     "list_courses",
+    "mark_synced",
     "publish_locales",
     "publish_region",
     "publish_regions",
     "route_kit",
+    "shard_plan",
     "stats_rows",
+    "sync_summary",
     "update_locale",
 ]
 
@@ -56,6 +64,53 @@ def course_revision(source: str) -> str:
     """A hash of every file of a course (paths and bytes): unchanged course, same hash."""
 
     return source_revision(open_source(source))
+
+
+def course_fingerprints(courses: list[dict[str, str]], locales_dir: str) -> list[dict[str, Any]]:
+    """For each course of a listing, its :func:`course_revision` read only from the files
+    changed since the last call (their hashes are kept in the workspace): ``revision``,
+    ``files``, ``hashed`` (how many files were read) and ``synced`` (the result of the last
+    complete sync when it was made from this revision by this tool version: nothing to do).
+    A course that cannot be read is a row with ``error``; a transient storage error raises."""
+    out: list[dict[str, Any]] = []
+    for c in courses:
+        row: dict[str, Any] = {"course": c["course"], "source": c["source"]}
+        try:
+            found = fingerprint(c["source"], check_course_id(c["course"]), locales_dir, TOOL_VERSION)
+        except TransientStorageError:
+            raise
+        except (LocalizeError, OSError) as e:
+            out.append(row | {"error": str(e)})
+            continue
+        out.append(
+            row | {"revision": found.revision, "files": found.files, "hashed": found.hashed, "synced": found.synced}
+        )
+    return out
+
+
+def mark_synced(locales_dir: str, done: list[dict[str, Any]]) -> int:
+    """Remember each ``{"course", "source", "revision", "result"}`` of ``done`` as fully synced
+    (its next unchanged sync runs nothing); returns how many were recorded."""
+    return sum(
+        synced(d["source"], check_course_id(d["course"]), locales_dir, d["revision"], TOOL_VERSION, d["result"])
+        for d in done
+    )
+
+
+def shard_plan(courses: list[dict[str, str]], count: int) -> list[list[dict[str, str]]]:
+    """The listing split into ``count`` shards by course id (each in listing order)."""
+    return shards.split_shards(courses, count)
+
+
+def combine_shards(courses: list[dict[str, str]], outcomes: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """One row per course of the listing from each shard's outcome (``state``, ``rows``
+    or None, ``error``, ``run``): a course whose shard failed is a Failed row saying so."""
+    return shards.combine_shards(courses, [shards.ShardOutcome(**o) for o in outcomes])
+
+
+def sync_summary(rows: list[dict[str, Any]]) -> dict[str, Any]:
+    """Courses by state, pages parsed, files read and the failed courses of a sync."""
+    return shards.summarize(rows)
 
 
 def _catalog_row(c: CatalogUpdate) -> dict[str, Any]:
