@@ -38,6 +38,7 @@ SKIPPED = {
     "localize tm list": "a command named in prose (the Commands table shows it with --locale)",
     "localize consistency": "a command named in prose (the Commands table shows it with --locale)",
     "localize run": "a command named in prose (the code block above runs it)",
+    "localize publish": "a command named in prose (the Commands table shows it with --course and --locale)",
     "python -m flows.extract_course": "a command named in prose (the code block above runs it)",
 }
 
