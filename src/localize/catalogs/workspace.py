@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import contextlib
 import re
-from collections.abc import Iterable
 
 from localize.catalogs import index
 from localize.catalogs.lifecycle import TEMPLATE_HEADER, template_digest
@@ -211,15 +210,12 @@ class Workspace:
         }
         self.storage.write_bytes(f"history/{course}/{locale}/{now:%Y%m%d}.json", json.dumps(record).encode())
 
-    def history(self, courses: Iterable[str] | None = None) -> list[tuple[str, str, str, int]]:
+    def history(self) -> list[tuple[str, str, str, int]]:
         """Every progress point (at, course, locale, translated words), oldest first: one object
-        per course (its index object), not one file per catalog per day. ``courses``: only these."""
+        per course (its index object), not one file per catalog per day."""
         import json
 
-        if courses is None:
-            keys = [k for k in self.storage.list("index/stats") if k.endswith(".json")]
-        else:
-            keys = [index.stats_key(c) for c in courses]
+        keys = [k for k in self.storage.list("index/stats") if k.endswith(".json")]
         out: list[tuple[str, str, str, int]] = []
         for key in keys:
             course = key.rsplit("/", 1)[-1].removesuffix(".json")

@@ -617,7 +617,8 @@ def body_start(root: Element) -> int | None:
     an element that only a body can hold comes before it (a hidden ``div`` with a decoy
     ``<body>`` inside, say), right before that element, as a browser starts the body there and
     ignores later ``<body>`` tags. None for a fragment (no ``<body>`` tag anywhere)."""
-    if find_element(root, "body") is None:
+    first = find_element(root, "body")
+    if first is None:
         return None
     todo: list[Element | Text] = list(reversed(root.children))
     while todo:
@@ -630,8 +631,7 @@ def body_start(root: Element) -> int | None:
             todo.extend(reversed(child.children))
         elif child.tag not in _HEAD_CONTENT:
             return child.start
-    first = find_element(root, "body")
-    return first.tag_end if first is not None else None
+    return first.tag_end
 
 
 def content(el: Element) -> list[Element | Text]:

@@ -350,13 +350,8 @@ def _pull_locked(
     if current == version and final.is_dir() and link.is_symlink():
         # the same version, perhaps under a newer pointer (re-signed, or back after a rollback):
         # remember the newer time, so an older pointer replayed later is refused, and the signature
-        signature_file = state_dir / "manifests" / f"{version}.json.sig"
-        if trust is not None and not signature_file.is_file():
-            signature = _check_signature(
-                remote, trust, manifest_bytes, "manifest", manifest_key(course, locale, version),
-                manifest_signature_key(course, locale, version),
-            )  # fmt: skip
-            _write_atomic(signature_file, signature)
+        if trust is not None and not (state_dir / "manifests" / f"{version}.json.sig").is_file():
+            _keep_signature(remote, trust, state_dir, course, locale, version, manifest_bytes)
         newer, recorded = parse_updated(updated), parse_updated(state.get("updated"))
         if newer is not None and (recorded is None or newer > recorded):
             _write_state(state_dir, version, state.get("previous"), updated)
@@ -385,12 +380,8 @@ def _pull_locked(
         os.replace(staging, final)
     checkpoint("pull:staged")
     _write_atomic(state_dir / "manifests" / f"{version}.json", manifest_bytes)
-    if trust is not None:  # kept for `pull --verify --trust` once the region no longer has this version
-        signature = _check_signature(
-            remote, trust, manifest_bytes, "manifest", manifest_key(course, locale, version),
-            manifest_signature_key(course, locale, version),
-        )  # fmt: skip
-        _write_atomic(state_dir / "manifests" / f"{version}.json.sig", signature)
+    if trust is not None:
+        _keep_signature(remote, trust, state_dir, course, locale, version, manifest_bytes)
     _switch(dest_dir, course, locale, version)
     checkpoint("pull:switched")
     previous = current if current != version else state.get("previous")
@@ -405,6 +396,18 @@ def _pull_locked(
         f"switched to version {version}: {downloaded} files downloaded ({downloaded_bytes} bytes), {reused} reused",
         downloaded, downloaded_bytes, reused, previous,
     )  # fmt: skip
+
+
+def _keep_signature(
+    remote: Remote, trust: TrustedKeys, state_dir: Path, course: str, locale: str, version: str, manifest: bytes
+) -> None:
+    """Keep the manifest's signature beside it, verified first, for `pull --verify --trust` once
+    the region no longer has this version."""
+    signature = _check_signature(
+        remote, trust, manifest, "manifest", manifest_key(course, locale, version),
+        manifest_signature_key(course, locale, version),
+    )  # fmt: skip
+    _write_atomic(state_dir / "manifests" / f"{version}.json.sig", signature)
 
 
 def _write_state(state_dir: Path, current: str, previous: str | None, updated: str | None) -> None:
