@@ -22,7 +22,7 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
-from run import BenchError, find_tool, fresh, git_revision, replace_section, run_quiet
+from run import BenchError, compile_sources, find_tool, fresh, git_revision, replace_section, run_quiet
 
 SECTION = "percore"
 TARGET = 4.0
@@ -156,6 +156,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             raise BenchError(f"corpus folder not found: {args.corpus}")
         tools = {name: find_tool(name) for name in ("localize", "html2po", "po2html", "msgen")}
         revision = git_revision()
+        compile_sources()
         before = load()
         with tempfile.TemporaryDirectory(prefix="localize-percore-") as tmp:
             times, cpu = run_series(args.corpus.resolve(), Path(tmp), args.repeat, tools)

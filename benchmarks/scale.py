@@ -39,7 +39,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from run import replace_section
+from run import compile_sources, replace_section
 from scale_fleet import (
     EXTRACT_ALL,
     LOCALES,
@@ -176,6 +176,7 @@ def main() -> None:
     pages = args.pages or (3 if args.full else None)
     locales = LOCALES[:6] if args.quick else LOCALES
     corpus = corpus_courses(args.corpus.resolve())
+    compile_sources()
     results: dict[int, dict[str, Measure]] = {}
     notes: list[str] = []
     with tempfile.TemporaryDirectory() as tmp, SeaweedFS(Path(tmp) / "seaweed") as seaweed:

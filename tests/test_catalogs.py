@@ -72,6 +72,24 @@ def test_unknown_locale_is_refused_with_close_matches() -> None:
     assert "en_" in str(info.value)
 
 
+def test_the_quick_check_of_a_locale_agrees_with_babel_on_every_cldr_locale() -> None:
+    """check_locale accepts a canonical code whose CLDR file exists without importing Babel:
+    every code it accepts that way, Babel accepts too (and nothing Babel refuses gets in)."""
+    from babel import Locale
+    from babel.localedata import locale_identifiers
+
+    from localize.locales import _babel_id, _has_data
+
+    quick = [ident for ident in locale_identifiers() if _has_data(_babel_id(ident))]
+    assert len(quick) > 500 and "en" in quick and "ar" in quick
+    for ident in quick:
+        assert Locale.parse(_babel_id(ident)) is not None
+    assert not _has_data("en_XY") and not _has_data("../en") and not _has_data("éé")
+    check_locale.cache_clear()
+    with pytest.raises(ConfigError):
+        check_locale("en_XY")
+
+
 # -- merge -----------------------------------------------------------------------
 
 

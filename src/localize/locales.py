@@ -12,8 +12,10 @@ whether a code is known, its plural rule and its direction of writing.
 from __future__ import annotations
 
 import difflib
+import importlib.util
 import re
 from functools import lru_cache
+from pathlib import Path
 
 from localize.errors import ConfigError
 
@@ -70,15 +72,32 @@ def _babel_id(canonical: str) -> str:
     return base
 
 
+@lru_cache(maxsize=1)
+def _locale_data() -> Path | None:
+    """Babel's CLDR folder, found without importing Babel (a command that only checks its
+    ``--source-locale`` need not pay Babel's start-up)."""
+    spec = importlib.util.find_spec("babel")
+    folders = spec.submodule_search_locations if spec is not None else None
+    return Path(next(iter(folders))) / "locale-data" if folders else None
+
+
+def _has_data(babel_id: str) -> bool:
+    """True when CLDR has data of exactly ``babel_id`` (so Babel knows it); False: ask Babel."""
+    folder = _locale_data()
+    return folder is not None and babel_id.isascii() and (folder / f"{babel_id}.dat").is_file()
+
+
 @lru_cache(maxsize=512)
 def check_locale(code: str) -> str:
     """The canonical form of ``code`` ('pt-br' -> 'pt_BR'), or a ConfigError
     listing close matches for unknown or malformed codes."""
     if code.lower() == PSEUDO_LOCALE:
         return PSEUDO_LOCALE
+    canonical = _canonical_spelling(code) if _SYNTAX.match(code) else None
+    if canonical is not None and _has_data(_babel_id(canonical)):
+        return canonical
     from babel import Locale, UnknownLocaleError
 
-    canonical = _canonical_spelling(code) if _SYNTAX.match(code) else None
     if canonical is not None:
         try:
             Locale.parse(_babel_id(canonical))
