@@ -79,8 +79,13 @@ class Workspace:
             return None
 
     def catalogs(self, *, course: str | None = None, locale: str | None = None) -> list[tuple[str, str]]:
-        """(course, locale) of every catalog in the workspace, sorted."""
-        return sorted(k for k in self.catalog_versions(course=course, locale=locale))
+        """(course, locale) of every catalog in the workspace, sorted. For one course: one
+        look per locale folder, never a listing of the fleet's catalogs."""
+        if course is None:
+            return sorted(k for k in self.catalog_versions(locale=locale))
+        check_course_id(course)
+        folders = [check_locale(locale)] if locale else [f for f in self.storage.list_folders("") if _LOCALE_FOLDER.match(f)]
+        return sorted((course, f) for f in folders if self.storage.exists(f"{f}/LC_MESSAGES/{course}.po"))
 
     def catalog_versions(self, *, course: str | None = None, locale: str | None = None) -> dict[tuple[str, str], str]:
         """(course, locale) -> version of every catalog file: one folder listing of the
