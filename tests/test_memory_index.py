@@ -24,6 +24,7 @@ from localize.catalogs import memory_records
 from localize.catalogs.lifecycle import new_catalog
 from localize.catalogs.memory import load_memory
 from localize.catalogs.memory_index import memory_for, rebuild, record_catalog, template_sources
+from localize.catalogs.memory_lookup import parse_sources
 from localize.catalogs.memory_rules import DELETE, OBSOLETE, MemoryRule, add_rule
 from localize.catalogs.po import read_po, write_po
 from localize.catalogs.review import record_review
@@ -100,17 +101,23 @@ def _assert_same(ws: Workspace, templates: dict[str, Catalog], similarity: float
         assert want[1].exact > 10 and want[1].near > 5, course  # the corpus gives both kinds
 
 
-def test_indexed_fills_equal_a_full_scan(bases: list[Catalog], tmp_path: Path) -> None:
+@pytest.mark.parametrize("imported", [True, False])
+def test_indexed_fills_equal_a_full_scan(bases: list[Catalog], tmp_path: Path, imported: bool) -> None:
     ws, templates = _workspace(tmp_path, bases)
+    if not imported:
+        ws.storage.delete(ws.memory_key(LL))
     _assert_same(ws, templates)
     _assert_same(ws, {c: templates[c] for c in ("c02", "new-course")}, similarity=0.5)
 
 
+@pytest.mark.parametrize("imported", [True, False])
 def test_incremental_writes_keep_the_index_equal_to_a_full_scan(
-    bases: list[Catalog], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    bases: list[Catalog], tmp_path: Path, monkeypatch: pytest.MonkeyPatch, imported: bool
 ) -> None:
     monkeypatch.setattr(memory_records, "KEEP", 2)  # prefixes that run out: the lookup must notice and rebuild
     ws, templates = _workspace(tmp_path, bases)
+    if not imported:  # with an imported compendium, the full memory answers: without, the index
+        ws.storage.delete(ws.memory_key(LL))
     memory_for(ws, LL, "c00", template_sources(templates["c00"]))  # builds the index
     for course, k in (("c00", 5), ("c03", 8), ("c04", 2)):  # other translations, other entries, other flags
         key = ws.catalog_key(course, LL)
@@ -144,7 +151,14 @@ def test_a_one_course_lookup_reads_no_catalog_and_a_bounded_number_of_objects(
     assert not [k for k in reads if k.startswith(f"{LL}/")]
     bands = [k for k in reads if "/band/" in k]
     assert len(bands) == len(set(bands)) <= memory_records.band(10**6)
-    assert len(reads) - len(bands) <= 6  # manifest, own contribution, edits, glossaries
+    # the records read are those of the homes of the template's sources: each once
+    homes: dict[tuple[str | None, str], str] = {}
+    for k in ws.storage.list(bands[0].rsplit("/", 1)[0]):
+        homes.update(parse_sources(json.loads(original(k))))
+    wanted = {homes[k] for k in template_sources(templates["new-course"]) if k in homes}
+    read_homes = [k.rsplit("/", 1)[1].removesuffix(".json") for k in reads if "/home/" in k]
+    assert sorted(read_homes) == sorted(wanted) and len(wanted) < len(templates)
+    assert len(reads) - len(bands) - len(read_homes) <= 6  # manifest, own contribution, edits, glossaries
 
 
 def test_a_late_writer_never_records_a_file_it_no_longer_holds(bases: list[Catalog], tmp_path: Path) -> None:

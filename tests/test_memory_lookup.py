@@ -22,8 +22,9 @@ from localize.catalogs import memory_lookup
 from localize.catalogs.lifecycle import new_catalog
 from localize.catalogs.memory import load_memory
 from localize.catalogs.memory_index import memory_for, rebuild, record_catalog, template_sources
-from localize.catalogs.memory_lookup import Damaged, LengthIndex, NearScores, check_records, parse_keys
+from localize.catalogs.memory_lookup import Damaged, LengthIndex, NearScores, check_records, parse_sources
 from localize.catalogs.memory_records import key_of
+from localize.catalogs.refresh import refresh, refresh_from_memory
 from localize.catalogs.workspace import Workspace
 from localize.model import Catalog, Entry
 
@@ -165,7 +166,7 @@ def _record(msgstr: str = "t", count: int = 1) -> list[object]:
     return [msgstr, False, count, [["", "c01", "", ""]], [["c01", 0]]]
 
 
-def test_keys_parse_exactly_as_written() -> None:
+def test_sources_parse_exactly_as_written() -> None:
     pairs = [
         (None, ""),
         ("menu", "Home"),
@@ -175,29 +176,32 @@ def test_keys_parse_exactly_as_written() -> None:
         (None, LONG),
         ("", "!"),
     ]
-    records = {key_of(*p): [_record()] for p in pairs}
-    assert parse_keys(records) == pairs
-    assert parse_keys({}) == []
-    check_records(records)
+    body = json.loads(json.dumps({"sources": [[c, m, "c01"] for c, m in pairs] + [[None, "x", "@imported"]]}))
+    assert parse_sources(body) == {**dict.fromkeys(pairs, "c01"), (None, "x"): "@imported"}
+    assert parse_sources({"sources": []}) == {}
 
 
 @pytest.mark.hostile
 @pytest.mark.parametrize(
-    "keys",
+    "sources",
     [
-        ['[null,"x"]'],  # valid JSON, not as the index writes it
-        ['[null, "a"], [null, "b', 'c"]'],  # two keys that parse as two other pairs
-        ['{"a": 1, "b": 2}'],
-        ['[1, "x"]'],
-        ['[null, "x", "y"]'],
-        ["not json"],
-        ["[" * 100_000 + "]" * 100_000],
-        ['[null, "x"]]', '[[null, "y"]'],
+        {"a": 1},
+        "not a list",
+        [None],
+        [[None, "x"]],
+        [[1, "x", "c01"]],
+        [[None, 3, "c01"]],
+        [[None, "x", 3]],
+        [[None, "x", "../../../etc/passwd"]],  # a home is a file name: never a path
+        [[None, "x", ""]],
+        [[None, "x", "c01", "extra"]],
     ],
 )
-def test_keys_not_written_by_the_index_are_damage(keys: list[str]) -> None:
+def test_sources_not_written_by_the_index_are_damage(sources: object) -> None:
     with pytest.raises(Damaged):
-        parse_keys({k: [_record()] for k in keys})
+        parse_sources({"sources": sources})
+    with pytest.raises(Damaged):
+        parse_sources({"keys": {}})  # a band of the earlier format: rebuilt
 
 
 @pytest.mark.hostile
@@ -222,32 +226,69 @@ def test_records_not_written_by_the_index_are_damage(entry: object) -> None:
         check_records({key_of(None, "x"): entry})
 
 
+def _generation(ws: Workspace, ll: str) -> str:
+    return str(json.loads(ws.storage.read_bytes(f"index/memory/{ll}/manifest.json"))["generation"])
+
+
 @pytest.mark.hostile
-def test_hostile_band_objects_are_rebuilt_and_answer_as_a_full_scan(tmp_path: Path) -> None:
+def test_hostile_band_and_home_objects_are_rebuilt_and_answer_as_a_full_scan(tmp_path: Path) -> None:
     ws, templates = _workspace(tmp_path, n=4)
     some = {"c01": templates["c01"], "new-course": templates["new-course"]}
-    bodies = [
-        {"keys": {'[null,"Home"]': [_record()]}},
-        {"keys": {'[null, "a"], [null, "b': [_record()], 'c"]': [_record()]}},
+    bands = [
+        {"keys": {key_of(None, "Home"): [_record()]}},  # the earlier format
+        {"sources": [[None, "Home", "../c01"]]},
+        {"sources": [[None, "Home"]]},
+        {"sources": "x"},
+    ]
+    homes = [
         {"keys": {key_of(None, "Home"): [["t", False, 5, [], []]]}},
         {"keys": {key_of(None, "Home"): [["t", False, 1, [["", 1, "", ""]], [["c01", 0]]]]}},
         {"keys": {key_of(None, "Home"): [["t", False, 1, [["", "c01", "", ""]], [["c01", 1e300]]]]}},
+        {"keys": [1, 2]},
+        {"sources": []},
     ]
-    for body in bodies:
-        for ll in LOCALES:
-            rebuild(ws, ll)
-            manifest = json.loads(ws.storage.read_bytes(f"index/memory/{ll}/manifest.json"))
-            for band_key in ws.storage.list(f"index/memory/{ll}/{manifest['generation']}/band"):
-                ws.storage.write_bytes(band_key, json.dumps(body).encode())
-        _assert_same(ws, some)
+    for folder, bodies in (("band", bands), ("home", homes)):
+        for body in bodies:
+            for ll in LOCALES:
+                rebuild(ws, ll)
+                for k in ws.storage.list(f"index/memory/{ll}/{_generation(ws, ll)}/{folder}"):
+                    ws.storage.write_bytes(k, json.dumps(body).encode())
+            _assert_same(ws, some)
     # a band damaged between a lookup and the write that follows it: the write's compare-and-swap
     # sees another object, reads it, finds it damaged and marks the index for a rebuild
     memory_for(ws, "es", "c01", template_sources(templates["c01"]))
-    manifest = json.loads(ws.storage.read_bytes("index/memory/es/manifest.json"))
-    for band_key in ws.storage.list(f"index/memory/es/{manifest['generation']}/band"):
+    for band_key in ws.storage.list(f"index/memory/es/{_generation(ws, 'es')}/band"):
         ws.storage.write_bytes(band_key, b'{"keys": [1, 2]}')
     catalog = _translated(templates["c01"], "c01", "es", 5)
     key = ws.catalog_key("c01", "es")
     assert ws.write(key, catalog)
     record_catalog(ws, "c01", "es", catalog, ws.written[key])
     _assert_same(ws, some)
+
+
+@pytest.mark.hostile
+def test_a_damaged_home_met_only_by_a_near_match_rebuilds_and_fills_as_a_full_scan(tmp_path: Path) -> None:
+    """The records of a near match's source are read when the fill meets it: damaged there,
+    the locale is rebuilt and the fill done again, never a traceback or a different answer."""
+    ws, templates = _workspace(tmp_path, n=4)
+    template = templates["new-course"]
+    rebuild(ws, "es")
+    generation = _generation(ws, "es")
+    homes: dict[tuple[str | None, str], str] = {}
+    for k in ws.storage.list(f"index/memory/es/{generation}/band"):
+        homes.update(parse_sources(json.loads(ws.storage.read_bytes(k))))
+    read_first = {homes[k] for k in template_sources(template) if k in homes}
+    damaged = [
+        k
+        for k in ws.storage.list(f"index/memory/es/{generation}/home")
+        if k.rsplit("/", 1)[1].removesuffix(".json") not in read_first
+    ]
+    assert damaged  # the data has near matches homed where no exact match is
+    for k in damaged:
+        ws.storage.write_bytes(k, b'{"keys": {"x": 1}}')
+    with pytest.raises(Damaged):  # met during the fill itself
+        memory_for(ws, "es", "new-course", template_sources(template)).fill(new_catalog(template, "new-course", "es"))
+    got = refresh_from_memory(ws, None, template, "new-course", "es")
+    want = refresh(None, template, "new-course", "es", load_memory(ws, "es", exclude_course="new-course"))
+    assert got == want and got.memory.near > 0
+    assert _generation(ws, "es") != generation  # rebuilt

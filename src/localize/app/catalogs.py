@@ -19,9 +19,9 @@ from localize.catalogs.lifecycle import DEFAULT_SIMILARITY, MergeReport, merge, 
 from localize.catalogs.memory import (
     FillReport,
 )
-from localize.catalogs.memory_index import memory_for, rebuild, record_catalog, template_sources
+from localize.catalogs.memory_index import rebuild, record_catalog
 from localize.catalogs.po import read_po, write_po
-from localize.catalogs.refresh import refresh
+from localize.catalogs.refresh import refresh_from_memory
 from localize.catalogs.stats import catalog_stats
 from localize.catalogs.workspace import Workspace
 from localize.engine.extract import ExtractResult, extract_course
@@ -70,8 +70,7 @@ def init_locale(
         )
     template = workspace.read_template(course)
     workspace.remember_template(course, template)
-    memory = memory_for(workspace, locale, course, template_sources(template), similarity=similarity)
-    fresh = refresh(None, template, course, locale, memory, similarity=similarity)
+    fresh = refresh_from_memory(workspace, None, template, course, locale, similarity=similarity)
     workspace.write(key, fresh.catalog)
     record_catalog(workspace, course, locale, fresh.catalog, workspace.written.get(key))
     return InitResult(workspace.describe(key), len(fresh.catalog.entries), fresh.memory)
@@ -188,8 +187,7 @@ def update_catalog(
             _validate(workspace, old, path, course, locale)
     except CatalogError as e:
         return CatalogUpdate(locale, path, error=f"{e} (catalog left unchanged)")
-    memory = memory_for(workspace, locale, course, template_sources(template), similarity=similarity)
-    fresh = refresh(old, template, course, locale, memory, similarity=similarity)
+    fresh = refresh_from_memory(workspace, old, template, course, locale, similarity=similarity)
     written = workspace.write(key, fresh.catalog)
     kill_point(f"update:catalog-written:{locale}")
     if written:

@@ -82,12 +82,14 @@ def update_json(
     *,
     compact: bool = False,
     known: tuple[dict[str, Any], str] | None = None,
+    strict: bool = False,
 ) -> dict[str, Any]:
     """Read-modify-write a small JSON object of derived state under compare-and-swap
     (a damaged object starts again from empty); returns what was written. ``compact``
     objects (large, machine-read) are written without indentation: json's C encoder.
     ``known`` is the object as already read and parsed, with its ETag: the first attempt
-    starts from it (mutated in place) instead of reading it again."""
+    starts from it (mutated in place) instead of reading it again. ``strict``: a damaged object
+    raises ValueError instead (its writer rebuilds what it derives from)."""
     body: dict[str, Any]
     etag: str | None
     for attempt in range(20):
@@ -104,6 +106,8 @@ def update_json(
                     loaded = json.loads(data)
                 except (ValueError, UnicodeDecodeError, RecursionError):
                     loaded = None
+                if strict and not isinstance(loaded, dict):
+                    raise ValueError(f"{storage.describe(key)} is damaged: not a JSON object")
                 body = loaded if isinstance(loaded, dict) else {}
         mutate(body)
         body["updated"] = datetime.now(UTC).isoformat(timespec="seconds")

@@ -2,14 +2,16 @@
 
 :func:`localize.catalogs.memory.load_memory` reads every catalog of the locale. ``init``,
 ``update`` and ``route`` need only the memory's answers for one course's sources, so they
-use :func:`memory_for`, which reads (whatever the size of the fleet)
-``index/memory/LL/manifest.json``, the memory edits, the course's own contribution and at
-most one shard per length band its sources can reach (:func:`band`; a near match of
-similarity ``s`` lies within the lossless length window of :class:`~.memory.NearIndex`):
+use :func:`memory_for`, which reads ``index/memory/LL/manifest.json``, the memory edits, the
+course's own contribution, at most one object per length band its sources can reach
+(:func:`band`; a near match of similarity ``s`` lies within the lossless length window of
+:class:`~.memory.NearIndex`) and the records of the few *homes* its sources and near
+matches have (:mod:`.memory_store`):
 
     index/memory/LL/manifest.json           generation, catalog version per course, writers at work
     index/memory/LL/GEN/units/COURSE.json   what COURSE contributes: its units with provenance
-    index/memory/LL/GEN/band/B.json         per source of length band B: one record per
+    index/memory/LL/GEN/band/B.json         every source of length band B, with its home
+    index/memory/LL/GEN/home/H.json         the records of the sources whose home is H: one per
                                             (translation, reviewed): count, the first few
                                             representatives and memory positions
 
@@ -19,13 +21,15 @@ own unit (known from its contribution), which needs only the first member left. 
 each prefix a true prefix; when one runs out while members remain, the lookup rebuilds the
 locale from the catalogs. The answers equal a full scan's under the same ranking (a corpus
 test checks it), with the memory edits applied at lookup. The bands hold every distinct
-source of their lengths, so they grow with the fleet; a lookup checks their shape and ranks
-a source only when a fill asks for it (:mod:`.memory_lookup`), and the write that follows a
-lookup starts from the bands it parsed (same compare-and-swap) instead of reading them again.
+source of their lengths, so they grow with the fleet (as the near-match work does: a
+source is scored against every source of its length window); the records a lookup reads
+do not. A source that no course holds any more stays in its band, without records (absent,
+as in a full scan), until a rebuild. The write that follows a lookup starts from the
+objects it parsed (same compare-and-swap) instead of reading them again.
 
 The catalogs stay the record. A catalog write records its course (:func:`record_catalog`)
-under compare-and-swap: mark the course in the manifest, update the touched bands, write
-the contribution, then the catalog's version (the one its write returned). A lookup lists
+under compare-and-swap: mark the course in the manifest, claim a home in its band for each
+source new to the index, update the touched homes' records, write the contribution, then the catalog's version (the one its write returned). A lookup lists
 the locale's catalogs and records those whose version differs (written behind the index's
 back, or by a writer that stopped); a writer marked longer than :data:`LEASE` ago, a damaged
 manifest, or many stale catalogs rebuild the locale (:func:`rebuild`, also ``localize index
@@ -34,7 +38,6 @@ rebuild``) into a new generation, switched to in one conditional write of the ma
 
 from __future__ import annotations
 
-import json
 import math
 import secrets
 import threading
@@ -48,9 +51,10 @@ from localize.catalogs.glossary_files import load_glossary
 from localize.catalogs.index import update_json
 from localize.catalogs.lifecycle import DEFAULT_SIMILARITY
 from localize.catalogs.memory import IMPORTED, TranslationMemory, load_memory, units_of
-from localize.catalogs.memory_lookup import IndexedMemory, check_records, parse_keys
+from localize.catalogs.memory_lookup import Damaged, IndexedMemory, Key, check_records, parse_sources
 from localize.catalogs.memory_records import Unit, add, band, bands_for, diff, key_of, origin_rank, remove
 from localize.catalogs.memory_rules import load_rules
+from localize.catalogs.memory_store import claim_homes, read_json, read_object, units_of_record, write_json
 from localize.catalogs.review import provenance
 from localize.catalogs.workspace import Workspace
 from localize.errors import CatalogNotFoundError, TransientStorageError
@@ -61,10 +65,10 @@ __all__ = ["LEASE", "contribution", "memory_for", "rebuild", "record_catalog", "
 
 LEASE = 600.0  # seconds a writer may hold a course's mark before the locale is rebuilt
 _IMPORTED = "@imported"  # the imported compendium's name in the manifest (never a course id)
-# the band objects this thread's last lookup read and parsed, with their ETags (by the key's
-# description: a path or URL): the write that follows it (init, update) starts from them,
-# under the same compare-and-swap, instead of reading and parsing each band again
-_read_bands = threading.local()
+# the band and home objects this thread's last lookup read and parsed, with their ETags (by the
+# key's description: a path or URL): the write that follows it (init, update) starts from them,
+# under the same compare-and-swap, instead of reading and parsing each again
+_read_objects = threading.local()
 
 
 def _base(locale: str) -> str:
@@ -90,34 +94,6 @@ def _imported_units(workspace: Workspace, locale: str) -> list[Unit]:
     what the workspace recorded at import (see :class:`~.memory.TranslationMemory`), which the
     index's records do not carry; :func:`memory_for` answers from the full memory then."""
     return []
-
-
-def _read_json(workspace: Workspace, key: str) -> dict[str, Any] | None:
-    try:
-        raw = json.loads(workspace.storage.read_bytes(key))
-    except FileNotFoundError:
-        return None
-    except (ValueError, UnicodeDecodeError, RecursionError):
-        return {"damaged": True}
-    return raw if isinstance(raw, dict) else {"damaged": True}
-
-
-def _write_json(workspace: Workspace, key: str, body: dict[str, Any]) -> None:
-    workspace.storage.write_bytes(key, json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode("utf-8"))
-
-
-def _units_of_record(body: dict[str, Any] | None) -> list[Unit] | None:
-    """The units of a contribution; None when there is none or it is damaged."""
-    if body is None or not isinstance(body.get("units"), list):
-        return None
-    out: list[Unit] = []
-    for u in body["units"]:
-        if not (isinstance(u, list) and len(u) == 7 and all(isinstance(x, str) for x in (u[1], u[2], *u[4:]))):
-            return None
-        if u[0] is not None and not isinstance(u[0], str):
-            return None
-        out.append((u[0], u[1], u[2], bool(u[3]), u[4], u[5], u[6]))
-    return out
 
 
 # -- writing --------------------------------------------------------------------------
@@ -178,33 +154,37 @@ def _apply(
 ) -> None:
     generation = str(seen["generation"])
     key = f"{base}/{generation}/units/{name}.json"
-    old = _units_of_record(_read_json(workspace, key))
+    old = units_of_record(read_json(workspace, key))
     known = name in seen.get("courses", {})
     if old is None and known:
         update_json(workspace.storage, f"{base}/manifest.json", _broken, compact=True)
         return
     removed, added = diff(old or [], units)
     origin = IMPORTED if name == _IMPORTED else name
-    by_band: dict[int, list[tuple[bool, int, Unit]]] = defaultdict(list)
-    for change, items in ((False, removed), (True, added)):
-        for i, u in items:
-            by_band[band(len(u[1]))].append((change, i, u))
-    read: dict[str, tuple[dict[str, Any], str]] = getattr(_read_bands, "bands", {})
-    _read_bands.bands = {}
-    for b, changes in sorted(by_band.items()):
+    read: dict[str, tuple[dict[str, Any], str]] = getattr(_read_objects, "objects", {})
+    _read_objects.objects = {}
+    changes = [(False, i, u) for i, u in removed] + [(True, i, u) for i, u in added]
+    homes = claim_homes(workspace, f"{base}/{generation}", name, changes, read)
+    by_home: dict[str, list[tuple[bool, int, Unit]]] = defaultdict(list)
+    for change in changes:
+        home = homes.get((change[2][0], change[2][1]))
+        if home is not None:  # None: a removal of a source the index never had
+            by_home[home].append(change)
+    for home, mine in sorted(by_home.items()):
 
-        def apply(body: dict[str, Any], changes: list[tuple[bool, int, Unit]] = changes) -> None:
+        def apply(body: dict[str, Any], mine: list[tuple[bool, int, Unit]] = mine) -> None:
             records = body.setdefault("keys", {})
-            for k in {key_of(u[0], u[1]) for _, _, u in changes} & records.keys():
+            for k in {key_of(u[0], u[1]) for _, _, u in mine} & records.keys():
                 # copied before they change: a memory from the lookup may still hold the lists
                 records[k] = [[*r[:3], list(r[3]), list(r[4])] for r in records[k]]
-            for is_added, i, u in sorted(changes, key=lambda c: c[0]):  # removals first
+            for is_added, i, u in sorted(mine, key=lambda c: c[0]):  # removals first
                 (add(records, origin, i, u) if is_added else remove(records, origin, u))
 
-        band_key = f"{base}/{generation}/band/{b}.json"
-        parsed = read.get(workspace.describe(band_key))
-        update_json(workspace.storage, band_key, apply, compact=True, known=parsed)
-    _write_json(workspace, key, {"units": [list(u) for u in units]})
+        home_key = f"{base}/{generation}/home/{home}.json"
+        update_json(
+            workspace.storage, home_key, apply, compact=True, known=read.get(workspace.describe(home_key)), strict=True
+        )
+    write_json(workspace, key, {"units": [list(u) for u in units]})
 
     def done(body: dict[str, Any]) -> None:
         held = body.get("writing", {}).get(name)
@@ -246,7 +226,9 @@ def rebuild(workspace: Workspace, locale: str) -> int:
     base = _base(locale)
     listed = _listed(workspace, locale)  # versions listed before the files are read
     generation = f"g{time.time_ns():x}{secrets.token_hex(3)}"
-    bands: dict[int, dict[str, list[list[Any]]]] = defaultdict(dict)
+    homes: dict[str, dict[str, list[list[Any]]]] = defaultdict(dict)
+    home_of: dict[Key, str] = {}
+    bands: dict[int, list[list[Any]]] = defaultdict(list)
     for name in sorted(listed, key=lambda n: origin_rank(IMPORTED if n == _IMPORTED else n)):
         if name == _IMPORTED:
             units, origin = _imported_units(workspace, locale), IMPORTED
@@ -258,10 +240,16 @@ def rebuild(workspace: Workspace, locale: str) -> int:
                 continue
             units, origin = contribution(workspace, name, locale, catalog), name
         for i, u in enumerate(units):
-            add(bands[band(len(u[1]))], origin, i, u)
-        _write_json(workspace, f"{base}/{generation}/units/{name}.json", {"units": [list(u) for u in units]})
-    for b, records in bands.items():
-        _write_json(workspace, f"{base}/{generation}/band/{b}.json", {"keys": records})
+            home = home_of.get((u[0], u[1]))
+            if home is None:  # the first origin to hold a source is its home
+                home = home_of[(u[0], u[1])] = name
+                bands[band(len(u[1]))].append([u[0], u[1], name])
+            add(homes[home], origin, i, u)
+        write_json(workspace, f"{base}/{generation}/units/{name}.json", {"units": [list(u) for u in units]})
+    for b, sources in bands.items():
+        write_json(workspace, f"{base}/{generation}/band/{b}.json", {"sources": sources})
+    for home, records in homes.items():
+        write_json(workspace, f"{base}/{generation}/home/{home}.json", {"keys": records})
     previous: list[str] = []
 
     def switch(body: dict[str, Any]) -> None:
@@ -286,7 +274,7 @@ class _Unknown(TransientStorageError):
 def _manifest(workspace: Workspace, locale: str) -> dict[str, Any]:
     """The manifest of a current index: built, healed or rebuilt as needed."""
     for _ in range(3):
-        body = _read_json(workspace, f"{_base(locale)}/manifest.json")
+        body = read_json(workspace, f"{_base(locale)}/manifest.json")
         writing = body.get("writing", {}) if body else {}
         if (
             body is None
@@ -360,32 +348,36 @@ def _lookup(
     body = _manifest(workspace, locale)
     generation = str(body["generation"])
     base = f"{_base(locale)}/{generation}"
-    own = _units_of_record(_read_json(workspace, f"{base}/units/{course}.json"))
+    own = units_of_record(read_json(workspace, f"{base}/units/{course}.json"))
     if own is None:
         if course in body.get("courses", {}):
             raise _Unknown(f"the contribution of {course} is damaged or gone")
         own = []
     mine = {(u[0], u[1], u[2], u[3]) for u in own}
     rules = load_rules(workspace, locale)
-    by_key: dict[str, list[list[Any]]] = {}
+    homes: dict[Key, str] = {}
     read: dict[str, tuple[dict[str, Any], str]] = {}
-    _read_bands.bands = read
+    _read_objects.objects = read
     for b in sorted(bands_for((msgid for _, msgid in sources), similarity)):
-        key = f"{base}/band/{b}.json"
+        got = read_object(workspace, f"{base}/band/{b}.json", read)
+        if got is not None:
+            homes.update(parse_sources(got))
+
+    def load_home(home: str) -> dict[str, Any]:
+        """The records of the sources whose home is ``home`` (checked: damage raises)."""
         try:
-            data, etag = workspace.storage.read_with_etag(key)
-        except FileNotFoundError:
-            continue
-        try:
-            got = json.loads(data)
-        except (UnicodeDecodeError, RecursionError) as e:
-            raise ValueError(f"band {b} is not JSON") from e
-        if not isinstance(got, dict) or not isinstance(got.get("keys"), dict):
-            raise _Unknown(f"band {b} is damaged")  # rebuilt from the catalogs
-        by_key.update(got["keys"])
-        read[workspace.describe(key)] = (got, etag)
-    check_records(by_key)
-    return IndexedMemory(by_key, parse_keys(by_key), course, mine, rules, glossary=glossary)
+            got = read_object(workspace, f"{base}/home/{home}.json", read)
+        except (ValueError, _Unknown) as e:
+            raise Damaged(f"the records of {home} are damaged") from e
+        records = {} if got is None else got.get("keys")
+        if not isinstance(records, dict):
+            raise Damaged(f"the records of {home} are damaged")
+        check_records(records)
+        return records
+
+    memory = IndexedMemory(homes, load_home, course, mine, rules, glossary=glossary)
+    memory.load({(ctx, msgid) for ctx, msgid in sources} | {(u[0], u[1]) for u in own})
+    return memory
 
 
 def template_sources(template: Catalog) -> list[tuple[str | None, str]]:

@@ -22,10 +22,11 @@ front, which are those of a full scan (:class:`~.memory.TranslationMemory`):
 from __future__ import annotations
 
 import bisect
-import json
 import math
+import re
 import threading
 from collections import defaultdict
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from rapidfuzz import fuzz, process
@@ -35,41 +36,43 @@ from localize.catalogs.memory import MemoryUnit, TranslationMemory
 from localize.catalogs.memory_records import key_of, pos_order
 from localize.catalogs.memory_rules import DELETE, OBSOLETE, MemoryRule
 
-__all__ = ["NEAR_SCORES", "Damaged", "IndexedMemory", "LengthIndex", "NearScores", "check_records", "parse_keys"]
+__all__ = [
+    "NEAR_SCORES",
+    "Damaged",
+    "IndexedMemory",
+    "Key",
+    "LengthIndex",
+    "NearScores",
+    "check_records",
+    "parse_sources",
+]
 
 Key = tuple[str | None, str]
+_HOME = re.compile(r"@imported|[A-Za-z0-9][A-Za-z0-9._-]{0,199}")  # a course id, or the imported compendium
 Position = tuple[tuple[int, str], int]
-
-_ENCODE_LINES = json.JSONEncoder(ensure_ascii=False, separators=("\n", ": ")).encode
 
 
 class Damaged(ValueError):
     """A record of the index is not what the index writes: the locale is rebuilt."""
 
 
-def parse_keys(records: dict[str, Any]) -> list[Key]:
-    """The (msgctxt, msgid) of every key of ``records``, in order: one JSON parse for all of
-    them, then each key checked to be exactly what :func:`~.memory_records.key_of` writes for
-    its pair (so a key that is not, or that would shift its neighbours, is damage)."""
-    keys = list(records)
-    if not keys:
-        return []
-    joined = "[" + ", ".join(keys) + "]"
-    try:
-        pairs = json.loads(joined)
-    except (ValueError, RecursionError) as e:
-        raise Damaged(f"a source key of the index is not JSON ({type(e).__name__})") from e
-    if not isinstance(pairs, list) or len(pairs) != len(keys):
-        raise Damaged("the source keys of the index do not parse one pair each")
-    for p in pairs:
-        if type(p) is not list or len(p) != 2 or type(p[1]) is not str or not (p[0] is None or type(p[0]) is str):
-            raise Damaged(f"a source of the index is not a [context, source] pair: {str(p)[:80]!r}")
-    # each pair as the index writes it, from one encoding of the list: items separated by a
-    # newline (never raw inside an encoded string) instead of ", ", so the pairs split apart
-    segments = _ENCODE_LINES(pairs)[2:-2].split("]\n[")
-    if ["[" + s.replace("\n", ", ") + "]" for s in segments] != keys:
-        raise Damaged("a source key of the index is not written as the index writes it")
-    return [(p[0], p[1]) for p in pairs]
+def parse_sources(body: dict[str, Any]) -> dict[Key, str]:
+    """(msgctxt, msgid) -> home of every source of a band object (``{"sources": [[msgctxt,
+    msgid, home], ...]}``); raises :class:`Damaged` when it is not what the index writes."""
+    sources = body.get("sources")
+    if type(sources) is not list:
+        raise Damaged("a band of the index has no list of sources")
+    out: dict[Key, str] = {}
+    for s in sources:
+        if type(s) is not list or len(s) != 3:
+            raise Damaged(f"a source of the index is not [context, source, home]: {str(s)[:80]!r}")
+        ctx, msgid, home = s
+        if not (ctx is None or type(ctx) is str) or type(msgid) is not str or type(home) is not str:
+            raise Damaged(f"a source of the index is not [context, source, home]: {str(s)[:80]!r}")
+        if not _HOME.fullmatch(home):
+            raise Damaged(f"a source of the index has no valid home: {home[:80]!r}")
+        out[(ctx, msgid)] = home
+    return out
 
 
 def check_records(records: dict[str, Any]) -> None:
@@ -203,15 +206,18 @@ NEAR_SCORES = NearScores()
 
 
 class IndexedMemory(TranslationMemory):
-    """The memory of a locale less one course, from the index's records (already read and
-    checked with :func:`check_records`): ranked per source when first asked. Only
-    :meth:`offer`, :meth:`near_match` and :meth:`fill` answer; ``len``, ``units`` and
-    ``listed`` cover only what was asked so far."""
+    """The memory of a locale less one course, from the index: every source of the length bands
+    read (with its home), and the records of a home read when a source of it is first asked
+    (:meth:`load` reads those of the sources a fill will ask about up front, so damage shows
+    inside ``memory_for``; a near match's home may be read during the fill, and damage there
+    raises :class:`Damaged`). Ranked per source when first asked. Only :meth:`offer`,
+    :meth:`near_match` and :meth:`fill` answer; ``len``, ``units`` and ``listed`` cover only
+    what was asked so far."""
 
     def __init__(
         self,
-        records: dict[str, Any],
-        pairs: list[Key],
+        homes: dict[Key, str],
+        load_home: Callable[[str], dict[str, Any]],
         course: str,
         own: set[tuple[str | None, str, str, bool]],
         rules: list[MemoryRule],
@@ -219,21 +225,35 @@ class IndexedMemory(TranslationMemory):
         glossary: Glossary | None = None,
     ) -> None:
         super().__init__((), glossary=glossary)
-        self._records = records
+        self._homes = homes
+        self._load_home = load_home
+        self._records: dict[str, Any] = {}
+        self._loaded: set[str] = set()
         self._course = course
         self._own = own
         self._rules = [r for r in rules if r.action in (DELETE, OBSOLETE)]
         self._positions: dict[Key, Position] = {}
         self._absent: set[Key] = set()
         by_context: dict[str | None, list[str]] = defaultdict(list)
-        for ctx, msgid in pairs:
+        for ctx, msgid in homes:
             by_context[ctx].append(msgid)
         self.near = {}
         self._sources = dict(by_context)
         self._members = {ctx: set(msgids) for ctx, msgids in by_context.items()}
         self._generations: dict[str | None, int] = {}
-        for msgctxt, msgid, _, _ in own:  # where a prefix may run out: found now, not during a fill
+
+    def load(self, keys: Iterable[Key]) -> None:
+        """Read the homes of ``keys`` now; rank the course's own sources (where a prefix may run
+        out: found now, not during a fill)."""
+        for home in sorted({self._homes[k] for k in keys if k in self._homes}):
+            self._home(home)
+        for msgctxt, msgid, _, _ in self._own:
             self._ranked((msgctxt, msgid))
+
+    def _home(self, home: str) -> None:
+        if home not in self._loaded:
+            self._records.update(self._load_home(home))
+            self._loaded.add(home)
 
     def _ranked(self, key: Key) -> list[MemoryUnit] | None:
         """The translations offered for ``key``, ranked (None: nothing to offer)."""
@@ -241,6 +261,11 @@ class IndexedMemory(TranslationMemory):
             return self.candidates[key]
         if key in self._absent:
             return None
+        home = self._homes.get(key)
+        if home is None:
+            self._absent.add(key)
+            return None
+        self._home(home)
         entry = self._records.get(key_of(*key))
         kept: list[tuple[str, bool, int, list[Any], list[Any]]] = []
         msgctxt, msgid = key

@@ -21,9 +21,13 @@ from localize.catalogs.lifecycle import (
     template_digest,
 )
 from localize.catalogs.memory import FillReport, TranslationMemory
+from localize.catalogs.memory_index import memory_for, rebuild, template_sources
+from localize.catalogs.memory_lookup import Damaged
+from localize.catalogs.workspace import Workspace
+from localize.errors import TransientStorageError
 from localize.model import Catalog
 
-__all__ = ["Refreshed", "refresh"]
+__all__ = ["Refreshed", "refresh", "refresh_from_memory"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,3 +54,29 @@ def refresh(
     catalog, filled = memory.fill(catalog, similarity=similarity)
     catalog = catalog.with_header(TEMPLATE_HEADER, template_digest(template))
     return Refreshed(catalog, report, filled)
+
+
+def refresh_from_memory(
+    workspace: Workspace,
+    existing: Catalog | None,
+    template: Catalog,
+    course: str,
+    locale: str,
+    *,
+    similarity: float = DEFAULT_SIMILARITY,
+) -> Refreshed:
+    """:func:`refresh` from the memory of ``locale`` less ``course`` (the index's
+    :func:`~.memory_index.memory_for`). The index reads the records of a near match's source
+    when the fill meets it: when those are damaged, the locale is rebuilt from the catalogs
+    and the fill done again."""
+    for attempt in range(2):
+        memory = memory_for(workspace, locale, course, template_sources(template), similarity=similarity)
+        try:
+            return refresh(existing, template, course, locale, memory, similarity=similarity)
+        except Damaged as e:
+            if attempt:
+                raise TransientStorageError(
+                    f"the memory index kept changing under us ({e}); run again", path=workspace.describe("")
+                ) from e
+            rebuild(workspace, locale)
+    raise AssertionError("unreachable")

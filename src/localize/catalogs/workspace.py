@@ -84,7 +84,9 @@ class Workspace:
         if course is None:
             return sorted(k for k in self.catalog_versions(locale=locale))
         check_course_id(course)
-        folders = [check_locale(locale)] if locale else [f for f in self.storage.list_folders("") if _LOCALE_FOLDER.match(f)]
+        folders = (
+            [check_locale(locale)] if locale else [f for f in self.storage.list_folders("") if _LOCALE_FOLDER.match(f)]
+        )
         return sorted((course, f) for f in folders if self.storage.exists(f"{f}/LC_MESSAGES/{course}.po"))
 
     def catalog_versions(self, *, course: str | None = None, locale: str | None = None) -> dict[tuple[str, str], str]:

@@ -37,9 +37,8 @@ from typing import Any
 from localize.catalogs.bands import BANDS, BandCount, estimate, match_bands
 from localize.catalogs.glossary import Glossary, annotate
 from localize.catalogs.glossary_files import load_glossary, to_tbx
-from localize.catalogs.memory_index import memory_for, template_sources
 from localize.catalogs.po import write_po
-from localize.catalogs.refresh import refresh
+from localize.catalogs.refresh import refresh_from_memory
 from localize.catalogs.stats import catalog_stats, source_words
 from localize.catalogs.workspace import Workspace
 from localize.catalogs.xliff import write_xliff
@@ -192,8 +191,7 @@ def current_catalog(workspace: Workspace, course: str, locale: str) -> Catalog:
     except CatalogNotFoundError:
         existing = None
     template = workspace.read_template(course)
-    memory = memory_for(workspace, locale, course, template_sources(template))
-    return refresh(existing, template, course, locale, memory).catalog
+    return refresh_from_memory(workspace, existing, template, course, locale).catalog
 
 
 def route(
