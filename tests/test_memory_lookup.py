@@ -22,10 +22,11 @@ from localize.catalogs import memory_lookup
 from localize.catalogs.lifecycle import new_catalog
 from localize.catalogs.memory import load_memory
 from localize.catalogs.memory_index import memory_for, rebuild, record_catalog, template_sources
-from localize.catalogs.memory_lookup import Damaged, LengthIndex, NearScores, check_records, parse_sources
+from localize.catalogs.memory_lookup import Damaged, LengthIndex, Moved, NearScores, check_records, parse_sources
 from localize.catalogs.memory_records import key_of
 from localize.catalogs.refresh import refresh, refresh_from_memory
 from localize.catalogs.workspace import Workspace
+from localize.errors import PermanentStorageError
 from localize.model import Catalog, Entry
 
 LOCALES = ("es", "ar")
@@ -292,3 +293,152 @@ def test_a_damaged_home_met_only_by_a_near_match_rebuilds_and_fills_as_a_full_sc
     want = refresh(None, template, "new-course", "es", load_memory(ws, "es", exclude_course="new-course"))
     assert got == want and got.memory.near > 0
     assert _generation(ws, "es") != generation  # rebuilt
+
+
+# -- writers that race, stop, or meet a rebuild ----------------------------------------
+
+
+def _fills(ws: Workspace, ll: str, template: Catalog, course: str) -> tuple[object, object]:
+    empty = new_catalog(template, course, ll)
+    got = memory_for(ws, ll, course, template_sources(template)).fill(empty)
+    return got, load_memory(ws, ll, exclude_course=course).fill(empty)
+
+
+def test_a_repair_never_trusts_a_band_an_earlier_lookup_parsed(tmp_path: Path) -> None:
+    """A lookup parses a band; another process then brings a source into it and takes it out
+    again behind the index's back. The next lookup's repair of that course must find the
+    source's home (in the band as it is now), not skip the removal."""
+    ws, templates = _workspace(tmp_path, n=3)
+    new = "Brand new sentence zq"
+    probe = replace(templates["c00"], entries=(*templates["c00"].entries, Entry("Brand new sentence zz", "", None)))
+    memory_for(ws, "es", "c00", template_sources(probe))  # parses the band `new` falls in
+    key = ws.catalog_key("c01", "es")
+    catalog = ws.read_catalog("c01", "es")
+    catalog = replace(catalog, entries=(*catalog.entries, Entry(new, "PLANTED", None)))
+    ws.write(key, catalog)
+    record_catalog(ws, "c01", "es", catalog, ws.written[key])
+    ws.write(key, replace(catalog, entries=catalog.entries[:-1]))  # gone again, not recorded
+    asked = Catalog(headers=(("Project-Id-Version", "zz"),), entries=(Entry(new, "", None),))
+    got, want = _fills(ws, "es", asked, "zz")
+    assert got == want and [e.msgstr for e in got[0].entries] == [""]  # type: ignore[index]
+
+
+def test_a_rebuild_during_a_fill_is_met_and_the_fill_done_again(tmp_path: Path) -> None:
+    """Another process rebuilds the locale (the old generation's objects are deleted) while a fill
+    reads a near match's records: the fill notices (Moved) and refresh_from_memory fills again
+    from the new index, with the full scan's answer."""
+    ws, templates = _workspace(tmp_path, n=4)
+    template = templates["new-course"]
+    memory = memory_for(ws, "es", "new-course", template_sources(template))
+    rebuild(ws, "es")
+    with pytest.raises(Moved):
+        memory.fill(new_catalog(template, "new-course", "es"))
+    rebuilt = _generation(ws, "es")
+    calls: list[int] = []
+    original = memory_lookup.IndexedMemory.load
+
+    def rebuild_once_after_load(self: memory_lookup.IndexedMemory, keys: object) -> None:
+        original(self, keys)  # type: ignore[arg-type]
+        if not calls:
+            calls.append(1)
+            rebuild(ws, "es")  # "another process", between the lookup and the fill
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(memory_lookup.IndexedMemory, "load", rebuild_once_after_load)
+        got = refresh_from_memory(ws, None, template, "new-course", "es")
+    want = refresh(None, template, "new-course", "es", load_memory(ws, "es", exclude_course="new-course"))
+    assert got == want and got.memory.near > 0 and calls == [1]
+    assert _generation(ws, "es") != rebuilt
+
+
+def test_a_writer_stopped_mid_write_is_never_taken_over(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A writer stops after changing the records and before writing its contribution; past the
+    lease, the next writer of that course does not take over what it left (counts would double):
+    the locale is rebuilt, and answers as a full scan."""
+    from localize.catalogs import memory_index
+
+    ws, _ = _workspace(tmp_path, n=3)
+    rebuild(ws, "es")
+    shared = Entry("Shared zq", "", None)
+    other = ws.read_catalog("c02", "es")
+    other = replace(other, entries=(*other.entries, replace(shared, msgstr="a from c02")))
+    k2 = ws.catalog_key("c02", "es")
+    ws.write(k2, other)
+    record_catalog(ws, "c02", "es", other, ws.written[k2])
+    key = ws.catalog_key("c01", "es")
+    catalog = ws.read_catalog("c01", "es")
+    catalog = replace(catalog, entries=(*catalog.entries, replace(shared, msgstr="from c01")))
+    ws.write(key, catalog)
+    real = memory_index.write_json
+
+    def stop(workspace: Workspace, k: str, body: dict[str, object]) -> None:
+        if "/units/c01" in k:
+            raise KeyboardInterrupt("killed")
+        real(workspace, k, body)
+
+    monkeypatch.setattr(memory_index, "write_json", stop)
+    with pytest.raises(KeyboardInterrupt):
+        record_catalog(ws, "c01", "es", catalog, ws.written[key])
+    monkeypatch.setattr(memory_index, "write_json", real)
+    manifest_key = "index/memory/es/manifest.json"
+    manifest = json.loads(ws.storage.read_bytes(manifest_key))
+    manifest["writing"]["c01"]["since"] -= memory_index.LEASE + 5  # the lease has passed
+    ws.storage.write_bytes(manifest_key, json.dumps(manifest).encode())
+    record_catalog(ws, "c01", "es", catalog, ws.written[key])  # the next writer of c01
+    asked = Catalog(headers=(("Project-Id-Version", "zz"),), entries=(shared,))
+    got, want = _fills(ws, "es", asked, "zz")
+    assert got == want and [e.msgstr for e in want[0].entries] == ["a from c02"]  # type: ignore[index]
+
+
+@pytest.mark.hostile
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"generation": "../../../es"},  # rebuild would list (and delete) the catalogs of es
+        {"generation": 5},
+        {"generation": ["x"]},
+        {"courses": {"../../evil": "v1"}},
+        {"writing": {"../x": {"since": 0, "token": "t"}}},
+    ],
+)
+def test_a_hostile_manifest_is_rebuilt_and_never_reaches_outside_the_index(
+    tmp_path: Path, change: dict[str, object]
+) -> None:
+    ws, templates = _workspace(tmp_path, n=2)
+    rebuild(ws, "es")
+    catalogs = {k: ws.storage.read_bytes(k) for k in ws.storage.list("es")}
+    manifest_key = "index/memory/es/manifest.json"
+    manifest = json.loads(ws.storage.read_bytes(manifest_key))
+    manifest.update(change)
+    ws.storage.write_bytes(manifest_key, json.dumps(manifest).encode())
+    got, want = _fills(ws, "es", templates["c01"], "c01")
+    assert got == want
+    assert {k: ws.storage.read_bytes(k) for k in ws.storage.list("es")} == catalogs
+    with pytest.raises(PermanentStorageError):
+        list(ws.storage.list("index/memory/es/../../../es"))
+
+
+@pytest.mark.hostile
+def test_a_position_no_number_holds_is_damage_for_the_write_that_meets_it(tmp_path: Path) -> None:
+    """A home whose later member sits at position Infinity: the write that touches the source marks
+    the index for a rebuild (OverflowError is damage too), never a traceback after the catalog."""
+    ws, templates = _workspace(tmp_path, n=3)
+    rebuild(ws, "es")
+    home_key = f"index/memory/es/{_generation(ws, 'es')}/home/c00.json"
+    body = json.loads(ws.storage.read_bytes(home_key))
+    in_c01 = {key_of(e.msgctxt, e.msgid) for e in ws.read_catalog("c01", "es").entries}
+    source = next(k for k in body["keys"] if k not in in_c01)
+    for r in body["keys"][source]:
+        r[4].append(["c00", float("inf")])
+        r[3].append(["", "c00", "", ""])
+        r[2] = max(r[2], 2)
+    ws.storage.write_bytes(home_key, json.dumps(body).encode())
+    msgctxt, msgid = json.loads(source)
+    catalog = ws.read_catalog("c01", "es")
+    catalog = replace(catalog, entries=(*catalog.entries, Entry(msgid, body["keys"][source][0][0], msgctxt)))
+    key = ws.catalog_key("c01", "es")
+    ws.write(key, catalog)
+    record_catalog(ws, "c01", "es", catalog, ws.written[key])
+    assert json.loads(ws.storage.read_bytes("index/memory/es/manifest.json")).get("broken") is True
+    got, want = _fills(ws, "es", templates["new-course"], "new-course")
+    assert got == want

@@ -39,6 +39,7 @@ rebuild``) into a new generation, switched to in one conditional write of the ma
 from __future__ import annotations
 
 import math
+import re
 import secrets
 import threading
 import time
@@ -51,7 +52,8 @@ from localize.catalogs.glossary_files import load_glossary
 from localize.catalogs.index import update_json
 from localize.catalogs.lifecycle import DEFAULT_SIMILARITY
 from localize.catalogs.memory import IMPORTED, TranslationMemory, load_memory, units_of
-from localize.catalogs.memory_lookup import Damaged, IndexedMemory, Key, check_records, parse_sources
+from localize.catalogs.memory_lookup import HOME as _NAME
+from localize.catalogs.memory_lookup import Damaged, IndexedMemory, Key, Moved, check_records, parse_sources
 from localize.catalogs.memory_records import Unit, add, band, bands_for, diff, key_of, origin_rank, remove
 from localize.catalogs.memory_rules import load_rules
 from localize.catalogs.memory_store import claim_homes, read_json, read_object, units_of_record, write_json
@@ -65,6 +67,9 @@ __all__ = ["LEASE", "contribution", "memory_for", "rebuild", "record_catalog", "
 
 LEASE = 600.0  # seconds a writer may hold a course's mark before the locale is rebuilt
 _IMPORTED = "@imported"  # the imported compendium's name in the manifest (never a course id)
+# what reading an index object someone damaged (or wrote by hand) may raise: the locale is rebuilt
+_DAMAGE = (TypeError, ValueError, IndexError, KeyError, AttributeError, RecursionError, OverflowError)
+_GENERATION = re.compile(r"g[0-9a-f]{1,40}")
 # the band and home objects this thread's last lookup read and parsed, with their ETags (by the
 # key's description: a path or URL): the write that follows it (init, update) starts from them,
 # under the same compare-and-swap, instead of reading and parsing each again
@@ -90,7 +95,7 @@ def contribution(workspace: Workspace, course: str, locale: str, catalog: Catalo
 
 
 def _imported_units(workspace: Workspace, locale: str) -> list[Unit]:
-    """None: the index holds the catalogs of record only. An imported compendium's units rank by
+    """Nothing: the index holds the catalogs of record only. An imported compendium's units rank by
     what the workspace recorded at import (see :class:`~.memory.TranslationMemory`), which the
     index's records do not carry; :func:`memory_for` answers from the full memory then."""
     return []
@@ -132,7 +137,10 @@ def _record(workspace: Workspace, locale: str, name: str, units: list[Unit], ver
         if not isinstance(writing, dict) or not body.get("generation") or body.get("broken"):
             return
         held = writing.get(name)
-        if not isinstance(held, dict) or _expired(held):
+        if held is not None and (not isinstance(held, dict) or _expired(held)):
+            # a writer stopped somewhere in its write: what it left is unknown, so not taken over
+            _broken(body)  # rebuilt on the next lookup
+        elif held is None:
             writing[name] = {"since": time.time(), "token": token}
             seen["marked"] = True
 
@@ -143,7 +151,7 @@ def _record(workspace: Workspace, locale: str, name: str, units: list[Unit], ver
         if seen.get("marked"):
             _apply(workspace, base, name, units, version, seen, token)
         # else: no index yet, or another writer at this course: the next lookup sees the version
-    except (TypeError, ValueError, IndexError, KeyError, AttributeError, RecursionError):
+    except _DAMAGE:
         update_json(
             workspace.storage, f"{base}/manifest.json", _broken, compact=True
         )  # damaged: rebuilt on the next lookup
@@ -258,7 +266,7 @@ def rebuild(workspace: Workspace, locale: str) -> int:
         body.update(generation=generation, courses=listed, writing={})
 
     update_json(workspace.storage, f"{base}/manifest.json", switch, compact=True)
-    for old in {p for p in previous if p and p != generation}:
+    for old in {p for p in previous if _GENERATION.fullmatch(p) and p != generation}:  # never a path
         for k in workspace.storage.list(f"{base}/{old}"):
             workspace.storage.delete(k)
     return len(listed)
@@ -280,9 +288,11 @@ def _manifest(workspace: Workspace, locale: str) -> dict[str, Any]:
             body is None
             or body.get("damaged")
             or body.get("broken")
-            or not body.get("generation")
+            or not isinstance(body.get("generation"), str)
+            or not _GENERATION.fullmatch(body["generation"])
             or not isinstance(writing, dict)
             or not isinstance(body.get("courses", {}), dict)
+            or not all(isinstance(n, str) and _NAME.fullmatch(n) for n in (*body.get("courses", {}), *writing))
             or any(not isinstance(w, dict) or _expired(w) for w in writing.values())
         ):
             rebuild(workspace, locale)
@@ -326,7 +336,7 @@ def memory_for(
         try:
             try:
                 return _lookup(workspace, locale, course, wanted, similarity, glossary)
-            except (TypeError, ValueError, IndexError, KeyError, AttributeError, RecursionError) as e:
+            except _DAMAGE as e:
                 raise _Unknown(
                     f"damaged memory index ({type(e).__name__})", path=workspace.describe(_base(locale))
                 ) from e
@@ -345,6 +355,7 @@ def _lookup(
     similarity: float,
     glossary: Glossary,
 ) -> TranslationMemory:
+    _read_objects.objects = {}  # a repair below starts from nothing an earlier lookup parsed
     body = _manifest(workspace, locale)
     generation = str(body["generation"])
     base = f"{_base(locale)}/{generation}"
@@ -364,11 +375,17 @@ def _lookup(
             homes.update(parse_sources(got))
 
     def load_home(home: str) -> dict[str, Any]:
-        """The records of the sources whose home is ``home`` (checked: damage raises)."""
+        """The records of the sources whose home is ``home`` (checked: damage raises). Absent in
+        this generation (a writer stopped between claiming a home and writing it) it holds
+        nothing; absent because the locale was rebuilt since the lookup, :class:`Moved`."""
         try:
             got = read_object(workspace, f"{base}/home/{home}.json", read)
-        except (ValueError, _Unknown) as e:
+        except ValueError as e:
             raise Damaged(f"the records of {home} are damaged") from e
+        if got is None:
+            now = read_json(workspace, f"{_base(locale)}/manifest.json") or {}
+            if now.get("generation") != generation:
+                raise Moved(f"the memory index of {locale} was rebuilt during the lookup")
         records = {} if got is None else got.get("keys")
         if not isinstance(records, dict):
             raise Damaged(f"the records of {home} are damaged")

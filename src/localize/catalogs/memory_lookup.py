@@ -1,14 +1,17 @@
 """The answers of the indexed translation memory, worked out only for the sources a fill asks about.
 
 :func:`localize.catalogs.memory_index.memory_for` reads the length bands a course's sources
-can reach. Those bands hold every distinct source of the locale in that range, so they grow
-with the fleet; what a fill asks about does not (the course's own sources, and the few
-sources that come near one of them). So :class:`IndexedMemory` checks the shape of every
-record when it is built (cheap type checks: damage is found inside ``memory_for``, which
-rebuilds the index, never later during a fill) and ranks a source's translations only
-when a fill first asks for it: an exact lookup, or a near match found by the length
-window. The answers are the ones ``memory_index`` gave when it ranked every source up
-front, which are those of a full scan (:class:`~.memory.TranslationMemory`):
+can reach. Those bands list every distinct source of the locale in that range (with its
+home: where its records are, :mod:`.memory_store`), so they grow with the fleet; what a fill
+asks about does not (the course's own sources, and the few sources that come near one of
+them). So :class:`IndexedMemory` reads and checks the records of the homes of the course's
+sources up front (cheap type checks: damage found there is found inside ``memory_for``,
+which rebuilds the index), those of a near match's home when the fill meets it (damage
+then raises :class:`Damaged`, a rebuild under way :class:`Moved`:
+:func:`~.refresh.refresh_from_memory` rebuilds or looks up again), and ranks a source's
+translations only when a fill first asks for it: an exact lookup, or a near match found
+by the length window. The answers are those of a full scan
+(:class:`~.memory.TranslationMemory`):
 
 * a source is offered the same ranked translations (count, newest, alphabetical; reviewed
   only when any), less the course's own units and the memory edits;
@@ -48,12 +51,16 @@ __all__ = [
 ]
 
 Key = tuple[str | None, str]
-_HOME = re.compile(r"@imported|[A-Za-z0-9][A-Za-z0-9._-]{0,199}")  # a course id, or the imported compendium
+HOME = re.compile(r"@imported|[A-Za-z0-9][A-Za-z0-9._-]{0,199}")  # a course id, or the imported compendium
 Position = tuple[tuple[int, str], int]
 
 
 class Damaged(ValueError):
     """A record of the index is not what the index writes: the locale is rebuilt."""
+
+
+class Moved(Damaged):
+    """The locale's index was rebuilt while a fill was reading it: look up again (no rebuild)."""
 
 
 def parse_sources(body: dict[str, Any]) -> dict[Key, str]:
@@ -69,7 +76,7 @@ def parse_sources(body: dict[str, Any]) -> dict[Key, str]:
         ctx, msgid, home = s
         if not (ctx is None or type(ctx) is str) or type(msgid) is not str or type(home) is not str:
             raise Damaged(f"a source of the index is not [context, source, home]: {str(s)[:80]!r}")
-        if not _HOME.fullmatch(home):
+        if not HOME.fullmatch(home):
             raise Damaged(f"a source of the index has no valid home: {home[:80]!r}")
         out[(ctx, msgid)] = home
     return out
@@ -81,7 +88,7 @@ def check_records(records: dict[str, Any]) -> None:
     count is positive. Raises :class:`Damaged` otherwise. Of the members, only the first of
     each list is checked: a source not of the course being filled is answered from its first
     members; one of that course (whose own members are left out, so any member may come
-    first) is ranked by :class:`IndexedMemory` when built, where any damage raises too."""
+    first) is ranked by :meth:`IndexedMemory.load`, where any damage raises too."""
     for k, entry in records.items():
         if type(entry) is not list:
             raise Damaged(f"the records of {k[:80]!r} are not a list")

@@ -4,9 +4,9 @@ A source's record per (translation, reviewed) keeps its count and a *prefix* of 
 members in two orders: ranking (newest first, then origin: :class:`~.memory.TranslationMemory`'s
 representative) and memory order (origin, then position in the catalog). A prefix stays a
 true prefix under any sequence of additions and removals; a lookup that leaves one course
-out needs only its first member left. Sources are stored by length band (:func:`band`), and
-:func:`bands_for` gives every band a fill may read (its own length and
-:class:`~.memory.NearIndex`'s lossless window).
+out needs only its first member left. Sources are listed by length band (:func:`band`; their
+records are kept by home, :mod:`.memory_store`), and :func:`bands_for` gives every band a fill
+may read (its own length and :class:`~.memory.NearIndex`'s lossless window).
 """
 
 from __future__ import annotations

@@ -61,7 +61,8 @@ def claim_homes(
 ) -> dict[Key, str]:
     """The home of every source ``changes`` touch: the one its band records, else (a source new
     to the index) ``name``, claimed in the band under compare-and-swap (a writer that claimed it
-    first keeps it). A band is written only when a source is new to it."""
+    first keeps it). A band is written only when a source is new to it; a band's copy from the
+    lookup before is used only when it lists every source touched."""
     touched: dict[int, set[Key]] = defaultdict(set)
     adding: dict[int, set[Key]] = defaultdict(set)
     for is_added, _, u in changes:
@@ -73,19 +74,18 @@ def claim_homes(
         band_key = f"{base}/band/{b}.json"
         new = adding.get(b, set())
         parsed = read.get(workspace.describe(band_key))
-        if parsed is not None:
-            body: dict[str, Any] | None = parsed[0]
-        elif new:
-            body = None  # read under the compare-and-swap below
-        else:
-            body = read_json(workspace, band_key)
-            if body is None:
-                continue  # only removals, of sources the index never had
-        if body is not None:
-            known = parse_sources(body)
-            if new <= known.keys():
-                homes.update((k, known[k]) for k in keys if k in known)
-                continue
+        if parsed is not None and keys <= parse_sources(parsed[0]).keys():
+            # a band only grows within a generation: a copy read earlier that lists every
+            # source touched is right about their homes (one it lacks is read again below)
+            known = parse_sources(parsed[0])
+            homes.update((k, known[k]) for k in keys)
+            continue
+        parsed = None
+        body = read_json(workspace, band_key)
+        known = {} if body is None else parse_sources(body)
+        if new <= known.keys():
+            homes.update((k, known[k]) for k in keys if k in known)
+            continue  # nothing new to the band (a removal of a source it never had has no home)
 
         def claim(body: dict[str, Any], keys: set[Key] = keys, new: set[Key] = new) -> None:
             known = parse_sources(body) if body else {}
@@ -94,7 +94,7 @@ def claim_homes(
             known.update((k, name) for k in new - known.keys())
             homes.update((k, known[k]) for k in keys if k in known)
 
-        update_json(workspace.storage, band_key, claim, compact=True, known=parsed, strict=True)
+        update_json(workspace.storage, band_key, claim, compact=True, strict=True)
     return homes
 
 

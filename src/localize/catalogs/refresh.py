@@ -22,7 +22,7 @@ from localize.catalogs.lifecycle import (
 )
 from localize.catalogs.memory import FillReport, TranslationMemory
 from localize.catalogs.memory_index import memory_for, rebuild, template_sources
-from localize.catalogs.memory_lookup import Damaged
+from localize.catalogs.memory_lookup import Damaged, Moved
 from localize.catalogs.workspace import Workspace
 from localize.errors import TransientStorageError
 from localize.model import Catalog
@@ -68,15 +68,17 @@ def refresh_from_memory(
     """:func:`refresh` from the memory of ``locale`` less ``course`` (the index's
     :func:`~.memory_index.memory_for`). The index reads the records of a near match's source
     when the fill meets it: when those are damaged, the locale is rebuilt from the catalogs
-    and the fill done again."""
-    for attempt in range(2):
+    and the fill done again; when the locale was rebuilt meanwhile, the fill is done again
+    from the new index."""
+    for attempt in range(3):
         memory = memory_for(workspace, locale, course, template_sources(template), similarity=similarity)
         try:
             return refresh(existing, template, course, locale, memory, similarity=similarity)
         except Damaged as e:
-            if attempt:
+            if attempt == 2:
                 raise TransientStorageError(
                     f"the memory index kept changing under us ({e}); run again", path=workspace.describe("")
                 ) from e
-            rebuild(workspace, locale)
+            if not isinstance(e, Moved):
+                rebuild(workspace, locale)
     raise AssertionError("unreachable")

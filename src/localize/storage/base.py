@@ -309,6 +309,8 @@ class LocalStorage:
         """(key, entry) of every regular file under ``prefix`` (a link to one counts; hidden
         names do not; links to folders are not followed), sorted by key: one ``scandir`` per
         folder, so listing a locale of a large fleet costs no path objects per file."""
+        if prefix.strip("/"):
+            check_key(prefix.strip("/"))  # a prefix is a key: never a way out of the folder
         base = self.root / prefix if prefix else self.root
         if not base.is_dir():
             return []
