@@ -177,30 +177,37 @@ def test_sources_parse_exactly_as_written() -> None:
         (None, LONG),
         ("", "!"),
     ]
-    body = json.loads(json.dumps({"sources": [[c, m, "c01"] for c, m in pairs] + [[None, "x", "@imported"]]}))
+    listed = [*pairs, (None, "x")]
+    body = {
+        "msgctxt": [c for c, _ in listed],
+        "msgid": [m for _, m in listed],
+        "home": ["c01"] * len(pairs) + ["@imported"],
+    }
+    body = json.loads(json.dumps(body))
     assert parse_sources(body) == {**dict.fromkeys(pairs, "c01"), (None, "x"): "@imported"}
-    assert parse_sources({"sources": []}) == {}
+    assert parse_sources({"msgctxt": [], "msgid": [], "home": []}) == {}
 
 
 @pytest.mark.hostile
 @pytest.mark.parametrize(
-    "sources",
+    "band",
     [
-        {"a": 1},
-        "not a list",
-        [None],
-        [[None, "x"]],
-        [[1, "x", "c01"]],
-        [[None, 3, "c01"]],
-        [[None, "x", 3]],
-        [[None, "x", "../../../etc/passwd"]],  # a home is a file name: never a path
-        [[None, "x", ""]],
-        [[None, "x", "c01", "extra"]],
+        {"msgctxt": {"a": 1}, "msgid": [], "home": []},
+        {"msgctxt": [None], "msgid": "x", "home": ["c01"]},
+        {"msgctxt": [None], "msgid": ["x"]},
+        {"msgctxt": [None, None], "msgid": ["x"], "home": ["c01"]},  # lists of different lengths
+        {"msgctxt": [1], "msgid": ["x"], "home": ["c01"]},
+        {"msgctxt": [None], "msgid": [3], "home": ["c01"]},
+        {"msgctxt": [None], "msgid": ["x"], "home": [3]},
+        {"msgctxt": [None], "msgid": ["x"], "home": ["../../../etc/passwd"]},  # a home is a file name: never a path
+        {"msgctxt": [None], "msgid": ["x"], "home": [""]},
+        {"msgctxt": [None], "msgid": [["x"]], "home": ["c01"]},
+        {"sources": [[None, "x", "c01"]]},
     ],
 )
-def test_sources_not_written_by_the_index_are_damage(sources: object) -> None:
+def test_sources_not_written_by_the_index_are_damage(band: dict[str, object]) -> None:
     with pytest.raises(Damaged):
-        parse_sources({"sources": sources})
+        parse_sources(band)
     with pytest.raises(Damaged):
         parse_sources({"keys": {}})  # a band of the earlier format: rebuilt
 
@@ -237,16 +244,16 @@ def test_hostile_band_and_home_objects_are_rebuilt_and_answer_as_a_full_scan(tmp
     some = {"c01": templates["c01"], "new-course": templates["new-course"]}
     bands = [
         {"keys": {key_of(None, "Home"): [_record()]}},  # the earlier format
-        {"sources": [[None, "Home", "../c01"]]},
-        {"sources": [[None, "Home"]]},
-        {"sources": "x"},
+        {"msgctxt": [None], "msgid": ["Home"], "home": ["../c01"]},
+        {"msgctxt": [None], "msgid": ["Home"], "home": []},
+        {"msgctxt": "x", "msgid": [], "home": []},
     ]
     homes = [
         {"keys": {key_of(None, "Home"): [["t", False, 5, [], []]]}},
         {"keys": {key_of(None, "Home"): [["t", False, 1, [["", 1, "", ""]], [["c01", 0]]]]}},
         {"keys": {key_of(None, "Home"): [["t", False, 1, [["", "c01", "", ""]], [["c01", 1e300]]]]}},
         {"keys": [1, 2]},
-        {"sources": []},
+        {"msgctxt": [], "msgid": [], "home": []},
     ]
     for folder, bodies in (("band", bands), ("home", homes)):
         for body in bodies:

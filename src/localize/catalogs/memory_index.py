@@ -236,7 +236,7 @@ def rebuild(workspace: Workspace, locale: str) -> int:
     generation = f"g{time.time_ns():x}{secrets.token_hex(3)}"
     homes: dict[str, dict[str, list[list[Any]]]] = defaultdict(dict)
     home_of: dict[Key, str] = {}
-    bands: dict[int, list[list[Any]]] = defaultdict(list)
+    bands: dict[int, dict[str, list[Any]]] = defaultdict(lambda: {"msgctxt": [], "msgid": [], "home": []})
     for name in sorted(listed, key=lambda n: origin_rank(IMPORTED if n == _IMPORTED else n)):
         if name == _IMPORTED:
             units, origin = _imported_units(workspace, locale), IMPORTED
@@ -251,11 +251,14 @@ def rebuild(workspace: Workspace, locale: str) -> int:
             home = home_of.get((u[0], u[1]))
             if home is None:  # the first origin to hold a source is its home
                 home = home_of[(u[0], u[1])] = name
-                bands[band(len(u[1]))].append([u[0], u[1], name])
+                listed_in = bands[band(len(u[1]))]
+                listed_in["msgctxt"].append(u[0])
+                listed_in["msgid"].append(u[1])
+                listed_in["home"].append(name)
             add(homes[home], origin, i, u)
         write_json(workspace, f"{base}/{generation}/units/{name}.json", {"units": [list(u) for u in units]})
     for b, sources in bands.items():
-        write_json(workspace, f"{base}/{generation}/band/{b}.json", {"sources": sources})
+        write_json(workspace, f"{base}/{generation}/band/{b}.json", sources)
     for home, records in homes.items():
         write_json(workspace, f"{base}/{generation}/home/{home}.json", {"keys": records})
     previous: list[str] = []

@@ -64,22 +64,22 @@ class Moved(Damaged):
 
 
 def parse_sources(body: dict[str, Any]) -> dict[Key, str]:
-    """(msgctxt, msgid) -> home of every source of a band object (``{"sources": [[msgctxt,
-    msgid, home], ...]}``); raises :class:`Damaged` when it is not what the index writes."""
-    sources = body.get("sources")
-    if type(sources) is not list:
-        raise Damaged("a band of the index has no list of sources")
-    out: dict[Key, str] = {}
-    for s in sources:
-        if type(s) is not list or len(s) != 3:
-            raise Damaged(f"a source of the index is not [context, source, home]: {str(s)[:80]!r}")
-        ctx, msgid, home = s
-        if not (ctx is None or type(ctx) is str) or type(msgid) is not str or type(home) is not str:
-            raise Damaged(f"a source of the index is not [context, source, home]: {str(s)[:80]!r}")
+    """(msgctxt, msgid) -> home of every source of a band object (``{"msgctxt": [...], "msgid":
+    [...], "home": [...]}``, three lists of one length: checked and paired at C speed); raises
+    :class:`Damaged` when it is not what the index writes."""
+    ctxs, msgids, homes = body.get("msgctxt"), body.get("msgid"), body.get("home")
+    if type(ctxs) is not list or type(msgids) is not list or type(homes) is not list:
+        raise Damaged("a band of the index does not hold three lists")
+    if not len(ctxs) == len(msgids) == len(homes):
+        raise Damaged("the lists of a band of the index differ in length")
+    if not set(map(type, msgids)) <= {str} or not set(map(type, homes)) <= {str}:
+        raise Damaged("a source or home of the index is not a string")
+    if not set(map(type, ctxs)) <= {str, type(None)}:
+        raise Damaged("a context of the index is not a string or null")
+    for home in set(homes):
         if not HOME.fullmatch(home):
             raise Damaged(f"a source of the index has no valid home: {home[:80]!r}")
-        out[(ctx, msgid)] = home
-    return out
+    return dict(zip(zip(ctxs, msgids, strict=True), homes, strict=True))
 
 
 def check_records(records: dict[str, Any]) -> None:

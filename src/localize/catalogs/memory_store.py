@@ -2,7 +2,7 @@
 writing them, and where a source's records live (its *home*).
 
 Per locale and generation, ``band/B.json`` lists every source of length band B with its home
-(``{"sources": [[msgctxt, msgid, home], ...]}``), and ``home/H.json`` holds the records of the
+(``{"msgctxt": [...], "msgid": [...], "home": [...]}``), and ``home/H.json`` holds the records of the
 sources whose home is H (``{"keys": {source key: [record, ...]}}``, records as
 :mod:`.memory_records` makes them). A source's home is the course (or ``@imported``) that
 first brought it into the index; it never changes until a rebuild. So a lookup reads the
@@ -74,13 +74,12 @@ def claim_homes(
         band_key = f"{base}/band/{b}.json"
         new = adding.get(b, set())
         parsed = read.get(workspace.describe(band_key))
-        if parsed is not None and keys <= parse_sources(parsed[0]).keys():
+        known = {} if parsed is None else parse_sources(parsed[0])
+        if parsed is not None and keys <= known.keys():
             # a band only grows within a generation: a copy read earlier that lists every
             # source touched is right about their homes (one it lacks is read again below)
-            known = parse_sources(parsed[0])
             homes.update((k, known[k]) for k in keys)
             continue
-        parsed = None
         body = read_json(workspace, band_key)
         known = {} if body is None else parse_sources(body)
         if new <= known.keys():
@@ -89,9 +88,11 @@ def claim_homes(
 
         def claim(body: dict[str, Any], keys: set[Key] = keys, new: set[Key] = new) -> None:
             known = parse_sources(body) if body else {}
-            body.setdefault("sources", [])
-            body["sources"].extend([k[0], k[1], name] for k in sorted(new - known.keys(), key=_order))
-            known.update((k, name) for k in new - known.keys())
+            claimed = sorted(new - known.keys(), key=_order)
+            body.setdefault("msgctxt", []).extend(k[0] for k in claimed)
+            body.setdefault("msgid", []).extend(k[1] for k in claimed)
+            body.setdefault("home", []).extend(name for _ in claimed)
+            known.update((k, name) for k in claimed)
             homes.update((k, known[k]) for k in keys if k in known)
 
         update_json(workspace.storage, band_key, claim, compact=True, strict=True)
