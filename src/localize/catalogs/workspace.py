@@ -38,6 +38,7 @@ class Workspace:
     def __init__(self, storage: Storage | str) -> None:
         self.storage: Storage = open_storage(storage) if isinstance(storage, str) else storage
         self.written: dict[str, str] = {}  # key -> the version this object last wrote there
+        self._archived: dict[str, Catalog] = {}  # archived templates read (named by their digest)
 
     @staticmethod
     def template_key(course: str) -> str:
@@ -139,7 +140,7 @@ class Workspace:
         digest = catalog.header(TEMPLATE_HEADER) or ""
         if re.fullmatch(r"[0-9a-f]{64}", digest):
             try:
-                return [self.read(f"archive/templates/{check_course_id(course)}/{digest}.pot")]
+                return [self._read_archived(f"archive/templates/{check_course_id(course)}/{digest}.pot")]
             except CatalogNotFoundError:
                 pass
         out: list[Catalog] = []
@@ -147,8 +148,15 @@ class Workspace:
             out.append(self.read_template(course))
         for key in self.storage.list(f"archive/templates/{check_course_id(course)}"):
             if key.endswith(".pot"):
-                out.append(self.read(key))
+                out.append(self._read_archived(key))
         return out
+
+    def _read_archived(self, key: str) -> Catalog:
+        """An archived template, read once per workspace object: it is named by the digest of
+        its text and never rewritten (an update validates each locale against the same ones)."""
+        if key not in self._archived:
+            self._archived[key] = self.read(key)
+        return self._archived[key]
 
     def read_catalog(self, course: str, locale: str) -> Catalog:
         key = self.catalog_key(course, locale)
