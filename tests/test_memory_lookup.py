@@ -294,8 +294,9 @@ def test_a_damaged_home_met_only_by_a_near_match_rebuilds_and_fills_as_a_full_sc
     assert damaged  # the data has near matches homed where no exact match is
     for k in damaged:
         ws.storage.write_bytes(k, b'{"keys": {"x": 1}}')
+    memory = memory_for(ws, "es", "new-course", template_sources(template), near=[])  # near homes read lazily
     with pytest.raises(Damaged):  # met during the fill itself
-        memory_for(ws, "es", "new-course", template_sources(template)).fill(new_catalog(template, "new-course", "es"))
+        memory.fill(new_catalog(template, "new-course", "es"))
     got = refresh_from_memory(ws, None, template, "new-course", "es")
     want = refresh(None, template, "new-course", "es", load_memory(ws, "es", exclude_course="new-course"))
     assert got == want and got.memory.near > 0
@@ -336,7 +337,7 @@ def test_a_rebuild_during_a_fill_is_met_and_the_fill_done_again(tmp_path: Path) 
     from the new index, with the full scan's answer."""
     ws, templates = _workspace(tmp_path, n=4)
     template = templates["new-course"]
-    memory = memory_for(ws, "es", "new-course", template_sources(template))
+    memory = memory_for(ws, "es", "new-course", template_sources(template), near=[])  # near homes read lazily
     rebuild(ws, "es")
     with pytest.raises(Moved):
         memory.fill(new_catalog(template, "new-course", "es"))
@@ -344,8 +345,8 @@ def test_a_rebuild_during_a_fill_is_met_and_the_fill_done_again(tmp_path: Path) 
     calls: list[int] = []
     original = memory_lookup.IndexedMemory.load
 
-    def rebuild_once_after_load(self: memory_lookup.IndexedMemory, keys: object) -> None:
-        original(self, keys)  # type: ignore[arg-type]
+    def rebuild_once_after_load(self: memory_lookup.IndexedMemory, keys: object, *more: object) -> None:
+        original(self, keys, [], 0.0)  # type: ignore[arg-type]  # near homes left to the fill
         if not calls:
             calls.append(1)
             rebuild(ws, "es")  # "another process", between the lookup and the fill
@@ -449,3 +450,23 @@ def test_a_position_no_number_holds_is_damage_for_the_write_that_meets_it(tmp_pa
     assert json.loads(ws.storage.read_bytes("index/memory/es/manifest.json")).get("broken") is True
     got, want = _fills(ws, "es", templates["new-course"], "new-course")
     assert got == want
+
+
+def test_the_records_a_fill_needs_are_read_before_it_starts(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """memory_for reads the homes of the exact and the near matches up front (several at a
+    time), so the fill reads nothing and damage is met where the index is rebuilt."""
+    ws, templates = _workspace(tmp_path, n=4)
+    template = templates["new-course"]
+    memory = memory_for(ws, "es", "new-course", template_sources(template))
+    reads: list[str] = []
+    original = ws.storage.read_bytes
+
+    def spy(key: str) -> bytes:
+        reads.append(key)
+        return original(key)
+
+    monkeypatch.setattr(ws.storage, "read_bytes", spy)
+    got = memory.fill(new_catalog(template, "new-course", "es"))
+    assert reads == []
+    want = load_memory(ws, "es", exclude_course="new-course").fill(new_catalog(template, "new-course", "es"))
+    assert got == want and got[1].near > 0

@@ -324,10 +324,13 @@ def memory_for(
     *,
     similarity: float = DEFAULT_SIMILARITY,
     glossary: Glossary | None = None,
+    near: Iterable[tuple[str | None, str]] | None = None,
 ) -> TranslationMemory:
     """The memory of ``locale`` less ``course``'s own catalog, as :func:`~.memory.load_memory`
     would give it, for filling entries with these (msgctxt, msgid) ``sources`` (a course's
-    template) at ``similarity``: reads a bounded number of objects, however large the fleet."""
+    template) at ``similarity``, never from the other catalogs. ``near``: the sources a fill
+    may ask a near match for (default: all of ``sources``), whose near matches' records are
+    read up front."""
     locale = check_locale(locale)
     wanted = list(sources)
     if glossary is None:
@@ -338,7 +341,9 @@ def memory_for(
     for attempt in range(2):
         try:
             try:
-                return _lookup(workspace, locale, course, wanted, similarity, glossary)
+                return _lookup(
+                    workspace, locale, course, wanted, similarity, glossary, wanted if near is None else list(near)
+                )
             except _DAMAGE as e:
                 raise _Unknown(
                     f"damaged memory index ({type(e).__name__})", path=workspace.describe(_base(locale))
@@ -357,6 +362,7 @@ def _lookup(
     sources: list[tuple[str | None, str]],
     similarity: float,
     glossary: Glossary,
+    near: list[tuple[str | None, str]],
 ) -> TranslationMemory:
     _read_objects.objects = {}  # a repair below starts from nothing an earlier lookup parsed
     body = _manifest(workspace, locale)
@@ -396,7 +402,7 @@ def _lookup(
         return records
 
     memory = IndexedMemory(homes, load_home, course, mine, rules, glossary=glossary)
-    memory.load({(ctx, msgid) for ctx, msgid in sources} | {(u[0], u[1]) for u in own})
+    memory.load({(ctx, msgid) for ctx, msgid in sources} | {(u[0], u[1]) for u in own}, near, similarity)
     return memory
 
 

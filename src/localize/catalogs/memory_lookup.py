@@ -30,6 +30,7 @@ import re
 import threading
 from collections import defaultdict
 from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from rapidfuzz import fuzz, process
@@ -249,13 +250,36 @@ class IndexedMemory(TranslationMemory):
         self._members = {ctx: set(msgids) for ctx, msgids in by_context.items()}
         self._generations: dict[str | None, int] = {}
 
-    def load(self, keys: Iterable[Key]) -> None:
-        """Read the homes of ``keys`` now; rank the course's own sources (where a prefix may run
-        out: found now, not during a fill)."""
-        for home in sorted({self._homes[k] for k in keys if k in self._homes}):
-            self._home(home)
+    def load(self, keys: Iterable[Key], near: Iterable[Key] = (), similarity: float = 0.0) -> None:
+        """Read the homes of ``keys`` now and rank the course's own sources (where a prefix may
+        run out: found now, not during a fill); then the homes of the near matches at
+        ``similarity`` of those of ``near`` that have no exact match (the sources a fill will
+        ask a near match for), all at once."""
+        self._homes_read({self._homes[k] for k in keys if k in self._homes})
         for msgctxt, msgid, _, _ in self._own:
             self._ranked((msgctxt, msgid))
+        wanted: set[str] = set()
+        for msgctxt, msgid in near:
+            members = self._members.get(msgctxt)
+            if members is None or self._ranked((msgctxt, msgid)) is not None:
+                continue
+            for found, _ in self._scored(msgctxt, msgid, similarity * 100):
+                home = self._homes.get((msgctxt, found)) if found in members else None
+                if home is not None:
+                    wanted.add(home)
+        self._homes_read(wanted)
+
+    def _homes_read(self, homes: set[str]) -> None:
+        """Read these homes' records, several at a time (an S3 workspace answers each in a round trip)."""
+        todo = sorted(homes - self._loaded)
+        if len(todo) > 1:
+            with ThreadPoolExecutor(max_workers=min(8, len(todo))) as pool:
+                got = list(pool.map(self._load_home, todo))
+        else:
+            got = [self._load_home(h) for h in todo]
+        for home, records in zip(todo, got, strict=True):
+            self._records.update(records)
+            self._loaded.add(home)
 
     def _home(self, home: str) -> None:
         if home not in self._loaded:

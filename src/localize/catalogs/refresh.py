@@ -70,8 +70,11 @@ def refresh_from_memory(
     when the fill meets it: when those are damaged, the locale is rebuilt from the catalogs
     and the fill done again; when the locale was rebuilt meanwhile, the fill is done again
     from the new index."""
+    sources = template_sources(template)
+    done = set() if existing is None else {e.key for e in existing.entries if e.msgstr and not e.obsolete}
+    near = [k for k in sources if k not in done]  # a source translated already asks no near match
     for attempt in range(3):
-        memory = memory_for(workspace, locale, course, template_sources(template), similarity=similarity)
+        memory = memory_for(workspace, locale, course, sources, similarity=similarity, near=near)
         try:
             return refresh(existing, template, course, locale, memory, similarity=similarity)
         except Damaged as e:
