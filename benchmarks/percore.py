@@ -127,8 +127,11 @@ def render(
             f"Load average (1 min) of the machine: {before} before, {after} after, on 2 CPUs "
             "(other work on the machine shows here; compare ratios, not seconds).",
             "",
-            "What the figure is made of (measured 2026-12-01): start-up is about 0.11 s CPU per `localize extract` "
-            "of a one-page course and 0.10 s per `html2po`, so ten processes pay about 1.1 s before a page is read. "
+            "What the figure is made of (measured 2026-12-01 and 02): start-up is about 0.10 s CPU per `localize "
+            "extract` of a one-page course (0.03 s of it the interpreter and site; 0.12 s for `html2po`), so ten "
+            "processes pay about 1 s before a page is read. The run writes localize's bytecode first, as a wheel "
+            "install has it: with PYTHONDONTWRITEBYTECODE set, an editable install recompiled every changed source in "
+            "every process (the figure of 2.8-2.9x before was partly that). "
             "Until then every command imported every layer (pydantic, the memory, Jinja2, boto3...), 0.5 s CPU per "
             "process, and the ratio was 1.2-1.3x; a command now imports only its own area (`localize.cli.AREAS`, "
             "checked by tests/test_cli_conventions.py). The rest is the engine: in one process over the whole corpus, "
