@@ -154,6 +154,32 @@ def test_check_with_the_template_finds_edited_msgids(
     assert code == (1 if any(s == "error" for _, _, s in want) else 0)
 
 
+def test_routing_again_a_minute_later_sends_nothing(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A locale with no catalog yet is routed from a new one, whose revision date is the clock's
+    minute: a second route in the next minute holds the same translations, so it sends nothing."""
+    from datetime import UTC, datetime
+
+    from localize.catalogs import lifecycle
+
+    (tmp_path / "localize.toml").write_text(CONFIG, encoding="utf-8")
+    extract(capsys, tmp_path / "locales")
+    config = load_config(tmp_path / "localize.toml")
+    minutes = iter([datetime(2026, 12, 1, 23, 59, tzinfo=UTC), datetime(2026, 12, 2, 0, 0, tzinfo=UTC)])
+
+    class Clock(datetime):
+        @classmethod
+        def now(cls, tz: object = None) -> datetime:  # type: ignore[override]
+            return next(minutes)
+
+    monkeypatch.setattr(lifecycle, "datetime", Clock)
+    first = route(config, COURSE, LOCALE)
+    second = route(config, COURSE, LOCALE)
+    assert first.sent and not second.sent
+    assert second.assignment.kit == first.assignment.kit
+
+
 @pytest.mark.parametrize("name", NAMES)
 def test_ingest_takes_exactly_the_clean_entries(name: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     spec = EXPECTED["files"][name]

@@ -224,12 +224,15 @@ def route(
             raise ConfigError(f"nothing to review: every translation of {course} in {locale} is signed off already")
     glossary = load_glossary(workspace, locale, course, source_locale=config.workspace.source_locale)
     catalog, with_terms = annotate(catalog, glossary)
-    data = write_po(catalog).encode("utf-8")
-    if fmt != "po" or review:  # another kind of kit of the same catalog is another kit
-        data += f"\n# {fmt} {'review' if review else 'translation'} kit\n".encode()
-    digest = hashlib.sha256(data).hexdigest()
+    # what the kit holds, less the revision date a catalog not yet written takes from the clock:
+    # routing again a minute later is the same kit
+    kind = f"\n# {fmt} {'review' if review else 'translation'} kit\n".encode() if fmt != "po" or review else b""
+    # (another kind of kit of the same catalog is another kit)
+    digest = hashlib.sha256(write_po(catalog.with_header("PO-Revision-Date", "")).encode("utf-8") + kind).hexdigest()
+    earlier = hashlib.sha256(write_po(catalog).encode("utf-8") + kind).hexdigest()  # as kits sent before it said
     for existing in load_assignments(workspace, course=course, locale=locale):
-        if existing.partner == partner.id and existing.catalog_sha256 == digest and existing.state == "sent":
+        same = existing.catalog_sha256 in (digest, earlier)
+        if existing.partner == partner.id and same and existing.state == "sent":
             inbox = open_inbox(config.resolve(partner.inbox))
             return RouteResult(
                 existing, False, inbox.describe(f"kits/{course}/{locale}/{existing.kit}"), "not sent again"
