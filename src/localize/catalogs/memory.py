@@ -58,6 +58,7 @@ __all__ = [
     "clean_date",
     "clean_provenance",
     "describe_origin",
+    "length_window",
     "load_memory",
     "memory_units",
     "provenance_comments",
@@ -73,6 +74,14 @@ COMMENT_PREFIX = "localize-tm:"
 class FillReport:
     exact: int
     near: int
+
+
+def length_window(n: int, similarity: float) -> tuple[int, int]:
+    """The lengths (lowest, highest) a source may have to reach ``similarity`` (0-1, above 0)
+    with a source of length ``n``: ``fuzz.ratio`` is 2·LCS/(|a|+|b|) and LCS <= min(|a|, |b|),
+    so only ``n·s/(2-s) <= length <= n·(2-s)/s``, one either side kept for rounding."""
+    s = similarity
+    return math.floor(n * s / (2 - s)) - 1, math.ceil(n * (2 - s) / s) + 1
 
 
 class NearIndex:
@@ -95,9 +104,9 @@ class NearIndex:
         s = cutoff / 100
         if s <= 0:
             return self.msgids
-        n = len(query)
-        lo = bisect.bisect_left(self.lengths, math.floor(n * s / (2 - s)) - 1)
-        hi = bisect.bisect_right(self.lengths, math.ceil(n * (2 - s) / s) + 1)
+        shortest, longest = length_window(len(query), s)
+        lo = bisect.bisect_left(self.lengths, shortest)
+        hi = bisect.bisect_right(self.lengths, longest)
         return [self.msgids[i] for i in sorted(self.order[lo:hi])]
 
     def matches(self, query: str, cutoff: float) -> list[tuple[str, float, int]]:

@@ -25,7 +25,6 @@ by the length window. The answers are those of a full scan
 from __future__ import annotations
 
 import bisect
-import math
 import re
 import threading
 from collections import defaultdict
@@ -36,7 +35,7 @@ from typing import Any
 from rapidfuzz import fuzz, process
 
 from localize.catalogs.glossary import Glossary
-from localize.catalogs.memory import MemoryUnit, TranslationMemory
+from localize.catalogs.memory import MemoryUnit, TranslationMemory, length_window
 from localize.catalogs.memory_records import key_of, pos_order
 from localize.catalogs.memory_rules import DELETE, OBSOLETE, MemoryRule
 
@@ -140,9 +139,9 @@ class LengthIndex:
         s = cutoff / 100
         if s <= 0:
             return self.msgids
-        n = len(query)
-        lo = bisect.bisect_left(self.lengths, math.floor(n * s / (2 - s)) - 1)
-        hi = bisect.bisect_right(self.lengths, math.ceil(n * (2 - s) / s) + 1)
+        shortest, longest = length_window(len(query), s)
+        lo = bisect.bisect_left(self.lengths, shortest)
+        hi = bisect.bisect_right(self.lengths, longest)
         return self.msgids[lo:hi]
 
     def matches(self, query: str, cutoff: float) -> list[tuple[str, float]]:
@@ -281,11 +280,6 @@ class IndexedMemory(TranslationMemory):
             self._records.update(records)
             self._loaded.add(home)
 
-    def _home(self, home: str) -> None:
-        if home not in self._loaded:
-            self._records.update(self._load_home(home))
-            self._loaded.add(home)
-
     def _ranked(self, key: Key) -> list[MemoryUnit] | None:
         """The translations offered for ``key``, ranked (None: nothing to offer)."""
         if key in self.candidates:
@@ -296,7 +290,7 @@ class IndexedMemory(TranslationMemory):
         if home is None:
             self._absent.add(key)
             return None
-        self._home(home)
+        self._homes_read({home})
         entry = self._records.get(key_of(*key))
         kept: list[tuple[str, bool, int, list[Any], list[Any]]] = []
         msgctxt, msgid = key

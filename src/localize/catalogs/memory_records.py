@@ -16,7 +16,7 @@ import math
 from collections.abc import Iterable
 from typing import Any
 
-from localize.catalogs.memory import IMPORTED, _newest_first
+from localize.catalogs.memory import IMPORTED, _newest_first, length_window
 
 __all__ = ["KEEP", "RATIO", "Unit", "add", "band", "bands_for", "diff", "key_of", "origin_rank", "pos_order", "remove"]
 
@@ -38,8 +38,8 @@ def bands_for(msgids: Iterable[str], similarity: float) -> set[int]:
         n = len(msgid)
         if s <= 0:
             return set(range(band(10**9) + 1))
-        lo, hi = max(0, math.floor(n * s / (2 - s)) - 1), math.ceil(n * (2 - s) / s) + 1
-        out.update(range(band(lo), band(max(hi, n)) + 1))
+        lo, hi = length_window(n, s)
+        out.update(range(band(max(0, lo)), band(max(hi, n)) + 1))
     return out
 
 

@@ -66,10 +66,11 @@ def refresh_from_memory(
     similarity: float = DEFAULT_SIMILARITY,
 ) -> Refreshed:
     """:func:`refresh` from the memory of ``locale`` less ``course`` (the index's
-    :func:`~.memory_index.memory_for`). The index reads the records of a near match's source
-    when the fill meets it: when those are damaged, the locale is rebuilt from the catalogs
-    and the fill done again; when the locale was rebuilt meanwhile, the fill is done again
-    from the new index."""
+    :func:`~.memory_index.memory_for`), which reads up front the records of the near matches of
+    the sources not translated yet in ``existing``. A source the fill asks about outside that set
+    has its records read during the fill: when those are damaged, the locale is rebuilt from
+    the catalogs and the fill done again; when the locale was rebuilt meanwhile, the fill is
+    done again from the new index."""
     sources = template_sources(template)
     done = set() if existing is None else {e.key for e in existing.entries if e.msgstr and not e.obsolete}
     near = [k for k in sources if k not in done]  # a source translated already asks no near match
