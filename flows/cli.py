@@ -77,6 +77,7 @@ PARAMETERS: dict[str, dict[str, tuple[Any, Any]]] = {
         "max_courses": (Annotated[int, Field(ge=1)], 10_000),
         "shards": (Annotated[int, Field(ge=1, le=1024)], 1),
         "shard_deployment": (str | None, None),
+        "shard_wait": (Annotated[float, Field(gt=0)], 600.0),
     },
 }
 """Each flow's parameters: name -> (type, default; ``...`` when required), as in its signature."""

@@ -29,7 +29,7 @@ from pydantic import Field
 from flows import tasks
 from flows.artifacts import stats_table
 from flows.fanout import combined, outcome
-from flows.shards import run_shards
+from flows.shards import SHARD_WAIT_SECONDS, run_shards
 from localize.app import orchestration as pipeline
 
 
@@ -121,6 +121,7 @@ def sync_all(
     max_courses: Annotated[int, Field(ge=1)] = 10_000,
     shards: Annotated[int, Field(ge=1, le=1024)] = 1,
     shard_deployment: str | None = None,
+    shard_wait: Annotated[float, Field(gt=0)] = SHARD_WAIT_SECONDS,
 ) -> list[dict[str, Any]]:
     """LISTING is a folder of course folders (or .zip files), a JSON list of
     {"course", "source"} or a text file of `COURSE SOURCE` lines. Returns, per
@@ -128,14 +129,17 @@ def sync_all(
     extraction or a locale failed, named in ``failures``), each locale's state, the
     pages parsed and files read in this run (``parsed``, ``hashed``), and with
     SHARDS > 1 its ``shard``. SHARD_DEPLOYMENT ("sync-shard/sync-shard") runs the
-    shards on that deployment's work pool, side by side; without it they run here."""
+    shards on that deployment's work pool, side by side; without it they run here. When
+    for SHARD_WAIT seconds no shard of it runs or changes state (no worker polls the pool,
+    or every slot is taken), the shards not started are cancelled and their courses are
+    Failed rows saying why."""
     logger = get_run_logger()
     courses = tasks.list_courses(listing)[:max_courses]
     if shards == 1:
         rows = sync_courses(courses, locales_dir)
     else:
         plan = pipeline.shard_plan(courses, shards)
-        outcomes = run_shards(sync_shard, plan, locales_dir, shard_deployment)
+        outcomes = run_shards(sync_shard, plan, locales_dir, shard_deployment, shard_wait)
         rows = pipeline.combine_shards(courses, outcomes)
     summary = pipeline.sync_summary(rows)
     logger.info(

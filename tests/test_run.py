@@ -53,7 +53,7 @@ print(code, "prefect" in sys.modules, round(time.monotonic() - started, 2))
         ),
         (
             ["sync-all", "--param", "listing=.", "--param", "nonsense=1"],
-            "error: sync-all: unknown parameter 'nonsense'; it takes: listing, locales_dir, max_courses, shards, shard_deployment\n",
+            "error: sync-all: unknown parameter 'nonsense'; it takes: listing, locales_dir, max_courses, shards, shard_deployment, shard_wait\n",
         ),
         (["sync-all"], "error: sync-all: missing parameter: --param listing=...\n"),
         (["route-course", "--param", "course=c", "--param", "locales=es"], None),

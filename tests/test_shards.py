@@ -252,3 +252,51 @@ def test_a_shard_that_fails_as_a_whole_is_reported_course_by_course(
     assert {r["course"]: r["state"] for r in again} == {
         r["course"]: ("Completed" if shard_of(r["course"], 2) == doomed else "Cached") for r in rows
     }
+
+
+@pytest.mark.prefect
+def test_shards_nobody_takes_are_cancelled_with_a_message_that_says_what_to_start(
+    prefect_harness: None, tmp_path: Path
+) -> None:
+    """A shard deployment whose pool no worker polls used to be waited for for ever: now, after
+    ``shard_wait`` seconds without a shard starting, the runs are cancelled and every course is
+    a Failed row naming the pool and the command that starts a worker for it."""
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.actions import WorkPoolCreate
+
+    from flows.sync_all import sync_all, sync_shard
+
+    pool = "nobody-polls"
+    with get_client(sync_client=True) as client:
+        client.create_work_pool(WorkPoolCreate(name=pool, type="process"), overwrite=True)
+        flow_id = client.create_flow_from_name(sync_shard.name)
+        client.create_deployment(
+            flow_id=flow_id, name="idle", work_pool_name=pool, entrypoint="flows/sync_all.py:sync_shard"
+        )
+    listing = _listing(tmp_path, 4)
+    started = time.monotonic()
+    rows = sync_all(str(listing), str(tmp_path / "ws"), shards=2, shard_deployment="sync-shard/idle", shard_wait=3)
+    assert time.monotonic() - started < 60  # gave up, did not hang
+    assert [r["course"] for r in rows] == [f"course-{i:02d}" for i in range(4)]
+    for row in rows:
+        assert row["state"] == "Failed", row
+        assert f"no worker polled work pool {pool!r} for " in row["error"]
+        assert f"`prefect worker start --pool {pool}`" in row["error"]
+    assert not (tmp_path / "ws" / "templates").exists()  # nothing ran
+    with get_client(sync_client=True) as client:
+        runs = [r for r in client.read_flow_runs() if r.name.startswith("sync-shard-") and r.deployment_id]
+        idle = [r for r in runs if r.state is not None and r.state.message and pool in r.state.message]
+        assert idle and {r.state.type.value for r in idle if r.state} == {"CANCELLED"}
+
+
+def test_a_stalled_shard_message_tells_a_taken_slot_from_a_missing_worker() -> None:
+    from flows.shards import stalled_message
+
+    missing = stalled_message("localize", False, 600)
+    assert missing == (
+        "no worker polled work pool 'localize' for 600 s: start one (`prefect worker start --pool localize`) "
+        "and run sync-all again"
+    )
+    taken = stalled_message("localize", True, 600)
+    assert taken.startswith("no shard started in 600 s although a worker polls work pool 'localize'")
+    assert "does sync-all itself run on work pool 'localize'?" in taken and "--limit" in taken
