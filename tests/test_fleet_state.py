@@ -230,6 +230,30 @@ def test_reviewed_counts_and_the_oldest_unreviewed_translation_reach_stats_statu
     assert row["oldest_unreviewed"] == "2026-11-20T09:00:00+00:00"
 
 
+def test_status_reads_a_course_statistics_index_once(
+    ws: Workspace, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The statistics and the oldest unreviewed date come from the same read of the course's index."""
+    from localize.config import load_config
+    from localize.views.status import course_status
+
+    config = tmp_path / "localize.toml"
+    config.write_text(f'[workspace]\nlocation = "{ws.describe("")}"\n')
+    workspace_stats(ws)  # indexed
+    reads: list[str] = []
+    storage = type(ws.storage)
+    original = storage.read_with_etag
+
+    def counting(self, key: str):  # type: ignore[no-untyped-def]
+        reads.append(key)
+        return original(self, key)
+
+    monkeypatch.setattr(storage, "read_with_etag", counting)
+    rows = course_status(load_config(config))
+    assert [r["locale"] for r in rows] == ["ar", "es", "sw"]
+    assert [k for k in reads if k.startswith("index/stats/")] == ["index/stats/intro-course.json"]
+
+
 def test_finding_catalogs_lists_only_the_locale_folders(ws: Workspace, monkeypatch: pytest.MonkeyPatch) -> None:
     """Not the archive, history or index: one folder listing, then each LL/LC_MESSAGES/."""
     listed: list[str] = []

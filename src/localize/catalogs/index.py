@@ -35,6 +35,7 @@ from localize.storage.base import Storage
 __all__ = [
     "MAX_HISTORY_POINTS",
     "history_points",
+    "oldest_of",
     "oldest_unreviewed",
     "read_index",
     "record",
@@ -146,7 +147,11 @@ def set_oldest_unreviewed(storage: Storage, course: str, locale: str, when: str 
 
 def oldest_unreviewed(storage: Storage, course: str) -> dict[str, str]:
     """locale -> when the oldest translation still waiting for review was accepted."""
-    entries, _ = read_index(storage, course)
+    return oldest_of(read_index(storage, course)[0])
+
+
+def oldest_of(entries: dict[str, Any]) -> dict[str, str]:
+    """:func:`oldest_unreviewed` from a course's index entries already read (:func:`read_index`)."""
     return {
         ll: str(e["oldest_unreviewed"])
         for ll, e in entries.items()

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import re
+from typing import Any
 
 from localize.catalogs import index
 from localize.catalogs.lifecycle import TEMPLATE_HEADER, template_digest
@@ -273,17 +274,24 @@ def _strip_volatile(data: bytes, names: tuple[str, ...]) -> bytes:
 
 
 def workspace_stats(
-    workspace: Workspace, *, course: str | None = None, locale: str | None = None
+    workspace: Workspace,
+    *,
+    course: str | None = None,
+    locale: str | None = None,
+    indexes: dict[str, dict[str, Any]] | None = None,
 ) -> list[CatalogStats]:
     """Statistics per course x locale, sorted by course then locale: one listing per
     locale folder and one index object per course; only catalogs changed since they were
-    indexed are parsed."""
+    indexed are parsed. ``indexes``, when given, receives each course's index entries as
+    read (locale -> entry), for callers that want more of them than the statistics."""
     listed: dict[str, dict[str, str]] = {}
     for (cid, ll), version in workspace.catalog_versions(course=course, locale=locale).items():
         listed.setdefault(cid, {})[ll] = version
     out: list[CatalogStats] = []
     for cid in sorted(listed):
         entries, _ = index.read_index(workspace.storage, cid)
+        if indexes is not None:
+            indexes[cid] = entries
         stale: list[tuple[CatalogStats, int, str]] = []
         for ll, version in sorted(listed[cid].items()):
             entry = entries.get(ll)

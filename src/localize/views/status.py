@@ -48,7 +48,8 @@ def course_locales(
     pseudo-locale (qps-ploc) is left out unless ``pseudo`` or asked for by name."""
 
     today = today or date.today()
-    stats = {(s.course, s.locale): s for s in workspace_stats(workspace, course=course, locale=locale)}
+    indexes: dict[str, dict[str, Any]] = {}  # course -> its index entries, read once for both
+    stats = {(s.course, s.locale): s for s in workspace_stats(workspace, course=course, locale=locale, indexes=indexes)}
     latest = {
         key: a for key, a in latest_assignments(workspace, course=course).items() if locale is None or key[1] == locale
     }
@@ -71,7 +72,10 @@ def course_locales(
             published[region.name] = live[region.name].get((cid, row_locale))
         overdue = bool(a and a.state == "sent" and date.fromisoformat(a.due) < today)
         if cid not in waiting:
-            waiting[cid] = index.oldest_unreviewed(workspace.storage, cid)
+            read = indexes.get(cid)
+            waiting[cid] = (
+                index.oldest_of(read) if read is not None else index.oldest_unreviewed(workspace.storage, cid)
+            )
         s = stats.get(key)
         error = s.error if s is not None and s.error else None
         out.append(
