@@ -424,3 +424,26 @@ def test_an_imported_memory_cannot_carry_what_the_gate_refuses_into_published_pa
     )
     assert [(u.msgid, u.msgstr) for u in memory_units(Workspace(str(ws)), "es")] == [("Home", "Inicio")]
     assert "\x07" not in err and "\u202e" not in err  # the terminal sees them escaped
+
+
+def test_tm_import_refuses_what_the_projects_qa_settings_refuse(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The import gate uses the project's [qa] limits (as the gate of a return does), not only
+    the defaults: a translation longer than ``max_string_chars`` stays out of the memory."""
+    long = "Programa " * 20  # 180 characters: within the default limit, over this project's 100
+    compendium = tmp_path / "partner.po"
+    compendium.write_text(write_po(catalog(Entry("Home", "Inicio"), Entry("Syllabus", long))), encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "localize.toml").write_text('[workspace]\nlocation = "ws"\n\n[qa]\nmax_string_chars = 100\n')
+    assert main(["tm", "import", str(compendium), "--locale", "es"]) == 1
+    err = capsys.readouterr().err
+    assert "'Syllabus': length-limit: the translation has 180 characters" in err, err
+    assert "([qa] max_string_chars)" in err
+    assert [u.msgid for u in memory_units(Workspace("ws"), "es")] == ["Home"]
+    # without a configuration the defaults apply, and the same file is imported whole
+    other = tmp_path / "elsewhere"
+    other.mkdir()
+    monkeypatch.chdir(other)
+    assert main(["tm", "import", str(compendium), "--locale", "es", "--locales-dir", "ws2"]) == 0
+    assert sorted(u.msgid for u in memory_units(Workspace("ws2"), "es")) == ["Home", "Syllabus"]

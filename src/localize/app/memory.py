@@ -14,10 +14,11 @@ from localize.catalogs.memory_files import merge_into_compendium, read_memory_fi
 from localize.catalogs.memory_rules import MemoryRule, add_rule
 from localize.catalogs.po import write_po
 from localize.catalogs.workspace import Workspace
+from localize.config import QAPolicy
 from localize.errors import CatalogNotFoundError
 from localize.locales import check_locale
 from localize.model import Catalog, Entry
-from localize.partners.checks import ERROR, Problem, entry_problems
+from localize.partners.checks import ERROR, Limits, Problem, entry_problems
 from localize.storage.base import LocalStorage
 
 __all__ = ["MEMORY_FORMATS", "MemoryImport", "edit_memory", "export_memory", "import_memory", "list_memory"]
@@ -59,15 +60,21 @@ class MemoryImport:
     refused: tuple[Problem, ...] = field(default=())  # units left out: the QA gate's errors, one per unit
 
 
-def _gate(units: list[MemoryUnit], file: str) -> tuple[list[MemoryUnit], tuple[Problem, ...]]:
+def _gate(
+    units: list[MemoryUnit], file: str, qa: QAPolicy | None = None
+) -> tuple[list[MemoryUnit], tuple[Problem, ...]]:
     """The units a returned kit's gate would accept: an imported unit fills catalogs that are
     published without another return, so a control character, a bidi override or placeholders
-    that do not match the source are refused here, with the problem (the others are imported)."""
+    that do not match the source are refused here, with the problem (the others are imported).
+    ``qa``: the project's ``[qa]`` settings, which the gate of a return uses too."""
     kept: list[MemoryUnit] = []
     refused: list[Problem] = []
+    qa = qa or QAPolicy()
+    limits = Limits(max_file_bytes=qa.max_file_bytes, max_string_chars=qa.max_string_chars)
     for unit in units:
         entry = Entry(unit.msgid, unit.msgstr, unit.msgctxt)
-        errors = [p for p in entry_problems(entry, file) if p.severity == ERROR]
+        problems = entry_problems(entry, file, qa_max=qa.max_length_ratio, qa_min=qa.min_length_ratio, limits=limits)
+        errors = [p for p in problems if p.severity == ERROR]
         if errors:
             refused.append(errors[0])
         else:
@@ -76,18 +83,25 @@ def _gate(units: list[MemoryUnit], file: str) -> tuple[list[MemoryUnit], tuple[P
 
 
 def import_memory(
-    workspace: Workspace, file: str, locale: str, *, trust_reviewed: bool = False, now: datetime | None = None
+    workspace: Workspace,
+    file: str,
+    locale: str,
+    *,
+    trust_reviewed: bool = False,
+    now: datetime | None = None,
+    qa: QAPolicy | None = None,
 ) -> MemoryImport:
     """Add the units of a TMX, XLIFF or .po file to the imported memory of ``locale``: their
     provenance kept as the file's claims beside the file's name and the import time (``now``);
     their claimed review counts only with ``trust_reviewed``
-    (:func:`localize.catalogs.memory_files.as_imported`)."""
+    (:func:`localize.catalogs.memory_files.as_imported`). Units the QA gate refuses under the
+    project's ``qa`` settings (default: the defaults of ``[qa]``) are not imported."""
     locale = check_locale(locale)
     try:
         data = Path(file).read_bytes()
     except FileNotFoundError:
         raise CatalogNotFoundError("no such file", path=file) from None
-    units, refused = _gate(read_memory_file(data, file, locale, now=now, trust_reviewed=trust_reviewed), file)
+    units, refused = _gate(read_memory_file(data, file, locale, now=now, trust_reviewed=trust_reviewed), file, qa)
     key = workspace.memory_key(locale)
     try:
         existing: Catalog | None = workspace.read(key)

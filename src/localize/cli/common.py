@@ -123,18 +123,24 @@ def config_with_workspace(args: argparse.Namespace) -> Config:
     return config
 
 
+def optional_config(args: argparse.Namespace) -> Config | None:
+    """The configuration of --config, else ./localize.toml when there is one, else None."""
+    path = getattr(args, "config", None)
+    if path:
+        return load_config(path)
+    if Path(DEFAULT_CONFIG).is_file():
+        return load_config(DEFAULT_CONFIG)
+    return None
+
+
 def workspace_location(args: argparse.Namespace) -> str:
     """The one rule for where catalogs live: --locales-dir, else --config's workspace,
     else ./localize.toml's, else ./locales."""
     explicit = getattr(args, "locales_dir", None)
     if explicit:
         return str(explicit)
-    config = getattr(args, "config", None)
-    if config:
-        return load_config(config).workspace_location
-    if Path(DEFAULT_CONFIG).is_file():
-        return load_config(DEFAULT_CONFIG).workspace_location
-    return "locales"
+    config = optional_config(args)
+    return config.workspace_location if config is not None else "locales"
 
 
 def similarity(value: str) -> float:

@@ -11,7 +11,15 @@ from localize.app.memory import MEMORY_FORMATS, edit_memory, export_memory, impo
 from localize.catalogs.consistency import WARNING
 from localize.catalogs.memory import MemoryUnit, describe_origin
 from localize.catalogs.workspace import Workspace
-from localize.cli.common import EXIT_OK, EXIT_PARTIAL, HelpFormatter, add_workspace, locale_arg, workspace_location
+from localize.cli.common import (
+    EXIT_OK,
+    EXIT_PARTIAL,
+    HelpFormatter,
+    add_workspace,
+    locale_arg,
+    optional_config,
+    workspace_location,
+)
 from localize.errors import printable
 
 
@@ -62,7 +70,8 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         "listed as such (`imported: c1 (from FILE on DAY)`), with FILE's name and the import time;\n"
         "a date after the import is the import time. Imported units never outrank the workspace's\n"
         "own catalogs and rank by their import time; a unit FILE says was reviewed counts as\n"
-        "reviewed only with --trust-reviewed.",
+        "reviewed only with --trust-reviewed. Units the QA gate of a return would refuse (under\n"
+        "the [qa] settings of --config or ./localize.toml) are listed and not imported.",
         formatter_class=HelpFormatter,
     )
     q.add_argument("file", metavar="FILE", help="a .po, .tmx or .xlf file")
@@ -147,7 +156,10 @@ def cmd_tm_export(args: argparse.Namespace) -> int:
 
 
 def cmd_tm_import(args: argparse.Namespace) -> int:
-    r = import_memory(Workspace(workspace_location(args)), args.file, args.locale, trust_reviewed=args.trust_reviewed)
+    config = optional_config(args)
+    location = args.locales_dir or (config.workspace_location if config is not None else "locales")
+    qa = config.qa if config is not None else None
+    r = import_memory(Workspace(location), args.file, args.locale, trust_reviewed=args.trust_reviewed, qa=qa)
     print(printable(f"{r.imported} translation units imported -> {r.path} ({r.total} in all)"))
     if r.claims_reviewed and not args.quiet:
         counted = "counted as reviewed (--trust-reviewed)" if r.trusted else "not counted (see --trust-reviewed)"
