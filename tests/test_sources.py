@@ -8,6 +8,8 @@ from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import ClassVar
 
+import pytest
+
 from conftest import SAMPLE
 from localize.engine.extract import extract_course
 from localize.storage.courses import open_source
@@ -81,3 +83,38 @@ def test_robots_txt_is_respected(tmp_path: Path) -> None:
     assert not any("calendar" in p for p in _Logged.requests)
     assert "pages/syllabus/index.html" in source.paths() and "pages/calendar/index.html" not in source.paths()
     assert any("robots.txt disallows it" in str(p) for p in source.problems)
+
+
+def test_a_live_site_is_crawled_once_for_the_tasks_that_ask_for_it_together(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The tasks of one flow run (a kit per locale, each with the course's pages) used to crawl
+    the whole site each, into one shared folder that each emptied first: now four at once get
+    one crawl, complete; after the reuse window the site is crawled again into a new folder,
+    and the old one stays whole for whoever still reads it."""
+    import shutil
+    from concurrent.futures import ThreadPoolExecutor
+
+    from localize.storage import sites
+
+    shutil.copytree(SAMPLE, tmp_path / "site" / "courses" / "intro")
+    _Logged.requests = []
+    server = ThreadingHTTPServer(("127.0.0.1", 0), partial(_Logged, directory=str(tmp_path / "site")))
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    url = f"http://127.0.0.1:{server.server_port}/courses/intro/"
+    try:
+        with ThreadPoolExecutor(4) as pool:
+            opened = list(pool.map(lambda _: open_source(url), range(4)))
+        fetched = [p for p in _Logged.requests if p.endswith("index.html")]
+        assert len(fetched) == len(set(fetched))  # every page once
+        assert len({id(s) for s in opened}) == 1
+        first = opened[0]
+        assert "pages/syllabus/index.html" in first.paths()
+        monkeypatch.setattr(sites, "CRAWL_REUSE_SECONDS", 0.0)
+        again = open_source(url)
+    finally:
+        server.shutdown()
+    assert again is not first and again.root != first.root
+    assert sorted(again.paths()) == sorted(first.paths())
+    assert all((first.root / p).is_file() for p in first.paths())  # the first crawl is intact
+    assert len([p for p in _Logged.requests if p.endswith("syllabus/index.html")]) == 2

@@ -8,7 +8,7 @@ import zipfile
 from pathlib import Path
 
 from localize.errors import SourceError
-from localize.storage.sites import HttpSource
+from localize.storage.sites import open_site
 from localize.storage.sources import FolderSource, S3Source, ZipSource
 
 __all__ = ["open_source"]
@@ -20,7 +20,7 @@ def open_source(location: str | os.PathLike[str]) -> FolderSource | ZipSource | 
     if text.startswith("s3://"):
         return S3Source(text)
     if text.startswith(("http://", "https://")):
-        return HttpSource(text)
+        return open_site(text)
     path = Path(location)
     if path.is_file():
         if zipfile.is_zipfile(path):

@@ -22,7 +22,7 @@ from localize.storage.sources import PAGE_SUFFIXES, FolderSource, safe_member_na
 if TYPE_CHECKING:
     from urllib.robotparser import RobotFileParser
 
-__all__ = ["MAX_CRAWL_BYTES", "MAX_CRAWL_FILE_BYTES", "HttpSource", "crawl"]
+__all__ = ["CRAWL_REUSE_SECONDS", "MAX_CRAWL_BYTES", "MAX_CRAWL_FILE_BYTES", "HttpSource", "crawl", "open_site"]
 
 
 MAX_CRAWL_FILE_BYTES = 64 * 1024 * 1024  # one downloaded file
@@ -194,23 +194,67 @@ MAX_LINK_SCAN_BYTES = 16 * 1024 * 1024  # links are looked for in the first 16 M
 
 
 class HttpSource(FolderSource):
-    """A live course site, crawled once into a local cache folder."""
+    """A live course site, crawled once into a local cache folder: ``cache`` (emptied first),
+    else a folder of its own in the temporary directory, removed when the process ends."""
 
     def __init__(self, url: str, cache: str | os.PathLike[str] | None = None) -> None:
         import hashlib
-        import tempfile
 
-        root = (
-            Path(cache)
-            if cache is not None
-            else Path(tempfile.gettempdir()) / "localize-crawl" / hashlib.sha256(url.encode()).hexdigest()[:16]
-        )
-        if root.exists():
-            import shutil
+        if cache is not None:
+            root = Path(cache)
+            if root.exists():
+                import shutil
 
-            shutil.rmtree(root)
-        root.mkdir(parents=True)
+                shutil.rmtree(root)
+            root.mkdir(parents=True)
+        else:  # never a folder another crawl (thread or process) is writing or reading
+            parent = Path(tempfile.gettempdir()) / "localize-crawl"
+            parent.mkdir(exist_ok=True)
+            name = hashlib.sha256(url.encode()).hexdigest()[:16]
+            root = Path(tempfile.mkdtemp(prefix=f"{name}-", dir=parent))
+            _remove_at_exit(root)
         problems = crawl(url, root)
         super().__init__(root)
         self.url = url
         self.problems.extend(SourceError(p) for p in problems)
+
+
+CRAWL_REUSE_SECONDS = 600.0
+"""How long :func:`open_site` gives the same crawl again for the same address."""
+
+_sites: dict[str, tuple[float, HttpSource]] = {}
+_site_locks: dict[str, threading.Lock] = {}
+_sites_lock = threading.Lock()
+_crawled: list[Path] = []
+
+
+def _remove_at_exit(root: Path) -> None:
+    import atexit
+    import shutil
+
+    def remove() -> None:
+        for path in _crawled:
+            shutil.rmtree(path, ignore_errors=True)
+
+    with _sites_lock:
+        if not _crawled:
+            atexit.register(remove)
+        _crawled.append(root)
+
+
+def open_site(url: str) -> HttpSource:
+    """The live site at ``url``, crawled once for a process's work on it: the tasks of one flow
+    run (extract, then a kit per locale with its pages) share one crawl of
+    :data:`CRAWL_REUSE_SECONDS`, however many ask at once (the others wait for it), where each
+    crawled the whole site before, into the same folder."""
+    import time
+
+    with _sites_lock:
+        lock = _site_locks.setdefault(url, threading.Lock())
+    with lock:
+        found = _sites.get(url)
+        if found is not None and time.monotonic() - found[0] < CRAWL_REUSE_SECONDS:
+            return found[1]
+        site = HttpSource(url)
+        _sites[url] = (time.monotonic(), site)
+        return site
