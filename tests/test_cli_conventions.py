@@ -61,6 +61,19 @@ def test_a_command_imports_only_its_own_area(tmp_path: Path) -> None:
     assert (tmp_path / "templates" / "c.pot").is_file()
 
 
+def test_tm_commands_load_no_configuration_they_are_not_given(tmp_path: Path) -> None:
+    """`tm list --locales-dir` reads no localize.toml: pydantic and the configuration models
+    (a tenth of a second) stay unloaded, as for `extract`."""
+    check = (
+        "import sys\n"
+        "from localize.cli import main\n"
+        f"code = main(['tm', 'list', '--locale', 'es', '--locales-dir', {str(tmp_path)!r}, '-q'])\n"
+        "print(code, *sorted(m for m in sys.modules if m.split('.')[0] == 'pydantic' or m == 'localize.config'))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", check], capture_output=True, text=True, check=True, env=ENV)
+    assert out.stdout.splitlines()[-1].split() == ["0"], out.stderr
+
+
 # -- --help of every command -------------------------------------------------------------
 
 

@@ -441,9 +441,14 @@ def test_tm_import_refuses_what_the_projects_qa_settings_refuse(
     assert "'Syllabus': length-limit: the translation has 180 characters" in err, err
     assert "([qa] max_string_chars)" in err
     assert [u.msgid for u in memory_units(Workspace("ws"), "es")] == ["Home"]
-    # without a configuration the defaults apply, and the same file is imported whole
+    # --config names the project from anywhere; --locales-dir alone reads no configuration (as
+    # for every command), so a broken ./localize.toml does not stop it, and the defaults apply
     other = tmp_path / "elsewhere"
     other.mkdir()
     monkeypatch.chdir(other)
+    argv = ["tm", "import", str(compendium), "--locale", "es", "--locales-dir", "ws3"]
+    assert main([*argv, "--config", str(tmp_path / "localize.toml")]) == 1
+    assert [u.msgid for u in memory_units(Workspace("ws3"), "es")] == ["Home"]
+    (other / "localize.toml").write_text("[qa\nnot toml")
     assert main(["tm", "import", str(compendium), "--locale", "es", "--locales-dir", "ws2"]) == 0
     assert sorted(u.msgid for u in memory_units(Workspace("ws2"), "es")) == ["Home", "Syllabus"]

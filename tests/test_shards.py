@@ -280,8 +280,9 @@ def test_shards_nobody_takes_are_cancelled_with_a_message_that_says_what_to_star
     assert [r["course"] for r in rows] == [f"course-{i:02d}" for i in range(4)]
     for row in rows:
         assert row["state"] == "Failed", row
-        assert f"no worker polled work pool {pool!r} for " in row["error"]
-        assert f"`prefect worker start --pool {pool}`" in row["error"]
+        assert row["error"].startswith(f"shard {shard_of(row['course'], 2) + 1} of 2"), row["error"]
+        assert re.search(rf"not started after \d+ s: no worker polls work pool {pool!r}: start one ", row["error"])
+        assert f"(`prefect worker start --pool {pool}`)" in row["error"]
     assert not (tmp_path / "ws" / "templates").exists()  # nothing ran
     with get_client(sync_client=True) as client:
         runs = [r for r in client.read_flow_runs() if r.name.startswith("sync-shard-") and r.deployment_id]
@@ -289,14 +290,59 @@ def test_shards_nobody_takes_are_cancelled_with_a_message_that_says_what_to_star
         assert idle and {r.state.type.value for r in idle if r.state} == {"CANCELLED"}
 
 
-def test_a_stalled_shard_message_tells_a_taken_slot_from_a_missing_worker() -> None:
-    from flows.shards import stalled_message
+class _Pool:
+    """What a Prefect API answers about a work pool, for :func:`flows.shards.stall_reason`."""
 
-    missing = stalled_message("localize", False, 600)
-    assert missing == (
-        "no worker polled work pool 'localize' for 600 s: start one (`prefect worker start --pool localize`) "
-        "and run sync-all again"
+    def __init__(self, kind: str = "process", paused: bool = False, online: int = 0, busy: tuple[str, ...] = ()):
+        from types import SimpleNamespace
+
+        from prefect.client.schemas.objects import WorkerStatus
+
+        self.info = SimpleNamespace(type=kind, is_paused=paused)
+        self.workers = [SimpleNamespace(status=WorkerStatus.ONLINE)] * online + [
+            SimpleNamespace(status=WorkerStatus.OFFLINE)
+        ]
+        self.busy = [SimpleNamespace(id=run) for run in busy]
+
+    def read_work_pool(self, name: str) -> object:
+        return self.info
+
+    def read_workers_for_work_pool(self, name: str) -> list[object]:
+        return self.workers
+
+    def read_flow_runs(self, **filters: object) -> list[object]:
+        return self.busy
+
+
+class _Down(_Pool):
+    def read_work_pool(self, name: str) -> object:
+        raise ConnectionError("the API is down")
+
+
+def test_a_stall_is_told_from_shards_queued_behind_other_work() -> None:
+    """Shards are cancelled only for what will not change by itself, each with what to do; shards
+    waiting for slots that other runs hold (or whose pool has no workers of ours) are waited for."""
+    from flows.shards import stall_reason, stalled_message
+
+    def reason(pool: _Pool, name: str | None = "localize", me: str | None = "me") -> str | None:
+        return stall_reason(pool, name, me)  # type: ignore[arg-type]
+
+    assert reason(_Pool(online=0)) == (
+        "no worker polls work pool 'localize': start one (`prefect worker start --pool localize`)"
     )
-    taken = stalled_message("localize", True, 600)
-    assert taken.startswith("no shard started in 600 s although a worker polls work pool 'localize'")
-    assert "does sync-all itself run on work pool 'localize'?" in taken and "--limit" in taken
+    assert reason(_Pool(paused=True, online=2)) == (
+        "work pool 'localize' is paused: resume it (`prefect work-pool resume localize`)"
+    )
+    assert reason(_Pool(online=1, busy=("me",))) == (
+        "every worker slot of work pool 'localize' is taken by this sync-all itself: run sync-all on another "
+        "pool, or start the worker without --limit"
+    )
+    assert "takes none of the shards: does it poll their work queue" in (reason(_Pool(online=1)) or "")
+    # queued behind other runs, a push or managed pool, no pool, an API that cannot answer: no stall
+    assert reason(_Pool(online=1, busy=("me", "a-route-run"))) is None
+    assert reason(_Pool(kind="ecs:push")) is None and reason(_Pool(kind="prefect:managed")) is None
+    assert reason(_Pool(online=0), name=None) is None
+    assert reason(_Down()) is None
+    assert stalled_message("the reason", 600.4) == (
+        "not started after 600 s: the reason; then run sync-all again (what finished is cached)"
+    )

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import shutil
 import threading
 from functools import partial
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
@@ -118,3 +120,51 @@ def test_a_live_site_is_crawled_once_for_the_tasks_that_ask_for_it_together(
     assert sorted(again.paths()) == sorted(first.paths())
     assert all((first.root / p).is_file() for p in first.paths())  # the first crawl is intact
     assert len([p for p in _Logged.requests if p.endswith("syllabus/index.html")]) == 2
+    # a crawl nobody holds any more is removed from the disk
+    old_root = first.root
+    del first, opened
+    import gc
+
+    gc.collect()
+    assert not old_root.exists() and again.root.is_dir()
+
+
+def test_a_crawl_that_found_nothing_is_not_given_again(tmp_path: Path) -> None:
+    """The site was down for the first task of a flow run: the next one crawls again."""
+    import shutil
+    import socket
+
+    with socket.socket() as probe:  # a port nothing listens on, yet
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    url = f"http://127.0.0.1:{port}/courses/intro/"
+    down = open_source(url)
+    assert down.paths() == [] and down.problems
+    shutil.copytree(SAMPLE, tmp_path / "site" / "courses" / "intro")
+    server = ThreadingHTTPServer(("127.0.0.1", port), partial(_Logged, directory=str(tmp_path / "site")))
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        up = open_source(url)
+    finally:
+        server.shutdown()
+    assert up is not down and "pages/syllabus/index.html" in up.paths()
+
+
+def test_crawl_folders_of_a_killed_process_are_removed_by_the_next_crawl(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+    import tempfile
+
+    from localize.storage.sites import _crawl_folder
+
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    left = Path(tempfile.mkdtemp(prefix=f"localize-crawl-{dead.stdout.strip()}-abc-"))
+    (left / "page.html").write_text("<p>left by a killed crawl</p>")
+    alive = Path(tempfile.mkdtemp(prefix=f"localize-crawl-{os.getppid()}-abc-"))  # a running process's
+    try:
+        mine = _crawl_folder("http://example.invalid/")
+        assert mine.is_dir() and mine.name.startswith(f"localize-crawl-{os.getpid()}-")
+        assert not left.exists() and alive.is_dir()
+    finally:
+        for path in (alive, mine):
+            shutil.rmtree(path, ignore_errors=True)

@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from localize.app.output import file_kind
 from localize.catalogs.faults import kill_point
@@ -14,12 +15,14 @@ from localize.catalogs.memory_files import merge_into_compendium, read_memory_fi
 from localize.catalogs.memory_rules import MemoryRule, add_rule
 from localize.catalogs.po import write_po
 from localize.catalogs.workspace import Workspace
-from localize.config import QAPolicy
 from localize.errors import CatalogNotFoundError
 from localize.locales import check_locale
 from localize.model import Catalog, Entry
 from localize.partners.checks import ERROR, Limits, Problem, entry_problems
 from localize.storage.base import LocalStorage
+
+if TYPE_CHECKING:
+    from localize.config import QAPolicy  # pydantic: imported by the commands that read a configuration
 
 __all__ = ["MEMORY_FORMATS", "MemoryImport", "edit_memory", "export_memory", "import_memory", "list_memory"]
 
@@ -69,11 +72,15 @@ def _gate(
     ``qa``: the project's ``[qa]`` settings, which the gate of a return uses too."""
     kept: list[MemoryUnit] = []
     refused: list[Problem] = []
-    qa = qa or QAPolicy()
-    limits = Limits(max_file_bytes=qa.max_file_bytes, max_string_chars=qa.max_string_chars)
     for unit in units:
         entry = Entry(unit.msgid, unit.msgstr, unit.msgctxt)
-        problems = entry_problems(entry, file, qa_max=qa.max_length_ratio, qa_min=qa.min_length_ratio, limits=limits)
+        if qa is None:
+            problems = entry_problems(entry, file)
+        else:
+            limits = Limits(max_file_bytes=qa.max_file_bytes, max_string_chars=qa.max_string_chars)
+            problems = entry_problems(
+                entry, file, qa_max=qa.max_length_ratio, qa_min=qa.min_length_ratio, limits=limits
+            )
         errors = [p for p in problems if p.severity == ERROR]
         if errors:
             refused.append(errors[0])

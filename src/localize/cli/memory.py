@@ -71,7 +71,8 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         "a date after the import is the import time. Imported units never outrank the workspace's\n"
         "own catalogs and rank by their import time; a unit FILE says was reviewed counts as\n"
         "reviewed only with --trust-reviewed. Units the QA gate of a return would refuse (under\n"
-        "the [qa] settings of --config or ./localize.toml) are listed and not imported.",
+        "the [qa] settings of --config, else of ./localize.toml when --locales-dir is not given)\n"
+        "are listed and not imported.",
         formatter_class=HelpFormatter,
     )
     q.add_argument("file", metavar="FILE", help="a .po, .tmx or .xlf file")
@@ -156,7 +157,8 @@ def cmd_tm_export(args: argparse.Namespace) -> int:
 
 
 def cmd_tm_import(args: argparse.Namespace) -> int:
-    config = optional_config(args)
+    # the project's [qa]: of --config, else of ./localize.toml when no --locales-dir says where to go
+    config = optional_config(args) if args.config or not args.locales_dir else None
     location = args.locales_dir or (config.workspace_location if config is not None else "locales")
     qa = config.qa if config is not None else None
     r = import_memory(Workspace(location), args.file, args.locale, trust_reviewed=args.trust_reviewed, qa=qa)

@@ -11,8 +11,10 @@ from __future__ import annotations
 
 import os
 import re
+import stat
 import tempfile
 import threading
+import weakref
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -195,58 +197,73 @@ MAX_LINK_SCAN_BYTES = 16 * 1024 * 1024  # links are looked for in the first 16 M
 
 class HttpSource(FolderSource):
     """A live course site, crawled once into a local cache folder: ``cache`` (emptied first),
-    else a folder of its own in the temporary directory, removed when the process ends."""
+    else a folder of its own in the temporary directory, removed when the source is no longer
+    used or the process ends (and, after a kill, by the next crawl on this machine)."""
 
     def __init__(self, url: str, cache: str | os.PathLike[str] | None = None) -> None:
-        import hashlib
+        import shutil
 
         if cache is not None:
             root = Path(cache)
             if root.exists():
-                import shutil
-
                 shutil.rmtree(root)
             root.mkdir(parents=True)
         else:  # never a folder another crawl (thread or process) is writing or reading
-            parent = Path(tempfile.gettempdir()) / "localize-crawl"
-            parent.mkdir(exist_ok=True)
-            name = hashlib.sha256(url.encode()).hexdigest()[:16]
-            root = Path(tempfile.mkdtemp(prefix=f"{name}-", dir=parent))
-            _remove_at_exit(root)
-        problems = crawl(url, root)
+            root = _crawl_folder(url)
+        try:
+            problems = crawl(url, root)
+        except BaseException:
+            if cache is None:
+                shutil.rmtree(root, ignore_errors=True)
+            raise
         super().__init__(root)
+        if cache is None:
+            weakref.finalize(self, shutil.rmtree, str(root), True)
         self.url = url
         self.problems.extend(SourceError(p) for p in problems)
 
 
-CRAWL_REUSE_SECONDS = 600.0
+_PREFIX = "localize-crawl-"
+
+
+def _crawl_folder(url: str) -> Path:
+    """A new private folder for a crawl of ``url`` (``localize-crawl-PID-HASH-*`` in the temporary
+    directory), after removing those that processes of ours which no longer run left behind."""
+    import hashlib
+
+    tmp = Path(tempfile.gettempdir())
+    for path in tmp.glob(f"{_PREFIX}*"):
+        pid = path.name[len(_PREFIX) :].split("-", 1)[0]
+        if not pid.isdigit() or int(pid) == os.getpid():
+            continue
+        try:
+            info = path.lstat()
+            if not stat.S_ISDIR(info.st_mode) or info.st_uid != os.getuid():
+                continue  # never a link, never another user's
+            os.kill(int(pid), 0)
+        except ProcessLookupError:
+            import shutil
+
+            shutil.rmtree(path, ignore_errors=True)
+        except OSError:
+            continue  # gone already, or a live process of another user
+    name = hashlib.sha256(url.encode()).hexdigest()[:16]
+    return Path(tempfile.mkdtemp(prefix=f"{_PREFIX}{os.getpid()}-{name}-", dir=tmp))
+
+
+CRAWL_REUSE_SECONDS = 120.0
 """How long :func:`open_site` gives the same crawl again for the same address."""
 
 _sites: dict[str, tuple[float, HttpSource]] = {}
 _site_locks: dict[str, threading.Lock] = {}
 _sites_lock = threading.Lock()
-_crawled: list[Path] = []
-
-
-def _remove_at_exit(root: Path) -> None:
-    import atexit
-    import shutil
-
-    def remove() -> None:
-        for path in _crawled:
-            shutil.rmtree(path, ignore_errors=True)
-
-    with _sites_lock:
-        if not _crawled:
-            atexit.register(remove)
-        _crawled.append(root)
 
 
 def open_site(url: str) -> HttpSource:
-    """The live site at ``url``, crawled once for a process's work on it: the tasks of one flow
-    run (extract, then a kit per locale with its pages) share one crawl of
-    :data:`CRAWL_REUSE_SECONDS`, however many ask at once (the others wait for it), where each
-    crawled the whole site before, into the same folder."""
+    """The live site at ``url``, crawled once for the work of a moment: callers that ask
+    together (the tasks of a flow run: a kit per locale, each with the course's pages) share
+    one crawl, the others waiting for it, and callers within :data:`CRAWL_REUSE_SECONDS` of it
+    get it too. A crawl that found no page (the site was down) is not given again."""
     import time
 
     with _sites_lock:
@@ -255,6 +272,8 @@ def open_site(url: str) -> HttpSource:
         found = _sites.get(url)
         if found is not None and time.monotonic() - found[0] < CRAWL_REUSE_SECONDS:
             return found[1]
+        _sites.pop(url, None)  # an old crawl is removed once nobody reads it
         site = HttpSource(url)
-        _sites[url] = (time.monotonic(), site)
+        if site.paths():
+            _sites[url] = (time.monotonic(), site)
         return site
