@@ -129,10 +129,10 @@ def sync_all(
     extraction or a locale failed, named in ``failures``), each locale's state, the
     pages parsed and files read in this run (``parsed``, ``hashed``), and with
     SHARDS > 1 its ``shard``. SHARD_DEPLOYMENT ("sync-shard/sync-shard") runs the
-    shards on that deployment's work pool, side by side; without it they run here. When
-    for SHARD_WAIT seconds no shard of it runs or changes state (no worker polls the pool,
-    or every slot is taken), the shards not started are cancelled and their courses are
-    Failed rows saying why."""
+    shards on that deployment's work pool, side by side; without it they run here. Shards
+    unstarted for SHARD_WAIT seconds for a reason that does not end by itself (no worker
+    polls the pool, it is paused, only this sync-all holds its slots) are cancelled, and
+    their courses are Failed rows saying why; shards queued behind other runs are waited for."""
     logger = get_run_logger()
     courses = tasks.list_courses(listing)[:max_courses]
     if shards == 1:
