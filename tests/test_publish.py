@@ -538,3 +538,52 @@ def test_publishing_one_course_reads_as_much_in_a_large_fleet_as_in_a_small_one(
         counts.append(len(reads))
     assert counts[0] == counts[1], counts
     assert not (tmp_path / "fleet-6" / "r" / "report.html").exists()
+
+
+def test_publish_looks_only_at_its_own_object_folders_and_entry_of_the_region_index(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """What grew with the region: a publish listed every object of the region to see which
+    it could reuse, and a publish with no change validated the whole region index (an entry per
+    course and locale). Now a publish lists only the object folders (``objects/sha256/XX/``) its
+    files fall in, a no-change publish reads only its own entry of the index, and the index is
+    written compact (json's C encoder)."""
+    import json
+
+    from localize.app.regions import publish as app_publish
+    from localize.config import load_config
+    from localize.regions import layout
+    from localize.storage.base import LocalStorage
+
+    config = load_config(setup_workspace(tmp_path, '[[regions]]\nname = "r"\nlocation = "r"\nlocales = ["es"]\n'))
+    listed: list[str] = []
+    validated: list[int] = []
+    original_list, original_validate = LocalStorage.list, layout.validate_index
+
+    def counting_list(self: LocalStorage, prefix: str = "") -> object:
+        listed.append(prefix)
+        return original_list(self, prefix)
+
+    def counting_validate(raw: object, **kw: object) -> object:
+        validated.append(1)
+        return original_validate(raw, **kw)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(LocalStorage, "list", counting_list)
+    monkeypatch.setattr(layout, "validate_index", counting_validate)
+    [first] = app_publish(config, COURSE, "es")
+    assert first.published
+    objects = [p for p in listed if p.startswith("objects")]
+    assert objects and all(re.fullmatch(r"objects/sha256/[0-9a-f]{2}", p) for p in objects), objects
+    index = (tmp_path / "r" / "index.json").read_bytes()
+    assert index.count(b"\n") == 1 and json.loads(index)["courses"][COURSE]["es"]["version"] == first.version
+    listed.clear()
+    validated.clear()
+    [again] = app_publish(config, COURSE, "es")
+    assert not again.published and again.version == first.version
+    assert validated == [] and not [p for p in listed if p.startswith("objects")]
+    # an index left behind by an interrupted publish is still brought up to the pointer
+    stale = json.loads(index)
+    stale["courses"][COURSE]["es"]["version"] = "20200101T000000.000Z-00000000"
+    (tmp_path / "r" / "index.json").write_bytes(json.dumps(stale).encode())
+    app_publish(config, COURSE, "es")
+    assert json.loads((tmp_path / "r" / "index.json").read_bytes())["courses"][COURSE]["es"]["version"] == first.version

