@@ -580,10 +580,34 @@ def test_publish_looks_only_at_its_own_object_folders_and_entry_of_the_region_in
     validated.clear()
     [again] = app_publish(config, COURSE, "es")
     assert not again.published and again.version == first.version
-    assert validated == [] and not [p for p in listed if p.startswith("objects")]
-    # an index left behind by an interrupted publish is still brought up to the pointer
-    stale = json.loads(index)
-    stale["courses"][COURSE]["es"]["version"] = "20200101T000000.000Z-00000000"
-    (tmp_path / "r" / "index.json").write_bytes(json.dumps(stale).encode())
-    app_publish(config, COURSE, "es")
-    assert json.loads((tmp_path / "r" / "index.json").read_bytes())["courses"][COURSE]["es"]["version"] == first.version
+    assert len(validated) == 1 and not [p for p in listed if p.startswith("objects")]
+    assert (tmp_path / "r" / "index.json").read_bytes() == index  # nothing written
+    # an index left behind by an interrupted publish is still brought up to the pointer, and a
+    # damaged one (another course's entry) is rebuilt from the pointers by a no-change publish
+    for damage in ("behind", "other"):
+        broken = json.loads(index)
+        if damage == "behind":
+            broken["courses"][COURSE]["es"]["version"] = "20200101T000000.000Z-00000000"
+        else:
+            broken["courses"]["other-course"] = "garbage"
+        (tmp_path / "r" / "index.json").write_bytes(json.dumps(broken).encode())
+        app_publish(config, COURSE, "es")
+        healed = json.loads((tmp_path / "r" / "index.json").read_bytes())
+        assert healed["courses"] == {COURSE: {"es": json.loads(index)["courses"][COURSE]["es"]}}, damage
+
+
+def test_an_object_listed_off_its_place_is_not_taken_for_the_object(tmp_path: Path) -> None:
+    """A key a sync tool or an attacker left at objects/sha256/XX/sub/SHA (or under another XX)
+    is not the object a manifest would name: the publisher uploads the object where it belongs."""
+    from localize.regions.objects import existing_objects
+    from localize.regions.schema import FileRecord, object_key
+    from localize.storage.base import LocalStorage
+
+    storage = LocalStorage(str(tmp_path / "r"))
+    a, b, c = ("a" * 64, "b" * 64, "c" * 64)
+    storage.write_bytes(object_key(a), b"A")
+    storage.write_bytes(object_key(b).replace("/bb/", "/bb/sub/"), b"B")  # nested
+    storage.write_bytes(object_key(c).replace("/cc/", "/aa/"), b"C")  # in another folder
+    storage.write_bytes(object_key(c) + ".gz", b"gz")
+    records = [FileRecord(f"{x}.html", sha, 1, "text/html") for x, sha in (("a", a), ("b", b), ("c", c))]
+    assert existing_objects(storage, records) == {a, f"{c}.gz"}

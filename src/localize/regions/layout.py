@@ -242,8 +242,7 @@ def ensure_index(
 ) -> int:
     """Bring the index entry up to the live pointer if an interrupted publish left it behind
     (or, with ``signer``, sign an index that key did not sign); writes done. The usual case, an
-    entry already at the pointer, only looks that entry up (and, with ``signer``, checks the
-    signature): the whole index is validated only when it is to be written."""
+    entry already at the pointer in a valid index, writes nothing (and reads the index once)."""
     if _entry_at(storage, course, locale, pointer["version"], signer):
         return 0
     index, _, as_read = _read_index(storage, region, signer)
@@ -255,13 +254,11 @@ def ensure_index(
 
 
 def _entry_at(storage: Storage, course: str, locale: str, version: str, signer: Signer | None) -> bool:
-    """Whether the region index names ``version`` for ``course`` and ``locale`` (with ``signer``:
-    in an index that key signed). Nothing of the index is used but that comparison."""
+    """Whether the region index, valid (else it is to be rebuilt), names ``version`` for
+    ``course`` and ``locale`` (with ``signer``: in an index that key signed)."""
     try:
-        data = storage.read_bytes("index.json")
-        if len(data) > MAX_INDEX_BYTES:
-            return False
-        raw = parse_json(data, "region index", storage.describe("index.json"))
+        data = read_limited(storage, "index.json", MAX_INDEX_BYTES)
+        raw = validate_index(parse_json(data, "region index", storage.describe("index.json")))
     except (FileNotFoundError, IntegrityError):
         return False
     courses = raw.get("courses") if isinstance(raw, dict) else None

@@ -99,35 +99,49 @@ WHOLE_LISTING_ABOVE = 64
 """Above this many object folders (``objects/sha256/XX/``) to look in, one listing of them all."""
 
 
+def _placed(key: str) -> str | None:
+    """The name (``SHA`` or ``SHA.gz``) of an object listed where the layout puts it; None for a
+    key elsewhere (``objects/sha256/XX/sub/SHA``, ``objects/sha256/zz/SHA``...), which no manifest
+    may name as that object."""
+    name = key.rsplit("/", 1)[-1]
+    sha = name.removesuffix(".gz")
+    return name if key == object_key(sha) + name[len(sha) :] else None
+
+
 def existing_objects(storage: Storage, records: Iterable[FileRecord]) -> set[str]:
-    """The names (``SHA`` or ``SHA.gz``) in the object folders where ``records``' objects would
-    be: the region's listing, narrowed to those folders (a few hundredths of it each, listed
-    several at a time) so that what a publish reads grows with the course, not with the region;
-    the whole listing when the course spans more than :data:`WHOLE_LISTING_ABOVE` folders."""
+    """The names (``SHA`` or ``SHA.gz``) of the objects in the folders where ``records``' objects
+    would be: the region's listing narrowed to those folders (about 1/256 of it each, listed
+    several at a time), so that what a publish reads grows with what it changes, not with the
+    region; one listing of every object when that spans more than :data:`WHOLE_LISTING_ABOVE`
+    folders. Keys not where the layout puts them do not count."""
     folders = sorted({object_key(r.sha256).rsplit("/", 1)[0] for r in records})
     if len(folders) > WHOLE_LISTING_ABOVE:
-        return {key.rsplit("/", 1)[-1] for key in storage.list("objects/sha256")}
-    if len(folders) <= 1:
-        return {key.rsplit("/", 1)[-1] for folder in folders for key in storage.list(folder)}
-    with ThreadPoolExecutor(max_workers=min(8, len(folders))) as pool:
-        listed = list(pool.map(lambda folder: list(storage.list(folder)), folders))
-    return {key.rsplit("/", 1)[-1] for keys in listed for key in keys}
+        keys: Iterable[str] = storage.list("objects/sha256")
+    elif len(folders) == 1:
+        keys = storage.list(folders[0])
+    elif folders:
+        with ThreadPoolExecutor(max_workers=min(8, len(folders))) as pool:
+            keys = [key for listed in pool.map(lambda folder: list(storage.list(folder)), folders) for key in listed]
+    else:
+        keys = ()
+    return {name for name in map(_placed, keys) if name is not None}
 
 
 def plan_records(
     records: Iterable[FileRecord], existing: set[str], known: dict[str, FileRecord], storage: Storage, compress: bool
 ) -> tuple[list[FileRecord], dict[str, FileRecord]]:
     """Each record with the storage of the object it will use, and the objects to upload
-    (sha256 -> record). ``existing`` is the names under ``objects/sha256`` (``SHA`` or
-    ``SHA.gz``); ``known`` maps sha256 to a record of the live manifest (whose stored size is
-    known). An existing compressed object that no manifest at hand describes (another course's
-    or locale's) is measured by reading it through once: the region's bytes decide its size,
-    whatever zlib wrote them."""
+    (sha256 -> record). ``known`` maps sha256 to a record of the live manifest (whose object is
+    there, stored as it says: the live version's objects are never collected); ``existing`` is
+    the names under ``objects/sha256`` (``SHA`` or ``SHA.gz``) of the others
+    (:func:`existing_objects`). An existing compressed object that no manifest at hand describes
+    (another course's or locale's) is measured by reading it through once: the region's bytes
+    decide its size, whatever zlib wrote them."""
     out: list[FileRecord] = []
     missing: dict[str, FileRecord] = {}
     for r in records:
         seen = known.get(r.sha256)
-        if seen is not None and (seen.key.rsplit("/", 1)[-1] in existing):
+        if seen is not None:
             out.append(FileRecord(*r.content(), seen.encoding, seen.stored_size))
         elif f"{r.sha256}.gz" in existing and (compress or r.sha256 not in existing):
             size = _stored_size(storage, FileRecord(*r.content(), "gzip", 0).key)

@@ -151,8 +151,8 @@ def publish_bundle(
         checkpoint("publish:lease-written")
         if not dry_run:
             wait_for_gc(storage)
-        existing = existing_objects(storage, records)
         known = {f.sha256: f for f in current.files} if current else {}
+        existing = existing_objects(storage, [r for r in records if r.sha256 not in known])
         planned, missing = plan_records(records, existing, known, storage, compress)
         checkpoint("publish:reuse-checked")
         if dry_run:

@@ -404,9 +404,8 @@ _INDEX_ENTRY_FIELDS = {"version", "manifest", "updated", "translated_percent", "
 
 
 def _index_entry(course: str, locale: str, entry: Any) -> None:
-    where = f"courses[{_shown(course)}][{_shown(locale)}]"
     if not isinstance(entry, dict):
-        raise _Invalid(where, f"must be an object, got {type(entry).__name__}")
+        raise _Invalid(f"courses[{_shown(course)}][{_shown(locale)}]", f"must be an object, got {type(entry).__name__}")
     try:
         _known_keys(entry, _INDEX_ENTRY_FIELDS, {"version"})
         version = str(_version(entry, "version"))
@@ -421,8 +420,8 @@ def _index_entry(course: str, locale: str, entry: Any) -> None:
             raise _Invalid("translated_percent", f"must be a number from 0 to 100, got {_shown(share)}")
         if "files" in entry:
             _int(entry["files"], "files", 10**9)
-    except _Invalid as e:
-        raise _Invalid(where, str(e)) from None
+    except _Invalid as e:  # where: only for the message (10,000 entries are checked per write)
+        raise _Invalid(f"courses[{_shown(course)}][{_shown(locale)}]", str(e)) from None
 
 
 def validate_index(raw: Any, *, entries: bool = True) -> dict[str, Any]:
@@ -443,11 +442,18 @@ def validate_index(raw: Any, *, entries: bool = True) -> dict[str, Any]:
         for name in ("region", "updated"):
             if name in raw:
                 _str(raw, name, max_chars=200)
+        canonical: set[str] = set()  # locales checked already (a dozen, each in every course)
         for course, locales in raw.get("courses", {}).items():
-            where = f"courses[{_shown(course)}]"
-            _course({where: course}, where)
+            try:
+                _course({"course": course})
+            except _Invalid:
+                where = f"courses[{_shown(course)}]"  # built for the message only
+                _course({where: course}, where)
             for locale, entry in locales.items():
-                _locale({f"{where}[{_shown(locale)}]": locale}, f"{where}[{_shown(locale)}]")
+                if locale not in canonical:
+                    where = f"courses[{_shown(course)}][{_shown(locale)}]"
+                    _locale({where: locale}, where)
+                    canonical.add(locale)
                 _index_entry(course, locale, entry)
     except _Invalid as e:
         raise IntegrityError(f"malformed region index: {e}") from None
