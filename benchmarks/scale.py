@@ -205,6 +205,15 @@ def main() -> None:
                 f"{os.getloadavg()[0]:.1f} at the end"
             )
             shutil.rmtree(root, ignore_errors=True)
+    control = [results[n].get("extract all") for n in (sizes[0], sizes[-1])]
+    if all(control) and len(sizes) > 1:
+        # the same work per course at every size: how much slower the machine ran in the last size's phase
+        first, last = (m.cpu / n for m, n in zip(control, (sizes[0], sizes[-1]), strict=True))
+        notes.append(
+            f"Control: extract all takes {first * 1000:.0f} ms of CPU a course at N={sizes[0]:,} and "
+            f"{last * 1000:.0f} ms at N={sizes[-1]:,}, the same work: the machine ran {last / first:.2f}x "
+            "as slow in the second phase, and each growth factor above includes that"
+        )
     flag = " --quick" if args.quick else " --full" if args.full else f" --sizes {' '.join(map(str, sizes))}"
     lines = [
         "## Scale: cost as the fleet grows",
