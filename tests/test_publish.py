@@ -573,7 +573,7 @@ def test_publish_looks_only_at_its_own_object_folders_and_entry_of_the_region_in
     [first] = app_publish(config, COURSE, "es")
     assert first.published
     objects = [p for p in listed if p.startswith("objects")]
-    assert objects and all(re.fullmatch(r"objects/sha256/[0-9a-f]{2}", p) for p in objects), objects
+    assert objects == ["objects/sha256"], objects  # a small region: one listing of it all
     index = (tmp_path / "r" / "index.json").read_bytes()
     assert index.count(b"\n") == 1 and json.loads(index)["courses"][COURSE]["es"]["version"] == first.version
     listed.clear()
@@ -594,6 +594,41 @@ def test_publish_looks_only_at_its_own_object_folders_and_entry_of_the_region_in
         app_publish(config, COURSE, "es")
         healed = json.loads((tmp_path / "r" / "index.json").read_bytes())
         assert healed["courses"] == {COURSE: {"es": json.loads(index)["courses"][COURSE]["es"]}}, damage
+
+
+def test_a_large_region_is_listed_only_in_the_folders_of_the_new_objects(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, s3_env: str
+) -> None:
+    """The whole listing of a region's objects is tried for as many keys as the folder listings
+    would take pages; past that (a region of OCW's size), only the folders of the new objects are
+    listed, on S3 as on a folder."""
+    from localize.regions import objects as objects_module
+    from localize.regions.objects import existing_objects
+    from localize.regions.schema import FileRecord, object_key
+    from localize.storage.base import LocalStorage, list_bounded
+    from localize.storage.s3 import S3Storage
+
+    wanted = ["ab" + "1" * 62, "cd" + "2" * 62, "ef" + "3" * 62]
+    others = [f"{i:02x}" + "0" * 62 for i in range(0, 40, 3)]  # 14 objects elsewhere
+    records = [FileRecord(f"{i}.html", sha, 1, "text/html") for i, sha in enumerate(wanted)]
+    monkeypatch.setattr(objects_module, "LISTING_PAGE", 2)  # a page of 2 keys: 3 folders, 6 keys
+    for storage in (LocalStorage(str(tmp_path / "r")), S3Storage(f"s3://{s3_env}/large-region")):
+        for sha in (*others, wanted[0]):
+            storage.write_bytes(object_key(sha), b"x")
+        assert list_bounded(storage, "objects/sha256", 15) is not None
+        assert list_bounded(storage, "objects/sha256", 14) is None
+        listed: list[str] = []
+        original = type(storage).list
+
+        def spy(self: object, prefix: str = "", _original=original, _listed=listed) -> object:  # type: ignore[no-untyped-def]
+            _listed.append(prefix)
+            return _original(self, prefix)
+
+        monkeypatch.setattr(type(storage), "list", spy)
+        assert existing_objects(storage, records) == {wanted[0]}
+        monkeypatch.setattr(type(storage), "list", original)
+        folders = sorted(p for p in listed if p != "objects/sha256")
+        assert folders == ["objects/sha256/ab", "objects/sha256/cd", "objects/sha256/ef"], listed
 
 
 def test_an_object_listed_off_its_place_is_not_taken_for_the_object(tmp_path: Path) -> None:

@@ -29,7 +29,7 @@ from typing import IO, Protocol, cast
 
 from localize.errors import PreconditionFailed
 from localize.regions.schema import FileRecord, object_key
-from localize.storage.base import CHUNK, Storage
+from localize.storage.base import CHUNK, Storage, list_bounded
 
 __all__ = [
     "COMPRESSIBLE",
@@ -95,8 +95,8 @@ def _stored_size(storage: Storage, key: str) -> int | None:
         return None  # gone since the listing: uploaded again
 
 
-WHOLE_LISTING_ABOVE = 64
-"""Above this many object folders (``objects/sha256/XX/``) to look in, one listing of them all."""
+LISTING_PAGE = 1000
+"""Keys an S3 listing returns a page."""
 
 
 def _placed(key: str) -> str | None:
@@ -110,20 +110,21 @@ def _placed(key: str) -> str | None:
 
 def existing_objects(storage: Storage, records: Iterable[FileRecord]) -> set[str]:
     """The names (``SHA`` or ``SHA.gz``) of the objects in the folders where ``records``' objects
-    would be: the region's listing narrowed to those folders (about 1/256 of it each, listed
-    several at a time), so that what a publish reads grows with what it changes, not with the
-    region; one listing of every object when that spans more than :data:`WHOLE_LISTING_ABOVE`
-    folders. Keys not where the layout puts them do not count."""
+    would be. The listing of every object of the region when it takes no more pages than listing
+    those folders would (a small region); else only those folders (about 1/256 of the region
+    each, listed several at a time), so that what a publish reads is bounded by what it changes,
+    not by the region. Keys not where the layout puts them do not count."""
     folders = sorted({object_key(r.sha256).rsplit("/", 1)[0] for r in records})
-    if len(folders) > WHOLE_LISTING_ABOVE:
-        keys: Iterable[str] = storage.list("objects/sha256")
-    elif len(folders) == 1:
+    keys: Iterable[str] = ()
+    if len(folders) == 1:
         keys = storage.list(folders[0])
     elif folders:
-        with ThreadPoolExecutor(max_workers=min(8, len(folders))) as pool:
-            keys = [key for listed in pool.map(lambda folder: list(storage.list(folder)), folders) for key in listed]
-    else:
-        keys = ()
+        whole = list_bounded(storage, "objects/sha256", LISTING_PAGE * len(folders))
+        if whole is not None:
+            keys = whole
+        else:
+            with ThreadPoolExecutor(max_workers=min(8, len(folders))) as pool:
+                keys = [key for listed in pool.map(lambda f: list(storage.list(f)), folders) for key in listed]
     return {name for name in map(_placed, keys) if name is not None}
 
 

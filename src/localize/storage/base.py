@@ -34,6 +34,7 @@ __all__ = [
     "course_path_problem",
     "file_mode",
     "file_version",
+    "list_bounded",
     "local_error",
 ]
 
@@ -188,6 +189,18 @@ class Storage(Protocol):
     def describe(self, key: str = "") -> str:
         """Where ``key`` is, for messages (never with credentials)."""
         ...
+
+
+def list_bounded(storage: Storage, prefix: str, limit: int) -> tuple[str, ...] | None:
+    """The keys under ``prefix``, sorted, if there are at most ``limit``; else None, having read
+    about ``limit`` of them (an S3 listing stops after that many pages): a listing that may be
+    large, tried at a bounded cost."""
+    bounded = getattr(storage, "list_bounded", None)
+    if bounded is not None:
+        found: tuple[str, ...] | None = bounded(prefix, limit)
+        return found
+    keys = tuple(storage.list(prefix))
+    return keys if len(keys) <= limit else None
 
 
 class LocalStorage:

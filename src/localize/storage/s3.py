@@ -225,6 +225,15 @@ class S3Storage:
     def list(self, prefix: str = "") -> Iterator[str]:
         return iter([key for key, _ in self.list_with_times(prefix)])
 
+    def list_bounded(self, prefix: str, limit: int) -> tuple[str, ...] | None:
+        """:func:`~localize.storage.base.list_bounded` in at most ``limit`` // 1000 + 1 listing pages."""
+        base, full = self._prefix(prefix)
+        pages = self._pages(prefix, Prefix=full, PaginationConfig={"MaxItems": limit + 1})  # type: ignore[arg-type]
+        keys = [
+            obj["Key"][len(base) + 1 :] if base else obj["Key"] for page in pages for obj in page.get("Contents", ())
+        ]
+        return tuple(sorted(keys)) if len(keys) <= limit else None
+
     def list_with_times(self, prefix: str = "") -> Iterator[tuple[str, float]]:
         return iter([(key, obj["LastModified"].timestamp()) for key, obj in self._listing(prefix)])
 
