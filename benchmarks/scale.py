@@ -35,6 +35,7 @@ import signal
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -61,9 +62,17 @@ ROUTED = 3  # the course routed, returned, published and pulled
 
 
 def operations(
-    n: int, root: Path, config: Path, corpus: list[Path], locales: tuple[str, ...], bucket: str, full: bool
-) -> dict[str, Measure]:
-    """Every operation on the fleet at ``root``, in order (some leave what the next one needs)."""
+    n: int,
+    root: Path,
+    config: Path,
+    corpus: list[Path],
+    locales: tuple[str, ...],
+    bucket: str,
+    full: bool,
+    out: dict[str, Measure],
+) -> Iterator[None]:
+    """Every operation on the fleet at ``root``, in order (some leave what the next one needs),
+    each measurement into ``out``; yields after each, so that the sizes can take turns."""
     env = {"LOCALIZE_BENCH": "1"}
     cfg = ["--config", str(config)]
     ws = ["--locales-dir", str(root / "ws")]
@@ -72,7 +81,6 @@ def operations(
     course = f"course-{ROUTED:05d}"
     source = str(corpus[ROUTED % len(corpus)])
     partner = f"p{locales.index(route_ll)}"
-    out: dict[str, Measure] = {}
 
     def record(name: str, m: Measure) -> None:
         out[name] = m  # printed at once: a run stopped midway still says what it measured
@@ -87,22 +95,24 @@ def operations(
         record(name, measure(["-m", "localize.cli", *args], root, env))
 
     if not full:  # (--full builds the memory index while generating the fleet)
-        cli("index rebuild", "index", "rebuild", *ws)
+        yield cli("index rebuild", "index", "rebuild", *ws)
         # `index rebuild` drops the assignments index and its next reader rebuilds it from every
         # kit file: done here, so that no measured operation below pays for it
         measure(["-m", "localize.cli", "status", *cfg, "--json"], root, env)
-    cli("status", "status", *cfg, "--json")
-    cli("report", "report", *cfg, "--out", str(root / "report.html"))
-    cli("stats", "stats", *ws, "--json")
-    record("extract all", measure(["-c", EXTRACT_ALL, str(root / "extract-ws"), str(n), *map(str, corpus)], root, env))
+    yield cli("status", "status", *cfg, "--json")
+    yield cli("report", "report", *cfg, "--out", str(root / "report.html"))
+    yield cli("stats", "stats", *ws, "--json")
+    yield record(
+        "extract all", measure(["-c", EXTRACT_ALL, str(root / "extract-ws"), str(n), *map(str, corpus)], root, env)
+    )
     shutil.rmtree(root / "extract-ws", ignore_errors=True)
-    cli("init one new course", "init", "--course", "course-new", "--locale", locales[0], *ws)
-    cli("init one new locale", "init", "--course", "course-00000", "--locale", locales[-1], *ws)
-    cli("update one course", "update", str(corpus[0]), "--course", "course-00001", *ws, "-q", "--jobs", "1")
-    cli("route", "route", "--course", course, "--locale", route_ll, *cfg)
+    yield cli("init one new course", "init", "--course", "course-new", "--locale", locales[0], *ws)
+    yield cli("init one new locale", "init", "--course", "course-00000", "--locale", locales[-1], *ws)
+    yield cli("update one course", "update", str(corpus[0]), "--course", "course-00001", *ws, "-q", "--jobs", "1")
+    yield cli("route", "route", "--course", course, "--locale", route_ll, *cfg)
     kit = next((root / "inboxes" / partner / "kits" / course / route_ll).glob(f"*/{course}.{route_ll}.po"))
     write_return(kit, root / "inboxes" / partner / "returns" / kit.name, route_ll)
-    cli(
+    yield cli(
         "ingest one return",
         "ingest",
         "--partner",
@@ -111,12 +121,11 @@ def operations(
         str(root / "inboxes" / partner / "returns" / kit.name),
     )
     publish = ("publish", "--course", course, "--locale", publish_ll, "--source", source, "--jobs", "1", *cfg)
-    cli("publish one course", *publish)
-    cli("publish, no change", *publish)
+    yield cli("publish one course", *publish)
+    yield cli("publish, no change", *publish)
     pull = ("pull", "--from", f"s3://{bucket}/regions/{REGIONS[0]}", "--course", course, "--locale", publish_ll)
     measure(["-m", "localize.cli", *pull, "--dest", str(root / "mirror")], root, env)  # the first pull
-    cli("pull, no change", *pull, "--dest", str(root / "mirror"))
-    return out
+    yield cli("pull, no change", *pull, "--dest", str(root / "mirror"))
 
 
 def target(name: str, sizes: list[int], results: dict[int, dict[str, Measure]], rows: int) -> str:
@@ -185,6 +194,7 @@ def main() -> None:
         templates = load_templates(args.corpus.resolve(), Path(tmp) / "templates-cache")
         if pages:
             templates = [first_pages(t, pages) for t in templates]
+        turns = []
         for n in sizes:
             root = Path(tmp) / f"n{n}"
             root.mkdir()
@@ -198,21 +208,27 @@ def main() -> None:
             )  # fmt: skip
             made = (time.perf_counter() - started, time.process_time() - cpu0)
             print(f"N={n}: fleet generated in {made[0]:.0f} s ({made[1]:.0f} s CPU)", file=sys.stderr, flush=True)
-            results[n] = operations(n, root, config, corpus, locales, bucket, args.full)
+            results[n] = {}
+            turns.append(operations(n, root, config, corpus, locales, bucket, args.full, results[n]))
             notes.append(
                 f"N={n:,}: fleet generated in {made[0]:.0f} s ({made[1]:.0f} s CPU"
-                f"{', memory index included' if args.full else ''}); load average {load:.1f} at the start, "
-                f"{os.getloadavg()[0]:.1f} at the end"
+                f"{', memory index included' if args.full else ''}); load average {load:.1f} at the start"
             )
-            shutil.rmtree(root, ignore_errors=True)
+        # every fleet first, then each operation on each size in turn: the machine's speed, which
+        # drifts over a run of half an hour, is about the same for both measurements of an operation
+        while turns:
+            for turn in list(turns):
+                if next(turn, StopIteration) is StopIteration:
+                    turns.remove(turn)
+        notes.append(f"load average {os.getloadavg()[0]:.1f} at the end; operations measured on each size in turn")
     control = [results[n].get("extract all") for n in (sizes[0], sizes[-1])]
     if all(control) and len(sizes) > 1:
-        # the same work per course at every size: how much slower the machine ran in the last size's phase
+        # the same work per course at every size: how much slower the machine ran for the larger one
         first, last = (m.cpu / n for m, n in zip(control, (sizes[0], sizes[-1]), strict=True))
         notes.append(
             f"Control: extract all takes {first * 1000:.0f} ms of CPU a course at N={sizes[0]:,} and "
-            f"{last * 1000:.0f} ms at N={sizes[-1]:,}, the same work: the machine ran {last / first:.2f}x "
-            "as slow in the second phase, and each growth factor above includes that"
+            f"{last * 1000:.0f} ms at N={sizes[-1]:,}: the same work a course, so a machine running "
+            f"{last / first:.2f}x as slow for the larger size (each growth factor above includes that)"
         )
     flag = " --quick" if args.quick else " --full" if args.full else f" --sizes {' '.join(map(str, sizes))}"
     lines = [
