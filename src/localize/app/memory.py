@@ -72,12 +72,12 @@ def _gate(
     ``qa``: the project's ``[qa]`` settings, which the gate of a return uses too."""
     kept: list[MemoryUnit] = []
     refused: list[Problem] = []
+    limits = None if qa is None else Limits(max_file_bytes=qa.max_file_bytes, max_string_chars=qa.max_string_chars)
     for unit in units:
         entry = Entry(unit.msgid, unit.msgstr, unit.msgctxt)
         if qa is None:
             problems = entry_problems(entry, file)
         else:
-            limits = Limits(max_file_bytes=qa.max_file_bytes, max_string_chars=qa.max_string_chars)
             problems = entry_problems(
                 entry, file, qa_max=qa.max_length_ratio, qa_min=qa.min_length_ratio, limits=limits
             )

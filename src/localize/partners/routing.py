@@ -229,10 +229,17 @@ def route(
     kind = f"\n# {fmt} {'review' if review else 'translation'} kit\n".encode() if fmt != "po" or review else b""
     # (another kind of kit of the same catalog is another kit)
     digest = hashlib.sha256(write_po(catalog.with_header("PO-Revision-Date", "")).encode("utf-8") + kind).hexdigest()
-    earlier = hashlib.sha256(write_po(catalog).encode("utf-8") + kind).hexdigest()  # as kits sent before it said
+    earlier: list[str] = []  # the digest as kits sent before it said, made only if one may need it
+
+    def same(sent: str) -> bool:
+        if sent == digest:
+            return True
+        if not earlier:
+            earlier.append(hashlib.sha256(write_po(catalog).encode("utf-8") + kind).hexdigest())
+        return sent == earlier[0]
+
     for existing in load_assignments(workspace, course=course, locale=locale):
-        same = existing.catalog_sha256 in (digest, earlier)
-        if existing.partner == partner.id and same and existing.state == "sent":
+        if existing.partner == partner.id and existing.state == "sent" and same(existing.catalog_sha256):
             inbox = open_inbox(config.resolve(partner.inbox))
             return RouteResult(
                 existing, False, inbox.describe(f"kits/{course}/{locale}/{existing.kit}"), "not sent again"

@@ -242,31 +242,13 @@ def ensure_index(
 ) -> int:
     """Bring the index entry up to the live pointer if an interrupted publish left it behind
     (or, with ``signer``, sign an index that key did not sign); writes done. The usual case, an
-    entry already at the pointer in a valid index, writes nothing (and reads the index once)."""
-    if _entry_at(storage, course, locale, pointer["version"], signer):
-        return 0
+    entry already at the pointer in a valid index, reads the index once and writes nothing."""
     index, _, as_read = _read_index(storage, region, signer)
     entry = index.get("courses", {}).get(course, {}).get(locale)
     if as_read and isinstance(entry, dict) and entry.get("version") == pointer["version"]:
         return 0
     entry = index_entry(pointer, manifest)
     return update_index(storage, region, course, locale, entry, pointer["updated"], signer)
-
-
-def _entry_at(storage: Storage, course: str, locale: str, version: str, signer: Signer | None) -> bool:
-    """Whether the region index, valid (else it is to be rebuilt), names ``version`` for
-    ``course`` and ``locale`` (with ``signer``: in an index that key signed)."""
-    try:
-        data = read_limited(storage, "index.json", MAX_INDEX_BYTES)
-        raw = validate_index(parse_json(data, "region index", storage.describe("index.json")))
-    except (FileNotFoundError, IntegrityError):
-        return False
-    courses = raw.get("courses") if isinstance(raw, dict) else None
-    locales = courses.get(course) if isinstance(courses, dict) else None
-    entry = locales.get(locale) if isinstance(locales, dict) else None
-    if not (isinstance(entry, dict) and entry.get("version") == version):
-        return False
-    return signer is None or _signed(storage, signer, data, index_signature_key(data))
 
 
 def make_pointer(
