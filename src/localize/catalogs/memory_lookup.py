@@ -54,6 +54,7 @@ __all__ = [
 Key = tuple[str | None, str]
 HOME = re.compile(r"@imported|[A-Za-z0-9][A-Za-z0-9._-]{0,199}")  # a course id, or the imported compendium
 Position = tuple[tuple[int, str], int]
+_VALID_HOMES: set[str] = set()  # homes that passed HOME (a pure check of the string)
 
 
 class Damaged(ValueError):
@@ -77,9 +78,13 @@ def parse_sources(body: dict[str, Any]) -> dict[Key, str]:
         raise Damaged("a source or home of the index is not a string")
     if not set(map(type, ctxs)) <= {str, type(None)}:
         raise Damaged("a context of the index is not a string or null")
-    for home in set(homes):
+    fresh = set(homes) - _VALID_HOMES
+    for home in fresh:
         if not HOME.fullmatch(home):
             raise Damaged(f"a source of the index has no valid home: {home[:80]!r}")
+    if len(_VALID_HOMES) + len(fresh) > 100_000:
+        _VALID_HOMES.clear()
+    _VALID_HOMES.update(fresh)  # each band of every locale names the same homes: checked once
     return dict(zip(zip(ctxs, msgids, strict=True), homes, strict=True))
 
 
