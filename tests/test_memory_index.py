@@ -20,11 +20,11 @@ import pytest
 
 from conftest import corpus_courses
 from localize.app.memory import import_memory
-from localize.catalogs import memory_lookup, memory_records, near_filter
+from localize.catalogs import memory_records
 from localize.catalogs.lifecycle import new_catalog
 from localize.catalogs.memory import load_memory
 from localize.catalogs.memory_index import memory_for, rebuild, record_catalog, template_sources
-from localize.catalogs.memory_lookup import NearScores, parse_sources
+from localize.catalogs.memory_lookup import parse_sources
 from localize.catalogs.memory_rules import DELETE, OBSOLETE, MemoryRule, add_rule
 from localize.catalogs.po import read_po, write_po
 from localize.catalogs.review import record_review
@@ -101,16 +101,8 @@ def _assert_same(ws: Workspace, templates: dict[str, Catalog], similarity: float
         assert want[1].exact > 10 and want[1].near > 5, course  # the corpus gives both kinds
 
 
-@pytest.mark.parametrize("filtered", [False, True], ids=["whole-windows", "count-filter"])
 @pytest.mark.parametrize("imported", [True, False])
-def test_indexed_fills_equal_a_full_scan(
-    bases: list[Catalog], tmp_path: Path, imported: bool, filtered: bool, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """Also with the character-count prefilter on every window, as a large memory has it."""
-    if filtered:
-        monkeypatch.setattr(near_filter, "MIN_ROWS", 0)
-        monkeypatch.setattr(near_filter, "MIN_WINDOW", 0)
-        monkeypatch.setattr(memory_lookup, "NEAR_SCORES", NearScores())  # no chunk scored before
+def test_indexed_fills_equal_a_full_scan(bases: list[Catalog], tmp_path: Path, imported: bool) -> None:
     ws, templates = _workspace(tmp_path, bases)
     if not imported:
         ws.storage.delete(ws.memory_key(LL))

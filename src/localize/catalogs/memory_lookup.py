@@ -34,7 +34,6 @@ from typing import Any
 
 from rapidfuzz import fuzz, process
 
-from localize.catalogs import near_filter
 from localize.catalogs.glossary import Glossary
 from localize.catalogs.memory import MemoryUnit, TranslationMemory, length_window
 from localize.catalogs.memory_records import key_of, pos_order
@@ -140,31 +139,19 @@ class LengthIndex:
     def __init__(self, msgids: list[str]) -> None:
         self.msgids = sorted(msgids, key=len)
         self.lengths = [len(m) for m in self.msgids]
-        self._counts: near_filter.CharCounts | None = None
-
-    def _slice(self, query: str, cutoff: float) -> tuple[int, int]:
-        s = cutoff / 100
-        if s <= 0:
-            return 0, len(self.msgids)
-        shortest, longest = length_window(len(query), s)
-        return bisect.bisect_left(self.lengths, shortest), bisect.bisect_right(self.lengths, longest)
 
     def window(self, query: str, cutoff: float) -> list[str]:
-        lo, hi = self._slice(query, cutoff)
+        s = cutoff / 100
+        if s <= 0:
+            return self.msgids
+        shortest, longest = length_window(len(query), s)
+        lo = bisect.bisect_left(self.lengths, shortest)
+        hi = bisect.bisect_right(self.lengths, longest)
         return self.msgids[lo:hi]
 
-    def matches(self, query: str, cutoff: float, *, large: bool = False) -> list[tuple[str, float]]:
-        """(msgid, score) of every source at or above ``cutoff`` (0-100). In a large memory
-        (``large``, or this index alone large), a large window is first narrowed by
-        :mod:`.near_filter` (lossless)."""
-        lo, hi = self._slice(query, cutoff)
-        large = large or len(self.msgids) >= near_filter.MIN_ROWS
-        if large and hi - lo >= near_filter.MIN_WINDOW:
-            if self._counts is None:
-                self._counts = near_filter.CharCounts(self.msgids)
-            pool = [self.msgids[i] for i in self._counts.keep(query, cutoff, lo, hi)]
-        else:
-            pool = self.msgids[lo:hi]
+    def matches(self, query: str, cutoff: float) -> list[tuple[str, float]]:
+        """(msgid, score) of every source at or above ``cutoff`` (0-100)."""
+        pool = self.window(query, cutoff)
         if not pool:
             return []
         found = process.extract(query, pool, scorer=fuzz.ratio, score_cutoff=cutoff, limit=None)
@@ -222,8 +209,7 @@ class NearScores:
             key = (msgctxt, query, cutoff)
             done, found = self._hits.get(key, (0, []))
             if done < len(chunks):
-                large = self._size >= near_filter.MIN_ROWS
-                found = found + [m for chunk in chunks[done:] for m in chunk.matches(query, cutoff, large=large)]
+                found = found + [m for chunk in chunks[done:] for m in chunk.matches(query, cutoff)]
                 self._hits[key] = (len(chunks), found)
             return found
 
