@@ -474,10 +474,82 @@ def test_a_return_finds_its_kit_without_listing_every_assignment(
     monkeypatch.setattr(type(ws.storage), "list", spy)
     [found] = assignments_of_kit(ws, "k3")
     assert (found.kit, found.sent_at) == ("k3", "t3") and listed == []
-    assert assignments_of_kit(ws, "../../index/kits/k3") == [] and listed == ["assignments"]
+    # every kit of this workspace was indexed before its file: an unknown or malformed id
+    # (a partner's file says what it likes) costs one object read, never a listing
+    assert assignments_of_kit(ws, "../../index/kits/k3") == [] and listed == []
+    assert assignments_of_kit(ws, "no-such-kit") == [] and assignments_of_kit(ws, "-x") == [] and listed == []
     # a kit index naming another kit's file is not believed
     ws.storage.write_bytes(
         "index/kits/k4.json", json.dumps({"files": ["assignments/intro-course/es/k1.json"]}).encode()
     )
     [found] = assignments_of_kit(ws, "k4")
     assert found.kit == "k4"
+
+
+def _legacy_assignment(ws: Workspace, kit: str) -> None:
+    """An assignment file as a version before the kit index wrote it: no index entry, no marker."""
+    from localize.partners.assignments import Assignment, assignment_key
+
+    a = Assignment(kit, "intro-course", "es", "lima", "0" * 64, "t", "2027-01-01")
+    ws.storage.write_bytes(assignment_key(a.course, a.locale, a.kit), a.to_json())
+
+
+def test_an_older_workspace_lists_until_index_rebuild_completes_the_kit_index(
+    ws: Workspace, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Assignments written before the kit index are still found (by a listing); `index rebuild`
+    indexes them and marks the index complete, after which nothing is listed; an assignment
+    saved later on such a workspace is indexed too."""
+    from localize.partners.assignments import Assignment, assignments_of_kit, kits_complete, save_assignment
+
+    _legacy_assignment(ws, "old1")
+    save_assignment(ws, Assignment("new1", "intro-course", "ar", "cairo", "0" * 64, "t", "2027-01-01"))
+    assert not kits_complete(ws)  # it had assignments before: they may be unindexed
+    listed: list[str] = []
+    original = type(ws.storage).list
+
+    def spy(self, prefix: str = ""):  # type: ignore[no-untyped-def]
+        listed.append(prefix)
+        return original(self, prefix)
+
+    monkeypatch.setattr(type(ws.storage), "list", spy)
+    [old] = assignments_of_kit(ws, "old1")
+    assert old.kit == "old1" and listed == ["assignments"]
+    [new] = assignments_of_kit(ws, "new1")
+    assert new.kit == "new1" and listed == ["assignments"]  # from the index
+    assert assignments_of_kit(ws, "unknown") == [] and listed == ["assignments"] * 2
+    monkeypatch.undo()
+    assert main(["index", "rebuild", "--locales-dir", ws.describe("")]) == 0
+    assert "kit index: 2 assignment files" in capsys.readouterr().out
+    assert kits_complete(ws)
+    monkeypatch.setattr(type(ws.storage), "list", spy)
+    listed.clear()
+    assert [a.kit for a in assignments_of_kit(ws, "old1")] == ["old1"]
+    assert assignments_of_kit(ws, "unknown") == [] and assignments_of_kit(ws, "a/b") == [] and listed == []
+
+
+def test_a_kill_between_indexing_a_kit_and_writing_its_file_loses_nothing(ws: Workspace) -> None:
+    """Killed at the step between (an injected SIGKILL): the index names a file that is not
+    there, which answers "no such kit" without a listing; routing the kit again writes it."""
+    import signal
+    import subprocess
+    import sys
+
+    from localize.catalogs.faults import KILL_ENV
+    from localize.partners.assignments import assignments_of_kit, kits_complete
+
+    script = (
+        "import sys; from localize.catalogs.workspace import Workspace\n"
+        "from localize.partners.assignments import Assignment, save_assignment\n"
+        "save_assignment(Workspace(sys.argv[1]), Assignment('k9', 'intro-course', 'es', 'lima', '0' * 64, 't', 'd'))\n"
+    )
+    run = [sys.executable, "-c", script, ws.describe("")]
+    killed = subprocess.run(run, env={**os.environ, KILL_ENV: "assignment:kit-indexed"}, capture_output=True)
+    assert killed.returncode == -signal.SIGKILL
+    assert kits_complete(ws) and ws.storage.exists("index/kits/k9.json")
+    assert not ws.storage.exists("assignments/intro-course/es/k9.json")
+    assert assignments_of_kit(ws, "k9") == []
+    assert subprocess.run(run, capture_output=True).returncode == 0
+    [found] = assignments_of_kit(ws, "k9")
+    assert found.partner == "lima"
+    assert json.loads(ws.storage.read_bytes("index/kits/k9.json"))["files"] == ["assignments/intro-course/es/k9.json"]

@@ -30,6 +30,7 @@ from localize.errors import CatalogError, CatalogNotFoundError, ConfigError
 from localize.ids import check_course_id
 from localize.locales import PSEUDO_LOCALE, check_locale
 from localize.model import Catalog
+from localize.partners.assignments import index_kits
 from localize.storage.base import LocalStorage
 from localize.storage.sources import Source
 
@@ -268,12 +269,15 @@ def pseudo_locale(workspace: Workspace, course: str) -> tuple[int, str, bool]:
 class RebuiltIndexes:
     catalogs: int  # catalogs whose statistics were indexed anew
     memories: dict[str, int]  # locale -> catalogs (and imported compendium) read into its memory index
+    assignments: int | None = None  # assignment files added to the kit index (None: one locale only)
 
 
 def rebuild_indexes(workspace: Workspace, *, locale: str | None = None) -> RebuiltIndexes:
     """Make the derived state anew from the files of record: every catalog's statistics
     (``index/stats/``) and progress history (from ``history/``), each locale's translation-memory index (``index/memory/LL/``), and
-    the assignments index (dropped: the next read rebuilds it from the kit files)."""
+    the assignments index (dropped: the next read rebuilds it from the kit files), and the kit
+    index (every assignment file added, then marked complete: a return naming an unknown kit
+    is answered without a listing)."""
     wanted = check_locale(locale) if locale else None
     versions = workspace.catalog_versions(locale=wanted)
     by_course: dict[str, list[tuple[str, str]]] = {}
@@ -286,8 +290,10 @@ def rebuild_indexes(workspace: Workspace, *, locale: str | None = None) -> Rebui
         )
         if wanted is None:  # the chart's points, from the daily snapshots (the record)
             index.set_history(workspace.storage, course, workspace.snapshot_history(course))
+    kits = None
     if wanted is None:
         for key in workspace.storage.list("index/assignments"):
             workspace.storage.delete(key)
+        kits = index_kits(workspace)
     locales = [wanted] if wanted else sorted({ll for _, ll in versions})
-    return RebuiltIndexes(len(versions), {ll: rebuild(workspace, ll) for ll in locales})
+    return RebuiltIndexes(len(versions), {ll: rebuild(workspace, ll) for ll in locales}, kits)

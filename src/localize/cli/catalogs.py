@@ -109,8 +109,10 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         "index",
         help="rebuild the derived state (statistics, memory index) from the files of record",
         description="The workspace keeps derived state beside the catalogs (DIR/index/): statistics per\n"
-        "catalog, each locale's translation-memory index and the latest assignments. Each heals\n"
-        "itself when a file changes behind it; `index rebuild` makes it all anew from the files.",
+        "catalog, each locale's translation-memory index, the latest assignments and the kit index.\n"
+        "Each heals itself when a file changes behind it; `index rebuild` makes it all anew from the\n"
+        "files. Run it once on a workspace made before the kit index was complete (a return naming\n"
+        "an unknown kit is then answered without listing every assignment).",
         formatter_class=HelpFormatter,
     )
     actions = p.add_subparsers(dest="index_command", metavar="ACTION", required=True)
@@ -118,7 +120,8 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         "rebuild",
         help="make the derived state anew from the catalogs, kits and ledgers",
         description="Read every catalog (of LL, with --locale) and write its statistics and its locale's\n"
-        "translation-memory index anew; the assignments index is dropped and rebuilt when next read.",
+        "translation-memory index anew; the assignments index is dropped and rebuilt when next read;\n"
+        "every assignment file is added to the kit index (without --locale).",
         formatter_class=HelpFormatter,
     )
     add_workspace(q)
@@ -240,6 +243,8 @@ def cmd_index_rebuild(args: argparse.Namespace) -> int:
     print(f"statistics of {done.catalogs} catalogs indexed")
     for ll, n in done.memories.items():
         print(f"{ll}: translation memory indexed from {n} files")
+    if done.assignments is not None:
+        print(f"kit index: {done.assignments} assignment files")
     return EXIT_OK
 
 

@@ -13,6 +13,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from localize.catalogs import index
+from localize.catalogs.faults import kill_point
 from localize.catalogs.workspace import Workspace
 
 __all__ = [
@@ -20,6 +21,8 @@ __all__ = [
     "Assignment",
     "assignment_key",
     "assignments_of_kit",
+    "index_kits",
+    "kits_complete",
     "latest_assignments",
     "load_assignments",
     "save_assignment",
@@ -78,19 +81,36 @@ def _kit_index_key(kit: str) -> str:
     return f"index/kits/{kit}.json"
 
 
+_KITS_COMPLETE = "index/kits/_complete.json"  # never a kit's index: a kit id starts with a letter or digit
+
+
+def kits_complete(workspace: Workspace) -> bool:
+    """True when every assignment of the workspace is in the kit index: :func:`save_assignment`
+    indexes a kit before it writes its file, and this marker is written on a workspace that
+    had no assignment yet, or by :func:`index_kits` (``localize index rebuild``) on an older one."""
+    try:
+        return bool(json.loads(workspace.storage.read_bytes(_KITS_COMPLETE)).get("complete"))
+    except (FileNotFoundError, ValueError, UnicodeDecodeError, AttributeError, RecursionError):
+        return False
+
+
 def assignments_of_kit(workspace: Workspace, kit: str) -> list[Assignment]:
     """The assignment(s) recorded for kit id ``kit``, whatever course or partner: from the kit
-    index (``index/kits/KIT.json``: the assignment files of the kit, written with them), else one
-    listing of the assignment keys and only the matching files read. ``kit`` comes from a
-    returned file: it names an index object only when it is a plain kit id, else it is only
-    compared."""
+    index (``index/kits/KIT.json``: the assignment files of the kit, indexed before they are
+    written), never a listing of the fleet's assignments once the index is complete
+    (:func:`kits_complete`): an unknown or malformed id (``kit`` comes from a returned file)
+    then costs one object read. On a workspace whose older assignments are not indexed yet, a
+    kit the index does not know is looked for in one listing of the assignment keys."""
     name = f"{kit}.json"
+    complete = kits_complete(workspace)
     if _KIT_NAME.fullmatch(kit):
         try:
             keys = json.loads(workspace.storage.read_bytes(_kit_index_key(kit))).get("files")
-        except (FileNotFoundError, ValueError, UnicodeDecodeError, AttributeError, RecursionError):
-            keys = None
-        if isinstance(keys, list) and keys and all(isinstance(k, str) for k in keys):
+        except FileNotFoundError:
+            keys = [] if complete else None
+        except (ValueError, UnicodeDecodeError, AttributeError, RecursionError):
+            keys = None  # damaged: the listing answers
+        if isinstance(keys, list) and all(isinstance(k, str) for k in keys) and (keys or complete):
             found = []
             for key in keys:
                 parts = key.split("/")
@@ -99,9 +119,13 @@ def assignments_of_kit(workspace: Workspace, kit: str) -> list[Assignment]:
                 try:
                     found.append(Assignment.from_json(workspace.storage.read_bytes(key)))
                 except FileNotFoundError:
+                    if complete:
+                        continue  # indexed by a writer stopped before its file: no assignment
                     break
             else:
                 return [a for a in found if a.kit == kit]
+    elif complete:
+        return []  # every kit this workspace sends has a plain id (save_assignment checks)
     return [
         Assignment.from_json(workspace.storage.read_bytes(key))
         for key in workspace.storage.list("assignments")
@@ -109,18 +133,40 @@ def assignments_of_kit(workspace: Workspace, kit: str) -> list[Assignment]:
     ]
 
 
+def _index_kit(workspace: Workspace, kit: str, keys: list[str]) -> None:
+    def add(body: dict[str, Any]) -> None:
+        files = body.get("files")
+        files = [f for f in files if isinstance(f, str)] if isinstance(files, list) else []
+        body["files"] = sorted({*files, *keys})
+
+    index.update_json(workspace.storage, _kit_index_key(kit), add)
+
+
+def index_kits(workspace: Workspace) -> int:
+    """Add every assignment file to the kit index (added to, never rewritten: a writer's kit
+    indexed before its file stays), then mark the index complete; returns how many files."""
+    by_kit: dict[str, list[str]] = {}
+    for key in workspace.storage.list("assignments"):
+        parts = key.split("/")
+        if len(parts) == 4 and parts[3].endswith(".json") and _KIT_NAME.fullmatch(parts[3][:-5]):
+            by_kit.setdefault(parts[3][:-5], []).append(key)
+    for kit, keys in sorted(by_kit.items()):
+        _index_kit(workspace, kit, keys)
+    workspace.storage.write_bytes(_KITS_COMPLETE, json.dumps({"complete": True}).encode())
+    return sum(map(len, by_kit.values()))
+
+
 def save_assignment(workspace: Workspace, assignment: Assignment) -> None:
+    if not _KIT_NAME.fullmatch(assignment.kit):
+        raise ValueError(f"not a kit id: {assignment.kit[:80]!r} (letters, digits, '.', '_' and '-')")
     key = assignment_key(assignment.course, assignment.locale, assignment.kit)
     data = assignment.to_json()
+    if not kits_complete(workspace) and not list(workspace.storage.list_folders("assignments")):
+        # the first assignment of the workspace: every one from now on is indexed before it is written
+        workspace.storage.write_bytes(_KITS_COMPLETE, json.dumps({"complete": True}).encode())
+    _index_kit(workspace, assignment.kit, [key])
+    kill_point("assignment:kit-indexed")
     workspace.storage.write_bytes(key, data)
-    if _KIT_NAME.fullmatch(assignment.kit):
-
-        def add(body: dict[str, Any]) -> None:
-            files = body.get("files")
-            files = [f for f in files if isinstance(f, str)] if isinstance(files, list) else []
-            body["files"] = sorted({*files, key})
-
-        index.update_json(workspace.storage, _kit_index_key(assignment.kit), add)
     folder = key.rsplit("/", 1)[0]
     modified = next((t for k, t in workspace.storage.list_with_times(folder) if k == key), 0.0)
     # indexed only if the file listed then is still this one (a concurrent writer indexes its own;
