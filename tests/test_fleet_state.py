@@ -475,13 +475,18 @@ def test_a_return_finds_its_kit_without_listing_every_assignment(
     [found] = assignments_of_kit(ws, "k3")
     assert (found.kit, found.sent_at) == ("k3", "t3") and listed == []
     # every kit of this workspace was indexed before its file: an unknown or malformed id
-    # (a partner's file says what it likes) costs one object read, never a listing
+    # (a partner's file says what it likes) costs two object reads, never a listing
     assert assignments_of_kit(ws, "../../index/kits/k3") == [] and listed == []
     assert assignments_of_kit(ws, "no-such-kit") == [] and assignments_of_kit(ws, "-x") == [] and listed == []
-    # a kit index naming another kit's file is not believed
+    # a kit index naming another kit's file is not believed: the kit is looked for where the
+    # returned file says it belongs (its course and locale headers), and indexed again
     ws.storage.write_bytes(
         "index/kits/k4.json", json.dumps({"files": ["assignments/intro-course/es/k1.json"]}).encode()
     )
+    assert assignments_of_kit(ws, "k4") == []
+    assert assignments_of_kit(ws, "k4", course="../intro-course", locale="es") == []
+    [found] = assignments_of_kit(ws, "k4", course="intro-course", locale="es")
+    assert found.kit == "k4" and listed == []
     [found] = assignments_of_kit(ws, "k4")
     assert found.kit == "k4"
 
@@ -553,3 +558,34 @@ def test_a_kill_between_indexing_a_kit_and_writing_its_file_loses_nothing(ws: Wo
     [found] = assignments_of_kit(ws, "k9")
     assert found.partner == "lima"
     assert json.loads(ws.storage.read_bytes("index/kits/k9.json"))["files"] == ["assignments/intro-course/es/k9.json"]
+
+
+def test_a_complete_kit_index_that_is_damaged_or_hostile_is_never_followed_nor_listed(
+    ws: Workspace, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Once complete, a kit index object that does not hold a list, names a file of another kit
+    (as a case-insensitive folder gives for "ABC" and "abc"), or a key with ".." or an empty
+    part answers "no such kit": never a listing, never a read outside the assignments."""
+    from localize.partners.assignments import Assignment, assignments_of_kit, save_assignment
+
+    save_assignment(ws, Assignment("abc", "intro-course", "es", "lima", "0" * 64, "t", "2027-01-01"))
+    listed: list[str] = []
+    original = type(ws.storage).list
+
+    def spy(self, prefix: str = ""):  # type: ignore[no-untyped-def]
+        listed.append(prefix)
+        return original(self, prefix)
+
+    monkeypatch.setattr(type(ws.storage), "list", spy)
+    hostile = {
+        "ABC": {"files": ["assignments/intro-course/es/abc.json"]},
+        "k1": {"files": "assignments/intro-course/es/k1.json"},
+        "k2": {"files": ["assignments/../../etc/k2.json", "assignments//es/k2.json", "assignments/./es/k2.json"]},
+        "k3": [1, 2],
+    }
+    for kit, body in hostile.items():
+        ws.storage.write_bytes(f"index/kits/{kit}.json", json.dumps(body).encode())
+        assert assignments_of_kit(ws, kit) == [], kit
+    ws.storage.write_bytes("index/kits/k4.json", b"{not json")
+    assert assignments_of_kit(ws, "k4") == []
+    assert [a.kit for a in assignments_of_kit(ws, "abc")] == ["abc"] and listed == []

@@ -251,3 +251,37 @@ def test_markup_that_got_past_the_gate_is_still_only_text(
     catalog = replace(catalog, entries=tuple(replace(e, msgstr=returned.get(e.key, "")) for e in catalog.entries))
     workspace.write(workspace.catalog_key(COURSE, LOCALE), catalog)
     assert_no_injection(build(capsys, locales, tmp_path / "out"), needles=False)
+
+
+def test_a_lost_kit_index_object_or_an_unknown_kit_never_lists_the_assignments(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Routing on a new workspace starts a complete kit index. A return whose kit index object
+    was lost is found where the file says (course, locale) and indexed again; a return naming a
+    kit that was never sent is refused; neither lists the assignments of the workspace."""
+    from localize.partners.assignments import kits_complete
+    from localize.storage.base import LocalStorage
+
+    (tmp_path / "localize.toml").write_text(CONFIG, encoding="utf-8")
+    locales = tmp_path / "locales"
+    extract(capsys, locales)
+    config = load_config(tmp_path / "localize.toml")
+    kit = route(config, COURSE, LOCALE).assignment.kit
+    ws = Workspace(str(locales))
+    assert kits_complete(ws)
+    listed: list[str] = []
+    original = LocalStorage.list
+
+    def spy(self: LocalStorage, prefix: str = ""):  # type: ignore[no-untyped-def]
+        listed.append(prefix)
+        return original(self, prefix)
+
+    monkeypatch.setattr(LocalStorage, "list", spy)
+    good = (FILES / "good.po").read_bytes()
+    stranger = ingest_bytes(config, config.partner("acme"), "stranger.po", good.replace(b"KIT", b"20990101-0000000000"))
+    assert stranger.state == "rejected" and any("no kit 20990101-0000000000" in p.message for p in stranger.problems)
+    (locales / "index" / "kits" / f"{kit}.json").unlink()
+    report = ingest_bytes(config, config.partner("acme"), "good.po", good.replace(b"KIT", kit.encode("ascii")))
+    assert report.state == "accepted" and report.kit == kit
+    assert (locales / "index" / "kits" / f"{kit}.json").is_file()  # indexed again
+    assert not [p for p in listed if p.strip("/") == "assignments"]

@@ -26,6 +26,7 @@ __all__ = [
     "latest_assignments",
     "load_assignments",
     "save_assignment",
+    "start_kit_index",
 ]
 
 
@@ -87,45 +88,86 @@ _KITS_COMPLETE = "index/kits/_complete.json"  # never a kit's index: a kit id st
 def kits_complete(workspace: Workspace) -> bool:
     """True when every assignment of the workspace is in the kit index: :func:`save_assignment`
     indexes a kit before it writes its file, and this marker is written on a workspace that
-    had no assignment yet, or by :func:`index_kits` (``localize index rebuild``) on an older one."""
+    had no assignment yet (:func:`start_kit_index`), or by :func:`index_kits` (``localize
+    index rebuild``) on an older one."""
     try:
         return bool(json.loads(workspace.storage.read_bytes(_KITS_COMPLETE)).get("complete"))
     except (FileNotFoundError, ValueError, UnicodeDecodeError, AttributeError, RecursionError):
         return False
 
 
-def assignments_of_kit(workspace: Workspace, kit: str) -> list[Assignment]:
-    """The assignment(s) recorded for kit id ``kit``, whatever course or partner: from the kit
-    index (``index/kits/KIT.json``: the assignment files of the kit, indexed before they are
-    written), never a listing of the fleet's assignments once the index is complete
-    (:func:`kits_complete`): an unknown or malformed id (``kit`` comes from a returned file)
-    then costs one object read. On a workspace whose older assignments are not indexed yet, a
-    kit the index does not know is looked for in one listing of the assignment keys."""
+def start_kit_index(workspace: Workspace) -> None:
+    """Mark the kit index complete on a workspace that holds no assignment yet (before anything
+    is written under ``assignments/``: routing calls this before it stores a kit's file)."""
+    if not kits_complete(workspace) and not list(workspace.storage.list_folders("assignments")):
+        workspace.storage.write_bytes(_KITS_COMPLETE, json.dumps({"complete": True}).encode())
+
+
+_PART = re.compile(r"[A-Za-z0-9@][A-Za-z0-9@._-]{0,199}")  # a course id or locale folder of a key
+
+
+def _indexed(workspace: Workspace, kit: str, complete: bool) -> list[Assignment] | None:
+    """The assignments the kit index names for ``kit``; None when only a listing can say (an
+    index entry missing, damaged or naming another file, on a workspace not yet complete)."""
+    try:
+        keys = json.loads(workspace.storage.read_bytes(_kit_index_key(kit))).get("files")
+    except FileNotFoundError:
+        keys = []
+    except (ValueError, UnicodeDecodeError, AttributeError, RecursionError):
+        keys = None
+    if not isinstance(keys, list) or not all(isinstance(k, str) for k in keys) or not keys:
+        return [] if complete else None
+    found = []
     name = f"{kit}.json"
+    for key in keys:
+        parts = key.split("/")
+        if (
+            len(parts) != 4
+            or parts[0] != "assignments"
+            or parts[3] != name
+            or not all(map(_PART.fullmatch, parts[1:3]))
+        ):
+            if complete:
+                continue  # not what this index writes (or a case-insensitive folder's other kit)
+            return None
+        try:
+            found.append(Assignment.from_json(workspace.storage.read_bytes(key)))
+        except FileNotFoundError:
+            if complete:
+                continue  # indexed by a writer stopped before its file: no assignment
+            return None
+    return [a for a in found if a.kit == kit]
+
+
+def assignments_of_kit(
+    workspace: Workspace, kit: str, *, course: str | None = None, locale: str | None = None
+) -> list[Assignment]:
+    """The assignment(s) recorded for kit id ``kit`` (which comes from a returned file): from the
+    kit index (``index/kits/KIT.json``: the assignment files of the kit, indexed before they are
+    written). Once the index is complete (:func:`kits_complete`), never a listing of the fleet's
+    assignments: an unknown or malformed id costs two object reads; the ``course`` and
+    ``locale`` the file names are looked at when the index knows no file (a kit index object
+    lost), and a kit found there is indexed again. On a workspace whose older assignments
+    are not indexed yet, a kit the index does not know is looked for in one listing."""
     complete = kits_complete(workspace)
     if _KIT_NAME.fullmatch(kit):
-        try:
-            keys = json.loads(workspace.storage.read_bytes(_kit_index_key(kit))).get("files")
-        except FileNotFoundError:
-            keys = [] if complete else None
-        except (ValueError, UnicodeDecodeError, AttributeError, RecursionError):
-            keys = None  # damaged: the listing answers
-        if isinstance(keys, list) and all(isinstance(k, str) for k in keys) and (keys or complete):
-            found = []
-            for key in keys:
-                parts = key.split("/")
-                if len(parts) != 4 or parts[0] != "assignments" or parts[3] != name:
-                    break  # not what this index writes: ask the listing
+        found = _indexed(workspace, kit, complete)
+        if found is not None and (found or not complete):
+            return found
+        if found is not None:  # complete, and the index names no file of it: where the file says
+            if course and locale and _PART.fullmatch(course) and _PART.fullmatch(locale):
+                key = assignment_key(course, locale, kit)
                 try:
-                    found.append(Assignment.from_json(workspace.storage.read_bytes(key)))
-                except FileNotFoundError:
-                    if complete:
-                        continue  # indexed by a writer stopped before its file: no assignment
-                    break
-            else:
-                return [a for a in found if a.kit == kit]
+                    hinted = Assignment.from_json(workspace.storage.read_bytes(key))
+                except (FileNotFoundError, ValueError, TypeError, KeyError, AttributeError):
+                    return []  # not there, or not an assignment
+                if hinted.kit == kit:
+                    _index_kit(workspace, kit, [key])
+                    return [hinted]
+            return []
     elif complete:
         return []  # every kit this workspace sends has a plain id (save_assignment checks)
+    name = f"{kit}.json"
     return [
         Assignment.from_json(workspace.storage.read_bytes(key))
         for key in workspace.storage.list("assignments")
@@ -161,9 +203,7 @@ def save_assignment(workspace: Workspace, assignment: Assignment) -> None:
         raise ValueError(f"not a kit id: {assignment.kit[:80]!r} (letters, digits, '.', '_' and '-')")
     key = assignment_key(assignment.course, assignment.locale, assignment.kit)
     data = assignment.to_json()
-    if not kits_complete(workspace) and not list(workspace.storage.list_folders("assignments")):
-        # the first assignment of the workspace: every one from now on is indexed before it is written
-        workspace.storage.write_bytes(_KITS_COMPLETE, json.dumps({"complete": True}).encode())
+    start_kit_index(workspace)
     _index_kit(workspace, assignment.kit, [key])
     kill_point("assignment:kit-indexed")
     workspace.storage.write_bytes(key, data)

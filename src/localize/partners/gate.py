@@ -101,7 +101,12 @@ def _find_assignment(
         kit = m.group(1).decode("ascii") if m else None
     if kit:
         kit = kit.strip()
-        of_kit = assignments_of_kit(workspace, kit)
+        named = (
+            (catalog.header("X-Localize-Course"), catalog.header("X-Localize-Locale"))
+            if catalog is not None
+            else (None, None)
+        )
+        of_kit = assignments_of_kit(workspace, kit, course=named[0], locale=named[1])
         for a in of_kit:
             if a.partner == partner.id:
                 return a, "", ""

@@ -209,7 +209,14 @@ def _finish(
     report = _write_reports(inbox, report)
     kill_point("ingest:report-written")
     assignment = (
-        next((a for a in assignments_of_kit(workspace, str(report.kit)) if a.partner == partner.id), None)
+        next(
+            (
+                a
+                for a in assignments_of_kit(workspace, str(report.kit), course=report.course, locale=report.locale)
+                if a.partner == partner.id
+            ),
+            None,
+        )
         if report.kit
         else None
     )

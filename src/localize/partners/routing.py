@@ -46,7 +46,13 @@ from localize.config import Config, Partner
 from localize.errors import CatalogNotFoundError, ConfigError
 from localize.locales import check_locale, language_name
 from localize.model import Catalog
-from localize.partners.assignments import Assignment, assignment_key, load_assignments, save_assignment
+from localize.partners.assignments import (
+    Assignment,
+    assignment_key,
+    load_assignments,
+    save_assignment,
+    start_kit_index,
+)
 from localize.partners.inbox import open_inbox
 from localize.partners.kit_preview import KitPreview, kit_preview
 from localize.partners.review_kits import (
@@ -332,6 +338,7 @@ def route(
     if len(glossary):
         _write(inbox, f"{base}/glossary.tbx", to_tbx(glossary).encode("utf-8"))
     _write(inbox, f"{base}/kit.json", (json.dumps(manifest, indent=2, ensure_ascii=False) + "\n").encode("utf-8"))
+    start_kit_index(workspace)  # before the first file under assignments/ of a new workspace
     workspace.storage.write_bytes(assignment_key(course, locale, kit, "po"), kit_data)
     assignment = Assignment(
         kit,
