@@ -454,16 +454,8 @@ def test_index_rebuild_keeps_a_point_written_while_it_read_the_snapshots(ws: Wor
     assert (later, "intro-course", "es", 42) in ws.history()
 
 
-def test_a_return_finds_its_kit_without_listing_every_assignment(
-    ws: Workspace, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """Ingest looks its kit up in the kit index (one object), not in a listing of every
-    assignment of the fleet; a kit id that is not a plain id is only compared (listing)."""
-    from localize.partners.assignments import Assignment, assignments_of_kit, save_assignment
-
-    for i in range(5):
-        a = Assignment(f"k{i}", "intro-course", "es", "lima", "0" * 64, f"t{i}", "2027-01-01")
-        save_assignment(ws, a)
+def _listings(ws: Workspace, monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The prefixes the workspace's storage is asked to list from now on."""
     listed: list[str] = []
     original = type(ws.storage).list
 
@@ -472,6 +464,20 @@ def test_a_return_finds_its_kit_without_listing_every_assignment(
         return original(self, prefix)
 
     monkeypatch.setattr(type(ws.storage), "list", spy)
+    return listed
+
+
+def test_a_return_finds_its_kit_without_listing_every_assignment(
+    ws: Workspace, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Ingest looks its kit up in the kit index, not in a listing of every assignment of the
+    fleet; on a workspace whose kit index is complete, neither does an unknown or malformed id."""
+    from localize.partners.assignments import Assignment, assignments_of_kit, save_assignment
+
+    for i in range(5):
+        a = Assignment(f"k{i}", "intro-course", "es", "lima", "0" * 64, f"t{i}", "2027-01-01")
+        save_assignment(ws, a)
+    listed = _listings(ws, monkeypatch)
     [found] = assignments_of_kit(ws, "k3")
     assert (found.kit, found.sent_at) == ("k3", "t3") and listed == []
     # every kit of this workspace was indexed before its file: an unknown or malformed id
@@ -510,14 +516,7 @@ def test_an_older_workspace_lists_until_index_rebuild_completes_the_kit_index(
     _legacy_assignment(ws, "old1")
     save_assignment(ws, Assignment("new1", "intro-course", "ar", "cairo", "0" * 64, "t", "2027-01-01"))
     assert not kits_complete(ws)  # it had assignments before: they may be unindexed
-    listed: list[str] = []
-    original = type(ws.storage).list
-
-    def spy(self, prefix: str = ""):  # type: ignore[no-untyped-def]
-        listed.append(prefix)
-        return original(self, prefix)
-
-    monkeypatch.setattr(type(ws.storage), "list", spy)
+    listed = _listings(ws, monkeypatch)
     [old] = assignments_of_kit(ws, "old1")
     assert old.kit == "old1" and listed == ["assignments"]
     [new] = assignments_of_kit(ws, "new1")
@@ -527,8 +526,7 @@ def test_an_older_workspace_lists_until_index_rebuild_completes_the_kit_index(
     assert main(["index", "rebuild", "--locales-dir", ws.describe("")]) == 0
     assert "kit index: 2 assignment files" in capsys.readouterr().out
     assert kits_complete(ws)
-    monkeypatch.setattr(type(ws.storage), "list", spy)
-    listed.clear()
+    listed = _listings(ws, monkeypatch)
     assert [a.kit for a in assignments_of_kit(ws, "old1")] == ["old1"]
     assert assignments_of_kit(ws, "unknown") == [] and assignments_of_kit(ws, "a/b") == [] and listed == []
 
@@ -569,14 +567,7 @@ def test_a_complete_kit_index_that_is_damaged_or_hostile_is_never_followed_nor_l
     from localize.partners.assignments import Assignment, assignments_of_kit, save_assignment
 
     save_assignment(ws, Assignment("abc", "intro-course", "es", "lima", "0" * 64, "t", "2027-01-01"))
-    listed: list[str] = []
-    original = type(ws.storage).list
-
-    def spy(self, prefix: str = ""):  # type: ignore[no-untyped-def]
-        listed.append(prefix)
-        return original(self, prefix)
-
-    monkeypatch.setattr(type(ws.storage), "list", spy)
+    listed = _listings(ws, monkeypatch)
     hostile = {
         "ABC": {"files": ["assignments/intro-course/es/abc.json"]},
         "k1": {"files": "assignments/intro-course/es/k1.json"},

@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from localize.app.output import file_kind
 from localize.catalogs.faults import kill_point
@@ -72,15 +72,13 @@ def _gate(
     ``qa``: the project's ``[qa]`` settings, which the gate of a return uses too."""
     kept: list[MemoryUnit] = []
     refused: list[Problem] = []
-    limits = None if qa is None else Limits(max_file_bytes=qa.max_file_bytes, max_string_chars=qa.max_string_chars)
+    options: dict[str, Any] = {}  # entry_problems' defaults are those of QAPolicy()
+    if qa is not None:
+        limits = Limits(max_file_bytes=qa.max_file_bytes, max_string_chars=qa.max_string_chars)
+        options = {"qa_max": qa.max_length_ratio, "qa_min": qa.min_length_ratio, "limits": limits}
     for unit in units:
         entry = Entry(unit.msgid, unit.msgstr, unit.msgctxt)
-        if qa is None:
-            problems = entry_problems(entry, file)
-        else:
-            problems = entry_problems(
-                entry, file, qa_max=qa.max_length_ratio, qa_min=qa.min_length_ratio, limits=limits
-            )
+        problems = entry_problems(entry, file, **options)
         errors = [p for p in problems if p.severity == ERROR]
         if errors:
             refused.append(errors[0])

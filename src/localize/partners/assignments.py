@@ -15,6 +15,9 @@ from typing import Any
 from localize.catalogs import index
 from localize.catalogs.faults import kill_point
 from localize.catalogs.workspace import Workspace
+from localize.errors import ConfigError
+from localize.ids import check_course_id
+from localize.locales import check_locale
 
 __all__ = [
     "STATES",
@@ -25,6 +28,7 @@ __all__ = [
     "kits_complete",
     "latest_assignments",
     "load_assignments",
+    "plain_names",
     "save_assignment",
     "start_kit_index",
 ]
@@ -96,14 +100,26 @@ def kits_complete(workspace: Workspace) -> bool:
         return False
 
 
+def _mark_complete(workspace: Workspace) -> None:
+    workspace.storage.write_bytes(_KITS_COMPLETE, json.dumps({"complete": True}).encode())
+
+
 def start_kit_index(workspace: Workspace) -> None:
     """Mark the kit index complete on a workspace that holds no assignment yet (before anything
     is written under ``assignments/``: routing calls this before it stores a kit's file)."""
     if not kits_complete(workspace) and not list(workspace.storage.list_folders("assignments")):
-        workspace.storage.write_bytes(_KITS_COMPLETE, json.dumps({"complete": True}).encode())
+        _mark_complete(workspace)
 
 
-_PART = re.compile(r"[A-Za-z0-9@][A-Za-z0-9@._-]{0,199}")  # a course id or locale folder of a key
+def plain_names(course: str | None, locale: str | None) -> bool:
+    """A course id and a locale code as this workspace writes them (so they may name a folder):
+    checked on what a partner's file or an index object says before it names any key."""
+    try:
+        return (
+            bool(course and locale) and check_course_id(str(course)) == course and check_locale(str(locale)) == locale
+        )
+    except ConfigError:
+        return False
 
 
 def _indexed(workspace: Workspace, kit: str, complete: bool) -> list[Assignment] | None:
@@ -121,12 +137,7 @@ def _indexed(workspace: Workspace, kit: str, complete: bool) -> list[Assignment]
     name = f"{kit}.json"
     for key in keys:
         parts = key.split("/")
-        if (
-            len(parts) != 4
-            or parts[0] != "assignments"
-            or parts[3] != name
-            or not all(map(_PART.fullmatch, parts[1:3]))
-        ):
+        if len(parts) != 4 or parts[0] != "assignments" or parts[3] != name or not plain_names(parts[1], parts[2]):
             if complete:
                 continue  # not what this index writes (or a case-insensitive folder's other kit)
             return None
@@ -155,7 +166,7 @@ def assignments_of_kit(
         if found is not None and (found or not complete):
             return found
         if found is not None:  # complete, and the index names no file of it: where the file says
-            if course and locale and _PART.fullmatch(course) and _PART.fullmatch(locale):
+            if course is not None and locale is not None and plain_names(course, locale):
                 key = assignment_key(course, locale, kit)
                 try:
                     hinted = Assignment.from_json(workspace.storage.read_bytes(key))
@@ -194,7 +205,7 @@ def index_kits(workspace: Workspace) -> int:
             by_kit.setdefault(parts[3][:-5], []).append(key)
     for kit, keys in sorted(by_kit.items()):
         _index_kit(workspace, kit, keys)
-    workspace.storage.write_bytes(_KITS_COMPLETE, json.dumps({"complete": True}).encode())
+    _mark_complete(workspace)
     return sum(map(len, by_kit.values()))
 
 

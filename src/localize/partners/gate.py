@@ -24,11 +24,15 @@ from localize.catalogs.review import mark_reviewed, without_reviewed
 from localize.catalogs.workspace import Workspace
 from localize.catalogs.xliff import REVIEWED, is_xliff, read_xliff
 from localize.config import Config, Partner
-from localize.errors import CatalogNotFoundError, ConfigError, PoSyntaxError, printable
-from localize.ids import check_course_id
-from localize.locales import check_locale
+from localize.errors import CatalogNotFoundError, PoSyntaxError, printable
 from localize.model import Catalog, Entry
-from localize.partners.assignments import Assignment, assignment_key, assignments_of_kit, load_assignments
+from localize.partners.assignments import (
+    Assignment,
+    assignment_key,
+    assignments_of_kit,
+    load_assignments,
+    plain_names,
+)
 from localize.partners.checks import ERROR, FILE_LEVEL, WARNING, Limits, Problem
 from localize.partners.qa import check_catalog
 
@@ -101,12 +105,9 @@ def _find_assignment(
         kit = m.group(1).decode("ascii") if m else None
     if kit:
         kit = kit.strip()
-        named = (
-            (catalog.header("X-Localize-Course"), catalog.header("X-Localize-Locale"))
-            if catalog is not None
-            else (None, None)
-        )
-        of_kit = assignments_of_kit(workspace, kit, course=named[0], locale=named[1])
+        course = catalog.header("X-Localize-Course") if catalog is not None else None
+        locale = catalog.header("X-Localize-Locale") if catalog is not None else None
+        of_kit = assignments_of_kit(workspace, kit, course=course, locale=locale)
         for a in of_kit:
             if a.partner == partner.id:
                 return a, "", ""
@@ -130,7 +131,7 @@ def _find_assignment(
         locale = catalog.header("X-Localize-Locale") or catalog.header("Language")
         candidates = (
             [a for a in load_assignments(workspace, course=course, locale=locale) if a.partner == partner.id]
-            if _valid_names(course, locale)
+            if plain_names(course, locale)
             else []
         )
         if candidates:
@@ -140,16 +141,6 @@ def _find_assignment(
         "cannot tell which kit this file answers (no X-Localize-Kit header); send the file from the kit you received",
         "",
     )
-
-
-def _valid_names(course: str | None, locale: str | None) -> bool:
-    """Header values a partner wrote, checked before they name any folder."""
-    try:
-        return (
-            bool(course and locale) and check_course_id(str(course)) == course and check_locale(str(locale)) == locale
-        )
-    except ConfigError:
-        return False
 
 
 def _same(a: Entry, b: Entry) -> bool:
