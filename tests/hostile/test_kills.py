@@ -313,3 +313,99 @@ def test_tm_import_killed_midway_leaves_the_old_or_the_new_compendium(
     assert compendium == recorded(new if step == "tm-import:written" else old)  # never half of one
     assert run(p, *argv).returncode == 0
     assert recorded((p.ws / "memory" / "es.po").read_bytes()) == recorded(new)
+
+
+# -- route ---------------------------------------------------------------------------------------------
+
+# every step of a send: the kit's base in the workspace, its index entry, its record, the kit file in
+# the partner's inbox, the rest of the kit, the notice
+ROUTE_KILLS = [
+    "route:base-written",
+    "assignment:kit-indexed",
+    "route:recorded",
+    "route:kit-written",
+    "route:inbox-written",
+    "route:notified",
+]
+_DATES = re.compile(r"\d{4}-\d\d-\d\d|\d\d [A-Z][a-z]+ \d{4}|\d{8}")
+
+
+def route_ar(p: Project, kill_at: str | None = None) -> subprocess.CompletedProcess[str]:
+    return run(p, "route", "--course", COURSE, "--locale", "ar", "--config", str(p.config), kill_at=kill_at)
+
+
+def sent_state(p: Project) -> dict[str, object]:
+    """What a route of the ar catalog leaves: the kit in cairo's inbox, its assignment and base in
+    the workspace, the kit index (the day and the kit id, made of the day, taken out)."""
+    kit = p.kit("ar")
+
+    def norm(text: str) -> str:
+        return _DATES.sub("DAY", _STAMP.sub("STAMP", text.replace(kit, "KIT").replace(str(p.root), "ROOT")))
+
+    def files(root: Path) -> list[tuple[str, str]]:
+        return sorted(
+            (norm(str(f.relative_to(root))), norm(f.read_text("utf-8"))) for f in root.rglob("*") if f.is_file()
+        )
+
+    return {
+        "inbox": files(p.cairo / "kits"),
+        "assignments": files(p.ws / "assignments" / COURSE / "ar"),
+        "kit index": sorted(norm(f.name) for f in (p.ws / "index" / "kits").iterdir()),
+    }
+
+
+@pytest.fixture(scope="module")
+def route_reference(pristine: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[str, object]:
+    p = fresh(pristine, tmp_path_factory.mktemp("route-reference"), "p")
+    done = route_ar(p)
+    assert done.returncode == 0, done.stdout + done.stderr
+    reference = sent_state(p)
+    assert [name for name, _ in reference["assignments"]] == ["KIT.json", "KIT.po"]  # type: ignore[union-attr]
+    assert '"complete"' not in dict(reference["assignments"])["KIT.json"]  # type: ignore[arg-type]
+    return reference
+
+
+@pytest.mark.parametrize("step", ROUTE_KILLS)
+def test_route_killed_at_every_step_is_finished_by_the_next_route(
+    step: str, pristine: Path, tmp_path: Path, route_reference: dict[str, object]
+) -> None:
+    p = fresh(pristine, tmp_path, "p")
+    killed = route_ar(p, kill_at=step)
+    assert killed.returncode == -signal.SIGKILL, killed.stdout + killed.stderr
+
+    again = route_ar(p)
+
+    assert again.returncode == 0 and "Traceback" not in again.stderr, again.stdout + again.stderr
+    resumed = step not in ("route:base-written", "assignment:kit-indexed")  # recorded: the same kit, finished
+    assert ("stopped midway, now sent whole" in again.stdout) == resumed, again.stdout
+    assert sent_state(p) == route_reference  # one kit, whole, under one id, recorded once
+    third = route_ar(p)
+    assert "nothing sent" in third.stdout and sent_state(p) == route_reference
+
+
+def ar_return(p: Project) -> bytes:
+    kit = p.kit_file("ar").read_bytes()
+    assert b'msgid "Waves and Oscillations"\nmsgstr ""' in kit
+    return kit.replace(
+        b'msgid "Waves and Oscillations"\nmsgstr ""',
+        'msgid "Waves and Oscillations"\nmsgstr "الموجات والاهتزازات"'.encode(),
+    )
+
+
+@pytest.mark.parametrize("step", ["route:kit-written", "route:inbox-written", "route:notified"])
+def test_a_kit_that_reached_the_partner_before_routing_was_killed_is_taken_back(
+    step: str, pristine: Path, tmp_path: Path
+) -> None:
+    """Once the kit file is in the partner's inbox, its return is known, whether or not the send
+    finished: routing records the kit before it writes any of it there."""
+    p = fresh(pristine, tmp_path, "p")
+    assert route_ar(p, kill_at=step).returncode == -signal.SIGKILL
+    (p.cairo / "returns").mkdir(parents=True, exist_ok=True)
+    (p.cairo / "returns" / "return.po").write_bytes(ar_return(p))
+
+    done = run(p, "ingest", "--partner", "cairo", "--config", str(p.config))
+
+    assert done.returncode == 0 and f"return.po: accepted ({COURSE}/ar kit {p.kit('ar')}" in done.stdout, (
+        done.stdout + done.stderr
+    )
+    assert "الموجات والاهتزازات" in p.catalog("ar").decode("utf-8")

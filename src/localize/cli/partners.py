@@ -120,6 +120,11 @@ def cmd_route(args: argparse.Namespace) -> int:
     print(
         f"kit {a.kit} -> {a.partner}: {result.kit_location} (due {a.due}; {a.entries} entries, "
         f"{a.words_to_translate} words to translate; webhook: {result.webhook})"
+        + (
+            f"; the same kit as the route of {a.sent_at[:10]} that stopped midway, now sent whole"
+            if result.resumed
+            else ""
+        )
     )
     return EXIT_OK
 

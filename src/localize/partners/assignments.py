@@ -55,9 +55,15 @@ class Assignment:
     kind: str = "translation"  # or "review" (only a reviewer's return of one can sign entries off)
     bands: dict[str, Any] = field(default_factory=dict)  # kit.json's words by match band, when sent
     estimate: dict[str, Any] | None = None  # kit.json's estimate at the partner's rates, if any
+    # False from the moment routing records the kit until it is whole in the partner's inbox and
+    # the partner notified: the next route of the same catalog sends it again, whole
+    complete: bool = True
 
     def to_json(self) -> bytes:
-        return (json.dumps(asdict(self), indent=2, ensure_ascii=False) + "\n").encode("utf-8")
+        fields = asdict(self)
+        if self.complete:
+            del fields["complete"]  # as assignments were written before the field existed
+        return (json.dumps(fields, indent=2, ensure_ascii=False) + "\n").encode("utf-8")
 
     @classmethod
     def from_json(cls, data: bytes) -> Assignment:

@@ -15,7 +15,9 @@ Each entry whose source has glossary terms says so in a ``#. Terms: ...`` commen
 Partners put their translated files into ``returns/``; QA reports come back in
 ``reports/``. The workspace keeps each assignment (``assignments/COURSE/LL/KIT.json``)
 and the exact catalog that was sent (``KIT.po``), the base of the three-way merge
-on return.
+on return. Both are written before any of the kit reaches the inbox (the assignment
+marked incomplete until the kit is whole there and the partner notified), so a return
+is always known; a route killed midway is finished by the next route of the catalog.
 
 Webhook notices are JSON POSTs with these headers:
 
@@ -35,6 +37,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from localize.catalogs.bands import BANDS, BandCount, estimate, match_bands
+from localize.catalogs.faults import kill_point
 from localize.catalogs.glossary import Glossary, annotate
 from localize.catalogs.glossary_files import load_glossary, to_tbx
 from localize.catalogs.po import write_po
@@ -55,6 +58,7 @@ from localize.partners.assignments import (
 )
 from localize.partners.inbox import open_inbox
 from localize.partners.kit_preview import KitPreview, kit_preview
+from localize.partners.kit_texts import KIT_README, PREVIEW_README, readme_plan
 from localize.partners.review_kits import (
     REVIEW_README,
     XLIFF_README,
@@ -77,74 +81,7 @@ class RouteResult:
     sent: bool
     kit_location: str
     webhook: str
-
-
-KIT_README = """\
-Translation kit for {course} ({language})
-{underline}
-
-Hello! This folder holds the text of the course "{course}" for you to
-translate into {language}.
-
-  {po_name}   the file to translate (open it in Poedit, Weblate, or a text editor)
-  kit.json    details of this kit (you do not need to edit it)
-
-Please return your translated file by {due} by saving it into the
-"returns" folder of your inbox ({inbox}).
-
-What you will see in the file
------------------------------
-* msgid is the English text; write your translation in msgstr.
-* Short tags such as <a1>...</a1>, <em2>...</em2> or <br3/> stand for
-  formatting and links in the page. Keep every one of them in your
-  translation, each exactly once; you may move them to fit your sentence.
-  The comment above each text (#.) says what each tag is.
-* Do not change the msgid lines, and do not add HTML of your own: it will
-  be rejected.
-* "fuzzy" marks a suggestion (from an earlier version or a similar
-  sentence). Check it, correct it, then remove the fuzzy mark.
-* msgctxt "attribute" marks text that is not shown as page text: picture
-  descriptions for blind readers, tooltips, search engine descriptions.
-
-Check your file before you send it
-----------------------------------
-Two optional helpers show problems before your coordinator does. They
-come with the `localize` tool, which is not on the public package index:
-ask your coordinator for it (a folder or a .zip/.whl file). With Python
-3.11 or newer installed, one command installs it:
-
-    python -m pip install PATH-OF-WHAT-YOUR-COORDINATOR-SENT
-
-Then, in the folder of this README:
-
-    localize check {po_name} --locale {locale}
-
-prints any problem as FILE:LINE: severity: check: message. To see your
-translation on the course pages themselves:
-
-    localize preview {po_name} --course {course} COURSE_PAGES
-
-COURSE_PAGES is the course website: its web address (https://...), or
-the folder or .zip of the course's pages (the offline version of the
-course site; ask your coordinator if you do not have it). The preview
-opens on your own computer only (http://127.0.0.1:...) and rebuilds
-each time you save the .po file; Ctrl-C stops it.
-
-Questions: {contact}
-"""
-
-
-PREVIEW_README = """
-See your translation in the course pages (no installation needed)
------------------------------------------------------------------
-Open preview.html (in this folder) in a web browser, then choose your
-{file} with the button at the top, or drop the file on the page. The
-course pages (from the pages folder) appear with your translations in
-place; texts still to translate are marked yellow, fuzzy ones orange,
-and texts with a problem (a missing or changed tag, HTML of your own)
-red, with the list of problems beside the page. Save your file and
-choose it again to see your latest changes. Nothing leaves your computer.
-"""
+    resumed: bool = False  # the send of a route that stopped midway, finished
 
 
 def _new_kit_id(workspace: Workspace, course: str, locale: str, base: str) -> str:
@@ -244,15 +181,22 @@ def route(
             earlier.append(hashlib.sha256(write_po(catalog).encode("utf-8") + kind).hexdigest())
         return sent == earlier[0]
 
+    resumed: Assignment | None = None
     for existing in load_assignments(workspace, course=course, locale=locale):
         if existing.partner == partner.id and existing.state == "sent" and same(existing.catalog_sha256):
+            if not existing.complete:
+                resumed = existing  # a send that stopped midway: the same kit, sent again whole
+                continue
             inbox = open_inbox(config.resolve(partner.inbox))
             return RouteResult(
                 existing, False, inbox.describe(f"kits/{course}/{locale}/{existing.kit}"), "not sent again"
             )
-    now = now or datetime.now(UTC)
-    kit = _new_kit_id(workspace, course, locale, f"{now.strftime('%Y%m%d')}-{digest[:10]}")
-    due = (now.date() + timedelta(days=partner.turnaround_days)).isoformat()
+    if resumed is not None:
+        now, kit, due = datetime.fromisoformat(resumed.sent_at), resumed.kit, resumed.due
+    else:
+        now = now or datetime.now(UTC)
+        kit = _new_kit_id(workspace, course, locale, f"{now.strftime('%Y%m%d')}-{digest[:10]}")
+        due = (now.date() + timedelta(days=partner.turnaround_days)).isoformat()
     stats = catalog_stats(catalog, course, locale)
     words = sum(source_words(e.msgid) for e in catalog.entries if not e.obsolete and not e.translated)
     kit_catalog = catalog
@@ -322,24 +266,8 @@ def route(
         inbox=inbox.describe(),
         locale=locale,
         contact=partner.contact or "your coordinator",
-    ) + _readme_plan(manifest)
+    ) + readme_plan(manifest)
     base = f"kits/{course}/{locale}/{kit}"
-    if fmt == "xliff":
-        readme += XLIFF_README
-    if preview is not None:
-        readme += PREVIEW_README.format(file=po_name)
-        for name, data in sorted(preview.files.items()):
-            _write(inbox, f"{base}/{name}", data)
-    if review:
-        readme += REVIEW_README.format(file=po_name)
-        _write(inbox, f"{base}/changes.html", changes_html(course, locale, kit_catalog, previous).encode("utf-8"))
-    _write(inbox, f"{base}/{po_name}", sent)
-    _write(inbox, f"{base}/README.txt", readme.encode("utf-8"))
-    if len(glossary):
-        _write(inbox, f"{base}/glossary.tbx", to_tbx(glossary).encode("utf-8"))
-    _write(inbox, f"{base}/kit.json", (json.dumps(manifest, indent=2, ensure_ascii=False) + "\n").encode("utf-8"))
-    start_kit_index(workspace)  # before the first file under assignments/ of a new workspace
-    workspace.storage.write_bytes(assignment_key(course, locale, kit, "po"), kit_data)
     assignment = Assignment(
         kit,
         course,
@@ -355,11 +283,36 @@ def route(
         kind="review" if review else "translation",
         bands=manifest["bands"],
         estimate=manifest.get("estimate"),
+        complete=False,
     )
-    delivery = send_notice(workspace, partner, "kit.sent", {**manifest, "location": inbox.describe(base)}, f"kit-{kit}")
-    assignment = replace(assignment, webhook=delivery)
+    # recorded before the partner can see any of it: a return of this kit is always known, and a
+    # send that stops midway is finished by the next route (the same kit id, the same files)
+    start_kit_index(workspace)  # before the first file under assignments/ of a new workspace
+    workspace.storage.write_bytes(assignment_key(course, locale, kit, "po"), kit_data)
+    kill_point("route:base-written")
     save_assignment(workspace, assignment)
-    return RouteResult(assignment, True, inbox.describe(base), delivery)
+    kill_point("route:recorded")
+    if fmt == "xliff":
+        readme += XLIFF_README
+    if preview is not None:
+        readme += PREVIEW_README.format(file=po_name)
+        for name, data in sorted(preview.files.items()):
+            _write(inbox, f"{base}/{name}", data)
+    if review:
+        readme += REVIEW_README.format(file=po_name)
+        _write(inbox, f"{base}/changes.html", changes_html(course, locale, kit_catalog, previous).encode("utf-8"))
+    _write(inbox, f"{base}/{po_name}", sent)
+    kill_point("route:kit-written")
+    _write(inbox, f"{base}/README.txt", readme.encode("utf-8"))
+    if len(glossary):
+        _write(inbox, f"{base}/glossary.tbx", to_tbx(glossary).encode("utf-8"))
+    _write(inbox, f"{base}/kit.json", (json.dumps(manifest, indent=2, ensure_ascii=False) + "\n").encode("utf-8"))
+    kill_point("route:inbox-written")
+    delivery = send_notice(workspace, partner, "kit.sent", {**manifest, "location": inbox.describe(base)}, f"kit-{kit}")
+    kill_point("route:notified")
+    assignment = replace(assignment, webhook=delivery, complete=True)
+    save_assignment(workspace, assignment)
+    return RouteResult(assignment, True, inbox.describe(base), delivery, resumed=resumed is not None)
 
 
 def _plan(catalog: Catalog, partner: Partner, glossary: Glossary, with_terms: int) -> dict[str, Any]:
@@ -375,40 +328,6 @@ def _plan(catalog: Catalog, partner: Partner, glossary: Glossary, with_terms: in
     if len(glossary):
         out["glossary"] = {"file": "glossary.tbx", "terms": len(glossary), "entries_with_terms": with_terms}
     return out
-
-
-_BAND_NAMES = {
-    "new": "new text",
-    "fuzzy": "75-99% matches (check and correct)",
-    "memory": "100% matches from memory (review)",
-    "repetition": "repetitions within this kit",
-}
-
-
-def _readme_plan(manifest: dict[str, Any]) -> str:
-    """The README's section on the work in the kit (and its glossary)."""
-    lines = ["", "The work in this kit", "--------------------"]
-    for band, count in manifest["bands"].items():
-        lines.append(f"  {count['words']:>7} words  {count['entries']:>5} texts  {_BAND_NAMES[band]}")
-    if "estimate" in manifest:
-        est = manifest["estimate"]
-        lines.append(f"  estimate at the agreed rates: {est['total']:.2f} {est['currency']}".rstrip())
-    if "glossary" in manifest:
-        g = manifest["glossary"]
-        lines += [
-            "",
-            "Terms",
-            "-----",
-            f"glossary.tbx holds {g['terms']} agreed terms (TBX: most translation tools import it).",
-            f"{g['entries_with_terms']} texts use some of them; the comment above each says which",
-            "and how to translate them:",
-            "",
-            "    #. Terms: eigenvalue = valor propio (not: autovalor); MATLAB (do not translate)",
-            "",
-            "Please use the agreed translation (in any form your sentence needs); the check",
-            "warns when a term's agreed translation is missing or a forbidden one is used.",
-        ]
-    return "\n".join(lines) + "\n"
 
 
 def _write(storage: Storage, key: str, data: bytes) -> None:

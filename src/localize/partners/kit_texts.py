@@ -1,0 +1,108 @@
+"""The plain-language texts of a translation kit: its README, with the work the kit holds."""
+
+from __future__ import annotations
+
+from typing import Any
+
+__all__ = ["KIT_README", "PREVIEW_README", "readme_plan"]
+
+KIT_README = """\
+Translation kit for {course} ({language})
+{underline}
+
+Hello! This folder holds the text of the course "{course}" for you to
+translate into {language}.
+
+  {po_name}   the file to translate (open it in Poedit, Weblate, or a text editor)
+  kit.json    details of this kit (you do not need to edit it)
+
+Please return your translated file by {due} by saving it into the
+"returns" folder of your inbox ({inbox}).
+
+What you will see in the file
+-----------------------------
+* msgid is the English text; write your translation in msgstr.
+* Short tags such as <a1>...</a1>, <em2>...</em2> or <br3/> stand for
+  formatting and links in the page. Keep every one of them in your
+  translation, each exactly once; you may move them to fit your sentence.
+  The comment above each text (#.) says what each tag is.
+* Do not change the msgid lines, and do not add HTML of your own: it will
+  be rejected.
+* "fuzzy" marks a suggestion (from an earlier version or a similar
+  sentence). Check it, correct it, then remove the fuzzy mark.
+* msgctxt "attribute" marks text that is not shown as page text: picture
+  descriptions for blind readers, tooltips, search engine descriptions.
+
+Check your file before you send it
+----------------------------------
+Two optional helpers show problems before your coordinator does. They
+come with the `localize` tool, which is not on the public package index:
+ask your coordinator for it (a folder or a .zip/.whl file). With Python
+3.11 or newer installed, one command installs it:
+
+    python -m pip install PATH-OF-WHAT-YOUR-COORDINATOR-SENT
+
+Then, in the folder of this README:
+
+    localize check {po_name} --locale {locale}
+
+prints any problem as FILE:LINE: severity: check: message. To see your
+translation on the course pages themselves:
+
+    localize preview {po_name} --course {course} COURSE_PAGES
+
+COURSE_PAGES is the course website: its web address (https://...), or
+the folder or .zip of the course's pages (the offline version of the
+course site; ask your coordinator if you do not have it). The preview
+opens on your own computer only (http://127.0.0.1:...) and rebuilds
+each time you save the .po file; Ctrl-C stops it.
+
+Questions: {contact}
+"""
+
+
+PREVIEW_README = """
+See your translation in the course pages (no installation needed)
+-----------------------------------------------------------------
+Open preview.html (in this folder) in a web browser, then choose your
+{file} with the button at the top, or drop the file on the page. The
+course pages (from the pages folder) appear with your translations in
+place; texts still to translate are marked yellow, fuzzy ones orange,
+and texts with a problem (a missing or changed tag, HTML of your own)
+red, with the list of problems beside the page. Save your file and
+choose it again to see your latest changes. Nothing leaves your computer.
+"""
+
+
+_BAND_NAMES = {
+    "new": "new text",
+    "fuzzy": "75-99% matches (check and correct)",
+    "memory": "100% matches from memory (review)",
+    "repetition": "repetitions within this kit",
+}
+
+
+def readme_plan(manifest: dict[str, Any]) -> str:
+    """The README's section on the work in the kit (and its glossary)."""
+    lines = ["", "The work in this kit", "--------------------"]
+    for band, count in manifest["bands"].items():
+        lines.append(f"  {count['words']:>7} words  {count['entries']:>5} texts  {_BAND_NAMES[band]}")
+    if "estimate" in manifest:
+        est = manifest["estimate"]
+        lines.append(f"  estimate at the agreed rates: {est['total']:.2f} {est['currency']}".rstrip())
+    if "glossary" in manifest:
+        g = manifest["glossary"]
+        lines += [
+            "",
+            "Terms",
+            "-----",
+            f"glossary.tbx holds {g['terms']} agreed terms (TBX: most translation tools import it).",
+            f"{g['entries_with_terms']} texts use some of them; the comment above each says which",
+            "and how to translate them:",
+            "",
+            "    #. Terms: eigenvalue = valor propio (not: autovalor); MATLAB (do not translate)",
+            "",
+            "Please use the agreed translation (in any form your sentence needs); the check",
+            "warns when a term's agreed translation is missing or a forbidden one is used.",
+        ]
+    return "\n".join(lines) + "\n"
