@@ -77,12 +77,25 @@ def _workspace(root: Path, bases: list[Catalog], n: int = 7) -> tuple[Workspace,
     some = [e for e in ws.read_catalog("c01", LL).entries if e.translated][:40]
     at = datetime(2026, 3, 1, tzinfo=UTC)
     record_review(ws, "c01", LL, partner="lima", kit="k1", at=at, translated=some[:20], signed_off=some[20:])
-    compendium = root / "imported.po"
+    single = [e for e in bases[0].entries if e.msgid_plural is None]
+    others = [e for e in bases[1].entries if e.msgid_plural is None and len(e.msgid) > 30]
     imported = [
-        Entry(e.msgid, "[imp] " + e.msgid, e.msgctxt) for e in bases[0].entries[5:60:3] if e.msgid_plural is None
+        *(Entry(e.msgid, "[imp] " + e.msgid, e.msgctxt) for e in single[5:60:3]),  # another text of a source
+        *(Entry(e.msgid, f"[{LL}] {e.msgid}", e.msgctxt) for e in single[61:120:4]),  # a text the catalogs have
+        # sources no catalog has: near matches of the courses' own and of their variants
+        *(Entry(e.msgid + " (imp)", "[imp] " + e.msgid, e.msgctxt) for e in others[0:80:2]),
     ]
-    compendium.write_bytes(write_po(Catalog(headers=(("Language", LL),), entries=tuple(imported))).encode())
-    import_memory(ws, str(compendium), LL)
+    trusted = [  # reviewed, and the operator trusts it: over the catalogs' unreviewed texts
+        *(Entry(e.msgid, "[rev] " + e.msgid, e.msgctxt, translator_comments=("reviewed",)) for e in single[121:200:5]),
+        *(
+            Entry(e.msgid + " (rev)", "[rev] " + e.msgid, e.msgctxt, translator_comments=("reviewed",))
+            for e in others[1:80:4]
+        ),
+    ]
+    for name, units, trust in (("imported.po", imported, False), ("trusted.po", trusted, True)):
+        compendium = root / name
+        compendium.write_bytes(write_po(Catalog(headers=(("Language", LL),), entries=tuple(units))).encode())
+        import_memory(ws, str(compendium), LL, trust_reviewed=trust)
     units = load_memory(ws, LL).listed
     add_rule(ws, LL, MemoryRule(OBSOLETE, units[3].msgctxt, units[3].msgid, units[3].msgstr), units)
     add_rule(ws, LL, MemoryRule(DELETE, units[50].msgctxt, units[50].msgid), units)
@@ -98,6 +111,8 @@ def _assert_same(ws: Workspace, templates: dict[str, Catalog], similarity: float
         got, want = indexed.fill(empty, similarity=similarity), scanned.fill(empty, similarity=similarity)
         assert got[1] == want[1], course
         assert got[0] == want[0], course
+        # every source asked: the same ranked translations, imported ones included
+        assert dict(indexed.candidates) == {k: scanned.candidates[k] for k in indexed.candidates}
         assert want[1].exact > 10 and want[1].near > 5, course  # the corpus gives both kinds
 
 
@@ -108,6 +123,19 @@ def test_indexed_fills_equal_a_full_scan(bases: list[Catalog], tmp_path: Path, i
         ws.storage.delete(ws.memory_key(LL))
     _assert_same(ws, templates)
     _assert_same(ws, {c: templates[c] for c in ("c02", "new-course")}, similarity=0.5)
+    filled = [
+        e
+        for course in ("c00", "new-course")
+        for e in memory_for(ws, LL, course, template_sources(templates[course]))
+        .fill(new_catalog(templates[course], course, LL))[0]
+        .entries
+    ]
+    notes = [c for e in filled for c in e.translator_comments if "imported" in c]
+    if imported:  # the compendium answers exactly and near, reviewed and not
+        assert any("exact match from imported" in c for c in notes) and any("% match from imported" in c for c in notes)
+        assert any(e.msgstr.startswith("[rev] ") for e in filled) and any(e.msgstr.startswith("[imp] ") for e in filled)
+    else:
+        assert not notes
 
 
 @pytest.mark.parametrize("imported", [True, False])
@@ -134,10 +162,7 @@ def test_incremental_writes_keep_the_index_equal_to_a_full_scan(
 def test_a_one_course_lookup_reads_no_catalog_and_a_bounded_number_of_objects(
     bases: list[Catalog], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    ws, templates = _workspace(tmp_path, bases)
-    # an imported compendium is answered from the full memory (its units rank by the import's
-    # record, which the index does not keep): the bound is for the catalogs of record
-    ws.storage.delete(ws.memory_key(LL))
+    ws, templates = _workspace(tmp_path, bases)  # with an imported compendium: one file more
     rebuild(ws, LL)
     reads: list[str] = []
     original = ws.storage.read_bytes
@@ -158,7 +183,8 @@ def test_a_one_course_lookup_reads_no_catalog_and_a_bounded_number_of_objects(
     wanted = {homes[k] for k in template_sources(templates["new-course"]) if k in homes}
     read_homes = [k.rsplit("/", 1)[1].removesuffix(".json") for k in reads if "/home/" in k]
     assert sorted(read_homes) == sorted(wanted) and len(wanted) < len(templates)
-    assert len(reads) - len(bands) - len(read_homes) <= 6  # manifest, own contribution, edits, glossaries
+    assert reads.count(ws.memory_key(LL)) == 1
+    assert len(reads) - len(bands) - len(read_homes) <= 7  # manifest, own contribution, edits, glossaries, compendium
 
 
 def test_a_late_writer_never_records_a_file_it_no_longer_holds(bases: list[Catalog], tmp_path: Path) -> None:

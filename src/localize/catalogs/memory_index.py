@@ -51,11 +51,11 @@ from localize.catalogs.glossary import Glossary
 from localize.catalogs.glossary_files import load_glossary
 from localize.catalogs.index import update_json
 from localize.catalogs.lifecycle import DEFAULT_SIMILARITY
-from localize.catalogs.memory import IMPORTED, TranslationMemory, load_memory, units_of
+from localize.catalogs.memory import IMPORTED, MemoryUnit, TranslationMemory, recorded_units, units_of
 from localize.catalogs.memory_lookup import HOME as _NAME
 from localize.catalogs.memory_lookup import Damaged, IndexedMemory, Key, Moved, check_records, parse_sources
 from localize.catalogs.memory_records import Unit, add, band, bands_for, diff, key_of, origin_rank, remove
-from localize.catalogs.memory_rules import load_rules
+from localize.catalogs.memory_rules import apply_rules, load_rules
 from localize.catalogs.memory_store import claim_homes, read_json, read_object, units_of_record, write_json
 from localize.catalogs.review import provenance
 from localize.catalogs.workspace import Workspace
@@ -97,7 +97,8 @@ def contribution(workspace: Workspace, course: str, locale: str, catalog: Catalo
 def _imported_units(workspace: Workspace, locale: str) -> list[Unit]:
     """Nothing: the index holds the catalogs of record only. An imported compendium's units rank by
     what the workspace recorded at import (see :class:`~.memory.TranslationMemory`), which the
-    index's records do not carry; :func:`memory_for` answers from the full memory then."""
+    index's records do not carry; :func:`memory_for` reads the compendium (one file) and joins
+    its units at lookup (:class:`~.memory_lookup.IndexedMemory`)."""
     return []
 
 
@@ -333,17 +334,17 @@ def memory_for(
     read up front."""
     locale = check_locale(locale)
     wanted = list(sources)
+    asked = wanted if near is None else list(near)
     if glossary is None:
         glossary = load_glossary(workspace, locale, course)
-    if workspace.storage.exists(workspace.memory_key(locale)):
-        # an imported compendium: its units rank by the import's record, not kept in the index
-        return load_memory(workspace, locale, exclude_course=course, glossary=glossary)
+    try:  # the imported compendium: one file, whatever the fleet's size, joined at lookup
+        imported = recorded_units(workspace.read(workspace.memory_key(locale)))
+    except CatalogNotFoundError:
+        imported = []
     for attempt in range(2):
         try:
             try:
-                return _lookup(
-                    workspace, locale, course, wanted, similarity, glossary, wanted if near is None else list(near)
-                )
+                return _lookup(workspace, locale, course, wanted, similarity, glossary, asked, imported)
             except _DAMAGE as e:
                 raise _Unknown(
                     f"damaged memory index ({type(e).__name__})", path=workspace.describe(_base(locale))
@@ -363,6 +364,7 @@ def _lookup(
     similarity: float,
     glossary: Glossary,
     near: list[tuple[str | None, str]],
+    imported: list[MemoryUnit],
 ) -> TranslationMemory:
     _read_objects.objects = {}  # a repair below starts from nothing an earlier lookup parsed
     body = _manifest(workspace, locale)
@@ -401,7 +403,9 @@ def _lookup(
         check_records(records)
         return records
 
-    memory = IndexedMemory(homes, load_home, course, mine, rules, glossary=glossary)
+    memory = IndexedMemory(
+        homes, load_home, course, mine, rules, glossary=glossary, imported=apply_rules(imported, rules)
+    )
     memory.load({(ctx, msgid) for ctx, msgid in sources} | {(u[0], u[1]) for u in own}, near, similarity)
     return memory
 

@@ -19,7 +19,10 @@ by the length window. The answers are those of a full scan
   then first in memory order, where memory order is the smallest (origin, position) of
   the source's members: compared directly instead of numbering every source in that order;
 * a source left with nothing to offer (only the course's own units, or all edited out)
-  is in the length window but never offered, as if it were absent.
+  is in the length window but never offered, as if it were absent;
+* the imported compendium's unit of a source (read whole by ``memory_for``: one file) joins
+  the catalogs' ranking as a full scan ranks it (:func:`_with_imported`), and its sources join
+  the near-match candidates, after every catalog in memory order.
 """
 
 from __future__ import annotations
@@ -35,7 +38,7 @@ from typing import Any
 from rapidfuzz import fuzz, process
 
 from localize.catalogs.glossary import Glossary
-from localize.catalogs.memory import MemoryUnit, TranslationMemory, length_window
+from localize.catalogs.memory import IMPORTED, MemoryUnit, TranslationMemory, describe_origin, length_window
 from localize.catalogs.memory_records import key_of, pos_order
 from localize.catalogs.memory_rules import DELETE, OBSOLETE, MemoryRule
 
@@ -217,6 +220,18 @@ class NearScores:
 NEAR_SCORES = NearScores()
 
 
+def _with_imported(units: list[MemoryUnit] | None, imported: MemoryUnit) -> list[MemoryUnit]:
+    """A source's ranked translations from the catalogs with the compendium's unit of it joined,
+    as a full scan ranks them: reviewed ones only when any is; the catalogs' texts first (the
+    imported unit of a text they have only joins it: the count and representative stay the
+    catalogs'), an imported text of its own last."""
+    if not units:
+        return [imported]
+    if units[0].reviewed != imported.reviewed:  # the catalogs' ranking is reviewed only, or none is
+        return units if units[0].reviewed else [imported]
+    return units if any(u.msgstr == imported.msgstr for u in units) else [*units, imported]
+
+
 class IndexedMemory(TranslationMemory):
     """The memory of a locale less one course, from the index: every source of the length bands
     read (with its home), and the records of a home read when a source of it is first asked
@@ -235,8 +250,15 @@ class IndexedMemory(TranslationMemory):
         rules: list[MemoryRule],
         *,
         glossary: Glossary | None = None,
+        imported: Iterable[MemoryUnit] = (),
     ) -> None:
         super().__init__((), glossary=glossary)
+        # the imported compendium's units (memory edits applied), one per source, after every
+        # catalog in memory order
+        self._imported: dict[Key, tuple[MemoryUnit, Position]] = {}
+        for i, u in enumerate(imported):
+            if u.msgstr and not u.obsolete:
+                self._imported.setdefault(u.key, (u, pos_order([IMPORTED, i])))
         self._homes = homes
         self._load_home = load_home
         self._records: dict[str, Any] = {}
@@ -248,6 +270,8 @@ class IndexedMemory(TranslationMemory):
         self._absent: set[Key] = set()
         by_context: dict[str | None, list[str]] = defaultdict(list)
         for ctx, msgid in homes:
+            by_context[ctx].append(msgid)
+        for ctx, msgid in self._imported.keys() - homes.keys():
             by_context[ctx].append(msgid)
         self.near = {}
         self._sources = dict(by_context)
@@ -292,9 +316,20 @@ class IndexedMemory(TranslationMemory):
         if key in self._absent:
             return None
         home = self._homes.get(key)
-        if home is None:
+        units = None if home is None else self._from_records(key, home)
+        imported = self._imported.get(key)
+        if imported is not None:
+            units = _with_imported(units, imported[0])
+            self._positions.setdefault(key, imported[1])
+        if not units:
             self._absent.add(key)
             return None
+        self.candidates[key] = units
+        self.exact[key] = (units[0].msgstr, describe_origin(units[0]))
+        return units
+
+    def _from_records(self, key: Key, home: str) -> list[MemoryUnit] | None:
+        """The catalogs' translations of ``key``, ranked, from its home's records."""
         self._homes_read({home})
         entry = self._records.get(key_of(*key))
         kept: list[tuple[str, bool, int, list[Any], list[Any]]] = []
@@ -313,7 +348,6 @@ class IndexedMemory(TranslationMemory):
             _check_first(key, reps, pos)
             kept.append((msgstr, bool(reviewed), count, reps[0], pos[0]))
         if not kept:
-            self._absent.add(key)
             return None
         pool = [r for r in kept if r[1]] or kept
         ranked = [
@@ -323,11 +357,8 @@ class IndexedMemory(TranslationMemory):
         ranked.sort(key=lambda nr: nr[1].msgstr)
         ranked.sort(key=lambda nr: nr[1].at, reverse=True)
         ranked.sort(key=lambda nr: nr[0], reverse=True)
-        units = [u for _, u in ranked]
-        self.candidates[key] = units
-        self.exact[key] = (units[0].msgstr, units[0].origin)
         self._positions[key] = min(pos_order(r[4]) for r in kept)
-        return units
+        return [u for _, u in ranked]
 
     def _ruled(self, msgctxt: str | None, msgid: str, msgstr: str) -> bool:
         """True when a delete or obsolete edit takes this translation out of what is offered."""
