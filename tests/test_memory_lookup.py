@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 from rapidfuzz import fuzz
 
-from localize.catalogs import memory_lookup
+from localize.catalogs import memory_index, memory_lookup
 from localize.catalogs.lifecycle import new_catalog
 from localize.catalogs.memory import load_memory
 from localize.catalogs.memory_index import memory_for, rebuild, record_catalog, template_sources
@@ -407,6 +407,9 @@ def test_a_writer_stopped_mid_write_is_never_taken_over(tmp_path: Path, monkeypa
         {"generation": ["x"]},
         {"courses": {"../../evil": "v1"}},
         {"writing": {"../x": {"since": 0, "token": "t"}}},
+        {"sources": 10**400, "live": -(10**400)},  # every source dead: rebuilt
+        {"sources": True, "live": "many"},  # counts of no kind: not trusted, kept until a rebuild
+        {"sources": -5, "live": 2**70},
     ],
 )
 def test_a_hostile_manifest_is_rebuilt_and_never_reaches_outside_the_index(
@@ -470,3 +473,53 @@ def test_the_records_a_fill_needs_are_read_before_it_starts(tmp_path: Path, monk
     assert reads == []
     want = load_memory(ws, "es", exclude_course="new-course").fill(new_catalog(template, "new-course", "es"))
     assert got == want and got[1].near > 0
+
+
+def _dead_counts(ws: Workspace, ll: str) -> tuple[tuple[int, int], tuple[int, int]]:
+    """(sources, live) as the manifest counts them, and as the bands and homes hold them."""
+    body = json.loads(ws.storage.read_bytes(f"index/memory/{ll}/manifest.json"))
+    base = f"index/memory/{ll}/{body['generation']}"
+    listed = sum(len(json.loads(ws.storage.read_bytes(k))["msgid"]) for k in ws.storage.list(f"{base}/band"))
+    live = sum(len(json.loads(ws.storage.read_bytes(k))["keys"]) for k in ws.storage.list(f"{base}/home"))
+    return (body["sources"], body["live"]), (listed, live)
+
+
+def _revise(ws: Workspace, templates: dict[str, Catalog], ll: str, term: int) -> None:
+    """Every course of ``ll`` revised: each text marked with the term (term 0: as at first)."""
+    for k, (course, template) in enumerate(templates.items()):
+        key = ws.catalog_key(course, ll)
+        if not ws.storage.exists(key):
+            continue
+        entries = tuple(replace(e, msgid=f"{e.msgid} [term {term}]") for e in template.entries) if term else None
+        catalog = _translated(replace(template, entries=entries or template.entries), course, ll, k)
+        assert ws.write(key, catalog)
+        record_catalog(ws, course, ll, catalog, ws.written[key])
+        counted, held = _dead_counts(ws, ll)
+        assert counted == held, (course, term)  # kept exact write by write
+
+
+def test_dead_sources_are_counted_as_written_and_a_locale_left_mostly_dead_is_rebuilt(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Courses revised term after term leave their old texts in the bands with no records,
+    scored by every near-match lookup. The manifest counts them as writes go (texts that come
+    back count as live again), and a lookup that finds more than a quarter of the sources (and
+    DEAD) dead rebuilds the locale: its bands then list only live sources."""
+    ws, templates = _workspace(tmp_path)
+    memory_for(ws, "es", "c00", template_sources(templates["c00"]))  # builds the index
+    first = _generation(ws, "es")
+    counted, _ = _dead_counts(ws, "es")
+    assert counted[0] == counted[1] > 20  # nothing dead after a build
+    _revise(ws, templates, "es", 1)
+    _revise(ws, templates, "es", 0)  # the first texts again: live once more
+    _revise(ws, templates, "es", 2)
+    (sources, live), _ = _dead_counts(ws, "es")
+    assert sources - live > sources // 4 and sources - live < memory_index.DEAD
+    _assert_same(ws, templates)
+    assert _generation(ws, "es") == first  # fewer dead than DEAD: kept
+
+    monkeypatch.setattr(memory_index, "DEAD", 10)
+    _assert_same(ws, templates)
+    assert _generation(ws, "es") != first
+    (sources, live), held = _dead_counts(ws, "es")
+    assert sources == live == held[0] == held[1]  # only live sources listed

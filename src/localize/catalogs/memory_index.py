@@ -21,18 +21,19 @@ own unit (known from its contribution), which needs only the first member left. 
 each prefix a true prefix; when one runs out while members remain, the lookup rebuilds the
 locale from the catalogs. The answers equal a full scan's under the same ranking (a corpus
 test checks it), with the memory edits applied at lookup. The bands hold every distinct
-source of their lengths, so they grow with the fleet (as the near-match work does: a
-source is scored against every source of its length window); the records a lookup reads
-do not. A source that no course holds any more stays in its band, without records (absent,
-as in a full scan), until a rebuild. The write that follows a lookup starts from the
-objects it parsed (same compare-and-swap) instead of reading them again.
+source of their lengths, so they grow with the fleet (as the near-match work does); the
+records a lookup reads do not. A source no course holds any more stays in its band without
+records (absent, as in a full scan); the manifest counts the sources listed and those with
+records, and a lookup rebuilds a locale whose dead sources pass a quarter of them (and
+:data:`DEAD`). The write that follows a lookup starts from the objects it parsed.
 
 The catalogs stay the record. A catalog write records its course (:func:`record_catalog`)
 under compare-and-swap: mark the course in the manifest, claim a home in its band for each
-source new to the index, update the touched homes' records, write the contribution, then the catalog's version (the one its write returned). A lookup lists
-the locale's catalogs and records those whose version differs (written behind the index's
-back, or by a writer that stopped); a writer marked longer than :data:`LEASE` ago, a damaged
-manifest, or many stale catalogs rebuild the locale (:func:`rebuild`, also ``localize index
+source new to the index, update the touched homes' records, write the contribution, then
+the catalog's version (the one its write returned). A lookup lists the locale's catalogs and
+records those whose version differs (written behind the index's back, or by a writer that
+stopped); a writer marked longer than :data:`LEASE` ago, a damaged manifest, many stale
+catalogs or dead sources rebuild the locale (:func:`rebuild`, also ``localize index
 rebuild``) into a new generation, switched to in one conditional write of the manifest.
 """
 
@@ -51,21 +52,29 @@ from localize.catalogs.glossary import Glossary
 from localize.catalogs.glossary_files import load_glossary
 from localize.catalogs.index import update_json
 from localize.catalogs.lifecycle import DEFAULT_SIMILARITY
-from localize.catalogs.memory import IMPORTED, MemoryUnit, TranslationMemory, recorded_units, units_of
+from localize.catalogs.memory import IMPORTED, MemoryUnit, TranslationMemory, recorded_units
 from localize.catalogs.memory_lookup import HOME as _NAME
 from localize.catalogs.memory_lookup import Damaged, IndexedMemory, Key, Moved, check_records, parse_sources
 from localize.catalogs.memory_records import Unit, add, band, bands_for, diff, key_of, origin_rank, remove
 from localize.catalogs.memory_rules import apply_rules, load_rules
-from localize.catalogs.memory_store import claim_homes, read_json, read_object, units_of_record, write_json
-from localize.catalogs.review import provenance
+from localize.catalogs.memory_store import (
+    claim_homes,
+    contribution,
+    imported_units,
+    read_json,
+    read_object,
+    units_of_record,
+    write_json,
+)
 from localize.catalogs.workspace import Workspace
 from localize.errors import CatalogNotFoundError, TransientStorageError
 from localize.locales import check_locale
 from localize.model import Catalog
 
-__all__ = ["LEASE", "contribution", "memory_for", "rebuild", "record_catalog", "reindex", "template_sources"]
+__all__ = ["DEAD", "LEASE", "memory_for", "rebuild", "record_catalog", "reindex", "template_sources"]
 
 LEASE = 600.0  # seconds a writer may hold a course's mark before the locale is rebuilt
+DEAD = 5000  # dead sources (listed, no records) a locale's bands may hold beyond a quarter of them
 _IMPORTED = "@imported"  # the imported compendium's name in the manifest (never a course id)
 # what reading an index object someone damaged (or wrote by hand) may raise: the locale is rebuilt
 _DAMAGE = (TypeError, ValueError, IndexError, KeyError, AttributeError, RecursionError, OverflowError)
@@ -78,28 +87,6 @@ _read_objects = threading.local()
 
 def _base(locale: str) -> str:
     return f"index/memory/{check_locale(locale)}"
-
-
-# -- what one catalog contributes --------------------------------------------------
-
-
-def contribution(workspace: Workspace, course: str, locale: str, catalog: Catalog) -> list[Unit]:
-    """The units ``catalog`` gives the memory, in catalog order, with their provenance."""
-    made = provenance(workspace, catalog, course, locale)
-    out: list[Unit] = []
-    for u in units_of(catalog, course):
-        p = made.get(u.key)
-        at, partner, kit = (p.at, p.partner, p.kit) if p is not None else ("", "", "")
-        out.append((u.msgctxt, u.msgid, u.msgstr, u.reviewed, at, partner, kit))
-    return out
-
-
-def _imported_units(workspace: Workspace, locale: str) -> list[Unit]:
-    """Nothing: the index holds the catalogs of record only. An imported compendium's units rank by
-    what the workspace recorded at import (see :class:`~.memory.TranslationMemory`), which the
-    index's records do not carry; :func:`memory_for` reads the compendium (one file) and joins
-    its units at lookup (:class:`~.memory_lookup.IndexedMemory`)."""
-    return []
 
 
 # -- writing --------------------------------------------------------------------------
@@ -173,7 +160,9 @@ def _apply(
     read: dict[str, tuple[dict[str, Any], str]] = getattr(_read_objects, "objects", {})
     _read_objects.objects = {}
     changes = [(False, i, u) for i, u in removed] + [(True, i, u) for i, u in added]
-    homes = claim_homes(workspace, f"{base}/{generation}", name, changes, read)
+    claimed: dict[int, int] = {}  # band -> sources this write brought into it
+    homes = claim_homes(workspace, f"{base}/{generation}", name, changes, read, claimed)
+    live: dict[str, int] = {}  # home -> sources that have records now less those that had before
     by_home: dict[str, list[tuple[bool, int, Unit]]] = defaultdict(list)
     for change in changes:
         home = homes.get((change[2][0], change[2][1]))
@@ -181,13 +170,16 @@ def _apply(
             by_home[home].append(change)
     for home, mine in sorted(by_home.items()):
 
-        def apply(body: dict[str, Any], mine: list[tuple[bool, int, Unit]] = mine) -> None:
+        def apply(body: dict[str, Any], mine: list[tuple[bool, int, Unit]] = mine, home: str = home) -> None:
             records = body.setdefault("keys", {})
-            for k in {key_of(u[0], u[1]) for _, _, u in mine} & records.keys():
+            touched = {key_of(u[0], u[1]) for _, _, u in mine}
+            before = touched & records.keys()
+            for k in before:
                 # copied before they change: a memory from the lookup may still hold the lists
                 records[k] = [[*r[:3], list(r[3]), list(r[4])] for r in records[k]]
             for is_added, i, u in sorted(mine, key=lambda c: c[0]):  # removals first
                 (add(records, origin, i, u) if is_added else remove(records, origin, u))
+            live[home] = len(touched & records.keys()) - len(before)  # of the attempt that is written
 
         home_key = f"{base}/{generation}/home/{home}.json"
         update_json(
@@ -203,6 +195,9 @@ def _apply(
                 body.setdefault("courses", {})[name] = version
                 if version is None:
                     body["courses"].pop(name)
+                if isinstance(body.get("sources"), int) and isinstance(body.get("live"), int):
+                    body["sources"] += sum(claimed.values())
+                    body["live"] += sum(live.values())
 
     update_json(workspace.storage, f"{base}/manifest.json", done, compact=True)
 
@@ -240,7 +235,7 @@ def rebuild(workspace: Workspace, locale: str) -> int:
     bands: dict[int, dict[str, list[Any]]] = defaultdict(lambda: {"msgctxt": [], "msgid": [], "home": []})
     for name in sorted(listed, key=lambda n: origin_rank(IMPORTED if n == _IMPORTED else n)):
         if name == _IMPORTED:
-            units, origin = _imported_units(workspace, locale), IMPORTED
+            units, origin = imported_units(workspace, locale), IMPORTED
         else:
             try:
                 catalog = workspace.read_catalog(name, locale)
@@ -267,7 +262,9 @@ def rebuild(workspace: Workspace, locale: str) -> int:
     def switch(body: dict[str, Any]) -> None:
         previous.append(str(body.get("generation") or ""))
         body.clear()
-        body.update(generation=generation, courses=listed, writing={})
+        # sources listed in the bands, and those of them with records: the rest are dead (no
+        # course holds them any more), scored by near-match lookups until the next rebuild
+        body.update(generation=generation, courses=listed, writing={}, sources=len(home_of), live=len(home_of))
 
     update_json(workspace.storage, f"{base}/manifest.json", switch, compact=True)
     for old in {p for p in previous if _GENERATION.fullmatch(p) and p != generation}:  # never a path
@@ -301,6 +298,11 @@ def _manifest(workspace: Workspace, locale: str) -> dict[str, Any]:
         ):
             rebuild(workspace, locale)
             continue
+        # many sources listed with no records left (courses revised term after term): dropped
+        sources, live = body.get("sources"), body.get("live")  # absent before the counts were kept
+        if type(sources) is type(live) is int and sources - live > max(DEAD, sources // 4):
+            rebuild(workspace, locale)
+            continue
         indexed = body.get("courses", {})
         listed = _listed(workspace, locale)
         stale = [n for n in sorted({*indexed, *listed}) if indexed.get(n) != listed.get(n) and n not in writing]
@@ -311,7 +313,7 @@ def _manifest(workspace: Workspace, locale: str) -> dict[str, Any]:
             continue
         for name in stale:
             if name == _IMPORTED:
-                _record(workspace, locale, name, _imported_units(workspace, locale), listed.get(name))
+                _record(workspace, locale, name, imported_units(workspace, locale), listed.get(name))
             else:
                 reindex(workspace, name, locale)
     raise _Unknown("the memory index kept changing under us; run again", path=workspace.describe(_base(locale)))

@@ -17,11 +17,14 @@ from collections import defaultdict
 from typing import Any
 
 from localize.catalogs.index import update_json
+from localize.catalogs.memory import units_of
 from localize.catalogs.memory_lookup import Damaged, Key, parse_sources
 from localize.catalogs.memory_records import Unit, band
+from localize.catalogs.review import provenance
 from localize.catalogs.workspace import Workspace
+from localize.model import Catalog
 
-__all__ = ["claim_homes", "read_json", "read_object", "units_of_record", "write_json"]
+__all__ = ["claim_homes", "contribution", "imported_units", "read_json", "read_object", "units_of_record", "write_json"]
 
 
 def read_json(workspace: Workspace, key: str) -> dict[str, Any] | None:
@@ -58,11 +61,13 @@ def claim_homes(
     name: str,
     changes: list[tuple[bool, int, Unit]],
     read: dict[str, tuple[dict[str, Any], str]],
+    claimed: dict[int, int],
 ) -> dict[Key, str]:
     """The home of every source ``changes`` touch: the one its band records, else (a source new
     to the index) ``name``, claimed in the band under compare-and-swap (a writer that claimed it
-    first keeps it). A band is written only when a source is new to it; a band's copy from the
-    lookup before is used only when it lists every source touched."""
+    first keeps it; ``claimed`` receives how many this write claimed per band). A band is written
+    only when a source is new to it; a band's copy from the lookup before is used only when it
+    lists every source touched."""
     touched: dict[int, set[Key]] = defaultdict(set)
     adding: dict[int, set[Key]] = defaultdict(set)
     for is_added, _, u in changes:
@@ -86,14 +91,15 @@ def claim_homes(
             homes.update((k, known[k]) for k in keys if k in known)
             continue  # nothing new to the band (a removal of a source it never had has no home)
 
-        def claim(body: dict[str, Any], keys: set[Key] = keys, new: set[Key] = new) -> None:
+        def claim(body: dict[str, Any], keys: set[Key] = keys, new: set[Key] = new, b: int = b) -> None:
             known = parse_sources(body) if body else {}
-            claimed = sorted(new - known.keys(), key=_order)
-            body.setdefault("msgctxt", []).extend(k[0] for k in claimed)
-            body.setdefault("msgid", []).extend(k[1] for k in claimed)
-            body.setdefault("home", []).extend(name for _ in claimed)
-            known.update((k, name) for k in claimed)
+            mine = sorted(new - known.keys(), key=_order)
+            body.setdefault("msgctxt", []).extend(k[0] for k in mine)
+            body.setdefault("msgid", []).extend(k[1] for k in mine)
+            body.setdefault("home", []).extend(name for _ in mine)
+            known.update((k, name) for k in mine)
             homes.update((k, known[k]) for k in keys if k in known)
+            claimed[b] = len(mine)  # of the attempt that is written
 
         update_json(workspace.storage, band_key, claim, compact=True, strict=True)
     return homes
@@ -117,3 +123,25 @@ def read_object(workspace: Workspace, key: str, read: dict[str, tuple[dict[str, 
         raise Damaged(f"{key} is damaged")  # rebuilt from the catalogs
     read[workspace.describe(key)] = (got, etag)
     return got
+
+
+# -- what one catalog contributes (units/COURSE.json) ----------------------------------
+
+
+def contribution(workspace: Workspace, course: str, locale: str, catalog: Catalog) -> list[Unit]:
+    """The units ``catalog`` gives the memory, in catalog order, with their provenance."""
+    made = provenance(workspace, catalog, course, locale)
+    out: list[Unit] = []
+    for u in units_of(catalog, course):
+        p = made.get(u.key)
+        at, partner, kit = (p.at, p.partner, p.kit) if p is not None else ("", "", "")
+        out.append((u.msgctxt, u.msgid, u.msgstr, u.reviewed, at, partner, kit))
+    return out
+
+
+def imported_units(workspace: Workspace, locale: str) -> list[Unit]:
+    """Nothing: the index holds the catalogs of record only. An imported compendium's units rank by
+    what the workspace recorded at import (see :class:`~.memory.TranslationMemory`), which the
+    index's records do not carry; :func:`~.memory_index.memory_for` reads the compendium (one file) and joins
+    its units at lookup (:class:`~.memory_lookup.IndexedMemory`)."""
+    return []
