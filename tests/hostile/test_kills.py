@@ -409,3 +409,96 @@ def test_a_kit_that_reached_the_partner_before_routing_was_killed_is_taken_back(
         done.stdout + done.stderr
     )
     assert "الموجات والاهتزازات" in p.catalog("ar").decode("utf-8")
+    [a] = _ar_assignments(p)
+    assert a["state"] == "accepted" and "complete" not in a  # a return proves the partner had the kit
+
+
+def _ar_assignments(p: Project) -> list[dict[str, object]]:
+    return [json.loads(f.read_bytes()) for f in sorted((p.ws / "assignments" / COURSE / "ar").glob("*.json"))]
+
+
+def test_a_return_ingested_while_its_kit_is_being_sent_is_kept(
+    pristine: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The kit file is in the inbox before the rest of the kit and the notice: a return ingested
+    meanwhile (a scheduled ingest during a slow webhook) is never overwritten by the send's end."""
+    from localize.partners import routing
+
+    p = fresh(pristine, tmp_path, "p")
+    original = routing.send_notice
+
+    def slow_notice(*args: object, **kwargs: object) -> str:
+        (p.cairo / "returns").mkdir(parents=True, exist_ok=True)
+        (p.cairo / "returns" / "return.po").write_bytes(ar_return(p))
+        code, out, err = cli("ingest", "--partner", "cairo", "--config", str(p.config))
+        assert code == 0 and "return.po: accepted" in out, out + err
+        return original(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(routing, "send_notice", slow_notice)
+    code, _, err = cli("route", "--course", COURSE, "--locale", "ar", "--config", str(p.config))
+
+    assert code == 0, err
+    [a] = _ar_assignments(p)
+    assert a["state"] == "accepted" and len(a["returns"]) == 1 and "complete" not in a  # type: ignore[arg-type]
+
+
+def test_an_interrupted_send_is_dated_again_unless_the_partner_may_hold_the_kit(
+    pristine: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A kit none of which reached the inbox is sent, when routed again, as of that day (not
+    already overdue); one whose file is there keeps its dates, so the partner's copy matches."""
+    from datetime import UTC, datetime
+
+    from localize.config import load_config
+    from localize.partners import routing
+
+    then, later = datetime(2026, 1, 5, tzinfo=UTC), datetime(2026, 3, 1, tzinfo=UTC)
+    original = routing._write
+    for fail_on, (sent, due, said) in {
+        f"{COURSE}.ar.po": ("2026-03-01", "2026-03-15", "15 March 2026"),  # before the kit file
+        "README.txt": ("2026-01-05", "2026-01-19", "19 January 2026"),  # after it
+    }.items():
+        p = fresh(pristine, tmp_path, fail_on)
+        config = load_config(str(p.config))
+        with monkeypatch.context() as mp:
+
+            def failing(storage: object, key: str, data: bytes, _name: str = fail_on) -> None:
+                if key.endswith(_name):
+                    raise TransientStorageError("connection reset (injected)", path=key)
+                original(storage, key, data)  # type: ignore[arg-type]
+
+            mp.setattr(routing, "_write", failing)
+            with pytest.raises(TransientStorageError):
+                routing.route(config, COURSE, "ar", now=then)
+        [first] = _ar_assignments(p)
+        assert first["complete"] is False
+        result = routing.route(config, COURSE, "ar", now=later)
+        [a] = _ar_assignments(p)
+        assert result.resumed and a["kit"] == first["kit"] and "complete" not in a
+        assert (a["sent_at"][:10], a["due"]) == (sent, due), fail_on
+        readme = (p.cairo / "kits" / COURSE / "ar" / str(a["kit"]) / "README.txt").read_text("utf-8")
+        assert f"by {said}" in readme
+        kit = (p.cairo / "kits" / COURSE / "ar" / str(a["kit"]) / f"{COURSE}.ar.po").read_bytes()
+        assert kit == (p.ws / "assignments" / COURSE / "ar" / f"{a['kit']}.po").read_bytes()  # the merge base
+
+
+def test_status_and_the_dashboard_never_count_a_kit_not_sent_whole(pristine: Path, tmp_path: Path) -> None:
+    p = fresh(pristine, tmp_path, "p")
+    assert route_ar(p, kill_at="route:recorded").returncode == -signal.SIGKILL
+
+    status = run(p, "status", "--config", str(p.config), "--course", COURSE, "--locale", "ar")
+    assert status.returncode == 0, status.stderr
+    [row] = [line for line in status.stdout.splitlines() if line.startswith(f"{COURSE} ") and " ar " in line]
+    assert "sent (incomplete)" in row and "!" not in row and "route again to finish it" in status.stdout
+    report = run(p, "status", "--config", str(p.config), "--json")
+    rows = {(r["course"], r["locale"]): r for r in json.loads(report.stdout)}
+    assert rows[(COURSE, "ar")]["state"] == "sent (incomplete)" and rows[(COURSE, "es")]["state"] == "sent"
+
+    from localize.catalogs.workspace import Workspace
+    from localize.config import load_config
+    from localize.views.dashboard import collect
+
+    data = collect(Workspace(str(p.ws)), load_config(str(p.config)))
+    assert [(k["course"], k["locale"]) for k in data["kits"]] == [(COURSE, "es")]  # open kits: only the one sent
+    shown = {(r["course"], r["locale"]): r["state"] for g in data["groups"] for r in g["rows"]}
+    assert shown[(COURSE, "ar")] == "sent (incomplete)"

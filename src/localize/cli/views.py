@@ -165,4 +165,6 @@ def cmd_status(args: argparse.Namespace) -> int:
             print(printable(f"  ! damaged catalog: {r['error']}"))
     if any(r["overdue"] for r in rows):
         print("! overdue")
+    if any(r["state"].endswith("(incomplete)") for r in rows):
+        print("(incomplete): routing stopped before the kit was whole in the partner's inbox; route again to finish it")
     return EXIT_PARTIAL if any(r.get("error") for r in rows) else EXIT_OK

@@ -59,6 +59,16 @@ class Assignment:
     # the partner notified: the next route of the same catalog sends it again, whole
     complete: bool = True
 
+    @property
+    def open(self) -> bool:
+        """Sent whole and not returned yet: work the partner holds (what status and the dashboard count)."""
+        return self.state == "sent" and self.complete
+
+    @property
+    def shown(self) -> str:
+        """The state as status and the dashboard say it."""
+        return self.state if self.complete else f"{self.state} (incomplete)"
+
     def to_json(self) -> bytes:
         fields = asdict(self)
         if self.complete:

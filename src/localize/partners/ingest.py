@@ -237,7 +237,8 @@ def _finish(
             "report": report.report,
         }
         others = tuple(r for r in assignment.returns if r.get("sha256") != report.sha256)
-        save_assignment(workspace, replace(assignment, state=report.state, returns=(*others, record)))
+        # a return proves the partner had the kit, sent whole or not
+        save_assignment(workspace, replace(assignment, state=report.state, returns=(*others, record), complete=True))
     send_notice(
         workspace,
         partner,

@@ -30,6 +30,7 @@ Webhook notices are JSON POSTs with these headers:
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 from dataclasses import dataclass, replace
@@ -191,8 +192,14 @@ def route(
             return RouteResult(
                 existing, False, inbox.describe(f"kits/{course}/{locale}/{existing.kit}"), "not sent again"
             )
-    if resumed is not None:
+    kit_file = f"{course}.{locale}.{'xlf' if fmt == 'xliff' else 'po'}"
+    if resumed is not None and open_inbox(config.resolve(partner.inbox)).exists(
+        f"kits/{course}/{locale}/{resumed.kit}/{kit_file}"
+    ):  # the partner may hold the kit file already: the same bytes again
         now, kit, due = datetime.fromisoformat(resumed.sent_at), resumed.kit, resumed.due
+    elif resumed is not None:  # none of it reached the partner: sent today, due as from today
+        now, kit = now or datetime.now(UTC), resumed.kit
+        due = (now.date() + timedelta(days=partner.turnaround_days)).isoformat()
     else:
         now = now or datetime.now(UTC)
         kit = _new_kit_id(workspace, course, locale, f"{now.strftime('%Y%m%d')}-{digest[:10]}")
@@ -211,8 +218,8 @@ def route(
         kit_catalog = kit_catalog.with_header("X-Localize-Kind", "review")
     kit_data = write_po(kit_catalog).encode("utf-8")  # the base of the three-way merge on return
     previous = previous_translations(workspace, course, locale, kit_catalog) if review else {}
+    po_name = kit_file
     if fmt == "xliff":
-        po_name = f"{course}.{locale}.xlf"
         sent = write_xliff(
             kit_catalog,
             original=f"{course}.{locale}.po",
@@ -223,7 +230,6 @@ def route(
             copy_source=partner.xliff_targets == "source",
         )
     else:
-        po_name = f"{course}.{locale}.po"
         sent = write_po(po_review_kit(kit_catalog, previous) if review else kit_catalog).encode("utf-8")
     preview: KitPreview | None = None
     if source is not None:
@@ -310,6 +316,8 @@ def route(
     kill_point("route:inbox-written")
     delivery = send_notice(workspace, partner, "kit.sent", {**manifest, "location": inbox.describe(base)}, f"kit-{kit}")
     kill_point("route:notified")
+    with contextlib.suppress(FileNotFoundError):  # a return ingested meanwhile is kept
+        assignment = Assignment.from_json(workspace.storage.read_bytes(assignment_key(course, locale, kit)))
     assignment = replace(assignment, webhook=delivery, complete=True)
     save_assignment(workspace, assignment)
     return RouteResult(assignment, True, inbox.describe(base), delivery, resumed=resumed is not None)

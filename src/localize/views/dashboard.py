@@ -79,7 +79,7 @@ def collect(
             "reviewed": s.reviewed if s else 0,
             "oldest_unreviewed": (c.oldest_unreviewed or "")[:10] or None,
             "kit": a.kit if a else None,
-            "state": a.state if a else None,
+            "state": a.shown if a else None,
             "due": a.due if a else None,
             "overdue": c.overdue,
             "last_qa": a.returns[-1] if a and a.returns else None,
@@ -95,7 +95,7 @@ def collect(
             else unassigned
         )
         group["rows"].append(row)
-        if a is not None and a.state == "sent" and a.bands:
+        if a is not None and a.open and a.bands:
             kits.append(_open_kit(row, a.partner, a.bands, a.estimate))
     groups = [g for g in partners.values() if g["rows"]] + ([unassigned] if unassigned["rows"] else [])
     locales = sorted({r["locale"] for g in groups for r in g["rows"]} - {PSEUDO_LOCALE})

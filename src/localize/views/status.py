@@ -70,7 +70,7 @@ def course_locales(
                 unreachable[region.name] = unreachable_regions[region.name]
                 continue
             published[region.name] = live[region.name].get((cid, row_locale))
-        overdue = bool(a and a.state == "sent" and date.fromisoformat(a.due) < today)
+        overdue = bool(a and a.open and date.fromisoformat(a.due) < today)
         if cid not in waiting:
             read = indexes.get(cid)
             waiting[cid] = (
@@ -142,7 +142,7 @@ def course_status(
                 "oldest_unreviewed": c.oldest_unreviewed,
                 "partner": a.partner if a else None,
                 "kit": a.kit if a else None,
-                "state": a.state if a else "not assigned",
+                "state": a.shown if a else "not assigned",
                 "due": a.due if a else None,
                 "overdue": c.overdue,
                 "returns": len(a.returns) if a else 0,
