@@ -502,3 +502,23 @@ def test_status_and_the_dashboard_never_count_a_kit_not_sent_whole(pristine: Pat
     assert [(k["course"], k["locale"]) for k in data["kits"]] == [(COURSE, "es")]  # open kits: only the one sent
     shown = {(r["course"], r["locale"]): r["state"] for g in data["groups"] for r in g["rows"]}
     assert shown[(COURSE, "ar")] == "sent (incomplete)"
+
+
+def test_a_return_without_its_kit_header_answers_the_last_kit_sent_whole(pristine: Path, tmp_path: Path) -> None:
+    """A tool that drops the X-Localize-Kit header: the return is matched to the partner's latest
+    kit of the course and locale, never to a later one a killed route left incomplete."""
+    p = fresh(pristine, tmp_path, "p")
+    assert route_ar(p).returncode == 0
+    sent = p.kit("ar")
+    change_course(p)
+    assert update(p).returncode == 0
+    assert route_ar(p, kill_at="route:recorded").returncode == -signal.SIGKILL
+    assert [a["complete"] for a in _ar_assignments(p) if a["kit"] != sent] == [False]
+    headerless = re.sub(rb'"X-Localize-Kit: [^"]*\\n"\n', b"", ar_return(p))
+    assert b"X-Localize-Kit" not in headerless
+    (p.cairo / "returns").mkdir(parents=True, exist_ok=True)
+    (p.cairo / "returns" / "return.po").write_bytes(headerless)
+
+    done = run(p, "ingest", "--partner", "cairo", "--config", str(p.config))
+
+    assert f"(waves/ar kit {sent}" in done.stdout, done.stdout + done.stderr

@@ -134,8 +134,8 @@ def _find_assignment(
             if plain_names(course, locale)
             else []
         )
-        if candidates:
-            return candidates[-1], "", ""
+        if candidates:  # the latest kit sent whole: one a route left incomplete may never have reached them
+            return ([a for a in candidates if a.complete] or candidates)[-1], "", ""
     return (
         None,
         "cannot tell which kit this file answers (no X-Localize-Kit header); send the file from the kit you received",
