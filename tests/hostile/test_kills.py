@@ -522,3 +522,39 @@ def test_a_return_without_its_kit_header_answers_the_last_kit_sent_whole(pristin
     done = run(p, "ingest", "--partner", "cairo", "--config", str(p.config))
 
     assert f"(waves/ar kit {sent}" in done.stdout, done.stdout + done.stderr
+
+
+def test_returns_archived_before_state_records_are_still_known_and_recorded_archives_are_never_listed_again(
+    pristine: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An ingest looks through the partner's archive for a return archived before state records
+    existed (the first round's ``STAMP-DIGEST16-NAME``, no ``.ingest.json``). Once a look finds
+    every archive recorded, a marker says so: a partner's history is not listed for every return."""
+    p = fresh(pristine, tmp_path, "p")
+    archive = p.ws / "archive" / "returns" / "lima"
+    drop_return(p)
+    assert run(p, "ingest", "--partner", "lima", "--config", str(p.config)).returncode == 1
+    assert (archive / "_all-recorded.json").is_file()
+
+    listed: list[str] = []
+    original = LocalStorage.list
+
+    def spy(self: LocalStorage, prefix: str = "") -> list[str]:
+        listed.append(prefix)
+        return original(self, prefix)
+
+    monkeypatch.setattr(LocalStorage, "list", spy)
+    p.drop("second.po", p.good())
+    code, out, err = cli("ingest", "--partner", "lima", "--config", str(p.config))
+    assert code == 0 and "second.po: accepted" in out, out + err
+    assert not [x for x in listed if x.startswith("archive/returns")], listed
+    monkeypatch.undo()
+
+    # a workspace of the first round: the records gone, the archives there
+    for record in archive.glob("*.ingest.json"):
+        record.unlink()
+    (archive / "_all-recorded.json").unlink()
+    p.drop("again.po", p.good())
+    done = run(p, "ingest", "--partner", "lima", "--config", str(p.config))
+    assert "again.po: already ingested" in done.stdout, done.stdout + done.stderr
+    assert not (archive / "_all-recorded.json").exists()  # unrecorded archives: looked through each time

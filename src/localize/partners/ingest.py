@@ -83,11 +83,23 @@ def _save_state(workspace: Workspace, key: str, state: dict[str, Any], step: str
 
 
 def _legacy_archive(workspace: Workspace, partner: str, digest: str) -> str | None:
-    """An archive written before returns had a state record (``STAMP-DIGEST16-NAME``)."""
-    for key in workspace.storage.list(f"archive/returns/{partner}"):
-        if f"-{digest[:16]}-" in key.rsplit("/", 1)[-1] and not key.endswith((".ingest.json", ".merged.po")):
-            return key
-    return None
+    """An archive written before returns had a state record (``STAMP-DIGEST16-NAME``, with no
+    ``DIGEST.ingest.json``). Every archive since has its record, written first: once a look at
+    the partner's archive finds none without one, a marker says so, and a return costs no
+    listing of the partner's whole history again."""
+    folder = f"archive/returns/{partner}"
+    if workspace.storage.exists(f"{folder}/{_ALL_RECORDED}"):
+        return None
+    keys = [k.rsplit("/", 1)[-1] for k in workspace.storage.list(folder)]
+    recorded = {k[:16] for k in keys if k.endswith(".ingest.json")}
+    archived = [k for k in keys if not k.endswith((".ingest.json", ".merged.po")) and k != _ALL_RECORDED]
+    if all(k.split("-")[1:2] and k.split("-")[1] in recorded for k in archived):
+        workspace.storage.write_bytes(f"{folder}/{_ALL_RECORDED}", b"{}\n")
+    found = [k for k in archived if f"-{digest[:16]}-" in k]
+    return f"{folder}/{found[0]}" if found else None
+
+
+_ALL_RECORDED = "_all-recorded.json"  # never an archive's name (a time stamp) or a record's (hex)
 
 
 def _reported_before(workspace: Workspace, partner: str, digest: str) -> bool:
