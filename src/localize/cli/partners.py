@@ -28,9 +28,10 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser(
         "route",
         help="send a translation kit to the partner serving a locale",
-        description="Bring DIR/LL/LC_MESSAGES/COURSE.po up to date and write a kit (the .po, a README\n"
-        "for translators, kit.json) into the partner's inbox; record the assignment; POST a\n"
-        "signed notice to the partner's webhook. An unchanged catalog is not sent twice.",
+        description="Bring DIR/LL/LC_MESSAGES/COURSE.po up to date, record the assignment, write a kit\n"
+        "(the .po, a README for translators, kit.json) into the partner's inbox and POST a\n"
+        "signed notice to the partner's webhook. An unchanged catalog is not sent twice; a\n"
+        "route stopped midway (status: 'sent (incomplete)') is finished by routing again.",
         formatter_class=HelpFormatter,
     )
     p.add_argument("--course", required=True, metavar="ID", help="the course whose catalog is sent")
