@@ -156,7 +156,7 @@ def build_fleet(
     """Write the fleet under ``root`` (workspace ``ws``, inboxes, ``localize.toml``) and seed the
     regions' indexes in ``bucket``; with ``index_memory``, build each locale's memory index here
     (the --full run, in place of a measured ``index rebuild``). Returns the configuration's path."""
-    from localize.catalogs.memory_index import rebuild
+    from localize.catalogs.memory_rebuild import rebuild
     from localize.catalogs.workspace import Workspace
     from localize.partners.assignments import Assignment, save_assignment
     from localize.storage.s3 import S3Location, S3Storage

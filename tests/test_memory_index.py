@@ -23,8 +23,9 @@ from localize.app.memory import import_memory
 from localize.catalogs import memory_records
 from localize.catalogs.lifecycle import new_catalog
 from localize.catalogs.memory import load_memory
-from localize.catalogs.memory_index import memory_for, rebuild, record_catalog, template_sources
+from localize.catalogs.memory_index import memory_for, record_catalog, template_sources
 from localize.catalogs.memory_lookup import parse_sources
+from localize.catalogs.memory_rebuild import rebuild
 from localize.catalogs.memory_rules import DELETE, OBSOLETE, MemoryRule, add_rule
 from localize.catalogs.po import read_po, write_po
 from localize.catalogs.review import record_review

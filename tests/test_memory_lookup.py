@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import random
+import threading
 from dataclasses import replace
 from pathlib import Path
 
@@ -21,8 +22,9 @@ from rapidfuzz import fuzz
 from localize.catalogs import memory_index, memory_lookup
 from localize.catalogs.lifecycle import new_catalog
 from localize.catalogs.memory import load_memory
-from localize.catalogs.memory_index import memory_for, rebuild, record_catalog, template_sources
+from localize.catalogs.memory_index import memory_for, record_catalog, template_sources
 from localize.catalogs.memory_lookup import Damaged, LengthIndex, Moved, NearScores, check_records, parse_sources
+from localize.catalogs.memory_rebuild import rebuild
 from localize.catalogs.memory_records import key_of
 from localize.catalogs.refresh import refresh, refresh_from_memory
 from localize.catalogs.workspace import Workspace
@@ -407,8 +409,9 @@ def test_a_writer_stopped_mid_write_is_never_taken_over(tmp_path: Path, monkeypa
         {"generation": ["x"]},
         {"courses": {"../../evil": "v1"}},
         {"writing": {"../x": {"since": 0, "token": "t"}}},
-        {"sources": 10**400, "live": -(10**400)},  # every source dead: rebuilt
-        {"sources": True, "live": "many"},  # counts of no kind: not trusted, kept until a rebuild
+        {"sources": 10**400, "live": -(10**400)},
+        {"sources": True, "live": "many"},  # counts no index writes: rebuilt
+        {"sources": 0, "live": 10**9},
         {"sources": -5, "live": 2**70},
     ],
 )
@@ -424,6 +427,8 @@ def test_a_hostile_manifest_is_rebuilt_and_never_reaches_outside_the_index(
     ws.storage.write_bytes(manifest_key, json.dumps(manifest).encode())
     got, want = _fills(ws, "es", templates["c01"], "c01")
     assert got == want
+    rebuilt = json.loads(ws.storage.read_bytes(manifest_key))
+    assert rebuilt["generation"] != manifest["generation"] and rebuilt["sources"] == rebuilt["live"] > 0
     assert {k: ws.storage.read_bytes(k) for k in ws.storage.list("es")} == catalogs
     with pytest.raises(PermanentStorageError):
         list(ws.storage.list("index/memory/es/../../../es"))
@@ -523,3 +528,56 @@ def test_dead_sources_are_counted_as_written_and_a_locale_left_mostly_dead_is_re
     assert _generation(ws, "es") != first
     (sources, live), held = _dead_counts(ws, "es")
     assert sources == live == held[0] == held[1]  # only live sources listed
+
+
+def test_one_lookup_rebuilds_for_dead_sources_while_the_others_go_on(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Many lookups meet the dead-source threshold together (an update flow in a term of
+    revisions): the first claims the rebuild in the manifest, the others answer from the index as
+    it is (dead sources cost time, not answers) until the claim is older than LEASE."""
+    import time
+
+    ws, templates = _workspace(tmp_path)
+    memory_for(ws, "es", "c00", template_sources(templates["c00"]))
+    _revise(ws, templates, "es", 1)
+    monkeypatch.setattr(memory_index, "DEAD", 10)
+    key = "index/memory/es/manifest.json"
+    for since, rebuilds in ((time.time() - 5, False), (time.time() - memory_index.LEASE - 5, True), (1e300, True)):
+        if rebuilds and since > 1e299:  # a time no clock gave: not a claim
+            _revise(ws, templates, "es", 3)
+        first = _generation(ws, "es")
+        manifest = json.loads(ws.storage.read_bytes(key))
+        ws.storage.write_bytes(key, json.dumps(manifest | {"rebuilding": {"since": since, "token": "other"}}).encode())
+        _assert_same(ws, templates)
+        assert (_generation(ws, "es") != first) == rebuilds, since
+    assert "rebuilding" not in json.loads(ws.storage.read_bytes(key))  # the switch clears the claim
+
+
+def test_a_lookup_that_meets_another_writers_rebuild_looks_up_again_without_rebuilding(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ws, templates = _workspace(tmp_path)
+    rebuild(ws, "es")
+    calls: list[str] = []
+    real_rebuild, real_read = memory_index.rebuild, memory_index.read_object
+
+    def counted(workspace: Workspace, locale: str) -> int:
+        calls.append(locale)
+        return real_rebuild(workspace, locale)
+
+    lock = threading.Lock()
+
+    def read_object(workspace: Workspace, key: str, read: dict[str, tuple[dict[str, object], str]]) -> object:
+        with lock:  # homes are read several at a time
+            if "/home/" in key and not calls:
+                calls.append("other")
+                real_rebuild(workspace, "es")  # another process switches generations under this lookup
+        return real_read(workspace, key, read)
+
+    monkeypatch.setattr(memory_index, "rebuild", counted)
+    monkeypatch.setattr(memory_index, "read_object", read_object)
+    memory = memory_for(ws, "es", "c01", template_sources(templates["c01"]))
+    assert calls == ["other"]  # met, and looked up again: no rebuild of its own
+    empty = new_catalog(templates["c01"], "c01", "es")
+    assert memory.fill(empty) == load_memory(ws, "es", exclude_course="c01").fill(empty)

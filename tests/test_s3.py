@@ -160,3 +160,30 @@ def test_the_memory_index_on_s3_answers_as_a_full_scan(s3_env: str) -> None:
         got = memory_for(ws, "es", course, template_sources(template)).fill(empty)
         assert got == load_memory(ws, "es", exclude_course=course).fill(empty)
         assert got[1].exact > 0
+
+
+def test_an_assignment_saved_twice_within_a_second_is_never_read_stale_from_the_index(
+    s3_env: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """S3 lists times to the second. Routing saves an assignment, then again marked complete; when
+    the second save could not update the assignments index, the index's entry (same time, older
+    content) must not be taken for the file: it is judged by the file's version (ETag)."""
+    from dataclasses import replace
+
+    from localize.catalogs.workspace import Workspace
+    from localize.partners import assignments
+    from localize.partners.assignments import Assignment, latest_assignments, save_assignment
+
+    ws = Workspace(f"s3://{s3_env}/assign")
+    first = Assignment("k1", "c", "es", "lima", "d" * 64, "2026-12-02T08:00:00+00:00", "2026-12-16", complete=False)
+    save_assignment(ws, first)
+    assert latest_assignments(ws)[("c", "es")].complete is False
+
+    def lost(*args: object, **kwargs: object) -> None:
+        raise StorageError("service unavailable (injected)")
+
+    monkeypatch.setattr(assignments, "_index_assignments", lost)
+    with pytest.raises(StorageError):
+        save_assignment(ws, replace(first, complete=True))
+    monkeypatch.undo()
+    assert latest_assignments(ws)[("c", "es")].complete is True

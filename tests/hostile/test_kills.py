@@ -558,3 +558,74 @@ def test_returns_archived_before_state_records_are_still_known_and_recorded_arch
     done = run(p, "ingest", "--partner", "lima", "--config", str(p.config))
     assert "again.po: already ingested" in done.stdout, done.stdout + done.stderr
     assert not (archive / "_all-recorded.json").exists()  # unrecorded archives: looked through each time
+
+
+def test_a_resumed_send_keeps_a_return_ingested_before_it_records_the_kit_again(
+    pristine: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Killed once the kit file was in the inbox; the partner's return is ingested while the next
+    route is on its way to finish the send (after it read the assignment, before it saves it)."""
+    from localize.partners import routing
+
+    p = fresh(pristine, tmp_path, "p")
+    assert route_ar(p, kill_at="route:kit-written").returncode == -signal.SIGKILL
+    original = routing.catalog_stats
+    ingested: list[str] = []
+
+    def stats_then_a_return(*args: object, **kwargs: object) -> object:
+        if not ingested:
+            (p.cairo / "returns").mkdir(parents=True, exist_ok=True)
+            (p.cairo / "returns" / "return.po").write_bytes(ar_return(p))
+            code, out, err = cli("ingest", "--partner", "cairo", "--config", str(p.config))
+            ingested.append(out)
+            assert code == 0 and "return.po: accepted" in out, out + err
+        return original(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(routing, "catalog_stats", stats_then_a_return)
+    code, out, err = cli("route", "--course", COURSE, "--locale", "ar", "--config", str(p.config))
+
+    assert code == 0 and ingested, out + err
+    [a] = _ar_assignments(p)
+    assert a["state"] == "accepted" and len(a["returns"]) == 1 and "complete" not in a  # type: ignore[arg-type]
+
+
+def test_a_headerless_return_of_a_kit_whose_file_reached_the_inbox_answers_that_kit(
+    pristine: Path, tmp_path: Path
+) -> None:
+    p = fresh(pristine, tmp_path, "p")
+    assert route_ar(p).returncode == 0
+    first = p.kit("ar")
+    change_course(p)
+    assert update(p).returncode == 0
+    assert route_ar(p, kill_at="route:kit-written").returncode == -signal.SIGKILL
+    [second] = [a["kit"] for a in _ar_assignments(p) if a["kit"] != first]
+    kit = (p.cairo / "kits" / COURSE / "ar" / str(second) / f"{COURSE}.ar.po").read_bytes()
+    assert b'msgid "Waves and Oscillations"\nmsgstr ""' in kit
+    translated = kit.replace(
+        b'msgid "Waves and Oscillations"\nmsgstr ""', 'msgid "Waves and Oscillations"\nmsgstr "الموجات"'.encode()
+    )
+    (p.cairo / "returns").mkdir(parents=True, exist_ok=True)
+    (p.cairo / "returns" / "return.po").write_bytes(re.sub(rb'"X-Localize-Kit: [^"]*\\n"\n', b"", translated))
+
+    done = run(p, "ingest", "--partner", "cairo", "--config", str(p.config))
+
+    assert f"return.po: accepted (waves/ar kit {second}" in done.stdout, done.stdout + done.stderr
+
+
+def test_a_damaged_state_record_still_finds_its_archive_after_the_marker(pristine: Path, tmp_path: Path) -> None:
+    """With every archive recorded (the marker), a return whose record was damaged is still
+    looked for in the archive: answered 'already ingested', not merged a second time."""
+    p = fresh(pristine, tmp_path, "p")
+    archive = p.ws / "archive" / "returns" / "lima"
+    p.drop("first.po", p.good())
+    assert run(p, "ingest", "--partner", "lima", "--config", str(p.config)).returncode == 0
+    assert (archive / "_all-recorded.json").is_file()
+    [record] = archive.glob("*.ingest.json")
+    record.write_bytes(b'{"step": "halfway')  # damaged
+    archived = sorted(f.name for f in archive.glob("*.po"))
+    p.drop("first-again.po", p.good())
+
+    done = run(p, "ingest", "--partner", "lima", "--config", str(p.config))
+
+    assert "first-again.po: already ingested" in done.stdout, done.stdout + done.stderr
+    assert sorted(f.name for f in archive.glob("*.po")) == archived

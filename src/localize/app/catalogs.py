@@ -19,7 +19,8 @@ from localize.catalogs.lifecycle import DEFAULT_SIMILARITY, MergeReport, merge, 
 from localize.catalogs.memory import (
     FillReport,
 )
-from localize.catalogs.memory_index import rebuild, record_catalog
+from localize.catalogs.memory_index import record_catalog
+from localize.catalogs.memory_rebuild import rebuild
 from localize.catalogs.po import read_po, write_po
 from localize.catalogs.refresh import refresh_from_memory
 from localize.catalogs.stats import catalog_stats

@@ -33,14 +33,13 @@ source new to the index, update the touched homes' records, write the contributi
 the catalog's version (the one its write returned). A lookup lists the locale's catalogs and
 records those whose version differs (written behind the index's back, or by a writer that
 stopped); a writer marked longer than :data:`LEASE` ago, a damaged manifest, many stale
-catalogs or dead sources rebuild the locale (:func:`rebuild`, also ``localize index
+catalogs or dead sources rebuild the locale (:func:`~.memory_rebuild.rebuild`, also ``localize index
 rebuild``) into a new generation, switched to in one conditional write of the manifest.
 """
 
 from __future__ import annotations
 
 import math
-import re
 import secrets
 import threading
 import time
@@ -55,7 +54,15 @@ from localize.catalogs.lifecycle import DEFAULT_SIMILARITY
 from localize.catalogs.memory import IMPORTED, MemoryUnit, TranslationMemory, recorded_units
 from localize.catalogs.memory_lookup import HOME as _NAME
 from localize.catalogs.memory_lookup import Damaged, IndexedMemory, Key, Moved, check_records, parse_sources
-from localize.catalogs.memory_records import Unit, add, band, bands_for, diff, key_of, origin_rank, remove
+from localize.catalogs.memory_rebuild import (
+    GENERATION,
+    IMPORTED_NAME,
+    base_key,
+    claim_rebuild,
+    listed_versions,
+    rebuild,
+)
+from localize.catalogs.memory_records import Unit, add, bands_for, diff, key_of, remove
 from localize.catalogs.memory_rules import apply_rules, load_rules
 from localize.catalogs.memory_store import (
     claim_homes,
@@ -71,22 +78,16 @@ from localize.errors import CatalogNotFoundError, TransientStorageError
 from localize.locales import check_locale
 from localize.model import Catalog
 
-__all__ = ["DEAD", "LEASE", "memory_for", "rebuild", "record_catalog", "reindex", "template_sources"]
+__all__ = ["DEAD", "LEASE", "memory_for", "record_catalog", "reindex", "template_sources"]
 
 LEASE = 600.0  # seconds a writer may hold a course's mark before the locale is rebuilt
 DEAD = 5000  # dead sources (listed, no records) a locale's bands may hold beyond a quarter of them
-_IMPORTED = "@imported"  # the imported compendium's name in the manifest (never a course id)
 # what reading an index object someone damaged (or wrote by hand) may raise: the locale is rebuilt
 _DAMAGE = (TypeError, ValueError, IndexError, KeyError, AttributeError, RecursionError, OverflowError)
-_GENERATION = re.compile(r"g[0-9a-f]{1,40}")
 # the band and home objects this thread's last lookup read and parsed, with their ETags (by the
 # key's description: a path or URL): the write that follows it (init, update) starts from them,
 # under the same compare-and-swap, instead of reading and parsing each again
 _read_objects = threading.local()
-
-
-def _base(locale: str) -> str:
-    return f"index/memory/{check_locale(locale)}"
 
 
 # -- writing --------------------------------------------------------------------------
@@ -115,7 +116,7 @@ def _expired(mark: dict[str, Any]) -> bool:
 
 
 def _record(workspace: Workspace, locale: str, name: str, units: list[Unit], version: str | None) -> None:
-    base, token = _base(locale), secrets.token_hex(8)
+    base, token = base_key(locale), secrets.token_hex(8)
     seen: dict[str, Any] = {}
 
     def mark(body: dict[str, Any]) -> None:
@@ -156,7 +157,7 @@ def _apply(
         update_json(workspace.storage, f"{base}/manifest.json", _broken, compact=True)
         return
     removed, added = diff(old or [], units)
-    origin = IMPORTED if name == _IMPORTED else name
+    origin = IMPORTED if name == IMPORTED_NAME else name
     read: dict[str, tuple[dict[str, Any], str]] = getattr(_read_objects, "objects", {})
     _read_objects.objects = {}
     changes = [(False, i, u) for i, u in removed] + [(True, i, u) for i, u in added]
@@ -213,66 +214,6 @@ def reindex(workspace: Workspace, course: str, locale: str) -> None:
     record_catalog(workspace, course, locale, catalog, version)
 
 
-def _listed(workspace: Workspace, locale: str) -> dict[str, str]:
-    """name -> version of everything the memory of ``locale`` is made of (listings only)."""
-    out = {cid: v for (cid, _), v in workspace.catalog_versions(locale=locale).items()}
-    key = workspace.memory_key(locale)
-    for k, v in workspace.storage.list_versions("memory"):
-        if k == key:
-            out[_IMPORTED] = v
-    return out
-
-
-def rebuild(workspace: Workspace, locale: str) -> int:
-    """Index the memory of ``locale`` anew from the catalogs of record (a new generation,
-    switched to in one conditional write); returns how many catalogs were read."""
-    locale = check_locale(locale)
-    base = _base(locale)
-    listed = _listed(workspace, locale)  # versions listed before the files are read
-    generation = f"g{time.time_ns():x}{secrets.token_hex(3)}"
-    homes: dict[str, dict[str, list[list[Any]]]] = defaultdict(dict)
-    home_of: dict[Key, str] = {}
-    bands: dict[int, dict[str, list[Any]]] = defaultdict(lambda: {"msgctxt": [], "msgid": [], "home": []})
-    for name in sorted(listed, key=lambda n: origin_rank(IMPORTED if n == _IMPORTED else n)):
-        if name == _IMPORTED:
-            units, origin = imported_units(workspace, locale), IMPORTED
-        else:
-            try:
-                catalog = workspace.read_catalog(name, locale)
-            except CatalogNotFoundError:
-                listed.pop(name)
-                continue
-            units, origin = contribution(workspace, name, locale, catalog), name
-        for i, u in enumerate(units):
-            home = home_of.get((u[0], u[1]))
-            if home is None:  # the first origin to hold a source is its home
-                home = home_of[(u[0], u[1])] = name
-                listed_in = bands[band(len(u[1]))]
-                listed_in["msgctxt"].append(u[0])
-                listed_in["msgid"].append(u[1])
-                listed_in["home"].append(name)
-            add(homes[home], origin, i, u)
-        write_json(workspace, f"{base}/{generation}/units/{name}.json", {"units": [list(u) for u in units]})
-    for b, sources in bands.items():
-        write_json(workspace, f"{base}/{generation}/band/{b}.json", sources)
-    for home, records in homes.items():
-        write_json(workspace, f"{base}/{generation}/home/{home}.json", {"keys": records})
-    previous: list[str] = []
-
-    def switch(body: dict[str, Any]) -> None:
-        previous.append(str(body.get("generation") or ""))
-        body.clear()
-        # sources listed in the bands, and those of them with records: the rest are dead (no
-        # course holds them any more), scored by near-match lookups until the next rebuild
-        body.update(generation=generation, courses=listed, writing={}, sources=len(home_of), live=len(home_of))
-
-    update_json(workspace.storage, f"{base}/manifest.json", switch, compact=True)
-    for old in {p for p in previous if _GENERATION.fullmatch(p) and p != generation}:  # never a path
-        for k in workspace.storage.list(f"{base}/{old}"):
-            workspace.storage.delete(k)
-    return len(listed)
-
-
 # -- reading -----------------------------------------------------------------------------
 
 
@@ -283,14 +224,14 @@ class _Unknown(TransientStorageError):
 def _manifest(workspace: Workspace, locale: str) -> dict[str, Any]:
     """The manifest of a current index: built, healed or rebuilt as needed."""
     for _ in range(3):
-        body = read_json(workspace, f"{_base(locale)}/manifest.json")
+        body = read_json(workspace, f"{base_key(locale)}/manifest.json")
         writing = body.get("writing", {}) if body else {}
         if (
             body is None
             or body.get("damaged")
             or body.get("broken")
             or not isinstance(body.get("generation"), str)
-            or not _GENERATION.fullmatch(body["generation"])
+            or not GENERATION.fullmatch(body["generation"])
             or not isinstance(writing, dict)
             or not isinstance(body.get("courses", {}), dict)
             or not all(isinstance(n, str) and _NAME.fullmatch(n) for n in (*body.get("courses", {}), *writing))
@@ -298,13 +239,16 @@ def _manifest(workspace: Workspace, locale: str) -> dict[str, Any]:
         ):
             rebuild(workspace, locale)
             continue
-        # many sources listed with no records left (courses revised term after term): dropped
-        sources, live = body.get("sources"), body.get("live")  # absent before the counts were kept
-        if type(sources) is type(live) is int and sources - live > max(DEAD, sources // 4):
-            rebuild(workspace, locale)
+        n, live = body.get("sources"), body.get("live")  # absent before the counts were kept
+        if (n, live) != (None, None) and not (type(n) is type(live) is int and 0 <= live <= n):
+            rebuild(workspace, locale)  # counts no index writes
+            continue
+        dead = n - live if isinstance(n, int) and isinstance(live, int) else 0  # texts no course holds
+        if dead > max(DEAD, (n or 0) // 4) and claim_rebuild(workspace, locale, LEASE):
+            rebuild(workspace, locale)  # one process rebuilds; the others go on (answers are the same)
             continue
         indexed = body.get("courses", {})
-        listed = _listed(workspace, locale)
+        listed = listed_versions(workspace, locale)
         stale = [n for n in sorted({*indexed, *listed}) if indexed.get(n) != listed.get(n) and n not in writing]
         if not stale:
             return body
@@ -312,11 +256,11 @@ def _manifest(workspace: Workspace, locale: str) -> dict[str, Any]:
             rebuild(workspace, locale)
             continue
         for name in stale:
-            if name == _IMPORTED:
+            if name == IMPORTED_NAME:
                 _record(workspace, locale, name, imported_units(workspace, locale), listed.get(name))
             else:
                 reindex(workspace, name, locale)
-    raise _Unknown("the memory index kept changing under us; run again", path=workspace.describe(_base(locale)))
+    raise _Unknown("the memory index kept changing under us; run again", path=workspace.describe(base_key(locale)))
 
 
 def memory_for(
@@ -347,9 +291,13 @@ def memory_for(
         try:
             try:
                 return _lookup(workspace, locale, course, wanted, similarity, glossary, asked, imported)
+            except Moved:  # rebuilt by another writer during the lookup: asked again, not rebuilt
+                if attempt:
+                    raise
+                continue
             except _DAMAGE as e:
                 raise _Unknown(
-                    f"damaged memory index ({type(e).__name__})", path=workspace.describe(_base(locale))
+                    f"damaged memory index ({type(e).__name__})", path=workspace.describe(base_key(locale))
                 ) from e
         except _Unknown:
             if attempt:
@@ -371,7 +319,7 @@ def _lookup(
     _read_objects.objects = {}  # a repair below starts from nothing an earlier lookup parsed
     body = _manifest(workspace, locale)
     generation = str(body["generation"])
-    base = f"{_base(locale)}/{generation}"
+    base = f"{base_key(locale)}/{generation}"
     own = units_of_record(read_json(workspace, f"{base}/units/{course}.json"))
     if own is None:
         if course in body.get("courses", {}):
@@ -396,7 +344,7 @@ def _lookup(
         except ValueError as e:
             raise Damaged(f"the records of {home} are damaged") from e
         if got is None:
-            now = read_json(workspace, f"{_base(locale)}/manifest.json") or {}
+            now = read_json(workspace, f"{base_key(locale)}/manifest.json") or {}
             if now.get("generation") != generation:
                 raise Moved(f"the memory index of {locale} was rebuilt during the lookup")
         records = {} if got is None else got.get("keys")

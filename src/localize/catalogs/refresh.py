@@ -21,8 +21,9 @@ from localize.catalogs.lifecycle import (
     template_digest,
 )
 from localize.catalogs.memory import FillReport, TranslationMemory
-from localize.catalogs.memory_index import memory_for, rebuild, template_sources
+from localize.catalogs.memory_index import memory_for, template_sources
 from localize.catalogs.memory_lookup import Damaged, Moved
+from localize.catalogs.memory_rebuild import rebuild
 from localize.catalogs.workspace import Workspace
 from localize.errors import TransientStorageError
 from localize.model import Catalog

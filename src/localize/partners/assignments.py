@@ -25,6 +25,7 @@ __all__ = [
     "assignment_key",
     "assignments_of_kit",
     "index_kits",
+    "kit_file",
     "kits_complete",
     "latest_assignments",
     "load_assignments",
@@ -80,6 +81,11 @@ class Assignment:
         raw = json.loads(data)
         raw["returns"] = tuple(raw.get("returns", ()))
         return cls(**raw)
+
+
+def kit_file(course: str, locale: str, fmt: str) -> str:
+    """The name of the file to translate in a kit's folder of the inbox (``kits/COURSE/LL/KIT/``)."""
+    return f"{course}.{locale}.{'xlf' if fmt == 'xliff' else 'po'}"
 
 
 def assignment_key(course: str, locale: str, kit: str, suffix: str = "json") -> str:
@@ -235,12 +241,13 @@ def save_assignment(workspace: Workspace, assignment: Assignment) -> None:
     kill_point("assignment:kit-indexed")
     workspace.storage.write_bytes(key, data)
     folder = key.rsplit("/", 1)[0]
-    modified = next((t for k, t in workspace.storage.list_with_times(folder) if k == key), 0.0)
+    version = next((v for k, v in workspace.storage.list_versions(folder) if k == key), "")
     # indexed only if the file listed then is still this one (a concurrent writer indexes its own;
-    # a later write changes the time, which the next reader notices)
+    # a later write changes the version, which the next reader notices: not a time, which two
+    # writes within a second on S3 share)
     try:
         if workspace.storage.read_bytes(key) == data:
-            _index_assignments(workspace, assignment.course, [(assignment, modified)])
+            _index_assignments(workspace, assignment.course, [(assignment, version)])
     except FileNotFoundError:
         pass
 
@@ -249,19 +256,19 @@ def _assignments_index_key(course: str) -> str:
     return f"index/assignments/{course}.json"
 
 
-def _index_assignments(workspace: Workspace, course: str, assignments: list[tuple[Assignment, float]]) -> None:
-    """Keep index/assignments/COURSE.json: per locale, each kit file's modification time
-    and the latest assignment."""
+def _index_assignments(workspace: Workspace, course: str, assignments: list[tuple[Assignment, str]]) -> None:
+    """Keep index/assignments/COURSE.json: per locale, each kit file's version (as listed) and
+    the latest assignment."""
 
     def put(body: dict[str, Any]) -> None:
         locales = body.get("locales")
         if not isinstance(locales, dict):
             locales = body["locales"] = {}
-        for a, modified in assignments:
+        for a, version in assignments:
             entry = locales.get(a.locale)
             if not isinstance(entry, dict) or not isinstance(entry.get("kits"), dict):
                 entry = locales[a.locale] = {"kits": {}, "latest": None}
-            entry["kits"][a.kit] = modified
+            entry["kits"][a.kit] = version
             latest = entry.get("latest")
             if (
                 not isinstance(latest, dict)
@@ -275,15 +282,15 @@ def _index_assignments(workspace: Workspace, course: str, assignments: list[tupl
 
 def latest_assignments(workspace: Workspace, *, course: str | None = None) -> dict[tuple[str, str], Assignment]:
     """The latest assignment of every course x locale: one listing of the assignment
-    files (with their times) and one index object per course; a course x locale whose
+    files (with their versions) and one index object per course; a course x locale whose
     files the index does not know as they are now (written by hand, changed by a run
     killed before it indexed, or older than the index) is read and re-indexed."""
-    listed: dict[str, dict[str, dict[str, float]]] = {}  # course -> locale -> kit -> time
+    listed: dict[str, dict[str, dict[str, str]]] = {}  # course -> locale -> kit -> version
     prefix = "assignments" if course is None else f"assignments/{course}"
-    for key, modified in workspace.storage.list_with_times(prefix):
+    for key, version in workspace.storage.list_versions(prefix):
         parts = key.split("/")
         if len(parts) == 4 and parts[3].endswith(".json"):
-            listed.setdefault(parts[1], {}).setdefault(parts[2], {})[parts[3].removesuffix(".json")] = modified
+            listed.setdefault(parts[1], {}).setdefault(parts[2], {})[parts[3].removesuffix(".json")] = version
     out: dict[tuple[str, str], Assignment] = {}
     for cid in sorted(listed):
         try:
@@ -291,7 +298,7 @@ def latest_assignments(workspace: Workspace, *, course: str | None = None) -> di
         except (FileNotFoundError, ValueError, UnicodeDecodeError):
             raw = {}
         locales = raw.get("locales", {}) if isinstance(raw, dict) else {}
-        stale: list[tuple[Assignment, float]] = []
+        stale: list[tuple[Assignment, str]] = []
         for ll, kits in sorted(listed[cid].items()):
             c = cid
             entry = locales.get(ll) if isinstance(locales, dict) else None
@@ -303,7 +310,7 @@ def latest_assignments(workspace: Workspace, *, course: str | None = None) -> di
                     latest = None
             if latest is None:
                 found = load_assignments(workspace, course=c, locale=ll)
-                stale.extend((a, kits.get(a.kit, 0.0)) for a in found)
+                stale.extend((a, kits.get(a.kit, "")) for a in found)
                 latest = found[-1] if found else None
             if latest is not None:
                 out[(c, ll)] = latest

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
@@ -24,16 +25,18 @@ from localize.catalogs.review import mark_reviewed, without_reviewed
 from localize.catalogs.workspace import Workspace
 from localize.catalogs.xliff import REVIEWED, is_xliff, read_xliff
 from localize.config import Config, Partner
-from localize.errors import CatalogNotFoundError, PoSyntaxError, printable
+from localize.errors import CatalogNotFoundError, LocalizeError, PoSyntaxError, printable
 from localize.model import Catalog, Entry
 from localize.partners.assignments import (
     Assignment,
     assignment_key,
     assignments_of_kit,
+    kit_file,
     load_assignments,
     plain_names,
 )
 from localize.partners.checks import ERROR, FILE_LEVEL, WARNING, Limits, Problem
+from localize.partners.inbox import open_inbox
 from localize.partners.qa import check_catalog
 
 __all__ = ["IngestReport", "check_return", "sha256_or_none"]
@@ -95,9 +98,10 @@ class IngestReport:
 
 
 def _find_assignment(
-    workspace: Workspace, partner: Partner, data: bytes, catalog: Catalog | None
+    workspace: Workspace, partner: Partner, data: bytes, catalog: Catalog | None, held: Callable[[Assignment], bool]
 ) -> tuple[Assignment | None, str, str]:
-    """(this partner's assignment the file answers, why none was found, a note for the operator)."""
+    """(this partner's assignment the file answers, why none was found, a note for the operator);
+    ``held``: whether the partner may hold a kit (sent whole, or its file in their inbox)."""
     if catalog is not None:
         kit = catalog.header("X-Localize-Kit")  # a parsed header, never text in a msgstr or comment
     else:
@@ -134,13 +138,26 @@ def _find_assignment(
             if plain_names(course, locale)
             else []
         )
-        if candidates:  # the latest kit sent whole: one a route left incomplete may never have reached them
-            return ([a for a in candidates if a.complete] or candidates)[-1], "", ""
+        if candidates:  # the latest kit they hold: one a killed route left incomplete may not be
+            return ([a for a in candidates if held(a)] or candidates)[-1], "", ""
     return (
         None,
         "cannot tell which kit this file answers (no X-Localize-Kit header); send the file from the kit you received",
         "",
     )
+
+
+def _held_by(config: Config, partner: Partner) -> Callable[[Assignment], bool]:
+    def held(a: Assignment) -> bool:
+        if a.complete:
+            return True
+        try:  # a route killed midway: the kit file may or may not have reached the inbox
+            inbox = open_inbox(config.resolve(partner.inbox))
+            return inbox.exists(f"kits/{a.course}/{a.locale}/{a.kit}/{kit_file(a.course, a.locale, a.format)}")
+        except (OSError, LocalizeError):
+            return False
+
+    return held
 
 
 def _same(a: Entry, b: Entry) -> bool:
@@ -301,7 +318,7 @@ def check_return(
                 claimed = frozenset(e.key for e in catalog.entries if REVIEWED in e.flags and not e.obsolete)
         except PoSyntaxError as e:
             problems.append(Problem(name, e.line or 1, ERROR, "syntax", _syntax_message(e.message)))
-    assignment, kit_problem, owner_note = _find_assignment(workspace, partner, data, catalog)
+    assignment, kit_problem, owner_note = _find_assignment(workspace, partner, data, catalog, _held_by(config, partner))
     report = replace(report, owner_note=owner_note)
     if assignment is None:
         problems.append(Problem(name, 1, ERROR, "kit", kit_problem))

@@ -82,13 +82,13 @@ def _save_state(workspace: Workspace, key: str, state: dict[str, Any], step: str
     kill_point(f"ingest:{step}")
 
 
-def _legacy_archive(workspace: Workspace, partner: str, digest: str) -> str | None:
+def _legacy_archive(workspace: Workspace, partner: str, digest: str, *, damaged: bool) -> str | None:
     """An archive written before returns had a state record (``STAMP-DIGEST16-NAME``, with no
-    ``DIGEST.ingest.json``). Every archive since has its record, written first: once a look at
-    the partner's archive finds none without one, a marker says so, and a return costs no
-    listing of the partner's whole history again."""
+    ``DIGEST.ingest.json``), or whose record is ``damaged``. Every archive since has its record,
+    written first: once a look at the partner's archive finds none without one, a marker says
+    so, and a return whose record is not damaged costs no listing of the partner's history."""
     folder = f"archive/returns/{partner}"
-    if workspace.storage.exists(f"{folder}/{_ALL_RECORDED}"):
+    if not damaged and workspace.storage.exists(f"{folder}/{_ALL_RECORDED}"):
         return None
     keys = [k.rsplit("/", 1)[-1] for k in workspace.storage.list(folder)]
     recorded = {k[:16] for k in keys if k.endswith(".ingest.json")}
@@ -125,7 +125,7 @@ def ingest_bytes(
     state_key = _state_key(partner.id, digest)
     state = _load_state(workspace, state_key)
     if state is None:
-        legacy = _legacy_archive(workspace, partner.id, digest)
+        legacy = _legacy_archive(workspace, partner.id, digest, damaged=workspace.storage.exists(state_key))
         if legacy is not None and _reported_before(workspace, partner.id, digest):
             return IngestReport(partner.id, name, digest, workspace.describe(legacy), already=True, state="duplicate")
         when = now or datetime.now(UTC)

@@ -30,7 +30,6 @@ Webhook notices are JSON POSTs with these headers:
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import json
 from dataclasses import dataclass, replace
@@ -53,6 +52,7 @@ from localize.model import Catalog
 from localize.partners.assignments import (
     Assignment,
     assignment_key,
+    kit_file,
     load_assignments,
     save_assignment,
     start_kit_index,
@@ -83,6 +83,18 @@ class RouteResult:
     kit_location: str
     webhook: str
     resumed: bool = False  # the send of a route that stopped midway, finished
+
+
+def _keeping_returns(workspace: Workspace, assignment: Assignment) -> Assignment:
+    """``assignment`` with the state and returns its stored copy has: a return ingested while
+    the kit was being sent (its file reaches the inbox first) is never written over."""
+    try:
+        stored = Assignment.from_json(
+            workspace.storage.read_bytes(assignment_key(assignment.course, assignment.locale, assignment.kit))
+        )
+    except (FileNotFoundError, ValueError, TypeError):
+        return assignment
+    return replace(assignment, state=stored.state, returns=stored.returns)
 
 
 def _new_kit_id(workspace: Workspace, course: str, locale: str, base: str) -> str:
@@ -192,9 +204,9 @@ def route(
             return RouteResult(
                 existing, False, inbox.describe(f"kits/{course}/{locale}/{existing.kit}"), "not sent again"
             )
-    kit_file = f"{course}.{locale}.{'xlf' if fmt == 'xliff' else 'po'}"
+    po_name = kit_file(course, locale, fmt)
     if resumed is not None and open_inbox(config.resolve(partner.inbox)).exists(
-        f"kits/{course}/{locale}/{resumed.kit}/{kit_file}"
+        f"kits/{course}/{locale}/{resumed.kit}/{po_name}"
     ):  # the partner may hold the kit file already: the same bytes again
         now, kit, due = datetime.fromisoformat(resumed.sent_at), resumed.kit, resumed.due
     elif resumed is not None:  # none of it reached the partner: sent today, due as from today
@@ -218,7 +230,6 @@ def route(
         kit_catalog = kit_catalog.with_header("X-Localize-Kind", "review")
     kit_data = write_po(kit_catalog).encode("utf-8")  # the base of the three-way merge on return
     previous = previous_translations(workspace, course, locale, kit_catalog) if review else {}
-    po_name = kit_file
     if fmt == "xliff":
         sent = write_xliff(
             kit_catalog,
@@ -296,7 +307,7 @@ def route(
     start_kit_index(workspace)  # before the first file under assignments/ of a new workspace
     workspace.storage.write_bytes(assignment_key(course, locale, kit, "po"), kit_data)
     kill_point("route:base-written")
-    save_assignment(workspace, assignment)
+    save_assignment(workspace, _keeping_returns(workspace, assignment))  # a resumed kit may have one
     kill_point("route:recorded")
     if fmt == "xliff":
         readme += XLIFF_README
@@ -316,9 +327,7 @@ def route(
     kill_point("route:inbox-written")
     delivery = send_notice(workspace, partner, "kit.sent", {**manifest, "location": inbox.describe(base)}, f"kit-{kit}")
     kill_point("route:notified")
-    with contextlib.suppress(FileNotFoundError):  # a return ingested meanwhile is kept
-        assignment = Assignment.from_json(workspace.storage.read_bytes(assignment_key(course, locale, kit)))
-    assignment = replace(assignment, webhook=delivery, complete=True)
+    assignment = replace(_keeping_returns(workspace, assignment), webhook=delivery, complete=True)
     save_assignment(workspace, assignment)
     return RouteResult(assignment, True, inbox.describe(base), delivery, resumed=resumed is not None)
 

@@ -1,0 +1,109 @@
+"""Rebuilding a locale's translation-memory index from the catalogs of record
+(:mod:`.memory_index`): a new generation, written whole, switched to in one conditional write
+of the manifest, the old one then deleted. Also ``localize index rebuild``."""
+
+from __future__ import annotations
+
+import re
+import secrets
+import time
+from collections import defaultdict
+from typing import Any
+
+from localize.catalogs.index import update_json
+from localize.catalogs.memory import IMPORTED
+from localize.catalogs.memory_lookup import Key
+from localize.catalogs.memory_records import add, band, origin_rank
+from localize.catalogs.memory_store import contribution, imported_units, write_json
+from localize.catalogs.workspace import Workspace
+from localize.errors import CatalogNotFoundError
+from localize.locales import check_locale
+
+__all__ = ["GENERATION", "IMPORTED_NAME", "base_key", "claim_rebuild", "listed_versions", "rebuild"]
+
+IMPORTED_NAME = "@imported"  # the imported compendium's name in the manifest (never a course id)
+GENERATION = re.compile(r"g[0-9a-f]{1,40}")
+
+
+def base_key(locale: str) -> str:
+    return f"index/memory/{check_locale(locale)}"
+
+
+def listed_versions(workspace: Workspace, locale: str) -> dict[str, str]:
+    """name -> version of everything the memory of ``locale`` is made of (listings only)."""
+    out = {cid: v for (cid, _), v in workspace.catalog_versions(locale=locale).items()}
+    key = workspace.memory_key(locale)
+    for k, v in workspace.storage.list_versions("memory"):
+        if k == key:
+            out[IMPORTED_NAME] = v
+    return out
+
+
+def rebuild(workspace: Workspace, locale: str) -> int:
+    """Index the memory of ``locale`` anew from the catalogs of record (a new generation,
+    switched to in one conditional write); returns how many catalogs were read."""
+    locale = check_locale(locale)
+    base = base_key(locale)
+    listed = listed_versions(workspace, locale)  # versions listed before the files are read
+    generation = f"g{time.time_ns():x}{secrets.token_hex(3)}"
+    homes: dict[str, dict[str, list[list[Any]]]] = defaultdict(dict)
+    home_of: dict[Key, str] = {}
+    bands: dict[int, dict[str, list[Any]]] = defaultdict(lambda: {"msgctxt": [], "msgid": [], "home": []})
+    for name in sorted(listed, key=lambda n: origin_rank(IMPORTED if n == IMPORTED_NAME else n)):
+        if name == IMPORTED_NAME:
+            units, origin = imported_units(workspace, locale), IMPORTED
+        else:
+            try:
+                catalog = workspace.read_catalog(name, locale)
+            except CatalogNotFoundError:
+                listed.pop(name)
+                continue
+            units, origin = contribution(workspace, name, locale, catalog), name
+        for i, u in enumerate(units):
+            home = home_of.get((u[0], u[1]))
+            if home is None:  # the first origin to hold a source is its home
+                home = home_of[(u[0], u[1])] = name
+                listed_in = bands[band(len(u[1]))]
+                listed_in["msgctxt"].append(u[0])
+                listed_in["msgid"].append(u[1])
+                listed_in["home"].append(name)
+            add(homes[home], origin, i, u)
+        write_json(workspace, f"{base}/{generation}/units/{name}.json", {"units": [list(u) for u in units]})
+    for b, sources in bands.items():
+        write_json(workspace, f"{base}/{generation}/band/{b}.json", sources)
+    for home, records in homes.items():
+        write_json(workspace, f"{base}/{generation}/home/{home}.json", {"keys": records})
+    previous: list[str] = []
+
+    def switch(body: dict[str, Any]) -> None:
+        previous.append(str(body.get("generation") or ""))
+        body.clear()
+        # sources listed in the bands, and those of them with records: the rest are dead (no
+        # course holds them any more), scored by near-match lookups until the next rebuild
+        body.update(generation=generation, courses=listed, writing={}, sources=len(home_of), live=len(home_of))
+
+    update_json(workspace.storage, f"{base}/manifest.json", switch, compact=True)
+    for old in {p for p in previous if GENERATION.fullmatch(p) and p != generation}:  # never a path
+        for k in workspace.storage.list(f"{base}/{old}"):
+            workspace.storage.delete(k)
+    return len(listed)
+
+
+def claim_rebuild(workspace: Workspace, locale: str, lease: float) -> bool:
+    """Whether this process is the one to rebuild ``locale`` for its dead sources: true unless
+    another claimed it (in the manifest) less than ``lease`` seconds ago. Dead sources cost
+    time, not answers, so the other lookups go on with the index as it is instead of all
+    rebuilding at once; the rebuild's switch clears the claim, a stopped rebuilder's expires."""
+    token, claimed = secrets.token_hex(8), list[bool]()
+
+    def claim(body: dict[str, Any]) -> None:
+        claimed.clear()
+        held = body.get("rebuilding")
+        since = held.get("since") if isinstance(held, dict) else None
+        if type(since) is float and 0 <= time.time() - since < lease:
+            return  # another process is at it (a time from a skewed or hostile clock is not)
+        body["rebuilding"] = {"since": time.time(), "token": token}
+        claimed.append(True)
+
+    update_json(workspace.storage, f"{base_key(locale)}/manifest.json", claim, compact=True)
+    return bool(claimed)
