@@ -580,3 +580,32 @@ def test_a_complete_kit_index_that_is_damaged_or_hostile_is_never_followed_nor_l
     ws.storage.write_bytes("index/kits/k4.json", b"{not json")
     assert assignments_of_kit(ws, "k4") == []
     assert [a.kit for a in assignments_of_kit(ws, "abc")] == ["abc"] and listed == []
+
+
+def test_an_assignment_written_between_a_read_and_a_write_is_merged_never_lost(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Routing marks a kit complete while an ingest records a return on it: the write is a
+    compare-and-swap, so the one that comes second merges over what the first wrote."""
+    from localize.partners.assignments import Assignment, save_assignment
+    from localize.storage.base import LocalStorage
+
+    ws = Workspace(str(tmp_path / "ws"))
+    sent = Assignment("k1", "c", "es", "lima", "d" * 64, "2026-12-02T08:00:00+00:00", "2026-12-16", complete=False)
+    save_assignment(ws, sent)
+    returned = replace(sent, state="accepted", returns=({"sha256": "e" * 64},), complete=True)
+    original, raced = LocalStorage.put, []
+
+    def racing_put(self: LocalStorage, key: str, data: bytes, **kwargs: object) -> str:
+        if key.endswith("/k1.json") and not raced:
+            raced.append(key)
+            save_assignment(ws, returned)  # an ingest lands after this writer read the assignment
+        return original(self, key, data, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(LocalStorage, "put", racing_put)
+    saved = save_assignment(
+        ws, replace(sent, webhook="delivered", complete=True), merge=lambda s: replace(s, webhook="delivered")
+    )
+
+    assert raced and saved == replace(returned, webhook="delivered")
+    assert Assignment.from_json(ws.storage.read_bytes("assignments/c/es/k1.json")) == saved

@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import asdict, dataclass, field
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
 from localize.catalogs import index
 from localize.catalogs.faults import kill_point
 from localize.catalogs.workspace import Workspace
-from localize.errors import ConfigError
+from localize.errors import ConfigError, PreconditionFailed, TransientStorageError
 from localize.ids import check_course_id
 from localize.locales import check_locale
 
@@ -32,6 +33,7 @@ __all__ = [
     "plain_names",
     "save_assignment",
     "start_kit_index",
+    "with_return",
 ]
 
 
@@ -231,15 +233,24 @@ def index_kits(workspace: Workspace) -> int:
     return sum(map(len, by_kit.values()))
 
 
-def save_assignment(workspace: Workspace, assignment: Assignment) -> None:
+def save_assignment(
+    workspace: Workspace, assignment: Assignment, *, merge: Callable[[Assignment], Assignment] | None = None
+) -> Assignment:
+    """Write ``assignment`` (indexed first, see :func:`kits_complete`); returns what was written.
+    With ``merge``, the write is a compare-and-swap over the stored copy, if there is one (and
+    not damaged): ``merge(stored)`` is written, so that a routing and an ingest that meet on one
+    assignment each keep what the other wrote."""
     if not _KIT_NAME.fullmatch(assignment.kit):
         raise ValueError(f"not a kit id: {assignment.kit[:80]!r} (letters, digits, '.', '_' and '-')")
     key = assignment_key(assignment.course, assignment.locale, assignment.kit)
-    data = assignment.to_json()
     start_kit_index(workspace)
     _index_kit(workspace, assignment.kit, [key])
     kill_point("assignment:kit-indexed")
-    workspace.storage.write_bytes(key, data)
+    if merge is None:
+        data = assignment.to_json()
+        workspace.storage.write_bytes(key, data)
+    else:
+        assignment, data = _swap(workspace, key, assignment, merge)
     folder = key.rsplit("/", 1)[0]
     version = next((v for k, v in workspace.storage.list_versions(folder) if k == key), "")
     # indexed only if the file listed then is still this one (a concurrent writer indexes its own;
@@ -250,6 +261,40 @@ def save_assignment(workspace: Workspace, assignment: Assignment) -> None:
             _index_assignments(workspace, assignment.course, [(assignment, version)])
     except FileNotFoundError:
         pass
+    return assignment
+
+
+def with_return(assignment: Assignment, state: str, record: dict[str, Any]) -> Assignment:
+    """``assignment`` with a return's record (in place of one of the same file) and its state: a
+    return proves the partner had the kit, whether or not its sending finished."""
+    others = tuple(r for r in assignment.returns if r.get("sha256") != record.get("sha256"))
+    return replace(assignment, state=state, returns=(*others, record), complete=True)
+
+
+def _swap(
+    workspace: Workspace, key: str, assignment: Assignment, merge: Callable[[Assignment], Assignment]
+) -> tuple[Assignment, bytes]:
+    for _ in range(20):
+        try:
+            raw, etag = workspace.storage.read_with_etag(key)
+        except FileNotFoundError:
+            stored, etag = None, None
+        else:
+            try:
+                stored = Assignment.from_json(raw)
+            except (ValueError, TypeError):
+                stored = None  # damaged: written over
+        new = assignment if stored is None else merge(stored)
+        data = new.to_json()
+        try:
+            if etag is None:
+                workspace.storage.put(key, data, content_type="application/json", if_none_match=True)
+            else:
+                workspace.storage.put(key, data, content_type="application/json", if_match=etag)
+            return new, data
+        except PreconditionFailed:
+            continue  # written meanwhile: merged again from what is there now
+    raise TransientStorageError("this assignment kept changing under us; run again", path=workspace.describe(key))
 
 
 def _assignments_index_key(course: str) -> str:

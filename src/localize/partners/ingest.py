@@ -43,7 +43,7 @@ from localize.catalogs.review import record_review
 from localize.catalogs.workspace import Workspace
 from localize.config import Config, Partner
 from localize.errors import LocalizeError, printable
-from localize.partners.assignments import assignments_of_kit, load_assignments, save_assignment
+from localize.partners.assignments import assignments_of_kit, load_assignments, save_assignment, with_return
 from localize.partners.checks import ERROR, Problem
 from localize.partners.gate import IngestReport, check_return, sha256_or_none
 from localize.partners.inbox import LocalInbox, UnsafeEntryError, open_inbox, read_return, scan_returns
@@ -248,9 +248,10 @@ def _finish(
             "conflicts": report.conflicts,
             "report": report.report,
         }
-        others = tuple(r for r in assignment.returns if r.get("sha256") != report.sha256)
-        # a return proves the partner had the kit, sent whole or not
-        save_assignment(workspace, replace(assignment, state=report.state, returns=(*others, record), complete=True))
+        outcome = report.state  # merged over what a routing may have written meanwhile
+        save_assignment(
+            workspace, with_return(assignment, outcome, record), merge=lambda s: with_return(s, outcome, record)
+        )
     send_notice(
         workspace,
         partner,

@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -85,16 +86,11 @@ class RouteResult:
     resumed: bool = False  # the send of a route that stopped midway, finished
 
 
-def _keeping_returns(workspace: Workspace, assignment: Assignment) -> Assignment:
-    """``assignment`` with the state and returns its stored copy has: a return ingested while
-    the kit was being sent (its file reaches the inbox first) is never written over."""
-    try:
-        stored = Assignment.from_json(
-            workspace.storage.read_bytes(assignment_key(assignment.course, assignment.locale, assignment.kit))
-        )
-    except (FileNotFoundError, ValueError, TypeError):
-        return assignment
-    return replace(assignment, state=stored.state, returns=stored.returns)
+def _keeping_returns(assignment: Assignment) -> Callable[[Assignment], Assignment]:
+    """``assignment`` with the state and returns of the stored copy (:func:`save_assignment`'s
+    merge): a return ingested while the kit was being sent (its file reaches the inbox first)
+    is never written over."""
+    return lambda stored: replace(assignment, state=stored.state, returns=stored.returns)
 
 
 def _new_kit_id(workspace: Workspace, course: str, locale: str, base: str) -> str:
@@ -307,7 +303,7 @@ def route(
     start_kit_index(workspace)  # before the first file under assignments/ of a new workspace
     workspace.storage.write_bytes(assignment_key(course, locale, kit, "po"), kit_data)
     kill_point("route:base-written")
-    save_assignment(workspace, _keeping_returns(workspace, assignment))  # a resumed kit may have one
+    save_assignment(workspace, assignment, merge=_keeping_returns(assignment))  # a resumed kit may have one
     kill_point("route:recorded")
     if fmt == "xliff":
         readme += XLIFF_README
@@ -327,8 +323,8 @@ def route(
     kill_point("route:inbox-written")
     delivery = send_notice(workspace, partner, "kit.sent", {**manifest, "location": inbox.describe(base)}, f"kit-{kit}")
     kill_point("route:notified")
-    assignment = replace(_keeping_returns(workspace, assignment), webhook=delivery, complete=True)
-    save_assignment(workspace, assignment)
+    assignment = replace(assignment, webhook=delivery, complete=True)
+    assignment = save_assignment(workspace, assignment, merge=_keeping_returns(assignment))
     return RouteResult(assignment, True, inbox.describe(base), delivery, resumed=resumed is not None)
 
 
