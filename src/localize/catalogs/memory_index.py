@@ -67,7 +67,6 @@ from localize.catalogs.memory_rules import apply_rules, load_rules
 from localize.catalogs.memory_store import (
     claim_homes,
     contribution,
-    imported_units,
     read_json,
     read_object,
     units_of_record,
@@ -256,8 +255,8 @@ def _manifest(workspace: Workspace, locale: str) -> dict[str, Any]:
             rebuild(workspace, locale)
             continue
         for name in stale:
-            if name == IMPORTED_NAME:
-                _record(workspace, locale, name, imported_units(workspace, locale), listed.get(name))
+            if name == IMPORTED_NAME:  # an older manifest's entry for the compendium (never indexed)
+                _record(workspace, locale, name, [], None)
             else:
                 reindex(workspace, name, locale)
     raise _Unknown("the memory index kept changing under us; run again", path=workspace.describe(base_key(locale)))

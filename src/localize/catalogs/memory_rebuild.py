@@ -11,17 +11,16 @@ from collections import defaultdict
 from typing import Any
 
 from localize.catalogs.index import update_json
-from localize.catalogs.memory import IMPORTED
 from localize.catalogs.memory_lookup import Key
-from localize.catalogs.memory_records import add, band, origin_rank
-from localize.catalogs.memory_store import contribution, imported_units, write_json
+from localize.catalogs.memory_records import add, band
+from localize.catalogs.memory_store import contribution, write_json
 from localize.catalogs.workspace import Workspace
 from localize.errors import CatalogNotFoundError
 from localize.locales import check_locale
 
 __all__ = ["GENERATION", "IMPORTED_NAME", "base_key", "claim_rebuild", "listed_versions", "rebuild"]
 
-IMPORTED_NAME = "@imported"  # the imported compendium's name in the manifest (never a course id)
+IMPORTED_NAME = "@imported"  # what older manifests named the compendium (never a course id): dropped
 GENERATION = re.compile(r"g[0-9a-f]{1,40}")
 
 
@@ -30,13 +29,11 @@ def base_key(locale: str) -> str:
 
 
 def listed_versions(workspace: Workspace, locale: str) -> dict[str, str]:
-    """name -> version of everything the memory of ``locale`` is made of (listings only)."""
-    out = {cid: v for (cid, _), v in workspace.catalog_versions(locale=locale).items()}
-    key = workspace.memory_key(locale)
-    for k, v in workspace.storage.list_versions("memory"):
-        if k == key:
-            out[IMPORTED_NAME] = v
-    return out
+    """course -> version of every catalog of ``locale`` (listings only): what the index holds.
+    The imported compendium is not indexed: its units rank by what the workspace recorded at
+    import, which the records do not carry, so :func:`~.memory_index.memory_for` reads it (one
+    file) and joins it at lookup."""
+    return {cid: v for (cid, _), v in workspace.catalog_versions(locale=locale).items()}
 
 
 def rebuild(workspace: Workspace, locale: str) -> int:
@@ -49,16 +46,13 @@ def rebuild(workspace: Workspace, locale: str) -> int:
     homes: dict[str, dict[str, list[list[Any]]]] = defaultdict(dict)
     home_of: dict[Key, str] = {}
     bands: dict[int, dict[str, list[Any]]] = defaultdict(lambda: {"msgctxt": [], "msgid": [], "home": []})
-    for name in sorted(listed, key=lambda n: origin_rank(IMPORTED if n == IMPORTED_NAME else n)):
-        if name == IMPORTED_NAME:
-            units, origin = imported_units(workspace, locale), IMPORTED
-        else:
-            try:
-                catalog = workspace.read_catalog(name, locale)
-            except CatalogNotFoundError:
-                listed.pop(name)
-                continue
-            units, origin = contribution(workspace, name, locale, catalog), name
+    for name in sorted(listed):  # memory order: by course
+        try:
+            catalog = workspace.read_catalog(name, locale)
+        except CatalogNotFoundError:
+            listed.pop(name)
+            continue
+        units = contribution(workspace, name, locale, catalog)
         for i, u in enumerate(units):
             home = home_of.get((u[0], u[1]))
             if home is None:  # the first origin to hold a source is its home
@@ -67,7 +61,7 @@ def rebuild(workspace: Workspace, locale: str) -> int:
                 listed_in["msgctxt"].append(u[0])
                 listed_in["msgid"].append(u[1])
                 listed_in["home"].append(name)
-            add(homes[home], origin, i, u)
+            add(homes[home], name, i, u)
         write_json(workspace, f"{base}/{generation}/units/{name}.json", {"units": [list(u) for u in units]})
     for b, sources in bands.items():
         write_json(workspace, f"{base}/{generation}/band/{b}.json", sources)

@@ -4,7 +4,7 @@ writing them, and where a source's records live (its *home*).
 Per locale and generation, ``band/B.json`` lists every source of length band B with its home
 (``{"msgctxt": [...], "msgid": [...], "home": [...]}``), and ``home/H.json`` holds the records of the
 sources whose home is H (``{"keys": {source key: [record, ...]}}``, records as
-:mod:`.memory_records` makes them). A source's home is the course (or ``@imported``) that
+:mod:`.memory_records` makes them). A source's home is the course that
 first brought it into the index; it never changes until a rebuild. So a lookup reads the
 bands (sources only: what a near match needs) and the records of a few homes only, and a
 write rewrites a band only when a source is new to the index.
@@ -24,7 +24,7 @@ from localize.catalogs.review import provenance
 from localize.catalogs.workspace import Workspace
 from localize.model import Catalog
 
-__all__ = ["claim_homes", "contribution", "imported_units", "read_json", "read_object", "units_of_record", "write_json"]
+__all__ = ["claim_homes", "contribution", "read_json", "read_object", "units_of_record", "write_json"]
 
 
 def read_json(workspace: Workspace, key: str) -> dict[str, Any] | None:
@@ -137,11 +137,3 @@ def contribution(workspace: Workspace, course: str, locale: str, catalog: Catalo
         at, partner, kit = (p.at, p.partner, p.kit) if p is not None else ("", "", "")
         out.append((u.msgctxt, u.msgid, u.msgstr, u.reviewed, at, partner, kit))
     return out
-
-
-def imported_units(workspace: Workspace, locale: str) -> list[Unit]:
-    """Nothing: the index holds the catalogs of record only. An imported compendium's units rank by
-    what the workspace recorded at import (see :class:`~.memory.TranslationMemory`), which the
-    index's records do not carry; :func:`~.memory_index.memory_for` reads the compendium (one file) and joins
-    its units at lookup (:class:`~.memory_lookup.IndexedMemory`)."""
-    return []

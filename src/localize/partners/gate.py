@@ -38,6 +38,7 @@ from localize.partners.assignments import (
 from localize.partners.checks import ERROR, FILE_LEVEL, WARNING, Limits, Problem
 from localize.partners.inbox import open_inbox
 from localize.partners.qa import check_catalog
+from localize.storage.base import Storage
 
 __all__ = ["IngestReport", "check_return", "sha256_or_none"]
 
@@ -148,12 +149,14 @@ def _find_assignment(
 
 
 def _held_by(config: Config, partner: Partner) -> Callable[[Assignment], bool]:
+    inboxes: list[Storage] = []  # opened only if an incomplete kit asks, and once
+
     def held(a: Assignment) -> bool:
         if a.complete:
             return True
         try:  # a route killed midway: the kit file may or may not have reached the inbox
-            inbox = open_inbox(config.resolve(partner.inbox))
-            return inbox.exists(f"kits/{a.course}/{a.locale}/{a.kit}/{kit_file(a.course, a.locale, a.format)}")
+            inboxes[:] = inboxes or [open_inbox(config.resolve(partner.inbox))]
+            return inboxes[0].exists(f"kits/{a.course}/{a.locale}/{a.kit}/{kit_file(a.course, a.locale, a.format)}")
         except (OSError, LocalizeError):
             return False
 

@@ -66,13 +66,14 @@ def _staged_key(partner: str, digest: str) -> str:
 
 
 def _load_state(workspace: Workspace, key: str) -> dict[str, Any] | None:
+    """A return's record; None: none, :data:`_DAMAGED`: damaged (begun again: every step is idempotent)."""
     try:
         raw = json.loads(workspace.storage.read_bytes(key))
     except FileNotFoundError:
         return None
     except ValueError:
-        return None  # a damaged record: start again from the archived bytes (every step is idempotent)
-    return raw if isinstance(raw, dict) and raw.get("step") in STEPS else None
+        return _DAMAGED
+    return raw if isinstance(raw, dict) and raw.get("step") in STEPS else _DAMAGED
 
 
 def _save_state(workspace: Workspace, key: str, state: dict[str, Any], step: str) -> None:
@@ -83,10 +84,9 @@ def _save_state(workspace: Workspace, key: str, state: dict[str, Any], step: str
 
 
 def _legacy_archive(workspace: Workspace, partner: str, digest: str, *, damaged: bool) -> str | None:
-    """An archive written before returns had a state record (``STAMP-DIGEST16-NAME``, with no
-    ``DIGEST.ingest.json``), or whose record is ``damaged``. Every archive since has its record,
-    written first: once a look at the partner's archive finds none without one, a marker says
-    so, and a return whose record is not damaged costs no listing of the partner's history."""
+    """An archive from before state records (``STAMP-DIGEST16-NAME``, no ``DIGEST.ingest.json``), or
+    whose record is ``damaged``. Every archive since has its record, written first: once a look
+    finds none without one, a marker says so, and later returns list no history."""
     folder = f"archive/returns/{partner}"
     if not damaged and workspace.storage.exists(f"{folder}/{_ALL_RECORDED}"):
         return None
@@ -95,11 +95,11 @@ def _legacy_archive(workspace: Workspace, partner: str, digest: str, *, damaged:
     archived = [k for k in keys if not k.endswith((".ingest.json", ".merged.po")) and k != _ALL_RECORDED]
     if all(k.split("-")[1:2] and k.split("-")[1] in recorded for k in archived):
         workspace.storage.write_bytes(f"{folder}/{_ALL_RECORDED}", b"{}\n")
-    found = [k for k in archived if f"-{digest[:16]}-" in k]
-    return f"{folder}/{found[0]}" if found else None
+    return next((f"{folder}/{k}" for k in archived if f"-{digest[:16]}-" in k), None)
 
 
 _ALL_RECORDED = "_all-recorded.json"  # never an archive's name (a time stamp) or a record's (hex)
+_DAMAGED: dict[str, Any] = {}  # a return's record that is there but damaged
 
 
 def _reported_before(workspace: Workspace, partner: str, digest: str) -> bool:
@@ -124,8 +124,8 @@ def ingest_bytes(
     digest = hashlib.sha256(data).hexdigest()
     state_key = _state_key(partner.id, digest)
     state = _load_state(workspace, state_key)
-    if state is None:
-        legacy = _legacy_archive(workspace, partner.id, digest, damaged=workspace.storage.exists(state_key))
+    if state is None or state is _DAMAGED:
+        legacy = _legacy_archive(workspace, partner.id, digest, damaged=state is _DAMAGED)
         if legacy is not None and _reported_before(workspace, partner.id, digest):
             return IngestReport(partner.id, name, digest, workspace.describe(legacy), already=True, state="duplicate")
         when = now or datetime.now(UTC)

@@ -190,18 +190,18 @@ def route(
             earlier.append(hashlib.sha256(write_po(catalog).encode("utf-8") + kind).hexdigest())
         return sent == earlier[0]
 
+    inbox = open_inbox(config.resolve(partner.inbox))
     resumed: Assignment | None = None
     for existing in load_assignments(workspace, course=course, locale=locale):
         if existing.partner == partner.id and existing.state == "sent" and same(existing.catalog_sha256):
             if not existing.complete:
                 resumed = existing  # a send that stopped midway: the same kit, sent again whole
                 continue
-            inbox = open_inbox(config.resolve(partner.inbox))
             return RouteResult(
                 existing, False, inbox.describe(f"kits/{course}/{locale}/{existing.kit}"), "not sent again"
             )
     po_name = kit_file(course, locale, fmt)
-    if resumed is not None and open_inbox(config.resolve(partner.inbox)).exists(
+    if resumed is not None and inbox.exists(
         f"kits/{course}/{locale}/{resumed.kit}/{po_name}"
     ):  # the partner may hold the kit file already: the same bytes again
         now, kit, due = datetime.fromisoformat(resumed.sent_at), resumed.kit, resumed.due
@@ -242,7 +242,6 @@ def route(
     if source is not None:
         pages = open_source(source) if isinstance(source, str) else source
         preview = kit_preview(pages, kit_catalog, course=course, locale=locale, file=po_name)
-    inbox = open_inbox(config.resolve(partner.inbox))
     manifest = {
         "kit": kit,
         "course": course,
