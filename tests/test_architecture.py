@@ -47,6 +47,9 @@ ALLOWED_LAZY = {
     ("localize.storage.locations", "localize.storage.s3"): "boto3 loads only when an s3:// location is opened",
     ("localize.cli.common", "localize.config"): "pydantic loads only when a command reads a configuration",
     ("localize.cli.run", "flows.cli"): "`localize run` is the one way from the library into flows/ (Prefect)",
+    ("localize.app.pages", "localize.engine.build"): "`localize extract`, a process per course, loads no build",
+    ("localize.app.pages", "localize.app.output"): "the staging of an output folder loads only for a build",
+    ("localize.storage.courses", "localize.storage.sites"): "the crawler loads only for a live site",
 }
 # Within the core layer the order matters too (config reads locales, which reads errors).
 CORE_ORDER = [

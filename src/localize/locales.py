@@ -11,7 +11,6 @@ whether a code is known, its plural rule and its direction of writing.
 
 from __future__ import annotations
 
-import difflib
 import importlib.util
 import re
 from functools import lru_cache
@@ -106,6 +105,8 @@ def check_locale(code: str) -> str:
             pass
     known = _known_locales()
     lowered = {k.lower(): k for k in known}
+    import difflib  # only when a locale is not known
+
     guesses = difflib.get_close_matches(code.replace("-", "_").lower(), list(lowered), n=4, cutoff=0.6)
     by_name = [k for k, name in known.items() if name.lower().startswith(code.lower()) and "_" not in k][:4]
     matches = list(dict.fromkeys(by_name + [lowered[g] for g in guesses]))

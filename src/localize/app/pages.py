@@ -8,14 +8,19 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from localize.app.output import check_output, staged_output
 from localize.catalogs.workspace import Workspace
-from localize.engine.build import BuildResult, build_course
 from localize.engine.extract import ExtractResult, extract_course
 from localize.ids import check_course_id
 from localize.locales import check_locale
 from localize.storage.sources import Source
+
+if TYPE_CHECKING:
+    from localize.engine.build import BuildResult
+
+# The build half of the engine loads when a build runs: a process that extracts (one per
+# course, for a coordinator) does not pay for it.
 
 __all__ = ["ExtractOutcome", "build", "extract_to_workspace"]
 
@@ -60,6 +65,9 @@ def build(
     """Build ``course`` in ``locale`` from its catalog of record into the folder ``out``:
     staged beside it and renamed into place, so ``out`` is never left half-written;
     refuses an ``out`` that is, holds or lies inside the source unless ``force``."""
+    from localize.app.output import check_output, staged_output
+    from localize.engine.build import build_course
+
     locale = check_locale(locale)
     target = check_output(source, out, force=force)
     catalog = workspace.read_catalog(course, locale)

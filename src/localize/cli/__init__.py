@@ -105,7 +105,10 @@ def commands(parser: argparse.ArgumentParser) -> Iterator[argparse.ArgumentParse
 def areas_for(argv: Sequence[str]) -> tuple[str, ...]:
     """The area whose command ``argv`` runs; every area for anything else (``--help``, a
     mistyped command: argparse then lists them all). Options before the command are only
-    ``-h`` and ``--version``, so the first word that is not an option is the command."""
+    ``-h`` and ``--version``, so the first word that is not an option is the command;
+    ``--version`` first needs no area (it printed after loading all of them, in 0.4 s)."""
+    if list(argv[:1]) == ["--version"]:
+        return ()
     for arg in argv:
         if not arg.startswith("-"):
             area = _AREA_OF.get(arg)

@@ -9,9 +9,7 @@ from __future__ import annotations
 
 import errno
 import os
-import shutil
 import stat
-import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import IO, Protocol, runtime_checkable
@@ -123,6 +121,19 @@ def file_mode(target: Path) -> int:
         return stat.S_IMODE(target.stat().st_mode)
     except OSError:
         return 0o666 & ~_UMASK
+
+
+def _temp_beside(target: Path) -> tuple[int, str]:
+    """A new file of our own beside ``target`` (open for writing, mode 0600), as
+    ``tempfile.mkstemp`` would make it: the module is not loaded for this alone, since
+    every command that writes one catalog pays for its import."""
+    for _ in range(100):
+        tmp = str(target.parent / f".{target.name}.{os.urandom(6).hex()}.tmp")
+        try:
+            return os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0), 0o600), tmp
+        except FileExistsError:
+            continue
+    raise FileExistsError(f"no free temporary name beside {target}")
 
 
 @runtime_checkable
@@ -247,7 +258,7 @@ class LocalStorage:
         target = self.path(key)
         try:
             target.parent.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+            fd, tmp = _temp_beside(target)
             try:
                 with os.fdopen(fd, "wb") as f:
                     f.write(data)
@@ -274,10 +285,11 @@ class LocalStorage:
         target = self.path(key)
         try:
             target.parent.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+            fd, tmp = _temp_beside(target)
             try:
                 with os.fdopen(fd, "wb") as f:
-                    shutil.copyfileobj(src, f, CHUNK)
+                    while chunk := src.read(CHUNK):
+                        f.write(chunk)
                 os.chmod(tmp, file_mode(target))
                 os.replace(tmp, target)
             except BaseException:

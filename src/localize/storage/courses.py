@@ -4,11 +4,9 @@ prefix or a live ``https://`` site."""
 from __future__ import annotations
 
 import os
-import zipfile
 from pathlib import Path
 
 from localize.errors import SourceError
-from localize.storage.sites import open_site
 from localize.storage.sources import FolderSource, S3Source, ZipSource
 
 __all__ = ["open_source"]
@@ -20,9 +18,13 @@ def open_source(location: str | os.PathLike[str]) -> FolderSource | ZipSource | 
     if text.startswith("s3://"):
         return S3Source(text)
     if text.startswith(("http://", "https://")):
+        from localize.storage.sites import open_site  # threads and a cache: only for a live site
+
         return open_site(text)
     path = Path(location)
     if path.is_file():
+        import zipfile  # here: a folder, the common case, does not load it
+
         if zipfile.is_zipfile(path):
             return ZipSource(path)
         raise SourceError("not a folder or .zip archive", path=str(location))

@@ -13,8 +13,6 @@ from __future__ import annotations
 
 import os
 import stat
-import tempfile
-import zipfile
 from pathlib import Path, PurePosixPath
 from typing import IO, Protocol
 
@@ -125,7 +123,10 @@ def safe_member_name(name: str) -> str | None:
 
 
 class ZipSource:
+    # zipfile is imported where it is used: opening a folder, the common case, does not load it
     def __init__(self, path: str | os.PathLike[str]) -> None:
+        import zipfile
+
         self.location = str(path)
         self.problems: list[SourceError] = []
         try:
@@ -184,6 +185,8 @@ class ZipSource:
         return course_paths(list(self.members), self.location, self.problems)
 
     def read(self, path: str) -> bytes:
+        import zipfile
+
         info = self.members[path]
         try:
             return self.zip.read(info)
@@ -191,6 +194,8 @@ class ZipSource:
             raise SourceError(f"cannot read archive member {info.filename!r}: {e}", path=self.location) from e
 
     def open(self, path: str) -> IO[bytes]:
+        import zipfile
+
         info = self.members[path]
         try:
             return self.zip.open(info)
@@ -215,6 +220,8 @@ class S3Source:
 
     def open(self, path: str) -> IO[bytes]:
         """A copy in a temporary file (never the whole object in memory)."""
+        import tempfile
+
         spool = tempfile.TemporaryFile()  # noqa: SIM115 - returned open to the caller
         try:
             self.storage.download(path, spool)
