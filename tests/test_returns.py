@@ -180,6 +180,40 @@ def test_routing_again_a_minute_later_sends_nothing(
     assert second.assignment.kit == first.assignment.kit
 
 
+def test_of_two_kits_sent_in_one_second_the_later_is_the_latest(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Kits were ordered by the time sent, to the second, then by kit id: a catalog changed and
+    routed again within the second could leave the earlier kit as the latest one (status and a
+    return without its kit header answer that one). The time sent now keeps microseconds."""
+    from datetime import UTC, datetime
+
+    from localize.partners import routing
+    from localize.partners.assignments import latest_assignments, load_assignments
+
+    (tmp_path / "localize.toml").write_text(CONFIG, encoding="utf-8")
+    extract(capsys, tmp_path / "locales")
+    config = load_config(tmp_path / "localize.toml")
+    assert main(["init", "--course", COURSE, "--locale", LOCALE, "--locales-dir", str(tmp_path / "locales")]) == 0
+    ids = iter(["20261202-zzzz", "20261202-aaaa"])  # the later kit's id sorts first
+    monkeypatch.setattr(routing, "_new_kit_id", lambda *args: next(ids))
+    first = route(config, COURSE, LOCALE, now=datetime(2026, 12, 2, 9, 0, 0, 100, tzinfo=UTC))
+    ws = Workspace(str(tmp_path / "locales"))
+    catalog = ws.read_catalog(COURSE, LOCALE)
+    at = next(i for i, e in enumerate(catalog.entries) if not e.msgstr)
+    entries = list(catalog.entries)
+    entries[at] = replace(entries[at], msgstr="Hola")
+    ws.write(ws.catalog_key(COURSE, LOCALE), replace(catalog, entries=tuple(entries)))
+    second = route(config, COURSE, LOCALE, now=datetime(2026, 12, 2, 9, 0, 0, 900, tzinfo=UTC))
+    assert (first.assignment.kit, second.assignment.kit) == ("20261202-zzzz", "20261202-aaaa")
+    assert [a.kit for a in load_assignments(ws, course=COURSE, locale=LOCALE)] == [
+        first.assignment.kit,
+        second.assignment.kit,
+    ]
+    assert latest_assignments(ws, course=COURSE)[(COURSE, LOCALE)].kit == second.assignment.kit
+    assert second.assignment.sent_at == "2026-12-02T09:00:00.000900+00:00"
+
+
 @pytest.mark.parametrize("name", NAMES)
 def test_ingest_takes_exactly_the_clean_entries(name: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     spec = EXPECTED["files"][name]

@@ -286,7 +286,7 @@ def route(
         locale,
         partner.id,
         digest,
-        now.isoformat(timespec="seconds"),
+        now.isoformat(timespec="microseconds"),  # two kits sent in one second still have an order
         due,
         "sent",
         stats.entries,
