@@ -12,6 +12,7 @@ prefixes so short that they run out.
 from __future__ import annotations
 
 import json
+import time
 from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -259,3 +260,28 @@ def test_index_objects_nested_too_deep_typed_wrong_or_marked_forever_are_rebuilt
         catalog = _translated(templates["c00"], 7 if since == "NaN" else 3)  # changed behind the stuck mark
         assert ws.write(key, catalog)
         _assert_same(ws, {"c02": templates["c02"], "new-course": templates["new-course"]})
+
+
+def test_a_rebuild_removes_generations_left_behind_and_keeps_one_that_may_be_at_work(
+    bases: list[Catalog], tmp_path: Path
+) -> None:
+    """A rebuild stopped before its switch left a whole generation, and a writer that finished
+    after a rebuild wrote under the replaced one; nothing removed them. The next rebuild removes
+    every generation a day old or more that is not the current one, and keeps a younger one
+    (a rebuild still at work: removing its objects would empty the answers it switches to)."""
+    ws, templates = _workspace(tmp_path, bases, n=3)
+    rebuild(ws, LL)
+    base = f"index/memory/{LL}"
+    day_ago = f"g{time.time_ns() - 2 * 86400 * 10**9:x}abcdef"
+    at_work = f"g{time.time_ns() - 60 * 10**9:x}123456"
+    for generation in (day_ago, at_work):
+        ws.storage.write_bytes(f"{base}/{generation}/band/3.json", b'{"msgctxt": [], "msgid": [], "home": []}')
+        ws.storage.write_bytes(f"{base}/{generation}/home/c00.json", b'{"keys": {}}')
+    ws.storage.write_bytes(f"{base}/notes/kept.txt", b"not an index generation")
+    replaced = json.loads(ws.storage.read_bytes(f"{base}/manifest.json"))["generation"]
+    rebuild(ws, LL)
+    current = json.loads(ws.storage.read_bytes(f"{base}/manifest.json"))["generation"]
+    left = {k.split("/")[3] for k in ws.storage.list(f"{base}/") if k.count("/") > 3}
+    assert left == {current, at_work, "notes"}
+    assert replaced not in left and current != replaced
+    _assert_same(ws, {"c01": templates["c01"], "new-course": templates["new-course"]})

@@ -22,6 +22,9 @@ __all__ = ["GENERATION", "IMPORTED_NAME", "base_key", "claim_rebuild", "listed_v
 
 IMPORTED_NAME = "@imported"  # what older manifests named the compendium (never a course id): dropped
 GENERATION = re.compile(r"g[0-9a-f]{1,40}")
+# a generation that is not the current one and older than this is removed by the next rebuild: no
+# rebuild takes a day, so none still at work loses its objects (removing those would empty answers)
+STRAY_AGE = 86400.0
 
 
 def base_key(locale: str) -> str:
@@ -38,7 +41,8 @@ def listed_versions(workspace: Workspace, locale: str) -> dict[str, str]:
 
 def rebuild(workspace: Workspace, locale: str) -> int:
     """Index the memory of ``locale`` anew from the catalogs of record (a new generation,
-    switched to in one conditional write); returns how many catalogs were read."""
+    switched to in one conditional write); returns how many catalogs were read. The generation
+    it replaced is removed, and so is any other left behind a day ago or more (:func:`_stray`)."""
     locale = check_locale(locale)
     base = base_key(locale)
     listed = listed_versions(workspace, locale)  # versions listed before the files are read
@@ -77,10 +81,23 @@ def rebuild(workspace: Workspace, locale: str) -> int:
         body.update(generation=generation, courses=listed, writing={}, sources=len(home_of), live=len(home_of))
 
     update_json(workspace.storage, f"{base}/manifest.json", switch, compact=True)
-    for old in {p for p in previous if GENERATION.fullmatch(p) and p != generation}:  # never a path
-        for k in workspace.storage.list(f"{base}/{old}"):
-            workspace.storage.delete(k)
+    replaced = {p for p in previous if GENERATION.fullmatch(p) and p != generation}  # never a path
+    for old in workspace.storage.list_folders(base):
+        if old != generation and GENERATION.fullmatch(old) and (old in replaced or _stray(old)):
+            for k in workspace.storage.list(f"{base}/{old}/"):
+                workspace.storage.delete(k)
     return len(listed)
+
+
+def _stray(generation: str) -> bool:
+    """Whether ``generation`` (not the current one) was made more than :data:`STRAY_AGE` ago: left
+    by a rebuild that stopped before its switch or by a writer that finished after a rebuild, and
+    never switched to now. A younger one may be a rebuild still at work: kept until a later sweep."""
+    try:
+        made = int(generation[1:-6], 16) / 1e9
+    except ValueError:  # a name of another form: not one of ours to judge
+        return False
+    return time.time() - made > STRAY_AGE
 
 
 def claim_rebuild(workspace: Workspace, locale: str, lease: float) -> bool:
