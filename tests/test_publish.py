@@ -186,7 +186,8 @@ def test_one_page_edit_uploads_one_object_a_manifest_and_the_pointer(
     capsys.readouterr()
     code = main(["versions", "--course", COURSE, "--locale", "es", "--region", "latam", "--config", str(config_path)])
     lines = capsys.readouterr().out.splitlines()
-    assert code == 0 and len(lines) == 2 and lines[1].startswith(f"* {warm.version}")
+    assert code == 0 and len(lines) == 2 and lines[0].startswith(f"* {warm.version}")  # newest first
+    assert lines[1].startswith(f"  {cold.version}")
 
 
 def test_rollback_and_retention(s3_env: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -246,7 +247,9 @@ def test_policy_thresholds(tmp_path: Path) -> None:
     regions = (
         '[[regions]]\nname = "strict"\nlocation = "regions/strict"\nlocales = ["es"]\nmin_translated = 99.5\n\n'
         '[[regions]]\nname = "pages"\nlocation = "regions/pages"\nlocales = ["es"]\npage_threshold = 50\n\n'
-        '[[regions]]\nname = "omit"\nlocation = "regions/omit"\nlocales = ["es"]\npage_threshold = 50\nbelow_threshold = "omit"\n'
+        '[[regions]]\nname = "omit"\nlocation = "regions/omit"\nlocales = ["es"]\npage_threshold = 50\nbelow_threshold = "omit"\n\n'
+        '[[regions]]\nname = "reviewed"\nlocation = "regions/reviewed"\nlocales = ["es"]\nrequire_review = true\n'
+        "min_translated = 10\n"
     )
     config_path = setup_workspace(tmp_path, regions)
     # untranslate everything that appears only on the calendar page
@@ -259,13 +262,16 @@ def test_policy_thresholds(tmp_path: Path) -> None:
         ),
     )
     po.write_text(write_po(cat), encoding="utf-8")
-    strict, pages, omit = publish(load_config(config_path), COURSE, "es")
+    strict, pages, omit, reviewed = publish(load_config(config_path), COURSE, "es")
     assert (
         not strict.published
         and strict.message.startswith("only ")
         and "region strict publishes from 99.5 % of words" in strict.message
     )
     assert pages.published and omit.published
+    # nothing was reviewed: the message says so, not that nothing was translated
+    assert not reviewed.published and reviewed.message.startswith("only 0.0 % of words reviewed (0.0 % of entries)")
+    assert "region reviewed publishes reviewed translations only, from 10 % of words" in reviewed.message
     calendar = tmp_path / "regions" / "pages"
     mirror = tmp_path / "mirror"
     pull(str(calendar), COURSE, "es", mirror)

@@ -212,7 +212,7 @@ def cmd_versions(args: argparse.Namespace) -> int:
     found = list_versions(config_of(args), args.region, args.course, args.locale)
     if not found:
         print(f"{args.course}/{args.locale} has no published versions in {args.region}")
-    for v in found:
+    for v in reversed(found):  # newest first, as --help says (the list is oldest first)
         print(
             f"{'*' if v.live else ' '} {v.version}  {v.created}  {v.files} files  {_shown(v.translated_percent)} of entries translated"
         )

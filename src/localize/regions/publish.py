@@ -298,8 +298,10 @@ def publish(
                         locale,
                         None,
                         False,
-                        f"only {format_share(words_percent)} of words translated ({format_share(stats.translated_percent)} "
-                        f"of entries); region {r.name} publishes from {r.min_translated:g} % of words",
+                        f"only {format_share(words_percent)} of words {'reviewed' if r.require_review else 'translated'} "
+                        f"({format_share(stats.translated_percent)} of entries); region {r.name} publishes "
+                        + ("reviewed translations only, " if r.require_review else "")
+                        + f"from {r.min_translated:g} % of words",
                     )
                 )
                 continue
