@@ -73,6 +73,10 @@ def test_pseudo_and_build_qps_ploc(tmp_path: Path, capsys: pytest.CaptureFixture
     assert (code, err) == (0, "")
     assert out.startswith("8 pages (8 localized), 3 other files -> ")
     assert out.endswith(" in the source language\n") and "units: 0 translated" not in out
+    # an update of the unchanged course leaves the pseudo catalog as `pseudo` wrote it
+    before = po.read_bytes()
+    assert run(capsys, "update", str(SAMPLE), "--course", "intro-course", "--locales-dir", str(loc), "-q")[0] == 0
+    assert po.read_bytes() == before
     home = (out_dir / "index.html").read_text(encoding="utf-8")
     assert '<html lang="qps-ploc">' in home
     assert (out_dir / "static" / "figure1.png").read_bytes() == (SAMPLE / "static" / "figure1.png").read_bytes()

@@ -15,7 +15,14 @@ from pathlib import Path
 from localize.catalogs import index
 from localize.catalogs.consistency import Finding, find_inconsistencies, save_summary, uses_of
 from localize.catalogs.faults import kill_point
-from localize.catalogs.lifecycle import DEFAULT_SIMILARITY, MergeReport, merge, validate_catalog
+from localize.catalogs.lifecycle import (
+    DEFAULT_SIMILARITY,
+    TEMPLATE_HEADER,
+    MergeReport,
+    merge,
+    template_digest,
+    validate_catalog,
+)
 from localize.catalogs.memory import (
     FillReport,
 )
@@ -260,7 +267,8 @@ def consistency(workspace: Workspace, locale: str, *, courses: list[str] | None 
 def pseudo_locale(workspace: Workspace, course: str) -> tuple[int, str, bool]:
     """Write the qps-ploc catalog of ``course``: (entries, path, written)."""
     template = workspace.read_template(course)
-    catalog = pseudo_catalog(template, course)
+    # the template it was made from, as `update` records it (else the next update rewrites it)
+    catalog = pseudo_catalog(template, course).with_header(TEMPLATE_HEADER, template_digest(template))
     key = workspace.catalog_key(course, PSEUDO_LOCALE)
     written = workspace.write(key, catalog)
     return len(catalog.entries), workspace.describe(key), written

@@ -105,7 +105,9 @@ def cmd_preview(args: argparse.Namespace) -> int:
     server = PreviewServer(args.file, args.source, port=args.port, on_rebuild=rebuilt).start()
     b = server.build
     errors = sum(1 for p in b.problems if p.severity == "error")
-    print(f"preview of {args.file} ({b.locale}, {b.pages} pages, ready in {b.seconds:.1f} s; {errors} check errors)")
+    print(
+        f"preview of {args.file} ({b.locale}, {b.pages} pages, ready in {b.seconds:.1f} s; {errors} check error{'' if errors == 1 else 's'})"
+    )
     print(f"  {server.url}")
     print("edit and save the .po file to rebuild; Ctrl-C to stop", file=sys.stderr)
     if args.open:
