@@ -183,7 +183,7 @@ Coordinators' dashboard (also published beside each region's index):
   {root}/report.html
 Catalogs of record and assignments:
   {root}/locales/
-The Prefect runs (flow runs, task states, artifacts): PREFECT_HOME={os.environ.get("PREFECT_HOME", "~/.prefect")} prefect server start
+The Prefect runs (flow runs, task states, artifacts): PREFECT_HOME={os.environ.get("PREFECT_HOME", "~/.prefect")} {Path(sys.executable).parent / "prefect"} server start
 """)
     return 0
 

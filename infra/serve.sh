@@ -47,7 +47,9 @@ curl -fsS "$PREFECT_API_URL/health" >/dev/null 2>&1 || { echo "the Prefect serve
 "$BIN/prefect" --no-prompt deploy --all --prefect-file infra/prefect.yaml
 echo
 echo "Prefect UI: http://127.0.0.1:$PORT    (worker starting; Ctrl-C to stop everything)"
-echo "Try: PREFECT_API_URL=$PREFECT_API_URL $BIN/prefect deployment run 'localize-course/localize-course' --param course=intro-course --param source=$ROOT/src/localize/samples/intro-course"
+echo "Try: PREFECT_API_URL=$PREFECT_API_URL $BIN/prefect deployment run 'extract-course/extract-course' --param course=intro-course --param source=$ROOT/src/localize/samples/intro-course"
+echo "     (localize-course, route-course, ingest-returns and publish-course also need --param config=PATH: a"
+echo "     localize.toml with your partners and regions; src/localize/samples/localize.toml is a starting point)"
 # In the background and waited for, so Ctrl-C (or SIGTERM) reaches the trap at once.
 "$BIN/prefect" worker start --pool localize &
 WORKER=$!
