@@ -346,3 +346,27 @@ def test_a_stall_is_told_from_shards_queued_behind_other_work() -> None:
     assert stalled_message("the reason", 600.4) == (
         "not started after 600 s: the reason; then run sync-all again (what finished is cached)"
     )
+
+
+@pytest.mark.hostile
+def test_a_listing_that_is_missing_or_not_a_listing_is_one_actionable_error(tmp_path: Path) -> None:
+    """The nightly sync-all reads its listing with no check before: a missing file, bad JSON, a
+    JSON of the wrong shape or bytes that are not text raised FileNotFoundError, ValueError or
+    TypeError from deep inside. Each is now a ConfigError naming the file and the three forms."""
+    from localize.app.orchestration import list_courses
+
+    bad = {
+        "missing.txt": None,
+        "broken.json": b'[{"course": "c1", ',
+        "shape.json": b'{"course": "c1", "source": "x"}',
+        "types.json": b'[{"course": 7, "source": "x"}]',
+        "binary.txt": b"c1 \xff\xfe\n",
+    }
+    for name, data in bad.items():
+        if data is not None:
+            (tmp_path / name).write_bytes(data)
+        with pytest.raises(ConfigError) as e:
+            list_courses(str(tmp_path / name))
+        assert str(e.value).startswith(f"{tmp_path / name}: ") and "COURSE SOURCE lines" in str(e.value), name
+    (tmp_path / "good.json").write_text('[{"course": "c1", "source": "c1"}]', encoding="utf-8")
+    assert list_courses(str(tmp_path / "good.json")) == [{"course": "c1", "source": str(tmp_path / "c1")}]

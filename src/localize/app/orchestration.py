@@ -316,10 +316,26 @@ def list_courses(listing: str) -> list[dict[str, str]]:
             if child.is_dir() or child.suffix.lower() == ".zip":
                 out.append({"course": child.stem if child.is_file() else child.name, "source": str(child)})
         return out
-    text = path.read_text(encoding="utf-8")
+    shapes = (
+        "a listing is a folder of course folders or .zip files, a .json file of "
+        '[{"course": ..., "source": ...}] or a text file of COURSE SOURCE lines'
+    )
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError as e:
+        raise ConfigError(f"no such course listing; {shapes}", path=listing) from e
+    except (OSError, UnicodeDecodeError) as e:
+        raise ConfigError(f"cannot read the course listing ({e}); {shapes}", path=listing) from e
     base = path.parent
     if path.suffix.lower() == ".json":
-        rows = json.loads(text)
+        try:
+            rows = json.loads(text)
+        except ValueError as e:
+            raise ConfigError(f"not valid JSON ({e}); {shapes}", path=listing) from e
+        if not isinstance(rows, list) or not all(
+            isinstance(r, dict) and isinstance(r.get("course"), str) and isinstance(r.get("source"), str) for r in rows
+        ):
+            raise ConfigError(f"not a list of course and source pairs; {shapes}", path=listing)
     else:
         rows = []
         for line in text.splitlines():
