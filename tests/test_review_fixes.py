@@ -4,6 +4,7 @@ mirror and overlapping pulls."""
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import subprocess
@@ -397,3 +398,23 @@ def test_a_course_id_from_a_region_must_fullmatch_without_control_characters(cou
         check_names(course, L)
     assert "\x1b" not in str(info.value) and "\n" not in str(info.value)
     check_names("8.05-quantum-physics", L)
+
+
+def test_an_atomic_write_takes_any_name_a_temporary_file_beside_it_can_have(tmp_path: Path) -> None:
+    """LocalStorage's temporary file adds 14 characters to the name, as tempfile.mkstemp did: a
+    241-character file name (255, the usual limit, less 14) is still written; one too long for a
+    temporary name beside it is a storage error naming the file, never a stray temporary file."""
+    from localize.errors import StorageError
+    from localize.storage.base import LocalStorage
+
+    storage = LocalStorage(tmp_path)
+    name = "a" * 241
+    storage.write_bytes(f"d/{name}", b"x")
+    storage.upload(f"e/{name}", io.BytesIO(b"y" * 3_000_000))
+    assert storage.read_bytes(f"d/{name}") == b"x" and storage.read_bytes(f"e/{name}") == b"y" * 3_000_000
+    with pytest.raises(StorageError, match="cannot write"):
+        storage.write_bytes(f"d/{'b' * 242}", b"x")
+    assert sorted(p.name for p in (tmp_path / "d").iterdir()) == [name]
+    mask = os.umask(0o022)
+    os.umask(mask)
+    assert [p.stat().st_mode & 0o777 for p in (tmp_path / "d").iterdir()] == [0o666 & ~mask]

@@ -128,7 +128,7 @@ def _temp_beside(target: Path) -> tuple[int, str]:
     ``tempfile.mkstemp`` would make it: the module is not loaded for this alone, since
     every command that writes one catalog pays for its import."""
     for _ in range(100):
-        tmp = str(target.parent / f".{target.name}.{os.urandom(6).hex()}.tmp")
+        tmp = str(target.parent / f".{target.name}.{os.urandom(4).hex()}.tmp")  # as long as mkstemp's
         try:
             return os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0), 0o600), tmp
         except FileExistsError:
