@@ -307,6 +307,7 @@ def test_a_rebuild_removes_generations_left_behind_and_keeps_one_that_may_be_at_
     rebuild(ws, LL)
     current = json.loads(ws.storage.read_bytes(f"{base}/manifest.json"))["generation"]
     assert left() == {current, at_work, "notes"}
+    assert set(ws.storage.list_folders(base)) == {current, at_work, "notes"}  # no emptied folder left
     _assert_same(ws, {"c01": templates["c01"], "new-course": templates["new-course"]})
 
 

@@ -115,6 +115,9 @@ def _sweep(workspace: Workspace, base: str, current: str, replaced: set[str]) ->
             keys = sorted((k for k, _ in listed), key=lambda k: f"/{MARK}/" not in k)  # the mark first
             for k in keys:
                 storage.delete(k)
+            remove = getattr(storage, "remove_empty_folders", None)  # a folder workspace's emptied folders
+            if remove is not None:
+                remove(f"{base}/{old}")
         except (LocalizeError, OSError):
             continue
 
