@@ -65,6 +65,9 @@ def sign_off_review_kit(inbox: Path, locale: str) -> str:
 def main(out: str = "demo-output", site: str = "demo-site") -> int:
     from localize_dev.seaweed import SeaweedFS
 
+    # as `make demo` has it: the temporary Prefect server sends no telemetry (whose heartbeat meets
+    # the runs' writes to its database: "database is locked" tracebacks in the demo's output)
+    os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
     root, site_dir = Path(out).resolve(), Path(site).resolve()
     for path in (root, site_dir):
         if path.exists():
@@ -81,6 +84,10 @@ def main(out: str = "demo-output", site: str = "demo-site") -> int:
         encoding="utf-8",
     )
     shutil.copytree(SAMPLES / "notices", root / "notices")  # the regions' attribution notices
+    print(
+        f"signing key for region mena: {keys.private} (public: {keys.public}, "
+        f"fingerprint {show_fingerprint(keys.fingerprint)}; `localize keys generate` makes one)"
+    )
     started = time.monotonic()
     say("starting a local S3 server (SeaweedFS) on 127.0.0.1")
     with SeaweedFS(root / "s3-data", buckets=("localize-demo",)) as s3:
