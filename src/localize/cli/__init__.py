@@ -46,7 +46,7 @@ localize turns open-courseware sites into gettext catalogs and back.
   update    re-extract a changed course and merge it into every catalog
   merge     merge one .po with a newer .pot (like msgmerge), for scripts
   stats     translated / fuzzy / untranslated per course and locale
-  index     rebuild the derived state (statistics, memory, assignment and kit indexes) from the files of record
+  index     rebuild the derived state (statistics, memory, assignment and kit indexes)
   tm        export, import, list or edit a translation memory (compendium .po, TMX, XLIFF)
   consistency  one source translated differently across courses, and the reverse
   glossary  import, export or suggest a locale's terms (TBX or CSV), carried by kits and checked
