@@ -107,7 +107,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.set_defaults(func=cmd_stats)
     p = sub.add_parser(
         "index",
-        help="rebuild the derived state (statistics, memory index) from the files of record",
+        help="rebuild the derived state (statistics, memory, assignment and kit indexes) from the files of record",
         description="The workspace keeps derived state beside the catalogs (DIR/index/): statistics per\n"
         "catalog, each locale's translation-memory index, the latest assignments and the kit index.\n"
         "Each heals itself when a file changes behind it; `index rebuild` makes it all anew from the\n"
