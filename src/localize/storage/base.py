@@ -7,7 +7,6 @@ atomic: readers see the old object or the new one, never half of one.
 
 from __future__ import annotations
 
-import contextlib
 import errno
 import os
 import stat
@@ -391,14 +390,6 @@ class LocalStorage:
 
     def delete(self, key: str) -> None:
         self.path(key).unlink(missing_ok=True)
-
-    def remove_empty_folders(self, prefix: str) -> None:
-        """Remove the folders under ``prefix`` (itself included) that hold nothing, deepest first:
-        what deleting every key under a prefix leaves on a disk and never on S3."""
-        top = self.path(prefix.strip("/"))
-        for folder, _, _ in sorted(os.walk(top), key=lambda w: -len(w[0])):
-            with contextlib.suppress(OSError):  # not empty (a file came meanwhile), or gone
-                os.rmdir(folder)
 
 
 def file_version(st: os.stat_result) -> str:
