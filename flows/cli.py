@@ -33,6 +33,7 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model
 
+from flows import without_telemetry
 from flows.params import ConfigPath, CourseId, Locale
 
 FLOWS = {
@@ -202,11 +203,8 @@ def ensure_server() -> tuple[str, str]:
             return str(record["url"]), "reused"
         port = _free_port()
         url = f"http://127.0.0.1:{port}/api"
-        env = os.environ | {
-            "PREFECT_HOME": str(home),
-            "PREFECT_SERVER_ANALYTICS_ENABLED": os.environ.get("PREFECT_SERVER_ANALYTICS_ENABLED", "false"),
-            "PREFECT_LOGGING_LEVEL": "WARNING",
-        }
+        without_telemetry()
+        env = os.environ | {"PREFECT_HOME": str(home), "PREFECT_LOGGING_LEVEL": "WARNING"}
         log = home / "server.log"
         print(f"starting a local Prefect server on 127.0.0.1:{port} (once; later runs reuse it)", file=sys.stderr)
         with log.open("ab") as out:

@@ -63,11 +63,10 @@ def sign_off_review_kit(inbox: Path, locale: str) -> str:
 
 
 def main(out: str = "demo-output", site: str = "demo-site") -> int:
+    from flows import without_telemetry
     from localize_dev.seaweed import SeaweedFS
 
-    # as `make demo` has it: the temporary Prefect server sends no telemetry (whose heartbeat meets
-    # the runs' writes to its database: "database is locked" tracebacks in the demo's output)
-    os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+    without_telemetry()  # as `make demo` has it
     root, site_dir = Path(out).resolve(), Path(site).resolve()
     for path in (root, site_dir):
         if path.exists():

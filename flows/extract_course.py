@@ -10,13 +10,12 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 from typing import Any
 
 from prefect import flow, get_run_logger
 from prefect.task_runners import ThreadPoolTaskRunner
 
-from flows import tasks
+from flows import tasks, without_telemetry
 from flows.artifacts import stats_table
 from flows.fanout import outcome
 from flows.params import CourseId
@@ -56,9 +55,7 @@ def main() -> None:
     parser.add_argument("--locales-dir", default="locales")
     parser.add_argument("--source-locale", default="en")
     args = parser.parse_args()
-    # as `localize run` and the Makefile: the temporary server sends no telemetry (its heartbeat
-    # also meets the run's own writes to the server's database: "database is locked" tracebacks)
-    os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+    without_telemetry()  # as `localize run` and the Makefile have it
     print(json.dumps(extract_course(args.source, args.course, args.locales_dir, args.source_locale), indent=2))
 
 
