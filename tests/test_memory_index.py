@@ -12,6 +12,7 @@ prefixes so short that they run out.
 from __future__ import annotations
 
 import json
+import shutil
 from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -280,4 +281,27 @@ def test_a_rebuild_that_cannot_remove_the_generation_it_replaced_still_switches(
     current = json.loads(ws.storage.read_bytes(f"{base}/manifest.json"))["generation"]
     assert current != replaced and list(ws.storage.list(f"{base}/{replaced}/"))
     monkeypatch.undo()
+    _assert_same(ws, {"c01": templates["c01"], "new-course": templates["new-course"]})
+
+
+def test_a_rebuild_never_deletes_through_a_generation_folder_that_links_out(
+    bases: list[Catalog], tmp_path: Path
+) -> None:
+    """Whoever can write into the workspace may replace the generation a manifest names with a
+    link to another folder: removing the replaced generation used to delete every file there."""
+    ws, templates = _workspace(tmp_path, bases, n=3)
+    rebuild(ws, LL)
+    base = tmp_path / "ws" / "index" / "memory" / LL
+    replaced = json.loads((base / "manifest.json").read_bytes())["generation"]
+    outside = tmp_path / "precious"
+    outside.mkdir()
+    (outside / "thesis.tex").write_text("years of work")
+    (outside / "home").mkdir()
+    (outside / "home" / "notes.json").write_text("{}")
+    shutil.rmtree(base / replaced)
+    (base / replaced).symlink_to(outside)
+    rebuild(ws, LL)
+    assert (outside / "thesis.tex").read_text() == "years of work"
+    assert (outside / "home" / "notes.json").exists()
+    assert json.loads((base / "manifest.json").read_bytes())["generation"] != replaced
     _assert_same(ws, {"c01": templates["c01"], "new-course": templates["new-course"]})

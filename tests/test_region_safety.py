@@ -356,3 +356,34 @@ def test_publish_and_pull_memory_does_not_scale_with_file_size(s3_env: str, tmp_
     assert peaks[40][0] < peaks[2][0] + (8 << 20), peaks
     assert peaks[40][1] < peaks[2][1] + (8 << 20), peaks
     assert max(peaks[40]) < 40 << 20
+
+
+def test_a_folder_storage_deletes_nothing_through_a_link_that_leads_out(tmp_path: Path) -> None:
+    """A region or workspace folder with a planted link (a carried drive, a shared folder): a
+    collector's delete through it is refused with the link named; a link inside stays usable."""
+    from localize.errors import PermanentStorageError
+    from localize.storage.base import LocalStorage
+
+    outside = tmp_path / "outside"
+    (outside / "ab").mkdir(parents=True)
+    (outside / "ab" / "victim").write_text("keep me")
+    root = tmp_path / "region"
+    (root / "objects").mkdir(parents=True)
+    (root / "objects" / "sha256").symlink_to(outside)
+    storage = LocalStorage(root)
+    assert list(storage.list("objects/sha256")) == ["objects/sha256/ab/victim"]
+    with pytest.raises(
+        PermanentStorageError, match=r"symbolic link to \S*/outside/ab, outside \S*/region; not deleting through it"
+    ) as info:
+        storage.delete("objects/sha256/ab/victim")
+    assert "replace the link with the folder itself" in str(info.value)
+    assert (outside / "ab" / "victim").read_text() == "keep me"
+    (root / "inner").mkdir()
+    (root / "inner" / "f").write_text("x")
+    (root / "alias").symlink_to(root / "inner")
+    storage.delete("alias/f")  # a link that stays inside the folder is the operator's own layout
+    assert not (root / "inner" / "f").exists()
+    (root / "objects" / "sha256").unlink()
+    (root / "objects" / "f").write_text("x")
+    storage.delete("objects/f")
+    assert not (root / "objects" / "f").exists()

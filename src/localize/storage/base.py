@@ -389,7 +389,19 @@ class LocalStorage:
         return iter(names)
 
     def delete(self, key: str) -> None:
-        self.path(key).unlink(missing_ok=True)
+        """Remove the file of ``key`` (a link: the link itself). Refused when a folder on the
+        way is a link that leads out of the storage folder: whoever can write into a workspace
+        or region folder (a carried drive) must not make a cleanup delete elsewhere."""
+        path = self.path(key)
+        root = os.path.realpath(self.root)
+        folder = os.path.realpath(path.parent)
+        if folder != root and not folder.startswith(root.rstrip(os.sep) + os.sep):
+            raise PermanentStorageError(
+                f"a folder on the way is a symbolic link to {folder}, outside {root}; not deleting through it "
+                "(replace the link with the folder itself)",
+                path=str(path),
+            )
+        path.unlink(missing_ok=True)
 
 
 def file_version(st: os.stat_result) -> str:
