@@ -609,3 +609,25 @@ def test_an_assignment_written_between_a_read_and_a_write_is_merged_never_lost(
 
     assert raced and saved == replace(returned, webhook="delivered")
     assert Assignment.from_json(ws.storage.read_bytes("assignments/c/es/k1.json")) == saved
+
+
+def test_a_point_from_a_clock_ahead_does_not_push_the_oldest_points_out() -> None:
+    """A writer whose clock ran a year ahead left a point at the end of the history: every later
+    write of the day used to append a point of its own (the last point was never of its day),
+    and past MAX_HISTORY_POINTS the oldest days fell out. Points stay one a day, in date order."""
+    history: dict[str, object] = {
+        "es": [[f"2024-01-{d:02d}T00:00:00+00:00", d] for d in range(1, 11)] + [["2027-12-01T00:00:00+00:00", 99]]
+    }
+    for n in range(3 * index.MAX_HISTORY_POINTS):
+        index._add_point(history, "es", f"2026-12-02T10:{n // 60 % 60:02d}:{n % 60:02d}+00:00", 50 + n)
+    index._add_point(history, "es", "2026-12-03T09:00:00+00:00", 7)
+    index._add_point(history, "es", "2024-01-05T12:00:00+00:00", 5)  # a clock behind: that day's point
+    points = history["es"]
+    assert isinstance(points, list)
+    assert [p[0][:10] for p in points] == [
+        *(f"2024-01-{d:02d}" for d in range(1, 11)),
+        "2026-12-02",
+        "2026-12-03",
+        "2027-12-01",
+    ]
+    assert points[10][1] == 50 + 3 * index.MAX_HISTORY_POINTS - 1 and points[4] == ["2024-01-05T12:00:00+00:00", 5]

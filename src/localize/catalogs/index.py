@@ -166,16 +166,24 @@ def _history(body: dict[str, Any]) -> dict[str, Any]:
     return history
 
 
+def _day(point: Any) -> str:
+    return point[0][:10] if isinstance(point, list) and point and isinstance(point[0], str) else ""
+
+
 def _add_point(history: dict[str, Any], locale: str, at: str, words: int) -> None:
-    """The day's point of ``locale``: replaces an earlier one of the same day."""
+    """The day's point of ``locale``: replaces an earlier one of the same day, in date order.
+    A point a writer with a clock ahead left at the end does not make every later write of
+    the day a point of its own (which used to push the oldest points out)."""
     points = history.get(locale)
     if not isinstance(points, list):
         points = history[locale] = []
-    last = points[-1] if points else None
-    if isinstance(last, list) and last and isinstance(last[0], str) and last[0][:10] == at[:10]:
-        points[-1] = [at, words]
+    day, i = at[:10], len(points)
+    while i and _day(points[i - 1]) > day:
+        i -= 1  # points dated after ours: written by a clock ahead of this one
+    if i and _day(points[i - 1]) == day:
+        points[i - 1] = [at, words]
     else:
-        points.append([at, words])
+        points.insert(i, [at, words])
     del points[:-MAX_HISTORY_POINTS]
 
 
