@@ -30,6 +30,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
+import os
 import re
 from dataclasses import replace
 from datetime import UTC, datetime
@@ -42,7 +43,7 @@ from localize.catalogs.po import read_po
 from localize.catalogs.review import record_review
 from localize.catalogs.workspace import Workspace
 from localize.config import Config, Partner
-from localize.errors import LocalizeError, printable
+from localize.errors import CatalogError, LocalizeError, printable
 from localize.partners.assignments import assignments_of_kit, load_assignments, save_assignment, with_return
 from localize.partners.checks import ERROR, Problem
 from localize.partners.gate import IngestReport, check_return, sha256_or_none
@@ -349,6 +350,12 @@ def ingest(config: Config, partner_id: str, path: str | None = None) -> list[Ing
     workspace = Workspace(config.workspace_location)
     flush_outbox(workspace, [partner])
     limit = config.qa.max_file_bytes
+    if path is not None and not path.startswith("s3://") and not os.path.lexists(path):
+        raise CatalogError(
+            "no such file or folder: give a returned .po/.xlf/.zip file, or the partner's inbox folder "
+            "(without a path: the inbox of localize.toml)",
+            path=path,
+        )
     if (
         path is not None
         and not path.startswith("s3://")
