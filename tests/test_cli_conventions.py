@@ -252,7 +252,16 @@ def test_a_command_that_needs_a_configuration_says_how_to_give_one(
 # -- one locale form -------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(("spelling", "folder"), [("zh-TW", "zh_TW"), ("sr@latin", "sr@latin"), ("pt-br", "pt_BR")])
+@pytest.mark.parametrize(
+    ("spelling", "folder"),
+    [
+        ("zh-TW", "zh_TW"),
+        ("sr@latin", "sr@latin"),
+        ("sr-Latn", "sr@latin"),
+        ("pt-br", "pt_BR"),
+        ("qps_ploc", "qps-ploc"),
+    ],
+)
 def test_init_then_build_with_any_spelling_of_a_locale(
     spelling: str, folder: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -423,3 +432,21 @@ def test_the_kit_readme_says_how_to_get_the_tools_and_the_course_pages(
     assert f"localize check {COURSE}.es.po --locale es" in text or f"localize check {COURSE}" in text
     assert f"localize preview {readme.parent.glob('*.po').__next__().name} --course {COURSE} COURSE_PAGES" in text
     assert "COURSE_PAGES is the course website: its web address (https://...)" in text
+
+
+@pytest.mark.parametrize(
+    ("spelling", "stored"),
+    [
+        ("sr-Latn", "sr@latin"),
+        ("sr_Latn_RS", "sr_RS@latin"),
+        ("uz-Cyrl", "uz@cyrillic"),
+        ("sr-Cyrl", "sr_Cyrl"),  # Serbian's usual script: as written
+        ("zh-Hans", "zh_Hans"),  # no gettext modifier for it
+        ("QPS_PLOC", "qps-ploc"),
+    ],
+)
+def test_a_script_subtag_is_stored_as_gettext_spells_it(spelling: str, stored: str) -> None:
+    """sr-Latn and sr@latin used to make two catalogs of one language."""
+    from localize.locales import check_locale
+
+    assert check_locale(spelling) == stored

@@ -86,13 +86,33 @@ def _has_data(babel_id: str) -> bool:
     return folder is not None and babel_id.isascii() and (folder / f"{babel_id}.dat").is_file()
 
 
+_SCRIPT_MODIFIERS = {script: modifier for modifier, script in _MODIFIER_SCRIPTS.items()}
+
+
+def _script_as_modifier(canonical: str) -> str:
+    """gettext's spelling of a script that is not the language's usual one: sr_Latn -> sr@latin,
+    sr_Latn_RS -> sr_RS@latin (as sr@latin is read), so both spellings name one catalog. A
+    language's usual script (sr_Cyrl) and scripts gettext has no modifier for stay as written."""
+    parts = canonical.split("_")
+    if "@" in canonical or len(parts) < 2 or parts[1] not in _SCRIPT_MODIFIERS:
+        return canonical
+    from babel.core import get_global  # only for a code with a script subtag
+
+    likely = str(get_global("likely_subtags").get(parts[0], "")).split("_")
+    if len(likely) > 1 and likely[1] == parts[1]:
+        return canonical
+    return "_".join([parts[0], *parts[2:]]) + "@" + _SCRIPT_MODIFIERS[parts[1]]
+
+
 @lru_cache(maxsize=512)
 def check_locale(code: str) -> str:
     """The canonical form of ``code`` ('pt-br' -> 'pt_BR'), or a ConfigError
     listing close matches for unknown or malformed codes."""
-    if code.lower() == PSEUDO_LOCALE:
+    if code.lower().replace("_", "-") == PSEUDO_LOCALE:
         return PSEUDO_LOCALE
     canonical = _canonical_spelling(code) if _SYNTAX.match(code) else None
+    if canonical is not None:
+        canonical = _script_as_modifier(canonical)
     if canonical is not None and _has_data(_babel_id(canonical)):
         return canonical
     from babel import Locale, UnknownLocaleError
