@@ -274,3 +274,26 @@ def test_match_bands() -> None:
         "memory": (1, 2),
         "repetition": (1, 3),
     }
+
+
+def test_a_glossary_of_another_writing_system_is_refused_and_replacements_are_counted(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A CSV names no language: the Arabic sample imported as Spanish used to replace the
+    approved Spanish terms, silently."""
+    ws = str(tmp_path / "ws")
+    assert run(capsys, "glossary", "import", str(GLOSSARIES / "es.csv"), "--locale", "es", "--locales-dir", ws)[0] == 0
+    before = (tmp_path / "ws" / "glossary" / "es.tbx").read_bytes()
+    code, out, err = run(
+        capsys, "glossary", "import", str(GLOSSARIES / "ar.csv"), "--locale", "es", "--locales-dir", ws
+    )
+    assert (code, out) == (2, "")
+    assert err == (
+        f"error: {GLOSSARIES / 'ar.csv'}: the translations are in Arabic script, not the one es is written in: "
+        "is this the glossary of another language? Nothing imported; import it with --locale set to its language\n"
+    )
+    assert (tmp_path / "ws" / "glossary" / "es.tbx").read_bytes() == before
+    again = tmp_path / "again.csv"
+    again.write_text("term,translation\nconvolution,convolución\nsampling,muestreo digital\n", encoding="utf-8")
+    code, out, _ = run(capsys, "glossary", "import", str(again), "--locale", "es", "--locales-dir", ws)
+    assert code == 0 and out.endswith("; replaced the rows of 2 terms it had, 1 with another translation)\n"), out

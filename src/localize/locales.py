@@ -179,3 +179,42 @@ def html_lang(locale: str) -> str:
         lang, _, rest = base.partition("_")
         return "-".join(x for x in (lang, script, rest.replace("_", "-")) if x)
     return base.replace("_", "-")
+
+
+# a CLDR script code -> the first word(s) of Unicode's names of its letters
+_SCRIPT_LETTERS = {
+    "Latn": ("LATIN",), "Arab": ("ARABIC",), "Cyrl": ("CYRILLIC",), "Grek": ("GREEK",), "Hebr": ("HEBREW",),
+    "Deva": ("DEVANAGARI",), "Beng": ("BENGALI",), "Taml": ("TAMIL",), "Thai": ("THAI",), "Ethi": ("ETHIOPIC",),
+    "Geor": ("GEORGIAN",), "Armn": ("ARMENIAN",), "Hang": ("HANGUL", "CJK"), "Kore": ("HANGUL", "CJK"),
+    "Hans": ("CJK",), "Hant": ("CJK",), "Jpan": ("HIRAGANA", "KATAKANA", "CJK"),
+}  # fmt: skip
+
+
+def foreign_script(locale: str, texts: list[str]) -> str | None:
+    """The writing system most letters of ``texts`` are in, when it is not the one ``locale`` is
+    written in (from CLDR; None when they match, when the locale's script is not known here, or
+    when there are too few letters to tell): a file of another language, named with this locale."""
+    import unicodedata
+
+    base, _, modifier = check_locale(locale).partition("@")
+    parts = base.split("_")
+    script = _MODIFIER_SCRIPTS.get(modifier) or next((p for p in parts[1:] if len(p) == 4), None)
+    if script is None:
+        from babel.core import get_global
+
+        likely = str(get_global("likely_subtags").get(parts[0], "")).split("_")
+        script = likely[1] if len(likely) > 1 else None
+    expected = _SCRIPT_LETTERS.get(script or "")
+    if expected is None:
+        return None
+    counts: dict[str, int] = {}
+    for ch in "".join(texts):
+        if ch.isalpha():
+            word = unicodedata.name(ch, "").split(" ", 1)[0]
+            counts[word] = counts.get(word, 0) + 1
+    letters = sum(counts.values())
+    ours = sum(counts.get(w, 0) for w in expected)
+    if letters < 20 or ours >= letters * 0.2:
+        return None
+    top = max(counts, key=lambda w: counts[w])
+    return top.title() if top != "CJK" else "Chinese characters"

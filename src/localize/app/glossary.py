@@ -19,7 +19,7 @@ from localize.catalogs.glossary_suggest import Suggestion, suggest_terms
 from localize.catalogs.workspace import Workspace
 from localize.errors import CatalogError, CatalogNotFoundError, ConfigError
 from localize.ids import check_course_id
-from localize.locales import check_locale
+from localize.locales import check_locale, foreign_script
 from localize.storage.base import LocalStorage
 
 __all__ = ["GLOSSARY_FORMATS", "GlossaryImport", "export_glossary", "import_glossary", "suggest_glossary"]
@@ -32,6 +32,8 @@ class GlossaryImport:
     imported: int
     total: int
     path: str
+    replaced: int = 0  # terms the glossary had, whose rows the file's replace
+    changed: int = 0  # of the file's rows of those terms, the ones with a translation the glossary did not have
 
 
 def import_glossary(
@@ -51,10 +53,21 @@ def import_glossary(
     rows = read_glossary_file(data, file, locale)
     if not rows:
         raise CatalogError("no terms found: nothing imported", path=file)
+    script = foreign_script(locale, [t.translation for t in rows])
+    if script is not None:
+        raise CatalogError(
+            f"the translations are in {script} script, not the one {locale} is written in: is this the glossary "
+            f"of another language? Nothing imported; import it with --locale set to its language",
+            path=file,
+        )
     existing = load_glossary(workspace, locale, course, only_course=course is not None, source_locale=source_locale)
+    before = {(t.term.casefold(), t.translation) for t in existing.terms}
+    known = {term for term, _ in before}
+    replaced = sum(1 for t in {r.term.casefold(): r for r in rows}.values() if t.term.casefold() in known)
+    changed = sum(1 for t in rows if t.term.casefold() in known and (t.term.casefold(), t.translation) not in before)
     glossary = with_terms(existing, rows)
     path = save_glossary(workspace, glossary, course)
-    return GlossaryImport(len(rows), len(glossary), path)
+    return GlossaryImport(len(rows), len(glossary), path, replaced=replaced, changed=changed)
 
 
 def export_glossary(

@@ -72,7 +72,10 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 def cmd_import(args: argparse.Namespace) -> int:
     r = import_glossary(Workspace(workspace_location(args)), args.file, args.locale, course=args.course)
-    print(f"{r.imported} terms imported -> {r.path} ({r.total} in all)")
+    replaced = (
+        f"; replaced the rows of {r.replaced} terms it had, {r.changed} with another translation" if r.replaced else ""
+    )
+    print(f"{r.imported} terms imported -> {r.path} ({r.total} in all{replaced})")
     return EXIT_OK
 
 
