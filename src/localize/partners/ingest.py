@@ -7,20 +7,17 @@ steps, *received → archived → checked → merged → reported*, kept in
 ``archive/returns/PARTNER/SHA256.ingest.json`` (written atomically after each
 step): a run that was killed or hit a storage error part-way is continued by the
 next one from the last completed step, and a file counts as "already ingested"
-only once its report exists. Every step may run twice without harm (the merge is
-computed once, at the check, and applied only onto the catalog it was computed
-from).
+only once its report exists. Every step may run twice without harm (the merge is computed
+once, at the check, and applied only onto the catalog it was computed from).
 
 1. the bytes are archived unchanged in the workspace (``archive/returns/PARTNER/``)
    before anything else, so nothing a partner sends is ever lost;
-2. the file is checked (:mod:`localize.partners.gate`, :mod:`localize.partners.checks`); file-level errors (syntax, wrong
-   language, plural forms) reject the whole file, entry-level errors reject
-   only their entries;
+2. the file is checked (:mod:`localize.partners.gate`, :mod:`localize.partners.checks`); file-level errors (syntax,
+   wrong language, plural forms) reject the whole file, entry-level errors only their entries;
 3. the entries that pass are merged three-way against the kit the partner
-   received: an entry the partner left as it was never overwrites a newer
-   translation; if the catalog changed meanwhile (another return) and the
-   partner's translation differs, it is kept as a fuzzy suggestion and the
-   conflict is reported;
+   received: an entry the partner left as it was never overwrites a newer translation; if the
+   catalog changed meanwhile (another return) and the partner's translation differs, it is kept
+   as a fuzzy suggestion and the conflict is reported;
 4. a QA report (JSON and a readable HTML page) goes to the partner's inbox and
    the assignment's state is updated.
 """
@@ -328,8 +325,7 @@ def render_report(report: IngestReport) -> str:
 
 
 def _display_name(name: str) -> str:
-    """A file name as one line of text for reports, records and terminals: undecodable bytes
-    replaced, control characters (newlines, escape sequences) and bidi overrides shown escaped."""
+    """A file name as one line: undecodable bytes replaced, controls and bidi overrides escaped."""
     text = name.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
     return printable(text.replace("\n", "\\n").replace("\t", "\\t"))
 
@@ -351,11 +347,8 @@ def ingest(config: Config, partner_id: str, path: str | None = None) -> list[Ing
     flush_outbox(workspace, [partner])
     limit = config.qa.max_file_bytes
     if path is not None and not path.startswith("s3://") and not os.path.lexists(path):
-        raise CatalogError(
-            "no such file or folder: give a returned .po/.xlf/.zip file, or the partner's inbox folder "
-            "(without a path: the inbox of localize.toml)",
-            path=path,
-        )
+        raise CatalogError("no such file or folder: give a returned .po/.xlf/.zip file, or the partner's inbox folder "
+                           "(without a path: the inbox of localize.toml)", path=path)  # fmt: skip
     if (
         path is not None
         and not path.startswith("s3://")
