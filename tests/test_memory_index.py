@@ -284,11 +284,13 @@ def test_a_rebuild_that_cannot_remove_the_generation_it_replaced_still_switches(
     _assert_same(ws, {"c01": templates["c01"], "new-course": templates["new-course"]})
 
 
+@pytest.mark.parametrize("inside", [False, True], ids=["link-out", "link-to-the-workspace"])
 def test_a_rebuild_never_deletes_through_a_generation_folder_that_links_out(
-    bases: list[Catalog], tmp_path: Path
+    bases: list[Catalog], tmp_path: Path, inside: bool
 ) -> None:
     """Whoever can write into the workspace may replace the generation a manifest names with a
-    link to another folder: removing the replaced generation used to delete every file there."""
+    link to another folder: removing the replaced generation used to delete every file there
+    (with a link back up to the workspace: every catalog, return and record)."""
     ws, templates = _workspace(tmp_path, bases, n=3)
     rebuild(ws, LL)
     base = tmp_path / "ws" / "index" / "memory" / LL
@@ -299,8 +301,10 @@ def test_a_rebuild_never_deletes_through_a_generation_folder_that_links_out(
     (outside / "home").mkdir()
     (outside / "home" / "notes.json").write_text("{}")
     shutil.rmtree(base / replaced)
-    (base / replaced).symlink_to(outside)
+    (base / replaced).symlink_to("../../.." if inside else outside)
+    files = sorted(p for p in (tmp_path / "ws").rglob("*") if p.is_file() and "index" not in p.parts)
     rebuild(ws, LL)
+    assert files and sorted(p for p in (tmp_path / "ws").rglob("*") if p.is_file() and "index" not in p.parts) == files
     assert (outside / "thesis.tex").read_text() == "years of work"
     assert (outside / "home" / "notes.json").exists()
     assert json.loads((base / "manifest.json").read_bytes())["generation"] != replaced

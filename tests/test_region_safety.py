@@ -358,9 +358,10 @@ def test_publish_and_pull_memory_does_not_scale_with_file_size(s3_env: str, tmp_
     assert max(peaks[40]) < 40 << 20
 
 
-def test_a_folder_storage_deletes_nothing_through_a_link_that_leads_out(tmp_path: Path) -> None:
+def test_a_folder_storage_writes_and_deletes_nothing_through_a_linked_folder(tmp_path: Path) -> None:
     """A region or workspace folder with a planted link (a carried drive, a shared folder): a
-    collector's delete through it is refused with the link named; a link inside stays usable."""
+    collector's delete or a write through it is refused with the link named, whether the link
+    leads out or back up into the folder itself (then a cleanup of one folder deleted them all)."""
     from localize.errors import PermanentStorageError
     from localize.storage.base import LocalStorage
 
@@ -370,20 +371,26 @@ def test_a_folder_storage_deletes_nothing_through_a_link_that_leads_out(tmp_path
     root = tmp_path / "region"
     (root / "objects").mkdir(parents=True)
     (root / "objects" / "sha256").symlink_to(outside)
+    (root / "catalog.po").write_text("keep me too")
+    (root / "gen").symlink_to(".")  # back up to the storage folder
     storage = LocalStorage(root)
     assert list(storage.list("objects/sha256")) == ["objects/sha256/ab/victim"]
-    with pytest.raises(
-        PermanentStorageError, match=r"symbolic link to \S*/outside/ab, outside \S*/region; not deleting through it"
-    ) as info:
-        storage.delete("objects/sha256/ab/victim")
-    assert "replace the link with the folder itself" in str(info.value)
-    assert (outside / "ab" / "victim").read_text() == "keep me"
-    (root / "inner").mkdir()
-    (root / "inner" / "f").write_text("x")
-    (root / "alias").symlink_to(root / "inner")
-    storage.delete("alias/f")  # a link that stays inside the folder is the operator's own layout
-    assert not (root / "inner" / "f").exists()
+    for key, real in (("objects/sha256/ab/victim", outside / "ab"), ("gen/catalog.po", root)):
+        with pytest.raises(PermanentStorageError) as info:
+            storage.delete(key)
+        assert str(info.value) == (
+            f"{root / key}: a folder on the way is a symbolic link (to {real}); localize does not write or delete "
+            f"through links in {root}: replace the link with the folder itself; not deleting it"
+        )
+        with pytest.raises(PermanentStorageError, match="not writing it"):
+            storage.write_bytes(key, b"planted")
+        with pytest.raises(PermanentStorageError, match="not writing it"):
+            storage.put(key, b"planted")
+    with pytest.raises(PermanentStorageError, match="not writing it"):
+        storage.write_bytes("objects/sha256/new/file", b"planted")
+    assert not (outside / "new").exists()
+    assert (outside / "ab" / "victim").read_text() == "keep me" and (root / "catalog.po").read_text() == "keep me too"
     (root / "objects" / "sha256").unlink()
-    (root / "objects" / "f").write_text("x")
-    storage.delete("objects/f")
-    assert not (root / "objects" / "f").exists()
+    storage.write_bytes("objects/sha256/f", b"x")
+    storage.delete("objects/sha256/f")
+    assert not (root / "objects" / "sha256" / "f").exists()

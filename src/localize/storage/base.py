@@ -257,6 +257,7 @@ class LocalStorage:
     def write_bytes(self, key: str, data: bytes) -> str:
         target = self.path(key)
         try:
+            self._no_link_on_the_way(key, "writing")
             target.parent.mkdir(parents=True, exist_ok=True)
             fd, tmp = _temp_beside(target)
             try:
@@ -284,6 +285,7 @@ class LocalStorage:
     def upload(self, key: str, src: IO[bytes], *, content_type: str | None = None) -> None:
         target = self.path(key)
         try:
+            self._no_link_on_the_way(key, "writing")
             target.parent.mkdir(parents=True, exist_ok=True)
             fd, tmp = _temp_beside(target)
             try:
@@ -318,6 +320,7 @@ class LocalStorage:
         import fcntl
 
         target = self.path(key)
+        self._no_link_on_the_way(key, "writing")
         target.parent.mkdir(parents=True, exist_ok=True)
         with open(target.parent / f".{target.name}.lock", "a+b") as lock:
             fcntl.flock(lock, fcntl.LOCK_EX)
@@ -388,20 +391,22 @@ class LocalStorage:
             raise local_error(e, "cannot list", str(base)) from e
         return iter(names)
 
-    def delete(self, key: str) -> None:
-        """Remove the file of ``key`` (a link: the link itself). Refused when a folder on the
-        way is a link that leads out of the storage folder: whoever can write into a workspace
-        or region folder (a carried drive) must not make a cleanup delete elsewhere."""
-        path = self.path(key)
+    def delete(self, key: str) -> None:  # a link: the link itself; never through a linked folder
+        self._no_link_on_the_way(key, "deleting")
+        self.path(key).unlink(missing_ok=True)
+
+    def _no_link_on_the_way(self, key: str, doing: str) -> None:
+        """Refuse to write or delete ``key`` through a linked folder: whoever can write into a workspace
+        or region folder (a drive) could make a write, or a cleanup's deletes, land anywhere."""
+        folder = os.path.dirname(check_key(key))
         root = os.path.realpath(self.root)
-        folder = os.path.realpath(path.parent)
-        if folder != root and not folder.startswith(root.rstrip(os.sep) + os.sep):
+        real = os.path.realpath(os.path.join(self.root, folder))
+        if real != (os.path.join(root, folder) if folder else root):
             raise PermanentStorageError(
-                f"a folder on the way is a symbolic link to {folder}, outside {root}; not deleting through it "
-                "(replace the link with the folder itself)",
-                path=str(path),
+                f"a folder on the way is a symbolic link (to {real}); localize does not write or delete through "
+                f"links in {root}: replace the link with the folder itself; not {doing} it",
+                path=str(self.path(key)),
             )
-        path.unlink(missing_ok=True)
 
 
 def file_version(st: os.stat_result) -> str:
