@@ -297,3 +297,17 @@ def test_a_glossary_of_another_writing_system_is_refused_and_replacements_are_co
     again.write_text("term,translation\nconvolution,convolución\nsampling,muestreo digital\n", encoding="utf-8")
     code, out, _ = run(capsys, "glossary", "import", str(again), "--locale", "es", "--locales-dir", ws)
     assert code == 0 and out.endswith("; replaced the rows of 2 terms it had, 1 with another translation)\n"), out
+
+
+def test_comments_processing_instructions_and_entities_in_a_tbx_are_read_past() -> None:
+    """lxml yields comments, processing instructions and unresolved entities among the elements:
+    a comment inside <term> used to end the import in a ValueError traceback."""
+    data = (
+        b'<?xml version="1.0"?><!DOCTYPE martif [<!ENTITY x "y">]><martif type="TBX"><text><body>'
+        b'<termEntry><!-- c --><?pi x?><langSet xml:lang="en"><tig><term>problem<!--c--> set</term></tig>'
+        b'</langSet><langSet xml:lang="es"><tig><term>lista de <?pi?>problemas</term></tig></langSet></termEntry>'
+        b'<termEntry><langSet xml:lang="en"><tig><term>wave&x;</term></tig></langSet>'
+        b'<langSet xml:lang="es"><tig><term>onda</term></tig></langSet></termEntry></body></text></martif>'
+    )
+    rows = read_tbx(data, "g.tbx", "es")
+    assert [(t.term, t.translation) for t in rows] == [("problem set", "lista de problemas"), ("wave&x;", "onda")]

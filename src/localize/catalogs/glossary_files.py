@@ -162,7 +162,7 @@ def read_tbx(data: bytes, path: str, locale: str, source_locale: str = "en") -> 
     default = _lang_of(root, source_locale)
     rows: list[Term] = []
     others: set[str] = set()
-    for concept in root.iter():
+    for concept in root.iter(etree.Element):
         if _local(concept.tag) not in ("conceptEntry", "termEntry"):
             continue
         source: tuple[str, str] | None = None
@@ -171,13 +171,13 @@ def read_tbx(data: bytes, path: str, locale: str, source_locale: str = "en") -> 
             if _local(lang_sec.tag) not in ("langSec", "langSet"):
                 continue
             lang = _lang_of(lang_sec, default)
-            for term_sec in lang_sec.iter():
+            for term_sec in lang_sec.iter(etree.Element):
                 if _local(term_sec.tag) not in ("termSec", "tig", "ntig"):
                     continue
                 text = pos = admin = ""
                 notes: list[str] = []
                 dnt = False
-                for el in term_sec.iter():
+                for el in term_sec.iter(etree.Element):
                     name, kind, value = _local(el.tag), el.get("type") or "", "".join(el.itertext()).strip()
                     if name == "term":
                         text = value
