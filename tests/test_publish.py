@@ -386,7 +386,7 @@ def test_server_stopped_mid_publish(tmp_path: Path) -> None:
             os.environ.pop(key, None)
 
 
-def test_pull_over_plain_https_from_a_public_copy(tmp_path: Path) -> None:
+def test_pull_over_plain_https_from_a_public_copy(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     import threading
     from functools import partial
     from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
@@ -405,6 +405,15 @@ def test_pull_over_plain_https_from_a_public_copy(tmp_path: Path) -> None:
         assert main(["pull", "--from", base, "--all", "--dest", str(tmp_path / "site"), "-q"]) == 0
         assert (tmp_path / "site" / COURSE / "ar" / "index.html").read_text(encoding="utf-8").count('dir="rtl"') == 1
         assert json.loads((tmp_path / "site" / ".localize" / "index.json").read_text())["courses"][COURSE]["ar"]
+        # an address with a user name and password: they authenticate, and no message shows them
+        secret = f"http://reader:s3cr3t@127.0.0.1:{server.server_port}"
+        argv = ["pull", "--from", secret, "--course", "nope", "--locale", "ar", "--dest", str(tmp_path / "s2")]
+        assert main(argv) == 2
+        err = capsys.readouterr().err
+        assert err == f"error: nope/ar is not published at {base}\n", err
+        assert main(["pull", "--from", secret + "/?X-Amz-Signature=abc", "--all", "--dest", str(tmp_path / "s3")]) == 2
+        err = capsys.readouterr().err
+        assert "s3cr3t" not in err and "abc" not in err and "no ?query or #fragment" in err, err
     finally:
         server.shutdown()
 

@@ -27,6 +27,7 @@ from localize.errors import LocalizeError, printable
 from localize.regions.keys import PRIVATE_KEY_FILE, PUBLIC_KEY_FILE, TrustedKeys, generate_keys, show_fingerprint
 from localize.regions.mirror_health import Verified, mirror_status, verify_mirror
 from localize.regions.pull import pull, pull_all, rollback_local
+from localize.regions.remote import shown_location
 from localize.regions.safe_files import refuse_trust_inside
 
 
@@ -260,7 +261,7 @@ def cmd_pull(args: argparse.Namespace) -> int:
                 )
             )
         if not rows:
-            print(f"nothing in {args.location} or {args.dest}")
+            print(f"nothing in {shown_location(args.location)} or {args.dest}")
         return EXIT_OK
     if args.verify:
         if bool(args.course) != bool(args.locale):

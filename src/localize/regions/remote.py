@@ -11,11 +11,11 @@ import io
 import time
 from typing import IO, Protocol
 
-from localize.errors import PermanentStorageError, TransientStorageError
+from localize.errors import ConfigError, PermanentStorageError, TransientStorageError
 from localize.storage.base import CHUNK, TooLarge, check_key
 from localize.storage.locations import open_storage
 
-__all__ = ["Remote", "open_remote"]
+__all__ = ["Remote", "open_remote", "shown_location"]
 
 
 class Remote(Protocol):
@@ -50,8 +50,18 @@ class _HttpRemote:
     """A public bucket or CDN: plain HTTPS GETs, streamed, retried on 5xx and dropped connections."""
 
     def __init__(self, base_url: str) -> None:
+        from urllib.parse import urlsplit
+
         import httpx
 
+        parts = urlsplit(base_url)
+        self.shown = shown_location(base_url)
+        if parts.query or parts.fragment:
+            raise ConfigError(
+                "a region's https:// address is the folder of its files, with no ?query or #fragment "
+                "(each file's address is made by adding its path)",
+                path=self.shown,
+            )
         self.base = base_url.rstrip("/")
         # identity: a response is read as the bytes it holds (never inflated by the client, outside
         # the limits); a .gz object labelled Content-Encoding: gzip by a CDN is read raw, as stored
@@ -60,7 +70,7 @@ class _HttpRemote:
         )
 
     def describe(self, key: str = "") -> str:
-        return f"{self.base}/{key}" if key else self.base
+        return f"{self.shown}/{key}" if key else self.shown
 
     def read(self, key: str, max_bytes: int) -> bytes:
         buffer = io.BytesIO()
@@ -70,13 +80,13 @@ class _HttpRemote:
     def download(self, key: str, dest: IO[bytes], max_bytes: int) -> int:
         import httpx
 
-        url = self.describe(check_key(key))
+        address, url = f"{self.base}/{check_key(key)}", self.describe(key)
         error = ""
         for attempt in range(4):
             dest.seek(0)
             dest.truncate()
             try:
-                with self.client.stream("GET", url) as response:
+                with self.client.stream("GET", address) as response:
                     if response.status_code == 404:
                         raise FileNotFoundError(url)
                     if response.status_code < 300:
@@ -107,6 +117,18 @@ class _HttpRemote:
             time.sleep(0.3 * 2**attempt)
         kind = PermanentStorageError if error.startswith("HTTP 4") else TransientStorageError
         raise kind(f"download failed: {error}", path=url)
+
+
+def shown_location(location: str) -> str:
+    """``location`` as messages show it: an http(s) address without the user name and password
+    (and query) it may carry; anything else as it is."""
+    if not location.startswith(("http://", "https://")):
+        return location
+    from urllib.parse import urlsplit, urlunsplit
+
+    parts = urlsplit(location)
+    netloc = (parts.hostname or "") + (f":{parts.port}" if parts.port else "")
+    return urlunsplit((parts.scheme, netloc, parts.path, "", "")).rstrip("/")
 
 
 def open_remote(location: str, endpoint_url: str | None = None) -> Remote:
