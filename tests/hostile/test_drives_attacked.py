@@ -385,3 +385,61 @@ def test_a_delta_needing_an_edited_copy_says_to_verify_and_verify_then_lets_it_a
     assert all(not isinstance(v, LocalizeError) for v in verify_mirror(str(first), mirror, trust=trust))
     ok(pull_all(str(delta), mirror, trust=trust))
     assert b"tampered" not in (mirror / "c2" / "es" / "copied.html").read_bytes()
+
+
+# -- links planted in a mirror's own folders (attacker review, second round) -----------------------
+
+
+def _version(storage: LocalStorage, course: str, locale: str) -> str:
+    pointer, _ = read_pointer(storage, course, locale)
+    assert pointer
+    return str(pointer["version"])
+
+
+@pytest.mark.parametrize("where", ["staging", "inside-staging", "version-folder", "course-folder", "manifests"])
+def test_a_pull_writes_and_deletes_nothing_through_a_link_planted_in_the_mirror(
+    region: Region, tmp_path: Path, where: str
+) -> None:
+    """Before: a staging folder replaced with a link made a pull delete the victim's files and fill
+    it with the release; a link inside staging had a page written over the victim's; a linked
+    course folder had its entry replaced; a linked version folder ended in a traceback."""
+    storage, _, trust, _ = region
+    mirror = tmp_path / "mirror"
+    home, before = victim(tmp_path)
+    (home / "notes").mkdir()
+    (home / "notes" / "a.html").write_bytes(b"the operator's own page")
+    before = {p.relative_to(home).as_posix(): p.read_bytes() for p in home.rglob("*") if p.is_file()}
+    state = mirror / ".localize" / "c1" / "es"
+    version = _version(storage, "c1", "es")
+    state.mkdir(parents=True)
+    planted = {
+        "staging": state / f".staging-{version}",
+        "inside-staging": state / f".staging-{version}" / "notes",
+        "version-folder": state / version,
+        "course-folder": mirror / "c1",
+        "manifests": state / "manifests",
+    }[where]
+    planted.parent.mkdir(parents=True, exist_ok=True)
+    planted.symlink_to(home)
+    if where == "inside-staging":  # removed and never followed: the pull goes on
+        result = pull(str(storage.root), "c1", "es", mirror, trust=trust)
+        assert result.switched and not planted.is_symlink()
+        assert b"c1 es notes" in (mirror / "c1" / "es" / "notes" / "a.html").read_bytes()
+    else:
+        with pytest.raises(IntegrityError, match="is a symbolic link where localize keeps a folder") as info:
+            pull(str(storage.root), "c1", "es", mirror, trust=trust)
+        assert info.value.path == str(planted)
+    assert untouched(home, before) and planted.is_symlink() == (where != "inside-staging")
+
+
+def test_pull_all_writes_no_index_through_a_linked_state_folder(region: Region, tmp_path: Path) -> None:
+    storage, _, trust, _ = region
+    mirror = tmp_path / "mirror"
+    home, before = victim(tmp_path)
+    (home / "index.json").write_bytes(b"PRECIOUS")
+    before["index.json"] = b"PRECIOUS"
+    mirror.mkdir()
+    (mirror / ".localize").symlink_to(home)
+    with pytest.raises(IntegrityError, match="is a symbolic link where localize keeps a folder"):
+        pull_all(str(storage.root), mirror, trust=trust)
+    assert untouched(home, before)

@@ -49,7 +49,7 @@ from localize.regions.keys import (
 from localize.regions.mirror_objects import LocalObjects, MissingObject, sha256_file
 from localize.regions.objects import Inflating, Metered, Refused
 from localize.regions.remote import Remote, open_remote
-from localize.regions.safe_files import check_real_folders, read_regular
+from localize.regions.safe_files import check_real_folders, links_under, read_regular
 from localize.regions.schema import (
     MAX_INDEX_BYTES,
     MAX_MANIFEST_BYTES,
@@ -175,6 +175,7 @@ def live_version(dest: str | os.PathLike[str], course: str, locale: str) -> str 
 def _switch(dest: Path, course: str, locale: str, version: str) -> None:
     """Point DIR/COURSE/LL at the version folder with one atomic rename."""
     link = dest / course / locale
+    check_real_folders(link.parent)
     link.parent.mkdir(parents=True, exist_ok=True)
     if link.exists() and not link.is_symlink():
         raise LocalizeError(f"{link} is a real folder, not a link made by localize; move it away first")
@@ -310,7 +311,8 @@ def pull(
     metered = Metered(remote or open_remote(location, endpoint_url), max_rate)
     dest_dir = Path(dest)
     state_dir = _state_dir(dest_dir, course, locale)
-    check_real_folders(dest_dir / ".localize", state_dir.parent, state_dir)  # never written through a link
+    # never written through a link (DIR/COURSE/LL itself is the link localize makes)
+    check_real_folders(dest_dir / ".localize", state_dir.parent, state_dir, dest_dir / course)
     with _pull_lock(state_dir, course, locale):
         try:
             result = _pull_locked(
@@ -347,6 +349,8 @@ def _pull_locked(
         check_not_older(course, locale, version, updated, state.get("updated"), current, remote.describe())
     link = dest_dir / course / locale
     final = state_dir / version
+    staging = state_dir / f".staging-{version}"
+    check_real_folders(final, staging, state_dir / "manifests", state_dir / ".downloads")
     if current == version and final.is_dir() and link.is_symlink():
         # the same version, perhaps under a newer pointer (re-signed, or back after a rollback):
         # remember the newer time, so an older pointer replayed later is refused, and the signature
@@ -370,7 +374,6 @@ def _pull_locked(
         downloaded, downloaded_bytes, reused = _stage(
             remote, state_dir, version, manifest, current, progress=progress, on_file=on_file, local=local
         )
-        staging = state_dir / f".staging-{version}"
         if not _complete(staging, manifest):
             raise IntegrityError(
                 f"the staged version {version} does not hold exactly its manifest's files; "
@@ -437,6 +440,8 @@ def _stage(
             current_files = {}  # nothing of the live version is reused then
     staging = state_dir / f".staging-{version}"
     staging.mkdir(parents=True, exist_ok=True)
+    for odd in links_under(staging):  # a link (or pipe) someone put in a killed pull's staging folder:
+        os.unlink(staging / odd)  # removed, never followed (writes land only inside staging)
     downloaded = downloaded_bytes = reused = 0
     for record in manifest.files:
         target = staging / record.path
@@ -601,6 +606,7 @@ def pull_all(
             except OSError as e:  # the mirror's folder (full disk, a file in the way): this course only
                 results.append(local_error(e, f"cannot pull {course}/{locale}", str(Path(dest))))
     index_path = Path(dest) / ".localize" / "index.json"
+    check_real_folders(index_path.parent)
     index_path.parent.mkdir(parents=True, exist_ok=True)
     _write_atomic(index_path, json.dumps(index, indent=2, sort_keys=True).encode() + b"\n")
     return results
