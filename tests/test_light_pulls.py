@@ -185,3 +185,26 @@ def test_a_compressed_object_another_publisher_stored_first_keeps_its_bytes_and_
         mine.stored_size == len(storage.read_bytes(mine.key)) and gzip.decompress(storage.read_bytes(mine.key)) == text
     )
     assert mine.stored_size != len(other)  # the two "builds" did write different objects
+
+
+def test_a_mistyped_region_or_a_refused_first_pull_leaves_no_folders(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A region folder that does not exist was reported as 'not published' and, like any first
+    pull that failed, left DEST/.localize/COURSE/LL/.lock behind."""
+    config_path = setup_workspace(tmp_path, '[[regions]]\nname = "r1"\nlocation = "public"\nlocales = ["ar"]\n')
+    publish(load_config(config_path), COURSE, "ar")
+    missing = str(tmp_path / "pubic")
+    for argv in (["--course", COURSE, "--locale", "ar"], ["--all"], ["--status"]):
+        assert main(["pull", "--from", missing, *argv, "--dest", str(tmp_path / "site")]) == 2
+        assert capsys.readouterr().err == (
+            f"error: {missing}: no such folder: give the region's folder (or drive), an s3://bucket/prefix "
+            "or an https:// address\n"
+        )
+    region = str(tmp_path / "public")
+    assert main(["pull", "--from", region, "--course", "nope", "--locale", "ar", "--dest", str(tmp_path / "site")]) == 2
+    assert capsys.readouterr().err == f"error: nope/ar is not published at {region}\n"
+    assert not (tmp_path / "site").exists()
+    (tmp_path / "site").mkdir()
+    assert main(["pull", "--from", region, "--course", "nope", "--locale", "ar", "--dest", str(tmp_path / "site")]) == 2
+    assert list((tmp_path / "site").iterdir()) == []  # the operator's folder stays, empty as it was

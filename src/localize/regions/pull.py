@@ -313,6 +313,7 @@ def pull(
     state_dir = _state_dir(dest_dir, course, locale)
     # never written through a link (DIR/COURSE/LL itself is the link localize makes)
     check_real_folders(dest_dir / ".localize", state_dir.parent, state_dir, dest_dir / course)
+    made = [p for p in (state_dir, state_dir.parent, dest_dir / ".localize", dest_dir) if not p.exists()]
     with _pull_lock(state_dir, course, locale):
         try:
             result = _pull_locked(
@@ -322,8 +323,22 @@ def pull(
             return replace(
                 result, moved_bytes=metered.bytes_moved, message=f"{result.message}; {metered.bytes_moved} bytes moved"
             )
+        except LocalizeError:
+            shutil.rmtree(state_dir / ".downloads", ignore_errors=True)
+            _forget(made)  # a first pull that failed (not published, not signed...) leaves no folders
+            raise
         finally:
             shutil.rmtree(state_dir / ".downloads", ignore_errors=True)  # parts of files not finished
+
+
+def _forget(made: list[Path]) -> None:
+    """Remove the folders a failed pull made (deepest first), each only while it holds nothing
+    but the pull's lock, which is still held: a pull that opened it meanwhile was refused."""
+    for folder in made:
+        with contextlib.suppress(OSError):
+            if folder == made[0] and os.listdir(folder) == [".lock"]:
+                os.unlink(folder / ".lock")
+            folder.rmdir()
 
 
 def _pull_locked(

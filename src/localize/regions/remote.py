@@ -8,6 +8,7 @@ more than that has been read.
 from __future__ import annotations
 
 import io
+import os
 import time
 from typing import IO, Protocol
 
@@ -134,4 +135,9 @@ def shown_location(location: str) -> str:
 def open_remote(location: str, endpoint_url: str | None = None) -> Remote:
     if location.startswith(("http://", "https://")):
         return _HttpRemote(location)
+    if "://" not in location and not os.path.isdir(location):
+        raise ConfigError(
+            "no such folder: give the region's folder (or drive), an s3://bucket/prefix or an https:// address",
+            path=location,
+        )
     return _StorageRemote(location, endpoint_url)
