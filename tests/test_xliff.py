@@ -490,3 +490,26 @@ def test_copied_source_targets_validate_and_read_back_as_untranslated() -> None:
     assert [e.msgstr for e in back.catalog.entries] == ["", "Hecho"]
     translated = _target(data, "See", 'Vea <g id="a1">A</g><x id="br2"/>', state="needs-translation")
     assert read_xliff(translated).catalog.entries[0].msgstr == "Vea <a1>A</a1><br2/>"
+
+
+def test_the_xliff_kits_own_instructions_work(ws: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """The kit's README told an XLIFF translator to run `localize check FILE.xlf`, which failed
+    with a PO syntax error, and explained msgid, msgstr and the fuzzy mark; `preview` built
+    nothing translated from an .xlf."""
+    config = load_config(ws / "localize.toml")
+    xlf = kit_file(ws, "inbox", route(config, COURSE, LOCALE).kit_location, ".xlf")
+    readme = (xlf.parent / "README.txt").read_text(encoding="utf-8")
+    assert f"localize check {xlf.name} --locale {LOCALE}" in readme
+    assert "msgid" not in readme and "msgstr" not in readme and "fuzzy" not in readme
+    assert "your translation is its target" in readme
+    data = _target(xlf.read_bytes(), "Check the <a1>", 'Vea el <g id="a1" ctype="link">calendario</g> <g id="a1">x</g>')
+    data = _target(data, "Course Description", "Descripción del curso")
+    filled = xlf.parent / "filled.xlf"
+    filled.write_bytes(data)
+    assert main(["check", str(filled), "--locale", LOCALE]) == 1
+    out, err = capsys.readouterr()
+    assert "error: inline-codes: unit u" in out and "duplicated" in out and "syntax" not in out, out
+    assert err.endswith(" warnings\n") and not err.startswith("0 errors"), err  # sum printed on stderr
+    assert main(["preview", str(filled), str(SAMPLE), "--course", COURSE, "--out", str(ws / "pv")]) == 0
+    assert capsys.readouterr().out.startswith("8 pages (es) -> ")
+    assert "Descripción del curso" in (ws / "pv" / "index.html").read_text(encoding="utf-8")

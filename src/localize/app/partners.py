@@ -11,6 +11,7 @@ from localize.catalogs.glossary import Glossary
 from localize.catalogs.glossary_files import load_glossary, read_tbx
 from localize.catalogs.po import read_po
 from localize.catalogs.workspace import Workspace
+from localize.catalogs.xliff import is_xliff, read_xliff
 from localize.config import Config
 from localize.errors import CatalogError, LocalizeError
 from localize.partners.access import check_overlaps, iam_policy, partner_access, seaweed_config
@@ -76,7 +77,7 @@ def _glossary_for(
     the workspace glossary of the course; None when neither is there or the locale is unknown."""
     if locale is None:
         try:
-            catalog = read_po(data, path)
+            catalog = read_xliff(data, path).catalog if is_xliff(path, data) else read_po(data, path)
         except LocalizeError:
             return None
         locale = catalog.header("X-Localize-Locale") or catalog.header("Language")

@@ -57,19 +57,19 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.set_defaults(func=cmd_route)
     p = sub.add_parser(
         "check",
-        help="check a translated .po file",
-        description="Check a .po file as the QA gate will: syntax, Language and Plural-Forms headers,\n"
+        help="check a translated .po or .xlf file",
+        description="Check a .po or XLIFF (.xlf) kit file as the QA gate will: syntax, inline codes, Language and Plural-Forms headers,\n"
         "placeholders, markup, variables, URLs, numbers, whitespace, length. Prints\n"
         "FILE:LINE: severity: check: message and exits 1 if there is an error.\n"
         "With --course (and --locales-dir) it also finds msgids edited by hand.",
         formatter_class=HelpFormatter,
     )
-    p.add_argument("file", metavar="FILE.po", help="the translated file")
+    p.add_argument("file", metavar="FILE", help="the translated file (.po, or .xlf of an XLIFF kit)")
     p.add_argument(
         "--locale",
         type=locale_arg,
         metavar="LL",
-        help="the kit's locale (default: the file's X-Localize-Locale header)",
+        help="the kit's locale (default: the file's X-Localize-Locale or Language header)",
     )
     p.add_argument("--course", metavar="ID", help="compare with this course's template (needs the workspace)")
     add_workspace(p)
@@ -77,14 +77,16 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.set_defaults(func=cmd_check)
     p = sub.add_parser(
         "ingest",
-        help="take returned .po files through the QA gate into the catalogs",
+        help="take returned .po/.xlf files through the QA gate into the catalogs",
         description="Archive each returned file byte for byte, check it, merge every entry that passes\n"
         "into the catalog of record (three-way against the kit the partner received), write\n"
         "a QA report (JSON and HTML) into the partner's inbox and update the assignment.\n"
         "PATH is a returned .po or .xlf file or an inbox (default: the partner's inbox, returns/).",
         formatter_class=HelpFormatter,
     )
-    p.add_argument("path", nargs="?", metavar="PATH", help="a returned .po file or an inbox (default: the partner's)")
+    p.add_argument(
+        "path", nargs="?", metavar="PATH", help="a returned .po/.xlf file or an inbox (default: the partner's)"
+    )
     p.add_argument("--partner", required=True, metavar="P", help="the partner who returned the files")
     add_workspace(p)
     add_config(p)

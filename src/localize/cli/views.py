@@ -32,14 +32,14 @@ from localize.views.status import course_status
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser(
         "preview",
-        help="see a .po file on the course's own pages",
-        description="Build the course SOURCE with FILE.po and serve it on 127.0.0.1: every translated\n"
+        help="see a .po or .xlf file on the course's own pages",
+        description="Build the course SOURCE with FILE (.po, or .xlf of an XLIFF kit) and serve it on 127.0.0.1: every translated\n"
         "sentence shows its source text and PO line on hover, untranslated ones are highlighted,\n"
-        "and a banner lists what `localize check` says. Edit and save the .po file: the preview\n"
+        "and a banner lists what `localize check` says. Edit and save the file: the preview\n"
         "rebuilds; reload the page. Ctrl-C stops it. --out DIR builds once without serving.",
         formatter_class=HelpFormatter,
     )
-    p.add_argument("file", metavar="FILE.po", help="the translated file (the .po of your kit)")
+    p.add_argument("file", metavar="FILE", help="the translated file (the .po or .xlf of your kit)")
     p.add_argument("source", metavar="SOURCE", help=SOURCE_HELP)
     p.add_argument("--course", required=True, metavar="ID", help="the course id (as in the kit's README)")
     p.add_argument("--port", type=int, default=0, metavar="N", help="port on 127.0.0.1 (default: any free port)")

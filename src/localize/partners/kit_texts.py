@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-__all__ = ["KIT_README", "PREVIEW_README", "readme_plan"]
+__all__ = ["GUIDES", "KIT_README", "PREVIEW_README", "readme_plan"]
 
 KIT_README = """\
 Translation kit for {course} ({language})
@@ -21,18 +21,7 @@ Please return your translated file by {due} by saving it into the
 
 What you will see in the file
 -----------------------------
-* msgid is the English text; write your translation in msgstr.
-* Short tags such as <a1>...</a1>, <em2>...</em2> or <br3/> stand for
-  formatting and links in the page. Keep every one of them in your
-  translation, each exactly once; you may move them to fit your sentence.
-  The comment above each text (#.) says what each tag is.
-* Do not change the msgid lines, and do not add HTML of your own: it will
-  be rejected.
-* "fuzzy" marks a suggestion (from an earlier version or a similar
-  sentence). Check it, correct it, then remove the fuzzy mark.
-* msgctxt "attribute" marks text that is not shown as page text: picture
-  descriptions for blind readers, tooltips, search engine descriptions.
-
+{guide}
 Check your file before you send it
 ----------------------------------
 Two optional helpers show problems before your coordinator does. They
@@ -55,11 +44,40 @@ COURSE_PAGES is the course website: its web address (https://...), or
 the folder or .zip of the course's pages (the offline version of the
 course site; ask your coordinator if you do not have it). The preview
 opens on your own computer only (http://127.0.0.1:...) and rebuilds
-each time you save the .po file; Ctrl-C stops it.
+each time you save the file; Ctrl-C stops it.
 
 Questions: {contact}
 """
 
+# what the file looks like, by the kit's format (KIT_README's {guide})
+GUIDES = {
+    "po": """\
+* msgid is the English text; write your translation in msgstr.
+* Short tags such as <a1>...</a1>, <em2>...</em2> or <br3/> stand for
+  formatting and links in the page. Keep every one of them in your
+  translation, each exactly once; you may move them to fit your sentence.
+  The comment above each text (#.) says what each tag is.
+* Do not change the msgid lines, and do not add HTML of your own: it will
+  be rejected.
+* "fuzzy" marks a suggestion (from an earlier version or a similar
+  sentence). Check it, correct it, then remove the fuzzy mark.
+* msgctxt "attribute" marks text that is not shown as page text: picture
+  descriptions for blind readers, tooltips, search engine descriptions.
+""",
+    "xliff": """\
+* Each unit's source is the English text; your translation is its target.
+* Formatting and links in the page are inline codes (tags) of your tool.
+  Keep every one of them in your translation, each exactly once; you may
+  move them to fit your sentence. The unit's note says what each one is.
+* Do not change the source texts, and do not add HTML of your own: it will
+  be rejected.
+* A target in the state "needs review" is a suggestion (from an earlier
+  version or a similar sentence). Check it, correct it, then confirm it.
+* A unit whose context is "attribute" is text that is not shown as page
+  text: picture descriptions for blind readers, tooltips, search engine
+  descriptions.
+""",
+}
 
 PREVIEW_README = """
 See your translation in the course pages (no installation needed)

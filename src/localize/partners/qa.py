@@ -8,6 +8,7 @@ from collections.abc import Mapping
 
 from localize.catalogs.glossary import Glossary
 from localize.catalogs.po import read_po
+from localize.catalogs.xliff import is_xliff, read_xliff
 from localize.errors import ConfigError, PoSyntaxError
 from localize.locales import check_locale, plural_forms
 from localize.model import Catalog
@@ -197,8 +198,14 @@ def check_file(
         ]
     if not data.strip():
         return None, [Problem(path, 1, ERROR, "syntax", "the file is empty")]
+    units: list[Problem] = []
     try:
-        catalog = read_po(data, path)
+        if is_xliff(path, data):  # a kit sent as XLIFF, checked as the gate will check it
+            parsed = read_xliff(data, path)
+            catalog = parsed.catalog
+            units = [Problem(path, u.line, ERROR, "inline-codes", u.message, u.key) for u in parsed.problems]
+        else:
+            catalog = read_po(data, path)
     except PoSyntaxError as e:
         return None, [Problem(path, e.line or 1, ERROR, "syntax", e.message)]
-    return catalog, check_catalog(catalog, path, limits=limits, **kwargs)  # type: ignore[arg-type]
+    return catalog, units + check_catalog(catalog, path, limits=limits, **kwargs)  # type: ignore[arg-type]

@@ -60,7 +60,7 @@ from localize.partners.assignments import (
 )
 from localize.partners.inbox import open_inbox
 from localize.partners.kit_preview import KitPreview, kit_preview
-from localize.partners.kit_texts import KIT_README, PREVIEW_README, readme_plan
+from localize.partners.kit_texts import GUIDES, KIT_README, PREVIEW_README, readme_plan
 from localize.partners.review_kits import (
     REVIEW_README,
     XLIFF_README,
@@ -278,6 +278,7 @@ def route(
         inbox=inbox.describe(),
         locale=locale,
         contact=partner.contact or "your coordinator",
+        guide=GUIDES["xliff" if fmt == "xliff" else "po"],
     ) + readme_plan(manifest)
     base = f"kits/{course}/{locale}/{kit}"
     assignment = Assignment(
