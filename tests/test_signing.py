@@ -354,3 +354,19 @@ def test_prune_removes_the_signatures_of_what_it_prunes_and_keeps_the_live_ones(
     signatures = [k for k in storage.list(f"courses/{C}/{L}/signatures") if k.endswith(".sig")]
     assert signatures == [pointer_signature_key(C, L, data)]
     assert pull(str(tmp_path / "region"), C, L, tmp_path / "mirror", trust=trust).version == made[-1]
+
+
+def test_a_publish_with_no_signing_key_yet_says_how_to_make_one_and_that_nothing_was_done(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from test_publish import COURSE, setup_workspace
+
+    key = tmp_path / "keys" / PRIVATE_KEY_FILE
+    config = setup_workspace(
+        tmp_path, f'[[regions]]\nname = "mena"\nlocation = "region"\nlocales = ["ar"]\nsigning_key = "{key}"\n', capsys
+    )
+    assert main(["publish", "--course", COURSE, "--locale", "ar", "--config", str(config)]) == 2  # nothing done
+    assert capsys.readouterr().err == (
+        f"error: mena: not published: {key}: no signing key here; make one with: localize keys generate "
+        f"--out {key.parent} and give its public key to the region's mirrors\n"
+    )

@@ -206,7 +206,7 @@ def cmd_publish(args: argparse.Namespace) -> int:
             print(f"warning: {warning}", file=sys.stderr)
         for path in r.would_upload:
             print(f"  would upload {path}")
-    return EXIT_PARTIAL if failed else EXIT_OK
+    return (EXIT_FAILED if failed == len(results) else EXIT_PARTIAL) if failed else EXIT_OK  # 2: nothing done
 
 
 def cmd_versions(args: argparse.Namespace) -> int:

@@ -102,6 +102,13 @@ class Signer:
         try:
             mode = file.stat().st_mode
             data = file.read_bytes()
+        except FileNotFoundError:
+            raise ConfigError(
+                f"no signing key here; make one with: localize keys generate --out {file.parent} "
+                + ("" if file.name == PRIVATE_KEY_FILE else f"(it writes {PRIVATE_KEY_FILE}: name that in the config) ")
+                + "and give its public key to the region's mirrors",
+                path=str(file),
+            ) from None
         except OSError as e:
             raise ConfigError(
                 f"cannot read the signing key: {e.strerror or type(e).__name__}", path=str(file)
