@@ -185,3 +185,24 @@ def test_help_explains_each_command(capsys: pytest.CaptureFixture[str]) -> None:
         main(["build", "--help"])
     out = capsys.readouterr().out
     assert "Untranslated and fuzzy entries keep the source text" in out and "--locale LL" in out
+
+
+def test_a_mistyped_course_or_an_empty_memory_is_not_reported_as_done(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`stats --course nope` said 'no catalogs in WS' (the workspace had many) and exited 0;
+    `tm export` of a locale with no catalog wrote an empty file and exited 0."""
+    loc = str(tmp_path / "loc")
+    assert run(capsys, "extract", str(SAMPLE), "--course", "intro-course", "--locales-dir", loc)[0] == 0
+    assert run(capsys, "init", "--course", "intro-course", "--locale", "es", "--locales-dir", loc)[0] == 0
+    assert run(capsys, "stats", "--course", "nope", "--locales-dir", loc) == (
+        2, "", f"error: {loc}: no course nope here (no template); `localize stats` lists the courses\n"
+    )  # fmt: skip
+    code, out, _ = run(capsys, "stats", "--course", "intro-course", "--locale", "fr", "--locales-dir", loc)
+    assert (code, out) == (0, f"no catalogs of intro-course in fr in {loc}\n")
+    out_file = tmp_path / "fr.tmx"
+    assert run(capsys, "tm", "export", "--locale", "fr", "--out", str(out_file), "--locales-dir", loc) == (
+        2, "", f"error: {loc}: the fr translation memory is empty (no translated entry in any fr catalog, nothing "
+        "imported): nothing exported; check the locale and the workspace\n",
+    )  # fmt: skip
+    assert not out_file.exists()

@@ -40,6 +40,12 @@ def export_memory(
     target = Path(out)
     kind = file_kind(out, MEMORY_FORMATS, "compendium .po, TMX 1.4 or XLIFF 1.2")
     memory = load_memory(workspace, locale)
+    if not len(memory) and not (obsolete and any(u.obsolete for u in memory.listed)):
+        raise CatalogNotFoundError(
+            f"the {locale} translation memory is empty (no translated entry in any {locale} catalog, nothing "
+            f"imported): nothing exported; check the locale and the workspace",
+            path=workspace.describe(""),
+        )
     if kind == ".xlf":
         data = to_xliff(memory, locale, source_locale, obsolete=obsolete)
     else:

@@ -28,7 +28,7 @@ from localize.cli.common import (
     progress,
     workspace_location,
 )
-from localize.errors import printable
+from localize.errors import CatalogNotFoundError, printable
 from localize.locales import PSEUDO_LOCALE
 from localize.storage.courses import open_source
 from localize.storage.sources import is_page
@@ -218,7 +218,13 @@ def cmd_stats(args: argparse.Namespace) -> int:
         print(json.dumps([s.as_dict() for s in stats], indent=2))
         return EXIT_PARTIAL if any(s.error for s in stats) else EXIT_OK
     if not stats:
-        print(f"no catalogs in {location}")
+        workspace = Workspace(location)
+        if args.course and not workspace.storage.exists(workspace.template_key(args.course)):
+            raise CatalogNotFoundError(
+                f"no course {args.course} here (no template); `localize stats` lists the courses", path=location
+            )
+        scope = " ".join(x for x in (args.course and f"of {args.course}", args.locale and f"in {args.locale}") if x)
+        print(f"no catalogs {scope + ' ' if scope else ''}in {location}")
         return EXIT_OK
     width = max(6, *(len(s.course) for s in stats))
     print(
