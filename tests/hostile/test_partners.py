@@ -866,7 +866,6 @@ def test_every_writer_uses_the_users_umask(umask: int, pristine: Path, tmp_path:
     argv = [
         ["extract", str(RETURNS / "course"), "--course", COURSE, "--locales-dir", str(tmp_path / "ws2")],
         ["route", "--course", COURSE, "--locale", "es", "--config", cfg],
-        ["tm", "export", "--locale", "es", "--out", str(tmp_path / "tm.po"), "--locales-dir", ws],
     ]
     env = dict(os.environ, PYTHONPATH=f"{ROOT / 'src'}{os.pathsep}{ROOT}")
     sep = "\x1f"
@@ -876,12 +875,16 @@ def test_every_writer_uses_the_users_umask(umask: int, pristine: Path, tmp_path:
     # a return through the whole gate, in the same umask
     (p.returns).mkdir(parents=True, exist_ok=True)
     (p.returns / "return.po").write_bytes(p.good())
+    export = ["tm", "export", "--locale", "es", "--out", str(tmp_path / "tm.po"), "--locales-dir", ws]  # not empty now
     subprocess.run(
-        [sys.executable, "-c", UMASK_SCRIPT, oct(umask), sep.join(["ingest", "--partner", "lima", "--config", cfg])],
+        [
+            sys.executable, "-c", UMASK_SCRIPT, oct(umask),
+            sep.join(["ingest", "--partner", "lima", "--config", cfg]), sep.join(export),
+        ],
         env=env,
         check=True,
         cwd=root,
-    )
+    )  # fmt: skip
     want = 0o666 & ~umask
     written = [
         tmp_path / "ws2" / "templates" / f"{COURSE}.pot",
