@@ -206,3 +206,18 @@ def test_a_mistyped_course_or_an_empty_memory_is_not_reported_as_done(
         "imported): nothing exported; check the locale and the workspace\n",
     )  # fmt: skip
     assert not out_file.exists()
+
+
+def test_status_columns_stay_aligned_with_long_ocw_course_ids(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    long_id = "22.01-intro-to-nuclear-engineering-and-ionizing-radiation-fall-2016"
+    for course in ("intro-course", long_id):
+        assert run(capsys, "extract", str(SAMPLE), "--course", course, "--locales-dir", "loc")[0] == 0
+        assert run(capsys, "init", "--course", course, "--locale", "es", "--locales-dir", "loc")[0] == 0
+    code, out, _ = run(capsys, "status", "--locales-dir", "loc")
+    header, *rows = out.splitlines()
+    assert code == 0 and len(rows) == 2
+    column = header.index(" locale ")
+    assert all(row[column : column + 4] == " es " for row in rows), out

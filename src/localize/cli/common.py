@@ -46,7 +46,8 @@ EXIT_OK, EXIT_PARTIAL, EXIT_FAILED = 0, 1, 2
 
 SOURCE_HELP = "the course: a folder, an OCW offline .zip, s3://bucket/prefix or an https:// site"
 WORKSPACE_HELP = (
-    "catalog workspace, a folder or s3://bucket/prefix (default: the workspace of --config, else ./locales)"
+    "catalog workspace, a folder or s3://bucket/prefix (default: the workspace of --config, else of "
+    f"./{DEFAULT_CONFIG}, else ./locales)"
 )
 CONFIG_HELP = f"project configuration: partners, regions, workspace (default: ./{DEFAULT_CONFIG} when there is one)"
 

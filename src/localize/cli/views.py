@@ -151,8 +151,11 @@ def cmd_status(args: argparse.Namespace) -> int:
     if not rows:
         print("no catalogs or assignments yet")
         return EXIT_OK
+    width = max(22, *(len(r["course"]) for r in rows))  # OCW ids are long: the columns stay aligned
+    partner_width = max(10, *(len(r["partner"] or "-") for r in rows))
     print(
-        f"{'course':<22} {'locale':<7} {'entries':>8} {'words':>8} {'reviewed':>8}  {'partner':<10} {'state':<19} {'due':<11} published"
+        f"{'course':<{width}} {'locale':<7} {'entries':>8} {'words':>8} {'reviewed':>8}  {'partner':<{partner_width}} "
+        f"{'state':<19} {'due':<11} published"
     )
     for r in rows:
         entries = "-" if r["translated_percent"] is None else format_share(r["translated_percent"])
@@ -161,7 +164,8 @@ def cmd_status(args: argparse.Namespace) -> int:
         due = (r["due"] or "-") + ("!" if r["overdue"] else "")
         published = ", ".join(f"{k}={v}" for k, v in r["published"].items()) or "-"
         print(
-            f"{r['course']:<22} {r['locale']:<7} {entries:>8} {words:>8} {reviewed:>8}  {r['partner'] or '-':<10} {r['state']:<19} {due:<11} {published}"
+            f"{r['course']:<{width}} {r['locale']:<7} {entries:>8} {words:>8} {reviewed:>8}  "
+            f"{r['partner'] or '-':<{partner_width}} {r['state']:<19} {due:<11} {published}"
         )
         if r.get("error"):
             print(printable(f"  ! damaged catalog: {r['error']}"))
