@@ -85,7 +85,8 @@ class MirrorStatus:
             return "not in the region"
         if self.mirror == self.region:
             return "up to date"
-        return "behind" if self.region > self.mirror else "rolled back in the region"
+        # ahead: the source holds an older version than the mirror (rolled back there, or an older drive)
+        return "behind" if self.region > self.mirror else "ahead (the source holds an older version)"
 
 
 def mirror_courses(dest: str | os.PathLike[str]) -> dict[tuple[str, str], str]:
