@@ -661,3 +661,21 @@ def test_an_object_listed_off_its_place_is_not_taken_for_the_object(tmp_path: Pa
     storage.write_bytes(object_key(c) + ".gz", b"gz")
     records = [FileRecord(f"{x}.html", sha, 1, "text/html") for x, sha in (("a", a), ("b", b), ("c", c))]
     assert existing_objects(storage, records) == {a, f"{c}.gz"}
+
+
+def test_publish_says_which_translations_it_left_out(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """`build` reported a translation whose placeholders do not match; `publish` left it out
+    of the pages in silence."""
+    config = setup_workspace(tmp_path, '[[regions]]\nname = "r1"\nlocation = "public"\nlocales = ["es"]\n', capsys)
+    path = tmp_path / "ws" / "es" / "LC_MESSAGES" / f"{COURSE}.po"
+    cat = read_po(path.read_bytes())
+    broken = next(e for e in cat.entries if "<a1>" in e.msgid)
+    entries = tuple(replace(e, msgstr="ES sin enlace") if e is broken else e for e in cat.entries)
+    path.write_text(write_po(replace(cat, entries=entries)), encoding="utf-8")
+    assert main(["publish", "--course", COURSE, "--locale", "es", "--config", str(config)]) == 0
+    out, err = capsys.readouterr()
+    assert out.startswith("r1: published version ")
+    assert err.splitlines()[-1] == (
+        f"warning: 1 translations not used, their placeholders do not match the source's ({broken.msgid[:40]!r}): "
+        "those texts stay in the source language; `localize check` on the catalog lists them"
+    )

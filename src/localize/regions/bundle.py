@@ -45,6 +45,17 @@ class Bundle:
     source_revision: str
     pages_in_source_language: tuple[str, ...]
     omitted: tuple[str, ...]
+    unused: tuple[str, ...] = ()  # translations left out of the pages: their placeholders do not match
+
+    @property
+    def warnings(self) -> tuple[str, ...]:
+        if not self.unused:
+            return ()
+        first = ", ".join(repr(m[:40]) for m in self.unused[:3]) + (", ..." if len(self.unused) > 3 else "")
+        return (
+            f"{len(self.unused)} translations not used, their placeholders do not match the source's ({first}): "
+            "those texts stay in the source language; `localize check` on the catalog lists them",
+        )
 
     def open(self, path: str) -> IO[bytes]:
         return (self.root / path).open("rb")
@@ -153,8 +164,10 @@ def make_bundle(
     files: dict[str, Built] = {}
     in_source: list[str] = []
     omitted: list[str] = []
+    unused: set[str] = set()
     try:
-        for path, built, kind in map_pages(_bundle_one, source, source.paths(), jobs, job):
+        for path, built, kind, left_out in map_pages(_bundle_one, source, source.paths(), jobs, job):
+            unused.update(left_out)
             if kind == "omitted":
                 omitted.append(path)
                 continue
@@ -165,7 +178,7 @@ def make_bundle(
     except BaseException:
         shutil.rmtree(root, ignore_errors=True)
         raise
-    return Bundle(root, files, revision, tuple(in_source), tuple(omitted))
+    return Bundle(root, files, revision, tuple(in_source), tuple(omitted), tuple(sorted(unused)))
 
 
 @dataclass(frozen=True, slots=True)
@@ -179,10 +192,11 @@ class _BundleJob:
     notice: Callable[[str], str] | None  # the attribution after <body> (an attribution.Notice: pickles)
 
 
-def _bundle_one(source: Source, path: str, job: _BundleJob) -> tuple[str, Built | None, str]:
-    """Build one file of a bundle into ``job.root`` (in a worker process when there
-    are enough pages): (path, what was written, "file" | "page" | "notice" | "omitted")."""
+def _bundle_one(source: Source, path: str, job: _BundleJob) -> tuple[str, Built | None, str, frozenset[str]]:
+    """Build one file of a bundle into ``job.root`` (in a worker process when there are enough
+    pages): (path, what was written, "file" | "page" | "notice" | "omitted", translations not used)."""
     root = Path(job.root)
+    unused: set[str] = set()
 
     def write(data: bytes) -> Built:
         target = root / path
@@ -198,23 +212,23 @@ def _bundle_one(source: Source, path: str, job: _BundleJob) -> tuple[str, Built 
             with target.open("wb") as out:
                 out.write(head)
                 rest = _stream_sha256(stream, out)
-            return path, (Built(_file_sha256(target), len(head) + rest.size) if head else rest), "file"
+            return path, (Built(_file_sha256(target), len(head) + rest.size) if head else rest), "file", frozenset()
     data = head
     try:
         after = job.notice(path) if job.notice is not None else ""
         built = localize_page(
             data, path, job.translations, job.locale, source_locale=job.source_locale, after_body=after,
-            documents_only=True,
+            documents_only=True, on_problem=lambda unit, _: unused.add(unit.msgid),
         )  # fmt: skip
     except LocalizeError:
-        return path, write(data), "file"  # an unreadable page is published as it is
+        return path, write(data), "file", frozenset()  # an unreadable page is published as it is
     total = built.translated + built.fallback
     share = 100.0 * built.translated / total if total else 100.0
     if share < job.page_threshold and job.locale != job.source_locale:
         if job.below_threshold == "omit":
-            return path, None, "omitted"
-        return path, write(with_notice(data, path, job.locale, job.source_locale)), "notice"
-    return path, write(built.data), "page"
+            return path, None, "omitted", frozenset(unused)
+        return path, write(with_notice(data, path, job.locale, job.source_locale)), "notice", frozenset(unused)
+    return path, write(built.data), "page", frozenset(unused)
 
 
 def _file_sha256(path: Path) -> str:

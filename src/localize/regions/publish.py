@@ -347,7 +347,7 @@ def publish(
                     signer=signer,
                     compress=r.compress,
                 )
-                result = replace(result, warnings=notice.warnings if notice else ())
+                result = replace(result, warnings=(notice.warnings if notice else ()) + bundles[key].warnings)
             except LocalizeError as e:  # this region only: the others are published all the same
                 result = PublishResult(r.name, course, locale, None, False, f"not published: {e}", error=e)
             results.append(result)
