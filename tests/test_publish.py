@@ -679,3 +679,23 @@ def test_publish_says_which_translations_it_left_out(tmp_path: Path, capsys: pyt
         f"warning: 1 translations not used, their placeholders do not match the source's ({broken.msgid[:40]!r}): "
         "those texts stay in the source language; `localize check` on the catalog lists them"
     )
+
+
+def test_versions_lists_every_version_when_one_manifest_is_damaged(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config = setup_workspace(tmp_path, '[[regions]]\nname = "r1"\nlocation = "public"\nlocales = ["es"]\n', capsys)
+    args = ["--course", COURSE, "--locale", "es", "--config", str(config)]
+    assert main(["publish", *args]) == 0
+    (tmp_path / "course" / "index.html").write_text(
+        (tmp_path / "course" / "index.html").read_text(encoding="utf-8") + "<!-- changed -->", encoding="utf-8"
+    )
+    assert main(["publish", *args]) == 0
+    capsys.readouterr()
+    manifests = sorted((tmp_path / "public" / "courses" / COURSE / "es" / "versions").glob("*.json"))
+    assert len(manifests) == 2
+    manifests[0].write_bytes(b'{"damaged": ')
+    assert main(["versions", "--region", "r1", *args]) == 1
+    out = capsys.readouterr().out.splitlines()
+    assert len(out) == 2 and out[0].startswith(f"* {manifests[1].stem}  ") and " files  " in out[0]
+    assert out[1].startswith(f"  {manifests[0].stem}  damaged: ")

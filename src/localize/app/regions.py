@@ -9,6 +9,7 @@ from typing import Any
 
 from localize.catalogs.workspace import Workspace
 from localize.config import Config
+from localize.errors import LocalizeError
 from localize.locales import check_locale
 from localize.partners.assignments import load_assignments
 from localize.regions import layout
@@ -111,6 +112,7 @@ class VersionInfo:
     created: str
     files: int
     translated_percent: object
+    error: str | None = None  # its manifest could not be read (damaged, tampered with): the rest are listed
 
 
 def list_versions(config: Config, region: str, course: str, locale: str) -> list[VersionInfo]:
@@ -121,7 +123,11 @@ def list_versions(config: Config, region: str, course: str, locale: str) -> list
     live = pointer["version"] if pointer else None
     out = []
     for v in layout.versions(storage, course, locale):
-        m = layout.read_manifest(storage, course, locale, v)
+        try:
+            m = layout.read_manifest(storage, course, locale, v)
+        except (LocalizeError, FileNotFoundError) as e:  # one damaged version hides none of the others
+            out.append(VersionInfo(v, v == live, "", 0, "?", error=str(e)))
+            continue
         out.append(VersionInfo(v, v == live, m.created, len(m.files), m.stats.get("translated_percent", "?")))
     return out
 

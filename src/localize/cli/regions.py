@@ -214,10 +214,13 @@ def cmd_versions(args: argparse.Namespace) -> int:
     if not found:
         print(f"{args.course}/{args.locale} has no published versions in {args.region}")
     for v in reversed(found):  # newest first, as --help says (the list is oldest first)
+        if v.error is not None:
+            print(printable(f"{'*' if v.live else ' '} {v.version}  damaged: {v.error}"))
+            continue
         print(
             f"{'*' if v.live else ' '} {v.version}  {v.created}  {v.files} files  {_shown(v.translated_percent)} of entries translated"
         )
-    return EXIT_OK
+    return EXIT_PARTIAL if any(v.error for v in found) else EXIT_OK
 
 
 def cmd_rollback(args: argparse.Namespace) -> int:
