@@ -411,6 +411,11 @@ def test_pull_over_plain_https_from_a_public_copy(tmp_path: Path, capsys: pytest
         assert main(argv) == 2
         err = capsys.readouterr().err
         assert err == f"error: nope/ar is not published at {base}\n", err
+        for other in (secret.replace("http://", "HTTP://"), secret + "x:abc", "ftp" + secret[4:]):
+            argv = ["pull", "--from", other, "--course", "nope", "--locale", "ar", "--dest", str(tmp_path / "s4")]
+            assert main(argv) == 2
+            err = capsys.readouterr().err
+            assert "s3cr3t" not in err and "reader" not in err and err.startswith("error: "), err
         assert main(["pull", "--from", secret + "/?X-Amz-Signature=abc", "--all", "--dest", str(tmp_path / "s3")]) == 2
         err = capsys.readouterr().err
         assert "s3cr3t" not in err and "abc" not in err and "no ?query or #fragment" in err, err

@@ -394,3 +394,23 @@ def test_a_folder_storage_writes_and_deletes_nothing_through_a_linked_folder(tmp
     storage.write_bytes("objects/sha256/f", b"x")
     storage.delete("objects/sha256/f")
     assert not (root / "objects" / "sha256" / "f").exists()
+
+
+def test_a_compare_and_swap_never_locks_through_a_planted_link_or_pipe(tmp_path: Path) -> None:
+    from localize.errors import PermanentStorageError
+    from localize.storage.base import LocalStorage
+
+    root = tmp_path / "ws"
+    (root / "a").mkdir(parents=True)
+    storage = LocalStorage(root)
+    (root / "a" / ".k.json.lock").symlink_to(tmp_path / "created-outside")
+    with pytest.raises(PermanentStorageError, match="a symbolic link, not a file; not locking with it"):
+        storage.put("a/k.json", b"{}")
+    assert not (tmp_path / "created-outside").exists()
+    os.mkfifo(root / "a" / ".f.json.lock")
+    with pytest.raises(PermanentStorageError, match=r"not a regular file \(a pipe, a device or a folder\)"):
+        storage.put("a/f.json", b"{}")
+    (root / "a" / "t.json").symlink_to(tmp_path / "secret")
+    (tmp_path / "secret").write_text("s")
+    with pytest.raises(PermanentStorageError, match="a symbolic link, not a file; not reading it"):
+        storage.put("a/t.json", b"{}", if_match='"x"')

@@ -443,3 +443,50 @@ def test_pull_all_writes_no_index_through_a_linked_state_folder(region: Region, 
     with pytest.raises(IntegrityError, match="is a symbolic link where localize keeps a folder"):
         pull_all(str(storage.root), mirror, trust=trust)
     assert untouched(home, before)
+
+
+def test_a_local_rollback_writes_nothing_through_a_linked_state_folder(region: Region, tmp_path: Path) -> None:
+    storage, signer, trust, _ = region
+    mirror = tmp_path / "mirror"
+    pull(str(storage.root), "c1", "es", mirror, trust=trust)
+    second_release(storage, tmp_path, signer)
+    pull(str(storage.root), "c1", "es", mirror, trust=trust)
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (mirror / ".localize" / "c1").rename(outside / "c1")
+    (mirror / ".localize" / "c1").symlink_to(outside / "c1")
+    before = {p: p.read_bytes() for p in outside.rglob("*") if p.is_file()}
+    assert main(["pull", "--rollback", "--course", "c1", "--locale", "es", "--dest", str(mirror)]) == 2
+    assert {p: p.read_bytes() for p in outside.rglob("*") if p.is_file()} == before
+    assert not (outside / "c1" / "es" / ".lock").exists() or (outside / "c1" / "es" / ".lock") in before
+
+
+def test_a_failed_first_pull_removes_every_folder_it_made_and_a_removed_lock_is_never_shared(
+    region: Region, tmp_path: Path
+) -> None:
+    from localize.regions import pull as pull_module
+
+    storage, _, trust, _ = region
+    with pytest.raises(LocalizeError, match="nope/es is not published"):
+        pull(str(storage.root), "nope", "es", tmp_path / "new1" / "new2", trust=trust)
+    assert not (tmp_path / "new1").exists()
+    # a pull that opened the lock before a failed first pull removed it must not run beside a later one
+    state = tmp_path / "m" / ".localize" / "c1" / "es"
+    state.mkdir(parents=True)
+    (state / ".lock").write_bytes(b"")
+    opened = (state / ".lock").open("a+b")
+    (state / ".lock").unlink()
+    (state / ".lock").write_bytes(b"")  # a later pull's lock
+    real_open = Path.open
+
+    def stale(self: Path, *args: object, **kwargs: object) -> object:
+        return opened if self == state / ".lock" else real_open(self, *args, **kwargs)  # type: ignore[arg-type]
+
+    import unittest.mock
+
+    with (
+        unittest.mock.patch.object(Path, "open", stale),
+        pytest.raises(LocalizeError, match="another pull of c1/es"),
+        pull_module._pull_lock(state, "c1", "es"),
+    ):
+        pass

@@ -137,7 +137,9 @@ def _pull_lock(state_dir: Path, course: str, locale: str) -> Iterator[None]:
     with (state_dir / ".lock").open("a+b") as f:
         try:
             fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
+            if os.fstat(f.fileno()).st_ino != os.stat(state_dir / ".lock").st_ino:
+                raise BlockingIOError  # a failed first pull removed it meanwhile (see _forget)
+        except (BlockingIOError, FileNotFoundError):
             raise LocalizeError(
                 f"another pull of {course}/{locale} into {state_dir.parent.parent.parent} is running; "
                 "try again when it has finished"
@@ -313,7 +315,7 @@ def pull(
     state_dir = _state_dir(dest_dir, course, locale)
     # never written through a link (DIR/COURSE/LL itself is the link localize makes)
     check_real_folders(dest_dir / ".localize", state_dir.parent, state_dir, dest_dir / course)
-    made = [p for p in (state_dir, state_dir.parent, dest_dir / ".localize", dest_dir) if not p.exists()]
+    made = [p for p in (state_dir, *state_dir.parents) if not p.exists()]  # deepest first
     with _pull_lock(state_dir, course, locale):
         try:
             result = _pull_locked(
@@ -323,7 +325,7 @@ def pull(
             return replace(
                 result, moved_bytes=metered.bytes_moved, message=f"{result.message}; {metered.bytes_moved} bytes moved"
             )
-        except LocalizeError:
+        except BaseException:
             shutil.rmtree(state_dir / ".downloads", ignore_errors=True)
             _forget(made)  # a first pull that failed (not published, not signed...) leaves no folders
             raise
@@ -333,7 +335,8 @@ def pull(
 
 def _forget(made: list[Path]) -> None:
     """Remove the folders a failed pull made (deepest first), each only while it holds nothing
-    but the pull's lock, which is still held: a pull that opened it meanwhile was refused."""
+    but the pull's lock, which is still held: a pull that opened it meanwhile is refused (it
+    checks that the file it locked is still the lock, :func:`_pull_lock`)."""
     for folder in made:
         with contextlib.suppress(OSError):
             if folder == made[0] and os.listdir(folder) == [".lock"]:
@@ -575,9 +578,11 @@ def rollback_local(dest: str | os.PathLike[str], course: str, locale: str) -> tu
     """Switch DIR/COURSE/LL back to the previous version it holds."""
     dest_dir = Path(dest)
     state_dir = _state_dir(dest_dir, course, locale)
+    check_real_folders(dest_dir / ".localize", state_dir.parent, state_dir, dest_dir / course)
     with _pull_lock(state_dir, course, locale):
         state = _read_state(state_dir)
         current, previous = state.get("current"), state.get("previous")
+        check_real_folders(state_dir / str(previous))
         if not previous or not (state_dir / str(previous)).is_dir():
             raise LocalizeError(f"no previous version of {course}/{locale} is kept in {dest_dir}")
         _switch(dest_dir, course, locale, str(previous))

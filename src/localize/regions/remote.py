@@ -55,8 +55,14 @@ class _HttpRemote:
 
         import httpx
 
-        parts = urlsplit(base_url)
         self.shown = shown_location(base_url)
+        try:
+            parts = urlsplit(base_url)
+            httpx.URL(base_url).port  # noqa: B018 - a malformed host or port raises here, not in a download
+        except (ValueError, httpx.InvalidURL) as e:
+            raise ConfigError(
+                f"not a valid address ({type(e).__name__}): check its host and port", path=self.shown
+            ) from None
         if parts.query or parts.fragment:
             raise ConfigError(
                 "a region's https:// address is the folder of its files, with no ?query or #fragment "
@@ -121,21 +127,28 @@ class _HttpRemote:
 
 
 def shown_location(location: str) -> str:
-    """``location`` as messages show it: an http(s) address without the user name and password
-    (and query) it may carry; anything else as it is."""
-    if not location.startswith(("http://", "https://")):
+    """``location`` as messages show it: an address (any scheme, any case) without the user
+    name and password it may carry, and an http(s) one without its query; a folder as it is."""
+    scheme, sep, rest = location.partition("://")
+    if not sep or not scheme.strip().isascii():
         return location
-    from urllib.parse import urlsplit, urlunsplit
-
-    parts = urlsplit(location)
-    netloc = (parts.hostname or "") + (f":{parts.port}" if parts.port else "")
-    return urlunsplit((parts.scheme, netloc, parts.path, "", "")).rstrip("/")
+    netloc, slash, path = rest.partition("/")
+    netloc = netloc.rpartition("@")[2]  # user:password@host -> host
+    if scheme.strip().lower() in ("http", "https"):
+        path = path.partition("?")[0].partition("#")[0]
+    return f"{scheme}://{netloc}{slash}{path}".rstrip("/")
 
 
 def open_remote(location: str, endpoint_url: str | None = None) -> Remote:
-    if location.startswith(("http://", "https://")):
+    scheme = location.partition("://")[0] if "://" in location else ""
+    if scheme.lower() in ("http", "https"):
         return _HttpRemote(location)
-    if "://" not in location and not os.path.isdir(location):
+    if scheme and scheme != "s3":
+        raise ConfigError(
+            "not a region address: give the region's folder (or drive), an s3://bucket/prefix or an https:// address",
+            path=shown_location(location),
+        )
+    if not scheme and not os.path.isdir(location):
         raise ConfigError(
             "no such folder: give the region's folder (or drive), an s3://bucket/prefix or an https:// address",
             path=location,

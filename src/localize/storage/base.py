@@ -115,8 +115,7 @@ _UMASK = _umask()
 
 
 def file_mode(target: Path) -> int:
-    """The mode a new file gets from the user's umask, or the mode of the file it
-    replaces: only secrets are owner-only, and those are written explicitly."""
+    """The umask's mode, or that of the file replaced (only secrets are owner-only: written explicitly)."""
     try:
         return stat.S_IMODE(target.stat().st_mode)
     except OSError:
@@ -124,9 +123,7 @@ def file_mode(target: Path) -> int:
 
 
 def _temp_beside(target: Path) -> tuple[int, str]:
-    """A new file of our own beside ``target`` (open for writing, mode 0600), as
-    ``tempfile.mkstemp`` would make it: the module is not loaded for this alone, since
-    every command that writes one catalog pays for its import."""
+    """A new file of our own beside ``target`` (mode 0600), as ``tempfile.mkstemp`` makes it (not imported for this)."""
     for _ in range(100):
         tmp = str(target.parent / f".{target.name}.{os.urandom(4).hex()}.tmp")  # as long as mkstemp's
         try:
@@ -134,6 +131,23 @@ def _temp_beside(target: Path) -> tuple[int, str]:
         except FileExistsError:
             continue
     raise FileExistsError(f"no free temporary name beside {target}")
+
+
+def _regular(path: str, flags: int, doing: str) -> int:
+    """``path`` opened with ``flags``, only when it is a regular file: a link, a pipe or a device
+    planted in the folder (a drive) is refused instead of followed or waited on."""
+    try:
+        fd = os.open(path, flags | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC, 0o600)
+    except OSError as e:
+        if e.errno == errno.ELOOP:
+            raise PermanentStorageError(
+                f"a symbolic link, not a file; not {doing} it (replace it with the file itself)", path=path
+            ) from None
+        raise
+    if not stat.S_ISREG(os.fstat(fd).st_mode):
+        os.close(fd)
+        raise PermanentStorageError(f"not a regular file (a pipe, a device or a folder); not {doing} it", path=path)
+    return fd
 
 
 @runtime_checkable
@@ -227,23 +241,7 @@ class LocalStorage:
         return str(self.path(key)) if key else str(self.root)
 
     def _open(self, key: str) -> IO[bytes]:
-        """The file of ``key`` for reading, only when it is a regular file: a link, a pipe or a
-        device planted in the folder (a drive) is refused instead of followed or waited on."""
-        path = self.path(key)
-        try:
-            fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC)
-        except OSError as e:
-            if e.errno == errno.ELOOP:
-                raise PermanentStorageError(
-                    "a symbolic link, not a file; not reading it (replace it with the file itself)", path=str(path)
-                ) from None
-            raise
-        if not stat.S_ISREG(os.fstat(fd).st_mode):
-            os.close(fd)
-            raise PermanentStorageError(
-                "not a regular file (a pipe, a device or a folder); not reading it", path=str(path)
-            )
-        return os.fdopen(fd, "rb")
+        return os.fdopen(_regular(str(self.path(key)), os.O_RDONLY, "reading"), "rb")
 
     def read_bytes(self, key: str) -> bytes:
         try:
@@ -322,12 +320,13 @@ class LocalStorage:
         target = self.path(key)
         self._no_link_on_the_way(key, "writing")
         target.parent.mkdir(parents=True, exist_ok=True)
-        with open(target.parent / f".{target.name}.lock", "a+b") as lock:
+        lock_file = _regular(str(target.parent / f".{target.name}.lock"), os.O_RDWR | os.O_CREAT, "locking with")
+        with os.fdopen(lock_file, "r+b") as lock:
             fcntl.flock(lock, fcntl.LOCK_EX)
             if if_none_match and target.exists():
                 raise PreconditionFailed("someone else changed this object first", path=str(target))
             if if_match is not None:
-                current = _etag(target.read_bytes()) if target.exists() else None
+                current = _etag(self.read_bytes(key)) if target.exists() else None
                 if current != if_match:
                     raise PreconditionFailed("someone else changed this object first", path=str(target))
             self.write_bytes(key, data)
