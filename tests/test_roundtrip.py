@@ -324,3 +324,32 @@ def test_routing_the_same_catalog_again_never_reuses_a_kit_id(tmp_path: Path, mo
     assert set(kits) == {first.kit, f"{first.kit}-2"}
     assert kits[first.kit].state == "rejected" and kits[first.kit].returns == rejected.returns
     assert kits[f"{first.kit}-2"].state == "sent"
+
+
+def test_memory_matches_a_partner_keeps_land_in_a_new_locales_catalog(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """route fills a kit of a locale with no catalog yet from the memory, without writing the
+    catalog; a return that changed one entry brought that one only, and every match the partner
+    kept as offered was lost (the catalog showed them untranslated)."""
+    monkeypatch.chdir(tmp_path)
+    write_config(tmp_path, "inbox")
+    main(["extract", str(SAMPLE), "--course", "other", "--locales-dir", "ws"])
+    main(["init", "--course", "other", "--locale", "es", "--locales-dir", "ws"])
+    po = tmp_path / "ws" / "es" / "LC_MESSAGES" / "other.po"
+    po.write_bytes(translate(po.read_bytes(), {"Syllabus", "Calendar", "Assignments"}))
+    main(["extract", str(SAMPLE), "--course", "intro-course", "--locales-dir", "ws"])
+    assert main(["route", "--course", "intro-course", "--locale", "es"]) == 0
+    assert not (tmp_path / "ws" / "es" / "LC_MESSAGES" / "intro-course.po").exists()
+    _, kit = kit_file(str(tmp_path / "inbox"))
+    offered = {e.msgid: e.msgstr for e in read_po(kit).entries if e.msgstr}
+    assert offered == {"Syllabus": "ES Syllabus", "Calendar": "ES Calendar", "Assignments": "ES Assignments"}
+    Path("back.po").write_bytes(translate(kit, {"Calendar"}, "ES-2 "))
+    capsys.readouterr()
+    assert main(["ingest", "--partner", "acme", "back.po"]) == 0
+    assert ": 3 accepted, 0 rejected, 0 conflicts" in capsys.readouterr().out
+    catalog = Workspace("ws").read_catalog("intro-course", "es").index()
+    assert {k[1]: catalog[k].msgstr for k in ((None, m) for m in offered)} == {
+        "Syllabus": "ES Syllabus", "Calendar": "ES-2 Calendar", "Assignments": "ES Assignments"
+    }  # fmt: skip
+    assert all(catalog[(None, m)].translated for m in offered)

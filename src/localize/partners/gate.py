@@ -204,6 +204,14 @@ def _three_way(
             if t.key in signed_off and o is not None and o.translated and o.msgstr == t.msgstr and t.msgstr:
                 updated[t.key] = mark_reviewed(o)
                 record(t, "unchanged", "signed off", reviewed=True)
+            elif o is not None and not (o.msgstr or any(o.msgstr_plural)) and (t.msgstr or any(t.msgstr_plural)):
+                # the kit offered it (from the memory) and the partner kept it: the catalog had none
+                flags = tuple(sorted({*without_reviewed(o.flags), "fuzzy"} - (set() if t.fuzzy else {"fuzzy"})))
+                updated[t.key] = replace(
+                    o, msgstr=t.msgstr, msgstr_plural=t.msgstr_plural, flags=flags,
+                    translator_comments=t.translator_comments or o.translator_comments,
+                )  # fmt: skip
+                record(t, "accepted", "kept as the kit offered it")
             else:
                 record(t, "unchanged")
             continue
