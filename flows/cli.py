@@ -104,7 +104,8 @@ def check_params(name: str, params: dict[str, Any]) -> dict[str, Any]:
     try:
         values = _model(name).model_validate(params).model_dump()
     except ValidationError as e:
-        err = e.errors()[0]
+        errors = e.errors()  # an unknown name first: a mistyped one is also reported as missing
+        err = next((x for x in errors if x["type"] == "extra_forbidden"), errors[0])
         key = ".".join(str(x) for x in err["loc"])
         top = str(err["loc"][0]) if err["loc"] else key
         takes = ", ".join(PARAMETERS[name])
@@ -125,6 +126,16 @@ def check_params(name: str, params: dict[str, Any]) -> dict[str, Any]:
             f"{name}: configuration file {config} not found{where}; pass --param config=PATH "
             "(src/localize/samples/localize.toml is a documented example)"
         )
+    if isinstance(config, str) and "://" not in config:
+        from localize.config import load_config
+        from localize.errors import LocalizeError
+
+        try:  # a mistake in it is a one-line error before anything starts, as for every command
+            loaded = load_config(config)
+            if values.get("partner"):
+                loaded.partner(str(values["partner"]))
+        except LocalizeError as e:
+            raise FlowParameterError(f"{name}: {e}") from None
     return values
 
 

@@ -56,6 +56,10 @@ print(code, "prefect" in sys.modules, round(time.monotonic() - started, 2))
             "error: sync-all: unknown parameter 'nonsense'; it takes: listing, locales_dir, max_courses, shards, shard_deployment, shard_wait\n",
         ),
         (["sync-all"], "error: sync-all: missing parameter: --param listing=...\n"),
+        (
+            ["localize-course", "--param", "cours=intro-course"],  # mistyped: named, not reported as missing
+            "error: localize-course: unknown parameter 'cours'; it takes: course, source, locales, config, publish\n",
+        ),
         (["route-course", "--param", "course=c", "--param", "locales=es"], None),
         ([], "error: name a flow to run: extract-course, route-course, ingest-returns, publish-course, "
          "localize-course, sync-all (or --stop-server)\n"),
@@ -156,3 +160,91 @@ def test_runs_reuse_one_local_server_and_stop_server_stops_it(tmp_path: Path) ->
     finally:
         if record.exists():
             os.killpg(json.loads(record.read_text())["pid"], signal.SIGKILL)
+
+
+@pytest.mark.parametrize(
+    ("result", "code"),
+    [
+        ([{"course": "c", "locale": "ar", "region": "r", "published": True, "error": None}], 0),
+        ({"catalogs": [{"course": "c", "locale": "es", "written": False, "error": "no ar catalog"}]}, 1),
+        ({"reports": [{"file": "x.po", "state": "partially accepted"}]}, 1),
+        ([{"course": "c", "state": "Failed", "hashed": 0}], 1),
+    ],
+)
+def test_a_run_whose_items_failed_exits_1(
+    result: object, code: int, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`localize run publish-course --param course=nope` printed the error in its JSON, then
+    'publish-course completed', and exited 0; the plain commands exit 1 or 2."""
+    from types import SimpleNamespace
+
+    from localize.cli import main
+    from localize.cli import run as run_module
+
+    runner = SimpleNamespace(run_flow=lambda name, params: (True, result, f"{name} completed in 0.1 s"))
+    runner.FlowParameterError = ValueError
+    monkeypatch.setattr(run_module, "_runner", lambda: runner)
+    assert main(["run", "publish-course", "--param", "course=c"]) == code
+    err = capsys.readouterr().err
+    assert err == (
+        "publish-course completed in 0.1 s" + ('; some items failed: see their "error" or "state" above' if code else "")
+        + "\n"
+    )  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("config", "argv", "error"),
+    [
+        (
+            '[workspace]\nlocaton = "ws"\n',
+            ["route-course", "--param", "course=c", "--param", "config=typo.toml"],
+            "error: route-course: typo.toml: workspace.locaton: unknown setting (check the spelling)\n",
+        ),
+        (
+            '[[partners]]\nid = "lima"\nname = "Lima"\nlocales = ["es"]\ninbox = "inbox"\n',
+            ["ingest-returns", "--param", "partner=lmia", "--config", "typo.toml"],
+            "error: ingest-returns: no partner 'lmia' in the configuration (partners: lima)\n",
+        ),
+    ],
+)
+def test_a_mistake_in_the_configuration_or_a_partner_fails_before_prefect_starts(
+    config: str, argv: list[str], error: str, tmp_path: Path
+) -> None:
+    """A typo in a key of the configuration gave a 24-line traceback from inside the flow, and
+    an unknown partner an 80-line one: the flow had started."""
+    (tmp_path / "typo.toml").write_text(config, encoding="utf-8")
+    home = tmp_path / "prefect-home"
+    done = subprocess.run(
+        [sys.executable, "-c", PROBE, "run", *argv],
+        cwd=tmp_path, env=ENV | {"PREFECT_HOME": str(home)}, capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert done.stdout.split()[:2] == ["2", "False"] and done.stderr == error
+    assert not home.exists()
+
+
+def test_run_takes_config_and_the_workspace_rule_like_every_command(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`localize run` listed --config and --quiet and ignored them; extract-course wrote into
+    ./locales where ./localize.toml named another workspace."""
+    from types import SimpleNamespace
+
+    from localize.cli import main
+    from localize.cli import run as run_module
+
+    seen: list[dict[str, object]] = []
+    runner = SimpleNamespace(
+        run_flow=lambda name, params: seen.append(params) or (True, [], f"{name} completed"),
+        FlowParameterError=ValueError,
+        PARAMETERS={"extract-course": {"course": 0, "source": 0, "locales_dir": 0}, "route-course": {"config": 0}},
+    )
+    monkeypatch.setattr(run_module, "_runner", lambda: runner)
+    monkeypatch.setenv("PREFECT_LOGGING_LEVEL", "INFO")  # restored after the test (-q sets it)
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "localize.toml").write_text('[workspace]\nlocation = "ws"\n', encoding="utf-8")
+    (tmp_path / "other.toml").write_text('[workspace]\nlocation = "elsewhere"\n', encoding="utf-8")
+    assert main(["run", "extract-course", "--param", "course=c", "--param", "source=s"]) == 0
+    assert main(["run", "route-course", "--param", "course=c", "--config", "other.toml", "-q"]) == 0
+    assert main(["run", "extract-course", "--param", "course=c", "--param", "locales_dir=mine"]) == 0
+    assert seen[0]["locales_dir"] == str(tmp_path / "ws") and seen[1]["config"] == "other.toml"
+    assert seen[2]["locales_dir"] == "mine" and os.environ["PREFECT_LOGGING_LEVEL"] == "WARNING"

@@ -5,10 +5,11 @@ from __future__ import annotations
 import argparse
 import importlib
 import json
+import os
 import sys
 from typing import Any
 
-from localize.cli.common import EXIT_FAILED, EXIT_OK, HelpFormatter
+from localize.cli.common import EXIT_FAILED, EXIT_OK, EXIT_PARTIAL, HelpFormatter, workspace_location
 from localize.errors import ConfigError
 
 
@@ -50,6 +51,13 @@ def cmd_run(args: argparse.Namespace) -> int:
     # The one lazy import of flows/ from the library: Prefect loads only for `localize run`,
     # and only after the parameters are known to be right.
     runner = _runner()
+    takes = getattr(runner, "PARAMETERS", {}).get(args.flow, {})
+    if args.config and "config" in takes:
+        params.setdefault("config", args.config)  # --config, as every command takes it
+    if "locales_dir" in takes and "locales_dir" not in params:
+        params["locales_dir"] = workspace_location(args)  # the workspace rule of every command
+    if args.quiet:
+        os.environ["PREFECT_LOGGING_LEVEL"] = "WARNING"
     try:
         completed, result, message = runner.run_flow(args.flow, params)
     except runner.FlowParameterError as e:
@@ -58,8 +66,23 @@ def cmd_run(args: argparse.Namespace) -> int:
         print(f"error: {message}", file=sys.stderr)
         return EXIT_FAILED
     print(json.dumps(result, indent=2, ensure_ascii=False, default=str))
+    if _failed(result):  # the run completed, but some of its items did not (each has its row)
+        print(f'{message}; some items failed: see their "error" or "state" above', file=sys.stderr)
+        return EXIT_PARTIAL
     print(message, file=sys.stderr)
     return EXIT_OK
+
+
+_FAILED_STATES = frozenset(("Failed", "Crashed", "rejected", "partially accepted"))
+
+
+def _failed(result: object) -> bool:
+    """Whether a flow's result holds a row that failed: an ``error``, or a failed ``state``."""
+    if isinstance(result, dict):
+        if result.get("error") or result.get("state") in _FAILED_STATES:
+            return True
+        return any(_failed(v) for v in result.values())
+    return isinstance(result, list) and any(_failed(v) for v in result)
 
 
 def _runner() -> Any:
