@@ -116,6 +116,24 @@ def test_kit_carries_pages_assets_and_a_self_contained_preview(tmp_path: Path) -
     assert not (Path(again.kit_location) / "preview.html").exists()
 
 
+def test_a_source_with_none_of_the_courses_pages_sends_no_kit(tmp_path: Path) -> None:
+    """A mistyped --source (another course, the wrong folder) sent a kit whose preview showed
+    no page, and routing again with the right one said 'unchanged: nothing sent'."""
+    from localize.errors import SourceError
+
+    ws = workspace(tmp_path, SAMPLE, COURSE)
+    other = tmp_path / "other"
+    other.mkdir()
+    (other / "index.html").write_text("<html><body><p>Another course</p></body></html>", encoding="utf-8")
+    with pytest.raises(SourceError) as info:
+        route(load_config(ws / "localize.toml"), COURSE, "es", source=str(other))
+    assert str(info.value) == (
+        f"{other}: no page here holds a text of {COURSE}: is it the course's own folder, .zip or site? Nothing sent"
+    )
+    assert not list(tmp_path.glob("**/kits/*/*/*"))
+    assert (Path(kit(tmp_path, SAMPLE, COURSE, "es")) / "preview.html").is_file()
+
+
 def test_po_preview_in_chromium_from_disk(tmp_path: Path) -> None:
     require_browser()
     folder = kit(tmp_path, SAMPLE, COURSE, "es")

@@ -47,7 +47,7 @@ from localize.catalogs.stats import catalog_stats, source_words
 from localize.catalogs.workspace import Workspace
 from localize.catalogs.xliff import write_xliff
 from localize.config import Config, Partner
-from localize.errors import CatalogNotFoundError, ConfigError
+from localize.errors import CatalogNotFoundError, ConfigError, SourceError
 from localize.locales import check_locale, language_name
 from localize.model import Catalog
 from localize.partners.assignments import (
@@ -242,6 +242,11 @@ def route(
     if source is not None:
         pages = open_source(source) if isinstance(source, str) else source
         preview = kit_preview(pages, kit_catalog, course=course, locale=locale, file=po_name)
+        if not preview.pages and not preview.pages_left_out:
+            raise SourceError(  # a kit whose preview shows nothing, sent once, is never sent again
+                f"no page here holds a text of {course}: is it the course's own folder, .zip or site? Nothing sent",
+                path=source if isinstance(source, str) else None,
+            )
     manifest = {
         "kit": kit,
         "course": course,
