@@ -124,7 +124,7 @@ def check_params(name: str, params: dict[str, Any]) -> dict[str, Any]:
         where = "" if params.get("config") else f" in {Path.cwd()}"
         raise FlowParameterError(
             f"{name}: configuration file {config} not found{where}; pass --param config=PATH "
-            "(src/localize/samples/localize.toml is a documented example)"
+            "(copy src/localize/samples/localize.toml, a documented example, and edit it)"
         )
     if isinstance(config, str) and "://" not in config:
         from localize.config import load_config
@@ -238,6 +238,8 @@ def ensure_server() -> tuple[str, str]:
 def stop_server() -> str:
     """Stop the server ``ensure_server`` started under PREFECT_HOME; says what it did."""
     home = prefect_home()
+    if not (home / SERVER_FILE).exists():  # nothing to stop: no folder made to say so
+        return f"no local Prefect server recorded in {home}"
     with _locked(home):
         record = _read_record(home)
         if record is None:

@@ -450,3 +450,24 @@ def test_a_script_subtag_is_stored_as_gettext_spells_it(spelling: str, stored: s
     from localize.locales import check_locale
 
     assert check_locale(spelling) == stored
+
+
+def test_a_stray_argument_shows_the_commands_own_usage_line(capsys: pytest.CaptureFixture[str]) -> None:
+    """`localize run localize-course course=X` (no --param) showed `usage: localize [-h] ...`."""
+    with pytest.raises(SystemExit) as info:
+        main(["run", "localize-course", "course=intro-course"])
+    err = capsys.readouterr().err
+    assert info.value.code == 2 and err.startswith("usage: localize run [-h] [--param KEY=VALUE]")
+    assert err.endswith("localize run: error: unrecognized arguments: course=intro-course\n")
+    with pytest.raises(SystemExit):
+        main(["tm", "export", "--locale", "es", "--out", "x.tmx", "bogus"])
+    assert capsys.readouterr().err.endswith("localize tm export: error: unrecognized arguments: bogus\n")
+
+
+def test_report_into_a_folder_is_an_error_not_a_traceback(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = run(capsys, "report", "--out", str(tmp_path), "--locales-dir", str(tmp_path / "loc"))
+    assert (code, out, err) == (
+        2,
+        "",
+        f"error: {tmp_path}: is a folder; give the file to write, for example report.html\n",
+    )

@@ -44,12 +44,12 @@ print(code, "prefect" in sys.modules, round(time.monotonic() - started, 2))
         (
             ["localize-course", "--param", "course=intro-course", "--param", f"source={SAMPLE}"],
             "error: localize-course: configuration file localize.toml not found in {cwd}; pass --param config=PATH "
-            "(src/localize/samples/localize.toml is a documented example)\n",
+            "(copy src/localize/samples/localize.toml, a documented example, and edit it)\n",
         ),
         (
             ["publish-course", "--param", "course=c", "--param", "config=missing.toml"],
             "error: publish-course: configuration file missing.toml not found; pass --param config=PATH "
-            "(src/localize/samples/localize.toml is a documented example)\n",
+            "(copy src/localize/samples/localize.toml, a documented example, and edit it)\n",
         ),
         (
             ["sync-all", "--param", "listing=.", "--param", "nonsense=1"],

@@ -74,7 +74,8 @@ localize turns open-courseware sites into gettext catalogs and back.
 Catalogs live in a workspace laid out as templates/COURSE.pot and
 LL/LC_MESSAGES/COURSE.po. Every command finds it the same way: --locales-dir,
 else the workspace of --config, else that of ./localize.toml, else ./locales.
-Every command takes --config, --quiet and --endpoint-url (for s3:// locations).
+Every command that does something takes --config, --quiet and --endpoint-url (for
+s3:// locations); index, glossary, tm and keys only list their subcommands.
 
 Exit codes: 0 done; 1 done, but some files or entries failed (each is listed);
 2 nothing done (bad arguments, missing catalog, unreadable source).
@@ -122,10 +123,18 @@ def main(argv: Sequence[str] | None = None) -> int:
         argv = sys.argv[1:]
     parser = build_parser(areas_for(argv))
     try:
-        args = parser.parse_args(argv)
+        args, extra = parser.parse_known_args(argv)
     except LocalizeError as e:  # a value the command cannot take (an unknown locale code)
         print(f"error: {e}", file=sys.stderr)
         return EXIT_FAILED
+    if extra:  # with the command's own usage line, not the top one (which argparse would show)
+        words = ["localize", *(a for a in argv if not a.startswith("-"))]
+        own = max(
+            (c for c in commands(parser) if words[: len(c.prog.split())] == c.prog.split()),
+            key=lambda c: len(c.prog.split()),
+            default=parser,
+        )
+        own.error(f"unrecognized arguments: {' '.join(extra)}")
     if getattr(args, "endpoint_url", None):
         os.environ["AWS_ENDPOINT_URL"] = args.endpoint_url
     try:

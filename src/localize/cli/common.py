@@ -110,7 +110,7 @@ def config_of(args: argparse.Namespace) -> Config:
     if getattr(args, "config", None) is None and not Path(path).is_file():
         raise ConfigError(
             f"no {DEFAULT_CONFIG} in {Path.cwd()}; pass --config FILE "
-            "(src/localize/samples/localize.toml is a documented example)"
+            "(copy src/localize/samples/localize.toml, a documented example, and edit it)"
         )
     return load_config(path)
 

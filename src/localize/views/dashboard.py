@@ -23,6 +23,7 @@ from localize.catalogs.consistency import find_inconsistencies, read_summary, sa
 from localize.catalogs.stats import share
 from localize.catalogs.workspace import Workspace
 from localize.config import Config, load_config
+from localize.errors import ConfigError
 from localize.locales import PSEUDO_LOCALE
 from localize.templating import render
 from localize.views.status import course_locales
@@ -331,6 +332,8 @@ def write_report(
     config = load_config(config_path) if config_path else None
     location = locales_dir or (config.workspace_location if config else "locales")
     workspace = Workspace(location)
+    if Path(out).is_dir():
+        raise ConfigError("is a folder; give the file to write, for example report.html", path=out)
     if consistency:
         refresh_consistency(workspace)
     page = render_dashboard(collect(workspace, config, pseudo=pseudo))
