@@ -353,3 +353,22 @@ def test_memory_matches_a_partner_keeps_land_in_a_new_locales_catalog(
         "Syllabus": "ES Syllabus", "Calendar": "ES-2 Calendar", "Assignments": "ES Assignments"
     }  # fmt: skip
     assert all(catalog[(None, m)].translated for m in offered)
+
+
+def test_the_dashboard_counts_a_kits_entries_before_its_locale_has_a_catalog(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A kit of a locale with no catalog yet showed as '0.0 % of 0 entries'."""
+    from localize.views.dashboard import collect
+
+    monkeypatch.chdir(tmp_path)
+    write_config(tmp_path, "inbox")
+    main(["extract", str(SAMPLE), "--course", "intro-course", "--locales-dir", "ws"])
+    assert main(["route", "--course", "intro-course", "--locale", "es"]) == 0
+    data = collect(Workspace("ws"), load_config("localize.toml"))
+    rows = [r for g in data["groups"] for r in g["rows"] if (r["course"], r["locale"]) == ("intro-course", "es")]
+    [assignment] = load_assignments(Workspace("ws"))
+    assert [(r["entries"], r["untranslated"], r["kit"]) for r in rows] == [
+        (assignment.entries, assignment.entries, assignment.kit)
+    ]
+    assert assignment.entries > 100

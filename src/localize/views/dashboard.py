@@ -66,13 +66,14 @@ def collect(
         published |= dict.fromkeys(c.unreachable, "unreachable")
         if region is not None:
             published = {name: v for name, v in published.items() if name == region}
+        sent = a.entries if a else 0  # a kit of a locale with no catalog yet: its entries, none translated
         row = {
             "course": course,
             "locale": locale,
-            "entries": s.entries if s else 0,
+            "entries": s.entries if s else sent,
             "translated": s.translated if s else 0,
             "fuzzy": s.fuzzy if s else 0,
-            "untranslated": s.untranslated if s else 0,
+            "untranslated": s.untranslated if s else sent,
             "translated_percent": share(s.translated_percent) if s else 0.0,
             "translated_words_percent": share(s.translated_words_percent) if s else 0.0,
             "words": s.words if s else 0,
