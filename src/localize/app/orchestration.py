@@ -250,7 +250,7 @@ def publish_regions(config_path: str, locale: str, region: str | None = None) ->
         return [config.region(region).name]
     names = [r.name for r in config.regions if locale in r.locales]
     if not names:
-        raise ConfigError(f"no region serves {locale}; add one to the configuration or name one with --region")
+        raise ConfigError(f"no region serves {locale}: add it to a region's locales (or publish --region R)")
     return names
 
 

@@ -122,11 +122,11 @@ def _pick_partner(config: Config, course: str, locale: str, partner_id: str | No
         serving = [p for p in serving if not p.reviewer]  # translation kits go to translators first
     if review and not serving:
         raise ConfigError(
-            f"no reviewer serves {locale} for course {course!r}; set reviewer = true on a partner or name one with --partner"
+            f"no reviewer serves {locale} for course {course!r}: set reviewer = true on a partner (or name one: route --partner)"
         )
     if not serving:
         raise ConfigError(
-            f"no partner serves {locale} for course {course!r}; add one to the configuration or name one with --partner"
+            f"no partner serves {locale} for course {course!r}: add it to a partner's locales in the configuration (or name one: route --partner)"
         )
     if len(serving) > 1:
         raise ConfigError(

@@ -264,7 +264,7 @@ def publish(
     workspace = Workspace(config.workspace_location)
     regions = [config.region(region)] if region else [r for r in config.regions if locale in r.locales]
     if not regions:
-        raise ConfigError(f"no region serves {locale}; add one to the configuration or name one with --region")
+        raise ConfigError(f"no region serves {locale}: add it to a region's locales (or publish --region R)")
     catalog = workspace.read_catalog(course, locale)
     location = source or workspace.source_of(course)
     if location is None:
