@@ -1,12 +1,11 @@
 """The QA gate of one returned file and the three-way merge it allows, computed but not applied.
 
-:func:`check_return` finds the kit the file answers (only from its parsed header),
-runs the checks of :mod:`localize.partners.qa` and computes the merge of every
-entry that passes three-way against the kit the partner received: an entry the
-partner left as it was never overwrites a newer translation; if the catalog
-changed meanwhile and the partner's translation differs, it is kept as a fuzzy
-suggestion and the conflict is reported. :mod:`localize.partners.ingest` applies
-the result as one recorded step.
+:func:`check_return` finds the kit the file answers (only from its parsed header), runs the
+checks of :mod:`localize.partners.qa` and computes the merge of every entry that passes
+three-way against the kit the partner received: an entry the partner left as it was never
+overwrites a newer translation (but fills an empty one: a memory match the kit offered); if the
+catalog changed meanwhile and the partner's translation differs, it is kept as a fuzzy
+suggestion and the conflict is reported. :mod:`localize.partners.ingest` applies it as one step.
 """
 
 from __future__ import annotations
