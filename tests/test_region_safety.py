@@ -375,18 +375,18 @@ def test_a_folder_storage_writes_and_deletes_nothing_through_a_linked_folder(tmp
     (root / "gen").symlink_to(".")  # back up to the storage folder
     storage = LocalStorage(root)
     assert list(storage.list("objects/sha256")) == ["objects/sha256/ab/victim"]
-    for key, real in (("objects/sha256/ab/victim", outside / "ab"), ("gen/catalog.po", root)):
+    for key, link in (("objects/sha256/ab/victim", "objects/sha256"), ("gen/catalog.po", "gen")):
         with pytest.raises(PermanentStorageError) as info:
             storage.delete(key)
         assert str(info.value) == (
-            f"{root / key}: a folder on the way is a symbolic link (to {real}); localize does not write or delete "
-            f"through links in {root}: replace the link with the folder itself; not deleting it"
+            f"{root / link}: is a symbolic link where a folder is expected; localize does not write or delete "
+            f"through links in {root}: replace it with the folder itself; not deleting {key}"
         )
-        with pytest.raises(PermanentStorageError, match="not writing it"):
+        with pytest.raises(PermanentStorageError, match="not writing "):
             storage.write_bytes(key, b"planted")
-        with pytest.raises(PermanentStorageError, match="not writing it"):
+        with pytest.raises(PermanentStorageError, match="not writing "):
             storage.put(key, b"planted")
-    with pytest.raises(PermanentStorageError, match="not writing it"):
+    with pytest.raises(PermanentStorageError, match="not writing "):
         storage.write_bytes("objects/sha256/new/file", b"planted")
     assert not (outside / "new").exists()
     assert (outside / "ab" / "victim").read_text() == "keep me" and (root / "catalog.po").read_text() == "keep me too"
@@ -414,3 +414,46 @@ def test_a_compare_and_swap_never_locks_through_a_planted_link_or_pipe(tmp_path:
     (tmp_path / "secret").write_text("s")
     with pytest.raises(PermanentStorageError, match="a symbolic link, not a file; not reading it"):
         storage.put("a/t.json", b"{}", if_match='"x"')
+
+
+def test_a_folder_swapped_for_a_link_during_writes_never_gets_a_file_outside(tmp_path: Path) -> None:
+    """The check of a path and its use were two steps: an attacker swapping a folder for a link
+    in between had 80 of 20,000 writes land outside (attacker review). Writes and deletes now
+    open each folder without following a link and work from its descriptor."""
+    import subprocess
+    import sys
+
+    from localize.errors import PermanentStorageError
+    from localize.storage.base import LocalStorage
+
+    root, outside = tmp_path / "root", tmp_path / "outside"
+    (root / "a").mkdir(parents=True)
+    outside.mkdir()
+    (root / "link").symlink_to(outside)
+    swapper = subprocess.Popen(
+        [sys.executable, "-c", (
+            "import os, shutil, sys\nroot = sys.argv[1]\n"
+            "while True:\n"
+            "    try:\n"
+            "        os.rename(f'{root}/a', f'{root}/real'); os.rename(f'{root}/link', f'{root}/a')\n"
+            "        os.rename(f'{root}/a', f'{root}/link'); os.rename(f'{root}/real', f'{root}/a')\n"
+            "    except OSError:\n"
+            "        pass\n"
+        ), str(root)],
+    )  # fmt: skip
+    storage = LocalStorage(root)
+    written = refused = 0
+    try:
+        for i in range(20000):
+            try:
+                storage.write_bytes(f"a/f{i}.json", b"{}")
+                storage.delete(f"a/f{i}.json")
+                written += 1
+            except (PermanentStorageError, OSError):
+                refused += 1
+            if swapper.poll() is not None:
+                break
+    finally:
+        swapper.kill()
+        swapper.wait()
+    assert written + refused > 100 and list(outside.iterdir()) == []

@@ -263,7 +263,7 @@ DIE_BEFORE_RENAME = (
     "import os, signal, sys\n"
     "real = os.replace\n"
     "def replace(src, dst, *a, **k):\n"
-    "    if str(dst).endswith('memory/es.po'):\n"
+    "    if str(dst).endswith('memory/es.po') or str(dst) == 'es.po':  # by path, or in its folder\n"
     "        os.kill(os.getpid(), signal.SIGKILL)\n"
     "    return real(src, dst, *a, **k)\n"
     "os.replace = replace\n" + RUN

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import errno
 import os
-import stat
 from collections.abc import Iterator
 from pathlib import Path
 from typing import IO, Protocol, runtime_checkable
@@ -20,6 +19,7 @@ from localize.errors import (
     StorageError,
     TransientStorageError,
 )
+from localize.storage.folder_files import folder_of, regular_fd, write_in
 
 __all__ = [
     "CHUNK",
@@ -30,7 +30,6 @@ __all__ = [
     "check_key",
     "copy_limited",
     "course_path_problem",
-    "file_mode",
     "file_version",
     "list_bounded",
     "local_error",
@@ -103,51 +102,6 @@ def local_error(e: OSError, action: str, path: str) -> StorageError:
     """An OSError as a storage error, transient only where waiting may help."""
     kind = TransientStorageError if e.errno in _TRANSIENT_ERRNOS else PermanentStorageError
     return kind(f"{action}: {e.strerror or e}", path=path)
-
-
-def _umask() -> int:
-    mask = os.umask(0o022)
-    os.umask(mask)
-    return mask
-
-
-_UMASK = _umask()
-
-
-def file_mode(target: Path) -> int:
-    """The umask's mode, or that of the file replaced (only secrets are owner-only: written explicitly)."""
-    try:
-        return stat.S_IMODE(target.stat().st_mode)
-    except OSError:
-        return 0o666 & ~_UMASK
-
-
-def _temp_beside(target: Path) -> tuple[int, str]:
-    """A new file of our own beside ``target`` (mode 0600), as ``tempfile.mkstemp`` makes it (not imported for this)."""
-    for _ in range(100):
-        tmp = str(target.parent / f".{target.name}.{os.urandom(4).hex()}.tmp")  # as long as mkstemp's
-        try:
-            return os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0), 0o600), tmp
-        except FileExistsError:
-            continue
-    raise FileExistsError(f"no free temporary name beside {target}")
-
-
-def _regular(path: str, flags: int, doing: str) -> int:
-    """``path`` opened with ``flags``, only when it is a regular file: a link, a pipe or a device
-    planted in the folder (a drive) is refused instead of followed or waited on."""
-    try:
-        fd = os.open(path, flags | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC, 0o600)
-    except OSError as e:
-        if e.errno == errno.ELOOP:
-            raise PermanentStorageError(
-                f"a symbolic link, not a file; not {doing} it (replace it with the file itself)", path=path
-            ) from None
-        raise
-    if not stat.S_ISREG(os.fstat(fd).st_mode):
-        os.close(fd)
-        raise PermanentStorageError(f"not a regular file (a pipe, a device or a folder); not {doing} it", path=path)
-    return fd
 
 
 @runtime_checkable
@@ -241,7 +195,7 @@ class LocalStorage:
         return str(self.path(key)) if key else str(self.root)
 
     def _open(self, key: str) -> IO[bytes]:
-        return os.fdopen(_regular(str(self.path(key)), os.O_RDONLY, "reading"), "rb")
+        return os.fdopen(regular_fd(str(self.path(key)), os.O_RDONLY, "reading"), "rb")
 
     def read_bytes(self, key: str) -> bytes:
         try:
@@ -253,22 +207,11 @@ class LocalStorage:
             raise local_error(e, "cannot read", self.describe(key)) from e
 
     def write_bytes(self, key: str, data: bytes) -> str:
-        target = self.path(key)
         try:
-            self._no_link_on_the_way(key, "writing")
-            target.parent.mkdir(parents=True, exist_ok=True)
-            fd, tmp = _temp_beside(target)
-            try:
-                with os.fdopen(fd, "wb") as f:
-                    f.write(data)
-                os.chmod(tmp, file_mode(target))
-                written = os.stat(tmp)  # our own file: the rename keeps its inode and time
-                os.replace(tmp, target)
-            except BaseException:
-                Path(tmp).unlink(missing_ok=True)
-                raise
+            with folder_of(self.root, check_key(key), create=True, doing="writing") as folder:
+                written = write_in(folder, self.path(key).name, (data,))
         except OSError as e:
-            raise local_error(e, "cannot write", str(target)) from e
+            raise local_error(e, "cannot write", self.describe(key)) from e
         return file_version(written)
 
     def download(self, key: str, dest: IO[bytes], *, max_bytes: int | None = None) -> int:
@@ -281,22 +224,11 @@ class LocalStorage:
             raise local_error(e, "cannot read", self.describe(key)) from e
 
     def upload(self, key: str, src: IO[bytes], *, content_type: str | None = None) -> None:
-        target = self.path(key)
         try:
-            self._no_link_on_the_way(key, "writing")
-            target.parent.mkdir(parents=True, exist_ok=True)
-            fd, tmp = _temp_beside(target)
-            try:
-                with os.fdopen(fd, "wb") as f:
-                    while chunk := src.read(CHUNK):
-                        f.write(chunk)
-                os.chmod(tmp, file_mode(target))
-                os.replace(tmp, target)
-            except BaseException:
-                Path(tmp).unlink(missing_ok=True)
-                raise
+            with folder_of(self.root, check_key(key), create=True, doing="writing") as folder:
+                write_in(folder, self.path(key).name, iter(lambda: src.read(CHUNK), b""))
         except OSError as e:
-            raise local_error(e, "cannot write", str(target)) from e
+            raise local_error(e, "cannot write", self.describe(key)) from e
 
     def exists(self, key: str) -> bool:
         return self.path(key).is_file()
@@ -317,19 +249,22 @@ class LocalStorage:
         """Write, optionally only if absent or unchanged (compare-and-swap under a lock)."""
         import fcntl
 
-        target = self.path(key)
-        self._no_link_on_the_way(key, "writing")
-        target.parent.mkdir(parents=True, exist_ok=True)
-        lock_file = _regular(str(target.parent / f".{target.name}.lock"), os.O_RDWR | os.O_CREAT, "locking with")
-        with os.fdopen(lock_file, "r+b") as lock:
-            fcntl.flock(lock, fcntl.LOCK_EX)
-            if if_none_match and target.exists():
-                raise PreconditionFailed("someone else changed this object first", path=str(target))
-            if if_match is not None:
-                current = _etag(self.read_bytes(key)) if target.exists() else None
-                if current != if_match:
-                    raise PreconditionFailed("someone else changed this object first", path=str(target))
-            self.write_bytes(key, data)
+        name = self.path(key).name
+        with folder_of(self.root, check_key(key), create=True, doing="writing") as folder:
+            lock_file = regular_fd(f".{name}.lock", os.O_RDWR | os.O_CREAT, "locking with", dir_fd=folder)
+            with os.fdopen(lock_file, "r+b") as lock:
+                fcntl.flock(lock, fcntl.LOCK_EX)
+                try:
+                    with os.fdopen(regular_fd(name, os.O_RDONLY, "reading", dir_fd=folder), "rb") as f:
+                        current: str | None = _etag(f.read())
+                except FileNotFoundError:
+                    current = None
+                if (if_none_match and current is not None) or (if_match is not None and current != if_match):
+                    raise PreconditionFailed("someone else changed this object first", path=self.describe(key))
+                try:
+                    write_in(folder, name, (data,))
+                except OSError as e:
+                    raise local_error(e, "cannot write", self.describe(key)) from e
         return _etag(data)
 
     def _files(self, prefix: str) -> list[tuple[str, os.DirEntry[str]]]:
@@ -391,21 +326,11 @@ class LocalStorage:
         return iter(names)
 
     def delete(self, key: str) -> None:  # a link: the link itself; never through a linked folder
-        self._no_link_on_the_way(key, "deleting")
-        self.path(key).unlink(missing_ok=True)
-
-    def _no_link_on_the_way(self, key: str, doing: str) -> None:
-        """Refuse to write or delete ``key`` through a linked folder: whoever can write into a workspace
-        or region folder (a drive) could make a write, or a cleanup's deletes, land anywhere."""
-        folder = os.path.dirname(check_key(key))
-        root = os.path.realpath(self.root)
-        real = os.path.realpath(os.path.join(self.root, folder))
-        if real != (os.path.join(root, folder) if folder else root):
-            raise PermanentStorageError(
-                f"a folder on the way is a symbolic link (to {real}); localize does not write or delete through "
-                f"links in {root}: replace the link with the folder itself; not {doing} it",
-                path=str(self.path(key)),
-            )
+        try:
+            with folder_of(self.root, check_key(key), create=False, doing="deleting") as folder:
+                os.unlink(self.path(key).name, dir_fd=folder)
+        except FileNotFoundError:
+            pass
 
 
 def file_version(st: os.stat_result) -> str:
