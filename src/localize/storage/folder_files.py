@@ -109,6 +109,7 @@ def write_in(folder: int, name: str, chunks: Iterable[bytes]) -> os.stat_result:
         with os.fdopen(fd, "wb") as f:
             for chunk in chunks:
                 f.write(chunk)
+            f.flush()  # the status below is the written file's (its time, after the last byte)
             os.fchmod(f.fileno(), mode)
             written = os.fstat(f.fileno())
         os.replace(tmp, name, src_dir_fd=folder, dst_dir_fd=folder)
