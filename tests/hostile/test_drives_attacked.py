@@ -490,3 +490,22 @@ def test_a_failed_first_pull_removes_every_folder_it_made_and_a_removed_lock_is_
         pull_module._pull_lock(state, "c1", "es"),
     ):
         pass
+
+
+def test_going_back_and_forth_never_lets_an_old_copy_roll_the_mirror_back(region: Region, tmp_path: Path) -> None:
+    """After `pull --allow-older` then `pull --rollback` (back to the newer version), the mirror
+    kept the older pointer's time, so a plain pull from the old drive switched it back silently."""
+    from localize.regions.pull import rollback_local
+
+    storage, signer, trust, _ = region
+    old_copy = tmp_path / "old-drive"
+    shutil.copytree(storage.root, old_copy)
+    second_release(storage, tmp_path, signer)
+    mirror = tmp_path / "mirror"
+    new = pull(str(storage.root), "c1", "es", mirror, trust=trust).version
+    old = pull(str(old_copy), "c1", "es", mirror, trust=trust, allow_older=True).version
+    assert old != new and live_version(mirror, "c1", "es") == old
+    assert rollback_local(mirror, "c1", "es") == (old, new)
+    with pytest.raises(IntegrityError, match="is older than the one this mirror is on"):
+        pull(str(old_copy), "c1", "es", mirror, trust=trust)
+    assert live_version(mirror, "c1", "es") == new

@@ -33,6 +33,7 @@ import secrets
 import shutil
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, Any, cast
 
@@ -163,8 +164,9 @@ def _read_state(state_dir: Path) -> dict[str, Any]:
     if not isinstance(state, dict):
         return {}
     kept = {k: v for k, v in state.items() if k in ("current", "previous") and is_version(v)}
-    if isinstance(state.get("updated"), str) and len(state["updated"]) <= 40:
-        kept["updated"] = state["updated"]  # the live pointer's signed time (see .freshness)
+    for key in ("updated", "previous_updated"):  # the live (and previous) pointer's signed time (.freshness)
+        if isinstance(state.get(key), str) and len(state[key]) <= 40:
+            kept[key] = state[key]
     return kept
 
 
@@ -376,7 +378,7 @@ def _pull_locked(
             _keep_signature(remote, trust, state_dir, course, locale, version, manifest_bytes)
         newer, recorded = parse_updated(updated), parse_updated(state.get("updated"))
         if newer is not None and (recorded is None or newer > recorded):
-            _write_state(state_dir, version, state.get("previous"), updated)
+            _write_state(state_dir, version, state.get("previous"), updated, state.get("previous_updated"))
         _prune_local(state_dir, {version, state.get("previous")})
         return PullResult(
             course, locale, version, False, f"already at version {version}", previous=state.get("previous")
@@ -406,10 +408,11 @@ def _pull_locked(
     _switch(dest_dir, course, locale, version)
     checkpoint("pull:switched")
     previous = current if current != version else state.get("previous")
+    previous_updated = state.get("updated") if current != version else state.get("previous_updated")
     recorded, pointed = parse_updated(state.get("updated")), parse_updated(updated)
     if current == version and recorded is not None and (pointed is None or pointed < recorded):
         updated = str(state.get("updated"))  # the same version again (repaired): never an older time
-    _write_state(state_dir, version, previous, updated)
+    _write_state(state_dir, version, previous, updated, previous_updated)
     _prune_local(state_dir, {version, previous})
     checkpoint("pull:local-pruned")
     return PullResult(
@@ -431,8 +434,12 @@ def _keep_signature(
     _write_atomic(state_dir / "manifests" / f"{version}.json.sig", signature)
 
 
-def _write_state(state_dir: Path, current: str, previous: str | None, updated: str | None) -> None:
+def _write_state(
+    state_dir: Path, current: str, previous: str | None, updated: str | None, previous_updated: object = None
+) -> None:
     body = {"current": current, "previous": previous, "updated": updated}
+    if isinstance(previous_updated, str):  # what a local rollback goes back to (never to an older time)
+        body["previous_updated"] = previous_updated
     _write_atomic(state_dir / "state.json", (json.dumps(body, indent=2) + "\n").encode())
 
 
@@ -574,6 +581,9 @@ def _prune_local(state_dir: Path, keep: set[str | None]) -> None:
                 m.unlink()
 
 
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
 def rollback_local(dest: str | os.PathLike[str], course: str, locale: str) -> tuple[str, str]:
     """Switch DIR/COURSE/LL back to the previous version it holds."""
     dest_dir = Path(dest)
@@ -586,10 +596,10 @@ def rollback_local(dest: str | os.PathLike[str], course: str, locale: str) -> tu
         if not previous or not (state_dir / str(previous)).is_dir():
             raise LocalizeError(f"no previous version of {course}/{locale} is kept in {dest_dir}")
         _switch(dest_dir, course, locale, str(previous))
-        _write_atomic(
-            state_dir / "state.json",
-            (json.dumps({"current": previous, "previous": current, "updated": state.get("updated")}) + "\n").encode(),
-        )
+        # never a time older than the one it is on: a local rollback must not let an old drive in
+        was, back = state.get("updated"), state.get("previous_updated")
+        later = back if (parse_updated(back) or _EPOCH) > (parse_updated(was) or _EPOCH) else was
+        _write_state(state_dir, str(previous), str(current), later, was)
     return str(current), str(previous)
 
 
