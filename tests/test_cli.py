@@ -221,3 +221,23 @@ def test_status_columns_stay_aligned_with_long_ocw_course_ids(
     assert code == 0 and len(rows) == 2
     column = header.index(" locale ")
     assert all(row[column : column + 4] == " es " for row in rows), out
+
+
+def test_check_with_the_wrong_locale_blames_the_option_not_the_file(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`check KIT.es.po --locale fr` told the translator to set Language: fr in the es kit."""
+    loc = str(tmp_path / "loc")
+    assert run(capsys, "extract", str(SAMPLE), "--course", "intro-course", "--locales-dir", loc)[0] == 0
+    assert run(capsys, "init", "--course", "intro-course", "--locale", "es", "--locales-dir", loc)[0] == 0
+    po = tmp_path / "loc" / "es" / "LC_MESSAGES" / "intro-course.po"
+    po.write_text(
+        po.read_text(encoding="utf-8").replace('"Language: es\\n"', '"Language: es\\n"\n"X-Localize-Locale: es\\n"', 1)
+    )
+    code, out, err = run(capsys, "check", str(po), "--locale", "fr")
+    assert code == 1 and err == "1 error, 0 warnings\n"
+    assert out.splitlines()[0] == (
+        f"{po}:1: error: kit-locale: this is the es kit (X-Localize-Locale), but --locale says fr: checked as es; "
+        "leave --locale out or give --locale es"
+    )
+    assert "set Language" not in out

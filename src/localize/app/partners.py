@@ -13,9 +13,10 @@ from localize.catalogs.po import read_po
 from localize.catalogs.workspace import Workspace
 from localize.catalogs.xliff import is_xliff, read_xliff
 from localize.config import Config
-from localize.errors import CatalogError, LocalizeError
+from localize.errors import CatalogError, ConfigError, LocalizeError
+from localize.locales import check_locale
 from localize.partners.access import check_overlaps, iam_policy, partner_access, seaweed_config
-from localize.partners.checks import Problem
+from localize.partners.checks import ERROR, Problem
 from localize.partners.qa import check_file
 
 __all__ = ["AccessFile", "check_po_file", "write_access_files"]
@@ -64,10 +65,27 @@ def check_po_file(
     except OSError as e:
         raise CatalogError(e.strerror or str(e), path=path) from e
     template = workspace.read_template(course) if workspace is not None and course else None
-    _, problems = check_file(
+    catalog, problems = check_file(
         data, path, locale=locale, template=template, glossary=_glossary_for(path, data, locale, workspace, course)
     )
+    kit_locale = catalog.header("X-Localize-Locale") if catalog is not None else None
+    if locale and kit_locale and _canonical(kit_locale) not in (None, _canonical(locale)):
+        # the kit says which locale it is for: the option, not the file, is what is wrong
+        _, problems = check_file(data, path, locale=_canonical(kit_locale), template=template,
+                                 glossary=_glossary_for(path, data, _canonical(kit_locale), workspace, course))  # fmt: skip
+        problems = [
+            Problem(path, 1, ERROR, "kit-locale", f"this is the {kit_locale} kit (X-Localize-Locale), but --locale "
+                    f"says {locale}: checked as {kit_locale}; leave --locale out or give --locale {kit_locale}"),
+            *problems,
+        ]  # fmt: skip
     return problems
+
+
+def _canonical(code: str) -> str | None:
+    try:
+        return check_locale(code)
+    except ConfigError:
+        return None
 
 
 def _glossary_for(
