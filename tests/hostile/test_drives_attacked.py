@@ -509,3 +509,38 @@ def test_going_back_and_forth_never_lets_an_old_copy_roll_the_mirror_back(region
     with pytest.raises(IntegrityError, match="is older than the one this mirror is on"):
         pull(str(old_copy), "c1", "es", mirror, trust=trust)
     assert live_version(mirror, "c1", "es") == new
+
+
+def test_a_full_or_read_only_mirror_disk_is_named_as_such_not_blamed_on_the_drive(
+    region: Region, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A full destination was reported as 'DRIVE/objects/...: cannot read: No space left on
+    device', and a read-only one ended in an OSError traceback."""
+    import errno
+
+    from localize.regions import pull as pull_module
+
+    storage, _, _, _ = region
+    real_write = pull_module._HashingFile.write
+
+    def full(self: object, block: bytes) -> int:
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(pull_module._HashingFile, "write", full)
+    mirror = tmp_path / "mirror"
+    assert main(["pull", "--from", str(storage.root), "--course", "c1", "--locale", "es", "--dest", str(mirror)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"error: {mirror}: cannot pull c1/es into {mirror} (what was staged stays in ")
+    assert err.endswith(": No space left on device\n") and str(storage.root) not in err
+    monkeypatch.setattr(pull_module._HashingFile, "write", real_write)
+
+    def read_only(*args: object, **kwargs: object) -> None:
+        raise OSError(errno.EROFS, "Read-only file system", str(mirror / ".localize" / ".index.json.part"))
+
+    monkeypatch.setattr(pull_module, "_write_atomic", read_only)
+    assert main(["pull", "--from", str(storage.root), "--all", "--dest", str(mirror)]) == 2
+    err = capsys.readouterr().err
+    assert err.splitlines()[-1] == (
+        f"error: {mirror / '.localize' / '.index.json.part'}: Read-only file system (nothing after this was done; "
+        "free the space or fix the permission and run again)"
+    )

@@ -154,6 +154,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         os.dup2(devnull, sys.stdout.fileno())
         os.close(devnull)
         return 141
+    except OSError as e:  # the edge: a read-only or full disk, a permission no step turned into an error
+        where = f"{e.filename}: " if e.filename else ""
+        print(f"error: {where}{e.strerror or e} (nothing after this was done; free the space or fix the "
+              "permission and run again)", file=sys.stderr)  # fmt: skip
+        return EXIT_FAILED
 
 
 if __name__ == "__main__":  # pragma: no cover

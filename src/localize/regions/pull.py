@@ -318,12 +318,32 @@ def pull(
     # never written through a link (DIR/COURSE/LL itself is the link localize makes)
     check_real_folders(dest_dir / ".localize", state_dir.parent, state_dir, dest_dir / course)
     made = [p for p in (state_dir, *state_dir.parents) if not p.exists()]  # deepest first
+    try:
+        return _pull_in(metered, course, locale, dest_dir, state_dir, made, progress=progress, on_file=on_file,
+                        trust=trust, local=local or LocalObjects(dest_dir), allow_older=allow_older)  # fmt: skip
+    except OSError as e:  # the mirror's own disk (full, read-only): never blamed on the region
+        raise local_error(
+            e,
+            f"cannot pull {course}/{locale} into {dest_dir} (what was staged stays in {state_dir} for the next "
+            "pull; remove it to free the space)",
+            str(e.filename or dest_dir),
+        ) from e
+
+
+def _pull_in(
+    metered: Metered,
+    course: str,
+    locale: str,
+    dest_dir: Path,
+    state_dir: Path,
+    made: list[Path],
+    *,
+    local: LocalObjects,
+    **kwargs: Any,
+) -> PullResult:
     with _pull_lock(state_dir, course, locale):
         try:
-            result = _pull_locked(
-                metered, course, locale, dest_dir, state_dir, progress=progress, on_file=on_file, trust=trust,
-                local=local or LocalObjects(dest_dir), allow_older=allow_older,
-            )  # fmt: skip
+            result = _pull_locked(metered, course, locale, dest_dir, state_dir, local=local, **kwargs)
             return replace(
                 result, moved_bytes=metered.bytes_moved, message=f"{result.message}; {metered.bytes_moved} bytes moved"
             )

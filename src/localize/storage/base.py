@@ -95,6 +95,7 @@ def course_path_problem(path: str) -> str | None:
     return None
 
 
+_WRITING_ERRNOS = frozenset((errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EFBIG))
 _TRANSIENT_ERRNOS = frozenset((errno.EAGAIN, errno.EBUSY, errno.EINTR, errno.EIO, errno.ETIMEDOUT))
 
 
@@ -221,6 +222,8 @@ class LocalStorage:
         except FileNotFoundError:
             raise
         except OSError as e:
+            if e.errno in _WRITING_ERRNOS:
+                raise  # where the copy goes is full or read-only: not this file's fault
             raise local_error(e, "cannot read", self.describe(key)) from e
 
     def upload(self, key: str, src: IO[bytes], *, content_type: str | None = None) -> None:
