@@ -470,6 +470,11 @@ def test_export_on_the_command_line(
     assert capsys.readouterr().out.endswith(
         "not signed (the region has no signing_key): mirrors cannot check it with --trust\n"
     )
+    readme = (
+        tmp_path / "usb" / "c" / "README.txt"
+    ).read_text()  # it told mirrors to use --trust, then that --trust refuses it
+    assert "--trust /path" not in readme and "  localize pull --from THIS_FOLDER --all --dest SITE_FOLDER\n" in readme
+    assert "This export is NOT signed" in readme
     assert main(["export", "--region", "mena", "--to", "usb/a", "-q"]) == 2
     assert capsys.readouterr().err == "error: usb/a: the export folder exists and is not empty; choose a new folder\n"
 

@@ -98,6 +98,9 @@ def test_max_rate_is_checked(tmp_path: Path, capsys: pytest.CaptureFixture[str])
         with pytest.raises(SystemExit):
             main(["pull", "--from", "x", "--all", "--dest", str(tmp_path), f"--max-rate={bad}"])
         assert "is not a rate" in capsys.readouterr().err
+    with pytest.raises(SystemExit):  # 0.1 bytes a second looked like a stalled pull
+        main(["pull", "--from", "x", "--all", "--dest", str(tmp_path), "--max-rate=0.1"])
+    assert "'0.1' is under 1k (1000 bytes a second); give at least 1k" in capsys.readouterr().err
 
 
 def test_token_bucket_paces_to_the_rate() -> None:
@@ -208,3 +211,17 @@ def test_a_mistyped_region_or_a_refused_first_pull_leaves_no_folders(
     (tmp_path / "site").mkdir()
     assert main(["pull", "--from", region, "--course", "nope", "--locale", "ar", "--dest", str(tmp_path / "site")]) == 2
     assert list((tmp_path / "site").iterdir()) == []  # the operator's folder stays, empty as it was
+
+
+def test_a_mirror_inside_the_region_folder_is_refused(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """`pull --from drive --dest drive/site` wrote the site into the drive it read."""
+    config_path = setup_workspace(tmp_path, '[[regions]]\nname = "r1"\nlocation = "public"\nlocales = ["ar"]\n')
+    publish(load_config(config_path), COURSE, "ar")
+    region = tmp_path / "public"
+    for dest in (region / "site", region):
+        assert main(["pull", "--from", str(region), "--all", "--dest", str(dest)]) == 2
+        assert capsys.readouterr().err == (
+            f"error: {dest}: the mirror folder lies inside the region's folder {region} (a drive is never written "
+            "to); choose a folder outside it\n"
+        )
+    assert not (region / "site").exists()

@@ -240,6 +240,8 @@ def rate_arg(value: str) -> float:
         rate = 0.0
     if not rate > 0 or rate == float("inf"):
         raise argparse.ArgumentTypeError(f"{value!r} is not a rate: give bytes a second, e.g. 500000, 200k or 1.5M")
+    if rate * scale < 1000:  # slower would look like a stalled pull
+        raise argparse.ArgumentTypeError(f"{value!r} is under 1k (1000 bytes a second); give at least 1k")
     return rate * scale
 
 

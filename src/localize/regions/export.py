@@ -331,14 +331,27 @@ def _readme(result: ExportResult, stamp: str) -> str:
             "earlier export on the mirror first (once); then this one brings the mirror up to date.",
             "",
         ]
+    if result.signed_by:
+        lines += [
+            "On the mirror, import it with (the mirror's site folder as --dest, and the coordinators'",
+            "public key the mirror already has: its [mirror] trust setting, or the key file the",
+            "coordinators gave you; never a key file found on a drive):",
+            "",
+            "  localize pull --from THIS_FOLDER --all --dest SITE_FOLDER --trust /path/on/the/mirror/key.pub.pem",
+            "",
+            "Only what the mirror lacks is copied; every file's sha256 and every signature is checked",
+        ]
+    else:
+        lines += [
+            "This export is NOT signed (the region has no signing key), so a mirror that trusts a key",
+            "(--trust) refuses it. A mirror that does not, imports it with:",
+            "",
+            "  localize pull --from THIS_FOLDER --all --dest SITE_FOLDER",
+            "",
+            "Only what the mirror lacks is copied; every file's sha256 is checked (nothing proves who",
+            "made the drive: ask the coordinators to sign their releases, see `localize keys generate`)",
+        ]
     lines += [
-        "On the mirror, import it with (the mirror's site folder as --dest, and the coordinators'",
-        "public key the mirror already has: its [mirror] trust setting, or the key file the",
-        "coordinators gave you; never a key file found on a drive):",
-        "",
-        "  localize pull --from THIS_FOLDER --all --dest SITE_FOLDER --trust /path/on/the/mirror/key.pub.pem",
-        "",
-        "Only what the mirror lacks is copied; every file's sha256 and every signature is checked",
         "before the site switches, all at once. If the copy stops (the drive was pulled out), run the",
         "same command again: it goes on from where it stopped and the site stays as it was meanwhile.",
     ]
@@ -350,6 +363,4 @@ def _readme(result: ExportResult, stamp: str) -> str:
             f"  {show_fingerprint(result.signed_by)}",
             "This folder carries no key to trust: a key that came with the drive proves nothing.",
         ]
-    else:
-        lines += ["", "This export is not signed: `--trust` refuses it (the region has no signing key)."]
     return "\n".join(lines) + "\n"

@@ -37,7 +37,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, Any, cast
 
-from localize.errors import IntegrityError, LocalizeError
+from localize.errors import ConfigError, IntegrityError, LocalizeError
 from localize.regions.checkpoints import checkpoint
 from localize.regions.freshness import check_not_older, parse_updated
 from localize.regions.keys import (
@@ -215,7 +215,8 @@ def _check_signature(remote: Remote, trust: TrustedKeys, data: bytes, what: str,
     except FileNotFoundError:
         raise IntegrityError(
             f"the {what} is not signed (no {signature_key}) and keys are trusted; not using it "
-            "(the live version is left as it was)",
+            "(the live version is left as it was). Signatures are found by the signed bytes: a file changed "
+            "after signing looks unsigned too",
             path=remote.describe(key),
         ) from None
     except TooLarge:
@@ -312,6 +313,7 @@ def pull(
     Steps end at checkpoints: ``pull:object-downloaded`` (each file),
     ``pull:staged``, ``pull:switched``, ``pull:local-pruned``."""
     check_names(course, locale)
+    refuse_dest_inside(location, dest)
     metered = Metered(remote or open_remote(location, endpoint_url), max_rate)
     dest_dir = Path(dest)
     state_dir = _state_dir(dest_dir, course, locale)
@@ -604,6 +606,19 @@ def _prune_local(state_dir: Path, keep: set[str | None]) -> None:
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
+def refuse_dest_inside(location: str, dest: str | os.PathLike[str]) -> None:
+    """A mirror folder inside the region's folder (a drive) would be written into what is read."""
+    if "://" in location or not os.path.isdir(location):
+        return
+    source, target = Path(location).resolve(), Path(dest).resolve()
+    if target == source or source in target.parents:
+        raise ConfigError(
+            f"the mirror folder lies inside the region's folder {location} (a drive is never written to); "
+            "choose a folder outside it",
+            path=str(dest),
+        )
+
+
 def rollback_local(dest: str | os.PathLike[str], course: str, locale: str) -> tuple[str, str]:
     """Switch DIR/COURSE/LL back to the previous version it holds."""
     dest_dir = Path(dest)
@@ -642,6 +657,7 @@ def pull_all(
     location: str, dest: str | os.PathLike[str], *, endpoint_url: str | None = None, **kwargs: Any
 ) -> list[PullResult | LocalizeError]:
     """Every course and locale in the region index; one failure does not stop the others."""
+    refuse_dest_inside(location, dest)
     remote = open_remote(location, endpoint_url)
     data = read_index(remote, kwargs.get("trust"))
     index = validate_index(parse_json(data, "region index", remote.describe("index.json")), entries=False)
