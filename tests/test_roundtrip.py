@@ -372,3 +372,25 @@ def test_the_dashboard_counts_a_kits_entries_before_its_locale_has_a_catalog(
         (assignment.entries, assignment.entries, assignment.kit)
     ]
     assert assignment.entries > 100
+
+
+def test_check_in_the_kit_folder_finds_a_msgid_edited_by_hand(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`check` said '0 errors' for a kit whose msgid the translator changed; ingest then refused
+    the entry as edited-source. kit.json carries the ids of the kit's sources."""
+    monkeypatch.chdir(tmp_path)
+    write_config(tmp_path, "inbox")
+    main(["extract", str(SAMPLE), "--course", "intro-course", "--locales-dir", "ws"])
+    assert main(["route", "--course", "intro-course", "--locale", "es"]) == 0
+    key, data = kit_file(str(tmp_path / "inbox"))
+    kit = tmp_path / "inbox" / key
+    kit.write_bytes(data.replace(b'msgid "Syllabus"', b'msgid "Syllabus!"', 1))
+    capsys.readouterr()
+    assert main(["check", str(kit)]) == 1
+    out = capsys.readouterr().out
+    assert (
+        "error: edited-source: msgid 'Syllabus!' is not one the kit sent (kit.json): restore the original msgid" in out
+    )
+    kit.write_bytes(data)
+    assert main(["check", str(kit)]) == 0

@@ -11,10 +11,11 @@ from localize.catalogs.glossary import Glossary
 from localize.catalogs.glossary_files import load_glossary, read_tbx
 from localize.catalogs.po import read_po
 from localize.catalogs.workspace import Workspace
-from localize.catalogs.xliff import is_xliff, read_xliff
+from localize.catalogs.xliff import is_xliff, read_xliff, unit_id
 from localize.config import Config
 from localize.errors import CatalogError, ConfigError, LocalizeError
 from localize.locales import check_locale
+from localize.model import Catalog
 from localize.partners.access import check_overlaps, iam_policy, partner_access, seaweed_config
 from localize.partners.checks import ERROR, Problem
 from localize.partners.qa import check_file
@@ -68,6 +69,8 @@ def check_po_file(
     catalog, problems = check_file(
         data, path, locale=locale, template=template, glossary=_glossary_for(path, data, locale, workspace, course)
     )
+    if template is None and catalog is not None:
+        problems = sorted([*problems, *_edited_sources(path, catalog)], key=lambda p: p.line)
     kit_locale = catalog.header("X-Localize-Locale") if catalog is not None else None
     if locale and kit_locale and _canonical(kit_locale) not in (None, _canonical(locale)):
         # the kit says which locale it is for: the option, not the file, is what is wrong
@@ -79,6 +82,24 @@ def check_po_file(
             *problems,
         ]  # fmt: skip
     return problems
+
+
+def _edited_sources(path: str, catalog: Catalog) -> list[Problem]:
+    """Entries whose msgid (or msgctxt) is not one the kit sent, from ``kit.json`` beside the file
+    (its ``sources``: the ids of the kit's entries); none when there is no such kit.json."""
+    try:
+        kit = json.loads((Path(path).parent / "kit.json").read_bytes()[:20_000_000])
+        sources = set(kit["sources"]) if isinstance(kit.get("sources"), list) else None
+    except (OSError, ValueError, TypeError, AttributeError, KeyError, RecursionError):
+        sources = None
+    if not sources:
+        return []
+    return [
+        Problem(path, e.msgid_lineno or e.lineno, ERROR, "edited-source",
+                f"msgid {e.msgid[:50]!r} is not one the kit sent (kit.json): restore the original msgid", e.key)
+        for e in catalog.entries
+        if not e.obsolete and unit_id(e.msgctxt, e.msgid) not in sources
+    ]  # fmt: skip
 
 
 def _canonical(code: str) -> str | None:

@@ -45,7 +45,7 @@ from localize.catalogs.po import write_po
 from localize.catalogs.refresh import refresh_from_memory
 from localize.catalogs.stats import catalog_stats, source_words
 from localize.catalogs.workspace import Workspace
-from localize.catalogs.xliff import write_xliff
+from localize.catalogs.xliff import unit_id, write_xliff
 from localize.config import Config, Partner
 from localize.errors import CatalogNotFoundError, ConfigError, SourceError
 from localize.locales import check_locale, language_name
@@ -264,6 +264,8 @@ def route(
         "due": due,
         "created": now.isoformat(timespec="seconds"),
         **_plan(catalog, partner, glossary, with_terms),
+        # the kit's sources by id: `localize check` in the kit folder finds a msgid edited by hand
+        "sources": sorted(unit_id(e.msgctxt, e.msgid) for e in kit_catalog.entries if not e.obsolete),
     }
     if preview is not None:
         manifest["preview"] = {
