@@ -544,3 +544,27 @@ def test_a_full_or_read_only_mirror_disk_is_named_as_such_not_blamed_on_the_driv
         f"error: {mirror / '.localize' / '.index.json.part'}: Read-only file system (nothing after this was done; "
         "free the space or fix the permission and run again)"
     )
+
+
+def test_an_interrupted_pull_all_shows_what_it_finished(
+    region: Region, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Ctrl-C during `pull --all` printed only 'interrupted': courses already switched were not shown."""
+    from localize.regions import pull as pull_module
+
+    storage, _, _, _ = region
+    real = pull_module.pull
+    done: list[str] = []
+
+    def stopped_on_the_second(location: str, course: str, locale: str, *args: object, **kwargs: object) -> object:
+        if done:
+            raise KeyboardInterrupt
+        done.append(f"{course}/{locale}")
+        return real(location, course, locale, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(pull_module, "pull", stopped_on_the_second)
+    mirror = tmp_path / "mirror"
+    assert main(["pull", "--from", str(storage.root), "--all", "--dest", str(mirror)]) == 130
+    out, err = capsys.readouterr()
+    assert out.startswith("c1/ar: switched to version ") and out.count("\n") == 1
+    assert err.startswith("interrupted: what is listed above is done; run the same command again to finish")

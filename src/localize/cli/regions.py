@@ -26,7 +26,7 @@ from localize.config import DEFAULT_CONFIG, load_config
 from localize.errors import LocalizeError, printable
 from localize.regions.keys import PRIVATE_KEY_FILE, PUBLIC_KEY_FILE, TrustedKeys, generate_keys, show_fingerprint
 from localize.regions.mirror_health import Verified, mirror_status, verify_mirror
-from localize.regions.pull import pull, pull_all, rollback_local
+from localize.regions.pull import PullResult, pull, pull_all, rollback_local
 from localize.regions.remote import shown_location
 from localize.regions.safe_files import refuse_trust_inside
 
@@ -291,21 +291,23 @@ def cmd_pull(args: argparse.Namespace) -> int:
                 print(f"  removed {path}")
         return EXIT_PARTIAL if any(not isinstance(v, Verified) for v in checked) else EXIT_OK
     if args.all:
-        results = pull_all(
-            args.location,
-            args.dest,
-            endpoint_url=args.endpoint_url,
-            trust=trust,
-            max_rate=args.max_rate,
-            allow_older=args.allow_older,
-        )
-        failed = 0
-        for r in results:
+
+        def show(r: PullResult | LocalizeError) -> None:  # as each ends: an interrupted run shows what is done
             if isinstance(r, LocalizeError):
-                failed += 1
                 print(f"error: {r}", file=sys.stderr)
             else:
-                print(f"{r.course}/{r.locale}: {r.message}")
+                print(f"{r.course}/{r.locale}: {r.message}", flush=True)
+
+        try:
+            results = pull_all(
+                args.location, args.dest, endpoint_url=args.endpoint_url, trust=trust, max_rate=args.max_rate,
+                allow_older=args.allow_older, on_result=show,
+            )  # fmt: skip
+        except KeyboardInterrupt:
+            print("interrupted: what is listed above is done; run the same command again to finish (a course "
+                  "cut short goes on from what it had staged, its live version unchanged meanwhile)", file=sys.stderr)  # fmt: skip
+            return 130
+        failed = sum(1 for r in results if isinstance(r, LocalizeError))
         moved = sum(r.moved_bytes for r in results if not isinstance(r, LocalizeError))
         print(f"{moved} bytes moved in all")
         return EXIT_PARTIAL if failed else EXIT_OK

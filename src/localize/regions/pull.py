@@ -654,9 +654,15 @@ def read_index(remote: Remote, trust: TrustedKeys | None) -> bytes:
 
 
 def pull_all(
-    location: str, dest: str | os.PathLike[str], *, endpoint_url: str | None = None, **kwargs: Any
+    location: str,
+    dest: str | os.PathLike[str],
+    *,
+    endpoint_url: str | None = None,
+    on_result: Callable[[PullResult | LocalizeError], None] | None = None,
+    **kwargs: Any,
 ) -> list[PullResult | LocalizeError]:
-    """Every course and locale in the region index; one failure does not stop the others."""
+    """Every course and locale in the region index; one failure does not stop the others
+    (``on_result`` hears of each as it ends)."""
     refuse_dest_inside(location, dest)
     remote = open_remote(location, endpoint_url)
     data = read_index(remote, kwargs.get("trust"))
@@ -671,6 +677,8 @@ def pull_all(
                 results.append(e)
             except OSError as e:  # the mirror's folder (full disk, a file in the way): this course only
                 results.append(local_error(e, f"cannot pull {course}/{locale}", str(Path(dest))))
+            if on_result is not None:
+                on_result(results[-1])
     index_path = Path(dest) / ".localize" / "index.json"
     check_real_folders(index_path.parent)
     index_path.parent.mkdir(parents=True, exist_ok=True)
