@@ -394,3 +394,20 @@ def test_check_in_the_kit_folder_finds_a_msgid_edited_by_hand(
     )
     kit.write_bytes(data)
     assert main(["check", str(kit)]) == 0
+
+
+def test_preview_refuses_a_course_the_kit_does_not_name(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    write_config(tmp_path, "inbox")
+    main(["extract", str(SAMPLE), "--course", "intro-course", "--locales-dir", "ws"])
+    assert main(["route", "--course", "intro-course", "--locale", "es"]) == 0
+    key, _ = kit_file(str(tmp_path / "inbox"))
+    kit = tmp_path / "inbox" / key
+    capsys.readouterr()
+    assert main(["preview", str(kit), str(SAMPLE), "--course", "intro", "--out", "pv"]) == 2
+    assert capsys.readouterr().err == (
+        f"error: {kit}: this is a kit of intro-course (X-Localize-Course), but --course says intro\n"
+    )
+    assert main(["preview", str(kit), str(SAMPLE), "--course", "intro-course", "--out", "pv"]) == 0

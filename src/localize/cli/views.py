@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import sys
 import time
 from pathlib import Path
@@ -21,7 +22,7 @@ from localize.cli.common import (
     workspace_location,
 )
 from localize.config import DEFAULT_CONFIG, Config, load_config
-from localize.errors import printable
+from localize.errors import ConfigError, printable
 from localize.locales import PSEUDO_LOCALE
 from localize.storage.courses import open_source
 from localize.views.dashboard import write_report
@@ -91,7 +92,15 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 
 def cmd_preview(args: argparse.Namespace) -> int:
-
+    try:  # the kit names its course (PO header, or XLIFF's header note): a wrong --course is a mistake
+        named = re.search(rb"X-Localize-Course: ([A-Za-z0-9][A-Za-z0-9._-]*)", Path(args.file).read_bytes()[:65536])
+    except OSError:
+        named = None  # the build says what is wrong with the file
+    if named and named.group(1).decode() != args.course:
+        raise ConfigError(
+            f"this is a kit of {named.group(1).decode()} (X-Localize-Course), but --course says {args.course}",
+            path=args.file,
+        )
     if args.out:
         result = preview_to_folder(args.file, open_source(args.source), args.out, force=args.force)
         print(
