@@ -568,3 +568,29 @@ def test_an_interrupted_pull_all_shows_what_it_finished(
     out, err = capsys.readouterr()
     assert out.startswith("c1/ar: switched to version ") and out.count("\n") == 1
     assert err.startswith("interrupted: what is listed above is done; run the same command again to finish")
+
+
+def test_the_mirrors_index_lists_only_what_the_mirror_serves(
+    region: Region, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """pull --all wrote the region's index as it was, naming versions a refused course never got."""
+    from localize.regions import pull as pull_module
+
+    storage, signer, trust, _ = region
+    mirror = tmp_path / "mirror"
+    ok(pull_all(str(storage.root), mirror, trust=trust))
+    before = json.loads((mirror / ".localize" / "index.json").read_text())["courses"]
+    second_release(storage, tmp_path, signer)
+    real = pull_module.pull
+
+    def refuse_c1_es(location: str, course: str, locale: str, *args: object, **kwargs: object) -> object:
+        if (course, locale) == ("c1", "es"):
+            raise IntegrityError("refused for the test")
+        return real(location, course, locale, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(pull_module, "pull", refuse_c1_es)
+    pull_all(str(storage.root), mirror, trust=trust)
+    index = json.loads((mirror / ".localize" / "index.json").read_text())["courses"]
+    assert index["c1"]["es"] == before["c1"]["es"]  # still the version it serves
+    assert index["c1"]["es"]["version"] == live_version(mirror, "c1", "es")
+    assert all(index[c][ll]["version"] == live_version(mirror, c, ll) for c in index for ll in index[c])

@@ -682,5 +682,28 @@ def pull_all(
     index_path = Path(dest) / ".localize" / "index.json"
     check_real_folders(index_path.parent)
     index_path.parent.mkdir(parents=True, exist_ok=True)
-    _write_atomic(index_path, json.dumps(index, indent=2, sort_keys=True).encode() + b"\n")
+    _write_atomic(index_path, json.dumps(_as_live(index, dest, index_path), indent=2, sort_keys=True).encode() + b"\n")
     return results
+
+
+def _as_live(index: dict[str, Any], dest: str | os.PathLike[str], kept: Path) -> dict[str, Any]:
+    """The region's index as this mirror serves it: each entry only where the mirror is on its
+    version, else the mirror's earlier entry for the version it is on (a course refused or cut
+    short stays as it was), else none."""
+    try:
+        earlier = json.loads(read_regular(kept, MAX_INDEX_BYTES)).get("courses", {})
+    except (OSError, ValueError, AttributeError, RecursionError):
+        earlier = {}
+    courses: dict[str, dict[str, Any]] = {}
+    for course, locales in index.get("courses", {}).items():
+        for locale, entry in locales.items() if isinstance(locales, dict) else ():
+            try:
+                live = live_version(dest, course, locale)
+            except LocalizeError:  # a name no mirror folder can have
+                continue
+            before = earlier.get(course, {}).get(locale) if isinstance(earlier.get(course), dict) else None
+            for candidate in (entry, before):
+                if isinstance(candidate, dict) and live is not None and candidate.get("version") == live:
+                    courses.setdefault(course, {})[locale] = candidate
+                    break
+    return {**index, "courses": courses}
