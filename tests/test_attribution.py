@@ -121,11 +121,11 @@ def test_fallback_pages_keep_their_notice_and_english_is_the_default(
     assert f"(in {tmp_path / 'notices'}: no notice.ar.html); its pages carry the English notice" in err[0]
     assert "(configured: no notice.ar.html)" in err[1]
     for name in ("strict", "plain"):
-        pull(str(tmp_path / name), COURSE, "ar", tmp_path / name / "m")
-    strict = pages(tmp_path / "strict" / "m" / COURSE / "ar")
+        pull(str(tmp_path / name), COURSE, "ar", tmp_path / f"{name}-mirror")
+    strict = pages(tmp_path / "strict-mirror" / COURSE / "ar")
     assert all("localize-attribution" not in t for t in strict.values())  # untranslated: the fallback notice
     assert sum("localize-notice" in t for t in strict.values()) >= 7
-    plain = pages(tmp_path / "plain" / "m" / COURSE / "ar")
+    plain = pages(tmp_path / "plain-mirror" / COURSE / "ar")
     [(attributes, body)] = NOTICE.findall(plain["pages/syllabus/index.html"])
     assert 'lang="en"' in attributes and 'dir="ltr"' in attributes  # English inside an Arabic page
     assert body.startswith("This page is a translation of") and "javascript" not in body

@@ -411,3 +411,38 @@ def test_preview_refuses_a_course_the_kit_does_not_name(
         f"error: {kit}: this is a kit of intro-course (X-Localize-Course), but --course says intro\n"
     )
     assert main(["preview", str(kit), str(SAMPLE), "--course", "intro-course", "--out", "pv"]) == 0
+
+
+def test_a_translation_cleared_after_routing_does_not_come_back_from_an_unchanged_return(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Only a memory match the kit offered fills an empty entry: a translation the catalog had
+    and a coordinator then removed stays removed (a review of the fill found it restored)."""
+    monkeypatch.chdir(tmp_path)
+    write_config(tmp_path, "inbox")
+    main(["extract", str(SAMPLE), "--course", "intro-course", "--locales-dir", "ws"])
+    main(["init", "--course", "intro-course", "--locale", "es", "--locales-dir", "ws"])
+    po = tmp_path / "ws" / "es" / "LC_MESSAGES" / "intro-course.po"
+    po.write_bytes(translate(po.read_bytes(), {"Syllabus"}, "WRONG "))
+    assert main(["route", "--course", "intro-course", "--locale", "es"]) == 0
+    po.write_bytes(po.read_bytes().replace(b'msgstr "WRONG Syllabus"', b'msgstr ""'))
+    _, kit = kit_file(str(tmp_path / "inbox"))
+    Path("back.po").write_bytes(translate(kit, {"Calendar"}))
+    assert main(["ingest", "--partner", "acme", "back.po"]) == 0
+    catalog = Workspace("ws").read_catalog("intro-course", "es").index()
+    assert catalog[(None, "Syllabus")].msgstr == "" and catalog[(None, "Calendar")].msgstr == "ES Calendar"
+
+
+@pytest.mark.parametrize("planted", ["fifo", "link-to-zero"])
+def test_check_reads_no_pipe_or_device_planted_as_kit_json(
+    planted: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import os
+
+    po = tmp_path / "x.po"
+    po.write_text('msgid ""\nmsgstr ""\n"Language: es\\n"\n\nmsgid "Hi"\nmsgstr "Hola"\n', encoding="utf-8")
+    if planted == "fifo":
+        os.mkfifo(tmp_path / "kit.json")
+    else:
+        (tmp_path / "kit.json").symlink_to("/dev/zero")
+    assert main(["check", str(po), "--locale", "es"]) == 0  # read as no kit.json, without waiting or filling memory

@@ -542,7 +542,7 @@ def test_a_full_or_read_only_mirror_disk_is_named_as_such_not_blamed_on_the_driv
     err = capsys.readouterr().err
     assert err.splitlines()[-1] == (
         f"error: {mirror / '.localize' / '.index.json.part'}: Read-only file system (nothing after this was done; "
-        "free the space or fix the permission and run again)"
+        "it is read-only)"
     )
 
 
@@ -594,3 +594,14 @@ def test_the_mirrors_index_lists_only_what_the_mirror_serves(
     assert index["c1"]["es"] == before["c1"]["es"]  # still the version it serves
     assert index["c1"]["es"]["version"] == live_version(mirror, "c1", "es")
     assert all(index[c][ll]["version"] == live_version(mirror, c, ll) for c in index for ll in index[c])
+
+
+def test_a_damaged_index_in_the_mirror_is_replaced_not_a_crash_every_time(region: Region, tmp_path: Path) -> None:
+    storage, _, trust, _ = region
+    mirror = tmp_path / "mirror"
+    (mirror / ".localize").mkdir(parents=True)
+    for damaged in (b'{"courses": []}', b'{"courses": {"c1": []}}', b"[]", b"not json"):
+        (mirror / ".localize" / "index.json").write_bytes(damaged)
+        ok(pull_all(str(storage.root), mirror, trust=trust))
+        index = json.loads((mirror / ".localize" / "index.json").read_text())["courses"]
+        assert index["c1"]["es"]["version"] == live_version(mirror, "c1", "es")

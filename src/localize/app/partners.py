@@ -19,6 +19,7 @@ from localize.model import Catalog
 from localize.partners.access import check_overlaps, iam_policy, partner_access, seaweed_config
 from localize.partners.checks import ERROR, Problem
 from localize.partners.qa import check_file
+from localize.storage.folder_files import regular_fd
 
 __all__ = ["AccessFile", "check_po_file", "write_access_files"]
 
@@ -69,8 +70,6 @@ def check_po_file(
     catalog, problems = check_file(
         data, path, locale=locale, template=template, glossary=_glossary_for(path, data, locale, workspace, course)
     )
-    if template is None and catalog is not None:
-        problems = sorted([*problems, *_edited_sources(path, catalog)], key=lambda p: p.line)
     kit_locale = catalog.header("X-Localize-Locale") if catalog is not None else None
     if locale and kit_locale and _canonical(kit_locale) not in (None, _canonical(locale)):
         # the kit says which locale it is for: the option, not the file, is what is wrong
@@ -81,16 +80,19 @@ def check_po_file(
                     f"says {locale}: checked as {kit_locale}; leave --locale out or give --locale {kit_locale}"),
             *problems,
         ]  # fmt: skip
+    if template is None and catalog is not None:
+        problems = sorted([*problems, *_edited_sources(path, catalog)], key=lambda p: p.line)
     return problems
 
 
 def _edited_sources(path: str, catalog: Catalog) -> list[Problem]:
     """Entries whose msgid (or msgctxt) is not one the kit sent, from ``kit.json`` beside the file
     (its ``sources``: the ids of the kit's entries); none when there is no such kit.json."""
-    try:
-        kit = json.loads((Path(path).parent / "kit.json").read_bytes()[:20_000_000])
+    try:  # a regular file only (never a link, a pipe or a device), at most 20 MB
+        with os.fdopen(regular_fd(str(Path(path).parent / "kit.json"), os.O_RDONLY, "reading"), "rb") as f:
+            kit = json.loads(f.read(20_000_000))
         sources = set(kit["sources"]) if isinstance(kit.get("sources"), list) else None
-    except (OSError, ValueError, TypeError, AttributeError, KeyError, RecursionError):
+    except (OSError, LocalizeError, ValueError, TypeError, AttributeError, KeyError, RecursionError):
         sources = None
     if not sources:
         return []

@@ -14,6 +14,7 @@ pydantic or the memory, which matters when a coordinator runs one process per co
 from __future__ import annotations
 
 import argparse
+import errno
 import importlib
 import os
 import sys
@@ -156,8 +157,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 141
     except OSError as e:  # the edge: a read-only or full disk, a permission no step turned into an error
         where = f"{e.filename}: " if e.filename else ""
-        print(f"error: {where}{e.strerror or e} (nothing after this was done; free the space or fix the "
-              "permission and run again)", file=sys.stderr)  # fmt: skip
+        fix = {errno.ENOSPC: "; free some space and run again", errno.EROFS: "; it is read-only",
+               errno.EACCES: "; check the permissions"}.get(e.errno or 0, "")  # fmt: skip
+        print(f"error: {where}{e.strerror or e} (nothing after this was done{fix})", file=sys.stderr)
         return EXIT_FAILED
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import sys
 from pathlib import Path
 
@@ -293,10 +294,11 @@ def cmd_pull(args: argparse.Namespace) -> int:
     if args.all:
 
         def show(r: PullResult | LocalizeError) -> None:  # as each ends: an interrupted run shows what is done
-            if isinstance(r, LocalizeError):
-                print(f"error: {r}", file=sys.stderr)
-            else:
-                print(f"{r.course}/{r.locale}: {r.message}", flush=True)
+            with contextlib.suppress(OSError):  # a closed or full output never stops the pull itself
+                if isinstance(r, LocalizeError):
+                    print(f"error: {r}", file=sys.stderr)
+                else:
+                    print(f"{r.course}/{r.locale}: {r.message}", flush=True)
 
         try:
             results = pull_all(

@@ -17,7 +17,7 @@ from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
 from localize.catalogs.glossary_files import load_glossary
-from localize.catalogs.memory import TranslationMemory
+from localize.catalogs.memory import COMMENT_PREFIX, TranslationMemory
 from localize.catalogs.po import read_po, write_po
 from localize.catalogs.refresh import refresh
 from localize.catalogs.review import mark_reviewed, without_reviewed
@@ -203,13 +203,10 @@ def _three_way(
             if t.key in signed_off and o is not None and o.translated and o.msgstr == t.msgstr and t.msgstr:
                 updated[t.key] = mark_reviewed(o)
                 record(t, "unchanged", "signed off", reviewed=True)
-            elif o is not None and not (o.msgstr or any(o.msgstr_plural)) and (t.msgstr or any(t.msgstr_plural)):
-                # the kit offered it (from the memory) and the partner kept it: the catalog had none
+            elif o is not None and _offered(b, o, t):
                 flags = tuple(sorted({*without_reviewed(o.flags), "fuzzy"} - (set() if t.fuzzy else {"fuzzy"})))
-                updated[t.key] = replace(
-                    o, msgstr=t.msgstr, msgstr_plural=t.msgstr_plural, flags=flags,
-                    translator_comments=t.translator_comments or o.translator_comments,
-                )  # fmt: skip
+                comments = t.translator_comments or o.translator_comments
+                updated[t.key] = replace(o, msgstr=t.msgstr, msgstr_plural=t.msgstr_plural, flags=flags, translator_comments=comments)  # fmt: skip
                 record(t, "accepted", "kept as the kit offered it")
             else:
                 record(t, "unchanged")
@@ -252,6 +249,13 @@ def _three_way(
             record(t, "conflict", "kept as a fuzzy suggestion; the translation accepted earlier is in a comment")
     entries = tuple(updated.get(e.key, e) if not e.obsolete else e for e in ours.entries)
     return replace(ours, entries=entries), outcomes
+
+
+def _offered(kit: Entry, ours: Entry, theirs: Entry) -> bool:
+    """The kit offered it from the memory, the catalog never had it (not cleared), the partner kept it."""
+    memory = [any(c.startswith(COMMENT_PREFIX) for c in e.translator_comments) for e in (kit, ours)]
+    has = [bool(e.msgstr or any(e.msgstr_plural)) for e in (ours, theirs)]
+    return memory == [True, False] and has == [False, True]
 
 
 def _catalog_of_record(workspace: Workspace, course: str, locale: str, kit: Catalog) -> Catalog:
@@ -304,14 +308,9 @@ def check_return(
     limits = Limits(config.qa.max_file_bytes, config.qa.max_string_chars)
     if len(data) > limits.max_file_bytes:
         problems.append(
-            Problem(
-                name,
-                1,
-                ERROR,
-                "size",
-                f"the file has {len(data)} bytes, more than the limit of {limits.max_file_bytes} ([qa] max_file_bytes)",
-            )
-        )
+            Problem(name, 1, ERROR, "size", f"the file has {len(data)} bytes, more than the limit of "
+                    f"{limits.max_file_bytes} ([qa] max_file_bytes)")
+        )  # fmt: skip
     elif not data.strip():
         problems.append(Problem(name, 1, ERROR, "syntax", "the file is empty"))
     else:

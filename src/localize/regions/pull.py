@@ -694,6 +694,7 @@ def _as_live(index: dict[str, Any], dest: str | os.PathLike[str], kept: Path) ->
         earlier = json.loads(read_regular(kept, MAX_INDEX_BYTES)).get("courses", {})
     except (OSError, ValueError, AttributeError, RecursionError):
         earlier = {}
+    earlier = earlier if isinstance(earlier, dict) else {}  # the mirror's own file, damaged: not used
     courses: dict[str, dict[str, Any]] = {}
     for course, locales in index.get("courses", {}).items():
         for locale, entry in locales.items() if isinstance(locales, dict) else ():
@@ -701,7 +702,8 @@ def _as_live(index: dict[str, Any], dest: str | os.PathLike[str], kept: Path) ->
                 live = live_version(dest, course, locale)
             except LocalizeError:  # a name no mirror folder can have
                 continue
-            before = earlier.get(course, {}).get(locale) if isinstance(earlier.get(course), dict) else None
+            known = earlier.get(course)
+            before = known.get(locale) if isinstance(known, dict) else None
             for candidate in (entry, before):
                 if isinstance(candidate, dict) and live is not None and candidate.get("version") == live:
                     courses.setdefault(course, {})[locale] = candidate

@@ -21,7 +21,9 @@ from localize.errors import PermanentStorageError
 
 __all__ = ["folder_of", "regular_fd", "write_in"]
 
-_FOLDER = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
+# O_PATH (Linux): a folder one may write into but not list (a drop box, mode 1733) opens too
+_PATH = getattr(os, "O_PATH", os.O_RDONLY)
+_FOLDER = _PATH | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
 
 
 def _umask() -> int:
@@ -40,7 +42,7 @@ def folder_of(root: Path, key: str, *, create: bool, doing: str) -> Iterator[int
     and not ``create``; PermanentStorageError naming a link or a file in the way."""
     if create:
         root.mkdir(parents=True, exist_ok=True)  # the storage folder itself, wherever it leads
-    fd = os.open(root, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+    fd = os.open(root, _PATH | os.O_DIRECTORY | os.O_CLOEXEC)
     try:
         where = root
         for part in key.split("/")[:-1]:
