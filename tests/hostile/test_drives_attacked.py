@@ -605,3 +605,18 @@ def test_a_damaged_index_in_the_mirror_is_replaced_not_a_crash_every_time(region
         ok(pull_all(str(storage.root), mirror, trust=trust))
         index = json.loads((mirror / ".localize" / "index.json").read_text())["courses"]
         assert index["c1"]["es"]["version"] == live_version(mirror, "c1", "es")
+
+
+def test_a_local_rollback_updates_the_mirrors_index(region: Region, tmp_path: Path) -> None:
+    """After `pull --rollback`, .localize/index.json still named the version rolled away from."""
+    from localize.regions.pull import rollback_local
+
+    storage, signer, trust, _ = region
+    mirror = tmp_path / "mirror"
+    ok(pull_all(str(storage.root), mirror, trust=trust))
+    first = json.loads((mirror / ".localize" / "index.json").read_text())["courses"]["c1"]["es"]
+    second_release(storage, tmp_path, signer)
+    ok(pull_all(str(storage.root), mirror, trust=trust))
+    rollback_local(mirror, "c1", "es")
+    after = json.loads((mirror / ".localize" / "index.json").read_text())["courses"]["c1"]["es"]
+    assert after == first and after["version"] == live_version(mirror, "c1", "es")

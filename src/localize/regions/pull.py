@@ -635,7 +635,26 @@ def rollback_local(dest: str | os.PathLike[str], course: str, locale: str) -> tu
         was, back = state.get("updated"), state.get("previous_updated")
         later = back if (parse_updated(back) or _EPOCH) > (parse_updated(was) or _EPOCH) else was
         _write_state(state_dir, str(previous), str(current), later, was)
+        _index_after_rollback(dest_dir, course, locale, str(previous), back)
     return str(current), str(previous)
+
+
+def _index_after_rollback(dest: Path, course: str, locale: str, version: str, updated: object) -> None:
+    """The mirror's index names the version a local rollback went back to (from its kept
+    manifest), as `pull --all` would; nothing when the mirror has no index or the manifest is gone."""
+    path = dest / ".localize" / "index.json"
+    try:
+        index = json.loads(read_regular(path, MAX_INDEX_BYTES))
+        manifest = Manifest.from_bytes(read_regular(_state_dir(dest, course, locale) / "manifests" / f"{version}.json",
+                                                    MAX_MANIFEST_BYTES), where=str(path))  # fmt: skip
+        share = manifest.stats.get("translated_percent")
+        entry = {"version": version, "manifest": manifest_key(course, locale, version), "updated": updated,
+                 "translated_percent": share if isinstance(share, int | float) and not isinstance(share, bool) else None,
+                 "files": len(manifest.files)}  # fmt: skip
+        index["courses"].setdefault(course, {})[locale] = entry
+    except (OSError, ValueError, LocalizeError, KeyError, TypeError, AttributeError, RecursionError):
+        return
+    _write_atomic(path, json.dumps(index, indent=2, sort_keys=True).encode() + b"\n")
 
 
 def read_index(remote: Remote, trust: TrustedKeys | None) -> bytes:
