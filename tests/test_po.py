@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import polib
@@ -102,3 +103,21 @@ def test_syntax_errors_name_file_and_line(text: str | bytes, message: str) -> No
     with pytest.raises(PoSyntaxError) as info:
         read_po(data, "x.po")
     assert str(info.value) == message
+
+
+def test_an_obsolete_fuzzy_entry_with_its_previous_msgid_loads_in_polib_babel_and_msgfmt(tmp_path: Path) -> None:
+    """`update` made an entry that had been fuzzy obsolete and wrote its previous msgid as
+    '#~ #| msgid': polib refused the whole file ('invalid continuation line'). GNU's form is
+    '#~| msgid'; Babel skips those lines with a warning, as it does for msgmerge's own files."""
+    previous = "Provide an understanding of the role computation can play in solving problems " * 2
+    old = Entry("New text", "Viejo", flags=("fuzzy",), previous_msgid=previous, previous_msgctxt="ctx", obsolete=True)
+    path = tmp_path / "obsolete.po"
+    path.write_text(write_po(replace(catalog(), entries=(*catalog().entries, old))), encoding="utf-8")
+    text = path.read_text(encoding="utf-8")
+    assert '#~| msgctxt "ctx"\n#~| msgid ""\n#~| "Provide an understanding' in text and "#~ #|" not in text
+    assert msgfmt_check(path).returncode == 0
+    assert "New text" in [e.msgid for e in polib.pofile(str(path)).obsolete_entries()]
+    with path.open("rb") as f:
+        assert "New text" in babel_read_po(f).obsolete
+    back = [e for e in read_po(path.read_bytes()).entries if e.msgid == "New text"]
+    assert [(e.previous_msgid, e.previous_msgctxt, e.obsolete) for e in back] == [(previous, "ctx", True)]

@@ -382,10 +382,11 @@ def _entry_lines(e: Entry, width: int) -> list[str]:
     if e.flags:
         out.append("#, " + ", ".join(e.flags))
     prefix = "#~ " if e.obsolete else ""
+    previous = "#~| " if e.obsolete else "#| "  # GNU msgmerge's form (as "#~ #|", polib refused the file)
     if e.previous_msgctxt is not None:
-        out.extend(_quote_lines("msgctxt", e.previous_msgctxt, prefix + "#| ", width))
+        out.extend(_quote_lines("msgctxt", e.previous_msgctxt, previous, width))
     if e.previous_msgid is not None:
-        out.extend(_quote_lines("msgid", e.previous_msgid, prefix + "#| ", width))
+        out.extend(_quote_lines("msgid", e.previous_msgid, previous, width))
     if e.msgctxt is not None:
         out.extend(_quote_lines("msgctxt", e.msgctxt, prefix, width))
     out.extend(_quote_lines("msgid", e.msgid, prefix, width))
