@@ -311,3 +311,14 @@ def test_comments_processing_instructions_and_entities_in_a_tbx_are_read_past() 
     )
     rows = read_tbx(data, "g.tbx", "es")
     assert [(t.term, t.translation) for t in rows] == [("problem set", "lista de problemas"), ("wave&x;", "onda")]
+
+
+def test_a_suggested_row_left_empty_says_how_to_go_on(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    csv_file = tmp_path / "g.csv"
+    csv_file.write_text("term,translation,status,note\nwave,onda,approved,\nfinger ex,,approved,suggested\n")
+    code, out, err = run(capsys, "glossary", "import", str(csv_file), "--locale", "es", "--locales-dir", str(tmp_path))
+    assert (code, out) == (2, "")
+    assert err == (
+        f"error: {csv_file}:3: term 'finger ex' is approved but has no translation: fill it in, or delete the row "
+        "(the rows of `glossary suggest` start empty; nothing was imported)\n"
+    )

@@ -251,7 +251,12 @@ def read_csv(text: str, path: str) -> list[Term]:
         except ConfigError as e:
             raise CatalogError(e.message, path=path, line=n) from None
         if status == APPROVED and not rows[-1].translation:
-            raise CatalogError(f"term {row['term']!r} is approved but has no translation", path=path, line=n)
+            raise CatalogError(
+                f"term {row['term']!r} is approved but has no translation: fill it in, or delete the row (the "
+                "rows of `glossary suggest` start empty; nothing was imported)",
+                path=path,
+                line=n,
+            )
     return rows
 
 
