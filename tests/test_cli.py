@@ -241,3 +241,23 @@ def test_check_with_the_wrong_locale_blames_the_option_not_the_file(
         "leave --locale out or give --locale es"
     )
     assert "set Language" not in out
+
+
+def test_update_with_another_courses_pages_warns_and_the_right_pages_bring_everything_back(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`update` with the wrong course's pages obsoleted 321 of 380 entries without a word."""
+    loc = str(tmp_path / "loc")
+    other = tmp_path / "other"
+    other.mkdir()
+    (other / "index.html").write_text("<html><body><p>Another course entirely.</p></body></html>", encoding="utf-8")
+    assert run(capsys, "extract", str(SAMPLE), "--course", "intro-course", "--locales-dir", loc)[0] == 0
+    assert run(capsys, "pseudo", "--course", "intro-course", "--locales-dir", loc)[0] == 0  # all translated
+    code, out, err = run(capsys, "update", str(other), "--course", "intro-course", "--locales-dir", loc)
+    assert code == 0 and "181 obsolete" in out
+    assert err.splitlines()[-1] == (
+        f"warning: qps-ploc: 181 of 181 entries became obsolete: if {other} is not the pages of intro-course, "
+        "run update again with its own pages (obsolete entries come back)"
+    )
+    code, out, err = run(capsys, "update", str(SAMPLE), "--course", "intro-course", "--locales-dir", loc)
+    assert code == 0 and "181 revived" in out and "warning" not in err

@@ -184,6 +184,13 @@ def cmd_update(args: argparse.Namespace) -> int:
             f"from memory {c.memory.exact} translated, {c.memory.near} fuzzy -> {c.path} "
             f"({'written' if c.written else 'unchanged'})"
         )
+        before = m.kept + m.fuzzy + m.revived + m.obsoleted if m is not None else 0
+        if m is not None and m.obsoleted >= 20 and m.obsoleted * 2 > before and not args.quiet:
+            print(
+                f"warning: {c.locale}: {m.obsoleted} of {before} entries became obsolete: if {args.source} is not "
+                f"the pages of {args.course}, run update again with its own pages (obsolete entries come back)",
+                file=sys.stderr,
+            )
     if not result.catalogs:
         print(f"no catalogs yet; start one with: localize init --course {args.course} --locale LL")
     failures = result.failures
