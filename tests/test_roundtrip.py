@@ -355,16 +355,24 @@ def test_memory_matches_a_partner_keeps_land_in_a_new_locales_catalog(
     assert all(catalog[(None, m)].translated for m in offered)
 
 
+def routed_kit(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[Path, bytes]:
+    """In ``tmp_path``: the sample course extracted and its es kit routed (no catalog written);
+    the kit file and its bytes."""
+    monkeypatch.chdir(tmp_path)
+    write_config(tmp_path, "inbox")
+    main(["extract", str(SAMPLE), "--course", "intro-course", "--locales-dir", "ws"])
+    assert main(["route", "--course", "intro-course", "--locale", "es"]) == 0
+    key, data = kit_file(str(tmp_path / "inbox"))
+    return tmp_path / "inbox" / key, data
+
+
 def test_the_dashboard_counts_a_kits_entries_before_its_locale_has_a_catalog(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A kit of a locale with no catalog yet showed as '0.0 % of 0 entries'."""
     from localize.views.dashboard import collect
 
-    monkeypatch.chdir(tmp_path)
-    write_config(tmp_path, "inbox")
-    main(["extract", str(SAMPLE), "--course", "intro-course", "--locales-dir", "ws"])
-    assert main(["route", "--course", "intro-course", "--locale", "es"]) == 0
+    routed_kit(tmp_path, monkeypatch)
     data = collect(Workspace("ws"), load_config("localize.toml"))
     rows = [r for g in data["groups"] for r in g["rows"] if (r["course"], r["locale"]) == ("intro-course", "es")]
     [assignment] = load_assignments(Workspace("ws"))
@@ -379,12 +387,7 @@ def test_check_in_the_kit_folder_finds_a_msgid_edited_by_hand(
 ) -> None:
     """`check` said '0 errors' for a kit whose msgid the translator changed; ingest then refused
     the entry as edited-source. kit.json carries the ids of the kit's sources."""
-    monkeypatch.chdir(tmp_path)
-    write_config(tmp_path, "inbox")
-    main(["extract", str(SAMPLE), "--course", "intro-course", "--locales-dir", "ws"])
-    assert main(["route", "--course", "intro-course", "--locale", "es"]) == 0
-    key, data = kit_file(str(tmp_path / "inbox"))
-    kit = tmp_path / "inbox" / key
+    kit, data = routed_kit(tmp_path, monkeypatch)
     kit.write_bytes(data.replace(b'msgid "Syllabus"', b'msgid "Syllabus!"', 1))
     capsys.readouterr()
     assert main(["check", str(kit)]) == 1
@@ -399,12 +402,7 @@ def test_check_in_the_kit_folder_finds_a_msgid_edited_by_hand(
 def test_preview_refuses_a_course_the_kit_does_not_name(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.chdir(tmp_path)
-    write_config(tmp_path, "inbox")
-    main(["extract", str(SAMPLE), "--course", "intro-course", "--locales-dir", "ws"])
-    assert main(["route", "--course", "intro-course", "--locale", "es"]) == 0
-    key, _ = kit_file(str(tmp_path / "inbox"))
-    kit = tmp_path / "inbox" / key
+    kit, _ = routed_kit(tmp_path, monkeypatch)
     capsys.readouterr()
     assert main(["preview", str(kit), str(SAMPLE), "--course", "intro", "--out", "pv"]) == 2
     assert capsys.readouterr().err == (

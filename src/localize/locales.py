@@ -94,14 +94,17 @@ def _script_as_modifier(canonical: str) -> str:
     sr_Latn_RS -> sr_RS@latin (as sr@latin is read), so both spellings name one catalog. A
     language's usual script (sr_Cyrl) and scripts gettext has no modifier for stay as written."""
     parts = canonical.split("_")
-    if "@" in canonical or len(parts) < 2 or parts[1] not in _SCRIPT_MODIFIERS:
-        return canonical
-    from babel.core import get_global  # only for a code with a script subtag
-
-    likely = str(get_global("likely_subtags").get(parts[0], "")).split("_")
-    if len(likely) > 1 and likely[1] == parts[1]:
+    if "@" in canonical or len(parts) < 2 or parts[1] not in _SCRIPT_MODIFIERS or _usual_script(parts[0]) == parts[1]:
         return canonical
     return "_".join([parts[0], *parts[2:]]) + "@" + _SCRIPT_MODIFIERS[parts[1]]
+
+
+def _usual_script(language: str) -> str | None:
+    """The script ``language`` is usually written in (CLDR likely subtags: sr -> Cyrl), if known."""
+    from babel.core import get_global  # only for a code with a script subtag, or a glossary import
+
+    likely = str(get_global("likely_subtags").get(language, "")).split("_")
+    return likely[1] if len(likely) > 1 else None
 
 
 @lru_cache(maxsize=512)
@@ -199,12 +202,7 @@ def foreign_script(locale: str, texts: list[str]) -> str | None:
     base, _, modifier = check_locale(locale).partition("@")
     parts = base.split("_")
     script = _MODIFIER_SCRIPTS.get(modifier) or next((p for p in parts[1:] if len(p) == 4), None)
-    if script is None:
-        from babel.core import get_global
-
-        likely = str(get_global("likely_subtags").get(parts[0], "")).split("_")
-        script = likely[1] if len(likely) > 1 else None
-    expected = _SCRIPT_LETTERS.get(script or "")
+    expected = _SCRIPT_LETTERS.get(script or _usual_script(parts[0]) or "")
     if expected is None:
         return None
     counts: dict[str, int] = {}

@@ -93,7 +93,8 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 def cmd_preview(args: argparse.Namespace) -> int:
     try:  # the kit names its course (PO header, or XLIFF's header note): a wrong --course is a mistake
-        named = re.search(rb"X-Localize-Course: ([A-Za-z0-9][A-Za-z0-9._-]*)", Path(args.file).read_bytes()[:65536])
+        with open(args.file, "rb") as f:  # the header only (the build reads the file)
+            named = re.search(rb"X-Localize-Course: ([A-Za-z0-9][A-Za-z0-9._-]*)", f.read(65536))
     except OSError:
         named = None  # the build says what is wrong with the file
     if named and named.group(1).decode() != args.course:

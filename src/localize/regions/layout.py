@@ -50,6 +50,7 @@ from localize.regions.schema import (
     FileRecord,
     Manifest,
     check_names,
+    index_entry,
     is_version,
     manifest_key,
     object_key,
@@ -263,19 +264,6 @@ def make_pointer(
         "manifest_sha256": hashlib.sha256(manifest_bytes).hexdigest(),
         "previous": previous,
         "updated": now.isoformat(timespec="milliseconds"),
-    }
-
-
-def index_entry(pointer: dict[str, Any], manifest: Manifest) -> dict[str, Any]:
-    share = manifest.stats.get("translated_percent")
-    if not isinstance(share, int | float) or isinstance(share, bool) or not 0 <= share <= 100:
-        share = None  # the index schema takes a share or nothing
-    return {
-        "version": pointer["version"],
-        "manifest": pointer["manifest"],
-        "updated": pointer["updated"],
-        "translated_percent": share,
-        "files": len(manifest.files),
     }
 
 

@@ -58,6 +58,7 @@ from localize.regions.schema import (
     FileRecord,
     Manifest,
     check_names,
+    index_entry,
     is_version,
     manifest_key,
     parse_json,
@@ -647,11 +648,8 @@ def _index_after_rollback(dest: Path, course: str, locale: str, version: str, up
         index = json.loads(read_regular(path, MAX_INDEX_BYTES))
         manifest = Manifest.from_bytes(read_regular(_state_dir(dest, course, locale) / "manifests" / f"{version}.json",
                                                     MAX_MANIFEST_BYTES), where=str(path))  # fmt: skip
-        share = manifest.stats.get("translated_percent")
-        entry = {"version": version, "manifest": manifest_key(course, locale, version), "updated": updated,
-                 "translated_percent": share if isinstance(share, int | float) and not isinstance(share, bool) else None,
-                 "files": len(manifest.files)}  # fmt: skip
-        index["courses"].setdefault(course, {})[locale] = entry
+        pointer = {"version": version, "manifest": manifest_key(course, locale, version), "updated": updated}
+        index["courses"].setdefault(course, {})[locale] = index_entry(pointer, manifest)
     except (OSError, ValueError, LocalizeError, KeyError, TypeError, AttributeError, RecursionError):
         return
     _write_atomic(path, json.dumps(index, indent=2, sort_keys=True).encode() + b"\n")
@@ -687,6 +685,7 @@ def pull_all(
     data = read_index(remote, kwargs.get("trust"))
     index = validate_index(parse_json(data, "region index", remote.describe("index.json")), entries=False)
     results: list[PullResult | LocalizeError] = []
+    live: dict[tuple[str, str], str | None] = {}  # (course, locale) -> the version the mirror is on
     kwargs.setdefault("local", LocalObjects(dest))  # read once for every course
     for course, locales in sorted(index.get("courses", {}).items()):
         for locale in sorted(locales):
@@ -696,19 +695,25 @@ def pull_all(
                 results.append(e)
             except OSError as e:  # the mirror's folder (full disk, a file in the way): this course only
                 results.append(local_error(e, f"cannot pull {course}/{locale}", str(Path(dest))))
+            done = results[-1]
+            if isinstance(done, PullResult):
+                live[(course, locale)] = done.version
+            else:  # refused or failed: the version the mirror stays on, if any
+                with contextlib.suppress(LocalizeError):
+                    live[(course, locale)] = live_version(dest, course, locale)
             if on_result is not None:
-                on_result(results[-1])
+                on_result(done)
     index_path = Path(dest) / ".localize" / "index.json"
     check_real_folders(index_path.parent)
     index_path.parent.mkdir(parents=True, exist_ok=True)
-    _write_atomic(index_path, json.dumps(_as_live(index, dest, index_path), indent=2, sort_keys=True).encode() + b"\n")
+    _write_atomic(index_path, json.dumps(_as_live(index, live, index_path), indent=2, sort_keys=True).encode() + b"\n")
     return results
 
 
-def _as_live(index: dict[str, Any], dest: str | os.PathLike[str], kept: Path) -> dict[str, Any]:
-    """The region's index as this mirror serves it: each entry only where the mirror is on its
-    version, else the mirror's earlier entry for the version it is on (a course refused or cut
-    short stays as it was), else none."""
+def _as_live(index: dict[str, Any], live: dict[tuple[str, str], str | None], kept: Path) -> dict[str, Any]:
+    """The region's index as this mirror serves it (``live``: the version each course and locale
+    is on after the pulls): each entry only where the mirror is on its version, else the mirror's
+    earlier entry for the version it is on (a course refused or cut short stays as it was), else none."""
     try:
         earlier = json.loads(read_regular(kept, MAX_INDEX_BYTES)).get("courses", {})
     except (OSError, ValueError, AttributeError, RecursionError):
@@ -717,14 +722,11 @@ def _as_live(index: dict[str, Any], dest: str | os.PathLike[str], kept: Path) ->
     courses: dict[str, dict[str, Any]] = {}
     for course, locales in index.get("courses", {}).items():
         for locale, entry in locales.items() if isinstance(locales, dict) else ():
-            try:
-                live = live_version(dest, course, locale)
-            except LocalizeError:  # a name no mirror folder can have
-                continue
+            version = live.get((course, locale))
             known = earlier.get(course)
             before = known.get(locale) if isinstance(known, dict) else None
             for candidate in (entry, before):
-                if isinstance(candidate, dict) and live is not None and candidate.get("version") == live:
+                if isinstance(candidate, dict) and version is not None and candidate.get("version") == version:
                     courses.setdefault(course, {})[locale] = candidate
                     break
     return {**index, "courses": courses}

@@ -458,3 +458,17 @@ def validate_index(raw: Any, *, entries: bool = True) -> dict[str, Any]:
     except _Invalid as e:
         raise IntegrityError(f"malformed region index: {e}") from None
     return raw
+
+
+def index_entry(pointer: dict[str, Any], manifest: Manifest) -> dict[str, Any]:
+    """The region index's entry of a live version: what its pointer and manifest say."""
+    share = manifest.stats.get("translated_percent")
+    if not isinstance(share, int | float) or isinstance(share, bool) or not 0 <= share <= 100:
+        share = None  # the index schema takes a share or nothing
+    return {
+        "version": pointer["version"],
+        "manifest": pointer["manifest"],
+        "updated": pointer["updated"],
+        "translated_percent": share,
+        "files": len(manifest.files),
+    }
