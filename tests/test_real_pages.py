@@ -52,16 +52,40 @@ OCW_ICONS = (
 
 
 def test_icon_font_elements_are_never_translated() -> None:
-    assert msgids(OCW_ICONS) == [
-        "<i1/> <span2>Lecture Notes</span2>",
-        "<span1/> Download File",
-        "<i1/> <span2>Instructor Insights</span2>",
-    ]
+    # an icon at a unit's edge stays outside it: the same words as everywhere else, no placeholder
+    assert msgids(OCW_ICONS) == ["Lecture Notes", "Download File", "Instructor Insights"]
     [notes] = [u for u in find_units(OCW_ICONS) if "Lecture" in u.msgid]
-    assert notes.comment.startswith("Placeholders: <i1/> icon, kept as it is;")
+    assert notes.comment == ""
     out = build(OCW_ICONS, pseudo_all(OCW_ICONS), "qps-ploc")
     assert icon_texts(out.encode()) == ["menu", "notes", "file_download", " co_present "]
     assert "Ļéçţûŕé Ñöţéš" in out
+
+
+@pytest.mark.parametrize("locale", ["es", "ar"])
+def test_empty_elements_and_icons_at_an_edge_stay_outside_the_unit(locale: str) -> None:
+    # OCW's people and terms pages: an anchor before a heading's words (8 headings of one course
+    # were "<a1></a1>Name", each a second entry beside the same words elsewhere)
+    page = (
+        '<h4><strong>\n\n<a name="bennet"></a>Victoria Bennet</strong></h4>'
+        '<h2><a name="privacy" id="privacy"></a>Privacy</h2>'
+        '<p>Before <a id="x"></a> after <span class="fa fa-check"></span></p>'
+        '<p><a href="#top"></a></p>'
+        '<a href="d"><span class="material-icons">file_download</span> Download File</a>'
+    )
+    assert msgids(page) == ["Victoria Bennet", "Privacy", "Before <a1></a1> after", "Download File"]
+    translated = {
+        (None, "Victoria Bennet"): "فيكتوريا بينيت",
+        (None, "Privacy"): "Privacidad",
+        (None, "Before <a1></a1> after"): "Antes <a1></a1> después",
+        (None, "Download File"): "Descargar",
+    }
+    out = build(page, translated, locale)
+    # what was dropped from the edges is still there, byte for byte, before or after the words
+    assert '<a name="bennet"></a>فيكتوريا بينيت</strong>' in out
+    assert '<a name="privacy" id="privacy"></a>Privacidad</h2>' in out
+    assert 'Antes <a id="x"></a> después <span class="fa fa-check"></span></p>' in out
+    assert '<span class="material-icons">file_download</span> Descargar</a>' in out
+    assert '<p><a href="#top"></a></p>' in out
 
 
 @pytest.mark.parametrize(
@@ -86,7 +110,7 @@ def test_every_material_icon_variant(cls: str) -> None:
 def test_icon_classes_are_configurable_and_attributes_of_icons_still_count() -> None:
     page = '<p><i class="fa-lig">home</i> Home page</p><i class="material-icons" title="Open menu">menu</i>'
     assert msgids(page) == ["<i1>home</i1> Home page"]
-    assert msgids(page, icon_classes={"fa-lig"}) == ["<i1/> Home page", "menu"]
+    assert msgids(page, icon_classes={"fa-lig"}) == ["Home page", "menu"]
     assert msgids(page, icon_classes=()) == ["<i1>home</i1> Home page", "menu"]
     assert ("attribute", "Open menu") in [u.key for u in find_units(page)]
     # not a class token: words that merely contain the name are text
@@ -99,11 +123,11 @@ def test_icon_classes_reach_extract_and_build(tmp_path: Path) -> None:
     (course / "index.html").write_text('<p><b class="ico">star</b> Favourites</p>')
     template = extract_course(open_source(course), "c", jobs=1, icon_classes={"ico"}).catalog
     [entry] = template.entries
-    assert entry.msgid == "<b1/> Favourites"
+    assert entry.msgid == "Favourites"
     assert extract_page((course / "index.html").read_bytes(), "index.html", {"ico"})[0].msgid == entry.msgid
     from dataclasses import replace
 
-    catalog = replace(template, entries=(replace(entry, msgstr="<b1/> Favoritos"),), header_flags=())
+    catalog = replace(template, entries=(replace(entry, msgstr="Favoritos"),), header_flags=())
     build_course(open_source(course), catalog, tmp_path / "out", "es", jobs=1, icon_classes={"ico"})
     assert (tmp_path / "out" / "index.html").read_text() == '<p><b class="ico">star</b> Favoritos</p>'
 

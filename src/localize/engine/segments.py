@@ -155,9 +155,11 @@ _DROPPABLE = VOID | INVISIBLE
 
 
 def _edge_droppable(item: Element | Text, page: str) -> bool:
-    """Whitespace, void and invisible elements, comments and stray end tags: dropped from a unit's edges."""
+    """Whitespace, void and invisible elements, icons, elements with nothing inside (an anchor
+    ``<a name="x"></a>``), comments and stray end tags: dropped from a unit's edges, where they
+    stay as they are, so a translator sees ``Download File``, not ``<span1/> Download File``."""
     if isinstance(item, Element):
-        return item.tag in _DROPPABLE
+        return item.tag in _DROPPABLE or item.icon or (item.end_start == item.tag_end and not item.children)
     if type(item) is Text:
         return not page[item.start : item.end].strip(_WS)
     return True  # comments and stray end tags
