@@ -71,7 +71,7 @@ def test_pseudo_and_build_qps_ploc(tmp_path: Path, capsys: pytest.CaptureFixture
         str(out_dir),
     )
     assert (code, err) == (0, "")
-    assert out.startswith("8 pages (8 localized), 3 other files -> ")
+    assert out.startswith("8 pages (8 with translations), 3 other files -> ")
     assert out.endswith(" in the source language\n") and "units: 0 translated" not in out
     # an update of the unchanged course leaves the pseudo catalog as `pseudo` wrote it
     before = po.read_bytes()
@@ -261,3 +261,15 @@ def test_update_with_another_courses_pages_warns_and_the_right_pages_bring_every
     )
     code, out, err = run(capsys, "update", str(SAMPLE), "--course", "intro-course", "--locales-dir", loc)
     assert code == 0 and "181 revived" in out and "warning" not in err
+
+
+def test_build_counts_only_pages_with_translations(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    # a build of a catalog with nothing translated still sets lang on every page, but localizes none
+    loc = tmp_path / "loc"
+    assert run(capsys, "extract", str(SAMPLE), "--course", "intro-course", "--locales-dir", str(loc))[0] == 0
+    assert run(capsys, "init", "--course", "intro-course", "--locale", "es", "--locales-dir", str(loc))[0] == 0
+    args = ("build", str(SAMPLE), "--course", "intro-course", "--locale", "es", "--locales-dir", str(loc))
+    code, out, _ = run(capsys, *args, "--out", str(tmp_path / "site"))
+    assert code == 0 and out.startswith("8 pages (0 with translations), 3 other files -> ")
+    assert "units: 0 translated" in out
+    assert '<html lang="es"' in (tmp_path / "site" / "index.html").read_text(encoding="utf-8")

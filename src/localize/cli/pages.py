@@ -132,7 +132,7 @@ def cmd_build(args: argparse.Namespace) -> int:
     if not args.quiet:
         print_failures(result.problems, sys.stderr, "warning")
     print(
-        f"{result.pages} pages ({result.changed_pages} localized), {result.copied} other files -> {args.out}; "
+        f"{result.pages} pages ({result.translated_pages} with translations), {result.copied} other files -> {args.out}; "
         f"units: {result.translated} translated, {result.fallback} in the source language"
     )
     if result.problems:

@@ -30,7 +30,8 @@ __all__ = ["BuildResult", "build_course"]
 @dataclass(frozen=True, slots=True)
 class BuildResult:
     pages: int
-    changed_pages: int
+    changed_pages: int  # pages whose bytes changed (a page with nothing translated still gets lang and dir)
+    translated_pages: int  # pages where at least one translation was used
     copied: int
     translated: int
     fallback: int
@@ -103,7 +104,7 @@ def build_course(
     paths = source.paths()
     failures = [PageFailure(p.path or source.location, str(p)) for p in source.problems]
     problems: list[PageFailure] = []
-    pages = changed = copied = translated = fallback = 0
+    pages = changed = with_translations = copied = translated = fallback = 0
     for path, page, t, f, was_changed, failure, issues in map_pages(_build_one, source, paths, jobs, job):
         if progress is not None:
             progress(path)
@@ -116,6 +117,9 @@ def build_course(
             translated += t
             fallback += f
             changed += was_changed
+            with_translations += t > 0
         else:
             copied += 1
-    return BuildResult(pages, changed, copied, translated, fallback, tuple(failures), tuple(problems))
+    return BuildResult(
+        pages, changed, with_translations, copied, translated, fallback, tuple(failures), tuple(problems)
+    )
