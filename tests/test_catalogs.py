@@ -367,3 +367,53 @@ def test_the_template_digest_from_text_on_real_templates(tmp_path: Path) -> None
         template = extract_course(open_source(str(course)), course.name, jobs=1).catalog
         assert template_digest(template, write_po(template)) == _slow_digest(template), course.name
         assert _digest_from_text(template, write_po(template)) is not None  # the shortcut is taken
+
+
+# -- TMX inline codes (a memory made by another tool from HTML pages) ---------------------------
+
+LEGACY_TMX = """<?xml version="1.0" encoding="UTF-8"?>
+<tmx version="1.4"><header creationtool="t" creationtoolversion="1" datatype="html" segtype="sentence"
+ adminlang="en" srclang="en" o-tmf="t"/><body>
+<tu><tuv xml:lang="es"><seg>Lea primero las <bpt i="1">&lt;a href="javascript:alert(1)"&gt;</bpt>notas<ept i="1">&lt;/a&gt;</ept>.</seg></tuv>
+<tuv xml:lang="en"><seg>Read the <bpt i="1">&lt;a href="notes.html"&gt;</bpt>notes<ept i="1">&lt;/a&gt;</ept> first.</seg></tuv></tu>
+<tu><tuv xml:lang="en"><seg><bpt i="1">&lt;b&gt;</bpt>Due<ept i="1">&lt;/b&gt;</ept>:<ph x="2">&lt;br /&gt;</ph> <hi type="x">week</hi> <bpt i="3">&lt;em&gt;</bpt>two<ept i="3">&lt;/em&gt;</ept></seg></tuv>
+<tuv xml:lang="es"><seg><bpt i="3">&lt;em&gt;</bpt>Segunda<ept i="3">&lt;/em&gt;</ept> semana:<ph x="2">&lt;br/&gt;</ph> <bpt i="1">&lt;b&gt;</bpt>entrega<ept i="1">&lt;/b&gt;</ept></seg></tuv></tu>
+<tu><tuv xml:lang="en"><seg>Isolated <it pos="begin">&lt;b&gt;</it>bold</seg></tuv><tuv xml:lang="es"><seg>Aislado <it pos="begin">&lt;b&gt;</it>negrita</seg></tuv></tu>
+<tu><tuv xml:lang="en"><seg>Not a tag <ph x="1">{1}</ph></seg></tuv><tuv xml:lang="es"><seg>No es <ph x="1">{1}</ph></seg></tuv></tu>
+<tu><tuv xml:lang="en"><seg>An <bpt i="1">&lt;i&gt;</bpt>extra<ept i="1">&lt;/i&gt;</ept></seg></tuv>
+<tuv xml:lang="es"><seg>Un <bpt i="1">&lt;i&gt;</bpt>extra<ept i="1">&lt;/i&gt;</ept><ph x="9">&lt;img src=x onerror=alert(1)&gt;</ph></seg></tuv></tu>
+</body></tmx>
+"""
+
+
+def test_tmx_inline_codes_become_placeholders() -> None:
+    units = {u.msgid: u.msgstr for u in read_memory_file(LEGACY_TMX.encode(), "legacy.tmx", "es")}
+    # named by tag and position in the source; the target's codes take the source's names by i and x
+    assert units["Read the <a1>notes</a1> first."] == "Lea primero las <a1>notas</a1>."
+    assert units["<b1>Due</b1>:<br2/> week <em3>two</em3>"] == "<em3>Segunda</em3> semana:<br2/> <b1>entrega</b1>"
+    # codes that cannot be named are read as text, as before: they never match a msgid
+    assert units["Isolated <b>bold"] == "Aislado <b>negrita"
+    assert units["Not a tag {1}"] == "No es {1}"
+    # a target code the source does not have: the unit is read as text (and the gate sees its markup)
+    assert units["An <i>extra</i>"] == "Un <i>extra</i><img src=x onerror=alert(1)>"
+
+
+def test_a_legacy_tmx_fills_a_course_and_its_native_codes_never_reach_the_page(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from localize.cli import main
+
+    course = tmp_path / "course"
+    course.mkdir()
+    (course / "index.html").write_text('<p>Read the <a href="notes.html">notes</a> first.</p>', encoding="utf-8")
+    (tmp_path / "legacy.tmx").write_text(LEGACY_TMX, encoding="utf-8")
+    loc = ["--locales-dir", str(tmp_path / "loc")]
+    assert main(["extract", str(course), "--course", "c", *loc, "-q"]) == 0
+    # the units whose markup the gate refuses are listed, the others imported
+    assert main(["tm", "import", str(tmp_path / "legacy.tmx"), "--locale", "es", *loc]) == 1
+    assert "'An <i>extra</i>': markup: an event handler" in capsys.readouterr().err
+    assert main(["init", "--course", "c", "--locale", "es", *loc, "-q"]) == 0
+    assert main(["build", str(course), "--course", "c", "--locale", "es", *loc, "--out", str(tmp_path / "site")]) == 0
+    page = (tmp_path / "site" / "index.html").read_text(encoding="utf-8")
+    assert '<p>Lea primero las <a href="notes.html">notas</a>.</p>' in page
+    assert "javascript" not in page

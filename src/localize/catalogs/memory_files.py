@@ -35,6 +35,7 @@ from localize.catalogs.memory_provenance import (
     units_of,
 )
 from localize.catalogs.po import read_po
+from localize.catalogs.tmx_codes import Names, segment_text, source_segment, target_segment
 from localize.catalogs.xliff import is_xliff, read_xliff, write_xliff
 from localize.errors import CatalogError
 from localize.locales import check_locale
@@ -151,17 +152,22 @@ def read_tmx(data: bytes, path: str, locale: str, origin: str) -> list[MemoryUni
             kind = prop.get("type") or ""
             if kind.startswith("x-") and kind not in props:
                 props[kind] = clean_provenance(prop.text or "") if kind != "x-context" else prop.text or ""
-        source = target = None
+        source = target = source_seg = target_seg = None
+        names: Names = {}
         for tuv in tu.findall("tuv"):
             lang = tuv.get(xml_lang) or tuv.get("lang") or ""
             seg = tuv.find("seg")
-            text = "".join(seg.itertext()) if seg is not None else ""
             if source is None and lang.lower() == srclang.lower():
-                source = text
-            elif target is None and _lang_matches(lang, locale):
-                target = text
+                source, names = source_segment(seg) if seg is not None else ("", {})
+                source_seg = seg
+            elif target_seg is None and _lang_matches(lang, locale):
+                target_seg = seg
             elif lang.lower() != srclang.lower() and len(others) < 20:
                 others.add(lang[:20])
+        if target_seg is not None:  # read after the source, whose codes name its own
+            target = target_segment(target_seg, names)
+            if target is None and source_seg is not None:  # a code the source does not name: as text
+                source, target = segment_text(source_seg), segment_text(target_seg)
         if source and target:
             units.append(
                 MemoryUnit(
