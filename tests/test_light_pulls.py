@@ -124,6 +124,66 @@ def test_token_bucket_paces_to_the_rate() -> None:
     assert sum(slept) == pytest.approx(1.0)
 
 
+@pytest.mark.parametrize("over", ["folder", "http", "s3"])
+def test_a_paced_pull_reads_small_blocks(over: str, tmp_path: Path, request: pytest.FixtureRequest) -> None:
+    """At --max-rate 64k, a pull reads 8,000 bytes at a time (an eighth of a second's worth), so the
+    network sends no faster than that; it used to read 1 MiB at full speed and then wait 16 s."""
+    import io
+    import os
+
+    from localize.regions.objects import Metered
+    from localize.regions.remote import open_remote
+
+    data = os.urandom(300_000)
+    location = str(tmp_path / "region")
+    (tmp_path / "region").mkdir()
+    (tmp_path / "region" / "big.bin").write_bytes(data)
+    server = None
+    if over == "http":
+
+        class Quiet(SimpleHTTPRequestHandler):
+            def log_message(self, *args: object) -> None:
+                pass
+
+        server = ThreadingHTTPServer(("127.0.0.1", 0), partial(Quiet, directory=location))
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        location = f"http://127.0.0.1:{server.server_port}"
+    elif over == "s3":
+        from localize.storage.locations import open_storage
+
+        location = f"s3://{request.getfixturevalue('s3_env')}/region"
+        open_storage(location).write_bytes("big.bin", data)
+
+    class Blocks(io.BytesIO):
+        def __init__(self) -> None:
+            super().__init__()
+            self.sizes: list[int] = []
+
+        def write(self, b: bytes) -> int:  # type: ignore[override]
+            self.sizes.append(len(b))
+            return super().write(b)
+
+    try:
+        paced = Metered(open_remote(location), max_rate=64_000)
+        now, waited = [0.0], []
+
+        def wait(seconds: float) -> None:
+            waited.append(seconds)
+            now[0] += seconds
+
+        paced.bucket = TokenBucket(64_000, clock=lambda: now[0], sleep=wait)  # a fake clock: no waiting here
+        got = Blocks()
+        assert paced.download("big.bin", got, 1 << 20) == len(data) and got.getvalue() == data
+        assert max(got.sizes) <= 8_000 and len(got.sizes) >= 300_000 // 8_000
+        assert paced.bytes_moved == len(data) and sum(waited) == pytest.approx((len(data) - 64_000) / 64_000)
+        whole = Blocks()
+        assert Metered(open_remote(location)).download("big.bin", whole, 1 << 20) == len(data)
+        assert max(whole.sizes) > 8_000  # unpaced: large blocks
+    finally:
+        if server is not None:
+            server.shutdown()
+
+
 def test_a_compressed_object_shared_by_two_courses_is_reused_with_its_stored_size(tmp_path: Path) -> None:
     from localize.model import Catalog
     from localize.regions.bundle import make_bundle

@@ -300,9 +300,9 @@ class FaultyRemote:
         self._tick()
         return self.inner.read(key, max_bytes)
 
-    def download(self, key: str, dest: IO[bytes], max_bytes: int) -> int:
+    def download(self, key: str, dest: IO[bytes], max_bytes: int, block: int = 1 << 20) -> int:
         self._tick()
-        return self.inner.download(key, dest, max_bytes)
+        return self.inner.download(key, dest, max_bytes, block)
 
     def describe(self, key: str = "") -> str:
         return self.inner.describe(key)

@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import IO
 
 from localize.errors import PermanentStorageError, PreconditionFailed
-from localize.storage.base import Storage, TooLarge, check_key, file_version, local_error
+from localize.storage.base import CHUNK, Storage, TooLarge, check_key, file_version, local_error
 from localize.storage.locations import open_storage
 
 __all__ = ["LocalInbox", "Refused", "UnsafeEntryError", "entry_kind", "open_inbox", "read_return", "scan_returns"]
@@ -193,7 +193,7 @@ class LocalInbox:
             raise local_error(e, "cannot write", self.describe(key)) from e
         return file_version(written)
 
-    def download(self, key: str, dest: IO[bytes], *, max_bytes: int | None = None) -> int:
+    def download(self, key: str, dest: IO[bytes], *, max_bytes: int | None = None, block: int = CHUNK) -> int:
         """Stream a file of the inbox into ``dest`` (no link followed); see Storage.download."""
         data = self.read_bytes(key)
         if max_bytes is not None and len(data) > max_bytes:

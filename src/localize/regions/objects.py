@@ -280,7 +280,7 @@ class TokenBucket:
 
 class _Remote(Protocol):
     def read(self, key: str, max_bytes: int) -> bytes: ...
-    def download(self, key: str, dest: IO[bytes], max_bytes: int) -> int: ...
+    def download(self, key: str, dest: IO[bytes], max_bytes: int, block: int = ...) -> int: ...
     def describe(self, key: str = "") -> str: ...
 
 
@@ -306,6 +306,9 @@ class Metered:
     def __init__(self, remote: _Remote, max_rate: float | None = None) -> None:
         self.remote = remote
         self.bucket = TokenBucket(max_rate) if max_rate else None
+        # a paced pull reads small blocks (about an eighth of a second's worth): the network then
+        # sends no faster than they are read, instead of a whole chunk at full speed and a pause
+        self.block = CHUNK if not max_rate else int(min(CHUNK, max(4096, max_rate // 8)))
         self.bytes_moved = 0
 
     def moved(self, n: int) -> None:
@@ -318,8 +321,9 @@ class Metered:
         self.moved(len(data))
         return data
 
-    def download(self, key: str, dest: IO[bytes], max_bytes: int) -> int:
-        return self.remote.download(key, cast(IO[bytes], _Counting(dest, self)), max_bytes)
+    def download(self, key: str, dest: IO[bytes], max_bytes: int, block: int = CHUNK) -> int:
+        counting = cast(IO[bytes], _Counting(dest, self))
+        return self.remote.download(key, counting, max_bytes, min(block, self.block))
 
     def describe(self, key: str = "") -> str:
         return self.remote.describe(key)

@@ -24,8 +24,9 @@ class Remote(Protocol):
         """The object's bytes; FileNotFoundError, or TooLarge past ``max_bytes``."""
         ...
 
-    def download(self, key: str, dest: IO[bytes], max_bytes: int) -> int:
-        """Stream the object into ``dest`` (seekable: a retry starts it over); returns its size."""
+    def download(self, key: str, dest: IO[bytes], max_bytes: int, block: int = CHUNK) -> int:
+        """Stream the object into ``dest`` (seekable: a retry starts it over), read ``block``
+        bytes at a time; returns its size."""
         ...
 
     def describe(self, key: str = "") -> str: ...
@@ -40,8 +41,8 @@ class _StorageRemote:
         self.storage.download(key, buffer, max_bytes=max_bytes)
         return buffer.getvalue()
 
-    def download(self, key: str, dest: IO[bytes], max_bytes: int) -> int:
-        return self.storage.download(key, dest, max_bytes=max_bytes)
+    def download(self, key: str, dest: IO[bytes], max_bytes: int, block: int = CHUNK) -> int:
+        return self.storage.download(key, dest, max_bytes=max_bytes, block=block)
 
     def describe(self, key: str = "") -> str:
         return self.storage.describe(key)
@@ -84,7 +85,7 @@ class _HttpRemote:
         self.download(key, buffer, max_bytes)
         return buffer.getvalue()
 
-    def download(self, key: str, dest: IO[bytes], max_bytes: int) -> int:
+    def download(self, key: str, dest: IO[bytes], max_bytes: int, block: int = CHUNK) -> int:
         import httpx
 
         address, url = f"{self.base}/{check_key(key)}", self.describe(key)
@@ -108,13 +109,13 @@ class _HttpRemote:
                                 path=url,
                             )
                         total = 0
-                        for block in response.iter_raw(CHUNK):
-                            total += len(block)
+                        for data in response.iter_raw(block):
+                            total += len(data)
                             if total > max_bytes:
                                 raise TooLarge(
                                     f"larger than the {max_bytes} bytes allowed here; stopped reading", path=url
                                 )
-                            dest.write(block)
+                            dest.write(data)
                         return total
                     error = f"HTTP {response.status_code}"
                     if response.status_code < 500:

@@ -52,11 +52,11 @@ class TooLarge(PermanentStorageError):
     """An object is larger than the reader allowed (``max_bytes``); nothing more was read."""
 
 
-def copy_limited(src: IO[bytes], dest: IO[bytes], max_bytes: int | None, where: str) -> int:
-    """Copy ``src`` to ``dest`` in chunks; :class:`TooLarge` once more than ``max_bytes`` came."""
+def copy_limited(src: IO[bytes], dest: IO[bytes], max_bytes: int | None, where: str, size: int = CHUNK) -> int:
+    """Copy ``src`` to ``dest`` in chunks of ``size``; :class:`TooLarge` once more than ``max_bytes`` came."""
     total = 0
     while True:
-        block = src.read(CHUNK)
+        block = src.read(size)
         if not block:
             return total
         total += len(block)
@@ -137,8 +137,9 @@ class Storage(Protocol):
         Raises PreconditionFailed otherwise. Returns the new ETag."""
         ...
 
-    def download(self, key: str, dest: IO[bytes], *, max_bytes: int | None = None) -> int:
-        """Stream the object into ``dest`` (at most a chunk in memory); returns its size.
+    def download(self, key: str, dest: IO[bytes], *, max_bytes: int | None = None, block: int = CHUNK) -> int:
+        """Stream the object into ``dest``, read ``block`` bytes at a time (a paced pull reads small
+        blocks, so that the network sends no faster than it is read); returns its size.
         FileNotFoundError when it does not exist, :class:`TooLarge` past ``max_bytes``."""
         ...
 
@@ -215,10 +216,10 @@ class LocalStorage:
             raise local_error(e, "cannot write", self.describe(key)) from e
         return file_version(written)
 
-    def download(self, key: str, dest: IO[bytes], *, max_bytes: int | None = None) -> int:
+    def download(self, key: str, dest: IO[bytes], *, max_bytes: int | None = None, block: int = CHUNK) -> int:
         try:
             with self._open(key) as f:
-                return copy_limited(f, dest, max_bytes, self.describe(key))
+                return copy_limited(f, dest, max_bytes, self.describe(key), block)
         except FileNotFoundError:
             raise
         except OSError as e:

@@ -122,7 +122,7 @@ class S3Storage:
         except BotoCoreError as e:
             raise self._error(e, "read", key) from e
 
-    def download(self, key: str, dest: IO[bytes], *, max_bytes: int | None = None) -> int:
+    def download(self, key: str, dest: IO[bytes], *, max_bytes: int | None = None, block: int = CHUNK) -> int:
         """Stream the object into ``dest`` a chunk at a time (never whole in memory)."""
         from botocore.exceptions import BotoCoreError, ClientError
 
@@ -136,14 +136,14 @@ class S3Storage:
                     path=self.describe(key),
                 )
             total = 0
-            for block in response["Body"].iter_chunks(CHUNK):
-                total += len(block)
+            for data in response["Body"].iter_chunks(block):
+                total += len(data)
                 if max_bytes is not None and total > max_bytes:
                     response["Body"].close()
                     raise TooLarge(
                         f"larger than the {max_bytes} bytes allowed here; stopped reading", path=self.describe(key)
                     )
-                dest.write(block)
+                dest.write(data)
             return total
         except ClientError as e:
             if e.response.get("Error", {}).get("Code") in ("NoSuchKey", "404", "NotFound"):
