@@ -374,10 +374,18 @@ def test_the_template_digest_from_text_on_real_templates(tmp_path: Path) -> None
 LEGACY_TMX = """<?xml version="1.0" encoding="UTF-8"?>
 <tmx version="1.4"><header creationtool="t" creationtoolversion="1" datatype="html" segtype="sentence"
  adminlang="en" srclang="en" o-tmf="t"/><body>
-<tu><tuv xml:lang="es"><seg>Lea primero las <bpt i="1">&lt;a href="javascript:alert(1)"&gt;</bpt>notas<ept i="1">&lt;/a&gt;</ept>.</seg></tuv>
+<tu><tuv xml:lang="es"><seg>Lea primero las <bpt i="1">&lt;a href="notes.html"&gt;</bpt>notas<ept i="1">&lt;/a&gt;</ept>.</seg></tuv>
 <tuv xml:lang="en"><seg>Read the <bpt i="1">&lt;a href="notes.html"&gt;</bpt>notes<ept i="1">&lt;/a&gt;</ept> first.</seg></tuv></tu>
-<tu><tuv xml:lang="en"><seg><bpt i="1">&lt;b&gt;</bpt>Due<ept i="1">&lt;/b&gt;</ept>:<ph x="2">&lt;br /&gt;</ph> <hi type="x">week</hi> <bpt i="3">&lt;em&gt;</bpt>two<ept i="3">&lt;/em&gt;</ept></seg></tuv>
-<tuv xml:lang="es"><seg><bpt i="3">&lt;em&gt;</bpt>Segunda<ept i="3">&lt;/em&gt;</ept> semana:<ph x="2">&lt;br/&gt;</ph> <bpt i="1">&lt;b&gt;</bpt>entrega<ept i="1">&lt;/b&gt;</ept></seg></tuv></tu>
+<tu><tuv xml:lang="en"><seg><bpt i="1">&lt;b&gt;</bpt>Due<ept i="1">&lt;/b&gt;</ept>:<ph>&lt;br /&gt;</ph> <hi type="x">week</hi> <bpt i="3">&lt;em&gt;</bpt>two<ept i="3">&lt;/em&gt;</ept></seg></tuv>
+<tuv xml:lang="es"><seg><bpt i="7">&lt;em&gt;</bpt>Segunda<ept i="7">&lt;/em&gt;</ept> semana:<ph>&lt;br /&gt;</ph> <bpt i="8">&lt;b&gt;</bpt>entrega<ept i="8">&lt;/b&gt;</ept></seg></tuv></tu>
+<tu><tuv xml:lang="en"><seg>See <bpt i="1" x="1">&lt;a href="n.html"&gt;</bpt>notes<ept i="1">&lt;/a&gt;</ept> and <bpt i="2" x="2">&lt;b&gt;</bpt>bold<ept i="2">&lt;/b&gt;</ept></seg></tuv>
+<tuv xml:lang="es"><seg>Ver <bpt i="1" x="2">&lt;b&gt;</bpt>negrita<ept i="1">&lt;/b&gt;</ept> y <bpt i="2" x="1">&lt;a href="n.html"&gt;</bpt>notas<ept i="2">&lt;/a&gt;</ept></seg></tuv></tu>
+<tu><tuv xml:lang="en"><seg>See <ph>&lt;img src="fig.png" alt="Figure"&gt;</ph> then<ph>&lt;br&gt;</ph>continue here</seg></tuv>
+<tuv xml:lang="es"><seg>Vea<ph>&lt;br&gt;</ph> y luego <ph>&lt;img src="fig.png" alt="Figure"&gt;</ph> continúe aquí</seg></tuv></tu>
+<tu><tuv xml:lang="en"><seg>Swap <bpt i="1" x="1">&lt;a href="n.html"&gt;</bpt>this<ept i="1">&lt;/a&gt;</ept></seg></tuv>
+<tuv xml:lang="es"><seg>Cambia <bpt i="1" x="1">&lt;b&gt;</bpt>esto<ept i="1">&lt;/b&gt;</ept></seg></tuv></tu>
+<tu><tuv xml:lang="en"><seg>Open the <bpt i="1">&lt;a href="notes.html"&gt;</bpt>notes<ept i="1">&lt;/a&gt;</ept></seg></tuv>
+<tuv xml:lang="es"><seg>Abra las <bpt i="1">&lt;a href="javascript:alert(1)"&gt;</bpt>notas<ept i="1">&lt;/a&gt;</ept></seg></tuv></tu>
 <tu><tuv xml:lang="en"><seg>Isolated <it pos="begin">&lt;b&gt;</it>bold</seg></tuv><tuv xml:lang="es"><seg>Aislado <it pos="begin">&lt;b&gt;</it>negrita</seg></tuv></tu>
 <tu><tuv xml:lang="en"><seg>Not a tag <ph x="1">{1}</ph></seg></tuv><tuv xml:lang="es"><seg>No es <ph x="1">{1}</ph></seg></tuv></tu>
 <tu><tuv xml:lang="en"><seg>An <bpt i="1">&lt;i&gt;</bpt>extra<ept i="1">&lt;/i&gt;</ept></seg></tuv>
@@ -388,10 +396,17 @@ LEGACY_TMX = """<?xml version="1.0" encoding="UTF-8"?>
 
 def test_tmx_inline_codes_become_placeholders() -> None:
     units = {u.msgid: u.msgstr for u in read_memory_file(LEGACY_TMX.encode(), "legacy.tmx", "es")}
-    # named by tag and position in the source; the target's codes take the source's names by i and x
+    # named by tag and position in the source; a target code takes the name of the source's code
+    # with its native code, whatever its i (which pairs bpt and ept within one segment only)
     assert units["Read the <a1>notes</a1> first."] == "Lea primero las <a1>notas</a1>."
     assert units["<b1>Due</b1>:<br2/> week <em3>two</em3>"] == "<em3>Segunda</em3> semana:<br2/> <b1>entrega</b1>"
+    # or with its x, TMX's link between the segments' codes: a reordered translation keeps each
+    # code on its own words (a link never moves onto the bold words)
+    assert units["See <a1>notes</a1> and <b2>bold</b2>"] == "Ver <b2>negrita</b2> y <a1>notas</a1>"
+    assert units["See <img1/> then<br2/>continue here"] == "Vea<br2/> y luego <img1/> continúe aquí"
     # codes that cannot be named are read as text, as before: they never match a msgid
+    assert units['Swap <a href="n.html">this</a>'] == "Cambia <b>esto</b>"  # x, but another tag
+    assert units['Open the <a href="notes.html">notes</a>'] == 'Abra las <a href="javascript:alert(1)">notas</a>'
     assert units["Isolated <b>bold"] == "Aislado <b>negrita"
     assert units["Not a tag {1}"] == "No es {1}"
     # a target code the source does not have: the unit is read as text (and the gate sees its markup)
@@ -411,7 +426,9 @@ def test_a_legacy_tmx_fills_a_course_and_its_native_codes_never_reach_the_page(
     assert main(["extract", str(course), "--course", "c", *loc, "-q"]) == 0
     # the units whose markup the gate refuses are listed, the others imported
     assert main(["tm", "import", str(tmp_path / "legacy.tmx"), "--locale", "es", *loc]) == 1
-    assert "'An <i>extra</i>': markup: an event handler" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert "'An <i>extra</i>': markup: an event handler" in err
+    assert "'Open the <a href=\"notes.html\">notes</a>': " in err
     assert main(["init", "--course", "c", "--locale", "es", *loc, "-q"]) == 0
     assert main(["build", str(course), "--course", "c", "--locale", "es", *loc, "--out", str(tmp_path / "site")]) == 0
     page = (tmp_path / "site" / "index.html").read_text(encoding="utf-8")

@@ -35,7 +35,7 @@ from localize.catalogs.memory_provenance import (
     units_of,
 )
 from localize.catalogs.po import read_po
-from localize.catalogs.tmx_codes import Names, segment_text, source_segment, target_segment
+from localize.catalogs.tmx_codes import Codes, segment_text, source_segment, target_segment
 from localize.catalogs.xliff import is_xliff, read_xliff, write_xliff
 from localize.errors import CatalogError
 from localize.locales import check_locale
@@ -153,20 +153,20 @@ def read_tmx(data: bytes, path: str, locale: str, origin: str) -> list[MemoryUni
             if kind.startswith("x-") and kind not in props:
                 props[kind] = clean_provenance(prop.text or "") if kind != "x-context" else prop.text or ""
         source = target = source_seg = target_seg = None
-        names: Names = {}
+        codes: Codes | None = None
         for tuv in tu.findall("tuv"):
             lang = tuv.get(xml_lang) or tuv.get("lang") or ""
             seg = tuv.find("seg")
             if source is None and lang.lower() == srclang.lower():
-                source, names = source_segment(seg) if seg is not None else ("", {})
+                source, codes = source_segment(seg) if seg is not None else ("", None)
                 source_seg = seg
             elif target_seg is None and _lang_matches(lang, locale):
                 target_seg = seg
             elif lang.lower() != srclang.lower() and len(others) < 20:
                 others.add(lang[:20])
         if target_seg is not None:  # read after the source, whose codes name its own
-            target = target_segment(target_seg, names)
-            if target is None and source_seg is not None:  # a code the source does not name: as text
+            target = target_segment(target_seg, codes)
+            if target is None and source_seg is not None:  # a code not named as the source's: as text
                 source, target = segment_text(source_seg), segment_text(target_seg)
         if source and target:
             units.append(
