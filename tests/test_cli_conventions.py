@@ -452,6 +452,31 @@ def test_a_script_subtag_is_stored_as_gettext_spells_it(spelling: str, stored: s
     assert check_locale(spelling) == stored
 
 
+def test_a_folder_of_an_older_locale_spelling_is_refused_with_the_rename(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A workspace of before sr-Latn became sr@latin: `stats` said its catalog was damaged and
+    `init --locale sr-Latn` started a second, empty catalog beside the translated one."""
+    loc = tmp_path / "loc"
+    ws = ["--locales-dir", str(loc)]
+    assert run(capsys, "extract", str(SAMPLE), "--course", "c", *ws, "-q")[0] == 0
+    assert run(capsys, "init", "--course", "c", "--locale", "sr-Latn", *ws, "-q")[0] == 0
+    (loc / "sr@latin").rename(loc / "sr_Latn")
+    hint = (
+        f"error: {loc}/sr_Latn is the folder of locale sr@latin under an older spelling of its code: "
+        f"rename it to {loc}/sr@latin (on a folder workspace: mv {loc}/sr_Latn {loc}/sr@latin; on S3, "
+        "copy its objects there and delete the old ones), then run `localize index rebuild`\n"
+    )
+    for argv in (("stats", *ws), ("status", *ws), ("init", "--course", "c", "--locale", "sr@latin", *ws)):
+        assert run(capsys, *argv) == (2, "", hint)
+    assert not (loc / "sr@latin").exists()
+    assert run(capsys, "init", "--course", "c", "--locale", "es", *ws, "-q")[0] == 0  # other locales go on
+    (loc / "sr_Latn").rename(loc / "sr@latin")
+    assert run(capsys, "index", "rebuild", *ws)[0] == 0
+    code, out, _ = run(capsys, "stats", *ws, "--json")
+    assert code == 0 and [r["locale"] for r in json.loads(out)] == ["es", "sr@latin"]
+
+
 def test_a_stray_argument_shows_the_commands_own_usage_line(capsys: pytest.CaptureFixture[str]) -> None:
     """`localize run localize-course course=X` (no --param) showed `usage: localize [-h] ...`."""
     with pytest.raises(SystemExit) as info:

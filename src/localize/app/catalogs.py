@@ -71,7 +71,7 @@ def init_locale(
 ) -> InitResult:
     """Create LL/LC_MESSAGES/COURSE.po from the template, filled from the memory."""
     check_course_id(course)
-    locale = check_locale(locale)
+    locale = workspace.check_locale_folder(locale)
     key = workspace.catalog_key(course, locale)
     if workspace.storage.exists(key):
         raise ConfigError(

@@ -80,15 +80,31 @@ class Workspace:
         except FileNotFoundError:
             return None
 
+    def locale_folders(self) -> list[str]:
+        """The workspace's locale folders; a ConfigError for a folder of an older spelling of a
+        locale code (``sr_Latn``, now ``sr@latin``): its catalogs would be seen under a name no
+        command writes, and a new catalog would start beside them."""
+        folders = [f for f in self.storage.list_folders("") if _LOCALE_FOLDER.match(f)]
+        for folder in folders:
+            check_spelling(self, folder)
+        return folders
+
+    def check_locale_folder(self, locale: str) -> str:
+        """``locale`` in its canonical spelling; a ConfigError when the workspace keeps it in a
+        folder of an older spelling (see :meth:`locale_folders`)."""
+        canonical = check_locale(locale)
+        for folder in self.storage.list_folders(""):
+            if folder != canonical and _LOCALE_FOLDER.match(folder) and _spelled(folder) == canonical:
+                check_spelling(self, folder)
+        return canonical
+
     def catalogs(self, *, course: str | None = None, locale: str | None = None) -> list[tuple[str, str]]:
         """(course, locale) of every catalog in the workspace, sorted. For one course: one
         look per locale folder, never a listing of the fleet's catalogs."""
         if course is None:
             return sorted(k for k in self.catalog_versions(locale=locale))
         check_course_id(course)
-        folders = (
-            [check_locale(locale)] if locale else [f for f in self.storage.list_folders("") if _LOCALE_FOLDER.match(f)]
-        )
+        folders = [check_locale(locale)] if locale else self.locale_folders()
         return sorted((course, f) for f in folders if self.storage.exists(f"{f}/LC_MESSAGES/{course}.po"))
 
     def catalog_versions(self, *, course: str | None = None, locale: str | None = None) -> dict[tuple[str, str], str]:
@@ -96,7 +112,7 @@ class Workspace:
         workspace's top level, then one listing of each ``LL/LC_MESSAGES/`` (never the
         archive, history or index)."""
         wanted = check_locale(locale) if locale else None
-        folders = [wanted] if wanted else [f for f in self.storage.list_folders("") if _LOCALE_FOLDER.match(f)]
+        folders = [wanted] if wanted else self.locale_folders()
         out: dict[tuple[str, str], str] = {}
         for folder in folders:
             for key, version in self.storage.list_versions(f"{folder}/LC_MESSAGES"):
@@ -306,3 +322,29 @@ def workspace_stats(
             out.append(s)
         index.record(workspace.storage, stale)
     return out
+
+
+def _spelled(folder: str) -> str | None:
+    """The canonical spelling of a locale folder's name (None: not a locale code)."""
+    try:
+        return check_locale(folder)
+    except ConfigError:
+        return None
+
+
+def check_spelling(workspace: Workspace, folder: str) -> None:
+    """A ConfigError when ``folder`` holds catalogs under an older spelling of its locale code."""
+    canonical = _spelled(folder)
+    if canonical is None or canonical == folder:
+        return
+    old, new = workspace.describe(folder), workspace.describe(canonical)
+    raise ConfigError(
+        f"{old} is the folder of locale {canonical} under an older spelling of its code: rename it "
+        f"to {new} (on a folder workspace: mv {old} {new}; on S3, copy its objects there and "
+        f"delete the old ones), then run `localize index rebuild`"
+        + (
+            f"; {new} exists too: merge the two first"
+            if next(iter(workspace.storage.list_folders(canonical)), None)
+            else ""
+        )
+    )
