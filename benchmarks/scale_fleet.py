@@ -6,7 +6,8 @@ template of corpus course i mod 10, with a deterministic seventh of its longer t
 With ``pages``, a course keeps only the entries of its first ``pages`` pages (the --full run).
 Every course x locale has a catalog at a stage from 0 % to 100 % translated and an assignment,
 except ``course-00000`` in the last locale (``init`` of a new locale fills it from the full memory
-of that locale) and ``course-new``, which has a template only. The three regions are prefixes of
+of that locale) and ``course-new``, which has a template only (the same course at every N: the
+template of corpus course 3 with its own varied texts). The three regions are prefixes of
 one bucket on a local SeaweedFS: their indexes list every course x locale as published (one
 version id; what the fleet-wide reads see), and the courses the benchmark publishes are published
 for real.
@@ -123,6 +124,11 @@ def first_pages(template: Catalog, pages: int) -> Catalog:
     return replace(template, entries=tuple(entries))
 
 
+# the new course that `init` fills: the same at every N (it was course number N, so the N=25 and
+# N=2,500 runs filled courses made from different corpus courses, 261 and 87 entries)
+NEW_COURSE = 1_000_003
+
+
 def course_template(templates: list[Catalog], i: int, course: str) -> Catalog:
     """Course ``i``: the template of corpus course i mod 10, a seventh of its longer texts varied by ``i``."""
     base = templates[i % len(templates)]
@@ -192,7 +198,7 @@ def build_fleet(
                 ),
             )
     # a course with a template and no catalog yet: `init` fills it from the whole memory of a locale
-    ws.write(ws.template_key("course-new"), course_template(templates, n, "course-new"))
+    ws.write(ws.template_key("course-new"), course_template(templates, NEW_COURSE, "course-new"))
     if index_memory:
         for ll in locales:
             rebuild(ws, ll)
