@@ -477,6 +477,32 @@ def test_a_folder_of_an_older_locale_spelling_is_refused_with_the_rename(
     assert code == 0 and [r["locale"] for r in json.loads(out)] == ["es", "sr@latin"]
 
 
+def test_an_older_spelling_on_s3_is_cleared_by_the_rename_it_asks_for(
+    s3_env: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """On S3 the rename is a copy and a delete; SeaweedFS keeps an emptied folder's entry, which
+    must not keep the workspace refused. Folders that only look like locale codes never are."""
+    from localize.storage.locations import open_storage
+
+    loc = f"s3://{s3_env}/ws"
+    ws = ["--locales-dir", loc]
+    assert run(capsys, "extract", str(SAMPLE), "--course", "c", *ws, "-q")[0] == 0
+    assert run(capsys, "init", "--course", "c", "--locale", "sr-Latn", *ws, "-q")[0] == 0
+    storage = open_storage(loc)
+    storage.write_bytes("tmp/notes.txt", b"not a locale")  # looks like a code, is not one: listed as before
+    for key in list(storage.list("sr@latin")):
+        storage.write_bytes(key.replace("sr@latin", "sr_Latn", 1), storage.read_bytes(key))
+        storage.delete(key)
+    code, _, err = run(capsys, "stats", *ws)
+    assert code == 2 and f"{loc}/sr_Latn is the folder of locale sr@latin" in err and "exists too" not in err
+    for key in list(storage.list("sr_Latn")):  # the rename, as the message says
+        storage.write_bytes(key.replace("sr_Latn", "sr@latin", 1), storage.read_bytes(key))
+        storage.delete(key)
+    assert run(capsys, "index", "rebuild", *ws)[0] == 0
+    code, out, _ = run(capsys, "stats", *ws, "--json")
+    assert code == 0 and [r["locale"] for r in json.loads(out)] == ["sr@latin"]
+
+
 def test_a_stray_argument_shows_the_commands_own_usage_line(capsys: pytest.CaptureFixture[str]) -> None:
     """`localize run localize-course course=X` (no --param) showed `usage: localize [-h] ...`."""
     with pytest.raises(SystemExit) as info:

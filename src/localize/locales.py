@@ -108,24 +108,33 @@ def _usual_script(language: str) -> str | None:
 
 
 @lru_cache(maxsize=512)
-def check_locale(code: str) -> str:
-    """The canonical form of ``code`` ('pt-br' -> 'pt_BR'), or a ConfigError
-    listing close matches for unknown or malformed codes."""
+@lru_cache(maxsize=1024)
+def known_locale(code: str) -> str | None:
+    """The canonical form of ``code`` when it is a known locale, else None (without the close
+    matches :func:`check_locale` lists: for names that may not be locale codes at all)."""
     if code.lower().replace("_", "-") == PSEUDO_LOCALE:
         return PSEUDO_LOCALE
     canonical = _canonical_spelling(code) if _SYNTAX.match(code) else None
-    if canonical is not None:
-        canonical = _script_as_modifier(canonical)
-    if canonical is not None and _has_data(_babel_id(canonical)):
+    if canonical is None:
+        return None
+    canonical = _script_as_modifier(canonical)
+    if _has_data(_babel_id(canonical)):
         return canonical
     from babel import Locale, UnknownLocaleError
 
+    try:
+        Locale.parse(_babel_id(canonical))
+        return canonical
+    except (UnknownLocaleError, ValueError, TypeError):
+        return None
+
+
+def check_locale(code: str) -> str:
+    """The canonical form of ``code`` ('pt-br' -> 'pt_BR'), or a ConfigError
+    listing close matches for unknown or malformed codes."""
+    canonical = known_locale(code)
     if canonical is not None:
-        try:
-            Locale.parse(_babel_id(canonical))
-            return canonical
-        except (UnknownLocaleError, ValueError, TypeError):
-            pass
+        return canonical
     known = _known_locales()
     lowered = {k.lower(): k for k in known}
     import difflib  # only when a locale is not known

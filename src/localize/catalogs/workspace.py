@@ -19,9 +19,9 @@ from localize.catalogs.po import read_po, write_po
 from localize.catalogs.stats import CatalogStats, catalog_stats
 from localize.errors import CatalogError, CatalogNotFoundError, ConfigError
 from localize.ids import check_course_id
-from localize.locales import PSEUDO_LOCALE, check_locale
+from localize.locales import PSEUDO_LOCALE, check_locale, known_locale
 from localize.model import Catalog
-from localize.storage.base import Storage
+from localize.storage.base import Storage, list_bounded
 from localize.storage.locations import open_storage
 
 __all__ = ["Workspace", "workspace_stats"]
@@ -326,25 +326,24 @@ def workspace_stats(
 
 def _spelled(folder: str) -> str | None:
     """The canonical spelling of a locale folder's name (None: not a locale code)."""
-    try:
-        return check_locale(folder)
-    except ConfigError:
-        return None
+    return known_locale(folder)
+
+
+def _holds_files(workspace: Workspace, folder: str) -> bool:
+    """Whether anything is stored under ``folder`` (an S3 server may keep an emptied folder's entry)."""
+    found = list_bounded(workspace.storage, folder, 2)
+    return found is None or any(key and not key.endswith("/") for key in found)
 
 
 def check_spelling(workspace: Workspace, folder: str) -> None:
     """A ConfigError when ``folder`` holds catalogs under an older spelling of its locale code."""
     canonical = _spelled(folder)
-    if canonical is None or canonical == folder:
+    if canonical is None or canonical == folder or not _holds_files(workspace, folder):
         return
     old, new = workspace.describe(folder), workspace.describe(canonical)
     raise ConfigError(
         f"{old} is the folder of locale {canonical} under an older spelling of its code: rename it "
         f"to {new} (on a folder workspace: mv {old} {new}; on S3, copy its objects there and "
         f"delete the old ones), then run `localize index rebuild`"
-        + (
-            f"; {new} exists too: merge the two first"
-            if next(iter(workspace.storage.list_folders(canonical)), None)
-            else ""
-        )
+        + (f"; {new} exists too: merge the two first" if _holds_files(workspace, canonical) else "")
     )
