@@ -176,6 +176,11 @@ def test_a_paced_pull_reads_small_blocks(over: str, tmp_path: Path, request: pyt
         assert paced.download("big.bin", got, 1 << 20) == len(data) and got.getvalue() == data
         assert max(got.sizes) <= 8_000 and len(got.sizes) >= 300_000 // 8_000
         assert paced.bytes_moved == len(data) and sum(waited) == pytest.approx((len(data) - 64_000) / 64_000)
+        # a whole-object read (a pointer, a manifest of up to 64 MiB) is paced in blocks too: many
+        # short waits, not one of several seconds after the object came at full speed
+        waited.clear()
+        assert paced.read("big.bin", 1 << 20) == data and paced.bytes_moved == 2 * len(data)
+        assert len(waited) >= 30 and max(waited) <= 0.125 + 1e-9
         whole = Blocks()
         assert Metered(open_remote(location)).download("big.bin", whole, 1 << 20) == len(data)
         assert max(whole.sizes) > 8_000  # unpaced: large blocks
