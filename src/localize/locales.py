@@ -107,7 +107,6 @@ def _usual_script(language: str) -> str | None:
     return likely[1] if len(likely) > 1 else None
 
 
-@lru_cache(maxsize=512)
 @lru_cache(maxsize=1024)
 def known_locale(code: str) -> str | None:
     """The canonical form of ``code`` when it is a known locale, else None (without the close
@@ -129,6 +128,7 @@ def known_locale(code: str) -> str | None:
         return None
 
 
+@lru_cache(maxsize=512)
 def check_locale(code: str) -> str:
     """The canonical form of ``code`` ('pt-br' -> 'pt_BR'), or a ConfigError
     listing close matches for unknown or malformed codes."""
