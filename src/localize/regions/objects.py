@@ -306,8 +306,7 @@ class Metered:
     def __init__(self, remote: _Remote, max_rate: float | None = None) -> None:
         self.remote = remote
         self.bucket = TokenBucket(max_rate) if max_rate else None
-        # a paced pull reads small blocks (about an eighth of a second's worth): the network then
-        # sends no faster than they are read, instead of a whole chunk at full speed and a pause
+        # paced, small blocks (an eighth of a second's worth): the network sends no faster than read
         self.block = CHUNK if not max_rate else int(min(CHUNK, max(4096, max_rate // 8)))
         self.bytes_moved = 0
 
