@@ -189,6 +189,20 @@ def test_a_paced_pull_reads_small_blocks(over: str, tmp_path: Path, request: pyt
             server.shutdown()
 
 
+def test_pull_all_paces_the_region_index_too(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`pull --all --max-rate` read the region's index.json unpaced (a large region's index is
+    megabytes): it now goes through the same token bucket, first."""
+    from localize.regions.pull import pull_all
+
+    config_path = setup_workspace(tmp_path, '[[regions]]\nname = "r1"\nlocation = "public"\nlocales = ["ar"]\n')
+    publish(load_config(config_path), COURSE, "ar")
+    taken: list[int] = []
+    monkeypatch.setattr(TokenBucket, "take", lambda self, n: taken.append(n))
+    results = pull_all(str(tmp_path / "public"), tmp_path / "site", max_rate=10**9)
+    assert [type(r).__name__ for r in results] == ["PullResult"]
+    assert taken[0] == (tmp_path / "public" / "index.json").stat().st_size
+
+
 def test_a_compressed_object_shared_by_two_courses_is_reused_with_its_stored_size(tmp_path: Path) -> None:
     from localize.model import Catalog
     from localize.regions.bundle import make_bundle

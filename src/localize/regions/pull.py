@@ -682,7 +682,8 @@ def pull_all(
     (``on_result`` hears of each as it ends)."""
     refuse_dest_inside(location, dest)
     remote = open_remote(location, endpoint_url)
-    data = read_index(remote, kwargs.get("trust"))
+    rate = kwargs.get("max_rate")
+    data = read_index(Metered(remote, rate) if rate else remote, kwargs.get("trust"))  # paced like the rest
     index = validate_index(parse_json(data, "region index", remote.describe("index.json")), entries=False)
     results: list[PullResult | LocalizeError] = []
     live: dict[tuple[str, str], str | None] = {}  # (course, locale) -> the version the mirror is on
