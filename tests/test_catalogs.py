@@ -434,3 +434,94 @@ def test_a_legacy_tmx_fills_a_course_and_its_native_codes_never_reach_the_page(
     page = (tmp_path / "site" / "index.html").read_text(encoding="utf-8")
     assert '<p>Lea primero las <a href="notes.html">notas</a>.</p>' in page
     assert "javascript" not in page
+
+
+# -- translations carried across the change of a unit's edges ------------------------------------
+
+
+def test_a_translation_follows_its_unit_when_an_icon_or_empty_element_leaves_its_edge() -> None:
+    """Extraction used to keep an icon or an empty element at a unit's edge as a placeholder
+    ('<i1/> <span2>Lecture Notes</span2>'); now the unit is 'Lecture Notes'. An update keeps the
+    translation, with the same change, instead of leaving 48 short labels of the corpus untranslated
+    (too short a text for a fuzzy match)."""
+    from localize.catalogs.edges import edge_trimmed
+
+    old = po(
+        Entry("<i1/> <span2>Lecture Notes</span2>", "<i1/> <span2>Apuntes de clase</span2>", flags=("reviewed",)),
+        Entry("<span1/> Download File", "Descargar <span1/>"),  # the translator moved the icon
+        Entry("<a1></a1> <a2></a2>Joost Bonsen", "<a1></a1> <a2></a2>Joost Bonsen"),
+        Entry("<i1/> See <b2>this</b2> first", "Vea <b2>esto</b2> primero", flags=("fuzzy",)),
+        Entry("<i1/> <span2>Exams</span2>", "Exámenes <span2>finales</span2>"),  # words beside it stay
+        Entry("<a1></a1>Privacy", "<a1>ver</a1> Privacidad"),  # text in a dropped pair: not carried
+        Entry("<code1/> if the variable <code2/> is positive", "<code1/> si la variable <code2/> es positiva"),
+    )
+    new, report = merge(
+        old,
+        template(
+            Entry("Lecture Notes"),
+            Entry("Download File"),
+            Entry("Joost Bonsen"),
+            Entry("See <b1>this</b1> first"),
+            Entry("Exams"),
+            Entry("Privacy"),
+            Entry("<code1/> if the variable <code2/> is positive"),
+        ),
+    )
+    got = {e.msgid: (e.msgstr, e.flags) for e in new.entries if not e.obsolete}
+    assert got == {
+        "Lecture Notes": ("Apuntes de clase", ("reviewed",)),
+        "Download File": ("Descargar", ()),
+        "Joost Bonsen": ("Joost Bonsen", ()),
+        "See <b1>this</b1> first": ("Vea <b1>esto</b1> primero", ("fuzzy",)),
+        "Exams": ("Exámenes finales", ()),
+        "Privacy": ("", ()),
+        "<code1/> if the variable <code2/> is positive": ("<code1/> si la variable <code2/> es positiva", ()),
+    }
+    assert (report.kept, report.new) == (6, 1)
+    # nothing at the edges, or not numbered as extraction numbers: no candidate
+    assert edge_trimmed("Plain <b1>text</b1>") is None and edge_trimmed("<b2>x</b2> y") is None
+
+
+def test_update_of_a_course_translated_before_the_edge_change_keeps_its_labels(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from localize.cli import main
+    from localize.engine import segments
+
+    course = tmp_path / "course"
+    course.mkdir()
+    (course / "index.html").write_text(
+        '<ul><li><a href="n"><i class="material-icons">notes</i> <span>Lecture Notes</span></a></li></ul>'
+        '<h2><a name="privacy"></a>Privacy</h2>',
+        encoding="utf-8",
+    )
+    loc = ["--locales-dir", str(tmp_path / "loc")]
+
+    def before(item: object, page: str) -> bool:  # extraction as it was: only void and invisible dropped
+        if isinstance(item, segments.Element):
+            return item.tag in segments._DROPPABLE
+        if type(item) is segments.Text:
+            return not page[item.start : item.end].strip()
+        return True
+
+    with monkeypatch.context() as old_engine:
+        old_engine.setattr(segments, "_edge_droppable", before)
+        assert main(["extract", str(course), "--course", "c", *loc, "-q"]) == 0
+        assert main(["init", "--course", "c", "--locale", "es", *loc, "-q"]) == 0
+    catalog = tmp_path / "loc" / "es" / "LC_MESSAGES" / "c.po"
+    text = catalog.read_text(encoding="utf-8")
+    for msgid, translation in (
+        ("<i1/> <span2>Lecture Notes</span2>", "<i1/> <span2>Apuntes de clase</span2>"),
+        ("<a1></a1>Privacy", "<a1></a1>Privacidad"),
+    ):
+        assert f'msgid "{msgid}"\nmsgstr ""' in text
+        text = text.replace(f'msgid "{msgid}"\nmsgstr ""', f'msgid "{msgid}"\nmsgstr "{translation}"')
+    catalog.write_text(text, encoding="utf-8")
+    assert main(["update", str(course), "--course", "c", *loc, "-q"]) == 0
+    assert (
+        main(["build", str(course), "--course", "c", "--locale", "es", *loc, "--out", str(tmp_path / "site"), "-q"])
+        == 0
+    )
+    page = (tmp_path / "site" / "index.html").read_text(encoding="utf-8")
+    assert '<i class="material-icons">notes</i> <span>Apuntes de clase</span>' in page
+    assert '<a name="privacy"></a>Privacidad</h2>' in page

@@ -14,6 +14,7 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 
 from localize import __version__
+from localize.catalogs.edges import EdgePlan, edge_trimmed
 from localize.catalogs.po import write_po
 from localize.errors import CatalogError
 from localize.locales import check_locale, language_name, plural_forms
@@ -150,6 +151,21 @@ def merge(old: Catalog, template: Catalog, *, similarity: float = DEFAULT_SIMILA
     for e in (*live.values(), *obsolete.values()):
         if e.key not in used and e.has_translation:
             candidates.setdefault(e.msgctxt, {})[e.msgid] = e
+    # units whose only change is at their edges (an icon or an empty element extraction now
+    # leaves outside): the translation, with the same change, as it was (kept, not fuzzy)
+    edged: dict[tuple[str | None, str], tuple[Entry, EdgePlan]] = {}
+    for pool_ in candidates.values():
+        for e in pool_.values():
+            trimmed = edge_trimmed(e.msgid) if e.msgid_plural is None else None
+            if trimmed is not None:
+                edged.setdefault((e.msgctxt, trimmed[0]), (e, trimmed[1]))
+    for i in list(pending) if edged else ():
+        hit = edged.get(out[i].key) if out[i].msgid_plural is None else None
+        msgstr = hit[1].translate(hit[0].msgstr) if hit is not None else None
+        if hit is not None and msgstr:
+            out[i] = replace(_keep(out[i], hit[0]), msgstr=msgstr)
+            pending.remove(i)
+            kept += 1
     fuzzy = 0
     cutoff = similarity * 100
     for i in pending:
