@@ -441,45 +441,72 @@ def test_a_legacy_tmx_fills_a_course_and_its_native_codes_never_reach_the_page(
 
 def test_a_translation_follows_its_unit_when_an_icon_or_empty_element_leaves_its_edge() -> None:
     """Extraction used to keep an icon or an empty element at a unit's edge as a placeholder
-    ('<i1/> <span2>Lecture Notes</span2>'); now the unit is 'Lecture Notes'. An update keeps the
-    translation, with the same change, instead of leaving 48 short labels of the corpus untranslated
-    (too short a text for a fuzzy match)."""
+    ('<i1/> <span2>Lecture Notes</span2>'); now the unit is 'Lecture Notes'. An update carries the
+    translation with the same change instead of leaving 48 short labels of the corpus untranslated
+    (too short a text for a fuzzy match): kept as it was when only its edges changed, else fuzzy."""
     from localize.catalogs.edges import edge_trimmed
 
+    page = ("index.html",)
     old = po(
         Entry("<i1/> <span2>Lecture Notes</span2>", "<i1/> <span2>Apuntes de clase</span2>", flags=("reviewed",)),
-        Entry("<span1/> Download File", "Descargar <span1/>"),  # the translator moved the icon
+        Entry("<span1/> Download File", "Descargar <span1/>"),  # the icon at the other edge: clean
         Entry("<a1></a1> <a2></a2>Joost Bonsen", "<a1></a1> <a2></a2>Joost Bonsen"),
         Entry("<i1/> See <b2>this</b2> first", "Vea <b2>esto</b2> primero", flags=("fuzzy",)),
-        Entry("<i1/> <span2>Exams</span2>", "Exámenes <span2>finales</span2>"),  # words beside it stay
+        Entry("<i1/> <span2>Exams</span2>", "Exámenes <span2>finales</span2>", flags=("reviewed",)),
         Entry("<a1></a1>Privacy", "<a1>ver</a1> Privacidad"),  # text in a dropped pair: not carried
+        Entry("<i1/> Notes", "java<i1/>script Notas"),  # removing it would join two words: not carried
+        Entry("<i1/> Close", "<i1/> Cerrar"),  # two new entries of that text: which one is not sure
         Entry("<code1/> if the variable <code2/> is positive", "<code1/> si la variable <code2/> es positiva"),
     )
+    old = replace(old, entries=tuple(replace(e, references=page) for e in old.entries))
     new, report = merge(
         old,
         template(
-            Entry("Lecture Notes"),
-            Entry("Download File"),
-            Entry("Joost Bonsen"),
-            Entry("See <b1>this</b1> first"),
-            Entry("Exams"),
-            Entry("Privacy"),
-            Entry("<code1/> if the variable <code2/> is positive"),
+            *(
+                Entry(msgid, msgctxt=ctx, references=page)
+                for ctx, msgid in (
+                    (None, "Lecture Notes"),
+                    (None, "Download File"),
+                    (None, "Joost Bonsen"),
+                    (None, "See <b1>this</b1> first"),
+                    (None, "Exams"),
+                    (None, "Privacy"),
+                    (None, "Notes"),
+                    (None, "Close"),
+                    ("verb", "Close"),
+                    (None, "<code1/> if the variable <code2/> is positive"),
+                )
+            )
         ),
     )
-    got = {e.msgid: (e.msgstr, e.flags) for e in new.entries if not e.obsolete}
+    got = {(e.msgctxt, e.msgid): (e.msgstr, e.flags) for e in new.entries if not e.obsolete}
     assert got == {
-        "Lecture Notes": ("Apuntes de clase", ("reviewed",)),
-        "Download File": ("Descargar", ()),
-        "Joost Bonsen": ("Joost Bonsen", ()),
-        "See <b1>this</b1> first": ("Vea <b1>esto</b1> primero", ("fuzzy",)),
-        "Exams": ("Exámenes finales", ()),
-        "Privacy": ("", ()),
-        "<code1/> if the variable <code2/> is positive": ("<code1/> si la variable <code2/> es positiva", ()),
+        (None, "Lecture Notes"): ("Apuntes de clase", ("reviewed",)),
+        (None, "Download File"): ("Descargar", ()),
+        (None, "Joost Bonsen"): ("Joost Bonsen", ()),
+        # the translation's own edges differ: carried, for the translator to confirm
+        (None, "See <b1>this</b1> first"): ("Vea <b1>esto</b1> primero", ("fuzzy",)),
+        (None, "Exams"): ("Exámenes finales", ("fuzzy",)),
+        (None, "Privacy"): ("", ()),
+        (None, "Notes"): ("", ()),
+        (None, "Close"): ("Cerrar", ("fuzzy",)),
+        ("verb", "Close"): ("", ()),
+        (None, "<code1/> if the variable <code2/> is positive"): ("<code1/> si la variable <code2/> es positiva", ()),
     }
-    assert (report.kept, report.new) == (6, 1)
-    # nothing at the edges, or not numbered as extraction numbers: no candidate
+    exams = next(e for e in new.entries if e.msgid == "Exams")
+    assert exams.previous_msgid == "<i1/> <span2>Exams</span2>"
+    assert (report.kept, report.fuzzy, report.new) == (4, 3, 3)
+    # no page in common: fuzzy, never kept as it was
+    lone, _ = merge(
+        po(Entry("<i1/> Notes", "<i1/> Notas", references=("a.html",))),
+        template(Entry("Notes", references=("b.html",))),
+    )
+    assert [(e.msgstr, e.flags) for e in lone.entries if not e.obsolete] == [("Notas", ("fuzzy",))]
+    # nothing at the edges, not numbered as extraction numbers, a huge or runaway msgid: no candidate
     assert edge_trimmed("Plain <b1>text</b1>") is None and edge_trimmed("<b2>x</b2> y") is None
+    assert edge_trimmed("<i" + "9" * 5000 + "/> x") is None
+    assert edge_trimmed("".join(f"<i{k}/>" for k in range(1, 20_000)) + " x") is None
+    assert edge_trimmed("<i1/> Notes")[1].translate("<i1/>" + " " * 100_000 + "Notas") == ("Notas", True)  # type: ignore[index]
 
 
 def test_update_of_a_course_translated_before_the_edge_change_keeps_its_labels(

@@ -7,12 +7,17 @@ placeholders and empty pairs at either edge dropped, a pair then wrapping everyt
 extraction unwraps an element that is a unit's only content), again until nothing changes, and
 the placeholders left renumbered in order (a placeholder is its tag and its position). It is
 only a candidate: :func:`localize.catalogs.lifecycle.merge` uses it for an entry that left the
-template when an entry with exactly the trimmed msgid came in, so only what extraction now drops
-was dropped. :meth:`EdgePlan.translate` applies the same change to a translation: the dropped
-placeholders removed wherever the translator put them, the unwrapped pair's tags removed with
-the translator's words around it kept (the page's element now holds them all), the rest
-renamed. A translation that does not fit (a dropped pair with text inside, a missing or repeated
-placeholder) gives None, and the entry goes the usual way (a fuzzy match, or untranslated).
+template when an entry with exactly the trimmed msgid came in.
+
+:meth:`EdgePlan.translate` applies the same change to a translation. When the translation has
+the same edges (the same trim of it drops and unwraps the same placeholders), the result is
+*clean*: the same words, only the edges changed. Otherwise the dropped placeholders are removed
+where the translator put them (only beside a space or an end: removing one between two
+characters would join them), an unwrapped pair's tags removed with the words around it kept, and
+the result is not clean (merge makes it fuzzy: the translator confirms). Either way the result
+must hold exactly the new msgid's placeholders, each once and well nested, else None and the
+entry goes the usual way (a fuzzy match, or untranslated). Bounded: a msgid or translation with
+more than :data:`MAX_PLACEHOLDERS` placeholders is never carried.
 """
 
 from __future__ import annotations
@@ -20,10 +25,13 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-__all__ = ["EdgePlan", "edge_trimmed"]
+__all__ = ["MAX_PLACEHOLDERS", "EdgePlan", "edge_trimmed"]
 
-_TOKEN = re.compile(r"<(/?)([A-Za-z][A-Za-z0-9_-]*?)(\d+)(/?)>")
+MAX_PLACEHOLDERS = 200
+_TOKEN = re.compile(r"<(/?)([A-Za-z][A-Za-z0-9_-]{0,40}?)(\d{1,4})(/?)>")
 _SPACE = " \t\n\r\f"
+
+Token = tuple[str, str, str]  # (kind, name or text, tag): kind is text, open, close or void
 
 
 @dataclass(frozen=True)
@@ -34,66 +42,153 @@ class EdgePlan:
     unwrapped: tuple[str, ...]
     renamed: dict[str, str]
 
-    def translate(self, msgstr: str) -> str | None:
-        text = msgstr
-        for name in self.dropped:
-            text = _without(text, f"<{name}/>")
-            text = _without(text, f"<{name}></{name}>")
-            if f"<{name}>" in text or f"</{name}>" in text:
-                return None  # a dropped pair the translation put text in
-        for name in self.unwrapped:  # its words stay, and words the translation put beside it
-            opening, closing = f"<{name}>", f"</{name}>"
-            if text.count(opening) != 1 or text.count(closing) != 1 or text.index(opening) > text.index(closing):
-                return None
-            text = _without(_without(text, opening), closing)
+    def translate(self, msgstr: str) -> tuple[str, bool] | None:
+        """(the translation with the same change, whether it is clean); None when it does not fit."""
+        tokens = _tokens(msgstr, numbered=False)
+        if tokens is None:
+            return None
+        rest, dropped, unwrapped = _trim(list(tokens))
+        if dropped == self.dropped and tuple(unwrapped) == self.unwrapped:
+            text, clean = self._render(rest), True
+        else:
+            text, clean = self._render(self._removed(tokens)), False
+        return (text, clean) if text and _well_formed(text, set(self.renamed.values())) else None
 
-        def rename(m: re.Match[str]) -> str:
-            name = m.group(2) + m.group(3)
+    def _removed(self, tokens: list[Token]) -> list[Token] | None:
+        """``tokens`` less the dropped and unwrapped placeholders, each once, and only where
+        removing them joins no two characters (a run of them beside a space or an end)."""
+        gone = self.dropped | set(self.unwrapped)
+        removed = [kind != "text" and name in gone for kind, name, _ in tokens]
+        seen = [f"{kind}:{name}" for (kind, name, _), r in zip(tokens, removed, strict=True) if r]
+        if len(seen) != len(set(seen)):
+            return None  # a placeholder repeated
+        for name in self.unwrapped:
+            if f"open:{name}" not in seen or f"close:{name}" not in seen:
+                return None
+        for i, (kind, name, _) in enumerate(tokens):
+            if (
+                removed[i]
+                and kind == "open"
+                and name in self.dropped
+                and (i + 1 >= len(tokens) or tokens[i + 1][:2] != ("close", name))
+            ):
+                return None  # a dropped pair the translation put text in
+            if removed[i] and (i == 0 or not removed[i - 1]):  # a run of removed placeholders starts
+                j = i
+                while j < len(tokens) and removed[j]:
+                    j += 1
+                before = tokens[i - 1] if i else ("text", "", "")
+                after = tokens[j] if j < len(tokens) else ("text", "", "")
+                if (
+                    before[0] == after[0] == "text"
+                    and before[1][-1:] not in ("", *_SPACE)
+                    and after[1][:1] not in ("", *_SPACE)
+                ):
+                    return None  # between two characters: removing it would join them
+        return [t for t, r in zip(tokens, removed, strict=True) if not r]
+
+    def _render(self, tokens: list[Token] | None) -> str:
+        if tokens is None:
+            return ""
+        out: list[str] = []
+        for kind, name, _ in tokens:
+            if kind == "text":
+                if out and out[-1][-1:] in _SPACE and name[:1] in _SPACE:
+                    name = name.lstrip(_SPACE)  # the space a removed placeholder left doubled
+                out.append(name)
+                continue
             new = self.renamed.get(name)
             if new is None:
-                raise KeyError(name)
-            return f"<{m.group(1)}{new}{m.group(4)}>"
-
-        try:
-            return _TOKEN.sub(rename, text).strip(_SPACE)
-        except KeyError:
-            return None
+                return ""
+            out.append(f"</{new}>" if kind == "close" else f"<{new}/>" if kind == "void" else f"<{new}>")
+        return "".join(out).strip(_SPACE)
 
 
-def _without(text: str, placeholder: str) -> str:
-    """``text`` less ``placeholder``, and less the space it leaves doubled."""
-    pattern = r"([ \t\n]*)" + re.escape(placeholder) + r"([ \t\n]*)"
-    return re.sub(pattern, lambda m: " " if m.group(1) and m.group(2) else m.group(1) or m.group(2), text)
-
-
-def _tokens(msgid: str) -> list[tuple[str, str, str]] | None:
-    """(kind, name, tag) and ("text", text, "") of a msgid whose placeholders are numbered in
-    order from 1 (as extraction writes them); None otherwise."""
-    out: list[tuple[str, str, str]] = []
-    pos = 0
-    count = 0
-    for m in _TOKEN.finditer(msgid):
+def _tokens(text: str, *, numbered: bool = True) -> list[Token] | None:
+    """The tokens of ``text``; None past MAX_PLACEHOLDERS or (``numbered``) when its placeholders
+    are not numbered in order from 1 (as extraction writes them)."""
+    out: list[Token] = []
+    pos = opened = 0
+    for count, m in enumerate(_TOKEN.finditer(text), 1):
         if m.start() > pos:
-            out.append(("text", msgid[pos : m.start()], ""))
+            out.append(("text", text[pos : m.start()], ""))
         closing, tag, number, void = m.group(1), m.group(2), m.group(3), m.group(4)
         if closing and void:
             return None
         kind = "close" if closing else "void" if void else "open"
+        if count > MAX_PLACEHOLDERS * 2:
+            return None
         if kind != "close":
-            count += 1
-            if int(number) != count:
+            opened += 1
+            if numbered and int(number) != opened:
                 return None  # not numbered as extraction numbers (or a tag ending in digits)
         out.append((kind, tag + number, tag))
         pos = m.end()
-    if pos < len(msgid):
-        out.append(("text", msgid[pos:], ""))
+    if pos < len(text):
+        out.append(("text", text[pos:], ""))
     return out
 
 
-def _closing(tokens: list[tuple[str, str, str]], i: int) -> int:
-    """Index of the token closing the pair opened at ``i`` (-1: none)."""
-    name = tokens[i][1]
-    return next((j for j in range(i + 1, len(tokens)) if tokens[j][:2] == ("close", name)), -1)
+def _trim(tokens: list[Token]) -> tuple[list[Token], frozenset[str], list[str]]:
+    """``tokens`` without void placeholders or empty pairs at their edges, and a pair wrapping
+    all the rest unwrapped, until nothing changes: (what is left, dropped, unwrapped)."""
+    dropped: set[str] = set()
+    unwrapped: list[str] = []
+    lo, hi = 0, len(tokens)  # tokens[lo:hi] is what is left: no copies, linear
+    while True:
+        while lo < hi and tokens[lo][0] == "text" and not tokens[lo][1].strip(_SPACE):
+            lo += 1
+        while hi > lo and tokens[hi - 1][0] == "text" and not tokens[hi - 1][1].strip(_SPACE):
+            hi -= 1
+        if lo == hi:
+            break
+        first, last = tokens[lo], tokens[hi - 1]
+        if first[0] == "void":
+            dropped.add(first[1])
+            lo += 1
+        elif first[0] == "open" and hi - lo > 1 and tokens[lo + 1][:2] == ("close", first[1]):
+            dropped.add(first[1])
+            lo += 2
+        elif last[0] == "void":
+            dropped.add(last[1])
+            hi -= 1
+        elif last[0] == "close" and hi - lo > 1 and tokens[hi - 2][:2] == ("open", last[1]):
+            dropped.add(last[1])
+            hi -= 2
+        elif first[0] == "open" and last[:2] == ("close", first[1]) and _closes_at(tokens, lo, hi):
+            unwrapped.append(first[1])
+            lo, hi = lo + 1, hi - 1
+        else:
+            break
+    return tokens[lo:hi], frozenset(dropped), unwrapped
+
+
+def _closes_at(tokens: list[Token], lo: int, hi: int) -> bool:
+    """Whether the pair opened at ``lo`` closes at ``hi - 1`` (not before)."""
+    name = tokens[lo][1]
+    return all(tokens[j][:2] != ("close", name) for j in range(lo + 1, hi - 1))
+
+
+def _well_formed(text: str, names: set[str]) -> bool:
+    """Each of ``names`` once (a pair: opened, then closed, well nested), and no other placeholder."""
+    tokens = _tokens(text, numbered=False)
+    if tokens is None:
+        return False
+    stack: list[str] = []
+    seen: set[str] = set()
+    for kind, name, _ in tokens:
+        if kind == "text":
+            continue
+        if kind == "close":
+            if not stack or stack.pop() != name:
+                return False
+            continue
+        if name in seen:
+            return False
+        seen.add(name)
+        if kind == "open":
+            stack.append(name)
+    return not stack and seen == names
 
 
 def edge_trimmed(msgid: str) -> tuple[str, EdgePlan] | None:
@@ -103,49 +198,13 @@ def edge_trimmed(msgid: str) -> tuple[str, EdgePlan] | None:
     tokens = _tokens(msgid)
     if tokens is None or not any(kind != "text" for kind, _, _ in tokens):
         return None
-    dropped: set[str] = set()
-    unwrapped: list[str] = []
-    changed = True
-    while changed:
-        changed = False
-        while tokens and tokens[0][0] == "text" and not tokens[0][1].strip(_SPACE):
-            tokens.pop(0)
-        while tokens and tokens[-1][0] == "text" and not tokens[-1][1].strip(_SPACE):
-            tokens.pop()
-        if not tokens:
-            return None
-        first, last = tokens[0], tokens[-1]
-        if first[0] == "void":
-            dropped.add(tokens.pop(0)[1])
-            changed = True
-        elif first[0] == "open" and len(tokens) > 1 and tokens[1][:2] == ("close", first[1]):
-            dropped.add(first[1])
-            del tokens[:2]
-            changed = True
-        elif last[0] == "void":
-            dropped.add(tokens.pop()[1])
-            changed = True
-        elif last[0] == "close" and len(tokens) > 1 and tokens[-2][:2] == ("open", last[1]):
-            dropped.add(last[1])
-            del tokens[-2:]
-            changed = True
-        elif first[0] == "open" and _closing(tokens, 0) == len(tokens) - 1:
-            unwrapped.append(first[1])
-            tokens = tokens[1:-1]
-            changed = True
+    rest, dropped, unwrapped = _trim(tokens)
     if not dropped:
         return None  # only unwrapping: extraction always unwrapped, nothing changed at the edges
     renamed: dict[str, str] = {}
-    out: list[str] = []
-    for kind, name, tag in tokens:
-        if kind == "text":
-            out.append(name)
-            continue
-        if kind != "close":
+    for kind, name, tag in rest:
+        if kind in ("open", "void"):
             renamed[name] = f"{tag}{len(renamed) + 1}"
-        new = renamed.get(name)
-        if new is None:
-            return None
-        out.append(f"</{new}>" if kind == "close" else f"<{new}/>" if kind == "void" else f"<{new}>")
-    text = "".join(out).strip(_SPACE)
-    return (text, EdgePlan(frozenset(dropped), tuple(unwrapped), renamed)) if text else None
+    plan = EdgePlan(dropped, tuple(unwrapped), renamed)
+    text = plan._render(rest)
+    return (text, plan) if text and _well_formed(text, set(renamed.values())) else None

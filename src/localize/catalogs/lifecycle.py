@@ -152,20 +152,45 @@ def merge(old: Catalog, template: Catalog, *, similarity: float = DEFAULT_SIMILA
         if e.key not in used and e.has_translation:
             candidates.setdefault(e.msgctxt, {})[e.msgid] = e
     # units whose only change is at their edges (an icon or an empty element extraction now
-    # leaves outside): the translation, with the same change, as it was (kept, not fuzzy)
-    edged: dict[tuple[str | None, str], tuple[Entry, EdgePlan]] = {}
+    # leaves outside): the translation, with the same change (catalogs/edges.py). Kept as it was
+    # only when it is surely the same unit (a page in common, no other new entry of that text in
+    # another context: an unwrapped element may have had a context of its own) and the
+    # translation changed only at its edges; else fuzzy, for the translator to confirm.
+    edged: dict[tuple[str | None, str], list[tuple[Entry, EdgePlan]]] = {}
     for pool_ in candidates.values():
         for e in pool_.values():
             trimmed = edge_trimmed(e.msgid) if e.msgid_plural is None else None
             if trimmed is not None:
-                edged.setdefault((e.msgctxt, trimmed[0]), (e, trimmed[1]))
+                edged.setdefault((e.msgctxt, trimmed[0]), []).append((e, trimmed[1]))
+    contexts: dict[str, int] = {}
+    for t in template.entries:
+        if not t.obsolete:
+            contexts[t.msgid] = contexts.get(t.msgid, 0) + 1
+    edge_fuzzy = 0
     for i in list(pending) if edged else ():
-        hit = edged.get(out[i].key) if out[i].msgid_plural is None else None
-        msgstr = hit[1].translate(hit[0].msgstr) if hit is not None else None
-        if hit is not None and msgstr:
-            out[i] = replace(_keep(out[i], hit[0]), msgstr=msgstr)
+        new = out[i]
+        hits = edged.get(new.key, []) if new.msgid_plural is None else []
+        hits = sorted(hits, key=lambda h: not set(h[0].references) & set(new.references))  # a shared page first
+        for o, plan in hits:
+            carried = plan.translate(o.msgstr)
+            if carried is None:
+                continue
+            text, clean = carried
+            if clean and set(o.references) & set(new.references) and contexts.get(new.msgid) == 1:
+                out[i] = replace(_keep(new, o), msgstr=text)
+                kept += 1
+            else:
+                out[i] = replace(
+                    new,
+                    msgstr=text,
+                    flags=tuple(sorted({*o.flags, "fuzzy"} - {"reviewed"})),
+                    translator_comments=o.translator_comments,
+                    previous_msgctxt=o.msgctxt,
+                    previous_msgid=o.msgid,
+                )
+                edge_fuzzy += 1
             pending.remove(i)
-            kept += 1
+            break
     fuzzy = 0
     cutoff = similarity * 100
     for i in pending:
@@ -199,7 +224,7 @@ def merge(old: Catalog, template: Catalog, *, similarity: float = DEFAULT_SIMILA
     stamp = template.header("POT-Creation-Date")
     if stamp:
         catalog = catalog.with_header("POT-Creation-Date", stamp)
-    report = MergeReport(kept, fuzzy, revived, len(pending) - fuzzy, len(gone))
+    report = MergeReport(kept, fuzzy + edge_fuzzy, revived, len(pending) - fuzzy, len(gone))
     return catalog, report
 
 
