@@ -13,8 +13,8 @@ from localize.catalogs.po import read_po
 from localize.catalogs.workspace import Workspace
 from localize.catalogs.xliff import is_xliff, read_xliff, unit_id
 from localize.config import Config
-from localize.errors import CatalogError, ConfigError, LocalizeError
-from localize.locales import check_locale
+from localize.errors import CatalogError, LocalizeError
+from localize.locales import known_locale
 from localize.model import Catalog
 from localize.partners.access import check_overlaps, iam_policy, partner_access, seaweed_config
 from localize.partners.checks import ERROR, Problem
@@ -71,10 +71,10 @@ def check_po_file(
         data, path, locale=locale, template=template, glossary=_glossary_for(path, data, locale, workspace, course)
     )
     kit_locale = catalog.header("X-Localize-Locale") if catalog is not None else None
-    if locale and kit_locale and _canonical(kit_locale) not in (None, _canonical(locale)):
+    if locale and kit_locale and known_locale(kit_locale) not in (None, known_locale(locale)):
         # the kit says which locale it is for: the option, not the file, is what is wrong
-        _, problems = check_file(data, path, locale=_canonical(kit_locale), template=template,
-                                 glossary=_glossary_for(path, data, _canonical(kit_locale), workspace, course))  # fmt: skip
+        _, problems = check_file(data, path, locale=known_locale(kit_locale), template=template,
+                                 glossary=_glossary_for(path, data, known_locale(kit_locale), workspace, course))  # fmt: skip
         problems = [
             Problem(path, 1, ERROR, "kit-locale", f"this is the {kit_locale} kit (X-Localize-Locale), but --locale "
                     f"says {locale}: checked as {kit_locale}; leave --locale out or give --locale {kit_locale}"),
@@ -102,13 +102,6 @@ def _edited_sources(path: str, catalog: Catalog) -> list[Problem]:
         for e in catalog.entries
         if not e.obsolete and unit_id(e.msgctxt, e.msgid) not in sources
     ]  # fmt: skip
-
-
-def _canonical(code: str) -> str | None:
-    try:
-        return check_locale(code)
-    except ConfigError:
-        return None
 
 
 def _glossary_for(

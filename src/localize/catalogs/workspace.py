@@ -94,7 +94,7 @@ class Workspace:
         folder of an older spelling (see :meth:`locale_folders`)."""
         canonical = check_locale(locale)
         for folder in self.storage.list_folders(""):
-            if folder != canonical and _LOCALE_FOLDER.match(folder) and _spelled(folder) == canonical:
+            if folder != canonical and _LOCALE_FOLDER.match(folder) and known_locale(folder) == canonical:
                 check_spelling(self, folder)
         return canonical
 
@@ -324,11 +324,6 @@ def workspace_stats(
     return out
 
 
-def _spelled(folder: str) -> str | None:
-    """The canonical spelling of a locale folder's name (None: not a locale code)."""
-    return known_locale(folder)
-
-
 def _holds_files(workspace: Workspace, folder: str) -> bool:
     """Whether anything is stored under ``folder`` (an S3 server may keep an emptied folder's entry)."""
     found = list_bounded(workspace.storage, folder, 2)
@@ -337,7 +332,7 @@ def _holds_files(workspace: Workspace, folder: str) -> bool:
 
 def check_spelling(workspace: Workspace, folder: str) -> None:
     """A ConfigError when ``folder`` holds catalogs under an older spelling of its locale code."""
-    canonical = _spelled(folder)
+    canonical = known_locale(folder)
     if canonical is None or canonical == folder or not _holds_files(workspace, folder):
         return
     old, new = workspace.describe(folder), workspace.describe(canonical)

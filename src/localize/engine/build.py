@@ -30,7 +30,6 @@ __all__ = ["BuildResult", "build_course"]
 @dataclass(frozen=True, slots=True)
 class BuildResult:
     pages: int
-    changed_pages: int  # pages whose bytes changed (a page with nothing translated still gets lang and dir)
     translated_pages: int  # pages where at least one translation was used
     copied: int
     translated: int
@@ -48,8 +47,8 @@ class _BuildJob:
     icon_classes: frozenset[str]
 
 
-# (path, is page, translated, fallback, changed, failure, problems)
-_Built = tuple[str, bool, int, int, bool, str | None, list[str]]
+# (path, is page, translated, fallback, failure, problems)
+_Built = tuple[str, bool, int, int, str | None, list[str]]
 
 
 def _build_one(source: Source, path: str, job: _BuildJob) -> _Built:
@@ -58,11 +57,11 @@ def _build_one(source: Source, path: str, job: _BuildJob) -> _Built:
         target = Path(job.out_dir) / check_key(path)  # sources list only paths it keeps as they are
         data = source.read(path)
     except LocalizeError as e:
-        return path, False, 0, 0, False, str(e), problems
+        return path, False, 0, 0, str(e), problems
     target.parent.mkdir(parents=True, exist_ok=True)
     if not is_page(path):
         target.write_bytes(data)
-        return path, False, 0, 0, False, None, problems
+        return path, False, 0, 0, None, problems
 
     def problem(unit: Unit, message: str) -> None:
         problems.append(f"translation of {unit.msgid[:60]!r} not used: {message}")
@@ -79,9 +78,9 @@ def _build_one(source: Source, path: str, job: _BuildJob) -> _Built:
         )
     except LocalizeError as e:
         target.write_bytes(data)  # never leave a hole in the site: the page stays in the source language
-        return path, True, 0, 0, False, str(e), problems
+        return path, True, 0, 0, str(e), problems
     target.write_bytes(built.data)
-    return path, True, built.translated, built.fallback, built.changed, None, problems
+    return path, True, built.translated, built.fallback, None, problems
 
 
 def build_course(
@@ -104,8 +103,8 @@ def build_course(
     paths = source.paths()
     failures = [PageFailure(p.path or source.location, str(p)) for p in source.problems]
     problems: list[PageFailure] = []
-    pages = changed = with_translations = copied = translated = fallback = 0
-    for path, page, t, f, was_changed, failure, issues in map_pages(_build_one, source, paths, jobs, job):
+    pages = with_translations = copied = translated = fallback = 0
+    for path, page, t, f, failure, issues in map_pages(_build_one, source, paths, jobs, job):
         if progress is not None:
             progress(path)
         problems.extend(PageFailure(path, msg) for msg in issues)
@@ -116,10 +115,7 @@ def build_course(
             pages += 1
             translated += t
             fallback += f
-            changed += was_changed
             with_translations += t > 0
         else:
             copied += 1
-    return BuildResult(
-        pages, changed, with_translations, copied, translated, fallback, tuple(failures), tuple(problems)
-    )
+    return BuildResult(pages, with_translations, copied, translated, fallback, tuple(failures), tuple(problems))
