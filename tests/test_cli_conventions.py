@@ -469,6 +469,9 @@ def test_a_folder_of_an_older_locale_spelling_is_refused_with_the_rename(
     )
     for argv in (("stats", *ws), ("status", *ws), ("init", "--course", "c", "--locale", "sr@latin", *ws)):
         assert run(capsys, *argv) == (2, "", hint)
+    # a command on that one locale said "no sr@latin catalog for course 'c'; start one with `localize init`"
+    build = ("build", str(SAMPLE), "--course", "c", "--locale", "sr-Latn", "--out", str(tmp_path / "out"), *ws)
+    assert run(capsys, *build) == (2, "", hint)
     assert not (loc / "sr@latin").exists()
     assert run(capsys, "init", "--course", "c", "--locale", "es", *ws, "-q")[0] == 0  # other locales go on
     (loc / "sr_Latn").rename(loc / "sr@latin")

@@ -180,7 +180,8 @@ class Workspace:
         try:
             return self.read(key)
         except CatalogNotFoundError:
-            ll = check_locale(locale)
+            # the catalog may be in a folder of an older spelling of the code: say so, not "init"
+            ll = self.check_locale_folder(locale)
             raise CatalogNotFoundError(
                 f"no {ll} catalog for course {course!r}; start one with "
                 + (
