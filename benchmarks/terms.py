@@ -55,8 +55,9 @@ COURSES = {
     "8.04": "8.04-quantum-physics-i-spring-2016",
     "18.02sc": "18.02sc-multivariable-calculus-fall-2010",
     "6.100l": "6.100l-intro-cs-and-programming-python-fall-2022",
+    "22.01": "22.01-intro-to-nuclear-engineering-and-ionizing-radiation-fall-2016",
 }
-HELD_OUT = {"6.100l"}  # looked at only after the heuristic was final
+HELD_OUT = {"22.01"}  # looked at only after the heuristic was final
 TOP = 50
 KS = (10, 20, 50)
 
@@ -121,10 +122,14 @@ def main() -> None:
     lines = [
         "## Glossary suggestions: `glossary suggest` vs poterminology",
         "",
-        "Precision of the top 10, 20 and 50 candidates of each tool on three corpus courses, against",
+        "Precision of the top 10, 20 and 50 candidates of each tool on four corpus courses, against",
         "hand labels (`benchmarks/terms.py`; the labelling rules are in its docstring, the labels in",
-        "`benchmarks/terms_labels.tsv`). 6.100L is held out: its candidates were labelled after the",
-        "heuristic was final.",
+        "`benchmarks/terms_labels.tsv`). 22.01 is held out: its candidates were labelled after the",
+        "heuristic was final. 6.100L was held out until the heuristic learned from its junk (two-letter",
+        "abbreviations, cut words like *Finger Ex.*, common verbs, a name's capitals): 0.60, 0.65 and",
+        "0.56 before. 22.01's pages are mostly lecture transcripts, where both tools fail alike: speaker",
+        "labels in capitals (MICHAEL SHORT:, AUDIENCE:) and spoken words (let's, yeah, actually, things)",
+        "fill their lists; transcripts need their own treatment (a speaker label is not a term).",
         "",
         "| course | tool | P@10 | P@20 | P@50 |",
         "|---|---|---:|---:|---:|",

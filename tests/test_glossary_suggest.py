@@ -72,6 +72,29 @@ def test_synthetic_text_ranks_noun_phrases_and_names() -> None:
     assert len(suggest_terms(catalog(TEXT), limit=2)) == 2
 
 
+def test_abbreviations_verbs_and_names_in_course_site_text() -> None:
+    """What 6.100L's list had: "finger ex" (Finger Ex. due), "ch" (Ch 2.1), "computer Science",
+    and verbs alone ("handed", "assume")."""
+    texts = [
+        "Lecture 1 Finger Ex. handed out",
+        "Lecture 2 Finger Ex. due; see Fig. 3",
+        "Finger Exercises are short.",
+        "Readings: Ch 1, Ch 2.1",
+        "Readings: Ch 3",
+        "Assume the list is sorted.",
+        "Assume nothing about Computer Science here.",
+        "Electrical Engineering and Computer Science",
+        "Computer Science | MIT",
+        "The de Broglie wavelength of an electron.",
+        "Compare the de Broglie wavelength with the CS and PS numbers.",
+        "CS and PS are acronyms.",
+    ]
+    got = terms(suggest_terms(catalog(texts)))
+    assert not {"finger ex", "Finger Ex", "ex", "ch", "Ch", "fig", "handed", "assume"} & set(got)
+    assert {"Computer Science", "de Broglie wavelength", "CS", "PS"} <= set(got)
+    assert "computer Science" not in got
+
+
 def test_terms_already_in_the_glossary_are_left_out_in_any_inflection() -> None:
     glossary = Glossary("es", (Term("eigenvalue", "valor propio", APPROVED), Term("centers of mass", "x")))
     got = terms(suggest_terms(catalog(TEXT), glossary=glossary))
@@ -140,5 +163,7 @@ def test_corpus_precision_beats_poterminology(course: str, tmp_path: Path) -> No
     theirs = poterminology(tool, loc / "templates" / f"{course}.pot", tmp_path / "tt.pot")[:TOP]
     mine, other = precision(course, ours, labels, TOP), precision(course, theirs, labels, TOP)
     assert mine >= other, (mine, other)
-    if course != "6.100l":  # the courses the heuristic was written on (see BENCHMARKS.md)
+    if course in ("8.04", "18.02sc"):  # the courses the heuristic was written on (see BENCHMARKS.md)
         assert precision(course, ours, labels, 20) >= 0.9
+    elif course == "6.100l":  # its junk taught it abbreviations, verbs and a name's capitals
+        assert precision(course, ours, labels, 20) >= 0.75

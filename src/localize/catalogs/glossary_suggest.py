@@ -3,15 +3,18 @@
 A light, dependency-free term extractor for English sources, in the manner of the
 C-value method (Frantzi, Ananiadou and Mima, 2000) without a part-of-speech tagger:
 
-* every live entry's source is cut into chunks at punctuation, numbers and
-  placeholders; a candidate is a run of one to four words of a chunk that neither
-  starts nor ends with a stop word (function words, and the words of a web page's
+* every live entry's source is cut into chunks at punctuation, numbers, placeholders
+  and abbreviations (a short word with a period inside a sentence: *Finger Ex. due*);
+  a candidate is a run of one to four words of a chunk that neither starts nor ends
+  with a stop word (function words, common verbs, and the words of a web page's
   furniture: ``http``, ``pdf``, ``click``), whose only inner stop word is ``of``
-  (*center of mass*), and with no one-letter word (variables: *x*, *f*);
+  (*center of mass*), and with no one-letter word (variables: *x*, *f*) and no
+  two-letter abbreviation (*Ch 2*; not *CS*, nor *de* in *de Broglie*);
 * candidates are counted once per entry and grouped by their inflection-free form
   (the English S-stemmer of :mod:`.terms`: *eigenvalues* is *eigenvalue*); each is
   shown in its most common spelling, lower-cased unless it is capitalised inside a
-  sentence too (a name, an acronym);
+  sentence too (a name, an acronym; a capitalised name with such a word keeps all its
+  capitals: *Computer Science*);
 * the score is ``log2(words + 1) × (f − mean f of the longer candidates containing it)``:
   frequent and long candidates first, and a word that mostly occurs inside a longer
   candidate (*harmonic* in *harmonic oscillator*) sinks below it;
@@ -70,6 +73,7 @@ STOP_WORDS = _words(
     include includes included including provide provides provided learn learning help helps check checks solve
     solving support supports understand understanding find finds show shows shown explain explains discuss
     discusses describe describes introduce introduces cover covers covered begin begins end ends
+    assume assumes assumed choose chooses chose chosen write writes written wrote feel feels accomplish handed
     """
 )
 # general academic and course-site words: proposed inside a longer term (*problem set*), never alone
@@ -89,6 +93,9 @@ _CHUNK = re.compile(
     r"[^\s.,;:!?()\[\]{}\"“”«»—–/|=+*<>&#@%$^~`\\]+(?:\s+[^\s.,;:!?()\[\]{}\"“”«»—–/|=+*<>&#@%$^~`\\]+)*"
 )
 _WORD = re.compile(r"^[^\W\d_]+(?:[-'’][^\W\d_]+)*$")
+# a short word with a period inside a sentence (Finger Ex. due, Fig. 3, Ch. 2): a cut word, never
+# part of a term (its full form, Finger Exercises, is found where it is written out)
+_ABBREVIATION = re.compile(r"\b[^\W\d_]{1,4}\.(?=\s+[^\W_A-Z])")
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,8 +108,8 @@ class Suggestion:
 
 
 def _chunks(text: str) -> Iterable[list[str]]:
-    """Runs of words between punctuation, numbers and placeholders."""
-    for chunk in _CHUNK.findall(PLACEHOLDER.sub(" | ", text)):
+    """Runs of words between punctuation, numbers, placeholders and abbreviations."""
+    for chunk in _CHUNK.findall(_ABBREVIATION.sub(" | ", PLACEHOLDER.sub(" | ", text))):
         run: list[str] = []
         for token in chunk.split():
             token = token.strip("'’-")
@@ -116,14 +123,20 @@ def _chunks(text: str) -> Iterable[list[str]]:
             yield run
 
 
+def _short(word: str) -> bool:
+    """One letter (a variable: x, f), or a capital and a small letter (Ch 2, Ex 3: an abbreviation;
+    not an acronym, CS, nor a particle of a name, de Broglie): never in a term."""
+    return len(word) < 2 or (len(word) == 2 and word[0].isupper() and word[1].islower())
+
+
 def _candidates(run: list[str]) -> Iterable[tuple[int, list[str]]]:
     lower = [w.casefold() for w in run]
     for i in range(len(run)):
-        if lower[i] in STOP_WORDS or len(run[i]) < 2:
+        if lower[i] in STOP_WORDS or _short(run[i]):
             continue
         for j in range(i + 1, min(i + MAX_WORDS, len(run)) + 1):
             last = lower[j - 1]
-            if len(run[j - 1]) < 2 or (last in STOP_WORDS and last not in _INNER):
+            if _short(run[j - 1]) or (last in STOP_WORDS and last not in _INNER):
                 break
             if last in _INNER:
                 continue
@@ -203,5 +216,7 @@ def _suggestion(
     # the most common spelling (ties: alphabetical), lower-cased but for acronyms, words with an
     # inner capital (OpenCourseWare) and words the course capitalises inside ordinary sentences
     best = min(spellings, key=lambda s: (-spellings[s], s))
-    words = [w if w.casefold() in named or any(c.isupper() for c in w[1:]) else w.lower() for w in best.split()]
+    words = best.split()
+    if not (_is_name(words) and any(w.casefold() in named for w in words)):  # a name keeps its capitals
+        words = [w if w.casefold() in named or any(c.isupper() for c in w[1:]) else w.lower() for w in words]
     return Suggestion(" ".join(words), f, round(score, 2), _is_name(words), example)
