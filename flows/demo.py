@@ -146,8 +146,8 @@ def main(out: str = "demo-output", site: str = "demo-site") -> int:
 
         say("a regional mirror pulls its courses (region mena: Arabic; region latam: Spanish)")
         for region, locale in (("mena", "ar"), ("latam", "es")):
-            result = pull(f"s3://localize-demo/regions/{region}", COURSE, locale, site_dir)
-            print(f"{region}: {result.message}")
+            pulled = pull(f"s3://localize-demo/regions/{region}", COURSE, locale, site_dir)
+            print(f"{region}: {pulled.message}")
 
         say("no link where the next mirror is: export mena onto a drive, bring a mirror up from it (--trust)")
         from localize.app.regions import export

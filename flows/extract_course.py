@@ -13,7 +13,6 @@ import json
 from typing import Any
 
 from prefect import flow, get_run_logger
-from prefect.task_runners import ThreadPoolTaskRunner
 
 from flows import tasks, without_telemetry
 from flows.artifacts import stats_table
@@ -21,7 +20,7 @@ from flows.fanout import outcome
 from flows.params import CourseId
 
 
-@flow(name="extract-course", task_runner=ThreadPoolTaskRunner(max_workers=4))
+@flow(name="extract-course", task_runner=tasks.threads())
 def extract_course(
     source: str, course: CourseId, locales_dir: str = "locales", source_locale: str = "en"
 ) -> dict[str, Any]:

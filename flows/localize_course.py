@@ -13,7 +13,6 @@ from typing import Any
 
 from prefect import flow, get_run_logger
 from prefect.artifacts import create_link_artifact
-from prefect.task_runners import ThreadPoolTaskRunner
 
 from flows import tasks
 from flows.artifacts import published_table, qa_summary, stats_table
@@ -22,7 +21,7 @@ from flows.params import ConfigPath, CourseId, Locale
 from localize.config import load_config
 
 
-@flow(name="localize-course", task_runner=ThreadPoolTaskRunner(max_workers=4))
+@flow(name="localize-course", task_runner=tasks.threads())
 def localize_course(
     course: CourseId,
     source: str | None = None,

@@ -6,7 +6,6 @@ from __future__ import annotations
 from typing import Any
 
 from prefect import flow, get_run_logger
-from prefect.task_runners import ThreadPoolTaskRunner
 
 from flows import tasks
 from flows.artifacts import published_table
@@ -14,7 +13,7 @@ from flows.fanout import publish_each
 from flows.params import ConfigPath, CourseId, Locale
 
 
-@flow(name="publish-course", task_runner=ThreadPoolTaskRunner(max_workers=4))
+@flow(name="publish-course", task_runner=tasks.threads())
 def publish_course(
     course: CourseId,
     locales: list[Locale] | None = None,

@@ -5,14 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 from prefect import flow, get_run_logger
-from prefect.task_runners import ThreadPoolTaskRunner
 
 from flows import tasks
 from flows.fanout import route_each
 from flows.params import ConfigPath, CourseId, Locale
 
 
-@flow(name="route-course", task_runner=ThreadPoolTaskRunner(max_workers=4))
+@flow(name="route-course", task_runner=tasks.threads())
 def route_course(
     course: CourseId, locales: list[Locale] | None = None, config: ConfigPath = "localize.toml"
 ) -> list[dict[str, Any]]:

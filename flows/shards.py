@@ -20,11 +20,11 @@ from prefect.client.schemas.filters import (
     WorkPoolFilter,
     WorkPoolFilterName,
 )
-from prefect.client.schemas.objects import StateType, WorkerStatus
-from prefect.client.schemas.responses import SetStateStatus
+from prefect.client.schemas.objects import FlowRun, State, StateType, WorkerStatus
+from prefect.client.schemas.responses import OrchestrationResult, SetStateStatus
 from prefect.deployments import run_deployment
 from prefect.runtime import flow_run as flow_run_context
-from prefect.states import Cancelled, State
+from prefect.states import Cancelled
 
 POLL_SECONDS = 2.0
 SHARD_WAIT_SECONDS = 600.0
@@ -104,7 +104,7 @@ def _cancel_unstarted(client: SyncPrefectClient, run_id: UUID, message: str) -> 
         current = client.read_flow_run(run_id)
         if current.state is None or current.state.type != StateType.SCHEDULED:
             return False
-        done = client.set_flow_run_state(run_id, Cancelled(message=message))
+        done: OrchestrationResult[Any] = client.set_flow_run_state(run_id, Cancelled(message=message))
     except Exception:  # the API cannot do it now: keep waiting for the run
         return False
     return done.status == SetStateStatus.ACCEPT
@@ -135,15 +135,16 @@ def run_shards(
                 state = shard_flow.with_options(flow_run_name=name)(courses, locales_dir, return_state=True)
                 outcomes[i] = _outcome(state, name)
         return [o for o in outcomes if o is not None]
-    runs = {}
+    runs: dict[int, FlowRun] = {}
     for i, courses in enumerate(plan):
         if courses:
-            run = run_deployment(
+            run = run_deployment(  # a FlowRun when called from sync code
                 name=deployment,
                 parameters={"courses": courses, "locales_dir": locales_dir},
                 flow_run_name=f"sync-shard-{i + 1}-of-{len(plan)}",
                 timeout=0,
             )
+            assert isinstance(run, FlowRun)
             runs[i] = run
             logger.info("shard %d of %d: %d courses, flow run %s", i + 1, len(plan), len(courses), run.name)
     if not runs:

@@ -23,14 +23,13 @@ from typing import Annotated, Any
 
 from prefect import flow, get_run_logger
 from prefect.futures import PrefectFuture, as_completed
-from prefect.task_runners import ThreadPoolTaskRunner
 from pydantic import Field
 
+import localize.app.orchestration as pipeline
 from flows import tasks
 from flows.artifacts import stats_table
 from flows.fanout import combined, outcome
 from flows.shards import SHARD_WAIT_SECONDS, run_shards
-from localize.app import orchestration as pipeline
 
 
 def sync_courses(courses: list[dict[str, str]], locales_dir: str) -> list[dict[str, Any]]:
@@ -107,14 +106,14 @@ def _course_row(state: str, result: dict[str, Any], states: dict[str, str], fail
     }
 
 
-@flow(name="sync-shard", task_runner=ThreadPoolTaskRunner(max_workers=4), persist_result=True)
+@flow(name="sync-shard", task_runner=tasks.threads(), persist_result=True)
 def sync_shard(courses: list[dict[str, str]], locales_dir: str = "locales") -> list[dict[str, Any]]:
     """One shard of a ``sync-all``: COURSES is a list of {"course", "source"}. Returns a row
     per course, as ``sync-all`` does."""
     return sync_courses(courses, locales_dir)
 
 
-@flow(name="sync-all", task_runner=ThreadPoolTaskRunner(max_workers=4))
+@flow(name="sync-all", task_runner=tasks.threads())
 def sync_all(
     listing: str,
     locales_dir: str = "locales",
