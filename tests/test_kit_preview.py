@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import json
 import re
+import subprocess
+import sys
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -183,8 +185,15 @@ def test_po_preview_in_chromium_from_disk(tmp_path: Path) -> None:
         assert "HTML in the translation will be rejected: <script>" in problems
         assert "placeholder <a1> is missing" in problems and "placeholder <a2> is not in the source" in problems
         assert "marked fuzzy but empty" in problems
-        line = next(i for i, t in enumerate(po.read_text(encoding="utf-8").splitlines(), 1) if t == 'msgid "Syllabus"')
+        # the line of the translation, as `localize check` gives it (not the msgid's, one above)
+        lines = po.read_text(encoding="utf-8").splitlines()
+        line = next(i for i, t in enumerate(lines, 1) if t == 'msgid "Syllabus"') + 1
+        assert lines[line - 1].startswith("msgstr ")
         assert f"line {line}, Syllabus: HTML in the translation" in problems
+        checked = subprocess.run(
+            [sys.executable, "-m", "localize.cli", "check", str(po)], capture_output=True, text=True, check=False
+        )
+        assert f"{po}:{line}: error: markup:" in checked.stdout, checked.stdout
         page.screenshot(path=str(shots / "kit-preview-es.png"), full_page=True)
         # a multi-line msgstr with escapes, in an attribute (msgctxt "attribute")
         frame = choose_page(page, "pages/syllabus/index.html")

@@ -49,7 +49,7 @@
     const units = [];
     let cur = null;
     let field = null;
-    const fresh = () => ({ ctx: null, msgid: null, plural: null, msgstr: [], fuzzy: false, obsolete: false, seenStr: false, line: 0 });
+    const fresh = () => ({ ctx: null, msgid: null, plural: null, msgstr: [], fuzzy: false, obsolete: false, seenStr: false, line: 0, strLine: 0 });
     const flush = () => {
       if (cur && cur.msgid !== null && !cur.obsolete) units.push(cur);
       cur = fresh();
@@ -80,6 +80,7 @@
         else {
           const idx = m[2] === undefined ? 0 : parseInt(m[2], 10);
           cur.msgstr[idx] = value; cur.seenStr = true; field = ["msgstr", idx];
+          if (!cur.strLine) cur.strLine = n; // where the translator looks, as `localize check` says
         }
         return;
       }
@@ -93,7 +94,7 @@
     flush();
     return units.filter((u) => u.msgid !== "").map((u) => ({
       ctx: u.ctx, msgid: u.msgid, fuzzy: u.fuzzy, plural: u.plural !== null,
-      msgstr: u.msgstr[0] || "", forms: u.msgstr.length, where: "line " + u.line,
+      msgstr: u.msgstr[0] || "", forms: u.msgstr.length, where: "line " + (u.strLine || u.line),
     }));
   }
 
