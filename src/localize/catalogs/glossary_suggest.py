@@ -4,10 +4,12 @@ A light, dependency-free term extractor for English sources, in the manner of th
 C-value method (Frantzi, Ananiadou and Mima, 2000) without a part-of-speech tagger:
 
 * every live entry's source is cut into chunks at punctuation, numbers, placeholders
-  and abbreviations (a short word with a period inside a sentence: *Finger Ex. due*);
+  and abbreviations (a short word with a period inside a sentence: *Finger Ex. due*),
+  less the speaker label that starts a transcript's paragraph (*MICHAEL SHORT:*) and its
+  notes of sounds (*[LAUGHTER]*);
   a candidate is a run of one to four words of a chunk that neither starts nor ends
-  with a stop word (function words, common verbs, and the words of a web page's
-  furniture: ``http``, ``pdf``, ``click``), whose only inner stop word is ``of``
+  with a stop word (function words, common verbs, the fillers of spoken English in
+  transcripts, and the words of a web page's furniture: ``http``, ``pdf``, ``click``), whose only inner stop word is ``of``
   (*center of mass*), and with no one-letter word (variables: *x*, *f*) and no
   two-letter abbreviation (*Ch 2*; not *CS*, nor *de* in *de Broglie*);
 * candidates are counted once per entry and grouped by their inflection-free form
@@ -74,6 +76,13 @@ STOP_WORDS = _words(
     solving support supports understand understanding find finds show shows shown explain explains discuss
     discusses describe describes introduce introduces cover covers covered begin begins end ends
     assume assumes assumed choose chooses chose chosen write writes written wrote feel feels accomplish handed
+    i'm i've i'd i'll you're you've you'll we're we've we'll they're they've they'll he's she's let's here's
+    what's who's isn't don't won't we'd you'd
+    yeah yep yes okay ok um uh hmm gonna wanna kind sort lot lots bit thing things stuff something anything
+    everything nothing somebody anybody everybody someone anyone everyone guy guys folks actually basically
+    pretty quite right say says saying want wants wanted think thinks thought know knows knew look looks
+    looking take takes taking took start starts started put puts come comes came give gives gave happen
+    happens happened
     """
 )
 # general academic and course-site words: proposed inside a longer term (*problem set*), never alone
@@ -86,6 +95,8 @@ GENERAL = _words(
     part parts physics problem problems proof proofs question questions quiz quizzes reading readings resource
     resources review science section sections session sessions set sets solution solutions student students study
     summary syllabus test tests theorem theorems time times topic topics unit units video videos week weeks
+    people little good different around whole one ones two three four five six seven eight nine ten twelve twenty
+    hundred thousand million billion
     """
 )
 _INNER = frozenset({"of"})
@@ -95,6 +106,10 @@ _CHUNK = re.compile(
 _WORD = re.compile(r"^[^\W\d_]+(?:[-'’][^\W\d_]+)*$")
 # a short word with a period inside a sentence (Finger Ex. due, Fig. 3, Ch. 2): a cut word, never
 # part of a term (its full form, Finger Exercises, is found where it is written out)
+# a lecture transcript's paragraph starts with its speaker in capitals (MICHAEL SHORT:, AUDIENCE:)
+# (in bold, too: <strong1>PROFESSOR SHORT: </strong1>), and notes the sounds: [INAUDIBLE], [LAUGHTER]
+_SPEAKER = re.compile(r"^\s*(?:<[A-Za-z][A-Za-z-]*\d+>\s*)?[A-Z][A-Z.'’-]*(?: [A-Z][A-Z.'’-]*){0,3}:\s")
+_SOUND = re.compile(r"\[[A-Z][A-Z ]*\]")
 _ABBREVIATION = re.compile(r"\b[^\W\d_]{1,4}\.(?=\s+[^\W_A-Z])")
 
 
@@ -108,7 +123,9 @@ class Suggestion:
 
 
 def _chunks(text: str) -> Iterable[list[str]]:
-    """Runs of words between punctuation, numbers, placeholders and abbreviations."""
+    """Runs of words between punctuation, numbers, placeholders and abbreviations; without a
+    transcript's speaker label."""
+    text = _SOUND.sub(" | ", _SPEAKER.sub("", text, count=1))
     for chunk in _CHUNK.findall(_ABBREVIATION.sub(" | ", PLACEHOLDER.sub(" | ", text))):
         run: list[str] = []
         for token in chunk.split():
@@ -130,7 +147,7 @@ def _short(word: str) -> bool:
 
 
 def _candidates(run: list[str]) -> Iterable[tuple[int, list[str]]]:
-    lower = [w.casefold() for w in run]
+    lower = [w.casefold().replace("’", "'") for w in run]  # let’s is let's
     for i in range(len(run)):
         if lower[i] in STOP_WORDS or _short(run[i]):
             continue
