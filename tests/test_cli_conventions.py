@@ -480,6 +480,28 @@ def test_a_folder_of_an_older_locale_spelling_is_refused_with_the_rename(
     assert code == 0 and [r["locale"] for r in json.loads(out)] == ["es", "sr@latin"]
 
 
+def test_a_long_folder_name_that_looks_like_a_locale_code_stops_nothing(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Found by an attacker's review: the spelling check asked the file system for CLDR's file of
+    a 254-character folder name, and its "File name too long" stopped init of every locale."""
+    loc = tmp_path / "loc"
+    ws = ["--locales-dir", str(loc)]
+    assert run(capsys, "extract", str(SAMPLE), "--course", "c", *ws, "-q")[0] == 0
+    long = loc / ("en" + "_abcdefgh" * 28)
+    long.mkdir()
+    (long / "README").write_text("x", encoding="utf-8")
+    build = ("build", str(SAMPLE), "--course", "c", "--locale", "fr", "--out", str(tmp_path / "out"), *ws)
+    code, _, err = run(capsys, *build)
+    assert code == 2 and "no fr catalog for course 'c'; start one with `localize init" in err
+    assert run(capsys, "init", "--course", "c", "--locale", "es", *ws, "-q")[0] == 0
+    code, _, err = run(capsys, "init", "--course", "c", "--locale", long.name, *ws)
+    assert (code, err) == (
+        2,
+        "error: unknown locale code 'en_abcdefgh_abcdefgh_abcdefgh_abcdefgh_a…'; close matches: none\n",
+    )
+
+
 def test_an_older_spelling_on_s3_is_cleared_by_the_rename_it_asks_for(
     s3_env: str, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -29,7 +29,8 @@ __all__ = [
 
 PSEUDO_LOCALE = "qps-ploc"
 
-_SYNTAX = re.compile(r"^[A-Za-z]{2,3}(?:[_-][A-Za-z0-9]{2,8})*(?:@[A-Za-z]{2,16})?$")
+# a language, then at most a script, a region and two variants (sr_Latn_RS, ca_ES_valencia), a modifier
+_SYNTAX = re.compile(r"^[A-Za-z]{2,3}(?:[_-][A-Za-z0-9]{2,8}){0,4}(?:@[A-Za-z]{2,16})?$")
 _MODIFIER_SCRIPTS = {"latin": "Latn", "cyrillic": "Cyrl", "arabic": "Arab", "devanagari": "Deva"}
 
 
@@ -83,7 +84,10 @@ def _locale_data() -> Path | None:
 def _has_data(babel_id: str) -> bool:
     """True when CLDR has data of exactly ``babel_id`` (so Babel knows it); False: ask Babel."""
     folder = _locale_data()
-    return folder is not None and babel_id.isascii() and (folder / f"{babel_id}.dat").is_file()
+    try:
+        return folder is not None and babel_id.isascii() and (folder / f"{babel_id}.dat").is_file()
+    except OSError:  # a name the file system refuses (too long): not CLDR's
+        return False
 
 
 _SCRIPT_MODIFIERS = {script: modifier for modifier, script in _MODIFIER_SCRIPTS.items()}
