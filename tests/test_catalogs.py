@@ -509,6 +509,51 @@ def test_a_translation_follows_its_unit_when_an_icon_or_empty_element_leaves_its
     assert edge_trimmed("<i1/> Notes")[1].translate("<i1/>" + " " * 100_000 + "Notas") == ("Notas", True)  # type: ignore[index]
 
 
+def test_an_edge_carry_over_never_joins_words_across_a_placeholder_it_keeps() -> None:
+    """Found by an attacker's review: removing <i1/> from 'Lisez les<i1/><b2>notes</b2>' gave
+    'Lisez les<b1>notes</b1>', which a page shows as "Lisez lesnotes": a placeholder has no width."""
+    page = ("index.html",)
+    cases = [
+        ("<i1/> Read the <b2>notes</b2>", "Lisez les<i1/><b2>notes</b2>", "Read the <b1>notes</b1>"),
+        ("<b1>Read</b1> the notes <i2/>", "<b1>Lisez</b1><i2/>les notes", "<b1>Read</b1> the notes"),
+    ]
+    for old_id, old_str, new_id in cases:
+        new, _ = merge(po(Entry(old_id, old_str, references=page)), template(Entry(new_id, references=page)))
+        entry = next(e for e in new.entries if e.msgid == new_id)
+        assert "lesnotes" not in entry.msgstr.replace("<b1>", "").replace("</b1>", "")
+        assert "Lisezles" not in entry.msgstr.replace("<b1>", "").replace("</b1>", "")
+    # beside a space it is removed, the result fuzzy for the translator to confirm
+    new, _ = merge(
+        po(Entry("<i1/> Read the <b2>notes</b2>", "Lisez les <i1/><b2>notes</b2>", references=page)),
+        template(Entry("Read the <b1>notes</b1>", references=page)),
+    )
+    assert [(e.msgstr, e.fuzzy) for e in new.entries if not e.obsolete] == [("Lisez les <b1>notes</b1>", True)]
+
+
+def test_edge_carry_over_work_is_linear_and_only_for_texts_a_new_entry_has(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Found by an attacker's review: unwrapping a pair rescanned the rest for its close (quadratic:
+    2,000 entries of 199 nested pairs took 32 s), for every old entry, matching or not."""
+    import localize.catalogs.lifecycle as lifecycle
+    from localize.catalogs.edges import edge_trimmed
+
+    def nested(k: int) -> str:
+        pairs = range(2, 201)
+        return "<i1/> " + "".join(f"<b{j}>" for j in pairs) + f"w{k}" + "".join(f"</b{j}>" for j in reversed(pairs))
+
+    trims: list[str] = []
+    monkeypatch.setattr(lifecycle, "edge_trimmed", lambda msgid: trims.append(msgid) or edge_trimmed(msgid))
+    old = po(*(Entry(nested(k), nested(k)) for k in range(50)))
+    merge(old, template(Entry("Hello")))
+    assert trims == []  # no new entry has their text: none is trimmed
+    new, _ = merge(old, template(Entry("w7")))
+    assert trims == [nested(7)]
+    assert [e.msgstr for e in new.entries if e.msgid == "w7"] == ["w7"]
+    # 199 pairs unwrapped, the closes found in one pass
+    found = edge_trimmed(nested(7))
+    assert found is not None and found[0] == "w7"
+    assert len(found[1].unwrapped) == 199 and found[1].dropped == {"i1"}
+
+
 def test_update_of_a_course_translated_before_the_edge_change_keeps_its_labels(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

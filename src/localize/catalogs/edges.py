@@ -25,7 +25,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-__all__ = ["MAX_PLACEHOLDERS", "EdgePlan", "edge_trimmed"]
+__all__ = ["MAX_PLACEHOLDERS", "EdgePlan", "edge_key", "edge_trimmed"]
 
 MAX_PLACEHOLDERS = 200
 _TOKEN = re.compile(r"<(/?)([A-Za-z][A-Za-z0-9_-]{0,40}?)(\d{1,4})(/?)>")
@@ -65,6 +65,18 @@ class EdgePlan:
         for name in self.unwrapped:
             if f"open:{name}" not in seen or f"close:{name}" not in seen:
                 return None
+        # the characters around each token, placeholders being of no width: "les<i1/><b2>notes"
+        # less <i1/> is "lesnotes" on the page, though <i1/> has a placeholder, not text, after it
+        before_char = [""] * len(tokens)
+        last = ""
+        for i, (kind, name, _) in enumerate(tokens):
+            before_char[i] = last
+            if kind == "text" and name:
+                last = name[-1]
+        after_char = [""] * (len(tokens) + 1)
+        for i in range(len(tokens) - 1, -1, -1):
+            kind, name, _ = tokens[i]
+            after_char[i] = name[0] if kind == "text" and name else after_char[i + 1]
         for i, (kind, name, _) in enumerate(tokens):
             if (
                 removed[i]
@@ -77,13 +89,7 @@ class EdgePlan:
                 j = i
                 while j < len(tokens) and removed[j]:
                     j += 1
-                before = tokens[i - 1] if i else ("text", "", "")
-                after = tokens[j] if j < len(tokens) else ("text", "", "")
-                if (
-                    before[0] == after[0] == "text"
-                    and before[1][-1:] not in ("", *_SPACE)
-                    and after[1][:1] not in ("", *_SPACE)
-                ):
+                if before_char[i] not in ("", *_SPACE) and after_char[j] not in ("", *_SPACE):
                     return None  # between two characters: removing it would join them
         return [t for t, r in zip(tokens, removed, strict=True) if not r]
 
@@ -134,6 +140,7 @@ def _trim(tokens: list[Token]) -> tuple[list[Token], frozenset[str], list[str]]:
     all the rest unwrapped, until nothing changes: (what is left, dropped, unwrapped)."""
     dropped: set[str] = set()
     unwrapped: list[str] = []
+    closes = _first_closes(tokens)
     lo, hi = 0, len(tokens)  # tokens[lo:hi] is what is left: no copies, linear
     while True:
         while lo < hi and tokens[lo][0] == "text" and not tokens[lo][1].strip(_SPACE):
@@ -155,7 +162,7 @@ def _trim(tokens: list[Token]) -> tuple[list[Token], frozenset[str], list[str]]:
         elif last[0] == "close" and hi - lo > 1 and tokens[hi - 2][:2] == ("open", last[1]):
             dropped.add(last[1])
             hi -= 2
-        elif first[0] == "open" and last[:2] == ("close", first[1]) and _closes_at(tokens, lo, hi):
+        elif first[0] == "open" and last[:2] == ("close", first[1]) and closes.get(lo) == hi - 1:
             unwrapped.append(first[1])
             lo, hi = lo + 1, hi - 1
         else:
@@ -163,10 +170,18 @@ def _trim(tokens: list[Token]) -> tuple[list[Token], frozenset[str], list[str]]:
     return tokens[lo:hi], frozenset(dropped), unwrapped
 
 
-def _closes_at(tokens: list[Token], lo: int, hi: int) -> bool:
-    """Whether the pair opened at ``lo`` closes at ``hi - 1`` (not before)."""
-    name = tokens[lo][1]
-    return all(tokens[j][:2] != ("close", name) for j in range(lo + 1, hi - 1))
+def _first_closes(tokens: list[Token]) -> dict[int, int]:
+    """Where each opening placeholder is first closed after it (index of the open -> of the
+    close), in one pass from the end: a pair unwraps only when its first close is at the end."""
+    out: dict[int, int] = {}
+    close_at: dict[str, int] = {}
+    for i in range(len(tokens) - 1, -1, -1):
+        kind, name, _ = tokens[i]
+        if kind == "close":
+            close_at[name] = i
+        elif kind == "open" and name in close_at:
+            out[i] = close_at[name]
+    return out
 
 
 def _well_formed(text: str, names: set[str]) -> bool:
@@ -189,6 +204,13 @@ def _well_formed(text: str, names: set[str]) -> bool:
         if kind == "open":
             stack.append(name)
     return not stack and seen == names
+
+
+def edge_key(msgid: str) -> str:
+    """``msgid``'s text without placeholders or white space: a msgid and its :func:`edge_trimmed`
+    have the same key, so a merge trims only the old msgids whose key a new one has (one regular
+    expression each, not a trim of every old entry)."""
+    return "".join(_TOKEN.sub(" ", msgid).split())
 
 
 def edge_trimmed(msgid: str) -> tuple[str, EdgePlan] | None:

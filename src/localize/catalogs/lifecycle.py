@@ -14,7 +14,7 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 
 from localize import __version__
-from localize.catalogs.edges import EdgePlan, edge_trimmed
+from localize.catalogs.edges import EdgePlan, edge_key, edge_trimmed
 from localize.catalogs.po import write_po
 from localize.errors import CatalogError
 from localize.locales import check_locale, language_name, plural_forms
@@ -157,9 +157,11 @@ def merge(old: Catalog, template: Catalog, *, similarity: float = DEFAULT_SIMILA
     # another context: an unwrapped element may have had a context of its own) and the
     # translation changed only at its edges; else fuzzy, for the translator to confirm.
     edged: dict[tuple[str | None, str], list[tuple[Entry, EdgePlan]]] = {}
+    wanted = {edge_key(out[i].msgid) for i in pending}
     for pool_ in candidates.values():
         for e in pool_.values():
-            trimmed = edge_trimmed(e.msgid) if e.msgid_plural is None else None
+            hit = e.msgid_plural is None and "<" in e.msgid and edge_key(e.msgid) in wanted
+            trimmed = edge_trimmed(e.msgid) if hit else None
             if trimmed is not None:
                 edged.setdefault((e.msgctxt, trimmed[0]), []).append((e, trimmed[1]))
     contexts: dict[str, int] = {}
