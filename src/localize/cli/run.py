@@ -22,7 +22,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         "configuration and source exist): a mistake is a one-line error and starts nothing.\n"
         "Values are JSON when they parse as JSON (lists, numbers, true/false), text otherwise.\n\n"
         "Prefect runs against PREFECT_API_URL when it is set (`make serve` starts one);\n"
-        "otherwise the first run starts a local Prefect server in the background (about 10 s,\n"
+        "otherwise the first run starts a local Prefect server in the background (10-40 s,\n"
         "its data and log under PREFECT_HOME, default ./.prefect) and later runs reuse it.\n"
         "`localize run --stop-server` stops it.\n\n"
         "  localize run extract-course --param course=intro-course --param source=COURSE_FOLDER\n"
