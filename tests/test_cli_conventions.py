@@ -440,8 +440,18 @@ def test_the_kit_readme_says_how_to_get_the_tools_and_the_course_pages(
         ("sr-Latn", "sr@latin"),
         ("sr_Latn_RS", "sr_RS@latin"),
         ("uz-Cyrl", "uz@cyrillic"),
-        ("sr-Cyrl", "sr_Cyrl"),  # Serbian's usual script: as written
-        ("zh-Hans", "zh_Hans"),  # no gettext modifier for it
+        # a language's usual script goes without saying (a newcomer's sr-Cyrl made a second
+        # catalog beside sr): CLDR's likely script, for the region when it names one
+        ("sr-Cyrl", "sr"),
+        ("sr_Cyrl_RS", "sr_RS"),
+        ("sr@cyrillic", "sr"),
+        ("zh-Hans", "zh"),
+        ("zh-Hans-CN", "zh_CN"),
+        ("zh-Hant-TW", "zh_TW"),
+        ("pa-Arab-PK", "pa_PK"),
+        ("zh-Hant", "zh_Hant"),  # not zh's usual script, and gettext has no modifier for it
+        ("sr_RS@latin", "sr_RS@latin"),
+        ("uz-Latn", "uz"),
         ("QPS_PLOC", "qps-ploc"),
     ],
 )
@@ -478,6 +488,21 @@ def test_a_folder_of_an_older_locale_spelling_is_refused_with_the_rename(
     assert run(capsys, "index", "rebuild", *ws)[0] == 0
     code, out, _ = run(capsys, "stats", *ws, "--json")
     assert code == 0 and [r["locale"] for r in json.loads(out)] == ["es", "sr@latin"]
+
+
+def test_a_folder_of_a_usual_script_is_an_older_spelling_too(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A newcomer's init --locale sr-Cyrl made sr_Cyrl/, and --locale sr then a second catalog."""
+    loc = tmp_path / "loc"
+    ws = ["--locales-dir", str(loc)]
+    assert run(capsys, "extract", str(SAMPLE), "--course", "c", *ws, "-q")[0] == 0
+    assert run(capsys, "init", "--course", "c", "--locale", "sr-Cyrl", *ws, "-q")[0] == 0
+    assert (loc / "sr" / "LC_MESSAGES" / "c.po").is_file()
+    (loc / "sr").rename(loc / "sr_Cyrl")  # as the older release stored it
+    code, _, err = run(capsys, "init", "--course", "c", "--locale", "sr", *ws)
+    assert code == 2 and f"{loc}/sr_Cyrl is the folder of locale sr under an older spelling" in err
+    assert not (loc / "sr").exists()
 
 
 def test_a_long_folder_name_that_looks_like_a_locale_code_stops_nothing(

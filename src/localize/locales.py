@@ -4,7 +4,8 @@ The canonical form is gettext's (what names ``LL/LC_MESSAGES/`` folders):
 language in lower case, script in title case, region in upper case, joined by
 ``_``, with a POSIX ``@modifier`` kept (``sr@latin``). ``pt-br``, ``pt_BR`` and
 ``pt-BR`` are all ``pt_BR``; ``zh-TW`` is ``zh_TW`` (not expanded to
-``zh_Hant_TW``); ``sr-Latn`` is ``sr_Latn``. CLDR (through Babel) decides
+``zh_Hant_TW``, which is ``zh_TW`` too: a usual script goes without saying); ``sr-Latn`` is
+``sr@latin`` and ``sr-Cyrl`` is ``sr``. CLDR (through Babel) decides
 whether a code is known, its plural rule and its direction of writing.
 ``qps-ploc`` is the pseudo-locale.
 """
@@ -94,20 +95,36 @@ _SCRIPT_MODIFIERS = {script: modifier for modifier, script in _MODIFIER_SCRIPTS.
 
 
 def _script_as_modifier(canonical: str) -> str:
-    """gettext's spelling of a script that is not the language's usual one: sr_Latn -> sr@latin,
-    sr_Latn_RS -> sr_RS@latin (as sr@latin is read), so both spellings name one catalog. A
-    language's usual script (sr_Cyrl) and scripts gettext has no modifier for stay as written."""
-    parts = canonical.split("_")
-    if "@" in canonical or len(parts) < 2 or parts[1] not in _SCRIPT_MODIFIERS or _usual_script(parts[0]) == parts[1]:
+    """gettext's spelling of a script: the language's usual one (CLDR's likely script, for its
+    region when it names one) goes without saying, sr_Cyrl -> sr, zh_Hans_CN -> zh_CN,
+    zh_Hant_TW -> zh_TW, sr@cyrillic -> sr; another one with a gettext modifier becomes it,
+    sr_Latn -> sr@latin, sr_Latn_RS -> sr_RS@latin (as sr@latin is read). So each pair of
+    spellings names one catalog. Scripts gettext has no modifier for stay as written (zh_Hant)."""
+    base, _, modifier = canonical.partition("@")
+    parts = base.split("_")
+    if modifier:
+        script, rest = _MODIFIER_SCRIPTS.get(modifier), parts[1:]
+    elif len(parts) > 1 and len(parts[1]) == 4 and parts[1].isalpha():
+        script, rest = parts[1], parts[2:]
+    else:
         return canonical
-    return "_".join([parts[0], *parts[2:]]) + "@" + _SCRIPT_MODIFIERS[parts[1]]
+    if script is None:
+        return canonical
+    region = next((p for p in rest if (len(p) == 2 and p.isalpha()) or (len(p) == 3 and p.isdigit())), None)
+    if _usual_script(parts[0], region) == script:
+        return "_".join([parts[0], *rest])
+    if modifier or script not in _SCRIPT_MODIFIERS or _usual_script(parts[0]) == script:
+        return canonical
+    return "_".join([parts[0], *rest]) + "@" + _SCRIPT_MODIFIERS[script]
 
 
-def _usual_script(language: str) -> str | None:
-    """The script ``language`` is usually written in (CLDR likely subtags: sr -> Cyrl), if known."""
+def _usual_script(language: str, region: str | None = None) -> str | None:
+    """The script ``language`` is usually written in (CLDR likely subtags: sr -> Cyrl), in
+    ``region`` when CLDR says (pa in PK -> Arab), if known."""
     from babel.core import get_global  # only for a code with a script subtag, or a glossary import
 
-    likely = str(get_global("likely_subtags").get(language, "")).split("_")
+    subtags = get_global("likely_subtags")
+    likely = str((region and subtags.get(f"{language}_{region}")) or subtags.get(language, "")).split("_")
     return likely[1] if len(likely) > 1 else None
 
 
