@@ -84,6 +84,7 @@ def test_pseudo_and_build_qps_ploc(tmp_path: Path, capsys: pytest.CaptureFixture
 
 def test_build_without_a_catalog_says_how_to_make_one(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     loc = tmp_path / "loc"
+    assert run(capsys, "extract", str(SAMPLE), "--course", "intro-course", "--locales-dir", str(loc), "-q")[0] == 0
     code, out, err = run(
         capsys,
         "build",
@@ -132,6 +133,31 @@ def test_pseudo_without_a_template(tmp_path: Path, capsys: pytest.CaptureFixture
         f"error: {tmp_path}/templates/nope.pot: no template for course 'nope'; "
         "create it with: localize extract SOURCE --course nope\n"
     )
+
+
+def test_a_mistyped_course_is_named_with_the_course_it_is_close_to(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A newcomer's `build --course intro-coures` was told to start an es catalog with init, and
+    init to extract a new course; `glossary import --course` of it wrote the terms without a word."""
+    loc = ["--locales-dir", str(tmp_path / "loc")]
+    assert run(capsys, "extract", str(SAMPLE), "--course", "intro-course", *loc, "-q")[0] == 0
+    hint = (
+        f"error: {tmp_path}/loc/templates/intro-coures.pot: no template for course 'intro-coures' (did you mean "
+        "'intro-course'?); create it with: localize extract SOURCE --course intro-coures\n"
+    )
+    build = ("build", str(SAMPLE), "--course", "intro-coures", "--locale", "es", "--out", str(tmp_path / "o"), *loc)
+    assert run(capsys, *build) == (2, "", hint)
+    assert run(capsys, "init", "--course", "intro-coures", "--locale", "es", *loc) == (2, "", hint)
+    # a course's terms may be made ready before it is extracted: imported, with a warning
+    glossary = ("glossary", "import", str(SAMPLE.parent / "glossary" / "es.csv"), "--locale", "es", *loc)
+    code, out, err = run(capsys, *glossary, "--course", "intro-coures")
+    assert code == 0 and "terms imported" in out
+    assert err == (
+        f"warning: no course 'intro-coures' in {tmp_path}/loc (did you mean 'intro-course'?): its terms apply "
+        "once it is extracted (localize extract SOURCE --course intro-coures)\n"
+    )
+    assert run(capsys, *glossary, "--course", "intro-course")[2] == ""
 
 
 def test_invalid_course_id_and_missing_source(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

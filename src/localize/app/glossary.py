@@ -34,6 +34,7 @@ class GlossaryImport:
     path: str
     replaced: int = 0  # terms the glossary had, whose rows the file's replace
     changed: int = 0  # of the file's rows of those terms, the ones with a translation the glossary did not have
+    warning: str = ""  # the course has no template (yet)
 
 
 def import_glossary(
@@ -42,8 +43,12 @@ def import_glossary(
     """Add the terms of a .tbx or .csv file to the glossary of ``locale`` (or of one course):
     the file's rows replace every row the glossary had for the same terms."""
     locale = check_locale(locale)
-    if course is not None:
-        check_course_id(course)
+    warning = ""
+    if course is not None and not workspace.storage.exists(workspace.template_key(course)):
+        warning = (  # a mistyped --course, or terms made ready before the course is extracted
+            f"no course {course!r} in {workspace.describe('')}{workspace.meant(course)}: its terms apply once "
+            f"it is extracted (localize extract SOURCE --course {course})"
+        )
     try:
         data = Path(file).read_bytes()
     except FileNotFoundError:
@@ -67,7 +72,7 @@ def import_glossary(
     changed = sum(1 for t in rows if t.term.casefold() in known and (t.term.casefold(), t.translation) not in before)
     glossary = with_terms(existing, rows)
     path = save_glossary(workspace, glossary, course)
-    return GlossaryImport(len(rows), len(glossary), path, replaced=replaced, changed=changed)
+    return GlossaryImport(len(rows), len(glossary), path, replaced=replaced, changed=changed, warning=warning)
 
 
 def export_glossary(

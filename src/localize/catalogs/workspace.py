@@ -137,10 +137,23 @@ class Workspace:
         try:
             return self.read(key)
         except CatalogNotFoundError:
-            raise CatalogNotFoundError(
-                f"no template for course {course!r}; create it with: localize extract SOURCE --course {course}",
-                path=self.describe(key),
-            ) from None
+            raise self.no_template(course) from None
+
+    def no_template(self, course: str) -> CatalogNotFoundError:
+        """The error for a course with no template: a new course, or a mistyped ``--course``
+        (the close names of courses this workspace has are given)."""
+        return CatalogNotFoundError(
+            f"no template for course {course!r}{self.meant(course)}; create it with: "
+            f"localize extract SOURCE --course {course}",
+            path=self.describe(self.template_key(course)),
+        )
+
+    def meant(self, course: str) -> str:
+        """`` (did you mean 'x'?)`` with the courses here whose names are close to ``course``, or ''."""
+        import difflib
+
+        close = difflib.get_close_matches(course, self.courses(), n=3, cutoff=0.75)
+        return f" (did you mean {' or '.join(repr(c) for c in close)}?)" if close else ""
 
     def remember_template(self, course: str, template: Catalog, text: str | None = None) -> str:
         """Keep ``template`` by its digest (once); returns the digest. ``text``: the template
@@ -180,6 +193,8 @@ class Workspace:
         try:
             return self.read(key)
         except CatalogNotFoundError:
+            if not self.storage.exists(self.template_key(course)):
+                raise self.no_template(course) from None  # not a course here: "init" would not do
             # the catalog may be in a folder of an older spelling of the code: say so, not "init"
             ll = self.check_locale_folder(locale)
             raise CatalogNotFoundError(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 
 from localize.app.glossary import GLOSSARY_FORMATS, export_glossary, import_glossary, suggest_glossary
 from localize.catalogs.workspace import Workspace
@@ -76,6 +77,8 @@ def cmd_import(args: argparse.Namespace) -> int:
         f"; replaced the rows of {r.replaced} terms it had, {r.changed} with another translation" if r.replaced else ""
     )
     print(f"{r.imported} terms imported -> {r.path} ({r.total} in all{replaced})")
+    if r.warning and not args.quiet:
+        print(f"warning: {r.warning}", file=sys.stderr)
     return EXIT_OK
 
 
