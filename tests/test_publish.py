@@ -704,3 +704,17 @@ def test_versions_lists_every_version_when_one_manifest_is_damaged(
     out = capsys.readouterr().out.splitlines()
     assert len(out) == 2 and out[0].startswith(f"* {manifests[1].stem}  ") and " files  " in out[0]
     assert out[1].startswith(f"  {manifests[0].stem}  damaged: ")
+
+
+def test_versions_of_a_locale_the_region_does_not_serve_is_a_mistake(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A newcomer's `versions --locale es-ES` in a region of es said "has no published versions"
+    and exited 0, as for a course not published yet."""
+    config = setup_workspace(tmp_path, '[[regions]]\nname = "r1"\nlocation = "public"\nlocales = ["es"]\n', capsys)
+    capsys.readouterr()
+    args = ["versions", "--region", "r1", "--course", COURSE, "--config", str(config)]
+    assert main([*args, "--locale", "es-ES"]) == 2
+    assert capsys.readouterr().err == "error: region 'r1' does not serve es_ES (its locales: es)\n"
+    assert main([*args, "--locale", "es"]) == 0  # served, not published yet: no versions
+    assert capsys.readouterr().out == f"{COURSE}/es has no published versions in r1\n"

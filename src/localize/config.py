@@ -150,6 +150,11 @@ class Region(_Model):
     def _check_locales(cls, value: list[str]) -> list[str]:
         return [_locale(v) for v in value]
 
+    def check_serves(self, locale: str) -> None:
+        """A ConfigError unless the region serves ``locale`` (canonical)."""
+        if locale not in self.locales:
+            raise ConfigError(f"region {self.name!r} does not serve {locale} (its locales: {', '.join(self.locales)})")
+
 
 class QAPolicy(_Model):
     max_length_ratio: Annotated[float, Field(gt=1)] = 3.0

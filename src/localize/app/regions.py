@@ -118,7 +118,9 @@ class VersionInfo:
 def list_versions(config: Config, region: str, course: str, locale: str) -> list[VersionInfo]:
     """Every published version of ``course``/``locale`` in ``region``, oldest first."""
     locale = check_locale(locale)
-    storage = layout.region_storage(config.region(region), config)
+    settings = config.region(region)
+    settings.check_serves(locale)  # es_ES in a region of es: a mistake, not "no versions"
+    storage = layout.region_storage(settings, config)
     pointer, _ = layout.read_pointer(storage, course, locale)
     live = pointer["version"] if pointer else None
     out = []
@@ -135,9 +137,11 @@ def list_versions(config: Config, region: str, course: str, locale: str) -> list
 def rollback(config: Config, region: str, course: str, locale: str, to: str | None = None) -> tuple[str, str]:
     """Point ``region`` back to an earlier version; returns (from, to)."""
     settings = config.region(region)
+    locale = check_locale(locale)
+    settings.check_serves(locale)
     storage = layout.region_storage(settings, config)
     signer = region_signer(settings, config)
-    return rollback_region(storage, region, course, check_locale(locale), to, signer=signer)
+    return rollback_region(storage, region, course, locale, to, signer=signer)
 
 
 def export(

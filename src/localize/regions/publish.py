@@ -281,8 +281,7 @@ def publish(
     catalog_sha = hashlib.sha256(write_po(catalog).encode("utf-8")).hexdigest()
     credits = course_credits(config, workspace, catalog, course, locale, src)
     for r in regions:  # a usage error: refused before any region is published
-        if locale not in r.locales:
-            raise ConfigError(f"region {r.name!r} does not serve {locale} (its locales: {', '.join(r.locales)})")
+        r.check_serves(locale)
     try:
         for r in regions:
             if r.require_review:  # only reviewed translations count and are published
