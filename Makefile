@@ -70,7 +70,7 @@ serve: install
 # prints AWS_ENDPOINT_URL, the keys and a bucket to export. S3_PORT=0 picks a free port.
 S3_PORT ?= 8333
 s3: install
-	$(BIN)/python -m localize_dev.seaweed --dir .seaweedfs --bucket localize-dev --port $(S3_PORT)
+	$(BIN)/python -m localize_dev.seaweed --dir .seaweedfs --port $(S3_PORT)
 
 $(BENCH_STAMP): $(STAMP)
 	$(BIN)/python -m pip install --quiet -e '.[dev,bench]'

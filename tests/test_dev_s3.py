@@ -41,7 +41,7 @@ def test_a_failed_start_stops_the_weed_process(tmp_path: Path) -> None:
 
 def test_make_s3_prints_the_environment_and_stops_on_sigterm(tmp_path: Path) -> None:
     proc = subprocess.Popen(
-        [sys.executable, "-m", "localize_dev.seaweed", "--dir", str(tmp_path / "s3"), "--port", "0", "--bucket", "dev"],
+        [sys.executable, "-m", "localize_dev.seaweed", "--dir", str(tmp_path / "s3"), "--port", "0", "--bucket", "dev", "--bucket", "demo"],
         env=ENV, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )  # fmt: skip
     try:
@@ -52,12 +52,13 @@ def test_make_s3_prints_the_environment_and_stops_on_sigterm(tmp_path: Path) -> 
         )
         assert set(exports) == {"AWS_ENDPOINT_URL", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_REGION"}
         assert exports["AWS_ENDPOINT_URL"].startswith("http://127.0.0.1:")
-        assert "bucket s3://dev" in lines[0]
+        assert "buckets s3://dev, s3://demo" in lines[0]  # make s3: localize-dev and the sample's localize-demo
         from localize.storage.s3 import client_for
 
         client = client_for(exports["AWS_ENDPOINT_URL"], exports["AWS_ACCESS_KEY_ID"], exports["AWS_SECRET_ACCESS_KEY"])
         client.put_object(Bucket="dev", Key="hello.txt", Body=b"hi")
         assert client.get_object(Bucket="dev", Key="hello.txt")["Body"].read() == b"hi"
+        client.put_object(Bucket="demo", Key="hello.txt", Body=b"hi")
     finally:
         proc.send_signal(signal.SIGTERM)
         assert proc.wait(timeout=40) == 0

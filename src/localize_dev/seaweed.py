@@ -205,13 +205,19 @@ def main(argv: list[str] | None = None) -> int:
         "Prints the environment to export in another shell.",
     )
     parser.add_argument("--dir", default=".seaweedfs", help="data folder, kept across restarts (default: %(default)s)")
-    parser.add_argument("--bucket", default="localize-dev", help="bucket to create (default: %(default)s)")
+    parser.add_argument(
+        "--bucket",
+        action="append",
+        help="a bucket to create (repeatable; default: localize-dev, and localize-demo, which the regions of "
+        "src/localize/samples/localize.toml use)",
+    )
     parser.add_argument("--port", type=int, default=8333, help="S3 port (default: %(default)s; 0 for any free port)")
     args = parser.parse_args(argv)
     ports = {name: _free_port() for name in _PORTS}
     if args.port:
         ports["s3"] = args.port
-    server = SeaweedFS(Path(args.dir).resolve(), buckets=(args.bucket,), ports=ports)
+    buckets = tuple(args.bucket or ("localize-dev", "localize-demo"))
+    server = SeaweedFS(Path(args.dir).resolve(), buckets=buckets, ports=ports)
     signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
     try:
         server.start()
@@ -221,13 +227,12 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         return 130
     try:
-        print(f"SeaweedFS S3 on {server.endpoint} (data in {server.data_dir}); bucket s3://{args.bucket}")
+        named = ", ".join(f"s3://{b}" for b in buckets)
+        print(f"SeaweedFS S3 on {server.endpoint} (data in {server.data_dir}); buckets {named}")
         print("In another shell:\n")
         for key, value in server.env().items():
             print(f"export {key}={value}")
-        print(
-            f"\nthen use s3://{args.bucket}/... locations (workspace, inboxes, regions). Ctrl-C stops it.", flush=True
-        )
+        print(f"\nthen use s3://{buckets[0]}/... locations (workspace, inboxes, regions). Ctrl-C stops it.", flush=True)
         while server.process is not None and server.process.poll() is None:
             time.sleep(1)
         print("error: SeaweedFS stopped; see its log in the data folder", file=sys.stderr)
