@@ -131,8 +131,9 @@ def test_sample_course_through_the_command(tmp_path: Path, capsys: pytest.Captur
     assert main(["extract", str(SAMPLE), "--course", COURSE, "--locales-dir", loc, "-q"]) == 0
     capsys.readouterr()
     assert main(["glossary", "suggest", "--course", COURSE, "--limit", "10", "--locales-dir", loc]) == 0
-    out = capsys.readouterr().out
-    top = [line.split(maxsplit=2)[2] for line in out.splitlines()]
+    header, *lines = capsys.readouterr().out.splitlines()
+    assert header == "   score  entries  term (name: a capitalised name)"
+    top = [line.split(maxsplit=2)[2] for line in lines]
     assert len(top) == 10 and {"problem set", "Fourier series", "lecture notes", "convolution"} <= set(top)
     # with the locale's glossary, its terms are not suggested again
     assert (

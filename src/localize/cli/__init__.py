@@ -55,7 +55,7 @@ localize turns open-courseware sites into gettext catalogs and back.
   build     pages + LL catalog -> localized pages (untranslated bytes unchanged)
 
   route     send a translation kit to the partner serving a locale
-  check     check a .po file (the translator's own command)
+  check     check a .po or .xlf file (the translator's own command)
   ingest    take returned .po files through the QA gate into the catalogs
   access    write per-partner S3 access policies (AWS IAM and SeaweedFS)
 

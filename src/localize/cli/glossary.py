@@ -97,8 +97,10 @@ def cmd_suggest(args: argparse.Namespace) -> int:
         min_entries=args.min_entries,
         out=args.out,
     )
+    if found:
+        print(f"{'score':>8}  {'entries':>7}  term (name: a capitalised name)")
     for s in found:
-        print(f"{s.score:8.2f}  {s.entries:4d}  {s.term}{'  (name)' if s.name else ''}")
+        print(f"{s.score:8.2f}  {s.entries:7d}  {s.term}{'  (name)' if s.name else ''}")
     if args.out:
         print(f"{len(found)} terms -> {args.out}")
     return EXIT_OK
