@@ -227,6 +227,9 @@ def test_route_ingest_with_a_glossary(tmp_path: Path, capsys: pytest.CaptureFixt
     }
     readme = (kit / "README.txt").read_text(encoding="utf-8")
     assert "glossary.tbx holds 11 agreed terms" in readme and "estimate at the agreed rates" in readme
+    files = readme.split("\n\n")[2].splitlines()  # the list of what the kit holds, after the greeting
+    assert [line.split()[0] for line in files] == [f"{COURSE}.es.po", "glossary.tbx", "kit.json"]
+    assert " 1 texts " not in readme
     # the translator's own check uses the kit's glossary.tbx
     returned = (SAMPLE.parent / "returns" / f"{COURSE}.es.po").read_text(encoding="utf-8")
     mine = kit / "mine.po"

@@ -112,7 +112,10 @@ def test_kit_carries_pages_assets_and_a_self_contained_preview(tmp_path: Path) -
     assert len(re.findall(r"<script\b", html)) == 2 and "<script src" not in html
     assert not re.search(r"""(?:src|href)=["']?https?:""", html.split('id="lz-map"')[0])
     assert "default-src 'none'" in html
-    assert "preview.html" in (folder / "README.txt").read_text(encoding="utf-8")
+    readme = (folder / "README.txt").read_text(encoding="utf-8")
+    listed = {line.split()[0]: " ".join(line.split()[1:]) for line in readme.split("\n\n")[2].splitlines()}
+    assert listed["preview.html"] == "your translation on the course pages (see below)"
+    assert listed["pages/"] == "those pages"
     # without the source, no preview (and the kit is as before)
     again = route(load_config(tmp_path / "localize.toml"), COURSE, "ar", fmt="po")
     assert not (Path(again.kit_location) / "preview.html").exists()

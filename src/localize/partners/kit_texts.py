@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-__all__ = ["GUIDES", "KIT_README", "PREVIEW_README", "readme_plan"]
+__all__ = ["GUIDES", "KIT_README", "PREVIEW_README", "kit_files", "readme_plan"]
 
 KIT_README = """\
 Translation kit for {course} ({language})
@@ -13,9 +13,7 @@ Translation kit for {course} ({language})
 Hello! This folder holds the text of the course "{course}" for you to
 translate into {language}.
 
-  {po_name}   the file to translate (open it in Poedit, Weblate, or a text editor)
-  kit.json    details of this kit (you do not need to edit it)
-
+{files}
 Please return your translated file by {due} by saving it into the
 "returns" folder of your inbox ({inbox}).
 
@@ -100,11 +98,27 @@ _BAND_NAMES = {
 }
 
 
+def kit_files(file: str, *, xliff: bool, glossary: bool, preview: bool, review: bool) -> str:
+    """The README's list of what the kit holds (KIT_README's {files})."""
+    tool = "your translation tool: OmegaT, memoQ, Trados..." if xliff else "Poedit, Weblate, or a text editor"
+    rows = [(file, f"the file to translate (open it in {tool})")]
+    if glossary:
+        rows.append(("glossary.tbx", "the agreed terms (see Terms below)"))
+    if preview:
+        rows += [("preview.html", "your translation on the course pages (see below)"), ("pages/", "those pages")]
+    if review:
+        rows.append(("changes.html", "what changed since the translations you review were accepted"))
+    rows.append(("kit.json", "details of this kit (you do not need to edit it)"))
+    width = max(len(name) for name, _ in rows)
+    return "".join(f"  {name:<{width}}   {what}\n" for name, what in rows)
+
+
 def readme_plan(manifest: dict[str, Any]) -> str:
     """The README's section on the work in the kit (and its glossary)."""
     lines = ["", "The work in this kit", "--------------------"]
     for band, count in manifest["bands"].items():
-        lines.append(f"  {count['words']:>7} words  {count['entries']:>5} texts  {_BAND_NAMES[band]}")
+        texts = "text " if count["entries"] == 1 else "texts"
+        lines.append(f"  {count['words']:>7} words  {count['entries']:>5} {texts}  {_BAND_NAMES[band]}")
     if "estimate" in manifest:
         est = manifest["estimate"]
         lines.append(f"  estimate at the agreed rates: {est['total']:.2f} {est['currency']}".rstrip())

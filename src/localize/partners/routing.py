@@ -60,7 +60,7 @@ from localize.partners.assignments import (
 )
 from localize.partners.inbox import open_inbox
 from localize.partners.kit_preview import KitPreview, kit_preview
-from localize.partners.kit_texts import GUIDES, KIT_README, PREVIEW_README, readme_plan
+from localize.partners.kit_texts import GUIDES, KIT_README, PREVIEW_README, kit_files, readme_plan
 from localize.partners.review_kits import (
     REVIEW_README,
     XLIFF_README,
@@ -281,6 +281,9 @@ def route(
         language=language,
         underline="=" * (len(course) + len(language) + 24),
         po_name=po_name,
+        files=kit_files(
+            po_name, xliff=fmt == "xliff", glossary=len(glossary) > 0, preview=preview is not None, review=review
+        ),
         due=date.fromisoformat(due).strftime("%d %B %Y"),
         inbox=inbox.describe(),
         locale=locale,
