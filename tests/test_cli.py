@@ -241,12 +241,15 @@ def test_status_columns_stay_aligned_with_long_ocw_course_ids(
     long_id = "22.01-intro-to-nuclear-engineering-and-ionizing-radiation-fall-2016"
     for course in ("intro-course", long_id):
         assert run(capsys, "extract", str(SAMPLE), "--course", course, "--locales-dir", "loc")[0] == 0
-        assert run(capsys, "init", "--course", course, "--locale", "es", "--locales-dir", "loc")[0] == 0
+        for locale in ("es", "sr@latin"):  # a newcomer's sr@latin row was out of line
+            assert run(capsys, "init", "--course", course, "--locale", locale, "--locales-dir", "loc")[0] == 0
     code, out, _ = run(capsys, "status", "--locales-dir", "loc")
     header, *rows = out.splitlines()
-    assert code == 0 and len(rows) == 2
+    assert code == 0 and len(rows) == 4
     column = header.index(" locale ")
-    assert all(row[column : column + 4] == " es " for row in rows), out
+    assert all(row[column : column + 10] in (" es       ", " sr@latin ") for row in rows), out
+    entries = header.index("entries") + len("entries")
+    assert all(row[entries - 1] != " " for row in rows), out  # the shares end under the header's end
 
 
 def test_check_with_the_wrong_locale_blames_the_option_not_the_file(

@@ -163,8 +163,9 @@ def cmd_status(args: argparse.Namespace) -> int:
         return EXIT_OK
     width = max(22, *(len(r["course"]) for r in rows))  # OCW ids are long: the columns stay aligned
     partner_width = max(10, *(len(r["partner"] or "-") for r in rows))
+    lw = max(7, *(len(r["locale"]) for r in rows))  # sr@latin, qps-ploc
     print(
-        f"{'course':<{width}} {'locale':<7} {'entries':>8} {'words':>8} {'reviewed':>8}  {'partner':<{partner_width}} "
+        f"{'course':<{width}} {'locale':<{lw}} {'entries':>8} {'words':>8} {'reviewed':>8}  {'partner':<{partner_width}} "
         f"{'state':<19} {'due':<11} published"
     )
     for r in rows:
@@ -174,7 +175,7 @@ def cmd_status(args: argparse.Namespace) -> int:
         due = (r["due"] or "-") + ("!" if r["overdue"] else "")
         published = ", ".join(f"{k}={v}" for k, v in r["published"].items()) or "-"
         print(
-            f"{r['course']:<{width}} {r['locale']:<7} {entries:>8} {words:>8} {reviewed:>8}  "
+            f"{r['course']:<{width}} {r['locale']:<{lw}} {entries:>8} {words:>8} {reviewed:>8}  "
             f"{r['partner'] or '-':<{partner_width}} {r['state']:<19} {due:<11} {published}"
         )
         if r.get("error"):
