@@ -160,6 +160,20 @@ def test_a_mistyped_course_is_named_with_the_course_it_is_close_to(
     assert run(capsys, *glossary, "--course", "intro-course")[2] == ""
 
 
+def test_init_in_the_course_s_own_language_says_what_it_is(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A newcomer's `init --locale EN` made a catalog of the English course without a word."""
+    loc = ["--locales-dir", str(tmp_path / "loc")]
+    assert run(capsys, "extract", str(SAMPLE), "--course", "c", *loc, "-q")[0] == 0
+    code, out, err = run(capsys, "init", "--course", "c", "--locale", "EN", *loc)
+    assert code == 0 and out.startswith("181 entries -> ") and "/en/LC_MESSAGES/c.po" in out
+    assert err == (
+        "warning: en is the language c is written in (en): this catalog's translations replace its text on the "
+        "pages (a copy-edit); a translation is a catalog of another locale\n"
+    )
+    assert run(capsys, "init", "--course", "c", "--locale", "en_GB", *loc)[2].startswith("warning: en_GB is the")
+    assert run(capsys, "init", "--course", "c", "--locale", "es", *loc)[2] == ""
+
+
 def test_invalid_course_id_and_missing_source(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert run(capsys, "extract", str(SAMPLE), "--course", "../x", "--locales-dir", str(tmp_path))[2] == (
         "error: invalid course id '../x': use letters, digits, '.', '_' and '-' (for example '8.05-quantum-physics')\n"

@@ -64,6 +64,7 @@ class InitResult:
     path: str
     entries: int
     memory: FillReport
+    warning: str = ""  # a catalog in the course's own language
 
 
 def init_locale(
@@ -82,7 +83,14 @@ def init_locale(
     fresh = refresh_from_memory(workspace, None, template, course, locale, similarity=similarity)
     workspace.write(key, fresh.catalog)
     record_catalog(workspace, course, locale, fresh.catalog, workspace.written.get(key))
-    return InitResult(workspace.describe(key), len(fresh.catalog.entries), fresh.memory)
+    source = template.header("X-Localize-Source-Locale") or "en"
+    warning = ""
+    if locale.split("_")[0].split("@")[0] == source.split("_")[0].split("@")[0]:
+        warning = (
+            f"{locale} is the language {course} is written in ({source}): this catalog's translations replace "
+            "its text on the pages (a copy-edit); a translation is a catalog of another locale"
+        )
+    return InitResult(workspace.describe(key), len(fresh.catalog.entries), fresh.memory, warning)
 
 
 @dataclass(frozen=True, slots=True)

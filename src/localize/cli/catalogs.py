@@ -145,6 +145,8 @@ def cmd_init(args: argparse.Namespace) -> int:
         f"{result.entries} entries -> {result.path} (from memory: {result.memory.exact} translated, "
         f"{result.memory.near} fuzzy)"
     )
+    if result.warning and not args.quiet:
+        print(f"warning: {result.warning}", file=sys.stderr)
     return EXIT_OK
 
 
