@@ -279,6 +279,24 @@ def test_match_bands() -> None:
     }
 
 
+@pytest.mark.parametrize(
+    ("locale", "text"),
+    [
+        ("uz-Arab-AF", "energy,انرژی زیاد\nmass,کتله بزرگ\nforce,قوت زیاد است\n"),
+        ("sr-Latn-ME", "energy,energija sistema\nmass,masa tijela\nforce,sila privlačenja\n"),
+        ("az-Arab-IR", "energy,انرژی زیاد\nmass,کتله بزرگ\nforce,قوت زیاد است\n"),
+    ],
+)
+def test_the_script_of_a_region_is_the_one_a_glossary_is_checked_against(locale: str, text: str) -> None:
+    """Found by a review: once uz-Arab-AF was stored as uz_AF (Arabic being the script of Uzbek
+    in Afghanistan), its glossary was checked against Latin, Uzbek's script elsewhere, and refused."""
+    from localize.locales import foreign_script
+
+    rows = [line.split(",")[1] for line in text.splitlines()]
+    assert foreign_script(locale, rows) is None
+    assert foreign_script(locale.split("-")[0], rows) is not None  # the language's usual script elsewhere
+
+
 def test_a_glossary_of_another_writing_system_is_refused_and_replacements_are_counted(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

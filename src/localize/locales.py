@@ -232,7 +232,8 @@ def foreign_script(locale: str, texts: list[str]) -> str | None:
     base, _, modifier = check_locale(locale).partition("@")
     parts = base.split("_")
     script = _MODIFIER_SCRIPTS.get(modifier) or next((p for p in parts[1:] if len(p) == 4), None)
-    expected = _SCRIPT_LETTERS.get(script or _usual_script(parts[0]) or "")
+    region = next((p for p in parts[1:] if (len(p) == 2 and p.isalpha()) or (len(p) == 3 and p.isdigit())), None)
+    expected = _SCRIPT_LETTERS.get(script or _usual_script(parts[0], region) or "")
     if expected is None:
         return None
     counts: dict[str, int] = {}

@@ -154,7 +154,7 @@ def update_template(
     check_course_id(course)
     previous: Catalog | None
     try:
-        previous = workspace.read_template(course)
+        previous = workspace.read_template(course, suggest=False)  # a new course
     except CatalogNotFoundError:
         previous = None
     if previous is not None:

@@ -48,7 +48,7 @@ def rebuild(workspace: Workspace, locale: str) -> int:
     bands: dict[int, dict[str, list[Any]]] = defaultdict(lambda: {"msgctxt": [], "msgid": [], "home": []})
     for name in sorted(listed):  # memory order: by course
         try:
-            catalog = workspace.read_catalog(name, locale)
+            catalog = workspace.read_catalog(name, locale, suggest=False)
         except CatalogNotFoundError:
             listed.pop(name)
             continue

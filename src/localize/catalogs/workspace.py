@@ -132,18 +132,20 @@ class Workspace:
             raise CatalogNotFoundError("catalog not found", path=self.describe(key)) from None
         return read_po(data, self.describe(key))
 
-    def read_template(self, course: str) -> Catalog:
+    def read_template(self, course: str, *, suggest: bool = True) -> Catalog:
+        """The template of ``course``; CatalogNotFoundError when it has none (``suggest``: with the
+        close names of the courses here, which lists them all: not for a caller that expects it)."""
         key = self.template_key(course)
         try:
             return self.read(key)
         except CatalogNotFoundError:
-            raise self.no_template(course) from None
+            raise self.no_template(course, suggest=suggest) from None
 
-    def no_template(self, course: str) -> CatalogNotFoundError:
+    def no_template(self, course: str, *, suggest: bool = True) -> CatalogNotFoundError:
         """The error for a course with no template: a new course, or a mistyped ``--course``
-        (the close names of courses this workspace has are given)."""
+        (with ``suggest``, the close names of courses this workspace has are given)."""
         return CatalogNotFoundError(
-            f"no template for course {course!r}{self.meant(course)}; create it with: "
+            f"no template for course {course!r}{self.meant(course) if suggest else ''}; create it with: "
             f"localize extract SOURCE --course {course}",
             path=self.describe(self.template_key(course)),
         )
@@ -188,13 +190,15 @@ class Workspace:
             self._archived[key] = self.read(key)
         return self._archived[key]
 
-    def read_catalog(self, course: str, locale: str) -> Catalog:
+    def read_catalog(self, course: str, locale: str, *, suggest: bool = True) -> Catalog:
+        """The catalog of ``course`` in ``locale``; CatalogNotFoundError when there is none, which
+        says what to do (``suggest``: see :meth:`read_template`)."""
         key = self.catalog_key(course, locale)
         try:
             return self.read(key)
         except CatalogNotFoundError:
             if not self.storage.exists(self.template_key(course)):
-                raise self.no_template(course) from None  # not a course here: "init" would not do
+                raise self.no_template(course, suggest=suggest) from None  # not a course here: not "init"
             # the catalog may be in a folder of an older spelling of the code: say so, not "init"
             ll = self.check_locale_folder(locale)
             raise CatalogNotFoundError(

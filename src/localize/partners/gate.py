@@ -263,7 +263,7 @@ def _catalog_of_record(workspace: Workspace, course: str, locale: str, kit: Cata
     (route does not write the catalog of record, so a new locale has none yet and
     a kit may carry entries of a newer template)."""
     try:
-        ours: Catalog | None = workspace.read_catalog(course, locale)
+        ours: Catalog | None = workspace.read_catalog(course, locale, suggest=False)
     except CatalogNotFoundError:
         ours = None
     known = ours.index() if ours is not None else {}

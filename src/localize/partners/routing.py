@@ -139,7 +139,7 @@ def current_catalog(workspace: Workspace, course: str, locale: str) -> Catalog:
     """The catalog of record brought up to date with the template and filled from
     the memory, for a kit: the catalog of record itself is not written."""
     try:
-        existing: Catalog | None = workspace.read_catalog(course, locale)
+        existing: Catalog | None = workspace.read_catalog(course, locale, suggest=False)
     except CatalogNotFoundError:
         existing = None
     template = workspace.read_template(course)
