@@ -718,3 +718,29 @@ def test_versions_of_a_locale_the_region_does_not_serve_is_a_mistake(
     assert capsys.readouterr().err == "error: region 'r1' does not serve es_ES (its locales: es)\n"
     assert main([*args, "--locale", "es"]) == 0  # served, not published yet: no versions
     assert capsys.readouterr().out == f"{COURSE}/es has no published versions in r1\n"
+
+
+def test_pages_published_under_an_older_spelling_of_the_locale_are_named(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Found by a review: once sr_Cyrl became sr (a usual script goes without saying), a region's
+    courses/C/sr_Cyrl was reached by no command, and `versions` said "no published versions"."""
+    config = setup_workspace(tmp_path, '[[regions]]\nname = "r1"\nlocation = "public"\nlocales = ["es"]\n', capsys)
+    args = ["--course", COURSE, "--locale", "es", "--config", str(config)]
+    assert main(["publish", *args]) == 0
+    courses = tmp_path / "public" / "courses" / COURSE
+    (courses / "es").rename(courses / "es_Latn")  # as a release that kept the script would have named it
+    capsys.readouterr()
+    where = (
+        f"{tmp_path}/public/courses/{COURSE}/es_Latn holds {COURSE} published under es_Latn, an older spelling of es"
+    )
+    for command in ("versions", "rollback"):
+        assert main([command, "--region", "r1", *args]) == 2
+        assert capsys.readouterr().err == (
+            f"error: {where}: publish {COURSE} --locale es to serve it under es, then delete es_Latn\n"
+        )
+    assert main(["publish", *args]) == 0
+    assert (
+        f"warning: {where}: its mirrors now pull es; delete es_Latn when they have moved\n" in capsys.readouterr().err
+    )
+    assert main(["versions", "--region", "r1", *args]) == 0 and (courses / "es" / "latest.json").is_file()

@@ -122,6 +122,8 @@ def list_versions(config: Config, region: str, course: str, locale: str) -> list
     settings.check_serves(locale)  # es_ES in a region of es: a mistake, not "no versions"
     storage = layout.region_storage(settings, config)
     pointer, _ = layout.read_pointer(storage, course, locale)
+    if pointer is None and layout.older_spelling(storage, course, locale):
+        raise layout.never_published(storage, region, course, locale)
     live = pointer["version"] if pointer else None
     out = []
     for v in layout.versions(storage, course, locale):

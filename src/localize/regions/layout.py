@@ -34,7 +34,8 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from localize.config import Config, Region
-from localize.errors import IntegrityError, LocalizeError, PreconditionFailed, TransientStorageError
+from localize.errors import ConfigError, IntegrityError, LocalizeError, PreconditionFailed, TransientStorageError
+from localize.locales import known_locale
 from localize.regions.keys import (
     MAX_SIGNATURE_BYTES,
     Signer,
@@ -318,3 +319,27 @@ def pending_version(storage: Storage, course: str, locale: str, after: str | Non
 def region_storage(region: Region, config: Config | None = None) -> Storage:
     location = config.resolve(region.location) if config is not None else region.location
     return open_storage(location, endpoint_url=region.endpoint_url)
+
+
+def older_spelling(storage: Storage, course: str, locale: str, *, publishing: bool = False) -> tuple[str, ...]:
+    """What to say of a folder of ``course`` in the region named by an older spelling of ``locale``
+    (sr_Cyrl for sr, zh_Hant_TW for zh_TW: a usual script goes without saying now), if there is
+    one: pages published before, which no command reaches under ``locale``. One listing, asked
+    only where ``locale`` has nothing (a first publish, versions or rollback that found none)."""
+    old = next((f for f in storage.list_folders(f"courses/{course}") if f != locale and known_locale(f) == locale), "")
+    if not old:
+        return ()
+    where = f"{storage.describe(f'courses/{course}/{old}')} holds {course} published under {old}, an older spelling of {locale}"
+    if publishing:
+        return (f"{where}: its mirrors now pull {locale}; delete {old} when they have moved",)
+    return (f"{where}: publish {course} --locale {locale} to serve it under {locale}, then delete {old}",)
+
+
+def never_published(storage: Storage, region: str, course: str, locale: str) -> ConfigError:
+    """The error for a course and locale the region has no pointer of (or its older spelling)."""
+    return ConfigError(
+        next(
+            iter(older_spelling(storage, course, locale)),
+            f"{course}/{locale} has never been published in region {region!r}",
+        )
+    )

@@ -34,6 +34,8 @@ from localize.regions.layout import (
     ensure_index,
     index_entry,
     make_pointer,
+    never_published,
+    older_spelling,
     pending_version,
     read_manifest,
     read_pointer,
@@ -43,13 +45,7 @@ from localize.regions.layout import (
     versions,
 )
 from localize.regions.objects import existing_objects, plan_records
-from localize.regions.schema import (
-    MAX_MANIFEST_BYTES,
-    FileRecord,
-    Manifest,
-    manifest_key,
-    read_limited,
-)
+from localize.regions.schema import MAX_MANIFEST_BYTES, FileRecord, Manifest, manifest_key, read_limited
 from localize.regions.signing import region_signer, signed_live, signed_manifest, swap_signed
 from localize.regions.uploads import upload_missing
 from localize.storage.base import Storage
@@ -346,7 +342,8 @@ def publish(
                     signer=signer,
                     compress=r.compress,
                 )
-                result = replace(result, warnings=(notice.warnings if notice else ()) + bundles[key].warnings)
+                moved = () if pointer else older_spelling(storage, course, locale, publishing=True)  # a first publish
+                result = replace(result, warnings=(notice.warnings if notice else ()) + bundles[key].warnings + moved)
             except LocalizeError as e:  # this region only: the others are published all the same
                 result = PublishResult(r.name, course, locale, None, False, f"not published: {e}", error=e)
             results.append(result)
@@ -370,7 +367,7 @@ def rollback(
     on trust) and the new pointer is signed."""
     pointer, etag = read_pointer(storage, course, locale)
     if pointer is None:
-        raise ConfigError(f"{course}/{locale} has never been published in region {region!r}")
+        raise never_published(storage, region, course, locale)
     target = to or pointer.get("previous")
     if not target:
         raise ConfigError(
