@@ -453,6 +453,22 @@ def test_the_kit_readme_says_how_to_get_the_tools_and_the_course_pages(
         ("sr_RS@latin", "sr_RS@latin"),
         ("uz-Latn", "uz"),
         ("QPS_PLOC", "qps-ploc"),
+        # a withdrawn or three-letter code of a language: its current two-letter code (iw and he
+        # were two catalogs of Hebrew)
+        ("iw", "he"),
+        ("iw-IL", "he_IL"),
+        ("in_ID", "id_ID"),
+        ("ji", "yi"),
+        ("mo", "ro"),
+        ("heb", "he"),
+        ("eng", "en"),
+        ("swh-KE", "sw_KE"),
+        ("scc-Latn", "sr@latin"),
+        # languages CLDR merges but gettext keeps apart stay apart
+        ("tl", "tl"),
+        ("fil", "fil"),
+        ("tw", "tw"),
+        ("haw", "haw"),  # a three-letter code with no two-letter one
     ],
 )
 def test_a_script_subtag_is_stored_as_gettext_spells_it(spelling: str, stored: str) -> None:
@@ -503,6 +519,22 @@ def test_a_folder_of_a_usual_script_is_an_older_spelling_too(
     code, _, err = run(capsys, "init", "--course", "c", "--locale", "sr", *ws)
     assert code == 2 and f"{loc}/sr_Cyrl is the folder of locale sr under an older spelling" in err
     assert not (loc / "sr").exists()
+
+
+def test_a_folder_of_a_withdrawn_language_code_is_an_older_spelling_too(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """init --locale iw and --locale he made two catalogs of Hebrew, each with half the work."""
+    loc = tmp_path / "loc"
+    ws = ["--locales-dir", str(loc)]
+    assert run(capsys, "extract", str(SAMPLE), "--course", "c", *ws, "-q")[0] == 0
+    code, out, _ = run(capsys, "init", "--course", "c", "--locale", "iw", *ws)
+    assert code == 0 and f"{loc}/he/LC_MESSAGES/c.po" in out
+    assert sorted(p.name for p in loc.iterdir() if p.name in ("he", "iw")) == ["he"]
+    (loc / "he").rename(loc / "iw")  # as the older release stored it
+    code, _, err = run(capsys, "init", "--course", "c", "--locale", "he", *ws)
+    assert code == 2 and f"{loc}/iw is the folder of locale he under an older spelling of its code: rename it" in err
+    assert not (loc / "he").exists()
 
 
 def test_a_long_folder_name_that_looks_like_a_locale_code_stops_nothing(

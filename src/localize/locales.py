@@ -5,7 +5,8 @@ language in lower case, script in title case, region in upper case, joined by
 ``_``, with a POSIX ``@modifier`` kept (``sr@latin``). ``pt-br``, ``pt_BR`` and
 ``pt-BR`` are all ``pt_BR``; ``zh-TW`` is ``zh_TW`` (not expanded to
 ``zh_Hant_TW``, which is ``zh_TW`` too: a usual script goes without saying); ``sr-Latn`` is
-``sr@latin`` and ``sr-Cyrl`` is ``sr``. CLDR (through Babel) decides
+``sr@latin`` and ``sr-Cyrl`` is ``sr``; a withdrawn or three-letter code of a language is
+its current two-letter one (``iw`` is ``he``, ``swh_KE`` is ``sw_KE``). CLDR (through Babel) decides
 whether a code is known, its plural rule and its direction of writing.
 ``qps-ploc`` is the pseudo-locale.
 """
@@ -128,6 +129,27 @@ def _usual_script(language: str, region: str | None = None) -> str | None:
     return likely[1] if len(likely) > 1 else None
 
 
+_WITHDRAWN = frozenset(("iw", "in", "ji", "jw", "mo"))  # ISO 639-1 codes withdrawn for he, id, yi, jv, ro
+
+
+def _current_language(spelled: str) -> str | None:
+    """``spelled`` with its language code replaced by the one in use, when CLDR calls it an alias
+    of another language: a withdrawn code (iw -> he, in_ID -> id_ID) or a three-letter code of a
+    language that has a two-letter one (heb -> he, swh_KE -> sw_KE, eng -> en). Else None. So
+    each language has one catalog, in the folder its two-letter code names, as gettext and
+    glibc name them. Aliases between languages CLDR merges (tl -> fil, tw -> ak) are left alone:
+    gettext keeps those apart."""
+    language = spelled.split("_", 1)[0].split("@", 1)[0]
+    if language not in _WITHDRAWN and len(language) != 3:
+        return None
+    from babel.core import get_global  # only for a code CLDR has no data of
+
+    alias = get_global("language_aliases").get(language)
+    if not isinstance(alias, str) or len(alias) != 2 or not alias.isalpha() or not alias.islower():
+        return None
+    return alias + spelled[len(language) :]
+
+
 @lru_cache(maxsize=1024)
 def known_locale(code: str) -> str | None:
     """The canonical form of ``code`` when it is a known locale, else None (without the close
@@ -137,9 +159,12 @@ def known_locale(code: str) -> str | None:
     canonical = _canonical_spelling(code) if _SYNTAX.match(code) else None
     if canonical is None:
         return None
-    canonical = _script_as_modifier(canonical)
+    spelled, canonical = canonical, _script_as_modifier(canonical)
     if _has_data(_babel_id(canonical)):
         return canonical
+    current = _current_language(spelled)
+    if current is not None:
+        return known_locale(current)
     from babel import Locale, UnknownLocaleError
 
     try:
