@@ -284,6 +284,36 @@ def test_a_rebuild_that_cannot_remove_the_generation_it_replaced_still_switches(
     _assert_same(ws, {"c01": templates["c01"], "new-course": templates["new-course"]})
 
 
+def test_a_rebuild_sweeps_generations_left_over_by_stopped_rebuilds_and_late_writers(
+    bases: list[Catalog], tmp_path: Path
+) -> None:
+    """A rebuild stopped before its switch left its whole generation, and a writer that marked a
+    course just before a switch wrote its home and contribution into the generation deleted under
+    it: neither was ever deleted. A rebuild now deletes every generation begun over a day ago
+    that the manifest does not name, and leaves a younger one (a rebuild still at work)."""
+    import time
+
+    ws, templates = _workspace(tmp_path, bases, n=3)
+    rebuild(ws, LL)
+    base = tmp_path / "ws" / "index" / "memory" / LL
+    day = 86_400 * 10**9
+    stopped = f"g{time.time_ns() - 2 * day:x}abc123"  # a rebuild stopped two days ago
+    late = f"g{time.time_ns() - day - 10**12:x}def456"  # a late writer's files, a day and more ago
+    working = f"g{time.time_ns() - 60 * 10**9:x}0a0b0c"  # a rebuild begun a minute ago
+    for generation, kind in ((stopped, "band/3.json"), (late, "home/c00.json"), (working, "units/c01.json")):
+        (base / generation / kind).parent.mkdir(parents=True)
+        (base / generation / kind).write_text("{}")
+    (base / "notes").mkdir()  # not a generation's name: never touched
+    (base / "notes" / "keep.txt").write_text("mine")
+    rebuild(ws, LL)
+    current = json.loads((base / "manifest.json").read_bytes())["generation"]
+    # (a folder workspace keeps the emptied folders: only files are deleted, as on S3)
+    kept = {p.relative_to(base).parts[0] for p in base.rglob("*") if p.is_file() and "manifest.json" not in p.name}
+    assert kept == {current, working, "notes"}
+    assert (base / "notes" / "keep.txt").read_text() == "mine"
+    _assert_same(ws, {"c01": templates["c01"], "new-course": templates["new-course"]})
+
+
 @pytest.mark.parametrize("inside", [False, True], ids=["link-out", "link-to-the-workspace"])
 def test_a_rebuild_never_deletes_through_a_generation_folder_that_links_out(
     bases: list[Catalog], tmp_path: Path, inside: bool

@@ -1,6 +1,6 @@
 """Rebuilding a locale's translation-memory index from the catalogs of record
 (:mod:`.memory_index`): a new generation, written whole, switched to in one conditional write
-of the manifest, the old one then deleted. Also ``localize index rebuild``."""
+of the manifest, the old one then deleted, with any left over for a day (:func:`_replaced`). Also ``localize index rebuild``."""
 
 from __future__ import annotations
 
@@ -22,6 +22,7 @@ __all__ = ["GENERATION", "IMPORTED_NAME", "base_key", "claim_rebuild", "listed_v
 
 IMPORTED_NAME = "@imported"  # what older manifests named the compendium (never a course id): dropped
 GENERATION = re.compile(r"g[0-9a-f]{1,40}")
+ABANDONED = 86_400.0  # seconds after which a generation no manifest names is left over (rebuilds take minutes)
 
 
 def base_key(locale: str) -> str:
@@ -77,13 +78,35 @@ def rebuild(workspace: Workspace, locale: str) -> int:
         body.update(generation=generation, courses=listed, writing={}, sources=len(home_of), live=len(home_of))
 
     update_json(workspace.storage, f"{base}/manifest.json", switch, compact=True)
-    for old in {p for p in previous if GENERATION.fullmatch(p) and p != generation}:  # never a path
+    for old in _replaced(workspace, base, generation, previous):
         try:  # best effort: the switch is done, and what stays costs space, not answers
             for k in workspace.storage.list(f"{base}/{old}/"):
                 workspace.storage.delete(k)
         except (LocalizeError, OSError):
             continue
     return len(listed)
+
+
+def _replaced(workspace: Workspace, base: str, generation: str, previous: list[str]) -> set[str]:
+    """The generations to delete after switching to ``generation``: the one it replaced, and any
+    other begun more than :data:`ABANDONED` ago (a rebuild that stopped before its switch, or
+    the files a late writer put in a generation already replaced): they cost space, never
+    answers. Never a path: only names a rebuild gives."""
+    out = {p for p in previous if GENERATION.fullmatch(p) and p != generation}
+    try:
+        folders = list(workspace.storage.list_folders(base))
+    except (LocalizeError, OSError):
+        return out
+    now = time.time()
+    return out | {g for g in folders if GENERATION.fullmatch(g) and g != generation and _begun(g) < now - ABANDONED}
+
+
+def _begun(generation: str) -> float:
+    """When a rebuild began ``generation`` (its name is ``g``, the time in ns, 6 random digits)."""
+    try:
+        return int(generation[1:-6], 16) / 1e9 if len(generation) > 7 else 0.0
+    except ValueError:
+        return 0.0
 
 
 def claim_rebuild(workspace: Workspace, locale: str, lease: float) -> bool:
