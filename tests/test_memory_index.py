@@ -314,6 +314,36 @@ def test_a_rebuild_sweeps_generations_left_over_by_stopped_rebuilds_and_late_wri
     _assert_same(ws, {"c01": templates["c01"], "new-course": templates["new-course"]})
 
 
+def test_a_rebuild_whose_generation_was_swept_while_it_was_written_does_not_switch_to_it(
+    bases: list[Catalog], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A machine whose clock is a day behind names its generation as if begun a day ago; another
+    rebuild's sweep may empty it while it is written. Switching to it would answer from nothing."""
+    import time
+
+    from localize.catalogs import memory_rebuild
+    from localize.errors import TransientStorageError
+
+    ws, _ = _workspace(tmp_path, bases, n=3)
+    rebuild(ws, LL)
+    base = tmp_path / "ws" / "index" / "memory" / LL
+    before = json.loads((base / "manifest.json").read_bytes())["generation"]
+    write = memory_rebuild.write_json
+    slow = time.time_ns() - 2 * 86_400 * 10**9
+    monkeypatch.setattr(memory_rebuild.time, "time_ns", lambda: slow)
+
+    def swept(workspace: Workspace, key: str, body: object) -> None:
+        write(workspace, key, body)  # type: ignore[arg-type]
+        if "/band/" in key:  # another process's sweep, as the bands are written
+            for p in (base / key.split("/")[3]).rglob("*.json"):
+                p.unlink()
+
+    monkeypatch.setattr(memory_rebuild, "write_json", swept)
+    with pytest.raises(TransientStorageError, match="clock a day off"):
+        rebuild(ws, LL)
+    assert json.loads((base / "manifest.json").read_bytes())["generation"] == before
+
+
 @pytest.mark.parametrize("inside", [False, True], ids=["link-out", "link-to-the-workspace"])
 def test_a_rebuild_never_deletes_through_a_generation_folder_that_links_out(
     bases: list[Catalog], tmp_path: Path, inside: bool

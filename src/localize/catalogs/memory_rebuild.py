@@ -15,7 +15,7 @@ from localize.catalogs.memory_lookup import Key
 from localize.catalogs.memory_records import add, band
 from localize.catalogs.memory_store import contribution, write_json
 from localize.catalogs.workspace import Workspace
-from localize.errors import CatalogNotFoundError, LocalizeError
+from localize.errors import CatalogNotFoundError, LocalizeError, TransientStorageError
 from localize.locales import check_locale
 
 __all__ = ["GENERATION", "IMPORTED_NAME", "base_key", "claim_rebuild", "listed_versions", "rebuild"]
@@ -69,6 +69,14 @@ def rebuild(workspace: Workspace, locale: str) -> int:
     for home, records in homes.items():
         write_json(workspace, f"{base}/{generation}/home/{home}.json", {"keys": records})
     previous: list[str] = []
+    # another rebuild sweeps generations begun over a day ago (_replaced): one whose name a clock a
+    # day behind made looks that old, so a sweep may have emptied this one while it was written
+    first = next((f"{base}/{generation}/band/{b}.json" for b in sorted(bands)), None)
+    if first is not None and not workspace.storage.exists(first):
+        raise TransientStorageError(
+            "the index being built was deleted while it was written (is this machine's clock a day off?)",
+            path=workspace.describe(f"{base}/{generation}"),
+        )
 
     def switch(body: dict[str, Any]) -> None:
         previous.append(str(body.get("generation") or ""))
