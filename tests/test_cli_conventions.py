@@ -144,6 +144,21 @@ def test_help_of_each_command(name: str, capsys: pytest.CaptureFixture[str]) -> 
                 assert f"[{first}" in usage or f"| {first}" in usage or f"({first}" in usage, f"{name}: {first}"
 
 
+def test_the_top_help_lists_each_command_once(capsys: pytest.CaptureFixture[str]) -> None:
+    """It listed every command twice (its own list, then argparse's), with two descriptions."""
+    with pytest.raises(SystemExit):
+        main(["--help"])
+    text = capsys.readouterr().out
+    tops = dict.fromkeys(n.split()[0] for n in _names())
+    for name in tops:
+        listed = [line for line in text.splitlines() if line.split()[:1] == [name]]
+        assert len(listed) == 1, (name, listed)
+    assert "ingest    take returned .po or .xlf files" in text
+    with pytest.raises(SystemExit) as exit_:
+        main(["extrct"])  # a mistyped command still lists the choices
+    assert exit_.value.code == 2 and "invalid choice: 'extrct'" in capsys.readouterr().err
+
+
 def test_usage_lines() -> None:
     usage = {c.prog.removeprefix("localize "): " ".join(c.format_usage().split()) for c in commands(build_parser())}
     assert "(--from LOCATION | --rollback)" in usage["pull"]

@@ -56,7 +56,7 @@ localize turns open-courseware sites into gettext catalogs and back.
 
   route     send a translation kit to the partner serving a locale
   check     check a .po or .xlf file (the translator's own command)
-  ingest    take returned .po files through the QA gate into the catalogs
+  ingest    take returned .po or .xlf files through the QA gate into the catalogs
   access    write per-partner S3 access policies (AWS IAM and SeaweedFS)
 
   publish   build a locale and publish it to its regions (versioned, atomic)
@@ -87,9 +87,12 @@ def build_parser(areas: Sequence[str] = tuple(AREAS)) -> argparse.ArgumentParser
     """The parser of every command, or only of those ``areas`` register (their modules only are imported)."""
     parser = argparse.ArgumentParser(prog="localize", description=DESCRIPTION, formatter_class=HelpFormatter)
     parser.add_argument("--version", action="version", version=f"localize {__version__}")
-    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    sub = parser.add_subparsers(
+        dest="command", metavar="COMMAND", required=True, help="one of the commands above (localize COMMAND --help)"
+    )
     for area in areas:
         importlib.import_module(f"{__name__}.{area}").register(sub)
+    sub._choices_actions.clear()  # listed once, in DESCRIPTION's order and words (argparse listed them again)
     for command in commands(parser):
         add_standard(command)
     return parser

@@ -28,16 +28,16 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         "tm",
         help="export, import, list or edit a translation memory",
         description="Translation memory exchange. `tm export` writes every translated entry of a locale\n"
-        "(all courses and imported memories) as a compendium .po or a TMX 1.4 file; `tm import`\n"
-        "adds a partner's .po or .tmx to the workspace memory (DIR/memory/LL.po), which `init`\n"
-        "and `update` use to fill untranslated entries. `tm list` shows every unit with where it\n"
+        "(all courses and imported memories) as a compendium .po, a TMX 1.4 or an XLIFF 1.2 file;\n"
+        "`tm import` adds a partner's .po, .tmx or .xlf to the workspace memory (DIR/memory/LL.po),\n"
+        "which `init` and `update` use to fill untranslated entries. `tm list` shows every unit with where it\n"
         "came from; `tm delete` and `tm obsolete` edit the memory (DIR/memory/LL.rules.json).",
         formatter_class=HelpFormatter,
     )
     tm = p.add_subparsers(dest="tm_command", metavar="ACTION", required=True)
     q = tm.add_parser(
         "export",
-        help="write the memory of a locale to a .po or .tmx file",
+        help="write the memory of a locale to a .po, .tmx or .xlf file",
         description="Write every translated entry of LL (all courses and imported memories) to FILE:\n"
         "a compendium .po, a TMX 1.4 or an XLIFF 1.2 file, chosen by the extension (.po, .tmx, .xlf).\n"
         'Each unit carries its provenance (course, partner, kit, date, reviewed): TMX <prop type="x-...">\n'

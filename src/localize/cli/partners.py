@@ -94,8 +94,8 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser(
         "access",
         help="write per-partner S3 access policies",
-        description="For every partner with an s3:// inbox, write OUT/iam/PARTNER.json (an AWS IAM policy\n"
-        "allowing only its inbox prefix) and OUT/seaweedfs-identities.json (the same for\n"
+        description="For every partner with an s3:// inbox, write DIR/iam/PARTNER.json (an AWS IAM policy\n"
+        "allowing only its inbox prefix) and DIR/seaweedfs-identities.json (the same for\n"
         "SeaweedFS, with freshly generated keys; the file is readable by its owner only).",
         formatter_class=HelpFormatter,
     )
