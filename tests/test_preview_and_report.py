@@ -33,6 +33,18 @@ def arabic_kit(tmp_path: Path) -> Path:
     return po
 
 
+def test_a_translation_refused_at_the_splice_is_shown_and_counted_as_not_used(tmp_path: Path) -> None:
+    """The sample Spanish return drops the <a1> of "See the <a1>calendar</a1> for exam dates.": the
+    page kept the English sentence, but the preview marked it translated and counted it so
+    ("281 units translated, 0 not"), hiding the one entry the translator has to fix."""
+    result = build_preview(RETURNS / "intro-course.es.po", open_source(SAMPLE), tmp_path / "site")
+    assert (result.translated, result.untranslated) == (280, 1)
+    page = (tmp_path / "site" / "pages" / "syllabus" / "index.html").read_text(encoding="utf-8")
+    [marked] = re.findall(r'<span class="(lz-\w)" title="([^"]*)">See the <a [^>]*>calendar</a> for exam dates', page)
+    assert marked[0] == "lz-u" and marked[1].startswith("translation not used (its placeholders do not match")
+    assert "Consulte el calendario" not in page
+
+
 def test_preview_of_the_arabic_kit_in_a_browser(tmp_path: Path) -> None:
     require_browser()
     po = arabic_kit(tmp_path)

@@ -187,12 +187,19 @@ def localize_page(
     if after_body and (body is not None or not documents_only):
         at = body if body is not None else 0
         extra.append((at, at, after_body))
+
+    def refused(unit: Unit, message: str) -> None:  # a translation whose placeholders do not fit: kept
+        counts[0] -= 1
+        counts[1] += 1
+        if on_problem is not None:
+            on_problem(unit, message)
+
     rebuilt = render(
         page,
         units,
         lookup,
         extra,
-        on_problem,
+        refused,
         annotate=annotate,
         isolate=rtl,
         inserts=ltr_marks(page, root, units) if rtl else (),

@@ -577,11 +577,19 @@ def render(
     translated unit of a transcript is wrapped in its first word-timing span.
     """
     attribute_repl: list[Replacement] = list(inserts)
-    text_units: list[tuple[Unit, str]] = []
+    text_units: list[tuple[Unit, list[str | tuple[str, Placeholder]]]] = []
     wrapped: dict[tuple[int, int], tuple[Unit, tuple[str, str]]] = {}
     kept: list[Unit] = []  # text units in the source language
     for unit in units:
         msgstr = lookup(unit)
+        tokens: list[str | tuple[str, Placeholder]] = []
+        if msgstr is not None and msgstr != unit.msgid and unit.kind is UnitKind.TEXT:
+            try:  # checked before the unit is annotated: a refused translation is marked as kept
+                tokens = parse_translation(msgstr, unit)
+            except TranslationProblem as e:
+                if on_problem is not None:
+                    on_problem(unit, str(e))
+                msgstr = None
         if annotate is not None and unit.kind is UnitKind.TEXT:
             marks = annotate(unit, msgstr is not None)
             if marks is not None:
@@ -597,7 +605,7 @@ def render(
             value = escape_attribute(msgstr, quote or '"')
             attribute_repl.append((unit.start, unit.end, value if quote else f'"{value}"'))
         else:
-            text_units.append((unit, msgstr))
+            text_units.append((unit, tokens))
     top: list[Replacement] = list(extra)
     attribute_repl.sort()
     done: set[tuple[int, int]] = set()
@@ -610,14 +618,7 @@ def render(
         used.update(range(lo, hi))
         return attribute_repl[lo:hi]
 
-    for unit, msgstr in text_units:
-        try:
-            tokens = parse_translation(msgstr, unit)
-        except TranslationProblem as e:
-            if on_problem is not None:
-                on_problem(unit, str(e))
-            kept.append(unit)
-            continue
+    for unit, tokens in text_units:
         out: list[str] = []
         for token in tokens:
             if isinstance(token, str):

@@ -90,6 +90,8 @@ def _preview_page(source: Source, path: str, job: _PreviewJob) -> tuple[bool, in
         where = f"{job.po_name}:{line}" if line is not None else "not in this file"
         if is_translated:
             css, label = "lz-t", ""
+        elif unit.key in job.translations:  # refused at the splice: its placeholders do not fit
+            css, label = "lz-u", "translation not used (its placeholders do not match; see the list at the top): "
         elif unit.key in job.fuzzy:
             css, label = "lz-f", "fuzzy, not used yet: "
         else:
