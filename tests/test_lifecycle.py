@@ -46,6 +46,25 @@ def translate_all(po: Path, prefix: str = "ES: ") -> None:
     )
 
 
+def test_update_counts_the_untranslated_entries_it_drops(
+    course: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """An untranslated entry whose text left the pages is dropped (nothing to keep), and the line
+    said "5 kept, 0 fuzzy, 0 revived, 1 new, 0 obsolete" for a catalog of 7 entries: 2 unaccounted."""
+    loc = str(tmp_path / "loc")
+    assert run(capsys, "extract", str(course), "--course", "waves", "--locales-dir", loc)[0] == 0
+    assert run(capsys, "init", "--course", "waves", "--locale", "es", "--locales-dir", loc)[0] == 0
+    page = (course / "index.html").read_text()
+    page = page.replace("twice a week", "three times a week").replace(
+        "<p>Office hours are on Mondays.</p>", "<p>New section.</p>"
+    )
+    (course / "index.html").write_text(page)
+    code, out, _ = run(capsys, "update", str(course), "--course", "waves", "--locales-dir", loc)
+    assert code == 0 and out.splitlines()[1].startswith(
+        "es: 5 kept, 0 fuzzy, 0 revived, 2 new, 0 obsolete, 2 dropped (untranslated, gone from the pages); "
+    )
+
+
 def test_init_update_stats_round(course: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     loc = str(tmp_path / "loc")
     assert run(capsys, "extract", str(course), "--course", "waves", "--locales-dir", loc)[0] == 0

@@ -105,6 +105,7 @@ class MergeReport:
     revived: int
     new: int
     obsoleted: int
+    dropped: int = 0  # untranslated entries gone from the pages (nothing to keep)
 
 
 def _keep(new: Entry, old: Entry) -> Entry:
@@ -226,7 +227,8 @@ def merge(old: Catalog, template: Catalog, *, similarity: float = DEFAULT_SIMILA
     stamp = template.header("POT-Creation-Date")
     if stamp:
         catalog = catalog.with_header("POT-Creation-Date", stamp)
-    report = MergeReport(kept, fuzzy + edge_fuzzy, revived, len(pending) - fuzzy, len(gone))
+    dropped = sum(1 for key in live if key not in used) - len(gone)
+    report = MergeReport(kept, fuzzy + edge_fuzzy, revived, len(pending) - fuzzy, len(gone), dropped)
     return catalog, report
 
 

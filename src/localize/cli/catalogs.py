@@ -178,6 +178,7 @@ def cmd_update(args: argparse.Namespace) -> int:
         m = c.merge
         merged = (
             f"{m.kept} kept, {m.fuzzy} fuzzy, {m.revived} revived, {m.new} new, {m.obsoleted} obsolete"
+            + (f", {m.dropped} dropped (untranslated, gone from the pages)" if m.dropped else "")
             if m is not None
             else "new catalog"
         )
@@ -209,8 +210,9 @@ def cmd_merge(args: argparse.Namespace) -> int:
         sys.stdout.write(text)
     if not args.quiet:
         print(
-            f"{m.kept} kept, {m.fuzzy} fuzzy, {m.revived} revived, {m.new} new, {m.obsoleted} obsolete -> "
-            f"{output or 'standard output'}",
+            f"{m.kept} kept, {m.fuzzy} fuzzy, {m.revived} revived, {m.new} new, {m.obsoleted} obsolete"
+            + (f", {m.dropped} dropped (untranslated, gone from the template)" if m.dropped else "")
+            + f" -> {output or 'standard output'}",
             file=sys.stderr,
         )
     return EXIT_OK

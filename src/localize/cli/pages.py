@@ -112,7 +112,7 @@ def cmd_extract(args: argparse.Namespace) -> int:
     if result.failures:
         n = len(result.failures)
         print(
-            f"{n} file{'s' if n != 1 else ''} could not be extracted (listed above); {result.pages} of {total} pages extracted",
+            f"{n} file{'s' if n != 1 else ''} could not be extracted (listed above); {result.pages} extracted",
             file=sys.stderr,
         )
         return EXIT_PARTIAL
