@@ -16,6 +16,7 @@ import shutil
 from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -284,27 +285,37 @@ def test_a_rebuild_that_cannot_remove_the_generation_it_replaced_still_switches(
     _assert_same(ws, {"c01": templates["c01"], "new-course": templates["new-course"]})
 
 
+def _age(folder: Path, days: float) -> None:
+    """Make every file under ``folder`` look written ``days`` ago (by the storage's clock)."""
+    import os
+    import time
+
+    then = time.time() - days * 86_400
+    for p in folder.rglob("*"):
+        if p.is_file():
+            os.utime(p, (then, then))
+
+
 def test_a_rebuild_sweeps_generations_left_over_by_stopped_rebuilds_and_late_writers(
     bases: list[Catalog], tmp_path: Path
 ) -> None:
     """A rebuild stopped before its switch left its whole generation, and a writer that marked a
     course just before a switch wrote its home and contribution into the generation deleted under
-    it: neither was ever deleted. A rebuild now deletes every generation begun over a day ago
-    that the manifest does not name, and leaves a younger one (a rebuild still at work)."""
-    import time
-
+    it: neither was ever deleted. A rebuild now deletes every generation the manifest does not
+    name whose files are all over a day old by the storage's clock (no machine's own clock
+    counts), and leaves a younger one (a rebuild still at work)."""
     ws, templates = _workspace(tmp_path, bases, n=3)
     rebuild(ws, LL)
     base = tmp_path / "ws" / "index" / "memory" / LL
-    day = 86_400 * 10**9
-    stopped = f"g{time.time_ns() - 2 * day:x}abc123"  # a rebuild stopped two days ago
-    late = f"g{time.time_ns() - day - 10**12:x}def456"  # a late writer's files, a day and more ago
-    working = f"g{time.time_ns() - 60 * 10**9:x}0a0b0c"  # a rebuild begun a minute ago
+    stopped, late, working = "g1abc123", "g2def456", "g30a0b0c"  # names say nothing of age
     for generation, kind in ((stopped, "band/3.json"), (late, "home/c00.json"), (working, "units/c01.json")):
         (base / generation / kind).parent.mkdir(parents=True)
         (base / generation / kind).write_text("{}")
+    _age(base / stopped, 3)
+    _age(base / late, 1.5)
     (base / "notes").mkdir()  # not a generation's name: never touched
     (base / "notes" / "keep.txt").write_text("mine")
+    _age(base / "notes", 30)
     rebuild(ws, LL)
     current = json.loads((base / "manifest.json").read_bytes())["generation"]
     # (a folder workspace keeps the emptied folders: only files are deleted, as on S3)
@@ -314,13 +325,67 @@ def test_a_rebuild_sweeps_generations_left_over_by_stopped_rebuilds_and_late_wri
     _assert_same(ws, {"c01": templates["c01"], "new-course": templates["new-course"]})
 
 
-def test_a_rebuild_whose_generation_was_swept_while_it_was_written_does_not_switch_to_it(
+def test_a_sweep_never_deletes_the_generation_the_manifest_names(
     bases: list[Catalog], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """A machine whose clock is a day behind names its generation as if begun a day ago; another
-    rebuild's sweep may empty it while it is written. Switching to it would answer from nothing."""
-    import time
+    """Found by a review: rebuild A switched, rebuild B switched after it, then A's sweep took B's
+    generation for a left-over one (its name looked a day old to A's clock) and the manifest
+    named an empty folder. Ages now come from the storage, and the manifest is read again before
+    each generation goes; here B's files even look three days old."""
+    ws, templates = _workspace(tmp_path, bases, n=3)
+    rebuild(ws, LL)
+    base = tmp_path / "ws" / "index" / "memory" / LL
+    listing = ws.storage.list_with_times
+    raced: list[str] = []
 
+    def b_first(prefix: str = "") -> Any:
+        if prefix == f"index/memory/{LL}/" and not raced:  # A is past its switch: B runs whole
+            raced.append("")
+            rebuild(ws, LL)
+            raced[0] = json.loads((base / "manifest.json").read_bytes())["generation"]
+            _age(base / raced[0], 3)
+        return listing(prefix)
+
+    monkeypatch.setattr(ws.storage, "list_with_times", b_first)
+    rebuild(ws, LL)
+    monkeypatch.setattr(ws.storage, "list_with_times", listing)
+    assert json.loads((base / "manifest.json").read_bytes())["generation"] == raced[0]
+    assert list(ws.storage.list(f"index/memory/{LL}/{raced[0]}/band/"))
+    _assert_same(ws, {"c01": templates["c01"], "new-course": templates["new-course"]})
+
+
+def test_a_lookup_overlapping_a_rebuild_asks_again_instead_of_answering_without_the_bands(
+    bases: list[Catalog], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Found by a review (before the sweep): a lookup read the manifest and its own contribution,
+    another worker's rebuild switched and deleted that generation, and the lookup took the absent
+    bands for "no sources": it filled the course from nothing, silently. An absent band is now
+    checked against the manifest, as an absent home was."""
+    ws, templates = _workspace(tmp_path, bases, n=3)
+    rebuild(ws, LL)
+    read = ws.storage.read_with_etag
+    fired: list[bool] = []
+
+    def spy(key: str) -> Any:
+        if "/band/" in key and not fired:
+            fired.append(True)
+            rebuild(ws, LL)  # another worker
+        return read(key)
+
+    monkeypatch.setattr(ws.storage, "read_with_etag", spy)
+    template = templates["c01"]
+    got = memory_for(ws, LL, "c01", template_sources(template)).fill(new_catalog(template, "c01", LL))
+    monkeypatch.setattr(ws.storage, "read_with_etag", read)
+    want = load_memory(ws, LL, exclude_course="c01").fill(new_catalog(template, "c01", LL))
+    assert fired and got[1] == want[1] and got[0] == want[0]
+
+
+def test_a_rebuild_whose_files_went_missing_while_it_was_written_does_not_switch_to_them(
+    bases: list[Catalog], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A rebuild paused a day in the middle of its writes (a suspended machine) may see another
+    rebuild's sweep take what it wrote before the pause: switching to it would answer from
+    part of the memory. It counts its files before the switch."""
     from localize.catalogs import memory_rebuild
     from localize.errors import TransientStorageError
 
@@ -329,17 +394,15 @@ def test_a_rebuild_whose_generation_was_swept_while_it_was_written_does_not_swit
     base = tmp_path / "ws" / "index" / "memory" / LL
     before = json.loads((base / "manifest.json").read_bytes())["generation"]
     write = memory_rebuild.write_json
-    slow = time.time_ns() - 2 * 86_400 * 10**9
-    monkeypatch.setattr(memory_rebuild.time, "time_ns", lambda: slow)
 
-    def swept(workspace: Workspace, key: str, body: object) -> None:
-        write(workspace, key, body)  # type: ignore[arg-type]
-        if "/band/" in key:  # another process's sweep, as the bands are written
-            for p in (base / key.split("/")[3]).rglob("*.json"):
+    def swept(workspace: Workspace, key: str, body: dict[str, Any]) -> None:
+        write(workspace, key, body)
+        if "/home/" in key:  # another process's sweep, as the homes are written
+            for p in (base / key.split("/")[3] / "band").glob("*.json"):
                 p.unlink()
 
     monkeypatch.setattr(memory_rebuild, "write_json", swept)
-    with pytest.raises(TransientStorageError, match="clock a day off"):
+    with pytest.raises(TransientStorageError, match="went missing while it was written"):
         rebuild(ws, LL)
     assert json.loads((base / "manifest.json").read_bytes())["generation"] == before
 

@@ -329,10 +329,16 @@ def _lookup(
     homes: dict[Key, str] = {}
     read: dict[str, tuple[dict[str, Any], str]] = {}
     _read_objects.objects = read
+    absent = False
     for b in sorted(bands_for((msgid for _, msgid in sources), similarity)):
         got = read_object(workspace, f"{base}/band/{b}.json", read)
         if got is not None:
             homes.update(parse_sources(got))
+        absent = absent or got is None
+    if absent and (read_json(workspace, f"{base_key(locale)}/manifest.json") or {}).get("generation") != generation:
+        # a band no source reaches is absent; so is every band of a generation replaced (and
+        # deleted) since the manifest was read: asked again, not answered from nothing
+        raise Moved(f"the memory index of {locale} was rebuilt during the lookup")
 
     def load_home(home: str) -> dict[str, Any]:
         """The records of the sources whose home is ``home`` (checked: damage raises). Absent in

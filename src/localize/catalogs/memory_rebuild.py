@@ -1,6 +1,6 @@
 """Rebuilding a locale's translation-memory index from the catalogs of record
 (:mod:`.memory_index`): a new generation, written whole, switched to in one conditional write
-of the manifest, the old one then deleted, with any left over for a day (:func:`_replaced`). Also ``localize index rebuild``."""
+of the manifest, the old one then deleted, with any left over for a day (:func:`_sweep`). Also ``localize index rebuild``."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from typing import Any
 from localize.catalogs.index import update_json
 from localize.catalogs.memory_lookup import Key
 from localize.catalogs.memory_records import add, band
-from localize.catalogs.memory_store import contribution, write_json
+from localize.catalogs.memory_store import contribution, read_json, write_json
 from localize.catalogs.workspace import Workspace
 from localize.errors import CatalogNotFoundError, LocalizeError, TransientStorageError
 from localize.locales import check_locale
@@ -22,7 +22,7 @@ __all__ = ["GENERATION", "IMPORTED_NAME", "base_key", "claim_rebuild", "listed_v
 
 IMPORTED_NAME = "@imported"  # what older manifests named the compendium (never a course id): dropped
 GENERATION = re.compile(r"g[0-9a-f]{1,40}")
-ABANDONED = 86_400.0  # seconds after which a generation no manifest names is left over (rebuilds take minutes)
+ABANDONED = 86_400.0  # seconds without a write after which a generation no manifest names is left over
 
 
 def base_key(locale: str) -> str:
@@ -69,12 +69,13 @@ def rebuild(workspace: Workspace, locale: str) -> int:
     for home, records in homes.items():
         write_json(workspace, f"{base}/{generation}/home/{home}.json", {"keys": records})
     previous: list[str] = []
-    # another rebuild sweeps generations begun over a day ago (_replaced): one whose name a clock a
-    # day behind made looks that old, so a sweep may have emptied this one while it was written
-    first = next((f"{base}/{generation}/band/{b}.json" for b in sorted(bands)), None)
-    if first is not None and not workspace.storage.exists(first):
+    # what this rebuild wrote is all there before the manifest names it: another rebuild's sweep
+    # takes a generation whose files are all over a day old (_sweep), which this one's could be
+    # only after a pause of a day (a suspended machine) in the middle of it
+    written = len(listed) + len(bands) + len(homes)
+    if sum(1 for _ in workspace.storage.list(f"{base}/{generation}/")) < written:
         raise TransientStorageError(
-            "the index being built was deleted while it was written (is this machine's clock a day off?)",
+            "files of the index being built went missing while it was written; run again",
             path=workspace.describe(f"{base}/{generation}"),
         )
 
@@ -86,35 +87,46 @@ def rebuild(workspace: Workspace, locale: str) -> int:
         body.update(generation=generation, courses=listed, writing={}, sources=len(home_of), live=len(home_of))
 
     update_json(workspace.storage, f"{base}/manifest.json", switch, compact=True)
-    for old in _replaced(workspace, base, generation, previous):
-        try:  # best effort: the switch is done, and what stays costs space, not answers
-            for k in workspace.storage.list(f"{base}/{old}/"):
-                workspace.storage.delete(k)
-        except (LocalizeError, OSError):
-            continue
+    _sweep(workspace, base, generation, previous)
     return len(listed)
 
 
-def _replaced(workspace: Workspace, base: str, generation: str, previous: list[str]) -> set[str]:
-    """The generations to delete after switching to ``generation``: the one it replaced, and any
-    other begun more than :data:`ABANDONED` ago (a rebuild that stopped before its switch, or
-    the files a late writer put in a generation already replaced): they cost space, never
-    answers. Never a path: only names a rebuild gives."""
-    out = {p for p in previous if GENERATION.fullmatch(p) and p != generation}
+def _sweep(workspace: Workspace, base: str, generation: str, previous: list[str]) -> None:
+    """After switching to ``generation``, delete the generation it replaced, and any other whose
+    files are all more than :data:`ABANDONED` old by the storage's clock (against the manifest
+    just written: no machine's own clock counts), left by a rebuild that stopped before its
+    switch or by a late writer in a generation already replaced. Never the one the manifest
+    names (read again before each), never a path (only names a rebuild gives). Contributions go
+    first, so that a lookup meeting a partly deleted generation rebuilds. Best effort: what
+    stays costs space, not answers; one file that cannot go does not keep the others."""
+    storage = workspace.storage
+    stale = {p for p in previous if GENERATION.fullmatch(p)}
+    newest: dict[str, float] = {}
+    now: float | None = None
     try:
-        folders = list(workspace.storage.list_folders(base))
+        for key, at in storage.list_with_times(f"{base}/"):
+            name, slash, _ = key[len(base) + 1 :].partition("/")
+            if not slash:
+                now = at if name == "manifest.json" else now
+            elif GENERATION.fullmatch(name):
+                newest[name] = max(newest.get(name, at), at)
     except (LocalizeError, OSError):
-        return out
-    now = time.time()
-    return out | {g for g in folders if GENERATION.fullmatch(g) and g != generation and _begun(g) < now - ABANDONED}
-
-
-def _begun(generation: str) -> float:
-    """When a rebuild began ``generation`` (its name is ``g``, the time in ns, 6 random digits)."""
-    try:
-        return int(generation[1:-6], 16) / 1e9 if len(generation) > 7 else 0.0
-    except ValueError:
-        return 0.0
+        pass
+    if now is not None:
+        stale |= {g for g, at in newest.items() if at < now - ABANDONED}
+    stale.discard(generation)
+    for old in sorted(stale):
+        try:
+            if (read_json(workspace, f"{base}/manifest.json") or {}).get("generation") == old:
+                continue  # the manifest names it: never deleted
+            keys = sorted(storage.list(f"{base}/{old}/"), key=lambda k: ("/units/" not in k, k))
+        except (LocalizeError, OSError):
+            continue
+        for k in keys:
+            try:
+                storage.delete(k)
+            except (LocalizeError, OSError):
+                continue
 
 
 def claim_rebuild(workspace: Workspace, locale: str, lease: float) -> bool:
