@@ -169,6 +169,8 @@ def main(out: str = "demo-output", site: str = "demo-site") -> int:
             print(f"offline mirror: {row.course}/{row.locale} {row.state} (version {row.mirror})")
 
     reports = sorted(str(p) for p in (root / "inboxes").glob("*/reports/*.html"))
+    kits = sorted(p.parent for p in (root / "inboxes" / "lima" / "kits" / COURSE / "es").glob("*/preview.html"))
+    kit_dir = kits[-1] if kits else root / "inboxes" / "lima" / "kits" / COURSE / "es"
     say(f"done in {time.monotonic() - started:.0f} s; the S3 server is stopped")
     print(f"""
 Localized pages (open in a browser):
@@ -176,8 +178,8 @@ Localized pages (open in a browser):
   {site_dir}/{COURSE}/es/index.html      Spanish
   serve them: python -m http.server -d {site_dir} 8000  ->  http://127.0.0.1:8000/{COURSE}/ar/
 Kits with the glossary (glossary.tbx, "#. Terms:" comments, word counts by match band in kit.json)
-and an offline preview (open preview.html from the kit folder, then choose the returned file):
-  {root}/inboxes/lima/kits/{COURSE}/es/
+and an offline preview (open preview.html in the kit's folder, then choose the returned file):
+  {kit_dir}/
   {SAMPLES}/returns/{COURSE}.es.po   (Lima's translation, to choose in its preview.html)
 QA reports sent back to the partners:
   {chr(10).join("  " + r for r in reports).lstrip()}

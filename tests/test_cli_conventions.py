@@ -7,6 +7,7 @@ import argparse
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -550,6 +551,11 @@ def test_a_folder_of_a_withdrawn_language_code_is_an_older_spelling_too(
     code, _, err = run(capsys, "init", "--course", "c", "--locale", "he", *ws)
     assert code == 2 and f"{loc}/iw is the folder of locale he under an older spelling of its code: rename it" in err
     assert not (loc / "he").exists()
+    # both folders: `mv iw he` would have put iw inside he, so the advice is to merge
+    shutil.copytree(loc / "iw", loc / "he")
+    code, _, err = run(capsys, "stats", *ws)
+    assert code == 2 and f"and {loc}/he exists too: merge the catalogs of {loc}/iw into those of {loc}/he" in err
+    assert "mv " not in err
 
 
 def test_a_long_folder_name_that_looks_like_a_locale_code_stops_nothing(

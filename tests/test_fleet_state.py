@@ -296,7 +296,7 @@ def test_index_rebuild_makes_the_derived_state_anew_from_the_files(
     ws.storage.write_bytes("index/memory/es/manifest.json", b"{damaged")
     assert main(["index", "rebuild", "--locales-dir", ws.storage.describe()]) == 0
     out = capsys.readouterr().out
-    assert "statistics of 3 catalogs indexed" in out and "es: translation memory indexed from 1 files" in out
+    assert "statistics of 3 catalogs indexed" in out and "es: translation memory indexed from 1 file" in out
     entries, _ = index.read_index(ws.storage, "intro-course")
     assert {ll: entries[ll]["version"] for ll in entries} == {ll: v for (_, ll), v in ws.catalog_versions().items()}
     assert workspace_stats(ws) == truth

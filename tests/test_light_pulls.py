@@ -6,6 +6,7 @@ from __future__ import annotations
 import gzip
 import hashlib
 import json
+import socket
 import threading
 from functools import partial
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
@@ -91,6 +92,25 @@ def test_pull_over_http_inflates_and_is_capped(tmp_path: Path, capsys: pytest.Ca
     assert tree_hashes(tmp_path / "site" / COURSE / "ar") == tree_hashes(tmp_path / "direct" / COURSE / "ar")
     page = (tmp_path / "site" / COURSE / "ar" / "index.html").read_text(encoding="utf-8")
     assert page.startswith("<!DOCTYPE html>") or "<html" in page[:200]
+
+
+def test_a_pull_that_cannot_connect_says_why(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Found by a newcomer: https:// to a plain HTTP server said only "download failed: ConnectError"."""
+    server = ThreadingHTTPServer(("127.0.0.1", 0), partial(SimpleHTTPRequestHandler, directory=str(tmp_path)))
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        base = f"https://127.0.0.1:{server.server_port}"
+        assert main(["pull", "--from", base, "--course", COURSE, "--locale", "ar", "--dest", str(tmp_path / "m")]) == 2
+        err = capsys.readouterr().err
+        assert "download failed: ConnectError: the TLS handshake failed (a plain http:// server?" in err
+    finally:
+        server.shutdown()
+    with socket.socket() as s:  # a port nobody listens on
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    assert main(["pull", "--from", f"http://127.0.0.1:{port}", "--course", COURSE, "--locale", "ar",
+                 "--dest", str(tmp_path / "m")]) == 2  # fmt: skip
+    assert "could not connect (is the address right and the server up?)" in capsys.readouterr().err
 
 
 def test_max_rate_is_checked(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -58,7 +58,7 @@ def test_preview_of_the_arabic_kit_in_a_browser(tmp_path: Path) -> None:
         page.screenshot(path=str(shots / "preview-ar.png"), full_page=True)
         assert page.evaluate("[document.documentElement.dir, document.documentElement.lang]") == ["rtl", "ar"]
         banner = page.inner_text("#lz-preview-banner")
-        assert "Preview of intro-course.ar.po (ar)" in banner and "1 errors" in banner
+        assert "Preview of intro-course.ar.po (ar)" in banner and "1 error, 2 warnings" in banner
         page.click("#lz-preview-banner summary")
         assert "markup: <script> is not allowed" in page.inner_text("#lz-preview-banner")
         # translated text in place, with its source and PO line on hover

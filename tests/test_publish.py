@@ -203,6 +203,13 @@ def test_rollback_and_retention(s3_env: str, tmp_path: Path, capsys: pytest.Capt
         page.write_bytes(page.read_bytes().replace(b"</body>", f"<!-- v{i} --></body>".encode()))
         [r] = publish(config, COURSE, "es")
         published.append(r.version)
+        if i == 0:  # it said "name one with --to", with no other version to name
+            capsys.readouterr()
+            argv = ["rollback", "--course", COURSE, "--locale", "es", "--region", "latam", "--config", str(config_path)]
+            assert main(argv) == 2
+            assert capsys.readouterr().err == (
+                f"error: {COURSE}/es in 'latam' has no previous version to roll back to: it has only the live one\n"
+            )
     kept = versions(storage, COURSE, "es")
     assert kept == published[-2:]
     # objects only the pruned versions used are gone; every object a kept version uses is there

@@ -356,9 +356,15 @@ def check_spelling(workspace: Workspace, folder: str) -> None:
     if canonical is None or canonical == folder or not _holds_files(workspace, folder):
         return
     old, new = workspace.describe(folder), workspace.describe(canonical)
+    if _holds_files(workspace, canonical):  # `mv` would put the old folder inside the new one
+        raise ConfigError(
+            f"{old} is the folder of locale {canonical} under an older spelling of its code, and {new} "
+            f"exists too: merge the catalogs of {old} into those of {new} (a course in both: msgcat --use-first "
+            f"NEW OLD -o NEW; a course in only {old}: move its file across), delete {old}, then run "
+            f"`localize index rebuild`"
+        )
     raise ConfigError(
         f"{old} is the folder of locale {canonical} under an older spelling of its code: rename it "
         f"to {new} (on a folder workspace: mv {old} {new}; on S3, copy its objects there and "
         f"delete the old ones), then run `localize index rebuild`"
-        + (f"; {new} exists too: merge the two first" if _holds_files(workspace, canonical) else "")
     )

@@ -259,7 +259,7 @@ def cmd_index_rebuild(args: argparse.Namespace) -> int:
     done = rebuild_indexes(Workspace(workspace_location(args)), locale=args.locale)
     print(f"statistics of {done.catalogs} catalogs indexed")
     for ll, n in done.memories.items():
-        print(f"{ll}: translation memory indexed from {n} files")
+        print(f"{ll}: translation memory indexed from {n} file{'s' if n != 1 else ''}")
     if done.assignments is not None:
         print(f"kit index: {done.assignments} assignment files")
     return EXIT_OK

@@ -228,7 +228,8 @@ def publish_bundle(
     pruned, deleted = prune(storage, course, locale, keep_versions, gc_grace_seconds)
     return PublishResult(
         region, course, locale, version, True,
-        f"published version {version}: {len(missing)} new objects ({uploaded_bytes} bytes, {stored_bytes} stored), "
+        f"published version {version}: {len(missing)} new object{'s' if len(missing) != 1 else ''} "
+        f"({uploaded_bytes} bytes, {stored_bytes} stored), "
         f"{len(records) - len(missing)} reused",
         uploaded_objects=len(missing), uploaded_bytes=uploaded_bytes, reused_objects=len(records) - len(missing),
         stored_bytes=stored_bytes,
@@ -370,8 +371,10 @@ def rollback(
         raise never_published(storage, region, course, locale)
     target = to or pointer.get("previous")
     if not target:
+        others = [v for v in versions(storage, course, locale) if v != pointer.get("version")]
         raise ConfigError(
-            f"{course}/{locale} in {region!r} has no previous version to roll back to; name one with --to"
+            f"{course}/{locale} in {region!r} has no previous version to roll back to"
+            + (f"; name one with --to ({', '.join(others[-3:])})" if others else ": it has only the live one")
         )
     available = versions(storage, course, locale)
     if target not in available:

@@ -121,10 +121,27 @@ class _HttpRemote:
                     if response.status_code < 500:
                         break
             except httpx.HTTPError as e:
-                error = type(e).__name__
+                error = _failure(e)
             time.sleep(0.3 * 2**attempt)
         kind = PermanentStorageError if error.startswith("HTTP 4") else TransientStorageError
         raise kind(f"download failed: {error}", path=url)
+
+
+def _failure(e: Exception) -> str:
+    """What went wrong, without the exception's text (it may hold the address)."""
+    import httpx
+
+    name = type(e).__name__
+    text = str(e)
+    if isinstance(e, httpx.ConnectError) and ("SSL" in text or "TLS" in text or "certificate" in text):
+        if "CERTIFICATE_VERIFY_FAILED" in text or "certificate" in text.lower():
+            return f"{name}: the server's TLS certificate is not trusted here"
+        return f"{name}: the TLS handshake failed (a plain http:// server? then pull from http://...)"
+    if isinstance(e, httpx.ConnectError):
+        return f"{name}: could not connect (is the address right and the server up?)"
+    if isinstance(e, httpx.TimeoutException):
+        return f"{name}: no answer in time"
+    return name
 
 
 def shown_location(location: str) -> str:
