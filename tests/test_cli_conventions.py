@@ -558,6 +558,22 @@ def test_a_folder_of_a_withdrawn_language_code_is_an_older_spelling_too(
     assert "mv " not in err
 
 
+def test_a_folder_whose_name_reads_as_an_old_code_but_holds_no_catalogs_stops_nothing(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Found by an attacker's review: once three-letter codes were read as their two-letter
+    ones, a folder bak/ (Bashkir's old code) or src/ beside the catalogs stopped every command."""
+    loc = tmp_path / "loc"
+    ws = ["--locales-dir", str(loc)]
+    assert run(capsys, "extract", str(SAMPLE), "--course", "c", *ws, "-q")[0] == 0
+    assert run(capsys, "init", "--course", "c", "--locale", "es", *ws, "-q")[0] == 0
+    for name in ("bak", "src", "run", "cat"):
+        (loc / name).mkdir()
+        shutil.copy(loc / "es" / "LC_MESSAGES" / "c.po", loc / name / "c.po")
+    code, out, err = run(capsys, "stats", *ws, "--json")
+    assert (code, err) == (0, "") and [r["locale"] for r in json.loads(out)] == ["es"]
+
+
 def test_a_long_folder_name_that_looks_like_a_locale_code_stops_nothing(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

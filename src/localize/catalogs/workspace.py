@@ -353,10 +353,10 @@ def _holds_files(workspace: Workspace, folder: str) -> bool:
 def check_spelling(workspace: Workspace, folder: str) -> None:
     """A ConfigError when ``folder`` holds catalogs under an older spelling of its locale code."""
     canonical = known_locale(folder)
-    if canonical is None or canonical == folder or not _holds_files(workspace, folder):
-        return
+    if canonical is None or canonical == folder or not _holds_files(workspace, f"{folder}/LC_MESSAGES"):
+        return  # (a folder of another kind whose name reads as a code, bak/ or src/, is not a catalog folder)
     old, new = workspace.describe(folder), workspace.describe(canonical)
-    if _holds_files(workspace, canonical):  # `mv` would put the old folder inside the new one
+    if _holds_files(workspace, f"{canonical}/LC_MESSAGES"):  # `mv` would put the old folder inside the new one
         raise ConfigError(
             f"{old} is the folder of locale {canonical} under an older spelling of its code, and {new} "
             f"exists too: merge the catalogs of {old} into those of {new} (a course in both: msgcat --use-first "
