@@ -727,6 +727,41 @@ def test_versions_of_a_locale_the_region_does_not_serve_is_a_mistake(
     assert capsys.readouterr().out == f"{COURSE}/es has no published versions in r1\n"
 
 
+def test_a_region_holding_pages_under_an_older_spelling_stays_readable(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Found by an attacker's review: a region index or manifest naming a locale in an older
+    spelling (iw, sr_Latn: canonical when it was published) was "malformed" after an upgrade:
+    status showed every locale of the region unreachable, and pull --all stopped."""
+    import hashlib
+
+    config = setup_workspace(tmp_path, '[[regions]]\nname = "r1"\nlocation = "public"\nlocales = ["es"]\n', capsys)
+    assert main(["publish", "--course", COURSE, "--locale", "es", "--config", str(config)]) == 0
+    root = tmp_path / "public"
+    courses = root / "courses" / COURSE
+    (courses / "es").rename(courses / "es_Latn")  # as a release that kept the script would have stored it
+    for manifest in (courses / "es_Latn" / "versions").glob("*.json"):
+        body = json.loads(manifest.read_bytes())
+        body["locale"] = "es_Latn"
+        manifest.write_bytes(json.dumps(body).encode())
+        pointer = json.loads((courses / "es_Latn" / "latest.json").read_bytes())
+        pointer["manifest"] = pointer["manifest"].replace("/es/", "/es_Latn/")
+        pointer["locale"] = "es_Latn"
+        pointer["manifest_sha256"] = hashlib.sha256(manifest.read_bytes()).hexdigest()
+        (courses / "es_Latn" / "latest.json").write_bytes(json.dumps(pointer).encode())
+    index = json.loads((root / "index.json").read_bytes())
+    entry = index["courses"][COURSE].pop("es")
+    entry["manifest"] = entry["manifest"].replace("/es/", "/es_Latn/")
+    index["courses"][COURSE]["es_Latn"] = entry
+    (root / "index.json").write_bytes(json.dumps(index).encode())
+    capsys.readouterr()
+    assert main(["pull", "--from", str(root), "--all", "--dest", str(tmp_path / "mirror")]) == 0
+    assert (tmp_path / "mirror" / COURSE / "es_Latn" / "index.html").is_file()
+    assert main(["status", "--config", str(config)]) == 0
+    shown = capsys.readouterr()
+    assert "unreachable" not in shown.out + shown.err and "malformed" not in shown.out + shown.err
+
+
 def test_pages_published_under_an_older_spelling_of_the_locale_are_named(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -26,6 +26,7 @@ __all__ = [
     "html_lang",
     "is_rtl",
     "language_name",
+    "older_spelling",
     "plural_forms",
 ]
 
@@ -172,6 +173,14 @@ def known_locale(code: str) -> str | None:
         return canonical
     except (UnknownLocaleError, ValueError, TypeError):
         return None
+
+
+def older_spelling(code: str) -> bool:
+    """Whether ``code`` is a known locale in a spelling an earlier release stored as canonical
+    (its own case and separators, before usual scripts and language aliases were folded in:
+    ``iw``, ``sr_Latn``, ``zh_Hant_TW``); not ``pt-br`` or ``PT_BR``, which no release stored."""
+    canonical = known_locale(code)
+    return canonical is not None and canonical != code and _canonical_spelling(code) == code
 
 
 @lru_cache(maxsize=512)

@@ -21,7 +21,7 @@ from typing import Any
 
 from localize.errors import ConfigError, IntegrityError, printable
 from localize.ids import check_course_id
-from localize.locales import check_locale
+from localize.locales import check_locale, older_spelling
 from localize.storage.base import Storage, TooLarge
 
 SCHEMA = 1
@@ -131,9 +131,12 @@ def _course(raw: dict[str, Any], name: str = "course") -> str:
 
 
 def _locale(raw: dict[str, Any], name: str = "locale") -> str:
+    """A canonical locale code, or one in a spelling an earlier release wrote as canonical (iw,
+    sr_Latn, zh_Hant_TW: pages published under it stay live, and are reachable, until the
+    locale is published under its current spelling)."""
     value = raw.get(name)
     try:
-        if not isinstance(value, str) or check_locale(value) != value:
+        if not isinstance(value, str) or (check_locale(value) != value and not older_spelling(value)):
             raise ConfigError("")
     except ConfigError:
         raise _Invalid(name, f"must be a canonical locale code, got {_shown(value)}") from None
