@@ -26,8 +26,10 @@ __all__ = [
     "html_lang",
     "is_rtl",
     "language_name",
+    "language_of",
     "older_spelling",
     "plural_forms",
+    "same_language",
 ]
 
 PSEUDO_LOCALE = "qps-ploc"
@@ -181,6 +183,34 @@ def older_spelling(code: str) -> bool:
     ``iw``, ``sr_Latn``, ``zh_Hant_TW``); not ``pt-br`` or ``PT_BR``, which no release stored."""
     canonical = known_locale(code)
     return canonical is not None and canonical != code and _canonical_spelling(code) == code
+
+
+@lru_cache(maxsize=256)
+def language_of(code: str) -> tuple[str, str | None, str | None] | None:
+    """(language, script, region) that ``code`` names, in any spelling (``iw-IL``, ``sr-Latn``,
+    ``sr_RS@latin``, ``zh-TW``): the script is the one written or implied (CLDR's likely script
+    for the language in that region: zh_TW is Hant, zh is Hans, sr is Cyrl); a modifier that is
+    no script (``@valencia``) stands in its place. None for a code that is not a known locale."""
+    canonical = known_locale(code)
+    if canonical is None or canonical == PSEUDO_LOCALE:
+        return None
+    base, _, modifier = canonical.partition("@")
+    parts = base.split("_")
+    region = next((p for p in parts[1:] if (len(p) == 2 and p.isalpha()) or (len(p) == 3 and p.isdigit())), None)
+    script = _MODIFIER_SCRIPTS.get(modifier, modifier or None) or next(
+        (p for p in parts[1:] if len(p) == 4 and p.isalpha()), None
+    )
+    return parts[0], script or _usual_script(parts[0], region), region
+
+
+def same_language(code: str, locale: str, *, any_region: bool = False) -> bool:
+    """Whether a file's language tag ``code`` names ``locale``'s language in its script: the
+    regions agree or one of them names none (``any_region``: whatever they are). ``sr-Latn`` is
+    not ``sr``, ``zh-TW`` is not ``zh``, ``iw`` is ``he``, ``es-MX`` is ``es``."""
+    a, b = language_of(code), language_of(locale)
+    if a is None or b is None or a[:2] != b[:2]:
+        return False
+    return any_region or a[2] == b[2] or a[2] is None or b[2] is None
 
 
 @lru_cache(maxsize=512)

@@ -27,7 +27,7 @@ from localize.catalogs.glossary import APPROVED, DO_NOT_TRANSLATE, FORBIDDEN, Gl
 from localize.catalogs.workspace import Workspace
 from localize.errors import CatalogError, ConfigError
 from localize.ids import check_course_id
-from localize.locales import check_locale
+from localize.locales import check_locale, same_language
 
 __all__ = [
     "CSV_COLUMNS",
@@ -144,8 +144,11 @@ def _lang_of(element: object, default: str) -> str:
 
 
 def _same_language(lang: str, locale: str) -> bool:
-    a, b = lang.lower(), locale.lower()
-    return a == b or a.split("_")[0] == b.split("_")[0]
+    """A TBX language tag names ``locale``'s language in its script, in any region (es-ES terms
+    serve es_MX; sr-Latn terms do not serve sr, nor zh-TW terms zh)."""
+    return lang.replace("_", "-").lower() == locale.replace("_", "-").lower() or same_language(
+        lang, locale, any_region=True
+    )
 
 
 def read_tbx(data: bytes, path: str, locale: str, source_locale: str = "en") -> list[Term]:

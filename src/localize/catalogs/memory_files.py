@@ -38,7 +38,7 @@ from localize.catalogs.po import read_po
 from localize.catalogs.tmx_codes import Codes, segment_text, source_segment, target_segment
 from localize.catalogs.xliff import is_xliff, read_xliff, write_xliff
 from localize.errors import CatalogError
-from localize.locales import check_locale
+from localize.locales import check_locale, same_language
 from localize.model import Catalog, Entry
 
 __all__ = ["as_imported", "merge_into_compendium", "read_memory_file", "read_tmx", "to_po", "to_tmx", "to_xliff"]
@@ -125,8 +125,9 @@ def to_xliff(memory: TranslationMemory, locale: str, source_locale: str = "en", 
 
 
 def _lang_matches(lang: str, locale: str) -> bool:
-    a, b = lang.replace("-", "_").lower(), locale.lower()
-    return a == b or a.split("_")[0] == b or (a.split("_")[0] == b.split("_")[0] and "_" not in a)
+    """A file's language tag names ``locale`` (any spelling or old code; the script must agree,
+    a region may be named on one side only)."""
+    return lang.replace("_", "-").lower() == locale.replace("_", "-").lower() or same_language(lang, locale)
 
 
 def read_tmx(data: bytes, path: str, locale: str, origin: str) -> list[MemoryUnit]:
@@ -143,6 +144,10 @@ def read_tmx(data: bytes, path: str, locale: str, origin: str) -> list[MemoryUni
         raise CatalogError(f"not a TMX file (root element <{root.tag}>)", path=path, line=root.sourceline)
     header = root.find("header")
     srclang = (header.get("srclang") if header is not None else None) or "en"
+
+    def is_source(lang: str) -> bool:  # en-US tuvs in a file whose srclang is en, or the reverse
+        return lang.lower() == srclang.lower() or same_language(lang, srclang)
+
     xml_lang = "{http://www.w3.org/XML/1998/namespace}lang"
     units: list[MemoryUnit] = []
     others: set[str] = set()
@@ -157,12 +162,12 @@ def read_tmx(data: bytes, path: str, locale: str, origin: str) -> list[MemoryUni
         for tuv in tu.findall("tuv"):
             lang = tuv.get(xml_lang) or tuv.get("lang") or ""
             seg = tuv.find("seg")
-            if source is None and lang.lower() == srclang.lower():
+            if source is None and is_source(lang):
                 source, codes = source_segment(seg) if seg is not None else ("", None)
                 source_seg = seg
             elif target_seg is None and _lang_matches(lang, locale):
                 target_seg = seg
-            elif lang.lower() != srclang.lower() and len(others) < 20:
+            elif not is_source(lang) and len(others) < 20:
                 others.add(lang[:20])
         if target_seg is not None:  # read after the source, whose codes name its own
             target = target_segment(target_seg, codes)

@@ -25,6 +25,7 @@ from localize.catalogs.workspace import Workspace
 from localize.catalogs.xliff import REVIEWED, is_xliff, read_xliff
 from localize.config import Config, Partner
 from localize.errors import CatalogNotFoundError, LocalizeError, PoSyntaxError, printable
+from localize.locales import known_locale
 from localize.model import Catalog, Entry
 from localize.partners.assignments import (
     Assignment,
@@ -132,7 +133,8 @@ def _find_assignment(
         )
     if catalog is not None:
         course = catalog.header("X-Localize-Course") or catalog.header("Project-Id-Version")
-        locale = catalog.header("X-Localize-Locale") or catalog.header("Language")
+        raw = catalog.header("X-Localize-Locale") or catalog.header("Language")
+        locale = (known_locale(raw) or raw) if raw else raw  # in any spelling: iw, pt-br, sr-Latn
         candidates = (
             [a for a in load_assignments(workspace, course=course, locale=locale) if a.partner == partner.id]
             if plain_names(course, locale)
@@ -278,12 +280,10 @@ def sha256_or_none(data: bytes | None) -> str | None:
     return None if data is None else hashlib.sha256(data).hexdigest()
 
 
+_EXPECTED = "expected msgctxt, msgid, msgid_plural, msgstr or a comment"
 _QUOTING = (
     (re.compile(r"^expected a quoted string, found .*$", re.S), 'expected a quoted string ("...") here'),
-    (
-        re.compile(r"^unexpected .*: expected msgctxt, msgid, msgid_plural, msgstr or a comment$", re.S),
-        "unexpected text: expected msgctxt, msgid, msgid_plural, msgstr or a comment",
-    ),
+    (re.compile(rf"^unexpected .*: {_EXPECTED}$", re.S), f"unexpected text: {_EXPECTED}"),
 )
 
 

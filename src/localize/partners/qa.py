@@ -10,7 +10,7 @@ from localize.catalogs.glossary import Glossary
 from localize.catalogs.po import read_po
 from localize.catalogs.xliff import is_xliff, read_xliff
 from localize.errors import ConfigError, PoSyntaxError
-from localize.locales import check_locale, plural_forms
+from localize.locales import check_locale, language_of, plural_forms, same_language
 from localize.model import Catalog
 from localize.partners.checks import ERROR, INFO, NPLURALS, WARNING, Limits, Problem, entry_problems, policy
 
@@ -47,7 +47,9 @@ def _file_problems(catalog: Catalog, path: str, locale: str | None) -> tuple[lis
         except ConfigError as err:  # an unknown or malformed code
             problems.append(Problem(path, 1, ERROR, "header-language", err.message))
         if canonical and expected and canonical != expected:
-            if "_" not in expected and canonical.split("_")[0] == expected:
+            kit = language_of(expected)
+            if kit is not None and kit[2] is None and same_language(canonical, expected):
+                # a region of the kit's language, in its script (sr_RS@latin for sr@latin, not for sr)
                 problems.append(
                     Problem(
                         path,

@@ -1,0 +1,83 @@
+"""A file's language tag names a locale in any spelling, and never another script.
+
+Found by an attacker's review of the locale codes: `tm import` and `glossary import` compared the
+tags as strings (a Hebrew file tagged iw could be imported under no --locale at all: `--locale iw`
+is he), a TMX of Serbian in Latin letters filled the Cyrillic memory, and the QA gate took a return
+tagged sr_RS@latin for the Cyrillic kit while it refused it for the Latin one.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from localize.catalogs.glossary_files import read_tbx
+from localize.catalogs.memory_files import read_memory_file
+from localize.errors import LocalizeError
+from localize.locales import same_language
+from localize.model import Catalog, Entry
+from localize.partners.qa import check_catalog
+
+
+@pytest.mark.parametrize(
+    ("tag", "locale", "same"),
+    [
+        ("iw", "he", True), ("iw-IL", "he", True), ("heb", "he", True), ("in", "id", True),
+        ("pt-br", "pt_BR", True), ("es-MX", "es", True), ("es", "es_MX", True), ("es_MX", "es_ES", False),
+        ("sr-Latn", "sr@latin", True), ("sr_RS@latin", "sr@latin", True), ("sr-Latn", "sr", False),
+        ("sr_RS", "sr", True), ("zh-TW", "zh", False), ("zh-Hant", "zh_TW", True), ("zh-CN", "zh", True),
+        ("ca@valencia", "ca", False), ("*all*", "en", False), ("klingon", "en", False),
+    ],
+)  # fmt: skip
+def test_same_language(tag: str, locale: str, same: bool) -> None:
+    assert same_language(tag, locale) is same
+
+
+@pytest.mark.parametrize("tag", ["iw", "iw-IL", "heb"])
+def test_a_memory_file_in_an_old_code_is_imported_under_the_current_one(tag: str) -> None:
+    data = f'msgid ""\nmsgstr ""\n"Language: {tag}\\n"\n\nmsgid "Hello"\nmsgstr "שלום"\n'.encode()
+    [unit] = read_memory_file(data, "m.po", "he")
+    assert unit.msgstr == "שלום"
+
+
+def _tmx(source: str, target: str, srclang: str = "en") -> bytes:
+    return (
+        f'<tmx version="1.4"><header srclang="{srclang}"/><body><tu><tuv xml:lang="{source}"><seg>Hello</seg></tuv>'
+        f'<tuv xml:lang="{target}"><seg>Zdravo</seg></tuv></tu></body></tmx>'
+    ).encode()
+
+
+def test_a_tmx_in_latin_letters_fills_only_the_latin_memory() -> None:
+    with pytest.raises(LocalizeError):
+        read_memory_file(_tmx("en", "sr-Latn"), "m.tmx", "sr")
+    [unit] = read_memory_file(_tmx("en", "sr-Latn"), "m.tmx", "sr@latin")
+    assert (unit.msgid, unit.msgstr) == ("Hello", "Zdravo")
+
+
+def test_a_tmx_whose_source_tuvs_name_a_region_of_srclang_is_read() -> None:
+    """srclang="en" with en-US tuvs (as many CAT tools write) was refused, blaming the target."""
+    [unit] = read_memory_file(_tmx("en-US", "sr-Latn"), "m.tmx", "sr@latin")
+    assert unit.msgid == "Hello"
+
+
+@pytest.mark.parametrize("tag", ["iw", "heb", "he-IL"])
+def test_a_glossary_in_an_old_code_is_read_under_the_current_one(tag: str) -> None:
+    tbx = (
+        '<tbx xml:lang="en" xmlns="urn:iso:std:iso:30042:ed-2"><text><body><conceptEntry id="c1">'
+        '<langSec xml:lang="en"><termSec><term>course</term></termSec></langSec>'
+        f'<langSec xml:lang="{tag}"><termSec><term>קורס</term></termSec></langSec>'
+        "</conceptEntry></body></text></tbx>"
+    ).encode()
+    [term] = read_tbx(tbx, "g.tbx", "he")
+    assert (term.term, term.translation) == ("course", "קורס")
+
+
+@pytest.mark.parametrize(
+    ("kit", "tag", "accepted"),
+    [("sr", "sr_RS@latin", False), ("sr@latin", "sr_RS@latin", True), ("sr", "sr_RS", True), ("he", "iw_IL", True)],
+)
+def test_the_gate_takes_a_region_of_the_kits_language_only_in_its_script(kit: str, tag: str, accepted: bool) -> None:
+    catalog = Catalog(headers=(("Language", tag),), entries=(Entry("Hello", "x"),))
+    errors = [
+        p for p in check_catalog(catalog, "f.po", locale=kit) if p.check == "header-language" and p.severity == "error"
+    ]
+    assert (not errors) is accepted
