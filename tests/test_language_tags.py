@@ -8,6 +8,8 @@ tagged sr_RS@latin for the Cyrillic kit while it refused it for the Latin one.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from localize.catalogs.glossary_files import read_tbx
@@ -81,3 +83,37 @@ def test_the_gate_takes_a_region_of_the_kits_language_only_in_its_script(kit: st
         p for p in check_catalog(catalog, "f.po", locale=kit) if p.check == "header-language" and p.severity == "error"
     ]
     assert (not errors) is accepted
+
+
+def test_the_workspace_source_locale_is_read_in_any_spelling(tmp_path: Path) -> None:
+    """source_locale = "en-US" made route and ingest refuse every glossary ("no es terms (its
+    languages: en)"): it was compared as written."""
+    from localize.config import load_config
+    from localize.errors import ConfigError
+
+    (tmp_path / "localize.toml").write_text('[workspace]\nsource_locale = "en-US"\n', encoding="utf-8")
+    assert load_config(tmp_path / "localize.toml").workspace.source_locale == "en_US"
+    (tmp_path / "localize.toml").write_text('[workspace]\nsource_locale = "klingon"\n', encoding="utf-8")
+    with pytest.raises(ConfigError, match="unknown locale code 'klingon'"):
+        load_config(tmp_path / "localize.toml")
+
+
+def test_exchange_files_carry_bcp_47_tags_that_read_back_as_the_locale() -> None:
+    """XLIFF, TMX and TBX files said sr@latin (gettext's spelling), which no BCP 47 reader
+    takes: they now say sr-Latn, and each reads back as sr@latin."""
+    from localize.catalogs.glossary import Glossary, Term
+    from localize.catalogs.glossary_files import to_tbx
+    from localize.catalogs.memory import MemoryUnit, TranslationMemory
+    from localize.catalogs.memory_files import to_tmx
+    from localize.catalogs.xliff import read_xliff, write_xliff
+
+    catalog = Catalog(headers=(("Language", "sr@latin"),), entries=(Entry("Hello", "Zdravo"),))
+    xliff = write_xliff(catalog, original="c", source_locale="en", target_locale="sr@latin")
+    assert b'target-language="sr-Latn"' in xliff and b"sr@latin" not in xliff.split(b"<header>")[0]
+    assert read_xliff(xliff).catalog.entries[0].msgstr == "Zdravo"
+    tmx = to_tmx(TranslationMemory([MemoryUnit(None, "Hello", "Zdravo", "c")]), "sr@latin").encode()
+    assert b'xml:lang="sr-Latn"' in tmx and b"sr@latin" not in tmx
+    assert [u.msgstr for u in read_memory_file(tmx, "m.tmx", "sr@latin")] == ["Zdravo"]
+    tbx = to_tbx(Glossary("sr@latin", (Term("course", "kurs"),))).encode()
+    assert b'xml:lang="sr-Latn"' in tbx and b"sr@latin" not in tbx
+    assert [t.translation for t in read_tbx(tbx, "g.tbx", "sr@latin")] == ["kurs"]

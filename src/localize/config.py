@@ -168,6 +168,11 @@ class WorkspaceSettings(_Model):
     location: str = "locales"
     source_locale: str = "en"
 
+    @field_validator("source_locale")
+    @classmethod
+    def _check_source_locale(cls, value: str) -> str:
+        return _locale(value)  # en-US is en: the glossary's and the templates' source language
+
 
 class MirrorSettings(_Model):
     trust: list[str] = Field(

@@ -27,7 +27,7 @@ from localize.catalogs.glossary import APPROVED, DO_NOT_TRANSLATE, FORBIDDEN, Gl
 from localize.catalogs.workspace import Workspace
 from localize.errors import CatalogError, ConfigError
 from localize.ids import check_course_id
-from localize.locales import check_locale, same_language
+from localize.locales import check_locale, html_lang, same_language
 
 __all__ = [
     "CSV_COLUMNS",
@@ -88,7 +88,7 @@ def save_glossary(workspace: Workspace, glossary: Glossary, course: str | None =
 
 
 def _lang(locale: str) -> str:
-    return locale.replace("_", "-")
+    return html_lang(locale)  # BCP 47: sr@latin is sr-Latn
 
 
 def to_tbx(glossary: Glossary) -> str:

@@ -38,7 +38,7 @@ from localize.catalogs.po import read_po
 from localize.catalogs.tmx_codes import Codes, segment_text, source_segment, target_segment
 from localize.catalogs.xliff import is_xliff, read_xliff, write_xliff
 from localize.errors import CatalogError
-from localize.locales import check_locale, same_language
+from localize.locales import check_locale, html_lang, same_language
 from localize.model import Catalog, Entry
 
 __all__ = ["as_imported", "merge_into_compendium", "read_memory_file", "read_tmx", "to_po", "to_tmx", "to_xliff"]
@@ -92,7 +92,7 @@ def _iso_date(value: str | None) -> str:
 
 def to_tmx(memory: TranslationMemory, locale: str, source_locale: str = "en", *, obsolete: bool = False) -> str:
     created = datetime.now(UTC).strftime(TMX_DATE)
-    src, tgt = source_locale.replace("_", "-"), locale.replace("_", "-")
+    src, tgt = html_lang(source_locale), html_lang(locale)  # BCP 47: sr@latin is sr-Latn
     out = [
         '<?xml version="1.0" encoding="UTF-8"?>',
         '<tmx version="1.4">',

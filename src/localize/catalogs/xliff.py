@@ -40,6 +40,7 @@ from localize import __version__
 from localize.catalogs.glossary import TERMS_COMMENT
 from localize.engine.placeholders import PLACEHOLDER, TranslationProblem, parse_translation, unit_for
 from localize.errors import PoSyntaxError
+from localize.locales import html_lang
 from localize.model import REVIEWED, Catalog, Entry
 
 __all__ = [
@@ -170,8 +171,8 @@ def write_xliff(
         original=original,
         datatype="html",
         attrib={
-            "source-language": source_locale.replace("_", "-"),
-            "target-language": target_locale.replace("_", "-"),
+            "source-language": html_lang(source_locale),  # BCP 47: sr@latin is sr-Latn
+            "target-language": html_lang(target_locale),
             "tool-id": "localize",
         },
     )
