@@ -34,7 +34,7 @@ from typing import Annotated, Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model
 
 from flows import without_telemetry
-from flows.params import ConfigPath, CourseId, Locale
+from flows.params import ConfigPath, CourseId, Locales
 
 FLOWS = {
     "extract-course": "flows.extract_course:extract_course",
@@ -55,20 +55,20 @@ PARAMETERS: dict[str, dict[str, tuple[Any, Any]]] = {
     },
     "route-course": {
         "course": (CourseId, _REQUIRED),
-        "locales": (list[Locale] | None, None),
+        "locales": (Locales | None, None),
         "config": (ConfigPath, "localize.toml"),
     },
     "ingest-returns": {"partner": (str | None, None), "config": (ConfigPath, "localize.toml")},
     "publish-course": {
         "course": (CourseId, _REQUIRED),
-        "locales": (list[Locale] | None, None),
+        "locales": (Locales | None, None),
         "region": (str | None, None),
         "config": (ConfigPath, "localize.toml"),
     },
     "localize-course": {
         "course": (CourseId, _REQUIRED),
         "source": (str | None, None),
-        "locales": (list[Locale] | None, None),
+        "locales": (Locales | None, None),
         "config": (ConfigPath, "localize.toml"),
         "publish": (bool, True),
     },

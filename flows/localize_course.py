@@ -17,7 +17,7 @@ from prefect.artifacts import create_link_artifact
 from flows import tasks
 from flows.artifacts import published_table, qa_summary, stats_table
 from flows.fanout import outcome, publish_each, route_each
-from flows.params import ConfigPath, CourseId, Locale
+from flows.params import ConfigPath, CourseId, Locales
 from localize.config import load_config
 
 
@@ -25,7 +25,7 @@ from localize.config import load_config
 def localize_course(
     course: CourseId,
     source: str | None = None,
-    locales: list[Locale] | None = None,
+    locales: Locales | None = None,
     config: ConfigPath = "localize.toml",
     publish: bool = True,
 ) -> dict[str, Any]:

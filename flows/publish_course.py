@@ -10,13 +10,13 @@ from prefect import flow, get_run_logger
 from flows import tasks
 from flows.artifacts import published_table
 from flows.fanout import publish_each
-from flows.params import ConfigPath, CourseId, Locale
+from flows.params import ConfigPath, CourseId, Locales
 
 
 @flow(name="publish-course", task_runner=tasks.threads())
 def publish_course(
     course: CourseId,
-    locales: list[Locale] | None = None,
+    locales: Locales | None = None,
     region: str | None = None,
     config: ConfigPath = "localize.toml",
 ) -> list[dict[str, Any]]:

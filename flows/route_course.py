@@ -8,12 +8,12 @@ from prefect import flow, get_run_logger
 
 from flows import tasks
 from flows.fanout import route_each
-from flows.params import ConfigPath, CourseId, Locale
+from flows.params import ConfigPath, CourseId, Locales
 
 
 @flow(name="route-course", task_runner=tasks.threads())
 def route_course(
-    course: CourseId, locales: list[Locale] | None = None, config: ConfigPath = "localize.toml"
+    course: CourseId, locales: Locales | None = None, config: ConfigPath = "localize.toml"
 ) -> list[dict[str, Any]]:
     """Write a kit (each locale's catalog brought up to date and filled from memory;
     the catalog of record is not written) into the inbox of the

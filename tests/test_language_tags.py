@@ -117,3 +117,16 @@ def test_exchange_files_carry_bcp_47_tags_that_read_back_as_the_locale() -> None
     tbx = to_tbx(Glossary("sr@latin", (Term("course", "kurs"),))).encode()
     assert b'xml:lang="sr-Latn"' in tbx and b"sr@latin" not in tbx
     assert [t.translation for t in read_tbx(tbx, "g.tbx", "sr@latin")] == ["kurs"]
+
+
+def test_flow_parameters_take_each_locale_once_in_its_canonical_spelling() -> None:
+    """`localize run route-course --param 'locales=["iw","he"]'` sent one kit twice, and the
+    flows refused sr@latin, the canonical spelling itself."""
+    from pydantic import TypeAdapter, ValidationError
+
+    from flows.params import Locales
+
+    adapter = TypeAdapter(Locales)
+    assert adapter.validate_python(["iw", "he", "sr-Latn", "sr@latin", "pt-br"]) == ["he", "sr@latin", "pt_BR"]
+    with pytest.raises(ValidationError, match="unknown locale code 'xx'"):
+        adapter.validate_python(["xx"])
