@@ -130,3 +130,37 @@ def test_flow_parameters_take_each_locale_once_in_its_canonical_spelling() -> No
     assert adapter.validate_python(["iw", "he", "sr-Latn", "sr@latin", "pt-br"]) == ["he", "sr@latin", "pt_BR"]
     with pytest.raises(ValidationError, match="unknown locale code 'xx'"):
         adapter.validate_python(["xx"])
+
+
+@pytest.mark.parametrize(
+    ("locale", "plain"),
+    [("he", True), ("iw", True), ("sr_Latn", True), ("zh_Hant_TW", True), ("pt-br", False), ("PT_BR", False),
+     ("../he", False), ("he/..", False), ("xx", False)],
+)  # fmt: skip
+def test_a_kit_sent_under_an_older_spelling_is_still_found(locale: str, plain: bool) -> None:
+    """A kit routed as iw (or sr_Latn) before the spelling changed came back "no kit ... was sent
+    to tlv": the kit index named a locale no longer canonical. (Tried by hand on a workspace the
+    previous release made: after the rename the return is accepted into he.) Names still never
+    make a path: no separators, no other case."""
+    from localize.partners.assignments import plain_names
+
+    assert plain_names("c", locale) is plain
+
+
+def test_the_rename_hint_names_the_locales_other_files(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from conftest import SAMPLE
+    from localize.cli import main
+
+    loc = tmp_path / "loc"
+    ws = ["--locales-dir", str(loc)]
+    assert main(["extract", str(SAMPLE), "--course", "c", *ws, "-q"]) == 0
+    assert main(["init", "--course", "c", "--locale", "he", *ws, "-q"]) == 0
+    (loc / "he").rename(loc / "iw")
+    (loc / "memory").mkdir()
+    (loc / "memory" / "iw.po").write_text('msgid ""\nmsgstr ""\n', encoding="utf-8")
+    (loc / "glossary").mkdir()
+    (loc / "glossary" / "iw.tbx").write_text("<tbx/>", encoding="utf-8")
+    capsys.readouterr()
+    assert main(["stats", *ws]) == 2
+    err = capsys.readouterr().err
+    assert f", and {loc}/memory/iw.po to memory/he.po, {loc}/glossary/iw.tbx to glossary/he.tbx, then run" in err

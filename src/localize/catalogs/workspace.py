@@ -363,8 +363,14 @@ def check_spelling(workspace: Workspace, folder: str) -> None:
             f"NEW OLD -o NEW; a course in only {old}: move its file across), delete {old}, then run "
             f"`localize index rebuild`"
         )
+    files = [("memory/", ".po"), ("memory/", ".rules.json"), ("glossary/", ".tbx")]  # the locale's own files
+    also = [
+        f"{workspace.describe(f'{d}{folder}{x}')} to {d}{canonical}{x}"
+        for d, x in files
+        if workspace.storage.exists(f"{d}{folder}{x}")
+    ]
     raise ConfigError(
         f"{old} is the folder of locale {canonical} under an older spelling of its code: rename it "
         f"to {new} (on a folder workspace: mv {old} {new}; on S3, copy its objects there and "
-        f"delete the old ones), then run `localize index rebuild`"
+        f"delete the old ones)" + (f", and {', '.join(also)}" if also else "") + ", then run `localize index rebuild`"
     )

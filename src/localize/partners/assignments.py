@@ -18,7 +18,7 @@ from localize.catalogs.faults import kill_point
 from localize.catalogs.workspace import Workspace
 from localize.errors import ConfigError, PreconditionFailed, TransientStorageError
 from localize.ids import check_course_id
-from localize.locales import check_locale
+from localize.locales import check_locale, older_spelling
 
 __all__ = [
     "STATES",
@@ -136,11 +136,14 @@ def start_kit_index(workspace: Workspace) -> None:
 
 
 def plain_names(course: str | None, locale: str | None) -> bool:
-    """A course id and a locale code as this workspace writes them (so they may name a folder):
+    """A course id and a locale code as this workspace writes them, or wrote them before a locale's
+    spelling changed (iw, sr_Latn: a kit sent then still comes back), so they may name a folder:
     checked on what a partner's file or an index object says before it names any key."""
     try:
         return (
-            bool(course and locale) and check_course_id(str(course)) == course and check_locale(str(locale)) == locale
+            bool(course and locale)
+            and check_course_id(str(course)) == course
+            and (check_locale(str(locale)) == locale or older_spelling(str(locale)))
         )
     except ConfigError:
         return False
