@@ -206,3 +206,30 @@ def test_hostile_title_and_partner_are_text(tmp_path: Path) -> None:
     pull(str(tmp_path / "r"), COURSE, "es", tmp_path / "m")
     [(_, body)] = NOTICE.findall((tmp_path / "m" / COURSE / "es" / "index.html").read_text(encoding="utf-8"))
     assert "«&lt;script&gt;alert(1)&lt;/script&gt;»" in body and "<script" not in body and "\u202e" not in body
+
+
+@pytest.mark.parametrize(
+    ("locale", "files", "chosen"),
+    [
+        ("sr_RS@latin", ["notice.sr.html", "notice.sr@latin.html"], "notice.sr@latin.html"),  # not the Cyrillic one
+        ("sr_RS@latin", ["notice.sr.html"], None),
+        ("zh_TW", ["notice.zh.html"], None),  # zh is Simplified
+        ("es_MX", ["notice.es.html"], "notice.es.html"),
+        ("he", ["notice.iw.html"], "notice.iw.html"),  # written before iw became he
+        ("he", ["notice.iw.html", "notice.he.html"], "notice.he.html"),
+    ],
+)
+def test_a_notice_template_serves_its_locale_in_any_spelling_never_another_script(
+    tmp_path: Path, locale: str, files: list[str], chosen: str | None
+) -> None:
+    """Found by an attacker's review: sr_RS@latin pages took notice.sr.html (Cyrillic), and an
+    operator's notice.iw.html was ignored once iw became he."""
+    from localize.config import Config, Region
+    from localize.regions.attribution import _find_template
+
+    (tmp_path / "notices").mkdir()
+    for name in files:
+        (tmp_path / "notices" / name).write_text(f"<p>{name}</p>", encoding="utf-8")
+    config = Config(root=tmp_path)
+    found = _find_template(config, Region(name="r", location="r", locales=[locale], notice_templates="notices"), locale)
+    assert (None if found is None else Path(found.filename).name) == chosen

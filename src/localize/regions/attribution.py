@@ -36,7 +36,7 @@ from localize.catalogs.review import provenance
 from localize.catalogs.workspace import Workspace
 from localize.config import Config, Region
 from localize.errors import ConfigError
-from localize.locales import html_lang, is_rtl
+from localize.locales import html_lang, is_rtl, known_locale, same_language
 from localize.model import Catalog
 from localize.storage.sources import Source
 from localize.templating import render
@@ -276,8 +276,14 @@ def _find_template(config: Config, region: Region, locale: str) -> _Template | N
     if not region.notice_templates:
         return None
     folder = Path(config.resolve(region.notice_templates))
-    for name in dict.fromkeys((locale, locale.split("_")[0])):
+    base, _, modifier = locale.partition("@")
+    language = base.split("_")[0] + (f"@{modifier}" if modifier else "")  # sr_RS@latin: sr@latin, not sr
+    wanted = [locale] + ([language] if same_language(language, locale) else [])  # zh_TW: not zh's
+    # a template named in an older spelling of the locale (notice.iw.html for he) serves it too
+    spelled = {known_locale(p.name[7:-5]): p.name for p in folder.glob("notice.*.html")} if folder.is_dir() else {}
+    for name in dict.fromkeys(wanted):
         path = folder / f"notice.{name}.html"
+        path = path if path.is_file() else folder / spelled.get(name, path.name)
         if path.is_file():
             data = path.read_bytes()
             if len(data) > MAX_TEMPLATE_BYTES:

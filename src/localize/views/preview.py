@@ -22,6 +22,7 @@ from pathlib import Path
 
 from localize.engine.pages import localize_page, translations_of
 from localize.errors import CatalogError, CatalogNotFoundError, LocalizeError
+from localize.locales import known_locale
 from localize.model import Catalog, Unit
 from localize.partners.checks import ERROR, INFO, Problem
 from localize.partners.qa import check_file
@@ -125,7 +126,8 @@ def prepare_preview(po_path: str | os.PathLike[str], out: str | os.PathLike[str]
     po = Path(po_path)
     catalog, problems = check_file(read_po_bytes(po), po.name)
     catalog = catalog or Catalog()
-    locale = (catalog.header("Language") or catalog.header("X-Localize-Locale") or "en").replace("-", "_")
+    tag = catalog.header("Language") or catalog.header("X-Localize-Locale") or "en"
+    locale = known_locale(tag) or tag.replace("-", "_")  # iw is he: <html lang="he">
     index = {e.key: e for e in catalog.entries if not e.obsolete}
     fuzzy = frozenset(k for k, e in index.items() if e.fuzzy and e.msgstr)
     counts = (
