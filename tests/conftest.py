@@ -10,7 +10,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLE = ROOT / "src" / "localize" / "samples" / "intro-course"
-CORPUS = ROOT.parent / "shared" / "corpus" / "ocw"
+CORPUS = Path(os.environ.get("LOCALIZE_CORPUS") or ROOT.parent / "shared" / "corpus" / "ocw")  # make's CORPUS=PATH
 
 # Prefect: local, quiet, offline, and never in ~/.prefect (see ../shared/notes/prefect.md)
 _PREFECT_HOME = tempfile.mkdtemp(prefix="localize-prefect-")
@@ -29,7 +29,9 @@ def corpus_courses() -> list[Path]:
 @pytest.fixture(scope="session")
 def corpus() -> Path:
     if not CORPUS.is_dir():
-        pytest.skip(f"real OCW corpus not found at {CORPUS} (it lives in ../shared/corpus/ocw)")
+        pytest.skip(
+            f"real OCW corpus not found at {CORPUS} (it lives in ../shared/corpus/ocw; or give make CORPUS=PATH)"
+        )
     return CORPUS
 
 

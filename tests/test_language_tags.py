@@ -164,3 +164,37 @@ def test_the_rename_hint_names_the_locales_other_files(tmp_path: Path, capsys: p
     assert main(["stats", *ws]) == 2
     err = capsys.readouterr().err
     assert f", and {loc}/memory/iw.po to memory/he.po, {loc}/glossary/iw.tbx to glossary/he.tbx, then run" in err
+
+
+@pytest.mark.parametrize("tag", ["sr-Latn\n", "zh-Hant\n", "sr_Latn\n", "iw@xx\n", "he\r", "he\t"])
+def test_a_tag_with_a_control_character_is_no_locale(tag: str) -> None:
+    """Found by an attacker's review: `$` also matches before a final newline, and Babel took
+    "Latn\\n" for a variant, so xml:lang="sr-Latn&#10;" counted as Cyrillic Serbian and a Latin
+    TMX filled the sr memory; a region index naming "iw@xx\\n" made a mirror folder of it."""
+    from localize.locales import known_locale, older_spelling
+    from localize.partners.assignments import plain_names
+    from localize.regions.schema import check_names
+
+    assert known_locale(tag) is None and not older_spelling(tag) and not same_language(tag, "sr")
+    assert not plain_names("c", tag)
+    with pytest.raises(LocalizeError):
+        check_names("c", tag)
+    with pytest.raises(LocalizeError):
+        read_memory_file(_tmx("en", tag), "m.tmx", "sr")
+
+
+def test_a_language_header_is_never_written_into_the_preview_as_markup(tmp_path: Path) -> None:
+    """Found by an attacker's review: the preview put an unknown Language into <html lang="...">
+    as written, and a page whose <html> had no lang got the header's markup."""
+    from localize.catalogs.po import write_po
+    from localize.storage.courses import open_source
+    from localize.views.preview import build_preview
+
+    (tmp_path / "site").mkdir()
+    (tmp_path / "site" / "index.html").write_text("<html><body><p>Hello there.</p></body></html>", encoding="utf-8")
+    hostile = 'x"><script>alert(1)</script><x y="'
+    po = tmp_path / "k.po"
+    po.write_text(write_po(Catalog(headers=(("Language", hostile),), entries=(Entry("Hello there.", "Hola."),))))
+    build_preview(po, open_source(str(tmp_path / "site")), tmp_path / "out")
+    page = (tmp_path / "out" / "index.html").read_text(encoding="utf-8")
+    assert "<script>alert" not in page and page.startswith('<html lang="und">')

@@ -42,11 +42,11 @@ from pathlib import Path
 
 import pytest
 
+from conftest import CORPUS
 from localize.catalogs.glossary import Glossary
 from localize.catalogs.glossary_files import read_glossary_file
 
 HERE = Path(__file__).resolve().parent / "fixtures" / "glossary"
-CORPUS = Path(__file__).resolve().parent.parent.parent / "shared" / "corpus" / "ocw"
 Finding = tuple[int, str, str]
 
 

@@ -159,7 +159,7 @@ def known_locale(code: str) -> str | None:
     matches :func:`check_locale` lists: for names that may not be locale codes at all)."""
     if code.lower().replace("_", "-") == PSEUDO_LOCALE:
         return PSEUDO_LOCALE
-    canonical = _canonical_spelling(code) if _SYNTAX.match(code) else None
+    canonical = _canonical_spelling(code) if _SYNTAX.fullmatch(code) else None
     if canonical is None:
         return None
     spelled, canonical = canonical, _script_as_modifier(canonical)
@@ -182,7 +182,7 @@ def older_spelling(code: str) -> bool:
     (its own case and separators, before usual scripts and language aliases were folded in:
     ``iw``, ``sr_Latn``, ``zh_Hant_TW``); not ``pt-br`` or ``PT_BR``, which no release stored."""
     canonical = known_locale(code)
-    return canonical is not None and canonical != code and _canonical_spelling(code) == code
+    return canonical not in (None, code, PSEUDO_LOCALE) and _canonical_spelling(code) == code
 
 
 @lru_cache(maxsize=256)

@@ -84,7 +84,7 @@ class Workspace:
         """The workspace's locale folders; a ConfigError for a folder of an older spelling of a
         locale code (``sr_Latn``, now ``sr@latin``): its catalogs would be seen under a name no
         command writes, and a new catalog would start beside them."""
-        folders = [f for f in self.storage.list_folders("") if _LOCALE_FOLDER.match(f)]
+        folders = [f for f in self.storage.list_folders("") if _LOCALE_FOLDER.fullmatch(f)]
         for folder in folders:
             check_spelling(self, folder)
         return folders
@@ -94,7 +94,7 @@ class Workspace:
         folder of an older spelling (see :meth:`locale_folders`)."""
         canonical = check_locale(locale)
         for folder in self.storage.list_folders(""):
-            if folder != canonical and _LOCALE_FOLDER.match(folder) and known_locale(folder) == canonical:
+            if folder != canonical and _LOCALE_FOLDER.fullmatch(folder) and known_locale(folder) == canonical:
                 check_spelling(self, folder)
         return canonical
 

@@ -61,7 +61,8 @@ def lang_replacements(page: str, root: Element, locale: str) -> list[Replacement
         attr = attrs.get(name)
         if attr is None:
             if name == "lang" or (name == "dir" and direction == "rtl"):
-                inserted += f' {name}="{value}"'
+                shown = escape_attribute(value, '"')  # never markup, whatever the code says
+                inserted += f' {name}="{shown}"'
             continue
         escaped = escape_attribute(value, attr.quote or '"')
         out.append((attr.value_start, attr.value_end, escaped if attr.quote else f'"{escaped}"'))

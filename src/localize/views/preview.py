@@ -126,8 +126,9 @@ def prepare_preview(po_path: str | os.PathLike[str], out: str | os.PathLike[str]
     po = Path(po_path)
     catalog, problems = check_file(read_po_bytes(po), po.name)
     catalog = catalog or Catalog()
-    tag = catalog.header("Language") or catalog.header("X-Localize-Locale") or "en"
-    locale = known_locale(tag) or tag.replace("-", "_")  # iw is he: <html lang="he">
+    # iw is he (<html lang="he">); a Language that is no locale code is never written into the pages
+    tags = (catalog.header("Language"), catalog.header("X-Localize-Locale"))
+    locale = next((known_locale(t) for t in tags if t and known_locale(t)), None) or "und"
     index = {e.key: e for e in catalog.entries if not e.obsolete}
     fuzzy = frozenset(k for k, e in index.items() if e.fuzzy and e.msgstr)
     counts = (
