@@ -309,6 +309,14 @@ def test_signed_off_counts_only_in_a_reviewers_return_of_a_review_kit(ws: Path) 
     entry = next(e for e in workspace.read_catalog(COURSE, LOCALE).entries if e.msgid.startswith("Then read"))
     assert entry.translated and not is_reviewed(entry)
     po_review = route(config, COURSE, LOCALE, partner_id="rev", review=True, fmt="po")
+    # its README asks for a review, in the kit's own format (it said "to translate" and listed
+    # words by match band, all 0, and told a .po reviewer about .xlf states)
+    readme = (Path(po_review.kit_location) / "README.txt").read_text()
+    assert 'for you to\nreview in Spanish (see "This is a review kit" below).' in readme
+    assert "  1 translation to review\n" in readme and "new text" not in readme
+    assert "remove the mark from each one you approve" in readme and "signed-off" not in readme
+    xlf_readme = (Path(review.kit_location) / "README.txt").read_text()
+    assert "signed-off" in xlf_readme and "fuzzy" not in xlf_readme.split("This is a review kit")[1]
     text = (Path(po_review.kit_location) / f"{COURSE}.{LOCALE}.po").read_text()
     assert "# previously accepted: Luego lea el <a1>programa</a1>" in text and "#, fuzzy" in text
     # PO review: the reviewer approves by clearing the fuzzy mark

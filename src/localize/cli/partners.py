@@ -121,8 +121,13 @@ def cmd_route(args: argparse.Namespace) -> int:
         )
         return EXIT_OK
     print(
-        f"kit {a.kit} -> {a.partner}: {result.kit_location} (due {a.due}; {a.entries} entries, "
-        f"{a.words_to_translate} words to translate; webhook: {result.webhook})"
+        f"kit {a.kit} -> {a.partner}: {result.kit_location} (due {a.due}; "
+        + (
+            f"{a.entries} translations to review"
+            if a.kind == "review"
+            else f"{a.entries} entries, {a.words_to_translate} words to translate"
+        )
+        + f"; webhook: {result.webhook})"
         + (
             f"; the same kit as the route of {a.sent_at[:10]} that stopped midway, now sent whole"
             if result.resumed

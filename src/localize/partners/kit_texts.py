@@ -11,7 +11,7 @@ Translation kit for {course} ({language})
 {underline}
 
 Hello! This folder holds the text of the course "{course}" for you to
-translate into {language}.
+{task}.
 
 {files}
 Please return your translated file by {due} by saving it into the
@@ -113,13 +113,16 @@ def kit_files(file: str, *, xliff: bool, glossary: bool, preview: bool, review: 
     return "".join(f"  {name:<{width}}   {what}\n" for name, what in rows)
 
 
-def readme_plan(manifest: dict[str, Any]) -> str:
-    """The README's section on the work in the kit (and its glossary)."""
+def readme_plan(manifest: dict[str, Any], review: int | None = None) -> str:
+    """The README's section on the work in the kit (``review``: the translations a review kit
+    holds, instead of words by match band) and its glossary."""
     lines = ["", "The work in this kit", "--------------------"]
-    for band, count in manifest["bands"].items():
+    if review is not None:
+        lines.append(f"  {review} translation{'' if review == 1 else 's'} to review")
+    for band, count in manifest["bands"].items() if review is None else ():
         texts = "text " if count["entries"] == 1 else "texts"
         lines.append(f"  {count['words']:>7} words  {count['entries']:>5} {texts}  {_BAND_NAMES[band]}")
-    if "estimate" in manifest:
+    if "estimate" in manifest and review is None:
         est = manifest["estimate"]
         lines.append(f"  estimate at the agreed rates: {est['total']:.2f} {est['currency']}".rstrip())
     if "glossary" in manifest:

@@ -12,7 +12,15 @@ from localize.catalogs.workspace import Workspace
 from localize.catalogs.xliff import unit_id
 from localize.model import Catalog, Entry
 
-__all__ = ["REVIEW_README", "XLIFF_README", "changes_html", "po_review_kit", "previous_translations", "review_catalog"]
+__all__ = [
+    "REVIEW_HOW",
+    "REVIEW_README",
+    "XLIFF_README",
+    "changes_html",
+    "po_review_kit",
+    "previous_translations",
+    "review_catalog",
+]
 
 XLIFF_README = """
 This kit is in XLIFF 1.2 (the .xlf file)
@@ -28,12 +36,17 @@ This is a review kit
 --------------------
 It holds only the translations made since the last review; changes.html lists
 each one beside the translation accepted before (if any). Correct what needs it.
-In the .xlf file, set the state of each translation you approve to
-"signed-off" (memoQ/Trados: confirm as reviewed or approved). In the .po file,
-approved entries are those you leave without the "fuzzy" (needs work) mark:
-every entry arrives marked fuzzy; remove the mark from each one you approve.
-Return {file} as usual.
+{how}Return {file} as usual.
 """
+# how a reviewer approves a translation, by the kit's format (REVIEW_README's {how})
+REVIEW_HOW = {
+    "xliff": """Set the state of each translation you approve to "signed-off" (memoQ/Trados:
+confirm as reviewed or approved).
+""",
+    "po": """Approved entries are those you leave without the "fuzzy" (needs work) mark:
+every entry arrives marked fuzzy; remove the mark from each one you approve.
+""",
+}
 
 
 def review_catalog(catalog: Catalog) -> Catalog:

@@ -62,6 +62,7 @@ from localize.partners.inbox import open_inbox
 from localize.partners.kit_preview import KitPreview, kit_preview
 from localize.partners.kit_texts import GUIDES, KIT_README, PREVIEW_README, kit_files, readme_plan
 from localize.partners.review_kits import (
+    REVIEW_HOW,
     REVIEW_README,
     XLIFF_README,
     changes_html,
@@ -280,6 +281,7 @@ def route(
         course=course,
         language=language,
         underline="=" * (len(course) + len(language) + 24),
+        task=f'review in {language} (see "This is a review kit" below)' if review else f"translate into {language}",
         po_name=po_name,
         files=kit_files(
             po_name, xliff=fmt == "xliff", glossary=len(glossary) > 0, preview=preview is not None, review=review
@@ -289,7 +291,7 @@ def route(
         locale=locale,
         contact=partner.contact or "your coordinator",
         guide=GUIDES["xliff" if fmt == "xliff" else "po"],
-    ) + readme_plan(manifest)
+    ) + readme_plan(manifest, stats.entries if review else None)
     base = f"kits/{course}/{locale}/{kit}"
     assignment = Assignment(
         kit,
@@ -322,7 +324,7 @@ def route(
         for name, data in sorted(preview.files.items()):
             _write(inbox, f"{base}/{name}", data)
     if review:
-        readme += REVIEW_README.format(file=po_name)
+        readme += REVIEW_README.format(file=po_name, how=REVIEW_HOW["xliff" if fmt == "xliff" else "po"])
         _write(inbox, f"{base}/changes.html", changes_html(course, locale, kit_catalog, previous).encode("utf-8"))
     _write(inbox, f"{base}/{po_name}", sent)
     kill_point("route:kit-written")
