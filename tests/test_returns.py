@@ -319,3 +319,20 @@ def test_a_lost_kit_index_object_or_an_unknown_kit_never_lists_the_assignments(
     assert report.state == "accepted" and report.kit == kit
     assert (locales / "index" / "kits" / f"{kit}.json").is_file()  # indexed again
     assert not [p for p in listed if p.strip("/") == "assignments"]
+
+
+def test_a_file_without_its_kit_header_of_a_kit_never_sent_says_what_it_claims(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Found by a newcomer: a header-less return of a course and locale no kit was sent for said
+    only "cannot tell which kit this file answers"; it now says what the file claims to be."""
+    (tmp_path / "localize.toml").write_text(CONFIG, encoding="utf-8")
+    extract(capsys, tmp_path / "locales")
+    config = load_config(tmp_path / "localize.toml")
+    data = f'msgid ""\nmsgstr ""\n"Language: es\\n"\n"X-Localize-Course: {COURSE}\\n"\n\nmsgid "a"\nmsgstr "b"\n'
+    report = ingest_bytes(config, config.partner("acme"), "x.po", data.encode())
+    [problem] = [p for p in report.problems if p.check == "kit"]
+    assert problem.message == (
+        f"this file has no X-Localize-Kit header and says it is {COURSE} in es, of which no kit was sent to acme; "
+        "send the file from the kit you received"
+    )

@@ -131,6 +131,7 @@ def _find_assignment(
             f"no kit {shown} was sent to {partner.id} (X-Localize-Kit header); send the file from a kit you received",
             "",
         )
+    why = ", so which kit it answers cannot be told"
     if catalog is not None:
         course = catalog.header("X-Localize-Course") or catalog.header("Project-Id-Version")
         raw = catalog.header("X-Localize-Locale") or catalog.header("Language")
@@ -142,11 +143,9 @@ def _find_assignment(
         )
         if candidates:  # the latest kit they hold: one a killed route left incomplete may not be
             return ([a for a in candidates if held(a)] or candidates)[-1], "", ""
-    return (
-        None,
-        "cannot tell which kit this file answers (no X-Localize-Kit header); send the file from the kit you received",
-        "",
-    )
+        if plain_names(course, locale):  # what the file says it is, of which this partner holds no kit
+            why = f" and says it is {course} in {locale}, of which no kit was sent to {partner.id}"
+    return None, f"this file has no X-Localize-Kit header{why}; send the file from the kit you received", ""
 
 
 def _held_by(config: Config, partner: Partner) -> Callable[[Assignment], bool]:
