@@ -97,8 +97,9 @@ def cmd_suggest(args: argparse.Namespace) -> int:
         min_entries=args.min_entries,
         out=args.out,
     )
-    if found:
-        print(f"{'score':>8}  {'entries':>7}  term (name: a capitalised name)")
+    if found:  # the marker is explained only where a row carries it
+        names = any(s.name for s in found)
+        print(f"{'score':>8}  {'entries':>7}  term" + (" ((name): a capitalised name)" if names else ""))
     for s in found:
         print(f"{s.score:8.2f}  {s.entries:7d}  {s.term}{'  (name)' if s.name else ''}")
     if args.out:
