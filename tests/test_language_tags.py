@@ -198,3 +198,21 @@ def test_a_language_header_is_never_written_into_the_preview_as_markup(tmp_path:
     build_preview(po, open_source(str(tmp_path / "site")), tmp_path / "out")
     page = (tmp_path / "out" / "index.html").read_text(encoding="utf-8")
     assert "<script>alert" not in page and page.startswith('<html lang="und">')
+
+
+def test_status_shows_a_kit_sent_under_an_older_spelling_in_the_locales_row(tmp_path: Path) -> None:
+    """status showed a second row, "c iw tlv accepted", beside the he row for ever."""
+    import json
+
+    from localize.catalogs.workspace import Workspace
+    from localize.partners.assignments import latest_assignments
+
+    folder = tmp_path / "assignments" / "c"
+    base = {"course": "c", "partner": "tlv", "catalog_sha256": "0" * 64, "due": "2026-12-17", "state": "sent",
+            "entries": 1, "words_to_translate": 1}  # fmt: skip
+    for ll, kit, at in (("iw", "20261201-aaaaaaaaaa", "2026-12-01T10:00:00+00:00"),
+                        ("he", "20261202-bbbbbbbbbb", "2026-12-02T10:00:00+00:00")):  # fmt: skip
+        (folder / ll).mkdir(parents=True)
+        (folder / ll / f"{kit}.json").write_text(json.dumps({**base, "kit": kit, "locale": ll, "sent_at": at}))
+    latest = latest_assignments(Workspace(str(tmp_path)))
+    assert list(latest) == [("c", "he")] and latest[("c", "he")].kit == "20261202-bbbbbbbbbb"

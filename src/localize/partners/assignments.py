@@ -18,7 +18,7 @@ from localize.catalogs.faults import kill_point
 from localize.catalogs.workspace import Workspace
 from localize.errors import ConfigError, PreconditionFailed, TransientStorageError
 from localize.ids import check_course_id
-from localize.locales import check_locale, older_spelling
+from localize.locales import check_locale, known_locale, older_spelling
 
 __all__ = [
     "STATES",
@@ -360,8 +360,9 @@ def latest_assignments(workspace: Workspace, *, course: str | None = None) -> di
                 found = load_assignments(workspace, course=c, locale=ll)
                 stale.extend((a, kits.get(a.kit, "")) for a in found)
                 latest = found[-1] if found else None
-            if latest is not None:
-                out[(c, ll)] = latest
+            row = (c, known_locale(ll) or ll)  # a kit sent under an older spelling (iw) is the locale's (he)
+            if latest is not None and (row not in out or out[row].sent_at < latest.sent_at):
+                out[row] = latest
         if stale:
             _index_assignments(workspace, cid, stale)
     return out
