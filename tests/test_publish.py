@@ -760,6 +760,15 @@ def test_a_region_holding_pages_under_an_older_spelling_stays_readable(
     assert main(["status", "--config", str(config)]) == 0
     shown = capsys.readouterr()
     assert "unreachable" not in shown.out + shown.err and "malformed" not in shown.out + shown.err
+    # published under the current spelling, a mirror pulling it is told of the older copy it keeps
+    assert main(["publish", "--course", COURSE, "--locale", "es", "--config", str(config)]) == 0
+    capsys.readouterr()
+    mirror = tmp_path / "mirror"
+    assert main(["pull", "--from", str(root), "--course", COURSE, "--locale", "es", "--dest", str(mirror)]) == 0
+    assert capsys.readouterr().err == (
+        f"warning: {mirror}/{COURSE}/es_Latn holds {COURSE} pulled under es_Latn, an older spelling of es: "
+        "serve es now, then delete es_Latn\n"
+    )
 
 
 def test_pages_published_under_an_older_spelling_of_the_locale_are_named(

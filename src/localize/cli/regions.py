@@ -25,6 +25,7 @@ from localize.cli.common import (
 )
 from localize.config import DEFAULT_CONFIG, load_config
 from localize.errors import LocalizeError, printable
+from localize.locales import known_locale
 from localize.regions.keys import PRIVATE_KEY_FILE, PUBLIC_KEY_FILE, TrustedKeys, generate_keys, show_fingerprint
 from localize.regions.mirror_health import Verified, mirror_status, verify_mirror
 from localize.regions.pull import PullResult, pull, pull_all, rollback_local
@@ -329,7 +330,24 @@ def cmd_pull(args: argparse.Namespace) -> int:
             allow_older=args.allow_older,
         )
     print(f"{args.course}/{args.locale}: {result.message}")
+    if not args.quiet:
+        for old in older_copies(Path(args.dest), args.course, args.locale):
+            where = printable(str(Path(args.dest) / args.course / old))
+            print(
+                f"warning: {where} holds {args.course} pulled under {old}, an older spelling of {args.locale}: "
+                f"serve {args.locale} now, then delete {old}",
+                file=sys.stderr,
+            )
     return EXIT_OK
+
+
+def older_copies(dest: Path, course: str, locale: str) -> list[str]:
+    """The folders of ``course`` on a mirror named by an older spelling of ``locale`` (iw for he)."""
+    try:
+        names = sorted(p.name for p in (dest / course).iterdir() if not p.name.startswith("."))
+    except OSError:
+        return []
+    return [n for n in names if n != locale and known_locale(n) == locale]
 
 
 def cmd_export(args: argparse.Namespace) -> int:
