@@ -419,7 +419,7 @@ def test_status_says_which_version_each_course_is_on_and_whether_it_is_behind(
     assert out[1] == f"c1/es: behind (mirror {old}, region {new})"
     assert out[2].startswith("c2/es: not pulled (mirror -, region ")
     # the region rolled back (or an older drive): the mirror that has the newer version is ahead
-    from localize.regions.publish import rollback
+    from localize.regions.rollback import rollback
 
     rollback(storage, "mena", "c1", "es", signer=signer)
     rows = {(r.course, r.locale): r.state for r in mirror_status(str(storage.root), tmp_path / "x", trust=trust)}

@@ -29,8 +29,9 @@ from localize.regions.layout import (
     swap_pointer,
     versions,
 )
-from localize.regions.publish import publish_bundle, rollback
+from localize.regions.publish import publish_bundle
 from localize.regions.pull import pull
+from localize.regions.rollback import rollback
 from localize.regions.schema import manifest_key, object_key, to_json
 from localize.storage.base import LocalStorage
 from localize.storage.sources import FolderSource

@@ -27,8 +27,9 @@ from localize.regions.keys import (
     pointer_signature_key,
     show_fingerprint,
 )
-from localize.regions.publish import publish_bundle, rollback
+from localize.regions.publish import publish_bundle
 from localize.regions.pull import live_version, pull
+from localize.regions.rollback import rollback
 from localize.regions.schema import pointer_key
 from localize.regions.signing import region_signer
 from localize.storage.base import LocalStorage

@@ -28,6 +28,14 @@ from __future__ import annotations
 import re
 
 _UNPRINTABLE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+_USERINFO = re.compile(r"(?i)\b([a-z][a-z0-9+.-]*://)[^/\s\"'<>]*@")
+
+
+def without_credentials(text: str) -> str:
+    """``text`` with the user name and password of every address in it left out
+    (``http://user:secret@host/`` -> ``http://host/``): an endpoint, source or region
+    address may carry them, and a library's message may quote it."""
+    return _USERINFO.sub(r"\1", text) if "@" in text else text
 
 
 def printable(text: str) -> str:
@@ -51,7 +59,7 @@ class LocalizeError(Exception):
         if self.path is not None:
             where = self.path if self.line is None else f"{self.path}:{self.line}"
             where += ": "
-        return printable(f"{where}{self.message}")
+        return printable(without_credentials(f"{where}{self.message}"))
 
 
 class SourceError(LocalizeError):

@@ -20,8 +20,8 @@ from localize.regions.export import export_region, read_export
 from localize.regions.keys import Signer, TrustedKeys, generate_keys
 from localize.regions.layout import read_pointer
 from localize.regions.mirror_health import verify_mirror
-from localize.regions.publish import rollback
 from localize.regions.pull import PullResult, live_version, pull, pull_all
+from localize.regions.rollback import rollback
 from localize.storage.base import LocalStorage
 
 Region = tuple[LocalStorage, Signer, TrustedKeys, Path]

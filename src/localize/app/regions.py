@@ -16,7 +16,7 @@ from localize.regions import layout
 from localize.regions.export import ExportResult, export_region
 from localize.regions.publish import PublishResult
 from localize.regions.publish import publish as publish_to_regions
-from localize.regions.publish import rollback as rollback_region
+from localize.regions.rollback import rollback as rollback_region
 from localize.regions.signing import region_signer
 from localize.storage.base import Storage
 from localize.views.dashboard import collect, render_dashboard

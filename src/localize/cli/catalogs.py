@@ -28,7 +28,7 @@ from localize.cli.common import (
     progress,
     workspace_location,
 )
-from localize.errors import CatalogNotFoundError, printable
+from localize.errors import CatalogNotFoundError, printable, without_credentials
 from localize.locales import PSEUDO_LOCALE
 from localize.storage.courses import open_source
 from localize.storage.sources import is_page
@@ -190,7 +190,7 @@ def cmd_update(args: argparse.Namespace) -> int:
         before = m.kept + m.fuzzy + m.revived + m.obsoleted if m is not None else 0
         if m is not None and m.obsoleted >= 20 and m.obsoleted * 2 > before and not args.quiet:
             print(
-                f"warning: {c.locale}: {m.obsoleted} of {before} entries became obsolete: if {args.source} is not "
+                f"warning: {c.locale}: {m.obsoleted} of {before} entries became obsolete: if {without_credentials(args.source)} is not "
                 f"the pages of {args.course}, run update again with its own pages (obsolete entries come back)",
                 file=sys.stderr,
             )

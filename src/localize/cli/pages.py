@@ -23,6 +23,7 @@ from localize.cli.common import (
     progress,
     workspace_location,
 )
+from localize.errors import without_credentials
 from localize.storage.courses import open_source
 from localize.storage.sources import is_page
 
@@ -92,7 +93,7 @@ def cmd_extract(args: argparse.Namespace) -> int:
     source = open_source(args.source)
     total = sum(1 for p in source.paths() if is_page(p))
     if total == 0:
-        print(f"error: {args.source}: no .html or .htm pages found", file=sys.stderr)
+        print(f"error: {without_credentials(args.source)}: no .html or .htm pages found", file=sys.stderr)
         return EXIT_FAILED
     with progress("extracting", total, args.quiet, sys.stderr) as tick:
         outcome = extract_to_workspace(

@@ -77,7 +77,10 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         "rollback",
         help="point a region back to an earlier version",
         description="Move the live pointer of COURSE/LL in region R back to the previous version\n"
-        "(or --to VERSION). Mirrors get it on their next pull.",
+        "(or --to VERSION). Mirrors get it on their next pull. The pointer's swap is the rollback;\n"
+        "when the region index cannot be written after it, the error says so, and --to the version\n"
+        "now live only brings the index up to date (a rollback without --to is refused while the\n"
+        "index lags the pointer: it could mean either version).",
         formatter_class=HelpFormatter,
     )
     p.add_argument("--course", required=True, metavar="ID", help="the course")
@@ -227,7 +230,10 @@ def cmd_versions(args: argparse.Namespace) -> int:
 
 def cmd_rollback(args: argparse.Namespace) -> int:
     old, new = rollback(config_of(args), args.region, args.course, args.locale, args.to)
-    print(f"{args.region}: {args.course}/{args.locale} live version {old} -> {new}")
+    if old == new:
+        print(f"{args.region}: {args.course}/{args.locale} version {new} is live already; the region index names it")
+    else:
+        print(f"{args.region}: {args.course}/{args.locale} live version {old} -> {new}")
     return EXIT_OK
 
 

@@ -222,11 +222,16 @@ class LocalInbox:
             return False
         return True
 
-    def read_with_etag(self, key: str) -> tuple[bytes, str]:
+    def read_with_etag(self, key: str, max_bytes: int | None = None) -> tuple[bytes, str]:
         import hashlib
 
         data = self.read_bytes(key)
-        return data, '"' + hashlib.sha256(data).hexdigest() + '"'
+        etag = '"' + hashlib.sha256(data).hexdigest() + '"'
+        if max_bytes is not None and len(data) > max_bytes:  # (an inbox's own small files)
+            error = TooLarge(f"larger than the {max_bytes} bytes allowed here; not read", path=self.describe(key))
+            error.etag = etag
+            raise error
+        return data, etag
 
     def put(
         self,

@@ -229,7 +229,7 @@ def export_region(
             path=str(since),
         )
     known = set(earlier["objects"]) if earlier is not None else set()
-    live_versions = read_live_versions(storage)
+    live_versions = read_live_versions(storage, signer, region)
     wanted = sorted(k for k in live_versions if courses is None or k[0] in courses)
     for name in courses or ():
         if not any(c == name for c, _ in wanted):

@@ -34,7 +34,7 @@ from localize.regions.schema import (
     read_limited,
     to_json,
 )
-from localize.storage.base import Storage
+from localize.storage.base import Storage, TooLarge
 
 __all__ = [
     "GC_LOCK_KEY", "GC_MAX_SECONDS", "GC_WAIT_SECONDS", "LEASE_TTL_SECONDS", "holder_identity", "prune",
@@ -127,9 +127,11 @@ def _dead_here(holder: dict[str, Any]) -> bool:
 def _lock_is_dead(storage: Storage) -> tuple[bool, str | None]:
     """(whether the GC lock is absent or held by nobody alive, its ETag when present)."""
     try:
-        data, etag = storage.read_with_etag(GC_LOCK_KEY)
+        data, etag = storage.read_with_etag(GC_LOCK_KEY, MAX_POINTER_BYTES)
     except FileNotFoundError:
         return True, None
+    except TooLarge as e:  # never read whole; not a lock a collector of ours wrote
+        return True, e.etag
     try:
         lock = json.loads(data[:MAX_POINTER_BYTES])
         created = datetime.fromisoformat(str(lock["created"])).timestamp()
@@ -335,7 +337,7 @@ def _release_gc_lock(storage: Storage, lock: str) -> None:
     the delete, so a successor that took over (after GC_MAX_SECONDS) keeps its lock."""
     token = json.loads(lock)["token"]
     try:
-        data = storage.read_bytes(GC_LOCK_KEY)
+        data = storage.read_with_etag(GC_LOCK_KEY, MAX_POINTER_BYTES)[0]
         if json.loads(data[:MAX_POINTER_BYTES]).get("token") == token and data.decode() == lock:
             storage.delete(GC_LOCK_KEY)
     except (FileNotFoundError, StorageError, ValueError, AttributeError, RecursionError):

@@ -27,6 +27,7 @@ it reads the manifests and leases, and deletes only what none of them names.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import mimetypes
@@ -36,6 +37,7 @@ from typing import Any
 from localize.config import Config, Region
 from localize.errors import ConfigError, IntegrityError, LocalizeError, PreconditionFailed, TransientStorageError
 from localize.locales import known_locale
+from localize.regions.freshness import parse_updated
 from localize.regions.keys import (
     MAX_SIGNATURE_BYTES,
     Signer,
@@ -63,7 +65,7 @@ from localize.regions.schema import (
     validate_index,
     validate_pointer,
 )
-from localize.storage.base import Storage
+from localize.storage.base import Storage, TooLarge
 from localize.storage.locations import open_storage
 
 __all__ = [
@@ -85,20 +87,25 @@ def content_type(path: str) -> str:
 def read_pointer(storage: Storage, course: str, locale: str) -> tuple[dict[str, Any] | None, str | None]:
     key = pointer_key(course, locale)
     try:
-        data, etag = storage.read_with_etag(key)
+        data, etag = storage.read_with_etag(key, MAX_POINTER_BYTES)
     except FileNotFoundError:
         return None, None
-    if len(data) > MAX_POINTER_BYTES:
+    except TooLarge:  # never read whole: a planted huge pointer must not take the publisher's memory
         raise IntegrityError(
             f"the pointer is larger than {MAX_POINTER_BYTES} bytes; not using it", path=storage.describe(key)
-        )
+        ) from None
     return validate_pointer(
         parse_json(data, "pointer", storage.describe(key)), storage.describe(key), course, locale
     ), etag
 
 
-def read_live_versions(storage: Storage) -> dict[tuple[str, str], str]:
-    """(course, locale) -> live version, from the region index (one read for the whole region)."""
+def read_live_versions(storage: Storage, signer: Signer | None = None, region: str = "") -> dict[tuple[str, str], str]:
+    """(course, locale) -> live version, from the region index (one read for the whole region).
+    With ``signer``, an index that key did not sign is not taken on trust: the list comes from
+    the signed pointers (as a publisher rebuilds it), so a course left out of it is not left out."""
+    if signer is not None:
+        index, _, _ = _read_index(storage, region, signer)
+        return {(str(c), str(ll)): str(e["version"]) for c, lls in index["courses"].items() for ll, e in lls.items()}
     try:
         data = read_limited(storage, "index.json", MAX_INDEX_BYTES)
     except FileNotFoundError:
@@ -130,12 +137,12 @@ def _read_index(storage: Storage, region: str, signer: Signer | None = None) -> 
     """The index, its ETag, and whether it is used as read (False: rebuilt from the pointers,
     because it was malformed or, with ``signer``, not signed by that key)."""
     try:
-        data, etag = storage.read_with_etag("index.json")
+        data, etag = storage.read_with_etag("index.json", MAX_INDEX_BYTES)
     except FileNotFoundError:
         return {"region": region, "courses": {}}, None, True
+    except TooLarge as e:  # rebuilt from the pointers, and replaced where it is (its ETag)
+        return rebuild_index(storage, region, signer), e.etag, False
     try:
-        if len(data) > MAX_INDEX_BYTES:
-            raise IntegrityError("the region index is too large")
         index = validate_index(parse_json(data, "region index", storage.describe("index.json")))
         if signer is None or _signed(storage, signer, data, index_signature_key(data)):
             return index, etag, True
@@ -254,9 +261,21 @@ def ensure_index(
 
 
 def make_pointer(
-    course: str, locale: str, version: str, manifest_bytes: bytes, previous: str | None, now: datetime
+    course: str,
+    locale: str,
+    version: str,
+    manifest_bytes: bytes,
+    previous: str | None,
+    now: datetime,
+    after: object = None,
 ) -> dict[str, Any]:
-    """The live pointer: which version, its manifest and that manifest's hash (pull checks it)."""
+    """The live pointer: which version, its manifest and that manifest's hash (pull checks it).
+    Its ``updated`` is later than ``after`` (the pointer it replaces): mirrors refuse a pointer
+    older than theirs, so a publisher whose clock is behind must still move time forward."""
+    last, now = parse_updated(after), now if now.tzinfo is not None else now.replace(tzinfo=UTC)
+    if last is not None and now <= last:
+        with contextlib.suppress(OverflowError):  # (a pointer claiming the year 9999 is not followed)
+            now = last + timedelta(milliseconds=1)
     return {
         "course": course,
         "locale": locale,

@@ -15,6 +15,7 @@ behind the region.
 
 from __future__ import annotations
 
+import hashlib
 import os
 import shutil
 import stat
@@ -38,12 +39,15 @@ from localize.regions.remote import Remote, open_remote
 from localize.regions.safe_files import check_real_folders, read_regular
 from localize.regions.schema import (
     MAX_MANIFEST_BYTES,
+    MAX_POINTER_BYTES,
     Manifest,
     check_names,
     is_version,
     manifest_key,
     parse_json,
+    pointer_key,
     validate_index,
+    validate_pointer,
 )
 from localize.storage.base import TooLarge
 
@@ -166,13 +170,21 @@ def _manifest_for(
         raise IntegrityError(
             f"the manifest is larger than {MAX_MANIFEST_BYTES} bytes", path=remote.describe(key)
         ) from None
+    try:
+        same = read_regular(record, MAX_MANIFEST_BYTES) == data
+    except (OSError, TooLarge):
+        same = False
     if trust is not None:
         _check_signature(remote, trust, data, "manifest", key, manifest_signature_key(course, locale, version))
+    elif not same and hashlib.sha256(data).hexdigest() != _pinned(remote, course, locale, version):
+        # unsigned bytes that are neither what this mirror pulled nor what the live pointer pins
+        raise IntegrityError(
+            f"the region's manifest of version {version} is not the one this mirror pulled, and the region's "
+            f"pointer does not pin it (edited in the bucket?); nothing was repaired from it. Pull {course}/{locale} "
+            "to take the region's live version, or verify with --trust against a signed region",
+            path=remote.describe(key),
+        )
     manifest = Manifest.from_bytes(data, where=remote.describe(key), course=course, locale=locale, version=version)
-    try:
-        same = record.read_bytes() == data
-    except OSError:
-        same = False
     if not same:
         _write_atomic(record, data)
     if trust is not None:
@@ -180,6 +192,19 @@ def _manifest_for(
             signature_record, remote.read(manifest_signature_key(course, locale, version), MAX_SIGNATURE_BYTES)
         )
     return manifest
+
+
+def _pinned(remote: Remote, course: str, locale: str, version: str) -> str | None:
+    """The manifest hash the region's live pointer pins, when that pointer is on ``version``."""
+    key = pointer_key(course, locale)
+    try:
+        pointer = validate_pointer(
+            parse_json(remote.read(key, MAX_POINTER_BYTES), "pointer", remote.describe(key)),
+            remote.describe(key), course, locale,
+        )  # fmt: skip
+    except (FileNotFoundError, TooLarge, LocalizeError):
+        return None
+    return str(pointer["manifest_sha256"]) if pointer["version"] == version else None
 
 
 def _intact(path: Path, size: int, sha256: str) -> bool:

@@ -28,13 +28,12 @@ from localize.regions.attribution import course_credits, region_notice
 from localize.regions.bundle import Bundle, build_key, make_bundle, source_revision
 from localize.regions.checkpoints import checkpoint
 from localize.regions.gc import LEASE_TTL_SECONDS, prune, wait_for_gc, write_lease
-from localize.regions.keys import Signer, manifest_signature_key, show_fingerprint
+from localize.regions.keys import Signer, manifest_signature_key
 from localize.regions.layout import (
     content_type,
     ensure_index,
     index_entry,
     make_pointer,
-    never_published,
     older_spelling,
     pending_version,
     read_manifest,
@@ -42,7 +41,6 @@ from localize.regions.layout import (
     region_storage,
     update_index,
     version_id,
-    versions,
 )
 from localize.regions.objects import existing_objects, plan_records
 from localize.regions.schema import MAX_MANIFEST_BYTES, FileRecord, Manifest, manifest_key, read_limited
@@ -51,7 +49,7 @@ from localize.regions.uploads import upload_missing
 from localize.storage.base import Storage
 from localize.storage.courses import open_source
 
-__all__ = ["PublishResult", "publish", "publish_bundle", "rollback"]
+__all__ = ["PublishResult", "publish", "publish_bundle"]
 
 
 @dataclass(frozen=True)
@@ -216,7 +214,10 @@ def publish_bundle(
                 "this publish took so long that its lease may have expired; nothing was switched, publish again",
                 path=storage.describe(manifest_key(course, locale, version)),
             )
-        new_pointer = make_pointer(course, locale, version, manifest_bytes, current.version if current else None, now)
+        new_pointer = make_pointer(
+            course, locale, version, manifest_bytes, current.version if current else None, now,
+            pointer["updated"] if pointer is not None else None,
+        )  # fmt: skip
         swap_signed(storage, course, locale, new_pointer, etag, signer)
         checkpoint("publish:pointer-swapped")
         entry, stamp = index_entry(new_pointer, manifest), now.isoformat(timespec="seconds")
@@ -352,67 +353,3 @@ def publish(
         for bundle in bundles.values():
             bundle.close()
     return results
-
-
-def rollback(
-    storage: Storage, region: str, course: str, locale: str, to: str | None = None, *, signer: Signer | None = None
-) -> tuple[str, str]:
-    """Point the live version back (default: the previous one). Returns (from, to).
-
-    Follows the publisher's protocol (see :mod:`localize.regions.gc`): a lease
-    naming the target's manifest and objects is written first, then any live
-    collector is waited for, and only then is the target checked to be whole and
-    the pointer swapped. A collector either reads the lease and spares the
-    target, or finished deleting before the check. With ``signer``, the target's
-    manifest must carry this key's signature (a bucket's bytes are never signed
-    on trust) and the new pointer is signed."""
-    pointer, etag = read_pointer(storage, course, locale)
-    if pointer is None:
-        raise never_published(storage, region, course, locale)
-    target = to or pointer.get("previous")
-    if not target:
-        others = [v for v in versions(storage, course, locale) if v != pointer.get("version")]
-        raise ConfigError(
-            f"{course}/{locale} in {region!r} has no previous version to roll back to"
-            + (f"; name one with --to ({', '.join(others[-3:])})" if others else ": it has only the live one")
-        )
-    available = versions(storage, course, locale)
-    if target not in available:
-        raise ConfigError(
-            f"no version {target!r} of {course}/{locale} in {region!r} (versions: {', '.join(available) or 'none'})"
-        )
-    key = manifest_key(course, locale, target)
-    pruned = ConfigError(f"version {target} of {course}/{locale} was pruned meanwhile; not rolling back")
-    try:
-        manifest = read_manifest(storage, course, locale, target)
-    except FileNotFoundError:
-        raise pruned from None
-    lease = write_lease(storage, course, locale, {f.sha256 for f in manifest.files}, {key})
-    try:
-        wait_for_gc(storage)
-        try:
-            manifest_bytes = read_limited(storage, key, MAX_MANIFEST_BYTES)
-        except FileNotFoundError:
-            raise pruned from None
-        manifest = Manifest.from_bytes(
-            manifest_bytes, where=storage.describe(key), course=course, locale=locale, version=target
-        )
-        if signer is not None and not signed_manifest(storage, signer, course, locale, target):
-            raise IntegrityError(
-                f"version {target} is not signed by this signing key ({show_fingerprint(signer.fingerprint)}); "
-                "not rolling back to it (publish the course again instead)",
-                path=storage.describe(key),
-            )
-        missing = [f.path for f in manifest.files if not storage.exists(f.key)]
-        if missing:
-            raise IntegrityError(
-                f"version {target} lacks {len(missing)} objects (first: {missing[0]}); not rolling back to it",
-                path=storage.describe(key),
-            )
-        new_pointer = make_pointer(course, locale, target, manifest_bytes, pointer["version"], datetime.now(UTC))
-        swap_signed(storage, course, locale, new_pointer, etag, signer)
-        entry = index_entry(new_pointer, manifest)
-        update_index(storage, region, course, locale, entry, new_pointer["updated"], signer)
-    finally:
-        storage.delete(lease)
-    return pointer["version"], target

@@ -394,7 +394,7 @@ def _pull_locked(
     final = state_dir / version
     staging = state_dir / f".staging-{version}"
     check_real_folders(final, staging, state_dir / "manifests", state_dir / ".downloads")
-    if current == version and final.is_dir() and link.is_symlink():
+    if current == version and final.is_dir() and _links_to(link, final):
         # the same version, perhaps under a newer pointer (re-signed, or back after a rollback):
         # remember the newer time, so an older pointer replayed later is refused, and the signature
         if trust is not None and not (state_dir / "manifests" / f"{version}.json.sig").is_file():
@@ -591,8 +591,22 @@ def _download_object(remote: Remote, record: FileRecord, target: Path, current: 
         part.unlink(missing_ok=True)
 
 
+def _links_to(link: Path, folder: Path) -> bool:
+    """Whether the live link ``link`` serves ``folder`` (a stopped pull or rollback may have left it elsewhere)."""
+    try:
+        return link.is_symlink() and link.resolve() == folder.resolve()
+    except (OSError, RuntimeError):
+        return False
+
+
 def _prune_local(state_dir: Path, keep: set[str | None]) -> None:
-    """Drop version folders and manifests other than ``keep`` (only names that are version ids)."""
+    """Drop version folders and manifests other than ``keep`` (only names that are version ids),
+    never the folder the live link serves."""
+    course_dir, locale = state_dir.parent, state_dir.name
+    link = state_dir.parents[2] / course_dir.name / locale
+    with contextlib.suppress(OSError, RuntimeError):
+        if link.is_symlink() and link.resolve().parent == state_dir.resolve():
+            keep = {*keep, link.resolve().name}
     for child in state_dir.iterdir():
         if child.is_dir() and not child.is_symlink() and is_version(child.name) and child.name not in keep:
             shutil.rmtree(child)

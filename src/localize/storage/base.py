@@ -51,6 +51,8 @@ CHUNK = 1 << 20  # streaming reads and writes move at most this much at a time
 class TooLarge(PermanentStorageError):
     """An object is larger than the reader allowed (``max_bytes``); nothing more was read."""
 
+    etag: str | None = None  # from read_with_etag: the object's ETag, for a conditional write replacing it
+
 
 def copy_limited(src: IO[bytes], dest: IO[bytes], max_bytes: int | None, where: str, size: int = CHUNK) -> int:
     """Copy ``src`` to ``dest`` in chunks of ``size``; :class:`TooLarge` once more than ``max_bytes`` came."""
@@ -120,8 +122,9 @@ class Storage(Protocol):
 
     def exists(self, key: str) -> bool: ...
 
-    def read_with_etag(self, key: str) -> tuple[bytes, str]:
-        """The object's bytes and an ETag for conditional writes."""
+    def read_with_etag(self, key: str, max_bytes: int | None = None) -> tuple[bytes, str]:
+        """The object's bytes and an ETag for conditional writes; :class:`TooLarge` (with the
+        ETag) for an object of more than ``max_bytes``, which is never read whole into memory."""
         ...
 
     def put(
@@ -237,9 +240,27 @@ class LocalStorage:
     def exists(self, key: str) -> bool:
         return self.path(key).is_file()
 
-    def read_with_etag(self, key: str) -> tuple[bytes, str]:
-        data = self.read_bytes(key)
-        return data, _etag(data)
+    def read_with_etag(self, key: str, max_bytes: int | None = None) -> tuple[bytes, str]:
+        if max_bytes is None:
+            data = self.read_bytes(key)
+            return data, _etag(data)
+        import hashlib
+
+        try:
+            with self._open(key) as f:
+                data = f.read(max_bytes + 1)
+                if len(data) <= max_bytes:
+                    return data, _etag(data)
+                digest = hashlib.sha256(data)  # the ETag of what is there, hashed a block at a time
+                for block in iter(lambda: f.read(CHUNK), b""):
+                    digest.update(block)
+        except FileNotFoundError:
+            raise
+        except OSError as e:
+            raise local_error(e, "cannot read", self.describe(key)) from e
+        error = TooLarge(f"larger than the {max_bytes} bytes allowed here; not read", path=self.describe(key))
+        error.etag = '"' + digest.hexdigest() + '"'
+        raise error
 
     def put(
         self,

@@ -109,12 +109,22 @@ class S3Storage:
     def read_bytes(self, key: str) -> bytes:
         return self.read_with_etag(key)[0]
 
-    def read_with_etag(self, key: str) -> tuple[bytes, str]:
+    def read_with_etag(self, key: str, max_bytes: int | None = None) -> tuple[bytes, str]:
         from botocore.exceptions import BotoCoreError, ClientError
 
         try:
             response = self.client.get_object(Bucket=self.location.bucket, Key=self._key(key))
-            return response["Body"].read(), response.get("ETag", "")
+            body, etag = response["Body"], response.get("ETag", "")
+            if max_bytes is None:
+                return body.read(), etag
+            length = int(response.get("ContentLength") or 0)
+            data = b"" if length > max_bytes else body.read(max_bytes + 1)
+            if length <= max_bytes and len(data) <= max_bytes:
+                return data, etag
+            body.close()
+            error = TooLarge(f"larger than the {max_bytes} bytes allowed here; not read", path=self.describe(key))
+            error.etag = etag
+            raise error
         except ClientError as e:
             if e.response.get("Error", {}).get("Code") in ("NoSuchKey", "404", "NotFound"):
                 raise FileNotFoundError(self.describe(key)) from None

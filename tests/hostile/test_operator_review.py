@@ -1,0 +1,292 @@
+"""An unlucky operator's and a tampered bucket's findings (session 29 review): `pull --verify`
+repairing from an edited manifest, a live link left on a pruned folder, a rollback stopped after
+its swap, a publisher whose clock is behind, oversized pointer, index and lock objects read whole,
+an export trusting an unsigned index, and passwords of endpoint addresses in messages."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+import localize.regions.pull as pull_module
+import localize.regions.rollback as rollback_module
+from localize.cli import main
+from localize.errors import ConfigError, IntegrityError, StorageError, TransientStorageError
+from localize.model import Catalog
+from localize.regions import gc
+from localize.regions.bundle import make_bundle
+from localize.regions.checkpoints import on_checkpoint
+from localize.regions.export import export_region
+from localize.regions.keys import Signer, generate_keys
+from localize.regions.layout import read_live_versions, read_pointer
+from localize.regions.mirror_health import verify_mirror
+from localize.regions.publish import PublishResult, publish_bundle
+from localize.regions.pull import pull, rollback_local
+from localize.regions.rollback import rollback
+from localize.regions.schema import object_key, to_json
+from localize.storage.base import LocalStorage, TooLarge
+from localize.storage.sources import FolderSource
+
+C, L = "course", "es"
+
+
+class Region:
+    def __init__(self, tmp_path: Path) -> None:
+        self.root = tmp_path
+        self.src = tmp_path / "src"
+        (self.src / "img").mkdir(parents=True)
+        (self.src / "img" / "a.png").write_bytes(b"png" * 10)
+        self.storage = LocalStorage(tmp_path / "region")
+        self.location = str(tmp_path / "region")
+        self.mirror = tmp_path / "mirror"
+
+    def publish(self, text: str, course: str = C, **kw: object) -> PublishResult:
+        (self.src / "index.html").write_text(f"<html><body><p>{text}</p></body></html>")
+        with make_bundle(FolderSource(self.src), Catalog(), L) as b:
+            return publish_bundle(self.storage, "r", course, L, b, Catalog(), **kw)  # type: ignore[arg-type]
+
+    def pull(self) -> str:
+        return pull(self.location, C, L, self.mirror).message
+
+    def live(self) -> tuple[dict[str, object], dict[str, object]]:
+        pointer = json.loads(self.storage.read_bytes(f"courses/{C}/{L}/latest.json"))
+        return pointer, json.loads(self.storage.read_bytes(str(pointer["manifest"])))
+
+    def serves(self) -> str:
+        return (self.mirror / C / L / "index.html").read_text()
+
+
+@pytest.fixture
+def region(tmp_path: Path) -> Region:
+    return Region(tmp_path)
+
+
+# -- pull --verify never repairs from a manifest that is not the one pulled (nor pinned) ----------
+
+
+def test_verify_refuses_a_manifest_edited_in_the_bucket(region: Region) -> None:
+    region.publish("one")
+    region.pull()
+    state = region.mirror / ".localize" / C / L / "manifests"
+    recorded = {p.name: p.read_bytes() for p in state.iterdir()}
+    evil = b"<html><body><script>alert(1)</script></body></html>"
+    sha = hashlib.sha256(evil).hexdigest()
+    region.storage.write_bytes(object_key(sha), evil)
+    pointer, manifest = region.live()
+    for f in manifest["files"]:  # type: ignore[attr-defined]
+        if f["path"] == "index.html":
+            f.update(sha256=sha, size=len(evil))
+            f.pop("encoding", None)
+            f.pop("stored_size", None)
+    region.storage.write_bytes(str(pointer["manifest"]), to_json(manifest))
+
+    (result,) = verify_mirror(region.location, region.mirror)
+    assert isinstance(result, IntegrityError)
+    assert "is not the one this mirror pulled" in str(result) and "nothing was repaired" in str(result)
+    assert "<script>" not in region.serves() and "one" in region.serves()
+    assert {p.name: p.read_bytes() for p in state.iterdir()} == recorded  # the mirror's record is kept
+    assert region.pull().startswith("already at version")  # and pull still works
+
+
+def test_verify_removes_nothing_for_a_manifest_emptied_in_the_bucket(region: Region) -> None:
+    region.publish("one")
+    region.pull()
+    pointer, manifest = region.live()
+    manifest["files"] = []
+    region.storage.write_bytes(str(pointer["manifest"]), to_json(manifest))
+    (result,) = verify_mirror(region.location, region.mirror)
+    assert isinstance(result, IntegrityError)
+    assert (region.mirror / C / L / "img" / "a.png").is_file() and "one" in region.serves()
+
+
+def test_verify_still_repairs_a_damaged_file_and_a_lost_record(region: Region) -> None:
+    region.publish("one")
+    region.pull()
+    (region.mirror / C / L / "index.html").write_text("damaged")
+    for record in (region.mirror / ".localize" / C / L / "manifests").iterdir():
+        record.unlink()  # the region's pointer still pins the manifest: it is taken
+    (result,) = verify_mirror(region.location, region.mirror)
+    assert not isinstance(result, Exception) and result.repaired == ("index.html",)
+    assert "one" in region.serves()
+
+
+# -- a live link never points at a pruned folder ----------------------------------------------------
+
+
+def test_pull_after_a_stopped_pull_and_a_region_rollback_serves_the_region_version(region: Region) -> None:
+    v1 = region.publish("one").version
+    region.pull()
+    region.publish("bad release")
+
+    def stop(name: str) -> None:
+        if name == "pull:switched":
+            raise KeyboardInterrupt(name)
+
+    with on_checkpoint(stop), pytest.raises(KeyboardInterrupt):
+        region.pull()
+    assert "bad release" in region.serves()  # switched, state not yet written
+    rollback(region.storage, "r", C, L)
+    assert region.pull().startswith(f"switched to version {v1}")
+    assert "one" in region.serves() and (region.mirror / C / L).resolve().name == v1
+    assert region.pull().startswith(f"already at version {v1}") and "one" in region.serves()
+
+
+def test_pull_repairs_a_local_rollback_stopped_after_its_switch(
+    region: Region, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    region.publish("one")
+    region.pull()
+    v2 = region.publish("two").version
+    region.pull()
+
+    def stop(*args: object, **kwargs: object) -> None:
+        raise KeyboardInterrupt("stopped")
+
+    with monkeypatch.context() as m:
+        m.setattr(pull_module, "_write_state", stop)
+        with pytest.raises(KeyboardInterrupt):
+            rollback_local(region.mirror, C, L)
+    assert "one" in region.serves()  # the link moved, the state still says v2
+    assert region.pull().startswith(f"switched to version {v2}")
+    assert "two" in region.serves()
+
+
+def test_prune_never_deletes_the_folder_the_live_link_serves(region: Region) -> None:
+    region.publish("one")
+    region.pull()
+    state_dir = region.mirror / ".localize" / C / L
+    live = (region.mirror / C / L).resolve()
+    pull_module._prune_local(state_dir, set())
+    assert live.is_dir() and "one" in region.serves()
+
+
+# -- region rollback stopped after its swap ---------------------------------------------------------
+
+
+def test_rollback_stopped_before_the_index_says_so_and_is_finished_with_to(
+    region: Region, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    v1 = region.publish("one").version
+    v2 = region.publish("bad release").version
+
+    def slow_down(*args: object, **kwargs: object) -> int:
+        raise TransientStorageError("SlowDown (HTTP 503)", path="index.json")
+
+    with monkeypatch.context() as m:
+        m.setattr(rollback_module, "update_index", slow_down)
+        with pytest.raises(TransientStorageError) as e:
+            rollback(region.storage, "r", C, L)
+    message = str(e.value)
+    assert f"{v1} is live (rolled back from {v2})" in message and f"--to {v1}" in message
+    assert region.live()[0]["version"] == v1 and read_live_versions(region.storage)[(C, L)] == v2
+
+    with pytest.raises(ConfigError, match="stopped before updating the index"):
+        rollback(region.storage, "r", C, L)  # the same command again: it would bring the bad release back
+    assert region.live()[0]["version"] == v1
+
+    assert rollback(region.storage, "r", C, L, v1) == (v1, v1)
+    assert region.live()[0]["version"] == v1 and read_live_versions(region.storage)[(C, L)] == v1
+
+
+# -- a publisher whose clock is behind ---------------------------------------------------------------
+
+
+def test_a_publisher_whose_clock_is_behind_still_moves_the_pointer_forward(region: Region) -> None:
+    now = datetime.now(UTC)
+    region.publish("one", now=now)
+    region.pull()
+    first = str(region.live()[0]["updated"])
+    v2 = region.publish("fixed", now=now - timedelta(minutes=10)).version
+    assert str(region.live()[0]["updated"]) > first
+    assert region.pull().startswith(f"switched to version {v2}") and "fixed" in region.serves()
+    v3 = rollback(region.storage, "r", C, L)[1]  # a rollback from the same machine: forward too
+    assert region.pull().startswith(f"switched to version {v3}")
+
+
+# -- oversized objects are never read whole ---------------------------------------------------------
+
+
+def _sparse(path: Path, size: int) -> None:
+    with path.open("r+b") as f:
+        f.truncate(size)
+
+
+def test_read_with_etag_refuses_past_max_bytes_with_the_etag(tmp_path: Path) -> None:
+    storage = LocalStorage(tmp_path)
+    storage.write_bytes("big", b"x")
+    _sparse(tmp_path / "big", 64 << 20)
+    with pytest.raises(TooLarge) as e:
+        storage.read_with_etag("big", 1024)
+    digest = hashlib.sha256()
+    with (tmp_path / "big").open("rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    assert e.value.etag == f'"{digest.hexdigest()}"'
+    assert storage.read_with_etag("big", 64 << 20)[1] == e.value.etag  # within the limit: read, same ETag
+
+
+def test_an_oversized_pointer_index_or_gc_lock_is_refused_or_replaced(region: Region) -> None:
+    region.publish("one")
+    root = region.root / "region"
+    _sparse(root / "index.json", 200 << 20)
+    v2 = region.publish("two").version  # the index is rebuilt from the pointers and replaced
+    assert read_live_versions(region.storage) == {(C, L): v2}
+    region.storage.write_bytes(gc.GC_LOCK_KEY, b"{}")
+    _sparse(root / gc.GC_LOCK_KEY, 200 << 20)
+    assert gc._lock_is_dead(region.storage)[0]
+    _sparse(root / "courses" / C / L / "latest.json", 200 << 20)
+    with pytest.raises(IntegrityError, match="pointer is larger than"):
+        read_pointer(region.storage, C, L)
+
+
+# -- a signed export takes its course list from the signed pointers ---------------------------------
+
+
+def test_a_signed_export_does_not_trust_an_unsigned_index(region: Region, tmp_path: Path) -> None:
+    signer = Signer.from_file(generate_keys(tmp_path / "keys").private)
+    region.publish("one", course="course", signer=signer)
+    region.publish("one", course="other", signer=signer)
+    index = json.loads(region.storage.read_bytes("index.json"))
+    del index["courses"]["other"]
+    region.storage.write_bytes("index.json", json.dumps(index).encode())  # edited, unsigned
+    result = export_region(region.storage, "r", tmp_path / "drive", signer=signer)
+    assert sorted(c for c, _, _ in result.versions) == ["course", "other"]
+
+
+# -- passwords in addresses never appear in messages ------------------------------------------------
+
+
+def test_an_endpoint_password_never_appears_in_errors(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "AKIDEXAMPLE")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "not-a-real-secret")
+    monkeypatch.setenv("AWS_MAX_ATTEMPTS", "1")
+    code = main(
+        ["pull", "--from", "s3://bucket/pre", "--endpoint-url", "http://admin:S3cretPW@127.0.0.1:9",
+         "--course", C, "--locale", L, "--dest", str(tmp_path / "m")]
+    )  # fmt: skip
+    out = capsys.readouterr()
+    assert code != 0 and "127.0.0.1:9" in out.err
+    assert "S3cretPW" not in out.out + out.err and "admin" not in out.out + out.err
+
+
+def test_errors_leave_out_the_user_and_password_of_any_address() -> None:
+    error = StorageError('Could not connect to "http://user:p@ss@host:9/b/k"', path="https://u:pw@example.org/x")
+    assert str(error) == 'https://example.org/x: Could not connect to "http://host:9/b/k"'
+    assert "mail a@b.c" in str(StorageError("mail a@b.c"))
+
+
+def test_extract_never_prints_the_password_of_a_site_address(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    main(["extract", "https://user:TopSecretPW@127.0.0.1:9/courses/x/", "--course", "c",
+          "--locales-dir", str(tmp_path / "ws")])  # fmt: skip
+    out = capsys.readouterr()
+    assert "TopSecretPW" not in out.out + out.err and "127.0.0.1:9" in out.err
+    assert os.listdir(tmp_path) == [] or not (tmp_path / "ws" / "templates").exists()
