@@ -169,8 +169,14 @@ def test_two_returns_from_one_kit(
     Path("second.po").write_bytes(second)
     assert main(["ingest", "--partner", "acme", "first.po"]) == 0
     assert main(["ingest", "--partner", "acme", "second.po"]) == 0
-    out = capsys.readouterr().out
-    assert "second.po: accepted (intro-course/es kit " in out and ": 1 accepted, 0 rejected, 1 conflicts" in out
+    out, err = capsys.readouterr()
+    assert "second.po: accepted (intro-course/es kit " in out and ": 1 accepted, 0 rejected, 1 conflict, " in out
+    assert "  conflict: line " in err and "'Calendar': kept as a fuzzy suggestion" in err
+    assert "1 conflicting entry is fuzzy now: the pages show the source text there" in err
+    pages = [p.read_text() for p in (tmp_path / "inbox" / "reports").glob("*.html")]
+    assert [("Translations set aside (1)" in t, "conflict: kept as a fuzzy suggestion" in t) for t in pages].count(
+        (True, True)
+    ) == 1  # the second return's report names the entry it set aside
     catalog = Workspace("ws").read_catalog("intro-course", "es").index()
     assert catalog[(None, "Syllabus")].msgstr == "ES Syllabus"  # untouched by the second return
     assert catalog[(None, "Assignments")].msgstr == "ES-B Assignments"  # both returns land
@@ -347,7 +353,7 @@ def test_memory_matches_a_partner_keeps_land_in_a_new_locales_catalog(
     Path("back.po").write_bytes(translate(kit, {"Calendar"}, "ES-2 "))
     capsys.readouterr()
     assert main(["ingest", "--partner", "acme", "back.po"]) == 0
-    assert ": 3 accepted, 0 rejected, 0 conflicts" in capsys.readouterr().out
+    assert ": 3 accepted, 0 rejected, 0 conflicts, " in capsys.readouterr().out
     catalog = Workspace("ws").read_catalog("intro-course", "es").index()
     assert {k[1]: catalog[k].msgstr for k in ((None, m) for m in offered)} == {
         "Syllabus": "ES Syllabus", "Calendar": "ES-2 Calendar", "Assignments": "ES Assignments"
@@ -444,3 +450,56 @@ def test_check_reads_no_pipe_or_device_planted_as_kit_json(
     else:
         (tmp_path / "kit.json").symlink_to("/dev/zero")
     assert main(["check", str(po), "--locale", "es"]) == 0  # read as no kit.json, without waiting or filling memory
+
+
+def test_ingest_names_what_it_leaves_and_refuses_an_archive(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import zipfile
+
+    monkeypatch.chdir(tmp_path)
+    write_config(tmp_path, "inbox")
+    main(["extract", str(SAMPLE), "--course", "intro-course", "--locales-dir", "ws"])
+    main(["route", "--course", "intro-course", "--locale", "es"])
+    _, kit = kit_file(str(tmp_path / "inbox"))
+    returns = tmp_path / "inbox" / "returns"
+    returns.mkdir(exist_ok=True)
+    (returns / "intro.es.po.txt").write_bytes(translate(kit, {"Syllabus"}))
+    with zipfile.ZipFile(returns / "ret.zip", "w") as z:
+        z.writestr("intro.es.po", translate(kit, {"Syllabus"}))
+    capsys.readouterr()
+    assert main(["ingest", "--partner", "acme"]) == 0
+    out, err = capsys.readouterr()
+    assert out == "no returned files waiting (2 other files left where they are)\n"
+    assert "skipped: returns/intro.es.po.txt: not a .po, .xlf or .xliff file" in err
+    assert "skipped: returns/ret.zip: not a .po, .xlf or .xliff file (a .zip: unpack it into returns/)" in err
+    assert main(["ingest", "--partner", "acme", str(returns / "ret.zip")]) != 0
+    err = capsys.readouterr().err
+    assert (
+        "ret.zip: a zip archive, not a returned file: unpack it and ingest the .po, .xlf or .xliff files inside" in err
+    )
+    assert main(["ingest", "--partner", "acme", "nope.po"]) != 0
+    assert "give a returned .po/.xlf/.xliff file" in capsys.readouterr().err
+    assert not (tmp_path / "ws" / "archive" / "returns").exists()  # nothing of them taken
+
+
+def test_a_return_with_an_entry_gone_from_the_course_counts_it_stale(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import shutil
+
+    monkeypatch.chdir(tmp_path)
+    write_config(tmp_path, "inbox")
+    shutil.copytree(SAMPLE, "course")
+    main(["extract", "course", "--course", "intro-course", "--locales-dir", "ws"])
+    main(["route", "--course", "intro-course", "--locale", "es"])
+    _, kit = kit_file(str(tmp_path / "inbox"))
+    for page in Path("course").rglob("*.html"):
+        page.write_text(page.read_text().replace(">Calendar<", ">Schedule<"))
+    main(["update", "course", "--course", "intro-course", "--locales-dir", "ws"])
+    Path("r.po").write_bytes(translate(kit, {"Syllabus", "Calendar"}))
+    capsys.readouterr()
+    assert main(["ingest", "--partner", "acme", "r.po"]) == 0
+    out, err = capsys.readouterr()
+    assert ": 1 accepted, 0 rejected, 0 conflicts, 1 stale, " in out
+    assert "  stale: line " in err and "'Calendar': no longer in the course" in err

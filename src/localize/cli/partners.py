@@ -20,7 +20,7 @@ from localize.cli.common import (
 )
 from localize.errors import printable
 from localize.partners.checks import ERROR, INFO
-from localize.partners.ingest import ingest
+from localize.partners.ingest import ingest, skipped_returns
 from localize.partners.routing import route
 
 
@@ -156,9 +156,16 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 
 def cmd_ingest(args: argparse.Namespace) -> int:
-    reports = ingest(config_with_workspace(args), args.partner, args.path)
+    config = config_with_workspace(args)
+    reports = ingest(config, args.partner, args.path)
+    skipped = skipped_returns(config, args.partner, args.path)
     if not reports:
-        print("no returned files waiting")
+        print("no returned files waiting" + (f" ({len(skipped)} other files left where they are)" if skipped else ""))
+    for key in skipped:
+        print(
+            printable(f"  skipped: {key}: not a .po, .xlf or .xliff file (a .zip: unpack it into returns/)"),
+            file=sys.stderr,
+        )
     for r in reports:
         print(r.summary())
         if r.owner_note:
@@ -166,6 +173,18 @@ def cmd_ingest(args: argparse.Namespace) -> int:
         for p in r.problems:
             if p.severity == "error":
                 print(f"  {p}", file=sys.stderr)
+        for o in r.set_aside():  # not lost (the return is archived), but not in the catalog as sent
+            context = f"[{o['msgctxt']}] " if o.get("msgctxt") is not None else ""
+            print(
+                printable(f"  {o['status']}: line {o['line']}: {context}{o['msgid'][:80]!r}: {o['reason']}"),
+                file=sys.stderr,
+            )
+        if r.conflicts and not r.already:
+            print(
+                f"  {r.conflicts} conflicting {'entry is' if r.conflicts == 1 else 'entries are'} fuzzy now: the pages "
+                "show the source text there until someone chooses between the two translations in the catalog",
+                file=sys.stderr,
+            )
         if r.report and not r.already:
             print(f"  report: {r.report}")
     bad = [r for r in reports if r.state in ("rejected", "partially accepted")]

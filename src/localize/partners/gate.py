@@ -13,7 +13,7 @@ from __future__ import annotations
 import hashlib
 import re
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import replace
 from typing import Any
 
 from localize.catalogs.glossary_files import load_glossary
@@ -24,7 +24,7 @@ from localize.catalogs.review import mark_reviewed, without_reviewed
 from localize.catalogs.workspace import Workspace
 from localize.catalogs.xliff import REVIEWED, is_xliff, read_xliff
 from localize.config import Config, Partner
-from localize.errors import CatalogNotFoundError, LocalizeError, PoSyntaxError, printable
+from localize.errors import CatalogNotFoundError, LocalizeError, PoSyntaxError
 from localize.locales import known_locale
 from localize.model import Catalog, Entry
 from localize.partners.assignments import (
@@ -37,6 +37,7 @@ from localize.partners.assignments import (
 )
 from localize.partners.checks import ERROR, FILE_LEVEL, WARNING, Limits, Problem
 from localize.partners.inbox import open_inbox
+from localize.partners.ingest_report import IngestReport
 from localize.partners.qa import check_catalog
 from localize.storage.base import Storage
 
@@ -44,58 +45,6 @@ __all__ = ["IngestReport", "check_return", "sha256_or_none"]
 
 _KIT_HEADER = re.compile(rb"X-Localize-Kit:\s*([A-Za-z0-9._-]+)")
 _KIT_ID = re.compile(r"^[A-Za-z0-9._-]{1,80}$")
-
-
-@dataclass(frozen=True)
-class IngestReport:
-    partner: str
-    file: str
-    sha256: str
-    archived: str
-    kit: str | None = None
-    course: str | None = None
-    locale: str | None = None
-    state: str = "rejected"
-    accepted: int = 0
-    rejected: int = 0
-    unchanged: int = 0
-    conflicts: int = 0
-    stale: int = 0
-    reviewed: int = 0
-    problems: tuple[Problem, ...] = ()
-    notes: tuple[str, ...] = ()
-    report: str = ""
-    already: bool = False
-    entries: tuple[dict[str, Any], ...] = field(default=(), repr=False)
-    # for the operator only (never in the partner's report): whose kit a misplaced file answers
-    owner_note: str = field(default="", repr=False)
-
-    def summary(self) -> str:
-        if self.already:
-            return printable(f"{self.file}: already ingested (archived as {self.archived}); nothing to do")
-        where = f"{self.course}/{self.locale} kit {self.kit}" if self.course else "no kit"
-        signed = sum(1 for o in self.entries if o.get("reviewed"))
-        return printable(
-            f"{self.file}: {self.state} ({where}): {self.accepted} accepted, {self.rejected} rejected, "
-            f"{self.conflicts} conflicts, {self.unchanged} unchanged" + (f"; {signed} signed off" if signed else "")
-        )
-
-    def as_dict(self) -> dict[str, Any]:
-        out = asdict(self)
-        del out["owner_note"]
-        out["problems"] = [asdict(p) | {"key": list(p.key) if p.key else None} for p in self.problems]
-        out["entries"] = list(self.entries)
-        return out
-
-    @classmethod
-    def from_dict(cls, raw: dict[str, Any]) -> IngestReport:
-        values = dict(raw)
-        values["problems"] = tuple(
-            Problem(**(p | {"key": tuple(p["key"]) if p.get("key") else None})) for p in raw.get("problems", ())
-        )
-        values["entries"] = tuple(raw.get("entries", ()))
-        values["notes"] = tuple(raw.get("notes", ()))
-        return cls(**values)
 
 
 def _find_assignment(

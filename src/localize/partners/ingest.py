@@ -45,11 +45,11 @@ from localize.partners.assignments import assignments_of_kit, load_assignments, 
 from localize.partners.checks import ERROR, Problem
 from localize.partners.gate import IngestReport, check_return, sha256_or_none
 from localize.partners.inbox import LocalInbox, UnsafeEntryError, open_inbox, read_return, scan_returns
+from localize.partners.ingest_report import write_reports
 from localize.partners.webhooks import flush_outbox, send_notice
 from localize.storage.base import Storage
-from localize.templating import render
 
-__all__ = ["STEPS", "IngestReport", "ingest", "ingest_bytes"]
+__all__ = ["STEPS", "IngestReport", "ingest", "ingest_bytes", "skipped_returns"]
 
 STEPS = ("received", "archived", "checked", "merged", "reported")
 RETURN_SUFFIXES = (".po", ".xlf", ".xliff")
@@ -193,21 +193,6 @@ def _apply_merge(workspace: Workspace, plan: dict[str, Any] | None, staged_key: 
     return True
 
 
-def _report_stem(report: IngestReport) -> str:
-    return f"{report.kit or 'unknown-kit'}-{report.sha256[:12]}"
-
-
-def _write_reports(inbox: Storage, report: IngestReport) -> IngestReport:
-    stem = _report_stem(report)
-    report = replace(report, report=inbox.describe(f"reports/{stem}.html"))
-    payload = report.as_dict()
-    inbox.write_bytes(
-        f"reports/{stem}.json", (json.dumps(payload, indent=2, ensure_ascii=False, default=str) + "\n").encode("utf-8")
-    )
-    inbox.write_bytes(f"reports/{stem}.html", render_report(report).encode("utf-8"))
-    return report
-
-
 def _finish(
     workspace: Workspace,
     inbox: Storage,
@@ -216,7 +201,7 @@ def _finish(
     now: datetime,
 ) -> IngestReport:
     """Report to the partner and record the return on its assignment; every part may run twice."""
-    report = _write_reports(inbox, report)
+    report = write_reports(inbox, report)
     kill_point("ingest:report-written")
     assignment = (
         next(
@@ -304,7 +289,7 @@ def _refuse(
         kit="refused",
         problems=(Problem(_display_name(name), 1, ERROR, check, why),),
     )
-    report = _write_reports(inbox, report)
+    report = write_reports(inbox, report)
     if move and key != "returns" and isinstance(inbox, LocalInbox):
         with contextlib.suppress(LocalizeError):  # else reported again next time
             inbox.rename(key, f"returns/processed/{name}")
@@ -316,12 +301,6 @@ def _refuse(
         f"qa-{digest[:32]}",
     )
     return report
-
-
-def render_report(report: IngestReport) -> str:
-    """A self-contained HTML page a partner coordinator can read."""
-    colour = {"accepted": "#1b7f3b", "partially accepted": "#a86400", "rejected": "#b00020"}.get(report.state, "#444")
-    return render("qa_report.html", report=report, colour=colour)
 
 
 def _display_name(name: str) -> str:
@@ -340,6 +319,14 @@ def _delete_if_unchanged(inbox: Storage, key: str, digest: str) -> None:
     inbox.delete(key)
 
 
+def skipped_returns(config: Config, partner_id: str, path: str | None = None) -> list[str]:
+    """The files waiting in ``returns/`` of an inbox that ingest leaves there (not .po, .xlf or .xliff)."""
+    if path is not None and not path.startswith("s3://") and not Path(path).is_dir():
+        return []
+    files, _ = scan_returns(open_inbox(config.resolve(path or config.partner(partner_id).inbox)))
+    return [k for k in files if not k.lower().endswith(RETURN_SUFFIXES)]
+
+
 def ingest(config: Config, partner_id: str, path: str | None = None) -> list[IngestReport]:
     """Ingest one returned file (a local path) or every file in ``returns/`` of an inbox."""
     partner = config.partner(partner_id)
@@ -347,7 +334,7 @@ def ingest(config: Config, partner_id: str, path: str | None = None) -> list[Ing
     flush_outbox(workspace, [partner])
     limit = config.qa.max_file_bytes
     if path is not None and not path.startswith("s3://") and not os.path.lexists(path):
-        raise CatalogError("no such file or folder: give a returned .po/.xlf/.zip file, or the partner's inbox folder "
+        raise CatalogError("no such file or folder: give a returned .po/.xlf/.xliff file, or the partner's inbox folder "
                            "(without a path: the inbox of localize.toml)", path=path)  # fmt: skip
     if (
         path is not None
@@ -359,6 +346,9 @@ def ingest(config: Config, partner_id: str, path: str | None = None) -> list[Ing
         if data is None:  # never read: only its size is reported
             inbox = open_inbox(config.resolve(partner.inbox))
             return [_oversize(workspace, inbox, partner, Path(path).name, size, limit, move=False)]
+        if data.startswith(b"PK\x03\x04"):  # left where it is: nothing was taken
+            raise CatalogError("a zip archive, not a returned file: unpack it and ingest the .po, .xlf or .xliff "
+                               "files inside", path=path)  # fmt: skip
         return [ingest_bytes(config, partner, _display_name(Path(path).name), data)]
     inbox = open_inbox(config.resolve(path or partner.inbox))
     files, refused = scan_returns(inbox)
