@@ -11,13 +11,15 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from localize.catalogs.po_write import WIDTH, write_po
+from localize.engine.encoding import ascii_compatible
 from localize.errors import PoSyntaxError
 from localize.model import Catalog, Entry
 
 __all__ = ["WIDTH", "parse_headers", "read_po", "write_po"]
 
-WIDTH = 79
 
+_SURROGATE = re.compile("[\ud800-\udfff]")
 _ESCAPES = {"n": "\n", "t": "\t", "r": "\r", '"': '"', "\\": "\\", "a": "\a", "b": "\b", "f": "\f", "v": "\v"}
 _ESCAPE_RE = re.compile(r"\\(?:([ntr\"\\abfv])|([0-7]{1,3})|x([0-9A-Fa-f]{1,2})|(.?))", re.S)
 _CHARSET_RE = re.compile(rb"charset=([A-Za-z0-9._:-]+)")
@@ -61,7 +63,12 @@ def _decode(data: bytes, path: str) -> str:
     charset = m.group(1).decode("ascii") if m else None
     if charset and charset.lower().replace("-", "") not in ("utf8", "charset"):
         try:
-            return data.decode(charset)
+            if not ascii_compatible(charset):  # unicode_escape, utf-7, hex...: no charset msgfmt knows
+                raise LookupError(charset)
+            text = data.decode(charset)
+            if _SURROGATE.search(text):  # (never from a real charset)
+                raise UnicodeError(charset)
+            return text
         except UnicodeDecodeError as error:
             failure = error
         except (LookupError, UnicodeError, ValueError):  # no such codec, or "undefined", "rot13"...
@@ -310,109 +317,3 @@ def parse_headers(msgstr: str) -> tuple[tuple[str, str], ...]:
 
 
 # -- writing -----------------------------------------------------------------
-
-_BREAK = re.compile(r"[^ ]* *")  # the pieces a line may break after: a word and the spaces after it
-_NEWLINE_PART = re.compile(r"(?<=\\n)")
-
-
-def _escape(value: str) -> str:
-    # str.replace per character is many times faster than str.translate with a mapping
-    if "\\" in value:
-        value = value.replace("\\", "\\\\")
-    if '"' in value:
-        value = value.replace('"', '\\"')
-    if "\t" in value:
-        value = value.replace("\t", "\\t")
-    if "\r" in value:
-        value = value.replace("\r", "\\r")
-    if "\n" in value:
-        value = value.replace("\n", "\\n")
-    return value
-
-
-def _quote_lines(keyword: str, value: str, prefix: str, width: int) -> list[str]:
-    escaped = _escape(value)
-    first = f'{prefix}{keyword} "{escaped}"'
-    if len(first) <= width and "\\n" not in escaped[:-2]:
-        return [first]
-    # multi-line: break after embedded newlines and between words (after a run of spaces)
-    room = width - len(prefix) - 2
-    lines: list[str] = []
-    for part in _NEWLINE_PART.split(escaped) if "\\n" in escaped else (escaped,):
-        if not part:
-            continue
-        if len(part) <= room:
-            lines.append(part)
-            continue
-        line = ""
-        for piece in _BREAK.findall(part):
-            if line and len(line) + len(piece) > room:
-                lines.append(line)
-                line = piece
-            else:
-                line += piece
-        if line:
-            lines.append(line)
-    return [f'{prefix}{keyword} ""'] + [f'{prefix}"{ln}"' for ln in lines]
-
-
-def _reference_lines(refs: tuple[str, ...], width: int) -> list[str]:
-    out: list[str] = []
-    line = "#:"
-    for ref in refs:
-        if " " in ref or "\t" in ref:
-            ref = f"\u2068{ref}\u2069"
-        if len(line) > 2 and len(line) + 1 + len(ref) > width:
-            out.append(line)
-            line = "#:"
-        line += " " + ref
-    if len(line) > 2:
-        out.append(line)
-    return out
-
-
-def _entry_lines(e: Entry, width: int) -> list[str]:
-    out: list[str] = []
-    for c in e.translator_comments:
-        out.append(f"# {c}" if c else "#")
-    for c in e.extracted_comments:
-        out.append(f"#. {c}")
-    if e.references and not e.obsolete:
-        out.extend(_reference_lines(e.references, width))
-    if e.flags:
-        out.append("#, " + ", ".join(e.flags))
-    prefix = "#~ " if e.obsolete else ""
-    previous = "#~| " if e.obsolete else "#| "  # GNU msgmerge's form (as "#~ #|", polib refused the file)
-    if e.previous_msgctxt is not None:
-        out.extend(_quote_lines("msgctxt", e.previous_msgctxt, previous, width))
-    if e.previous_msgid is not None:
-        out.extend(_quote_lines("msgid", e.previous_msgid, previous, width))
-    if e.msgctxt is not None:
-        out.extend(_quote_lines("msgctxt", e.msgctxt, prefix, width))
-    out.extend(_quote_lines("msgid", e.msgid, prefix, width))
-    if e.msgid_plural is not None:
-        out.extend(_quote_lines("msgid_plural", e.msgid_plural, prefix, width))
-        forms = e.msgstr_plural or ("", "")
-        for i, form in enumerate(forms):
-            out.extend(_quote_lines(f"msgstr[{i}]", form, prefix, width))
-    else:
-        out.extend(_quote_lines("msgstr", e.msgstr, prefix, width))
-    return out
-
-
-def write_po(catalog: Catalog, width: int = WIDTH) -> str:
-    """The catalog as PO text (UTF-8 when encoded; the header says so)."""
-    out: list[str] = []
-    for c in catalog.header_comments:
-        out.append(f"# {c}" if c else "#")
-    if catalog.header_flags:
-        out.append("#, " + ", ".join(catalog.header_flags))
-    out.append('msgid ""')
-    out.append('msgstr ""')
-    for key, value in catalog.headers:
-        out.append('"' + _escape(f"{key}: {value}\n") + '"')
-    for entry in catalog.entries:
-        out.append("")
-        out.extend(_entry_lines(entry, width))
-    out.append("")
-    return "\n".join(out)

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 
 from localize.errors import PageError
 
-__all__ = ["DecodedPage", "decode_page", "encode_page"]
+__all__ = ["DecodedPage", "ascii_compatible", "decode_page", "encode_page"]
 
 _BOMS = ((codecs.BOM_UTF8, "utf-8"), (codecs.BOM_UTF16_LE, "utf-16-le"), (codecs.BOM_UTF16_BE, "utf-16-be"))
 _META_CHARSET = re.compile(
@@ -45,6 +45,20 @@ _WINDOWS_1252 = {
 }
 
 
+_PROBE = bytes(b for b in range(0x20, 0x7F) if b != 0x5C) + b"\t\n\r\\x41\\u0041.xn--ls8h."
+
+
+def ascii_compatible(codec: str) -> bool:
+    """Whether ``codec`` is a text encoding that reads ASCII bytes as the ASCII characters, as every
+    charset of the web and of gettext does: never a codec that reads escapes (``unicode_escape``
+    takes ``\\x3c`` for ``<``), base64 (``utf-7``), bytes-to-bytes (``hex``, ``zlib``) or
+    domain names (``idna``); such a label is no charset a browser or msgfmt knows."""
+    try:
+        return _PROBE.decode(codec) == _PROBE.decode("ascii")
+    except (LookupError, UnicodeError, ValueError, TypeError):
+        return False
+
+
 @dataclass(frozen=True, slots=True)
 class DecodedPage:
     text: str
@@ -64,9 +78,10 @@ def _sniff(data: bytes) -> tuple[str, bytes, bool]:
         if label in ("utf-16", "utf-16le", "utf-16be"):
             return "utf-8", b"", False  # WHATWG: a meta tag can only be read if the page is ASCII-compatible
         try:
-            return codecs.lookup(label).name, b"", False
+            name = codecs.lookup(label).name
         except LookupError:
             return "utf-8", b"", False
+        return (name if ascii_compatible(name) else "utf-8"), b"", False  # an unknown label is ignored
     return "utf-8", b"", False
 
 
@@ -91,6 +106,8 @@ def decode_page(data: bytes, path: str) -> DecodedPage:
         return DecodedPage(body.decode(encoding, errors), encoding, bom)
     except UnicodeDecodeError as e:
         raise PageError(f"not valid {encoding} at byte {e.start}: {e.reason}", path=path) from None
+    except (UnicodeError, LookupError, ValueError) as e:  # a codec that fails in its own way
+        raise PageError(f"cannot be read as {encoding}: {e}", path=path) from None
 
 
 # bytes cp1252 leaves undefined; WHATWG's windows-1252 maps each to the C1 code point of the same value

@@ -58,6 +58,8 @@ _MASTER = re.compile(
     re.S | re.X,
 )
 
+_TAIL = re.compile(r"<[!?]")
+
 _ATTRIBUTE = re.compile(
     r"""([^\t\n\f\r />][^\t\n\f\r />=]*)
         (?:[\t\n\f\r ]*=[\t\n\f\r ]*(?:"([^"]*)"|'([^']*)'|([^\t\n\f\r >]+)))?""",
@@ -216,6 +218,37 @@ _TABLE_PARTS = frozenset(["table", "tbody", "thead", "tfoot", "tr", "td", "th", 
 _END_PATTERNS: dict[str, re.Pattern[str]] = {
     name: re.compile(r"</" + name + r"[\t\n\f\r />]", re.I) for name in RAW_TEXT
 }
+
+_SCRIPT_TOKENS = re.compile(r"<!--|-->|<(/?)script[\t\n\f\r />]", re.I)
+
+
+def _script_end(page: str, start: int) -> re.Match[str] | None:
+    """The ``</script`` that ends a script whose content starts at ``start``, as browsers find it:
+    inside ``<!--`` (escaped) a ``<script`` opens a double-escaped stretch in which ``</script>``
+    does not end the script, until ``-->`` (the ``document.write('<script ...></script>')`` of
+    older pages). The first ``</script>`` would end it early, and the rest, code, would be text."""
+    state = 0  # 0 script data, 1 escaped, 2 double escaped
+    pos = start
+    while True:
+        m = _SCRIPT_TOKENS.search(page, pos)
+        if m is None:
+            return None
+        token = m.group(0)
+        if token == "<!--":
+            state = state or 1
+            pos = m.start() + 2  # "<!-->" opens and closes
+        elif token == "-->":
+            state = 0
+            pos = m.end()
+        elif m.group(1):
+            if state != 2:
+                return m
+            state, pos = 1, m.end() - 1
+        else:
+            state = 2 if state == 1 else state
+            pos = m.end() - 1
+
+
 _TRANSLATE_NO = re.compile(r"""(?:^|[\t\n\f\r /])translate[\t\n\f\r ]*=[\t\n\f\r ]*["']?no\b""", re.I)
 _TRANSLATE_YES = re.compile(r"""(?:^|[\t\n\f\r /])translate[\t\n\f\r ]*=[\t\n\f\r ]*["']?yes\b""", re.I)
 _NOTRANSLATE_CLASS = re.compile(
@@ -509,6 +542,13 @@ def parse(page: str, icon_classes: Iterable[str] = ICON_CLASSES) -> Element:
     pos = 0
     n = len(page)
     search = _MASTER.search
+    match = _MASTER.match
+    # No tag ends after the last ">": a search is bounded there, or it tries every "<" of a tail of
+    # unclosed tags ("<a <a <a ...") to the end of the page, quadratic. Past it only "<!" and "<?"
+    # start anything. Bounded and whole-page searches differ only where the bound cuts a comment,
+    # or a quoted value closes past it (which a whole-page match checks when the tail has a quote).
+    bound = page.rfind(">") + 1
+    quoted_tail = bound < n and ('"' in page[bound:] or "'" in page[bound:])
     implying = _IMPLYING
     void = VOID
     raw_text = RAW_TEXT
@@ -516,9 +556,21 @@ def parse(page: str, icon_classes: Iterable[str] = ICON_CLASSES) -> Element:
     scope = _SCOPE
     table_parts = _TABLE_PARTS
     while True:
-        m = search(page, pos)
+        m = search(page, pos, bound) if pos < bound else None
         if m is None:
-            break
+            tail = _TAIL.search(page, max(pos, bound))
+            if tail is None:
+                break
+            m = match(page, tail.start())
+        elif m.end() == bound < n and m.lastindex in (1, 2):
+            m = match(page, m.start())  # a comment the bound cut: to its real end
+        elif quoted_tail and m.lastindex == 5 and ('"' in m.group(5) or "'" in m.group(5)):
+            whole = match(page, m.start())
+            if whole is None:
+                pos = m.start() + 1
+                continue
+            m = whole
+        assert m is not None
         s = m.start()
         e = m.end()
         kind = m.lastindex
@@ -543,7 +595,10 @@ def parse(page: str, icon_classes: Iterable[str] = ICON_CLASSES) -> Element:
                 pos = e
                 continue
             if name in raw_text:
-                end_m = None if name == "plaintext" else _END_PATTERNS[name].search(page, e)
+                end_m = (
+                    None if name == "plaintext" else _script_end(page, e) if name == "script"
+                    else _END_PATTERNS[name].search(page, e)
+                )  # fmt: skip
                 if end_m is None:
                     el.close(n, n)
                     pos = n

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 from localize.engine.encoding import decode_page, encode_page
 from localize.engine.htmltree import ICON_CLASSES, Element, Text, body_start, content, parse
-from localize.engine.segments import MATH, Replacement, escape_attribute, find_units, render
+from localize.engine.segments import Replacement, escape_attribute, find_units, math_spans, render
 from localize.locales import html_lang, is_rtl
 from localize.model import Catalog, Unit, UnitKind
 
@@ -65,6 +65,9 @@ def lang_replacements(page: str, root: Element, locale: str) -> list[Replacement
                 inserted += f' {name}="{shown}"'
             continue
         escaped = escape_attribute(value, attr.quote or '"')
+        if attr.value is None:  # a bare attribute (<html lang>): its value is added after the name
+            out.append((attr.value_start, attr.value_end, f'="{escaped}"'))
+            continue
         out.append((attr.value_start, attr.value_end, escaped if attr.quote else f'"{escaped}"'))
     if inserted:
         at = html_el.start + 5  # right after "<html"
@@ -130,8 +133,8 @@ def ltr_marks(page: str, root: Element, units: Iterable[Unit]) -> list[Replaceme
             if isinstance(node, Text):
                 text = page[node.start : node.end]
                 if "\\" in text or "$$" in text:
-                    for m in MATH.finditer(text):
-                        a, b = node.start + m.start(), node.start + m.end()
+                    for a, b in math_spans(text):
+                        a, b = node.start + a, node.start + b
                         if not in_unit(a):
                             out.append((a, a, '<span dir="ltr">'))
                             out.append((b, b, "</span>"))

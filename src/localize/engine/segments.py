@@ -64,7 +64,48 @@ _WS_RUN = re.compile(r"[\t\n\f\r ]+")
 _LETTER = re.compile(r"[^\W\d_]")
 # control characters, and lone surrogates (undecodable bytes kept for the rebuild): never in a msgid
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0e-\x1f\x7f\ud800-\udfff]")
-MATH = re.compile(r"\\\(.*?\\\)|\\\[.*?\\\]|\$\$.+?\$\$", re.S)
+MATH = re.compile(r"\\\(.*?\\\)|\\\[.*?\\\]|\$\$.+?\$\$", re.S)  # the rule; math_spans applies it
+_MATH_PAIRS = (("\\(", "\\)", 2), ("\\[", "\\]", 2), ("$$", "$$", 3))  # opener, closer, least length
+
+
+class _Next:
+    """The next occurrence of ``needle`` at or after a position that only grows: each answer is
+    kept until the position passes it, so a text is searched once however many asks it gets."""
+
+    __slots__ = ("at", "found", "needle", "text")
+
+    def __init__(self, text: str, needle: str) -> None:
+        self.text, self.needle, self.at, self.found = text, needle, -1, -1
+
+    def __call__(self, pos: int) -> int:
+        if self.at < 0 or pos < self.at or pos > self.found >= 0:
+            self.at, self.found = pos, self.text.find(self.needle, pos)
+        return self.found
+
+
+def math_spans(text: str) -> list[tuple[int, int]]:
+    """(start, end) of each formula of ``text``, as ``MATH.finditer`` finds them, in linear time:
+    the regular expression scans to the end of the text for every unclosed ``\\(`` (quadratic on a
+    page of them)."""
+    openers = [_Next(text, o) for o, _, _ in _MATH_PAIRS]
+    closers = [_Next(text, c) for _, c, _ in _MATH_PAIRS]
+    out: list[tuple[int, int]] = []
+    pos = 0
+    while True:
+        starts = [o(pos) for o in openers]
+        found = [(at, k) for k, at in enumerate(starts) if at >= 0]
+        if not found:
+            return out
+        at, k = min(found)
+        end = closers[k](at + _MATH_PAIRS[k][2])
+        if end < 0:
+            pos = at + 1
+            continue
+        end += 2
+        out.append((at, end))
+        pos = end
+
+
 # <span m="1912150">word</span>: per-word timestamps of interactive transcripts. Word order
 # changes in translation, so these spans are transparent: their text joins the unit and a
 # translated unit is written without them (an untranslated page keeps them, byte for byte).
@@ -363,12 +404,12 @@ class _Walker:
                 s = page[node.start : node.end]
                 if "\\" in s or "$$" in s:
                     pos = 0
-                    for m in MATH.finditer(s):
-                        piece = _unescape(s[pos : m.start()])
+                    for a, b in math_spans(s):
+                        piece = _unescape(s[pos:a])
                         letter = letter or _LETTER.search(piece) is not None
                         out.append(piece)
-                        add_void("math", node.start + m.start(), node.start + m.end(), "math")
-                        pos = m.end()
+                        add_void("math", node.start + a, node.start + b, "math")
+                        pos = b
                     s = s[pos:]
                 s = _unescape(s)
                 if not letter and _LETTER.search(s):
