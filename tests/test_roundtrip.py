@@ -155,7 +155,7 @@ def test_round_trip_with_an_s3_inbox(
     round_trip(tmp_path, f"s3://{s3_env}/inboxes/acme", hooks, capsys, monkeypatch)
 
 
-def test_two_returns_from_one_kit(
+def test_a_later_return_of_the_same_kit_corrects_the_partners_own_translation(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.chdir(tmp_path)
@@ -169,25 +169,52 @@ def test_two_returns_from_one_kit(
     Path("second.po").write_bytes(second)
     assert main(["ingest", "--partner", "acme", "first.po"]) == 0
     assert main(["ingest", "--partner", "acme", "second.po"]) == 0
-    out, err = capsys.readouterr()
-    assert "second.po: accepted (intro-course/es kit " in out and ": 1 accepted, 0 rejected, 1 conflict, " in out
-    assert "  conflict: line " in err and "'Calendar': kept as a fuzzy suggestion" in err
-    assert "1 conflicting entry is fuzzy now: the pages show the source text there" in err
-    pages = [p.read_text() for p in (tmp_path / "inbox" / "reports").glob("*.html")]
-    assert [("Translations set aside (1)" in t, "conflict: kept as a fuzzy suggestion" in t) for t in pages].count(
-        (True, True)
-    ) == 1  # the second return's report names the entry it set aside
+    out = capsys.readouterr().out
+    assert "second.po: accepted (intro-course/es kit " in out and ": 2 accepted, 0 rejected, 0 conflicts, " in out
     catalog = Workspace("ws").read_catalog("intro-course", "es").index()
     assert catalog[(None, "Syllabus")].msgstr == "ES Syllabus"  # untouched by the second return
     assert catalog[(None, "Assignments")].msgstr == "ES-B Assignments"  # both returns land
     calendar = catalog[(None, "Calendar")]
-    assert calendar.fuzzy and calendar.msgstr == "ES-B Calendar"  # the later one, as a suggestion
-    assert calendar.translator_comments == (
-        "conflict: acme returned this after a different translation was accepted: 'ES Calendar'",
-    )
+    assert calendar.translated and calendar.msgstr == "ES-B Calendar"  # the partner corrected itself
     # the same file again is recognised
     assert main(["ingest", "--partner", "acme", "second.po"]) == 0
     assert "already ingested" in capsys.readouterr().out
+
+
+def test_a_return_that_differs_from_a_translation_accepted_since_its_kit_is_a_conflict(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    write_config(tmp_path, "inbox")
+    main(["extract", str(SAMPLE), "--course", "intro-course", "--locales-dir", "ws"])
+    main(["init", "--course", "intro-course", "--locale", "es", "--locales-dir", "ws"])
+    main(["route", "--course", "intro-course", "--locale", "es"])
+    _, kit = kit_file(str(tmp_path / "inbox"))
+    ws = Workspace("ws")
+    catalog = ws.read_catalog("intro-course", "es")
+    edited = tuple(replace(e, msgstr="Calendario") if e.msgid == "Calendar" else e for e in catalog.entries)
+    ws.write(ws.catalog_key("intro-course", "es"), replace(catalog, entries=edited))  # by hand, after the kit left
+    Path("r.po").write_bytes(translate(kit, {"Calendar", "Syllabus"}, "ES "))
+    capsys.readouterr()
+    assert main(["ingest", "--partner", "acme", "r.po"]) == 0
+    out, err = capsys.readouterr()
+    assert ": 1 accepted, 0 rejected, 1 conflict, " in out
+    assert "  conflict: line " in err and "'Calendar': the translation accepted earlier stays" in err
+    assert "1 conflicting entry keeps the translation accepted earlier" in err
+    pages = [p.read_text() for p in (tmp_path / "inbox" / "reports").glob("*.html")]
+    assert ["Translations set aside (1)" in t and "the translation accepted earlier stays" in t for t in pages] == [
+        True
+    ]
+    calendar = ws.read_catalog("intro-course", "es").index()[(None, "Calendar")]
+    assert calendar.translated and calendar.msgstr == "Calendario"  # still on the pages
+    assert calendar.translator_comments == (
+        "conflict: acme returned 'ES Calendar' after this translation was accepted; it stays",
+    )
+    assert main(["ingest", "--partner", "acme", "r.po"]) == 0  # recognised; the note is not added twice
+    assert (
+        ws.read_catalog("intro-course", "es").index()[(None, "Calendar")].translator_comments
+        == calendar.translator_comments
+    )
 
 
 def test_isolation_between_partner_inboxes(tmp_path: Path) -> None:

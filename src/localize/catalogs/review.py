@@ -37,10 +37,13 @@ from localize.catalogs.workspace import Workspace
 from localize.catalogs.xliff import REVIEWED, unit_id
 from localize.model import Catalog, Entry
 
+Key = tuple[str | None, str]
+
 __all__ = [
     "REVIEWED",
     "Provenance",
     "ReviewState",
+    "brought_by",
     "is_reviewed",
     "ledger_key",
     "mark_reviewed",
@@ -94,6 +97,23 @@ def previous_signed_off(workspace: Workspace, course: str, locale: str) -> dict[
         if isinstance(signed, dict)
         else {}
     )
+
+
+def brought_by(workspace: Workspace, catalog: Catalog, course: str, locale: str, partner: str, kit: str) -> set[Key]:
+    """The entries of ``catalog`` whose current translation a return of ``kit`` by ``partner``
+    brought in (the ledger's record, while the catalog still holds that very translation)."""
+    raw = _load(workspace, course, locale).get("accepted", {})
+    accepted = raw if isinstance(raw, dict) else {}
+    out: set[Key] = set()
+    for e in catalog.entries:
+        record = accepted.get(unit_id(e.msgctxt, e.msgid)) if e.translated and not e.obsolete else None
+        if isinstance(record, dict) and (record.get("partner"), record.get("kit"), record.get("msgstr")) == (
+            partner,
+            kit,
+            e.msgstr,
+        ):
+            out.add(e.key)
+    return out
 
 
 def record_review(

@@ -181,8 +181,9 @@ def cmd_ingest(args: argparse.Namespace) -> int:
             )
         if r.conflicts and not r.already:
             print(
-                f"  {r.conflicts} conflicting {'entry is' if r.conflicts == 1 else 'entries are'} fuzzy now: the pages "
-                "show the source text there until someone chooses between the two translations in the catalog",
+                f"  {r.conflicts} conflicting {'entry keeps' if r.conflicts == 1 else 'entries keep'} the translation "
+                "accepted earlier (on the pages too); the partner's is in a comment beside it: to take it, put it "
+                "in the msgstr of the catalog",
                 file=sys.stderr,
             )
         if r.report and not r.already:

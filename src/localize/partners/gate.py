@@ -3,9 +3,10 @@
 :func:`check_return` finds the kit the file answers (only from its parsed header), runs the
 checks of :mod:`localize.partners.qa` and computes the merge of every entry that passes
 three-way against the kit the partner received: an entry the partner left as it was never
-overwrites a newer translation (but fills an empty one: a memory match the kit offered); if the
-catalog changed meanwhile and the partner's translation differs, it is kept as a fuzzy
-suggestion and the conflict is reported. :mod:`localize.partners.ingest` applies it as one step.
+overwrites a newer translation (but fills an empty one: a memory match the kit offered); a later
+return of the same kit by the same partner corrects what its earlier return brought in; if the
+catalog changed meanwhile otherwise and the partner's translation differs, the accepted one stays
+and the partner's is kept beside it in a comment (a conflict, reported). :mod:`localize.partners.ingest` applies it as one step.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from localize.catalogs.glossary_files import load_glossary
 from localize.catalogs.memory import COMMENT_PREFIX, TranslationMemory
 from localize.catalogs.po import read_po, write_po
 from localize.catalogs.refresh import refresh
-from localize.catalogs.review import mark_reviewed, without_reviewed
+from localize.catalogs.review import brought_by, mark_reviewed, without_reviewed
 from localize.catalogs.workspace import Workspace
 from localize.catalogs.xliff import REVIEWED, is_xliff, read_xliff
 from localize.config import Config, Partner
@@ -125,10 +126,14 @@ def _three_way(
     *,
     accept_fuzzy: bool,
     signed_off: frozenset[tuple[str | None, str]] = frozenset(),
+    own: set[tuple[str | None, str]] | frozenset[tuple[str | None, str]] = frozenset(),
 ) -> tuple[Catalog, list[dict[str, Any]]]:
     """``signed_off``: the entries a reviewer signed off (empty unless the return answers a
     review kit and comes from a reviewer): they get the reviewed flag if their translation
-    is the one in the catalog."""
+    is the one in the catalog. ``own``: the entries whose translation an earlier return of the
+    same kit by the same partner brought in: a later return corrects them, as if from the kit.
+    Any other translation accepted since the kit stays in the catalog (and on the pages) when
+    the return differs: the return's text is kept beside it in a comment, a conflict."""
     base_index, ours_index = base.index(), ours.index()
     updated: dict[tuple[str | None, str], Entry] = {}
     outcomes: list[dict[str, Any]] = []
@@ -172,7 +177,7 @@ def _three_way(
         sign = t.key in signed_off and "fuzzy" not in flags
         if sign:
             flags = (*flags, REVIEWED)
-        if _same(o, b) or not (o.msgstr or any(o.msgstr_plural)):
+        if _same(o, b) or not (o.msgstr or any(o.msgstr_plural)) or t.key in own:
             updated[t.key] = replace(
                 o,
                 msgstr=t.msgstr,
@@ -182,21 +187,22 @@ def _three_way(
                 previous_msgid=None,
                 previous_msgctxt=None,
             )
-            record(t, "accepted", reviewed=sign)
+            record(
+                t,
+                "accepted",
+                "replaces your earlier return of this kit" if t.key in own and not _same(o, b) else "",
+                reviewed=sign,
+            )
         elif o.msgstr == t.msgstr and o.msgstr_plural == t.msgstr_plural:
             if sign and o.translated:
                 updated[t.key] = mark_reviewed(o)
             record(t, "accepted", "same as the current translation", reviewed=sign and o.translated)
         else:
-            note = f"conflict: {partner} returned this after a different translation was accepted: {o.msgstr!r}"
-            updated[t.key] = replace(
-                o,
-                msgstr=t.msgstr,
-                msgstr_plural=t.msgstr_plural,
-                flags=tuple(sorted({*without_reviewed(o.flags), "fuzzy"})),
-                translator_comments=(*o.translator_comments, note),
-            )
-            record(t, "conflict", "kept as a fuzzy suggestion; the translation accepted earlier is in a comment")
+            theirs_text = t.msgstr if t.msgid_plural is None else " | ".join(t.msgstr_plural)
+            note = f"conflict: {partner} returned {theirs_text!r} after this translation was accepted; it stays"
+            if note not in o.translator_comments:
+                updated[t.key] = replace(o, translator_comments=(*o.translator_comments, note))
+            record(t, "conflict", "the translation accepted earlier stays; yours is kept beside it for the coordinator")
     entries = tuple(updated.get(e.key, e) if not e.obsolete else e for e in ours.entries)
     return replace(ours, entries=entries), outcomes
 
@@ -331,16 +337,17 @@ def check_return(
     except FileNotFoundError:
         before = None
     ours = _catalog_of_record(workspace, assignment.course, assignment.locale, base)
+    own = brought_by(workspace, ours, assignment.course, assignment.locale, partner.id, assignment.kit)
     merged, outcomes = _three_way(
-        catalog, base, ours, blocked, partner.id, accept_fuzzy=config.qa.accept_fuzzy, signed_off=signed_off
+        catalog, base, ours, blocked, partner.id, accept_fuzzy=config.qa.accept_fuzzy, signed_off=signed_off, own=own
     )
-    staged = write_po(merged).encode("utf-8")
-    plan = {
-        "catalog": catalog_key,
-        "before": sha256_or_none(before),
-        # what Workspace.write makes of the staged catalog
-        "after": sha256_or_none(write_po(read_po(staged, "staged")).encode("utf-8")),
-    }
+    try:
+        staged = write_po(merged).encode("utf-8")
+        after = write_po(read_po(staged, "staged")).encode("utf-8")  # what Workspace.write makes of it
+    except (PoSyntaxError, UnicodeError) as e:  # never a catalog of record that does not read back
+        problem = f"this file cannot be merged into a valid catalog ({e}); nothing of it was taken"
+        return replace(report, problems=(*problems, Problem(name, 1, ERROR, "syntax", problem))), None, None
+    plan = {"catalog": catalog_key, "before": sha256_or_none(before), "after": sha256_or_none(after)}
     count = {
         s: sum(1 for o in outcomes if o["status"] == s)
         for s in ("accepted", "rejected", "unchanged", "conflict", "stale")

@@ -15,9 +15,10 @@ once, at the check, and applied only onto the catalog it was computed from).
 2. the file is checked (:mod:`localize.partners.gate`, :mod:`localize.partners.checks`); file-level errors (syntax,
    wrong language, plural forms) reject the whole file, entry-level errors only their entries;
 3. the entries that pass are merged three-way against the kit the partner
-   received: an entry the partner left as it was never overwrites a newer translation; if the
-   catalog changed meanwhile (another return) and the partner's translation differs, it is kept
-   as a fuzzy suggestion and the conflict is reported;
+   received: an entry the partner left as it was never overwrites a newer translation; a later
+   return of the same kit corrects the partner's own earlier one; if the catalog changed meanwhile
+   otherwise and the partner's translation differs, the accepted one stays and the partner's is
+   kept beside it in a comment (a conflict, reported);
 4. a QA report (JSON and a readable HTML page) goes to the partner's inbox and
    the assignment's state is updated.
 """
