@@ -290,3 +290,29 @@ def test_extract_never_prints_the_password_of_a_site_address(
     out = capsys.readouterr()
     assert "TopSecretPW" not in out.out + out.err and "127.0.0.1:9" in out.err
     assert os.listdir(tmp_path) == [] or not (tmp_path / "ws" / "templates").exists()
+
+
+# -- publish --repair puts back what the bucket lost ------------------------------------------------
+
+
+def test_publish_repair_uploads_again_a_deleted_and_a_swapped_object(region: Region) -> None:
+    (region.src / "style.css").write_text("body { color: #222; }\n" * 40)  # stored compressed
+    v1 = region.publish("one").version
+    _, manifest = region.live()
+    files = {f["path"]: f for f in manifest["files"]}  # type: ignore[attr-defined]
+    png, css = files["img/a.png"], files["style.css"]
+    assert css.get("encoding") == "gzip"
+    region.storage.delete(object_key(png["sha256"]))
+    region.storage.write_bytes(object_key(css["sha256"]) + ".gz", b"not the stylesheet")
+    with pytest.raises(Exception, match="publish --repair"):
+        region.pull()
+    ordinary = region.publish("one")  # unchanged: nothing checked, nothing repaired
+    assert (ordinary.published, ordinary.version) == (False, v1)
+
+    repaired = region.publish("one", repair=True)
+    assert repaired.published and repaired.version != v1 and repaired.uploaded_objects == 2
+    assert region.pull().startswith(f"switched to version {repaired.version}")
+    assert (region.mirror / C / L / "img" / "a.png").read_bytes() == b"png" * 10
+    assert (region.mirror / C / L / "style.css").read_text() == "body { color: #222; }\n" * 40
+    again = region.publish("one", repair=True)  # all intact now: nothing to do
+    assert (again.published, again.version) == (False, repaired.version)

@@ -70,6 +70,7 @@ def publish(
     on_upload: Callable[[str, int], None] | None = None,
     dashboard: bool = False,
     jobs: int | None = None,
+    repair: bool = False,
 ) -> list[PublishResult]:
     """Publish ``course`` in ``locale`` to its regions, recording the QA summary: reads and
     writes only what this course and locale need, whatever the size of the fleet.
@@ -88,6 +89,7 @@ def publish(
         on_upload=on_upload,
         qa=qa_summary(workspace, course, locale),
         jobs=jobs,
+        repair=repair,
     )
     if dashboard:
         publish_dashboards(config, sorted({r.region for r in results if r.published}))

@@ -52,6 +52,13 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument("--source", metavar="SOURCE", help=SOURCE_HELP + " (default: where `extract` read it)")
     p.add_argument("--dry-run", action="store_true", help="say what would be uploaded, upload nothing")
     p.add_argument(
+        "--repair",
+        action="store_true",
+        help="read and hash every object of the live version first, and upload again, in a new version, "
+        "any the region lacks or holds with other bytes (deleted or replaced in the bucket; mirrors "
+        "then fail with 'missing object' or a sha256 mismatch)",
+    )
+    p.add_argument(
         "--dashboard",
         action="store_true",
         help="also refresh the public progress page of each region that got a new version (reads the whole fleet)",
@@ -199,6 +206,7 @@ def cmd_publish(args: argparse.Namespace) -> int:
         dry_run=args.dry_run,
         jobs=args.jobs,
         dashboard=args.dashboard,
+        repair=args.repair,
     )
     failed = 0
     for r in results:

@@ -6,9 +6,8 @@ compressed size, while the sha256 and size stay those of the file itself. Compre
 deterministic (no name, no time in the gzip header, one level), so equal files give equal
 objects.
 
-A mirror inflates while it streams (:class:`Inflating`), never holding a whole file, and stops
-as soon as the output passes the size the manifest records: a small object that inflates to
-gigabytes (a decompression bomb) is refused after one chunk more than the file may have.
+A mirror inflates while it streams (:class:`Inflating`), never holding a whole file, and stops once
+the output passes the size the manifest records: a decompression bomb is refused after one chunk.
 :class:`Metered` counts the bytes a pull moves and can cap its rate (a token bucket).
 """
 
@@ -33,9 +32,11 @@ from localize.storage.base import CHUNK, Storage, list_bounded
 
 __all__ = [
     "COMPRESSIBLE",
+    "Digest",
     "Inflating",
     "Metered",
     "Refused",
+    "Tee",
     "TokenBucket",
     "copy_stored",
     "gzip_file",
@@ -332,7 +333,7 @@ class Metered:
         return self.remote.describe(key)
 
 
-class _Digest:
+class Digest:
     """Where the file's bytes go while they are hashed."""
 
     def __init__(self) -> None:
@@ -351,16 +352,15 @@ class _Digest:
         return 0
 
 
-class _Tee:
-    """The stored bytes to the file, and the file's own bytes (inflated if need be) into a hash;
-    a retry's ``seek(0)`` starts both over."""
+class Tee:
+    """The stored bytes to the file, the file's own (inflated if need be) into a hash; seek(0) restarts."""
 
     def __init__(self, f: IO[bytes], limit: int, gzipped: bool) -> None:
         self.f, self.limit, self.gzipped = f, limit, gzipped
         self._reset()
 
     def _reset(self) -> None:
-        self.inflated = _Digest()
+        self.inflated = Digest()
         self.inflating = Inflating(self.inflated, self.limit) if self.gzipped else None
 
     def write(self, block: bytes) -> int:
@@ -383,7 +383,7 @@ def _stored_intact(path: Path, record: FileRecord) -> bool:
     """Whether ``path`` already holds the object of ``record`` as the region stores it."""
     if not path.is_file() or path.is_symlink() or path.stat().st_size != record.wire_size:
         return False
-    tee = _Tee(cast(IO[bytes], _Digest()), record.size, record.encoding == "gzip")  # the stored bytes go nowhere
+    tee = Tee(cast(IO[bytes], Digest()), record.size, record.encoding == "gzip")  # the stored bytes go nowhere
     try:
         with path.open("rb") as f:
             while block := f.read(CHUNK):
@@ -406,7 +406,7 @@ def copy_stored(storage: Storage, record: FileRecord, target: Path) -> bool:
     fd = os.open(part, os.O_RDWR | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC, 0o666)  # never through a link
     try:
         with os.fdopen(fd, "w+b") as f:
-            tee = _Tee(f, record.size, record.encoding == "gzip")
+            tee = Tee(f, record.size, record.encoding == "gzip")
             storage.download(record.key, cast(IO[bytes], tee), max_bytes=record.wire_size)
             tee.finish()
         if tee.inflated.h.hexdigest() != record.sha256 or tee.inflated.size != record.size:

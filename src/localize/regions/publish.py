@@ -45,7 +45,7 @@ from localize.regions.layout import (
 from localize.regions.objects import existing_objects, plan_records
 from localize.regions.schema import MAX_MANIFEST_BYTES, FileRecord, Manifest, manifest_key, read_limited
 from localize.regions.signing import region_signer, signed_live, signed_manifest, swap_signed
-from localize.regions.uploads import upload_missing
+from localize.regions.uploads import damaged_objects, upload_missing
 from localize.storage.base import Storage
 from localize.storage.courses import open_source
 
@@ -111,8 +111,11 @@ def publish_bundle(
     gc_grace_seconds: float = 3600.0,
     signer: Signer | None = None,
     compress: bool = True,
+    repair: bool = False,
 ) -> PublishResult:
-    """Upload what is missing, write the manifest, swap the pointer, prune.
+    """Upload what is missing, write the manifest, swap the pointer, prune. With ``repair``, every
+    object of the live version is read and hashed first; one the region lacks or holds with other
+    bytes (deleted or swapped in the bucket) is uploaded again, in a new version.
 
     Steps (each ends at a :func:`checkpoint`): write a lease naming every object
     of the new version, wait for any garbage collector holding the region's
@@ -128,9 +131,11 @@ def publish_bundle(
     )
     pointer, etag = read_pointer(storage, course, locale)
     current: Manifest | None = None
+    damaged: set[str] = set()
     if pointer is not None:
         current = _live_manifest(storage, course, locale, pointer["version"])
-        if (
+        damaged = damaged_objects(storage, current.files) if repair else set()
+        if not damaged and (
             [f.content() for f in current.files] == [r.content() for r in records]
             and current.catalog_sha256 == catalog_sha
             and (signer is None or signed_live(storage, signer, course, locale))
@@ -145,8 +150,9 @@ def publish_bundle(
         checkpoint("publish:lease-written")
         if not dry_run:
             wait_for_gc(storage)
-        known = {f.sha256: f for f in current.files} if current else {}
+        known = {f.sha256: f for f in current.files if f.sha256 not in damaged} if current else {}
         existing = existing_objects(storage, [r for r in records if r.sha256 not in known])
+        existing -= {name for name in existing if name.removesuffix(".gz") in damaged}
         planned, missing = plan_records(records, existing, known, storage, compress)
         checkpoint("publish:reuse-checked")
         if dry_run:
@@ -156,6 +162,9 @@ def publish_bundle(
                 dry_run=True, would_upload=tuple(sorted(r.path for r in missing.values())),
                 uploaded_bytes=sum(r.size for r in missing.values()), uploaded_objects=len(missing),
             )  # fmt: skip
+        for f in current.files if current and damaged else ():
+            if f.sha256 in damaged:
+                storage.delete(f.key)  # a swapped object is replaced, never kept by a write-if-absent
         uploaded_bytes, stored_bytes = upload_missing(
             storage, bundle, missing, on_upload, compress, str(bundle.root.parent)
         )
@@ -249,6 +258,7 @@ def publish(
     on_upload: Callable[[str, int], None] | None = None,
     qa: dict[str, Any] | None = None,
     jobs: int | None = None,
+    repair: bool = False,
 ) -> list[PublishResult]:
     """Build ``course`` in ``locale`` and publish it to each region serving the locale
     (pages on ``jobs`` worker processes, default one per core, as ``localize build``).
@@ -312,7 +322,7 @@ def publish(
                 inputs = hashlib.sha256(f"{inputs}{review}\0{attribution}".encode()).hexdigest()
                 signer = region_signer(r, config)
                 pointer, _ = read_pointer(storage, course, locale)
-                if pointer is not None and not dry_run:
+                if pointer is not None and not dry_run and not repair:
                     live = _live_manifest(storage, course, locale, pointer["version"])
                     if live.build_key == inputs and (signer is None or signed_live(storage, signer, course, locale)):
                         # same pages, same catalog, same tool, same policy: nothing to build or upload
@@ -343,6 +353,7 @@ def publish(
                     gc_grace_seconds=r.gc_grace_seconds,
                     signer=signer,
                     compress=r.compress,
+                    repair=repair,
                 )
                 moved = () if pointer else older_spelling(storage, course, locale, publishing=True)  # a first publish
                 result = replace(result, warnings=(notice.warnings if notice else ()) + bundles[key].warnings + moved)

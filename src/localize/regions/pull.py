@@ -571,17 +571,18 @@ def _download_object(remote: Remote, record: FileRecord, target: Path, current: 
                 raise IntegrityError(f"{path}: the region's compressed object {e}; {stays}", path=where) from None
             except FileNotFoundError:
                 raise MissingObject(
-                    f"{path}: the region lacks this object and this mirror has no intact copy of it (from a delta "
-                    "export: import the export it was made against first; if the mirror had it, its copy was "
-                    "changed: `localize pull --verify` against a region or drive holding it repairs it); "
-                    f"{stays}",
+                    f"{path}: the region lacks this object and this mirror has no intact copy of it (a region "
+                    "whose object was deleted: its coordinators repair it with `localize publish --repair`; "
+                    "a delta export: import the export it was made against first; if the mirror had it, its "
+                    "copy was changed: `localize pull --verify` against a region or drive holding it repairs "
+                    f"it); {stays}",
                     path=where,
                 ) from None
         actual = writer.h.hexdigest()
         if writer.size != size or actual != sha256:
             raise IntegrityError(
                 f"{path}: expected sha256 {sha256}, got {actual}; the region's copy is damaged or was "
-                f"tampered with; {stays}",
+                f"tampered with (its coordinators replace it with `localize publish --repair`); {stays}",
                 path=where,
             )
         if target.is_symlink() or target.exists():

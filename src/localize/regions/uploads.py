@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
+from typing import IO, cast
 
 from localize.regions.bundle import Bundle
 from localize.regions.checkpoints import checkpoint
-from localize.regions.objects import store_object
+from localize.regions.objects import Digest, Refused, Tee, store_object
 from localize.regions.schema import FileRecord
-from localize.storage.base import Storage
+from localize.storage.base import Storage, TooLarge
 
 __all__ = ["UPLOAD_CONCURRENCY", "upload_missing"]
 
@@ -53,3 +54,21 @@ def upload_missing(
                 future.cancel()
             raise
     return uploaded, stored_bytes
+
+
+def damaged_objects(storage: Storage, records: Iterable[FileRecord]) -> set[str]:
+    """The sha256 of each record whose object the region lacks, or holds with other bytes than the
+    record says (read whole, inflated when compressed, and hashed): what ``publish --repair`` uploads again."""
+
+    def bad(record: FileRecord) -> bool:
+        tee = Tee(cast(IO[bytes], Digest()), record.size, record.encoding == "gzip")
+        try:
+            stored = storage.download(record.key, cast(IO[bytes], tee), max_bytes=record.wire_size)
+            tee.finish()
+        except (FileNotFoundError, Refused, TooLarge):
+            return True
+        return (stored, tee.inflated.size, tee.inflated.h.hexdigest()) != (record.wire_size, record.size, record.sha256)
+
+    unique = list({r.sha256: r for r in records}.values())
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        return {r.sha256 for r, broken in zip(unique, pool.map(bad, unique), strict=True) if broken}
