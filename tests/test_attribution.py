@@ -119,7 +119,7 @@ def test_fallback_pages_keep_their_notice_and_english_is_the_default(
     err = capsys.readouterr().err.splitlines()
     assert len(err) == 2 and all(line.startswith("warning: region ") for line in err)
     assert f"(in {tmp_path / 'notices'}: no notice.ar.html); its pages carry the English notice" in err[0]
-    assert "(configured: no notice.ar.html)" in err[1]
+    assert "(its notice_templates folder is not set); its pages carry the English notice" in err[1]
     for name in ("strict", "plain"):
         pull(str(tmp_path / name), COURSE, "ar", tmp_path / f"{name}-mirror")
     strict = pages(tmp_path / "strict-mirror" / COURSE / "ar")
@@ -233,3 +233,19 @@ def test_a_notice_template_serves_its_locale_in_any_spelling_never_another_scrip
     config = Config(root=tmp_path)
     found = _find_template(config, Region(name="r", location="r", locales=[locale], notice_templates="notices"), locale)
     assert (None if found is None else Path(found.filename).name) == chosen
+
+
+def test_the_title_of_an_older_ocw_site_comes_from_its_contents_page(tmp_path: Path) -> None:
+    from localize.regions.attribution import course_title
+    from localize.storage.sources import FolderSource
+
+    (tmp_path / "contents").mkdir()
+    (tmp_path / "contents" / "index.htm").write_text(
+        "<html><head><title>Physics I: Classical Mechanics | Physics | MIT OpenCourseWare</title></head></html>"
+    )
+    assert course_title(FolderSource(tmp_path), "8.01") == "Physics I: Classical Mechanics"
+    (tmp_path / "index.html").write_text("<title>Home &amp; more | MIT OpenCourseWare</title>")
+    assert course_title(FolderSource(tmp_path), "8.01") == "Home & more"  # the site's own home first
+    (tmp_path / "index.html").unlink()
+    (tmp_path / "contents" / "index.htm").unlink()
+    assert course_title(FolderSource(tmp_path), "8.01") == "8.01"  # no home page: the course id

@@ -61,13 +61,19 @@ def _clean(text: str, limit: int = MAX_TITLE_CHARS) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
+HOME_PAGES = ("index.html", "index.htm", "contents/index.htm", "contents/index.html")
+
+
 def course_title(source: Source, fallback: str) -> str:
-    """The course's title: the ``<title>`` of its index.html up to the first " | " (OCW writes
+    """The course's title: the ``<title>`` of its home page (index.html, else index.htm, else
+    contents/index.htm(l) as older OCW sites have it) up to the first " | " (OCW writes
     "Quantum Physics I | Physics | MIT OpenCourseWare"), or ``fallback``. Read from a page,
     so only plain text comes out of it (unescaped here, escaped again where it is shown)."""
-    if "index.html" not in set(source.paths()):
+    paths = set(source.paths())
+    home = next((p for p in HOME_PAGES if p in paths), None)
+    if home is None:
         return fallback
-    with source.open("index.html") as f:
+    with source.open(home) as f:
         head = f.read(1 << 20).decode("utf-8", "replace")
     lower = head.lower()
     start = lower.find("<title")
@@ -318,11 +324,20 @@ class Notice:
         if found is None:
             found = _builtin()
             if not locale.startswith("en"):
-                where = f"in {config.resolve(region.notice_templates)}" if region.notice_templates else "configured"
+                where = (
+                    f"in {config.resolve(region.notice_templates)}: no notice.{locale}.html"
+                    if region.notice_templates
+                    else "its notice_templates folder is not set"
+                )
                 self.warnings = (
-                    f"region {region.name} has no notice template for {locale} ({where}: no notice.{locale}.html); "
+                    f"region {region.name} has no notice template for {locale} ({where}); "
                     "its pages carry the English notice",
                 )
+        if credits.title == credits.course:
+            self.warnings += (
+                f"the notice names course {credits.course} by its id: its source has no home page with a <title> "
+                f"({', '.join(HOME_PAGES)})",
+            )
         self.template = found
         self.course_url = safe_url(region.course_url.replace("{course}", credits.course))
         self.base: dict[str, Any] = {
