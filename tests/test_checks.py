@@ -109,7 +109,7 @@ def test_a_5000_digit_number_and_nplurals_are_problems_not_tracebacks() -> None:
         ).encode(),
         "x.po",
     )
-    header = [p.message for p in found if p.line == 1 and p.severity == ERROR]
+    header = [p.message for p in found if p.line == 5 and p.severity == ERROR]  # the Plural-Forms line
     assert len(header) == 1 and header[0].startswith("the header has no valid Plural-Forms; use: nplurals=")
 
 
@@ -162,3 +162,25 @@ def test_plural_forms_on_a_singular_entry_are_an_error_not_silently_dropped() ->
     # msgstr[N] without any msgid_plural does not even parse
     _, found = check_file((HEADER + 'msgid "cat"\nmsgstr[0] "gato"\n').encode(), "x.po")
     assert [p.check for p in found] == ["syntax"]
+
+
+def test_header_problems_are_on_the_header_lines_and_a_wrong_charset_is_warned() -> None:
+    data = (
+        'msgid ""\nmsgstr ""\n"Project-Id-Version: x\\n"\n"Language: ar\\n"\n'
+        '"Content-Type: text/plain; charset=ISO-8859-1\\n"\n"Plural-Forms: nplurals=2; plural=(n != 1);\\n"\n\n'
+        'msgid "Café"\nmsgstr "قهوة"\n'
+    ).encode()
+    _, problems = check_file(data, "a.po")
+    found = {(p.line, p.check, p.severity) for p in problems if p.check != "progress"}
+    assert found == {(5, "charset", WARNING), (6, "plural-forms", WARNING)}
+    [charset] = [p for p in problems if p.check == "charset"]
+    assert (
+        "says charset=ISO-8859-1, but the file is UTF-8" in charset.message and "set charset=UTF-8" in charset.message
+    )
+    _, problems = check_file(data.replace(b"ISO-8859-1", b"CHARSET"), "a.po")
+    assert any(p.check == "charset" for p in problems)
+    _, problems = check_file(data.replace(b"ISO-8859-1", b"UTF-8"), "a.po")
+    assert not any(p.check == "charset" for p in problems)
+    latin1 = data.replace("Café".encode(), "Café".encode("latin-1")).replace("قهوة".encode(), b"Cafe")
+    _, problems = check_file(latin1, "a.po")  # truly ISO-8859-1: read as it says
+    assert not any(p.check == "charset" for p in problems)

@@ -3,8 +3,10 @@ Plural-Forms) and every entry with the registry of :mod:`.checks`, sorted by lin
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from collections.abc import Mapping
+from dataclasses import replace
 
 from localize.catalogs.glossary import Glossary
 from localize.catalogs.po import read_po
@@ -14,7 +16,7 @@ from localize.locales import check_locale, language_of, plural_forms, same_langu
 from localize.model import Catalog
 from localize.partners.checks import ERROR, INFO, NPLURALS, WARNING, Limits, Problem, entry_problems, policy
 
-__all__ = ["check_catalog", "check_file"]
+__all__ = ["check_catalog", "check_file", "with_file_lines"]
 
 
 def _file_problems(catalog: Catalog, path: str, locale: str | None) -> tuple[list[Problem], str | None, int | None]:
@@ -182,6 +184,38 @@ def check_catalog(
     return sorted(problems, key=lambda p: (p.line, p.severity != ERROR, p.check))
 
 
+_CHARSET = re.compile(rb'"Content-Type:[^"\n]*?charset=([A-Za-z0-9._:-]+)', re.I)
+
+
+def with_file_lines(problems: list[Problem], data: bytes, path: str) -> list[Problem]:
+    """``problems`` of a PO file with its header's problems on the header's own lines (not line 1),
+    and a warning when the file is UTF-8 but its header declares another charset: localize reads
+    it as UTF-8, msgfmt and a translator's editor as the charset it declares."""
+    lines: dict[str, int] = {}
+    for field, check in ((b"Language", "header-language"), (b"Plural-Forms", "plural-forms")):
+        m = re.search(rb'^"' + field + rb":", data, re.M)
+        if m is not None:
+            lines[check] = data.count(b"\n", 0, m.start()) + 1
+    out = [
+        replace(p, line=lines[p.check]) if p.line == 1 and p.key is None and p.check in lines else p for p in problems
+    ]
+    m = _CHARSET.search(data)
+    declared = m.group(1).decode("ascii").lower() if m is not None else "utf-8"
+    if declared.replace("_", "-") not in ("utf-8", "utf8") and (not data.isascii() or declared == "charset"):
+        try:
+            data.decode("utf-8")
+        except UnicodeDecodeError:
+            pass  # read in the charset it declares
+        else:
+            assert m is not None
+            out.append(
+                Problem(path, data.count(b"\n", 0, m.start()) + 1, WARNING, "charset",
+                        f"the header says charset={m.group(1).decode('ascii')}, but the file is UTF-8 (as localize "
+                        "reads it); gettext tools and editors read the charset it says: set charset=UTF-8")
+            )  # fmt: skip
+    return sorted(out, key=lambda p: (p.line, p.severity != ERROR, p.check))
+
+
 def check_file(
     data: bytes, path: str, *, limits: Limits | None = None, **kwargs: object
 ) -> tuple[Catalog | None, list[Problem]]:
@@ -210,4 +244,5 @@ def check_file(
             catalog = read_po(data, path)
     except PoSyntaxError as e:
         return None, [Problem(path, e.line or 1, ERROR, "syntax", e.message)]
-    return catalog, units + check_catalog(catalog, path, limits=limits, **kwargs)  # type: ignore[arg-type]
+    problems = units + check_catalog(catalog, path, limits=limits, **kwargs)  # type: ignore[arg-type]
+    return catalog, problems if is_xliff(path, data) else with_file_lines(problems, data, path)
