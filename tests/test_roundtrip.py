@@ -530,3 +530,19 @@ def test_a_return_with_an_entry_gone_from_the_course_counts_it_stale(
     out, err = capsys.readouterr()
     assert ": 1 accepted, 0 rejected, 0 conflicts, 1 stale, " in out
     assert "  stale: line " in err and "'Calendar': no longer in the course" in err
+
+
+def test_a_partner_corrects_its_own_translation_only_until_a_reviewer_signs_it_off(tmp_path: Path) -> None:
+    from datetime import UTC, datetime
+
+    from localize.catalogs.review import brought_by, record_review
+    from localize.model import Catalog, Entry
+
+    ws = Workspace(str(tmp_path / "ws"))
+    mine, signed = Entry("Calendar", "ES Calendar"), Entry("Syllabus", "ES Syllabus", flags=("reviewed",))
+    now = datetime(2026, 12, 3, tzinfo=UTC)
+    record_review(ws, "c", "es", partner="acme", kit="k1", at=now, translated=[mine, replace(signed, flags=())])
+    catalog = Catalog(entries=(mine, signed, Entry("Other", "ES Other")))
+    assert brought_by(ws, catalog, "c", "es", "acme", "k1") == {(None, "Calendar")}
+    assert brought_by(ws, catalog, "c", "es", "acme", "k2") == set()  # another kit
+    assert brought_by(ws, catalog, "c", "es", "rival", "k1") == set()  # another partner

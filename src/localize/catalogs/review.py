@@ -101,12 +101,14 @@ def previous_signed_off(workspace: Workspace, course: str, locale: str) -> dict[
 
 def brought_by(workspace: Workspace, catalog: Catalog, course: str, locale: str, partner: str, kit: str) -> set[Key]:
     """The entries of ``catalog`` whose current translation a return of ``kit`` by ``partner``
-    brought in (the ledger's record, while the catalog still holds that very translation)."""
+    brought in (the ledger's record, while the catalog still holds that very translation) and
+    no reviewer signed off since: a partner corrects its own work, never a reviewed translation."""
     raw = _load(workspace, course, locale).get("accepted", {})
     accepted = raw if isinstance(raw, dict) else {}
     out: set[Key] = set()
     for e in catalog.entries:
-        record = accepted.get(unit_id(e.msgctxt, e.msgid)) if e.translated and not e.obsolete else None
+        own = e.translated and not e.obsolete and not is_reviewed(e)
+        record = accepted.get(unit_id(e.msgctxt, e.msgid)) if own else None
         if isinstance(record, dict) and (record.get("partner"), record.get("kit"), record.get("msgstr")) == (
             partner,
             kit,
