@@ -546,3 +546,28 @@ def test_a_partner_corrects_its_own_translation_only_until_a_reviewer_signs_it_o
     assert brought_by(ws, catalog, "c", "es", "acme", "k1") == {(None, "Calendar")}
     assert brought_by(ws, catalog, "c", "es", "acme", "k2") == set()  # another kit
     assert brought_by(ws, catalog, "c", "es", "rival", "k1") == set()  # another partner
+
+
+def test_a_fuzzy_mark_on_an_accepted_translation_is_named_not_dropped_silently(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    write_config(tmp_path, "inbox")
+    main(["extract", str(SAMPLE), "--course", "intro-course", "--locales-dir", "ws"])
+    main(["route", "--course", "intro-course", "--locale", "es"])
+    _, kit = kit_file(str(tmp_path / "inbox"))
+    Path("first.po").write_bytes(translate(kit, {"Syllabus"}, "ES "))
+    second = read_po(translate(kit, {"Syllabus"}, "ES-B "))
+    entries = tuple(replace(e, flags=("fuzzy",)) if e.msgid == "Syllabus" else e for e in second.entries)
+    Path("second.po").write_bytes(write_po(replace(second, entries=entries)).encode())
+    assert main(["ingest", "--partner", "acme", "first.po"]) == 0
+    capsys.readouterr()
+    assert main(["ingest", "--partner", "acme", "second.po"]) == 0
+    err = capsys.readouterr().err
+    assert (
+        "  unchanged: line " in err
+        and "'Syllabus': marked fuzzy by the translator; the current translation stays" in err
+    )
+    pages = [p.read_text() for p in (tmp_path / "inbox" / "reports").glob("*.html")]
+    assert sum("Translations set aside (1)" in t and "marked fuzzy by the translator" in t for t in pages) == 1
+    assert Workspace("ws").read_catalog("intro-course", "es").index()[(None, "Syllabus")].msgstr == "ES Syllabus"

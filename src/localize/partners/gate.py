@@ -38,7 +38,7 @@ from localize.partners.assignments import (
 )
 from localize.partners.checks import ERROR, FILE_LEVEL, WARNING, Limits, Problem
 from localize.partners.inbox import open_inbox
-from localize.partners.ingest_report import IngestReport
+from localize.partners.ingest_report import FUZZY_KEPT, IngestReport
 from localize.partners.qa import check_catalog, with_file_lines
 from localize.storage.base import Storage
 
@@ -171,7 +171,7 @@ def _three_way(
             record(t, "stale", "no longer in the course (it changed after the kit was sent); kept in the archive")
             continue
         if t.fuzzy and not accept_fuzzy and o.translated:
-            record(t, "unchanged", "marked fuzzy by the translator; the current translation stays")
+            record(t, "unchanged", FUZZY_KEPT)
             continue
         flags = without_reviewed(f for f in t.flags if f != "fuzzy" or (t.fuzzy and not accept_fuzzy))
         sign = t.key in signed_off and "fuzzy" not in flags

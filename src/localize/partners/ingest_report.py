@@ -15,7 +15,9 @@ from localize.partners.checks import Problem
 from localize.storage.base import Storage
 from localize.templating import render
 
-__all__ = ["IngestReport", "render_report", "write_reports"]
+__all__ = ["FUZZY_KEPT", "IngestReport", "render_report", "write_reports"]
+
+FUZZY_KEPT = "marked fuzzy by the translator; the current translation stays"
 
 
 def _n(count: int, noun: str) -> str:
@@ -59,8 +61,9 @@ class IngestReport:
         )
 
     def set_aside(self) -> list[dict[str, Any]]:
-        """The entries of the return that did not land as translations: conflicts and stale ones."""
-        return [o for o in self.entries if o.get("status") in ("conflict", "stale")]
+        """The entries of the return that did not land as translations: conflicts, stale ones, and
+        translations the partner marked fuzzy where an accepted one stays."""
+        return [o for o in self.entries if o.get("status") in ("conflict", "stale") or o.get("reason") == FUZZY_KEPT]
 
     def as_dict(self) -> dict[str, Any]:
         out = asdict(self)
