@@ -571,3 +571,34 @@ def test_a_fuzzy_mark_on_an_accepted_translation_is_named_not_dropped_silently(
     pages = [p.read_text() for p in (tmp_path / "inbox" / "reports").glob("*.html")]
     assert sum("Translations set aside (1)" in t and "marked fuzzy by the translator" in t for t in pages) == 1
     assert Workspace("ws").read_catalog("intro-course", "es").index()[(None, "Syllabus")].msgstr == "ES Syllabus"
+
+
+def test_a_partner_corrects_its_own_fuzzy_translation_and_plural_forms_are_compared_whole(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from datetime import UTC, datetime
+
+    from localize.catalogs.review import brought_by, record_review
+    from localize.model import Catalog, Entry
+
+    monkeypatch.chdir(tmp_path)
+    write_config(tmp_path, "inbox")
+    main(["extract", str(SAMPLE), "--course", "intro-course", "--locales-dir", "ws"])
+    main(["route", "--course", "intro-course", "--locale", "es"])
+    _, kit = kit_file(str(tmp_path / "inbox"))
+    first = read_po(translate(kit, {"Calendar"}, "ES "))
+    entries = tuple(replace(e, flags=("fuzzy",)) if e.msgid == "Calendar" else e for e in first.entries)
+    Path("first.po").write_bytes(write_po(replace(first, entries=entries)).encode())
+    Path("second.po").write_bytes(translate(kit, {"Calendar"}, "ES-B "))
+    assert main(["ingest", "--partner", "acme", "first.po"]) == 0
+    assert main(["ingest", "--partner", "acme", "second.po"]) == 0
+    assert ": 1 accepted, 0 rejected, 0 conflicts, " in capsys.readouterr().out.splitlines()[-2]
+    calendar = Workspace("ws").read_catalog("intro-course", "es").index()[(None, "Calendar")]
+    assert calendar.translated and calendar.msgstr == "ES-B Calendar"
+
+    ws = Workspace(str(tmp_path / "ledger"))
+    files = Entry("file", "", msgid_plural="files", msgstr_plural=("archivo", "archivos"))
+    record_review(ws, "c", "es", partner="acme", kit="k1", at=datetime(2026, 12, 3, tzinfo=UTC), translated=[files])
+    assert brought_by(ws, Catalog(entries=(files,)), "c", "es", "acme", "k1") == {(None, "file")}
+    edited = replace(files, msgstr_plural=("fichero", "ficheros"))  # by hand since
+    assert brought_by(ws, Catalog(entries=(edited,)), "c", "es", "acme", "k1") == set()

@@ -16,7 +16,7 @@ from localize.engine.extract import extract_page
 from localize.engine.htmltree import find_element, parse
 from localize.engine.pages import localize_page
 from localize.engine.segments import MATH, math_spans
-from localize.errors import PoSyntaxError
+from localize.errors import PageError, PoSyntaxError
 from localize.model import Catalog, Entry
 
 # -- a comment is never PO syntax -------------------------------------------------------------------
@@ -54,20 +54,33 @@ def test_a_po_file_in_a_codec_that_is_no_charset_is_refused(charset: str) -> Non
 
 
 def test_the_charsets_of_the_web_are_kept() -> None:
-    for codec in ("utf-8", "cp1252", "iso-8859-15", "shift_jis", "euc-jp", "iso-2022-jp", "gb18030", "big5",
+    for codec in ("utf-8", "cp1252", "iso-8859-15", "shift_jis", "euc-jp", "gb18030", "big5",
                   "koi8-r", "windows-1256", "euc-kr"):  # fmt: skip
         assert ascii_compatible(codec), codec
-    for codec in ("utf-7", "unicode_escape", "raw_unicode_escape", "hex", "zlib", "rot13", "idna", "punycode", "cp500"):
+    for codec in ("utf-7", "unicode_escape", "raw_unicode_escape", "hex", "zlib", "rot13", "idna", "punycode", "cp500",
+                  "iso-2022-jp", "iso-2022-jp-2"):  # fmt: skip
         assert not ascii_compatible(codec), codec
 
 
-@pytest.mark.parametrize("label", ["hex", "zlib", "rot13", "idna", "punycode", "unicode_escape", "utf-7", "undefined"])
+@pytest.mark.parametrize(
+    "label",
+    [
+        "hex",
+        "zlib",
+        "rot13",
+        "idna",
+        "punycode",
+        "unicode_escape",
+        "utf-7",
+        "undefined",
+        "iso-2022-jp-2",
+        "x-user-defined",
+    ],
+)
 def test_a_page_declaring_a_codec_that_is_no_charset_is_read_as_a_browser_reads_it(label: str) -> None:
-    data = (
-        f'<html><head><meta charset="{label}"></head><body><p>Hello \\x3cb\\x3e world +ADw-</p></body></html>'.encode()
-    )
+    data = f'<html><head><meta charset="{label}"></head><body><p>Hello \\x3cb\\x3e world +ADw- \x1b$B!!\x1b(B</p></body></html>'.encode()
     page = decode_page(data, "index.html")
-    assert page.encoding == "utf-8" and "\\x3cb\\x3e" in page.text and "+ADw-" in page.text
+    assert page.encoding == "utf-8" and "\\x3cb\\x3e" in page.text and "+ADw-" in page.text and "$B!!" in page.text
     [unit] = extract_page(data, "index.html")
     assert "\\x3cb\\x3e" in unit.msgid  # the escape is text, as in a browser: never a tag
 
@@ -76,7 +89,13 @@ def test_a_page_declaring_a_codec_that_is_no_charset_is_read_as_a_browser_reads_
 
 
 def test_a_tail_of_unclosed_tags_is_text_as_before() -> None:
-    for page in ("<p>Hello</p><p>" + "<a " * 3000, "x > y" + "<a " * 3000, "<p>a < b > c</p>" + "</a " * 3000):
+    for page in (
+        "<p>Hello</p><p>" + "<a " * 3000,
+        "x > y" + "<a " * 3000,
+        "<p>a < b > c</p>" + "</a " * 3000,
+        "<a " * 3000 + 'x=">"',  # a quote after the last ">": the first tag's value never closes
+        "<a " * 3000 + "x='>'",
+    ):
         root = parse(page)
         p = find_element(root, "p")
         assert find_element(root, "a") is None and (p is None or p.start == page.index("<p>"))
@@ -138,3 +157,11 @@ def test_script_ends_agree_with_html5lib() -> None:
 def test_a_bare_lang_attribute_gets_a_value() -> None:
     out = localize_page(b"<html lang><body><p>Hello world</p></body></html>", "index.html", {}, "ar").data
     assert out.startswith((b'<html dir="rtl" lang="ar">', b'<html lang="ar" dir="rtl">'))
+
+
+def test_a_page_in_a_charset_browsers_refuse_is_an_error_of_that_page() -> None:
+    data = b'<html><head><meta charset="iso-2022-kr"></head><body><p>Hello</p></body></html>'
+    with pytest.raises(PageError, match="charset browsers refuse"):
+        decode_page(data, "index.html")
+    page = decode_page(data.replace(b"iso-2022-kr", b"ISO-2022-JP"), "index.html")
+    assert page.encoding == "iso2022_jp"  # a label browsers know is read as they read it

@@ -316,3 +316,18 @@ def test_publish_repair_uploads_again_a_deleted_and_a_swapped_object(region: Reg
     assert (region.mirror / C / L / "style.css").read_text() == "body { color: #222; }\n" * 40
     again = region.publish("one", repair=True)  # all intact now: nothing to do
     assert (again.published, again.version) == (False, repaired.version)
+
+
+def test_a_planted_pointer_from_the_far_future_is_not_followed(region: Region) -> None:
+    from localize.regions.layout import make_pointer
+
+    now = datetime(2026, 12, 3, 9, 0, tzinfo=UTC)
+    soon, far = "2026-12-03T09:05:00.000+00:00", "9000-01-01T00:00:00+00:00"
+    assert make_pointer(C, L, "v", b"{}", None, now, soon)["updated"] == "2026-12-03T09:05:00.001+00:00"
+    assert make_pointer(C, L, "v", b"{}", None, now, far)["updated"] == "2026-12-03T09:00:00.000+00:00"
+
+
+def test_a_password_with_a_quote_or_angle_bracket_never_appears() -> None:
+    for url in ("http://admin:S3cret'PW@127.0.0.1:9/b", "http://admin:S3<cret>@h/b", 'x "http://u:p\'w@h:9/k" y'):
+        assert "admin" not in str(StorageError(url)) and "S3" not in str(StorageError(url))
+        assert "p'w" not in str(StorageError(url))

@@ -67,7 +67,7 @@ def _reference_lines(refs: Iterable[str], width: int) -> list[str]:
     out: list[str] = []
     line = "#:"
     for ref in refs:
-        if " " in ref or "\t" in ref:
+        if any(c.isspace() for c in ref):  # read back as one reference (str.split splits on them all)
             ref = f"\u2068{ref}\u2069"
         if len(line) > 2 and len(line) + 1 + len(ref) > width:
             out.append(line)

@@ -107,15 +107,27 @@ def brought_by(workspace: Workspace, catalog: Catalog, course: str, locale: str,
     accepted = raw if isinstance(raw, dict) else {}
     out: set[Key] = set()
     for e in catalog.entries:
-        own = e.translated and not e.obsolete and not is_reviewed(e)
+        own = (e.msgstr or any(e.msgstr_plural)) and not e.obsolete and not is_reviewed(e)  # fuzzy too
         record = accepted.get(unit_id(e.msgctxt, e.msgid)) if own else None
-        if isinstance(record, dict) and (record.get("partner"), record.get("kit"), record.get("msgstr")) == (
-            partner,
-            kit,
-            e.msgstr,
+        if (
+            isinstance(record, dict)
+            and _holds(record, e)
+            and (record.get("partner"), record.get("kit")) == (partner, kit)
         ):
             out.add(e.key)
     return out
+
+
+def _holds(record: dict[str, Any], e: Entry) -> bool:
+    """Whether the ledger's ``record`` names the very translation ``e`` holds (every plural form)."""
+    return record.get("msgstr") == e.msgstr and record.get("plural", []) == list(e.msgstr_plural)
+
+
+def _record(e: Entry, partner: str, kit: str, when: str) -> dict[str, Any]:
+    record: dict[str, Any] = {"msgstr": e.msgstr, "partner": partner, "kit": kit, "at": when}
+    if e.msgstr_plural:
+        record["plural"] = list(e.msgstr_plural)
+    return record
 
 
 def record_review(
@@ -140,10 +152,10 @@ def record_review(
         accepted = body.setdefault("accepted", {})
         for e in fresh:
             since.setdefault(unit_id(e.msgctxt, e.msgid), when)
-            accepted[unit_id(e.msgctxt, e.msgid)] = {"msgstr": e.msgstr, "partner": partner, "kit": kit, "at": when}
+            accepted[unit_id(e.msgctxt, e.msgid)] = _record(e, partner, kit, when)
         for e in signed:
             uid = unit_id(e.msgctxt, e.msgid)
-            so[uid] = {"msgstr": e.msgstr, "partner": partner, "kit": kit, "at": when}
+            so[uid] = _record(e, partner, kit, when)
             since.pop(uid, None)
         if signed:
             events = body.setdefault("events", [])
@@ -223,7 +235,7 @@ def provenance(
         reviewed = REVIEWED in e.flags
         found = Provenance(at=str(since.get(uid, "")), reviewed=reviewed)
         for record in (accepted.get(uid), signed.get(uid)):
-            if isinstance(record, dict) and record.get("msgstr") == e.msgstr:
+            if isinstance(record, dict) and _holds(record, e):
                 found = Provenance(
                     str(record.get("partner", "")), str(record.get("kit", "")), str(record.get("at", "")), reviewed
                 )

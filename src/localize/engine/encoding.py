@@ -19,6 +19,8 @@ import codecs
 import re
 from dataclasses import dataclass
 
+import webencodings
+
 from localize.errors import PageError
 
 __all__ = ["DecodedPage", "ascii_compatible", "decode_page", "encode_page"]
@@ -45,14 +47,15 @@ _WINDOWS_1252 = {
 }
 
 
-_PROBE = bytes(b for b in range(0x20, 0x7F) if b != 0x5C) + b"\t\n\r\\x41\\u0041.xn--ls8h."
+_PROBE = bytes(b for b in range(0x20, 0x7F) if b != 0x5C) + b"\t\n\r\\x41\\u0041.xn--ls8h.\x1b$B!!\x1b(B"
 
 
 def ascii_compatible(codec: str) -> bool:
     """Whether ``codec`` is a text encoding that reads ASCII bytes as the ASCII characters, as every
     charset of the web and of gettext does: never a codec that reads escapes (``unicode_escape``
-    takes ``\\x3c`` for ``<``), base64 (``utf-7``), bytes-to-bytes (``hex``, ``zlib``) or
-    domain names (``idna``); such a label is no charset a browser or msgfmt knows."""
+    takes ``\\x3c`` for ``<``), base64 (``utf-7``), bytes-to-bytes (``hex``, ``zlib``), domain
+    names (``idna``) or escape sequences (``iso-2022-*``): no charset of a PO file. (A page's label
+    is looked up in the WHATWG table instead, as browsers do: :func:`_sniff`.)"""
     try:
         return _PROBE.decode(codec) == _PROBE.decode("ascii")
     except (LookupError, UnicodeError, ValueError, TypeError):
@@ -75,19 +78,21 @@ def _sniff(data: bytes) -> tuple[str, bytes, bool]:
         label = m.group(1).decode("ascii").lower()
         if label in _WINDOWS_1252:
             return "cp1252", b"", False
-        if label in ("utf-16", "utf-16le", "utf-16be"):
-            return "utf-8", b"", False  # WHATWG: a meta tag can only be read if the page is ASCII-compatible
-        try:
-            name = codecs.lookup(label).name
-        except LookupError:
-            return "utf-8", b"", False
-        return (name if ascii_compatible(name) else "utf-8"), b"", False  # an unknown label is ignored
+        known = webencodings.lookup(label)  # the labels browsers know (WHATWG Encoding Standard)
+        if known is None or known.name in ("utf-16le", "utf-16be", "x-user-defined"):
+            return "utf-8", b"", False  # an unknown label is ignored; a meta tag cannot switch to UTF-16
+        if known.name == "replacement":
+            return "replacement", b"", False
+        return (known.name if known.name == "utf-8" else codecs.lookup(known.codec_info.name).name), b"", False
     return "utf-8", b"", False
 
 
 def decode_page(data: bytes, path: str) -> DecodedPage:
     """Decode ``data``; raises :class:`PageError` for binary or undecodable files."""
     encoding, bom, from_bom = _sniff(data)
+    if encoding == "replacement":
+        raise PageError("declares a charset browsers refuse to read (WHATWG's 'replacement': iso-2022-kr, "
+                        "hz-gb-2312...); save it as UTF-8", path=path)  # fmt: skip
     body = data[len(bom) :]
     if not encoding.startswith("utf-16") and b"\x00" in body[:8192]:
         raise PageError("binary file (NUL bytes), not an HTML page; remove it or rename it", path=path)

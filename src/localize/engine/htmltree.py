@@ -546,9 +546,14 @@ def parse(page: str, icon_classes: Iterable[str] = ICON_CLASSES) -> Element:
     # No tag ends after the last ">": a search is bounded there, or it tries every "<" of a tail of
     # unclosed tags ("<a <a <a ...") to the end of the page, quadratic. Past it only "<!" and "<?"
     # start anything. Bounded and whole-page searches differ only where the bound cuts a comment,
-    # or a quoted value closes past it (which a whole-page match checks when the tail has a quote).
+    # or a quoted value closes past it: only the last quote of each kind before the bound can open
+    # such a value (any other closes before it), so the first tag holding one is matched whole; when
+    # that fails (the value runs past the last ">", so the tag never ends), "<" up to that quote are
+    # text. Linear; the same tree as a whole-page search on every page but such broken tails.
     bound = page.rfind(">") + 1
-    quoted_tail = bound < n and ('"' in page[bound:] or "'" in page[bound:])
+    tail = page[bound:]
+    quotes = {page.rfind(q, 0, bound) for q in "\"'" if q in tail} - {-1}
+    unclosed: set[int] = set()
     implying = _IMPLYING
     void = VOID
     raw_text = RAW_TEXT
@@ -558,15 +563,20 @@ def parse(page: str, icon_classes: Iterable[str] = ICON_CLASSES) -> Element:
     while True:
         m = search(page, pos, bound) if pos < bound else None
         if m is None:
-            tail = _TAIL.search(page, max(pos, bound))
-            if tail is None:
+            after = _TAIL.search(page, max(pos, bound))
+            if after is None:
                 break
-            m = match(page, tail.start())
+            m = match(page, after.start())
         elif m.end() == bound < n and m.lastindex in (1, 2):
             m = match(page, m.start())  # a comment the bound cut: to its real end
-        elif quoted_tail and m.lastindex == 5 and ('"' in m.group(5) or "'" in m.group(5)):
+        elif quotes and m.lastindex == 5 and any(m.start() < q < m.end() for q in quotes):
+            held = {q for q in quotes if m.start() < q < m.end()}
+            if held <= unclosed:  # a tag before that quote again: text, up to it (linear)
+                pos = max(held) + 1
+                continue
             whole = match(page, m.start())
-            if whole is None:
+            if whole is None:  # a value opened there runs past the last ">": the tag never ends
+                unclosed |= held
                 pos = m.start() + 1
                 continue
             m = whole

@@ -177,7 +177,7 @@ def _three_way(
         sign = t.key in signed_off and "fuzzy" not in flags
         if sign:
             flags = (*flags, REVIEWED)
-        if _same(o, b) or not (o.msgstr or any(o.msgstr_plural)) or t.key in own:
+        if _same(o, b) or not o.translated or t.key in own:  # (a fuzzy suggestion is no accepted work)
             updated[t.key] = replace(
                 o,
                 msgstr=t.msgstr,

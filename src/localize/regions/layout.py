@@ -260,6 +260,11 @@ def ensure_index(
     return update_index(storage, region, course, locale, entry, pointer["updated"], signer)
 
 
+POINTER_SKEW = timedelta(minutes=10)
+"""How far ahead of this machine's clock a live pointer's time is followed (publishers' clocks
+disagree by less): a pointer claiming more, planted unsigned, would sign a far future into the chain."""
+
+
 def make_pointer(
     course: str,
     locale: str,
@@ -273,7 +278,7 @@ def make_pointer(
     Its ``updated`` is later than ``after`` (the pointer it replaces): mirrors refuse a pointer
     older than theirs, so a publisher whose clock is behind must still move time forward."""
     last, now = parse_updated(after), now if now.tzinfo is not None else now.replace(tzinfo=UTC)
-    if last is not None and now <= last:
+    if last is not None and now <= last <= now + POINTER_SKEW:  # (an unsigned pointer from the future is not followed)
         with contextlib.suppress(OverflowError):  # (a pointer claiming the year 9999 is not followed)
             now = last + timedelta(milliseconds=1)
     return {
