@@ -24,7 +24,7 @@ from localize.regions.checkpoints import on_checkpoint
 from localize.regions.export import export_region
 from localize.regions.keys import Signer, generate_keys
 from localize.regions.layout import read_live_versions, read_pointer
-from localize.regions.mirror_health import verify_mirror
+from localize.regions.mirror_health import mirror_status, verify_mirror
 from localize.regions.publish import PublishResult, publish_bundle
 from localize.regions.pull import pull, rollback_local
 from localize.regions.rollback import rollback
@@ -152,6 +152,8 @@ def test_pull_repairs_a_local_rollback_stopped_after_its_switch(
         with pytest.raises(KeyboardInterrupt):
             rollback_local(region.mirror, C, L)
     assert "one" in region.serves()  # the link moved, the state still says v2
+    [status] = mirror_status(region.location, region.mirror)
+    assert (status.region, status.state) == (v2, "behind")  # what the site serves, not the record
     assert region.pull().startswith(f"switched to version {v2}")
     assert "two" in region.serves()
 

@@ -94,7 +94,9 @@ class MirrorStatus:
 
 
 def mirror_courses(dest: str | os.PathLike[str]) -> dict[tuple[str, str], str]:
-    """(course, locale) -> live version, for every course and locale this mirror holds."""
+    """(course, locale) -> live version, for every course and locale this mirror holds: the version
+    its live link serves (a pull or local rollback stopped between its switch and its record leaves
+    the record on another), else the one recorded."""
     found: dict[tuple[str, str], str] = {}
     root = Path(dest) / ".localize"
     for state in sorted(root.glob("*/*/state.json")) if root.is_dir() else ():
@@ -104,6 +106,13 @@ def mirror_courses(dest: str | os.PathLike[str]) -> dict[tuple[str, str], str]:
         except LocalizeError:
             continue
         current = _read_state(state.parent).get("current")
+        link = Path(dest) / course / locale
+        try:
+            served = link.resolve() if link.is_symlink() else None
+        except (OSError, RuntimeError):
+            served = None
+        if served is not None and served.parent == state.parent.resolve() and is_version(served.name):
+            current = served.name
         if current:
             found[(course, locale)] = str(current)
     return found
