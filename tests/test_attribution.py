@@ -120,6 +120,8 @@ def test_fallback_pages_keep_their_notice_and_english_is_the_default(
     assert len(err) == 2 and all(line.startswith("warning: region ") for line in err)
     assert f"(in {tmp_path / 'notices'}: no notice.ar.html); its pages carry the English notice" in err[0]
     assert "(its notice_templates folder is not set); its pages carry the English notice" in err[1]
+    assert main(["publish", "--course", COURSE, "--locale", "ar", "--config", str(config_path), "-q"]) == 0
+    assert capsys.readouterr().err == ""  # --quiet: errors and the summary only
     for name in ("strict", "plain"):
         pull(str(tmp_path / name), COURSE, "ar", tmp_path / f"{name}-mirror")
     strict = pages(tmp_path / "strict-mirror" / COURSE / "ar")

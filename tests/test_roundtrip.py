@@ -505,6 +505,10 @@ def test_ingest_names_what_it_leaves_and_refuses_an_archive(
     assert (
         "ret.zip: a zip archive, not a returned file: unpack it and ingest the .po, .xlf or .xliff files inside" in err
     )
+    assert main(["ingest", "--partner", "acme", str(returns / "intro.es.po.txt")]) != 0
+    assert "intro.es.po.txt: not a .po, .xlf or .xliff file; if it is a returned catalog, rename it" in (
+        capsys.readouterr().err
+    )
     assert main(["ingest", "--partner", "acme", "nope.po"]) != 0
     assert "give a returned .po/.xlf/.xliff file" in capsys.readouterr().err
     assert not (tmp_path / "ws" / "archive" / "returns").exists()  # nothing of them taken
@@ -602,3 +606,23 @@ def test_a_partner_corrects_its_own_fuzzy_translation_and_plural_forms_are_compa
     assert brought_by(ws, Catalog(entries=(files,)), "c", "es", "acme", "k1") == {(None, "file")}
     edited = replace(files, msgstr_plural=("fichero", "ficheros"))  # by hand since
     assert brought_by(ws, Catalog(entries=(edited,)), "c", "es", "acme", "k1") == set()
+
+
+def test_a_new_translation_marked_fuzzy_is_counted_as_fuzzy_not_just_accepted(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    write_config(tmp_path, "inbox")
+    main(["extract", str(SAMPLE), "--course", "intro-course", "--locales-dir", "ws"])
+    main(["route", "--course", "intro-course", "--locale", "es"])
+    _, kit = kit_file(str(tmp_path / "inbox"))
+    back = read_po(translate(kit, {"Syllabus", "Calendar"}, "ES "))
+    entries = tuple(replace(e, flags=("fuzzy",)) if e.msgid == "Calendar" else e for e in back.entries)
+    Path("r.po").write_bytes(write_po(replace(back, entries=entries)).encode())
+    capsys.readouterr()
+    assert main(["ingest", "--partner", "acme", "r.po"]) == 0
+    out, err = capsys.readouterr()
+    assert ": 2 accepted (1 as fuzzy), 0 rejected, 0 conflicts, " in out
+    assert "'Calendar': kept fuzzy, as the translator marked it: not on the pages until someone confirms it" in err
+    catalog = Workspace("ws").read_catalog("intro-course", "es").index()
+    assert catalog[(None, "Calendar")].fuzzy and catalog[(None, "Syllabus")].translated

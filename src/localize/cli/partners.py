@@ -160,10 +160,14 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     reports = ingest(config, args.partner, args.path)
     skipped = skipped_returns(config, args.partner, args.path)
     if not reports:
-        print("no returned files waiting" + (f" ({len(skipped)} other files left where they are)" if skipped else ""))
-    for key in skipped:
+        left = f" ({len(skipped)} other file{'s' if len(skipped) != 1 else ''} left where {'they are' if len(skipped) != 1 else 'it is'})"
+        print("no returned files waiting" + (left if skipped else ""))
+    for key in () if args.quiet else skipped:
         print(
-            printable(f"  skipped: {key}: not a .po, .xlf or .xliff file (a .zip: unpack it into returns/)"),
+            printable(
+                f"  skipped: {key}: not a .po, .xlf or .xliff file"
+                + (" (a .zip: unpack it into returns/)" if key.lower().endswith(".zip") else "")
+            ),
             file=sys.stderr,
         )
     for r in reports:
@@ -173,13 +177,15 @@ def cmd_ingest(args: argparse.Namespace) -> int:
         for p in r.problems:
             if p.severity == "error":
                 print(f"  {p}", file=sys.stderr)
-        for o in r.set_aside():  # not lost (the return is archived), but not in the catalog as sent
+        for o in (
+            () if args.quiet else r.set_aside()
+        ):  # not lost (the return is archived), but not in the catalog as sent
             context = f"[{o['msgctxt']}] " if o.get("msgctxt") is not None else ""
             print(
                 printable(f"  {o['status']}: line {o['line']}: {context}{o['msgid'][:80]!r}: {o['reason']}"),
                 file=sys.stderr,
             )
-        if r.conflicts and not r.already:
+        if r.conflicts and not r.already and not args.quiet:
             print(
                 f"  {r.conflicts} conflicting {'entry keeps' if r.conflicts == 1 else 'entries keep'} the translation "
                 "accepted earlier (on the pages too); the partner's is in a comment beside it: to take it, put it "

@@ -84,7 +84,8 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         "rollback",
         help="point a region back to an earlier version",
         description="Move the live pointer of COURSE/LL in region R back to the previous version\n"
-        "(or --to VERSION). Mirrors get it on their next pull. The pointer's swap is the rollback;\n"
+        "(or --to VERSION). The previous version is the one live before the current one, so a\n"
+        "second rollback without --to returns to where the first started. Mirrors get it on their next pull. The pointer's swap is the rollback;\n"
         "when the region index cannot be written after it, the error says so, and --to the version\n"
         "now live only brings the index up to date (a rollback without --to is refused while the\n"
         "index lags the pointer: it could mean either version).",
@@ -215,7 +216,7 @@ def cmd_publish(args: argparse.Namespace) -> int:
             print(f"error: {r.region}: {r.message}", file=sys.stderr)
             continue
         print(f"{r.region}: {r.message}")
-        for warning in r.warnings:
+        for warning in () if args.quiet else r.warnings:
             print(f"warning: {warning}", file=sys.stderr)
         for path in r.would_upload:
             print(f"  would upload {path}")

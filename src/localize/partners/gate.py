@@ -38,7 +38,7 @@ from localize.partners.assignments import (
 )
 from localize.partners.checks import ERROR, FILE_LEVEL, WARNING, Limits, Problem
 from localize.partners.inbox import open_inbox
-from localize.partners.ingest_report import FUZZY_KEPT, IngestReport
+from localize.partners.ingest_report import FUZZY_KEPT, FUZZY_SUGGESTION, IngestReport
 from localize.partners.qa import check_catalog, with_file_lines
 from localize.storage.base import Storage
 
@@ -187,12 +187,8 @@ def _three_way(
                 previous_msgid=None,
                 previous_msgctxt=None,
             )
-            record(
-                t,
-                "accepted",
-                "replaces your earlier return of this kit" if t.key in own and not _same(o, b) else "",
-                reviewed=sign,
-            )
+            why = "replaces your earlier return of this kit" if t.key in own and not _same(o, b) else ""
+            record(t, "accepted", FUZZY_SUGGESTION if "fuzzy" in flags else why, reviewed=sign)
         elif o.msgstr == t.msgstr and o.msgstr_plural == t.msgstr_plural:
             if sign and o.translated:
                 updated[t.key] = mark_reviewed(o)

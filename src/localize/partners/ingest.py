@@ -350,6 +350,8 @@ def ingest(config: Config, partner_id: str, path: str | None = None) -> list[Ing
         if data.startswith(b"PK\x03\x04"):  # left where it is: nothing was taken
             raise CatalogError("a zip archive, not a returned file: unpack it and ingest the .po, .xlf or .xliff "
                                "files inside", path=path)  # fmt: skip
+        if not path.lower().endswith(RETURN_SUFFIXES):  # as in an inbox's returns/: nothing was taken
+            raise CatalogError("not a .po, .xlf or .xliff file; if it is a returned catalog, rename it", path=path)
         return [ingest_bytes(config, partner, _display_name(Path(path).name), data)]
     inbox = open_inbox(config.resolve(path or partner.inbox))
     files, refused = scan_returns(inbox)

@@ -15,9 +15,10 @@ from localize.partners.checks import Problem
 from localize.storage.base import Storage
 from localize.templating import render
 
-__all__ = ["FUZZY_KEPT", "IngestReport", "render_report", "write_reports"]
+__all__ = ["FUZZY_KEPT", "FUZZY_SUGGESTION", "IngestReport", "render_report", "write_reports"]
 
 FUZZY_KEPT = "marked fuzzy by the translator; the current translation stays"
+FUZZY_SUGGESTION = "kept fuzzy, as the translator marked it: not on the pages until someone confirms it"
 
 
 def _n(count: int, noun: str) -> str:
@@ -53,7 +54,9 @@ class IngestReport:
             return printable(f"{self.file}: already ingested (archived as {self.archived}); nothing to do")
         where = f"{self.course}/{self.locale} kit {self.kit}" if self.course else "no kit"
         signed = sum(1 for o in self.entries if o.get("reviewed"))
-        counts = f"{self.accepted} accepted, {self.rejected} rejected, {_n(self.conflicts, 'conflict')}, "
+        fuzzy = sum(1 for o in self.entries if o.get("reason") == FUZZY_SUGGESTION)
+        accepted = f"{self.accepted} accepted" + (f" ({fuzzy} as fuzzy)" if fuzzy else "")
+        counts = f"{accepted}, {self.rejected} rejected, {_n(self.conflicts, 'conflict')}, "
         counts += f"{self.stale} stale, " if self.stale else ""
         return printable(
             f"{self.file}: {self.state} ({where}): {counts}{self.unchanged} unchanged"
@@ -63,7 +66,11 @@ class IngestReport:
     def set_aside(self) -> list[dict[str, Any]]:
         """The entries of the return that did not land as translations: conflicts, stale ones, and
         translations the partner marked fuzzy where an accepted one stays."""
-        return [o for o in self.entries if o.get("status") in ("conflict", "stale") or o.get("reason") == FUZZY_KEPT]
+        return [
+            o
+            for o in self.entries
+            if o.get("status") in ("conflict", "stale") or o.get("reason") in (FUZZY_KEPT, FUZZY_SUGGESTION)
+        ]
 
     def as_dict(self) -> dict[str, Any]:
         out = asdict(self)

@@ -103,7 +103,9 @@ def rollback(
         missing = [f.path for f in manifest.files if not storage.exists(f.key)]
         if missing:
             raise IntegrityError(
-                f"version {target} lacks {len(missing)} objects (first: {missing[0]}); not rolling back to it",
+                f"version {target} lacks {len(missing)} object{'s' if len(missing) != 1 else ''} (first: "
+                f"{missing[0]}); not rolling back to it. To serve that content again, publish it anew (a new "
+                "version uploads what the region lacks)",
                 path=storage.describe(key),
             )
         new_pointer = make_pointer(
