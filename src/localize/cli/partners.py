@@ -58,8 +58,11 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser(
         "check",
         help="check a translated .po or .xlf file",
-        description="Check a .po or XLIFF (.xlf) kit file as the QA gate will: syntax, inline codes, Language and Plural-Forms headers,\n"
-        "placeholders, markup, variables, URLs, numbers, whitespace, length. Prints\n"
+        description="Check a .po or XLIFF (.xlf) kit file as the QA gate will: syntax, the charset,\n"
+        "the Language and Plural-Forms headers, inline codes, placeholders, markup, variables,\n"
+        "URLs and e-mails, control characters and bidi controls, newlines, numbers, whitespace,\n"
+        "length, and the glossary's terms (the kit's glossary.tbx beside FILE, else the workspace's\n"
+        "with --course). Prints\n"
         "FILE:LINE: severity: check: message and exits 1 if there is an error.\n"
         "With --course (and --locales-dir) it also finds msgids edited by hand.",
         formatter_class=HelpFormatter,

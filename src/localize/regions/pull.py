@@ -420,7 +420,7 @@ def _pull_locked(
         if not _complete(staging, manifest):
             raise IntegrityError(
                 f"the staged version {version} does not hold exactly its manifest's files; "
-                f"not switching (the live version stays {current or 'none'})",
+                f"not switching ({f'the live version stays {current}' if current else 'nothing is live here yet'})",
                 path=str(staging),
             )
         os.replace(staging, final)
@@ -549,7 +549,7 @@ def _download_object(remote: Remote, record: FileRecord, target: Path, current: 
     manifest path can name it)."""
     path, sha256, size = record.path, record.sha256, record.size
     where = remote.describe(record.key)
-    stays = f"not switching (the live version stays {current or 'none'})"
+    stays = f"not switching ({f'the live version stays {current}' if current else 'nothing is live here yet'})"
     target.parent.mkdir(parents=True, exist_ok=True)
     parts.mkdir(parents=True, exist_ok=True)
     part = parts / f"{os.getpid()}.{secrets.token_hex(8)}.part"
