@@ -333,3 +333,31 @@ def test_a_password_with_a_quote_or_angle_bracket_never_appears() -> None:
     for url in ("http://admin:S3cret'PW@127.0.0.1:9/b", "http://admin:S3<cret>@h/b", 'x "http://u:p\'w@h:9/k" y'):
         assert "admin" not in str(StorageError(url)) and "S3" not in str(StorageError(url))
         assert "p'w" not in str(StorageError(url))
+
+
+# -- a folder's lock files do not pile up, and compare-and-swap still holds ----------------------------
+
+
+def _increments(root: str, n: int) -> int:
+    from localize.errors import PreconditionFailed
+
+    storage, done = LocalStorage(root), 0
+    while done < n:
+        data, etag = storage.read_with_etag("counter")
+        try:
+            storage.put("counter", str(int(data) + 1).encode(), if_match=etag)
+            done += 1
+        except PreconditionFailed:
+            continue
+    return done
+
+
+def test_conditional_writes_of_a_folder_hold_across_processes_and_leave_no_lock_files(tmp_path: Path) -> None:
+    from concurrent.futures import ProcessPoolExecutor
+
+    storage = LocalStorage(tmp_path)
+    storage.put("counter", b"0", if_none_match=True)
+    with ProcessPoolExecutor(4) as pool:
+        assert sum(pool.map(_increments, [str(tmp_path)] * 4, [60] * 4)) == 240
+    assert storage.read_bytes("counter") == b"240"  # no lost update
+    assert [p.name for p in tmp_path.iterdir()] == ["counter"]  # no .counter.lock left behind

@@ -7,6 +7,7 @@ atomic: readers see the old object or the new one, never half of one.
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import os
 from collections.abc import Iterator
@@ -275,22 +276,43 @@ class LocalStorage:
         import fcntl
 
         name = self.path(key).name
+        lock_name = f".{name}.lock"
         with folder_of(self.root, check_key(key), create=True, doing="writing") as folder:
-            lock_file = regular_fd(f".{name}.lock", os.O_RDWR | os.O_CREAT, "locking with", dir_fd=folder)
-            with os.fdopen(lock_file, "r+b") as lock:
+            while True:  # the lock file is removed after each write (none piles up): lock one still there
+                lock = os.fdopen(regular_fd(lock_name, os.O_RDWR | os.O_CREAT, "locking with", dir_fd=folder), "r+b")
                 fcntl.flock(lock, fcntl.LOCK_EX)
                 try:
-                    with os.fdopen(regular_fd(name, os.O_RDONLY, "reading", dir_fd=folder), "rb") as f:
-                        current: str | None = _etag(f.read())
+                    held = (
+                        os.stat(lock_name, dir_fd=folder, follow_symlinks=False).st_ino
+                        == os.fstat(lock.fileno()).st_ino
+                    )
                 except FileNotFoundError:
-                    current = None
-                if (if_none_match and current is not None) or (if_match is not None and current != if_match):
-                    raise PreconditionFailed("someone else changed this object first", path=self.describe(key))
+                    held = False
+                if held:
+                    break
+                lock.close()  # removed by the writer before us: take the new one
+            with lock:
                 try:
-                    write_in(folder, name, (data,))
-                except OSError as e:
-                    raise local_error(e, "cannot write", self.describe(key)) from e
+                    self._put_locked(folder, key, name, data, if_none_match, if_match)
+                finally:
+                    with contextlib.suppress(OSError):
+                        os.unlink(lock_name, dir_fd=folder)  # still locked: a waiter sees it gone
         return _etag(data)
+
+    def _put_locked(
+        self, folder: int, key: str, name: str, data: bytes, if_none_match: bool, if_match: str | None
+    ) -> None:
+        try:
+            with os.fdopen(regular_fd(name, os.O_RDONLY, "reading", dir_fd=folder), "rb") as f:
+                current: str | None = _etag(f.read())
+        except FileNotFoundError:
+            current = None
+        if (if_none_match and current is not None) or (if_match is not None and current != if_match):
+            raise PreconditionFailed("someone else changed this object first", path=self.describe(key))
+        try:
+            write_in(folder, name, (data,))
+        except OSError as e:
+            raise local_error(e, "cannot write", self.describe(key)) from e
 
     def _files(self, prefix: str) -> list[tuple[str, os.DirEntry[str]]]:
         """(key, entry) of every regular file under ``prefix`` (a link to one counts; hidden
