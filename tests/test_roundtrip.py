@@ -84,6 +84,13 @@ def translate(data: bytes, only: set[str] | None = None, prefix: str = "ES ") ->
     return write_po(replace(catalog, entries=entries)).encode("utf-8")
 
 
+def fuzzy(data: bytes, msgid: str) -> bytes:
+    """``data`` (a PO file) with the entry of ``msgid`` marked fuzzy, as a translator marks a doubt."""
+    catalog = read_po(data)
+    entries = tuple(replace(e, flags=("fuzzy",)) if e.msgid == msgid else e for e in catalog.entries)
+    return write_po(replace(catalog, entries=entries)).encode("utf-8")
+
+
 def kit_file(inbox: str, course: str = "intro-course", locale: str = "es") -> tuple[str, bytes]:
     storage = open_storage(inbox)
     [key] = [k for k in storage.list(f"kits/{course}/{locale}") if k.endswith(".po")]
@@ -158,11 +165,7 @@ def test_round_trip_with_an_s3_inbox(
 def test_a_later_return_of_the_same_kit_corrects_the_partners_own_translation(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.chdir(tmp_path)
-    write_config(tmp_path, "inbox")
-    main(["extract", str(SAMPLE), "--course", "intro-course", "--locales-dir", "ws"])
-    main(["route", "--course", "intro-course", "--locale", "es"])
-    _, kit = kit_file(str(tmp_path / "inbox"))
+    _, kit = routed_kit(tmp_path, monkeypatch)
     first = translate(kit, {"Syllabus", "Calendar"}, "ES ")
     second = translate(translate(kit, {"Calendar"}, "ES-B "), {"Assignments"}, "ES-B ")
     Path("first.po").write_bytes(first)
@@ -484,11 +487,7 @@ def test_ingest_names_what_it_leaves_and_refuses_an_archive(
 ) -> None:
     import zipfile
 
-    monkeypatch.chdir(tmp_path)
-    write_config(tmp_path, "inbox")
-    main(["extract", str(SAMPLE), "--course", "intro-course", "--locales-dir", "ws"])
-    main(["route", "--course", "intro-course", "--locale", "es"])
-    _, kit = kit_file(str(tmp_path / "inbox"))
+    _, kit = routed_kit(tmp_path, monkeypatch)
     returns = tmp_path / "inbox" / "returns"
     returns.mkdir(exist_ok=True)
     (returns / "intro.es.po.txt").write_bytes(translate(kit, {"Syllabus"}))
@@ -555,15 +554,9 @@ def test_a_partner_corrects_its_own_translation_only_until_a_reviewer_signs_it_o
 def test_a_fuzzy_mark_on_an_accepted_translation_is_named_not_dropped_silently(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.chdir(tmp_path)
-    write_config(tmp_path, "inbox")
-    main(["extract", str(SAMPLE), "--course", "intro-course", "--locales-dir", "ws"])
-    main(["route", "--course", "intro-course", "--locale", "es"])
-    _, kit = kit_file(str(tmp_path / "inbox"))
+    _, kit = routed_kit(tmp_path, monkeypatch)
     Path("first.po").write_bytes(translate(kit, {"Syllabus"}, "ES "))
-    second = read_po(translate(kit, {"Syllabus"}, "ES-B "))
-    entries = tuple(replace(e, flags=("fuzzy",)) if e.msgid == "Syllabus" else e for e in second.entries)
-    Path("second.po").write_bytes(write_po(replace(second, entries=entries)).encode())
+    Path("second.po").write_bytes(fuzzy(translate(kit, {"Syllabus"}, "ES-B "), "Syllabus"))
     assert main(["ingest", "--partner", "acme", "first.po"]) == 0
     capsys.readouterr()
     assert main(["ingest", "--partner", "acme", "second.po"]) == 0
@@ -585,14 +578,8 @@ def test_a_partner_corrects_its_own_fuzzy_translation_and_plural_forms_are_compa
     from localize.catalogs.review import brought_by, record_review
     from localize.model import Catalog, Entry
 
-    monkeypatch.chdir(tmp_path)
-    write_config(tmp_path, "inbox")
-    main(["extract", str(SAMPLE), "--course", "intro-course", "--locales-dir", "ws"])
-    main(["route", "--course", "intro-course", "--locale", "es"])
-    _, kit = kit_file(str(tmp_path / "inbox"))
-    first = read_po(translate(kit, {"Calendar"}, "ES "))
-    entries = tuple(replace(e, flags=("fuzzy",)) if e.msgid == "Calendar" else e for e in first.entries)
-    Path("first.po").write_bytes(write_po(replace(first, entries=entries)).encode())
+    _, kit = routed_kit(tmp_path, monkeypatch)
+    Path("first.po").write_bytes(fuzzy(translate(kit, {"Calendar"}, "ES "), "Calendar"))
     Path("second.po").write_bytes(translate(kit, {"Calendar"}, "ES-B "))
     assert main(["ingest", "--partner", "acme", "first.po"]) == 0
     assert main(["ingest", "--partner", "acme", "second.po"]) == 0
@@ -611,14 +598,8 @@ def test_a_partner_corrects_its_own_fuzzy_translation_and_plural_forms_are_compa
 def test_a_new_translation_marked_fuzzy_is_counted_as_fuzzy_not_just_accepted(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.chdir(tmp_path)
-    write_config(tmp_path, "inbox")
-    main(["extract", str(SAMPLE), "--course", "intro-course", "--locales-dir", "ws"])
-    main(["route", "--course", "intro-course", "--locale", "es"])
-    _, kit = kit_file(str(tmp_path / "inbox"))
-    back = read_po(translate(kit, {"Syllabus", "Calendar"}, "ES "))
-    entries = tuple(replace(e, flags=("fuzzy",)) if e.msgid == "Calendar" else e for e in back.entries)
-    Path("r.po").write_bytes(write_po(replace(back, entries=entries)).encode())
+    _, kit = routed_kit(tmp_path, monkeypatch)
+    Path("r.po").write_bytes(fuzzy(translate(kit, {"Syllabus", "Calendar"}, "ES "), "Calendar"))
     capsys.readouterr()
     assert main(["ingest", "--partner", "acme", "r.po"]) == 0
     out, err = capsys.readouterr()

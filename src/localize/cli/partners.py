@@ -161,7 +161,7 @@ def cmd_check(args: argparse.Namespace) -> int:
 def cmd_ingest(args: argparse.Namespace) -> int:
     config = config_with_workspace(args)
     reports = ingest(config, args.partner, args.path)
-    skipped = skipped_returns(config, args.partner, args.path)
+    skipped = [] if args.quiet and reports else skipped_returns(config, args.partner, args.path)  # (a listing)
     if not reports:
         left = f" ({len(skipped)} other file{'s' if len(skipped) != 1 else ''} left where {'they are' if len(skipped) != 1 else 'it is'})"
         print("no returned files waiting" + (left if skipped else ""))
@@ -180,9 +180,8 @@ def cmd_ingest(args: argparse.Namespace) -> int:
         for p in r.problems:
             if p.severity == "error":
                 print(f"  {p}", file=sys.stderr)
-        for o in (
-            () if args.quiet else r.set_aside()
-        ):  # not lost (the return is archived), but not in the catalog as sent
+        aside = [] if args.quiet else r.set_aside()  # not lost (the return is archived), not in the catalog as sent
+        for o in aside:
             context = f"[{o['msgctxt']}] " if o.get("msgctxt") is not None else ""
             print(
                 printable(f"  {o['status']}: line {o['line']}: {context}{o['msgid'][:80]!r}: {o['reason']}"),

@@ -85,10 +85,11 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         help="point a region back to an earlier version",
         description="Move the live pointer of COURSE/LL in region R back to the previous version\n"
         "(or --to VERSION). The previous version is the one live before the current one, so a\n"
-        "second rollback without --to returns to where the first started. Mirrors get it on their next pull. The pointer's swap is the rollback;\n"
-        "when the region index cannot be written after it, the error says so, and --to the version\n"
-        "now live only brings the index up to date (a rollback without --to is refused while the\n"
-        "index lags the pointer: it could mean either version).",
+        "second rollback without --to returns to where the first started. Mirrors get it on their\n"
+        "next pull. The pointer's swap is the rollback; when the region index cannot be written\n"
+        "after it, the error says so, and --to the version now live only brings the index up to\n"
+        "date (a rollback without --to is refused while the index lags the pointer: it could mean\n"
+        "either version).",
         formatter_class=HelpFormatter,
     )
     p.add_argument("--course", required=True, metavar="ID", help="the course")

@@ -551,8 +551,7 @@ def parse(page: str, icon_classes: Iterable[str] = ICON_CLASSES) -> Element:
     # that fails (the value runs past the last ">", so the tag never ends), "<" up to that quote are
     # text. Linear; the same tree as a whole-page search on every page but such broken tails.
     bound = page.rfind(">") + 1
-    tail = page[bound:]
-    quotes = {page.rfind(q, 0, bound) for q in "\"'" if q in tail} - {-1}
+    quotes = {page.rfind(q, 0, bound) for q in "\"'" if page.find(q, bound) >= 0} - {-1}
     unclosed: set[int] = set()
     implying = _IMPLYING
     void = VOID
