@@ -20,6 +20,7 @@ WIDTH = 79
 _LINE_BREAK = re.compile(r"\r\n|\r|\n")
 _BREAK = re.compile(r"[^ ]* *")  # the pieces a line may break after: a word and the spaces after it
 _NEWLINE_PART = re.compile(r"(?<=\\n)")
+_SPACE = re.compile(r"\s")  # the characters str.isspace() is true for (both use Py_UNICODE_ISSPACE)
 
 
 def _escape(value: str) -> str:
@@ -67,7 +68,7 @@ def _reference_lines(refs: Iterable[str], width: int) -> list[str]:
     out: list[str] = []
     line = "#:"
     for ref in refs:
-        if any(c.isspace() for c in ref):  # read back as one reference (str.split splits on them all)
+        if _SPACE.search(ref):  # read back as one reference (str.split splits on them all)
             ref = f"\u2068{ref}\u2069"
         if len(line) > 2 and len(line) + 1 + len(ref) > width:
             out.append(line)
