@@ -607,3 +607,28 @@ def test_a_new_translation_marked_fuzzy_is_counted_as_fuzzy_not_just_accepted(
     assert "'Calendar': kept fuzzy, as the translator marked it: not on the pages until someone confirms it" in err
     catalog = Workspace("ws").read_catalog("intro-course", "es").index()
     assert catalog[(None, "Calendar")].fuzzy and catalog[(None, "Syllabus")].translated
+
+
+def test_ingest_reports_an_entry_on_the_line_check_gives(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The report put every entry on its first comment line, where `check` gives the line of the
+    problem (or of the msgstr): a translator was sent to two different lines for one entry."""
+    import json
+    import re
+
+    _, kit = routed_kit(tmp_path, monkeypatch)
+    data = translate(kit, {"Syllabus", "Calendar"}, "ES ").replace(
+        b'msgstr "ES Calendar"', b'msgstr "ES <script>x</script>"'
+    )
+    Path("back.po").write_bytes(data)
+    lines = data.decode("utf-8").splitlines()
+    assert main(["check", "back.po", "--locale", "es"]) == 1
+    checked = {int(n) for n in re.findall(r"back\.po:(\d+):", capsys.readouterr().out)}
+    assert main(["ingest", "--partner", "acme", "back.po"]) == 1
+    [report] = (tmp_path / "inbox" / "reports").glob("*.json")
+    outcomes = {o["msgid"]: o for o in json.loads(report.read_text())["entries"]}
+    rejected, accepted = outcomes["Calendar"], outcomes["Syllabus"]
+    assert rejected["status"] == "rejected" and rejected["line"] in checked
+    assert lines[rejected["line"] - 1].startswith("msgstr ")
+    assert accepted["status"] == "accepted" and lines[accepted["line"] - 1] == 'msgstr "ES Syllabus"'

@@ -121,7 +121,7 @@ def _three_way(
     theirs: Catalog,
     base: Catalog,
     ours: Catalog,
-    blocked: dict[tuple[str | None, str], list[str]],
+    blocked: dict[tuple[str | None, str], tuple[int, list[str]]],
     partner: str,
     *,
     accept_fuzzy: bool,
@@ -139,7 +139,9 @@ def _three_way(
     outcomes: list[dict[str, Any]] = []
 
     def record(e: Entry, status: str, reason: str = "", reviewed: bool = False) -> None:
-        outcome = {"line": e.lineno, "msgctxt": e.msgctxt, "msgid": e.msgid, "status": status, "reason": reason}
+        # the line `check` gives: the first problem's of a rejected entry, else the translation's
+        line = blocked[e.key][0] if e.key in blocked else e.msgstr_lineno or e.lineno
+        outcome = {"line": line, "msgctxt": e.msgctxt, "msgid": e.msgid, "status": status, "reason": reason}
         if reviewed:
             outcome["reviewed"] = True
         outcomes.append(outcome)
@@ -149,7 +151,7 @@ def _three_way(
             continue
         b = base_index.get(t.key)
         if t.key in blocked:
-            record(t, "rejected", "; ".join(blocked[t.key]))
+            record(t, "rejected", "; ".join(blocked[t.key][1]))
             continue
         if b is None:
             continue  # reported as edited-source
@@ -323,10 +325,13 @@ def check_return(
         signed_off = frozenset()
     if any(p.severity == ERROR and p.check in FILE_LEVEL for p in problems):
         return replace(report, problems=tuple(problems)), None, None
-    blocked: dict[tuple[str | None, str], list[str]] = {}
+    blocked: dict[tuple[str | None, str], tuple[int, list[str]]] = {}  # key -> (first line, problems)
     for p in problems:
         if p.severity == ERROR and p.key is not None:
-            blocked.setdefault(p.key, []).append(f"{p.check}: {p.message}")
+            line, said = blocked.setdefault(p.key, (p.line, []))
+            said.append(f"{p.check}: {p.message}")
+            if p.line < line:
+                blocked[p.key] = (p.line, said)
     catalog_key = workspace.catalog_key(assignment.course, assignment.locale)
     try:
         before: bytes | None = workspace.storage.read_bytes(catalog_key)
