@@ -75,6 +75,12 @@ def test_reads_crlf_bom_and_latin1(tmp_path: Path) -> None:
     assert cat.entries[0].msgstr == "Café"
 
 
+def test_the_charset_is_the_headers_not_one_a_comment_names_first() -> None:
+    """A translator's note "# charset=utf-16" above the header decided how a Latin-1 file was read."""
+    text = '# Saved as charset=utf-16 by mistake\nmsgid ""\nmsgstr "Content-Type: text/plain; charset=ISO-8859-1\\n"\n\nmsgid "Caf"\nmsgstr "Caf\xe9"\n'
+    assert read_po(text.encode("latin-1"), "x.po").entries[0].msgstr == "Café"
+
+
 @pytest.mark.parametrize(
     ("text", "message"),
     [

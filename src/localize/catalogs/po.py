@@ -16,13 +16,14 @@ from localize.engine.encoding import ascii_compatible
 from localize.errors import PoSyntaxError
 from localize.model import Catalog, Entry
 
-__all__ = ["WIDTH", "parse_headers", "read_po", "write_po"]
+__all__ = ["DECLARED_CHARSET", "WIDTH", "parse_headers", "read_po", "write_po"]
 
 
 _SURROGATE = re.compile("[\ud800-\udfff]")
 _ESCAPES = {"n": "\n", "t": "\t", "r": "\r", '"': '"', "\\": "\\", "a": "\a", "b": "\b", "f": "\f", "v": "\v"}
 _ESCAPE_RE = re.compile(r"\\(?:([ntr\"\\abfv])|([0-7]{1,3})|x([0-9A-Fa-f]{1,2})|(.?))", re.S)
-_CHARSET_RE = re.compile(rb"charset=([A-Za-z0-9._:-]+)")
+# the charset the header's Content-Type declares (not a "charset=" in a comment or a msgid before it)
+DECLARED_CHARSET = re.compile(rb'"Content-Type:[^"\n]*?charset=([A-Za-z0-9._:-]+)', re.I)
 _KEYWORD_RE = re.compile(r"(msgctxt|msgid_plural|msgid|msgstr(?:\[(\d+)\])?)(?:\s+|(?=\")|$)(.*)$")
 
 
@@ -59,7 +60,7 @@ def _decode(data: bytes, path: str) -> str:
         return data.decode("utf-8")
     except UnicodeDecodeError as error:
         failure = error
-    m = _CHARSET_RE.search(data)
+    m = DECLARED_CHARSET.search(data)
     charset = m.group(1).decode("ascii") if m else None
     if charset and charset.lower().replace("-", "") not in ("utf8", "charset"):
         try:

@@ -9,7 +9,7 @@ from collections.abc import Mapping
 from dataclasses import replace
 
 from localize.catalogs.glossary import Glossary
-from localize.catalogs.po import read_po
+from localize.catalogs.po import DECLARED_CHARSET, read_po
 from localize.catalogs.xliff import is_xliff, read_xliff
 from localize.errors import ConfigError, PoSyntaxError
 from localize.locales import check_locale, language_of, plural_forms, same_language
@@ -184,9 +184,6 @@ def check_catalog(
     return sorted(problems, key=lambda p: (p.line, p.severity != ERROR, p.check))
 
 
-_CHARSET = re.compile(rb'"Content-Type:[^"\n]*?charset=([A-Za-z0-9._:-]+)', re.I)
-
-
 def with_file_lines(problems: list[Problem], data: bytes, path: str) -> list[Problem]:
     """``problems`` of a PO file with its header's problems on the header's own lines (not line 1),
     and a warning when the file is UTF-8 but its header declares another charset: localize reads
@@ -199,7 +196,7 @@ def with_file_lines(problems: list[Problem], data: bytes, path: str) -> list[Pro
     out = [
         replace(p, line=lines[p.check]) if p.line == 1 and p.key is None and p.check in lines else p for p in problems
     ]
-    m = _CHARSET.search(data)
+    m = DECLARED_CHARSET.search(data)
     declared = m.group(1).decode("ascii").lower() if m is not None else "utf-8"
     if declared.replace("_", "-") not in ("utf-8", "utf8") and (not data.isascii() or declared == "charset"):
         try:
