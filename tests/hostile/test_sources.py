@@ -67,6 +67,26 @@ def test_lying_size_header_is_caught_when_read(tmp_path: Path) -> None:
         source.read("index.html")
 
 
+def test_a_lying_member_is_read_in_bounded_steps(tmp_path: Path) -> None:
+    """A member that declares 1,000 bytes and inflates to 64 MiB: ZipFile.read() inflated all of it
+    at once before cutting it to the claim (a 2 MB zip took 2.1 GB); it is now read a step at a time."""
+    import tracemalloc
+
+    size = 64 * 1024 * 1024
+    archive = make_zip(tmp_path / "liar.zip", {"c/index.html": b"<p>ok</p>", "c/big.html": b"A" * size})
+    archive.write_bytes(archive.read_bytes().replace(size.to_bytes(4, "little"), (1000).to_bytes(4, "little")))
+    source = ZipSource(archive)
+    tracemalloc.start()
+    try:
+        with pytest.raises(SourceError, match=r"cannot read archive member 'c/big\.html'"):
+            source.read("big.html")
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 8 * 1024 * 1024
+    assert source.read("index.html") == b"<p>ok</p>"
+
+
 @pytest.mark.parametrize(
     "name",
     ["../evil.html", "/etc/evil.html", "C:/evil.html", "c/../../evil.html", "c\\..\\..\\evil.html"],

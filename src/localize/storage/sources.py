@@ -31,6 +31,7 @@ MAX_ARCHIVE_BYTES = 4 * 1024 * 1024 * 1024  # the members of one archive, uncomp
 MAX_ARCHIVE_MEMBERS = 100_000
 MAX_COMPRESSION_RATIO = 100  # uncompressed / compressed, for members above RATIO_FLOOR bytes
 RATIO_FLOOR = 1024 * 1024
+_CHUNK = 1024 * 1024  # what one step of reading an archive member inflates at most
 
 
 def is_page(path: str) -> bool:
@@ -188,8 +189,14 @@ class ZipSource:
         import zipfile
 
         info = self.members[path]
+        # in bounded steps: ZipFile.read() inflates all the compressed bytes at once before it cuts
+        # them to the declared size, so a member that declares 1 KB and inflates to 2 GB took 2 GB
+        chunks: list[bytes] = []
         try:
-            return self.zip.read(info)
+            with self.zip.open(info) as f:
+                while chunk := f.read(_CHUNK):  # stops at the declared size; a lie fails its CRC
+                    chunks.append(chunk)
+            return b"".join(chunks)
         except (OSError, zipfile.BadZipFile, RuntimeError, EOFError) as e:
             raise SourceError(f"cannot read archive member {info.filename!r}: {e}", path=self.location) from e
 
