@@ -804,6 +804,22 @@ def test_access_refuses_overlapping_inboxes(name: str, project: Project) -> None
     assert not (project.root / "policies").exists()
 
 
+@pytest.mark.parametrize(
+    "inbox", ["s3://bucket/inboxes/*", "s3://bucket/*", "s3://bucket/inboxes/ca*ro", "s3://bucket/${aws:username}"]
+)
+def test_access_refuses_an_inbox_a_policy_would_read_as_a_wildcard(inbox: str, project: Project) -> None:
+    """'inboxes/*' passed the overlap check (compared literally) and its policy gave the partner
+    every other inbox; '*' gave it the workspace and the regions (shown on a real SeaweedFS)."""
+    text = CONFIG.format(lima_hook="").replace('inbox = "inboxes/lima"', 'inbox = "s3://bucket/inboxes/lima"')
+    project.config.write_text(text.replace('inbox = "inboxes/cairo"', f'inbox = "{inbox}"'), encoding="utf-8")
+    code, _out, err = cli("access", "--out", str(project.root / "policies"), "--config", str(project.config))
+    assert code == 2 and err == (
+        f"error: partner 'cairo' inbox ({inbox}) holds *, ? or $, which an access policy reads as a wildcard or "
+        "a variable: give the inbox a plain prefix (s3://BUCKET/inboxes/PARTNER)\n"
+    )
+    assert not (project.root / "policies").exists()
+
+
 # -- the dashboard escapes what a partner's return put into the QA record --------------------------
 
 

@@ -51,11 +51,24 @@ def _place(location: str) -> tuple[str, tuple[str, ...]]:
     return "", tuple(p for p in os.path.realpath(location).split(os.sep) if p)
 
 
+_POLICY_SPECIAL = ("*", "?", "$")  # (a "?" in an s3:// address starts its query: never in the prefix)
+
+
 def check_overlaps(config: Config) -> None:
     """Refuse an inbox that is, contains or lies inside the workspace, a region or another
     partner's inbox: the partner's keys (or folder rights) would reach into it."""
     places: list[tuple[str, str]] = [(f"partner {p.id!r} inbox", config.resolve(p.inbox)) for p in config.partners]
     inboxes = len(places)
+    for what, location in places:
+        if location.startswith("s3://") and any(
+            c in _place(location)[0] + "/".join(_place(location)[1]) for c in _POLICY_SPECIAL
+        ):
+            # in a policy's resource, * and ? are wildcards and ${...} a variable: "inboxes/*" would
+            # give a partner every inbox, "*" the whole bucket (the workspace and the regions too)
+            raise ConfigError(
+                f"{what} ({location}) holds *, ? or $, which an access policy reads as a wildcard or a variable: "
+                "give the inbox a plain prefix (s3://BUCKET/inboxes/PARTNER)"
+            )
     places.append(("the workspace", config.workspace_location))
     places += [(f"region {r.name!r}", config.resolve(r.location)) for r in config.regions]
     for i in range(inboxes):
