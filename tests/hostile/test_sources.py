@@ -252,3 +252,47 @@ def test_crawled_files_do_not_carry_the_environment(site: tuple[str, str], tmp_p
     crawl(f"{base}/c/index.html", tmp_path / "out", delay=0)
     assert_no_leak(tmp_path / "out")
     assert CANARY not in " ".join(Site.seen)
+
+
+def test_an_object_deleted_after_the_listing_fails_its_page_not_the_course(
+    s3_env: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """An object deleted between the listing and its read stopped the whole extract with
+    "error: s3://.../double.html (nothing after this was done)", and no reason."""
+    from localize.cli import main
+    from localize.storage.locations import open_storage
+
+    bucket = open_storage(f"s3://{s3_env}/c")
+    bucket.write_bytes("index.html", b"<p>Welcome to the course.</p>")
+    bucket.write_bytes("double.html", b"<p>Soon gone.</p>")
+    read = sources.S3Source.read
+
+    def deleted_first(self: sources.S3Source, path: str) -> bytes:
+        if path == "double.html":
+            bucket.delete("double.html")
+        return read(self, path)
+
+    monkeypatch.setattr(sources.S3Source, "read", deleted_first)
+    code = main(["extract", f"s3://{s3_env}/c", "--course", "c", "--locales-dir", str(tmp_path / "ws"), "--jobs", "1"])
+    err = capsys.readouterr().err
+    assert code == 1
+    assert (
+        f"s3://{s3_env}/c/double.html: the object was deleted since the course was listed; run again once the "
+        "upload is complete" in err
+    )
+    assert b"Welcome to the course." in (tmp_path / "ws" / "templates" / "c.pot").read_bytes()
+
+
+def test_a_password_in_an_endpoint_is_not_kept_in_the_workspace(s3_env: str, seaweed: object, tmp_path: Path) -> None:
+    """The sync flow's fingerprint record kept "s3://b/c?endpoint=http://tok:SECRET@host" as it was given."""
+    from localize.app.fingerprints import course_fingerprint, mark_synced
+    from localize.storage.locations import open_storage
+
+    open_storage(f"s3://{s3_env}/c").write_bytes("index.html", b"<p>Welcome.</p>")
+    endpoint = seaweed.endpoint.replace("http://", "http://tok:EndpointSECRET@")  # type: ignore[attr-defined]
+    location = f"s3://{s3_env}/c?endpoint={endpoint}"
+    found = course_fingerprint(location, "c", str(tmp_path / "ws"))
+    assert mark_synced(location, "c", str(tmp_path / "ws"), found.revision, "t", {"ok": True})
+    records = list((tmp_path / "ws").rglob("*.json"))
+    assert records and all("SECRET" not in p.read_text() for p in records)
+    assert course_fingerprint(location, "c", str(tmp_path / "ws")).hashed == 0  # the record still serves

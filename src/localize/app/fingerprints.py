@@ -31,6 +31,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
+from localize.errors import without_credentials
 from localize.ids import check_course_id
 from localize.storage.base import Storage, file_version
 from localize.storage.courses import open_source
@@ -103,7 +104,11 @@ def _load(storage: Storage, course: str, location: str) -> dict[str, Any]:
 
 
 def _where(location: str) -> str:
-    return location if location.startswith(("s3://", "http://", "https://")) else str(Path(location).resolve())
+    """The location as the record keeps it: never with the user name or password an address (or
+    its ``?endpoint=``) may carry, which would sit in the workspace for anyone who reads it."""
+    if location.startswith(("s3://", "http://", "https://")):
+        return without_credentials(location)
+    return str(Path(location).resolve())
 
 
 def _write(storage: Storage, course: str, record: dict[str, Any]) -> None:

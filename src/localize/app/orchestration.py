@@ -27,7 +27,7 @@ from localize.app.regions import publish
 from localize.app.regions import publish_dashboards as app_publish_dashboards
 from localize.catalogs.workspace import Workspace, workspace_stats
 from localize.config import Config, load_config
-from localize.errors import ConfigError, LocalizeError, TransientStorageError
+from localize.errors import ConfigError, LocalizeError, TransientStorageError, without_credentials
 from localize.ids import check_course_id
 from localize.locales import check_locale
 from localize.partners.ingest import ingest
@@ -136,7 +136,7 @@ def extract_template(
     )
     return {
         "course": course,
-        "source": source,
+        "source": without_credentials(source),  # a result: shown and kept by Prefect
         "pages": extracted.pages,
         "entries": len(extracted.catalog.entries),
         "template": workspace.describe(workspace.template_key(course)),

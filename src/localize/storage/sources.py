@@ -223,7 +223,17 @@ class S3Source:
         return course_paths(list(self.storage.list("")), self.location, self.problems)
 
     def read(self, path: str) -> bytes:
-        return self.storage.read_bytes(path)
+        try:
+            return self.storage.read_bytes(path)
+        except FileNotFoundError as e:
+            raise self._gone(path) from e
+
+    def _gone(self, path: str) -> SourceError:
+        """An object listed, then deleted or renamed before it was read: that page fails, the course goes on."""
+        return SourceError(
+            "the object was deleted since the course was listed; run again once the upload is complete",
+            path=f"{self.location.rstrip('/')}/{path}",
+        )
 
     def open(self, path: str) -> IO[bytes]:
         """A copy in a temporary file (never the whole object in memory)."""
@@ -232,8 +242,11 @@ class S3Source:
         spool = tempfile.TemporaryFile()  # noqa: SIM115 - returned open to the caller
         try:
             self.storage.download(path, spool)
-        except (StorageError, FileNotFoundError):
+        except StorageError:
             spool.close()
             raise
+        except FileNotFoundError as e:
+            spool.close()
+            raise self._gone(path) from e
         spool.seek(0)
         return spool
