@@ -296,3 +296,74 @@ def test_a_password_in_an_endpoint_is_not_kept_in_the_workspace(s3_env: str, sea
     records = list((tmp_path / "ws").rglob("*.json"))
     assert records and all("SECRET" not in p.read_text() for p in records)
     assert course_fingerprint(location, "c", str(tmp_path / "ws")).hashed == 0  # the record still serves
+
+
+def test_a_file_and_a_folder_of_one_name_skip_the_file_not_the_crawl(site: tuple[str, str], tmp_path: Path) -> None:
+    """Links to both "notes" and "notes/" stopped the whole crawl with "notes: File exists"."""
+    base, _ = site
+    Site.routes = {
+        "/c/index.html": html('<a href="notes/">n</a> <a href="syllabus.html">s</a>'),
+        "/c/notes/": html('<a href="../notes">same</a>'),
+        "/c/notes": html("<p>notes as a file</p>"),
+        "/c/syllabus.html": html("<p>syllabus</p>"),
+    }
+    problems = crawl(f"{base}/c/index.html", tmp_path / "out", delay=0)
+    assert [p for p in problems if "cannot be kept as 'notes'" in p] == [p for p in problems if "notes" in p]
+    assert len(problems) == 1, problems
+    assert (tmp_path / "out" / "notes" / "index.html").is_file() and (tmp_path / "out" / "syllabus.html").is_file()
+
+
+def test_a_trickling_file_is_skipped(site: tuple[str, str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A server sending a line every few seconds held a crawl for as long as it liked (81 s for 40 lines)."""
+    import time
+
+    from localize.storage import sites
+
+    monkeypatch.setattr(sites, "MIN_RATE_AFTER", 0.5)
+
+    def trickle() -> Iterator[bytes]:
+        for _ in range(40):
+            yield b"<p>a line</p>\n"
+            time.sleep(0.1)
+
+    Site.routes = {
+        "/c/index.html": html('<a href="slow.html">s</a>'),
+        "/c/slow.html": (200, {"Content-Type": "text/html"}, trickle),  # type: ignore[dict-item]
+    }
+    started = time.monotonic()
+    problems = crawl(f"{site[0]}/c/index.html", tmp_path / "out", delay=0)
+    assert time.monotonic() - started < 3
+    assert len(problems) == 1 and "slow.html: arrived at" in problems[0] and "slower than 1024" in problems[0]
+    assert not (tmp_path / "out" / "slow.html").exists()
+
+
+def test_a_zip_with_a_file_and_a_folder_of_one_name_builds(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """ "c/notes" beside "c/notes/index.html": extract passed, and build stopped with "File exists"."""
+    from localize.cli import main
+
+    archive = make_zip(
+        tmp_path / "c.zip",
+        {"c/index.html": b"<p>Welcome.</p>", "c/notes": b"<p>A file.</p>", "c/notes/index.html": b"<p>Notes.</p>"},
+    )
+    assert ZipSource(archive).paths() == ["index.html", "notes/index.html"]
+    ws = str(tmp_path / "ws")
+    assert main(["extract", str(archive), "--course", "c", "--locales-dir", ws]) == 1
+    assert "file name 'notes' refused (a folder of the same name holds other files of the course)" in (
+        capsys.readouterr().err
+    )
+    assert main(["pseudo", "--course", "c", "--locales-dir", ws]) == 0
+    code = main(
+        [
+            "build",
+            str(archive),
+            "--course",
+            "c",
+            "--locale",
+            "qps-ploc",
+            "--locales-dir",
+            ws,
+            "--out",
+            str(tmp_path / "o"),
+        ]
+    )
+    assert code == 1 and (tmp_path / "o" / "notes" / "index.html").is_file()

@@ -119,9 +119,19 @@ def crawl(
             return None, f"{url}: larger than {max_file_bytes} bytes ({declared}); skipped"
         fd, part = tempfile.mkstemp(prefix=".crawl-", dir=dest)
         size = 0
+        started = time.monotonic()
         with os.fdopen(fd, "wb") as out:
-            for block in response.iter_bytes(1 << 16):
+            for block in response.iter_bytes():  # as it arrives (a chunk size would wait to fill it)
                 size += len(block)
+                elapsed = time.monotonic() - started
+                if elapsed > MIN_RATE_AFTER and size < MIN_BYTES_PER_SECOND * elapsed:
+                    # each read has its timeout, but a server sending a byte now and then would
+                    # hold the crawl (and the sources waiting on it) for days
+                    Path(part).unlink()
+                    return None, (
+                        f"{url}: arrived at {size / elapsed:.0f} bytes a second, slower than "
+                        f"{MIN_BYTES_PER_SECOND} after {MIN_RATE_AFTER} seconds; skipped"
+                    )
                 if size > max_file_bytes:
                     Path(part).unlink()
                     return None, f"{url}: larger than {max_file_bytes} bytes; skipped"
@@ -173,8 +183,13 @@ def crawl(
                     part.unlink()
                     continue
                 target = dest / rel
-                target.parent.mkdir(parents=True, exist_ok=True)
-                os.replace(part, target)
+                try:
+                    target.parent.mkdir(parents=True, exist_ok=True)
+                    os.replace(part, target)
+                except OSError as e:  # "notes" and "notes/" linked both, a name too long: this file only
+                    part.unlink()
+                    problems.append(f"{url}: cannot be kept as {rel[:200]!r} ({e.strerror or e}); skipped")
+                    continue
                 if "html" not in info and not rel.endswith(PAGE_SUFFIXES):
                     continue
                 text = target.read_bytes()[:MAX_LINK_SCAN_BYTES].decode("utf-8", "replace")
@@ -193,6 +208,8 @@ def crawl(
 
 
 MAX_LINK_SCAN_BYTES = 16 * 1024 * 1024  # links are looked for in the first 16 MiB of a page
+MIN_BYTES_PER_SECOND = 1024  # a file that arrives slower than this (on average, past MIN_RATE_AFTER s) is skipped
+MIN_RATE_AFTER = 60
 
 
 class HttpSource(FolderSource):

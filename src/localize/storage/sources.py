@@ -41,8 +41,11 @@ def is_page(path: str) -> bool:
 def course_paths(paths: list[str], location: str, problems: list[SourceError]) -> list[str]:
     """The ``paths`` a course may hold, sorted; each refused one is added to ``problems``."""
     out: list[str] = []
+    folders = {path[:i] for path in paths for i, c in enumerate(path) if c == "/"}
     for path in paths:
         problem = course_path_problem(path)
+        if problem is None and path in folders:  # "notes" beside "notes/index.html": no folder holds both
+            problem = "a folder of the same name holds other files of the course"
         if problem is None:
             out.append(path)
             continue
