@@ -113,6 +113,41 @@ def test_a_5000_digit_number_and_nplurals_are_problems_not_tracebacks() -> None:
     assert len(header) == 1 and header[0].startswith("the header has no valid Plural-Forms; use: nplurals=")
 
 
+def test_numbers_take_arabic_separators_and_say_which_differ() -> None:
+    """٢٫١ (U+066B) and ٢٬٥٠٠ (U+066C) are 2.1 and 2,500 in Arabic typography; the warning named no number."""
+    assert problems_of("Ch 2.1-2.2, 2,500 students", "الفصل ٢٫١–٢٫٢، ٢٬٥٠٠ طالب") == []
+    [found] = entry_problems(Entry("Lectures 3 and 12", "Clases 3 y 13"), "x.po")
+    assert (
+        found.message
+        == "the numbers differ from the source (missing 12; not in the source 13; digits compared, separators aside)"
+    )
+    [long] = entry_problems(Entry("9" * 5000 + " students", "9" * 4999 + " estudiantes"), "x.po")
+    assert len(long.message) < 200
+
+
+def test_an_html_entity_in_a_translation_is_warned_not_shown_as_typed() -> None:
+    """ "Juzuu 1 &amp; 2" passed the gate and the page showed "&amp;" (a translation is text); the
+    numbers check also took the 160 of &#160; for a number."""
+    found = entry_problems(Entry("Syllabus of the course", "Muhtasari&#160;wa kozi"), "x.po")
+    assert [(p.check, p.message) for p in found] == [
+        ("entities", "&#160; would show as typed on the page: type the character itself (a no-break space)")
+    ]
+    [amp] = entry_problems(Entry("Volumes 1 and 2", "Juzuu 1 &amp; 2"), "x.po")
+    assert amp.message == "&amp; would show as typed on the page: type the character itself ('&')"
+    assert problems_of("Use &amp; in HTML", "Usa &amp; en HTML") == []  # the source has it: kept as is
+    assert problems_of("Fish and chips", "Fish & chips") == []
+
+
+def test_the_length_check_counts_a_wide_character_twice() -> None:
+    """Correct Chinese ("本节包含全套讲义。" for a 55-character sentence) was "0.3 times as long", with 0.3 the limit."""
+    assert problems_of("This section includes a complete set of lecture notes.", "本节包含全套讲义。") == []
+    [short] = entry_problems(Entry("This section includes a complete set of lecture notes.", "Notas."), "x.po")
+    assert short.message == (
+        "the translation is 0.13 times as long as the source, outside 0.3 to 3 ([qa] min_length_ratio, "
+        "max_length_ratio; a wide character, as in Chinese, counts twice)"
+    )
+
+
 def test_control_characters_are_refused_and_never_printed_raw() -> None:
     for bad in ("\x00", "\x1b[2J", "\x07", "\x9b"):
         found = entry_problems(Entry("Hello", f"Hola{bad}"), "x.po")

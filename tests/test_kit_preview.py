@@ -362,3 +362,13 @@ def test_route_source_on_the_command_line(tmp_path: Path, capsys: pytest.Capture
     assert main([*args, "--source", str(SAMPLE)]) == 0
     (folder,) = (tmp_path / "inbox-es" / "kits" / COURSE / "es").iterdir()
     assert (folder / "preview.html").is_file() and (folder / "pages" / "index.html").is_file()
+
+
+def test_the_preview_finds_variables_by_the_gates_rule() -> None:
+    """The preview took "75% Exam" for a printf "% E" and showed an error that `check` and the gate
+    never raise: its rule is now the gate's, character for character."""
+    from localize.partners.checks import _BRACE, _PRINTF
+
+    script = (Path(__file__).parents[1] / "src" / "localize" / "templates" / "kit_preview.js").read_text()
+    assert f"const PRINTF = /{_PRINTF.pattern}|{_BRACE.pattern}/g;" in script
+    assert _PRINTF.findall("Total grade = 75% Exam average + 25% Homework") == []

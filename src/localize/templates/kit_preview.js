@@ -7,7 +7,9 @@
   const MAP = JSON.parse(document.getElementById("lz-map").textContent);
   const PH = /<(\/?)([A-Za-z][A-Za-z-]*\d+)(\/?)>/g;
   const MARKUP = /<\/?[A-Za-z][^<>]*>/g;
-  const PRINTF = /%(?:\d+\$)?[-+ 0#]*\d*(?:\.\d+)?[sdifuxXeEgGc]|\{[A-Za-z_][A-Za-z0-9_]*\}/g;
+  // the rule of partners/checks.py (_PRINTF|_BRACE; a test keeps them the same): no space flag and
+  // no letter right after, so "75% Exam" is prose, not "% E"
+  const PRINTF = /%(?:\(\w{1,64}\))?[-+#0]{0,8}(?:[1-9]\d{0,8}|\*)?(?:\.(?:\d{1,9}|\*))?[hlLqjzt]{0,2}[diouxXeEfFgGcrsan%](?![A-Za-z])|\{[A-Za-z_][\w.]{0,63}\}|\{\d{0,9}\}/g;
   let translations = null; // key -> {msgstr, fuzzy}
   let problems = []; // {key, severity, message, msgid}
   let byKey = new Map(); // key -> first problem of that entry (error)
