@@ -113,10 +113,10 @@ def test_sync_all_retries_one_course_locale_alone(
 
     real_write = Workspace.write
 
-    def flaky_write(self: Workspace, key: str, catalog: Any) -> bool:
+    def flaky_write(self: Workspace, key: str, catalog: Any, **kwargs: Any) -> bool:
         if key == "ar/LC_MESSAGES/course-0.po" and calls[("course-0", "ar")] == 1:
             raise TransientStorageError("connection reset (injected)", path=key)
-        return real_write(self, key, catalog)
+        return real_write(self, key, catalog, **kwargs)
 
     monkeypatch.setattr(orchestration, "extract_template", extract)
     monkeypatch.setattr(orchestration, "update_locale", update)

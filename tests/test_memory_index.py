@@ -432,3 +432,55 @@ def test_a_rebuild_never_deletes_through_a_generation_folder_that_links_out(
     assert (outside / "home" / "notes.json").exists()
     assert json.loads((base / "manifest.json").read_bytes())["generation"] != replaced
     _assert_same(ws, {"c01": templates["c01"], "new-course": templates["new-course"]})
+
+
+class _Killed(BaseException):
+    """A writer stopped dead (as SIGKILL stops it: no handler runs)."""
+
+
+def test_a_writer_killed_mid_write_is_not_waited_for_and_a_failed_write_marks_the_index(
+    bases: list[Catalog], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A writer killed after claiming homes (or stopped by a full disk) left its mark: for the
+    ten minutes of the lease, lookups answered from a half-written index (init filled 0 entries
+    where a rebuild fills 50; found by an operator's look). A mark of an ended process of this
+    machine is taken over at once, and a write that fails marks the index for a rebuild."""
+    import subprocess
+    import sys
+
+    from localize.catalogs import memory_index
+    from localize.errors import PermanentStorageError
+
+    ws, templates = _workspace(tmp_path, bases, n=4)
+    memory_for(ws, LL, "c00", template_sources(templates["c00"]))  # builds the index
+    key = ws.catalog_key("c01", LL)
+    catalog = _translated(templates["c01"], 6)  # other translations: other records
+    assert ws.write(key, catalog)
+
+    def killed(step: str) -> None:
+        if step == "memory:homes-claimed":
+            raise _Killed
+
+    monkeypatch.setattr(memory_index, "kill_point", killed)
+    with pytest.raises(_Killed):
+        record_catalog(ws, "c01", LL, catalog, ws.written[key])
+    monkeypatch.undo()
+    manifest_key = f"index/memory/{LL}/manifest.json"
+    manifest = json.loads(ws.storage.read_bytes(manifest_key))
+    assert manifest["writing"]["c01"]["pid"] > 0  # this process's mark, as a killed one would leave it
+    ended = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    manifest["writing"]["c01"]["pid"] = int(ended.stdout)  # the process that held it has ended
+    ws.storage.write_bytes(manifest_key, json.dumps(manifest).encode())
+    _assert_same(ws, {"c02": templates["c02"], "new-course": templates["new-course"]})
+
+    def full_disk(*args: Any, **kwargs: Any) -> None:
+        raise PermanentStorageError("cannot write: No space left on device", path="home")
+
+    catalog = _translated(templates["c02"], 3)
+    assert ws.write(ws.catalog_key("c02", LL), catalog)
+    monkeypatch.setattr(memory_index, "write_json", full_disk)
+    with pytest.raises(PermanentStorageError):
+        record_catalog(ws, "c02", LL, catalog, ws.written[ws.catalog_key("c02", LL)])
+    monkeypatch.undo()
+    assert json.loads(ws.storage.read_bytes(manifest_key))["broken"] is True
+    _assert_same(ws, {"c03": templates["c03"], "new-course": templates["new-course"]})

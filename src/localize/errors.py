@@ -110,6 +110,11 @@ class PreconditionFailed(TransientStorageError):
     """A conditional write lost to a concurrent writer; read again and retry."""
 
 
+class CatalogChanged(PreconditionFailed):
+    """A catalog changed (another run wrote it) after it was read for a merge: nothing was
+    written; merge again from what is there now."""
+
+
 def is_transient(error: BaseException) -> bool:
     """Whether retrying the operation that raised ``error`` may succeed."""
     return isinstance(error, TransientStorageError)

@@ -34,7 +34,7 @@ from localize.catalogs.stats import catalog_stats
 from localize.catalogs.workspace import Workspace
 from localize.engine.extract import ExtractResult, extract_course
 from localize.engine.pseudo import pseudo_catalog
-from localize.errors import CatalogError, CatalogNotFoundError, ConfigError
+from localize.errors import CatalogChanged, CatalogError, CatalogNotFoundError, ConfigError
 from localize.ids import check_course_id
 from localize.locales import PSEUDO_LOCALE, check_locale
 from localize.model import Catalog
@@ -59,6 +59,9 @@ __all__ = [
 ]
 
 
+MERGE_ATTEMPTS = 3  # merges of a catalog that other runs keep writing meanwhile, before giving up
+
+
 @dataclass(frozen=True, slots=True)
 class InitResult:
     path: str
@@ -81,7 +84,13 @@ def init_locale(
     template = workspace.read_template(course)
     workspace.remember_template(course, template)
     fresh = refresh_from_memory(workspace, None, template, course, locale, similarity=similarity)
-    workspace.write(key, fresh.catalog)
+    try:
+        workspace.write(key, fresh.catalog, based_on=None)
+    except CatalogChanged:  # another run created it meanwhile: its catalog stays
+        raise ConfigError(
+            f"{workspace.describe(key)} was created by another run meanwhile; bring it up to date with: "
+            f"localize update SOURCE --course {course}"
+        ) from None
     record_catalog(workspace, course, locale, fresh.catalog, workspace.written.get(key))
     source = template.header("X-Localize-Source-Locale") or "en"
     warning = ""
@@ -194,18 +203,26 @@ def update_catalog(
         template = workspace.read_template(course)
     key = workspace.catalog_key(course, locale)
     path = workspace.describe(key)
-    old: Catalog | None = None
-    try:
+    for attempt in range(MERGE_ATTEMPTS):
+        old: Catalog | None = None
+        data: bytes | None = None
         try:
-            old = workspace.read(key)
-        except CatalogNotFoundError:
-            old = None  # a new locale: created from the template, as ``init`` would
-        if old is not None:
-            _validate(workspace, old, path, course, locale)
-    except CatalogError as e:
-        return CatalogUpdate(locale, path, error=f"{e} (catalog left unchanged)")
-    fresh = refresh_from_memory(workspace, old, template, course, locale, similarity=similarity)
-    written = workspace.write(key, fresh.catalog)
+            try:
+                old, data = workspace.read_with_bytes(key)
+            except CatalogNotFoundError:
+                old = None  # a new locale: created from the template, as ``init`` would
+            if old is not None:
+                _validate(workspace, old, path, course, locale)
+        except CatalogError as e:
+            return CatalogUpdate(locale, path, error=f"{e} (catalog left unchanged)")
+        fresh = refresh_from_memory(workspace, old, template, course, locale, similarity=similarity)
+        try:
+            # only over the catalog it merged: an ingest or a review that wrote meanwhile is merged again
+            written = workspace.write(key, fresh.catalog, based_on=data)
+            break
+        except CatalogChanged:
+            if attempt == MERGE_ATTEMPTS - 1:
+                raise
     kill_point(f"update:catalog-written:{locale}")
     if written:
         record_catalog(workspace, course, locale, fresh.catalog, workspace.written.get(key))

@@ -39,6 +39,7 @@ rebuild``) into a new generation, switched to in one conditional write of the ma
 
 from __future__ import annotations
 
+import contextlib
 import math
 import secrets
 import threading
@@ -47,6 +48,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from typing import Any
 
+from localize.catalogs.faults import kill_point
 from localize.catalogs.glossary import Glossary
 from localize.catalogs.glossary_files import load_glossary
 from localize.catalogs.index import update_json
@@ -73,7 +75,8 @@ from localize.catalogs.memory_store import (
     write_json,
 )
 from localize.catalogs.workspace import Workspace
-from localize.errors import CatalogNotFoundError, TransientStorageError
+from localize.catalogs.writers import gone, this_writer
+from localize.errors import CatalogNotFoundError, StorageError, TransientStorageError
 from localize.locales import check_locale
 from localize.model import Catalog
 
@@ -107,11 +110,12 @@ def _broken(body: dict[str, Any]) -> None:
 
 
 def _expired(mark: dict[str, Any]) -> bool:
-    """A writer's mark older than LEASE, or one no clock could have written (not a finite time,
-    or ahead of ours by more than a minute): taken over."""
+    """A writer's mark older than LEASE, one no clock could have written (not a finite time,
+    or ahead of ours by more than a minute), or one of a process of this machine that has
+    ended (killed mid-write: not waited for, :mod:`.writers`): taken over."""
     since = float(mark.get("since", 0))
     now = time.time()
-    return not math.isfinite(since) or since > now + 60 or now - since > LEASE
+    return not math.isfinite(since) or since > now + 60 or now - since > LEASE or gone(mark)
 
 
 def _record(workspace: Workspace, locale: str, name: str, units: list[Unit], version: str | None) -> None:
@@ -129,7 +133,7 @@ def _record(workspace: Workspace, locale: str, name: str, units: list[Unit], ver
             # a writer stopped somewhere in its write: what it left is unknown, so not taken over
             _broken(body)  # rebuilt on the next lookup
         elif held is None:
-            writing[name] = {"since": time.time(), "token": token}
+            writing[name] = {"since": time.time(), "token": token, **this_writer()}
             seen["marked"] = True
 
     if not workspace.storage.exists(f"{base}/manifest.json"):
@@ -137,7 +141,12 @@ def _record(workspace: Workspace, locale: str, name: str, units: list[Unit], ver
     try:
         update_json(workspace.storage, f"{base}/manifest.json", mark, compact=True)
         if seen.get("marked"):
-            _apply(workspace, base, name, units, version, seen, token)
+            try:
+                _apply(workspace, base, name, units, version, seen, token)
+            except (StorageError, OSError):  # a full disk, a lost connection: left half written
+                with contextlib.suppress(StorageError, OSError):
+                    update_json(workspace.storage, f"{base}/manifest.json", _broken, compact=True)
+                raise
         # else: no index yet, or another writer at this course: the next lookup sees the version
     except _DAMAGE:
         update_json(
@@ -162,6 +171,7 @@ def _apply(
     changes = [(False, i, u) for i, u in removed] + [(True, i, u) for i, u in added]
     claimed: dict[int, int] = {}  # band -> sources this write brought into it
     homes = claim_homes(workspace, f"{base}/{generation}", name, changes, read, claimed)
+    kill_point("memory:homes-claimed")
     live: dict[str, int] = {}  # home -> sources that have records now less those that had before
     by_home: dict[str, list[tuple[bool, int, Unit]]] = defaultdict(list)
     for change in changes:

@@ -17,14 +17,21 @@ from localize.catalogs import index
 from localize.catalogs.lifecycle import TEMPLATE_HEADER, template_digest
 from localize.catalogs.po import read_po, write_po
 from localize.catalogs.stats import CatalogStats, catalog_stats
-from localize.errors import CatalogError, CatalogNotFoundError, ConfigError
+from localize.errors import CatalogChanged, CatalogError, CatalogNotFoundError, ConfigError, PreconditionFailed
 from localize.ids import check_course_id
 from localize.locales import PSEUDO_LOCALE, check_locale, known_locale
 from localize.model import Catalog
 from localize.storage.base import Storage, list_bounded
 from localize.storage.locations import open_storage
 
-__all__ = ["Workspace", "workspace_stats"]
+__all__ = ["ANYTHING", "Workspace", "workspace_stats"]
+
+
+class _Anything:
+    """What :meth:`Workspace.write` overwrites when no ``based_on`` is given: whatever is there."""
+
+
+ANYTHING = _Anything()
 
 _CATALOG_KEY = re.compile(
     r"^([A-Za-z]{2,3}(?:[_-][A-Za-z0-9]+)*(?:@[a-z]+)?)/LC_MESSAGES/([A-Za-z0-9][A-Za-z0-9._-]*)\.po$"
@@ -126,11 +133,15 @@ class Workspace:
         return sorted(m.group(1) for key in self.storage.list("templates") if (m := _TEMPLATE_KEY.match(key)))
 
     def read(self, key: str) -> Catalog:
+        return self.read_with_bytes(key)[0]
+
+    def read_with_bytes(self, key: str) -> tuple[Catalog, bytes]:
+        """The catalog and the bytes it was read from (for :meth:`write`'s ``based_on``)."""
         try:
             data = self.storage.read_bytes(key)
         except FileNotFoundError:
             raise CatalogNotFoundError("catalog not found", path=self.describe(key)) from None
-        return read_po(data, self.describe(key))
+        return read_po(data, self.describe(key)), data
 
     def read_template(self, course: str, *, suggest: bool = True) -> Catalog:
         """The template of ``course``; CatalogNotFoundError when it has none (``suggest``: with the
@@ -212,22 +223,50 @@ class Workspace:
             ) from None
 
     def write(
-        self, key: str, catalog: Catalog, *, volatile: tuple[str, ...] = ("POT-Creation-Date", "PO-Revision-Date")
+        self,
+        key: str,
+        catalog: Catalog,
+        *,
+        volatile: tuple[str, ...] = ("POT-Creation-Date", "PO-Revision-Date"),
+        based_on: bytes | _Anything | None = ANYTHING,
     ) -> bool:
         """Write ``catalog`` atomically; returns False (and writes nothing) when the
-        file already holds the same catalog apart from the ``volatile`` headers."""
+        file already holds the same catalog apart from the ``volatile`` headers.
+
+        ``based_on``: the bytes the catalog was merged from (None: there was no file). The
+        write happens only while the file still holds exactly them, or CatalogChanged is
+        raised and nothing is written: a run that read the catalog, worked on it (a memory
+        lookup, a QA gate) and wrote it back would otherwise undo what another run wrote
+        meanwhile (an ingest's accepted translations, a reviewer's sign-offs). Every write
+        is a compare-and-swap against what it just read, so none slips between another's
+        check and its write."""
         text = write_po(catalog)
         data = text.encode("utf-8")
         template = _TEMPLATE_KEY.match(key)
         if template is not None:
             self.remember_template(template.group(1), catalog, text)
         try:
-            old = self.storage.read_bytes(key)
+            old, etag = self.storage.read_with_etag(key)
         except FileNotFoundError:
-            old = None
+            old, etag = None, None
+        if not isinstance(based_on, _Anything) and old != based_on:
+            raise CatalogChanged(
+                "changed by another run while this one worked on it; nothing was written (run again to merge "
+                "with what is there now)",
+                path=self.describe(key),
+            )
         if old is not None and _strip_volatile(old, volatile) == _strip_volatile(data, volatile):
             return False
-        version = self.storage.write_bytes(key, data)
+        try:
+            if etag is None:
+                version = self.storage.put(key, data, if_none_match=True)
+            else:
+                version = self.storage.put(key, data, if_match=etag)
+        except PreconditionFailed as e:
+            raise CatalogChanged(
+                "changed by another run while this one wrote it; nothing was written (run again)",
+                path=self.describe(key),
+            ) from e
         self.written[key] = version
         m = _CATALOG_KEY.match(key)
         if m is not None:

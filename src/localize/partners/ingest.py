@@ -41,7 +41,7 @@ from localize.catalogs.po import read_po
 from localize.catalogs.review import record_review
 from localize.catalogs.workspace import Workspace
 from localize.config import Config, Partner
-from localize.errors import CatalogError, LocalizeError, printable
+from localize.errors import CatalogChanged, CatalogError, LocalizeError, printable
 from localize.partners.assignments import assignments_of_kit, load_assignments, save_assignment, with_return
 from localize.partners.checks import ERROR, Problem
 from localize.partners.gate import IngestReport, check_return, sha256_or_none
@@ -189,7 +189,10 @@ def _apply_merge(workspace: Workspace, plan: dict[str, Any] | None, staged_key: 
         staged = workspace.storage.read_bytes(staged_key)
     except FileNotFoundError:
         return False
-    workspace.write(key, read_po(staged, workspace.describe(staged_key)))
+    try:  # only over the catalog the check merged with: another ingest may write between
+        workspace.write(key, read_po(staged, workspace.describe(staged_key)), based_on=current)
+    except CatalogChanged:
+        return False
     kill_point("ingest:catalog-written")
     return True
 

@@ -137,8 +137,9 @@ class Storage(Protocol):
         if_none_match: bool = False,
         if_match: str | None = None,
     ) -> str:
-        """Write; only if absent (``if_none_match``) or still at ``if_match``.
-        Raises PreconditionFailed otherwise. Returns the new ETag."""
+        """Write; only if absent (``if_none_match``) or still at ``if_match`` (an ETag of
+        :meth:`read_with_etag`). Raises PreconditionFailed otherwise. Returns the version
+        written, as :meth:`write_bytes` does."""
         ...
 
     def download(self, key: str, dest: IO[bytes], *, max_bytes: int | None = None, block: int = CHUNK) -> int:
@@ -293,15 +294,15 @@ class LocalStorage:
                 lock.close()  # removed by the writer before us: take the new one
             with lock:
                 try:
-                    self._put_locked(folder, key, name, data, if_none_match, if_match)
+                    written = self._put_locked(folder, key, name, data, if_none_match, if_match)
                 finally:
                     with contextlib.suppress(OSError):
                         os.unlink(lock_name, dir_fd=folder)  # still locked: a waiter sees it gone
-        return _etag(data)
+        return file_version(written)
 
     def _put_locked(
         self, folder: int, key: str, name: str, data: bytes, if_none_match: bool, if_match: str | None
-    ) -> None:
+    ) -> os.stat_result:
         try:
             with os.fdopen(regular_fd(name, os.O_RDONLY, "reading", dir_fd=folder), "rb") as f:
                 current: str | None = _etag(f.read())
@@ -310,7 +311,7 @@ class LocalStorage:
         if (if_none_match and current is not None) or (if_match is not None and current != if_match):
             raise PreconditionFailed("someone else changed this object first", path=self.describe(key))
         try:
-            write_in(folder, name, (data,))
+            return write_in(folder, name, (data,))
         except OSError as e:
             raise local_error(e, "cannot write", self.describe(key)) from e
 
