@@ -687,3 +687,40 @@ def test_two_ingests_of_one_catalog_at_once_lose_neither(
     assert raced == ["accepted"]
     index = Workspace("ws").read_catalog("intro-course", "es").index()
     assert (index[(None, "Syllabus")].msgstr, index[(None, "Calendar")].msgstr) == ("ES Syllabus", "ES Calendar")
+
+
+def test_a_kit_sent_by_a_clock_running_behind_is_still_the_latest(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Routed with the clock two days behind, a new kit was dated before the last one: status
+    showed the old kit as the latest, and a return without its kit header went to the old kit."""
+    from datetime import UTC, datetime, timedelta
+
+    from localize.partners.assignments import latest_assignments
+    from localize.partners.routing import route
+
+    _, kit = routed_kit(tmp_path, monkeypatch)
+    Path("first.po").write_bytes(translate(kit, {"Syllabus"}, "ES "))
+    assert main(["ingest", "--partner", "acme", "first.po"]) == 0
+    config = load_config("localize.toml")
+    [first] = load_assignments(Workspace("ws"))
+    second = route(config, "intro-course", "es", now=datetime.now(UTC) - timedelta(days=2)).assignment
+    assert second.kit != first.kit and second.sent_at > first.sent_at
+    assert latest_assignments(Workspace("ws"))[("intro-course", "es")].kit == second.kit
+
+
+def test_a_dropped_msgctxt_is_named_not_called_an_edited_msgid(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """translate-toolkit's po2xliff/xliff2po drops msgctxt "attribute": the gate said "restore the
+    original msgid" of a msgid identical to the kit's, and the translator found nothing to restore."""
+    _, kit = routed_kit(tmp_path, monkeypatch)
+    catalog = read_po(translate(kit, None, "ES "))
+    [alt] = [e for e in catalog.entries if e.msgctxt == "attribute"][:1]
+    entries = tuple(replace(e, msgctxt=None) if e is alt else e for e in catalog.entries)
+    Path("back.po").write_bytes(write_po(replace(catalog, entries=entries)).encode("utf-8"))
+    assert main(["check", "back.po", "--locale", "es", "--course", "intro-course"]) == 1
+    out = capsys.readouterr().out
+    assert (
+        f"msgid {alt.msgid[:50]!r} (no msgctxt): the kit has this msgid with msgctxt 'attribute'; restore that" in out
+    )

@@ -524,3 +524,27 @@ def test_the_xliff_kits_own_instructions_work(ws: Path, capsys: pytest.CaptureFi
     assert main(["preview", str(filled), str(SAMPLE), "--course", COURSE, "--out", str(ws / "pv")]) == 0
     assert capsys.readouterr().out.startswith("8 pages (es) -> ")
     assert "Descripción del curso" in (ws / "pv" / "index.html").read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize(
+    ("target", "verdict"), [("zh-TW", "rejected"), ("fr", "rejected"), ("es-ES", "accepted"), ("es", "accepted")]
+)
+def test_the_target_language_a_cat_tool_translated_into_is_checked(ws: Path, target: str, verdict: str) -> None:
+    """A memoQ, Trados or OmegaT project set up in another language passed: only our header note's
+    Language was checked, and no CAT tool edits it."""
+    config = load_config(ws / "localize.toml")
+    result = route(config, COURSE, LOCALE)
+    data = fill_with_source(kit_file(ws, "inbox", result.kit_location, ".xlf").read_bytes())
+    data = data.replace(b'target-language="es"', f'target-language="{target}"'.encode())
+    report = _return(ws, data)
+    assert report.state == verdict
+    checks = {p.check for p in report.problems}
+    assert "header-language" in checks or target == "es"
+
+
+def test_the_kit_readme_sends_an_omegat_translator_to_a_kit_omegat_can_open(ws: Path) -> None:
+    """The README of a kit with empty targets said "open it in OmegaT", which shows it nothing to translate."""
+    config = load_config(ws / "localize.toml")
+    readme = (Path(route(config, COURSE, LOCALE).kit_location) / "README.txt").read_text()
+    assert "(open it in your translation tool: memoQ, Trados...; for OmegaT, ask your coordinator for a kit" in readme
+    assert "open it in your translation tool: OmegaT" not in readme

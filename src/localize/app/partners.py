@@ -98,10 +98,15 @@ def _edited_sources(path: str, catalog: Catalog) -> list[Problem]:
         return []
     return [
         Problem(path, e.msgid_lineno or e.lineno, ERROR, "edited-source",
-                f"msgid {e.msgid[:50]!r} is not one the kit sent (kit.json): restore the original msgid", e.key)
+                f"msgid {e.msgid[:50]!r}{_context(e.msgctxt)} is not one the kit sent (kit.json): restore the "
+                "original msgid and msgctxt (some tools drop or rewrite msgctxt lines)", e.key)
         for e in catalog.entries
         if not e.obsolete and unit_id(e.msgctxt, e.msgid) not in sources
     ]  # fmt: skip
+
+
+def _context(msgctxt: str | None) -> str:
+    return " (no msgctxt)" if msgctxt is None else f" (msgctxt {msgctxt[:40]!r})"
 
 
 def _glossary_for(

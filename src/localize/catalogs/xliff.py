@@ -380,8 +380,10 @@ def read_xliff(data: bytes, path: str = "<xliff>") -> XliffCatalog:
                 headers.append((name.strip(), value.strip()))
     target_language = file_el.get("target-language")
     catalog = Catalog(headers=tuple(headers))
-    if target_language and catalog.header("Language") is None:
-        catalog = catalog.with_header("Language", target_language.replace("-", "_"))
+    if target_language:
+        # the language the translator's tool translated into (a CAT tool never edits our header
+        # notes, so the note's Language would pass a project set up in another language)
+        catalog = catalog.with_header("Language", target_language.strip().replace("-", "_"))
     entries: list[Entry] = []
     problems: list[UnitProblem] = []
     signed_off: set[tuple[str | None, str]] = set()

@@ -20,7 +20,6 @@ unbounded run), and nothing a translator wrote reaches a terminal unescaped.
 from __future__ import annotations
 
 import re
-import unicodedata
 from collections import Counter
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
@@ -36,6 +35,7 @@ from localize.engine.placeholders import (
 )
 from localize.errors import ConfigError, printable
 from localize.model import Entry
+from localize.partners.measures import ENTITY, listed, numbers, width
 
 __all__ = [
     "CHECKS",
@@ -97,12 +97,7 @@ _PRINTF = re.compile(
 _BRACE = re.compile(r"\{[A-Za-z_][\w.]{0,63}\}|\{\d{0,9}\}")
 _URL = re.compile(r"https?://[^\s<>\"']{0,2047}[^\s<>\"'.,;:!?)\]]")
 _EMAIL = re.compile(r"(?<![\w.+-])[\w.+-]{1,64}@[\w-]{1,63}(?:\.[\w-]{1,63}){1,8}")
-# group and decimal separators: . , no-break and thin spaces, the Arabic decimal and thousands separators
-_NUMBER = re.compile(r"\d+(?:[.,\u00a0\u202f\u2009 \u066b\u066c]\d+)*")
-# an HTML character reference: the page shows it as typed (a translation is text, never markup)
-_ENTITY = re.compile(r"&(?:#[0-9]{1,7}|#[xX][0-9A-Fa-f]{1,6}|[A-Za-z][A-Za-z0-9]{1,31});")
 _LETTER = re.compile(r"[^\W\d_]")
-_DIGIT = re.compile(r"\d")
 # C0 controls but tab and newline, DEL, C1 controls; NUL cuts a string short in msgfmt and C
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 NPLURALS = re.compile(r"nplurals\s*=\s*(\d{1,4})(?!\d)")
@@ -293,19 +288,14 @@ def _newlines(source: str, translation: str, ctx: CheckContext) -> Iterator[str]
 @_check("numbers", WARNING)
 def _numbers_check(source: str, translation: str, ctx: CheckContext) -> Iterator[str]:
     """The same numbers (digits of any script; group and decimal separators aside)."""
-    want, got = _numbers(source), _numbers(translation)
+    want, got = numbers(source), numbers(translation)
     if want != got:
         detail = "; ".join(
-            f"{what} {_listed(sorted(numbers.elements()))}"
+            f"{what} {listed(sorted(numbers.elements()))}"
             for what, numbers in (("missing", want - got), ("not in the source", got - want))
             if numbers
         )
         yield f"the numbers differ from the source ({detail}; digits compared, separators aside)"
-
-
-def _listed(numbers: list[str]) -> str:
-    shown = [n if len(n) <= 20 else n[:20] + "…" for n in numbers[:5]]
-    return ", ".join(shown) + (f" and {len(numbers) - 5} more" if len(numbers) > 5 else "")
 
 
 @_check("entities", WARNING)
@@ -315,7 +305,7 @@ def _entities(source: str, translation: str, ctx: CheckContext) -> Iterator[str]
     if "&" in translation:
         import html
 
-        for m in _ENTITY.finditer(translation):
+        for m in ENTITY.finditer(translation):
             if m.group(0) not in source:
                 shown = html.unescape(m.group(0))
                 char = "a no-break space" if shown == "\u00a0" else repr(shown) if shown != m.group(0) else None
@@ -342,23 +332,15 @@ def _same_as_source(source: str, translation: str, ctx: CheckContext) -> Iterato
 @_check("length", WARNING)
 def _length(source: str, translation: str, ctx: CheckContext) -> Iterator[str]:
     """A translation far longer or shorter than its source (``[qa]`` length ratios)."""
-    plain_length = _width(strip_placeholders(source).replace(" ", ""))
+    plain_length = width(strip_placeholders(source).replace(" ", ""))
     if plain_length >= 20:
-        ratio = _width(strip_placeholders(translation).replace(" ", "")) / plain_length
+        ratio = width(strip_placeholders(translation).replace(" ", "")) / plain_length
         if ratio > ctx.qa_max or ratio < ctx.qa_min:
             yield (
                 f"the translation is {ratio:.2f} times as long as the source, outside {ctx.qa_min:g} to "
                 f"{ctx.qa_max:g} ([qa] min_length_ratio, max_length_ratio; a wide character, as in Chinese, "
                 "counts twice)"
             )
-
-
-def _width(text: str) -> int:
-    """Characters, a wide or full-width one (Chinese, Japanese, Korean) counted twice: such text
-    says in 9 characters ("本节包含全套讲义。") what English says in 50."""
-    if text.isascii():
-        return len(text)
-    return len(text) + sum(1 for ch in text if unicodedata.east_asian_width(ch) in "WF")
 
 
 @_check("terminology", WARNING)
@@ -368,17 +350,6 @@ def _terminology(source: str, translation: str, ctx: CheckContext) -> Iterator[s
     if ctx.glossary is not None and len(ctx.glossary):
         for finding in ctx.glossary.check(source, translation):
             yield finding.message
-
-
-def _numbers(s: str) -> Counter[str]:
-    """The numbers in ``s`` (digits of any script, group separators ignored), as digit strings."""
-    if _DIGIT.search(s) is None:
-        return Counter()
-    out: Counter[str] = Counter()
-    for m in _NUMBER.finditer(_ENTITY.sub(" ", strip_placeholders(s)) if "&" in s else strip_placeholders(s)):
-        digits = "".join(str(unicodedata.digit(ch, 0)) for ch in m.group(0) if ch.isdigit())
-        out[digits.lstrip("0") or "0"] += 1
-    return out
 
 
 def _texts(entry: Entry) -> list[tuple[str, str]]:

@@ -98,9 +98,20 @@ _BAND_NAMES = {
 }
 
 
-def kit_files(file: str, *, xliff: bool, glossary: bool, preview: bool, review: bool) -> str:
-    """The README's list of what the kit holds (KIT_README's {files})."""
-    tool = "your translation tool: OmegaT, memoQ, Trados..." if xliff else "Poedit, Weblate, or a text editor"
+def kit_files(
+    file: str, *, xliff: bool, glossary: bool, preview: bool, review: bool, source_targets: bool = False
+) -> str:
+    """The README's list of what the kit holds (KIT_README's {files}). ``source_targets``: an
+    XLIFF kit whose untranslated targets hold the source (what OmegaT needs)."""
+    if not xliff:
+        tool = "Poedit, Weblate, or a text editor"
+    elif source_targets:
+        tool = "your translation tool: OmegaT, memoQ, Trados..."
+    else:  # OmegaT 3.x skips units with empty targets: this kit would show it nothing to translate
+        tool = (
+            "your translation tool: memoQ, Trados...; for OmegaT, ask your coordinator for a kit with the "
+            "source in its targets"
+        )
     rows = [(file, f"the file to translate (open it in {tool})")]
     if glossary:
         rows.append(("glossary.tbx", "the agreed terms (see Terms below)"))

@@ -4,7 +4,7 @@ Plural-Forms) and every entry with the registry of :mod:`.checks`, sorted by lin
 from __future__ import annotations
 
 import re
-from collections import Counter
+from collections import Counter, defaultdict
 from collections.abc import Mapping
 from dataclasses import replace
 
@@ -117,6 +117,7 @@ def check_catalog(
     policy(checks)  # unknown check ids fail before anything is read
     problems, target, nplurals = _file_problems(catalog, path, locale)
     known = template.index() if template is not None else None
+    contexts: dict[str, list[str | None]] | None = None  # msgid -> its contexts in the template, when asked
     same_language = bool(target) and (target or "").split("_")[0] == source_locale.split("_")[0]
     counts: Counter[str] = Counter()
     for e in catalog.entries:
@@ -125,16 +126,20 @@ def check_catalog(
         counts["translated" if e.translated else "fuzzy" if e.fuzzy and e.has_translation else "untranslated"] += 1
         if known is not None and e.key not in known:
             ctx = "" if e.msgctxt is None else f" (msgctxt {e.msgctxt[:40]!r})"
-            problems.append(
-                Problem(
-                    path,
-                    e.msgid_lineno or e.lineno,
-                    ERROR,
-                    "edited-source",
-                    f"msgid {e.msgid[:50]!r}{ctx} is not in the template: restore the original msgid",
-                    e.key,
+            if contexts is None:
+                contexts = defaultdict(list)
+                for k in known:
+                    contexts[k[1]].append(k[0])
+            others = contexts.get(e.msgid, [])
+            if others:  # the msgid is the kit's: its msgctxt was dropped or rewritten (translate-toolkit does)
+                was = " or ".join("no msgctxt" if c is None else f"msgctxt {c[:40]!r}" for c in others[:3])
+                message = (
+                    f"msgid {e.msgid[:50]!r}{ctx or ' (no msgctxt)'}: the kit has this msgid with {was}; restore "
+                    "that msgctxt (some tools drop or rewrite msgctxt lines)"
                 )
-            )
+            else:
+                message = f"msgid {e.msgid[:50]!r}{ctx} is not in the template: restore the original msgid"
+            problems.append(Problem(path, e.msgid_lineno or e.lineno, ERROR, "edited-source", message, e.key))
             continue
         if known is not None and known[e.key].msgid_plural != e.msgid_plural:
             problems.append(

@@ -25,7 +25,8 @@ __all__ = [
 XLIFF_README = """
 This kit is in XLIFF 1.2 (the .xlf file)
 ----------------------------------------
-Open the .xlf file in your CAT tool (OmegaT, memoQ, Trados, Okapi tools, Poedit).
+Open the .xlf file in your CAT tool (memoQ, Trados, Okapi tools, Poedit; OmegaT
+translates a kit whose targets hold the source: the list of files above says which).
 Formatting and links are inline codes (tags) of the tool: keep every one of them,
 each once; you may move them to fit your sentence, but do not put a link inside
 another link. Save the translated .xlf file and return it as it is.

@@ -30,6 +30,7 @@ Webhook notices are JSON POSTs with these headers:
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 from collections.abc import Callable
@@ -193,7 +194,11 @@ def route(
 
     inbox = open_inbox(config.resolve(partner.inbox))
     resumed: Assignment | None = None
+    latest: datetime | None = None  # the last kit sent for this course and locale
     for existing in load_assignments(workspace, course=course, locale=locale):
+        with contextlib.suppress(ValueError, TypeError):
+            sent_at = datetime.fromisoformat(existing.sent_at)
+            latest = sent_at if latest is None or sent_at > latest else latest
         if existing.partner == partner.id and existing.state == "sent" and same(existing.catalog_sha256):
             if not existing.complete:
                 resumed = existing  # a send that stopped midway: the same kit, sent again whole
@@ -211,6 +216,10 @@ def route(
         due = (now.date() + timedelta(days=partner.turnaround_days)).isoformat()
     else:
         now = now or datetime.now(UTC)
+        if latest is not None and latest.tzinfo is not None and now <= latest:
+            # a clock running behind: the new kit still comes after the last one, or status would
+            # show the old one as the latest and a return without its kit header would go to it
+            now = latest + timedelta(microseconds=1)
         kit = _new_kit_id(workspace, course, locale, f"{now.strftime('%Y%m%d')}-{digest[:10]}")
         due = (now.date() + timedelta(days=partner.turnaround_days)).isoformat()
     stats = catalog_stats(catalog, course, locale)
@@ -284,7 +293,12 @@ def route(
         task=f'review in {language} (see "This is a review kit" below)' if review else f"translate into {language}",
         po_name=po_name,
         files=kit_files(
-            po_name, xliff=fmt == "xliff", glossary=len(glossary) > 0, preview=preview is not None, review=review
+            po_name,
+            xliff=fmt == "xliff",
+            glossary=len(glossary) > 0,
+            preview=preview is not None,
+            review=review,
+            source_targets=partner.xliff_targets == "source",
         ),
         due=date.fromisoformat(due).strftime("%d %B %Y"),
         inbox=inbox.describe(),
