@@ -10,6 +10,7 @@ from dataclasses import replace
 from datetime import date, timedelta
 from pathlib import Path
 
+import pytest
 from browser import browser_page, require_browser, static_server
 
 from conftest import SAMPLE
@@ -153,6 +154,23 @@ def fixture_workspace(tmp_path: Path) -> Path:
 
     route(load_config(config), "waves", "ar", now=datetime.now(UTC) - timedelta(days=30))  # due 20 days ago
     return config
+
+
+def test_the_preview_answers_only_to_its_own_address(tmp_path: Path) -> None:
+    """It answered any Host: a web page could rebind its own name to 127.0.0.1 and read the preview."""
+    import urllib.error
+    import urllib.request
+
+    server = PreviewServer(str(arabic_kit(tmp_path)), str(SAMPLE)).start()
+    try:
+        port = server.url.split(":")[2].split("/")[0]
+        ok = urllib.request.urlopen(urllib.request.Request(server.url, headers={"Host": f"localhost:{port}"}))
+        assert ok.status == 200
+        with pytest.raises(urllib.error.HTTPError) as refused:
+            urllib.request.urlopen(urllib.request.Request(server.url, headers={"Host": f"evil.example.com:{port}"}))
+        assert refused.value.code == 421
+    finally:
+        server.stop()
 
 
 def test_dashboard_shows_the_expected_progress(tmp_path: Path) -> None:

@@ -367,3 +367,23 @@ def test_a_zip_with_a_file_and_a_folder_of_one_name_builds(tmp_path: Path, capsy
         ]
     )
     assert code == 1 and (tmp_path / "o" / "notes" / "index.html").is_file()
+
+
+def test_a_name_twice_in_a_zip_is_reported_and_the_first_is_used(tmp_path: Path) -> None:
+    """The last of two members of one name won silently, "c\\\\index.html" included (read as c/index.html)."""
+    import warnings
+
+    archive = tmp_path / "dup.zip"
+    with warnings.catch_warnings(), zipfile.ZipFile(archive, "w") as z:
+        warnings.simplefilter("ignore")  # zipfile warns of the duplicate name, as it should
+        z.writestr("c/index.html", b"<p>first</p>")
+        z.writestr("c/index.html", b"<p>second</p>")
+        z.writestr("c\\index.html", b"<p>third</p>")
+    source = ZipSource(archive)
+    assert source.paths() == ["index.html"] and source.read("index.html") == b"<p>first</p>"
+    assert [str(p) for p in source.problems] == [
+        f"{archive}: archive member 'c/index.html' has the name of an earlier member; the earlier one is used: "
+        "remove one of them",
+        f"{archive}: archive member 'c\\\\index.html' has the name of an earlier member; the earlier one is used: "
+        "remove one of them",
+    ]

@@ -170,6 +170,15 @@ class ZipSource:
                     SourceError(f"archive member {info.filename!r} is larger than 512 MiB; skipped", path=self.location)
                 )
                 continue
+            if name in members:  # the same name twice (or "c\\x" beside "c/x"): which one is the course's?
+                self.problems.append(
+                    SourceError(
+                        f"archive member {info.filename!r} has the name of an earlier member; the earlier one is "
+                        "used: remove one of them",
+                        path=self.location,
+                    )
+                )
+                continue
             total += info.file_size
             if total > MAX_ARCHIVE_BYTES:
                 raise SourceError(

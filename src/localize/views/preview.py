@@ -160,6 +160,9 @@ def build_preview(
     )
 
 
+_LOCAL_NAMES = frozenset(("127.0.0.1", "localhost", "::1"))
+
+
 class _Handler(SimpleHTTPRequestHandler):
     """Serves the preview folder, building each file the first time it is asked for."""
 
@@ -175,6 +178,10 @@ class _Handler(SimpleHTTPRequestHandler):
     def send_head(self):  # type: ignore[no-untyped-def]
         from urllib.parse import unquote, urlsplit
 
+        host = (self.headers.get("Host") or "").rsplit(":", 1)[0].strip("[]").lower()
+        if host not in _LOCAL_NAMES:  # a web page's DNS rebinding: another name pointed at 127.0.0.1
+            self.send_error(421, "This preview answers only on 127.0.0.1 and localhost")
+            return None
         rel = unquote(urlsplit(self.path).path).lstrip("/")
         if rel == "" or rel.endswith("/"):
             rel += "index.html"
