@@ -116,6 +116,10 @@ def test_a_5000_digit_number_and_nplurals_are_problems_not_tracebacks() -> None:
 def test_numbers_take_arabic_separators_and_say_which_differ() -> None:
     """٢٫١ (U+066B) and ٢٬٥٠٠ (U+066C) are 2.1 and 2,500 in Arabic typography; the warning named no number."""
     assert problems_of("Ch 2.1-2.2, 2,500 students", "الفصل ٢٫١–٢٫٢، ٢٬٥٠٠ طالب") == []
+    assert problems_of("Problems 1,2,3", "المسائل ١،٢،٣") == []
+    assert (
+        problems_of("1,000 students", "1'000 Studierende") == problems_of("1,000 students", "1’000 Studierende") == []
+    )
     [found] = entry_problems(Entry("Lectures 3 and 12", "Clases 3 y 13"), "x.po")
     assert (
         found.message

@@ -387,3 +387,21 @@ def test_a_name_twice_in_a_zip_is_reported_and_the_first_is_used(tmp_path: Path)
         f"{archive}: archive member 'c\\\\index.html' has the name of an earlier member; the earlier one is used: "
         "remove one of them",
     ]
+
+
+def test_deep_member_names_cost_no_quadratic_memory(tmp_path: Path) -> None:
+    """The file-and-folder check built every prefix of every name: twelve names of 16,000 levels
+    (a 769 KB zip) took 3 GB (found by a review of that check)."""
+    import tracemalloc
+
+    archive = tmp_path / "deep.zip"
+    with zipfile.ZipFile(archive, "w") as z:
+        for k in range(12):
+            z.writestr(f"c/d{k}/" + "a/" * 16000 + "x.html", b"<p>x</p>")
+    tracemalloc.start()
+    try:
+        paths = ZipSource(archive).paths()
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert len(paths) == 12 and peak < 32 * 1024 * 1024

@@ -31,7 +31,7 @@ from localize.catalogs.memory_rebuild import rebuild
 from localize.catalogs.po import read_po, write_po
 from localize.catalogs.refresh import refresh_from_memory
 from localize.catalogs.stats import catalog_stats
-from localize.catalogs.workspace import Workspace
+from localize.catalogs.workspace import MERGE_ATTEMPTS, Workspace
 from localize.engine.extract import ExtractResult, extract_course
 from localize.engine.pseudo import pseudo_catalog
 from localize.errors import CatalogChanged, CatalogError, CatalogNotFoundError, ConfigError
@@ -57,9 +57,6 @@ __all__ = [
     "update_course",
     "update_template",
 ]
-
-
-MERGE_ATTEMPTS = 3  # merges of a catalog that other runs keep writing meanwhile, before giving up
 
 
 @dataclass(frozen=True, slots=True)
@@ -221,8 +218,13 @@ def update_catalog(
             written = workspace.write(key, fresh.catalog, based_on=data)
             break
         except CatalogChanged:
-            if attempt == MERGE_ATTEMPTS - 1:
-                raise
+            if attempt == MERGE_ATTEMPTS - 1:  # the other locales go on; this one is reported
+                return CatalogUpdate(
+                    locale,
+                    path,
+                    error=f"{path}: changed by other runs while it was merged, {MERGE_ATTEMPTS} times; left as "
+                    "they wrote it (run update again)",
+                )
     kill_point(f"update:catalog-written:{locale}")
     if written:
         record_catalog(workspace, course, locale, fresh.catalog, workspace.written.get(key))

@@ -3,6 +3,7 @@ rules (``tm delete``, ``tm obsolete``), over the workspace's catalogs and import
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -14,8 +15,8 @@ from localize.catalogs.memory import MemoryUnit, load_memory, memory_units
 from localize.catalogs.memory_files import merge_into_compendium, read_memory_file, to_po, to_tmx, to_xliff
 from localize.catalogs.memory_rules import MemoryRule, add_rule
 from localize.catalogs.po import write_po
-from localize.catalogs.workspace import Workspace
-from localize.errors import CatalogNotFoundError
+from localize.catalogs.workspace import MERGE_ATTEMPTS, Workspace
+from localize.errors import CatalogChanged, CatalogNotFoundError
 from localize.locales import check_locale
 from localize.model import Catalog, Entry
 from localize.partners.checks import ERROR, Limits, Problem, entry_problems
@@ -114,13 +115,19 @@ def import_memory(
         raise CatalogNotFoundError("no such file", path=file) from None
     units, refused = _gate(read_memory_file(data, file, locale, now=now, trust_reviewed=trust_reviewed), file, qa)
     key = workspace.memory_key(locale)
-    try:
-        existing: Catalog | None = workspace.read(key)
-    except CatalogNotFoundError:
-        existing = None
-    catalog = merge_into_compendium(existing, units, locale)
-    kill_point("tm-import:before-write")
-    workspace.write(key, catalog)  # atomic: the compendium is the old one or the new one
+    for attempt in range(MERGE_ATTEMPTS):
+        existing: Catalog | None = None
+        based_on: bytes | None = None
+        with contextlib.suppress(CatalogNotFoundError):
+            existing, based_on = workspace.read_with_bytes(key)
+        catalog = merge_into_compendium(existing, units, locale)
+        kill_point("tm-import:before-write")
+        try:  # atomic, and only over the compendium it merged with: two imports at once both stay
+            workspace.write(key, catalog, based_on=based_on)
+            break
+        except CatalogChanged:
+            if attempt == MERGE_ATTEMPTS - 1:
+                raise
     kill_point("tm-import:written")
     claims = sum(1 for u in units if u.claims_reviewed)
     return MemoryImport(len(units), len(catalog.entries), workspace.describe(key), claims, trust_reviewed, refused)

@@ -76,7 +76,7 @@ from localize.catalogs.memory_store import (
 )
 from localize.catalogs.workspace import Workspace
 from localize.catalogs.writers import gone, this_writer
-from localize.errors import CatalogNotFoundError, StorageError, TransientStorageError
+from localize.errors import CatalogNotFoundError, TransientStorageError
 from localize.locales import check_locale
 from localize.model import Catalog
 
@@ -143,8 +143,8 @@ def _record(workspace: Workspace, locale: str, name: str, units: list[Unit], ver
         if seen.get("marked"):
             try:
                 _apply(workspace, base, name, units, version, seen, token)
-            except (StorageError, OSError):  # a full disk, a lost connection: left half written
-                with contextlib.suppress(StorageError, OSError):
+            except BaseException:  # a full disk, a cancelled task, a bug: left half written
+                with contextlib.suppress(Exception):
                     update_json(workspace.storage, f"{base}/manifest.json", _broken, compact=True)
                 raise
         # else: no index yet, or another writer at this course: the next lookup sees the version

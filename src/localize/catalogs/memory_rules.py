@@ -23,7 +23,7 @@ from datetime import UTC, datetime
 from typing import Protocol, TypeVar
 
 from localize.catalogs.workspace import Workspace
-from localize.errors import CatalogError, CatalogNotFoundError, ConfigError
+from localize.errors import CatalogChanged, CatalogError, CatalogNotFoundError, ConfigError, PreconditionFailed
 from localize.locales import check_locale
 
 __all__ = ["ACTIONS", "DELETE", "OBSOLETE", "MemoryRule", "add_rule", "apply_rules", "load_rules", "rules_key"]
@@ -79,11 +79,20 @@ def rules_key(locale: str) -> str:
 
 def load_rules(workspace: Workspace, locale: str) -> list[MemoryRule]:
     """The memory edits of ``locale`` (none when there is no rules file)."""
+    return _rules_with_etag(workspace, locale)[0]
+
+
+def _rules_with_etag(workspace: Workspace, locale: str) -> tuple[list[MemoryRule], str | None]:
+    """The edits and the ETag of the file they were read from (None: no file)."""
     key = rules_key(locale)
     try:
-        data = workspace.storage.read_bytes(key)
+        data, etag = workspace.storage.read_with_etag(key)
     except FileNotFoundError:
-        return []
+        return [], None
+    return _parse(workspace, key, data), etag
+
+
+def _parse(workspace: Workspace, key: str, data: bytes) -> list[MemoryRule]:
     try:
         raw = json.loads(data)
         return [
@@ -129,9 +138,20 @@ def add_rule(workspace: Workspace, locale: str, rule: MemoryRule, units: Iterabl
             f"no unit of the {locale} memory has {what}{context}; see: localize tm list --locale {locale}",
             path=workspace.describe(key),
         )
-    rules = load_rules(workspace, locale)
     if not rule.at:
         rule = replace(rule, at=datetime.now(UTC).isoformat(timespec="seconds"))
-    body = {"rules": [r.as_dict() for r in (*rules, rule)]}
-    workspace.storage.write_bytes(key, (json.dumps(body, indent=1, ensure_ascii=False) + "\n").encode("utf-8"))
-    return matched
+    for _ in range(20):  # compare-and-swap: two edits at once both stay
+        rules, etag = _rules_with_etag(workspace, locale)
+        body = {"rules": [r.as_dict() for r in (*rules, rule)]}
+        data = (json.dumps(body, indent=1, ensure_ascii=False) + "\n").encode("utf-8")
+        try:
+            if etag is None:
+                workspace.storage.put(key, data, content_type="application/json", if_none_match=True)
+            else:
+                workspace.storage.put(key, data, content_type="application/json", if_match=etag)
+        except PreconditionFailed:
+            continue
+        return matched
+    raise CatalogChanged(
+        "other runs kept changing the memory edits; nothing was written: run again", path=workspace.describe(key)
+    )

@@ -24,7 +24,7 @@ from localize.model import Catalog
 from localize.storage.base import Storage, list_bounded
 from localize.storage.locations import open_storage
 
-__all__ = ["ANYTHING", "Workspace", "workspace_stats"]
+__all__ = ["ANYTHING", "MERGE_ATTEMPTS", "Workspace", "workspace_stats"]
 
 
 class _Anything:
@@ -32,6 +32,7 @@ class _Anything:
 
 
 ANYTHING = _Anything()
+MERGE_ATTEMPTS = 3  # merges of a catalog that other runs keep writing meanwhile, before giving up
 
 _CATALOG_KEY = re.compile(
     r"^([A-Za-z]{2,3}(?:[_-][A-Za-z0-9]+)*(?:@[a-z]+)?)/LC_MESSAGES/([A-Za-z0-9][A-Za-z0-9._-]*)\.po$"

@@ -2,10 +2,11 @@
 
 A mark (the memory index's "this course is being written") carries a lease: after
 :data:`~localize.catalogs.memory_index.LEASE` seconds anyone takes it over. A writer that
-was killed on this machine need not be waited for that long: its mark names the machine,
-the process and when that process started, so a reader on the same machine sees at once
-that it is gone (a process id used again by a later process has another start time). Marks
-from other machines, or without these fields, keep to the lease.
+was killed on this machine need not be waited for that long: its mark names the machine (its
+name, and the id of this boot), the process-id space, the process and when that process
+started, so a reader in the same space sees at once that it is gone (a process id used again
+by a later process has another start time). Marks from other machines or containers, or
+without these fields, keep to the lease.
 """
 
 from __future__ import annotations
@@ -28,16 +29,35 @@ def _started(pid: int) -> str | None:
     return fields[19] if len(fields) > 19 else None
 
 
+def _space() -> str | None:
+    """This boot of this machine and this process-id space: two machines of one name, or
+    containers sharing a name (host networking) but not their process ids, differ here."""
+    try:
+        with open("/proc/sys/kernel/random/boot_id", encoding="ascii") as f:
+            boot = f.read().strip()
+        return f"{boot} {os.readlink('/proc/self/ns/pid')}"
+    except (OSError, UnicodeError):
+        return None
+
+
 def this_writer() -> dict[str, Any]:
     """The fields a mark carries to say who wrote it."""
     pid = os.getpid()
-    return {"host": socket.gethostname(), "pid": pid, "started": _started(pid)}
+    return {"host": socket.gethostname(), "space": _space(), "pid": pid, "started": _started(pid)}
 
 
 def gone(mark: dict[str, Any]) -> bool:
-    """True when the process that wrote ``mark`` ran on this machine and has ended."""
-    pid, started = mark.get("pid"), mark.get("started")
-    if mark.get("host") != socket.gethostname() or type(pid) is not int or pid <= 0 or not isinstance(started, str):
+    """True when the process that wrote ``mark`` ran in this boot of this machine, in this
+    process-id space, and has ended; False when that cannot be known (the lease decides)."""
+    pid, started, space = mark.get("pid"), mark.get("started"), mark.get("space")
+    if (
+        mark.get("host") != socket.gethostname()
+        or not isinstance(space, str)
+        or space != _space()
+        or type(pid) is not int
+        or pid <= 0
+        or not isinstance(started, str)
+    ):
         return False
     if pid == os.getpid():
         return started != _started(pid)

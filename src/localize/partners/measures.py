@@ -14,7 +14,8 @@ from localize.engine.placeholders import strip_placeholders
 __all__ = ["ENTITY", "listed", "numbers", "width"]
 
 # group and decimal separators: . , no-break and thin spaces, the Arabic decimal and thousands separators
-_NUMBER = re.compile(r"\d+(?:[.,\u00a0\u202f\u2009 \u066b\u066c]\d+)*")
+# and comma (١،٢،٣ as 1,2,3), the Swiss apostrophe (1'000, 1’000)
+_NUMBER = re.compile(r"\d+(?:[.,\u00a0\u202f\u2009 \u066b\u066c\u060c'\u2019]\d+)*")
 # an HTML character reference: the page shows it as typed (a translation is text, never markup)
 ENTITY = re.compile(r"&(?:#[0-9]{1,7}|#[xX][0-9A-Fa-f]{1,6}|[A-Za-z][A-Za-z0-9]{1,31});")
 _DIGIT = re.compile(r"\d")

@@ -11,6 +11,7 @@ pull all see the same files.
 
 from __future__ import annotations
 
+import bisect
 import os
 import stat
 from pathlib import Path, PurePosixPath
@@ -41,10 +42,10 @@ def is_page(path: str) -> bool:
 def course_paths(paths: list[str], location: str, problems: list[SourceError]) -> list[str]:
     """The ``paths`` a course may hold, sorted; each refused one is added to ``problems``."""
     out: list[str] = []
-    folders = {path[:i] for path in paths for i, c in enumerate(path) if c == "/"}
+    ordered = sorted(paths)
     for path in paths:
         problem = course_path_problem(path)
-        if problem is None and path in folders:  # "notes" beside "notes/index.html": no folder holds both
+        if problem is None and _is_folder(path, ordered):  # "notes" beside "notes/index.html": no folder holds both
             problem = "a folder of the same name holds other files of the course"
         if problem is None:
             out.append(path)
@@ -54,6 +55,14 @@ def course_paths(paths: list[str], location: str, problems: list[SourceError]) -
             problems.append(SourceError(message, path=location))
     out.sort()
     return out
+
+
+def _is_folder(path: str, ordered: list[str]) -> bool:
+    """Whether another of the sorted paths lies under ``path/`` (a search, never a set of every
+    prefix of every path: a name of 32,000 levels would make that quadratic in memory)."""
+    below = path + "/"
+    i = bisect.bisect_left(ordered, below)
+    return i < len(ordered) and ordered[i].startswith(below)
 
 
 class Source(Protocol):
