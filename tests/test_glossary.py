@@ -375,3 +375,24 @@ def test_a_suggested_row_left_empty_says_how_to_go_on(tmp_path: Path, capsys: py
         f"error: {csv_file}:3: term 'finger ex' is approved but has no translation: fill it in, or delete the row "
         "(the rows of `glossary suggest` start empty; nothing was imported)\n"
     )
+
+
+def test_imports_past_their_size_are_refused_before_they_are_read(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A 66 MB TMX took 1.2 GB of memory to import; nothing bounded an import (found by an attacker's look)."""
+    import localize.app.glossary as glossary_app
+    import localize.app.memory as memory_app
+
+    monkeypatch.setattr(glossary_app, "MAX_GLOSSARY_BYTES", 1024 * 1024)
+    monkeypatch.setattr(memory_app, "MAX_MEMORY_FILE_BYTES", 1024 * 1024)
+    big = tmp_path / "big.csv"
+    big.write_text("term,translation\n" + "syllabus,programa\n" * 70_000, encoding="utf-8")
+    ws = str(tmp_path / "ws")
+    code, _out, err = run(capsys, "glossary", "import", str(big), "--locale", "es", "--locales-dir", ws)
+    assert code == 2 and err == f"error: {big}: larger than the 1 MiB a glossary file may be; split it\n"
+    big_po = tmp_path / "big.po"
+    big_po.write_bytes(b'msgid ""\nmsgstr "Language: es\\n"\n' + b"#" * (1024 * 1024 + 1))
+    code, _out, err = run(capsys, "tm", "import", str(big_po), "--locale", "es", "--locales-dir", ws)
+    assert code == 2 and err == f"error: {big_po}: larger than the 1 MiB a memory file may be; split it\n"
+    assert not (tmp_path / "ws" / "glossary").exists()

@@ -316,3 +316,30 @@ def test_dashboard_shows_open_kits_by_match_band_and_consistency(tmp_path: Path)
     public = render_dashboard(collect(Workspace(str(tmp_path / "ws")), load_config(config), public=True))
     assert "Open kits" not in public
     assert "Consistency" not in public and "lima" not in public
+
+
+def test_a_preview_stopped_by_kill_removes_its_temporary_folder(tmp_path: Path) -> None:
+    """Stopped with SIGTERM, it left its /tmp/localize-preview-* folder behind (found by an attacker's look)."""
+    import os
+    import signal
+    import sys
+
+    po = arabic_kit(tmp_path)
+    temp = tmp_path / "tmp"
+    temp.mkdir()
+    env = {**os.environ, "TMPDIR": str(temp)}
+    proc = subprocess.Popen(
+        [sys.executable, "-u", "-m", "localize.cli", "preview", str(po), str(SAMPLE), "--course", "intro-course"],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    )
+    try:
+        assert proc.stdout is not None and proc.stdout.readline().startswith("preview of ")
+        assert [p.name for p in temp.iterdir() if p.name.startswith("localize-preview-")]
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=30) == 0
+    finally:
+        proc.kill()
+    assert not [p.name for p in temp.iterdir() if p.name.startswith("localize-preview-")]

@@ -21,8 +21,11 @@ from localize.errors import CatalogError, CatalogNotFoundError, ConfigError
 from localize.ids import check_course_id
 from localize.locales import check_locale, foreign_script
 from localize.storage.base import LocalStorage
+from localize.storage.folder_files import read_named_file
 
 __all__ = ["GLOSSARY_FORMATS", "GlossaryImport", "export_glossary", "import_glossary", "suggest_glossary"]
+
+MAX_GLOSSARY_BYTES = 32 * 1024 * 1024  # a larger import is refused before it is read
 
 GLOSSARY_FORMATS = (".tbx", ".csv")
 
@@ -49,12 +52,7 @@ def import_glossary(
             f"no course {course!r} in {workspace.describe('')}{workspace.meant(course)}: its terms apply once "
             f"it is extracted (localize extract SOURCE --course {course})"
         )
-    try:
-        data = Path(file).read_bytes()
-    except FileNotFoundError:
-        raise CatalogNotFoundError("no such file", path=file) from None
-    except OSError as e:
-        raise CatalogError(e.strerror or str(e), path=file) from e
+    data = read_named_file(file, MAX_GLOSSARY_BYTES, "a glossary file")
     rows = read_glossary_file(data, file, locale)
     if not rows:
         raise CatalogError("no terms found: nothing imported", path=file)

@@ -21,11 +21,14 @@ from localize.locales import check_locale
 from localize.model import Catalog, Entry
 from localize.partners.checks import ERROR, Limits, Problem, entry_problems
 from localize.storage.base import LocalStorage
+from localize.storage.folder_files import read_named_file
 
 if TYPE_CHECKING:
     from localize.config import QAPolicy  # pydantic: imported by the commands that read a configuration
 
 __all__ = ["MEMORY_FORMATS", "MemoryImport", "edit_memory", "export_memory", "import_memory", "list_memory"]
+
+MAX_MEMORY_FILE_BYTES = 128 * 1024 * 1024  # a larger import is refused before it is read
 
 MEMORY_FORMATS = (".po", ".tmx", ".xlf")
 """What ``tm export`` writes, by the file's extension."""
@@ -109,10 +112,7 @@ def import_memory(
     (:func:`localize.catalogs.memory_files.as_imported`). Units the QA gate refuses under the
     project's ``qa`` settings (default: the defaults of ``[qa]``) are not imported."""
     locale = check_locale(locale)
-    try:
-        data = Path(file).read_bytes()
-    except FileNotFoundError:
-        raise CatalogNotFoundError("no such file", path=file) from None
+    data = read_named_file(file, MAX_MEMORY_FILE_BYTES, "a memory file")
     units, refused = _gate(read_memory_file(data, file, locale, now=now, trust_reviewed=trust_reviewed), file, qa)
     key = workspace.memory_key(locale)
     for attempt in range(MERGE_ATTEMPTS):

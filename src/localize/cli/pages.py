@@ -139,6 +139,10 @@ def cmd_build(args: argparse.Namespace) -> int:
     if result.problems:
         print(f"{len(result.problems)} translations not used (their placeholders do not match)", file=sys.stderr)
     if result.failures:
-        print(f"{len(result.failures)} files failed and were copied unchanged (listed above)", file=sys.stderr)
+        print(
+            f"{len(result.failures)} file{'' if len(result.failures) == 1 else 's'} failed (listed above): a page "
+            "that could not be localized is copied unchanged, a file that could not be read is left out",
+            file=sys.stderr,
+        )
         return EXIT_PARTIAL
     return EXIT_OK

@@ -124,6 +124,12 @@ def cmd_preview(args: argparse.Namespace) -> int:
         import webbrowser
 
         webbrowser.open(server.url)
+    import signal
+
+    def stopped(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt  # a `kill` stops it as Ctrl-C does: its temporary folder is removed
+
+    signal.signal(signal.SIGTERM, stopped)
     try:
         while True:
             time.sleep(3600)

@@ -17,7 +17,7 @@ import stat
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
-from localize.errors import PermanentStorageError
+from localize.errors import CatalogError, CatalogNotFoundError, PermanentStorageError
 
 __all__ = ["folder_of", "regular_fd", "write_in"]
 
@@ -120,3 +120,18 @@ def write_in(folder: int, name: str, chunks: Iterable[bytes]) -> os.stat_result:
             os.unlink(tmp, dir_fd=folder)
         raise
     return written
+
+
+def read_named_file(path: str, limit: int, what: str) -> bytes:
+    """The bytes of a file an operator named (an import), refused past ``limit`` bytes before it
+    is read: a parser holds many times a file's size (a 66 MB TMX took 1.2 GB)."""
+    try:
+        with open(path, "rb") as f:
+            data = f.read(limit + 1)
+    except FileNotFoundError:
+        raise CatalogNotFoundError("no such file", path=path) from None
+    except OSError as e:
+        raise CatalogError(e.strerror or str(e), path=path) from e
+    if len(data) > limit:
+        raise CatalogError(f"larger than the {limit // (1024 * 1024)} MiB {what} may be; split it", path=path)
+    return data
