@@ -511,7 +511,7 @@ def test_the_xliff_kits_own_instructions_work(ws: Path, capsys: pytest.CaptureFi
     assert "msgid" not in readme and "msgstr" not in readme and "fuzzy" not in readme
     assert "your translation is its target" in readme
     # the file list says what opens it (a newcomer's XLIFF kit said "Poedit, Weblate, or a text editor")
-    assert f"  {xlf.name}   the file to translate (open it in your translation tool: OmegaT" in readme
+    assert f"  {xlf.name}   the file to translate (open it in your translation tool: memoQ, Trados" in readme
     assert "Poedit, Weblate, or a text editor" not in readme
     data = _target(xlf.read_bytes(), "Check the <a1>", 'Vea el <g id="a1" ctype="link">calendario</g> <g id="a1">x</g>')
     data = _target(data, "Course Description", "Descripción del curso")
