@@ -631,3 +631,32 @@ def test_a_point_from_a_clock_ahead_does_not_push_the_oldest_points_out() -> Non
         "2027-12-01",
     ]
     assert points[10][1] == 50 + 3 * index.MAX_HISTORY_POINTS - 1 and points[4] == ["2024-01-05T12:00:00+00:00", 5]
+
+
+def test_index_rebuild_repairs_derived_files_replaced_by_folders(
+    ws: Workspace, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A statistics file or a memory manifest replaced by a folder stopped `stats` and `init` with
+    "not a regular file", and `index rebuild` stopped the same way: the tool that makes derived
+    state anew could not repair it (found by an operator's look)."""
+    root = Path(ws.storage.describe())
+    loc = ["--locales-dir", str(root)]
+    assert main(["init", "--course", "intro-course", "--locale", "fr", *loc]) == 0  # the es index exists too
+    truth = workspace_stats(ws)
+    for key in (index.stats_key("intro-course"), "index/memory/es/manifest.json"):
+        path = root / key
+        path.unlink()
+        (path / "inside").mkdir(parents=True)
+        (path / "inside" / "x.json").write_text("{}")
+    outside = root.parent / "outside"
+    outside.mkdir()
+    (outside / "keep.txt").write_text("keep")
+    (root / "index" / "kits").mkdir(parents=True, exist_ok=True)
+    (root / "index" / "kits" / "linked.json").symlink_to(outside)
+    assert main(["stats", *loc]) == 2  # what the operator met
+    capsys.readouterr()
+    assert main(["index", "rebuild", *loc]) == 0
+    assert (root / index.stats_key("intro-course")).is_file() and (root / "index/memory/es/manifest.json").is_file()
+    assert not (root / "index" / "kits" / "linked.json").exists() and (outside / "keep.txt").read_text() == "keep"
+    assert workspace_stats(ws) == truth
+    assert main(["stats", *loc]) == 0

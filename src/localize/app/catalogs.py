@@ -40,6 +40,7 @@ from localize.locales import PSEUDO_LOCALE, check_locale
 from localize.model import Catalog
 from localize.partners.assignments import index_kits
 from localize.storage.base import LocalStorage
+from localize.storage.folder_files import clear_non_files
 from localize.storage.sources import Source
 
 __all__ = [
@@ -315,6 +316,8 @@ def rebuild_indexes(workspace: Workspace, *, locale: str | None = None) -> Rebui
     index (every assignment file added, then marked complete: a return naming an unknown kit
     is answered without a listing)."""
     wanted = check_locale(locale) if locale else None
+    if isinstance(workspace.storage, LocalStorage):  # a folder where a derived file belongs stops every read of it
+        clear_non_files(workspace.storage.root, "index", ".json")
     versions = workspace.catalog_versions(locale=wanted)
     by_course: dict[str, list[tuple[str, str]]] = {}
     for (course, ll), version in sorted(versions.items()):

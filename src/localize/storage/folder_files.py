@@ -135,3 +135,27 @@ def read_named_file(path: str, limit: int, what: str) -> bytes:
     if len(data) > limit:
         raise CatalogError(f"larger than the {limit // (1024 * 1024)} MiB {what} may be; split it", path=path)
     return data
+
+
+def clear_non_files(root: Path, prefix: str, suffix: str) -> list[str]:
+    """Remove what stands, under ``root/prefix``, where only files named ``*suffix`` belong: a
+    folder, link, pipe or device of such a name (derived state replaced by hand; every read and
+    write of it stops at it). Links are removed, never followed. Returns the names removed."""
+    import shutil
+
+    base = root / prefix
+    if base.is_symlink() or not base.is_dir():
+        return []
+    removed: list[str] = []
+    for folder, dirs, files in os.walk(base, followlinks=False):
+        for name in [*dirs, *files]:
+            path = os.path.join(folder, name)
+            if not name.endswith(suffix) or stat.S_ISREG(os.lstat(path).st_mode):
+                continue
+            if stat.S_ISDIR(os.lstat(path).st_mode):
+                shutil.rmtree(path)  # (never follows a link inside it)
+                dirs.remove(name)
+            else:
+                os.unlink(path)
+            removed.append(os.path.relpath(path, root))
+    return sorted(removed)
