@@ -67,4 +67,5 @@ def gone(mark: dict[str, Any]) -> bool:
         return True
     except (PermissionError, OSError):
         return False  # another user's process: alive
-    return _started(pid) not in (None, started) or (_started(pid) is None and not os.path.exists(f"/proc/{pid}"))
+    now = _started(pid)
+    return now is not None and now != started  # the id names a later process now

@@ -60,9 +60,8 @@ def check_overlaps(config: Config) -> None:
     places: list[tuple[str, str]] = [(f"partner {p.id!r} inbox", config.resolve(p.inbox)) for p in config.partners]
     inboxes = len(places)
     for what, location in places:
-        if location.startswith("s3://") and any(
-            c in _place(location)[0] + "/".join(_place(location)[1]) for c in _POLICY_SPECIAL
-        ):
+        bucket, parts = _place(location) if location.startswith("s3://") else ("", ())
+        if any(c in bucket + "/".join(parts) for c in _POLICY_SPECIAL):
             # in a policy's resource, * and ? are wildcards and ${...} a variable: "inboxes/*" would
             # give a partner every inbox, "*" the whole bucket (the workspace and the regions too)
             raise ConfigError(

@@ -291,9 +291,9 @@ def _numbers_check(source: str, translation: str, ctx: CheckContext) -> Iterator
     want, got = numbers(source), numbers(translation)
     if want != got:
         detail = "; ".join(
-            f"{what} {listed(sorted(numbers.elements()))}"
-            for what, numbers in (("missing", want - got), ("not in the source", got - want))
-            if numbers
+            f"{what} {listed(sorted(found.elements()))}"
+            for what, found in (("missing", want - got), ("not in the source", got - want))
+            if found
         )
         yield f"the numbers differ from the source ({detail}; digits compared, separators aside)"
 

@@ -150,9 +150,10 @@ def clear_non_files(root: Path, prefix: str, suffix: str) -> list[str]:
     for folder, dirs, files in os.walk(base, followlinks=False):
         for name in [*dirs, *files]:
             path = os.path.join(folder, name)
-            if not name.endswith(suffix) or stat.S_ISREG(os.lstat(path).st_mode):
+            mode = os.lstat(path).st_mode if name.endswith(suffix) else stat.S_IFREG
+            if stat.S_ISREG(mode):
                 continue
-            if stat.S_ISDIR(os.lstat(path).st_mode):
+            if stat.S_ISDIR(mode):
                 shutil.rmtree(path)  # (never follows a link inside it)
                 dirs.remove(name)
             else:
