@@ -249,6 +249,9 @@ def test_xliff_return_reordered_codes_pass_illegal_ones_are_rejected_per_unit(ws
     assert any("unknown id" in m for m in by_unit)
     assert any("illegal nesting" in m for m in by_unit)
     assert all(m.startswith("unit u") for m in by_unit), by_unit
+    # each fault is reported once: not again as a placeholder problem of the same entry
+    faulty = {p.key for p in report.problems if p.check == "inline-codes"}
+    assert not [p for p in report.problems if p.check == "placeholders" and p.key in faulty]
     assert errors
     assert report.state == "partially accepted" and report.accepted == 1
     catalog = Workspace(str(ws / "locales")).read_catalog(COURSE, LOCALE)
@@ -520,6 +523,7 @@ def test_the_xliff_kits_own_instructions_work(ws: Path, capsys: pytest.CaptureFi
     assert main(["check", str(filled), "--locale", LOCALE]) == 1
     out, err = capsys.readouterr()
     assert "error: inline-codes: unit u" in out and "duplicated" in out and "syntax" not in out, out
+    assert "placeholders" not in out, out  # the same fault, once
     assert err.endswith(" warnings\n") and not err.startswith("0 errors"), err  # sum printed on stderr
     assert main(["preview", str(filled), str(SAMPLE), "--course", COURSE, "--out", str(ws / "pv")]) == 0
     assert capsys.readouterr().out.startswith("8 pages (es) -> ")

@@ -39,7 +39,7 @@ from localize.partners.assignments import (
 from localize.partners.checks import ERROR, FILE_LEVEL, WARNING, Limits, Problem
 from localize.partners.inbox import open_inbox
 from localize.partners.ingest_report import FUZZY_KEPT, FUZZY_SUGGESTION, IngestReport
-from localize.partners.qa import check_catalog, with_file_lines
+from localize.partners.qa import check_catalog, with_file_lines, without_echoes
 from localize.storage.base import Storage
 
 __all__ = ["IngestReport", "check_return", "sha256_or_none"]
@@ -304,7 +304,11 @@ def check_return(
             workspace, assignment.locale, assignment.course, source_locale=config.workspace.source_locale
         ),
     )
-    problems = [*problems, *unit_problems] if is_xliff(name, data) else with_file_lines(problems, data, name)
+    problems = (
+        [*without_echoes(problems, unit_problems), *unit_problems]
+        if is_xliff(name, data)
+        else with_file_lines(problems, data, name)
+    )
     review = assignment.kind == "review" and partner.reviewer
     signed_off = claimed
     if review and not is_xliff(name, data):

@@ -189,6 +189,14 @@ def check_catalog(
     return sorted(problems, key=lambda p: (p.line, p.severity != ERROR, p.check))
 
 
+def without_echoes(problems: list[Problem], units: list[Problem]) -> list[Problem]:
+    """``problems`` less the placeholder problems of the units the XLIFF reader already
+    faulted for their inline codes: the same fault, seen again in the text the reader made of
+    the target, would be reported twice."""
+    faulty = {u.key for u in units}
+    return [p for p in problems if not (p.check == "placeholders" and p.key in faulty)]
+
+
 def with_file_lines(problems: list[Problem], data: bytes, path: str) -> list[Problem]:
     """``problems`` of a PO file with its header's problems on the header's own lines (not line 1),
     and a warning when the file is UTF-8 but its header declares another charset: localize reads
@@ -246,5 +254,5 @@ def check_file(
             catalog = read_po(data, path)
     except PoSyntaxError as e:
         return None, [Problem(path, e.line or 1, ERROR, "syntax", e.message)]
-    problems = units + check_catalog(catalog, path, limits=limits, **kwargs)  # type: ignore[arg-type]
+    problems = units + without_echoes(check_catalog(catalog, path, limits=limits, **kwargs), units)  # type: ignore[arg-type]
     return catalog, problems if is_xliff(path, data) else with_file_lines(problems, data, path)
