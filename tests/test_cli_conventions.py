@@ -641,3 +641,16 @@ def test_report_into_a_folder_is_an_error_not_a_traceback(tmp_path: Path, capsys
         "",
         f"error: {tmp_path}: is a folder; give the file to write, for example report.html\n",
     )
+
+
+def test_an_option_is_never_taken_for_a_longer_one(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """`extract … --locale ar` (extract has no --locale) was read as --locales-dir: a workspace
+    named `ar` was made and the command said it had written a template there."""
+    out = tmp_path / "work"
+    out.mkdir()
+    with pytest.raises(SystemExit) as stopped:
+        main(["extract", str(SAMPLE), "--course", "c", "--locale", "ar", "--locales-dir", str(out / "locales")])
+    assert stopped.value.code == 2
+    assert "unrecognized arguments: --locale ar" in capsys.readouterr().err
+    assert not any(out.iterdir())
+    assert all(not command.allow_abbrev for command in commands(build_parser()))

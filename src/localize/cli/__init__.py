@@ -95,7 +95,18 @@ def build_parser(areas: Sequence[str] = tuple(AREAS)) -> argparse.ArgumentParser
     sub._choices_actions.clear()  # listed once, in DESCRIPTION's order and words (argparse listed them again)
     for command in commands(parser):
         add_standard(command)
+    _no_abbreviations(parser)
     return parser
+
+
+def _no_abbreviations(parser: argparse.ArgumentParser) -> None:
+    """No parser takes a prefix of an option for the option: ``--locale`` on a command without
+    it was read as ``--locales-dir`` and made a workspace named after the locale."""
+    parser.allow_abbrev = False
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for child in dict.fromkeys(action.choices.values()):
+                _no_abbreviations(child)
 
 
 def commands(parser: argparse.ArgumentParser) -> Iterator[argparse.ArgumentParser]:
