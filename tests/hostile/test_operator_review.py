@@ -136,7 +136,7 @@ def test_pull_after_a_stopped_pull_and_a_region_rollback_serves_the_region_versi
     assert region.pull().startswith(f"already at version {v1}") and "one" in region.serves()
 
 
-def test_pull_repairs_a_local_rollback_stopped_after_its_switch(
+def test_pull_repairs_a_local_rollback_stopped_between_its_record_and_its_switch(
     region: Region, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     region.publish("one")
@@ -148,14 +148,15 @@ def test_pull_repairs_a_local_rollback_stopped_after_its_switch(
         raise KeyboardInterrupt("stopped")
 
     with monkeypatch.context() as m:
-        m.setattr(pull_module, "_write_state", stop)
+        m.setattr(pull_module, "_switch", stop)
         with pytest.raises(KeyboardInterrupt):
             rollback_local(region.mirror, C, L)
-    assert "one" in region.serves()  # the link moved, the state still says v2
+    assert "two" in region.serves()  # recorded first: the record says v1, the link still serves v2
     [status] = mirror_status(region.location, region.mirror)
-    assert (status.region, status.state) == (v2, "behind")  # what the site serves, not the record
+    assert (status.region, status.mirror, status.state) == (v2, v2, "up to date")  # what it serves
     assert region.pull().startswith(f"switched to version {v2}")
     assert "two" in region.serves()
+    assert region.pull().startswith(f"already at version {v2}")
 
 
 def test_prune_never_deletes_the_folder_the_live_link_serves(region: Region) -> None:
@@ -361,3 +362,73 @@ def test_conditional_writes_of_a_folder_hold_across_processes_and_leave_no_lock_
         assert sum(pool.map(_increments, [str(tmp_path)] * 4, [60] * 4)) == 240
     assert storage.read_bytes("counter") == b"240"  # no lost update
     assert [p.name for p in tmp_path.iterdir()] == ["counter"]  # no .counter.lock left behind
+
+
+# -- a pull stopped between its record and its switch never takes the mirror back (session 31) ----
+
+
+def _pull_stopped_before_its_switch(region: Region, monkeypatch: pytest.MonkeyPatch) -> tuple[str, str]:
+    v1 = region.publish("one").version
+    region.pull()
+    v2 = region.publish("two").version
+
+    def stop(*args: object, **kwargs: object) -> None:
+        raise KeyboardInterrupt("stopped")
+
+    with monkeypatch.context() as m:
+        m.setattr(pull_module, "_switch", stop)
+        with pytest.raises(KeyboardInterrupt):
+            region.pull()
+    assert "one" in region.serves()
+    return v1, v2
+
+
+def test_verify_after_a_pull_stopped_at_its_switch_goes_forward(
+    region: Region, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The link was switched before the record was written: `pull --verify` then "repaired" the
+    link back to the older version the record named."""
+    _, v2 = _pull_stopped_before_its_switch(region, monkeypatch)
+    (result,) = verify_mirror(region.location, region.mirror)
+    assert not isinstance(result, Exception), result
+    assert "two" in region.serves() and (region.mirror / C / L).resolve().name == v2
+    assert region.pull().startswith(f"already at version {v2}")
+
+
+def test_a_replayed_pointer_after_a_pull_stopped_at_its_switch_is_refused(
+    region: Region, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    v1 = region.publish("one").version
+    region.pull()
+    old = region.storage.read_bytes(f"courses/{C}/{L}/latest.json")
+    region.publish("two")
+
+    def stop(*args: object, **kwargs: object) -> None:
+        raise KeyboardInterrupt("stopped")
+
+    with monkeypatch.context() as m:
+        m.setattr(pull_module, "_switch", stop)
+        with pytest.raises(KeyboardInterrupt):
+            region.pull()
+    region.storage.write_bytes(f"courses/{C}/{L}/latest.json", old)  # a bucket serving v1's pointer again
+    with pytest.raises(IntegrityError, match="older than the one this mirror is on"):
+        region.pull()
+    assert (region.mirror / C / L).resolve().name == v1  # the link never moved to v2, nor back
+
+
+def test_a_stopped_pulls_staging_of_a_version_passed_by_is_removed(region: Region) -> None:
+    region.publish("one")
+    region.pull()
+    v2 = region.publish("two").version
+
+    def stop(name: str) -> None:
+        if name == "pull:object-downloaded":
+            raise KeyboardInterrupt(name)
+
+    with on_checkpoint(stop), pytest.raises(KeyboardInterrupt):
+        region.pull()
+    state = region.mirror / ".localize" / C / L
+    assert (state / f".staging-{v2}").is_dir()
+    region.publish("three")
+    assert region.pull().startswith("switched to version")
+    assert not [p.name for p in state.iterdir() if p.name.startswith(".staging-")]

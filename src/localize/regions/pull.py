@@ -428,14 +428,17 @@ def _pull_locked(
     _write_atomic(state_dir / "manifests" / f"{version}.json", manifest_bytes)
     if trust is not None:
         _keep_signature(remote, trust, state_dir, course, locale, version, manifest_bytes)
-    _switch(dest_dir, course, locale, version)
-    checkpoint("pull:switched")
     previous = current if current != version else state.get("previous")
     previous_updated = state.get("updated") if current != version else state.get("previous_updated")
     recorded, pointed = parse_updated(state.get("updated")), parse_updated(updated)
     if current == version and recorded is not None and (pointed is None or pointed < recorded):
         updated = str(state.get("updated"))  # the same version again (repaired): never an older time
+    # recorded before the switch: a pull stopped between the two leaves the record ahead of the
+    # link, which the next pull or `--verify` completes; the other way round, verify took the
+    # link back to the older version, and a replay of its pointer was not refused
     _write_state(state_dir, version, previous, updated, previous_updated)
+    _switch(dest_dir, course, locale, version)
+    checkpoint("pull:switched")
     _prune_local(state_dir, {version, previous})
     checkpoint("pull:local-pruned")
     return PullResult(
@@ -611,6 +614,13 @@ def _prune_local(state_dir: Path, keep: set[str | None]) -> None:
     for child in state_dir.iterdir():
         if child.is_dir() and not child.is_symlink() and is_version(child.name) and child.name not in keep:
             shutil.rmtree(child)
+        elif (
+            child.name.startswith(".staging-")
+            and is_version(child.name.removeprefix(".staging-"))
+            and child.is_dir()
+            and not child.is_symlink()
+        ):  # a stopped pull's download of a version since passed by: else kept on the disk for good
+            shutil.rmtree(child)
     manifests = state_dir / "manifests"
     if manifests.is_dir():
         for m in manifests.iterdir():
@@ -646,11 +656,11 @@ def rollback_local(dest: str | os.PathLike[str], course: str, locale: str) -> tu
         check_real_folders(state_dir / str(previous))
         if not previous or not (state_dir / str(previous)).is_dir():
             raise LocalizeError(f"no previous version of {course}/{locale} is kept in {dest_dir}")
-        _switch(dest_dir, course, locale, str(previous))
         # never a time older than the one it is on: a local rollback must not let an old drive in
         was, back = state.get("updated"), state.get("previous_updated")
         later = back if (parse_updated(back) or _EPOCH) > (parse_updated(was) or _EPOCH) else was
-        _write_state(state_dir, str(previous), str(current), later, was)
+        _write_state(state_dir, str(previous), str(current), later, was)  # recorded first, as in a pull
+        _switch(dest_dir, course, locale, str(previous))
         _index_after_rollback(dest_dir, course, locale, str(previous), back)
     return str(current), str(previous)
 
