@@ -223,3 +223,40 @@ def test_header_problems_are_on_the_header_lines_and_a_wrong_charset_is_warned()
     latin1 = data.replace("Café".encode(), "Café".encode("latin-1")).replace("قهوة".encode(), b"Cafe")
     _, problems = check_file(latin1, "a.po")  # truly ISO-8859-1: read as it says
     assert not any(p.check == "charset" for p in problems)
+
+
+@pytest.mark.parametrize(
+    "translation",
+    [
+        r"Infos \(\href{//evil.example/phish}{\text{Cliquez ici}}\)",
+        r"Donner $$\style{position:fixed;top:0}{\text{x}}$$",
+        r"Donner \[x\]",
+        r"Infos \begin{align}x\end{align}",
+    ],
+)
+def test_tex_a_pages_mathjax_would_render_is_refused_at_the_gate_and_at_the_build(translation: str) -> None:
+    """MathJax turns `\\(\\href{//evil.example}{…}\\)` in a page's text into a working link (and
+    `\\style` into CSS): written as text, it passed the gate and the build; an attacker's look."""
+    from localize.engine.segments import find_units, render
+
+    [found] = [p for p in entry_problems(Entry("Course Info", translation), "x.po") if p.check == "placeholders"]
+    assert found.severity == ERROR
+    assert "is TeX, which the page's MathJax would turn into a formula" in found.message
+    page = "<html><body><p>Course Info</p></body></html>"
+    refused: list[str] = []
+    assert render(page, find_units(page), lambda u: translation, on_problem=lambda u, m: refused.append(m)) is None
+    assert refused and "TeX" in refused[0]
+
+
+def test_the_sources_own_tex_and_backslashes_of_prose_pass() -> None:
+    assert problems_of(r"Solve \(x\) first: <math1/>", r"Resuelva \(x\) primero: <math1/>") == []
+    assert problems_of("Save in C:\\Users", "Guardar en C:\\Usuarios") == []
+    assert problems_of("Cost: $5", "Coste: 5 $") == []
+
+
+def test_a_link_nested_in_another_is_refused_in_a_po_return_as_in_an_xliff_one() -> None:
+    source = "Read the <a1>syllabus</a1> and the <a2>calendar</a2>."
+    [found] = entry_problems(Entry(source, "Lea el <a1>programa y el <a2>calendario</a2></a1>."), "x.po")
+    assert found.message == "placeholder <a2> (a link) is nested inside another link"
+    assert problems_of(source, "Lea el <a2>calendario</a2> y el <a1>programa</a1>.") == []
+    assert problems_of("See <em1>the <a2>notes</a2></em1>", "Vea <em1>las <a2>notas</a2></em1>") == []

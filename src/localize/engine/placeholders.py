@@ -10,6 +10,7 @@ statistics and pseudo-localization all use it.
 from __future__ import annotations
 
 import re
+from collections import Counter
 
 from localize.model import Placeholder, Unit, UnitKind
 
@@ -19,12 +20,28 @@ __all__ = [
     "TranslationProblem",
     "parse_translation",
     "strip_placeholders",
+    "tex_added",
     "unit_for",
 ]
 
 PLACEHOLDER_PATTERN = r"<(/?)([A-Za-z][A-Za-z-]*\d+)(/?)>"
 """Group 1: ``/`` of a closing tag; group 2: the name (``a1``); group 3: ``/`` of a void tag."""
 PLACEHOLDER = re.compile(PLACEHOLDER_PATTERN)
+
+
+# What a page's MathJax turns into markup (MathJax 3's defaults: \( \[ $$ delimiters and
+# environments), and the TeX commands that make links, styles or load extensions inside a formula
+_TEX = re.compile(
+    r"\\[()\[\]]|\$\$|\\(?:begin|end|href|url|style|class|cssId|unicode|require|html[A-Za-z]{0,16})(?![A-Za-z])"
+)
+
+
+def tex_added(msgid: str, msgstr: str) -> str | None:
+    """The first TeX delimiter or command of ``msgstr`` that ``msgid`` does not have as often, if any."""
+    if "\\" not in msgstr and "$$" not in msgstr:
+        return None
+    extra = Counter(_TEX.findall(msgstr)) - Counter(_TEX.findall(msgid))
+    return next((m.group(0) for m in _TEX.finditer(msgstr) if m.group(0) in extra), None)
 
 
 def strip_placeholders(text: str) -> str:
@@ -53,9 +70,17 @@ def parse_translation(msgstr: str, unit: Unit) -> list[str | tuple[str, Placehol
 
     Returns text pieces (still unescaped) and ``("open"|"close"|"void", placeholder)``
     tuples. Raises :class:`TranslationProblem` when a placeholder of the unit is
-    missing, repeated, misnested or changed from paired to void; anything that
-    looks like markup but is not one of the unit's placeholders is plain text.
+    missing, repeated, misnested or changed from paired to void, when a link is
+    nested inside another, or when the translation adds TeX that a page's MathJax
+    would turn into markup (a link, a style) although it is written as text; anything
+    else that looks like markup but is not one of the unit's placeholders is plain text.
     """
+    tex = tex_added(unit.msgid, msgstr)
+    if tex is not None:
+        raise TranslationProblem(
+            f"{tex} is TeX, which the page's MathJax would turn into a formula (with links or styles): "
+            "only the source's formulas may appear, as their placeholders (<math1/>)"
+        )
     by_name = {p.name: p for p in unit.placeholders}
     tokens: list[str | tuple[str, Placeholder]] = []
     seen: dict[str, int] = {}
@@ -78,6 +103,8 @@ def parse_translation(msgstr: str, unit: Unit) -> list[str | tuple[str, Placehol
             stack.pop()
             kind = "close"
         else:
+            if ph.name.rstrip("0123456789") == "a" and any(o.rstrip("0123456789") == "a" for o in stack):
+                raise TranslationProblem(f"placeholder <{ph.name}> (a link) is nested inside another link")
             stack.append(ph.name)
             kind = "open"
         seen[m.group(0)] = seen.get(m.group(0), 0) + 1

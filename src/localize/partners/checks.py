@@ -214,7 +214,8 @@ def _bidi_controls(source: str, translation: str, ctx: CheckContext) -> Iterator
 
 @_check("placeholders", ERROR)
 def _placeholders(source: str, translation: str, ctx: CheckContext) -> Iterator[str]:
-    """The unit's markup placeholders, each exactly once, properly nested, none invented."""
+    """The unit's markup placeholders, each exactly once, properly nested (no link in a link), none
+    invented, and no TeX the source lacks (a page's MathJax would make it markup)."""
     unit = unit_for(source)
     known = {p.name for p in unit.placeholders}
     for m in PLACEHOLDER.finditer(translation):
