@@ -4,12 +4,30 @@ from __future__ import annotations
 
 import re
 from typing import Any
+from urllib.parse import quote
 
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
 
 
 def _key(*parts: str) -> str:
     return re.sub(r"[^a-z0-9-]+", "-", "-".join(parts).lower()).strip("-")[:100]
+
+
+_MARKDOWN = re.compile(r"([\\`*_\[\]()|<>!#~{}+=-])")
+
+
+def _md(value: object) -> str:
+    """``value`` as literal text in a markdown table cell or list item: a partner's file name or
+    the URL a translator wrote quoted in an error could otherwise add cells, links or emphasis."""
+    return _MARKDOWN.sub(r"\\\1", " ".join(str(value).split()))
+
+
+def _code(value: object) -> str:
+    """``value`` as a code span (never a link, not even a bare URL a translator wrote), fenced by
+    more backticks than it holds; ``|`` escaped, which a table would take for a cell's end."""
+    text = " ".join(str(value).split()).replace("|", "\\|")
+    fence = "`" * (max((len(m) for m in re.findall("`+", text)), default=0) + 1)
+    return f"{fence} {text} {fence}"
 
 
 def stats_table(rows: list[dict[str, Any]], course: str | None) -> None:
@@ -31,14 +49,19 @@ def qa_summary(rows: list[dict[str, Any]]) -> None:
         ]
         for r in rows:
             report = r.get("report") or ""
-            link = f"[QA report]({report})" if report.startswith(("http", "s3://", "/")) else report
+            link = (
+                f"[QA report](<{quote(report, safe='/:')}>)"
+                if report.startswith(("http", "s3://", "/"))
+                else _md(report)
+            )
+            where = f"{r.get('course')}/{r.get('locale')}"
             lines.append(
-                f"| {r.get('partner')} | {r.get('file')} | {r.get('course')}/{r.get('locale')} | **{r.get('state')}** | "
-                f"{r.get('accepted')} | {r.get('rejected')} | {r.get('conflicts')} | {link} |"
+                f"| {_md(r.get('partner'))} | {_code(r.get('file'))} | {_md(where)} | **{_md(r.get('state'))}** | "
+                f"{_md(r.get('accepted'))} | {_md(r.get('rejected'))} | {_md(r.get('conflicts'))} | {link} |"
             )
         errors = [e for r in rows for e in r.get("errors", [])]
         if errors:
-            lines += ["", "Errors (each names the file and line):", ""] + [f"- `{e}`" for e in errors[:50]]
+            lines += ["", "Errors (each names the file and line):", ""] + [f"- {_code(e)}" for e in errors[:50]]
         text = "\n".join(lines)
     create_markdown_artifact(text, key="qa-summary", description="Returned translations through the QA gate")
 

@@ -197,7 +197,19 @@ def ingest_returns(config_path: str, partner: str | None = None) -> list[dict[st
     partners = [partner] if partner else [p.id for p in config.partners]
     out: list[dict[str, Any]] = []
     for pid in partners:
-        for report in ingest(config, pid):
+        try:  # one partner's inbox (a file where its reports go, a path that is not a folder)
+            reports = ingest(config, pid)  # stops only that partner: the others' returns go on
+        except TransientStorageError:
+            raise  # transient: let the orchestrator retry (a return already taken is not taken twice)
+        except (LocalizeError, OSError) as e:
+            error = (
+                f"{pid}: {e}"
+                if isinstance(e, LocalizeError)
+                else f"{pid}: cannot read the inbox: {without_credentials(str(e))}"
+            )
+            out.append({"partner": pid, "state": "failed", "error": error, "errors": [error], "terminology": []})
+            continue
+        for report in reports:
             row = {
                 k: v
                 for k, v in report.as_dict().items()
