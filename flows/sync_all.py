@@ -5,7 +5,9 @@ Items fan out on a bounded thread pool. Each course's extraction and each of its
 catalog updates is cached on the course's content revision and the tool version (with
 persisted results): a rerun over unchanged courses does no extraction work, a
 changed course reruns alone, and a course x locale that failed (after its own
-retries) is the only thing a rerun does again. The revision itself is computed from
+retries) is the only thing a rerun does again. A cached result stands only while the
+workspace holds the template or catalog it left (their versions are compared): the
+cache lives outside the workspace, which may have been wiped, restored or reverted. The revision itself is computed from
 file versions (stat, ETag) and remembered hashes, so an unchanged course is not read;
 one whose last sync completed at that revision runs no task at all
 (:mod:`localize.app.fingerprints`).
@@ -49,14 +51,29 @@ def sync_courses(courses: list[dict[str, str]], locales_dir: str) -> list[dict[s
     }
     course_of = {future.task_run_id: course for course, future in templates.items()}
     locales: dict[str, dict[str, PrefectFuture[dict[str, Any]]]] = {}
+    held: dict[str, dict[str, str | None]] = {}  # course -> locale -> the catalog's version before its task
     for future in as_completed(list(templates.values())):
         course = course_of[future.task_run_id]
-        _, result, _ = outcome(future)
-        if result is not None:
-            locales[course] = {
-                locale: tasks.sync_locale.submit(course, locale, locales_dir, result["revision"])
-                for locale in result["locales"]
-            }
+        state, result, _ = outcome(future)
+        if result is None:
+            continue
+        now = _held(course, result["locales"], locales_dir) if state == "Cached" else None
+        if state == "Cached" and (now is None or now["template"] != result.get("version")):
+            # a cached extraction whose template the workspace no longer holds (the course went
+            # back to an earlier content, the workspace was wiped or restored): done again
+            templates[course] = tasks.sync_template.with_options(refresh_cache=True).submit(
+                course, _source(prints, course), locales_dir, result["revision"]
+            )
+            state, result, _ = outcome(templates[course])
+            if result is None:
+                continue
+        if state == "Cached" and now is not None:
+            held[course] = now["locales"]
+        # after a fresh extraction every catalog is merged again, whatever a cached run left
+        task = tasks.sync_locale if state == "Cached" else tasks.sync_locale.with_options(refresh_cache=True)
+        locales[course] = {
+            locale: task.submit(course, locale, locales_dir, result["revision"]) for locale in result["locales"]
+        }
     rows: list[dict[str, Any]] = []
     done: list[dict[str, Any]] = []
     for found in prints:
@@ -80,7 +97,11 @@ def sync_courses(courses: list[dict[str, str]], locales_dir: str) -> list[dict[s
         failures = list(result["failures"])
         states = {}
         for locale, item in locales.get(course, {}).items():
-            states[locale], _, error = outcome(item)
+            states[locale], merged, error = outcome(item)
+            if states[locale] == "Cached" and (merged or {}).get("version", "") != held.get(course, {}).get(locale):
+                # a cached merge of a catalog the workspace no longer holds as it left it: merged again
+                again = tasks.sync_locale.with_options(refresh_cache=True)
+                states[locale], _, error = outcome(again.submit(course, locale, locales_dir, result["revision"]))
             if error is not None:
                 failures.append(f"{locale}: {error}")
                 logger.error("%s/%s: %s", course, locale, error)
@@ -93,6 +114,17 @@ def sync_courses(courses: list[dict[str, str]], locales_dir: str) -> list[dict[s
         if error is not None:  # the next run checks these courses' cached tasks again: slower, not wrong
             logger.warning("could not record the synced courses: %s", error)
     return rows
+
+
+def _held(course: str, locales: list[str], locales_dir: str) -> dict[str, Any] | None:
+    """The versions the workspace holds of the course's template and catalogs (None: unknown)."""
+    _, now, _ = outcome(tasks.current_versions.submit(locales_dir, course, locales))
+    return now if isinstance(now, dict) else None
+
+
+def _source(prints: list[dict[str, Any]], course: str) -> str:
+    """The course's source as the listing gives it (a result keeps it without credentials)."""
+    return next(str(f["source"]) for f in prints if f["course"] == course)
 
 
 def _course_row(state: str, result: dict[str, Any], states: dict[str, str], failures: list[str]) -> dict[str, Any]:

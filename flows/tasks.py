@@ -96,6 +96,11 @@ def sync_locale(course: str, locale: str, locales_dir: str, revision: str) -> di
     return pipeline.update_locale(course, locale, locales_dir)
 
 
+@task(name="current-versions", **IO_RETRIES)
+def current_versions(locales_dir: str, course: str, locales: list[str]) -> dict[str, Any]:
+    return pipeline.current_versions(locales_dir, course, locales)
+
+
 @task(name="configured-locales")
 def configured_locales(config: str, course: str) -> list[str]:
     return pipeline.configured_locales(config, course)

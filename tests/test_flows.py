@@ -75,6 +75,38 @@ def test_sync_all_skips_unchanged_courses(prefect_harness: None, tmp_path: Path)
     assert 'msgid "Changed text"' in (tmp_path / "ws" / "templates" / "course-1.pot").read_text()
 
 
+def test_sync_all_never_reports_cached_work_the_workspace_no_longer_holds(
+    prefect_harness: None, tmp_path: Path
+) -> None:
+    """Prefect's task cache keys on the course's revision, and lives outside the workspace: a course
+    that went back to an earlier content, or a wiped workspace, came out "Cached" with the template
+    and catalogs of the other content, or none at all (an attacker's look, session 31)."""
+    from flows.sync_all import sync_all
+    from localize.cli import main
+
+    listing = tmp_path / "courses"
+    (listing / "c").mkdir(parents=True)
+    page = listing / "c" / "index.html"
+    page.write_text("<title>C</title><p>First text</p>")
+    ws = tmp_path / "ws"
+    template, catalog = ws / "templates" / "c.pot", ws / "es" / "LC_MESSAGES" / "c.po"
+    assert [r["state"] for r in sync_all(str(listing), str(ws))] == ["Completed"]
+    assert main(["init", "--course", "c", "--locale", "es", "--locales-dir", str(ws)]) == 0
+    page.write_text("<title>C</title><p>Added text</p><p>First text</p>")
+    assert [r["state"] for r in sync_all(str(listing), str(ws))] == ["Completed"]
+    assert 'msgid "Added text"' in template.read_text() and 'msgid "Added text"' in catalog.read_text()
+    page.write_text("<title>C</title><p>First text</p>")  # back to the first content
+    [row] = sync_all(str(listing), str(ws))
+    assert row["state"] == "Completed" and row["parsed"] == 1, row
+    assert 'msgid "Added text"' not in template.read_text()
+    assert 'msgid "Added text"' not in catalog.read_text()  # merged with the template of this content
+    shutil.rmtree(ws)  # wiped: the next sync makes it again
+    [row] = sync_all(str(listing), str(ws))
+    assert row["state"] == "Completed" and 'msgid "First text"' in template.read_text(), row
+    # and what is really done stays cached: nothing changed, nothing done
+    assert [r["state"] for r in sync_all(str(listing), str(ws))] == ["Cached"]
+
+
 def test_sync_all_retries_one_course_locale_alone(
     prefect_harness: None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

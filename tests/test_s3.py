@@ -112,6 +112,9 @@ def _folders_and_versions(storage: Storage) -> None:
     assert listed["es/LC_MESSAGES/a.po"] == mine
     theirs = storage.write_bytes("es/LC_MESSAGES/a.po", b"theirs, another writer")
     assert theirs != mine and dict(storage.list_versions("es"))["es/LC_MESSAGES/a.po"] == theirs
+    # one object's version, without a listing: the same as listed; None when it is not there
+    assert storage.version("es/LC_MESSAGES/a.po") == theirs
+    assert storage.version("es/LC_MESSAGES/none.po") is None and storage.version("es") is None
 
 
 def test_folders_and_versions_on_s3(s3_env: str) -> None:

@@ -43,6 +43,7 @@ __all__ = [
     "configured_locales",
     "course_fingerprints",
     "course_revision",
+    "current_versions",
     "extract_template",
     "ingest_returns",
     "list_courses",
@@ -143,6 +144,8 @@ def extract_template(
         "template_written": written,
         "failures": [str(f) for f in extracted.failures],
         "locales": catalog_locales(workspace, course, new_locales or ()),
+        # what the workspace holds after this: a cached result stands only while it still does
+        "version": workspace.storage.version(workspace.template_key(course)),
     }
 
 
@@ -150,10 +153,23 @@ def update_locale(course: str, locale: str, locales_dir: str) -> dict[str, Any]:
     """Merge the course's template of record into its ``locale`` catalog (created if
     missing), filled from memory. A damaged catalog is left unchanged and raises
     (so that the item fails, is reported and is tried again by the next run)."""
-    row = _catalog_row(update_catalog(Workspace(locales_dir), check_course_id(course), locale))
+    workspace = Workspace(locales_dir)
+    row = _catalog_row(update_catalog(workspace, check_course_id(course), locale))
     if row["error"]:
         raise LocalizeError(row["error"])
-    return row | {"course": course}
+    return row | {"course": course, "version": workspace.storage.version(workspace.catalog_key(course, locale))}
+
+
+def current_versions(locales_dir: str, course: str, locales: list[str]) -> dict[str, Any]:
+    """The versions the workspace holds now of the course's template and of its ``locales``
+    catalogs (None: missing), to compare with those a cached result recorded: a workspace
+    wiped, restored or written since is not what the cached run left."""
+    workspace = Workspace(locales_dir)
+    version = workspace.storage.version
+    return {
+        "template": version(workspace.template_key(check_course_id(course))),
+        "locales": {locale: version(workspace.catalog_key(course, locale)) for locale in locales},
+    }
 
 
 def configured_locales(config_path: str, course: str) -> list[str]:

@@ -222,6 +222,15 @@ class LocalInbox:
             return False
         return True
 
+    def version(self, key: str) -> str | None:
+        parents, name = self._split(key)
+        try:
+            with self._dir(parents, create=False) as fd:
+                st = os.stat(name, dir_fd=fd, follow_symlinks=False)
+        except (FileNotFoundError, NotADirectoryError, UnsafeEntryError):
+            return None
+        return file_version(st) if stat.S_ISREG(st.st_mode) else None
+
     def read_with_etag(self, key: str, max_bytes: int | None = None) -> tuple[bytes, str]:
         import hashlib
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import errno
 import os
+import stat
 from collections.abc import Iterator
 from pathlib import Path
 from typing import IO, Protocol, runtime_checkable
@@ -122,6 +123,11 @@ class Storage(Protocol):
         ...
 
     def exists(self, key: str) -> bool: ...
+
+    def version(self, key: str) -> str | None:
+        """The object's version as :meth:`list_versions` gives it (None when there is no such
+        object): one look at this object, never a listing."""
+        ...
 
     def read_with_etag(self, key: str, max_bytes: int | None = None) -> tuple[bytes, str]:
         """The object's bytes and an ETag for conditional writes; :class:`TooLarge` (with the
@@ -241,6 +247,15 @@ class LocalStorage:
 
     def exists(self, key: str) -> bool:
         return self.path(key).is_file()
+
+    def version(self, key: str) -> str | None:
+        try:
+            st = os.stat(self.path(key))
+        except (FileNotFoundError, NotADirectoryError):
+            return None
+        except OSError as e:
+            raise local_error(e, "cannot look at", self.describe(key)) from e
+        return file_version(st) if stat.S_ISREG(st.st_mode) else None
 
     def read_with_etag(self, key: str, max_bytes: int | None = None) -> tuple[bytes, str]:
         if max_bytes is None:

@@ -220,17 +220,20 @@ class S3Storage:
             raise self._error(e, "write", key) from e
 
     def exists(self, key: str) -> bool:
+        return self.version(key) is not None
+
+    def version(self, key: str) -> str | None:
         from botocore.exceptions import BotoCoreError, ClientError
 
         try:
-            self.client.head_object(Bucket=self.location.bucket, Key=self._key(key))
-            return True
+            head = self.client.head_object(Bucket=self.location.bucket, Key=self._key(key))
         except ClientError as e:
             if e.response.get("Error", {}).get("Code") in ("NoSuchKey", "404", "NotFound"):
-                return False
+                return None
             raise self._error(e, "check", key) from e
         except BotoCoreError as e:
             raise self._error(e, "check", key) from e
+        return str(head.get("ETag", ""))
 
     def list(self, prefix: str = "") -> Iterator[str]:
         return iter([key for key, _ in self.list_with_times(prefix)])
