@@ -432,3 +432,67 @@ def test_a_stopped_pulls_staging_of_a_version_passed_by_is_removed(region: Regio
     region.publish("three")
     assert region.pull().startswith("switched to version")
     assert not [p.name for p in state.iterdir() if p.name.startswith(".staging-")]
+
+
+# -- regions that share a signing key cannot stand in for each other (session 31) -----------------
+
+
+def _two_regions(tmp_path: Path) -> tuple[Region, Region, Signer, object]:
+    from localize.regions.keys import TrustedKeys
+
+    made = generate_keys(tmp_path / "keys")
+    signer = Signer.from_file(made.private)
+    latam, mena = Region(tmp_path / "latam"), Region(tmp_path / "mena")
+    latam.mirror = mena.mirror = tmp_path / "site"
+    for r in (latam, mena):
+        r.src.mkdir(parents=True, exist_ok=True)
+        (r.src / "img").mkdir(exist_ok=True)
+        (r.src / "img" / "a.png").write_bytes(b"png" * 10)
+    return latam, mena, signer, TrustedKeys.from_files([str(made.public)])
+
+
+def _publish(r: Region, name: str, text: str, signer: Signer) -> None:
+    (r.src / "index.html").write_text(f"<html><body><p>{text}</p></body></html>")
+    with make_bundle(FolderSource(r.src), Catalog(), L) as b:
+        publish_bundle(r.storage, name, C, L, b, Catalog(), signer=signer)
+
+
+def _copy_release(src: Path, dst: Path) -> None:
+    import shutil
+
+    for part in ("courses", "objects", "versions"):
+        if (src / part).exists():
+            shutil.copytree(src / part, dst / part, dirs_exist_ok=True)
+
+
+def test_a_release_signed_for_another_region_is_refused(tmp_path: Path) -> None:
+    """One key signs both regions: mena's release, copied over latam's by latam's bucket owner,
+    was taken by latam's mirror (a require_review region made to serve unreviewed text)."""
+    latam, mena, signer, trust = _two_regions(tmp_path)
+    _publish(latam, "latam", "reviewed latam text", signer)
+    assert pull(latam.location, C, L, latam.mirror, trust=trust).switched  # type: ignore[arg-type]
+    _publish(mena, "mena", "UNREVIEWED mena text", signer)
+    _copy_release(mena.root / "region", latam.root / "region")
+    with pytest.raises(IntegrityError, match="this pointer is of region 'mena', and this mirror serves region 'latam'"):
+        pull(latam.location, C, L, latam.mirror, trust=trust)  # type: ignore[arg-type]
+    assert "reviewed latam text" in latam.serves()
+    # a mirror's first pull, told its region, refuses it as well
+    with pytest.raises(IntegrityError, match="serves region 'latam' \\(--region\\)"):
+        pull(latam.location, C, L, tmp_path / "new-site", trust=trust, region="latam")  # type: ignore[arg-type]
+    assert not (tmp_path / "new-site" / C / L).exists()
+    assert main(["pull", "--from", latam.location, "--course", C, "--locale", L, "--dest", str(tmp_path / "s2"),
+                 "--region", "latam", "-q"]) == 2  # fmt: skip
+
+
+def test_a_region_publishes_anew_a_live_pointer_that_names_no_region(region: Region) -> None:
+    """A pointer of an earlier localize names no region: the next publish writes one that does,
+    rather than reporting the course unchanged (else a mirror told its region would refuse it)."""
+    first = region.publish("one")
+    key = f"courses/{C}/{L}/latest.json"
+    pointer = json.loads(region.storage.read_bytes(key))
+    assert pointer["region"] == "r"
+    del pointer["region"]
+    region.storage.write_bytes(key, to_json(pointer))
+    again = region.publish("one")
+    assert again.version != first.version and json.loads(region.storage.read_bytes(key))["region"] == "r"
+    assert region.publish("one").version == again.version  # and then unchanged

@@ -25,9 +25,8 @@ from localize.cli.common import (
 )
 from localize.config import DEFAULT_CONFIG, load_config
 from localize.errors import LocalizeError, printable
-from localize.locales import known_locale
 from localize.regions.keys import PRIVATE_KEY_FILE, PUBLIC_KEY_FILE, TrustedKeys, generate_keys, show_fingerprint
-from localize.regions.mirror_health import Verified, mirror_status, verify_mirror
+from localize.regions.mirror_health import Verified, mirror_status, older_copies, verify_mirror
 from localize.regions.pull import PullResult, pull, pull_all, rollback_local
 from localize.regions.remote import shown_location
 from localize.regions.safe_files import refuse_trust_inside
@@ -143,6 +142,12 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         action="store_true",
         help="take a pointer older than the one the mirror is on (a deliberate rollback from an old drive); "
         "without it an older pointer is refused and nothing changes",
+    )
+    p.add_argument(
+        "--region",
+        metavar="NAME",
+        help="the region this mirror serves: a release signed for another region is refused (default: the "
+        "region a course's first pull recorded; with --all, the one its index names)",
     )
     p.add_argument(
         "--trust",
@@ -320,7 +325,7 @@ def cmd_pull(args: argparse.Namespace) -> int:
         try:
             results = pull_all(
                 args.location, args.dest, endpoint_url=args.endpoint_url, trust=trust, max_rate=args.max_rate,
-                allow_older=args.allow_older, on_result=show,
+                allow_older=args.allow_older, on_result=show, region=args.region,
             )  # fmt: skip
         except KeyboardInterrupt:
             print("interrupted: what is listed above is done; run the same command again to finish (a course "
@@ -344,6 +349,7 @@ def cmd_pull(args: argparse.Namespace) -> int:
             trust=trust,
             max_rate=args.max_rate,
             allow_older=args.allow_older,
+            region=args.region,
         )
     print(f"{args.course}/{args.locale}: {result.message}")
     if not args.quiet:
@@ -355,15 +361,6 @@ def cmd_pull(args: argparse.Namespace) -> int:
                 file=sys.stderr,
             )
     return EXIT_OK
-
-
-def older_copies(dest: Path, course: str, locale: str) -> list[str]:
-    """The folders of ``course`` on a mirror named by an older spelling of ``locale`` (iw for he)."""
-    try:
-        names = sorted(p.name for p in (dest / course).iterdir() if not p.name.startswith("."))
-    except OSError:
-        return []
-    return [n for n in names if n != locale and known_locale(n) == locale]
 
 
 def cmd_export(args: argparse.Namespace) -> int:

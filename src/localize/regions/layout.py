@@ -273,8 +273,11 @@ def make_pointer(
     previous: str | None,
     now: datetime,
     after: object = None,
+    region: str | None = None,
 ) -> dict[str, Any]:
-    """The live pointer: which version, its manifest and that manifest's hash (pull checks it).
+    """The live pointer: which version, its manifest and that manifest's hash (pull checks it),
+    and the region it is published to (signed with the rest, so a mirror of another region
+    refuses it even where both regions share a key).
     Its ``updated`` is later than ``after`` (the pointer it replaces): mirrors refuse a pointer
     older than theirs, so a publisher whose clock is behind must still move time forward."""
     last, now = parse_updated(after), now if now.tzinfo is not None else now.replace(tzinfo=UTC)
@@ -289,7 +292,7 @@ def make_pointer(
         "manifest_sha256": hashlib.sha256(manifest_bytes).hexdigest(),
         "previous": previous,
         "updated": now.isoformat(timespec="milliseconds"),
-    }
+    } | ({"region": region} if region is not None else {})
 
 
 def swap_pointer(storage: Storage, course: str, locale: str, pointer: dict[str, Any], etag: str | None) -> None:

@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from localize.errors import IntegrityError, LocalizeError
+from localize.locales import known_locale
 from localize.regions.keys import MAX_SIGNATURE_BYTES, TrustedKeys, manifest_signature_key
 from localize.regions.mirror_objects import LocalObjects, sha256_file
 from localize.regions.pull import (
@@ -51,7 +52,7 @@ from localize.regions.schema import (
 )
 from localize.storage.base import TooLarge
 
-__all__ = ["MirrorStatus", "Verified", "mirror_courses", "mirror_status", "verify_mirror"]
+__all__ = ["MirrorStatus", "Verified", "mirror_courses", "mirror_status", "older_copies", "verify_mirror"]
 
 
 @dataclass(frozen=True)
@@ -325,3 +326,12 @@ def verify_mirror(
                 LocalizeError(f"cannot verify {c}/{ll}: {e.strerror or type(e).__name__}", path=str(dest_dir))
             )
     return results
+
+
+def older_copies(dest: Path, course: str, locale: str) -> list[str]:
+    """The folders of ``course`` on a mirror named by an older spelling of ``locale`` (iw for he)."""
+    try:
+        names = sorted(p.name for p in (dest / course).iterdir() if not p.name.startswith("."))
+    except OSError:
+        return []
+    return [n for n in names if n != locale and known_locale(n) == locale]

@@ -138,6 +138,7 @@ def publish_bundle(
         if not damaged and (
             [f.content() for f in current.files] == [r.content() for r in records]
             and current.catalog_sha256 == catalog_sha
+            and pointer.get("region") == region  # (a pointer of an earlier localize names none)
             and (signer is None or signed_live(storage, signer, course, locale))
         ):
             if not dry_run:
@@ -225,7 +226,7 @@ def publish_bundle(
             )
         new_pointer = make_pointer(
             course, locale, version, manifest_bytes, current.version if current else None, now,
-            pointer["updated"] if pointer is not None else None,
+            pointer["updated"] if pointer is not None else None, region,
         )  # fmt: skip
         swap_signed(storage, course, locale, new_pointer, etag, signer)
         checkpoint("publish:pointer-swapped")
@@ -324,7 +325,11 @@ def publish(
                 pointer, _ = read_pointer(storage, course, locale)
                 if pointer is not None and not dry_run and not repair:
                     live = _live_manifest(storage, course, locale, pointer["version"])
-                    if live.build_key == inputs and (signer is None or signed_live(storage, signer, course, locale)):
+                    if (
+                        live.build_key == inputs
+                        and pointer.get("region") == r.name
+                        and (signer is None or signed_live(storage, signer, course, locale))
+                    ):
                         # same pages, same catalog, same tool, same policy: nothing to build or upload
                         # (but finish the index update and prune an interrupted run may have left)
                         ensure_index(storage, r.name, course, locale, pointer, live, signer)

@@ -165,8 +165,8 @@ def _read_state(state_dir: Path) -> dict[str, Any]:
     if not isinstance(state, dict):
         return {}
     kept = {k: v for k, v in state.items() if k in ("current", "previous") and is_version(v)}
-    for key in ("updated", "previous_updated"):  # the live (and previous) pointer's signed time (.freshness)
-        if isinstance(state.get(key), str) and len(state[key]) <= 40:
+    for key, most in (("updated", 40), ("previous_updated", 40), ("region", 200)):
+        if isinstance(state.get(key), str) and len(state[key]) <= most:  # pointers' signed time (.freshness), region
             kept[key] = state[key]
     return kept
 
@@ -240,7 +240,7 @@ def _kept_manifest(folder: Path, version: str, sha256: str) -> bytes | None:
 
 def _read_pointer_and_manifest(
     remote: Remote, course: str, locale: str, trust: TrustedKeys | None = None, kept: Path | None = None
-) -> tuple[str, bytes, Manifest, str]:
+) -> tuple[str, bytes, Manifest, str, str | None]:
     key = pointer_key(course, locale)
     try:
         pointer_bytes = remote.read(key, MAX_POINTER_BYTES)
@@ -282,7 +282,8 @@ def _read_pointer_and_manifest(
     manifest = Manifest.from_bytes(
         manifest_bytes, where=remote.describe(pointer["manifest"]), course=course, locale=locale, version=version
     )
-    return version, manifest_bytes, manifest, str(pointer["updated"])
+    region = pointer.get("region")
+    return version, manifest_bytes, manifest, str(pointer["updated"]), region if isinstance(region, str) else None
 
 
 def pull(
@@ -299,6 +300,7 @@ def pull(
     local: LocalObjects | None = None,
     max_rate: float | None = None,
     allow_older: bool = False,
+    region: str | None = None,
 ) -> PullResult:
     """Bring DIR/COURSE/LL to the region's live version of the course.
 
@@ -310,7 +312,9 @@ def pull(
     object is inflated on the way, and refused once it inflates past the file's size).
     An object the region lacks (a delta export) is taken from ``local``, the mirror's own
     verified copies. ``max_rate`` caps the bytes read per second; the result says how many
-    bytes moved.
+    bytes moved. A pointer names the region it was published to (signed with it): one of
+    another region than ``region``, or than the mirror recorded at its first pull of the course,
+    is refused, so regions sharing a signing key cannot stand in for each other.
     Steps end at checkpoints: ``pull:object-downloaded`` (each file),
     ``pull:staged``, ``pull:switched``, ``pull:local-pruned``."""
     check_names(course, locale)
@@ -323,7 +327,8 @@ def pull(
     made = [p for p in (state_dir, *state_dir.parents) if not p.exists()]  # deepest first
     try:
         return _pull_in(metered, course, locale, dest_dir, state_dir, made, progress=progress, on_file=on_file,
-                        trust=trust, local=local or LocalObjects(dest_dir), allow_older=allow_older)  # fmt: skip
+                        trust=trust, local=local or LocalObjects(dest_dir), allow_older=allow_older,
+                        region=region)  # fmt: skip
     except OSError as e:  # the mirror's own disk (full, read-only): never blamed on the region
         raise local_error(
             e,
@@ -381,13 +386,23 @@ def _pull_locked(
     trust: TrustedKeys | None,
     local: LocalObjects,
     allow_older: bool = False,
+    region: str | None = None,
 ) -> PullResult:
     shutil.rmtree(state_dir / ".downloads", ignore_errors=True)  # parts a killed pull left
-    version, manifest_bytes, manifest, updated = _read_pointer_and_manifest(
+    version, manifest_bytes, manifest, updated, named = _read_pointer_and_manifest(
         remote, course, locale, trust, state_dir / "manifests"
     )
     state = _read_state(state_dir)
     current = state.get("current")
+    pinned = region or state.get("region")
+    if isinstance(pinned, str) and named != pinned:  # one key may sign several regions' releases
+        raise IntegrityError(
+            f"this pointer is {f'of region {named!r}' if named else 'of no region (written by an earlier localize)'}, "
+            f"and this mirror serves region {pinned!r} ({'--region' if region else 'recorded at its first pull'}); "
+            f"not switching (the live version stays {current})",
+            path=remote.describe(pointer_key(course, locale)),
+        )
+    region = named or (pinned if isinstance(pinned, str) else None)
     if not allow_older:
         check_not_older(course, locale, version, updated, state.get("updated"), current, remote.describe())
     link = dest_dir / course / locale
@@ -401,7 +416,10 @@ def _pull_locked(
             _keep_signature(remote, trust, state_dir, course, locale, version, manifest_bytes)
         newer, recorded = parse_updated(updated), parse_updated(state.get("updated"))
         if newer is not None and (recorded is None or newer > recorded):
-            _write_state(state_dir, version, state.get("previous"), updated, state.get("previous_updated"))
+            _write_state(state_dir, version, state.get("previous"), updated, state.get("previous_updated"), region)
+        elif region != state.get("region"):  # the region, recorded the first time a pointer names it
+            _write_state(state_dir, version, state.get("previous"), state.get("updated"),
+                         state.get("previous_updated"), region)  # fmt: skip
         _prune_local(state_dir, {version, state.get("previous")})
         return PullResult(
             course, locale, version, False, f"already at version {version}", previous=state.get("previous")
@@ -436,7 +454,7 @@ def _pull_locked(
     # recorded before the switch: a pull stopped between the two leaves the record ahead of the
     # link, which the next pull or `--verify` completes; the other way round, verify took the
     # link back to the older version, and a replay of its pointer was not refused
-    _write_state(state_dir, version, previous, updated, previous_updated)
+    _write_state(state_dir, version, previous, updated, previous_updated, region)
     _switch(dest_dir, course, locale, version)
     checkpoint("pull:switched")
     _prune_local(state_dir, {version, previous})
@@ -461,11 +479,18 @@ def _keep_signature(
 
 
 def _write_state(
-    state_dir: Path, current: str, previous: str | None, updated: str | None, previous_updated: object = None
+    state_dir: Path,
+    current: str,
+    previous: str | None,
+    updated: str | None,
+    previous_updated: object = None,
+    region: object = None,
 ) -> None:
     body = {"current": current, "previous": previous, "updated": updated}
     if isinstance(previous_updated, str):  # what a local rollback goes back to (never to an older time)
         body["previous_updated"] = previous_updated
+    if isinstance(region, str):  # the region this mirror serves: a pointer of another is refused
+        body["region"] = region
     _write_atomic(state_dir / "state.json", (json.dumps(body, indent=2) + "\n").encode())
 
 
@@ -659,7 +684,7 @@ def rollback_local(dest: str | os.PathLike[str], course: str, locale: str) -> tu
         # never a time older than the one it is on: a local rollback must not let an old drive in
         was, back = state.get("updated"), state.get("previous_updated")
         later = back if (parse_updated(back) or _EPOCH) > (parse_updated(was) or _EPOCH) else was
-        _write_state(state_dir, str(previous), str(current), later, was)  # recorded first, as in a pull
+        _write_state(state_dir, str(previous), str(current), later, was, state.get("region"))  # first, as in a pull
         _switch(dest_dir, course, locale, str(previous))
         _index_after_rollback(dest_dir, course, locale, str(previous), back)
     return str(current), str(previous)
@@ -710,6 +735,15 @@ def pull_all(
     rate = kwargs.get("max_rate")
     data = read_index(Metered(remote, rate) if rate else remote, kwargs.get("trust"))  # paced like the rest
     index = validate_index(parse_json(data, "region index", remote.describe("index.json")), entries=False)
+    named, wanted = index.get("region"), kwargs.get("region")
+    if wanted is not None and named is not None and named != wanted:
+        raise IntegrityError(
+            f"this region index is of region {named!r}, and this mirror serves region {wanted!r} (--region); "
+            "nothing was pulled",
+            path=remote.describe("index.json"),
+        )
+    if wanted is None and isinstance(named, str):
+        kwargs["region"] = named  # (signed with the index, when the mirror trusts a key)
     results: list[PullResult | LocalizeError] = []
     live: dict[tuple[str, str], str | None] = {}  # (course, locale) -> the version the mirror is on
     kwargs.setdefault("local", LocalObjects(dest))  # read once for every course

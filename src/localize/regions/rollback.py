@@ -109,7 +109,7 @@ def rollback(
                 path=storage.describe(key),
             )
         new_pointer = make_pointer(
-            course, locale, target, manifest_bytes, pointer["version"], datetime.now(UTC), pointer["updated"]
+            course, locale, target, manifest_bytes, pointer["version"], datetime.now(UTC), pointer["updated"], region
         )
         swap_signed(storage, course, locale, new_pointer, etag, signer)
         checkpoint("rollback:pointer-swapped")

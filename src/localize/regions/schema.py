@@ -369,7 +369,7 @@ class Manifest:
         return {f.path: f for f in self.files}
 
 
-_POINTER_FIELDS = {"course", "locale", "version", "manifest", "manifest_sha256", "previous", "updated"}
+_POINTER_FIELDS = {"course", "locale", "version", "manifest", "manifest_sha256", "previous", "updated", "region"}
 
 
 def validate_pointer(raw: Any, where: str, course: str, locale: str) -> dict[str, Any]:
@@ -377,7 +377,7 @@ def validate_pointer(raw: Any, where: str, course: str, locale: str) -> dict[str
     try:
         if not isinstance(raw, dict):
             raise _Invalid("(top level)", f"must be an object, got {type(raw).__name__}")
-        _known_keys(raw, _POINTER_FIELDS, _POINTER_FIELDS - {"previous"})
+        _known_keys(raw, _POINTER_FIELDS, _POINTER_FIELDS - {"previous", "region"})
         for name, want in (("course", course), ("locale", locale)):
             if raw[name] != want:
                 raise _Invalid(name, f"says {_shown(raw[name])} where {_shown(want)} was expected")
@@ -388,6 +388,8 @@ def validate_pointer(raw: Any, where: str, course: str, locale: str) -> dict[str
             raise _Invalid("manifest", f"must be {expected!r} for this version, got {_shown(raw['manifest'])}")
         _sha(raw, "manifest_sha256")
         _str(raw, "updated", max_chars=40)
+        if "region" in raw:  # the region it was published to (signed with it: not valid in another)
+            _str(raw, "region", max_chars=200)
     except _Invalid as e:
         raise IntegrityError(f"malformed pointer: {e}; not using it", path=where) from None
     return raw
