@@ -411,7 +411,7 @@ def test_pull_over_plain_https_from_a_public_copy(tmp_path: Path, capsys: pytest
         base = f"http://127.0.0.1:{server.server_port}"
         assert main(["pull", "--from", base, "--all", "--dest", str(tmp_path / "site"), "-q"]) == 0
         assert (tmp_path / "site" / COURSE / "ar" / "index.html").read_text(encoding="utf-8").count('dir="rtl"') == 1
-        assert json.loads((tmp_path / "site" / ".localize" / "index.json").read_text())["courses"][COURSE]["ar"]
+        assert json.loads((tmp_path / "site" / ".localize" / ".index.json").read_text())["courses"][COURSE]["ar"]
         # an address with a user name and password: they authenticate, and no message shows them
         secret = f"http://reader:s3cr3t@127.0.0.1:{server.server_port}"
         argv = ["pull", "--from", secret, "--course", "nope", "--locale", "ar", "--dest", str(tmp_path / "s2")]

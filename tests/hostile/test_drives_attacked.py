@@ -579,7 +579,7 @@ def test_the_mirrors_index_lists_only_what_the_mirror_serves(
     storage, signer, trust, _ = region
     mirror = tmp_path / "mirror"
     ok(pull_all(str(storage.root), mirror, trust=trust))
-    before = json.loads((mirror / ".localize" / "index.json").read_text())["courses"]
+    before = json.loads((mirror / ".localize" / ".index.json").read_text())["courses"]
     second_release(storage, tmp_path, signer)
     real = pull_module.pull
 
@@ -590,7 +590,7 @@ def test_the_mirrors_index_lists_only_what_the_mirror_serves(
 
     monkeypatch.setattr(pull_module, "pull", refuse_c1_es)
     pull_all(str(storage.root), mirror, trust=trust)
-    index = json.loads((mirror / ".localize" / "index.json").read_text())["courses"]
+    index = json.loads((mirror / ".localize" / ".index.json").read_text())["courses"]
     assert index["c1"]["es"] == before["c1"]["es"]  # still the version it serves
     assert index["c1"]["es"]["version"] == live_version(mirror, "c1", "es")
     assert all(index[c][ll]["version"] == live_version(mirror, c, ll) for c in index for ll in index[c])
@@ -601,9 +601,9 @@ def test_a_damaged_index_in_the_mirror_is_replaced_not_a_crash_every_time(region
     mirror = tmp_path / "mirror"
     (mirror / ".localize").mkdir(parents=True)
     for damaged in (b'{"courses": []}', b'{"courses": {"c1": []}}', b"[]", b"not json"):
-        (mirror / ".localize" / "index.json").write_bytes(damaged)
+        (mirror / ".localize" / ".index.json").write_bytes(damaged)
         ok(pull_all(str(storage.root), mirror, trust=trust))
-        index = json.loads((mirror / ".localize" / "index.json").read_text())["courses"]
+        index = json.loads((mirror / ".localize" / ".index.json").read_text())["courses"]
         assert index["c1"]["es"]["version"] == live_version(mirror, "c1", "es")
 
 
@@ -614,9 +614,9 @@ def test_a_local_rollback_updates_the_mirrors_index(region: Region, tmp_path: Pa
     storage, signer, trust, _ = region
     mirror = tmp_path / "mirror"
     ok(pull_all(str(storage.root), mirror, trust=trust))
-    first = json.loads((mirror / ".localize" / "index.json").read_text())["courses"]["c1"]["es"]
+    first = json.loads((mirror / ".localize" / ".index.json").read_text())["courses"]["c1"]["es"]
     second_release(storage, tmp_path, signer)
     ok(pull_all(str(storage.root), mirror, trust=trust))
     rollback_local(mirror, "c1", "es")
-    after = json.loads((mirror / ".localize" / "index.json").read_text())["courses"]["c1"]["es"]
+    after = json.loads((mirror / ".localize" / ".index.json").read_text())["courses"]["c1"]["es"]
     assert after == first and after["version"] == live_version(mirror, "c1", "es")

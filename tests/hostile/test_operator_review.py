@@ -496,3 +496,20 @@ def test_a_region_publishes_anew_a_live_pointer_that_names_no_region(region: Reg
     again = region.publish("one")
     assert again.version != first.version and json.loads(region.storage.read_bytes(key))["region"] == "r"
     assert region.publish("one").version == again.version  # and then unchanged
+
+
+def test_a_course_named_like_the_mirrors_index_pulls_in_both_orders(region: Region) -> None:
+    """The mirror kept its index at .localize/index.json, where a course `index.json` keeps its
+    state: every `pull --all` ended in "Is a directory", exit 2."""
+    from localize.regions.pull import pull_all
+
+    region.publish("one", course="c1")
+    region.publish("two", course="index.json")
+    (region.mirror / ".localize").mkdir(parents=True)
+    (region.mirror / ".localize" / "index.json").write_text("{}")  # as an earlier localize left it
+    for _ in range(2):
+        results = pull_all(region.location, region.mirror)
+        assert not [r for r in results if isinstance(r, Exception)], results
+    assert "two" in (region.mirror / "index.json" / L / "index.html").read_text()
+    index = json.loads((region.mirror / ".localize" / ".index.json").read_text())
+    assert sorted(index["courses"]) == ["c1", "index.json"]

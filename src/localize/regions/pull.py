@@ -8,7 +8,8 @@ On the mirror (``--dest DIR``)::
     DIR/.localize/COURSE/LL/.downloads/              files being downloaded (outside the staged tree)
     DIR/.localize/COURSE/LL/.lock                    held (flock) while a pull or rollback runs
     DIR/.localize/COURSE/LL/manifests/VERSION.json   what each version holds
-    DIR/.localize/COURSE/LL/state.json               live and previous version
+    DIR/.localize/COURSE/LL/state.json               live and previous version, and the region
+    DIR/.localize/.index.json                        the region's index as this mirror serves it (pull --all)
 
 A pull reads the pointer and the manifest, downloads only the files whose hash
 the live version does not already have (the rest are linked from it), verifies
@@ -655,6 +656,9 @@ def _prune_local(state_dir: Path, keep: set[str | None]) -> None:
 
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+MIRROR_INDEX = ".index.json"
+"""The mirror's index (``pull --all``), beside the courses' folders in ``.localize``: a name no
+course id can take (one named ``index.json`` collided with it)."""
 
 
 def refuse_dest_inside(location: str, dest: str | os.PathLike[str]) -> None:
@@ -693,7 +697,7 @@ def rollback_local(dest: str | os.PathLike[str], course: str, locale: str) -> tu
 def _index_after_rollback(dest: Path, course: str, locale: str, version: str, updated: object) -> None:
     """The mirror's index names the version a local rollback went back to (from its kept
     manifest), as `pull --all` would; nothing when the mirror has no index or the manifest is gone."""
-    path = dest / ".localize" / "index.json"
+    path = dest / ".localize" / MIRROR_INDEX
     try:
         index = json.loads(read_regular(path, MAX_INDEX_BYTES))
         manifest = Manifest.from_bytes(read_regular(_state_dir(dest, course, locale) / "manifests" / f"{version}.json",
@@ -731,6 +735,10 @@ def pull_all(
     """Every course and locale in the region index; one failure does not stop the others
     (``on_result`` hears of each as it ends)."""
     refuse_dest_inside(location, dest)
+    check_real_folders(Path(dest) / ".localize")  # (nothing is removed or written through a link)
+    earlier = Path(dest) / ".localize" / "index.json"  # where an earlier localize kept the index: a course's
+    if earlier.is_file() and not earlier.is_symlink():  # name (the file stopped that course's pulls)
+        earlier.unlink()
     remote = open_remote(location, endpoint_url)
     rate = kwargs.get("max_rate")
     data = read_index(Metered(remote, rate) if rate else remote, kwargs.get("trust"))  # paced like the rest
@@ -763,7 +771,7 @@ def pull_all(
                     live[(course, locale)] = live_version(dest, course, locale)
             if on_result is not None:
                 on_result(done)
-    index_path = Path(dest) / ".localize" / "index.json"
+    index_path = Path(dest) / ".localize" / MIRROR_INDEX
     check_real_folders(index_path.parent)
     index_path.parent.mkdir(parents=True, exist_ok=True)
     _write_atomic(index_path, json.dumps(_as_live(index, live, index_path), indent=2, sort_keys=True).encode() + b"\n")
