@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 import zipfile
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -315,7 +316,6 @@ def test_a_file_and_a_folder_of_one_name_skip_the_file_not_the_crawl(site: tuple
 
 def test_a_trickling_file_is_skipped(site: tuple[str, str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """A server sending a line every few seconds held a crawl for as long as it liked (81 s for 40 lines)."""
-    import time
 
     from localize.storage import sites
 
@@ -335,6 +335,30 @@ def test_a_trickling_file_is_skipped(site: tuple[str, str], tmp_path: Path, monk
     assert time.monotonic() - started < 3
     assert len(problems) == 1 and "slow.html: arrived at" in problems[0] and "slower than 1024" in problems[0]
     assert not (tmp_path / "out" / "slow.html").exists()
+
+
+def test_a_region_server_sending_a_byte_now_and_then_does_not_hold_a_pull(
+    site: tuple[str, str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An https:// region trickling its pointer held `pull` (and the course's lock) for as long as
+    it liked: the read timeout never fired (an attacker's look at the mirrors, session 31)."""
+    from localize.errors import TransientStorageError
+    from localize.regions.pull import pull
+    from localize.storage import sites
+
+    monkeypatch.setattr(sites, "MIN_RATE_AFTER", 0.5)
+
+    def trickle() -> Iterator[bytes]:
+        for _ in range(40):
+            yield b"{"
+            time.sleep(0.1)
+
+    Site.routes = {"/r/courses/c1/es/latest.json": (200, {"Content-Length": "60000"}, trickle)}  # type: ignore[dict-item]
+    started = time.monotonic()
+    with pytest.raises(TransientStorageError, match=r"slower than 1024 bytes a second after 0\.5 seconds"):
+        pull(f"{site[0]}/r", "c1", "es", tmp_path / "site")
+    assert time.monotonic() - started < 3
+    assert not (tmp_path / "site" / "c1").exists()
 
 
 def test_a_zip_with_a_file_and_a_folder_of_one_name_builds(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

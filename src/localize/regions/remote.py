@@ -13,6 +13,7 @@ import time
 from typing import IO, Protocol
 
 from localize.errors import ConfigError, PermanentStorageError, TransientStorageError
+from localize.storage import sites
 from localize.storage.base import CHUNK, TooLarge, check_key
 from localize.storage.locations import open_storage
 
@@ -108,14 +109,17 @@ class _HttpRemote:
                                 "identity; serve the region's files as they are (turn off compression for it)",
                                 path=url,
                             )
-                        total = 0
-                        for data in response.iter_raw(block):
-                            total += len(data)
-                            if total > max_bytes:
-                                raise TooLarge(
-                                    f"larger than the {max_bytes} bytes allowed here; stopped reading", path=url
-                                )
-                            dest.write(data)
+                        total, started = 0, time.monotonic()
+                        for received in response.iter_raw():  # as it arrives (a size waits to fill it)
+                            for at in range(0, len(received), block):  # written (and paced) a block at a time
+                                data = received[at : at + block]
+                                total += len(data)
+                                if total > max_bytes:
+                                    raise TooLarge(
+                                        f"larger than the {max_bytes} bytes allowed here; stopped reading", path=url
+                                    )
+                                dest.write(data)
+                            _check_rate(total, time.monotonic() - started, url)
                         return total
                     error = f"HTTP {response.status_code}"
                     if response.status_code < 500:
@@ -125,6 +129,17 @@ class _HttpRemote:
             time.sleep(0.3 * 2**attempt)
         kind = PermanentStorageError if error.startswith("HTTP 4") else TransientStorageError
         raise kind(f"download failed: {error}", path=url)
+
+
+def _check_rate(total: int, elapsed: float, url: str) -> None:
+    """A server that sends a byte now and then (the read timeout never fires) would hold a pull,
+    and the course's lock, as long as it liked: the crawler's rule, a minute then 1 KB/s."""
+    if elapsed > sites.MIN_RATE_AFTER and total < sites.MIN_BYTES_PER_SECOND * elapsed:
+        raise TransientStorageError(
+            f"download stopped: {total} bytes in {elapsed:.0f} s, slower than {sites.MIN_BYTES_PER_SECOND} "
+            f"bytes a second after {sites.MIN_RATE_AFTER} seconds (the live version stays as it was)",
+            path=url,
+        )
 
 
 def _failure(e: Exception) -> str:
