@@ -475,6 +475,9 @@ def test_a_run_publishes_each_regions_dashboard_once_at_its_end(tmp_path: Path) 
     [where] = publish_dashboards(str(config), ["r1"])
     page = (tmp_path / "r1" / "report.html").read_text(encoding="utf-8")
     assert where.endswith("report.html") and COURSE in page and "ana@acme.example.org" not in page
+    # nor an assignment column, which read "not sent" for every course, a kit out or not
+    assert "not sent" not in page and "<th>assignment</th>" not in page and "<th>last QA</th>" not in page
+    assert "<th>progress</th><th>published</th>" in page
 
 
 def test_a_bundle_built_on_the_worker_pool_is_the_serial_one_and_uploads_whole(

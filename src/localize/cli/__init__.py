@@ -66,7 +66,7 @@ localize turns open-courseware sites into gettext catalogs and back.
   export    write a region onto a folder or drive for mirrors without a link (signed; deltas)
   keys      make the coordinators' signing key (signed releases; pull --trust)
 
-  preview   see a .po file on the course pages (translators; served on 127.0.0.1)
+  preview   see a .po or .xlf file on the course pages (translators; served on 127.0.0.1)
   report    a self-contained progress dashboard for coordinators (HTML)
 
   run       run a pipeline flow on this machine, like its deployment

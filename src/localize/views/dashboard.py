@@ -201,6 +201,7 @@ def _public(workspace: Workspace, data: dict[str, Any], pseudo: bool) -> dict[st
         "groups": groups,
         "series": series,
         "overdue": 0,
+        "public": True,  # no assignment or QA columns: they would read "not sent" and "-" for every row
     }
 
 
@@ -305,6 +306,7 @@ def render_dashboard(data: dict[str, Any], title: str = "Localization progress")
         bands=BANDS,
         band_names=BAND_NAMES,
         kits=data.get("kits"),  # None on a public page: no kits section
+        public=data.get("public", False),
         kit_totals=data.get("kit_totals") or _kit_totals([]),
         consistency=data.get("consistency", []),
     )
