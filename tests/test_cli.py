@@ -335,3 +335,24 @@ def test_build_counts_only_pages_with_translations(tmp_path: Path, capsys: pytes
     assert code == 0 and out.startswith("8 pages (0 with translations), 3 other files -> ")
     assert "units: 0 translated" in out
     assert '<html lang="es"' in (tmp_path / "site" / "index.html").read_text(encoding="utf-8")
+
+
+def test_reading_commands_refuse_a_workspace_that_is_not_there(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`stats --locales-dir typo` said "no catalogs in typo" and exited 0, `report` wrote an empty
+    dashboard and `consistency` made ./locales: a newcomer's look. A missing template says which
+    workspace was looked in, and why that one."""
+    monkeypatch.chdir(tmp_path)
+    for argv in (
+        ["stats", "--locales-dir", "typo"],
+        ["report", "--out", "r.html"],
+        ["consistency", "--locale", "ar"],
+    ):
+        assert main(argv) == 2, argv
+        err = capsys.readouterr().err
+        assert "no workspace here: " in err and "is not a folder" in err, err
+    assert sorted(p.name for p in tmp_path.iterdir()) == []  # nothing written, no workspace made
+    assert main(["build", str(SAMPLE), "--course", "c", "--locale", "es", "--out", str(tmp_path / "o")]) == 2
+    err = capsys.readouterr().err
+    assert f"(the workspace is ./locales of {tmp_path}: no --locales-dir or --config was given" in err, err

@@ -22,7 +22,7 @@ from collections.abc import Iterator, Sequence
 
 from localize import __version__
 from localize.cli.common import EXIT_FAILED, HelpFormatter, add_standard
-from localize.errors import LocalizeError
+from localize.errors import CatalogNotFoundError, LocalizeError
 
 __all__ = ["AREAS", "build_parser", "main"]
 
@@ -158,6 +158,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         return code
     except LocalizeError as e:
         print(f"error: {e}", file=sys.stderr)
+        if isinstance(e, CatalogNotFoundError) and _default_workspace(args):
+            print(
+                f"(the workspace is ./locales of {os.getcwd()}: no --locales-dir or --config was given and there is "
+                "no ./localize.toml here; run from your project's folder, or pass --locales-dir DIR)",
+                file=sys.stderr,
+            )
         return EXIT_FAILED
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
@@ -175,6 +181,16 @@ def main(argv: Sequence[str] | None = None) -> int:
                errno.EACCES: "; check the permissions"}.get(e.errno or 0, "")  # fmt: skip
         print(f"error: {where}{e.strerror or e} (nothing after this was done{fix})", file=sys.stderr)
         return EXIT_FAILED
+
+
+def _default_workspace(args: argparse.Namespace) -> bool:
+    """Whether the command took ./locales for want of --locales-dir, --config and ./localize.toml."""
+    return (
+        hasattr(args, "locales_dir")
+        and not args.locales_dir
+        and not getattr(args, "config", None)
+        and not os.path.isfile("localize.toml")
+    )
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -23,6 +23,7 @@ from localize.cli.common import (
     add_jobs,
     add_similarity,
     add_workspace,
+    existing_workspace,
     locale_arg,
     print_failures,
     progress,
@@ -219,7 +220,7 @@ def cmd_merge(args: argparse.Namespace) -> int:
 
 
 def cmd_stats(args: argparse.Namespace) -> int:
-    location = workspace_location(args)
+    location = existing_workspace(args)
     stats = [
         s
         for s in workspace_stats(Workspace(location), course=args.course, locale=args.locale)

@@ -8,13 +8,14 @@ source).
 from __future__ import annotations
 
 import argparse
+import os
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
 from localize import DEFAULT_CONFIG
-from localize.errors import ConfigError
+from localize.errors import CatalogNotFoundError, ConfigError
 from localize.locales import check_locale
 
 if TYPE_CHECKING:
@@ -142,6 +143,20 @@ def workspace_location(args: argparse.Namespace) -> str:
         return str(explicit)
     config = optional_config(args)
     return config.workspace_location if config is not None else "locales"
+
+
+def existing_workspace(args: argparse.Namespace) -> str:
+    """:func:`workspace_location`, refused when it is a local folder that does not exist: a command
+    that only reads (stats, report, consistency) answered "no catalogs" for a mistyped
+    --locales-dir, wrote an empty dashboard, or made a workspace where there was none."""
+    location = workspace_location(args)
+    if "://" not in location and not os.path.isdir(location):
+        raise CatalogNotFoundError(
+            f"no workspace here: {os.path.abspath(location)} is not a folder; check --locales-dir or --config "
+            "(a workspace is made by `localize extract SOURCE --course ID`)",
+            path=location,
+        )
+    return location
 
 
 def similarity(value: str) -> float:

@@ -16,6 +16,7 @@ from localize.cli.common import (
     EXIT_PARTIAL,
     HelpFormatter,
     add_workspace,
+    existing_workspace,
     locale_arg,
     optional_config,
     workspace_location,
@@ -231,7 +232,7 @@ def cmd_tm_edit(args: argparse.Namespace) -> int:
 
 
 def cmd_consistency(args: argparse.Namespace) -> int:
-    findings = consistency(Workspace(workspace_location(args)), args.locale, courses=args.course)
+    findings = consistency(Workspace(existing_workspace(args)), args.locale, courses=args.course)
     if args.warnings:
         findings = [f for f in findings if f.severity == WARNING]
     if args.json:

@@ -18,6 +18,7 @@ from localize.cli.common import (
     HelpFormatter,
     add_config,
     add_workspace,
+    existing_workspace,
     locale_arg,
     workspace_location,
 )
@@ -145,7 +146,7 @@ def cmd_report(args: argparse.Namespace) -> int:
     config = args.config or (DEFAULT_CONFIG if Path(DEFAULT_CONFIG).is_file() else None)
     path = write_report(
         args.out,
-        locales_dir=workspace_location(args),
+        locales_dir=existing_workspace(args),
         config_path=config,
         pseudo=args.pseudo,
         consistency=args.consistency,
