@@ -70,3 +70,29 @@ def test_the_qa_summary_shows_a_partners_file_name_and_quoted_urls_as_text() -> 
     quoted = _code("URL https://a.example/`[Open](https://evil.example/login)` is not in the source")
     assert quoted.startswith("`` ") and quoted.endswith(" ``")  # a longer fence than the text's backticks
     assert _md("**x** [a](b)") == "\\*\\*x\\*\\* \\[a\\]\\(b\\)"
+
+
+def test_a_catalog_with_nothing_left_to_translate_sends_no_kit(tmp_path: Path) -> None:
+    """After an accepted return, the next localize-course sent the partner an empty kit (0 words),
+    which status showed as open work until it went overdue (an attacker's look, session 31)."""
+    import pytest
+
+    from localize.app.orchestration import route_kit
+    from localize.catalogs.workspace import Workspace
+    from localize.errors import NothingToSend
+
+    (tmp_path / "localize.toml").write_text(CONFIG, encoding="utf-8")
+    locales = str(tmp_path / "locales")
+    assert main(["extract", str(SAMPLE), "--course", "intro-course", "--locales-dir", locales, "-q"]) == 0
+    assert main(["init", "--course", "intro-course", "--locale", "fr", "--locales-dir", locales]) == 0
+    ws = Workspace(locales)
+    catalog = ws.read_catalog("intro-course", "fr")
+    done = replace(catalog, entries=[replace(e, msgstr=f"fr {e.msgid}") if e.msgid_plural is None else
+                                     replace(e, msgstr_plural={0: "fr", 1: "fr"}) for e in catalog.entries])  # fmt: skip
+    ws.write(ws.catalog_key("intro-course", "fr"), done)
+    config = load_config(tmp_path / "localize.toml")
+    with pytest.raises(NothingToSend, match="nothing to translate: every entry of intro-course in fr is translated"):
+        route(config, "intro-course", "fr")
+    row = route_kit(str(tmp_path / "localize.toml"), "intro-course", "fr")
+    assert row["sent"] is False and "error" not in row and row["note"].startswith("nothing to translate")
+    assert not (tmp_path / "inbox-paris" / "kits").exists()

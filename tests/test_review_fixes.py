@@ -292,7 +292,8 @@ def plant_version(storage: LocalStorage, files: dict[str, bytes]) -> str:
     manifest = {"course": C, "locale": L, "version": version, "catalog_sha256": "0" * 64, "files": records, "schema": 1}
     data = to_json(manifest)
     storage.write_bytes(manifest_key(C, L, version), data)
-    swap_pointer(storage, C, L, make_pointer(C, L, version, data, pointer["version"], datetime.now(UTC)), etag)
+    planted = make_pointer(C, L, version, data, pointer["version"], datetime.now(UTC), region=pointer.get("region"))
+    swap_pointer(storage, C, L, planted, etag)
     return version
 
 

@@ -13,6 +13,7 @@ to know which library failed::
     │   ├── PoSyntaxError           does not parse (path and line say where)
     │   └── CatalogNotFoundError    does not exist yet
     ├── ConfigError                 a setting or command-line value is invalid
+    │   └── NothingToSend           a route with nothing for the partner to do: no kit
     ├── IntegrityError              bytes do not match their recorded sha256
     └── StorageError                reading or writing storage failed
         ├── TransientStorageError   time-outs, dropped connections, 5xx, throttling:
@@ -88,6 +89,10 @@ class CatalogNotFoundError(CatalogError):
 
 class ConfigError(LocalizeError):
     """A setting or command-line value is invalid."""
+
+
+class NothingToSend(ConfigError):
+    """Nothing in the catalog for the partner to translate or review: no kit is sent."""
 
 
 class IntegrityError(LocalizeError):

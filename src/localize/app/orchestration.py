@@ -27,7 +27,7 @@ from localize.app.regions import publish
 from localize.app.regions import publish_dashboards as app_publish_dashboards
 from localize.catalogs.workspace import Workspace, workspace_stats
 from localize.config import Config, load_config
-from localize.errors import ConfigError, LocalizeError, TransientStorageError, without_credentials
+from localize.errors import ConfigError, LocalizeError, NothingToSend, TransientStorageError, without_credentials
 from localize.ids import check_course_id
 from localize.locales import check_locale
 from localize.partners.ingest import ingest
@@ -191,6 +191,8 @@ def _route_row(config: Config, course: str, locale: str, pages: Source | None) -
         r = route(config, course, locale, source=pages)
     except TransientStorageError:
         raise  # transient: let the orchestrator retry
+    except NothingToSend as e:  # not a failure: the partner has nothing to do
+        return {"course": course, "locale": locale, "sent": False, "note": str(e)}
     except LocalizeError as e:
         return {"course": course, "locale": locale, "error": str(e)}
     return {

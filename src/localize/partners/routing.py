@@ -48,7 +48,7 @@ from localize.catalogs.stats import catalog_stats, source_words
 from localize.catalogs.workspace import Workspace
 from localize.catalogs.xliff import unit_id, write_xliff
 from localize.config import Config, Partner
-from localize.errors import CatalogNotFoundError, ConfigError, SourceError
+from localize.errors import CatalogNotFoundError, ConfigError, NothingToSend, SourceError
 from localize.locales import check_locale, language_name
 from localize.model import Catalog
 from localize.partners.assignments import (
@@ -175,7 +175,13 @@ def route(
     if review:
         catalog = review_catalog(catalog)
         if not catalog.entries:
-            raise ConfigError(f"nothing to review: every translation of {course} in {locale} is signed off already")
+            raise NothingToSend(f"nothing to review: every translation of {course} in {locale} is signed off already")
+    elif not any(not e.translated for e in catalog.entries if not e.obsolete):
+        # a kit of nothing (after an accepted return, say) would show as open work, then overdue
+        raise NothingToSend(
+            f"nothing to translate: every entry of {course} in {locale} is translated; no kit sent "
+            "(route --review sends the translations to a reviewer)"
+        )
     glossary = load_glossary(workspace, locale, course, source_locale=config.workspace.source_locale)
     catalog, with_terms = annotate(catalog, glossary)
     # what the kit holds, less the revision date a catalog not yet written takes from the clock:
