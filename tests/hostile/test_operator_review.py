@@ -513,3 +513,21 @@ def test_a_course_named_like_the_mirrors_index_pulls_in_both_orders(region: Regi
     assert "two" in (region.mirror / "index.json" / L / "index.html").read_text()
     index = json.loads((region.mirror / ".localize" / ".index.json").read_text())
     assert sorted(index["courses"]) == ["c1", "index.json"]
+
+
+def test_after_a_publisher_whose_clock_ran_fast_a_signed_region_moves_forward(tmp_path: Path) -> None:
+    """A pointer more than ten minutes ahead was never followed, even one this key signed: after a
+    publish from a machine whose clock ran 15 minutes fast, every rollback and publish from a right
+    clock was older, and mirrors refused them all until the clocks met."""
+    from localize.regions.keys import TrustedKeys
+
+    made = generate_keys(tmp_path / "keys")
+    signer, trust = Signer.from_file(made.private), TrustedKeys.from_files([str(made.public)])
+    region = Region(tmp_path)
+    region.publish("one", signer=signer)
+    region.publish("two", signer=signer, now=datetime.now(UTC) + timedelta(minutes=15))
+    assert pull(region.location, C, L, region.mirror, trust=trust).switched
+    v3 = rollback(region.storage, "r", C, L, signer=signer)[1]
+    assert pull(region.location, C, L, region.mirror, trust=trust).version == v3 and "one" in region.serves()
+    v4 = region.publish("four", signer=signer).version
+    assert pull(region.location, C, L, region.mirror, trust=trust).version == v4 and "four" in region.serves()

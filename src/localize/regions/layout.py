@@ -274,6 +274,7 @@ def make_pointer(
     now: datetime,
     after: object = None,
     region: str | None = None,
+    trusted: bool = False,
 ) -> dict[str, Any]:
     """The live pointer: which version, its manifest and that manifest's hash (pull checks it),
     and the region it is published to (signed with the rest, so a mirror of another region
@@ -281,7 +282,10 @@ def make_pointer(
     Its ``updated`` is later than ``after`` (the pointer it replaces): mirrors refuse a pointer
     older than theirs, so a publisher whose clock is behind must still move time forward."""
     last, now = parse_updated(after), now if now.tzinfo is not None else now.replace(tzinfo=UTC)
-    if last is not None and now <= last <= now + POINTER_SKEW:  # (an unsigned pointer from the future is not followed)
+    # a pointer from further ahead is followed only when this key signed it (``trusted``): planted
+    # unsigned, it would sign a far future into the chain; signed, it is a publisher's fast clock,
+    # and not following it would have every mirror refuse the releases until the clocks meet
+    if last is not None and now <= last and (trusted or last <= now + POINTER_SKEW):
         with contextlib.suppress(OverflowError):  # (a pointer claiming the year 9999 is not followed)
             now = last + timedelta(milliseconds=1)
     return {

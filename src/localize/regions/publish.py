@@ -227,6 +227,7 @@ def publish_bundle(
         new_pointer = make_pointer(
             course, locale, version, manifest_bytes, current.version if current else None, now,
             pointer["updated"] if pointer is not None else None, region,
+            trusted=pointer is not None and signer is not None and signed_live(storage, signer, course, locale),
         )  # fmt: skip
         swap_signed(storage, course, locale, new_pointer, etag, signer)
         checkpoint("publish:pointer-swapped")

@@ -26,7 +26,7 @@ from localize.regions.layout import (
     versions,
 )
 from localize.regions.schema import MAX_MANIFEST_BYTES, Manifest, manifest_key, read_limited
-from localize.regions.signing import signed_manifest, swap_signed
+from localize.regions.signing import signed_live, signed_manifest, swap_signed
 from localize.storage.base import Storage
 
 __all__ = ["rollback"]
@@ -109,8 +109,9 @@ def rollback(
                 path=storage.describe(key),
             )
         new_pointer = make_pointer(
-            course, locale, target, manifest_bytes, pointer["version"], datetime.now(UTC), pointer["updated"], region
-        )
+            course, locale, target, manifest_bytes, pointer["version"], datetime.now(UTC), pointer["updated"], region,
+            trusted=signer is not None and signed_live(storage, signer, course, locale),
+        )  # fmt: skip
         swap_signed(storage, course, locale, new_pointer, etag, signer)
         checkpoint("rollback:pointer-swapped")
         try:
