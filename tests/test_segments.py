@@ -248,3 +248,16 @@ def test_word_timing_spans_of_transcripts_are_transparent() -> None:
     assert same == page.encode()
     # a span with any other attribute is still a placeholder
     assert msgids('<p>See <span class="x">this</span> now</p>') == ["See <span1>this</span1> now"]
+
+
+def test_a_data_literal_in_a_hidden_span_is_not_text() -> None:
+    """Legacy OCW video pages keep the caption files' map in a hidden span, which the page's script
+    reads: it was extracted, and a translation would have broken the captions (a newcomer's look)."""
+    from localize.engine.segments import find_units
+
+    page = (
+        '<p>Lecture 1</p><span id="caption_embed_1" class="nodisplay">{\'English - US\': '
+        "'/courses/physics/8-01-physics-i-fall-1999/lec1-edit.srt'}</span>"
+        '<p>{x : x > 0} is a set</p><p>[1, 2]: "pairs" and more</p>'
+    )
+    assert [u.msgid for u in find_units(page)] == ["Lecture 1", "{x : x > 0} is a set", '[1, 2]: "pairs" and more']

@@ -60,6 +60,9 @@ from localize.model import ATTRIBUTE_CONTEXT, Placeholder, Unit, UnitKind
 __all__ = ["TranslationProblem", "escape_attribute", "escape_text", "find_units", "parse_translation", "render"]
 
 _WS = "\t\n\f\r "
+# a key of a data literal: the text of a hidden span a page's script reads (legacy OCW video pages
+# keep {'English - US': '/courses/.../lec1.srt'} in <span class="nodisplay">): never text to translate
+_DATA_KEY = re.compile(r"""['"][ ]{0,8}:""")
 _WS_RUN = re.compile(r"[\t\n\f\r ]+")
 _LETTER = re.compile(r"[^\W\d_]")
 # control characters, and lone surrogates (undecodable bytes kept for the rebuild): never in a msgid
@@ -452,6 +455,8 @@ class _Walker:
         if not letter:
             return
         msgid = _WS_RUN.sub(" ", "".join(out)).strip(" ")
+        if not placeholders and msgid[:1] in ("{", "[") and msgid[-1:] in ("}", "]") and _DATA_KEY.search(msgid):
+            return  # a data literal ({'key': 'value'}), not words
         if _CONTROL.search(msgid):
             msgid = _CONTROL.sub("\ufffd", msgid)
         first, last = items[0], items[-1]
