@@ -261,3 +261,20 @@ def test_a_data_literal_in_a_hidden_span_is_not_text() -> None:
         '<p>{x : x > 0} is a set</p><p>[1, 2]: "pairs" and more</p>'
     )
     assert [u.msgid for u in find_units(page)] == ["Lecture 1", "{x : x > 0} is a set", '[1, 2]: "pairs" and more']
+
+
+def test_a_breadcrumb_ending_in_the_current_pages_name_is_one_unit_a_part() -> None:
+    """Legacy OCW pages end their breadcrumb with the page's name as plain text: the whole trail
+    was one unit per page (`<a1>Home</a1> » <a2>Courses</a2> » … » Assignments`), to translate
+    again on every page (a newcomer's look). A sentence with links stays whole."""
+    from localize.engine.segments import find_units, render
+
+    page = "<p><a href=/>Home</a> &raquo; <a href=/c>Courses</a> &raquo; Assignments</p>"
+    assert [u.msgid for u in find_units(page)] == ["Home", "Courses", "Assignments"]
+    built = render(page, find_units(page), lambda u: {"Home": "Inicio", "Assignments": "Tareas"}.get(u.msgid))
+    assert built == "<p><a href=/>Inicio</a> &raquo; <a href=/c>Courses</a> &raquo; Tareas</p>"
+    for sentence in (
+        "<p><a href=/>Home</a> and <a href=/c>Help</a> now</p>",
+        "<p><a href=/>Home</a> &raquo; Tasks</p>",
+    ):
+        assert len(find_units(sentence)) == 1, sentence

@@ -63,6 +63,10 @@ _WS = "\t\n\f\r "
 # a key of a data literal: the text of a hidden span a page's script reads (legacy OCW video pages
 # keep {'English - US': '/courses/.../lec1.srt'} in <span class="nodisplay">): never text to translate
 _DATA_KEY = re.compile(r"""['"][ ]{0,8}:""")
+# the separator before the current page's name that ends a breadcrumb, as the page has it
+_CRUMB_TAIL = re.compile(
+    r"[ \t\n\r\f]{0,64}(?:»|›|/|\||>|&raquo;|&rsaquo;|&gt;|&#187;|&#8250;|&#x[bB][bB];)[ \t\n\r\f]{0,64}"
+)
 _WS_RUN = re.compile(r"[\t\n\f\r ]+")
 _LETTER = re.compile(r"[^\W\d_]")
 # control characters, and lone surrogates (undecodable bytes kept for the rebuild): never in a msgid
@@ -334,23 +338,29 @@ class _Walker:
         links = self.link_run(items)
         if links:
             for link in links:
-                self.unit([link], link.context, None, lang)
+                if isinstance(link, Element):
+                    self.unit([link], link.context, None, lang)
+                else:  # the current page ending a breadcrumb, after its last separator
+                    self.text_unit([link], context, -2 if lang else -1)
             return
         self.text_unit(items, context, -2 if lang else owner.attrs_at if owner is not None else -1)
 
-    def link_run(self, items: list[Element | Text]) -> list[Element] | None:
+    def link_run(self, items: list[Element | Text]) -> list[Element | Text] | None:
         """The parts of a nav bar or breadcrumb, one unit each.
 
         Links with only whitespace between them, or links and other inline
         elements separated by symbols such as "/", "›" or "|" (a breadcrumb
         ending in the current page), but never a sentence: any letter outside
-        the elements keeps the run whole.
+        the elements keeps the run whole, but for the current page's name as
+        plain text after the last separator of two links or more
+        (``Home » Courses » Assignments``): a text part of its own.
         """
-        parts: list[Element] = []
+        parts: list[Element | Text] = []
         links = 0
         symbols = False
         page = self.page
-        for item in items:
+        tail: Text | None = None
+        for i, item in enumerate(items):
             if isinstance(item, Element):
                 if item.tag == "a" or self._wraps_link(item):
                     links += 1
@@ -360,8 +370,14 @@ class _Walker:
             elif type(item) is Text:
                 text = _unescape(page[item.start : item.end])
                 if _LETTER.search(text):
-                    return None
+                    crumb = _CRUMB_TAIL.match(page, item.start, item.end) if i == len(items) - 1 else None
+                    if crumb is None:
+                        return None
+                    tail = Text(crumb.end(), item.end)
+                    continue
                 symbols = symbols or bool(text.strip())
+        if tail is not None:
+            return [*parts, tail] if links >= 2 and links == len(parts) else None
         if links >= 2 and links == len(parts):
             return parts
         if links >= 1 and len(parts) >= 2 and symbols:
