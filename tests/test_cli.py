@@ -356,3 +356,22 @@ def test_reading_commands_refuse_a_workspace_that_is_not_there(
     assert main(["build", str(SAMPLE), "--course", "c", "--locale", "es", "--out", str(tmp_path / "o")]) == 2
     err = capsys.readouterr().err
     assert f"(the workspace is ./locales of {tmp_path}: no --locales-dir or --config was given" in err, err
+
+
+def test_build_warns_when_the_source_is_not_the_one_the_course_was_extracted_from(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Another course's folder, or a subfolder, built silently half in the source language."""
+    import shutil
+
+    ws = str(tmp_path / "ws")
+    assert main(["extract", str(SAMPLE), "--course", "c", "--locales-dir", ws, "-q"]) == 0
+    assert main(["pseudo", "--course", "c", "--locales-dir", ws]) == 0
+    other = tmp_path / "other"
+    shutil.copytree(SAMPLE, other)
+    capsys.readouterr()
+    argv = ["build", "--course", "c", "--locale", "qps-ploc", "--locales-dir", ws]
+    assert main([*argv[:1], str(SAMPLE), *argv[1:], "--out", str(tmp_path / "o1")]) == 0
+    assert "warning" not in capsys.readouterr().err
+    assert main([*argv[:1], str(other), *argv[1:], "--out", str(tmp_path / "o2")]) == 0
+    assert f"warning: c was extracted from {SAMPLE}, not from {other}" in capsys.readouterr().err

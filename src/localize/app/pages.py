@@ -6,6 +6,7 @@ load the engine and the workspace, not the memory, the merge and the consistency
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -76,3 +77,12 @@ def build(
             source, catalog, str(staging), locale, source_locale=source_locale, jobs=jobs, progress=progress
         )
     return result
+
+
+def other_source(workspace: Workspace, course: str, location: str) -> str | None:
+    """Where ``course`` was extracted from, when ``location`` (a local folder or file) is somewhere
+    else: pages of another course, or one folder of it, would build half in the source language."""
+    recorded = workspace.source_of(course)
+    if recorded is None or "://" in recorded or "://" in location:
+        return None
+    return recorded if os.path.realpath(recorded) != os.path.realpath(location) else None

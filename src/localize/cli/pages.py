@@ -9,7 +9,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from localize.app.pages import build, extract_to_workspace
+from localize.app.pages import build, extract_to_workspace, other_source
 from localize.catalogs.workspace import Workspace
 from localize.cli.common import (
     EXIT_FAILED,
@@ -123,6 +123,10 @@ def cmd_extract(args: argparse.Namespace) -> int:
 def cmd_build(args: argparse.Namespace) -> int:
     locale = args.locale
     source = open_source(args.source)
+    elsewhere = other_source(Workspace(workspace_location(args)), args.course, args.source)
+    if elsewhere is not None and not args.quiet:
+        print(f"warning: {args.course} was extracted from {elsewhere}, not from {args.source}: the pages of "
+              "another course, or a part of this one, are built half in the source language", file=sys.stderr)  # fmt: skip
     total = len(source.paths())
     with progress(f"building {locale}", total, args.quiet, sys.stderr) as tick:
         result = build(
@@ -137,7 +141,11 @@ def cmd_build(args: argparse.Namespace) -> int:
         f"units: {result.translated} translated, {result.fallback} in the source language"
     )
     if result.problems:
-        print(f"{len(result.problems)} translations not used (their placeholders do not match)", file=sys.stderr)
+        print(
+            f"{len(result.problems)} translations not used (listed above: placeholders that do not match, or "
+            "markup a page would make of them)",
+            file=sys.stderr,
+        )
     if result.failures:
         print(
             f"{len(result.failures)} file{'' if len(result.failures) == 1 else 's'} failed (listed above): a page "
