@@ -243,6 +243,7 @@ def ingest_returns(config_path: str, partner: str | None = None) -> list[dict[st
                     "rejected",
                     "conflicts",
                     "unchanged",
+                    "reviewed",
                     "report",
                     "archived",
                     "already",
