@@ -484,6 +484,48 @@ def test_a_release_signed_for_another_region_is_refused(tmp_path: Path) -> None:
                  "--region", "latam", "-q"]) == 2  # fmt: skip
 
 
+def test_pull_all_keeps_the_region_a_mirror_recorded_over_the_index(tmp_path: Path) -> None:
+    """`pull --all` passed the index's region on as the mirror's: a copied index of the other region
+    (signed by the shared key) moved the mirror over, where a pull of one course was refused."""
+    from localize.regions.pull import pull_all
+
+    latam, mena, signer, trust = _two_regions(tmp_path)
+    _publish(latam, "latam", "reviewed latam text", signer)
+    assert not [r for r in pull_all(latam.location, latam.mirror, trust=trust) if isinstance(r, Exception)]
+    _publish(mena, "mena", "UNREVIEWED mena text", signer)
+    _copy_release(mena.root / "region", latam.root / "region")
+    import shutil
+
+    shutil.copy(mena.root / "region" / "index.json", latam.root / "region" / "index.json")
+    shutil.copytree(mena.root / "region" / "signatures", latam.root / "region" / "signatures", dirs_exist_ok=True)
+    [refused] = pull_all(latam.location, latam.mirror, trust=trust)  # type: ignore[arg-type]
+    assert isinstance(refused, IntegrityError) and "serves region 'latam' (recorded at its first pull)" in str(refused)
+    assert "reviewed latam text" in latam.serves()
+    state = json.loads((latam.mirror / ".localize" / C / L / "state.json").read_text())
+    assert state["region"] == "latam"
+
+
+def test_a_new_mirror_takes_pointers_of_an_earlier_localize_that_name_no_region(region: Region) -> None:
+    """Upgraded mirrors refused every course whose live pointer came before pointers named their
+    region (the index names it), until someone published each course again."""
+    from localize.regions.pull import pull_all
+
+    region.publish("one")
+    key = f"courses/{C}/{L}/latest.json"
+    pointer = json.loads(region.storage.read_bytes(key))
+    del pointer["region"]
+    region.storage.write_bytes(key, to_json(pointer))
+    [done] = pull_all(region.location, region.mirror)
+    assert not isinstance(done, Exception), done
+    assert "one" in region.serves()
+    with pytest.raises(IntegrityError, match=r"of no region \(published by an earlier localize: publish it again\)"):
+        pull(region.location, C, L, tmp_path_of(region) / "other", region="r")
+
+
+def tmp_path_of(region: Region) -> Path:
+    return region.root
+
+
 def test_a_region_publishes_anew_a_live_pointer_that_names_no_region(region: Region) -> None:
     """A pointer of an earlier localize names no region: the next publish writes one that does,
     rather than reporting the course unchanged (else a mirror told its region would refuse it)."""

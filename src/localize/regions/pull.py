@@ -302,6 +302,7 @@ def pull(
     max_rate: float | None = None,
     allow_older: bool = False,
     region: str | None = None,
+    index_region: str | None = None,
 ) -> PullResult:
     """Bring DIR/COURSE/LL to the region's live version of the course.
 
@@ -314,8 +315,9 @@ def pull(
     An object the region lacks (a delta export) is taken from ``local``, the mirror's own
     verified copies. ``max_rate`` caps the bytes read per second; the result says how many
     bytes moved. A pointer names the region it was published to (signed with it): one of
-    another region than ``region``, or than the mirror recorded at its first pull of the course,
-    is refused, so regions sharing a signing key cannot stand in for each other.
+    another region than ``region``, else than the mirror recorded at its first pull of the course,
+    else than ``index_region`` (the region's index, for ``pull --all``), is refused, so regions
+    sharing a signing key cannot stand in for each other.
     Steps end at checkpoints: ``pull:object-downloaded`` (each file),
     ``pull:staged``, ``pull:switched``, ``pull:local-pruned``."""
     check_names(course, locale)
@@ -329,7 +331,7 @@ def pull(
     try:
         return _pull_in(metered, course, locale, dest_dir, state_dir, made, progress=progress, on_file=on_file,
                         trust=trust, local=local or LocalObjects(dest_dir), allow_older=allow_older,
-                        region=region)  # fmt: skip
+                        region=region, index_region=index_region)  # fmt: skip
     except OSError as e:  # the mirror's own disk (full, read-only): never blamed on the region
         raise local_error(
             e,
@@ -388,6 +390,7 @@ def _pull_locked(
     local: LocalObjects,
     allow_older: bool = False,
     region: str | None = None,
+    index_region: str | None = None,
 ) -> PullResult:
     shutil.rmtree(state_dir / ".downloads", ignore_errors=True)  # parts a killed pull left
     version, manifest_bytes, manifest, updated, named = _read_pointer_and_manifest(
@@ -395,15 +398,21 @@ def _pull_locked(
     )
     state = _read_state(state_dir)
     current = state.get("current")
-    pinned = region or state.get("region")
-    if isinstance(pinned, str) and named != pinned:  # one key may sign several regions' releases
+    # the region this mirror serves (one key may sign several regions' releases): --region, else
+    # the one it recorded, else (a first pull of --all) the one the region's index names; a pointer
+    # of an earlier localize names none, refused only where the region is given or was recorded
+    recorded = state.get("region")
+    pinned, why = (region, "--region") if region else (recorded, "recorded at its first pull")
+    if not pinned and index_region:
+        pinned, why = index_region, "named by the region's index"
+    if pinned and named != pinned and (named is not None or why != "named by the region's index"):
+        shown = f"of region {named!r}" if named else "of no region (published by an earlier localize: publish it again)"
         raise IntegrityError(
-            f"this pointer is {f'of region {named!r}' if named else 'of no region (written by an earlier localize)'}, "
-            f"and this mirror serves region {pinned!r} ({'--region' if region else 'recorded at its first pull'}); "
-            f"not switching (the live version stays {current})",
+            f"this pointer is {shown}, and this mirror serves region {pinned!r} ({why}); not switching (the live "
+            f"version stays {current}). If the region was renamed, pull with --region NEW",
             path=remote.describe(pointer_key(course, locale)),
         )
-    region = named or (pinned if isinstance(pinned, str) else None)
+    region = named or (recorded if isinstance(recorded, str) else None)
     if not allow_older:
         check_not_older(course, locale, version, updated, state.get("updated"), current, remote.describe())
     link = dest_dir / course / locale
@@ -750,8 +759,8 @@ def pull_all(
             "nothing was pulled",
             path=remote.describe("index.json"),
         )
-    if wanted is None and isinstance(named, str):
-        kwargs["region"] = named  # (signed with the index, when the mirror trusts a key)
+    if isinstance(named, str):  # a default for a course's first pull, never over what a mirror recorded
+        kwargs["index_region"] = named  # (signed with the index, when the mirror trusts a key)
     results: list[PullResult | LocalizeError] = []
     live: dict[tuple[str, str], str | None] = {}  # (course, locale) -> the version the mirror is on
     kwargs.setdefault("local", LocalObjects(dest))  # read once for every course
