@@ -260,3 +260,13 @@ def test_a_link_nested_in_another_is_refused_in_a_po_return_as_in_an_xliff_one()
     assert found.message == "placeholder <a2> (a link) is nested inside another link"
     assert problems_of(source, "Lea el <a2>calendario</a2> y el <a1>programa</a1>.") == []
     assert problems_of("See <em1>the <a2>notes</a2></em1>", "Vea <em1>las <a2>notas</a2></em1>") == []
+
+
+def test_tex_split_by_markup_mathjax_reads_across_is_refused() -> None:
+    """MathJax joins the text around <wbr> and comments: `\\<wbr1/>(` is `\\(`, and `\\bbox` takes CSS
+    (a review of the first rule)."""
+    source = "Read the notes<wbr1/> at <span2>home</span2><wbr3/> and<comment4/> now"
+    sneaky = r"Lea \<wbr1/>(\<comment4/>bbox[position:fixed;background:red]X\<wbr3/>) <span2>casa</span2> ahora"
+    [found] = [p for p in entry_problems(Entry(source, sneaky), "x.po") if p.check == "placeholders"]
+    assert found.message.startswith("\\( is TeX")
+    assert problems_of("Box", r"Caja \bbox") != []

@@ -32,14 +32,16 @@ PLACEHOLDER = re.compile(PLACEHOLDER_PATTERN)
 # What a page's MathJax turns into markup (MathJax 3's defaults: \( \[ $$ delimiters and
 # environments), and the TeX commands that make links, styles or load extensions inside a formula
 _TEX = re.compile(
-    r"\\[()\[\]]|\$\$|\\(?:begin|end|href|url|style|class|cssId|unicode|require|html[A-Za-z]{0,16})(?![A-Za-z])"
+    r"\\[()\[\]]|\$\$|\\(?:begin|end|href|url|style|class|cssId|bbox|data|unicode|require|html[A-Za-z]{0,16})(?![A-Za-z])"
 )
 
 
 def tex_added(msgid: str, msgstr: str) -> str | None:
     """The first TeX delimiter or command of ``msgstr`` that ``msgid`` does not have as often, if any."""
-    if "\\" not in msgstr and "$$" not in msgstr:
+    if "\\" not in msgstr and "$" not in msgstr:
         return None
+    # MathJax reads across the markup inside a text (<wbr>, a comment): ``\<wbr1/>(`` is ``\(``
+    msgid, msgstr = PLACEHOLDER.sub("", msgid), PLACEHOLDER.sub("", msgstr)
     extra = Counter(_TEX.findall(msgstr)) - Counter(_TEX.findall(msgid))
     return next((m.group(0) for m in _TEX.finditer(msgstr) if m.group(0) in extra), None)
 
