@@ -361,6 +361,30 @@ def test_a_region_server_sending_a_byte_now_and_then_does_not_hold_a_pull(
     assert not (tmp_path / "site" / "c1").exists()
 
 
+def test_a_pull_the_mirror_paces_itself_is_not_taken_for_a_slow_server(
+    site: tuple[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`pull --max-rate 1k` was stopped as "slower than 1024 bytes a second": the time the mirror
+    waited for its own pace counted as the server's (a review of the slow-server rule)."""
+    import io
+
+    from localize.regions.remote import open_remote
+    from localize.storage import sites
+
+    monkeypatch.setattr(sites, "MIN_RATE_AFTER", 0.3)
+    monkeypatch.setattr(sites, "MIN_BYTES_PER_SECOND", 10_000)
+    Site.routes = {"/r/big.bin": (200, {}, b"x" * 3000)}
+
+    class Paced(io.BytesIO):
+        def write(self, b: bytes) -> int:  # type: ignore[override]
+            time.sleep(0.03)  # as the token bucket of --max-rate waits
+            return super().write(b)
+
+    got = Paced()
+    assert open_remote(f"{site[0]}/r").download("big.bin", got, 1 << 20, 100) == 3000
+    assert got.getvalue() == b"x" * 3000
+
+
 def test_a_zip_with_a_file_and_a_folder_of_one_name_builds(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     """ "c/notes" beside "c/notes/index.html": extract passed, and build stopped with "File exists"."""
     from localize.cli import main

@@ -109,7 +109,7 @@ class _HttpRemote:
                                 "identity; serve the region's files as they are (turn off compression for it)",
                                 path=url,
                             )
-                        total, started = 0, time.monotonic()
+                        total, started, writing = 0, time.monotonic(), 0.0
                         for received in response.iter_raw():  # as it arrives (a size waits to fill it)
                             for at in range(0, len(received), block):  # written (and paced) a block at a time
                                 data = received[at : at + block]
@@ -118,8 +118,10 @@ class _HttpRemote:
                                     raise TooLarge(
                                         f"larger than the {max_bytes} bytes allowed here; stopped reading", path=url
                                     )
-                                dest.write(data)
-                            _check_rate(total, time.monotonic() - started, url)
+                                before = time.monotonic()
+                                dest.write(data)  # (--max-rate waits here: the mirror's own pace, not the server's)
+                                writing += time.monotonic() - before
+                            _check_rate(total, time.monotonic() - started - writing, url)
                         return total
                     error = f"HTTP {response.status_code}"
                     if response.status_code < 500:
