@@ -573,3 +573,16 @@ def test_after_a_publisher_whose_clock_ran_fast_a_signed_region_moves_forward(tm
     assert pull(region.location, C, L, region.mirror, trust=trust).version == v3 and "one" in region.serves()
     v4 = region.publish("four", signer=signer).version
     assert pull(region.location, C, L, region.mirror, trust=trust).version == v4 and "four" in region.serves()
+
+
+def test_a_switch_refused_by_a_real_folder_records_nothing(region: Region) -> None:
+    """Recording a pull before its switch recorded the new version even when the switch was then
+    refused (the live place a real folder, as after a copy made by hand): status said up to date."""
+    region.publish("one")
+    (region.mirror / C / L).mkdir(parents=True)
+    (region.mirror / C / L / "index.html").write_text("by hand")
+    with pytest.raises(Exception, match="is a real folder, not a link made by localize"):
+        region.pull()
+    assert not (region.mirror / ".localize" / C / L / "state.json").exists()
+    [status] = mirror_status(region.location, region.mirror)
+    assert status.state == "not pulled"

@@ -178,13 +178,19 @@ def live_version(dest: str | os.PathLike[str], course: str, locale: str) -> str 
     return str(current) if current else None
 
 
-def _switch(dest: Path, course: str, locale: str, version: str) -> None:
-    """Point DIR/COURSE/LL at the version folder with one atomic rename."""
+def _switchable(dest: Path, course: str, locale: str) -> Path:
+    """The live link DIR/COURSE/LL, when a switch can replace it (checked before the switch is recorded)."""
     link = dest / course / locale
     check_real_folders(link.parent)
-    link.parent.mkdir(parents=True, exist_ok=True)
     if link.exists() and not link.is_symlink():
         raise LocalizeError(f"{link} is a real folder, not a link made by localize; move it away first")
+    return link
+
+
+def _switch(dest: Path, course: str, locale: str, version: str) -> None:
+    """Point DIR/COURSE/LL at the version folder with one atomic rename."""
+    link = _switchable(dest, course, locale)
+    link.parent.mkdir(parents=True, exist_ok=True)
     target = os.path.relpath(_state_dir(dest, course, locale) / version, link.parent)
     tmp = _unique(link, "switch")
     try:
@@ -464,6 +470,7 @@ def _pull_locked(
     # recorded before the switch: a pull stopped between the two leaves the record ahead of the
     # link, which the next pull or `--verify` completes; the other way round, verify took the
     # link back to the older version, and a replay of its pointer was not refused
+    _switchable(dest_dir, course, locale)  # (a real folder there: refused before anything is recorded)
     _write_state(state_dir, version, previous, updated, previous_updated, region)
     _switch(dest_dir, course, locale, version)
     checkpoint("pull:switched")
@@ -697,6 +704,7 @@ def rollback_local(dest: str | os.PathLike[str], course: str, locale: str) -> tu
         # never a time older than the one it is on: a local rollback must not let an old drive in
         was, back = state.get("updated"), state.get("previous_updated")
         later = back if (parse_updated(back) or _EPOCH) > (parse_updated(was) or _EPOCH) else was
+        _switchable(dest_dir, course, locale)
         _write_state(state_dir, str(previous), str(current), later, was, state.get("region"))  # first, as in a pull
         _switch(dest_dir, course, locale, str(previous))
         _index_after_rollback(dest_dir, course, locale, str(previous), back)
