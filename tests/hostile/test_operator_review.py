@@ -548,13 +548,14 @@ def test_a_course_named_like_the_mirrors_index_pulls_in_both_orders(region: Regi
     region.publish("one", course="c1")
     region.publish("two", course="index.json")
     (region.mirror / ".localize").mkdir(parents=True)
-    (region.mirror / ".localize" / "index.json").write_text("{}")  # as an earlier localize left it
+    earlier = {"courses": {"c0": {L: {"version": "20200101T000000.000Z-00000000"}}}}
+    (region.mirror / ".localize" / "index.json").write_text(json.dumps(earlier))  # as an earlier localize left it
     for _ in range(2):
         results = pull_all(region.location, region.mirror)
         assert not [r for r in results if isinstance(r, Exception)], results
     assert "two" in (region.mirror / "index.json" / L / "index.html").read_text()
     index = json.loads((region.mirror / ".localize" / ".index.json").read_text())
-    assert sorted(index["courses"]) == ["c1", "index.json"]
+    assert sorted(index["courses"]) == ["c1", "index.json"]  # (c0: no longer live here, left out)
 
 
 def test_after_a_publisher_whose_clock_ran_fast_a_signed_region_moves_forward(tmp_path: Path) -> None:
@@ -586,3 +587,22 @@ def test_a_switch_refused_by_a_real_folder_records_nothing(region: Region) -> No
     assert not (region.mirror / ".localize" / C / L / "state.json").exists()
     [status] = mirror_status(region.location, region.mirror)
     assert status.state == "not pulled"
+
+
+def test_the_mirrors_index_of_an_earlier_localize_is_moved_with_what_it_says(region: Region) -> None:
+    """Deleted rather than moved, it took with it the entry of a course whose pull then failed."""
+    from localize.regions.pull import pull_all
+
+    v1 = region.publish("one").version
+    region.pull()
+    entry = {"version": v1, "manifest": f"courses/{C}/{L}/versions/{v1}.json"}
+    (region.mirror / ".localize" / "index.json").write_text(json.dumps({"courses": {C: {L: entry}}}))
+    region.publish("two, whose page object is damaged")
+    _, manifest = region.live()
+    page = next(f for f in manifest["files"] if f["path"] == "index.html")  # type: ignore[attr-defined]
+    region.storage.write_bytes(object_key(page["sha256"]), b"damaged")
+    [failed] = pull_all(region.location, region.mirror)
+    assert isinstance(failed, Exception)
+    index = json.loads((region.mirror / ".localize" / ".index.json").read_text())
+    assert index["courses"][C][L]["version"] == v1 and "one" in region.serves()
+    assert not (region.mirror / ".localize" / "index.json").exists()

@@ -755,7 +755,10 @@ def pull_all(
     check_real_folders(Path(dest) / ".localize")  # (nothing is removed or written through a link)
     earlier = Path(dest) / ".localize" / "index.json"  # where an earlier localize kept the index: a course's
     if earlier.is_file() and not earlier.is_symlink():  # name (the file stopped that course's pulls)
-        earlier.unlink()
+        if (Path(dest) / ".localize" / MIRROR_INDEX).exists():
+            earlier.unlink()
+        else:  # moved, with what it says of courses a failed pull leaves as they were
+            os.replace(earlier, Path(dest) / ".localize" / MIRROR_INDEX)
     remote = open_remote(location, endpoint_url)
     rate = kwargs.get("max_rate")
     data = read_index(Metered(remote, rate) if rate else remote, kwargs.get("trust"))  # paced like the rest
