@@ -63,6 +63,20 @@ def unit_for(msgid: str) -> Unit:
     return Unit(UnitKind.TEXT, msgid, None, 0, 0, tuple(placeholders.values()))
 
 
+def _nests_links(text: str) -> bool:
+    """Whether ``text`` opens a link placeholder inside another."""
+    open_links = 0
+    for m in PLACEHOLDER.finditer(text):
+        if m.group(2).rstrip("0123456789") == "a" and not m.group(3):
+            if m.group(1):
+                open_links = max(0, open_links - 1)
+            elif open_links:
+                return True
+            else:
+                open_links += 1
+    return False
+
+
 class TranslationProblem(ValueError):
     """A translation cannot be used for its unit (it falls back to the source)."""
 
@@ -105,7 +119,11 @@ def parse_translation(msgstr: str, unit: Unit) -> list[str | tuple[str, Placehol
             stack.pop()
             kind = "close"
         else:
-            if ph.name.rstrip("0123456789") == "a" and any(o.rstrip("0123456789") == "a" for o in stack):
+            if (
+                ph.name.rstrip("0123456789") == "a"
+                and any(o.rstrip("0123456789") == "a" for o in stack)
+                and not _nests_links(unit.msgid)  # (a page's own broken markup may: kept as it is)
+            ):
                 raise TranslationProblem(f"placeholder <{ph.name}> (a link) is nested inside another link")
             stack.append(ph.name)
             kind = "open"
