@@ -348,6 +348,8 @@ def test_reading_commands_refuse_a_workspace_that_is_not_there(
         ["stats", "--locales-dir", "typo"],
         ["report", "--out", "r.html"],
         ["consistency", "--locale", "ar"],
+        ["status", "--locales-dir", "typo"],
+        ["tm", "list", "--locale", "es", "--locales-dir", "typo"],
     ):
         assert main(argv) == 2, argv
         err = capsys.readouterr().err

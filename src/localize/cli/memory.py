@@ -147,7 +147,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 def cmd_tm_export(args: argparse.Namespace) -> int:
     n = export_memory(
-        Workspace(workspace_location(args)),
+        Workspace(existing_workspace(args)),
         args.locale,
         args.out,
         source_locale=args.source_locale,
@@ -183,7 +183,7 @@ def cmd_tm_import(args: argparse.Namespace) -> int:
 
 
 def cmd_tm_list(args: argparse.Namespace) -> int:
-    units = list_memory(Workspace(workspace_location(args)), args.locale, search=args.search)
+    units = list_memory(Workspace(existing_workspace(args)), args.locale, search=args.search)
     if args.json:
         print(json.dumps([_unit_dict(u) for u in units], indent=2, ensure_ascii=False))
         return EXIT_OK

@@ -156,12 +156,10 @@ def cmd_report(args: argparse.Namespace) -> int:
 
 
 def cmd_status(args: argparse.Namespace) -> int:
-
     path = args.config or (DEFAULT_CONFIG if Path(DEFAULT_CONFIG).is_file() else None)
     config = load_config(path) if path else Config()
-    rows = course_status(
-        config, course=args.course, locale=args.locale, pseudo=args.pseudo, workspace=workspace_location(args)
-    )
+    where = existing_workspace(args) if args.locales_dir else workspace_location(args)  # (a mistyped one)
+    rows = course_status(config, course=args.course, locale=args.locale, pseudo=args.pseudo, workspace=where)
     if args.json:
         print(json.dumps(rows, indent=2))
         return EXIT_PARTIAL if any(r.get("error") for r in rows) else EXIT_OK
