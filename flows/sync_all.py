@@ -96,18 +96,21 @@ def sync_courses(courses: list[dict[str, str]], locales_dir: str) -> list[dict[s
             continue
         failures = list(result["failures"])
         states = {}
+        versions: dict[str, Any] = {}  # what the workspace holds once synced: the next sync checks it
         for locale, item in locales.get(course, {}).items():
             states[locale], merged, error = outcome(item)
             if states[locale] == "Cached" and (merged or {}).get("version", "") != held.get(course, {}).get(locale):
                 # a cached merge of a catalog the workspace no longer holds as it left it: merged again
                 again = tasks.sync_locale.with_options(refresh_cache=True)
-                states[locale], _, error = outcome(again.submit(course, locale, locales_dir, result["revision"]))
+                states[locale], merged, error = outcome(again.submit(course, locale, locales_dir, result["revision"]))
+            versions[locale] = (merged or {}).get("version")
             if error is not None:
                 failures.append(f"{locale}: {error}")
                 logger.error("%s/%s: %s", course, locale, error)
         row |= _course_row(state_name, result, states, failures)
         rows.append(row)
         if row["state"] != "Failed":
+            result = result | {"catalog_versions": versions}
             done.append({"course": course, "source": found["source"], "revision": found["revision"], "result": result})
     if done:
         _, _, error = outcome(tasks.mark_synced.submit(locales_dir, done))

@@ -103,7 +103,18 @@ def test_sync_all_never_reports_cached_work_the_workspace_no_longer_holds(
     shutil.rmtree(ws)  # wiped: the next sync makes it again
     [row] = sync_all(str(listing), str(ws))
     assert row["state"] == "Completed" and 'msgid "First text"' in template.read_text(), row
+    assert main(["init", "--course", "c", "--locale", "es", "--locales-dir", str(ws)]) == 0
+    page.write_text("<title>C</title><p>First text</p><p>More text</p>")
+    assert [r["state"] for r in sync_all(str(listing), str(ws))] == ["Completed"]
     # and what is really done stays cached: nothing changed, nothing done
+    assert [r["state"] for r in sync_all(str(listing), str(ws))] == ["Cached"]
+    # the workspace's own record of a complete sync is not taken at its word either: a template and
+    # a catalog deleted by hand (or a partial restore) are made again
+    template.unlink()
+    catalog.unlink()
+    [row] = sync_all(str(listing), str(ws))
+    assert row["state"] != "Cached" and template.is_file(), row
+    assert not catalog.exists()  # (a sync brings catalogs up to date; `init` starts one)
     assert [r["state"] for r in sync_all(str(listing), str(ws))] == ["Cached"]
 
 

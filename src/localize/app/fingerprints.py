@@ -165,3 +165,27 @@ def course_fingerprint(location: str, course: str, locales_dir: str | Storage, t
     return Fingerprint(
         revision=revision, files=len(paths), hashed=hashed, synced=result if isinstance(result, dict) else None
     )
+
+
+def still_held(storage: Storage, synced: dict[str, dict[str, Any]]) -> set[str]:
+    """The courses of ``synced`` (course -> the result its last complete sync recorded) whose
+    template and catalogs the workspace still holds as that sync left them (their versions; a
+    record of an earlier localize, without them, is taken at its word). One listing of the
+    templates and one per locale, whatever the number of courses: a workspace wiped, restored
+    or with a catalog deleted by hand is synced again rather than reported Cached."""
+    recorded = {c: r for c, r in synced.items() if isinstance(r, dict) and "version" in r}
+    held = set(synced) - set(recorded)
+    if not recorded:
+        return held
+    templates = dict(storage.list_versions("templates"))
+    catalogs: dict[str, dict[str, str]] = {}
+    for course, result in recorded.items():
+        if templates.get(f"templates/{course}.pot") != result["version"]:
+            continue
+        wanted = result.get("catalog_versions") or {}
+        for locale in wanted:
+            if locale not in catalogs:
+                catalogs[locale] = dict(storage.list_versions(f"{locale}/LC_MESSAGES"))
+        if all(catalogs[ll].get(f"{ll}/LC_MESSAGES/{course}.po") == v for ll, v in wanted.items()):
+            held.add(course)
+    return held

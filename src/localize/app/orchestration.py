@@ -22,6 +22,7 @@ from localize.app import shards
 from localize.app.catalogs import CatalogUpdate, catalog_locales, update_catalog, update_template
 from localize.app.fingerprints import course_fingerprint as fingerprint
 from localize.app.fingerprints import mark_synced as synced
+from localize.app.fingerprints import still_held
 from localize.app.plain import to_plain
 from localize.app.regions import publish
 from localize.app.regions import publish_dashboards as app_publish_dashboards
@@ -86,6 +87,12 @@ def course_fingerprints(courses: list[dict[str, str]], locales_dir: str) -> list
         out.append(
             row | {"revision": found.revision, "files": found.files, "hashed": found.hashed, "synced": found.synced}
         )
+    synced = {r["course"]: r["synced"] for r in out if r.get("synced") is not None}
+    if synced:
+        held = still_held(Workspace(locales_dir).storage, synced)
+        for r in out:
+            if r.get("synced") is not None and r["course"] not in held:
+                r["synced"] = None  # the workspace no longer holds what that sync left: synced again
     return out
 
 
