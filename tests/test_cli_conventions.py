@@ -635,7 +635,7 @@ def test_a_stray_argument_shows_the_commands_own_usage_line(capsys: pytest.Captu
 
 
 def test_report_into_a_folder_is_an_error_not_a_traceback(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    code, out, err = run(capsys, "report", "--out", str(tmp_path), "--locales-dir", str(tmp_path / "loc"))
+    code, out, err = run(capsys, "report", "--out", str(tmp_path), "--locales-dir", str(tmp_path))
     assert (code, out, err) == (
         2,
         "",

@@ -188,4 +188,6 @@ def test_corpus_precision_beats_poterminology(course: str, tmp_path: Path) -> No
     elif course == "6.100l":  # its junk taught it abbreviations, verbs and a name's capitals
         assert precision(course, ours, labels, 20) >= 0.75
     elif course == "22.01":  # lecture transcripts: speaker labels, spoken English (0.30 before)
-        assert precision(course, ours, labels, 20) >= 0.65
+        # 0.65 while its breadcrumb was one unit per page, which counted the department's name in
+        # its trail ("Nuclear Science and Engineering") once a page; a shared unit now counts once
+        assert precision(course, ours, labels, 20) >= 0.55
