@@ -260,9 +260,10 @@ def test_a_link_nested_in_another_is_refused_in_a_po_return_as_in_an_xliff_one()
     assert found.message == "placeholder <a2> (a link) is nested inside another link"
     assert problems_of(source, "Lea el <a2>calendario</a2> y el <a1>programa</a1>.") == []
     assert problems_of("See <em1>the <a2>notes</a2></em1>", "Vea <em1>las <a2>notas</a2></em1>") == []
-    # a page's own broken markup nests them: its translation may keep that structure
-    nested = "Read <a1>the <a2>notes</a2> now</a1>"
-    assert problems_of(nested, "Lea <a1>las <a2>notas</a2> ahora</a1>") == []
+    # a page's own broken markup nests them: its translation may keep that structure, no other
+    nested = "Read <a1>the <a2>notes</a2> now</a1> or <a3>the forum</a3>"
+    assert problems_of(nested, "Lea <a1>las <a2>notas</a2> ahora</a1> o <a3>el foro</a3>") == []
+    assert problems_of(nested, "Lea <a3>el foro <a1>las <a2>notas</a2></a1></a3>") == [("placeholders", "error")]
 
 
 def test_tex_split_by_markup_mathjax_reads_across_is_refused() -> None:
@@ -273,3 +274,7 @@ def test_tex_split_by_markup_mathjax_reads_across_is_refused() -> None:
     [found] = [p for p in entry_problems(Entry(source, sneaky), "x.po") if p.check == "placeholders"]
     assert found.message.startswith("\\( is TeX")
     assert problems_of("Box", r"Caja \bbox") != []
+    # MathJax does not read across an element: a path in bold, then a bracket, is no formula
+    path = "Files live in <strong1>C:\\</strong1> (the root drive)."
+    assert problems_of(path, "ファイルは<strong1>C:\\</strong1>(ルートドライブ)にあります。") == []
+    assert problems_of("In <a1>C:\\Temp\\</a1> (temp)", "En <a1>C:\\Temp\\</a1>(temp)") == []

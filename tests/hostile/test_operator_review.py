@@ -498,8 +498,10 @@ def test_pull_all_keeps_the_region_a_mirror_recorded_over_the_index(tmp_path: Pa
 
     shutil.copy(mena.root / "region" / "index.json", latam.root / "region" / "index.json")
     shutil.copytree(mena.root / "region" / "signatures", latam.root / "region" / "signatures", dirs_exist_ok=True)
-    [refused] = pull_all(latam.location, latam.mirror, trust=trust)  # type: ignore[arg-type]
-    assert isinstance(refused, IntegrityError) and "serves region 'latam' (recorded at its first pull)" in str(refused)
+    with pytest.raises(IntegrityError, match="serves region 'latam' \\(recorded by its pulls\\)"):
+        pull_all(latam.location, latam.mirror, trust=trust)  # type: ignore[arg-type]
+    with pytest.raises(IntegrityError, match="serves region 'latam' \\(recorded at its first pull\\)"):
+        pull(latam.location, C, L, latam.mirror, trust=trust)  # type: ignore[arg-type]
     assert "reviewed latam text" in latam.serves()
     state = json.loads((latam.mirror / ".localize" / C / L / "state.json").read_text())
     assert state["region"] == "latam"
@@ -520,6 +522,50 @@ def test_a_new_mirror_takes_pointers_of_an_earlier_localize_that_name_no_region(
     assert "one" in region.serves()
     with pytest.raises(IntegrityError, match=r"of no region \(published by an earlier localize: publish it again\)"):
         pull(region.location, C, L, tmp_path_of(region) / "other", region="r")
+
+
+def test_a_mirror_that_took_a_pointer_naming_no_region_keeps_the_indexs_region(tmp_path: Path) -> None:
+    """Taken under the index's region, a region-less pointer left the mirror without any: another
+    region's release copied over then switched in, by `pull` and by `pull --all` (a review)."""
+    from localize.regions.pull import pull_all
+
+    latam, mena, signer, _ = _two_regions(tmp_path)
+    _publish(latam, "latam", "reviewed latam text", signer)
+    key = latam.root / "region" / "courses" / C / L / "latest.json"
+    pointer = json.loads(key.read_bytes())
+    del pointer["region"]  # as an earlier localize wrote it (unsigned now: this mirror trusts no key)
+    key.write_bytes(to_json(pointer))
+    assert not [r for r in pull_all(latam.location, latam.mirror) if isinstance(r, Exception)]
+    state = json.loads((latam.mirror / ".localize" / C / L / "state.json").read_text())
+    assert state.get("index_region") == "latam" and "region" not in state
+    _publish(mena, "mena", "UNREVIEWED mena text", signer)
+    _copy_release(mena.root / "region", latam.root / "region")
+    with pytest.raises(IntegrityError, match="this pointer is of region 'mena', and this mirror serves region 'latam'"):
+        pull(latam.location, C, L, latam.mirror)
+    assert "reviewed latam text" in latam.serves()
+
+
+def test_pull_all_refuses_an_index_of_another_region_than_the_mirrors(tmp_path: Path) -> None:
+    """A course only the other region published, with that region's signed index copied over, was
+    pulled and served by `pull --all`, and recorded as of that region (a review)."""
+    import shutil
+
+    from localize.regions.pull import pull_all
+
+    latam, mena, signer, trust = _two_regions(tmp_path)
+    _publish(latam, "latam", "reviewed latam text", signer)
+    assert not [r for r in pull_all(latam.location, latam.mirror, trust=trust) if isinstance(r, Exception)]
+    (mena.src / "index.html").write_text("<html><body><p>UNREVIEWED</p></body></html>")
+    with make_bundle(FolderSource(mena.src), Catalog(), L) as b:
+        publish_bundle(mena.storage, "mena", "other", L, b, Catalog(), signer=signer)
+    _copy_release(mena.root / "region", latam.root / "region")
+    shutil.copy(mena.root / "region" / "index.json", latam.root / "region" / "index.json")
+    shutil.copytree(mena.root / "region" / "signatures", latam.root / "region" / "signatures", dirs_exist_ok=True)
+    with pytest.raises(
+        IntegrityError, match="this region index is of region 'mena', and this mirror serves region 'latam'"
+    ):
+        pull_all(latam.location, latam.mirror, trust=trust)  # type: ignore[arg-type]
+    assert not (latam.mirror / "other").exists()
 
 
 def tmp_path_of(region: Region) -> Path:

@@ -182,6 +182,8 @@ def still_held(storage: Storage, synced: dict[str, dict[str, Any]]) -> set[str]:
     for course, result in recorded.items():
         if templates.get(f"templates/{course}.pot") != result["version"]:
             continue
+        if "catalog_versions" not in result and result.get("locales"):
+            continue  # (recorded before the catalogs' versions were: synced once more to record them)
         wanted = result.get("catalog_versions") or {}
         for locale in wanted:
             if locale not in catalogs:

@@ -147,7 +147,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         "--region",
         metavar="NAME",
         help="the region this mirror serves: a release signed for another region is refused (default: the "
-        "region a course's first pull recorded; with --all, the one its index names)",
+        "region the mirror's pulls recorded; for a course's first pull by --all, the one the index names)",
     )
     p.add_argument(
         "--trust",

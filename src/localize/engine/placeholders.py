@@ -36,12 +36,16 @@ _TEX = re.compile(
 )
 
 
+_INVISIBLE = re.compile(r"<(?:wbr|comment)\d+/>")
+
+
 def tex_added(msgid: str, msgstr: str) -> str | None:
     """The first TeX delimiter or command of ``msgstr`` that ``msgid`` does not have as often, if any."""
     if "\\" not in msgstr and "$" not in msgstr:
         return None
-    # MathJax reads across the markup inside a text (<wbr>, a comment): ``\<wbr1/>(`` is ``\(``
-    msgid, msgstr = PLACEHOLDER.sub("", msgid), PLACEHOLDER.sub("", msgstr)
+    # MathJax reads across what is invisible inside a text (<wbr>, a comment): ``\<wbr1/>(`` is
+    # ``\(``; not across an element (``<strong1>C:\</strong1>(`` is a path, then a bracket)
+    msgid, msgstr = _INVISIBLE.sub("", msgid), _INVISIBLE.sub("", msgstr)
     extra = Counter(_TEX.findall(msgstr)) - Counter(_TEX.findall(msgid))
     return next((m.group(0) for m in _TEX.finditer(msgstr) if m.group(0) in extra), None)
 
@@ -63,18 +67,22 @@ def unit_for(msgid: str) -> Unit:
     return Unit(UnitKind.TEXT, msgid, None, 0, 0, tuple(placeholders.values()))
 
 
-def _nests_links(text: str) -> bool:
-    """Whether ``text`` opens a link placeholder inside another."""
-    open_links = 0
+def _nested_links(text: str) -> set[tuple[str, str]]:
+    """The (outer, inner) link placeholders ``text`` nests, one inside the other."""
+    pairs: set[tuple[str, str]] = set()
+    stack: list[str] = []
     for m in PLACEHOLDER.finditer(text):
-        if m.group(2).rstrip("0123456789") == "a" and not m.group(3):
-            if m.group(1):
-                open_links = max(0, open_links - 1)
-            elif open_links:
-                return True
-            else:
-                open_links += 1
-    return False
+        name = m.group(2)
+        if name.rstrip("0123456789") != "a" or m.group(3):
+            continue
+        if m.group(1):
+            if name in stack:
+                stack.remove(name)
+        else:
+            if stack:
+                pairs.add((stack[-1], name))
+            stack.append(name)
+    return pairs
 
 
 class TranslationProblem(ValueError):
@@ -119,10 +127,11 @@ def parse_translation(msgstr: str, unit: Unit) -> list[str | tuple[str, Placehol
             stack.pop()
             kind = "close"
         else:
+            outer = next((o for o in reversed(stack) if o.rstrip("0123456789") == "a"), None)
             if (
                 ph.name.rstrip("0123456789") == "a"
-                and any(o.rstrip("0123456789") == "a" for o in stack)
-                and not _nests_links(unit.msgid)  # (a page's own broken markup may: kept as it is)
+                and outer is not None
+                and (outer, ph.name) not in _nested_links(unit.msgid)  # (a page's own broken markup: kept)
             ):
                 raise TranslationProblem(f"placeholder <{ph.name}> (a link) is nested inside another link")
             stack.append(ph.name)

@@ -166,7 +166,7 @@ def _read_state(state_dir: Path) -> dict[str, Any]:
     if not isinstance(state, dict):
         return {}
     kept = {k: v for k, v in state.items() if k in ("current", "previous") and is_version(v)}
-    for key, most in (("updated", 40), ("previous_updated", 40), ("region", 200)):
+    for key, most in (("updated", 40), ("previous_updated", 40), ("region", 200), ("index_region", 200)):
         if isinstance(state.get(key), str) and len(state[key]) <= most:  # pointers' signed time (.freshness), region
             kept[key] = state[key]
     return kept
@@ -407,11 +407,11 @@ def _pull_locked(
     # the region this mirror serves (one key may sign several regions' releases): --region, else
     # the one it recorded, else (a first pull of --all) the one the region's index names; a pointer
     # of an earlier localize names none, refused only where the region is given or was recorded
-    recorded = state.get("region")
+    recorded, soft = state.get("region"), state.get("index_region") or index_region
     pinned, why = (region, "--region") if region else (recorded, "recorded at its first pull")
-    if not pinned and index_region:
-        pinned, why = index_region, "named by the region's index"
-    if pinned and named != pinned and (named is not None or why != "named by the region's index"):
+    if not pinned and soft:  # (a pointer of an earlier localize under it: its region is the index's)
+        pinned, why = soft, "named by the region's index when the mirror took a pointer naming none"
+    if pinned and named != pinned and (named is not None or not why.startswith("named by")):
         shown = f"of region {named!r}" if named else "of no region (published by an earlier localize: publish it again)"
         raise IntegrityError(
             f"this pointer is {shown}, and this mirror serves region {pinned!r} ({why}); not switching (the live "
@@ -419,6 +419,8 @@ def _pull_locked(
             path=remote.describe(pointer_key(course, locale)),
         )
     region = named or (recorded if isinstance(recorded, str) else None)
+    if region is None and isinstance(soft, str):
+        region = f"{_SOFT}{soft}"  # recorded as the index's: pointers of another region refused
     if not allow_older:
         check_not_older(course, locale, version, updated, state.get("updated"), current, remote.describe())
     link = dest_dir / course / locale
@@ -433,7 +435,10 @@ def _pull_locked(
         newer, recorded = parse_updated(updated), parse_updated(state.get("updated"))
         if newer is not None and (recorded is None or newer > recorded):
             _write_state(state_dir, version, state.get("previous"), updated, state.get("previous_updated"), region)
-        elif region != state.get("region"):  # the region, recorded the first time a pointer names it
+        elif region != (
+            state.get("region") or (f"{_SOFT}{state['index_region']}" if state.get("index_region") else None)
+        ):
+            # the region, recorded the first time a pointer names it (or the index does)
             _write_state(state_dir, version, state.get("previous"), state.get("updated"),
                          state.get("previous_updated"), region)  # fmt: skip
         _prune_local(state_dir, {version, state.get("previous")})
@@ -506,7 +511,9 @@ def _write_state(
     body = {"current": current, "previous": previous, "updated": updated}
     if isinstance(previous_updated, str):  # what a local rollback goes back to (never to an older time)
         body["previous_updated"] = previous_updated
-    if isinstance(region, str):  # the region this mirror serves: a pointer of another is refused
+    if isinstance(region, str) and region.startswith(_SOFT):  # taken under the index's region
+        body["index_region"] = region.removeprefix(_SOFT)
+    elif isinstance(region, str):  # the region this mirror serves: a pointer of another is refused
         body["region"] = region
     _write_atomic(state_dir / "state.json", (json.dumps(body, indent=2) + "\n").encode())
 
@@ -672,6 +679,7 @@ def _prune_local(state_dir: Path, keep: set[str | None]) -> None:
 
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_SOFT = "\0index:"  # (_write_state: a region only the index named)
 MIRROR_INDEX = ".index.json"
 """The mirror's index (``pull --all``), beside the courses' folders in ``.localize``: a name no
 course id can take (one named ``index.json`` collided with it)."""
@@ -705,7 +713,8 @@ def rollback_local(dest: str | os.PathLike[str], course: str, locale: str) -> tu
         was, back = state.get("updated"), state.get("previous_updated")
         later = back if (parse_updated(back) or _EPOCH) > (parse_updated(was) or _EPOCH) else was
         _switchable(dest_dir, course, locale)
-        _write_state(state_dir, str(previous), str(current), later, was, state.get("region"))  # first, as in a pull
+        kept = state.get("region") or (f"{_SOFT}{state['index_region']}" if state.get("index_region") else None)
+        _write_state(state_dir, str(previous), str(current), later, was, kept)  # first, as in a pull
         _switch(dest_dir, course, locale, str(previous))
         _index_after_rollback(dest_dir, course, locale, str(previous), back)
     return str(current), str(previous)
@@ -770,6 +779,15 @@ def pull_all(
             "nothing was pulled",
             path=remote.describe("index.json"),
         )
+    if wanted is None and isinstance(named, str):  # an index of another region than the mirror's own
+        served = _regions_served(Path(dest))
+        if served and named not in served:
+            raise IntegrityError(
+                f"this region index is of region {named!r}, and this mirror serves region "
+                f"{', '.join(repr(r) for r in sorted(served))} (recorded by its pulls); nothing was pulled. "
+                "If the region was renamed, pull with --region NEW",
+                path=remote.describe("index.json"),
+            )
     if isinstance(named, str):  # a default for a course's first pull, never over what a mirror recorded
         kwargs["index_region"] = named  # (signed with the index, when the mirror trusts a key)
     results: list[PullResult | LocalizeError] = []
@@ -796,6 +814,18 @@ def pull_all(
     index_path.parent.mkdir(parents=True, exist_ok=True)
     _write_atomic(index_path, json.dumps(_as_live(index, live, index_path), indent=2, sort_keys=True).encode() + b"\n")
     return results
+
+
+def _regions_served(dest: Path) -> set[str]:
+    """The regions this mirror's pulls recorded (every course's state)."""
+    found: set[str] = set()
+    root = dest / ".localize"
+    for path in root.glob("*/*/state.json") if root.is_dir() and not root.is_symlink() else ():
+        state = _read_state(path.parent)
+        region = state.get("region") or state.get("index_region")
+        if isinstance(region, str):
+            found.add(region)
+    return found
 
 
 def _as_live(index: dict[str, Any], live: dict[tuple[str, str], str | None], kept: Path) -> dict[str, Any]:
