@@ -67,13 +67,15 @@ def sync_courses(courses: list[dict[str, str]], locales_dir: str) -> list[dict[s
             state, result, _ = outcome(templates[course])
             if result is None:
                 continue
+        wanted = list(result["locales"])
         if state == "Cached" and now is not None:
             held[course] = now["locales"]
+            # the catalogs it has now (a sync brings those up to date, as a fresh extraction lists
+            # them: one deleted since the cached run stays deleted, as `init` alone starts one)
+            wanted = [locale for locale in wanted if now["locales"].get(locale) is not None]
         # after a fresh extraction every catalog is merged again, whatever a cached run left
         task = tasks.sync_locale if state == "Cached" else tasks.sync_locale.with_options(refresh_cache=True)
-        locales[course] = {
-            locale: task.submit(course, locale, locales_dir, result["revision"]) for locale in result["locales"]
-        }
+        locales[course] = {locale: task.submit(course, locale, locales_dir, result["revision"]) for locale in wanted}
     rows: list[dict[str, Any]] = []
     done: list[dict[str, Any]] = []
     for found in prints:

@@ -116,6 +116,16 @@ def test_sync_all_never_reports_cached_work_the_workspace_no_longer_holds(
     assert row["state"] != "Cached" and template.is_file(), row
     assert not catalog.exists()  # (a sync brings catalogs up to date; `init` starts one)
     assert [r["state"] for r in sync_all(str(listing), str(ws))] == ["Cached"]
+    # a catalog deleted alone stays deleted too (the cached extraction listed it): the same rule
+    assert main(["init", "--course", "c", "--locale", "es", "--locales-dir", str(ws)]) == 0
+    page.write_text("<title>C</title><p>First text</p><p>Other text</p>")
+    assert [r["state"] for r in sync_all(str(listing), str(ws))] == ["Completed"]
+    page.write_text("<title>C</title><p>First text</p><p>More text</p>")  # a content synced before
+    assert [r["state"] for r in sync_all(str(listing), str(ws))] == ["Completed"]
+    catalog.unlink()
+    [row] = sync_all(str(listing), str(ws))
+    assert not catalog.exists() and row["locales"] == {}, row  # (its template cached: nothing else to do)
+    assert [r["state"] for r in sync_all(str(listing), str(ws))] == ["Cached"]
 
 
 def test_sync_all_retries_one_course_locale_alone(
