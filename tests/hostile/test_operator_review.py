@@ -367,9 +367,11 @@ def test_conditional_writes_of_a_folder_hold_across_processes_and_leave_no_lock_
 # -- a pull stopped between its record and its switch never takes the mirror back (session 31) ----
 
 
-def _pull_stopped_before_its_switch(region: Region, monkeypatch: pytest.MonkeyPatch) -> tuple[str, str]:
+def _pull_stopped_before_its_switch(region: Region, monkeypatch: pytest.MonkeyPatch) -> tuple[str, str, bytes]:
+    """v1 live on the mirror, v2 published and its pull stopped before the switch; v1's pointer."""
     v1 = region.publish("one").version
     region.pull()
+    old = region.storage.read_bytes(f"courses/{C}/{L}/latest.json")
     v2 = region.publish("two").version
 
     def stop(*args: object, **kwargs: object) -> None:
@@ -380,7 +382,7 @@ def _pull_stopped_before_its_switch(region: Region, monkeypatch: pytest.MonkeyPa
         with pytest.raises(KeyboardInterrupt):
             region.pull()
     assert "one" in region.serves()
-    return v1, v2
+    return v1, v2, old
 
 
 def test_verify_after_a_pull_stopped_at_its_switch_goes_forward(
@@ -388,7 +390,7 @@ def test_verify_after_a_pull_stopped_at_its_switch_goes_forward(
 ) -> None:
     """The link was switched before the record was written: `pull --verify` then "repaired" the
     link back to the older version the record named."""
-    _, v2 = _pull_stopped_before_its_switch(region, monkeypatch)
+    _, v2, _ = _pull_stopped_before_its_switch(region, monkeypatch)
     (result,) = verify_mirror(region.location, region.mirror)
     assert not isinstance(result, Exception), result
     assert "two" in region.serves() and (region.mirror / C / L).resolve().name == v2
@@ -398,18 +400,7 @@ def test_verify_after_a_pull_stopped_at_its_switch_goes_forward(
 def test_a_replayed_pointer_after_a_pull_stopped_at_its_switch_is_refused(
     region: Region, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    v1 = region.publish("one").version
-    region.pull()
-    old = region.storage.read_bytes(f"courses/{C}/{L}/latest.json")
-    region.publish("two")
-
-    def stop(*args: object, **kwargs: object) -> None:
-        raise KeyboardInterrupt("stopped")
-
-    with monkeypatch.context() as m:
-        m.setattr(pull_module, "_switch", stop)
-        with pytest.raises(KeyboardInterrupt):
-            region.pull()
+    v1, _, old = _pull_stopped_before_its_switch(region, monkeypatch)
     region.storage.write_bytes(f"courses/{C}/{L}/latest.json", old)  # a bucket serving v1's pointer again
     with pytest.raises(IntegrityError, match="older than the one this mirror is on"):
         region.pull()
@@ -521,7 +512,7 @@ def test_a_new_mirror_takes_pointers_of_an_earlier_localize_that_name_no_region(
     assert not isinstance(done, Exception), done
     assert "one" in region.serves()
     with pytest.raises(IntegrityError, match=r"of no region \(published by an earlier localize: publish it again\)"):
-        pull(region.location, C, L, tmp_path_of(region) / "other", region="r")
+        pull(region.location, C, L, region.root / "other", region="r")
 
 
 def test_a_mirror_that_took_a_pointer_naming_no_region_keeps_the_indexs_region(tmp_path: Path) -> None:
@@ -566,10 +557,6 @@ def test_pull_all_refuses_an_index_of_another_region_than_the_mirrors(tmp_path: 
     ):
         pull_all(latam.location, latam.mirror, trust=trust)  # type: ignore[arg-type]
     assert not (latam.mirror / "other").exists()
-
-
-def tmp_path_of(region: Region) -> Path:
-    return region.root
 
 
 def test_a_region_publishes_anew_a_live_pointer_that_names_no_region(region: Region) -> None:

@@ -432,8 +432,8 @@ def _pull_locked(
         # remember the newer time, so an older pointer replayed later is refused, and the signature
         if trust is not None and not (state_dir / "manifests" / f"{version}.json.sig").is_file():
             _keep_signature(remote, trust, state_dir, course, locale, version, manifest_bytes)
-        newer, recorded = parse_updated(updated), parse_updated(state.get("updated"))
-        if newer is not None and (recorded is None or newer > recorded):
+        newer, kept_time = parse_updated(updated), parse_updated(state.get("updated"))
+        if newer is not None and (kept_time is None or newer > kept_time):
             _write_state(state_dir, version, state.get("previous"), updated, state.get("previous_updated"), region)
         elif region != (
             state.get("region") or (f"{_SOFT}{state['index_region']}" if state.get("index_region") else None)
