@@ -156,8 +156,14 @@ def test_export_refuses_what_it_cannot_vouch_for(
         export_region(storage, "mena", tmp_path / "a", courses=["nope"], signer=signer)
     publish(storage, tmp_path / "src", "c2", "es", {"index.html": page("unsigned")}, None)
     other = Signer.from_file(generate_keys(tmp_path / "other").private)
-    with pytest.raises(IntegrityError, match=r"the live version .* of c1/ar is not signed by the region's signing key"):
-        export_region(storage, "mena", tmp_path / "b", signer=other)
+    with pytest.raises(
+        IntegrityError, match=r"the live version of c1/ar, .* is not signed by the region's signing key"
+    ):
+        export_region(storage, "mena", tmp_path / "b", signer=other)  # (the rebuilt index would list none of them)
+    with pytest.raises(
+        IntegrityError, match=r"the live version of c2/es is not signed .* nor a key of its previous_keys"
+    ):
+        export_region(storage, "mena", tmp_path / "b", signer=signer)  # c2/es went up unsigned: not quietly left out
     assert not (tmp_path / "b").exists()
     done = export_region(storage, "mena", tmp_path / "c", courses=["c1"], signer=signer)
     assert [c for c, _, _ in done.versions] == ["c1", "c1"]

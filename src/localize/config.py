@@ -28,6 +28,7 @@ what is expected. Relative paths are relative to the file's folder. Example::
     location = "s3://bucket/latam"
     locales = ["es", "pt_BR"]
     signing_key = "keys/localize-signing.pem"   # or LOCALIZE_SIGNING_KEY; publish signs
+    previous_keys = []                          # during a rotation: the old public key (PEM)
 
     [mirror]
     trust = ["keys/localize-signing.pub.pem"]   # pull refuses what these keys did not sign
@@ -134,6 +135,11 @@ class Region(_Model):
     require_review: bool = False  # publish only reviewed translations (the rest falls back to the source)
     signing_key: str | None = Field(
         None, description="the coordinators' Ed25519 private key (PEM): publish and rollback sign with it"
+    )
+    previous_keys: list[str] = Field(
+        default_factory=list,
+        description="public keys (PEM) of the region's earlier signing keys: during a rotation, an index rebuilt "
+        "from the pointers keeps the courses they signed; those of any other key are left out",
     )
     compress: bool = Field(True, description="store objects gzip-compressed when that saves bytes (light pulls)")
     notice_templates: str | None = Field(

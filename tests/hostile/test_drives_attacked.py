@@ -292,11 +292,51 @@ def test_a_drive_carries_no_key_and_a_key_or_config_on_it_is_refused(
 def test_a_key_rotation_keeps_every_course_in_the_index(region: Region, tmp_path: Path) -> None:
     storage, _, _, public = region
     made = generate_keys(tmp_path / "keys2")
-    publish(storage, tmp_path / "src", "c1", "es", {"index.html": page("rotated")}, Signer.from_file(made.private))
+    new = Signer.from_file(made.private)
+    new.previous = TrustedKeys.from_files([public])  # the region's previous_keys
+    publish(storage, tmp_path / "src", "c1", "es", {"index.html": page("rotated")}, new)
     index = json.loads(storage.read_bytes("index.json"))
     assert sorted((c, ll) for c, ls in index["courses"].items() for ll in ls) == PAIRS
     both = TrustedKeys.from_files([public, made.public])
     assert sorted((r.course, r.locale) for r in ok(pull_all(str(storage.root), tmp_path / "m", trust=both))) == PAIRS
+
+
+def test_an_index_rebuild_leaves_out_what_a_key_not_named_signed(region: Region, tmp_path: Path) -> None:
+    """A bucket owner signs a course of their own with any key: a rebuild (the index not signed by the
+    publisher's key) must not list it, even while a rotation's previous key is named; nor, with no
+    previous key named, the courses the old key signed (until they are published again)."""
+    storage, _, _, public = region
+    stranger = Signer.from_file(generate_keys(tmp_path / "stranger").private)
+    publish(storage, tmp_path / "junk", "junk", "es", {"index.html": page("junk")}, stranger)
+    new = Signer.from_file(generate_keys(tmp_path / "keys2").private)
+    new.previous = TrustedKeys.from_files([public])
+    publish(storage, tmp_path / "src", "c1", "es", {"index.html": page("rotated")}, new)
+    index = json.loads(storage.read_bytes("index.json"))
+    assert sorted((c, ll) for c, ls in index["courses"].items() for ll in ls) == PAIRS  # no junk
+    storage.write_bytes("index.json", b"{}")  # damaged: rebuilt by the next publish
+    bare = Signer.from_file(generate_keys(tmp_path / "keys3").private)  # a rotation without previous_keys
+    publish(storage, tmp_path / "src2", "c2", "es", {"index.html": page("again")}, bare)
+    index = json.loads(storage.read_bytes("index.json"))
+    assert sorted((c, ll) for c, ls in index["courses"].items() for ll in ls) == [("c2", "es")]
+
+
+def test_previous_keys_without_a_signing_key_is_a_configuration_error(tmp_path: Path) -> None:
+    from localize.config import Region as RegionSettings
+    from localize.regions.signing import region_signer
+
+    settings = RegionSettings(name="r", location=str(tmp_path), locales=["es"], previous_keys=["old.pub.pem"])
+    with pytest.raises(ConfigError, match="has previous_keys but no signing key"):
+        region_signer(settings)
+    made = generate_keys(tmp_path / "k")
+    settings = RegionSettings(
+        name="r",
+        location=str(tmp_path),
+        locales=["es"],
+        signing_key=str(made.private),
+        previous_keys=[str(made.public)],
+    )
+    signer = region_signer(settings)
+    assert signer is not None and signer.previous is not None and list(signer.previous.keys) == [signer.fingerprint]
 
 
 # -- 9. pull --status prints nothing an index controls raw ---------------------------------------

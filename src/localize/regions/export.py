@@ -229,7 +229,19 @@ def export_region(
             path=str(since),
         )
     known = set(earlier["objects"]) if earlier is not None else set()
-    live_versions = read_live_versions(storage, signer, region)
+    left_out: list[tuple[str, str]] = []
+    live_versions = read_live_versions(storage, signer, region, left_out=left_out)
+    unsigned = sorted(k for k in left_out if courses is None or k[0] in courses)
+    if unsigned and signer is not None:  # (a drive must not quietly lack a course the region serves)
+        named = ", ".join(f"{c}/{ll}" for c, ll in unsigned[:3]) + (
+            f" and {len(unsigned) - 3} more" if len(unsigned) > 3 else ""
+        )
+        raise IntegrityError(
+            f"the live version of {named} is not signed by the region's signing key "
+            f"({show_fingerprint(signer.fingerprint)}) nor a key of its previous_keys: publish it again with "
+            "this key, or, during a rotation, name the key that signed it in previous_keys (or leave it out: --course)",
+            path=storage.describe("courses"),
+        )
     wanted = sorted(k for k in live_versions if courses is None or k[0] in courses)
     for name in courses or ():
         if not any(c == name for c, _ in wanted):

@@ -87,10 +87,11 @@ def show_fingerprint(hex_digits: str) -> str:
 class Signer:
     """A private Ed25519 key, loaded from a PEM file."""
 
-    def __init__(self, key: Ed25519PrivateKey, source: str = "") -> None:
+    def __init__(self, key: Ed25519PrivateKey, source: str = "", previous: TrustedKeys | None = None) -> None:
         self._key = key
         self.source = source
         self.fingerprint = fingerprint(key.public_key())
+        self.previous = previous  # the region's earlier keys (``previous_keys``): vouched for in index rebuilds
 
     def __repr__(self) -> str:  # never the key itself
         return f"Signer(fingerprint={self.fingerprint!r})"
@@ -134,6 +135,15 @@ class Signer:
         except IntegrityError:
             return False
         return True
+
+    def vouches(self, data: bytes, signature: bytes) -> bool:
+        """Whether ``signature`` over exactly ``data`` is this key's or one of its ``previous`` keys'."""
+        if self.signed(data, signature):
+            return True
+        try:
+            return self.previous is not None and bool(self.previous.verify(data, signature, "file", ""))
+        except IntegrityError:
+            return False
 
     def sign(self, data: bytes) -> bytes:
         """The signature object (JSON bytes) over exactly ``data``."""

@@ -29,7 +29,6 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
-import json
 import mimetypes
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -99,12 +98,15 @@ def read_pointer(storage: Storage, course: str, locale: str) -> tuple[dict[str, 
     ), etag
 
 
-def read_live_versions(storage: Storage, signer: Signer | None = None, region: str = "") -> dict[tuple[str, str], str]:
+def read_live_versions(
+    storage: Storage, signer: Signer | None = None, region: str = "", *, left_out: list[tuple[str, str]] | None = None
+) -> dict[tuple[str, str], str]:
     """(course, locale) -> live version, from the region index (one read for the whole region).
     With ``signer``, an index that key did not sign is not taken on trust: the list comes from
-    the signed pointers (as a publisher rebuilds it), so a course left out of it is not left out."""
+    the signed pointers (as a publisher rebuilds it), so a course left out of it is not left out;
+    the live versions it leaves out for their signatures are added to ``left_out``."""
     if signer is not None:
-        index, _, _ = _read_index(storage, region, signer)
+        index, _, _ = _read_index(storage, region, signer, left_out)
         return {(str(c), str(ll)): str(e["version"]) for c, lls in index["courses"].items() for ll, e in lls.items()}
     try:
         data = read_limited(storage, "index.json", MAX_INDEX_BYTES)
@@ -133,15 +135,18 @@ def read_manifest(storage: Storage, course: str, locale: str, version: str) -> M
     )
 
 
-def _read_index(storage: Storage, region: str, signer: Signer | None = None) -> tuple[dict[str, Any], str | None, bool]:
+def _read_index(
+    storage: Storage, region: str, signer: Signer | None = None, left_out: list[tuple[str, str]] | None = None
+) -> tuple[dict[str, Any], str | None, bool]:
     """The index, its ETag, and whether it is used as read (False: rebuilt from the pointers,
-    because it was malformed or, with ``signer``, not signed by that key)."""
+    because it was malformed or, with ``signer``, not signed by that key; ``left_out``: see
+    :func:`rebuild_index`)."""
     try:
         data, etag = storage.read_with_etag("index.json", MAX_INDEX_BYTES)
     except FileNotFoundError:
         return {"region": region, "courses": {}}, None, True
     except TooLarge as e:  # rebuilt from the pointers, and replaced where it is (its ETag)
-        return rebuild_index(storage, region, signer), e.etag, False
+        return rebuild_index(storage, region, signer, left_out), e.etag, False
     try:
         index = validate_index(parse_json(data, "region index", storage.describe("index.json")))
         if signer is None or _signed(storage, signer, data, index_signature_key(data)):
@@ -149,44 +154,39 @@ def _read_index(storage: Storage, region: str, signer: Signer | None = None) -> 
     except IntegrityError:
         pass
     # the index only summarises the pointers: rebuild it from them (nothing unsigned is signed on trust)
-    return rebuild_index(storage, region, signer), etag, False
+    return rebuild_index(storage, region, signer, left_out), etag, False
 
 
-def _signed(storage: Storage, signer: Signer, data: bytes, signature_key: str) -> bool:
+def _signed(storage: Storage, signer: Signer, data: bytes, signature_key: str, *, previous: bool = False) -> bool:
     try:
-        return signer.signed(data, read_limited(storage, signature_key, MAX_SIGNATURE_BYTES))
+        signature = read_limited(storage, signature_key, MAX_SIGNATURE_BYTES)
     except (FileNotFoundError, IntegrityError):
         return False
-
-
-def _ed25519_signature(storage: Storage, signature_key: str) -> bool:
-    """Whether ``signature_key`` holds a well-formed Ed25519 signature object (by whatever key)."""
-    try:
-        raw = json.loads(read_limited(storage, signature_key, MAX_SIGNATURE_BYTES))
-    except (FileNotFoundError, IntegrityError, ValueError, RecursionError):
-        return False
-    return isinstance(raw, dict) and raw.get("algorithm") == "ed25519" and isinstance(raw.get("key"), str)
+    return signer.vouches(data, signature) if previous else signer.signed(data, signature)
 
 
 def _signed_live(storage: Storage, signer: Signer, course: str, locale: str, version: str) -> bool:
-    """Whether the live pointer and the manifest of ``version`` carry ``signer``'s signatures, or
-    signatures by another key (the previous one, during a rotation: a course not yet published
-    again with the new key stays listed; every mirror checks each pointer's signature itself)."""
+    """Whether the live pointer and the manifest of ``version`` carry signatures by ``signer``'s
+    key or, during a rotation, by one of its ``previous`` keys (the region's ``previous_keys``: a
+    course not yet published again with the new key stays listed). Another key's signature is not
+    taken on its form: a bucket owner could sign a course of their own with any key."""
     try:
         pointer = read_limited(storage, pointer_key(course, locale), MAX_POINTER_BYTES)
         manifest = read_limited(storage, manifest_key(course, locale, version), MAX_MANIFEST_BYTES)
     except (FileNotFoundError, IntegrityError):
         return False
     keys = (pointer_signature_key(course, locale, pointer), manifest_signature_key(course, locale, version))
-    if _signed(storage, signer, pointer, keys[0]) and _signed(storage, signer, manifest, keys[1]):
-        return True
-    return all(_ed25519_signature(storage, k) for k in keys)
+    return _signed(storage, signer, pointer, keys[0], previous=True) and _signed(
+        storage, signer, manifest, keys[1], previous=True
+    )
 
 
-def rebuild_index(storage: Storage, region: str, signer: Signer | None = None) -> dict[str, Any]:
+def rebuild_index(
+    storage: Storage, region: str, signer: Signer | None = None, left_out: list[tuple[str, str]] | None = None
+) -> dict[str, Any]:
     """The region index from every valid pointer (and its manifest) in the region; with ``signer``,
     only courses whose live pointer and manifest are signed (by that key or, during a rotation,
-    another); unsigned ones are left out."""
+    one of its previous keys); the others are left out, and added to ``left_out``."""
     courses: dict[str, dict[str, Any]] = {}
     for key in storage.list("courses"):
         parts = key.split("/")
@@ -197,6 +197,8 @@ def rebuild_index(storage: Storage, region: str, signer: Signer | None = None) -
             pointer, _ = read_pointer(storage, parts[1], parts[2])
             if pointer is not None:
                 if signer is not None and not _signed_live(storage, signer, parts[1], parts[2], pointer["version"]):
+                    if left_out is not None:
+                        left_out.append((parts[1], parts[2]))
                     continue
                 manifest = read_manifest(storage, parts[1], parts[2], pointer["version"])
                 courses.setdefault(parts[1], {})[parts[2]] = index_entry(pointer, manifest)

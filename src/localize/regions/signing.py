@@ -16,11 +16,12 @@ import os
 from typing import Any
 
 from localize.config import Config, Region
-from localize.errors import IntegrityError
+from localize.errors import ConfigError, IntegrityError
 from localize.regions.keys import (
     MAX_SIGNATURE_BYTES,
     SIGNING_KEY_ENV,
     Signer,
+    TrustedKeys,
     manifest_signature_key,
     pointer_signature_key,
 )
@@ -58,12 +59,26 @@ def signed_live(storage: Storage, signer: Signer, course: str, locale: str) -> b
 
 
 def region_signer(region: Region, config: Config | None = None) -> Signer | None:
-    """The region's signing key (its ``signing_key``, else LOCALIZE_SIGNING_KEY), or None: unsigned."""
+    """The region's signing key (its ``signing_key``, else LOCALIZE_SIGNING_KEY), or None: unsigned;
+    with the region's ``previous_keys`` (public keys) as the key's :attr:`~.keys.Signer.previous`."""
+
+    def resolve(path: str) -> str:
+        return config.resolve(path) if config is not None else path
+
     if region.signing_key:
-        return Signer.from_file(config.resolve(region.signing_key) if config is not None else region.signing_key)
-    if os.environ.get(SIGNING_KEY_ENV):
-        return Signer.from_file(os.environ[SIGNING_KEY_ENV])
-    return None
+        signer = Signer.from_file(resolve(region.signing_key))
+    elif os.environ.get(SIGNING_KEY_ENV):
+        signer = Signer.from_file(os.environ[SIGNING_KEY_ENV])
+    else:
+        if region.previous_keys:
+            raise ConfigError(
+                f"region {region.name!r} has previous_keys but no signing key (signing_key, or {SIGNING_KEY_ENV}): "
+                "previous keys only matter to a region that signs"
+            )
+        return None
+    if region.previous_keys:
+        signer.previous = TrustedKeys.from_files([resolve(p) for p in region.previous_keys])
+    return signer
 
 
 def swap_signed(
