@@ -419,8 +419,8 @@ def _pull_locked(
             path=remote.describe(pointer_key(course, locale)),
         )
     region = named or (recorded if isinstance(recorded, str) else None)
-    if region is None and isinstance(soft, str):
-        region = f"{_SOFT}{soft}"  # recorded as the index's: pointers of another region refused
+    # with no region of its own, the index's is recorded as such: pointers of another region refused
+    under = soft if region is None and isinstance(soft, str) else None
     if not allow_older:
         check_not_older(course, locale, version, updated, state.get("updated"), current, remote.describe())
     link = dest_dir / course / locale
@@ -434,13 +434,12 @@ def _pull_locked(
             _keep_signature(remote, trust, state_dir, course, locale, version, manifest_bytes)
         newer, kept_time = parse_updated(updated), parse_updated(state.get("updated"))
         if newer is not None and (kept_time is None or newer > kept_time):
-            _write_state(state_dir, version, state.get("previous"), updated, state.get("previous_updated"), region)
-        elif region != (
-            state.get("region") or (f"{_SOFT}{state['index_region']}" if state.get("index_region") else None)
-        ):
+            _write_state(state_dir, version, state.get("previous"), updated, state.get("previous_updated"),
+                         region, under)  # fmt: skip
+        elif (region, under) != _recorded_region(state):
             # the region, recorded the first time a pointer names it (or the index does)
             _write_state(state_dir, version, state.get("previous"), state.get("updated"),
-                         state.get("previous_updated"), region)  # fmt: skip
+                         state.get("previous_updated"), region, under)  # fmt: skip
         _prune_local(state_dir, {version, state.get("previous")})
         return PullResult(
             course, locale, version, False, f"already at version {version}", previous=state.get("previous")
@@ -476,7 +475,7 @@ def _pull_locked(
     # link, which the next pull or `--verify` completes; the other way round, verify took the
     # link back to the older version, and a replay of its pointer was not refused
     _switchable(dest_dir, course, locale)  # (a real folder there: refused before anything is recorded)
-    _write_state(state_dir, version, previous, updated, previous_updated, region)
+    _write_state(state_dir, version, previous, updated, previous_updated, region, under)
     _switch(dest_dir, course, locale, version)
     checkpoint("pull:switched")
     _prune_local(state_dir, {version, previous})
@@ -507,15 +506,26 @@ def _write_state(
     updated: str | None,
     previous_updated: object = None,
     region: object = None,
+    index_region: object = None,
 ) -> None:
+    """``region``: the region this mirror serves (a pointer of another is refused); else
+    ``index_region``: the region of the index it took a pointer naming none under."""
     body = {"current": current, "previous": previous, "updated": updated}
     if isinstance(previous_updated, str):  # what a local rollback goes back to (never to an older time)
         body["previous_updated"] = previous_updated
-    if isinstance(region, str) and region.startswith(_SOFT):  # taken under the index's region
-        body["index_region"] = region.removeprefix(_SOFT)
-    elif isinstance(region, str):  # the region this mirror serves: a pointer of another is refused
+    if isinstance(region, str):
         body["region"] = region
+    elif isinstance(index_region, str):
+        body["index_region"] = index_region
     _write_atomic(state_dir / "state.json", (json.dumps(body, indent=2) + "\n").encode())
+
+
+def _recorded_region(state: dict[str, Any]) -> tuple[str | None, str | None]:
+    """(region, index_region) as :func:`_write_state` keeps them (the second only without the first)."""
+    region, index_region = state.get("region"), state.get("index_region")
+    if isinstance(region, str) and region:
+        return region, None
+    return None, index_region if isinstance(index_region, str) and index_region else None
 
 
 def _stage(
@@ -679,7 +689,6 @@ def _prune_local(state_dir: Path, keep: set[str | None]) -> None:
 
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-_SOFT = "\0index:"  # (_write_state: a region only the index named)
 MIRROR_INDEX = ".index.json"
 """The mirror's index (``pull --all``), beside the courses' folders in ``.localize``: a name no
 course id can take (one named ``index.json`` collided with it)."""
@@ -713,8 +722,9 @@ def rollback_local(dest: str | os.PathLike[str], course: str, locale: str) -> tu
         was, back = state.get("updated"), state.get("previous_updated")
         later = back if (parse_updated(back) or _EPOCH) > (parse_updated(was) or _EPOCH) else was
         _switchable(dest_dir, course, locale)
-        kept = state.get("region") or (f"{_SOFT}{state['index_region']}" if state.get("index_region") else None)
-        _write_state(state_dir, str(previous), str(current), later, was, kept)  # first, as in a pull
+        _write_state(
+            state_dir, str(previous), str(current), later, was, *_recorded_region(state)
+        )  # first, as in a pull
         _switch(dest_dir, course, locale, str(previous))
         _index_after_rollback(dest_dir, course, locale, str(previous), back)
     return str(current), str(previous)
