@@ -336,3 +336,24 @@ def test_a_file_without_its_kit_header_of_a_kit_never_sent_says_what_it_claims(
         f"this file has no X-Localize-Kit header and says it is {COURSE} in es, of which no kit was sent to acme; "
         "send the file from the kit you received"
     )
+
+
+def test_the_same_translations_returned_again_are_unchanged_not_accepted_again(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A translator saves the kit again (a new revision date, the same translations) and sends it:
+    nothing is new, and the report says so instead of counting every entry accepted a second time."""
+    (tmp_path / "localize.toml").write_text(CONFIG, encoding="utf-8")
+    locales = tmp_path / "locales"
+    extract(capsys, locales)
+    config = load_config(tmp_path / "localize.toml")
+    kit = route(config, COURSE, LOCALE).assignment.kit
+    data = (FILES / "good.po").read_bytes().replace(b"KIT", kit.encode("ascii"))
+    first = ingest_bytes(config, config.partner("acme"), "good.po", data)
+    catalog = (locales / LOCALE / "LC_MESSAGES" / f"{COURSE}.po").read_bytes()
+    again = ingest_bytes(config, config.partner("acme"), "good-saved-again.po", b"# saved again\n" + data)
+    assert first.accepted == len(EXPECTED["files"]["good.po"]["accepted"]) > 0
+    assert (again.state, again.accepted, again.unchanged) == ("accepted", 0, first.accepted + first.unchanged)
+    assert Counter(o["status"] for o in again.entries)["accepted"] == 0
+    assert sum(o["reason"] == "same as your earlier return of this kit" for o in again.entries) == first.accepted
+    assert (locales / LOCALE / "LC_MESSAGES" / f"{COURSE}.po").read_bytes() == catalog

@@ -113,6 +113,19 @@ def _held_by(config: Config, partner: Partner) -> Callable[[Assignment], bool]:
     return held
 
 
+def _as_returned(ours: Entry, theirs: Entry, flags: tuple[str, ...]) -> Entry:
+    """Our entry with the returned translation taken (and ``flags``)."""
+    return replace(
+        ours,
+        msgstr=theirs.msgstr,
+        msgstr_plural=theirs.msgstr_plural,
+        flags=flags,
+        translator_comments=theirs.translator_comments or ours.translator_comments,
+        previous_msgid=None,
+        previous_msgctxt=None,
+    )
+
+
 def _same(a: Entry, b: Entry) -> bool:
     return a.msgstr == b.msgstr and a.msgstr_plural == b.msgstr_plural and a.fuzzy == b.fuzzy
 
@@ -179,16 +192,11 @@ def _three_way(
         sign = t.key in signed_off and "fuzzy" not in flags
         if sign:
             flags = (*flags, REVIEWED)
+        if t.key in own and not _same(o, b) and _as_returned(o, t, flags) == o:
+            record(t, "unchanged", "same as your earlier return of this kit")  # the same file sent again
+            continue
         if _same(o, b) or not o.translated or t.key in own:  # (a fuzzy suggestion is no accepted work)
-            updated[t.key] = replace(
-                o,
-                msgstr=t.msgstr,
-                msgstr_plural=t.msgstr_plural,
-                flags=flags,
-                translator_comments=t.translator_comments or o.translator_comments,
-                previous_msgid=None,
-                previous_msgctxt=None,
-            )
+            updated[t.key] = _as_returned(o, t, flags)
             why = "replaces your earlier return of this kit" if t.key in own and not _same(o, b) else ""
             record(t, "accepted", FUZZY_SUGGESTION if "fuzzy" in flags else why, reviewed=sign)
         elif o.msgstr == t.msgstr and o.msgstr_plural == t.msgstr_plural:
