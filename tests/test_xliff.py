@@ -552,3 +552,16 @@ def test_the_kit_readme_sends_an_omegat_translator_to_a_kit_omegat_can_open(ws: 
     readme = (Path(route(config, COURSE, LOCALE).kit_location) / "README.txt").read_text()
     assert "(open it in your translation tool: memoQ, Trados...; for OmegaT, ask your coordinator for a kit" in readme
     assert "open it in your translation tool: OmegaT" not in readme
+
+
+def test_a_link_the_source_nests_in_another_may_stay_nested_as_in_a_po_return() -> None:
+    """A page's own broken markup nests two links: the XLIFF reader keeps that structure, as the PO
+    gate does, and refuses any other nesting."""
+    entry = read_po('msgid "Read <a1>the <a2>notes</a2> now</a1> or <a3>the forum</a3>"\nmsgstr ""\n').entries[0]
+    data = write_xliff(Catalog(entries=(entry,)), original="c", source_locale="en", target_locale="es")
+    kept = _target(data, "Read", 'Lea <g id="a1">las <g id="a2">notas</g> ahora</g> o <g id="a3">el foro</g>')
+    assert not read_xliff(kept).problems
+    assert read_xliff(kept).catalog.entries[0].msgstr == "Lea <a1>las <a2>notas</a2> ahora</a1> o <a3>el foro</a3>"
+    other = _target(data, "Read", 'Lea <g id="a3">el foro <g id="a1">las <g id="a2">notas</g></g></g>')
+    (problem,) = read_xliff(other).problems
+    assert "'a1' (a link) is nested inside another link (illegal nesting)" in problem.message

@@ -38,7 +38,7 @@ from dataclasses import dataclass, replace
 
 from localize import __version__
 from localize.catalogs.glossary import TERMS_COMMENT
-from localize.engine.placeholders import PLACEHOLDER, TranslationProblem, parse_translation, unit_for
+from localize.engine.placeholders import PLACEHOLDER, TranslationProblem, nested_links, parse_translation, unit_for
 from localize.errors import PoSyntaxError
 from localize.locales import html_lang
 from localize.model import REVIEWED, Catalog, Entry
@@ -267,8 +267,9 @@ def _local(tag: object) -> str:
 class _Codes:
     """Converts a <source>/<target> back to placeholder text, collecting what is wrong."""
 
-    def __init__(self, known: dict[str, bool] | None) -> None:
+    def __init__(self, known: dict[str, bool] | None, nested: set[tuple[str, str]] | None = None) -> None:
         self.known = known  # placeholder name -> void, for a target; None for a source
+        self.nested = nested or set()  # (outer, inner) links the source nests: kept as the page has them
         self.errors: list[str] = []
         self.seen: dict[str, int] = {}
 
@@ -316,11 +317,17 @@ class _Codes:
                         self._error(f"inline code <x id={code!r}/> must stay empty (illegal nesting)")
                     out.append(f"<{code}/>" if name_ok else "")
                 else:
-                    if tag_name == "a" and any(t == "a" for t in open_tags):
+                    outer = next((o for o in reversed(open_tags) if o.rstrip("0123456789") == "a"), None)
+                    if (
+                        self.known is not None
+                        and tag_name == "a"
+                        and outer is not None
+                        and (outer, code) not in self.nested
+                    ):
                         self._error(f"inline code {code!r} (a link) is nested inside another link (illegal nesting)")
                     if name_ok:
                         out.append(f"<{code}>")
-                    self._walk(child, out, (*open_tags, tag_name))
+                    self._walk(child, out, (*open_tags, code))
                     if name_ok:
                         out.append(f"</{code}>")
             else:
@@ -426,7 +433,7 @@ def read_xliff(data: bytes, path: str = "<xliff>") -> XliffCatalog:
         if target is not None:
             msgstr_line = target.sourceline or line
             codes = _codes_of(msgid)
-            treader = _Codes(codes)
+            treader = _Codes(codes, nested_links(msgid))
             msgstr = treader.text(target)
             if msgstr:  # an empty target is an untranslated unit, not dropped codes
                 treader.finish(codes)

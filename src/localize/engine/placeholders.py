@@ -67,7 +67,7 @@ def unit_for(msgid: str) -> Unit:
     return Unit(UnitKind.TEXT, msgid, None, 0, 0, tuple(placeholders.values()))
 
 
-def _nested_links(text: str) -> set[tuple[str, str]]:
+def nested_links(text: str) -> set[tuple[str, str]]:
     """The (outer, inner) link placeholders ``text`` nests, one inside the other."""
     pairs: set[tuple[str, str]] = set()
     stack: list[str] = []
@@ -131,7 +131,7 @@ def parse_translation(msgstr: str, unit: Unit) -> list[str | tuple[str, Placehol
             if (
                 ph.name.rstrip("0123456789") == "a"
                 and outer is not None
-                and (outer, ph.name) not in _nested_links(unit.msgid)  # (a page's own broken markup: kept)
+                and (outer, ph.name) not in nested_links(unit.msgid)  # (a page's own broken markup: kept)
             ):
                 raise TranslationProblem(f"placeholder <{ph.name}> (a link) is nested inside another link")
             stack.append(ph.name)
