@@ -53,8 +53,23 @@ def test_build_refuses_an_output_that_would_overwrite_the_source(
     before = _files(project)
     code, stdout, err = _build(project, capsys, out)
     assert (code, stdout) == (2, "")
-    assert err.startswith(f"error: {out}: ") and err.count("\n") == 1 and "--force" in err
+    assert err.startswith(f"error: {out}: ") and err.count("\n") == 1
+    assert ("--force" in err) == (where == "the source")  # forcing may replace the source only whole
     assert _files(project) == before
+    if where != "the source":  # forced, the source would be lost (a subfolder of it, or all of it)
+        assert _build(project, capsys, out, "--force")[0] == 2
+        assert _files(project) == before
+
+
+def test_build_with_force_refuses_an_output_linked_into_the_source(
+    project: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """An operator's link to a folder of the source: forced, the build replaced the source's pages."""
+    (project / "linkout").symlink_to(project / "course" / "pages")
+    before = _files(project / "course")
+    code, _, err = _build(project, capsys, project / "linkout", "--force")
+    assert code == 2 and "is inside the source course" in err and "--force" not in err
+    assert _files(project / "course") == before
 
 
 def test_build_refuses_a_folder_holding_other_files(project: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -3,9 +3,9 @@
 ``build`` and ``preview --out`` write every file of a course. They build into a
 staging folder beside the target and rename it into place at the end, so an
 interrupted or failed build leaves the previous output (or nothing), never a
-half-written folder. They refuse an output folder that is, contains or lies
-inside the source, or that holds files the build would not write (both would
-lose files), unless forced.
+half-written folder. They refuse an output folder that contains or lies inside
+the source (forced or not: the source would be lost), and, unless forced, one that
+is the source or holds files the build would not write.
 """
 
 from __future__ import annotations
@@ -33,28 +33,28 @@ def _local_root(source: Source) -> Path | None:
 def check_output(source: Source, out: str | os.PathLike[str], *, force: bool = False) -> Path:
     """The resolved output folder, or a ConfigError saying why writing there would lose files."""
     target = Path(out).resolve()
-    if force:
-        return target
     root = _local_root(source)
-    if root is not None:
-        if target == root:
-            raise ConfigError(
-                "is the source course itself; writing there would overwrite it: choose another folder "
-                "(or --force to replace the source)",
-                path=str(out),
-            )
+    if root is not None and target != root:  # (never with --force: the source, or part of it, would be lost)
         if root.is_relative_to(target):
             raise ConfigError(
                 f"contains the source course ({source.location}); replacing it would delete the source: "
-                "choose another folder (or --force)",
+                "choose another folder",
                 path=str(out),
             )
         if target.is_relative_to(root):
             raise ConfigError(
-                f"is inside the source course ({source.location}); the output would become part of the course: "
-                "choose a folder outside it (or --force)",
+                f"is inside the source course ({source.location}); the build would replace that part of the "
+                "course and become part of it: choose a folder outside it",
                 path=str(out),
             )
+    if force:
+        return target
+    if root is not None and target == root:
+        raise ConfigError(
+            "is the source course itself; writing there would overwrite it: choose another folder "
+            "(or --force to replace the source)",
+            path=str(out),
+        )
     if target.is_file():
         raise ConfigError("is a file; give a folder to write the course into", path=str(out))
     if target.is_dir():

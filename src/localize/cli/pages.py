@@ -76,7 +76,9 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         "holding it or one inside it",
     )
     p.add_argument(
-        "--force", action="store_true", help="write OUT even if it is or holds the source, or holds other files"
+        "--force",
+        action="store_true",
+        help="write OUT even if it is the source itself (replacing it) or holds other files; never a folder that holds the source or lies inside it",
     )
     p.add_argument(
         "--source-locale",

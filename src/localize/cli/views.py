@@ -49,7 +49,11 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument(
         "--out", metavar="DIR", help="build into DIR and exit instead of serving (never the source or inside it)"
     )
-    p.add_argument("--force", action="store_true", help="write --out even if it is or holds the source, or other files")
+    p.add_argument(
+        "--force",
+        action="store_true",
+        help="write --out even if it is the source itself (replacing it) or holds other files; never a folder that holds the source or lies inside it",
+    )
     p.set_defaults(func=cmd_preview)
     p = sub.add_parser(
         "report",
