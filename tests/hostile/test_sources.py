@@ -8,7 +8,7 @@ import zipfile
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import ClassVar
+from typing import IO, ClassVar
 
 import pytest
 
@@ -266,14 +266,14 @@ def test_an_object_deleted_after_the_listing_fails_its_page_not_the_course(
     bucket = open_storage(f"s3://{s3_env}/c")
     bucket.write_bytes("index.html", b"<p>Welcome to the course.</p>")
     bucket.write_bytes("double.html", b"<p>Soon gone.</p>")
-    read = sources.S3Source.read
+    opened = sources.S3Source.open
 
-    def deleted_first(self: sources.S3Source, path: str) -> bytes:
+    def deleted_first(self: sources.S3Source, path: str) -> IO[bytes]:
         if path == "double.html":
             bucket.delete("double.html")
-        return read(self, path)
+        return opened(self, path)
 
-    monkeypatch.setattr(sources.S3Source, "read", deleted_first)
+    monkeypatch.setattr(sources.S3Source, "open", deleted_first)
     code = main(["extract", f"s3://{s3_env}/c", "--course", "c", "--locales-dir", str(tmp_path / "ws"), "--jobs", "1"])
     err = capsys.readouterr().err
     assert code == 1
@@ -448,8 +448,71 @@ def test_deep_member_names_cost_no_quadratic_memory(tmp_path: Path) -> None:
             z.writestr(f"c/d{k}/" + "a/" * 16000 + "x.html", b"<p>x</p>")
     tracemalloc.start()
     try:
-        paths = ZipSource(archive).paths()
+        source = ZipSource(archive)
+        paths = source.paths()
         peak = tracemalloc.get_traced_memory()[1]
     finally:
         tracemalloc.stop()
-    assert len(paths) == 12 and peak < 32 * 1024 * 1024
+    assert peak < 32 * 1024 * 1024
+    # (and no disk holds such a path: refused, reported, since an over-long name stopped a whole build)
+    assert paths == [] and sum("a path of more than 1024 bytes" in str(p) for p in source.problems) == 12
+
+
+# -- found by an attacker look (session 32): a page too large to parse, a pipe, names no disk holds --
+
+
+def test_a_page_too_large_to_parse_is_not_extracted_and_is_copied_by_the_build(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A 2 MB zip held a 211 MB page: extract took 4.7 GB. A page over the limit is skipped by
+    extract (reported) and copied as it is by build, as publish does, the other pages going on."""
+    from localize.engine.build import build_course
+    from localize.engine.extract import extract_course
+    from localize.model import Catalog
+
+    monkeypatch.setattr(sources, "MAX_PAGE_BYTES", 4096)
+    big = b"<html><body>" + b"<p>words</p>" * 400 + b"</body></html>"
+    archive = make_zip(tmp_path / "c.zip", {"c/index.html": b"<p>Welcome</p>", "c/big.html": big})
+    source = open_source(archive)
+    result = extract_course(source, "c", jobs=1)
+    assert [e.msgid for e in result.catalog.entries] == ["Welcome"]
+    [failure] = result.failures
+    assert failure.path == "big.html" and "larger than the 32 MB a page may be: not extracted" in str(failure)
+    built = build_course(source, Catalog(), str(tmp_path / "out"), "es", jobs=1)
+    assert (tmp_path / "out" / "big.html").read_bytes() == big
+    assert any("copied as it is, not translated" in str(p) for p in built.problems)
+
+
+def test_a_pipe_in_a_course_folder_is_skipped_not_waited_on(tmp_path: Path) -> None:
+    import os
+
+    from localize.storage.sources import FolderSource
+
+    course = tmp_path / "course"
+    (course / "pages").mkdir(parents=True)
+    (course / "index.html").write_text("<p>Welcome</p>")
+    os.mkfifo(course / "pages" / "trap.html")
+    source = FolderSource(course)
+    assert source.paths() == ["index.html"]
+    assert [str(p) for p in source.problems] == [
+        f"{course / 'pages' / 'trap.html'}: not a regular file (a pipe, socket or device), skipped"
+    ]
+    os.mkfifo(course / "late.html")  # put there after the listing: refused at once, not waited on
+    with pytest.raises(SourceError, match="not a regular file"):
+        source.read("late.html")
+
+
+@pytest.mark.parametrize(
+    ("name", "why"),
+    [
+        ("c/" + "a" * 300 + ".html", "a name of 305 bytes, more than the 255 a file system allows"),
+        ("c/" + "/".join(["d" * 50] * 25) + "/x.html", "a path of more than 1024 bytes"),
+        ("c/x\u202egnp.html", "bidirectional controls in the name"),
+        ("c/x\u009bq.html", "control characters in the name"),
+    ],
+)
+def test_names_a_disk_cannot_hold_or_that_read_as_another_are_skipped(tmp_path: Path, name: str, why: str) -> None:
+    """An over-long name was extracted, then stopped build and route for the whole course."""
+    source = open_source(make_zip(tmp_path / "n.zip", {"c/index.html": b"<p>Hi</p>", name: b"<p>x</p>"}))
+    assert source.paths() == ["index.html"]
+    assert any(why in str(p) for p in source.problems), source.problems

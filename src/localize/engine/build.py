@@ -22,7 +22,7 @@ from localize.errors import LocalizeError
 from localize.model import Catalog, Unit
 from localize.storage.base import check_key
 from localize.storage.parallel import map_pages
-from localize.storage.sources import Source, is_page
+from localize.storage.sources import PAGE_TOO_LARGE, Source, copy_file, is_page, read_page
 
 __all__ = ["BuildResult", "build_course"]
 
@@ -55,13 +55,15 @@ def _build_one(source: Source, path: str, job: _BuildJob) -> _Built:
     problems: list[str] = []
     try:
         target = Path(job.out_dir) / check_key(path)  # sources list only paths it keeps as they are
-        data = source.read(path)
+        data = read_page(source, path) if is_page(path) else None
+        target.parent.mkdir(parents=True, exist_ok=True)
+        if data is None:  # a file, or a page too large to parse: copied as it is (as publish does)
+            copy_file(source, path, target)
+            if is_page(path):
+                problems.append(f"{PAGE_TOO_LARGE}: copied as it is, not translated")
+            return path, False, 0, 0, None, problems
     except LocalizeError as e:
         return path, False, 0, 0, str(e), problems
-    target.parent.mkdir(parents=True, exist_ok=True)
-    if not is_page(path):
-        target.write_bytes(data)
-        return path, False, 0, 0, None, problems
 
     def problem(unit: Unit, message: str) -> None:
         problems.append(f"translation of {unit.msgid[:60]!r} not used: {message}")

@@ -19,7 +19,7 @@ from localize.engine.segments import find_units
 from localize.errors import LocalizeError
 from localize.model import Catalog, Entry, Unit
 from localize.storage.parallel import map_pages
-from localize.storage.sources import Source, is_page
+from localize.storage.sources import PAGE_TOO_LARGE, Source, is_page, read_page
 
 __all__ = ["ExtractResult", "PageFailure", "extract_course", "extract_page", "template_headers"]
 
@@ -53,7 +53,10 @@ _Found = tuple[str, list[tuple[str | None, str, str]] | None, str | None]
 def _extract_one(source: Source, path: str, icon_classes: frozenset[str]) -> _Found:
     """Worker: (path, [(msgctxt, msgid, comment)], None) or (path, None, error)."""
     try:
-        units = extract_page(source.read(path), path, icon_classes)
+        data = read_page(source, path)
+        if data is None:
+            return path, None, f"{path}: {PAGE_TOO_LARGE}: not extracted (build and publish copy it as it is)"
+        units = extract_page(data, path, icon_classes)
     except LocalizeError as e:
         return path, None, str(e)
     return reference(path), [(u.msgctxt, u.msgid, u.comment) for u in units], None

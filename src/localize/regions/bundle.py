@@ -22,10 +22,9 @@ from localize.errors import LocalizeError
 from localize.locales import PSEUDO_LOCALE, html_lang, is_rtl
 from localize.model import Catalog
 from localize.storage.parallel import map_pages
-from localize.storage.sources import Source, is_page
+from localize.storage.sources import MAX_PAGE_BYTES, Source, is_page
 from localize.templating import render
 
-MAX_PAGE_BYTES = 32 * 1024 * 1024  # a larger "page" is published as it is, streamed, not parsed
 CHUNK = 1 << 20
 
 

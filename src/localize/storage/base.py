@@ -77,7 +77,10 @@ def check_key(key: str) -> str:
     return "/".join(key.replace("\\", "/").split("/"))
 
 
-_CONTROL_CHARACTERS = frozenset(map(chr, [*range(0x20), 0x7F]))
+_CONTROL_CHARACTERS = frozenset(map(chr, [*range(0x20), *range(0x7F, 0xA0)]))
+_BIDI_CONTROLS = frozenset(map(chr, [0x200E, 0x200F, *range(0x202A, 0x202F), *range(0x2066, 0x206A)]))
+MAX_NAME_BYTES = 255  # a part of a path (most file systems' limit)
+MAX_PATH_BYTES = 1024  # a whole path, leaving room for the folders a build or a mirror puts it under
 
 
 def course_path_problem(path: str) -> str | None:
@@ -86,8 +89,9 @@ def course_path_problem(path: str) -> str | None:
     The one rule every course source applies when it lists its files, so build,
     publish and pull see the same set: a course file is built, published and
     pulled under exactly this path, so it must be a storage key that
-    :func:`check_key` keeps as it is (no backslash) and a name a catalog reference
-    and a manifest can carry (no control characters).
+    :func:`check_key` keeps as it is (no backslash), a name a catalog reference
+    and a manifest can carry (no control characters, no bidirectional controls) and
+    one every file system the build or a mirror writes to can hold (the length).
     """
     problem = _key_problem(path)
     if problem is not None:
@@ -96,6 +100,13 @@ def course_path_problem(path: str) -> str | None:
         return "'\\' is a folder separator on some systems"
     if not _CONTROL_CHARACTERS.isdisjoint(path):
         return "control characters in the name"
+    if not _BIDI_CONTROLS.isdisjoint(path):
+        return "bidirectional controls in the name (they make it read as another name)"
+    longest = max((len(part.encode("utf-8")) for part in path.split("/")), default=0)
+    if longest > MAX_NAME_BYTES:
+        return f"a name of {longest} bytes, more than the {MAX_NAME_BYTES} a file system allows"
+    if len(path.encode("utf-8")) > MAX_PATH_BYTES:
+        return f"a path of more than {MAX_PATH_BYTES} bytes"
     return None
 
 

@@ -22,8 +22,9 @@ from localize.storage.base import course_path_problem
 from localize.storage.locations import open_storage
 
 __all__ = [
-    "MAX_ARCHIVE_BYTES", "MAX_ARCHIVE_MEMBERS", "MAX_COMPRESSION_RATIO",
-    "PAGE_SUFFIXES", "FolderSource", "S3Source", "Source", "ZipSource", "course_paths", "is_page",
+    "MAX_ARCHIVE_BYTES", "MAX_ARCHIVE_MEMBERS", "MAX_COMPRESSION_RATIO", "MAX_PAGE_BYTES", "PAGE_SUFFIXES",
+    "PAGE_TOO_LARGE", "FolderSource", "S3Source", "Source", "ZipSource", "copy_file", "course_paths", "is_page",
+    "read_page",
 ]  # fmt: skip
 
 PAGE_SUFFIXES = (".html", ".htm")
@@ -32,11 +33,42 @@ MAX_ARCHIVE_BYTES = 4 * 1024 * 1024 * 1024  # the members of one archive, uncomp
 MAX_ARCHIVE_MEMBERS = 100_000
 MAX_COMPRESSION_RATIO = 100  # uncompressed / compressed, for members above RATIO_FLOOR bytes
 RATIO_FLOOR = 1024 * 1024
+MAX_PAGE_BYTES = 32 * 1024 * 1024  # a larger "page" is never parsed: extract skips it, build and publish copy it
+PAGE_TOO_LARGE = f"larger than the {MAX_PAGE_BYTES // (1024 * 1024)} MB a page may be"
 _CHUNK = 1024 * 1024  # what one step of reading an archive member inflates at most
 
 
 def is_page(path: str) -> bool:
     return path.lower().endswith(PAGE_SUFFIXES)
+
+
+def _regular(path: Path) -> bool:
+    try:
+        return stat.S_ISREG(path.lstat().st_mode)
+    except OSError:
+        return False
+
+
+def read_page(source: Source, path: str) -> bytes | None:
+    """A page's bytes; None when it is larger than :data:`MAX_PAGE_BYTES` (read no further: a page
+    of hundreds of megabytes, from an archive of a few, would take gigabytes to parse)."""
+    with source.open(path) as f:
+        try:
+            size: int | None = os.fstat(f.fileno()).st_size
+        except (AttributeError, OSError, ValueError):  # (an archive member: no file of its own)
+            size = None
+        if size is not None and size > MAX_PAGE_BYTES:
+            return None
+        data = f.read(min(size, MAX_PAGE_BYTES) + 1 if size is not None else MAX_PAGE_BYTES + 1)
+    return data if len(data) <= MAX_PAGE_BYTES else None
+
+
+def copy_file(source: Source, path: str, target: Path) -> None:
+    """The file's bytes into ``target``, streamed (a large file never needs to fit in memory)."""
+    import shutil
+
+    with source.open(path) as f, target.open("wb") as out:
+        shutil.copyfileobj(f, out, _CHUNK)
 
 
 def course_paths(paths: list[str], location: str, problems: list[SourceError]) -> list[str]:
@@ -99,6 +131,11 @@ class FolderSource:
                 if name.startswith("."):
                     continue
                 full = Path(dirpath, name)
+                if not full.is_symlink() and not _regular(full):
+                    self.problems.append(
+                        SourceError("not a regular file (a pipe, socket or device), skipped", path=str(full))
+                    )
+                    continue
                 if full.is_symlink():
                     target = full.resolve()
                     if not target.is_relative_to(root) or not target.is_file():
@@ -110,16 +147,23 @@ class FolderSource:
         return course_paths(out, self.location, self.problems)
 
     def read(self, path: str) -> bytes:
-        try:
-            return (self.root / path).read_bytes()
-        except OSError as e:
-            raise SourceError(f"cannot read: {e.strerror}", path=str(self.root / path)) from e
+        with self.open(path) as f:
+            try:
+                return f.read()
+            except OSError as e:
+                raise SourceError(f"cannot read: {e.strerror}", path=str(self.root / path)) from e
 
     def open(self, path: str) -> IO[bytes]:
+        """The file, opened without waiting (a pipe put there since the listing is refused, not waited on)."""
+        where = str(self.root / path)
         try:
-            return (self.root / path).open("rb")
+            fd = os.open(where, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0))
         except OSError as e:
-            raise SourceError(f"cannot read: {e.strerror}", path=str(self.root / path)) from e
+            raise SourceError(f"cannot read: {e.strerror}", path=where) from e
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            os.close(fd)
+            raise SourceError("not a regular file (a pipe, socket or device)", path=where)
+        return os.fdopen(fd, "rb")
 
 
 def safe_member_name(name: str) -> str | None:
