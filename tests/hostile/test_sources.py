@@ -516,3 +516,43 @@ def test_names_a_disk_cannot_hold_or_that_read_as_another_are_skipped(tmp_path: 
     source = open_source(make_zip(tmp_path / "n.zip", {"c/index.html": b"<p>Hi</p>", name: b"<p>x</p>"}))
     assert source.paths() == ["index.html"]
     assert any(why in str(p) for p in source.problems), source.problems
+
+
+def test_percent_encoded_dot_segments_never_lead_the_crawl_out_of_the_course(
+    site: tuple[str, str], tmp_path: Path
+) -> None:
+    """`%2e%2e/admin/keys.html` passed the prefix test as written, and the server read it as `../`:
+    the admin page's text went into the template (found by an attacker look)."""
+    base, _ = site
+    links = "".join(
+        f'<a href="{h}">x</a>'
+        for h in ("%2e%2e/admin/keys.html", "%2E%2E/", "sub/%2e%2e/%2e%2e/admin/k.html", "..%2fadmin/k.html",
+                  "%2e/index.html", "a%5c..%5cadmin.html")
+    )  # fmt: skip
+    Site.routes = {
+        "/c/index.html": html(links + '<a href="ok.html">ok</a>'),
+        "/c/ok.html": html("<p>fine</p>"),
+        "/c/%2e%2e/admin/keys.html": html("<p>ADMIN ONLY</p>"),
+        "/c/moved.html": (302, {"Location": "/c/%2e%2e/admin/keys.html"}, b""),
+    }
+    problems = crawl(f"{base}/c/index.html", tmp_path / "out", delay=0)
+    assert Site.seen == ["/robots.txt", "/c/index.html", "/c/ok.html"]
+    assert problems == [f"{base}/c/: 6 links with a '.' or '..' segment once percent-decoded, or an encoded "
+                        "separator, not followed: a server may read them as a way out of the course"]  # fmt: skip
+    assert sorted(p.name for p in (tmp_path / "out").rglob("*") if p.is_file()) == ["index.html", "ok.html"]
+    Site.routes["/c/index.html"] = html('<a href="moved.html">m</a>')
+    Site.seen = []
+    problems = crawl(f"{base}/c/index.html", tmp_path / "out2", delay=0)
+    assert any("moved.html: redirects to" in p for p in problems) and "/c/%2e%2e/admin/keys.html" not in Site.seen
+
+
+def test_a_link_with_a_query_never_replaces_the_page_it_names(site: tuple[str, str], tmp_path: Path) -> None:
+    """`index.html?print=1` was saved over index.html: the last variant won, with no word of it."""
+    base, _ = site
+    Site.routes = {
+        "/c/index.html": html('<p>Welcome to the course.</p><a href="index.html?print=1">print</a>'),
+        "/c/index.html?print=1": html("<p>ATTACKER REPLACED INDEX</p>"),
+    }
+    assert crawl(f"{base}/c/index.html", tmp_path / "out", delay=0) == []
+    assert b"Welcome to the course." in (tmp_path / "out" / "index.html").read_bytes()
+    assert "/c/index.html?print=1" not in Site.seen

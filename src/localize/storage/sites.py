@@ -1,8 +1,9 @@
 """Live course sites: crawled politely, within the course's own prefix on its own host,
 into a local cache folder that then serves as a folder source.
 
-Limits: redirects only within the course URL on the same host (at most
-:data:`MAX_REDIRECTS`), :data:`MAX_CRAWL_FILE_BYTES` per file and
+Limits: links and redirects only within the course URL on the same host (at most
+:data:`MAX_REDIRECTS` redirects; never a URL with a query, which names no file of its own,
+nor one with a ``.``/``..`` segment once percent-decoded: :func:`within`), :data:`MAX_CRAWL_FILE_BYTES` per file and
 :data:`MAX_CRAWL_BYTES` per crawl, robots.txt respected (at most
 :data:`MAX_ROBOTS_BYTES` of it), bodies streamed to disk.
 """
@@ -24,7 +25,7 @@ from localize.storage.sources import PAGE_SUFFIXES, FolderSource, safe_member_na
 if TYPE_CHECKING:
     from urllib.robotparser import RobotFileParser
 
-__all__ = ["CRAWL_REUSE_SECONDS", "MAX_CRAWL_BYTES", "MAX_CRAWL_FILE_BYTES", "HttpSource", "crawl", "open_site"]
+__all__ = ["CRAWL_REUSE_SECONDS", "MAX_CRAWL_BYTES", "MAX_CRAWL_FILE_BYTES", "HttpSource", "crawl", "open_site", "within"]
 
 
 MAX_CRAWL_FILE_BYTES = 64 * 1024 * 1024  # one downloaded file
@@ -62,6 +63,24 @@ def _robots(client: object, base_url: str) -> RobotFileParser | None:
     rules = RobotFileParser()
     rules.parse(body.decode("utf-8", "replace").splitlines())
     return rules
+
+
+_ENCODED_SEPARATOR = re.compile(r"%(?:2f|5c)", re.I)
+
+
+def within(url: str, base_url: str) -> bool:
+    """Whether ``url`` names a file under ``base_url`` as any server reads it: the same scheme, host
+    and port, no query, and no ``.``/``..`` segment or separator once percent-decoded (a server
+    reads ``%2e%2e/`` as ``../``: a prefix test on the URL as written let a crawl leave the course)."""
+    from urllib.parse import unquote, urlsplit
+
+    if not url.startswith(base_url):
+        return False
+    parts = urlsplit(url)
+    if parts.query or "?" in url or _ENCODED_SEPARATOR.search(parts.path):
+        return False
+    path = unquote(parts.path)
+    return "\\" not in path and not any(segment in (".", "..") for segment in path.split("/"))
 
 
 _LINK = re.compile(r"""(?:href|src)\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s>"']+))""", re.I)
@@ -103,6 +122,7 @@ def crawl(
     seen: set[str] = {start, base_url}
     frontier = [start]
     total = [0]
+    skipped = [0]  # links not followed for a dot segment or an encoded separator
     over = threading.Event()
     lock = threading.Lock()
     client = httpx.Client(timeout=30.0, follow_redirects=False, headers={"User-Agent": _USER_AGENT})
@@ -155,7 +175,7 @@ def crawl(
                 with client.stream("GET", target) as r:
                     if r.is_redirect:
                         following = urldefrag(urljoin(target, r.headers.get("location", "")))[0]
-                        if not following.startswith(base_url):
+                        if not within(following, base_url):
                             return url, None, f"{url}: redirects to {following[:200]}, outside {base_url}; not followed"
                         target = following
                         continue
@@ -196,12 +216,23 @@ def crawl(
                 for m in _LINK.finditer(text):
                     link = unescape(m.group(1) or m.group(2) or m.group(3) or "")
                     absolute = urldefrag(urljoin(url, link))[0]
-                    if absolute.startswith(base_url) and absolute not in seen and len(seen) < max_files:
+                    if absolute in seen or not absolute.startswith(base_url):
+                        continue
+                    if not within(absolute, base_url):  # a query, or a way out of the course once decoded
+                        seen.add(absolute)
+                        skipped[0] += "?" not in absolute  # (a query names no file of its own: not a problem)
+                        continue
+                    if len(seen) < max_files:
                         seen.add(absolute)
                         if robots is not None and not robots.can_fetch(_USER_AGENT, absolute):
                             problems.append(f"{absolute}: skipped, robots.txt disallows it")
                             continue
                         frontier.append(absolute)
+    if skipped[0]:
+        problems.append(
+            f"{base_url}: {skipped[0]} links with a '.' or '..' segment once percent-decoded, or an encoded "
+            "separator, not followed: a server may read them as a way out of the course"
+        )
     for leftover in dest.glob(".crawl-*"):
         leftover.unlink()
     return problems
