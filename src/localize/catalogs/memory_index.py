@@ -45,7 +45,7 @@ import secrets
 import threading
 import time
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from localize.catalogs.faults import kill_point
@@ -74,6 +74,7 @@ from localize.catalogs.memory_store import (
     units_of_record,
     write_json,
 )
+from localize.catalogs.review import ledger_key
 from localize.catalogs.workspace import Workspace
 from localize.catalogs.writers import gone, this_writer
 from localize.errors import CatalogNotFoundError, TransientStorageError
@@ -101,8 +102,24 @@ def record_catalog(
     """After a catalog write (``catalog`` None: removed): its units into the memory index
     of ``locale``, and ``version`` (what the write returned) as the one indexed. Nothing
     happens when the locale has no index yet: the first lookup builds it."""
+    ledger = ledger_key(course, locale)
+    before = workspace.storage.version(ledger) if catalog is not None else None
     units = [] if catalog is None else contribution(workspace, course, locale, catalog)
     _record(workspace, locale, course, units, version)
+    if catalog is not None and workspace.storage.version(ledger) != before:
+        # the provenance changed while this was recorded (an ingest's review ledger, written after
+        # its catalog): the catalog's version alone would never tell a lookup, so it is unsettled
+        update_json(workspace.storage, f"{base_key(locale)}/manifest.json", _unsettle(course), compact=True)
+
+
+def _unsettle(name: str) -> Callable[[dict[str, Any]], None]:
+    """A manifest change that makes the next lookup record ``name`` again (no version matches "")."""
+
+    def change(body: dict[str, Any]) -> None:
+        if isinstance(body.get("courses"), dict) and name in body["courses"]:
+            body["courses"][name] = ""
+
+    return change
 
 
 def _broken(body: dict[str, Any]) -> None:
@@ -132,7 +149,11 @@ def _record(workspace: Workspace, locale: str, name: str, units: list[Unit], ver
         if held is not None and (not isinstance(held, dict) or _expired(held)):
             # a writer stopped somewhere in its write: what it left is unknown, so not taken over
             _broken(body)  # rebuilt on the next lookup
-        elif held is None:
+        elif held is not None:
+            # another writer is at this course, perhaps with what was there before this write: it
+            # leaves the course for the next lookup to record again instead of naming its version
+            held["again"] = True
+        else:
             writing[name] = {"since": time.time(), "token": token, **this_writer()}
             seen["marked"] = True
 
@@ -147,7 +168,7 @@ def _record(workspace: Workspace, locale: str, name: str, units: list[Unit], ver
                 with contextlib.suppress(Exception):
                     update_json(workspace.storage, f"{base}/manifest.json", _broken, compact=True)
                 raise
-        # else: no index yet, or another writer at this course: the next lookup sees the version
+        # else: no index yet, or another writer at this course (told to leave it to the next lookup)
     except _DAMAGE:
         update_json(
             workspace.storage, f"{base}/manifest.json", _broken, compact=True
@@ -202,8 +223,8 @@ def _apply(
         if isinstance(held, dict) and held.get("token") == token:
             del body["writing"][name]
             if body.get("generation") == generation:
-                body.setdefault("courses", {})[name] = version
-                if version is None:
+                body.setdefault("courses", {})[name] = "" if held.get("again") else version
+                if version is None and not held.get("again"):
                     body["courses"].pop(name)
                 if isinstance(body.get("sources"), int) and isinstance(body.get("live"), int):
                     body["sources"] += sum(claimed.values())

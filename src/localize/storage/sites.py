@@ -25,7 +25,15 @@ from localize.storage.sources import PAGE_SUFFIXES, FolderSource, safe_member_na
 if TYPE_CHECKING:
     from urllib.robotparser import RobotFileParser
 
-__all__ = ["CRAWL_REUSE_SECONDS", "MAX_CRAWL_BYTES", "MAX_CRAWL_FILE_BYTES", "HttpSource", "crawl", "open_site", "within"]
+__all__ = [
+    "CRAWL_REUSE_SECONDS",
+    "MAX_CRAWL_BYTES",
+    "MAX_CRAWL_FILE_BYTES",
+    "HttpSource",
+    "crawl",
+    "open_site",
+    "within",
+]
 
 
 MAX_CRAWL_FILE_BYTES = 64 * 1024 * 1024  # one downloaded file
