@@ -636,3 +636,44 @@ def test_a_damaged_state_record_still_finds_its_archive_after_the_marker(pristin
 
     assert "first-again.po: already ingested" in done.stdout, done.stdout + done.stderr
     assert sorted(f.name for f in archive.glob("*.po")) == archived
+
+
+# -- the progress a killed run did not record (found by a race look, session 32) --------------------
+
+
+def _snapshot_matches_catalog(p: Project, locale: str) -> tuple[int, int]:
+    """(translated words of today's snapshot, of the catalog of record)."""
+    from datetime import UTC, datetime
+
+    from localize.catalogs.stats import catalog_stats
+    from localize.catalogs.workspace import Workspace
+
+    ws = Workspace(str(p.ws))
+    snapshot = json.loads((p.ws / "history" / COURSE / locale / f"{datetime.now(UTC):%Y%m%d}.json").read_bytes())
+    stats = catalog_stats(ws.read_catalog(COURSE, locale), COURSE, locale)
+    return int(snapshot["translated_words"]), stats.translated_words
+
+
+def test_an_ingest_killed_between_its_catalog_write_and_its_record_is_recorded_by_the_next_run(
+    pristine: Path, tmp_path: Path
+) -> None:
+    """The rerun found the catalog already written and recorded nothing: the progress chart said 0
+    words where the catalog held 1,433, and `index rebuild` kept it (it rebuilds from the snapshots)."""
+    p = fresh(pristine, tmp_path, "p")
+    drop_return(p)
+    assert run(p, "ingest", "--partner", "lima", "--config", str(p.config), kill_at="catalog:put:es").returncode == -9
+    run(p, "ingest", "--partner", "lima", "--config", str(p.config))
+    words, held = _snapshot_matches_catalog(p, "es")
+    assert words == held > 0
+
+
+def test_an_update_killed_between_its_catalog_write_and_its_record_is_recorded_by_the_next_run(
+    pristine: Path, tmp_path: Path
+) -> None:
+    p = fresh(pristine, tmp_path, "p")
+    translate_es(p)
+    change_course(p)
+    assert update(p, kill_at="catalog:put:es").returncode == -signal.SIGKILL
+    assert update(p).returncode == 0
+    words, held = _snapshot_matches_catalog(p, "es")
+    assert words == held > 0

@@ -30,6 +30,7 @@ from localize.catalogs.memory_index import record_catalog
 from localize.catalogs.memory_rebuild import rebuild
 from localize.catalogs.po import read_po, write_po
 from localize.catalogs.refresh import refresh_from_memory
+from localize.catalogs.review import oldest_unreviewed
 from localize.catalogs.stats import catalog_stats
 from localize.catalogs.workspace import MERGE_ATTEMPTS, Workspace
 from localize.engine.extract import ExtractResult, extract_course
@@ -327,6 +328,8 @@ def rebuild_indexes(workspace: Workspace, *, locale: str | None = None) -> Rebui
             workspace.storage,
             [(catalog_stats(workspace.read_catalog(course, ll), course, ll), 0, version) for ll, version in catalogs],
         )
+        for ll, _ in catalogs:  # what waits for review, from the review ledger (the record)
+            index.set_oldest_unreviewed(workspace.storage, course, ll, oldest_unreviewed(workspace, course, ll))
         if wanted is None:  # the chart's points, from the daily snapshots (the record)
             index.set_history(workspace.storage, course, workspace.snapshot_history(course))
     kits = None

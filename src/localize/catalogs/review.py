@@ -47,6 +47,7 @@ __all__ = [
     "is_reviewed",
     "ledger_key",
     "mark_reviewed",
+    "oldest_unreviewed",
     "previous_signed_off",
     "provenance",
     "record_review",
@@ -163,9 +164,19 @@ def record_review(
                 events.append({"partner": partner, "kit": kit, "at": when, "entries": len(signed)})
 
     body = index.update_json(workspace.storage, ledger_key(course, locale), put)
+    index.set_oldest_unreviewed(workspace.storage, course, locale, _oldest(body))
+
+
+def _oldest(body: dict[str, Any]) -> str | None:
     since = body.get("unreviewed_since", {})
     waiting = [w for w in since.values() if isinstance(w, str)] if isinstance(since, dict) else []
-    index.set_oldest_unreviewed(workspace.storage, course, locale, min(waiting) if waiting else None)
+    return min(waiting) if waiting else None
+
+
+def oldest_unreviewed(workspace: Workspace, course: str, locale: str) -> str | None:
+    """When the oldest translation still waiting for review was accepted, from the ledger (the
+    record the statistics index keeps it from; ``index rebuild`` takes it from here)."""
+    return _oldest(_load(workspace, course, locale))
 
 
 @dataclass(frozen=True, slots=True)

@@ -14,8 +14,10 @@ import re
 from typing import Any
 
 from localize.catalogs import index
+from localize.catalogs.faults import kill_point
 from localize.catalogs.lifecycle import TEMPLATE_HEADER, template_digest
 from localize.catalogs.po import read_po, write_po
+from localize.catalogs.progress import ensure_progress, history, record_progress, snapshot_history
 from localize.catalogs.stats import CatalogStats, catalog_stats
 from localize.errors import CatalogChanged, CatalogError, CatalogNotFoundError, ConfigError, PreconditionFailed
 from localize.ids import check_course_id
@@ -257,6 +259,9 @@ class Workspace:
                 path=self.describe(key),
             )
         if old is not None and _strip_volatile(old, volatile) == _strip_volatile(data, volatile):
+            m = _CATALOG_KEY.match(key)
+            if m is not None:  # (a rerun of a run killed between its write and its record)
+                self.ensure_history(m.group(2), m.group(1), catalog)
             return False
         try:
             if etag is None:
@@ -271,76 +276,27 @@ class Workspace:
         self.written[key] = version
         m = _CATALOG_KEY.match(key)
         if m is not None:
+            kill_point(f"catalog:put:{m.group(1)}")  # (tests: killed between a catalog's write and its record)
             self._record_history(m.group(2), m.group(1), catalog, data, version)
         return True
 
     def _record_history(self, course: str, locale: str, catalog: Catalog, data: bytes, version: str) -> None:
-        """After a catalog write: its statistics into the index (catalogs/index.py) and
-        the day's progress snapshot (one per catalog per day: the dashboard's history)."""
-        import json
-        from datetime import UTC, datetime
+        record_progress(self, course, locale, catalog, data, version)
 
-        s = catalog_stats(catalog, course, locale)
-        now = datetime.now(UTC)
-        # The statistics are indexed under the version the write returned (our own file's):
-        # if another writer replaced the file since, the listing shows its version, not this
-        # one, so the entry is stale and recomputed from the file (no read-back needed).
-        index.record(
-            self.storage,
-            [(s, len(data), version)],
-            at=now.isoformat(timespec="seconds"),
-            backfill=lambda: self.snapshot_history(course),
-        )
-        record = {
-            "at": now.isoformat(timespec="seconds"),
-            "course": course,
-            "locale": locale,
-            "words": s.words,
-            "translated_words": s.translated_words,
-            "translated": s.translated,
-            "entries": s.entries,
-        }
-        self.storage.write_bytes(f"history/{course}/{locale}/{now:%Y%m%d}.json", json.dumps(record).encode())
+    def ensure_history(self, course: str, locale: str, catalog: Catalog) -> None:
+        ensure_progress(self, course, locale, catalog)
+
+    def ensure_history_at(self, key: str, data: bytes) -> None:
+        """:meth:`ensure_history` of the catalog file ``key`` holding ``data`` (nothing for another key)."""
+        m = _CATALOG_KEY.match(key)
+        if m is not None:
+            self.ensure_history(m.group(2), m.group(1), read_po(data, self.describe(key)))
 
     def history(self) -> list[tuple[str, str, str, int]]:
-        """Every progress point (at, course, locale, translated words), oldest first: one object
-        per course (its index object), not one file per catalog per day."""
-        import json
-
-        keys = [k for k in self.storage.list("index/stats") if k.endswith(".json")]
-        out: list[tuple[str, str, str, int]] = []
-        for key in keys:
-            course = key.rsplit("/", 1)[-1].removesuffix(".json")
-            try:
-                body = json.loads(self.storage.read_bytes(key))
-            except FileNotFoundError:
-                continue
-            except (ValueError, UnicodeDecodeError, RecursionError):
-                continue  # damaged derived state: `localize index rebuild` makes it anew
-            if isinstance(body, dict) and "history" not in body:
-                # indexed before the history moved beside the statistics: from the snapshots, once
-                with contextlib.suppress(ConfigError):  # a key that is not a course id: no snapshots
-                    snapshots = self.snapshot_history(course)
-                    index.set_history(self.storage, course, snapshots)
-                    body = {"history": {ll: [list(p) for p in series] for ll, series in snapshots.items()}}
-            out += [(at, course, locale, words) for locale, at, words in index.history_points(body)]
-        return sorted(out)
+        return history(self)
 
     def snapshot_history(self, course: str) -> dict[str, list[tuple[str, int]]]:
-        """The history of ``course`` from its daily snapshot files (the record; reads them all)."""
-        import json
-
-        points: dict[str, list[tuple[str, int]]] = {}
-        for key in sorted(self.storage.list(f"history/{check_course_id(course)}")):
-            if not key.endswith(".json"):
-                continue
-            try:
-                record = json.loads(self.storage.read_bytes(key))
-                at, locale, words = str(record["at"]), str(record["locale"]), int(record["translated_words"])
-            except (ValueError, TypeError, KeyError, UnicodeDecodeError, RecursionError, FileNotFoundError):
-                continue
-            points.setdefault(locale, []).append((at, words))
-        return {ll: sorted(series) for ll, series in points.items()}
+        return snapshot_history(self, course)
 
 
 def _strip_volatile(data: bytes, names: tuple[str, ...]) -> bytes:

@@ -182,6 +182,8 @@ def _apply_merge(workspace: Workspace, plan: dict[str, Any] | None, staged_key: 
         current = None
     now_sha = sha256_or_none(current)
     if now_sha == plan["after"]:
+        if current is not None:  # written by a run killed before its record: the day's progress
+            workspace.ensure_history_at(key, current)
         return True
     if now_sha != plan["before"]:
         return False

@@ -1,0 +1,79 @@
+"""Derived state kept right when runs meet or the index is rebuilt (found by a race look, session 32):
+the day's progress snapshot of a catalog two runs wrote at once, and what waits for review after
+`index rebuild`."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from localize.app.catalogs import rebuild_indexes
+from localize.catalogs import index
+from localize.catalogs.review import record_review
+from localize.catalogs.stats import catalog_stats
+from localize.catalogs.workspace import Workspace
+from localize.model import Catalog, Entry
+
+TEXTS = ("Welcome to the course.", "Read the syllabus first.", "Problem sets are due on Fridays.")
+
+
+def catalog(translated: int) -> Catalog:
+    entries = tuple(Entry(t, f"ES {t}" if i < translated else "") for i, t in enumerate(TEXTS))
+    return Catalog(headers=(("Language", "es"),), entries=entries)
+
+
+def snapshot(ws: Workspace) -> dict[str, Any]:
+    day = datetime.now(UTC)
+    return dict(json.loads(ws.storage.read_bytes(f"history/c1/es/{day:%Y%m%d}.json")))
+
+
+def test_of_two_runs_writing_a_catalog_at_once_the_snapshot_holds_what_the_file_holds(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Run A wrote, run B wrote and recorded, then A's record landed: the snapshot (and the chart,
+    which `index rebuild` makes from the snapshots) said what A wrote, not what the file holds."""
+    ws = Workspace(str(tmp_path / "ws"))
+    key = ws.catalog_key("c1", "es")
+    record = index.record
+    met: list[bool] = []
+
+    def b_meanwhile(*args: Any, **kwargs: Any) -> None:
+        record(*args, **kwargs)
+        if not met:
+            met.append(True)
+            assert Workspace(str(tmp_path / "ws")).write(key, catalog(3))  # B: written and recorded
+
+    monkeypatch.setattr(index, "record", b_meanwhile)
+    assert ws.write(key, catalog(1))  # A
+    monkeypatch.undo()
+    held = catalog_stats(ws.read_catalog("c1", "es"), "c1", "es")
+    assert held.translated == 3 and snapshot(ws)["translated"] == 3
+    assert snapshot(ws)["translated_words"] == held.translated_words
+    points = [p for p in ws.history() if p[1] == "c1" and p[2] == "es"]
+    assert points[-1][3] == held.translated_words
+
+
+def test_index_rebuild_keeps_what_waits_for_review(tmp_path: Path) -> None:
+    """`index rebuild` made every row's oldest unreviewed translation None: the dashboard said
+    nothing waited for review while 310 translations did."""
+    ws = Workspace(str(tmp_path / "ws"))
+    assert ws.write(ws.catalog_key("c1", "es"), catalog(2))
+    at = datetime(2026, 11, 2, 9, 30, tzinfo=UTC)
+    fresh = [e for e in ws.read_catalog("c1", "es").entries if e.translated]
+    record_review(ws, "c1", "es", partner="lima", kit="k1", at=at, translated=fresh)
+    stats_key = "index/stats/c1.json"
+
+    def oldest() -> object:
+        return json.loads(ws.storage.read_bytes(stats_key))["locales"]["es"].get("oldest_unreviewed")
+
+    assert oldest() == "2026-11-02T09:30:00+00:00"
+    ws.storage.delete(stats_key)
+    rebuild_indexes(ws)
+    assert oldest() == "2026-11-02T09:30:00+00:00"
+    ws.storage.write_bytes(stats_key, b"garbage")
+    rebuild_indexes(ws)
+    assert oldest() == "2026-11-02T09:30:00+00:00"
