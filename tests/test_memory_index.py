@@ -546,3 +546,29 @@ def test_a_write_that_finds_another_writer_at_the_course_leaves_it_to_the_next_l
     manifest = json.loads(ws.storage.read_bytes(f"index/memory/{LL}/manifest.json"))
     assert manifest["courses"]["c00"] == "" and manifest["writing"] == {}
     _assert_same(ws, {"c01": templates["c01"], "new-course": templates["new-course"]})
+
+
+def test_a_review_ledger_written_while_the_index_is_rebuilt_is_not_missed(
+    bases: list[Catalog], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A rebuild read a course's ledger before an ingest wrote it, then switched: the course stood in
+    the new generation with the older provenance, under its catalog's version, for good."""
+    from localize.catalogs import memory_rebuild
+
+    ws, templates = _workspace(tmp_path, bases, n=3)
+    fresh = [e for e in ws.read_catalog("c00", LL).entries if e.translated][:30]
+    contribution = memory_rebuild.contribution
+
+    def ingest_meanwhile(workspace: Workspace, name: str, *rest: Any) -> Any:
+        units = contribution(workspace, name, *rest)
+        if name == "c00":
+            at = datetime(2026, 4, 1, tzinfo=UTC)
+            record_review(ws, "c00", LL, partner="quito", kit="k2", at=at, translated=fresh)
+        return units
+
+    monkeypatch.setattr(memory_rebuild, "contribution", ingest_meanwhile)
+    rebuild(ws, LL)
+    monkeypatch.undo()
+    manifest = json.loads(ws.storage.read_bytes(f"index/memory/{LL}/manifest.json"))
+    assert manifest["courses"]["c00"] == "" and manifest["courses"]["c01"] != ""
+    _assert_same(ws, {"c01": templates["c01"], "new-course": templates["new-course"]})

@@ -14,6 +14,7 @@ from localize.catalogs.index import update_json
 from localize.catalogs.memory_lookup import Key
 from localize.catalogs.memory_records import add, band
 from localize.catalogs.memory_store import contribution, read_json, write_json
+from localize.catalogs.review import ledger_key
 from localize.catalogs.workspace import Workspace
 from localize.errors import CatalogNotFoundError, LocalizeError, TransientStorageError
 from localize.locales import check_locale
@@ -47,12 +48,14 @@ def rebuild(workspace: Workspace, locale: str) -> int:
     homes: dict[str, dict[str, list[list[Any]]]] = defaultdict(dict)
     home_of: dict[Key, str] = {}
     bands: dict[int, dict[str, list[Any]]] = defaultdict(lambda: {"msgctxt": [], "msgid": [], "home": []})
+    ledgers: dict[str, str | None] = {}
     for name in sorted(listed):  # memory order: by course
         try:
             catalog = workspace.read_catalog(name, locale, suggest=False)
         except CatalogNotFoundError:
             listed.pop(name)
             continue
+        ledgers[name] = workspace.storage.version(ledger_key(name, locale))  # (provenance: read after)
         units = contribution(workspace, name, locale, catalog)
         for i, u in enumerate(units):
             home = home_of.get((u[0], u[1]))
@@ -79,12 +82,17 @@ def rebuild(workspace: Workspace, locale: str) -> int:
             path=workspace.describe(f"{base}/{generation}"),
         )
 
+    # a review ledger written since this rebuild read it (an ingest's, after its catalog): the
+    # course is left for the next lookup to record again, as the catalog's version cannot tell
+    moved = {n: "" for n in listed if workspace.storage.version(ledger_key(n, locale)) != ledgers.get(n)}
+
     def switch(body: dict[str, Any]) -> None:
         previous.append(str(body.get("generation") or ""))
         body.clear()
         # sources listed in the bands, and those of them with records: the rest are dead (no
         # course holds them any more), scored by near-match lookups until the next rebuild
-        body.update(generation=generation, courses=listed, writing={}, sources=len(home_of), live=len(home_of))
+        courses = listed | moved
+        body.update(generation=generation, courses=courses, writing={}, sources=len(home_of), live=len(home_of))
 
     update_json(workspace.storage, f"{base}/manifest.json", switch, compact=True)
     _sweep(workspace, base, generation, previous)
