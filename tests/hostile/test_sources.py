@@ -556,3 +556,39 @@ def test_a_link_with_a_query_never_replaces_the_page_it_names(site: tuple[str, s
     assert crawl(f"{base}/c/index.html", tmp_path / "out", delay=0) == []
     assert b"Welcome to the course." in (tmp_path / "out" / "index.html").read_bytes()
     assert "/c/index.html?print=1" not in Site.seen
+
+
+@pytest.mark.parametrize(
+    "location",
+    [
+        "http://169.254.169.254/latest/meta-data/iam/security-credentials/role",  # cloud metadata
+        "{other}/r/courses/c1/es/latest.json",  # another port of this machine
+        "http://10.0.0.7/r/courses/c1/es/latest.json",  # a private network
+        "https://localhost/r/courses/c1/es/latest.json",
+    ],
+)
+def test_a_region_redirect_to_an_internal_address_or_another_origin_over_http_is_refused(
+    site: tuple[str, str], tmp_path: Path, location: str
+) -> None:
+    """`pull --from http(s)://…` followed a pointer's redirect anywhere: to cloud metadata, whose
+    answer then showed in the error (found by an attacker look)."""
+    from localize.errors import PermanentStorageError
+    from localize.regions.pull import pull
+
+    base, other = site
+    Site.routes = {"/r/courses/c1/es/latest.json": (302, {"Location": location.format(other=other)}, b"")}
+    with pytest.raises(PermanentStorageError, match="not followed"):
+        pull(f"{base}/r", "c1", "es", tmp_path / "site")
+    assert Site.seen == ["/r/courses/c1/es/latest.json"]  # the other port was never asked
+    assert not (tmp_path / "site" / "c1").exists()
+
+
+def test_a_region_redirect_within_its_own_address_is_followed(site: tuple[str, str], tmp_path: Path) -> None:
+    from localize.regions.remote import open_remote
+
+    base, _ = site
+    Site.routes = {
+        "/r/moved.json": (301, {"Location": "/r/here.json"}, b""),
+        "/r/here.json": (200, {}, b'{"ok": true}'),
+    }
+    assert open_remote(f"{base}/r").read("moved.json", 1000) == b'{"ok": true}'

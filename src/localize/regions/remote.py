@@ -10,7 +10,7 @@ from __future__ import annotations
 import io
 import os
 import time
-from typing import IO, Protocol
+from typing import IO, Any, Protocol
 
 from localize.errors import ConfigError, PermanentStorageError, TransientStorageError
 from localize.storage import sites
@@ -75,7 +75,28 @@ class _HttpRemote:
         # identity: a response is read as the bytes it holds (never inflated by the client, outside
         # the limits); a .gz object labelled Content-Encoding: gzip by a CDN is read raw, as stored
         self.client = httpx.Client(
-            timeout=30.0, follow_redirects=True, max_redirects=5, headers={"Accept-Encoding": "identity"}
+            timeout=30.0,
+            follow_redirects=True,
+            max_redirects=5,
+            headers={"Accept-Encoding": "identity"},
+            event_hooks={"request": [self._redirect_allowed]},
+        )
+        self.origin = (parts.scheme.lower(), (parts.hostname or "").lower(), parts.port)
+
+    def _redirect_allowed(self, request: Any) -> None:
+        """Every request a pull makes, redirects included: to the region's own origin, or over
+        https to another public host (a CDN's); never from https to http, nor to a loopback,
+        private or link-local address (cloud metadata) a bucket owner could point a mirror at."""
+        url = request.url
+        here = (url.scheme, url.host.lower(), url.port)
+        if here == self.origin:
+            return
+        if url.scheme == "https" and not _internal(url.host):
+            return
+        raise PermanentStorageError(
+            f"the region redirects to {url.scheme}://{url.host}{f':{url.port}' if url.port else ''}, "
+            "not followed (only to its own address, or over https to another public host)",
+            path=self.shown,
         )
 
     def describe(self, key: str = "") -> str:
@@ -131,6 +152,20 @@ class _HttpRemote:
             time.sleep(0.3 * 2**attempt)
         kind = PermanentStorageError if error.startswith("HTTP 4") else TransientStorageError
         raise kind(f"download failed: {error}", path=url)
+
+
+def _internal(host: str) -> bool:
+    """Whether ``host`` names this machine or a private network (an address, or localhost)."""
+    import ipaddress
+
+    name = host.strip("[]").lower()
+    if name == "localhost" or name.endswith((".localhost", ".internal")):
+        return True
+    try:
+        address = ipaddress.ip_address(name)
+    except ValueError:
+        return False
+    return not address.is_global
 
 
 def _check_rate(total: int, elapsed: float, url: str) -> None:
