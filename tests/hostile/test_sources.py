@@ -592,3 +592,26 @@ def test_a_region_redirect_within_its_own_address_is_followed(site: tuple[str, s
         "/r/here.json": (200, {}, b'{"ok": true}'),
     }
     assert open_remote(f"{base}/r").read("moved.json", 1000) == b'{"ok": true}'
+
+
+def test_a_trickling_robots_txt_does_not_hold_the_crawl(
+    site: tuple[str, str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """robots.txt sent a byte every 2 s: the crawl waited on it past 150 s (an attacker look)."""
+    from localize.storage import sites
+
+    monkeypatch.setattr(sites, "MIN_RATE_AFTER", 0.5)
+
+    def trickle() -> Iterator[bytes]:
+        for _ in range(40):
+            yield b"#"
+            time.sleep(0.1)
+
+    Site.routes = {
+        "/robots.txt": (200, {"Content-Type": "text/plain"}, trickle),  # type: ignore[dict-item]
+        "/c/index.html": html("<p>Welcome</p>"),
+    }
+    started = time.monotonic()
+    assert crawl(f"{site[0]}/c/index.html", tmp_path / "out", delay=0) == []
+    assert time.monotonic() - started < 3
+    assert (tmp_path / "out" / "index.html").exists()

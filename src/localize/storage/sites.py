@@ -53,6 +53,7 @@ _USER_AGENT = "localize (course localization; polite crawler)"
 
 def _robots(client: object, base_url: str) -> RobotFileParser | None:
     """The site's robots.txt rules, or None when it has none (or it cannot be read)."""
+    import time
     from urllib.parse import urlsplit
     from urllib.robotparser import RobotFileParser  # here: it loads http.client and ssl
 
@@ -61,11 +62,14 @@ def _robots(client: object, base_url: str) -> RobotFileParser | None:
         with client.stream("GET", f"{parts.scheme}://{parts.netloc}/robots.txt") as response:  # type: ignore[attr-defined]
             if response.status_code != 200:
                 return None
-            body = b""
+            body, started = b"", time.monotonic()
             for block in response.iter_bytes():
                 body += block
+                elapsed = time.monotonic() - started
                 if len(body) > MAX_ROBOTS_BYTES:
                     return None
+                if elapsed > MIN_RATE_AFTER and len(body) < MIN_BYTES_PER_SECOND * elapsed:
+                    return None  # trickled in: the files' rule (it held a crawl for days), as if there were none
     except Exception:
         return None
     rules = RobotFileParser()
