@@ -24,6 +24,7 @@ from localize.catalogs.po import read_po, write_po
 from localize.catalogs.workspace import Workspace
 from localize.cli import main
 from localize.config import load_config
+from localize.errors import CatalogError
 from localize.model import Catalog, Entry
 from localize.partners.checks import CHECKS, entry_problems
 from localize.partners.ingest import ingest_bytes
@@ -352,18 +353,24 @@ def test_a_glossary_of_another_writing_system_is_refused_and_replacements_are_co
     assert code == 0 and out.endswith("; replaced the rows of 2 terms it had, 1 with another translation)\n"), out
 
 
-def test_comments_processing_instructions_and_entities_in_a_tbx_are_read_past() -> None:
+def test_comments_and_processing_instructions_in_a_tbx_are_read_past_entities_refused() -> None:
     """lxml yields comments, processing instructions and unresolved entities among the elements:
-    a comment inside <term> used to end the import in a ValueError traceback."""
-    data = (
-        b'<?xml version="1.0"?><!DOCTYPE martif [<!ENTITY x "y">]><martif type="TBX"><text><body>'
+    a comment inside <term> used to end the import in a ValueError traceback. An entity is never
+    resolved, so `&x;` was imported as those characters (and published): refused, naming it."""
+    terms = (
         b'<termEntry><!-- c --><?pi x?><langSet xml:lang="en"><tig><term>problem<!--c--> set</term></tig>'
         b'</langSet><langSet xml:lang="es"><tig><term>lista de <?pi?>problemas</term></tig></langSet></termEntry>'
-        b'<termEntry><langSet xml:lang="en"><tig><term>wave&x;</term></tig></langSet>'
-        b'<langSet xml:lang="es"><tig><term>onda</term></tig></langSet></termEntry></body></text></martif>'
     )
-    rows = read_tbx(data, "g.tbx", "es")
-    assert [(t.term, t.translation) for t in rows] == [("problem set", "lista de problemas"), ("wave&x;", "onda")]
+    data = b'<?xml version="1.0"?><!DOCTYPE martif SYSTEM "TBXcoreStructV02.dtd"><martif type="TBX"><text><body>'
+    rows = read_tbx(data + terms + b"</body></text></martif>", "g.tbx", "es")
+    assert [(t.term, t.translation) for t in rows] == [("problem set", "lista de problemas")]
+    entity = (
+        b'<termEntry><langSet xml:lang="en"><tig><term>wave&x;</term></tig></langSet>'
+        b'<langSet xml:lang="es"><tig><term>onda</term></tig></langSet></termEntry>'
+    )
+    declared = b'<?xml version="1.0"?><!DOCTYPE martif [<!ENTITY x "y">]><martif type="TBX"><text><body>'
+    with pytest.raises(CatalogError, match=r"g\.tbx:1: the TBX file declares entities in its DOCTYPE"):
+        read_tbx(declared + terms + entity + b"</body></text></martif>", "g.tbx", "es")
 
 
 def test_a_suggested_row_left_empty_says_how_to_go_on(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -202,3 +202,20 @@ def test_control_characters_in_provenance_never_reach_the_terminal_or_the_export
         code, _, err = tm(capsys, "tm", "import", str(out_file), "--locale", "es", "--locales-dir", str(other))
         assert code == 0, err
         assert {u.msgid for u in memory_units(Workspace(str(other)), "es")} == {u.msgid for u in units}
+
+
+def test_a_tmx_entity_is_refused_not_imported_as_text(tmp_path: Path) -> None:
+    """`Cal &x; endario` was imported as those characters and published as `&amp;x;` on 7 pages;
+    a DOCTYPE naming the TMX DTD, as CAT tools write it, is still read (an attacker look)."""
+    from localize.catalogs.memory_files import read_tmx
+    from localize.errors import CatalogError
+
+    tu = b'<tu><tuv xml:lang="en"><seg>Calendar</seg></tuv><tuv xml:lang="es"><seg>Cal &x; endario</seg></tuv></tu>'
+    head = b'<tmx version="1.4"><header srclang="en"/><body>'
+    with pytest.raises(CatalogError, match="declares entities in its DOCTYPE"):
+        read_tmx(b'<!DOCTYPE tmx [<!ENTITY x "y">]>' + head + tu + b"</body></tmx>", "a.tmx", "es", "x")
+    with pytest.raises(CatalogError):
+        read_tmx(head + tu + b"</body></tmx>", "b.tmx", "es", "x")  # undeclared: not well-formed
+    plain = tu.replace(b"Cal &x; endario", b"Calendario")
+    units = read_tmx(b'<!DOCTYPE tmx SYSTEM "tmx14.dtd">' + head + plain + b"</body></tmx>", "c.tmx", "es", "x")
+    assert [(u.msgid, u.msgstr) for u in units] == [("Calendar", "Calendario")]

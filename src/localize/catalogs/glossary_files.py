@@ -24,6 +24,7 @@ import io
 from xml.sax.saxutils import escape, quoteattr
 
 from localize.catalogs.glossary import APPROVED, DO_NOT_TRANSLATE, FORBIDDEN, Glossary, Term
+from localize.catalogs.tmx_codes import refuse_entities
 from localize.catalogs.workspace import Workspace
 from localize.errors import CatalogError, ConfigError
 from localize.ids import check_course_id
@@ -162,6 +163,7 @@ def read_tbx(data: bytes, path: str, locale: str, source_locale: str = "en") -> 
         raise CatalogError(f"not a valid TBX file: {e.msg}", path=path, line=e.lineno) from e
     if _local(root.tag) not in ("tbx", "martif"):
         raise CatalogError(f"not a TBX file (root element <{_local(root.tag)}>)", path=path, line=root.sourceline)
+    refuse_entities(root, path, "TBX")
     default = _lang_of(root, source_locale)
     rows: list[Term] = []
     others: set[str] = set()

@@ -35,7 +35,7 @@ from localize.catalogs.memory_provenance import (
     units_of,
 )
 from localize.catalogs.po import read_po
-from localize.catalogs.tmx_codes import Codes, segment_text, source_segment, target_segment
+from localize.catalogs.tmx_codes import Codes, refuse_entities, segment_text, source_segment, target_segment
 from localize.catalogs.xliff import is_xliff, read_xliff, write_xliff
 from localize.errors import CatalogError
 from localize.locales import check_locale, html_lang, same_language
@@ -142,6 +142,7 @@ def read_tmx(data: bytes, path: str, locale: str, origin: str) -> list[MemoryUni
         raise CatalogError(f"not a valid TMX file: {e.msg}", path=path, line=e.lineno) from e
     if root.tag != "tmx":
         raise CatalogError(f"not a TMX file (root element <{root.tag}>)", path=path, line=root.sourceline)
+    refuse_entities(root, path, "TMX")
     header = root.find("header")
     srclang = (header.get("srclang") if header is not None else None) or "en"
 

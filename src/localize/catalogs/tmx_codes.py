@@ -28,7 +28,9 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-__all__ = ["Codes", "segment_text", "source_segment", "target_segment"]
+from localize.errors import CatalogError
+
+__all__ = ["Codes", "refuse_entities", "segment_text", "source_segment", "target_segment"]
 
 _NATIVE_TAG = re.compile(r"\s*</?\s*([A-Za-z][A-Za-z0-9]*)")
 _SPACES = re.compile(r"\s+")
@@ -151,3 +153,22 @@ def _walk(seg: Any, codes: Codes, *, source: bool) -> str:
     if opened:
         raise _Unnamed
     return "".join(out)
+
+
+def refuse_entities(root: Any, path: str, what: str) -> None:
+    """A CatalogError for an XML file (TMX, TBX) that declares entities or uses one: the parser
+    never resolves them (no billion laughs, no file read), so ``&x;`` would be imported as those
+    characters and published on a page. A DOCTYPE naming the format's DTD, as CAT tools write
+    it, is fine."""
+    from lxml import etree
+
+    dtd = root.getroottree().docinfo.internalDTD
+    if dtd is not None and any(True for _ in dtd.iterentities()):
+        raise CatalogError(f"the {what} file declares entities in its DOCTYPE; remove them", path=path, line=1)
+    for found in root.iter(etree.Entity):
+        raise CatalogError(
+            f"the {what} file uses the entity reference {str(found.text)[:40]!r}, which is not read; "
+            "write the character itself",
+            path=path,
+            line=found.sourceline,
+        )
