@@ -24,7 +24,7 @@ from localize.catalogs.po import read_po, write_po
 from localize.catalogs.workspace import Workspace
 from localize.cli import main
 from localize.config import load_config
-from localize.errors import CatalogError
+from localize.errors import CatalogError, ConfigError
 from localize.model import Catalog, Entry
 from localize.partners.checks import CHECKS, entry_problems
 from localize.partners.ingest import ingest_bytes
@@ -403,3 +403,13 @@ def test_imports_past_their_size_are_refused_before_they_are_read(
     code, _out, err = run(capsys, "tm", "import", str(big_po), "--locale", "es", "--locales-dir", ws)
     assert code == 2 and err == f"error: {big_po}: larger than the 1 MiB a memory file may be; split it\n"
     assert not (tmp_path / "ws" / "glossary").exists()
+
+
+@pytest.mark.parametrize("translation", ["<script>alert(1)</script>", "<b>onda</b>", "\u202eadno"])
+def test_an_approved_translation_the_qa_gate_would_refuse_is_not_imported(translation: str) -> None:
+    """The kit told the translator to use a term the gate refuses (markup, a bidi override; found by
+    an attacker look); text with a lone `<` is still a term."""
+    with pytest.raises(ConfigError, match=r"its approved translation holds .* which the QA gate refuses"):
+        Term("wave", translation)
+    assert Term("wave", translation, FORBIDDEN).translation == translation  # (what not to write: shown only)
+    assert Term("less than", "x < y").translation == "x < y"
