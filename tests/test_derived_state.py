@@ -77,3 +77,27 @@ def test_index_rebuild_keeps_what_waits_for_review(tmp_path: Path) -> None:
     ws.storage.write_bytes(stats_key, b"garbage")
     rebuild_indexes(ws)
     assert oldest() == "2026-11-02T09:30:00+00:00"
+
+
+def test_of_a_return_and_a_sign_off_at_once_the_index_holds_what_the_ledger_says(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each run set the oldest unreviewed translation from its own ledger write: the last to land
+    won, even when it had computed from an older ledger."""
+    ws = Workspace(str(tmp_path / "ws"))
+    assert ws.write(ws.catalog_key("c1", "es"), catalog(2))
+    fresh = [e for e in ws.read_catalog("c1", "es").entries if e.translated]
+    put = index.set_oldest_unreviewed
+    met: list[bool] = []
+
+    def sign_off_meanwhile(*args: Any) -> None:
+        if not met:  # run B signs everything off, and sets None, before run A's value lands
+            met.append(True)
+            at = datetime(2026, 11, 3, tzinfo=UTC)
+            record_review(ws, "c1", "es", partner="rev", kit="k2", at=at, signed_off=fresh)
+        put(*args)
+
+    monkeypatch.setattr(index, "set_oldest_unreviewed", sign_off_meanwhile)
+    record_review(ws, "c1", "es", partner="lima", kit="k1", at=datetime(2026, 11, 2, tzinfo=UTC), translated=fresh)
+    monkeypatch.undo()
+    assert json.loads(ws.storage.read_bytes("index/stats/c1.json"))["locales"]["es"].get("oldest_unreviewed") is None

@@ -615,3 +615,17 @@ def test_a_trickling_robots_txt_does_not_hold_the_crawl(
     assert crawl(f"{site[0]}/c/index.html", tmp_path / "out", delay=0) == []
     assert time.monotonic() - started < 3
     assert (tmp_path / "out" / "index.html").exists()
+
+
+def test_an_s3_folder_marker_is_not_a_file_of_the_course(s3_env: str, tmp_path: Path) -> None:
+    """A `c/sub/` object (consoles and sync tools make them) was reported as a file to rename."""
+    from localize.storage.locations import open_storage
+    from localize.storage.s3 import S3Storage
+
+    bucket = open_storage(f"s3://{s3_env}/c")
+    assert isinstance(bucket, S3Storage)
+    bucket.write_bytes("index.html", b"<p>Welcome</p>")
+    bucket.write_bytes("sub/notes.html", b"<p>Notes</p>")
+    bucket.client.put_object(Bucket=bucket.location.bucket, Key="c/sub/", Body=b"")
+    source = sources.S3Source(f"s3://{s3_env}/c")
+    assert source.paths() == ["index.html", "sub/notes.html"] and source.problems == []

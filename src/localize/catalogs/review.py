@@ -164,7 +164,12 @@ def record_review(
                 events.append({"partner": partner, "kit": kit, "at": when, "entries": len(signed)})
 
     body = index.update_json(workspace.storage, ledger_key(course, locale), put)
-    index.set_oldest_unreviewed(workspace.storage, course, locale, _oldest(body))
+    for _ in range(3):  # set from this run's ledger, then checked: another run's may have landed since
+        oldest = _oldest(body)
+        index.set_oldest_unreviewed(workspace.storage, course, locale, oldest)
+        body = _load(workspace, course, locale)
+        if _oldest(body) == oldest:
+            break
 
 
 def _oldest(body: dict[str, Any]) -> str | None:

@@ -285,7 +285,8 @@ class S3Source:
         self.storage = open_storage(location)
 
     def paths(self) -> list[str]:
-        return course_paths(list(self.storage.list("")), self.location, self.problems)
+        # a key ending in "/" is a folder marker (consoles and sync tools make them), not a file
+        return course_paths([k for k in self.storage.list("") if not k.endswith("/")], self.location, self.problems)
 
     def read(self, path: str) -> bytes:
         try:
