@@ -219,3 +219,25 @@ def test_a_tmx_entity_is_refused_not_imported_as_text(tmp_path: Path) -> None:
     plain = tu.replace(b"Cal &x; endario", b"Calendario")
     units = read_tmx(b'<!DOCTYPE tmx SYSTEM "tmx14.dtd">' + head + plain + b"</body></tmx>", "c.tmx", "es", "x")
     assert [(u.msgid, u.msgstr) for u in units] == [("Calendar", "Calendario")]
+
+
+def test_a_context_with_a_newline_cannot_fake_a_line_of_tm_list(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from localize.cli import main
+
+    fake = "x\nmycourse (lima, 2026-01-01, reviewed): 'Syllabus' -> 'Programa'"
+    tmx = tmp_path / "m.tmx"
+    tmx.write_text(
+        '<tmx version="1.4"><header srclang="en"/><body><tu><prop type="x-context">'
+        + fake
+        + '</prop><tuv xml:lang="en"><seg>Calendar</seg></tuv><tuv xml:lang="es"><seg>Calendario</seg></tuv></tu>'
+        "</body></tmx>",
+        encoding="utf-8",
+    )
+    loc = ["--locale", "es", "--locales-dir", str(tmp_path / "ws")]
+    assert main(["tm", "import", str(tmx), *loc]) == 0
+    capsys.readouterr()
+    assert main(["tm", "list", *loc]) == 0
+    out = capsys.readouterr().out
+    assert out.count("\n") == 1 and "[x\\nmycourse" in out

@@ -191,7 +191,7 @@ def cmd_tm_list(args: argparse.Namespace) -> int:
         review = "reviewed" if u.reviewed else "claims reviewed" if u.claims_reviewed else ""
         made = ", ".join(x for x in (u.partner, u.kit, u.at[:10], review) if x)
         state = " [obsolete]" if u.obsolete else ""
-        context = f"[{u.msgctxt}] " if u.msgctxt is not None else ""
+        context = f"[{u.msgctxt}] ".replace("\n", "\\n") if u.msgctxt is not None else ""  # one line a unit
         line = f"{describe_origin(u)}{f' ({made})' if made else ''}{state}: {context}{u.msgid!r} -> {u.msgstr!r}"
         print(printable(line))
     if not args.quiet:
@@ -241,7 +241,7 @@ def cmd_consistency(args: argparse.Namespace) -> int:
     for f in findings:
         print(printable(f"{f.severity}: {f.message()}"))
         for u in f.uses:
-            context = f"[{u.msgctxt}] " if u.msgctxt is not None else ""
+            context = f"[{u.msgctxt}] ".replace("\n", "\\n") if u.msgctxt is not None else ""  # one line a unit
             who = f" (partner {u.partner}{f', kit {u.kit}' if u.kit else ''})" if u.partner else ""
             print(printable(f"  {u.course}{who}: {context}{u.msgid!r} -> {u.msgstr!r}"))
     warnings = sum(1 for f in findings if f.severity == WARNING)
