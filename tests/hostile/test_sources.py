@@ -629,3 +629,14 @@ def test_an_s3_folder_marker_is_not_a_file_of_the_course(s3_env: str, tmp_path: 
     bucket.client.put_object(Bucket=bucket.location.bucket, Key="c/sub/", Body=b"")
     source = sources.S3Source(f"s3://{s3_env}/c")
     assert source.paths() == ["index.html", "sub/notes.html"] and source.problems == []
+
+
+def test_a_crawl_problem_is_named_by_its_address_not_by_the_cache_folder(site: tuple[str, str], tmp_path: Path) -> None:
+    from localize.engine.extract import extract_course
+    from localize.storage.sites import HttpSource
+
+    base, _ = site
+    Site.routes = {"/c/index.html": html('<p>Hi</p><a href="gone.html">g</a>')}
+    source = HttpSource(f"{base}/c/index.html", cache=tmp_path / "cache")
+    [failure] = extract_course(source, "c", jobs=1).failures
+    assert str(failure) == f"{base}/c/gone.html: HTTP 404"

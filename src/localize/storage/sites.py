@@ -280,7 +280,9 @@ class HttpSource(FolderSource):
         if cache is None:
             weakref.finalize(self, shutil.rmtree, str(root), True)
         self.url = url
-        self.problems.extend(SourceError(p) for p in problems)
+        for problem in problems:  # "URL: what": named by its address, never by the cache folder
+            where, _, what = problem.partition(": ")
+            self.problems.append(SourceError(what, path=where) if what else SourceError(problem, path=url))
 
 
 _PREFIX = "localize-crawl-"
