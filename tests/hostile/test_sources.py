@@ -640,3 +640,14 @@ def test_a_crawl_problem_is_named_by_its_address_not_by_the_cache_folder(site: t
     source = HttpSource(f"{base}/c/index.html", cache=tmp_path / "cache")
     [failure] = extract_course(source, "c", jobs=1).failures
     assert str(failure) == f"{base}/c/gone.html: HTTP 404"
+
+
+@pytest.mark.parametrize(
+    ("first", "second"), [("c/Index.html", "c/index.html"), ("c/caf\u00e9.html", "c/cafe\u0301.html")]
+)
+def test_names_one_disk_holds_as_one_file_keep_the_first(tmp_path: Path, first: str, second: str) -> None:
+    """A mirror on macOS or Windows would keep one of the two, whichever came last."""
+    source = open_source(make_zip(tmp_path / "n.zip", {first: b"<p>A</p>", second: b"<p>B</p>"}))
+    kept = sorted([first.removeprefix("c/"), second.removeprefix("c/")])[0]
+    assert source.paths() == [kept]
+    assert any("on a disk that ignores case or Unicode normalization" in str(p) for p in source.problems)

@@ -14,6 +14,7 @@ from __future__ import annotations
 import bisect
 import os
 import stat
+import unicodedata
 from pathlib import Path, PurePosixPath
 from typing import IO, Protocol
 
@@ -75,10 +76,16 @@ def course_paths(paths: list[str], location: str, problems: list[SourceError]) -
     """The ``paths`` a course may hold, sorted; each refused one is added to ``problems``."""
     out: list[str] = []
     ordered = sorted(paths)
+    folded: dict[str, str] = {}  # a name as a case-insensitive, normalizing disk sees it -> the first such
+    for path in ordered:
+        folded.setdefault(unicodedata.normalize("NFC", path).casefold(), path)
     for path in paths:
         problem = course_path_problem(path)
         if problem is None and _is_folder(path, ordered):  # "notes" beside "notes/index.html": no folder holds both
             problem = "a folder of the same name holds other files of the course"
+        first = folded.get(unicodedata.normalize("NFC", path).casefold(), path)
+        if problem is None and first != path:  # a mirror on macOS or Windows would keep one of the two
+            problem = f"the same name as {first!r} on a disk that ignores case or Unicode normalization"
         if problem is None:
             out.append(path)
             continue
