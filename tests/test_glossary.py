@@ -24,7 +24,7 @@ from localize.catalogs.po import read_po, write_po
 from localize.catalogs.workspace import Workspace
 from localize.cli import main
 from localize.config import load_config
-from localize.errors import CatalogError, ConfigError
+from localize.errors import CatalogError
 from localize.model import Catalog, Entry
 from localize.partners.checks import CHECKS, entry_problems
 from localize.partners.ingest import ingest_bytes
@@ -406,10 +406,16 @@ def test_imports_past_their_size_are_refused_before_they_are_read(
 
 
 @pytest.mark.parametrize("translation", ["<script>alert(1)</script>", "<b>onda</b>", "\u202eadno"])
-def test_an_approved_translation_the_qa_gate_would_refuse_is_not_imported(translation: str) -> None:
+def test_an_approved_translation_the_qa_gate_would_refuse_is_not_imported(
+    translation: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     """The kit told the translator to use a term the gate refuses (markup, a bidi override; found by
-    an attacker look); text with a lone `<` is still a term."""
-    with pytest.raises(ConfigError, match=r"its approved translation holds .* which the QA gate refuses"):
-        Term("wave", translation)
-    assert Term("wave", translation, FORBIDDEN).translation == translation  # (what not to write: shown only)
-    assert Term("less than", "x < y").translation == "x < y"
+    an attacker look). Only the import refuses it: a glossary already kept still loads."""
+    rows = tmp_path / "g.csv"
+    rows.write_text(f"term,translation,status,note\nwave,{translation},approved,\nless,a<b,approved,\n")
+    loc = ["--locale", "es", "--locales-dir", str(tmp_path / "ws")]
+    code, _, err = run(capsys, "glossary", "import", str(rows), *loc)
+    assert code == 2 and "term 'wave': the QA gate would refuse its approved translation" in err
+    rows.write_text(f"term,translation,status,note\nwave,{translation},forbidden,\nless,a<b,approved,\n")
+    assert run(capsys, "glossary", "import", str(rows), *loc)[0] == 0  # what not to write; a lone < is text
+    assert Term("wave", translation).translation == translation  # loading never refuses a kept row

@@ -547,15 +547,22 @@ def test_percent_encoded_dot_segments_never_lead_the_crawl_out_of_the_course(
 
 
 def test_a_link_with_a_query_never_replaces_the_page_it_names(site: tuple[str, str], tmp_path: Path) -> None:
-    """`index.html?print=1` was saved over index.html: the last variant won, with no word of it."""
+    """`index.html?print=1` was saved over index.html: the last variant won, with no word of it. A
+    query is dropped: the bare file is fetched once (a cache-busting `style.css?v=4f6` is style.css)."""
     base, _ = site
     Site.routes = {
-        "/c/index.html": html('<p>Welcome to the course.</p><a href="index.html?print=1">print</a>'),
+        "/c/index.html": html(
+            '<p>Welcome to the course.</p><a href="index.html?print=1">print</a>'
+            '<link href="_static/style.css?v=4f649999"><a href="week1.html?x=1">w</a><a href="week1.html?x=2">w</a>'
+        ),
         "/c/index.html?print=1": html("<p>ATTACKER REPLACED INDEX</p>"),
+        "/c/_static/style.css": (200, {"Content-Type": "text/css"}, b"p { color: black }"),
+        "/c/week1.html": html("<p>Week 1</p>"),
     }
     assert crawl(f"{base}/c/index.html", tmp_path / "out", delay=0) == []
     assert b"Welcome to the course." in (tmp_path / "out" / "index.html").read_bytes()
-    assert "/c/index.html?print=1" not in Site.seen
+    assert (tmp_path / "out" / "_static" / "style.css").read_bytes() == b"p { color: black }"
+    assert not [p for p in Site.seen if "?" in p] and Site.seen.count("/c/week1.html") == 1
 
 
 @pytest.mark.parametrize(
@@ -651,3 +658,16 @@ def test_names_one_disk_holds_as_one_file_keep_the_first(tmp_path: Path, first: 
     kept = sorted([first.removeprefix("c/"), second.removeprefix("c/")])[0]
     assert source.paths() == [kept]
     assert any("on a disk that ignores case or Unicode normalization" in str(p) for p in source.problems)
+
+
+def test_a_region_address_with_its_default_port_is_its_own_origin() -> None:
+    """`http://host:80/r` was refused at its first request: httpx names a default port None (a review)."""
+    import httpx
+
+    from localize.regions.remote import _HttpRemote
+
+    for base, asked in (
+        ("http://127.0.0.1:80/r", "http://127.0.0.1/r/x"),
+        ("https://10.0.0.5:443/r", "https://10.0.0.5/r/x"),
+    ):
+        _HttpRemote(base)._redirect_allowed(httpx.Request("GET", asked))  # no error: the region's own address

@@ -20,6 +20,8 @@ from localize.catalogs.workspace import Workspace
 from localize.errors import CatalogError, CatalogNotFoundError, ConfigError
 from localize.ids import check_course_id
 from localize.locales import check_locale, foreign_script
+from localize.model import Entry
+from localize.partners.checks import entry_problems
 from localize.storage.base import LocalStorage
 from localize.storage.folder_files import read_named_file
 
@@ -63,6 +65,18 @@ def import_glossary(
             f"of another language? Nothing imported; import it with --locale set to its language",
             path=file,
         )
+    for term in rows:  # what a kit tells its translator to write: nothing the QA gate would refuse
+        refused = [
+            p
+            for p in entry_problems(Entry(term.term, term.translation), file)
+            if p.check in ("markup", "bidi-controls")
+        ]
+        if term.status == APPROVED and refused:
+            raise CatalogError(
+                f"term {term.term[:60]!r}: the QA gate would refuse its approved translation "
+                f"({refused[0].message}); write it as text. Nothing imported",
+                path=file,
+            )
     existing = load_glossary(workspace, locale, course, only_course=course is not None, source_locale=source_locale)
     before = {(t.term.casefold(), t.translation) for t in existing.terms}
     known = {term for term, _ in before}

@@ -81,7 +81,8 @@ class _HttpRemote:
             headers={"Accept-Encoding": "identity"},
             event_hooks={"request": [self._redirect_allowed]},
         )
-        self.origin = (parts.scheme.lower(), (parts.hostname or "").lower(), parts.port)
+        own = httpx.URL(self.base)  # (as httpx gives every request's: a default port is None)
+        self.origin = (own.scheme, own.host.lower(), own.port)
 
     def _redirect_allowed(self, request: Any) -> None:
         """Every request a pull makes, redirects included: to the region's own origin, or over

@@ -2,8 +2,8 @@
 into a local cache folder that then serves as a folder source.
 
 Limits: links and redirects only within the course URL on the same host (at most
-:data:`MAX_REDIRECTS` redirects; never a URL with a query, which names no file of its own,
-nor one with a ``.``/``..`` segment once percent-decoded: :func:`within`), :data:`MAX_CRAWL_FILE_BYTES` per file and
+:data:`MAX_REDIRECTS` redirects; a link's query is dropped, as it names no file of its own,
+and never a URL with a ``.``/``..`` segment once percent-decoded: :func:`within`), :data:`MAX_CRAWL_FILE_BYTES` per file and
 :data:`MAX_CRAWL_BYTES` per crawl, robots.txt respected (at most
 :data:`MAX_ROBOTS_BYTES` of it), bodies streamed to disk.
 """
@@ -227,12 +227,13 @@ def crawl(
                 text = target.read_bytes()[:MAX_LINK_SCAN_BYTES].decode("utf-8", "replace")
                 for m in _LINK.finditer(text):
                     link = unescape(m.group(1) or m.group(2) or m.group(3) or "")
-                    absolute = urldefrag(urljoin(url, link))[0]
+                    # a query names no file of its own (style.css?v=4f6 is style.css): the bare file
+                    absolute = urldefrag(urljoin(url, link))[0].split("?", 1)[0]
                     if absolute in seen or not absolute.startswith(base_url):
                         continue
-                    if not within(absolute, base_url):  # a query, or a way out of the course once decoded
+                    if not within(absolute, base_url):  # a way out of the course once decoded
                         seen.add(absolute)
-                        skipped[0] += "?" not in absolute  # (a query names no file of its own: not a problem)
+                        skipped[0] += 1
                         continue
                     if len(seen) < max_files:
                         seen.add(absolute)
