@@ -133,3 +133,30 @@ def test_preview_out_refuses_the_source_and_builds_whole(project: Path, capsys: 
     assert code == 0, err
     assert stdout.startswith("8 pages (es) -> ") and "lz-" in (out / "index.html").read_text(encoding="utf-8")
     assert sorted(p.name for p in project.iterdir()) == ["course", "loc", "preview"]
+
+
+def test_build_knows_a_folder_by_what_it_is_not_by_its_spelling(
+    project: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A bind mount of the project (or ~/Courses for ~/courses on a case-insensitive disk) passed the
+    path checks, and `--force` replaced the folder holding the source (a review of this session)."""
+    from localize.app import output
+
+    alias = project.parent / "alias-of-project"
+    alias.mkdir()
+    real = output._identity
+
+    def as_mounted(path: Path) -> tuple[int, int] | None:  # alias/x is project/x, as through a bind mount
+        return real(project / path.relative_to(alias) if path.is_relative_to(alias) else path)
+
+    monkeypatch.setattr(output, "_identity", as_mounted)
+    before = _files(project)
+    code, _, err = _build(project, capsys, alias, "--force")
+    assert code == 2 and "contains the source course" in err
+    code, _, err = _build(project, capsys, alias / "site", "--force")  # = project/site: beside the course
+    assert code == 0, err
+    code, _, err = _build(project, capsys, project.parent / "alias-of-project" / "course" / "built", "--force")
+    assert code == 2 and "is inside the source course" in err
+    assert _files(project / "course") == {
+        k.removeprefix("course/"): v for k, v in before.items() if k.startswith("course/")
+    }

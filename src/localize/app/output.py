@@ -30,18 +30,37 @@ def _local_root(source: Source) -> Path | None:
     return Path(location).resolve()
 
 
+def _identity(path: Path) -> tuple[int, int] | None:
+    try:
+        info = os.stat(path)
+    except OSError:
+        return None
+    return info.st_dev, info.st_ino
+
+
+def _existing_chain(path: Path) -> list[tuple[int, int]]:
+    """The (device, inode) of ``path`` and of each of its folders that exist, innermost first: a
+    folder is known by what it is, not by how it is spelled (a bind mount, a case-insensitive disk)."""
+    found = [_identity(p) for p in (path, *path.parents)]
+    return [f for f in found if f is not None]
+
+
 def check_output(source: Source, out: str | os.PathLike[str], *, force: bool = False) -> Path:
     """The resolved output folder, or a ConfigError saying why writing there would lose files."""
     target = Path(out).resolve()
     root = _local_root(source)
-    if root is not None and target != root:  # (never with --force: the source, or part of it, would be lost)
-        if root.is_relative_to(target):
+    same = False
+    if root is not None:
+        own, around, under = _identity(root), _existing_chain(root.parent), _existing_chain(target.parent)
+        same = target == root or (own is not None and _identity(target) == own)
+        # (never with --force: the source, or part of it, would be lost)
+        if not same and (root.is_relative_to(target) or _identity(target) in around):
             raise ConfigError(
                 f"contains the source course ({source.location}); replacing it would delete the source: "
                 "choose another folder",
                 path=str(out),
             )
-        if target.is_relative_to(root):
+        if not same and (target.is_relative_to(root) or (own is not None and own in under)):
             raise ConfigError(
                 f"is inside the source course ({source.location}); the build would replace that part of the "
                 "course and become part of it: choose a folder outside it",
@@ -49,7 +68,7 @@ def check_output(source: Source, out: str | os.PathLike[str], *, force: bool = F
             )
     if force:
         return target
-    if root is not None and target == root:
+    if same:
         raise ConfigError(
             "is the source course itself; writing there would overwrite it: choose another folder "
             "(or --force to replace the source)",
