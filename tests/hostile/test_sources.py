@@ -8,7 +8,7 @@ import zipfile
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import IO, ClassVar
+from typing import ClassVar
 
 import pytest
 
@@ -266,14 +266,14 @@ def test_an_object_deleted_after_the_listing_fails_its_page_not_the_course(
     bucket = open_storage(f"s3://{s3_env}/c")
     bucket.write_bytes("index.html", b"<p>Welcome to the course.</p>")
     bucket.write_bytes("double.html", b"<p>Soon gone.</p>")
-    opened = sources.S3Source.open
+    read = sources.S3Source.read_limited
 
-    def deleted_first(self: sources.S3Source, path: str) -> IO[bytes]:
+    def deleted_first(self: sources.S3Source, path: str, limit: int) -> bytes | None:
         if path == "double.html":
             bucket.delete("double.html")
-        return opened(self, path)
+        return read(self, path, limit)
 
-    monkeypatch.setattr(sources.S3Source, "open", deleted_first)
+    monkeypatch.setattr(sources.S3Source, "read_limited", deleted_first)
     code = main(["extract", f"s3://{s3_env}/c", "--course", "c", "--locales-dir", str(tmp_path / "ws"), "--jobs", "1"])
     err = capsys.readouterr().err
     assert code == 1
@@ -480,7 +480,10 @@ def test_a_page_too_large_to_parse_is_not_extracted_and_is_copied_by_the_build(
     assert failure.path == "big.html" and "larger than the 32 MB a page may be: not extracted" in str(failure)
     built = build_course(source, Catalog(), str(tmp_path / "out"), "es", jobs=1)
     assert (tmp_path / "out" / "big.html").read_bytes() == big
-    assert any("copied as it is, not translated" in str(p) for p in built.problems)
+    assert [str(f) for f in built.failures] == [
+        "big.html: larger than the 32 MB a page may be: copied as it is, not translated"
+    ]
+    assert built.problems == ()
 
 
 def test_a_pipe_in_a_course_folder_is_skipped_not_waited_on(tmp_path: Path) -> None:
@@ -671,3 +674,32 @@ def test_a_region_address_with_its_default_port_is_its_own_origin() -> None:
         ("https://10.0.0.5:443/r", "https://10.0.0.5/r/x"),
     ):
         _HttpRemote(base)._redirect_allowed(httpx.Request("GET", asked))  # no error: the region's own address
+
+
+def test_preview_copies_a_page_too_large_to_parse_as_build_does(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`preview --out` parsed a 34 MB page whole: 1.9 GB and 97 s (a review of this session)."""
+    from localize.views.preview import _preview_page, _PreviewJob
+
+    monkeypatch.setattr(sources, "MAX_PAGE_BYTES", 1024)
+    big = b"<p>" + b"words " * 400 + b"</p>"
+    source = open_source(make_zip(tmp_path / "c.zip", {"c/big.html": big}))
+    job = _PreviewJob(str(tmp_path / "out"), "k.po", "es", "", {}, {}, frozenset())
+    assert _preview_page(source, "big.html", job) == (False, 0, 0)
+    assert (tmp_path / "out" / "big.html").read_bytes() == big
+
+
+def test_an_s3_page_too_large_to_parse_is_never_downloaded_to_be_measured(
+    s3_env: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from localize.storage.locations import open_storage
+
+    monkeypatch.setattr(sources, "MAX_PAGE_BYTES", 1024)
+    bucket = open_storage(f"s3://{s3_env}/c")
+    bucket.write_bytes("big.html", b"<p>" + b"x" * 4096 + b"</p>")
+    bucket.write_bytes("index.html", b"<p>Hi</p>")
+    source = sources.S3Source(f"s3://{s3_env}/c")
+    monkeypatch.setattr(sources.S3Source, "open", lambda *a: pytest.fail("downloaded whole"))
+    assert sources.read_page(source, "big.html") is None
+    assert sources.read_page(source, "index.html") == b"<p>Hi</p>"

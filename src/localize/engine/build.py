@@ -59,9 +59,8 @@ def _build_one(source: Source, path: str, job: _BuildJob) -> _Built:
         target.parent.mkdir(parents=True, exist_ok=True)
         if data is None:  # a file, or a page too large to parse: copied as it is (as publish does)
             copy_file(source, path, target)
-            if is_page(path):
-                problems.append(f"{PAGE_TOO_LARGE}: copied as it is, not translated")
-            return path, False, 0, 0, None, problems
+            failure = f"{PAGE_TOO_LARGE}: copied as it is, not translated" if is_page(path) else None
+            return path, False, 0, 0, failure, problems
     except LocalizeError as e:
         return path, False, 0, 0, str(e), problems
 

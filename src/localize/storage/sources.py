@@ -16,10 +16,10 @@ import os
 import stat
 import unicodedata
 from pathlib import Path, PurePosixPath
-from typing import IO, Protocol
+from typing import IO, Protocol, cast
 
 from localize.errors import SourceError, StorageError, UnsafeArchiveError
-from localize.storage.base import course_path_problem
+from localize.storage.base import TooLarge, course_path_problem
 from localize.storage.locations import open_storage
 
 __all__ = [
@@ -53,6 +53,9 @@ def _regular(path: Path) -> bool:
 def read_page(source: Source, path: str) -> bytes | None:
     """A page's bytes; None when it is larger than :data:`MAX_PAGE_BYTES` (read no further: a page
     of hundreds of megabytes, from an archive of a few, would take gigabytes to parse)."""
+    limited = getattr(source, "read_limited", None)
+    if limited is not None:  # (an S3 object: its size is asked first, never downloaded whole to see)
+        return cast("bytes | None", limited(path, MAX_PAGE_BYTES))
     with source.open(path) as f:
         try:
             size: int | None = os.fstat(f.fileno()).st_size
@@ -298,6 +301,15 @@ class S3Source:
     def read(self, path: str) -> bytes:
         try:
             return self.storage.read_bytes(path)
+        except FileNotFoundError as e:
+            raise self._gone(path) from e
+
+    def read_limited(self, path: str, limit: int) -> bytes | None:
+        """The object's bytes; None when it is larger than ``limit`` (not read)."""
+        try:
+            return self.storage.read_with_etag(path, limit)[0]
+        except TooLarge:
+            return None
         except FileNotFoundError as e:
             raise self._gone(path) from e
 

@@ -28,7 +28,7 @@ from localize.partners.checks import ERROR, INFO, Problem
 from localize.partners.qa import check_file
 from localize.storage.courses import open_source
 from localize.storage.parallel import map_pages
-from localize.storage.sources import Source, is_page
+from localize.storage.sources import Source, copy_file, is_page, read_page
 from localize.templating import render as render_template
 
 __all__ = ["PreviewBuild", "PreviewServer", "build_preview", "prepare_preview", "read_po_bytes"]
@@ -79,9 +79,9 @@ def _preview_page(source: Source, path: str, job: _PreviewJob) -> tuple[bool, in
     """Worker: one file of the preview; (is page, translated units, other units)."""
     target = Path(job.out) / path
     target.parent.mkdir(parents=True, exist_ok=True)
-    raw = source.read(path)
-    if not is_page(path):
-        target.write_bytes(raw)
+    raw = read_page(source, path) if is_page(path) else None
+    if raw is None:  # a file, or a page too large to parse: copied as it is (as build does)
+        copy_file(source, path, target)
         return False, 0, 0
 
     def annotate(unit: Unit, is_translated: bool) -> tuple[str, str] | None:
