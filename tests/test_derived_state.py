@@ -101,3 +101,17 @@ def test_of_a_return_and_a_sign_off_at_once_the_index_holds_what_the_ledger_says
     record_review(ws, "c1", "es", partner="lima", kit="k1", at=datetime(2026, 11, 2, tzinfo=UTC), translated=fresh)
     monkeypatch.undo()
     assert json.loads(ws.storage.read_bytes("index/stats/c1.json"))["locales"]["es"].get("oldest_unreviewed") is None
+
+
+def test_a_rerun_of_an_unchanged_catalog_records_nothing_on_a_new_day(tmp_path: Path) -> None:
+    """The repair of a killed run's record made a snapshot and a chart point for every unchanged
+    catalog once a day (a daily cron over a fleet: a write per catalog per day; a review)."""
+    ws = Workspace(str(tmp_path / "ws"))
+    key = ws.catalog_key("c1", "es")
+    assert ws.write(key, catalog(2))
+    for snap in (tmp_path / "ws" / "history").rglob("*.json"):
+        snap.unlink()  # as on a new day: no snapshot of today
+    stats_before = ws.storage.read_bytes("index/stats/c1.json")
+    assert not ws.write(key, catalog(2))  # unchanged
+    assert not list((tmp_path / "ws" / "history").rglob("*.json"))
+    assert ws.storage.read_bytes("index/stats/c1.json") == stats_before

@@ -54,16 +54,16 @@ def record_progress(
         # The statistics are indexed under the version the write returned (our own file's):
         # if another writer replaced the file since, the listing shows its version, not this
         # one, so the entry is stale and recomputed from the file (no read-back needed).
+        record: dict[str, Any] = {"at": now.isoformat(timespec="seconds"), "course": course, "locale": locale}
+        record |= {"words": s.words, "translated_words": s.translated_words, "translated": s.translated}
+        workspace.storage.write_bytes(
+            _snapshot_key(course, locale, now), json.dumps(record | {"entries": s.entries}).encode()
+        )  # first: a point in the index below says its snapshot is there (ensure_progress)
         index.record(
             workspace.storage,
             [(s, len(data), version)],
             at=now.isoformat(timespec="seconds"),
             backfill=lambda: snapshot_history(workspace, course),
-        )
-        record: dict[str, Any] = {"at": now.isoformat(timespec="seconds"), "course": course, "locale": locale}
-        record |= {"words": s.words, "translated_words": s.translated_words, "translated": s.translated}
-        workspace.storage.write_bytes(
-            _snapshot_key(course, locale, now), json.dumps(record | {"entries": s.entries}).encode()
         )
         current = workspace.storage.version(key)
         if current is None or current == version:
@@ -76,19 +76,19 @@ def record_progress(
 
 
 def ensure_progress(workspace: Workspace, course: str, locale: str, catalog: Catalog) -> None:
-    """After a run found the catalog already as it would write it (a rerun of a run killed
-    after its write, before its record): the day's snapshot made if it does not hold the
-    catalog's progress, as the write would have made it."""
+    """After a run found the catalog already as it would write it (a rerun of a run killed after
+    its write, before its record): the progress recorded if the chart's last point of the catalog
+    is not its translated words (one read; an unchanged catalog's rerun writes nothing)."""
     s = catalog_stats(catalog, course, locale)
     try:
-        kept = json.loads(workspace.storage.read_bytes(_snapshot_key(course, locale, datetime.now(UTC))))
-        same = [kept.get(f) for f in ("words", "translated_words", "translated", "entries")] == [
-            s.words, s.translated_words, s.translated, s.entries
-        ]  # fmt: skip
-    except (FileNotFoundError, ValueError, AttributeError, UnicodeDecodeError, RecursionError):
-        same = False
+        body = json.loads(workspace.storage.read_bytes(index.stats_key(course)))
+    except (FileNotFoundError, ValueError, UnicodeDecodeError, RecursionError):
+        body = None
+    points = [words for ll, _, words in index.history_points(body) if ll == locale]
+    if points and points[-1] == s.translated_words:
+        return
     version = workspace.storage.version(workspace.catalog_key(course, locale))
-    if not same and version is not None:
+    if version is not None:
         record_progress(workspace, course, locale, catalog, write_po(catalog).encode("utf-8"), version)
 
 
