@@ -241,3 +241,20 @@ def test_a_context_with_a_newline_cannot_fake_a_line_of_tm_list(
     assert main(["tm", "list", *loc]) == 0
     out = capsys.readouterr().out
     assert out.count("\n") == 1 and "[x\\nmycourse" in out
+
+
+def test_an_entity_in_an_attribute_value_is_refused_not_dropped() -> None:
+    """lxml drops an unknown entity from an attribute value without a word (`xml:lang="es&x;"` read
+    as `es`): the raw text is looked at too (a review of this session)."""
+    from localize.catalogs.memory_files import read_tmx
+    from localize.errors import CatalogError
+
+    data = (
+        b'<?xml version="1.0"?>\n<!DOCTYPE tmx SYSTEM "tmx14.dtd">\n<tmx version="1.4"><header srclang="en"/><body>'
+        b'<tu><tuv xml:lang="en"><seg>Calendar</seg></tuv><tuv xml:lang="es&x;"><seg>Calendario</seg></tuv></tu>'
+        b"<!-- &y; in a comment --></body></tmx>"
+    )
+    with pytest.raises(CatalogError, match=r"c\.tmx:3: the TMX file uses the entity reference '&x;'"):
+        read_tmx(data, "c.tmx", "es", "x")
+    units = read_tmx(data.replace(b"es&x;", b"es"), "c.tmx", "es", "x")
+    assert [(u.msgid, u.msgstr) for u in units] == [("Calendar", "Calendario")]

@@ -106,10 +106,11 @@ def record_catalog(
     before = workspace.storage.version(ledger) if catalog is not None else None
     units = [] if catalog is None else contribution(workspace, course, locale, catalog)
     _record(workspace, locale, course, units, version)
-    if catalog is not None and workspace.storage.version(ledger) != before:
+    manifest = f"{base_key(locale)}/manifest.json"
+    if catalog is not None and workspace.storage.version(ledger) != before and workspace.storage.exists(manifest):
         # the provenance changed while this was recorded (an ingest's review ledger, written after
         # its catalog): the catalog's version alone would never tell a lookup, so it is unsettled
-        update_json(workspace.storage, f"{base_key(locale)}/manifest.json", _unsettle(course), compact=True)
+        update_json(workspace.storage, manifest, _unsettle(course), compact=True)
 
 
 def _unsettle(name: str) -> Callable[[dict[str, Any]], None]:

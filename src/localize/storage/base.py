@@ -78,7 +78,7 @@ def check_key(key: str) -> str:
 
 
 _CONTROL_CHARACTERS = frozenset(map(chr, [*range(0x20), *range(0x7F, 0xA0)]))
-_BIDI_CONTROLS = frozenset(map(chr, [0x200E, 0x200F, *range(0x202A, 0x202F), *range(0x2066, 0x206A)]))
+_BIDI_CONTROLS = frozenset(map(chr, [0x061C, 0x200E, 0x200F, *range(0x202A, 0x202F), *range(0x2066, 0x206A)]))
 MAX_NAME_BYTES = 255  # a part of a path (most file systems' limit)
 MAX_PATH_BYTES = 1024  # a whole path, leaving room for the folders a build or a mirror puts it under
 
