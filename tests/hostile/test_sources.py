@@ -575,6 +575,8 @@ def test_a_link_with_a_query_never_replaces_the_page_it_names(site: tuple[str, s
         "{other}/r/courses/c1/es/latest.json",  # another port of this machine
         "http://10.0.0.7/r/courses/c1/es/latest.json",  # a private network
         "https://localhost/r/courses/c1/es/latest.json",
+        "https://2130706433/r/courses/c1/es/latest.json",  # 127.0.0.1, spelled as a resolver still reads it
+        "https://0x7f000001/r/courses/c1/es/latest.json",
     ],
 )
 def test_a_region_redirect_to_an_internal_address_or_another_origin_over_http_is_refused(

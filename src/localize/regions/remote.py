@@ -158,6 +158,7 @@ class _HttpRemote:
 def _internal(host: str) -> bool:
     """Whether ``host`` names this machine or a private network (an address, or localhost)."""
     import ipaddress
+    import socket
 
     name = host.strip("[]").lower()
     if name == "localhost" or name.endswith((".localhost", ".internal")):
@@ -165,7 +166,10 @@ def _internal(host: str) -> bool:
     try:
         address = ipaddress.ip_address(name)
     except ValueError:
-        return False
+        try:  # the legacy spellings a resolver still takes: 2130706433, 0x7f000001, 127.1
+            address = ipaddress.ip_address(socket.inet_aton(name))
+        except OSError:
+            return False
     return not address.is_global
 
 
