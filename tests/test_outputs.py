@@ -160,3 +160,36 @@ def test_build_knows_a_folder_by_what_it_is_not_by_its_spelling(
     assert _files(project / "course") == {
         k.removeprefix("course/"): v for k, v in before.items() if k.startswith("course/")
     }
+
+
+def test_build_refuses_an_output_reached_through_a_bind_mount_of_a_folder_of_the_source(
+    project: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A bind mount of the source's pages/ at m1: OUT m1/out lay inside the source (a second review)."""
+    from localize.app import output
+
+    m1 = project.parent / "m1"
+    m1.mkdir()
+    inner = project / "course" / "pages"
+    real = output._identity
+
+    def as_mounted(path: Path) -> tuple[int, int] | None:
+        return real(inner / path.relative_to(m1) if path.is_relative_to(m1) else path)
+
+    monkeypatch.setattr(output, "_identity", as_mounted)
+    before = _files(project / "course")
+    for out in (m1 / "out", m1):
+        code, _, err = _build(project, capsys, out, "--force")
+        assert code == 2 and "is inside the source course" in err, (out, err)
+    assert _files(project / "course") == before
+
+
+def test_a_file_system_without_inode_numbers_falls_back_to_the_paths(
+    project: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """st_ino 0 (some network and FUSE drives): every output was refused, even with --force."""
+    from localize.app import output
+
+    monkeypatch.setattr(output, "_identity", lambda path: None)
+    assert _build(project, capsys, project / "site")[0] == 0
+    assert _build(project, capsys, project / "course" / "built", "--force")[0] == 2

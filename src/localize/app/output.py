@@ -35,7 +35,22 @@ def _identity(path: Path) -> tuple[int, int] | None:
         info = os.stat(path)
     except OSError:
         return None
-    return info.st_dev, info.st_ino
+    return (info.st_dev, info.st_ino) if info.st_ino else None  # 0: a file system that gives none
+
+
+MAX_FOLDERS = 200_000  # folders of a source looked at for a way into it (a bind mount of one)
+
+
+def _folders(root: Path) -> set[tuple[int, int]]:
+    """The (device, inode) of ``root`` and of every folder under it (links not followed)."""
+    found: set[tuple[int, int]] = set()
+    for top, _, _ in os.walk(root):
+        ident = _identity(Path(top))
+        if ident is not None:
+            found.add(ident)
+        if len(found) >= MAX_FOLDERS:
+            break
+    return found
 
 
 def _existing_chain(path: Path) -> list[tuple[int, int]]:
@@ -43,6 +58,13 @@ def _existing_chain(path: Path) -> list[tuple[int, int]]:
     folder is known by what it is, not by how it is spelled (a bind mount, a case-insensitive disk)."""
     found = [_identity(p) for p in (path, *path.parents)]
     return [f for f in found if f is not None]
+
+
+def _reached(target: Path, root: Path) -> bool:
+    """Whether ``target``, or the nearest of its folders that exists, is a folder of the source
+    (reached another way: a bind mount of one of its subfolders)."""
+    nearest = next((i for i in (_identity(p) for p in (target, *target.parents)) if i is not None), None)
+    return nearest is not None and nearest in _folders(root)
 
 
 def check_output(source: Source, out: str | os.PathLike[str], *, force: bool = False) -> Path:
@@ -60,7 +82,7 @@ def check_output(source: Source, out: str | os.PathLike[str], *, force: bool = F
                 "choose another folder",
                 path=str(out),
             )
-        if not same and (target.is_relative_to(root) or (own is not None and own in under)):
+        if not same and (target.is_relative_to(root) or (own is not None and own in under) or _reached(target, root)):
             raise ConfigError(
                 f"is inside the source course ({source.location}); the build would replace that part of the "
                 "course and become part of it: choose a folder outside it",
