@@ -258,3 +258,21 @@ def test_an_entity_in_an_attribute_value_is_refused_not_dropped() -> None:
         read_tmx(data, "c.tmx", "es", "x")
     units = read_tmx(data.replace(b"es&x;", b"es"), "c.tmx", "es", "x")
     assert [(u.msgid, u.msgstr) for u in units] == [("Calendar", "Calendario")]
+
+
+def test_an_entity_is_refused_in_any_encoding_and_a_processing_instruction_is_not_an_entity() -> None:
+    """The first check read the raw bytes: a UTF-16 file or a name like `&café;` went past it, and
+    `<?xml-stylesheet href="s.xsl?a&b;"?>` was refused (a second review)."""
+    from localize.catalogs.memory_files import read_tmx
+    from localize.errors import CatalogError
+
+    text = (
+        '<?xml version="1.0" encoding="UTF-16"?>\n<!DOCTYPE tmx SYSTEM "tmx14.dtd">\n<tmx version="1.4">'
+        '<header srclang="en"/><body><tu tuid="a&café;b"><tuv xml:lang="en"><seg>Calendar</seg></tuv>'
+        '<tuv xml:lang="es"><seg>Calendario</seg></tuv></tu></body></tmx>'
+    )
+    with pytest.raises(CatalogError, match="uses the entity reference '&café;'"):
+        read_tmx(text.encode("utf-16"), "u.tmx", "es", "x")
+    styled = text.replace('encoding="UTF-16"?>', 'encoding="UTF-8"?>\n<?xml-stylesheet href="s.xsl?a&b;"?>')
+    units = read_tmx(styled.replace("a&café;b", "ab").encode(), "s.tmx", "es", "x")
+    assert [(u.msgid, u.msgstr) for u in units] == [("Calendar", "Calendario")]

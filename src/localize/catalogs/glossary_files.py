@@ -163,7 +163,7 @@ def read_tbx(data: bytes, path: str, locale: str, source_locale: str = "en") -> 
         raise CatalogError(f"not a valid TBX file: {e.msg}", path=path, line=e.lineno) from e
     if _local(root.tag) not in ("tbx", "martif"):
         raise CatalogError(f"not a TBX file (root element <{_local(root.tag)}>)", path=path, line=root.sourceline)
-    refuse_entities(root, path, "TBX", data)
+    refuse_entities(root, path, "TBX", parser.error_log)
     default = _lang_of(root, source_locale)
     rows: list[Term] = []
     others: set[str] = set()

@@ -142,7 +142,7 @@ def read_tmx(data: bytes, path: str, locale: str, origin: str) -> list[MemoryUni
         raise CatalogError(f"not a valid TMX file: {e.msg}", path=path, line=e.lineno) from e
     if root.tag != "tmx":
         raise CatalogError(f"not a TMX file (root element <{root.tag}>)", path=path, line=root.sourceline)
-    refuse_entities(root, path, "TMX", data)
+    refuse_entities(root, path, "TMX", parser.error_log)
     header = root.find("header")
     srclang = (header.get("srclang") if header is not None else None) or "en"
 

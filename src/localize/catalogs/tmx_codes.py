@@ -30,8 +30,7 @@ from typing import Any
 
 from localize.errors import CatalogError
 
-_NAMED_ENTITY = re.compile(rb"&(?!(?:lt|gt|amp|quot|apos);)[A-Za-z_:][A-Za-z0-9_.:-]*;")
-_CDATA_OR_COMMENT = re.compile(rb"<!\[CDATA\[.*?\]\]>|<!--.*?-->", re.S)
+_LOGGED_ENTITY = re.compile(r"Entity '([^']{1,40})'")
 __all__ = ["Codes", "refuse_entities", "segment_text", "source_segment", "target_segment"]
 
 _NATIVE_TAG = re.compile(r"\s*</?\s*([A-Za-z][A-Za-z0-9]*)")
@@ -157,25 +156,25 @@ def _walk(seg: Any, codes: Codes, *, source: bool) -> str:
     return "".join(out)
 
 
-def refuse_entities(root: Any, path: str, what: str, data: bytes | None = None) -> None:
+def refuse_entities(root: Any, path: str, what: str, log: Any = None) -> None:
     """A CatalogError for an XML file (TMX, TBX) that declares entities or uses one: the parser
     never resolves them (no billion laughs, no file read), so ``&x;`` would be imported as those
     characters and published on a page. A DOCTYPE naming the format's DTD, as CAT tools write
-    it, is fine. ``data``: the file's bytes, where a reference in an attribute value shows."""
+    it, is fine. ``log``: the parser's error log, where a reference in an attribute value shows."""
     from lxml import etree
 
     dtd = root.getroottree().docinfo.internalDTD
     if dtd is not None and any(True for _ in dtd.iterentities()):
         raise CatalogError(f"the {what} file declares entities in its DOCTYPE; remove them", path=path, line=1)
-    raw = _CDATA_OR_COMMENT.sub(b"", data) if data is not None else b""
-    named = _NAMED_ENTITY.search(raw)
-    if named is not None:  # (lxml drops an unknown one from an attribute value without a word)
-        raise CatalogError(
-            f"the {what} file uses the entity reference {named.group().decode('ascii', 'replace')[:40]!r}, "
-            "which is not read; write the character itself",
-            path=path,
-            line=raw[: named.start()].count(b"\n") + 1,
-        )
+    for logged in log if log is not None else ():  # (lxml drops an unknown one from an attribute value)
+        if logged.type_name in ("WAR_UNDECLARED_ENTITY", "ERR_UNDECLARED_ENTITY"):
+            named = _LOGGED_ENTITY.search(logged.message)
+            raise CatalogError(
+                f"the {what} file uses the entity reference '&{named.group(1) if named else '…'};', which is not "
+                "read; write the character itself",
+                path=path,
+                line=logged.line,
+            )
     for found in root.iter(etree.Entity):
         raise CatalogError(
             f"the {what} file uses the entity reference {str(found.text)[:40]!r}, which is not read; "
