@@ -160,7 +160,7 @@ def _internal(host: str) -> bool:
     import ipaddress
     import socket
 
-    name = host.strip("[]").lower()
+    name = host.strip("[]").lower().rstrip(".")  # (localhost. is localhost)
     if name == "localhost" or name.endswith((".localhost", ".internal")):
         return True
     try:

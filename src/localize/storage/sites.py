@@ -135,6 +135,7 @@ def crawl(
     frontier = [start]
     total = [0]
     skipped = [0]  # links not followed for a dot segment or an encoded separator
+    only_queried: set[str] = set()  # files linked only with a query: fetched bare, not missed if absent
     over = threading.Event()
     lock = threading.Lock()
     client = httpx.Client(timeout=30.0, follow_redirects=False, headers={"User-Agent": _USER_AGENT})
@@ -208,7 +209,8 @@ def crawl(
             batch, frontier = frontier, []
             for url, part, info in pool.map(fetch, batch):
                 if part is None:
-                    problems.append(info)
+                    if url not in only_queried:
+                        problems.append(info)
                     continue
                 rel = local_path(url)
                 if rel is None:
@@ -228,7 +230,12 @@ def crawl(
                 for m in _LINK.finditer(text):
                     link = unescape(m.group(1) or m.group(2) or m.group(3) or "")
                     # a query names no file of its own (style.css?v=4f6 is style.css): the bare file
-                    absolute = urldefrag(urljoin(url, link))[0].split("?", 1)[0]
+                    asked = urldefrag(urljoin(url, link))[0]
+                    absolute = asked.split("?", 1)[0]
+                    if absolute != asked and absolute not in seen:
+                        only_queried.add(absolute)  # (a bare search or download that fails is no problem)
+                    elif absolute == asked:
+                        only_queried.discard(absolute)
                     if absolute in seen or not absolute.startswith(base_url):
                         continue
                     if not within(absolute, base_url):  # a way out of the course once decoded
