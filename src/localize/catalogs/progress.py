@@ -2,14 +2,14 @@
 record) and the chart's points in the statistics index, written after every catalog write
 (:meth:`~.workspace.Workspace.write`) and checked against the file after, so that of two runs
 writing one catalog the last to look records what the file holds; a rerun that finds the file
-already written makes the day's snapshot if the killed run did not."""
+already written records its progress when the chart's last point is not what the file holds."""
 
 from __future__ import annotations
 
 import contextlib
 import json
 from datetime import UTC, datetime
-from typing import Any, Protocol
+from typing import Protocol
 
 from localize.catalogs import index
 from localize.catalogs.po import read_po, write_po
@@ -51,18 +51,18 @@ def record_progress(
     for _ in range(ATTEMPTS):
         s = catalog_stats(catalog, course, locale)
         now = datetime.now(UTC)
+        at = now.isoformat(timespec="seconds")
+        record = {"at": at, "course": course, "locale": locale, "words": s.words}
+        record |= {"translated_words": s.translated_words, "translated": s.translated, "entries": s.entries}
+        # first: a point in the index below says its snapshot is there (ensure_progress)
+        workspace.storage.write_bytes(_snapshot_key(course, locale, now), json.dumps(record).encode())
         # The statistics are indexed under the version the write returned (our own file's):
         # if another writer replaced the file since, the listing shows its version, not this
         # one, so the entry is stale and recomputed from the file (no read-back needed).
-        record: dict[str, Any] = {"at": now.isoformat(timespec="seconds"), "course": course, "locale": locale}
-        record |= {"words": s.words, "translated_words": s.translated_words, "translated": s.translated}
-        workspace.storage.write_bytes(
-            _snapshot_key(course, locale, now), json.dumps(record | {"entries": s.entries}).encode()
-        )  # first: a point in the index below says its snapshot is there (ensure_progress)
         index.record(
             workspace.storage,
             [(s, len(data), version)],
-            at=now.isoformat(timespec="seconds"),
+            at=at,
             backfill=lambda: snapshot_history(workspace, course),
         )
         current = workspace.storage.version(key)
