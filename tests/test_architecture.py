@@ -50,6 +50,8 @@ ALLOWED_LAZY = {
     ("localize.app.pages", "localize.engine.build"): "`localize extract`, a process per course, loads no build",
     ("localize.app.pages", "localize.app.output"): "the staging of an output folder loads only for a build",
     ("localize.storage.courses", "localize.storage.sites"): "the crawler loads only for a live site",
+    ("localize.storage.sites", "localize.storage.paced"): "httpx loads only when a live site is crawled",
+    ("localize.regions.remote", "localize.storage.paced"): "httpx loads only for a region pulled over https",
 }
 # Within the core layer the order matters too (config reads locales, which reads errors).
 CORE_ORDER = [

@@ -74,7 +74,11 @@ class _HttpRemote:
         self.base = base_url.rstrip("/")
         # identity: a response is read as the bytes it holds (never inflated by the client, outside
         # the limits); a .gz object labelled Content-Encoding: gzip by a CDN is read raw, as stored
-        self.client = httpx.Client(
+        from localize.storage.paced import paced_client
+
+        self.client = paced_client(
+            after=sites.MIN_RATE_AFTER,
+            rate=sites.MIN_BYTES_PER_SECOND,
             timeout=30.0,
             follow_redirects=True,
             max_redirects=5,
@@ -110,6 +114,8 @@ class _HttpRemote:
 
     def download(self, key: str, dest: IO[bytes], max_bytes: int, block: int = CHUNK) -> int:
         import httpx
+
+        from localize.storage.paced import slow_server
 
         address, url = f"{self.base}/{check_key(key)}", self.describe(key)
         error = ""
@@ -149,6 +155,11 @@ class _HttpRemote:
                     if response.status_code < 500:
                         break
             except httpx.HTTPError as e:
+                slow = slow_server(e)
+                if slow is not None:  # as the body's own rule below: not tried again
+                    raise TransientStorageError(
+                        f"download stopped: {slow} (the live version stays as it was)", path=url
+                    ) from None
                 error = _failure(e)
             time.sleep(0.3 * 2**attempt)
         kind = PermanentStorageError if error.startswith("HTTP 4") else TransientStorageError

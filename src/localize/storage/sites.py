@@ -138,7 +138,15 @@ def crawl(
     only_queried: set[str] = set()  # files linked only with a query: fetched bare, not missed if absent
     over = threading.Event()
     lock = threading.Lock()
-    client = httpx.Client(timeout=30.0, follow_redirects=False, headers={"User-Agent": _USER_AGENT})
+    from localize.storage.paced import paced_client, slow_server
+
+    client = paced_client(
+        after=MIN_RATE_AFTER,
+        rate=MIN_BYTES_PER_SECOND,
+        timeout=30.0,
+        follow_redirects=False,
+        headers={"User-Agent": _USER_AGENT},
+    )
 
     def local_path(url: str) -> str | None:
         rel = url[len(base_url) :].split("?", 1)[0]
@@ -198,7 +206,8 @@ def crawl(
                     return url, part, info
             return url, None, f"{url}: more than {MAX_REDIRECTS} redirects; skipped"
         except httpx.HTTPError as e:
-            return url, None, f"{url}: {type(e).__name__}"
+            slow = slow_server(e)
+            return url, None, f"{url}: {slow}; skipped" if slow else f"{url}: {type(e).__name__}"
 
     with client, ThreadPoolExecutor(max_workers=concurrency) as pool:
         robots = _robots(client, base_url)

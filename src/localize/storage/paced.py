@@ -1,0 +1,151 @@
+"""HTTP clients that hold a server to a pace from the first byte of its answer, headers included.
+
+httpx's read timeout is per read: a server that sends a header line every 29 s never trips it,
+and httpx has no deadline for a whole request. So a crawl, or a pull and the course's lock,
+could be held for as long as a broken or hostile server liked. The connections of
+:func:`paced_client` wait in socket reads at most as long as the rule of crawls and pulls
+allows: ``after`` seconds, then ``rate`` bytes a second on average, counted from the request
+(only the time spent waiting for the server: a reader pacing itself, ``pull --max-rate``, is
+not taken for a slow server). A TLS handshake gets ``after`` seconds. A server past that
+raises :class:`SlowServer` (an ``httpcore.ReadTimeout``: httpx raises it as
+``httpx.ReadTimeout`` with this one as its cause, see :func:`slow_server`).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import socket
+import ssl
+import threading
+import time
+from typing import Any
+
+import httpcore
+import httpx
+
+__all__ = ["SlowServer", "paced_client", "slow_server"]
+
+
+class SlowServer(httpcore.ReadTimeout):
+    """The server answered slower than the rule allows (its message says how slowly)."""
+
+
+def slow_server(error: BaseException) -> SlowServer | None:
+    """The :class:`SlowServer` behind an httpx error, if that is what it is."""
+    cause = error if isinstance(error, SlowServer) else error.__cause__
+    return cause if isinstance(cause, SlowServer) else None
+
+
+class _PacedStream(httpcore.NetworkStream):
+    def __init__(self, inner: httpcore.NetworkStream, after: float, rate: float) -> None:
+        self._inner = inner
+        self._after = after
+        self._rate = rate
+        self._waited = 0.0  # seconds spent in reads since the last request was sent
+        self._received = 0
+
+    def write(self, buffer: bytes, timeout: float | None = None) -> None:
+        self._waited, self._received = 0.0, 0  # a request: its answer is timed from here
+        self._inner.write(buffer, timeout)
+
+    def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
+        # how long the server may still send nothing before it falls below the rule
+        left = max(self._after, self._received / self._rate) - self._waited
+        if left <= 0:
+            raise self._slow()
+        wait = left if timeout is None else min(timeout, left)
+        started = time.monotonic()
+        try:
+            data = self._inner.read(max_bytes, wait)
+        except httpcore.ReadTimeout:
+            self._waited += time.monotonic() - started
+            if timeout is None or wait < timeout:
+                raise self._slow() from None
+            raise
+        self._waited += time.monotonic() - started
+        self._received += len(data)
+        return data
+
+    def _slow(self) -> SlowServer:
+        return SlowServer(
+            f"the server sent {self._received} bytes in {self._waited:.1f} s, slower than {self._rate:.0f} "
+            f"bytes a second after {self._after:g} seconds"
+        )
+
+    def close(self) -> None:
+        self._inner.close()
+
+    def start_tls(
+        self, ssl_context: ssl.SSLContext, server_hostname: str | None = None, timeout: float | None = None
+    ) -> httpcore.NetworkStream:
+        # the handshake's reads happen inside the ssl module, each with its own timeout: a watchdog
+        # shuts the connection down if the whole handshake takes longer than `after` (through a
+        # duplicate of the socket: the ssl module takes the original's descriptor over)
+        watch = self._inner.get_extra_info("socket").dup()
+        fired = threading.Event()
+
+        def stop() -> None:
+            fired.set()
+            with contextlib.suppress(OSError):
+                watch.shutdown(socket.SHUT_RDWR)
+
+        timer = threading.Timer(self._after, stop)
+        timer.daemon = True
+        timer.start()
+        try:
+            inner = self._inner.start_tls(ssl_context, server_hostname, timeout)
+        except httpcore.NetworkError:
+            if fired.is_set():
+                raise SlowServer(f"the TLS handshake took longer than {self._after:g} seconds") from None
+            raise
+        finally:
+            timer.cancel()
+            watch.close()
+        if fired.is_set():  # done just as the watchdog shut the connection down
+            inner.close()
+            raise SlowServer(f"the TLS handshake took longer than {self._after:g} seconds")
+        return _PacedStream(inner, self._after, self._rate)
+
+    def get_extra_info(self, info: str) -> Any:
+        return self._inner.get_extra_info(info)
+
+
+class _PacedBackend(httpcore.NetworkBackend):
+    def __init__(self, inner: httpcore.NetworkBackend, after: float, rate: float) -> None:
+        self._inner = inner
+        self._after = after
+        self._rate = rate
+
+    def connect_tcp(
+        self,
+        host: str,
+        port: int,
+        timeout: float | None = None,
+        local_address: str | None = None,
+        socket_options: Any = None,
+    ) -> httpcore.NetworkStream:
+        stream = self._inner.connect_tcp(host, port, timeout, local_address, socket_options)
+        return _PacedStream(stream, self._after, self._rate)
+
+    def connect_unix_socket(
+        self, path: str, timeout: float | None = None, socket_options: Any = None
+    ) -> httpcore.NetworkStream:  # pragma: no cover - no unix sockets here
+        stream = self._inner.connect_unix_socket(path, timeout, socket_options)
+        return _PacedStream(stream, self._after, self._rate)
+
+    def sleep(self, seconds: float) -> None:  # pragma: no cover - httpcore's retries (none here)
+        self._inner.sleep(seconds)
+
+
+def paced_client(*, after: float, rate: float, **options: Any) -> httpx.Client:
+    """An ``httpx.Client`` (``options`` as for it) whose direct connections keep to the rule.
+
+    httpx does not take a network backend, so the one of its connection pool is wrapped; a
+    change in httpx that moves it fails here (and in the tests), never silently unpaced."""
+    transport = httpx.HTTPTransport()
+    pool = getattr(transport, "_pool", None)
+    backend = getattr(pool, "_network_backend", None)
+    if not isinstance(pool, httpcore.ConnectionPool) or not isinstance(backend, httpcore.NetworkBackend):
+        raise RuntimeError("this httpx keeps its connections where localize cannot pace them: pin httpx<0.30")
+    pool._network_backend = _PacedBackend(backend, after, rate)
+    return httpx.Client(transport=transport, **options)
