@@ -706,6 +706,46 @@ def test_a_region_redirect_to_an_internal_address_or_another_origin_over_http_is
     assert not (tmp_path / "site" / "c1").exists()
 
 
+def test_a_region_redirect_to_a_name_at_an_internal_address_is_refused(
+    site: tuple[str, str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A redirect over https to a public-looking name was followed wherever the name resolved:
+    a bucket owner's DNS could send a mirror's requests to loopback or cloud metadata (left
+    alone in session 32). The address connected to is checked, not a lookup made before it."""
+    import socket
+
+    from localize.errors import PermanentStorageError
+    from localize.regions.pull import pull
+
+    base, other = site
+    port = int(other.rsplit(":", 1)[1])
+    real = socket.getaddrinfo
+
+    def resolve(host: str, *args: object, **kwargs: object) -> list[tuple[object, ...]]:
+        if host == "cdn.example":  # a name its owner points at this machine
+            return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", ("127.0.0.1", port))]
+        return real(host, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(socket, "getaddrinfo", resolve)
+    Site.routes = {"/r/courses/c1/es/latest.json": (302, {"Location": f"https://cdn.example:{port}/meta"}, b"")}
+    with pytest.raises(
+        PermanentStorageError, match=r"redirects to cdn\.example, which is at an internal address \(127\.0\.0\.1\)"
+    ):
+        pull(f"{base}/r", "c1", "es", tmp_path / "site")
+    assert not (tmp_path / "site" / "c1").exists()
+
+
+def test_the_region_own_host_may_be_at_an_internal_address(site: tuple[str, str]) -> None:
+    """A region inside the organisation's network (its own host at a private address) is pulled."""
+    from localize.regions.remote import _HttpRemote
+
+    remote = _HttpRemote(f"{site[0]}/r")
+    assert remote._connect_allowed("127.0.0.1", "127.0.0.1") is None
+    assert remote._connect_allowed("cdn.example", "8.8.8.8") is None
+    assert remote._connect_allowed("cdn.example", "10.1.2.3") is not None
+    assert remote._connect_allowed("cdn.example", "::ffff:169.254.169.254") is not None
+
+
 def test_a_region_redirect_within_its_own_address_is_followed(site: tuple[str, str], tmp_path: Path) -> None:
     from localize.regions.remote import open_remote
 

@@ -76,17 +76,18 @@ class _HttpRemote:
         # the limits); a .gz object labelled Content-Encoding: gzip by a CDN is read raw, as stored
         from localize.storage.paced import paced_client
 
+        own = httpx.URL(self.base)  # (as httpx gives every request's: a default port is None)
+        self.origin = (own.scheme, own.host.lower(), own.port)
         self.client = paced_client(
             after=sites.MIN_RATE_AFTER,
             rate=sites.MIN_BYTES_PER_SECOND,
+            check=self._connect_allowed,
             timeout=30.0,
             follow_redirects=True,
             max_redirects=5,
             headers={"Accept-Encoding": "identity"},
             event_hooks={"request": [self._redirect_allowed]},
         )
-        own = httpx.URL(self.base)  # (as httpx gives every request's: a default port is None)
-        self.origin = (own.scheme, own.host.lower(), own.port)
 
     def _redirect_allowed(self, request: Any) -> None:
         """Every request a pull makes, redirects included: to the region's own origin, or over
@@ -104,6 +105,18 @@ class _HttpRemote:
             path=self.shown,
         )
 
+    def _connect_allowed(self, host: str, address: str) -> str | None:
+        """Every connection, once made: another host than the region's own must be at a public
+        address. A name a bucket owner controls could resolve to loopback or cloud metadata; the
+        check is on the address connected to, so a name resolving differently a second time
+        (DNS rebinding) changes nothing."""
+        if host.lower().rstrip(".") == self.origin[1].rstrip(".") or not _internal(address):
+            return None
+        return (
+            f"the region redirects to {host}, which is at an internal address ({address}), "
+            "not followed (only to its own address, or over https to another public host)"
+        )
+
     def describe(self, key: str = "") -> str:
         return f"{self.shown}/{key}" if key else self.shown
 
@@ -115,7 +128,7 @@ class _HttpRemote:
     def download(self, key: str, dest: IO[bytes], max_bytes: int, block: int = CHUNK) -> int:
         import httpx
 
-        from localize.storage.paced import slow_server
+        from localize.storage.paced import refused, slow_server
 
         address, url = f"{self.base}/{check_key(key)}", self.describe(key)
         error = ""
@@ -155,6 +168,8 @@ class _HttpRemote:
                     if response.status_code < 500:
                         break
             except httpx.HTTPError as e:
+                if (why := refused(e)) is not None:
+                    raise PermanentStorageError(str(why), path=self.shown) from None
                 slow = slow_server(e)
                 if slow is not None:  # as the body's own rule below: not tried again
                     raise TransientStorageError(

@@ -18,16 +18,30 @@ import socket
 import ssl
 import threading
 import time
+from collections.abc import Callable
 from typing import Any
 
 import httpcore
 import httpx
 
-__all__ = ["SlowServer", "paced_client", "slow_server"]
+__all__ = ["Refused", "SlowServer", "paced_client", "refused", "slow_server"]
+
+Check = Callable[[str, str], "str | None"]
+"""(host asked for, address connected to) -> why the connection is refused, or None."""
 
 
 class SlowServer(httpcore.ReadTimeout):
     """The server answered slower than the rule allows (its message says how slowly)."""
+
+
+class Refused(httpcore.ConnectError):
+    """The connection reached an address its check refuses (its message says why)."""
+
+
+def refused(error: BaseException) -> Refused | None:
+    """The :class:`Refused` behind an httpx error, if that is what it is."""
+    cause = error if isinstance(error, Refused) else error.__cause__
+    return cause if isinstance(cause, Refused) else None
 
 
 def slow_server(error: BaseException) -> SlowServer | None:
@@ -111,10 +125,11 @@ class _PacedStream(httpcore.NetworkStream):
 
 
 class _PacedBackend(httpcore.NetworkBackend):
-    def __init__(self, inner: httpcore.NetworkBackend, after: float, rate: float) -> None:
+    def __init__(self, inner: httpcore.NetworkBackend, after: float, rate: float, check: Check | None) -> None:
         self._inner = inner
         self._after = after
         self._rate = rate
+        self._check = check
 
     def connect_tcp(
         self,
@@ -125,6 +140,14 @@ class _PacedBackend(httpcore.NetworkBackend):
         socket_options: Any = None,
     ) -> httpcore.NetworkStream:
         stream = self._inner.connect_tcp(host, port, timeout, local_address, socket_options)
+        if self._check is not None:
+            # the address actually connected to, not one looked up before: a name cannot
+            # resolve to a public address for a check and to an internal one for the connection
+            peer = stream.get_extra_info("server_addr")
+            why = self._check(host, str(peer[0]) if peer else "")
+            if why is not None:
+                stream.close()
+                raise Refused(why)
         return _PacedStream(stream, self._after, self._rate)
 
     def connect_unix_socket(
@@ -137,8 +160,9 @@ class _PacedBackend(httpcore.NetworkBackend):
         self._inner.sleep(seconds)
 
 
-def paced_client(*, after: float, rate: float, **options: Any) -> httpx.Client:
-    """An ``httpx.Client`` (``options`` as for it) whose direct connections keep to the rule.
+def paced_client(*, after: float, rate: float, check: Check | None = None, **options: Any) -> httpx.Client:
+    """An ``httpx.Client`` (``options`` as for it) whose direct connections keep to the rule, and
+    connect only where ``check`` allows (:class:`Refused` otherwise).
 
     httpx does not take a network backend, so the one of its connection pool is wrapped; a
     change in httpx that moves it fails here (and in the tests), never silently unpaced."""
@@ -147,5 +171,5 @@ def paced_client(*, after: float, rate: float, **options: Any) -> httpx.Client:
     backend = getattr(pool, "_network_backend", None)
     if not isinstance(pool, httpcore.ConnectionPool) or not isinstance(backend, httpcore.NetworkBackend):
         raise RuntimeError("this httpx keeps its connections where localize cannot pace them: pin httpx<0.30")
-    pool._network_backend = _PacedBackend(backend, after, rate)
+    pool._network_backend = _PacedBackend(backend, after, rate, check)
     return httpx.Client(transport=transport, **options)
