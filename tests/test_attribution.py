@@ -251,3 +251,10 @@ def test_the_title_of_an_older_ocw_site_comes_from_its_contents_page(tmp_path: P
     (tmp_path / "index.html").unlink()
     (tmp_path / "contents" / "index.htm").unlink()
     assert course_title(FolderSource(tmp_path), "8.01") == "8.01"  # no home page: the course id
+
+
+def test_a_title_loses_every_bidi_control_and_mark() -> None:
+    """U+061C (Arabic letter mark) reached a notice's course title; U+200E/U+200F were already caught."""
+    from localize.regions.attribution import _clean
+
+    assert _clean("Physics\u061c I\u200f \u202eII\u2069") == "Physics I II"

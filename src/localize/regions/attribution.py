@@ -46,7 +46,7 @@ __all__ = ["Credits", "Notice", "course_credits", "course_title", "region_notice
 MAX_TEMPLATE_BYTES = 64 * 1024
 MAX_NOTICE_CHARS = 16 * 1024
 MAX_TITLE_CHARS = 200
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
 
 
 def safe_url(url: str) -> str:
