@@ -451,6 +451,75 @@ def test_a_page_trickling_its_headers_is_skipped_by_a_crawl(
     assert not (tmp_path / "out" / "index.html").exists()
 
 
+def test_interim_responses_without_end_do_not_hold_a_pull(trickler: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A server sending `103 Early Hints` faster than the rate rule, forever, held a pull: httpcore
+    reads past any number of interim responses (a review of the first version of the rule)."""
+    from localize.errors import TransientStorageError
+    from localize.regions.remote import open_remote
+    from localize.storage import paced, sites
+
+    monkeypatch.setattr(sites, "MIN_RATE_AFTER", 0.5)
+    monkeypatch.setattr(paced, "HEADER_BYTES", 512, raising=False)  # headers due in 0.5 s + 512 B at 1 KB/s
+    hint = b"HTTP/1.1 103 Early Hints\r\nLink: <" + b"a" * 200 + b">\r\n\r\n"  # 2.3 KB/s
+    monkeypatch.setattr(Trickle, "opening", hint)
+    monkeypatch.setattr(Trickle, "drip", hint)
+    started = time.monotonic()
+    with pytest.raises(
+        TransientStorageError, match=r"download stopped: the server took longer than 1 s to send its headers"
+    ):
+        open_remote(f"http://{trickler}/r").read("x.json", 1000)
+    assert time.monotonic() - started < 3
+
+
+def test_crawls_and_pulls_go_through_the_proxy_of_the_environment(
+    site: tuple[str, str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """HTTP_PROXY was ignored once the connections were paced: an operator behind a proxy could
+    neither crawl nor pull (httpx reads the environment's proxies only without a transport)."""
+    from localize.regions.remote import open_remote
+
+    base, _ = site
+    for name in ("NO_PROXY", "no_proxy", "ALL_PROXY", "all_proxy"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("HTTP_PROXY", base)  # the site's server plays the proxy: it sees absolute URLs
+    monkeypatch.setenv("http_proxy", base)
+    Site.routes = {
+        "http://course.invalid/robots.txt": (404, {}, b""),
+        "http://course.invalid/c/index.html": html("<p>Welcome</p>"),
+        "http://course.invalid/r/x.json": (200, {}, b'{"ok": true}'),
+    }
+    assert crawl("http://course.invalid/c/index.html", tmp_path / "out", delay=0) == []
+    assert (tmp_path / "out" / "index.html").read_bytes() == html("<p>Welcome</p>")[2]
+    assert open_remote("http://course.invalid/r").read("x.json", 1000) == b'{"ok": true}'
+    assert Site.seen == [
+        "http://course.invalid/robots.txt",
+        "http://course.invalid/c/index.html",
+        "http://course.invalid/r/x.json",
+    ]
+
+
+def test_a_tls_handshake_without_a_descriptor_to_spare_is_a_failed_connection(
+    trickler: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The handshake's watchdog needs a descriptor: at the process's limit a bare OSError escaped
+    and would have stopped a whole crawl (a review)."""
+    import socket
+
+    import httpx
+
+    from localize.storage.paced import paced_client
+
+    def no_descriptor(self: socket.socket) -> socket.socket:
+        raise OSError(24, "Too many open files")
+
+    monkeypatch.setattr(socket.socket, "dup", no_descriptor)
+    with (
+        paced_client(after=0.5, rate=1024, timeout=5.0) as client,
+        pytest.raises(httpx.ConnectError, match="no descriptor for the TLS handshake's watchdog"),
+    ):
+        client.get(f"https://{trickler}/x")
+
+
 def test_a_fast_server_is_not_held_to_the_rule_by_a_slow_reader(
     site: tuple[str, str], monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -6,9 +6,12 @@ could be held for as long as a broken or hostile server liked. The connections o
 :func:`paced_client` wait in socket reads at most as long as the rule of crawls and pulls
 allows: ``after`` seconds, then ``rate`` bytes a second on average, counted from the request
 (only the time spent waiting for the server: a reader pacing itself, ``pull --max-rate``, is
-not taken for a slow server). A TLS handshake gets ``after`` seconds. A server past that
-raises :class:`SlowServer` (an ``httpcore.ReadTimeout``: httpx raises it as
-``httpx.ReadTimeout`` with this one as its cause, see :func:`slow_server`).
+not taken for a slow server). A TLS handshake gets ``after`` seconds, and a response's headers
+(interim ``1xx`` responses included: httpcore reads past any number of them) ``after`` seconds
+plus what 16 KiB take at ``rate``. A server past that raises :class:`SlowServer` (an
+``httpcore.ReadTimeout``: httpx raises it as ``httpx.ReadTimeout`` with this one as its cause,
+see :func:`slow_server`). Connections through a proxy of the environment (``HTTPS_PROXY``) are
+paced too; the address ``check`` applies to direct connections only (a proxy resolves the names).
 """
 
 from __future__ import annotations
@@ -25,6 +28,9 @@ import httpcore
 import httpx
 
 __all__ = ["Refused", "SlowServer", "paced_client", "refused", "slow_server"]
+
+HEADER_BYTES = 16 * 1024  # what a response's headers may take to arrive at the rule's rate, past `after`
+_phase = threading.local()  # headers_by: when the headers of this thread's current response are due
 
 Check = Callable[[str, str], "str | None"]
 """(host asked for, address connected to) -> why the connection is refused, or None."""
@@ -67,13 +73,22 @@ class _PacedStream(httpcore.NetworkStream):
         left = max(self._after, self._received / self._rate) - self._waited
         if left <= 0:
             raise self._slow()
-        wait = left if timeout is None else min(timeout, left)
         started = time.monotonic()
+        headers_by = getattr(_phase, "headers_by", None)
+        if headers_by is not None:
+            if headers_by <= started:
+                raise SlowServer(f"the server took longer than {headers_by - _phase.asked:.0f} s to send its headers")
+            left = min(left, headers_by - started)
+        wait = left if timeout is None else min(timeout, left)
         try:
             data = self._inner.read(max_bytes, wait)
         except httpcore.ReadTimeout:
             self._waited += time.monotonic() - started
             if timeout is None or wait < timeout:
+                if headers_by is not None and time.monotonic() >= headers_by:
+                    raise SlowServer(
+                        f"the server took longer than {headers_by - _phase.asked:.0f} s to send its headers"
+                    ) from None
                 raise self._slow() from None
             raise
         self._waited += time.monotonic() - started
@@ -95,7 +110,13 @@ class _PacedStream(httpcore.NetworkStream):
         # the handshake's reads happen inside the ssl module, each with its own timeout: a watchdog
         # shuts the connection down if the whole handshake takes longer than `after` (through a
         # duplicate of the socket: the ssl module takes the original's descriptor over)
-        watch = self._inner.get_extra_info("socket").dup()
+        sock = self._inner.get_extra_info("socket")
+        try:
+            watch = sock.dup()
+        except NotImplementedError:  # TLS inside TLS (an https proxy): each read has its timeout only
+            return _PacedStream(self._inner.start_tls(ssl_context, server_hostname, timeout), self._after, self._rate)
+        except OSError as e:  # out of file descriptors: a failed connection, as httpx reports one
+            raise httpcore.ConnectError(f"no descriptor for the TLS handshake's watchdog: {e}") from e
         fired = threading.Event()
 
         def stop() -> None:
@@ -105,7 +126,11 @@ class _PacedStream(httpcore.NetworkStream):
 
         timer = threading.Timer(self._after, stop)
         timer.daemon = True
-        timer.start()
+        try:
+            timer.start()
+        except RuntimeError as e:  # no thread to be had
+            watch.close()
+            raise httpcore.ConnectError(f"no thread for the TLS handshake's watchdog: {e}") from e
         try:
             inner = self._inner.start_tls(ssl_context, server_hostname, timeout)
         except httpcore.NetworkError:
@@ -160,16 +185,41 @@ class _PacedBackend(httpcore.NetworkBackend):
         self._inner.sleep(seconds)
 
 
-def paced_client(*, after: float, rate: float, check: Check | None = None, **options: Any) -> httpx.Client:
-    """An ``httpx.Client`` (``options`` as for it) whose direct connections keep to the rule, and
-    connect only where ``check`` allows (:class:`Refused` otherwise).
+def _trace(event: str, info: dict[str, Any]) -> None:
+    """httpcore's trace extension: marks when this thread waits for a response's headers."""
+    if event == "http11.receive_response_headers.started":
+        _phase.asked = time.monotonic()
+        _phase.headers_by = _phase.asked + _phase.allowed
+    elif event.startswith("http11.receive_response_headers."):
+        _phase.headers_by = None
 
-    httpx does not take a network backend, so the one of its connection pool is wrapped; a
-    change in httpx that moves it fails here (and in the tests), never silently unpaced."""
-    transport = httpx.HTTPTransport()
-    pool = getattr(transport, "_pool", None)
-    backend = getattr(pool, "_network_backend", None)
-    if not isinstance(pool, httpcore.ConnectionPool) or not isinstance(backend, httpcore.NetworkBackend):
+
+def paced_client(*, after: float, rate: float, check: Check | None = None, **options: Any) -> httpx.Client:
+    """An ``httpx.Client`` (``options`` as for it) whose connections keep to the rule, and whose
+    direct connections connect only where ``check`` allows (:class:`Refused` otherwise).
+
+    httpx does not take a network backend, so the one of each connection pool is wrapped (the
+    client's own, and those of the environment's proxies); a change in httpx that moves them
+    fails here (and in the tests), never silently unpaced."""
+    allowed = after + HEADER_BYTES / rate
+
+    def traced(request: httpx.Request) -> None:
+        _phase.allowed = allowed
+        request.extensions = {**request.extensions, "trace": _trace}
+
+    hooks = dict(options.pop("event_hooks", None) or {})
+    hooks["request"] = [traced, *hooks.get("request", [])]
+    client = httpx.Client(event_hooks=hooks, **options)
+    own = getattr(client, "_transport", None)
+    mounts = getattr(client, "_mounts", None)
+    if not isinstance(mounts, dict):
         raise RuntimeError("this httpx keeps its connections where localize cannot pace them: pin httpx<0.30")
-    pool._network_backend = _PacedBackend(backend, after, rate, check)
-    return httpx.Client(transport=transport, **options)
+    for transport in (own, *mounts.values()):
+        if transport is None:  # a NO_PROXY host: the client's own transport
+            continue
+        pool = getattr(transport, "_pool", None)
+        backend = getattr(pool, "_network_backend", None)
+        if not isinstance(pool, httpcore.ConnectionPool) or not isinstance(backend, httpcore.NetworkBackend):
+            raise RuntimeError("this httpx keeps its connections where localize cannot pace them: pin httpx<0.30")
+        pool._network_backend = _PacedBackend(backend, after, rate, check if transport is own else None)
+    return client
