@@ -42,6 +42,22 @@ class GlossaryImport:
     warning: str = ""  # the course has no template (yet)
 
 
+def _gate_would_refuse(term: Term) -> str | None:
+    """What a kit tells its translator to write must pass the QA gate: an approved translation
+    with markup or bidi controls is refused at import (the file's line named)."""
+    if term.status != APPROVED:
+        return None
+    refused = [
+        p for p in entry_problems(Entry(term.term, term.translation), "") if p.check in ("markup", "bidi-controls")
+    ]
+    if not refused:
+        return None
+    return (
+        f"term {term.term[:60]!r}: the QA gate would refuse its approved translation ({refused[0].message}); "
+        "write it as text. Nothing imported"
+    )
+
+
 def import_glossary(
     workspace: Workspace, file: str, locale: str, *, course: str | None = None, source_locale: str = "en"
 ) -> GlossaryImport:
@@ -55,7 +71,7 @@ def import_glossary(
             f"it is extracted (localize extract SOURCE --course {course})"
         )
     data = read_named_file(file, MAX_GLOSSARY_BYTES, "a glossary file")
-    rows = read_glossary_file(data, file, locale)
+    rows = read_glossary_file(data, file, locale, _gate_would_refuse)
     if not rows:
         raise CatalogError("no terms found: nothing imported", path=file)
     script = foreign_script(locale, [t.translation for t in rows])
@@ -65,18 +81,6 @@ def import_glossary(
             f"of another language? Nothing imported; import it with --locale set to its language",
             path=file,
         )
-    for term in rows:  # what a kit tells its translator to write: nothing the QA gate would refuse
-        refused = [
-            p
-            for p in entry_problems(Entry(term.term, term.translation), file)
-            if p.check in ("markup", "bidi-controls")
-        ]
-        if term.status == APPROVED and refused:
-            raise CatalogError(
-                f"term {term.term[:60]!r}: the QA gate would refuse its approved translation "
-                f"({refused[0].message}); write it as text. Nothing imported",
-                path=file,
-            )
     existing = load_glossary(workspace, locale, course, only_course=course is not None, source_locale=source_locale)
     before = {(t.term.casefold(), t.translation) for t in existing.terms}
     known = {term for term, _ in before}

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Callable
 from xml.sax.saxutils import escape, quoteattr
 
 from localize.catalogs.glossary import APPROVED, DO_NOT_TRANSLATE, FORBIDDEN, Glossary, Term
@@ -152,7 +153,11 @@ def _same_language(lang: str, locale: str) -> bool:
     )
 
 
-def read_tbx(data: bytes, path: str, locale: str, source_locale: str = "en") -> list[Term]:
+Vet = Callable[[Term], "str | None"]
+"""A check of each row as it is read: why it is refused (raised naming the file and line), or None."""
+
+
+def read_tbx(data: bytes, path: str, locale: str, source_locale: str = "en", vet: Vet | None = None) -> list[Term]:
     """The rows of a TBX file (TBX 3 or 2) for ``locale``."""
     from lxml import etree
 
@@ -210,6 +215,8 @@ def read_tbx(data: bytes, path: str, locale: str, source_locale: str = "en") -> 
             continue
         for text, status, pos, note in targets:
             rows.append(Term(source[0], "" if status == DO_NOT_TRANSLATE else text, status, pos or source[1], note))
+            if vet is not None and (why := vet(rows[-1])) is not None:
+                raise CatalogError(why, path=path, line=concept.sourceline)
     if not rows and others:
         raise CatalogError(
             f"this TBX file has no {locale} terms (its languages: {', '.join(sorted(others))}); "
@@ -246,7 +253,7 @@ def _uncell(value: str) -> str:
     return value[1:] if value.startswith("'") and value[1:].startswith(_FORMULA) else value
 
 
-def read_csv(text: str, path: str) -> list[Term]:
+def read_csv(text: str, path: str, vet: Vet | None = None) -> list[Term]:
     """Rows of a CSV glossary; the header row names the columns (term and translation at least)."""
     reader = csv.DictReader(io.StringIO(text))
     columns = [c.strip().lower() for c in reader.fieldnames or ()]
@@ -275,16 +282,18 @@ def read_csv(text: str, path: str) -> list[Term]:
                 path=path,
                 line=n,
             )
+        if vet is not None and (why := vet(rows[-1])) is not None:
+            raise CatalogError(why, path=path, line=n)
     return rows
 
 
-def read_glossary_file(data: bytes, path: str, locale: str) -> list[Term]:
-    """Rows from a .tbx or .csv file (by extension, else by content)."""
+def read_glossary_file(data: bytes, path: str, locale: str, vet: Vet | None = None) -> list[Term]:
+    """Rows from a .tbx or .csv file (by extension, else by content), each ``vet``-ted as read."""
     locale = check_locale(locale)
     if path.lower().endswith((".tbx", ".xml")) or data.lstrip().startswith(b"<"):
-        return read_tbx(data, path, locale)
+        return read_tbx(data, path, locale, vet=vet)
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
         raise CatalogError("a CSV glossary must be UTF-8", path=path) from None
-    return read_csv(text, path)
+    return read_csv(text, path, vet)
