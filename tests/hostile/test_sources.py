@@ -908,8 +908,30 @@ def test_preview_copies_a_page_too_large_to_parse_as_build_does(
     big = b"<p>" + b"words " * 400 + b"</p>"
     source = open_source(make_zip(tmp_path / "c.zip", {"c/big.html": big}))
     job = _PreviewJob(str(tmp_path / "out"), "k.po", "es", "", {}, {}, frozenset())
-    assert _preview_page(source, "big.html", job) == (False, 0, 0)
+    assert _preview_page(source, "big.html", job) == (False, 0, 0, True)
     assert (tmp_path / "out" / "big.html").read_bytes() == big
+
+
+def test_preview_out_says_which_pages_it_copied_for_their_size(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`preview --out` copied a page too large to parse without a word: the translator saw it
+    untranslated and could not tell why (left alone in session 32)."""
+    from localize.cli import main
+
+    monkeypatch.setattr(sources, "MAX_PAGE_BYTES", 1024)
+    big = b"<p>" + b"words " * 400 + b"</p>"
+    archive = make_zip(tmp_path / "c.zip", {"c/big.html": big, "c/index.html": b"<p>Welcome.</p>"})
+    po = tmp_path / "k.po"
+    po.write_text(
+        'msgid ""\nmsgstr ""\n"Language: es\\n"\n\nmsgid "Welcome."\nmsgstr "Bienvenida."\n', encoding="utf-8"
+    )
+    assert main(["preview", str(po), str(archive), "--course", "c", "--out", str(tmp_path / "out")]) == 0
+    out, err = capsys.readouterr()
+    assert out.startswith("1 pages (es) -> ") and "1 units translated, 0 not" in out
+    assert err == (
+        "note: 1 page larger than the 32 MB a page may be, copied as they are (as build and publish copy them): big.html\n"
+    )
 
 
 def test_an_s3_page_too_large_to_parse_is_never_downloaded_to_be_measured(

@@ -26,6 +26,7 @@ from localize.config import DEFAULT_CONFIG, Config, load_config
 from localize.errors import ConfigError, printable
 from localize.locales import PSEUDO_LOCALE
 from localize.storage.courses import open_source
+from localize.storage.sources import PAGE_TOO_LARGE
 from localize.views.dashboard import write_report
 from localize.views.preview import PreviewServer
 from localize.views.status import course_status
@@ -112,6 +113,15 @@ def cmd_preview(args: argparse.Namespace) -> int:
         print(
             f"{result.pages} pages ({result.locale}) -> {args.out}: {result.translated} units translated, {result.untranslated} not"
         )
+        if result.too_large:
+            shown = ", ".join(printable(p) for p in result.too_large[:5]) + (
+                ", ..." if len(result.too_large) > 5 else ""
+            )
+            print(
+                f"note: {len(result.too_large)} page{'s' if len(result.too_large) > 1 else ''} {PAGE_TOO_LARGE}, "
+                f"copied as they are (as build and publish copy them): {shown}",
+                file=sys.stderr,
+            )
         return EXIT_OK
 
     def rebuilt(build: object) -> None:

@@ -45,6 +45,7 @@ class PreviewBuild:
     translated: int
     untranslated: int
     seconds: float
+    too_large: tuple[str, ...] = ()  # pages copied as they are: too large to parse (as build copies them)
 
 
 def _banner(po_name: str, locale: str, problems: list[Problem], counts: tuple[int, int, int]) -> str:
@@ -75,14 +76,16 @@ class _PreviewJob:
     fuzzy: frozenset[tuple[str | None, str]]
 
 
-def _preview_page(source: Source, path: str, job: _PreviewJob) -> tuple[bool, int, int]:
-    """Worker: one file of the preview; (is page, translated units, other units)."""
+def _preview_page(source: Source, path: str, job: _PreviewJob) -> tuple[bool, int, int, bool]:
+    """Worker: one file of the preview; (is page, translated units, other units, a page copied
+    as it is for its size)."""
     target = Path(job.out) / path
     target.parent.mkdir(parents=True, exist_ok=True)
-    raw = read_page(source, path) if is_page(path) else None
+    page = is_page(path)
+    raw = read_page(source, path) if page else None
     if raw is None:  # a file, or a page too large to parse: copied as it is (as build does)
         copy_file(source, path, target)
-        return False, 0, 0
+        return False, 0, 0, page
 
     def annotate(unit: Unit, is_translated: bool) -> tuple[str, str] | None:
         if unit.container in _NO_MARKUP:
@@ -104,9 +107,9 @@ def _preview_page(source: Source, path: str, job: _PreviewJob) -> tuple[bool, in
         built = localize_page(raw, path, job.translations, job.locale, after_body=job.banner, annotate=annotate)
     except LocalizeError:
         target.write_bytes(raw)
-        return True, 0, 0
+        return True, 0, 0, False
     target.write_bytes(built.data)
-    return True, built.translated, built.fallback
+    return True, built.translated, built.fallback, False
 
 
 def read_po_bytes(po: Path) -> bytes:
@@ -151,13 +154,18 @@ def build_preview(
     started = time.monotonic()
     job, problems = prepare_preview(po_path, out)
     pages = translated = untranslated = 0
-    for is_a_page, t, u in map_pages(_preview_page, source, source.paths(), jobs, job):
+    paths = source.paths()
+    too_large: list[str] = []
+    for path, (is_a_page, t, u, large) in zip(paths, map_pages(_preview_page, source, paths, jobs, job), strict=True):
         pages += is_a_page
         translated += t
         untranslated += u
+        if large:
+            too_large.append(path)
     return PreviewBuild(
-        Path(out), job.locale, pages, tuple(problems), translated, untranslated, time.monotonic() - started
-    )
+        Path(out), job.locale, pages, tuple(problems), translated, untranslated, time.monotonic() - started,
+        tuple(too_large),
+    )  # fmt: skip
 
 
 _LOCAL_NAMES = frozenset(("127.0.0.1", "localhost", "::1"))
