@@ -930,7 +930,7 @@ def test_preview_out_says_which_pages_it_copied_for_their_size(
     out, err = capsys.readouterr()
     assert out.startswith("1 pages (es) -> ") and "1 units translated, 0 not" in out
     assert err == (
-        "note: 1 page larger than the 32 MB a page may be, copied as they are (as build and publish copy them): big.html\n"
+        "note: 1 page larger than the 32 MB a page may be, copied as it is (as build and publish copy them): big.html\n"
     )
 
 

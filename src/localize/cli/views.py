@@ -117,9 +117,10 @@ def cmd_preview(args: argparse.Namespace) -> int:
             shown = ", ".join(printable(p) for p in result.too_large[:5]) + (
                 ", ..." if len(result.too_large) > 5 else ""
             )
+            many = len(result.too_large) > 1
             print(
-                f"note: {len(result.too_large)} page{'s' if len(result.too_large) > 1 else ''} {PAGE_TOO_LARGE}, "
-                f"copied as they are (as build and publish copy them): {shown}",
+                f"note: {len(result.too_large)} page{'s' if many else ''} {PAGE_TOO_LARGE}, copied as "
+                f"{'they are' if many else 'it is'} (as build and publish copy them): {shown}",
                 file=sys.stderr,
             )
         return EXIT_OK
