@@ -498,21 +498,106 @@ def test_crawls_and_pulls_go_through_the_proxy_of_the_environment(
     ]
 
 
+@pytest.mark.parametrize(
+    ("variable", "value", "expected"),
+    [
+        ("ALL_PROXY", "socks5://127.0.0.1:1080", "ImportError"),  # httpx without socksio
+        ("HTTP_PROXY", "ftp://proxy:21", "ValueError"),
+    ],
+)
+def test_proxy_settings_httpx_cannot_use_are_a_configuration_error(
+    site: tuple[str, str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch, variable: str, value: str, expected: str
+) -> None:
+    """A socks or ftp proxy in the environment gave a raw traceback naming no variable (a review)."""
+    from localize.errors import ConfigError
+    from localize.regions.remote import open_remote
+
+    pytest.importorskip("httpx")
+    if variable == "ALL_PROXY":
+        try:
+            import socksio  # noqa: F401
+        except ImportError:
+            pass
+        else:
+            pytest.skip("socksio is installed here: a socks proxy is usable")
+    monkeypatch.setenv(variable, value)
+    with pytest.raises(
+        ConfigError,
+        match=rf"the proxy settings of the environment cannot be used \({expected}: .*HTTPS_PROXY, HTTP_PROXY and ALL_PROXY",
+    ):
+        open_remote("https://cdn.example/r")
+    with pytest.raises(ConfigError, match="the proxy settings of the environment cannot be used"):
+        crawl(f"{site[0]}/c/index.html", tmp_path / "out", delay=0)
+
+
+def test_a_dead_proxy_is_named_in_a_failed_pull(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A dead proxy was blamed on the region: 'is the address right and the server up?' (a review)."""
+    from localize.errors import TransientStorageError
+    from localize.regions.remote import open_remote
+
+    for name in ("NO_PROXY", "no_proxy"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("HTTPS_PROXY", "http://127.0.0.1:1")
+    monkeypatch.setattr("localize.regions.remote.time.sleep", lambda s: None)
+    with pytest.raises(
+        TransientStorageError,
+        match=r"could not connect \(is the address right and the server up, and the proxy HTTPS_PROXY names\?\)",
+    ):
+        open_remote("https://cdn.example/r").read("x.json", 1000)
+
+
+def test_a_tls_handshake_through_an_https_proxy_socket_has_its_watchdog(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Through an https proxy the connection's socket is a TLS socket, which cannot be duplicated
+    as a socket: the handshake inside the tunnel kept per-read timeouts only (a review). The
+    watchdog duplicates the descriptor instead."""
+    import os
+    import socket
+    import ssl
+
+    import httpcore
+
+    from localize.storage.paced import _PacedStream
+
+    a, b = socket.socketpair()
+    fd = a.fileno()
+    context = ssl.create_default_context()
+    context.check_hostname = False
+    context.verify_mode = ssl.CERT_NONE
+    outer = context.wrap_socket(a, do_handshake_on_connect=False)  # as the TLS socket to a proxy is
+
+    class Inner(httpcore.NetworkStream):
+        def get_extra_info(self, info: str) -> object:
+            return outer if info == "socket" else None
+
+        def start_tls(
+            self, ssl_context: ssl.SSLContext, server_hostname: str | None = None, timeout: float | None = None
+        ) -> httpcore.NetworkStream:
+            os.read(fd, 1)  # the handshake waiting on a server that sends nothing: until shut down
+            raise httpcore.ConnectError("the connection was closed")
+
+    threading.Timer(5, b.close).start()  # without the watchdog: a failure in 5 s, not a hang
+    started = time.monotonic()
+    with pytest.raises(httpcore.ReadTimeout, match=r"the TLS handshake took longer than 0\.3 seconds"):
+        _PacedStream(Inner(), 0.3, 1024).start_tls(ssl.create_default_context(), "cdn.example", 30)
+    assert time.monotonic() - started < 3
+    b.close()
+
+
 def test_a_tls_handshake_without_a_descriptor_to_spare_is_a_failed_connection(
     trickler: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The handshake's watchdog needs a descriptor: at the process's limit a bare OSError escaped
     and would have stopped a whole crawl (a review)."""
-    import socket
+    import os
 
     import httpx
 
     from localize.storage.paced import paced_client
 
-    def no_descriptor(self: socket.socket) -> socket.socket:
+    def no_descriptor(fd: int) -> int:
         raise OSError(24, "Too many open files")
 
-    monkeypatch.setattr(socket.socket, "dup", no_descriptor)
+    monkeypatch.setattr(os, "dup", no_descriptor)
     with (
         paced_client(after=0.5, rate=1024, timeout=5.0) as client,
         pytest.raises(httpx.ConnectError, match="no descriptor for the TLS handshake's watchdog"),

@@ -210,6 +210,9 @@ def _check_rate(total: int, elapsed: float, url: str) -> None:
         )
 
 
+_PROXY_VARIABLES = ("HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy", "ALL_PROXY", "all_proxy")
+
+
 def _failure(e: Exception) -> str:
     """What went wrong, without the exception's text (it may hold the address)."""
     import httpx
@@ -221,7 +224,9 @@ def _failure(e: Exception) -> str:
             return f"{name}: the server's TLS certificate is not trusted here"
         return f"{name}: the TLS handshake failed (a plain http:// server? then pull from http://...)"
     if isinstance(e, httpx.ConnectError):
-        return f"{name}: could not connect (is the address right and the server up?)"
+        proxy = next((v for v in _PROXY_VARIABLES if os.environ.get(v)), None)
+        through = f", and the proxy {proxy} names?" if proxy else "?"
+        return f"{name}: could not connect (is the address right and the server up{through})"
     if isinstance(e, httpx.TimeoutException):
         return f"{name}: no answer in time"
     return name

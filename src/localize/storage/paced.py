@@ -17,6 +17,7 @@ paced too; the address ``check`` applies to direct connections only (a proxy res
 from __future__ import annotations
 
 import contextlib
+import os
 import socket
 import ssl
 import threading
@@ -26,6 +27,8 @@ from typing import Any
 
 import httpcore
 import httpx
+
+from localize.errors import ConfigError
 
 __all__ = ["Refused", "SlowServer", "paced_client", "refused", "slow_server"]
 
@@ -109,12 +112,11 @@ class _PacedStream(httpcore.NetworkStream):
     ) -> httpcore.NetworkStream:
         # the handshake's reads happen inside the ssl module, each with its own timeout: a watchdog
         # shuts the connection down if the whole handshake takes longer than `after` (through a
-        # duplicate of the socket: the ssl module takes the original's descriptor over)
+        # duplicate of the descriptor: the ssl module takes the socket over, and a TLS socket, the
+        # connection to an https proxy, cannot be duplicated as a socket)
         sock = self._inner.get_extra_info("socket")
         try:
-            watch = sock.dup()
-        except NotImplementedError:  # TLS inside TLS (an https proxy): each read has its timeout only
-            return _PacedStream(self._inner.start_tls(ssl_context, server_hostname, timeout), self._after, self._rate)
+            watch = socket.socket(sock.family, sock.type, sock.proto, fileno=os.dup(sock.fileno()))
         except OSError as e:  # out of file descriptors: a failed connection, as httpx reports one
             raise httpcore.ConnectError(f"no descriptor for the TLS handshake's watchdog: {e}") from e
         fired = threading.Event()
@@ -201,6 +203,8 @@ def paced_client(*, after: float, rate: float, check: Check | None = None, **opt
     httpx does not take a network backend, so the one of each connection pool is wrapped (the
     client's own, and those of the environment's proxies); a change in httpx that moves them
     fails here (and in the tests), never silently unpaced."""
+    if "transport" in options or options.get("http2"):
+        raise ValueError("a paced client makes its own HTTP/1.1 transports (no transport=, no http2)")
     allowed = after + HEADER_BYTES / rate
 
     def traced(request: httpx.Request) -> None:
@@ -209,7 +213,13 @@ def paced_client(*, after: float, rate: float, check: Check | None = None, **opt
 
     hooks = dict(options.pop("event_hooks", None) or {})
     hooks["request"] = [traced, *hooks.get("request", [])]
-    client = httpx.Client(event_hooks=hooks, **options)
+    try:
+        client = httpx.Client(event_hooks=hooks, **options)
+    except (ImportError, ValueError, httpx.InvalidURL) as e:  # the environment's proxies, as httpx reads them
+        raise ConfigError(
+            f"the proxy settings of the environment cannot be used ({type(e).__name__}: {e}); fix or unset "
+            "HTTPS_PROXY, HTTP_PROXY and ALL_PROXY (a socks:// proxy needs `pip install 'httpx[socks]'`)"
+        ) from None
     own = getattr(client, "_transport", None)
     mounts = getattr(client, "_mounts", None)
     if not isinstance(mounts, dict):
