@@ -377,3 +377,27 @@ def test_build_warns_when_the_source_is_not_the_one_the_course_was_extracted_fro
     assert "warning" not in capsys.readouterr().err
     assert main([*argv[:1], str(other), *argv[1:], "--out", str(tmp_path / "o2")]) == 0
     assert f"warning: c was extracted from {SAMPLE}, not from {other}" in capsys.readouterr().err
+
+
+def test_status_shows_a_region_server_error_escaped(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A region's S3 error text (its server's <Message>) reached the table raw: a bidi override
+    or a C1 control could reorder or forge the coordinator's rows (an attacker look at the views)."""
+    from localize.cli import views
+
+    monkeypatch.chdir(tmp_path)
+    assert run(capsys, "extract", str(SAMPLE), "--course", "intro-course", "--locales-dir", "loc")[0] == 0
+    real = views.course_status
+
+    def with_hostile_region(*args: object, **kwargs: object) -> list[dict[str, object]]:
+        rows = real(*args, **kwargs)  # type: ignore[arg-type]
+        for row in rows:
+            row["published"] = {"andes": "unreachable (denied \u009b31m\u202eFAKE: all OK\u2028next)"}
+        return rows
+
+    monkeypatch.setattr(views, "course_status", with_hostile_region)
+    assert run(capsys, "init", "--course", "intro-course", "--locale", "es", "--locales-dir", "loc")[0] == 0
+    code, out, _ = run(capsys, "status", "--locales-dir", "loc")
+    assert code == 0 and "andes=unreachable (denied \\x9b31m\\u202eFAKE: all OK\\u2028next)" in out
+    assert not any(c in out for c in "\u009b\u202e\u2028")

@@ -343,3 +343,37 @@ def test_a_preview_stopped_by_kill_removes_its_temporary_folder(tmp_path: Path) 
     finally:
         proc.kill()
     assert not [p.name for p in temp.iterdir() if p.name.startswith("localize-preview-")]
+
+
+def test_the_preview_keeps_watching_after_a_failed_read_and_refuses_a_nul_path(
+    tmp_path: Path, capfd: pytest.CaptureFixture[str]
+) -> None:
+    """The .po replaced by a folder for a moment stopped the watcher for good (later saves were never
+    picked up); a request for '/%00' printed a traceback in the translator's terminal (a review)."""
+    import urllib.error
+    import urllib.request
+
+    po = arabic_kit(tmp_path)
+    cat = read_po(po.read_bytes())
+    changed = write_po(
+        replace(cat, entries=tuple(replace(e, msgstr="التقويم") if e.msgid == "Calendar" else e for e in cat.entries))
+    )
+    rebuilt: list[object] = []
+    server = PreviewServer(str(po), str(SAMPLE), on_rebuild=rebuilt.append).start()
+    try:
+        po.unlink()
+        po.mkdir()  # a sync tool's or an editor's moment: a folder where the file was
+        time.sleep(1.2)
+        po.rmdir()
+        po.write_text(changed, encoding="utf-8")
+        deadline = time.monotonic() + 10
+        while not rebuilt and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert rebuilt, "the preview stopped watching its file"
+        assert "التقويم" in urllib.request.urlopen(server.url).read().decode()
+        with pytest.raises(urllib.error.HTTPError) as refused:
+            urllib.request.urlopen(server.url.rsplit("/", 1)[0] + "/index.html%00.txt")
+        assert refused.value.code == 400
+        assert "Traceback" not in capfd.readouterr().err
+    finally:
+        server.stop()

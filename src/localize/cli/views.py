@@ -194,9 +194,11 @@ def cmd_status(args: argparse.Namespace) -> int:
         reviewed = "-" if r["reviewed"] is None else str(r["reviewed"])
         due = (r["due"] or "-") + ("!" if r["overdue"] else "")
         published = ", ".join(f"{k}={v}" for k, v in r["published"].items()) or "-"
-        print(
-            f"{r['course']:<{width}} {r['locale']:<{lw}} {entries:>8} {words:>8} {reviewed:>8}  "
-            f"{r['partner'] or '-':<{partner_width}} {r['state']:<19} {due:<11} {published}"
+        print(  # (printable: a region's error text comes from its server)
+            printable(
+                f"{r['course']:<{width}} {r['locale']:<{lw}} {entries:>8} {words:>8} {reviewed:>8}  "
+                f"{r['partner'] or '-':<{partner_width}} {r['state']:<19} {due:<11} {published}"
+            )
         )
         if r.get("error"):
             print(printable(f"  ! damaged catalog: {r['error']}"))

@@ -191,6 +191,9 @@ class _Handler(SimpleHTTPRequestHandler):
             self.send_error(421, "This preview answers only on 127.0.0.1 and localhost")
             return None
         rel = unquote(urlsplit(self.path).path).lstrip("/")
+        if "\0" in rel:  # no file has it in its name (open() would raise; a page could fill the terminal)
+            self.send_error(400, "No file name holds a NUL character")
+            return None
         if rel == "" or rel.endswith("/"):
             rel += "index.html"
         self.preview.ensure(rel)
@@ -249,12 +252,16 @@ class PreviewServer:
         while not self._stop.wait(0.5):
             try:
                 mtime = self.po.stat().st_mtime_ns
-            except FileNotFoundError:
+            except OSError:
                 continue
             if mtime != self._mtime:
                 self._mtime = mtime
                 started = time.monotonic()
-                job, problems = prepare_preview(self.po, self.site)
+                try:
+                    job, problems = prepare_preview(self.po, self.site)
+                except (LocalizeError, OSError):  # replaced by a folder, gone between stat and read...:
+                    self._mtime = -1  # read again on the next look; the preview shows the last good build
+                    continue
                 with self._lock:
                     self.job = job
                     self._built.clear()  # every page is rebuilt on its next request
