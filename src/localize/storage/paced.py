@@ -115,6 +115,8 @@ class _PacedStream(httpcore.NetworkStream):
         # duplicate of the descriptor: the ssl module takes the socket over, and a TLS socket, the
         # connection to an https proxy, cannot be duplicated as a socket)
         sock = self._inner.get_extra_info("socket")
+        if sock is None:  # a stream with no socket of its own (none of httpcore's sync streams)
+            return _PacedStream(self._inner.start_tls(ssl_context, server_hostname, timeout), self._after, self._rate)
         try:
             watch = socket.socket(sock.family, sock.type, sock.proto, fileno=os.dup(sock.fileno()))
         except OSError as e:  # out of file descriptors: a failed connection, as httpx reports one
