@@ -413,25 +413,28 @@ def test_an_approved_translation_the_qa_gate_would_refuse_is_not_imported(
     """The kit told the translator to use a term the gate refuses (markup, a bidi override; found by
     an attacker look). Only the import refuses it: a glossary already kept still loads."""
     rows = tmp_path / "g.csv"
-    rows.write_text(f"term,translation,status,note\nless,a<b,approved,\nwave,{translation},approved,\n")
+    rows.write_text(
+        f'term,translation,status,note\nless,a<b,approved,"a note\nover two lines"\n\nwave,{translation},approved,\n'
+    )
     loc = ["--locale", "es", "--locales-dir", str(tmp_path / "ws")]
     code, _, err = run(capsys, "glossary", "import", str(rows), *loc)
-    # the line named (it had none: left alone in session 32)
+    # the line named (it had none: left alone in session 32); a cell over two lines and a blank line before it
     assert code == 2 and err.startswith(
-        f"error: {rows}:3: term 'wave': the QA gate would refuse its approved translation"
+        f"error: {rows}:5: term 'wave': the QA gate would refuse its approved translation"
     )
     tbx = tmp_path / "g.tbx"
     tbx.write_text(
         '<?xml version="1.0"?>\n<tbx type="TBX-Basic" xml:lang="en" xmlns="urn:iso:std:iso:30042:ed-2"><text><body>\n'
         '<conceptEntry id="c1"><langSec xml:lang="en"><termSec><term>less</term></termSec></langSec>'
         '<langSec xml:lang="es"><termSec><term>menos</term></termSec></langSec></conceptEntry>\n'
-        '<conceptEntry id="c2"><langSec xml:lang="en"><termSec><term>wave</term></termSec></langSec>'
-        f'<langSec xml:lang="es"><termSec><term>{html.escape(translation)}</term></termSec></langSec></conceptEntry>\n'
+        '<conceptEntry id="c2"><langSec xml:lang="en"><termSec><term>wave</term></termSec></langSec>\n'
+        '<langSec xml:lang="es"><termSec><term>onda</term></termSec>\n'
+        f"<termSec><term>{html.escape(translation)}</term></termSec></langSec></conceptEntry>\n"
         "</body></text></tbx>\n",
         encoding="utf-8",
     )
     code, _, err = run(capsys, "glossary", "import", str(tbx), *loc)
-    assert code == 2 and err.startswith(f"error: {tbx}:4: term 'wave': the QA gate would refuse"), err
+    assert code == 2 and err.startswith(f"error: {tbx}:6: term 'wave': the QA gate would refuse"), err  # its term
     rows.write_text(f"term,translation,status,note\nwave,{translation},forbidden,\nless,a<b,approved,\n")
     assert run(capsys, "glossary", "import", str(rows), *loc)[0] == 0  # what not to write; a lone < is text
     assert Term("wave", translation).translation == translation  # loading never refuses a kept row

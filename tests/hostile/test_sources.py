@@ -503,6 +503,7 @@ def test_crawls_and_pulls_go_through_the_proxy_of_the_environment(
     [
         ("ALL_PROXY", "socks5://127.0.0.1:1080", "ImportError"),  # httpx without socksio
         ("HTTP_PROXY", "ftp://proxy:21", "ValueError"),
+        ("NO_PROXY", "fe80::/10", "InvalidURL"),  # no proxy at all: the setting at fault is named
     ],
 )
 def test_proxy_settings_httpx_cannot_use_are_a_configuration_error(
@@ -520,10 +521,13 @@ def test_proxy_settings_httpx_cannot_use_are_a_configuration_error(
             pass
         else:
             pytest.skip("socksio is installed here: a socks proxy is usable")
+    for name in ("HTTPS_PROXY", "HTTP_PROXY", "ALL_PROXY", "NO_PROXY"):
+        monkeypatch.delenv(name, raising=False)
+        monkeypatch.delenv(name.lower(), raising=False)
     monkeypatch.setenv(variable, value)
     with pytest.raises(
         ConfigError,
-        match=rf"the proxy settings of the environment cannot be used \({expected}: .*HTTPS_PROXY, HTTP_PROXY and ALL_PROXY",
+        match=rf"the proxy settings of the environment cannot be used \({expected}: .*\); fix or unset {variable} \(",
     ):
         open_remote("https://cdn.example/r")
     with pytest.raises(ConfigError, match="the proxy settings of the environment cannot be used"):
@@ -993,7 +997,7 @@ def test_preview_copies_a_page_too_large_to_parse_as_build_does(
     big = b"<p>" + b"words " * 400 + b"</p>"
     source = open_source(make_zip(tmp_path / "c.zip", {"c/big.html": big}))
     job = _PreviewJob(str(tmp_path / "out"), "k.po", "es", "", {}, {}, frozenset())
-    assert _preview_page(source, "big.html", job) == (False, 0, 0, True)
+    assert _preview_page(source, "big.html", job) == (True, 0, 0, True)
     assert (tmp_path / "out" / "big.html").read_bytes() == big
 
 
@@ -1013,7 +1017,7 @@ def test_preview_out_says_which_pages_it_copied_for_their_size(
     )
     assert main(["preview", str(po), str(archive), "--course", "c", "--out", str(tmp_path / "out")]) == 0
     out, err = capsys.readouterr()
-    assert out.startswith("1 pages (es) -> ") and "1 units translated, 0 not" in out
+    assert out.startswith("2 pages (es) -> ") and "1 units translated, 0 not" in out  # the copied one too
     assert err == (
         "note: 1 page larger than the 32 MB a page may be, copied as it is (as build and publish copy them): big.html\n"
     )

@@ -176,7 +176,7 @@ def read_tbx(data: bytes, path: str, locale: str, source_locale: str = "en", vet
         if _local(concept.tag) not in ("conceptEntry", "termEntry"):
             continue
         source: tuple[str, str] | None = None
-        targets: list[tuple[str, str, str, str]] = []  # text, status, pos, note
+        targets: list[tuple[str, str, str, str, int | None]] = []  # text, status, pos, note, line
         for lang_sec in concept:
             if _local(lang_sec.tag) not in ("langSec", "langSet"):
                 continue
@@ -208,15 +208,15 @@ def read_tbx(data: bytes, path: str, locale: str, source_locale: str = "en", vet
                     source = (text, pos)
                 elif _same_language(lang, locale):
                     status = DO_NOT_TRANSLATE if dnt else FORBIDDEN if admin in _FORBIDDEN_STATUSES else APPROVED
-                    targets.append((text, status, pos, "; ".join(notes)))
+                    targets.append((text, status, pos, "; ".join(notes), term_sec.sourceline))
                 elif len(others) < 20:
                     others.add(lang)
         if source is None:
             continue
-        for text, status, pos, note in targets:
+        for text, status, pos, note, line in targets:
             rows.append(Term(source[0], "" if status == DO_NOT_TRANSLATE else text, status, pos or source[1], note))
             if vet is not None and (why := vet(rows[-1])) is not None:
-                raise CatalogError(why, path=path, line=concept.sourceline)
+                raise CatalogError(why, path=path, line=line)
     if not rows and others:
         raise CatalogError(
             f"this TBX file has no {locale} terms (its languages: {', '.join(sorted(others))}); "
@@ -262,7 +262,7 @@ def read_csv(text: str, path: str, vet: Vet | None = None) -> list[Term]:
             f"a CSV glossary needs a header row with the columns {', '.join(CSV_COLUMNS[:4])}", path=path
         )
     rows: list[Term] = []
-    for n, raw in enumerate(reader, 2):
+    for raw in reader:  # (reader.line_num: the row's last line, blank lines and multi-line cells counted)
         row = {(k or "").strip().lower(): _uncell((v or "").strip()) for k, v in raw.items() if isinstance(v, str)}
         if not row.get("term"):
             continue
@@ -274,16 +274,16 @@ def read_csv(text: str, path: str, vet: Vet | None = None) -> list[Term]:
                 )
             )
         except ConfigError as e:
-            raise CatalogError(e.message, path=path, line=n) from None
+            raise CatalogError(e.message, path=path, line=reader.line_num) from None
         if status == APPROVED and not rows[-1].translation:
             raise CatalogError(
                 f"term {row['term']!r} is approved but has no translation: fill it in, or delete the row (the "
                 "rows of `glossary suggest` start empty; nothing was imported)",
                 path=path,
-                line=n,
+                line=reader.line_num,
             )
         if vet is not None and (why := vet(rows[-1])) is not None:
-            raise CatalogError(why, path=path, line=n)
+            raise CatalogError(why, path=path, line=reader.line_num)
     return rows
 
 

@@ -113,7 +113,7 @@ def cmd_preview(args: argparse.Namespace) -> int:
         print(
             f"{result.pages} pages ({result.locale}) -> {args.out}: {result.translated} units translated, {result.untranslated} not"
         )
-        if result.too_large:
+        if result.too_large and not args.quiet:  # (a warning: --quiet keeps errors and the summary)
             shown = ", ".join(printable(p) for p in result.too_large[:5]) + (
                 ", ..." if len(result.too_large) > 5 else ""
             )

@@ -32,6 +32,9 @@ from localize.errors import ConfigError
 
 __all__ = ["Refused", "SlowServer", "paced_client", "refused", "slow_server"]
 
+_PROXY_SETTINGS = (
+    "HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy", "ALL_PROXY", "all_proxy", "NO_PROXY", "no_proxy",
+)  # fmt: skip
 HEADER_BYTES = 16 * 1024  # what a response's headers may take to arrive at the rule's rate, past `after`
 _phase = threading.local()  # headers_by: when the headers of this thread's current response are due
 
@@ -218,9 +221,10 @@ def paced_client(*, after: float, rate: float, check: Check | None = None, **opt
     try:
         client = httpx.Client(event_hooks=hooks, **options)
     except (ImportError, ValueError, httpx.InvalidURL) as e:  # the environment's proxies, as httpx reads them
+        named = [v for v in _PROXY_SETTINGS if os.environ.get(v)] or list(_PROXY_SETTINGS[::2])
         raise ConfigError(
             f"the proxy settings of the environment cannot be used ({type(e).__name__}: {e}); fix or unset "
-            "HTTPS_PROXY, HTTP_PROXY and ALL_PROXY (a socks:// proxy needs `pip install 'httpx[socks]'`)"
+            f"{', '.join(named)} (a socks:// proxy needs `pip install 'httpx[socks]'`)"
         ) from None
     own = getattr(client, "_transport", None)
     mounts = getattr(client, "_mounts", None)

@@ -85,7 +85,7 @@ def _preview_page(source: Source, path: str, job: _PreviewJob) -> tuple[bool, in
     raw = read_page(source, path) if page else None
     if raw is None:  # a file, or a page too large to parse: copied as it is (as build does)
         copy_file(source, path, target)
-        return False, 0, 0, page
+        return page, 0, 0, page
 
     def annotate(unit: Unit, is_translated: bool) -> tuple[str, str] | None:
         if unit.container in _NO_MARKUP:
