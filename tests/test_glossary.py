@@ -438,3 +438,24 @@ def test_an_approved_translation_the_qa_gate_would_refuse_is_not_imported(
     rows.write_text(f"term,translation,status,note\nwave,{translation},forbidden,\nless,a<b,approved,\n")
     assert run(capsys, "glossary", "import", str(rows), *loc)[0] == 0  # what not to write; a lone < is text
     assert Term("wave", translation).translation == translation  # loading never refuses a kept row
+
+
+def test_a_tbx_import_reads_the_terms_of_the_workspace_source_language(tmp_path: Path) -> None:
+    """read_glossary_file never passed the source locale on: a TBX of a French-source workspace was
+    read as if its terms were the English ones (a review)."""
+    from localize.app.glossary import import_glossary
+    from localize.catalogs.workspace import Workspace
+
+    tbx = tmp_path / "g.tbx"
+    tbx.write_text(
+        '<?xml version="1.0"?>\n<tbx type="TBX-Basic" xml:lang="en" xmlns="urn:iso:std:iso:30042:ed-2"><text><body>'
+        '<conceptEntry id="c1"><langSec xml:lang="en"><termSec><term>wave</term></termSec></langSec>'
+        '<langSec xml:lang="fr"><termSec><term>onde</term></termSec></langSec>'
+        '<langSec xml:lang="es"><termSec><term>onda</term></termSec></langSec></conceptEntry>'
+        "</body></text></tbx>\n",
+        encoding="utf-8",
+    )
+    ws = Workspace(str(tmp_path / "ws"))
+    import_glossary(ws, str(tbx), "es", source_locale="fr")
+    glossary = load_glossary(ws, "es", None, source_locale="fr")
+    assert [(t.term, t.translation) for t in glossary.terms] == [("onde", "onda")]

@@ -71,7 +71,7 @@ def import_glossary(
             f"it is extracted (localize extract SOURCE --course {course})"
         )
     data = read_named_file(file, MAX_GLOSSARY_BYTES, "a glossary file")
-    rows = read_glossary_file(data, file, locale, _gate_would_refuse)
+    rows = read_glossary_file(data, file, locale, _gate_would_refuse, source_locale)
     if not rows:
         raise CatalogError("no terms found: nothing imported", path=file)
     script = foreign_script(locale, [t.translation for t in rows])

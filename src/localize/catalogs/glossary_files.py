@@ -287,11 +287,13 @@ def read_csv(text: str, path: str, vet: Vet | None = None) -> list[Term]:
     return rows
 
 
-def read_glossary_file(data: bytes, path: str, locale: str, vet: Vet | None = None) -> list[Term]:
+def read_glossary_file(
+    data: bytes, path: str, locale: str, vet: Vet | None = None, source_locale: str = "en"
+) -> list[Term]:
     """Rows from a .tbx or .csv file (by extension, else by content), each ``vet``-ted as read."""
     locale = check_locale(locale)
     if path.lower().endswith((".tbx", ".xml")) or data.lstrip().startswith(b"<"):
-        return read_tbx(data, path, locale, vet=vet)
+        return read_tbx(data, path, locale, source_locale, vet=vet)
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
