@@ -534,6 +534,20 @@ def test_proxy_settings_httpx_cannot_use_are_a_configuration_error(
         crawl(f"{site[0]}/c/index.html", tmp_path / "out", delay=0)
 
 
+def test_a_certificate_file_the_environment_names_but_is_not_there_is_a_configuration_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """SSL_CERT_FILE naming a missing file gave a raw FileNotFoundError (a review)."""
+    from localize.errors import ConfigError
+    from localize.regions.remote import open_remote
+
+    monkeypatch.setenv("SSL_CERT_FILE", str(tmp_path / "nowhere.pem"))
+    with pytest.raises(
+        ConfigError, match=r"the certificates the environment names cannot be read .*; fix or unset SSL_CERT_FILE"
+    ):
+        open_remote("https://cdn.example/r")
+
+
 def test_a_dead_proxy_is_named_in_a_failed_pull(monkeypatch: pytest.MonkeyPatch) -> None:
     """A dead proxy was blamed on the region: 'is the address right and the server up?' (a review)."""
     from localize.errors import TransientStorageError

@@ -226,6 +226,12 @@ def paced_client(*, after: float, rate: float, check: Check | None = None, **opt
             f"the proxy settings of the environment cannot be used ({type(e).__name__}: {e}); fix or unset "
             f"{', '.join(named)} (a socks:// proxy needs `pip install 'httpx[socks]'`)"
         ) from None
+    except (OSError, ssl.SSLError) as e:  # SSL_CERT_FILE or SSL_CERT_DIR naming what is not there
+        named = [v for v in ("SSL_CERT_FILE", "SSL_CERT_DIR") if os.environ.get(v)] or ["SSL_CERT_FILE"]
+        raise ConfigError(
+            f"the certificates the environment names cannot be read ({type(e).__name__}: "
+            f"{getattr(e, 'strerror', None) or e}); fix or unset {', '.join(named)}"
+        ) from None
     own = getattr(client, "_transport", None)
     mounts = getattr(client, "_mounts", None)
     if not isinstance(mounts, dict):
