@@ -333,7 +333,7 @@ def test_a_trickling_file_is_skipped(site: tuple[str, str], tmp_path: Path, monk
     started = time.monotonic()
     problems = crawl(f"{site[0]}/c/index.html", tmp_path / "out", delay=0)
     assert time.monotonic() - started < 3
-    # (the connection's rule or the body's, whichever sees it first: the same rule)
+    # (the client's pace: storage/paced.py)
     assert len(problems) == 1 and "/c/slow.html: " in problems[0] and "slower than 1024" in problems[0]
     assert not (tmp_path / "out" / "slow.html").exists()
 

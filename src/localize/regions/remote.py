@@ -150,7 +150,9 @@ class _HttpRemote:
                                 "identity; serve the region's files as they are (turn off compression for it)",
                                 path=url,
                             )
-                        total, started, writing = 0, time.monotonic(), 0.0
+                        total = 0
+                        # (a server sending a byte now and then is stopped by the client's pace, which
+                        # counts only the time spent waiting for it: storage/paced.py)
                         for received in response.iter_raw():  # as it arrives (a size waits to fill it)
                             for at in range(0, len(received), block):  # written (and paced) a block at a time
                                 data = received[at : at + block]
@@ -159,10 +161,7 @@ class _HttpRemote:
                                     raise TooLarge(
                                         f"larger than the {max_bytes} bytes allowed here; stopped reading", path=url
                                     )
-                                before = time.monotonic()
                                 dest.write(data)  # (--max-rate waits here: the mirror's own pace, not the server's)
-                                writing += time.monotonic() - before
-                            _check_rate(total, time.monotonic() - started - writing, url)
                         return total
                     error = f"HTTP {response.status_code}"
                     if response.status_code < 500:
@@ -199,23 +198,11 @@ def _internal(host: str) -> bool:
     return not address.is_global
 
 
-def _check_rate(total: int, elapsed: float, url: str) -> None:
-    """A server that sends a byte now and then (the read timeout never fires) would hold a pull,
-    and the course's lock, as long as it liked: the crawler's rule, a minute then 1 KB/s."""
-    if elapsed > sites.MIN_RATE_AFTER and total < sites.MIN_BYTES_PER_SECOND * elapsed:
-        raise TransientStorageError(
-            f"download stopped: {total} bytes in {elapsed:.0f} s, slower than {sites.MIN_BYTES_PER_SECOND} "
-            f"bytes a second after {sites.MIN_RATE_AFTER} seconds (the live version stays as it was)",
-            path=url,
-        )
-
-
-_PROXY_VARIABLES = ("HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy", "ALL_PROXY", "all_proxy")
-
-
 def _failure(e: Exception) -> str:
     """What went wrong, without the exception's text (it may hold the address)."""
     import httpx
+
+    from localize.storage.paced import proxy_in_use
 
     name = type(e).__name__
     text = str(e)
@@ -224,7 +211,7 @@ def _failure(e: Exception) -> str:
             return f"{name}: the server's TLS certificate is not trusted here"
         return f"{name}: the TLS handshake failed (a plain http:// server? then pull from http://...)"
     if isinstance(e, httpx.ConnectError):
-        proxy = next((v for v in _PROXY_VARIABLES if os.environ.get(v)), None)
+        proxy = proxy_in_use()
         through = f", and the proxy {proxy} names?" if proxy else "?"
         return f"{name}: could not connect (is the address right and the server up{through})"
     if isinstance(e, httpx.TimeoutException):

@@ -30,7 +30,7 @@ import httpx
 
 from localize.errors import ConfigError
 
-__all__ = ["Refused", "SlowServer", "paced_client", "refused", "slow_server"]
+__all__ = ["Refused", "SlowServer", "paced_client", "proxy_in_use", "refused", "slow_server"]
 
 _PROXY_SETTINGS = (
     "HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy", "ALL_PROXY", "all_proxy", "NO_PROXY", "no_proxy",
@@ -190,6 +190,11 @@ class _PacedBackend(httpcore.NetworkBackend):
 
     def sleep(self, seconds: float) -> None:  # pragma: no cover - httpcore's retries (none here)
         self._inner.sleep(seconds)
+
+
+def proxy_in_use() -> str | None:
+    """The first proxy variable of the environment that is set (HTTPS_PROXY, HTTP_PROXY, ALL_PROXY)."""
+    return next((v for v in _PROXY_SETTINGS[:6] if os.environ.get(v)), None)
 
 
 def _trace(event: str, info: dict[str, Any]) -> None:

@@ -53,7 +53,6 @@ _USER_AGENT = "localize (course localization; polite crawler)"
 
 def _robots(client: object, base_url: str) -> RobotFileParser | None:
     """The site's robots.txt rules, or None when it has none (or it cannot be read)."""
-    import time
     from urllib.parse import urlsplit
     from urllib.robotparser import RobotFileParser  # here: it loads http.client and ssl
 
@@ -62,15 +61,12 @@ def _robots(client: object, base_url: str) -> RobotFileParser | None:
         with client.stream("GET", f"{parts.scheme}://{parts.netloc}/robots.txt") as response:  # type: ignore[attr-defined]
             if response.status_code != 200:
                 return None
-            body, started = b"", time.monotonic()
+            body = b""
             for block in response.iter_bytes():
                 body += block
-                elapsed = time.monotonic() - started
                 if len(body) > MAX_ROBOTS_BYTES:
                     return None
-                if elapsed > MIN_RATE_AFTER and len(body) < MIN_BYTES_PER_SECOND * elapsed:
-                    return None  # trickled in: the files' rule (it held a crawl for days), as if there were none
-    except Exception:
+    except Exception:  # trickled in too (the client's pace: it held a crawl for days), unreadable: none
         return None
     rules = RobotFileParser()
     rules.parse(body.decode("utf-8", "replace").splitlines())
@@ -160,19 +156,11 @@ def crawl(
             return None, f"{url}: larger than {max_file_bytes} bytes ({declared}); skipped"
         fd, part = tempfile.mkstemp(prefix=".crawl-", dir=dest)
         size = 0
-        started = time.monotonic()
+        # (a server sending a byte now and then is stopped by the client's pace: storage/paced.py;
+        # the part it left is swept at the end of the crawl)
         with os.fdopen(fd, "wb") as out:
             for block in response.iter_bytes():  # as it arrives (a chunk size would wait to fill it)
                 size += len(block)
-                elapsed = time.monotonic() - started
-                if elapsed > MIN_RATE_AFTER and size < MIN_BYTES_PER_SECOND * elapsed:
-                    # each read has its timeout, but a server sending a byte now and then would
-                    # hold the crawl (and the sources waiting on it) for days
-                    Path(part).unlink()
-                    return None, (
-                        f"{url}: arrived at {size / elapsed:.0f} bytes a second, slower than "
-                        f"{MIN_BYTES_PER_SECOND} after {MIN_RATE_AFTER} seconds; skipped"
-                    )
                 if size > max_file_bytes:
                     Path(part).unlink()
                     return None, f"{url}: larger than {max_file_bytes} bytes; skipped"
