@@ -86,7 +86,7 @@ def operations(
         out[name] = m  # printed at once: a run stopped midway still says what it measured
         print(
             f"N={n} {name}: {m.seconds:.2f} s, CPU {m.cpu:.2f} s, {m.rss_kib / 1024:.0f} MB, "
-            f"{m.files} files, {m.objects} objects read, {m.lists} listings",
+            f"{m.files} files ({m.rows} index rows), {m.objects} objects read, {m.lists} listings",
             file=sys.stderr,
             flush=True,
         )
@@ -147,9 +147,9 @@ def table(sizes: list[int], results: dict[int, dict[str, Measure]], locales: tup
         return " | ".join(f"{f} N={n:,}" for n in sizes)
 
     lines = [
-        f"| operation | {per_n('s')} | {per_n('CPU s')} | {per_n('MB')} | files read | objects read | "
-        "growth (wall / CPU) | target |",
-        "|---|" + "---:|" * (3 * len(sizes)) + "---:|---:|---:|---|",
+        f"| operation | {per_n('s')} | {per_n('CPU s')} | {per_n('MB')} | files read | index rows read | "
+        "objects read | growth (wall / CPU) | target |",
+        "|---|" + "---:|" * (3 * len(sizes)) + "---:|---:|---:|---:|---|",
     ]
     for name in results[sizes[0]]:
         ms = [results[n][name] for n in sizes]
@@ -162,7 +162,8 @@ def table(sizes: list[int], results: dict[int, dict[str, Measure]], locales: tup
             + " | ".join(f"{m.cpu:.2f}" for m in ms)
             + " | "
             + " | ".join(f"{m.rss_kib / 1024:.0f}" for m in ms)
-            + f" | {' / '.join(f'{m.files:,}' for m in ms)} | {' / '.join(f'{m.objects:,}' for m in ms)}"
+            + f" | {' / '.join(f'{m.files:,}' for m in ms)} | {' / '.join(f'{m.rows:,}' for m in ms)}"
+            + f" | {' / '.join(f'{m.objects:,}' for m in ms)}"
             + f" | {growth:.1f}x / {cpu:.1f}x | {target(name, sizes, results, sizes[-1] * len(locales))} |"
         )
     return lines

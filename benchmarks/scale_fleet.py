@@ -12,9 +12,11 @@ one bucket on a local SeaweedFS: their indexes list every course x locale as pub
 version id; what the fleet-wide reads see), and the courses the benchmark publishes are published
 for real.
 
-A process is counted by a ``sitecustomize`` hook: workspace files read (``LocalStorage.read_bytes``
-and ``download``), S3 objects read (``S3Storage.read_with_etag`` and ``download``: every GET) and
-S3 listings (one per page of ``list_objects_v2``).
+A process is counted by a ``sitecustomize`` hook: workspace files read (every file
+``LocalStorage`` opens for reading; the translation-memory index's database counts as one file,
+whatever it was asked), the rows of that database read (``Rows._get``), S3 objects read
+(``S3Storage.read_with_etag`` and ``download``: every GET) and S3 listings (one per page of
+``list_objects_v2``).
 """
 
 from __future__ import annotations
@@ -37,20 +39,23 @@ VERSION = "20260101T000000.000Z-00000000"  # the version id every seeded index e
 
 COUNTER = """
 import atexit, json, os
-from localize.storage import base, s3
-_n = {"files": 0, "objects": 0, "lists": 0}
+from localize.storage import base, rows, s3
+_n = {"files": 0, "objects": 0, "lists": 0, "rows": 0}
 def _count(cls, name, what):
     orig = getattr(cls, name)
     def counting(self, *a, **k):
         _n[what] += 1
         return orig(self, *a, **k)
     setattr(cls, name, counting)
-_count(base.LocalStorage, "read_bytes", "files")
-_count(base.LocalStorage, "download", "files")
+_count(base.LocalStorage, "_open", "files")
+_count(rows.Rows, "_get", "rows")
 _count(s3.S3Storage, "read_with_etag", "objects")
 _count(s3.S3Storage, "download", "objects")
 _count(s3.S3Storage, "_pages", "lists")
-atexit.register(lambda: open(os.environ["LOCALIZE_BENCH_READS"], "w").write(json.dumps(_n)))
+def _write():
+    _n["files"] += 1 if _n["rows"] else 0  # the database: one file
+    open(os.environ["LOCALIZE_BENCH_READS"], "w").write(json.dumps(_n))
+atexit.register(_write)
 """
 
 
@@ -62,6 +67,7 @@ class Measure:
     files: int  # workspace files read
     objects: int  # S3 objects read (GET)
     lists: int  # S3 listing pages
+    rows: int = 0  # rows of the memory index's database read
 
 
 def measure(argv: list[str], cwd: Path, env: dict[str, str]) -> Measure:
@@ -88,8 +94,9 @@ def measure(argv: list[str], cwd: Path, env: dict[str, str]) -> Measure:
         err = proc.stderr.read().decode() if proc.stderr else ""
         if os.waitstatus_to_exitcode(status) != 0:
             raise SystemExit(f"{' '.join(argv)} failed:\n{err}")
-        n = json.loads(reads.read_text()) if reads.exists() else {"files": -1, "objects": -1, "lists": -1}
-        return Measure(seconds, usage.ru_utime + usage.ru_stime, usage.ru_maxrss, n["files"], n["objects"], n["lists"])
+        n = json.loads(reads.read_text()) if reads.exists() else {"files": -1, "objects": -1, "lists": -1, "rows": -1}
+        cpu = usage.ru_utime + usage.ru_stime
+        return Measure(seconds, cpu, usage.ru_maxrss, n["files"], n["objects"], n["lists"], n["rows"])
 
 
 def corpus_courses(corpus: Path) -> list[Path]:

@@ -15,6 +15,7 @@ from localize.catalogs import index
 from localize.catalogs.stats import catalog_stats
 from localize.catalogs.workspace import Workspace, workspace_stats
 from localize.cli import main
+from localize.storage.rows import DATABASE as ROWS_DATABASE
 
 
 @pytest.fixture
@@ -638,13 +639,13 @@ def test_index_rebuild_repairs_derived_files_replaced_by_folders(
 ) -> None:
     """A statistics file or a memory manifest replaced by a folder stopped `stats` and `init` with
     "not a regular file", and `index rebuild` stopped the same way: the tool that makes derived
-    state anew could not repair it (found by an operator's look)."""
+    state anew could not repair it (found by an operator's look). The memory index is now rows of
+    one database file: that file replaced by a folder is set aside and made anew."""
     root = Path(ws.storage.describe())
     loc = ["--locales-dir", str(root)]
     assert main(["init", "--course", "intro-course", "--locale", "fr", *loc]) == 0  # the es index exists too
     truth = workspace_stats(ws)
-    for key in (index.stats_key("intro-course"), "index/memory/es/manifest.json"):
-        path = root / key
+    for path in (root / index.stats_key("intro-course"), root / ROWS_DATABASE):
         path.unlink()
         (path / "inside").mkdir(parents=True)
         (path / "inside" / "x.json").write_text("{}")
@@ -656,7 +657,8 @@ def test_index_rebuild_repairs_derived_files_replaced_by_folders(
     assert main(["stats", *loc]) == 2  # what the operator met
     capsys.readouterr()
     assert main(["index", "rebuild", *loc]) == 0
-    assert (root / index.stats_key("intro-course")).is_file() and (root / "index/memory/es/manifest.json").is_file()
+    assert (root / index.stats_key("intro-course")).is_file() and (root / ROWS_DATABASE).is_file()
+    assert ws.storage.exists("index/memory/es/manifest.json")
     assert not (root / "index" / "kits" / "linked.json").exists() and (outside / "keep.txt").read_text() == "keep"
     assert workspace_stats(ws) == truth
     assert main(["stats", *loc]) == 0

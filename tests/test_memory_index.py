@@ -11,8 +11,8 @@ prefixes so short that they run out.
 
 from __future__ import annotations
 
+import contextlib
 import json
-import shutil
 from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -34,7 +34,10 @@ from localize.catalogs.review import record_review
 from localize.catalogs.workspace import Workspace
 from localize.engine.extract import extract_course
 from localize.model import Catalog, Entry
+from localize.storage.base import LocalStorage
 from localize.storage.courses import open_source
+from localize.storage.rows import DATABASE as ROWS_DATABASE
+from localize.storage.rows import PREFIX as ROWS_PREFIX
 
 pytestmark = pytest.mark.corpus
 LL = "es"
@@ -168,13 +171,20 @@ def test_a_one_course_lookup_reads_no_catalog_and_a_bounded_number_of_objects(
     ws, templates = _workspace(tmp_path, bases)  # with an imported compendium: one file more
     rebuild(ws, LL)
     reads: list[str] = []
-    original = ws.storage.read_bytes
+    original, original_etag = ws.storage.read_bytes, ws.storage.read_with_etag
 
     def spy(key: str) -> bytes:
         reads.append(key)
         return original(key)
 
+    def spy_etag(key: str, max_bytes: int | None = None) -> tuple[bytes, str]:
+        if key.startswith(ROWS_PREFIX):  # the index's rows: read with their version in one query
+            reads.append(key)
+        return original_etag(key, max_bytes)
+
     monkeypatch.setattr(ws.storage, "read_bytes", spy)
+    if isinstance(ws.storage, LocalStorage):
+        monkeypatch.setattr(ws.storage, "read_with_etag", spy_etag)
     memory_for(ws, LL, "new-course", template_sources(templates["new-course"]))
     assert not [k for k in reads if k.startswith(f"{LL}/")]
     bands = [k for k in reads if "/band/" in k]
@@ -285,15 +295,18 @@ def test_a_rebuild_that_cannot_remove_the_generation_it_replaced_still_switches(
     _assert_same(ws, {"c01": templates["c01"], "new-course": templates["new-course"]})
 
 
-def _age(folder: Path, days: float) -> None:
-    """Make every file under ``folder`` look written ``days`` ago (by the storage's clock)."""
-    import os
+def _age(ws: Workspace, prefix: str, days: float) -> None:
+    """Make every row of the index under ``prefix`` look written ``days`` ago (by the clock of the
+    machine that wrote it: the one of the folder's database)."""
+    import sqlite3
     import time
 
-    then = time.time() - days * 86_400
-    for p in folder.rglob("*"):
-        if p.is_file():
-            os.utime(p, (then, then))
+    with contextlib.closing(sqlite3.connect(Path(ws.storage.describe()) / ROWS_DATABASE)) as db, db:
+        db.execute("UPDATE objects SET modified = ? WHERE key LIKE ?", (time.time() - days * 86_400, prefix + "%"))
+
+
+def _manifest(ws: Workspace) -> dict[str, Any]:
+    return dict(json.loads(ws.storage.read_bytes(f"index/memory/{LL}/manifest.json")))
 
 
 def test_a_rebuild_sweeps_generations_left_over_by_stopped_rebuilds_and_late_writers(
@@ -302,26 +315,23 @@ def test_a_rebuild_sweeps_generations_left_over_by_stopped_rebuilds_and_late_wri
     """A rebuild stopped before its switch left its whole generation, and a writer that marked a
     course just before a switch wrote its home and contribution into the generation deleted under
     it: neither was ever deleted. A rebuild now deletes every generation the manifest does not
-    name whose files are all over a day old by the storage's clock (no machine's own clock
+    name whose objects are all over a day old by the storage's clock (no machine's own clock
     counts), and leaves a younger one (a rebuild still at work)."""
     ws, templates = _workspace(tmp_path, bases, n=3)
     rebuild(ws, LL)
-    base = tmp_path / "ws" / "index" / "memory" / LL
+    base = f"index/memory/{LL}"
     stopped, late, working = "g1abc123", "g2def456", "g30a0b0c"  # names say nothing of age
     for generation, kind in ((stopped, "band/3.json"), (late, "home/c00.json"), (working, "units/c01.json")):
-        (base / generation / kind).parent.mkdir(parents=True)
-        (base / generation / kind).write_text("{}")
-    _age(base / stopped, 3)
-    _age(base / late, 1.5)
-    (base / "notes").mkdir()  # not a generation's name: never touched
-    (base / "notes" / "keep.txt").write_text("mine")
-    _age(base / "notes", 30)
+        ws.storage.write_bytes(f"{base}/{generation}/{kind}", b"{}")
+    _age(ws, f"{base}/{stopped}/", 3)
+    _age(ws, f"{base}/{late}/", 1.5)
+    ws.storage.write_bytes(f"{base}/notes/keep.txt", b"mine")  # not a generation's name: never touched
+    _age(ws, f"{base}/notes/", 30)
     rebuild(ws, LL)
-    current = json.loads((base / "manifest.json").read_bytes())["generation"]
-    # (a folder workspace keeps the emptied folders: only files are deleted, as on S3)
-    kept = {p.relative_to(base).parts[0] for p in base.rglob("*") if p.is_file() and "manifest.json" not in p.name}
+    current = _manifest(ws)["generation"]
+    kept = {k[len(base) + 1 :].split("/")[0] for k in ws.storage.list(base) if "/" in k[len(base) + 1 :]}
     assert kept == {current, working, "notes"}
-    assert (base / "notes" / "keep.txt").read_text() == "mine"
+    assert ws.storage.read_bytes(f"{base}/notes/keep.txt") == b"mine"
     _assert_same(ws, {"c01": templates["c01"], "new-course": templates["new-course"]})
 
 
@@ -331,10 +341,9 @@ def test_a_sweep_never_deletes_the_generation_the_manifest_names(
     """Found by a review: rebuild A switched, rebuild B switched after it, then A's sweep took B's
     generation for a left-over one (its name looked a day old to A's clock) and the manifest
     named an empty folder. Ages now come from the storage, and the manifest is read again before
-    each generation goes; here B's files even look three days old."""
+    each generation goes; here B's objects even look three days old."""
     ws, templates = _workspace(tmp_path, bases, n=3)
     rebuild(ws, LL)
-    base = tmp_path / "ws" / "index" / "memory" / LL
     listing = ws.storage.list_with_times
     raced: list[str] = []
 
@@ -342,14 +351,14 @@ def test_a_sweep_never_deletes_the_generation_the_manifest_names(
         if prefix == f"index/memory/{LL}/" and not raced:  # A is past its switch: B runs whole
             raced.append("")
             rebuild(ws, LL)
-            raced[0] = json.loads((base / "manifest.json").read_bytes())["generation"]
-            _age(base / raced[0], 3)
+            raced[0] = _manifest(ws)["generation"]
+            _age(ws, f"index/memory/{LL}/{raced[0]}/", 3)
         return listing(prefix)
 
     monkeypatch.setattr(ws.storage, "list_with_times", b_first)
     rebuild(ws, LL)
     monkeypatch.setattr(ws.storage, "list_with_times", listing)
-    assert json.loads((base / "manifest.json").read_bytes())["generation"] == raced[0]
+    assert _manifest(ws)["generation"] == raced[0]
     assert list(ws.storage.list(f"index/memory/{LL}/{raced[0]}/band/"))
     _assert_same(ws, {"c01": templates["c01"], "new-course": templates["new-course"]})
 
@@ -391,46 +400,48 @@ def test_a_rebuild_whose_files_went_missing_while_it_was_written_does_not_switch
 
     ws, _ = _workspace(tmp_path, bases, n=3)
     rebuild(ws, LL)
-    base = tmp_path / "ws" / "index" / "memory" / LL
-    before = json.loads((base / "manifest.json").read_bytes())["generation"]
+    before = _manifest(ws)["generation"]
     write = memory_rebuild.write_json
 
     def swept(workspace: Workspace, key: str, body: dict[str, Any]) -> None:
         write(workspace, key, body)
         if "/home/" in key:  # another process's sweep, as the homes are written
-            for p in (base / key.split("/")[3] / "band").glob("*.json"):
-                p.unlink()
+            for band in list(workspace.storage.list(key.rsplit("/", 2)[0] + "/band")):
+                workspace.storage.delete(band)
 
     monkeypatch.setattr(memory_rebuild, "write_json", swept)
     with pytest.raises(TransientStorageError, match="went missing while it was written"):
         rebuild(ws, LL)
-    assert json.loads((base / "manifest.json").read_bytes())["generation"] == before
+    assert _manifest(ws)["generation"] == before
 
 
 @pytest.mark.parametrize("inside", [False, True], ids=["link-out", "link-to-the-workspace"])
-def test_a_rebuild_never_deletes_through_a_generation_folder_that_links_out(
+def test_the_index_is_never_written_or_deleted_through_a_link(
     bases: list[Catalog], tmp_path: Path, inside: bool
 ) -> None:
-    """Whoever can write into the workspace may replace the generation a manifest names with a
-    link to another folder: removing the replaced generation used to delete every file there
-    (with a link back up to the workspace: every catalog, return and record)."""
+    """Whoever can write into the workspace may replace the index's database with a link to a file
+    elsewhere, or leave the index as files from before it was kept as rows with a generation
+    folder that links out (removing it once deleted every file there; with a link back up to the
+    workspace, every catalog, return and record). The link is set aside, never followed; the
+    files of before are removed without following a link; the index is rebuilt from the catalogs."""
     ws, templates = _workspace(tmp_path, bases, n=3)
-    rebuild(ws, LL)
-    base = tmp_path / "ws" / "index" / "memory" / LL
-    replaced = json.loads((base / "manifest.json").read_bytes())["generation"]
+    root = tmp_path / "ws"
     outside = tmp_path / "precious"
     outside.mkdir()
     (outside / "thesis.tex").write_text("years of work")
     (outside / "home").mkdir()
     (outside / "home" / "notes.json").write_text("{}")
-    shutil.rmtree(base / replaced)
-    (base / replaced).symlink_to("../../.." if inside else outside)
-    files = sorted(p for p in (tmp_path / "ws").rglob("*") if p.is_file() and "index" not in p.parts)
+    old = root / "index" / "memory" / LL
+    old.mkdir(parents=True)
+    (old / "g0abc").symlink_to("../../.." if inside else outside)
+    (root / ROWS_DATABASE).symlink_to(outside / "thesis.tex")
+    files = sorted(p for p in root.rglob("*") if p.is_file() and "index" not in p.parts)
     rebuild(ws, LL)
-    assert files and sorted(p for p in (tmp_path / "ws").rglob("*") if p.is_file() and "index" not in p.parts) == files
+    assert files and sorted(p for p in root.rglob("*") if p.is_file() and "index" not in p.parts) == files
     assert (outside / "thesis.tex").read_text() == "years of work"
     assert (outside / "home" / "notes.json").exists()
-    assert json.loads((base / "manifest.json").read_bytes())["generation"] != replaced
+    assert (root / ROWS_DATABASE).is_file() and not (root / ROWS_DATABASE).is_symlink()
+    assert not (root / "index" / "memory").exists()
     _assert_same(ws, {"c01": templates["c01"], "new-course": templates["new-course"]})
 
 

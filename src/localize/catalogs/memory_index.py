@@ -80,6 +80,7 @@ from localize.catalogs.writers import gone, this_writer
 from localize.errors import CatalogNotFoundError, TransientStorageError
 from localize.locales import check_locale
 from localize.model import Catalog
+from localize.storage.base import LocalStorage
 
 __all__ = ["DEAD", "LEASE", "memory_for", "record_catalog", "reindex", "template_sources"]
 
@@ -391,7 +392,14 @@ def _lookup(
         return records
 
     memory = IndexedMemory(
-        homes, load_home, course, mine, rules, glossary=glossary, imported=apply_rules(imported, rules)
+        homes,
+        load_home,
+        course,
+        mine,
+        rules,
+        glossary=glossary,
+        imported=apply_rules(imported, rules),
+        concurrent=not isinstance(workspace.storage, LocalStorage),  # a folder's rows: one local read each
     )
     memory.load({(ctx, msgid) for ctx, msgid in sources} | {(u[0], u[1]) for u in own}, near, similarity)
     return memory

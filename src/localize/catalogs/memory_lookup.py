@@ -251,8 +251,10 @@ class IndexedMemory(TranslationMemory):
         *,
         glossary: Glossary | None = None,
         imported: Iterable[MemoryUnit] = (),
+        concurrent: bool = True,
     ) -> None:
         super().__init__((), glossary=glossary)
+        self._concurrent = concurrent
         # the imported compendium's units (memory edits applied), one per source, after every
         # catalog in memory order
         self._imported: dict[Key, tuple[MemoryUnit, Position]] = {}
@@ -298,9 +300,10 @@ class IndexedMemory(TranslationMemory):
         self._homes_read(wanted)
 
     def _homes_read(self, homes: set[str]) -> None:
-        """Read these homes' records, several at a time (an S3 workspace answers each in a round trip)."""
+        """Read these homes' records, several at a time when ``concurrent`` (an S3 workspace answers
+        each in a round trip)."""
         todo = sorted(homes - self._loaded)
-        if len(todo) > 1:
+        if len(todo) > 1 and self._concurrent:
             with ThreadPoolExecutor(max_workers=min(8, len(todo))) as pool:
                 got = list(pool.map(self._load_home, todo))
         else:

@@ -3,17 +3,22 @@ S3 backend beside it (boto3 lives only there).
 
 Keys are POSIX-style relative paths ("templates/course.pot"). Every write is
 atomic: readers see the old object or the new one, never half of one.
+
+The protocol and the folder backend that defines its meaning (versions, listings, conditional
+writes on files) are kept together as one cohesive thing; the translation-memory index's rows
+(:mod:`.rows`), and reading within a limit (:mod:`.limits`), are beside them.
 """
 
 from __future__ import annotations
 
 import contextlib
 import errno
+import heapq
 import os
 import stat
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import IO, Protocol, runtime_checkable
+from typing import IO, Protocol, TypeVar, runtime_checkable
 
 from localize.errors import (
     PermanentStorageError,
@@ -22,6 +27,11 @@ from localize.errors import (
     TransientStorageError,
 )
 from localize.storage.folder_files import folder_of, regular_fd, write_in
+from localize.storage.limits import CHUNK, TooLarge, copy_limited
+from localize.storage.rows import PREFIX as ROWS_PREFIX
+from localize.storage.rows import Rows
+
+_V = TypeVar("_V")
 
 __all__ = [
     "CHUNK",
@@ -45,28 +55,6 @@ def _key_problem(key: str) -> str | None:
     if ":" in parts[0]:
         return "':' in the first folder or file name reads as a drive letter or a URL scheme"
     return None
-
-
-CHUNK = 1 << 20  # streaming reads and writes move at most this much at a time
-
-
-class TooLarge(PermanentStorageError):
-    """An object is larger than the reader allowed (``max_bytes``); nothing more was read."""
-
-    etag: str | None = None  # from read_with_etag: the object's ETag, for a conditional write replacing it
-
-
-def copy_limited(src: IO[bytes], dest: IO[bytes], max_bytes: int | None, where: str, size: int = CHUNK) -> int:
-    """Copy ``src`` to ``dest`` in chunks of ``size``; :class:`TooLarge` once more than ``max_bytes`` came."""
-    total = 0
-    while True:
-        block = src.read(size)
-        if not block:
-            return total
-        total += len(block)
-        if max_bytes is not None and total > max_bytes:
-            raise TooLarge(f"larger than the {max_bytes} bytes allowed here; stopped reading", path=where)
-        dest.write(block)
 
 
 def check_key(key: str) -> str:
@@ -207,21 +195,30 @@ def list_bounded(storage: Storage, prefix: str, limit: int) -> tuple[str, ...] |
 
 
 class LocalStorage:
-    """A folder on the local file system."""
+    """A folder on the local file system. The keys of the translation-memory index are rows of
+    one database file in it (:mod:`.rows`), served by the same methods."""
 
     def __init__(self, root: str | os.PathLike[str]) -> None:
         self.root = Path(root)
+        self._rows = Rows(self.root)
+
+    def _row(self, key: str) -> bool:
+        return check_key(key).startswith(ROWS_PREFIX)
 
     def path(self, key: str) -> Path:
         return self.root / check_key(key)
 
     def describe(self, key: str = "") -> str:
+        if key and self._row(key):
+            return self._rows.describe(key)
         return str(self.path(key)) if key else str(self.root)
 
     def _open(self, key: str) -> IO[bytes]:
         return os.fdopen(regular_fd(str(self.path(key)), os.O_RDONLY, "reading"), "rb")
 
     def read_bytes(self, key: str) -> bytes:
+        if self._row(key):
+            return self._rows.read_bytes(key)
         try:
             with self._open(key) as f:
                 return f.read()
@@ -231,6 +228,8 @@ class LocalStorage:
             raise local_error(e, "cannot read", self.describe(key)) from e
 
     def write_bytes(self, key: str, data: bytes) -> str:
+        if self._row(key):
+            return self._rows.write_bytes(key, data)
         try:
             with folder_of(self.root, check_key(key), create=True, doing="writing") as folder:
                 written = write_in(folder, self.path(key).name, (data,))
@@ -239,6 +238,8 @@ class LocalStorage:
         return file_version(written)
 
     def download(self, key: str, dest: IO[bytes], *, max_bytes: int | None = None, block: int = CHUNK) -> int:
+        if self._row(key):
+            return self._rows.download(key, dest, max_bytes=max_bytes, block=block)
         try:
             with self._open(key) as f:
                 return copy_limited(f, dest, max_bytes, self.describe(key), block)
@@ -250,6 +251,9 @@ class LocalStorage:
             raise local_error(e, "cannot read", self.describe(key)) from e
 
     def upload(self, key: str, src: IO[bytes], *, content_type: str | None = None) -> None:
+        if self._row(key):
+            self._rows.write_bytes(key, src.read())
+            return
         try:
             with folder_of(self.root, check_key(key), create=True, doing="writing") as folder:
                 write_in(folder, self.path(key).name, iter(lambda: src.read(CHUNK), b""))
@@ -257,9 +261,13 @@ class LocalStorage:
             raise local_error(e, "cannot write", self.describe(key)) from e
 
     def exists(self, key: str) -> bool:
+        if self._row(key):
+            return self._rows.exists(key)
         return self.path(key).is_file()
 
     def version(self, key: str) -> str | None:
+        if self._row(key):
+            return self._rows.version(key)
         try:
             st = os.stat(self.path(key))
         except (FileNotFoundError, NotADirectoryError):
@@ -269,6 +277,8 @@ class LocalStorage:
         return file_version(st) if stat.S_ISREG(st.st_mode) else None
 
     def read_with_etag(self, key: str, max_bytes: int | None = None) -> tuple[bytes, str]:
+        if self._row(key):
+            return self._rows.read_with_etag(key, max_bytes)
         if max_bytes is None:
             data = self.read_bytes(key)
             return data, _etag(data)
@@ -301,6 +311,9 @@ class LocalStorage:
     ) -> str:
         """Write, optionally only if absent or unchanged (compare-and-swap under a lock)."""
         import fcntl
+
+        if self._row(key):
+            return self._rows.put(key, data, if_none_match=if_none_match, if_match=if_match)
 
         name = self.path(key).name
         lock_name = f".{name}.lock"
@@ -371,25 +384,33 @@ class LocalStorage:
         return out
 
     def list(self, prefix: str = "") -> Iterator[str]:
-        return iter([key for key, _ in self._files(prefix)])
+        rows = [key for key, _, _ in self._rows.items(prefix)]
+        files = [key for key, _ in self._files(prefix) if not key.startswith(ROWS_PREFIX)]
+        return heapq.merge(files, rows) if rows else iter(files)
 
     def list_with_times(self, prefix: str = "") -> Iterator[tuple[str, float]]:
-        for key, entry in self._files(prefix):
-            try:
-                modified = entry.stat().st_mtime
-            except FileNotFoundError:
-                continue  # deleted since the listing (a lease dropped by its publisher): skip it
-            yield key, modified
+        rows = [(key, modified) for key, _, modified in self._rows.items(prefix)]
+        return heapq.merge(self._stat_files(prefix, lambda st: st.st_mtime), rows)
 
     def list_versions(self, prefix: str = "") -> Iterator[tuple[str, str]]:
+        rows = [(key, version) for key, version, _ in self._rows.items(prefix)]
+        return heapq.merge(self._stat_files(prefix, file_version), rows)
+
+    def _stat_files(self, prefix: str, what: Callable[[os.stat_result], _V]) -> Iterator[tuple[str, _V]]:
+        """(key, what of its stat) of the files under ``prefix``, looked at as they are listed (the
+        index's files from before it was kept as rows are never listed)."""
         for key, entry in self._files(prefix):
-            try:
-                version = file_version(entry.stat())
-            except FileNotFoundError:
+            if key.startswith(ROWS_PREFIX):
                 continue
-            yield key, version
+            try:
+                yield key, what(entry.stat())
+            except FileNotFoundError:
+                continue  # deleted since the listing (a lease dropped by its publisher): skip it
 
     def list_folders(self, prefix: str = "") -> Iterator[str]:
+        here = prefix.strip("/") + "/" if prefix.strip("/") else ""
+        if (here + "x").startswith(ROWS_PREFIX):  # folders of the index's rows
+            return iter(self._rows.folders(here))
         base = self.root / prefix if prefix else self.root
         try:
             names = sorted(p.name for p in base.iterdir() if p.is_dir() and not p.name.startswith("."))
@@ -400,6 +421,8 @@ class LocalStorage:
         return iter(names)
 
     def delete(self, key: str) -> None:  # a link: the link itself; never through a linked folder
+        if self._row(key):
+            return self._rows.delete(key)
         try:
             with folder_of(self.root, check_key(key), create=False, doing="deleting") as folder:
                 os.unlink(self.path(key).name, dir_fd=folder)

@@ -19,7 +19,7 @@ from pathlib import Path
 
 from localize.errors import CatalogError, CatalogNotFoundError, PermanentStorageError
 
-__all__ = ["folder_of", "regular_fd", "write_in"]
+__all__ = ["folder_of", "new_file_mode", "regular_fd", "write_in"]
 
 # O_PATH (Linux): a folder one may write into but not list (a drop box, mode 1733) opens too
 _PATH = getattr(os, "O_PATH", os.O_RDONLY)
@@ -33,6 +33,11 @@ def _umask() -> int:
 
 
 _UMASK = _umask()
+
+
+def new_file_mode() -> int:
+    """The permissions of a new file of the workspace: the umask's (a group may share it)."""
+    return 0o666 & ~_UMASK
 
 
 @contextlib.contextmanager
