@@ -15,7 +15,7 @@ from localize.catalogs import index
 from localize.catalogs.stats import catalog_stats
 from localize.catalogs.workspace import Workspace, workspace_stats
 from localize.cli import main
-from localize.storage.rows import DATABASE as ROWS_DATABASE
+from localize.storage.rows import database_of
 
 
 @pytest.fixture
@@ -640,12 +640,14 @@ def test_index_rebuild_repairs_derived_files_replaced_by_folders(
     """A statistics file or a memory manifest replaced by a folder stopped `stats` and `init` with
     "not a regular file", and `index rebuild` stopped the same way: the tool that makes derived
     state anew could not repair it (found by an operator's look). The memory index is now rows of
-    one database file: that file replaced by a folder is set aside and made anew."""
+    one database file: that file replaced by a folder is replaced by a new one."""
     root = Path(ws.storage.describe())
     loc = ["--locales-dir", str(root)]
     assert main(["init", "--course", "intro-course", "--locale", "fr", *loc]) == 0  # the es index exists too
     truth = workspace_stats(ws)
-    for path in (root / index.stats_key("intro-course"), root / ROWS_DATABASE):
+    database = database_of(root)
+    assert database is not None
+    for path in (root / index.stats_key("intro-course"), database):
         path.unlink()
         (path / "inside").mkdir(parents=True)
         (path / "inside" / "x.json").write_text("{}")
@@ -657,7 +659,8 @@ def test_index_rebuild_repairs_derived_files_replaced_by_folders(
     assert main(["stats", *loc]) == 2  # what the operator met
     capsys.readouterr()
     assert main(["index", "rebuild", *loc]) == 0
-    assert (root / index.stats_key("intro-course")).is_file() and (root / ROWS_DATABASE).is_file()
+    database = database_of(root)
+    assert (root / index.stats_key("intro-course")).is_file() and database is not None and database.is_file()
     assert ws.storage.exists("index/memory/es/manifest.json")
     assert not (root / "index" / "kits" / "linked.json").exists() and (outside / "keep.txt").read_text() == "keep"
     assert workspace_stats(ws) == truth

@@ -36,8 +36,9 @@ from localize.engine.extract import extract_course
 from localize.model import Catalog, Entry
 from localize.storage.base import LocalStorage
 from localize.storage.courses import open_source
-from localize.storage.rows import DATABASE as ROWS_DATABASE
+from localize.storage.rows import CURRENT as ROWS_CURRENT
 from localize.storage.rows import PREFIX as ROWS_PREFIX
+from localize.storage.rows import database_of
 
 pytestmark = pytest.mark.corpus
 LL = "es"
@@ -301,7 +302,9 @@ def _age(ws: Workspace, prefix: str, days: float) -> None:
     import sqlite3
     import time
 
-    with contextlib.closing(sqlite3.connect(Path(ws.storage.describe()) / ROWS_DATABASE)) as db, db:
+    database = database_of(Path(ws.storage.describe()))
+    assert database is not None
+    with contextlib.closing(sqlite3.connect(database)) as db, db:
         db.execute("UPDATE objects SET modified = ? WHERE key LIKE ?", (time.time() - days * 86_400, prefix + "%"))
 
 
@@ -434,13 +437,16 @@ def test_the_index_is_never_written_or_deleted_through_a_link(
     old = root / "index" / "memory" / LL
     old.mkdir(parents=True)
     (old / "g0abc").symlink_to("../../.." if inside else outside)
-    (root / ROWS_DATABASE).symlink_to(outside / "thesis.tex")
+    (root / "index" / ".memory.sqlite3").symlink_to(outside / "thesis.tex")  # the database of 0.x
+    (root / ROWS_CURRENT).symlink_to(outside / "thesis.tex")
     files = sorted(p for p in root.rglob("*") if p.is_file() and "index" not in p.parts)
     rebuild(ws, LL)
     assert files and sorted(p for p in root.rglob("*") if p.is_file() and "index" not in p.parts) == files
     assert (outside / "thesis.tex").read_text() == "years of work"
     assert (outside / "home" / "notes.json").exists()
-    assert (root / ROWS_DATABASE).is_file() and not (root / ROWS_DATABASE).is_symlink()
+    database = database_of(root)
+    assert database is not None and database.is_file() and not database.is_symlink()
+    assert not (root / ROWS_CURRENT).is_symlink() and not (root / "index" / ".memory.sqlite3").is_symlink()
     assert not (root / "index" / "memory").exists()
     _assert_same(ws, {"c01": templates["c01"], "new-course": templates["new-course"]})
 

@@ -1,35 +1,52 @@
-"""Derived state kept as rows of one SQLite database file in a folder workspace.
+"""Derived state kept as rows of one SQLite database file in a folder workspace (one cohesive
+backend: finding, opening, replacing and reading the database belong together).
 
 The translation-memory index (``index/memory/``, :mod:`localize.catalogs.memory_index`) is many
 small objects: a one-course lookup reads the records of every course that first held one of its
 texts or their near matches, and a larger fleet spreads those over more courses. As files, that
-is one open and read per course; as rows of one database (``index/.memory.sqlite3``) it is one
-file whatever the fleet's size. :class:`~localize.storage.base.LocalStorage` serves these keys
-through the same :class:`~localize.storage.base.Storage` methods as its files, with the same
-meaning: a write is atomic, a version changes with every write, and a conditional write
-(:meth:`Rows.put`) compares and swaps in one transaction, so the index code is the same on a
-folder and on S3 (where the index stays objects).
+is one open and read per course; as rows of one database it is one file whatever the fleet's
+size. :class:`~localize.storage.base.LocalStorage` serves these keys through the same
+:class:`~localize.storage.base.Storage` methods as its files, with the same meaning: a write is
+atomic, a version changes with every write, and a conditional write (:meth:`Rows.put`) compares
+and swaps in one transaction, so the index code is the same on a folder and on S3 (where the
+index stays objects).
+
+Where it is: ``index/.memory.current`` names the database in use, ``index/.memory-ID.sqlite3``.
+A database is made whole under its own new name (table made, permissions set) and then named in
+``.memory.current`` (replaced by a rename, under a lock), so no process ever sees one half made,
+and a database is never renamed or replaced while others may have it open: SQLite finds a
+database's journal by its name, and a connection left on a renamed file would take the next
+one's journal for its own. Each operation first looks whether ``.memory.current`` is still the
+file it read (one ``lstat``); when it is not, the connection is dropped and the named database
+opened. The database is made with the umask's permissions, as the workspace's files are (a group
+sharing the workspace with umask 002 can write it). Reading never makes it, and SQLite is never
+let make it (it would, with 0644). localize's own file operations here go through the folder's
+descriptor and never follow a link; SQLite opens the database and its journal by name, so one who
+can swap ``index`` for a link at the instant a journal is made can have a file of that one name
+made in the link's target (nothing is deleted or read there).
 
 Processes and threads of one machine share the database: each thread of each process has one
 connection to it, whatever the number of :class:`Rows` (a process made by fork opens its own and
-never touches its parent's). The rollback journal, not WAL, keeps it on the file locks a folder
-workspace already relies on. The file is made with the umask's permissions, as the workspace's
-files are (SQLite's own default would be 0644 and lock out a group sharing the workspace).
-Reading never makes it: an index never written has no rows.
+never uses or closes its parent's; fork while another thread is writing leaves the child unable to
+write the index until the parent's write lock is gone, as SQLite documents: localize forks its
+workers before any thread writes). The rollback journal, not WAL, keeps it on the file locks a
+folder workspace already relies on.
 
-Nothing here is the record, and nothing in it is trusted: a database that is not one (damaged
-by a crash of the machine, or replaced by hand), or that holds anything but the one table this
-module makes, is set aside as ``index/.memory.sqlite3.damaged-*`` (only the latest is kept) and
-made anew, empty, and the next lookup of each locale rebuilds its index from the catalogs. Only
-the process that finds the damage sets the file aside, and only if it is still the file it found
-damaged: the others notice a new file and reopen. Values are read as the types they should be
-whatever the file holds, and a value is measured before it is read.
+Nothing here is the record, and nothing in it is trusted: a database that is not one (damaged by
+a crash of the machine, emptied, or replaced by hand), that holds anything but the one table this
+module makes, or that cannot be opened, is replaced: a new empty database is made and named, the
+one replaced is kept as it is for a look (only the latest), and each locale's next lookup rebuilds
+its index from the catalogs. Only one process replaces it (under the lock, if it still is the one
+named); the others notice and reopen. Values are read as the types they should be whatever the
+file holds, and a value is measured before it is read. A database another user made and this one
+cannot write is not replaced: the error names it and what to change.
 """
 
 from __future__ import annotations
 
 import contextlib
 import errno
+import fcntl
 import io
 import os
 import secrets
@@ -42,50 +59,54 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, TypeVar
+from urllib.parse import quote
 
 from localize.errors import PreconditionFailed, StorageError, TransientStorageError
 from localize.storage.folder_files import folder_of, new_file_mode
 from localize.storage.limits import TooLarge, copy_limited
 
-__all__ = ["DATABASE", "PREFIX", "Rows"]
+__all__ = ["CURRENT", "PREFIX", "Rows", "database_of"]
 
 PREFIX = "index/memory/"  # the keys kept as rows
-DATABASE = "index/.memory.sqlite3"  # a hidden name: never listed as a key of the workspace
-JOURNAL = "-journal"
+CURRENT = "index/.memory.current"  # names the database in use (hidden: never listed as a key)
+_NAME = ".memory-"  # + ID + ".sqlite3": the databases (and "-journal" beside each)
+_LOCK = ".memory.lock"
+# what _make may remove: databases, a pointer's temporary file, and the index of earlier versions
+# (index/memory/ as files; index/.memory.sqlite3 with its journal and the copies set aside)
+_OURS = (_NAME, ".memory.current.", ".memory.sqlite3")
 BUSY = 120.0  # seconds a statement waits for another process's write before giving up
-_SCHEMA = (
-    "CREATE TABLE IF NOT EXISTS objects (key TEXT PRIMARY KEY, data BLOB NOT NULL, version TEXT NOT NULL, "
-    "modified REAL NOT NULL) STRICT, WITHOUT ROWID"
-)
-
-
-def _stored_schema() -> list[tuple[str, str, str]]:
-    """What ``sqlite_master`` holds once :data:`_SCHEMA` is made: all a database of ours may hold."""
-    with contextlib.closing(sqlite3.connect(":memory:")) as conn:
-        conn.execute(_SCHEMA)
-        return [tuple(r) for r in conn.execute("SELECT type, name, sql FROM sqlite_master ORDER BY name")]
-
-
-_EXPECTED = _stored_schema()
 _T = TypeVar("_T")
 
 
-class _Damaged(Exception):
-    """The database at ``ident`` (device, inode) is not one, or holds something this module did not make."""
+def _schema() -> tuple[str, list[tuple[str, str, str]]]:
+    """The statement making the table, and what ``sqlite_master`` then holds: all a database of
+    ours may hold. STRICT (SQLite 3.37) where there is one; the reads cast every value anyway."""
+    strict = " STRICT," if sqlite3.sqlite_version_info >= (3, 37) else ""
+    make = (
+        "CREATE TABLE IF NOT EXISTS objects (key TEXT PRIMARY KEY, data BLOB NOT NULL, version TEXT NOT NULL, "
+        f"modified REAL NOT NULL){strict} WITHOUT ROWID"
+    )
+    with contextlib.closing(sqlite3.connect(":memory:")) as conn:
+        conn.execute(make)
+        return make, [tuple(r) for r in conn.execute("SELECT type, name, sql FROM sqlite_master ORDER BY name")]
 
-    def __init__(self, message: str, ident: tuple[int, int]) -> None:
-        super().__init__(message)
-        self.ident = ident
+
+_SCHEMA: tuple[str, list[tuple[str, str, str]]] | None = None
+
+
+class _Damaged(Exception):
+    """The database is not one of ours, or cannot be opened: it is replaced."""
 
 
 @dataclass
 class _Open:
     conn: sqlite3.Connection
     pid: int
-    ident: tuple[int, int]  # device and inode of the file it opened
+    ident: tuple[int, int, int]  # of the CURRENT file read: device, inode, modification time
+    name: str  # the database's file name in index/
 
 
-_LOCAL = threading.local()  # this thread's connections, by database path
+_LOCAL = threading.local()  # this thread's connections, by workspace
 _ABANDONED: list[sqlite3.Connection] = []  # a parent's connections seen after a fork: never used or closed
 
 
@@ -96,135 +117,182 @@ def _connections() -> dict[str, _Open]:
     return found
 
 
-def _ident(path: Path) -> tuple[int, int] | None:
-    """The device and inode of the regular file at ``path`` (None: nothing there)."""
+def _ident(path: Path) -> tuple[int, int, int] | None:
     try:
         st = os.lstat(path)
     except (FileNotFoundError, NotADirectoryError):
         return None
-    return (st.st_dev, st.st_ino) if stat.S_ISREG(st.st_mode) else (-1, -1)
+    return (st.st_dev, st.st_ino, st.st_mtime_ns)
+
+
+def _text(value: object) -> str:
+    """A text column read as bytes (a byte no UTF-8 makes is damage, not a crash)."""
+    try:
+        return value.decode() if isinstance(value, bytes) else str(value)
+    except UnicodeDecodeError as e:
+        raise _Damaged(f"a value is not text: {e}") from e
+
+
+def database_of(root: Path) -> Path | None:
+    """The database in use in the folder workspace at ``root`` (None: none named)."""
+    try:
+        name = (root / CURRENT).read_text().strip()
+    except (FileNotFoundError, NotADirectoryError, UnicodeDecodeError):
+        return None
+    return root / "index" / name if _valid(name) else None
+
+
+def _valid(name: str) -> bool:
+    return name.startswith(_NAME) and name.endswith(".sqlite3") and "/" not in name and len(name) < 100
+
+
+def _remove(fd: int, name: str) -> None:
+    """Remove ``name`` in the folder ``fd``: a folder with what it holds, anything else itself
+    (a link: the link); never through a link."""
+    with contextlib.suppress(FileNotFoundError):
+        if stat.S_ISDIR(os.lstat(name, dir_fd=fd).st_mode):
+            shutil.rmtree(name, dir_fd=fd)
+        else:
+            os.unlink(name, dir_fd=fd)
 
 
 class Rows:
-    """The keys under :data:`PREFIX` of a folder workspace at ``root``, as rows of :data:`DATABASE`."""
+    """The keys under :data:`PREFIX` of a folder workspace at ``root``, as rows of its database."""
 
     def __init__(self, root: Path) -> None:
         self.root = root
-        self.path = root / DATABASE
+        self.folder = root / "index"
+        self.current = root / CURRENT
 
     def describe(self, key: str = "") -> str:
-        return f"{self.path} ({key})" if key else str(self.path)
+        where = f"{self.folder}/{_NAME}*.sqlite3"
+        return f"{where} ({key})" if key else where
 
     # -- connections ---------------------------------------------------------------------
 
     def _connect(self, create: bool) -> _Open | None:
-        """This thread's connection to the database at :attr:`path` as it is now (reopened when the
-        file there is another); None when there is none and not ``create``."""
+        """This thread's connection to the database ``.memory.current`` names now (reopened when
+        it names another); None when there is none and not ``create``."""
         cache = _connections()
-        name = str(self.path)
-        known = cache.get(name)
-        ident = _ident(self.path)
+        known = cache.get(str(self.root))
         if known is not None:
-            if known.pid == os.getpid() and known.ident == ident:
-                self._clear_journal()
+            if known.pid == os.getpid() and known.ident == _ident(self.current):
                 return known
-            del cache[name]
-            if known.pid == os.getpid():
-                with contextlib.suppress(sqlite3.Error):
-                    known.conn.close()
-            else:
-                _ABANDONED.append(known.conn)  # its parent's: closing it here could undo the parent's work
+            self._drop(known)
         try:
-            with folder_of(self.root, DATABASE, create=create, doing="keeping the memory index"):
-                pass  # `index` is a folder, not a link (refused, named): checked before any path use
+            with folder_of(self.root, CURRENT, create=create, doing="keeping the memory index") as fd:
+                ident, name = self._named(fd)
+                if name is None or not self._is_file(fd, name):
+                    if not create:
+                        return None
+                    ident, name = self._make(fd, name)
         except FileNotFoundError:
-            return None
-        self._clear_journal()
-        if ident == (-1, -1):  # a link or a folder put there: set aside, never followed
-            self._set_aside(ident)
-            ident = None
-        if ident is None:
-            if not create:
-                return None
-            try:
-                fd = os.open(self.path, os.O_CREAT | os.O_EXCL | os.O_WRONLY | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600)
-                try:
-                    os.fchmod(fd, new_file_mode())  # the umask's, not SQLite's 0644 (its journal follows)
-                finally:
-                    os.close(fd)
-                legacy = self.path.parent / "memory"
-                if legacy.is_dir() and not legacy.is_symlink():
-                    # the index as files, from before it was kept here: derived, and never read again
-                    shutil.rmtree(legacy, ignore_errors=True)
-            except FileExistsError:
-                pass  # another process made it first
-            ident = _ident(self.path)
-        conn = sqlite3.connect(self.path, timeout=BUSY, isolation_level=None, check_same_thread=True)
-        opened = _Open(conn, os.getpid(), ident or (-1, -1))
+            return None  # no index folder: nothing was ever written
+        uri = f"file:{quote(str(self.folder / name))}?mode=rw"  # SQLite never makes it (it would, 0644)
+        try:
+            conn = sqlite3.connect(uri, uri=True, timeout=BUSY, isolation_level=None, check_same_thread=True)
+        except sqlite3.OperationalError as e:
+            raise _Damaged(str(e)) from e
+        opened = _Open(conn, os.getpid(), ident, name)
         try:
             # files of the workspace are not synced either: a crash of the machine can damage the
-            # database, which is then set aside and the index rebuilt (see the module's notes)
+            # database, which is then replaced and the index rebuilt (see the module's notes)
             conn.execute("PRAGMA synchronous=OFF")
             conn.execute("PRAGMA journal_mode=TRUNCATE")
             conn.execute("PRAGMA trusted_schema=OFF")
-            schema = [tuple(r) for r in conn.execute("SELECT type, name, sql FROM sqlite_master ORDER BY name")]
-            if not schema:
-                conn.execute(_SCHEMA)
-            elif schema != _EXPECTED:
-                raise _Damaged("it holds tables this program did not make", opened.ident)
-        except sqlite3.Error as e:
-            conn.close()
-            if _damaged(e):
-                raise _Damaged(str(e), opened.ident) from e
-            raise
+            if [tuple(r) for r in conn.execute("SELECT type, name, sql FROM sqlite_master ORDER BY name")] != _made()[
+                1
+            ]:
+                raise _Damaged("it holds tables this program did not make")
         except BaseException:
             conn.close()
             raise
-        cache[name] = opened
+        cache[str(self.root)] = opened
         return opened
 
-    def _clear_journal(self) -> None:
-        """A link at the journal's name is removed, never followed; anything else not a file is named."""
-        journal = f"{self.path}{JOURNAL}"
-        try:
-            mode = os.lstat(journal).st_mode
-        except (FileNotFoundError, NotADirectoryError):
-            return
-        if stat.S_ISLNK(mode):
-            with contextlib.suppress(FileNotFoundError):
-                os.unlink(journal)
-        elif not stat.S_ISREG(mode):
-            raise StorageError(
-                "is not a file where the memory index's journal is kept; remove it (derived state: "
-                "`localize index rebuild` makes the index again)",
-                path=journal,
-            )
+    def _drop(self, known: _Open) -> None:
+        _connections().pop(str(self.root), None)
+        if known.pid == os.getpid():
+            with contextlib.suppress(sqlite3.Error):
+                known.conn.close()
+        else:
+            _ABANDONED.append(known.conn)  # its parent's: closing it here could undo the parent's work
 
-    def _set_aside(self, ident: tuple[int, int] | None) -> None:
-        """Set the database aside if the file there is still the one found damaged (``ident``);
-        earlier ones set aside are removed."""
-        if _ident(self.path) != ident:
-            return  # another process set it aside first and made a new one: that one is not damaged
-        aside = self.path.with_name(f"{self.path.name}.damaged-{time.time_ns():x}")
-        with contextlib.suppress(FileNotFoundError):
-            os.rename(self.path, aside)
-        for extra in (JOURNAL, "-wal", "-shm"):
-            with contextlib.suppress(FileNotFoundError, IsADirectoryError, PermissionError):
-                os.unlink(f"{self.path}{extra}")
-        for old in self.path.parent.glob(f"{self.path.name}.damaged-*"):
-            if old.name == aside.name:
-                continue
-            with contextlib.suppress(OSError):
-                if old.is_dir() and not old.is_symlink():
-                    shutil.rmtree(old)
-                else:
-                    old.unlink()
+    def _named(self, fd: int) -> tuple[tuple[int, int, int], str | None]:
+        """What ``.memory.current`` is (to see later whether it changed) and the database it names."""
+        try:
+            f = os.open(".memory.current", os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC | os.O_NONBLOCK, dir_fd=fd)
+        except (FileNotFoundError, OSError) as e:
+            if isinstance(e, FileNotFoundError) or e.errno in (errno.ELOOP, errno.ENXIO):
+                return (-1, -1, -1), None  # absent, or a link (replaced when written)
+            raise
+        try:
+            st = os.fstat(f)
+            text = os.read(f, 200) if stat.S_ISREG(st.st_mode) else b""
+        finally:
+            os.close(f)
+        name = text.decode("utf-8", "replace").strip()
+        return (st.st_dev, st.st_ino, st.st_mtime_ns), name if _valid(name) else None
+
+    @staticmethod
+    def _is_file(fd: int, name: str) -> bool:
+        try:
+            return stat.S_ISREG(os.lstat(name, dir_fd=fd).st_mode)
+        except FileNotFoundError:
+            return False
+
+    def _make(self, fd: int, replacing: str | None) -> tuple[tuple[int, int, int], str]:
+        """Make a new database and name it in ``.memory.current``, unless it names another than
+        ``replacing`` (made by another process meanwhile: that one is used). Under the lock; keeps
+        ``replacing`` (for a look) and removes the other databases, what earlier versions kept,
+        and anything a process stopped midway here left."""
+        lock = os.open(_LOCK, os.O_RDONLY | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, new_file_mode(), dir_fd=fd)
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            ident, now = self._named(fd)
+            if now is not None and now != replacing and self._is_file(fd, now):
+                return ident, now
+            name = f"{_NAME}{time.time_ns():x}{secrets.token_hex(4)}.sqlite3"
+            made = os.open(name, os.O_CREAT | os.O_EXCL | os.O_WRONLY | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600, dir_fd=fd)
+            try:
+                os.fchmod(made, new_file_mode())  # the umask's, not SQLite's 0644 (its journal follows)
+            finally:
+                os.close(made)
+            with contextlib.closing(sqlite3.connect(f"file:{quote(str(self.folder / name))}?mode=rw", uri=True)) as c:
+                c.execute("PRAGMA journal_mode=TRUNCATE")
+                c.execute(_made()[0])
+            temp = f".memory.current.{secrets.token_hex(6)}"
+            f = os.open(temp, os.O_CREAT | os.O_EXCL | os.O_WRONLY | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600, dir_fd=fd)
+            try:
+                os.write(f, f"{name}\n".encode())
+                os.fchmod(f, new_file_mode())
+            finally:
+                os.close(f)
+            os.rename(temp, ".memory.current", src_dir_fd=fd, dst_dir_fd=fd)
+            keep = {name, f"{name}-journal", _LOCK, ".memory.current"}
+            if replacing is not None:
+                keep |= {replacing, f"{replacing}-journal"}
+            listing = os.open(".", os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC, dir_fd=fd)  # (fd may be O_PATH)
+            try:
+                entries = os.listdir(listing)
+            finally:
+                os.close(listing)
+            for entry in entries:
+                if entry not in keep and (entry.startswith(_OURS) or entry == "memory"):
+                    with contextlib.suppress(OSError):
+                        _remove(fd, entry)
+            ident, _ = self._named(fd)
+            return ident, name
+        finally:
+            os.close(lock)  # (the lock goes with it)
 
     def _run(self, work: Callable[[sqlite3.Connection], _T], key: str, *, create: bool, absent: _T) -> _T:
         """``work`` on this thread's connection (``absent`` when there is no database and not
-        ``create``). A database that is not one is set aside and ``work`` done on a new one; a
-        lock held past :data:`BUSY` is a transient error."""
-        for attempt in range(2):
+        ``create``). When ``.memory.current`` changed under it, ``work`` is done again on the
+        database it names; a database that is not one of ours is replaced and ``work`` done on
+        the new one; a lock held past :data:`BUSY` is a transient error."""
+        replaced = False
+        for _ in range(4):
             opened: _Open | None = None
             try:
                 opened = self._connect(create)
@@ -235,40 +303,70 @@ class Rows:
                 if opened is not None and opened.conn.in_transaction:
                     with contextlib.suppress(sqlite3.Error):
                         opened.conn.execute("ROLLBACK")
+                if opened is not None and opened.ident != _ident(self.current):
+                    self._drop(opened)  # replaced by another process during the work: done again there
+                    continue
                 if isinstance(e, sqlite3.OperationalError) and ("locked" in str(e) or "busy" in str(e)):
                     raise TransientStorageError(
                         f"the database stayed locked by another process: {e}", path=self.describe(key)
                     ) from e
-                if attempt or not (isinstance(e, _Damaged) or _damaged(e)):
+                if not (isinstance(e, _Damaged) or _damaged(e)) or replaced:
                     raise StorageError(f"the database failed: {e}", path=self.describe(key)) from e
-                damaged = e.ident if isinstance(e, _Damaged) else opened.ident if opened is not None else None
+                if "readonly" in str(e) or "unable to open" in str(e):
+                    self._check_writable(key, e)
+                if opened is not None:
+                    self._drop(opened)
+                if not create:
+                    return absent  # not one to read from: replaced by the next write
+                try:
+                    with folder_of(self.root, CURRENT, create=True, doing="keeping the memory index") as fd:
+                        named = self._named(fd)[1]
+                        self._make(fd, named)
+                except (OSError, sqlite3.Error) as oe:
+                    raise StorageError(f"cannot make the database anew: {oe}", path=self.describe(key)) from e
+                replaced = True
             except OSError as e:
                 raise StorageError(f"cannot open the database: {e.strerror or e}", path=self.describe(key)) from e
-            _connections().pop(str(self.path), None)
-            if opened is not None:
-                with contextlib.suppress(sqlite3.Error):
-                    opened.conn.close()
-            self._set_aside(damaged)  # not a database of ours: derived state, made anew (the index is rebuilt)
-        raise AssertionError("unreachable")
+        raise TransientStorageError("the database kept being replaced by other processes", path=self.describe(key))
+
+    def _check_writable(self, key: str, e: Exception) -> None:
+        """A database (or its folder) this user cannot write is another user's: named, not replaced."""
+        database = database_of(self.root)
+        for path in (self.folder, database):
+            try:
+                st = path.stat() if path is not None and not os.access(path, os.W_OK) else None
+            except OSError:
+                st = None  # gone meanwhile: not another user's
+            if path is not None and st is not None:
+                raise StorageError(
+                    f"is not writable by this user (owner uid {st.st_uid}, mode {stat.S_IMODE(st.st_mode):o}): "
+                    "everyone who writes a shared workspace needs group write on index/ and its files "
+                    "(chmod -R g+w, and umask 002 for each of them); or remove the file (derived state: "
+                    "`localize index rebuild` makes the index again)",
+                    path=str(path),
+                ) from e
 
     # -- the Storage methods ----------------------------------------------------------------
 
     def _get(self, key: str, max_bytes: int | None = None) -> tuple[bytes, str]:
         """The value and version of ``key``, its size measured before it is read."""
         query = (
-            "SELECT CASE WHEN ? IS NULL OR length(data) <= ? THEN CAST(data AS BLOB) END, CAST(version AS TEXT) "
+            "SELECT CASE WHEN ? IS NULL OR length(data) <= ? THEN CAST(data AS BLOB) END, CAST(version AS BLOB) "
             "FROM objects WHERE key = ?"
         )
-        row = self._run(
-            lambda c: c.execute(query, (max_bytes, max_bytes, key)).fetchone(), key, create=False, absent=None
-        )
-        if row is None:
+
+        def get(c: sqlite3.Connection) -> tuple[bytes | None, str] | None:
+            row = c.execute(query, (max_bytes, max_bytes, key)).fetchone()
+            return None if row is None else (row[0], _text(row[1]))
+
+        got = self._run(get, key, create=False, absent=None)
+        if got is None:
             raise FileNotFoundError(errno.ENOENT, "no such object", self.describe(key))
-        if row[0] is None:
+        if got[0] is None:
             error = TooLarge(f"larger than the {max_bytes} bytes allowed here; not read", path=self.describe(key))
-            error.etag = f'"{row[1]}"'
+            error.etag = f'"{got[1]}"'
             raise error
-        return bytes(row[0]), str(row[1])
+        return bytes(got[0]), got[1]
 
     def read_bytes(self, key: str) -> bytes:
         return self._get(key)[0]
@@ -285,9 +383,11 @@ class Rows:
         return self.version(key) is not None
 
     def version(self, key: str) -> str | None:
-        query = "SELECT CAST(version AS TEXT) FROM objects WHERE key = ?"
-        row = self._run(lambda c: c.execute(query, (key,)).fetchone(), key, create=False, absent=None)
-        return None if row is None else str(row[0])
+        def get(c: sqlite3.Connection) -> str | None:
+            row = c.execute("SELECT CAST(version AS BLOB) FROM objects WHERE key = ?", (key,)).fetchone()
+            return None if row is None else _text(row[0])
+
+        return self._run(get, key, create=False, absent=None)
 
     def write_bytes(self, key: str, data: bytes) -> str:
         return self.put(key, data)
@@ -298,8 +398,8 @@ class Rows:
         def write(c: sqlite3.Connection) -> None:
             c.execute("BEGIN IMMEDIATE")
             try:
-                row = c.execute("SELECT CAST(version AS TEXT) FROM objects WHERE key = ?", (key,)).fetchone()
-                current = None if row is None else f'"{row[0]}"'
+                row = c.execute("SELECT CAST(version AS BLOB) FROM objects WHERE key = ?", (key,)).fetchone()
+                current = None if row is None else f'"{_text(row[0])}"'
                 if (if_none_match and current is not None) or (if_match is not None and current != if_match):
                     raise PreconditionFailed("someone else changed this object first", path=self.describe(key))
                 c.execute(
@@ -307,7 +407,9 @@ class Rows:
                     (key, bytes(data), version, time.time()),
                 )
             except BaseException:
-                c.execute("ROLLBACK")
+                if c.in_transaction:
+                    with contextlib.suppress(sqlite3.Error):
+                        c.execute("ROLLBACK")
                 raise
             c.execute("COMMIT")
 
@@ -325,13 +427,15 @@ class Rows:
             return iter(())
         high = low[:-1] + chr(ord(low[-1]) + 1) if low else "\U0010ffff"
         query = (
-            "SELECT CAST(key AS TEXT), CAST(version AS TEXT), CAST(modified AS REAL) FROM objects "
+            "SELECT CAST(key AS BLOB), CAST(version AS BLOB), CAST(modified AS REAL) FROM objects "
             "WHERE key >= ? AND key < ? ORDER BY key"
         )
-        found: list[tuple[str, str, float]] = self._run(
-            lambda c: c.execute(query, (low, high)).fetchall(), prefix, create=False, absent=[]
-        )
-        return iter([(str(k), str(v), float(m)) for k, v, m in found])
+
+        def get(c: sqlite3.Connection) -> list[tuple[str, str, float]]:
+            return [(_text(k), _text(v), float(m)) for k, v, m in c.execute(query, (low, high))]
+
+        none: list[tuple[str, str, float]] = []
+        return iter(self._run(get, prefix, create=False, absent=none))
 
     def folders(self, prefix: str) -> list[str]:
         """The names of the folders directly under the folder ``prefix`` (within :data:`PREFIX`)."""
@@ -339,6 +443,25 @@ class Rows:
         return sorted({k[len(here) :].split("/")[0] for k, _, _ in self.items(here) if "/" in k[len(here) :]})
 
 
+def _made() -> tuple[str, list[tuple[str, str, str]]]:
+    global _SCHEMA
+    if _SCHEMA is None:
+        _SCHEMA = _schema()
+    return _SCHEMA
+
+
 def _damaged(e: sqlite3.Error) -> bool:
+    """An error that says the file is not a database of ours, or cannot be opened or written as one."""
     text = str(e)
-    return "malformed" in text or "not a database" in text or "disk image" in text
+    return any(
+        words in text
+        for words in (
+            "malformed",
+            "not a database",
+            "disk image",
+            "disk I/O error",
+            "no such table",
+            "unable to open",
+            "readonly",
+        )
+    )
