@@ -13,6 +13,7 @@ import sqlite3
 import subprocess
 import sys
 import threading
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -338,8 +339,8 @@ def test_a_link_swapped_in_for_the_index_folder_midway_is_never_followed(
             (root / "index").symlink_to(victim)
         return got
 
-    monkeypatch.setattr(rows.Rows, "_named", swapped)
     os.truncate(_db(root), 0)  # damaged: the write replaces it
+    monkeypatch.setattr(rows.Rows, "_named", swapped)
     with pytest.raises(StorageError):
         LocalStorage(root).write_bytes(KEY, b"y")
     assert sorted(os.listdir(victim)) == [".memory.sqlite3", "memory"]
@@ -377,8 +378,86 @@ def test_the_index_of_earlier_versions_is_removed_when_the_database_is_first_mad
     (index / ".memory.sqlite3.damaged-17").write_text("0.x")
     (index / "stats").mkdir()
     LocalStorage(tmp_path).write_bytes(KEY, b"x")
-    assert sorted(p.name for p in index.iterdir() if not p.name.startswith(".memory-")) == [
-        ".memory.current",
-        ".memory.lock",
-        "stats",
-    ]
+    assert sorted(p.name for p in index.iterdir() if not p.name.startswith(".memory-")) == [".memory.current", "stats"]
+
+
+def test_two_workers_finding_one_damaged_database_replace_it_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Workers A and B both fail on the damaged database; B replaces it and writes first. A must
+    not replace B's new database in turn (B's acknowledged write would be lost)."""
+    storage = LocalStorage(tmp_path)
+    storage.write_bytes(KEY, b"x")
+    _db(tmp_path).write_bytes(b"garbage" * 1000)
+    original, raced = rows.Rows._connect, []
+
+    def racing(self: rows.Rows, create: bool) -> object:
+        try:
+            return original(self, create)
+        except rows._Damaged:
+            if not raced:
+                raced.append(True)
+                other = threading.Thread(target=lambda: LocalStorage(tmp_path).write_bytes(f"{KEY}.B", b"B"))
+                other.start()
+                other.join(30)
+            raise
+
+    monkeypatch.setattr(rows.Rows, "_connect", racing)
+    rows._connections().clear()  # A opens the damaged database afresh, as a new process does
+    LocalStorage(tmp_path).write_bytes(f"{KEY}.A", b"A")
+    assert raced
+    assert storage.read_bytes(f"{KEY}.B") == b"B" and storage.read_bytes(f"{KEY}.A") == b"A"
+
+
+def _in_time(work: Callable[[], object]) -> object:
+    got: list[object] = []
+    worker = threading.Thread(target=lambda: got.append(work()), daemon=True)
+    worker.start()
+    worker.join(20)
+    assert not worker.is_alive(), "waited on a pipe"
+    return got[0]
+
+
+def test_a_pipe_where_the_journal_or_the_lock_was_is_never_waited_on(tmp_path: Path) -> None:
+    storage = LocalStorage(tmp_path)
+    storage.write_bytes(KEY, b"x")
+    journal = Path(f"{_db(tmp_path)}-journal")
+    journal.unlink()
+    os.mkfifo(journal)
+    os.mkfifo(tmp_path / "index" / ".memory.lock")  # the lock file of an earlier version
+    assert _in_time(lambda: LocalStorage(tmp_path).exists(KEY)) is False
+    _in_time(lambda: LocalStorage(tmp_path).write_bytes(KEY, b"y"))
+    assert _in_time(lambda: LocalStorage(tmp_path).read_bytes(KEY)) == b"y"
+    assert not (tmp_path / "index" / ".memory.lock").exists()
+
+
+@pytest.mark.parametrize("named", ["folder", "nul", "elsewhere"])
+def test_what_names_the_database_is_not_trusted(tmp_path: Path, named: str) -> None:
+    """A folder at ``.memory.current`` (every write failed, leaving three files each time), a NUL
+    byte in it (a raw ValueError from every method), or a name outside the folder."""
+    storage = LocalStorage(tmp_path)
+    storage.write_bytes(KEY, b"x")
+    current = tmp_path / rows.CURRENT
+    current.unlink()
+    if named == "folder":
+        (current / "inside").mkdir(parents=True)
+    else:
+        current.write_bytes(b".memory-\0.sqlite3" if named == "nul" else b"../../elsewhere.sqlite3")
+    fresh = LocalStorage(tmp_path)
+    assert not fresh.exists(KEY) and list(fresh.list("index/memory/")) == []
+    for _ in range(3):
+        fresh.write_bytes(KEY, b"y")
+    assert fresh.read_bytes(KEY) == b"y" and current.is_file()
+    assert len([p for p in (tmp_path / "index").iterdir() if p.name.startswith(".memory")]) <= 5
+
+
+def test_a_reader_that_cannot_roll_back_a_journal_answers_absent(tmp_path: Path) -> None:
+    """A writer killed mid-transaction in a workspace this user may only read: SQLite must roll
+    the journal back before it reads, and cannot; the index is derived, so reads answer absent
+    (a write names what to change)."""
+    LocalStorage(tmp_path).write_bytes(KEY, b"x")
+
+    def work(conn: sqlite3.Connection) -> str:
+        raise sqlite3.OperationalError("attempt to write a readonly database")
+
+    assert rows.Rows(tmp_path)._run(work, KEY, create=False, absent="absent") == "absent"

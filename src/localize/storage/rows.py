@@ -49,6 +49,7 @@ import errno
 import fcntl
 import io
 import os
+import re
 import secrets
 import shutil
 import sqlite3
@@ -70,10 +71,9 @@ __all__ = ["CURRENT", "PREFIX", "Rows", "database_of"]
 PREFIX = "index/memory/"  # the keys kept as rows
 CURRENT = "index/.memory.current"  # names the database in use (hidden: never listed as a key)
 _NAME = ".memory-"  # + ID + ".sqlite3": the databases (and "-journal" beside each)
-_LOCK = ".memory.lock"
 # what _make may remove: databases, a pointer's temporary file, and the index of earlier versions
 # (index/memory/ as files; index/.memory.sqlite3 with its journal and the copies set aside)
-_OURS = (_NAME, ".memory.current.", ".memory.sqlite3")
+_OURS = (_NAME, ".memory.current.", ".memory.sqlite3", ".memory.lock")
 BUSY = 120.0  # seconds a statement waits for another process's write before giving up
 _T = TypeVar("_T")
 
@@ -95,7 +95,11 @@ _SCHEMA: tuple[str, list[tuple[str, str, str]]] | None = None
 
 
 class _Damaged(Exception):
-    """The database is not one of ours, or cannot be opened: it is replaced."""
+    """The database ``name`` is not one of ours, or cannot be opened: it is replaced."""
+
+    def __init__(self, message: str, name: str | None) -> None:
+        super().__init__(message)
+        self.name = name
 
 
 @dataclass
@@ -130,20 +134,21 @@ def _text(value: object) -> str:
     try:
         return value.decode() if isinstance(value, bytes) else str(value)
     except UnicodeDecodeError as e:
-        raise _Damaged(f"a value is not text: {e}") from e
+        raise _Damaged(f"a value is not text: {e}", None) from e
 
 
 def database_of(root: Path) -> Path | None:
     """The database in use in the folder workspace at ``root`` (None: none named)."""
     try:
-        name = (root / CURRENT).read_text().strip()
-    except (FileNotFoundError, NotADirectoryError, UnicodeDecodeError):
+        with folder_of(root, CURRENT, create=False, doing="reading the memory index") as fd:
+            name = Rows(root)._named(fd)[1]
+    except (FileNotFoundError, StorageError):
         return None
-    return root / "index" / name if _valid(name) else None
+    return None if name is None else root / "index" / name
 
 
 def _valid(name: str) -> bool:
-    return name.startswith(_NAME) and name.endswith(".sqlite3") and "/" not in name and len(name) < 100
+    return re.fullmatch(r"\.memory-[0-9a-f]{1,64}\.sqlite3", name) is not None
 
 
 def _remove(fd: int, name: str) -> None:
@@ -177,7 +182,9 @@ class Rows:
         known = cache.get(str(self.root))
         if known is not None:
             if known.pid == os.getpid() and known.ident == _ident(self.current):
-                return known
+                if self._journal_ok(None, known.name):
+                    return known
+                raise _Damaged("what stands at its journal's name is not a file", known.name)
             self._drop(known)
         try:
             with folder_of(self.root, CURRENT, create=create, doing="keeping the memory index") as fd:
@@ -186,13 +193,15 @@ class Rows:
                     if not create:
                         return None
                     ident, name = self._make(fd, name)
+                if not self._journal_ok(fd, name):
+                    raise _Damaged("what stands at its journal's name is not a file", name)
         except FileNotFoundError:
             return None  # no index folder: nothing was ever written
         uri = f"file:{quote(str(self.folder / name))}?mode=rw"  # SQLite never makes it (it would, 0644)
         try:
             conn = sqlite3.connect(uri, uri=True, timeout=BUSY, isolation_level=None, check_same_thread=True)
         except sqlite3.OperationalError as e:
-            raise _Damaged(str(e)) from e
+            raise _Damaged(str(e), name) from e
         opened = _Open(conn, os.getpid(), ident, name)
         try:
             # files of the workspace are not synced either: a crash of the machine can damage the
@@ -203,7 +212,12 @@ class Rows:
             if [tuple(r) for r in conn.execute("SELECT type, name, sql FROM sqlite_master ORDER BY name")] != _made()[
                 1
             ]:
-                raise _Damaged("it holds tables this program did not make")
+                raise _Damaged("it holds tables this program did not make", name)
+        except sqlite3.Error as e:
+            conn.close()
+            if _damaged(e):
+                raise _Damaged(str(e), name) from e
+            raise
         except BaseException:
             conn.close()
             raise
@@ -234,6 +248,17 @@ class Rows:
         name = text.decode("utf-8", "replace").strip()
         return (st.st_dev, st.st_ino, st.st_mtime_ns), name if _valid(name) else None
 
+    def _journal_ok(self, fd: int | None, name: str) -> bool:
+        """Nothing but a file at the journal's name (SQLite would wait on a pipe there for ever)."""
+        try:
+            if fd is None:
+                mode = os.lstat(self.folder / f"{name}-journal").st_mode
+            else:
+                mode = os.lstat(f"{name}-journal", dir_fd=fd).st_mode
+        except (FileNotFoundError, NotADirectoryError):
+            return True
+        return stat.S_ISREG(mode)
+
     @staticmethod
     def _is_file(fd: int, name: str) -> bool:
         try:
@@ -246,33 +271,45 @@ class Rows:
         ``replacing`` (made by another process meanwhile: that one is used). Under the lock; keeps
         ``replacing`` (for a look) and removes the other databases, what earlier versions kept,
         and anything a process stopped midway here left."""
-        lock = os.open(_LOCK, os.O_RDONLY | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, new_file_mode(), dir_fd=fd)
+        lock = os.open(".", os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC, dir_fd=fd)  # (fd may be O_PATH)
         try:
-            fcntl.flock(lock, fcntl.LOCK_EX)
+            fcntl.flock(lock, fcntl.LOCK_EX)  # the folder itself: no lock file to be replaced by hand
             ident, now = self._named(fd)
-            if now is not None and now != replacing and self._is_file(fd, now):
+            if now is not None and now != replacing and self._is_file(fd, now) and self._journal_ok(fd, now):
                 return ident, now
             name = f"{_NAME}{time.time_ns():x}{secrets.token_hex(4)}.sqlite3"
-            made = os.open(name, os.O_CREAT | os.O_EXCL | os.O_WRONLY | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600, dir_fd=fd)
-            try:
-                os.fchmod(made, new_file_mode())  # the umask's, not SQLite's 0644 (its journal follows)
-            finally:
-                os.close(made)
-            with contextlib.closing(sqlite3.connect(f"file:{quote(str(self.folder / name))}?mode=rw", uri=True)) as c:
-                c.execute("PRAGMA journal_mode=TRUNCATE")
-                c.execute(_made()[0])
             temp = f".memory.current.{secrets.token_hex(6)}"
-            f = os.open(temp, os.O_CREAT | os.O_EXCL | os.O_WRONLY | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600, dir_fd=fd)
             try:
-                os.write(f, f"{name}\n".encode())
-                os.fchmod(f, new_file_mode())
-            finally:
-                os.close(f)
-            os.rename(temp, ".memory.current", src_dir_fd=fd, dst_dir_fd=fd)
-            keep = {name, f"{name}-journal", _LOCK, ".memory.current"}
+                made = os.open(
+                    name, os.O_CREAT | os.O_EXCL | os.O_WRONLY | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600, dir_fd=fd
+                )
+                try:
+                    os.fchmod(made, new_file_mode())  # the umask's, not SQLite's 0644 (its journal follows)
+                finally:
+                    os.close(made)
+                uri = f"file:{quote(str(self.folder / name))}?mode=rw"
+                with contextlib.closing(sqlite3.connect(uri, uri=True)) as c:
+                    c.execute("PRAGMA journal_mode=TRUNCATE")
+                    c.execute(_made()[0])
+                f = os.open(temp, os.O_CREAT | os.O_EXCL | os.O_WRONLY | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600, dir_fd=fd)
+                try:
+                    os.write(f, f"{name}\n".encode())
+                    os.fchmod(f, new_file_mode())
+                finally:
+                    os.close(f)
+                with contextlib.suppress(FileNotFoundError):
+                    if not stat.S_ISREG(os.lstat(".memory.current", dir_fd=fd).st_mode):
+                        _remove(fd, ".memory.current")  # a folder put there by hand: never written through
+                os.rename(temp, ".memory.current", src_dir_fd=fd, dst_dir_fd=fd)
+            except BaseException:
+                for made_here in (temp, name, f"{name}-journal"):
+                    with contextlib.suppress(OSError):
+                        _remove(fd, made_here)
+                raise
+            keep = {name, f"{name}-journal", ".memory.current"}
             if replacing is not None:
                 keep |= {replacing, f"{replacing}-journal"}
-            listing = os.open(".", os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC, dir_fd=fd)  # (fd may be O_PATH)
+            listing = os.open(".", os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC, dir_fd=fd)
             try:
                 entries = os.listdir(listing)
             finally:
@@ -312,16 +349,17 @@ class Rows:
                     ) from e
                 if not (isinstance(e, _Damaged) or _damaged(e)) or replaced:
                     raise StorageError(f"the database failed: {e}", path=self.describe(key)) from e
-                if "readonly" in str(e) or "unable to open" in str(e):
-                    self._check_writable(key, e)
+                # the one that failed, not the one named now (another process may have replaced it)
+                failed = (e.name if isinstance(e, _Damaged) else None) or (opened.name if opened else None)
                 if opened is not None:
                     self._drop(opened)
                 if not create:
-                    return absent  # not one to read from: replaced by the next write
+                    return absent  # not one to read from (a reader may not roll back a journal): absent
+                if "readonly" in str(e) or "unable to open" in str(e):
+                    self._check_writable(key, e)
                 try:
                     with folder_of(self.root, CURRENT, create=True, doing="keeping the memory index") as fd:
-                        named = self._named(fd)[1]
-                        self._make(fd, named)
+                        self._make(fd, failed)
                 except (OSError, sqlite3.Error) as oe:
                     raise StorageError(f"cannot make the database anew: {oe}", path=self.describe(key)) from e
                 replaced = True
