@@ -124,7 +124,7 @@ def _connections() -> dict[str, _Open]:
 def _ident(path: Path) -> tuple[int, int, int] | None:
     try:
         st = os.lstat(path)
-    except (FileNotFoundError, NotADirectoryError):
+    except OSError:  # absent, or not to be looked at: the next open says which
         return None
     return (st.st_dev, st.st_ino, st.st_mtime_ns)
 
