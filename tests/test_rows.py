@@ -458,6 +458,37 @@ def test_a_reader_that_cannot_roll_back_a_journal_answers_absent(tmp_path: Path)
     LocalStorage(tmp_path).write_bytes(KEY, b"x")
 
     def work(conn: sqlite3.Connection) -> str:
-        raise sqlite3.OperationalError("attempt to write a readonly database")
+        raise _sqlite_error("attempt to write a readonly database", 776)  # SQLITE_READONLY_ROLLBACK
 
     assert rows.Rows(tmp_path)._run(work, KEY, create=False, absent="absent") == "absent"
+
+
+def _sqlite_error(message: str, code: int) -> sqlite3.OperationalError:
+    error = sqlite3.OperationalError(message)
+    error.sqlite_errorcode = code  # as SQLite sets it
+    return error
+
+
+@pytest.mark.parametrize(("message", "code"), [("unable to open database file", 14), ("disk I/O error", 10)])
+def test_a_healthy_database_is_never_replaced_for_a_passing_error(tmp_path: Path, message: str, code: int) -> None:
+    """Out of file descriptors for a moment, a journal this user cannot write: SQLite says
+    "unable to open" or "disk I/O error" of a database that is whole. Replacing it would lose every
+    row of every worker: the error is reported, the rows stay."""
+    storage = LocalStorage(tmp_path)
+    for n in range(20):
+        storage.write_bytes(f"{KEY}.{n}", b"row")
+    database = _db(tmp_path)
+
+    def work(conn: sqlite3.Connection) -> None:
+        raise _sqlite_error(message, code)
+
+    with pytest.raises(StorageError, match=message):
+        rows.Rows(tmp_path)._run(work, KEY, create=True, absent=None)
+    assert _db(tmp_path) == database and len(list(storage.list("index/memory/"))) == 20
+
+
+def test_a_key_that_is_not_text_is_refused_plainly(tmp_path: Path) -> None:
+    with pytest.raises(StorageError, match="not valid text"):
+        LocalStorage(tmp_path).write_bytes("index/memory/\udcff/x.json", b"x")
+    with pytest.raises(StorageError, match="not valid text"):
+        LocalStorage(tmp_path).exists("index/memory/\udcff/x.json")

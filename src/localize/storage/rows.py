@@ -34,7 +34,9 @@ folder workspace already relies on.
 
 Nothing here is the record, and nothing in it is trusted: a database that is not one (damaged by
 a crash of the machine, emptied, or replaced by hand), that holds anything but the one table this
-module makes, or that cannot be opened, is replaced: a new empty database is made and named, the
+module makes, or that is gone (or a pipe, link or folder stands at its journal's name) is replaced
+(an error that says only that it could not be used now, such as running out of file descriptors,
+is reported: SQLite's result code, not its message, tells which): a new empty database is made and named, the
 one replaced is kept as it is for a look (only the latest), and each locale's next lookup rebuilds
 its index from the catalogs. Only one process replaces it (under the lock, if it still is the one
 named); the others notice and reopen. Values are read as the types they should be whatever the
@@ -62,7 +64,7 @@ from pathlib import Path
 from typing import IO, TypeVar
 from urllib.parse import quote
 
-from localize.errors import PreconditionFailed, StorageError, TransientStorageError
+from localize.errors import PermanentStorageError, PreconditionFailed, StorageError, TransientStorageError
 from localize.storage.folder_files import folder_of, new_file_mode
 from localize.storage.limits import TooLarge, copy_limited
 
@@ -201,7 +203,9 @@ class Rows:
         try:
             conn = sqlite3.connect(uri, uri=True, timeout=BUSY, isolation_level=None, check_same_thread=True)
         except sqlite3.OperationalError as e:
-            raise _Damaged(str(e), name) from e
+            if self._damage(e, name):
+                raise _Damaged(str(e), name) from e
+            raise
         opened = _Open(conn, os.getpid(), ident, name)
         try:
             # files of the workspace are not synced either: a crash of the machine can damage the
@@ -215,7 +219,7 @@ class Rows:
                 raise _Damaged("it holds tables this program did not make", name)
         except sqlite3.Error as e:
             conn.close()
-            if _damaged(e):
+            if self._damage(e, name):
                 raise _Damaged(str(e), name) from e
             raise
         except BaseException:
@@ -328,6 +332,10 @@ class Rows:
         ``create``). When ``.memory.current`` changed under it, ``work`` is done again on the
         database it names; a database that is not one of ours is replaced and ``work`` done on
         the new one; a lock held past :data:`BUSY` is a transient error."""
+        try:
+            key.encode()
+        except UnicodeEncodeError:
+            raise PermanentStorageError("is not valid text (UTF-8); not a key of the index", path=repr(key)) from None
         replaced = False
         for _ in range(4):
             opened: _Open | None = None
@@ -347,16 +355,17 @@ class Rows:
                     raise TransientStorageError(
                         f"the database stayed locked by another process: {e}", path=self.describe(key)
                     ) from e
-                if not (isinstance(e, _Damaged) or _damaged(e)) or replaced:
+                damaged = isinstance(e, _Damaged) or self._damage(e, opened.name if opened else None)
+                if not create and (damaged or _code(e) in (_READONLY, _IOERR, _CANTOPEN)):
+                    return absent  # not one to read from (a reader may not roll back a journal): absent
+                if not damaged or replaced:
+                    if _code(e) in (_READONLY, _CANTOPEN):
+                        self._check_writable(key, e)
                     raise StorageError(f"the database failed: {e}", path=self.describe(key)) from e
                 # the one that failed, not the one named now (another process may have replaced it)
                 failed = (e.name if isinstance(e, _Damaged) else None) or (opened.name if opened else None)
                 if opened is not None:
                     self._drop(opened)
-                if not create:
-                    return absent  # not one to read from (a reader may not roll back a journal): absent
-                if "readonly" in str(e) or "unable to open" in str(e):
-                    self._check_writable(key, e)
                 try:
                     with folder_of(self.root, CURRENT, create=True, doing="keeping the memory index") as fd:
                         self._make(fd, failed)
@@ -367,10 +376,30 @@ class Rows:
                 raise StorageError(f"cannot open the database: {e.strerror or e}", path=self.describe(key)) from e
         raise TransientStorageError("the database kept being replaced by other processes", path=self.describe(key))
 
+    def _damage(self, e: sqlite3.Error, name: str | None) -> bool:
+        """Whether ``e`` says the database ``name`` is not one of ours (replaced), rather than that
+        it could not be used now (out of file descriptors, a journal this user cannot write: a
+        healthy database is never replaced for those)."""
+        code = _code(e)
+        if code in (_CORRUPT, _NOTADB) or "no such table" in str(e):
+            return True
+        if code in (_READONLY, _IOERR, _CANTOPEN) and name is not None:
+            try:  # gone, or something else put there (or at its journal's name) by hand
+                return not stat.S_ISREG(os.lstat(self.folder / name).st_mode) or not self._journal_ok(None, name)
+            except FileNotFoundError:
+                return True
+            except OSError:
+                return False
+        return False
+
     def _check_writable(self, key: str, e: Exception) -> None:
-        """A database (or its folder) this user cannot write is another user's: named, not replaced."""
-        database = database_of(self.root)
-        for path in (self.folder, database):
+        """A database (or its folder or journal) this user cannot write is another user's: named."""
+        try:
+            database = database_of(self.root)
+        except OSError:
+            return
+        journal = None if database is None else Path(f"{database}-journal")
+        for path in (self.folder, database, journal):
             try:
                 st = path.stat() if path is not None and not os.access(path, os.W_OK) else None
             except OSError:
@@ -488,18 +517,10 @@ def _made() -> tuple[str, list[tuple[str, str, str]]]:
     return _SCHEMA
 
 
-def _damaged(e: sqlite3.Error) -> bool:
-    """An error that says the file is not a database of ours, or cannot be opened or written as one."""
-    text = str(e)
-    return any(
-        words in text
-        for words in (
-            "malformed",
-            "not a database",
-            "disk image",
-            "disk I/O error",
-            "no such table",
-            "unable to open",
-            "readonly",
-        )
-    )
+# SQLite's primary result codes (sqlite3.h) that say what became of a database
+_READONLY, _IOERR, _CORRUPT, _CANTOPEN, _NOTADB = 8, 10, 11, 14, 26
+
+
+def _code(e: BaseException) -> int | None:
+    code = getattr(e, "sqlite_errorcode", None)
+    return code & 0xFF if isinstance(code, int) else None
