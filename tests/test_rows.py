@@ -376,6 +376,7 @@ def test_the_index_of_earlier_versions_is_removed_when_the_database_is_first_mad
     (index / "memory" / "es" / "manifest.json").write_text("{}")
     (index / ".memory.sqlite3").write_text("0.x")
     (index / ".memory.sqlite3.damaged-17").write_text("0.x")
+    (index / "..memory.current.dead.tmp").write_text("a write of the name killed halfway")
     (index / "stats").mkdir()
     LocalStorage(tmp_path).write_bytes(KEY, b"x")
     assert sorted(p.name for p in index.iterdir() if not p.name.startswith(".memory-")) == [".memory.current", "stats"]

@@ -100,9 +100,9 @@ def write_in(folder: int, name: str, chunks: Iterable[bytes]) -> os.stat_result:
     Returns the new file's status (the rename keeps its inode and time)."""
     try:
         old = os.stat(name, dir_fd=folder, follow_symlinks=False)
-        mode = stat.S_IMODE(old.st_mode) if stat.S_ISREG(old.st_mode) else 0o666 & ~_UMASK
+        mode = stat.S_IMODE(old.st_mode) if stat.S_ISREG(old.st_mode) else new_file_mode()
     except FileNotFoundError:
-        mode = 0o666 & ~_UMASK
+        mode = new_file_mode()
     for _ in range(100):
         tmp = f".{name}.{os.urandom(4).hex()}.tmp"
         try:

@@ -65,7 +65,7 @@ from typing import IO, TypeVar
 from urllib.parse import quote
 
 from localize.errors import PermanentStorageError, PreconditionFailed, StorageError, TransientStorageError
-from localize.storage.folder_files import folder_of, new_file_mode
+from localize.storage.folder_files import folder_of, new_file_mode, write_in
 from localize.storage.limits import TooLarge, copy_limited
 
 __all__ = ["CURRENT", "PREFIX", "Rows", "database_of"]
@@ -73,9 +73,9 @@ __all__ = ["CURRENT", "PREFIX", "Rows", "database_of"]
 PREFIX = "index/memory/"  # the keys kept as rows
 CURRENT = "index/.memory.current"  # names the database in use (hidden: never listed as a key)
 _NAME = ".memory-"  # + ID + ".sqlite3": the databases (and "-journal" beside each)
-# what _make may remove: databases, a pointer's temporary file, and the index of earlier versions
+# what _make may remove: databases, a temporary file of .memory.current, and the index of earlier versions
 # (index/memory/ as files; index/.memory.sqlite3 with its journal and the copies set aside)
-_OURS = (_NAME, ".memory.current.", ".memory.sqlite3", ".memory.lock")
+_OURS = (_NAME, "..memory.current.", ".memory.sqlite3", ".memory.lock")
 BUSY = 120.0  # seconds a statement waits for another process's write before giving up
 _T = TypeVar("_T")
 
@@ -97,7 +97,7 @@ _SCHEMA: tuple[str, list[tuple[str, str, str]]] | None = None
 
 
 class _Damaged(Exception):
-    """The database ``name`` is not one of ours, or cannot be opened: it is replaced."""
+    """The database ``name`` is not one of ours, or is gone: it is replaced."""
 
     def __init__(self, message: str, name: str | None) -> None:
         super().__init__(message)
@@ -240,8 +240,8 @@ class Rows:
         """What ``.memory.current`` is (to see later whether it changed) and the database it names."""
         try:
             f = os.open(".memory.current", os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC | os.O_NONBLOCK, dir_fd=fd)
-        except (FileNotFoundError, OSError) as e:
-            if isinstance(e, FileNotFoundError) or e.errno in (errno.ELOOP, errno.ENXIO):
+        except OSError as e:
+            if e.errno in (errno.ENOENT, errno.ELOOP, errno.ENXIO):
                 return (-1, -1, -1), None  # absent, or a link (replaced when written)
             raise
         try:
@@ -282,7 +282,6 @@ class Rows:
             if now is not None and now != replacing and self._is_file(fd, now) and self._journal_ok(fd, now):
                 return ident, now
             name = f"{_NAME}{time.time_ns():x}{secrets.token_hex(4)}.sqlite3"
-            temp = f".memory.current.{secrets.token_hex(6)}"
             try:
                 made = os.open(
                     name, os.O_CREAT | os.O_EXCL | os.O_WRONLY | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600, dir_fd=fd
@@ -295,30 +294,19 @@ class Rows:
                 with contextlib.closing(sqlite3.connect(uri, uri=True)) as c:
                     c.execute("PRAGMA journal_mode=TRUNCATE")
                     c.execute(_made()[0])
-                f = os.open(temp, os.O_CREAT | os.O_EXCL | os.O_WRONLY | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600, dir_fd=fd)
-                try:
-                    os.write(f, f"{name}\n".encode())
-                    os.fchmod(f, new_file_mode())
-                finally:
-                    os.close(f)
                 with contextlib.suppress(FileNotFoundError):
                     if not stat.S_ISREG(os.lstat(".memory.current", dir_fd=fd).st_mode):
                         _remove(fd, ".memory.current")  # a folder put there by hand: never written through
-                os.rename(temp, ".memory.current", src_dir_fd=fd, dst_dir_fd=fd)
+                write_in(fd, ".memory.current", (f"{name}\n".encode(),))
             except BaseException:
-                for made_here in (temp, name, f"{name}-journal"):
+                for made_here in (name, f"{name}-journal"):
                     with contextlib.suppress(OSError):
                         _remove(fd, made_here)
                 raise
             keep = {name, f"{name}-journal", ".memory.current"}
             if replacing is not None:
                 keep |= {replacing, f"{replacing}-journal"}
-            listing = os.open(".", os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC, dir_fd=fd)
-            try:
-                entries = os.listdir(listing)
-            finally:
-                os.close(listing)
-            for entry in entries:
+            for entry in os.listdir(lock):
                 if entry not in keep and (entry.startswith(_OURS) or entry == "memory"):
                     with contextlib.suppress(OSError):
                         _remove(fd, entry)
