@@ -588,18 +588,18 @@ def test_publish_looks_only_at_its_own_object_folders_and_entry_of_the_region_in
     config = load_config(setup_workspace(tmp_path, '[[regions]]\nname = "r"\nlocation = "r"\nlocales = ["es"]\n'))
     listed: list[str] = []
     validated: list[int] = []
-    original_list, original_validate = LocalStorage.list, layout.validate_index
+    original_list, original_validate = LocalStorage.list, layout.parse_index
 
     def counting_list(self: LocalStorage, prefix: str = "") -> object:
         listed.append(prefix)
         return original_list(self, prefix)
 
-    def counting_validate(raw: object, **kw: object) -> object:
+    def counting_validate(data: bytes, where: str) -> object:
         validated.append(1)
-        return original_validate(raw, **kw)  # type: ignore[arg-type]
+        return original_validate(data, where)
 
     monkeypatch.setattr(LocalStorage, "list", counting_list)
-    monkeypatch.setattr(layout, "validate_index", counting_validate)
+    monkeypatch.setattr(layout, "parse_index", counting_validate)
     [first] = app_publish(config, COURSE, "es")
     assert first.published
     objects = [p for p in listed if p.startswith("objects")]

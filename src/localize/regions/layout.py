@@ -56,12 +56,12 @@ from localize.regions.schema import (
     is_version,
     manifest_key,
     object_key,
+    parse_index,
     parse_json,
     pointer_key,
     read_limited,
     to_compact_json,
     to_json,
-    validate_index,
     validate_pointer,
 )
 from localize.storage.base import Storage, TooLarge
@@ -114,7 +114,7 @@ def read_live_versions(
         return {}
     where = storage.describe("index.json")
     try:
-        index = validate_index(parse_json(data, "region index", where))
+        index = parse_index(data, where)
     except IntegrityError as e:
         raise IntegrityError(f"{e.message} (the next publish rebuilds it from the pointers)", path=where) from None
     return {
@@ -148,7 +148,7 @@ def _read_index(
     except TooLarge as e:  # rebuilt from the pointers, and replaced where it is (its ETag)
         return rebuild_index(storage, region, signer, left_out), e.etag, False
     try:
-        index = validate_index(parse_json(data, "region index", storage.describe("index.json")))
+        index = parse_index(data, storage.describe("index.json"))
         if signer is None or _signed(storage, signer, data, index_signature_key(data)):
             return index, etag, True
     except IntegrityError:

@@ -22,10 +22,13 @@ from typing import Any
 from localize.errors import ConfigError, IntegrityError, printable
 from localize.ids import check_course_id
 from localize.locales import check_locale, older_spelling
+from localize.regions.index_shape import in_written_form
 from localize.storage.base import Storage, TooLarge
 
 SCHEMA = 1
-VERSION_RE = re.compile(r"\d{8}T\d{6}\.\d{3}Z-[0-9a-f]{8}")  # used with fullmatch ($ allows a newline)
+VERSION_RE = re.compile(
+    r"[0-9]{8}T[0-9]{6}\.[0-9]{3}Z-[0-9a-f]{8}"
+)  # fullmatch ($ allows a newline); ASCII digits (\d takes any)
 SHA256_RE = re.compile(r"[0-9a-f]{64}")
 COURSE_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")  # used with fullmatch, whatever the workspace's check does
 MAX_POINTER_BYTES = 64 * 1024
@@ -463,6 +466,22 @@ def validate_index(raw: Any, *, entries: bool = True) -> dict[str, Any]:
     except _Invalid as e:
         raise IntegrityError(f"malformed region index: {e}") from None
     return raw
+
+
+def parse_index(data: bytes, where: str) -> dict[str, Any]:
+    """The region index in ``data`` if it matches the schema, else IntegrityError (as
+    :func:`validate_index` after :func:`parse_json`). An index in the form localize writes is
+    recognised by :func:`~localize.regions.index_shape.in_written_form` and its locale names
+    checked once each; any other is checked entry by entry (and so gets the same message)."""
+    raw = parse_json(data, "region index", where)
+    if in_written_form(data):
+        try:
+            for locale in set().union(*map(dict.keys, raw["courses"].values())):
+                _locale({"locale": locale})
+            return raw  # type: ignore[no-any-return]
+        except _Invalid:
+            pass
+    return validate_index(raw)
 
 
 def index_entry(pointer: dict[str, Any], manifest: Manifest) -> dict[str, Any]:
