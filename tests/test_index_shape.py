@@ -164,3 +164,20 @@ def test_other_writers_forms_are_read_entry_by_entry() -> None:
     ):
         assert not in_written_form(data)
         assert parse_index(data, "index.json") == outcome(data)
+
+
+def test_memory_stays_bounded_on_an_index_of_empty_courses() -> None:
+    """The regular expression engine keeps state for each repetition of a group: one match over
+    every course of an index took about 12 bytes of memory per byte of an index of empty courses
+    (a bucket may hold 64 MB of them: 900 MB). Courses are matched one at a time."""
+    import tracemalloc
+
+    data = b'{"courses":{' + (b'"a":{},' * 300_000)[:-1] + b"}}\n"
+    tracemalloc.start()
+    try:
+        assert in_written_form(data)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < len(data) // 10, peak
+    assert parse_index(data, "index.json") == {"courses": {"a": {}}}
