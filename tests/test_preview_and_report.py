@@ -345,6 +345,38 @@ def test_a_preview_stopped_by_kill_removes_its_temporary_folder(tmp_path: Path) 
     assert not [p.name for p in temp.iterdir() if p.name.startswith("localize-preview-")]
 
 
+def test_a_preview_killed_while_it_starts_removes_its_temporary_folder(tmp_path: Path) -> None:
+    """Its SIGTERM handler was set only after it printed its address: a kill between the folder's
+    creation and then (a supervisor stopping it as it starts; a loaded machine) left the folder
+    behind and ended the process by the signal (seen in a full run of the suite). The handler is now
+    set before the folder exists: killed the moment the folder appears, it removes it."""
+    import os
+    import signal
+    import sys
+
+    po = arabic_kit(tmp_path)
+    for attempt in range(3):
+        temp = tmp_path / f"tmp{attempt}"
+        temp.mkdir()
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "localize.cli", "preview", str(po), str(SAMPLE), "--course", "intro-course"],
+            env={**os.environ, "TMPDIR": str(temp)},
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        try:
+            deadline = time.monotonic() + 60
+            while not any(temp.iterdir()) and proc.poll() is None and time.monotonic() < deadline:
+                pass  # no sleep: the kill lands as close to the folder's creation as a poll can
+            proc.send_signal(signal.SIGTERM)
+            code = proc.wait(timeout=30)
+        finally:
+            proc.kill()
+        assert code in (0, 130), (code, proc.stderr.read() if proc.stderr else "")  # never killed by the signal
+        assert not [p.name for p in temp.iterdir() if p.name.startswith("localize-preview-")]
+
+
 def test_the_preview_keeps_watching_after_a_failed_read_and_refuses_a_nul_path(
     tmp_path: Path, capfd: pytest.CaptureFixture[str]
 ) -> None:

@@ -128,25 +128,26 @@ def cmd_preview(args: argparse.Namespace) -> int:
     def rebuilt(build: object) -> None:
         print(f"{args.file} changed: checked again; reload the page to see it", file=sys.stderr)
 
-    server = PreviewServer(args.file, args.source, port=args.port, on_rebuild=rebuilt).start()
-    b = server.build
-    errors = sum(1 for p in b.problems if p.severity == "error")
-    print(
-        f"preview of {args.file} ({b.locale}, {b.pages} pages, ready in {b.seconds:.1f} s; {errors} check error{'' if errors == 1 else 's'})"
-    )
-    print(f"  {server.url}")
-    print("edit and save the .po file to rebuild; Ctrl-C to stop", file=sys.stderr)
-    if args.open:
-        import webbrowser
-
-        webbrowser.open(server.url)
     import signal
 
     def stopped(signum: int, frame: object) -> None:
         raise KeyboardInterrupt  # a `kill` stops it as Ctrl-C does: its temporary folder is removed
 
-    signal.signal(signal.SIGTERM, stopped)
+    signal.signal(signal.SIGTERM, stopped)  # before the folder exists: a kill at any moment removes it
+    server = PreviewServer(args.file, args.source, port=args.port, on_rebuild=rebuilt)
     try:
+        server.start()
+        b = server.build
+        errors = sum(1 for p in b.problems if p.severity == "error")
+        print(
+            f"preview of {args.file} ({b.locale}, {b.pages} pages, ready in {b.seconds:.1f} s; {errors} check error{'' if errors == 1 else 's'})"
+        )
+        print(f"  {server.url}")
+        print("edit and save the .po file to rebuild; Ctrl-C to stop", file=sys.stderr)
+        if args.open:
+            import webbrowser
+
+            webbrowser.open(server.url)
         while True:
             time.sleep(3600)
     except KeyboardInterrupt:

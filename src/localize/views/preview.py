@@ -12,6 +12,7 @@ from __future__ import annotations
 import html
 import os
 import shutil
+import signal
 import threading
 import time
 from collections.abc import Callable
@@ -169,6 +170,20 @@ def build_preview(
 
 
 _LOCAL_NAMES = frozenset(("127.0.0.1", "localhost", "::1"))
+_INTERRUPTS = {signal.SIGINT, signal.SIGTERM}
+
+
+def _hold_interrupts() -> set[int | signal.Signals] | None:
+    """Hold SIGINT and SIGTERM back from this thread (where the platform can); the mask before."""
+    if not hasattr(signal, "pthread_sigmask"):
+        return None
+    return signal.pthread_sigmask(signal.SIG_BLOCK, _INTERRUPTS)
+
+
+def _release_interrupts(held: set[int | signal.Signals] | None) -> None:
+    """Deliver what :func:`_hold_interrupts` held back."""
+    if held is not None:
+        signal.pthread_sigmask(signal.SIG_SETMASK, held)
 
 
 class _Handler(SimpleHTTPRequestHandler):
@@ -218,8 +233,16 @@ class PreviewServer:
         self._lock = threading.Lock()
         self._built: set[str] = set()
         self._mtime = self.po.stat().st_mtime_ns
-        self.root = Path(tempfile.mkdtemp(prefix="localize-preview-"))
+        made: list[Path] = []
         try:
+            # Ctrl-C or a kill (made a KeyboardInterrupt by `localize preview`) is held while the folder
+            # is made and named: it lands after, inside this try, which removes the folder
+            held = _hold_interrupts()
+            try:
+                made.append(Path(tempfile.mkdtemp(prefix="localize-preview-")))
+            finally:
+                _release_interrupts(held)
+            self.root = made[0]
             self.site = self.root / "site"
             self.site.mkdir()
             self.job, problems = prepare_preview(self.po, self.site)
@@ -229,10 +252,12 @@ class PreviewServer:
             )
             handler = type("PreviewHandler", (_Handler,), {"preview": self})
             self.server = ThreadingHTTPServer(("127.0.0.1", port), partial(handler, directory=str(self.site)))
-        except BaseException:
-            shutil.rmtree(self.root, ignore_errors=True)
+            self._stop = threading.Event()
+            self._serving = False
+        except BaseException:  # a KeyboardInterrupt (Ctrl-C, or a kill made one) too: nothing is left behind
+            for folder in made:
+                shutil.rmtree(folder, ignore_errors=True)
             raise
-        self._stop = threading.Event()
 
     def ensure(self, rel: str) -> None:
         """Build ``rel`` for the current .po file if it is a file of the course."""
@@ -272,11 +297,16 @@ class PreviewServer:
                     self.on_rebuild(self.build)
 
     def start(self) -> PreviewServer:
+        self._serving = True
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
         threading.Thread(target=self._watch, daemon=True).start()
         return self
 
     def stop(self) -> None:
+        """Stop serving and remove the preview's folder (also when it was never started:
+        ``shutdown`` would wait for a loop that never ran)."""
         self._stop.set()
-        self.server.shutdown()
+        if self._serving:
+            self.server.shutdown()
+        self.server.server_close()
         shutil.rmtree(self.root, ignore_errors=True)
