@@ -81,6 +81,8 @@ SHAPES = {
     "js": ("x", lambda n: "java" + " " * n + "script"),
     "url": ("See http://a.b", lambda n: "http://" + "a" * n),
     "numbers": ("1", lambda n: "1" + " 1" * (n // 2)),
+    "wide": ("<a1>x</a1>", lambda n: "\uff1ca1\uff1e" * (n // 4)),  # each one found, put back in one pass
+    "wide-open": ("<a1>x</a1>", lambda n: "\uff1c\uff41" * (n // 2)),  # never closed
 }
 
 
@@ -278,3 +280,34 @@ def test_tex_split_by_markup_mathjax_reads_across_is_refused() -> None:
     path = "Files live in <strong1>C:\\</strong1> (the root drive)."
     assert problems_of(path, "ファイルは<strong1>C:\\</strong1>(ルートドライブ)にあります。") == []
     assert problems_of("In <a1>C:\\Temp\\</a1> (temp)", "En <a1>C:\\Temp\\</a1>(temp)") == []
+
+
+def test_a_placeholder_typed_in_full_width_characters_is_named_with_what_to_type() -> None:
+    """A Chinese or Japanese input method in full-width mode types ＜a1＞ for <a1>: the gate said
+    only that <a1> was missing, and the translator saw it right there. It now names the
+    placeholder as typed and as meant, and checks the rest of the translation as meant."""
+    source = "See <a1>the syllabus</a1> and <strong2>the notes</strong2>.<br3/>"
+    typed = (
+        "见\uff1ca1\uff1e教学大纲\uff1c\uff0fa1\uff1e和<strong2>笔记</strong2>。\uff1c\uff42\uff52\uff13\uff0f\uff1e"
+    )
+    found = entry_problems(Entry(source, typed), "x.po")
+    assert [(p.check, p.severity, p.message) for p in found if p.check == "placeholders"] == [
+        ("placeholders", ERROR, "placeholder <a1> is typed in full-width characters (\uff1ca1\uff1e): type it as <a1>"),
+        (
+            "placeholders",
+            ERROR,
+            "placeholder </a1> is typed in full-width characters (\uff1c\uff0fa1\uff1e): type it as </a1>",
+        ),
+        (
+            "placeholders",
+            ERROR,
+            "placeholder <br3/> is typed in full-width characters (\uff1c\uff42\uff52\uff13\uff0f\uff1e): "
+            "type it as <br3/>",
+        ),
+    ]
+    # what is wrong besides is still found; a full-width text that is no placeholder of the source is text
+    also = entry_problems(Entry(source, "见\uff1ca1\uff1e教学大纲\uff1c/a1\uff1e和笔记。<br3/>"), "x.po")
+    assert [p.message for p in also if p.check == "placeholders" and "full-width" not in p.message] == [
+        "placeholder <strong2> is missing"
+    ]
+    assert problems_of("Use <a1>x</a1> (b7)", "使用<a1>x</a1>（见\uff1cb7\uff1e）") == []

@@ -10,6 +10,7 @@ statistics and pseudo-localization all use it.
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections import Counter
 
 from localize.model import Placeholder, Unit, UnitKind
@@ -22,6 +23,7 @@ __all__ = [
     "strip_placeholders",
     "tex_added",
     "unit_for",
+    "wide_placeholders",
 ]
 
 PLACEHOLDER_PATTERN = r"<(/?)([A-Za-z][A-Za-z-]*\d+)(/?)>"
@@ -48,6 +50,34 @@ def tex_added(msgid: str, msgstr: str) -> str | None:
     msgid, msgstr = _INVISIBLE.sub("", msgid), _INVISIBLE.sub("", msgstr)
     extra = Counter(_TEX.findall(msgstr)) - Counter(_TEX.findall(msgid))
     return next((m.group(0) for m in _TEX.finditer(msgstr) if m.group(0) in extra), None)
+
+
+# a placeholder typed in an input method's full-width mode (Chinese, Japanese, Korean): ＜ａ１＞,
+# ＜／ａ１＞, ＜ｂｒ２／＞ (bounded runs: linear)
+_WIDE = re.compile(
+    "[<\uff1c][/\uff0f]?[A-Za-z\uff21-\uff3a\uff41-\uff5a][-A-Za-z\uff0d\uff21-\uff3a\uff41-\uff5a]{0,40}"
+    "[0-9\uff10-\uff19]{1,9}[/\uff0f]?[>\uff1e]"
+)
+
+
+def wide_placeholders(translation: str, names: set[str]) -> tuple[str, list[tuple[str, str]]]:
+    """``translation`` with each placeholder of ``names`` typed with one or more full-width
+    characters (``＜a1＞`` for ``<a1>``) put back as meant, and (as typed, as meant) of each, in
+    order. One pass: linear."""
+    if translation.isascii():
+        return translation, []
+    found: list[tuple[str, str]] = []
+
+    def meant(m: re.Match[str]) -> str:
+        typed = m.group(0)
+        fixed = unicodedata.normalize("NFKC", typed)
+        tag = PLACEHOLDER.fullmatch(fixed)
+        if typed.isascii() or tag is None or tag.group(2) not in names:
+            return typed
+        found.append((typed, fixed))
+        return fixed
+
+    return _WIDE.sub(meant, translation), found
 
 
 def strip_placeholders(text: str) -> str:

@@ -32,6 +32,7 @@ from localize.engine.placeholders import (
     parse_translation,
     strip_placeholders,
     unit_for,
+    wide_placeholders,
 )
 from localize.errors import ConfigError, printable
 from localize.model import Entry
@@ -215,9 +216,13 @@ def _bidi_controls(source: str, translation: str, ctx: CheckContext) -> Iterator
 @_check("placeholders", ERROR)
 def _placeholders(source: str, translation: str, ctx: CheckContext) -> Iterator[str]:
     """The unit's markup placeholders, each exactly once, properly nested (no link in a link), none
-    invented, and no TeX the source lacks (a page's MathJax would make it markup)."""
+    invented, none typed in full-width characters (an input method's full-width mode: ＜a1＞), and
+    no TeX the source lacks (a page's MathJax would make it markup)."""
     unit = unit_for(source)
     known = {p.name for p in unit.placeholders}
+    translation, wide = wide_placeholders(translation, known)  # the rest is checked as meant
+    for typed, meant in wide:
+        yield f"placeholder {meant} is typed in full-width characters ({typed}): type it as {meant}"
     for m in PLACEHOLDER.finditer(translation):
         if m.group(2) not in known:
             yield f"placeholder {m.group(0)} is not in the source (extra or renamed)"
