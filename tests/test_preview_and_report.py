@@ -377,6 +377,55 @@ def test_a_preview_killed_while_it_starts_removes_its_temporary_folder(tmp_path:
         assert not [p.name for p in temp.iterdir() if p.name.startswith("localize-preview-")]
 
 
+def test_a_preview_killed_twice_while_serving_stops_at_once_and_removes_its_folder(tmp_path: Path) -> None:
+    """Found by a review: a second Ctrl-C or kill within half a second of the first interrupted the
+    stop and left the folder behind; and a kill the kernel handed to a thread serving a page was
+    never acted on (the main thread slept on, for up to an hour). Kills are now held in every
+    thread and taken by the main thread, once: killed twice while a client fetches pages, the
+    preview stops at once, exits 0 and removes its folder."""
+    import contextlib
+    import http.client
+    import os
+    import signal
+    import sys
+    import threading
+    import urllib.request
+
+    po = arabic_kit(tmp_path)
+    for attempt, (first, second) in enumerate([(signal.SIGTERM, signal.SIGINT), (signal.SIGINT, signal.SIGTERM)] * 2):
+        temp = tmp_path / f"tmp{attempt}"
+        temp.mkdir()
+        proc = subprocess.Popen(
+            [sys.executable, "-u", "-m", "localize.cli", "preview", str(po), str(SAMPLE), "--course", "intro-course"],
+            env={**os.environ, "TMPDIR": str(temp)},
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            text=True,
+        )
+        done = threading.Event()
+        try:
+            assert proc.stdout is not None and proc.stdout.readline().startswith("preview of ")
+            url = proc.stdout.readline().strip()
+
+            def fetch(url: str, done: threading.Event) -> None:
+                while not done.is_set():
+                    with contextlib.suppress(OSError, http.client.HTTPException):  # (stopped mid-answer)
+                        urllib.request.urlopen(url, timeout=5).read()
+
+            client = threading.Thread(target=fetch, args=(url, done), daemon=True)
+            client.start()
+            time.sleep(0.3)  # pages being served when the kills come (not a synchronisation)
+            proc.send_signal(first)
+            proc.send_signal(second)
+            code = proc.wait(timeout=30)
+        finally:
+            done.set()
+            proc.kill()
+        client.join(timeout=10)
+        assert code == 0, (attempt, code)
+        assert not [p.name for p in temp.iterdir() if p.name.startswith("localize-preview-")], attempt
+
+
 def test_the_preview_keeps_watching_after_a_failed_read_and_refuses_a_nul_path(
     tmp_path: Path, capfd: pytest.CaptureFixture[str]
 ) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import re
+import signal
 import sys
 import time
 from pathlib import Path
@@ -97,6 +98,22 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.set_defaults(func=cmd_status)
 
 
+def _open_browser(url: str, held: set[int | signal.Signals] | None) -> None:
+    """Open ``url`` in the browser, which must not inherit the preview's held signals (a browser
+    started from here would ignore Ctrl-C and kills): they are let through while it starts (one
+    that comes then is a KeyboardInterrupt, as in the wait)."""
+    import webbrowser
+
+    if held is None:
+        webbrowser.open(url)
+        return
+    signal.pthread_sigmask(signal.SIG_SETMASK, held)
+    try:
+        webbrowser.open(url)
+    finally:
+        signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM})
+
+
 def cmd_preview(args: argparse.Namespace) -> int:
     try:  # the kit names its course (PO header, or XLIFF's header note): a wrong --course is a mistake
         with open(args.file, "rb") as f:  # the header only (the build reads the file)
@@ -134,26 +151,38 @@ def cmd_preview(args: argparse.Namespace) -> int:
         raise KeyboardInterrupt  # a `kill` stops it as Ctrl-C does: its temporary folder is removed
 
     signal.signal(signal.SIGTERM, stopped)  # before the folder exists: a kill at any moment removes it
-    server = PreviewServer(args.file, args.source, port=args.port, on_rebuild=rebuilt)
+    interrupts = {signal.SIGINT, signal.SIGTERM}
+    # Held from here on in this thread and in every thread started from it (the server's): the kernel
+    # may hand a kill to any thread, and Python runs its handler only in this one, which would sleep on
+    # through it. Taken here with sigwait, once: a second Ctrl-C or kill while stopping waits too.
+    held = signal.pthread_sigmask(signal.SIG_BLOCK, interrupts) if hasattr(signal, "sigwait") else None
     try:
-        server.start()
-        b = server.build
-        errors = sum(1 for p in b.problems if p.severity == "error")
-        print(
-            f"preview of {args.file} ({b.locale}, {b.pages} pages, ready in {b.seconds:.1f} s; {errors} check error{'' if errors == 1 else 's'})"
-        )
-        print(f"  {server.url}")
-        print("edit and save the .po file to rebuild; Ctrl-C to stop", file=sys.stderr)
-        if args.open:
-            import webbrowser
-
-            webbrowser.open(server.url)
-        while True:
-            time.sleep(3600)
-    except KeyboardInterrupt:
-        pass
+        server = PreviewServer(args.file, args.source, port=args.port, on_rebuild=rebuilt)
+        try:
+            server.start()
+            b = server.build
+            errors = sum(1 for p in b.problems if p.severity == "error")
+            print(
+                f"preview of {args.file} ({b.locale}, {b.pages} pages, ready in {b.seconds:.1f} s; {errors} check error{'' if errors == 1 else 's'})"
+            )
+            print(f"  {server.url}")
+            print("edit and save the .po file to rebuild; Ctrl-C to stop", file=sys.stderr)
+            if args.open:
+                _open_browser(server.url, held)
+            if held is not None:
+                signal.sigwait(interrupts)
+            else:
+                while True:
+                    time.sleep(3600)
+        except KeyboardInterrupt:
+            pass
+        finally:
+            server.stop()
     finally:
-        server.stop()
+        if held is not None:
+            while signal.sigtimedwait(interrupts, 0) is not None:  # a second kill while stopping: taken
+                pass
+            signal.pthread_sigmask(signal.SIG_SETMASK, held)
     return EXIT_OK
 
 

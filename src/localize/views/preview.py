@@ -254,6 +254,7 @@ class PreviewServer:
             self.server = ThreadingHTTPServer(("127.0.0.1", port), partial(handler, directory=str(self.site)))
             self._stop = threading.Event()
             self._serving = False
+            self._closed = False
         except BaseException:  # a KeyboardInterrupt (Ctrl-C, or a kill made one) too: nothing is left behind
             for folder in made:
                 shutil.rmtree(folder, ignore_errors=True)
@@ -264,7 +265,7 @@ class PreviewServer:
         if rel not in self.paths:
             return
         with self._lock:
-            if rel not in self._built:
+            if rel not in self._built and not self._closed:  # (after stop(): the folder is gone)
                 _preview_page(self.source, rel, self.job)
                 self._built.add(rel)
 
@@ -297,16 +298,18 @@ class PreviewServer:
                     self.on_rebuild(self.build)
 
     def start(self) -> PreviewServer:
-        self._serving = True
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        self._serving = True  # (only once its thread runs: shutdown() waits for the loop)
         threading.Thread(target=self._watch, daemon=True).start()
         return self
 
     def stop(self) -> None:
-        """Stop serving and remove the preview's folder (also when it was never started:
-        ``shutdown`` would wait for a loop that never ran)."""
+        """Stop serving and remove the preview's folder, after any page being built (also when it
+        was never started: ``shutdown`` would wait for a loop that never ran)."""
         self._stop.set()
         if self._serving:
             self.server.shutdown()
         self.server.server_close()
-        shutil.rmtree(self.root, ignore_errors=True)
+        with self._lock:  # a page being built finishes first; none is built after
+            self._closed = True
+            shutil.rmtree(self.root, ignore_errors=True)
