@@ -293,7 +293,10 @@ def _newlines(source: str, translation: str, ctx: CheckContext) -> Iterator[str]
 
 @_check("numbers", WARNING)
 def _numbers_check(source: str, translation: str, ctx: CheckContext) -> Iterator[str]:
-    """The same numbers (digits of any script; group and decimal separators aside)."""
+    """The same numbers (digits of any script; group and decimal separators aside; a placeholder
+    typed in full-width characters, an error of its own, is no number)."""
+    if not translation.isascii():
+        translation = wide_placeholders(translation, {p.name for p in unit_for(source).placeholders})[0]
     want, got = numbers(source), numbers(translation)
     if want != got:
         detail = "; ".join(
