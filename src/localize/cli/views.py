@@ -98,6 +98,9 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.set_defaults(func=cmd_status)
 
 
+_INTERRUPTS = {signal.SIGINT, signal.SIGTERM}  # what stops `localize preview`
+
+
 def _open_browser(url: str, held: set[int | signal.Signals] | None) -> None:
     """Open ``url`` in the browser, which must not inherit the preview's held signals (a browser
     started from here would ignore Ctrl-C and kills): they are let through while it starts (one
@@ -111,7 +114,7 @@ def _open_browser(url: str, held: set[int | signal.Signals] | None) -> None:
     try:
         webbrowser.open(url)
     finally:
-        signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM})
+        signal.pthread_sigmask(signal.SIG_BLOCK, _INTERRUPTS)
 
 
 def cmd_preview(args: argparse.Namespace) -> int:
@@ -145,13 +148,11 @@ def cmd_preview(args: argparse.Namespace) -> int:
     def rebuilt(build: object) -> None:
         print(f"{args.file} changed: checked again; reload the page to see it", file=sys.stderr)
 
-    import signal
-
     def stopped(signum: int, frame: object) -> None:
         raise KeyboardInterrupt  # a `kill` stops it as Ctrl-C does: its temporary folder is removed
 
     signal.signal(signal.SIGTERM, stopped)  # before the folder exists: a kill at any moment removes it
-    interrupts = {signal.SIGINT, signal.SIGTERM}
+    interrupts = _INTERRUPTS
     # Held from here on in this thread and in every thread started from it (the server's): the kernel
     # may hand a kill to any thread, and Python runs its handler only in this one, which would sleep on
     # through it. Taken here with sigwait, once: a second Ctrl-C or kill while stopping waits too.

@@ -19,6 +19,7 @@ __all__ = [
     "PLACEHOLDER",
     "PLACEHOLDER_PATTERN",
     "TranslationProblem",
+    "maybe_wide",
     "parse_translation",
     "strip_placeholders",
     "tex_added",
@@ -58,6 +59,12 @@ _WIDE = re.compile(
     "[<\uff1c][/\uff0f]?[A-Za-z\uff21-\uff3a\uff41-\uff5a][-A-Za-z\uff0d\uff21-\uff3a\uff41-\uff5a]{0,40}"
     "[0-9\uff10-\uff19]{1,9}[/\uff0f]?[>\uff1e]"
 )
+
+
+def maybe_wide(translation: str) -> bool:
+    """Whether ``translation`` may hold a placeholder typed in full-width characters (a quick look
+    before :func:`wide_placeholders`, which needs the source's names)."""
+    return not translation.isascii() and _WIDE.search(translation) is not None
 
 
 def wide_placeholders(translation: str, names: set[str]) -> tuple[str, list[tuple[str, str]]]:

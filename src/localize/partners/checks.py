@@ -29,6 +29,7 @@ from localize.catalogs.glossary import Glossary
 from localize.engine.placeholders import (
     PLACEHOLDER,
     TranslationProblem,
+    maybe_wide,
     parse_translation,
     strip_placeholders,
     unit_for,
@@ -295,7 +296,7 @@ def _newlines(source: str, translation: str, ctx: CheckContext) -> Iterator[str]
 def _numbers_check(source: str, translation: str, ctx: CheckContext) -> Iterator[str]:
     """The same numbers (digits of any script; group and decimal separators aside; a placeholder
     typed in full-width characters, an error of its own, is no number)."""
-    if not translation.isascii():
+    if maybe_wide(translation):
         translation = wide_placeholders(translation, {p.name for p in unit_for(source).placeholders})[0]
     want, got = numbers(source), numbers(translation)
     if want != got:

@@ -26,9 +26,8 @@ from localize.regions.index_shape import in_written_form
 from localize.storage.base import Storage, TooLarge
 
 SCHEMA = 1
-VERSION_RE = re.compile(
-    r"[0-9]{8}T[0-9]{6}\.[0-9]{3}Z-[0-9a-f]{8}"
-)  # fullmatch ($ allows a newline); ASCII digits (\d takes any)
+# used with fullmatch ($ allows a newline); ASCII digits only (\d takes any Unicode digit)
+VERSION_RE = re.compile(r"[0-9]{8}T[0-9]{6}\.[0-9]{3}Z-[0-9a-f]{8}")
 SHA256_RE = re.compile(r"[0-9a-f]{64}")
 COURSE_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")  # used with fullmatch, whatever the workspace's check does
 MAX_POINTER_BYTES = 64 * 1024

@@ -12,7 +12,6 @@ from __future__ import annotations
 import html
 import os
 import shutil
-import signal
 import threading
 import time
 from collections.abc import Callable
@@ -170,20 +169,6 @@ def build_preview(
 
 
 _LOCAL_NAMES = frozenset(("127.0.0.1", "localhost", "::1"))
-_INTERRUPTS = {signal.SIGINT, signal.SIGTERM}
-
-
-def _hold_interrupts() -> set[int | signal.Signals] | None:
-    """Hold SIGINT and SIGTERM back from this thread (where the platform can); the mask before."""
-    if not hasattr(signal, "pthread_sigmask"):
-        return None
-    return signal.pthread_sigmask(signal.SIG_BLOCK, _INTERRUPTS)
-
-
-def _release_interrupts(held: set[int | signal.Signals] | None) -> None:
-    """Deliver what :func:`_hold_interrupts` held back."""
-    if held is not None:
-        signal.pthread_sigmask(signal.SIG_SETMASK, held)
 
 
 class _Handler(SimpleHTTPRequestHandler):
@@ -233,16 +218,8 @@ class PreviewServer:
         self._lock = threading.Lock()
         self._built: set[str] = set()
         self._mtime = self.po.stat().st_mtime_ns
-        made: list[Path] = []
+        self.root = Path(tempfile.mkdtemp(prefix="localize-preview-"))
         try:
-            # Ctrl-C or a kill (made a KeyboardInterrupt by `localize preview`) is held while the folder
-            # is made and named: it lands after, inside this try, which removes the folder
-            held = _hold_interrupts()
-            try:
-                made.append(Path(tempfile.mkdtemp(prefix="localize-preview-")))
-            finally:
-                _release_interrupts(held)
-            self.root = made[0]
             self.site = self.root / "site"
             self.site.mkdir()
             self.job, problems = prepare_preview(self.po, self.site)
@@ -256,8 +233,7 @@ class PreviewServer:
             self._serving = False
             self._closed = False
         except BaseException:  # a KeyboardInterrupt (Ctrl-C, or a kill made one) too: nothing is left behind
-            for folder in made:
-                shutil.rmtree(folder, ignore_errors=True)
+            shutil.rmtree(self.root, ignore_errors=True)
             raise
 
     def ensure(self, rel: str) -> None:
