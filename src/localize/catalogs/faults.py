@@ -9,7 +9,6 @@ environment lookup.
 from __future__ import annotations
 
 import os
-import signal
 
 __all__ = ["KILL_ENV", "kill_point"]
 
@@ -18,4 +17,6 @@ KILL_ENV = "LOCALIZE_TEST_KILL_AT"
 
 def kill_point(step: str) -> None:
     if os.environ.get(KILL_ENV) == step:
+        import signal
+
         os.kill(os.getpid(), signal.SIGKILL)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import sys
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -54,7 +55,28 @@ CONFIG_HELP = f"project configuration: partners, regions, workspace (default: ./
 
 
 class HelpFormatter(argparse.RawDescriptionHelpFormatter):
-    pass
+    """argparse's formatter, told the terminal's width as ``shutil.get_terminal_size`` would tell
+    it: argparse makes one for every argument it adds, and would import ``shutil`` (and with it
+    bz2 and lzma) in every command only for that."""
+
+    def __init__(self, prog: str, indent_increment: int = 2, max_help_position: int = 24, width: int | None = None):
+        if width is None:
+            width = _columns() - 2  # as argparse does
+        super().__init__(prog, indent_increment, max_help_position, width)
+
+
+def _columns() -> int:
+    """The terminal's width: $COLUMNS, else the width of the terminal on stdout, else 80."""
+    try:
+        columns = int(os.environ["COLUMNS"])
+    except (KeyError, ValueError):
+        columns = 0
+    if columns <= 0:
+        try:
+            columns = os.get_terminal_size(sys.__stdout__.fileno()).columns if sys.__stdout__ else 0
+        except (AttributeError, ValueError, OSError):
+            columns = 0
+    return columns if columns > 0 else 80
 
 
 def locale_arg(value: str) -> str:

@@ -52,8 +52,6 @@ import fcntl
 import io
 import os
 import re
-import secrets
-import shutil
 import sqlite3
 import stat
 import threading
@@ -158,6 +156,8 @@ def _remove(fd: int, name: str) -> None:
     (a link: the link); never through a link."""
     with contextlib.suppress(FileNotFoundError):
         if stat.S_ISDIR(os.lstat(name, dir_fd=fd).st_mode):
+            import shutil  # only here: not loaded by every command that opens the index
+
             shutil.rmtree(name, dir_fd=fd)
         else:
             os.unlink(name, dir_fd=fd)
@@ -281,7 +281,7 @@ class Rows:
             ident, now = self._named(fd)
             if now is not None and now != replacing and self._is_file(fd, now) and self._journal_ok(fd, now):
                 return ident, now
-            name = f"{_NAME}{time.time_ns():x}{secrets.token_hex(4)}.sqlite3"
+            name = f"{_NAME}{time.time_ns():x}{os.urandom(4).hex()}.sqlite3"
             try:
                 made = os.open(
                     name, os.O_CREAT | os.O_EXCL | os.O_WRONLY | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600, dir_fd=fd
@@ -448,7 +448,7 @@ class Rows:
         return self.put(key, data)
 
     def put(self, key: str, data: bytes, *, if_none_match: bool = False, if_match: str | None = None) -> str:
-        version = f"r{time.time_ns():x}{secrets.token_hex(4)}"
+        version = f"r{time.time_ns():x}{os.urandom(4).hex()}"
 
         def write(c: sqlite3.Connection) -> None:
             c.execute("BEGIN IMMEDIATE")
