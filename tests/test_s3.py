@@ -73,6 +73,27 @@ def test_unreachable_endpoint_is_a_clear_error(monkeypatch: pytest.MonkeyPatch) 
     assert str(info.value).startswith("s3://bucket/a: read failed: EndpointConnectionError")
 
 
+def test_a_proxy_that_does_not_answer_is_named_with_what_to_do(
+    seaweed, s3_env: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:  # type: ignore[no-untyped-def]
+    """A regional operator's HTTP_PROXY that does not answer (a closed port): `pull` says which proxy
+    and what to do, never the proxy's password."""
+    for name in ("HTTP_PROXY", "HTTPS_PROXY", "http_proxy", "https_proxy"):
+        monkeypatch.setenv(name, "http://operator:proxy-s3cret@127.0.0.1:9")
+    for name in ("NO_PROXY", "no_proxy"):
+        monkeypatch.delenv(name, raising=False)
+    code = main(
+        ["pull", "--from", f"s3://{s3_env}/regions/x", "--all", "--dest", str(tmp_path / "mirror"),
+         "--endpoint-url", seaweed.endpoint]
+    )  # fmt: skip
+    err = capsys.readouterr().err
+    assert code == 2
+    assert "ProxyConnectionError" in err and "127.0.0.1:9" in err
+    assert "HTTPS_PROXY or HTTP_PROXY) does not answer: fix it, or name the endpoint's host in NO_PROXY" in err
+    assert "proxy-s3cret" not in err and "operator" not in err and seaweed.secret_key not in err
+    assert not (tmp_path / "mirror").exists() or not any((tmp_path / "mirror").rglob("*.html"))
+
+
 def test_the_workspace_commands_work_on_an_s3_prefix(
     s3_env: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

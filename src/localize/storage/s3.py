@@ -330,6 +330,7 @@ def s3_error(e: Exception, action: str, where: str) -> StorageError:
         ConnectionClosedError,
         ConnectionError,
         EndpointConnectionError,
+        ProxyConnectionError,
         ReadTimeoutError,
     )
 
@@ -341,6 +342,12 @@ def s3_error(e: Exception, action: str, where: str) -> StorageError:
         transient = code in _TRANSIENT_CODES or (isinstance(status, int) and status >= 500)
         kind = TransientStorageError if transient else PermanentStorageError
         return kind(f"{action} failed: {code} (HTTP {status}){': ' + hint if hint else ''}", path=where)
+    if isinstance(e, ProxyConnectionError):  # its message names the proxy, credentials masked by botocore
+        return TransientStorageError(
+            f"{action} failed: {type(e).__name__}: {e}: the proxy of the environment (HTTPS_PROXY or "
+            "HTTP_PROXY) does not answer: fix it, or name the endpoint's host in NO_PROXY to connect directly",
+            path=where,
+        )
     if isinstance(e, EndpointConnectionError | ConnectionError | ConnectionClosedError | ReadTimeoutError):
         return TransientStorageError(f"{action} failed: {type(e).__name__}: {e}", path=where)
     if isinstance(e, BotoCoreError):
