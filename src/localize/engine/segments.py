@@ -232,7 +232,8 @@ class _Walker:
                 for child in f.it:
                     if isinstance(child, Element):
                         if child.author_ignored is False and not child.ignored:
-                            self.attributes(child)
+                            if child.attrs:
+                                self.attributes(child)
                             nested = _Frame(child, False, f.lang or _sets_lang(child))
                         else:
                             nested = _Frame(child, True, f.lang)
@@ -257,7 +258,8 @@ class _Walker:
                     if run:
                         pending = self.flush(run, f.el, False, f.lang)
                         run = []
-                    self.attributes(child)
+                    if child.attrs:
+                        self.attributes(child)
                     if child.ignored:
                         if child.author_ignored:
                             nested = _Frame(child, True, f.lang)
@@ -307,7 +309,8 @@ class _Walker:
         todo = [top]
         while todo:
             el = todo.pop()
-            self.attributes(el)
+            if el.attrs:
+                self.attributes(el)
             if el.ignored:
                 if el.author_ignored:
                     pending.append(el)
@@ -318,8 +321,17 @@ class _Walker:
     def trim(self, items: list[Element | Text]) -> list[Element | Text]:
         page = self.page
         lo, hi = 0, len(items)
-        while lo < hi and _edge_droppable(items[lo], page):
-            lo += 1
+        while lo < hi:
+            item = items[lo]
+            kind = type(item)
+            if kind is Text:
+                if page[item.start : item.end].strip(_WS):
+                    break
+            elif kind is Element:
+                assert isinstance(item, Element)
+                if not (item.tag in _DROPPABLE or item.icon or (item.end_start == item.tag_end and not item.children)):
+                    break
+            lo += 1  # what _edge_droppable drops, inlined: this runs for every unit
         while hi > lo and _edge_droppable(items[hi - 1], page):
             hi -= 1
         return items if lo == 0 and hi == len(items) else items[lo:hi]
@@ -355,6 +367,13 @@ class _Walker:
         plain text after the last separator of two links or more
         (``Home » Courses » Assignments``): a text part of its own.
         """
+        for item in items:  # no link, none wrapped in an element of its own: no nav bar (most units)
+            if type(item) is Element and (
+                item.tag == "a" or any(type(c) is Element and c.tag == "a" for c in item.children)
+            ):
+                break
+        else:
+            return None
         parts: list[Element | Text] = []
         links = 0
         symbols = False
