@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import shutil
+import socket
 import subprocess
 import time
 from dataclasses import replace
@@ -170,6 +171,48 @@ def test_the_preview_answers_only_to_its_own_address(tmp_path: Path) -> None:
             urllib.request.urlopen(urllib.request.Request(server.url, headers={"Host": f"evil.example.com:{port}"}))
         assert refused.value.code == 421
     finally:
+        server.stop()
+
+
+def _closed(s: socket.socket, send: bytes = b"") -> bool:
+    """Whether the server closed this connection (an end of stream or a reset) within the socket's
+    time-out (an answer instead is False)."""
+    try:
+        if send:
+            s.sendall(send)
+        return s.recv(1) == b""
+    except (ConnectionResetError, BrokenPipeError):
+        return True
+
+
+def test_connections_held_open_cannot_take_the_preview_down(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Any local program, or a web page the translator has open, can connect to the preview. Each
+    connection was a thread, forever: held open, they piled up threads without end. Now at most
+    MAX_CONNECTIONS are served at once (the rest closed at once) and a silent one is dropped."""
+    import threading
+    import urllib.request
+
+    from localize.views import preview
+
+    monkeypatch.setattr(preview, "MAX_CONNECTIONS", 4)
+    monkeypatch.setattr(preview._Handler, "timeout", 3.0)
+    server = PreviewServer(str(arabic_kit(tmp_path)), str(SAMPLE)).start()
+    threads = threading.active_count()
+    port = int(server.url.split(":")[2].split("/")[0])
+    held: list[socket.socket] = []
+    try:
+        for _ in range(4):  # silent connections, each served by a thread
+            held.append(socket.create_connection(("127.0.0.1", port), timeout=10))
+        for _ in range(8):  # past the bound: each closed by the server, nothing read
+            held.append(socket.create_connection(("127.0.0.1", port), timeout=10))
+            assert _closed(held[-1], b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+        assert threading.active_count() <= threads + 4
+        assert all(_closed(s) for s in held[:4])  # silent: dropped after the idle time
+        answer = urllib.request.urlopen(server.url, timeout=5)  # and it serves again
+        assert answer.status == 200 and b"<html" in answer.read().lower()
+    finally:
+        for s in held:
+            s.close()
         server.stop()
 
 

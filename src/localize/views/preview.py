@@ -169,12 +169,41 @@ def build_preview(
 
 
 _LOCAL_NAMES = frozenset(("127.0.0.1", "localhost", "::1"))
+MAX_CONNECTIONS = 32  # a browser opens about six to one host; past this, a connection is closed at once
+IDLE_SECONDS = 30.0  # a connection that sends nothing this long is closed (a held-open socket is a thread)
+
+
+class _Server(ThreadingHTTPServer):
+    """The preview's HTTP server: one thread per connection, as the standard library's, but at most
+    :data:`MAX_CONNECTIONS` of them. Any local program, or a web page the translator has open,
+    can connect to 127.0.0.1: without a bound, connections held open would each hold a thread."""
+
+    def __init__(self, address: tuple[str, int], handler: Callable[..., SimpleHTTPRequestHandler]) -> None:
+        super().__init__(address, handler)
+        self._slots = threading.BoundedSemaphore(MAX_CONNECTIONS)
+
+    def process_request(self, request, client_address):  # type: ignore[no-untyped-def]
+        if not self._slots.acquire(blocking=False):
+            self.shutdown_request(request)  # too many at once: closed, nothing read (the browser retries)
+            return
+        try:
+            super().process_request(request, client_address)
+        except BaseException:
+            self._slots.release()
+            raise
+
+    def process_request_thread(self, request, client_address):  # type: ignore[no-untyped-def]
+        try:
+            super().process_request_thread(request, client_address)
+        finally:
+            self._slots.release()
 
 
 class _Handler(SimpleHTTPRequestHandler):
     """Serves the preview folder, building each file the first time it is asked for."""
 
     preview: PreviewServer
+    timeout = IDLE_SECONDS  # the socket's: a client silent this long is dropped (its thread ends)
 
     def log_message(self, *args: object) -> None:
         pass
@@ -228,7 +257,7 @@ class PreviewServer:
                 self.site, self.job.locale, pages, tuple(problems), 0, 0, time.monotonic() - started
             )
             handler = type("PreviewHandler", (_Handler,), {"preview": self})
-            self.server = ThreadingHTTPServer(("127.0.0.1", port), partial(handler, directory=str(self.site)))
+            self.server = _Server(("127.0.0.1", port), partial(handler, directory=str(self.site)))
             self._stop = threading.Event()
             self._serving = False
             self._closed = False
