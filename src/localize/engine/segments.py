@@ -321,17 +321,8 @@ class _Walker:
     def trim(self, items: list[Element | Text]) -> list[Element | Text]:
         page = self.page
         lo, hi = 0, len(items)
-        while lo < hi:
-            item = items[lo]
-            kind = type(item)
-            if kind is Text:
-                if page[item.start : item.end].strip(_WS):
-                    break
-            elif kind is Element:
-                assert isinstance(item, Element)
-                if not (item.tag in _DROPPABLE or item.icon or (item.end_start == item.tag_end and not item.children)):
-                    break
-            lo += 1  # what _edge_droppable drops, inlined: this runs for every unit
+        while lo < hi and _edge_droppable(items[lo], page):
+            lo += 1
         while hi > lo and _edge_droppable(items[hi - 1], page):
             hi -= 1
         return items if lo == 0 and hi == len(items) else items[lo:hi]
