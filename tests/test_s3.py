@@ -76,11 +76,11 @@ def test_unreachable_endpoint_is_a_clear_error(monkeypatch: pytest.MonkeyPatch) 
 def test_a_proxy_that_does_not_answer_is_named_with_what_to_do(
     seaweed, s3_env: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:  # type: ignore[no-untyped-def]
-    """A regional operator's HTTP_PROXY that does not answer (a closed port): `pull` says which proxy
-    and what to do, never the proxy's password."""
-    for name in ("HTTP_PROXY", "HTTPS_PROXY", "http_proxy", "https_proxy"):
+    """A regional operator's HTTP_PROXY that does not answer (a closed port): `pull` says which
+    variable holds the proxy and what to do, never the proxy's address or password."""
+    for name in ("HTTP_PROXY", "HTTPS_PROXY"):
         monkeypatch.setenv(name, "http://operator:proxy-s3cret@127.0.0.1:9")
-    for name in ("NO_PROXY", "no_proxy"):
+    for name in ("http_proxy", "https_proxy", "ALL_PROXY", "all_proxy", "NO_PROXY", "no_proxy"):
         monkeypatch.delenv(name, raising=False)
     code = main(
         ["pull", "--from", f"s3://{s3_env}/regions/x", "--all", "--dest", str(tmp_path / "mirror"),
@@ -88,10 +88,56 @@ def test_a_proxy_that_does_not_answer_is_named_with_what_to_do(
     )  # fmt: skip
     err = capsys.readouterr().err
     assert code == 2
-    assert "ProxyConnectionError" in err and "127.0.0.1:9" in err
-    assert "HTTPS_PROXY or HTTP_PROXY) does not answer: fix it, or name the endpoint's host in NO_PROXY" in err
+    assert err.startswith(
+        f"error: s3://{s3_env}/regions/x/index.json: read failed: ProxyConnectionError: the proxy of the environment "
+        "(HTTPS_PROXY, HTTP_PROXY) does not answer: fix it, or name the endpoint's host in NO_PROXY to connect directly"
+    )
     assert "proxy-s3cret" not in err and "operator" not in err and seaweed.secret_key not in err
     assert not (tmp_path / "mirror").exists() or not any((tmp_path / "mirror").rglob("*.html"))
+
+
+@pytest.mark.parametrize(
+    ("proxy", "secrets"),
+    [
+        # found by a review: urllib3 reads the part before "/" as the proxy's host and port, and
+        # botocore's masking (which looks for the user and password where urlparse finds them) misses it
+        ("http://operator:2024/Spring@127.0.0.1:9", ["Spring", "operator"]),
+        ("http://operator:/Spring2024@127.0.0.1:9", ["Spring2024", "operator"]),
+        ("http://corp/jdoe:Winter2024@127.0.0.1:9", ["Winter2024", "jdoe"]),
+        ("http://operator:Pa/ss-word@127.0.0.1:9", ["operator:Pa", "ss-word"]),
+        ("http://operator:Winter 2024/x@127.0.0.1:9", ["Winter 2024", "operator"]),
+        ("http://operator:p@127.0.0.1:9", ["operator", ":p@"]),  # botocore masks the "p" of "http" instead
+        ("https://operator:s@127.0.0.1:9", ["operator", ":s@"]),
+        ("http://op%40x:p%3Aw0rd@127.0.0.1:9", ["op@x", "op%40x", "p:w0rd", "p%3Aw0rd"]),
+    ],
+)
+def test_a_proxy_password_never_shows_in_an_s3_error(
+    seaweed, s3_env: str, monkeypatch: pytest.MonkeyPatch, proxy: str, secrets: list[str]
+) -> None:  # type: ignore[no-untyped-def]
+    for name in ("HTTP_PROXY", "HTTPS_PROXY", "http_proxy", "https_proxy"):
+        monkeypatch.setenv(name, proxy)
+    for name in ("NO_PROXY", "no_proxy"):
+        monkeypatch.delenv(name, raising=False)
+    storage = S3Storage(S3Location(s3_env, endpoint_url=seaweed.endpoint), client=None)
+    with pytest.raises(StorageError) as info:
+        storage.read_bytes("x.po")
+    message = str(info.value)
+    assert message.startswith(f"s3://{s3_env}/x.po: read failed: ")
+    assert not [s for s in secrets if s in message], message
+
+
+def test_a_proxy_password_is_left_out_of_any_message_but_not_its_user_name(monkeypatch: pytest.MonkeyPatch) -> None:
+    from localize.errors import without_credentials
+
+    for name in ("HTTP_PROXY", "HTTPS_PROXY", "http_proxy", "https_proxy", "ALL_PROXY", "all_proxy"):
+        monkeypatch.delenv(name, raising=False)
+    text = "Host 'proxy:Pa' is not valid; proxy user; ss-word; http://u:v@h/x"
+    assert without_credentials(text) == "Host 'proxy:Pa' is not valid; proxy user; ss-word; http://h/x"
+    monkeypatch.setenv("HTTPS_PROXY", "http://proxy:Pa/ss-word@10.0.0.1:3128")
+    assert without_credentials(text) == "Host '***' is not valid; proxy user; ***; http://h/x"
+    monkeypatch.setenv("HTTPS_PROXY", "http://proxy@10.0.0.1:3128")  # a user name only: nothing to hide
+    assert without_credentials(text) == "Host 'proxy:Pa' is not valid; proxy user; ss-word; http://h/x"
+    assert without_credentials('"htt***://***:p@127.0.0.1:9"') == '"htt***://127.0.0.1:9"'  # botocore's masking
 
 
 def test_the_workspace_commands_work_on_an_s3_prefix(

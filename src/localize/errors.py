@@ -29,14 +29,53 @@ from __future__ import annotations
 import re
 
 _UNPRINTABLE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
-_USERINFO = re.compile(r'(?i)\b([a-z][a-z0-9+.-]*://)[^/\s"]*@')
+_USERINFO = re.compile(r'(?i)\b([a-z][a-z0-9+.*-]*://)[^/\s"]*@')  # (*: botocore masks a scheme too)
+PROXY_VARIABLES = ("HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy", "ALL_PROXY", "all_proxy")
 
 
 def without_credentials(text: str) -> str:
     """``text`` with the user name and password of every address in it left out
     (``http://user:secret@host/`` -> ``http://host/``): an endpoint, source or region
-    address may carry them, and a library's message may quote it."""
-    return _USERINFO.sub(r"\1", text) if "@" in text else text
+    address may carry them, and a library's message may quote it. The password of a proxy of the
+    environment is left out wherever it appears, whole or in parts (a library quotes a proxy
+    address it could not parse, ``http://user:pa/ss@host``, as the host ``user:pa``)."""
+    if "@" in text:
+        text = _USERINFO.sub(r"\1", text)
+    for secret in _proxy_secrets():
+        if secret in text:
+            text = text.replace(secret, "***")
+    return text
+
+
+def _proxy_secrets() -> list[str]:
+    """What would give away the password of a proxy set in the environment, longest first: its
+    user information (``user:password``), each ``/``-separated part of it that holds the ``:``,
+    and the password's own parts of three characters or more (a user name alone is not hidden:
+    one like ``proxy`` or ``admin`` would blank those words in every message)."""
+    import os
+
+    found: set[str] = set()
+    for name in PROXY_VARIABLES:
+        value = os.environ.get(name) or ""
+        at = value.rfind("@")
+        if at <= 0:
+            continue
+        scheme = value.find("://")
+        info = value[scheme + 3 if 0 <= scheme < at else 0 : at]
+        for form in {info, _unquoted(info)}:
+            if ":" not in form:
+                continue  # a user name only
+            found.add(form)
+            found.update(part for part in form.split("/") if ":" in part)
+            password = form.split(":", 1)[1]
+            found.update(part for part in (password, *re.split(r"[:/]", password)) if len(part) >= 3)
+    return sorted(found, key=len, reverse=True)
+
+
+def _unquoted(text: str) -> str:
+    from urllib.parse import unquote
+
+    return unquote(text)
 
 
 def printable(text: str) -> str:

@@ -15,7 +15,13 @@ from collections.abc import Iterator
 from typing import IO, Any
 from urllib.parse import urlsplit
 
-from localize.errors import PermanentStorageError, PreconditionFailed, StorageError, TransientStorageError
+from localize.errors import (
+    PROXY_VARIABLES,
+    PermanentStorageError,
+    PreconditionFailed,
+    StorageError,
+    TransientStorageError,
+)
 from localize.storage.base import CHUNK, TooLarge, check_key
 
 __all__ = ["PreconditionFailed", "S3Location", "S3Storage", "client_for", "parse_s3_url"]
@@ -342,10 +348,13 @@ def s3_error(e: Exception, action: str, where: str) -> StorageError:
         transient = code in _TRANSIENT_CODES or (isinstance(status, int) and status >= 500)
         kind = TransientStorageError if transient else PermanentStorageError
         return kind(f"{action} failed: {code} (HTTP {status}){': ' + hint if hint else ''}", path=where)
-    if isinstance(e, ProxyConnectionError):  # its message names the proxy, credentials masked by botocore
+    if isinstance(e, ProxyConnectionError):  # (its message quotes the proxy: botocore's masking misses some)
+        import os
+
+        named = ", ".join(v for v in PROXY_VARIABLES if os.environ.get(v)) or "HTTPS_PROXY or HTTP_PROXY"
         return TransientStorageError(
-            f"{action} failed: {type(e).__name__}: {e}: the proxy of the environment (HTTPS_PROXY or "
-            "HTTP_PROXY) does not answer: fix it, or name the endpoint's host in NO_PROXY to connect directly",
+            f"{action} failed: ProxyConnectionError: the proxy of the environment ({named}) does not answer: "
+            "fix it, or name the endpoint's host in NO_PROXY to connect directly",
             path=where,
         )
     if isinstance(e, EndpointConnectionError | ConnectionError | ConnectionClosedError | ReadTimeoutError):
