@@ -109,6 +109,11 @@ def test_a_proxy_that_does_not_answer_is_named_with_what_to_do(
         ("http://operator:p@127.0.0.1:9", ["operator", ":p@"]),  # botocore masks the "p" of "http" instead
         ("https://operator:s@127.0.0.1:9", ["operator", ":s@"]),
         ("http://op%40x:p%3Aw0rd@127.0.0.1:9", ["op@x", "op%40x", "p:w0rd", "p%3Aw0rd"]),
+        # found by a second review: an address parser also ends a host at ? # \, and "://" may be in a password
+        ("http://operator:Spring?2024@127.0.0.1:9", ["Spring", "operator:"]),
+        ("http://operator:Spring#2024@127.0.0.1:9", ["Spring", "operator:"]),
+        ("http://operator:Spring\\2024@127.0.0.1:9", ["Spring", "operator:"]),
+        ("op:pass://Secret99@127.0.0.1:9", ["Secret99", "op:pass"]),
     ],
 )
 def test_a_proxy_password_never_shows_in_an_s3_error(
@@ -138,6 +143,20 @@ def test_a_proxy_password_is_left_out_of_any_message_but_not_its_user_name(monke
     monkeypatch.setenv("HTTPS_PROXY", "http://proxy@10.0.0.1:3128")  # a user name only: nothing to hide
     assert without_credentials(text) == "Host 'proxy:Pa' is not valid; proxy user; ss-word; http://h/x"
     assert without_credentials('"htt***://***:p@127.0.0.1:9"') == '"htt***://127.0.0.1:9"'  # botocore's masking
+    monkeypatch.setenv("HTTPS_PROXY", "http://proxy:read@10.0.0.1:3128")  # a short password: not blanked everywhere
+    assert without_credentials("s3://b/index.json: read failed") == "s3://b/index.json: read failed"
+    assert without_credentials("host 'proxy:read' is not valid") == "host '***' is not valid"
+
+
+def test_the_address_pattern_is_linear() -> None:
+    """A review: the pattern's \\b made it quadratic on text like a*a*a*...@ (25 s at 80 kB)."""
+    import time
+
+    from localize.errors import without_credentials
+
+    started = time.process_time()
+    assert without_credentials("a*" * 200_000 + "@") == "a*" * 200_000 + "@"
+    assert time.process_time() - started < 2.0
 
 
 def test_the_workspace_commands_work_on_an_s3_prefix(

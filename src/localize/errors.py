@@ -29,7 +29,7 @@ from __future__ import annotations
 import re
 
 _UNPRINTABLE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
-_USERINFO = re.compile(r'(?i)\b([a-z][a-z0-9+.*-]*://)[^/\s"]*@')  # (*: botocore masks a scheme too)
+_USERINFO = re.compile(r'(?i)(?<![a-z0-9+.*-])([a-z][a-z0-9+.*-]*://)[^/\s"]*@')  # (*: botocore masks a scheme too)
 PROXY_VARIABLES = ("HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy", "ALL_PROXY", "all_proxy")
 
 
@@ -38,7 +38,8 @@ def without_credentials(text: str) -> str:
     (``http://user:secret@host/`` -> ``http://host/``): an endpoint, source or region
     address may carry them, and a library's message may quote it. The password of a proxy of the
     environment is left out wherever it appears, whole or in parts (a library quotes a proxy
-    address it could not parse, ``http://user:pa/ss@host``, as the host ``user:pa``)."""
+    address it could not parse, ``http://user:pa/ss@host``, as the host ``user:pa``; short parts of a
+    password are not, see :func:`_proxy_secrets`)."""
     if "@" in text:
         text = _USERINFO.sub(r"\1", text)
     for secret in _proxy_secrets():
@@ -47,11 +48,20 @@ def without_credentials(text: str) -> str:
     return text
 
 
+def proxy_with_password() -> list[str]:
+    """The proxy variables of the environment whose address holds a user and password."""
+    import os
+
+    return [name for name in PROXY_VARIABLES if "@" in (os.environ.get(name) or "")]
+
+
 def _proxy_secrets() -> list[str]:
     """What would give away the password of a proxy set in the environment, longest first: its
-    user information (``user:password``), each ``/``-separated part of it that holds the ``:``,
-    and the password's own parts of three characters or more (a user name alone is not hidden:
-    one like ``proxy`` or ``admin`` would blank those words in every message)."""
+    user information (``user:password``), each part of it that holds the ``:`` (split where an
+    address parser ends a host: ``/ ? # \\``), and the password's own parts of six characters or
+    more (shorter ones, and a user name alone, are not hidden: ``read`` or ``proxy`` would blank
+    those words in every message, and show which word the password is). Messages that quote a
+    proxy address a library could not parse are not shown at all (:func:`proxy_with_password`)."""
     import os
 
     found: set[str] = set()
@@ -60,16 +70,21 @@ def _proxy_secrets() -> list[str]:
         at = value.rfind("@")
         if at <= 0:
             continue
-        scheme = value.find("://")
-        info = value[scheme + 3 if 0 <= scheme < at else 0 : at]
+        scheme = _SCHEME.match(value)
+        info = value[scheme.end() if scheme and scheme.end() <= at else 0 : at]
         for form in {info, _unquoted(info)}:
             if ":" not in form:
                 continue  # a user name only
             found.add(form)
-            found.update(part for part in form.split("/") if ":" in part)
+            found.update(part for part in _HOST_END.split(form) if ":" in part)
             password = form.split(":", 1)[1]
-            found.update(part for part in (password, *re.split(r"[:/]", password)) if len(part) >= 3)
+            found.update(part for part in (password, *_PASSWORD_PARTS.split(password)) if len(part) >= 6)
     return sorted(found, key=len, reverse=True)
+
+
+_SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://")
+_HOST_END = re.compile(r"[/?#\\]")
+_PASSWORD_PARTS = re.compile(r"[:/?#\\]")
 
 
 def _unquoted(text: str) -> str:

@@ -534,6 +534,30 @@ def test_proxy_settings_httpx_cannot_use_are_a_configuration_error(
         crawl(f"{site[0]}/c/index.html", tmp_path / "out", delay=0)
 
 
+@pytest.mark.parametrize(
+    "proxy", ["http://operator:Spring?2024@127.0.0.1:9", "http://operator:Spring#2024@127.0.0.1:9"]
+)
+def test_a_proxy_address_httpx_cannot_parse_never_shows_its_password(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, proxy: str
+) -> None:
+    """httpx quotes the part of a proxy address it could not parse ("Invalid port: 'Spring'"): with a
+    password in the address, only the kind of error is named (a second review)."""
+    from localize.errors import ConfigError
+    from localize.regions.remote import open_remote
+
+    for name in ("HTTPS_PROXY", "HTTP_PROXY", "ALL_PROXY", "NO_PROXY"):
+        monkeypatch.delenv(name, raising=False)
+        monkeypatch.delenv(name.lower(), raising=False)
+    monkeypatch.setenv("HTTPS_PROXY", proxy)
+    with pytest.raises(ConfigError) as info:
+        open_remote("https://cdn.example/r")
+    message = str(info.value)
+    assert message.startswith(
+        "the proxy settings of the environment cannot be used (InvalidURL); fix or unset HTTPS_PROXY"
+    )
+    assert "percent-encoded" in message and "Spring" not in message and "operator" not in message
+
+
 def test_a_certificate_file_the_environment_names_but_is_not_there_is_a_configuration_error(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -28,7 +28,7 @@ from typing import Any
 import httpcore
 import httpx
 
-from localize.errors import ConfigError
+from localize.errors import ConfigError, proxy_with_password
 
 __all__ = ["Refused", "SlowServer", "paced_client", "proxy_in_use", "refused", "slow_server"]
 
@@ -227,9 +227,14 @@ def paced_client(*, after: float, rate: float, check: Check | None = None, **opt
         client = httpx.Client(event_hooks=hooks, **options)
     except (ImportError, ValueError, httpx.InvalidURL) as e:  # the environment's proxies, as httpx reads them
         named = [v for v in _PROXY_SETTINGS if os.environ.get(v)] or list(_PROXY_SETTINGS[::2])
+        # (httpx's message quotes the part of an address it could not parse, a password's too)
+        why = (
+            f"{type(e).__name__}: {e}" if isinstance(e, ImportError) or not proxy_with_password() else type(e).__name__
+        )
         raise ConfigError(
-            f"the proxy settings of the environment cannot be used ({type(e).__name__}: {e}); fix or unset "
-            f"{', '.join(named)} (a socks:// proxy needs `pip install 'httpx[socks]'`)"
+            f"the proxy settings of the environment cannot be used ({why}); fix or unset {', '.join(named)} "
+            "(an address reads http://USER:PASSWORD@HOST:PORT, any of / ? # @ : in USER or PASSWORD "
+            "percent-encoded; a socks:// proxy needs `pip install 'httpx[socks]'`)"
         ) from None
     except (OSError, ssl.SSLError) as e:  # SSL_CERT_FILE or SSL_CERT_DIR naming what is not there
         named = [v for v in ("SSL_CERT_FILE", "SSL_CERT_DIR") if os.environ.get(v)] or ["SSL_CERT_FILE"]

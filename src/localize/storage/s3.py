@@ -21,6 +21,7 @@ from localize.errors import (
     PreconditionFailed,
     StorageError,
     TransientStorageError,
+    proxy_with_password,
 )
 from localize.storage.base import CHUNK, TooLarge, check_key
 
@@ -336,6 +337,7 @@ def s3_error(e: Exception, action: str, where: str) -> StorageError:
         ConnectionClosedError,
         ConnectionError,
         EndpointConnectionError,
+        HTTPClientError,
         ProxyConnectionError,
         ReadTimeoutError,
     )
@@ -355,6 +357,14 @@ def s3_error(e: Exception, action: str, where: str) -> StorageError:
         return TransientStorageError(
             f"{action} failed: ProxyConnectionError: the proxy of the environment ({named}) does not answer: "
             "fix it, or name the endpoint's host in NO_PROXY to connect directly",
+            path=where,
+        )
+    if isinstance(e, HTTPClientError) and isinstance(e.kwargs.get("error"), ValueError) and proxy_with_password():
+        # urllib3 could not parse the proxy's address: its message quotes parts of it, the password's too
+        return PermanentStorageError(
+            f"{action} failed: HTTPClientError: the proxy address of the environment "
+            f"({', '.join(proxy_with_password())}) cannot be parsed: write it as http://USER:PASSWORD@HOST:PORT "
+            "with any of / ? # @ : in USER or PASSWORD percent-encoded (%2F %3F %23 %40 %3A)",
             path=where,
         )
     if isinstance(e, EndpointConnectionError | ConnectionError | ConnectionClosedError | ReadTimeoutError):
