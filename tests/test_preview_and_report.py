@@ -206,13 +206,53 @@ def test_connections_held_open_cannot_take_the_preview_down(tmp_path: Path, monk
         for _ in range(8):  # past the bound: each closed by the server, nothing read
             held.append(socket.create_connection(("127.0.0.1", port), timeout=10))
             assert _closed(held[-1], b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
-        assert threading.active_count() <= threads + 4
+        assert threading.active_count() <= threads + 2 * 4  # a thread and a header deadline each
         assert all(_closed(s) for s in held[:4])  # silent: dropped after the idle time
         answer = urllib.request.urlopen(server.url, timeout=5)  # and it serves again
         assert answer.status == 200 and b"<html" in answer.read().lower()
     finally:
         for s in held:
             s.close()
+        server.stop()
+
+
+def test_a_client_sending_its_request_slowly_is_dropped(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A second review: the idle time-out counts each read alone, so a client sending a header
+    byte every 20 s kept its connection (and 32 of them kept the preview from everyone). A
+    request's line and headers must now arrive within HEADER_SECONDS of its start."""
+    import time as clock
+    import urllib.request
+
+    from localize.views import preview
+
+    monkeypatch.setattr(preview._Handler, "header_seconds", 1.0)
+    server = PreviewServer(str(arabic_kit(tmp_path)), str(SAMPLE)).start()
+    port = int(server.url.split(":")[2].split("/")[0])
+    try:
+        slow = socket.create_connection(("127.0.0.1", port), timeout=10)
+        started = clock.monotonic()
+        dropped = False
+        for byte in b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: " + b"a" * 100:
+            try:
+                slow.sendall(bytes([byte]))
+            except (BrokenPipeError, ConnectionResetError):
+                dropped = True
+                break
+            slow.settimeout(0.3)
+            try:
+                if slow.recv(1) == b"":
+                    dropped = True
+                    break
+            except TimeoutError:
+                pass
+            except ConnectionResetError:
+                dropped = True
+                break
+        assert dropped and clock.monotonic() - started < 5
+        slow.close()
+        answer = urllib.request.urlopen(server.url, timeout=5)  # an ordinary request is served
+        assert answer.status == 200
+    finally:
         server.stop()
 
 

@@ -9,9 +9,11 @@ kit's .po and the course's pages are enough.
 
 from __future__ import annotations
 
+import contextlib
 import html
 import os
 import shutil
+import socket
 import threading
 import time
 from collections.abc import Callable
@@ -171,6 +173,7 @@ def build_preview(
 _LOCAL_NAMES = frozenset(("127.0.0.1", "localhost", "::1"))
 MAX_CONNECTIONS = 32  # a browser opens about six to one host; past this, a connection is closed at once
 IDLE_SECONDS = 30.0  # a connection that sends nothing this long is closed (a held-open socket is a thread)
+HEADER_SECONDS = 10.0  # a request's line and headers must have arrived this long after it began (or idle)
 
 
 class _Server(ThreadingHTTPServer):
@@ -198,15 +201,41 @@ class _Server(ThreadingHTTPServer):
         finally:
             self._slots.release()
 
+    def handle_error(self, request, client_address):  # type: ignore[no-untyped-def]
+        pass  # a client gone mid-answer, or dropped: nothing for the translator's terminal
+
 
 class _Handler(SimpleHTTPRequestHandler):
     """Serves the preview folder, building each file the first time it is asked for."""
 
     preview: PreviewServer
     timeout = IDLE_SECONDS  # the socket's: a client silent this long is dropped (its thread ends)
+    header_seconds = HEADER_SECONDS
 
     def log_message(self, *args: object) -> None:
         pass
+
+    def handle_one_request(self) -> None:
+        """One request, whose line and headers must all have arrived within ``header_seconds``
+        (idle time before it included): the socket's time-out counts each read alone, so a client
+        sending a byte every 20 s would hold its connection, and with 31 more, the preview."""
+        deadline = threading.Timer(self.header_seconds, self._drop)
+        deadline.daemon = True
+        self._deadline = deadline
+        deadline.start()
+        try:
+            super().handle_one_request()
+        finally:
+            deadline.cancel()
+
+    def parse_request(self) -> bool:
+        ok = super().parse_request()  # (reads the headers)
+        self._deadline.cancel()  # in time: the answer may take as long as the page's build
+        return ok
+
+    def _drop(self) -> None:
+        with contextlib.suppress(OSError):
+            self.connection.shutdown(socket.SHUT_RDWR)
 
     def end_headers(self) -> None:
         self.send_header("Cache-Control", "no-store")
