@@ -256,6 +256,24 @@ def test_a_client_sending_its_request_slowly_is_dropped(tmp_path: Path, monkeypa
         server.stop()
 
 
+def test_a_dropped_client_is_quiet_and_a_bug_is_not(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A client gone mid-answer (an OSError) prints nothing in the translator's terminal; a bug in
+    the preview still prints its traceback (a review: silencing every error hid a crash)."""
+    from localize.views import preview
+
+    server = PreviewServer(str(arabic_kit(tmp_path)), str(SAMPLE))
+    try:
+        for error in (ConnectionResetError("gone"), ZeroDivisionError("a bug")):
+            try:
+                raise error
+            except Exception:
+                preview._Server.handle_error(server.server, None, ("127.0.0.1", 1))
+        err = capsys.readouterr().err
+        assert "gone" not in err and "ZeroDivisionError: a bug" in err
+    finally:
+        server.stop()
+
+
 def test_dashboard_shows_the_expected_progress(tmp_path: Path) -> None:
     require_browser()
     from localize.cli import main

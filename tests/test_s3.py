@@ -129,6 +129,11 @@ def test_a_proxy_password_never_shows_in_an_s3_error(
     message = str(info.value)
     assert message.startswith(f"s3://{s3_env}/x.po: read failed: ")
     assert not [s for s in secrets if s in message], message
+    if "HTTPClientError" in message:  # an address urllib3 could not parse: how to write it, shown whole
+        assert message.endswith(
+            "cannot be parsed: write it as http:// and then USER:PASSWORD@HOST:PORT, with any of / ? # @ : in "
+            "USER or PASSWORD percent-encoded (%2F %3F %23 %40 %3A)"
+        )
 
 
 def test_a_proxy_password_is_left_out_of_any_message_but_not_its_user_name(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -143,6 +148,9 @@ def test_a_proxy_password_is_left_out_of_any_message_but_not_its_user_name(monke
     monkeypatch.setenv("HTTPS_PROXY", "http://proxy@10.0.0.1:3128")  # a user name only: nothing to hide
     assert without_credentials(text) == "Host 'proxy:Pa' is not valid; proxy user; ss-word; http://h/x"
     assert without_credentials('"htt***://***:p@127.0.0.1:9"') == '"htt***://127.0.0.1:9"'  # botocore's masking
+    for before in ("-", ".", "+", "1.", "**", "1", "_", "é", "("):  # whatever comes before the scheme (a review)
+        assert without_credentials(f"{before}http://u:pw@h/x") == f"{before}http://h/x"
+    assert without_credentials("***://u:pw@h and s3://u:pw@b/k") == "***://h and s3://b/k"
     monkeypatch.setenv("HTTPS_PROXY", "http://proxy:read@10.0.0.1:3128")  # a short password: not blanked everywhere
     assert without_credentials("s3://b/index.json: read failed") == "s3://b/index.json: read failed"
     assert without_credentials("host 'proxy:read' is not valid") == "host '***' is not valid"

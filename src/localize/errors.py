@@ -29,7 +29,7 @@ from __future__ import annotations
 import re
 
 _UNPRINTABLE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
-_USERINFO = re.compile(r'(?i)(?<![a-z0-9+.*-])([a-z][a-z0-9+.*-]*://)[^/\s"]*@')  # (*: botocore masks a scheme too)
+_USERINFO = re.compile(r'://[^/\s"]*@')  # whatever the scheme (botocore masks some: htt***://)
 PROXY_VARIABLES = ("HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy", "ALL_PROXY", "all_proxy")
 
 
@@ -41,7 +41,7 @@ def without_credentials(text: str) -> str:
     address it could not parse, ``http://user:pa/ss@host``, as the host ``user:pa``; short parts of a
     password are not, see :func:`_proxy_secrets`)."""
     if "@" in text:
-        text = _USERINFO.sub(r"\1", text)
+        text = _USERINFO.sub("://", text)
     for secret in _proxy_secrets():
         if secret in text:
             text = text.replace(secret, "***")

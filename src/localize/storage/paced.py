@@ -233,7 +233,7 @@ def paced_client(*, after: float, rate: float, check: Check | None = None, **opt
         )
         raise ConfigError(
             f"the proxy settings of the environment cannot be used ({why}); fix or unset {', '.join(named)} "
-            "(an address reads http://USER:PASSWORD@HOST:PORT, any of / ? # @ : in USER or PASSWORD "
+            "(an address reads http:// and then USER:PASSWORD@HOST:PORT, any of / ? # @ : in USER or PASSWORD "
             "percent-encoded; a socks:// proxy needs `pip install 'httpx[socks]'`)"
         ) from None
     except (OSError, ssl.SSLError) as e:  # SSL_CERT_FILE or SSL_CERT_DIR naming what is not there

@@ -363,7 +363,7 @@ def s3_error(e: Exception, action: str, where: str) -> StorageError:
         # urllib3 could not parse the proxy's address: its message quotes parts of it, the password's too
         return PermanentStorageError(
             f"{action} failed: HTTPClientError: the proxy address of the environment "
-            f"({', '.join(proxy_with_password())}) cannot be parsed: write it as http://USER:PASSWORD@HOST:PORT "
+            f"({', '.join(proxy_with_password())}) cannot be parsed: write it as http:// and then USER:PASSWORD@HOST:PORT, "
             "with any of / ? # @ : in USER or PASSWORD percent-encoded (%2F %3F %23 %40 %3A)",
             path=where,
         )

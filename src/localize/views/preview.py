@@ -14,6 +14,7 @@ import html
 import os
 import shutil
 import socket
+import sys
 import threading
 import time
 from collections.abc import Callable
@@ -202,7 +203,9 @@ class _Server(ThreadingHTTPServer):
             self._slots.release()
 
     def handle_error(self, request, client_address):  # type: ignore[no-untyped-def]
-        pass  # a client gone mid-answer, or dropped: nothing for the translator's terminal
+        if isinstance(sys.exc_info()[1], OSError):
+            return  # a client gone mid-answer, or dropped: nothing for the translator's terminal
+        super().handle_error(request, client_address)  # a bug: its traceback
 
 
 class _Handler(SimpleHTTPRequestHandler):
