@@ -26,7 +26,9 @@ Orchestration retries only what :func:`is_transient` says is transient.
 
 from __future__ import annotations
 
+import os
 import re
+from urllib.parse import unquote
 
 _UNPRINTABLE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
 _USERINFO = re.compile(r'://[^/\s"]*@')  # whatever the scheme (botocore masks some: htt***://)
@@ -50,8 +52,6 @@ def without_credentials(text: str) -> str:
 
 def proxy_with_password() -> list[str]:
     """The proxy variables of the environment whose address holds a user and password."""
-    import os
-
     return [name for name in PROXY_VARIABLES if "@" in (os.environ.get(name) or "")]
 
 
@@ -62,8 +62,6 @@ def _proxy_secrets() -> list[str]:
     more (shorter ones, and a user name alone, are not hidden: ``read`` or ``proxy`` would blank
     those words in every message, and show which word the password is). Messages that quote a
     proxy address a library could not parse are not shown at all (:func:`proxy_with_password`)."""
-    import os
-
     found: set[str] = set()
     for name in PROXY_VARIABLES:
         value = os.environ.get(name) or ""
@@ -72,7 +70,7 @@ def _proxy_secrets() -> list[str]:
             continue
         scheme = _SCHEME.match(value)
         info = value[scheme.end() if scheme and scheme.end() <= at else 0 : at]
-        for form in {info, _unquoted(info)}:
+        for form in {info, unquote(info)}:
             if ":" not in form:
                 continue  # a user name only
             found.add(form)
@@ -85,12 +83,6 @@ def _proxy_secrets() -> list[str]:
 _SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://")
 _HOST_END = re.compile(r"[/?#\\]")
 _PASSWORD_PARTS = re.compile(r"[:/?#\\]")
-
-
-def _unquoted(text: str) -> str:
-    from urllib.parse import unquote
-
-    return unquote(text)
 
 
 def printable(text: str) -> str:

@@ -28,13 +28,11 @@ from typing import Any
 import httpcore
 import httpx
 
-from localize.errors import ConfigError, proxy_with_password
+from localize.errors import PROXY_VARIABLES, ConfigError, proxy_with_password
 
 __all__ = ["Refused", "SlowServer", "paced_client", "proxy_in_use", "refused", "slow_server"]
 
-_PROXY_SETTINGS = (
-    "HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy", "ALL_PROXY", "all_proxy", "NO_PROXY", "no_proxy",
-)  # fmt: skip
+_PROXY_SETTINGS = (*PROXY_VARIABLES, "NO_PROXY", "no_proxy")
 HEADER_BYTES = 16 * 1024  # what a response's headers may take to arrive at the rule's rate, past `after`
 _phase = threading.local()  # headers_by: when the headers of this thread's current response are due
 
@@ -194,7 +192,7 @@ class _PacedBackend(httpcore.NetworkBackend):
 
 def proxy_in_use() -> str | None:
     """The first proxy variable of the environment that is set (HTTPS_PROXY, HTTP_PROXY, ALL_PROXY)."""
-    return next((v for v in _PROXY_SETTINGS[:6] if os.environ.get(v)), None)
+    return next((v for v in PROXY_VARIABLES if os.environ.get(v)), None)
 
 
 def _trace(event: str, info: dict[str, Any]) -> None:

@@ -351,19 +351,19 @@ def s3_error(e: Exception, action: str, where: str) -> StorageError:
         kind = TransientStorageError if transient else PermanentStorageError
         return kind(f"{action} failed: {code} (HTTP {status}){': ' + hint if hint else ''}", path=where)
     if isinstance(e, ProxyConnectionError):  # (its message quotes the proxy: botocore's masking misses some)
-        import os
-
         named = ", ".join(v for v in PROXY_VARIABLES if os.environ.get(v)) or "HTTPS_PROXY or HTTP_PROXY"
         return TransientStorageError(
             f"{action} failed: ProxyConnectionError: the proxy of the environment ({named}) does not answer: "
             "fix it, or name the endpoint's host in NO_PROXY to connect directly",
             path=where,
         )
-    if isinstance(e, HTTPClientError) and isinstance(e.kwargs.get("error"), ValueError) and proxy_with_password():
+    parse_error = isinstance(e, HTTPClientError) and isinstance(e.kwargs.get("error"), ValueError)
+    with_password = proxy_with_password() if parse_error else []
+    if with_password:
         # urllib3 could not parse the proxy's address: its message quotes parts of it, the password's too
         return PermanentStorageError(
             f"{action} failed: HTTPClientError: the proxy address of the environment "
-            f"({', '.join(proxy_with_password())}) cannot be parsed: write it as http:// and then USER:PASSWORD@HOST:PORT, "
+            f"({', '.join(with_password)}) cannot be parsed: write it as http:// and then USER:PASSWORD@HOST:PORT, "
             "with any of / ? # @ : in USER or PASSWORD percent-encoded (%2F %3F %23 %40 %3A)",
             path=where,
         )

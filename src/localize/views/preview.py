@@ -173,7 +173,7 @@ def build_preview(
 
 _LOCAL_NAMES = frozenset(("127.0.0.1", "localhost", "::1"))
 MAX_CONNECTIONS = 32  # a browser opens about six to one host; past this, a connection is closed at once
-IDLE_SECONDS = 30.0  # a connection that sends nothing this long is closed (a held-open socket is a thread)
+IDLE_SECONDS = 30.0  # each read or write of an answer: a client stalled this long is dropped (a socket is a thread)
 HEADER_SECONDS = 10.0  # a request's line and headers must have arrived this long after it began (or idle)
 
 
@@ -212,7 +212,7 @@ class _Handler(SimpleHTTPRequestHandler):
     """Serves the preview folder, building each file the first time it is asked for."""
 
     preview: PreviewServer
-    timeout = IDLE_SECONDS  # the socket's: a client silent this long is dropped (its thread ends)
+    timeout = IDLE_SECONDS  # the socket's, per read or write (the wait for a request: header_seconds)
     header_seconds = HEADER_SECONDS
 
     def log_message(self, *args: object) -> None:
