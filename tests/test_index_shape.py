@@ -179,5 +179,7 @@ def test_memory_stays_bounded_on_an_index_of_empty_courses() -> None:
         peak = tracemalloc.get_traced_memory()[1]
     finally:
         tracemalloc.stop()
-    assert peak < len(data) // 10, peak
+    # one match over every course took 12 bytes a byte (25 MB here); the bound leaves room for what other
+    # threads of the test process allocate meanwhile (a Prefect test server: 0.27 MB seen in a CI run)
+    assert peak < len(data), peak
     assert parse_index(data, "index.json") == {"courses": {"a": {}}}
